@@ -1,0 +1,3 @@
+// The `forkscope` package: Python's multiprocessing for TypeScript on Node.
+// Runs inside the user's processes: depends on Node's own modules only, never on the extension.
+export const version: string = '0.1.0';

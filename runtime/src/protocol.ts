@@ -1,0 +1,251 @@
+// The control-channel contract between the runtime (in the user's processes) and the hub.
+// One definition, imported by both ends as `forkscope/protocol`. Data only: no Node imports here.
+
+/** Bumped on any incompatible change; the runtime in a user's project and the extension can differ. */
+export const PROTOCOL_VERSION = 1;
+
+/** Environment variables that carry a session to the program and, by inheritance, to every child. */
+export const ENV = {
+  /** Address of the hub's private socket (a Unix socket path or a Windows named pipe). */
+  hub: 'FORKSCOPE_HUB',
+  /** Per-session secret (64 hex chars, 256 bits); sent in the hello, compared in constant time. */
+  token: 'FORKSCOPE_TOKEN',
+  /** `1`: every process and worker opens a loopback inspector and waits for the debugger. */
+  debug: 'FORKSCOPE_DEBUG',
+  /** `1`: the whole program runs in the `inline` start method (the view's "run as single process"). */
+  singleProcess: 'FORKSCOPE_SINGLE_PROCESS',
+} as const;
+
+/** Frames are a 4-byte big-endian length, then that many bytes of UTF-8 JSON. */
+export const FRAME_HEADER_BYTES = 4;
+/** Largest frame the hub reads before the hello is accepted. */
+export const MAX_HELLO_BYTES = 4 * 1024;
+/** Largest frame after the hello; a bigger length closes the connection. */
+export const MAX_FRAME_BYTES = 1024 * 1024;
+/** A connection that has not sent a valid hello by then is closed. */
+export const AUTH_TIMEOUT_MS = 2_000;
+/** Longest preview of a value sent over a pipe or queue, in characters. */
+export const MAX_PREVIEW_CHARS = 120;
+
+export type StartMethod = 'spawn' | 'thread' | 'forkserver' | 'inline';
+
+/** What a process is to the program: shown in session names (`Process-3 · worker · pid 4711`). */
+export type ProcessRole =
+  | 'main' // the program's first process
+  | 'process' // a `Process` started by the program
+  | 'worker' // a pool or executor worker
+  | 'manager' // a `Manager` server
+  | 'forkserver' // the warm server that starts children
+  | 'external'; // seen through the preload: not started by the runtime
+
+/** Kinds of object the runtime reports; trace events and the view name them so. */
+export type ObjectKind =
+  | 'Queue'
+  | 'SimpleQueue'
+  | 'JoinableQueue'
+  | 'Pipe'
+  | 'Lock'
+  | 'RLock'
+  | 'Semaphore'
+  | 'BoundedSemaphore'
+  | 'Event'
+  | 'Condition'
+  | 'Barrier'
+  | 'Value'
+  | 'Array'
+  | 'Pool'
+  | 'Manager'
+  | 'Channel'; // IPC seen by the preload: process.send, worker.postMessage, MessagePort
+
+/** A place in the user's source, for "click to open" and deadlock reports. Lines and columns are 1-based. */
+export interface SourceLocation {
+  file: string;
+  line: number;
+  column: number;
+}
+
+/** Identity of one reporting process or worker thread: `pid` for a process, `pid/threadId` for a worker. */
+export type ProcessKey = string;
+
+export function processKey(pid: number, threadId = 0): ProcessKey {
+  return threadId === 0 ? String(pid) : `${pid}/${threadId}`;
+}
+
+// ---- runtime → hub -------------------------------------------------------------------------
+
+/** The first frame on every connection. */
+export interface Hello {
+  t: 'hello';
+  v: number;
+  token: string;
+  pid: number;
+  ppid: number;
+  /** 0 for a process's main thread. */
+  threadId: number;
+  /** The key of the process (or thread) that started this one; absent for the main process. */
+  parent?: ProcessKey;
+  /** `currentProcess().name`: `MainProcess`, `Process-1`, `Process-2:1`, `ForkServerProcess-1`… */
+  name: string;
+  startMethod: StartMethod;
+  role: ProcessRole;
+  /** `ws://127.0.0.1:PORT/UUID` when debugging is on; the process waits for a debugger after saying it. */
+  inspectorUrl?: string;
+  /** Main module or entry file, for display. */
+  entry?: string;
+  /** The runtime's version, for "the runtime in your project is older than the extension" notices. */
+  runtimeVersion?: string;
+}
+
+export type ProcessState = 'starting' | 'running' | 'waiting' | 'idle' | 'paused' | 'exited';
+
+/** A reference to an object some process waits on. */
+export interface ObjectRef {
+  id: string;
+  kind: ObjectKind;
+}
+
+/** Declares an object once, before other events name it. `id` is unique for the whole program. */
+export interface ObjectCreated {
+  t: 'object';
+  ts: number;
+  id: string;
+  kind: ObjectKind;
+  /** A user-facing label: the variable name when known, else kind and creation site. */
+  label?: string;
+  site?: SourceLocation;
+  /** Queues: maxsize (0 = unbounded). Semaphores: initial value. Barriers: parties. */
+  capacity?: number;
+}
+
+/** A child this process started or saw end. The parent reports it, since a killed child cannot. */
+export interface ChildStarted {
+  t: 'child.start';
+  ts: number;
+  key: ProcessKey;
+  pid: number;
+  threadId: number;
+  name: string;
+  startMethod: StartMethod;
+  role: ProcessRole;
+  daemon?: boolean;
+}
+
+export interface ChildExited {
+  t: 'child.exit';
+  ts: number;
+  key: ProcessKey;
+  /** Python's exitcode: 0, 1 after an uncaught error, -N when killed by signal N. */
+  exitCode: number | null;
+  signal?: string | null;
+}
+
+/** Waits and state changes are sent at once; everything else is batched. */
+export interface StateChanged {
+  t: 'state';
+  ts: number;
+  state: ProcessState;
+  /** What the process waits on, when `state` is `waiting`. */
+  on?: ObjectRef;
+  /** Where the wait was called from. */
+  site?: SourceLocation;
+}
+
+/** Aggregated queue traffic since the last flush. */
+export interface QueueActivity {
+  t: 'queue';
+  ts: number;
+  id: string;
+  puts: number;
+  gets: number;
+  /** Depth as this process last saw it. */
+  depth: number;
+  /** Message ids of the items, for trace flow arrows: sends in `putIds`, receipts in `getIds` (capped). */
+  putIds?: string[];
+  getIds?: string[];
+}
+
+/** Aggregated pipe or channel traffic since the last flush. */
+export interface PipeActivity {
+  t: 'pipe';
+  ts: number;
+  id: string;
+  sent: number;
+  received: number;
+  bytesSent: number;
+  bytesReceived: number;
+  /** The other end's process, when known. */
+  peer?: ProcessKey;
+  /** Short, safe previews (no functions run, strings truncated) of the last few messages sent. */
+  previews?: string[];
+  sendIds?: string[];
+  recvIds?: string[];
+}
+
+/** Locks, semaphores, conditions, events, barriers: every change goes at once. */
+export interface SyncActivity {
+  t: 'sync';
+  ts: number;
+  id: string;
+  op: 'acquire' | 'wait' | 'release' | 'timeout' | 'set' | 'clear' | 'notify' | 'broken' | 'ownerDied';
+  /** The process that holds it after this op (locks), if any. */
+  holder?: ProcessKey | null;
+  site?: SourceLocation;
+}
+
+export interface PoolTask {
+  t: 'task';
+  ts: number;
+  pool: string;
+  task: number;
+  op: 'queued' | 'started' | 'done' | 'failed' | 'cancelled';
+  /** The worker that runs it, from `started` on. */
+  worker?: ProcessKey;
+  /** Target function's name, for display. */
+  fn?: string;
+  error?: string;
+}
+
+/** A `console`/logger line with its process, for the trace and the CLI. */
+export interface LogLine {
+  t: 'log';
+  ts: number;
+  level: 'debug' | 'info' | 'warn' | 'error';
+  text: string;
+}
+
+/** How many events the runtime dropped because the socket was over budget. */
+export interface Dropped {
+  t: 'dropped';
+  ts: number;
+  count: number;
+}
+
+export type RuntimeEvent =
+  | ObjectCreated
+  | ChildStarted
+  | ChildExited
+  | StateChanged
+  | QueueActivity
+  | PipeActivity
+  | SyncActivity
+  | PoolTask
+  | LogLine
+  | Dropped;
+
+/** After the hello, every frame is a batch of events from the connection's process. */
+export interface EventBatch {
+  t: 'events';
+  events: RuntimeEvent[];
+}
+
+export type RuntimeFrame = Hello | EventBatch;
+
+// ---- hub → runtime -------------------------------------------------------------------------
+
+/** The hub's answer to a valid hello. */
+export interface Welcome {
+  t: 'welcome';
+  v: number;
+}
+
+export type HubFrame = Welcome;

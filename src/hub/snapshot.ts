@@ -1,0 +1,120 @@
+// The program model's output: what the webview, the CLI and the tests read. Pure data, no imports
+// beyond the protocol's types, so the webview can import it as a type.
+import type {
+  ObjectKind,
+  ProcessKey,
+  ProcessRole,
+  ProcessState,
+  SourceLocation,
+  StartMethod,
+} from '../../runtime/src/protocol';
+
+export interface ProcessNode {
+  key: ProcessKey;
+  pid: number;
+  threadId: number;
+  parent?: ProcessKey;
+  name: string;
+  role: ProcessRole;
+  startMethod: StartMethod;
+  state: ProcessState;
+  /** What it waits on, when `state` is `waiting`. */
+  waitingOn?: string;
+  waitingSince?: number;
+  waitSite?: SourceLocation;
+  inspectorUrl?: string;
+  startedAt: number;
+  exitedAt?: number;
+  exitCode?: number | null;
+  signal?: string | null;
+  /** From ps-list, when sampled. */
+  cpu?: number;
+  memory?: number;
+  /** Seen through the preload or a process listing, not the runtime. */
+  external?: boolean;
+}
+
+export interface QueueNode {
+  id: string;
+  kind: ObjectKind;
+  label: string;
+  site?: SourceLocation;
+  maxsize: number;
+  depth: number;
+  puts: number;
+  gets: number;
+  /** Depth samples over the last minute: [ts, depth]. */
+  history: Array<[number, number]>;
+  producers: ProcessKey[];
+  consumers: ProcessKey[];
+}
+
+export interface PipeNode {
+  id: string;
+  kind: ObjectKind;
+  label: string;
+  ends: ProcessKey[];
+  messages: number;
+  bytes: number;
+  messagesPerSecond: number;
+  bytesPerSecond: number;
+  /** The last few previews, newest last. */
+  recent: string[];
+}
+
+export interface Waiter {
+  key: ProcessKey;
+  since: number;
+  site?: SourceLocation;
+}
+
+export interface SyncNode {
+  id: string;
+  kind: ObjectKind;
+  label: string;
+  site?: SourceLocation;
+  holder?: ProcessKey | null;
+  heldSince?: number;
+  acquiredAt?: SourceLocation;
+  waiters: Waiter[];
+  /** The last holder died while holding it. */
+  ownerDied?: boolean;
+  /** Events: set or not. Barriers: broken or not. */
+  isSet?: boolean;
+}
+
+export interface PoolNode {
+  id: string;
+  label: string;
+  workers: ProcessKey[];
+  busy: ProcessKey[];
+  queued: number;
+  running: number;
+  done: number;
+  failed: number;
+  /** Mean task time in ms over finished tasks. */
+  meanTaskMs: number;
+}
+
+/** A cycle in the wait-for graph: each process waits on a lock the next one holds. */
+export interface Deadlock {
+  cycle: Array<{ process: ProcessKey; waitsFor: string; heldBy: ProcessKey; site?: SourceLocation }>;
+  /** Human sentence naming processes, locks and source locations. */
+  message: string;
+}
+
+export interface ProgramSnapshot {
+  /** Increases with every change; deltas name the version they apply to. */
+  version: number;
+  processes: ProcessNode[];
+  queues: QueueNode[];
+  pipes: PipeNode[];
+  syncs: SyncNode[];
+  pools: PoolNode[];
+  deadlocks: Deadlock[];
+  /** Whether the program runs in the inline start method. */
+  singleProcess: boolean;
+  /** Bad frames and dropped events, for the status line. */
+  rejectedConnections: number;
+  droppedEvents: number;
+}
