@@ -1,3 +1,4 @@
 // The `forkscope` package: Python's multiprocessing for TypeScript on Node.
 // Runs inside the user's processes: depends on Node's own modules only, never on the extension.
 export const version: string = '0.1.0';
+export { ProcessError, TimeoutError, BrokenBarrierError, AuthenticationError, Empty, Full, EOFError, BrokenPipeError, CancelledError, BrokenProcessPool, WorkerDiedError, PicklingError } from './errors';

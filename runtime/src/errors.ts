@@ -1,0 +1,149 @@
+// Every error class the runtime throws, each named as its Python twin so `error.name` reads the same.
+// Data only: no Node imports, no other runtime module, so any file (child, parent, object code) may import it.
+
+/** Base of multiprocessing's errors. Python: multiprocessing.ProcessError */
+export class ProcessError extends Error {
+  constructor(message?: string, options?: ErrorOptions) {
+    super(message, options);
+    // Explicit names: a minified build renames classes, and `name` must stay the Python name.
+    this.name = 'ProcessError';
+  }
+}
+
+/** A wait ran out of time. Python: multiprocessing.TimeoutError / concurrent.futures.TimeoutError */
+export class TimeoutError extends ProcessError {
+  constructor(message?: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'TimeoutError';
+  }
+}
+
+/** Raised by a barrier whose wait was broken or reset. Python: threading.BrokenBarrierError */
+export class BrokenBarrierError extends ProcessError {
+  constructor(message?: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'BrokenBarrierError';
+  }
+}
+
+/** A connection's authentication failed. Python: multiprocessing.AuthenticationError */
+export class AuthenticationError extends ProcessError {
+  constructor(message?: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'AuthenticationError';
+  }
+}
+
+/** A non-blocking or timed `get()` found the queue empty. Python: queue.Empty */
+export class Empty extends Error {
+  constructor(message = 'queue is empty', options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'Empty';
+  }
+}
+
+/** A non-blocking or timed `put()` found the queue full. Python: queue.Full */
+export class Full extends Error {
+  constructor(message = 'queue is full', options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'Full';
+  }
+}
+
+/** The other end of a pipe closed before a message arrived. Python: EOFError */
+export class EOFError extends Error {
+  constructor(message = 'the other end of the connection was closed', options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'EOFError';
+  }
+}
+
+/** A send went to an end that is closed. Python: BrokenPipeError */
+export class BrokenPipeError extends Error {
+  constructor(message = 'broken pipe', options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'BrokenPipeError';
+  }
+}
+
+/** A future was cancelled before it ran. Python: concurrent.futures.CancelledError */
+export class CancelledError extends Error {
+  constructor(message = 'the future was cancelled', options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'CancelledError';
+  }
+}
+
+/** A worker of the executor died abruptly, so the executor cannot be used. Python: concurrent.futures.process.BrokenProcessPool */
+export class BrokenProcessPool extends Error {
+  constructor(message = 'A process in the process pool was terminated abruptly while the future was running or pending.', options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'BrokenProcessPool';
+  }
+}
+
+/** A pool worker died while it held a task; only that task fails. Python: (none: CPython's Pool hangs, bpo-22393) */
+export class WorkerDiedError extends ProcessError {
+  /** The worker's pid, when it had one. */
+  readonly pid: number | undefined;
+  /** The signal that ended it, or null when it exited by itself. */
+  readonly signal: string | null;
+  /** The exit code, or null when a signal ended it. */
+  readonly exitCode: number | null;
+  constructor(message: string, details: { pid?: number; signal?: string | null; exitCode?: number | null }) {
+    super(message);
+    this.name = 'WorkerDiedError';
+    this.pid = details.pid;
+    this.signal = details.signal ?? null;
+    this.exitCode = details.exitCode ?? null;
+  }
+}
+
+/** A value could not cross into or out of another process; the message names its path. Python: pickle.PicklingError */
+export class PicklingError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'PicklingError';
+  }
+}
+
+/** Thrown when an operation is not valid in the object's state (start twice, join before start). Python: ValueError / AssertionError */
+export class ValueError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'ValueError';
+  }
+}
+
+/** Python's AssertionError, used where multiprocessing asserts (joining a process that was never started). */
+export class AssertionError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'AssertionError';
+  }
+}
+
+/** Python's RuntimeError: e.g. starting a process before the main module finished its bootstrapping. */
+export class RuntimeError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'RuntimeError';
+  }
+}
+
+/** A target could not be found by module and export name, so it cannot run in a child. Python: pickle.PicklingError "Can't pickle <function>" */
+export class TargetNotExportedError extends PicklingError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PicklingError';
+  }
+}
+
+/** A remote error whose class is not known here keeps the remote name, message and stack. */
+export class RemoteError extends Error {
+  constructor(name: string, message: string, stack?: string) {
+    super(message);
+    this.name = name;
+    if (stack) this.stack = stack;
+  }
+}
