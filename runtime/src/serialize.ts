@@ -1,0 +1,260 @@
+// Prepares values to cross into another process or thread, and rebuilds them there: runtime objects
+// become descriptors (reduction.ts), errors keep name/message/stack, and anything that cannot be
+// structured-cloned is refused with its path (`args[1].callback is a function`). Node's modules only.
+import { PicklingError, RemoteError } from './errors';
+import * as errors from './errors';
+import { isReducible, reduceSymbol, reviveObject, type ReducedObject, type TransferContext } from './reduction';
+
+/** Marks a descriptor in the encoded tree; a plain key so structured clone keeps it. */
+const REDUCED = '__forkscope_reduced__';
+const ERROR = '__forkscope_error__';
+
+interface EncodedError {
+  [ERROR]: true;
+  name: string;
+  message: string;
+  stack?: string;
+  cause?: unknown;
+  props?: Record<string, unknown>;
+}
+
+/** Encodes `value` for structured clone; `path` names it in errors (`args[0]`). */
+export function encode(value: unknown, context: TransferContext, path: string): unknown {
+  return walk(value, context, path, new Map());
+}
+
+function walk(value: unknown, context: TransferContext, path: string, seen: Map<object, unknown>): unknown {
+  switch (typeof value) {
+    case 'number':
+    case 'string':
+    case 'boolean':
+    case 'undefined':
+    case 'bigint':
+      return value;
+    case 'function':
+      throw new PicklingError(`${path} is a function (${value.name || 'anonymous'}) and cannot be sent to another process; pass data, or pass an exported function as the target`);
+    case 'symbol':
+      throw new PicklingError(`${path} is a symbol and cannot be sent to another process`);
+  }
+  if (value === null) return value;
+  const object = value as object;
+  if (seen.has(object)) return seen.get(object);
+  if (isReducible(object)) {
+    const reduced = object[reduceSymbol](context);
+    const out = { [REDUCED]: true, kind: reduced.kind, state: reduced.state };
+    seen.set(object, out);
+    return out;
+  }
+  if (object instanceof Error) return encodeError(object, seen);
+  if (Array.isArray(object)) {
+    const out: unknown[] = new Array(object.length);
+    seen.set(object, out);
+    for (let i = 0; i < object.length; i++) out[i] = walk(object[i], context, `${path}[${i}]`, seen);
+    return out;
+  }
+  if (object instanceof Map) {
+    const out = new Map();
+    seen.set(object, out);
+    let i = 0;
+    for (const [k, v] of object) {
+      out.set(walk(k, context, `${path}.keys()[${i}]`, seen), walk(v, context, `${path}.get(${describeKey(k)})`, seen));
+      i++;
+    }
+    return out;
+  }
+  if (object instanceof Set) {
+    const out = new Set();
+    seen.set(object, out);
+    let i = 0;
+    for (const v of object) out.add(walk(v, context, `${path}.values()[${i++}]`, seen));
+    return out;
+  }
+  if (ArrayBuffer.isView(object) || object instanceof ArrayBuffer || object instanceof Date || object instanceof RegExp) return object;
+  if (typeof SharedArrayBuffer !== 'undefined' && object instanceof SharedArrayBuffer) return object;
+  if (object instanceof Promise) throw new PicklingError(`${path} is a Promise and cannot be sent to another process; await it first`);
+  if (object instanceof WeakMap || object instanceof WeakSet || object instanceof WeakRef) {
+    throw new PicklingError(`${path} is a ${object.constructor.name} and cannot be sent to another process`);
+  }
+  // Plain objects and class instances: own enumerable fields cross (the prototype does not, as structured clone).
+  const out: Record<string, unknown> = {};
+  seen.set(object, out);
+  for (const key of Object.keys(object)) {
+    out[key] = walk((object as Record<string, unknown>)[key], context, `${path}.${key}`, seen);
+  }
+  return out;
+}
+
+function describeKey(key: unknown): string {
+  return typeof key === 'string' ? JSON.stringify(key) : String(key);
+}
+
+/** An error as data: name, message and stack survive, whatever its class. */
+export function encodeError(error: Error, seen = new Map<object, unknown>()): EncodedError {
+  const out: EncodedError = { [ERROR]: true, name: safeString(() => error.name, 'Error'), message: safeString(() => error.message, '') };
+  seen.set(error, out);
+  const stack = safeString(() => error.stack, '');
+  if (stack) out.stack = stack;
+  const props: Record<string, unknown> = {};
+  let hasProps = false;
+  for (const key of safeKeys(error)) {
+    if (key === 'name' || key === 'message' || key === 'stack') continue;
+    try {
+      const v = (error as unknown as Record<string, unknown>)[key];
+      if (v === null || ['string', 'number', 'boolean', 'bigint', 'undefined'].includes(typeof v)) {
+        props[key] = v;
+        hasProps = true;
+      }
+    } catch {
+      // A throwing getter loses that one field, never the error.
+    }
+  }
+  if (hasProps) out.props = props;
+  try {
+    if (error.cause instanceof Error && !seen.has(error.cause)) out.cause = encodeError(error.cause, seen);
+  } catch {
+    // As above.
+  }
+  return out;
+}
+
+/** Any thrown value as something that crosses: errors as data, other values when cloneable, else a description. */
+export function encodeThrown(thrown: unknown): unknown {
+  if (thrown instanceof Error) return encodeError(thrown);
+  try {
+    return encode(thrown, { startMethod: 'spawn', transfer: [] }, 'error');
+  } catch {
+    return encodeError(new PicklingError(`a thrown value could not be sent back: ${safeString(() => String(thrown), typeof thrown)}`));
+  }
+}
+
+function safeString(read: () => unknown, fallback: string): string {
+  try {
+    const v = read();
+    return typeof v === 'string' ? v : fallback;
+  } catch {
+    return fallback;
+  }
+}
+
+function safeKeys(o: object): string[] {
+  try {
+    return Object.keys(o);
+  } catch {
+    return [];
+  }
+}
+
+const knownErrors: Record<string, new (message: string) => Error> = {
+  Error,
+  TypeError,
+  RangeError,
+  SyntaxError,
+  ReferenceError,
+  EvalError,
+  URIError,
+};
+for (const [name, cls] of Object.entries(errors)) {
+  if (typeof cls === 'function' && cls.prototype instanceof Error && name !== 'RemoteError' && name !== 'WorkerDiedError' && name !== 'TargetNotExportedError') {
+    knownErrors[name] = cls as new (message: string) => Error;
+  }
+}
+
+/** Rebuilds an encoded error: a known class when the name is one, else an Error with the remote name. */
+export function decodeError(encoded: EncodedError): Error {
+  const Known = Object.hasOwn(knownErrors, encoded.name) ? knownErrors[encoded.name] : undefined;
+  let error: Error;
+  if (Known) {
+    error = new Known(encoded.message);
+    error.name = encoded.name;
+    if (encoded.stack) error.stack = encoded.stack;
+    else delete error.stack;
+  } else {
+    error = new RemoteError(encoded.name, encoded.message, encoded.stack);
+  }
+  if (encoded.props) {
+    for (const [k, v] of Object.entries(encoded.props)) {
+      if (k === '__proto__' || k === 'constructor') continue;
+      try {
+        (error as unknown as Record<string, unknown>)[k] = v;
+      } catch {
+        // A read-only property on the local class keeps its local value.
+      }
+    }
+  }
+  if (encoded.cause && isEncodedError(encoded.cause)) error.cause = decodeError(encoded.cause);
+  return error;
+}
+
+function isEncodedError(value: unknown): value is EncodedError {
+  return typeof value === 'object' && value !== null && (value as Record<string, unknown>)[ERROR] === true;
+}
+
+/** Rebuilds what encode() produced: descriptors become live objects, encoded errors become errors. */
+export function decode(value: unknown): unknown {
+  return unwalk(value, new Map());
+}
+
+function unwalk(value: unknown, seen: Map<object, unknown>): unknown {
+  if (typeof value !== 'object' || value === null) return value;
+  if (seen.has(value)) return seen.get(value);
+  if (Array.isArray(value)) {
+    seen.set(value, value);
+    for (let i = 0; i < value.length; i++) {
+      const v = value[i];
+      if (typeof v === 'object' && v !== null) value[i] = unwalk(v, seen);
+    }
+    return value;
+  }
+  if (value instanceof Map) {
+    seen.set(value, value);
+    const entries = [...value];
+    value.clear();
+    for (const [k, v] of entries) value.set(unwalk(k, seen), unwalk(v, seen));
+    return value;
+  }
+  if (value instanceof Set) {
+    seen.set(value, value);
+    const items = [...value];
+    value.clear();
+    for (const v of items) value.add(unwalk(v, seen));
+    return value;
+  }
+  if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer || value instanceof Date || value instanceof RegExp || value instanceof Error) return value;
+  const record = value as Record<string, unknown>;
+  if (record[REDUCED] === true) {
+    const revived = reviveObject({ kind: record.kind as string, state: record.state } as ReducedObject);
+    seen.set(value, revived);
+    return revived;
+  }
+  if (record[ERROR] === true) {
+    const error = decodeError(record as unknown as EncodedError);
+    seen.set(value, error);
+    return error;
+  }
+  seen.set(value, value);
+  for (const key of Object.keys(record)) {
+    const v = record[key];
+    if (typeof v === 'object' && v !== null) record[key] = unwalk(v, seen);
+  }
+  return value;
+}
+
+/** A thrown value from the other side: encoded errors become errors, other values pass through. */
+export function decodeThrown(value: unknown): unknown {
+  return isEncodedError(value) ? decodeError(value) : decode(value);
+}
+
+/** Cheap test: true when `value` needs no walking (primitives, and arrays of primitives). */
+export function isPlainData(value: unknown): boolean {
+  const t = typeof value;
+  if (t !== 'object') return t !== 'function' && t !== 'symbol';
+  if (value === null) return true;
+  if (Array.isArray(value)) {
+    for (const v of value) {
+      const tv = typeof v;
+      if (tv === 'object' ? v !== null : tv === 'function' || tv === 'symbol') return false;
+    }
+    return true;
+  }
+  return false;
+}

@@ -1,0 +1,49 @@
+// encode/decode: values cross by structured clone, errors keep name/message/stack, bad values name their path.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { serialize, deserialize } from 'node:v8';
+import { encode, decode, decodeThrown, encodeThrown } from '../../runtime/src/serialize';
+import { reduceSymbol, registerReviver } from '../../runtime/src/reduction';
+import { Empty } from '../../runtime/src/errors';
+
+const ctx = () => ({ startMethod: 'spawn' as const, transfer: [] });
+const roundTrip = (v: unknown) => decode(deserialize(serialize(encode(v, ctx(), 'args'))));
+
+describe('serialize', () => {
+  it('keeps Map, Set, Date, BigInt, typed arrays and nesting', () => {
+    const value = { m: new Map([[1, 'a']]), s: new Set([2n]), d: new Date(5), t: new Uint8Array([1, 2]), deep: [[{ x: 1 }]] };
+    assert.deepEqual(roundTrip(value), value);
+  });
+  it('names the path of a function that cannot cross', () => {
+    assert.throws(() => encode([1, { callback: () => 0 }], ctx(), 'args'), { name: 'PicklingError', message: /^args\[1\]\.callback is a function/ });
+    assert.throws(() => encode({ s: Symbol('x') }, ctx(), 'args'), { message: /args\.s is a symbol/ });
+  });
+  it('replaces Reducible objects by descriptors and revives them', () => {
+    registerReviver('TestThing', (state) => ({ revived: state }));
+    const thing = { [reduceSymbol]: () => ({ kind: 'TestThing', state: 7 }) };
+    assert.deepEqual(roundTrip({ a: [thing] }), { a: [{ revived: 7 }] });
+  });
+  it('keeps an error\'s name, message, stack and fields, and Python-named classes', () => {
+    class MyError extends Error {
+      code = 'E_X';
+      constructor() {
+        super('boom');
+        this.name = 'MyError';
+      }
+    }
+    const err = new MyError();
+    const back = decodeThrown(deserialize(serialize(encodeThrown(err)))) as Error & { code: string };
+    assert.equal(back.name, 'MyError');
+    assert.equal(back.message, 'boom');
+    assert.equal(back.stack, err.stack);
+    assert.equal(back.code, 'E_X');
+    const empty = decodeThrown(deserialize(serialize(encodeThrown(new Empty())))) as Error;
+    assert.ok(empty instanceof Empty);
+    assert.equal(decodeThrown(deserialize(serialize(encodeThrown(42)))), 42);
+  });
+  it('survives an error whose getter throws', () => {
+    const err = new Error('x');
+    Object.defineProperty(err, 'bad', { enumerable: true, get() { throw new Error('no'); } });
+    assert.equal((decodeThrown(encodeThrown(err)) as Error).message, 'x');
+  });
+});
