@@ -147,3 +147,19 @@ export class RemoteError extends Error {
     if (stack) this.stack = stack;
   }
 }
+
+/** An index outside a sequence (shared Array, ShareableList, list proxy). Python: IndexError */
+export class IndexError extends Error {
+  constructor(message = 'index out of range', options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'IndexError';
+  }
+}
+
+/** A missing key (dict proxy). Python: KeyError */
+export class KeyError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'KeyError';
+  }
+}
