@@ -21,7 +21,7 @@ describe('findTarget', () => {
     assert.throws(() => findTarget(cjs.makeClosure()), { name: 'PicklingError', message: /export it/ });
   });
   it('finds ES module exports: named, aliased, default and classes', async () => {
-    const esm = await import('../fixtures/runtime-targets-esm.mts');
+    const esm = await import('../fixtures/runtime-targets-esm.mjs');
     for (const [fn, name] of [[esm.cube, 'cube'], [esm.alias, 'alias'], [esm.default, 'default'], [esm.Shape, 'Shape']] as const) {
       const ref = findTarget(fn);
       assert.equal(ref.name, name);
@@ -29,7 +29,7 @@ describe('findTarget', () => {
     }
   });
   it('refuses ES module closures, private functions and class methods', async () => {
-    const esm = await import('../fixtures/runtime-targets-esm.mts');
+    const esm = await import('../fixtures/runtime-targets-esm.mjs');
     assert.throws(() => findTarget(esm.makeClosure()), { name: 'PicklingError', message: /closure or a nested function/ });
     assert.throws(() => findTarget(esm.privateOne()), { name: 'PicklingError', message: /function priv is not exported from .*runtime-targets-esm\.mts; export it/ });
     assert.throws(() => findTarget(esm.Shape.prototype.area), { name: 'PicklingError', message: /class method/ });
