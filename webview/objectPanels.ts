@@ -1,0 +1,364 @@
+// The object panels: queues, pipes, locks and other sync objects, pools. Each is a keyed list whose
+// rows rebuild their (small) content only when what they show changed. Browser only.
+import type { SourceLocation } from '../runtime/src/protocol';
+import type { PipeNode, PoolNode, QueueNode, SyncNode } from '../src/hub/snapshot';
+import type { WebviewToHost } from '../src/view/messages';
+import { el, icon, KeyedList, setText, svg } from './dom';
+import type { KeyedRow } from './dom';
+import type { ViewState } from './viewState';
+import { formatBytes, formatDuration, formatRate, processLabel } from './viewState';
+
+export type Post = (message: WebviewToHost) => void;
+
+/** A clickable `file.ts:12` that asks the host to open the location. */
+export function siteLink(site: SourceLocation, post: Post): HTMLButtonElement {
+  const base = site.file.split(/[\\/]/).pop() || site.file;
+  const link = el('button', 'link site', `${base}:${site.line}`);
+  link.type = 'button';
+  link.title = `${site.file}:${site.line}:${site.column}`;
+  link.setAttribute('aria-label', `Open ${base} line ${site.line}`);
+  link.addEventListener('click', (event) => {
+    event.stopPropagation();
+    post({ type: 'openSource', file: site.file, line: site.line, column: site.column });
+  });
+  return link;
+}
+
+/** A process named in an object's row; click reveals its debug session. */
+export function processChip(state: ViewState, key: string, post: Post): HTMLButtonElement {
+  const node = state.processes.get(key);
+  const chip = el('button', `link process-chip${node?.state === 'exited' ? ' dead' : ''}`, processLabel(state, key));
+  chip.type = 'button';
+  chip.setAttribute('aria-label', `Reveal ${processLabel(state, key)}`);
+  chip.addEventListener('click', (event) => {
+    event.stopPropagation();
+    post({ type: 'revealProcess', key });
+  });
+  return chip;
+}
+
+function chips(state: ViewState, keys: readonly string[], post: Post, none: string): HTMLElement {
+  const span = el('span', 'chips');
+  if (keys.length === 0) span.append(el('span', 'muted', none));
+  for (const key of keys.slice(0, 8)) span.append(processChip(state, key, post));
+  if (keys.length > 8) span.append(el('span', 'muted', ` +${keys.length - 8} more`));
+  return span;
+}
+
+function processSignature(state: ViewState, keys: readonly string[]): string {
+  return keys.map((k) => `${processLabel(state, k)}${state.processes.get(k)?.state === 'exited' ? '†' : ''}`).join(',');
+}
+
+const SPARK_W = 120;
+const SPARK_H = 24;
+const WINDOW_MS = 60_000;
+
+/** Queue depth over the last minute as a small line; the dashed line is `maxsize`. */
+export function sparkline(history: ReadonlyArray<readonly [number, number]>, now: number, maxsize: number): SVGSVGElement {
+  const chart = svg('svg', { class: 'sparkline', width: SPARK_W, height: SPARK_H, viewBox: `0 0 ${SPARK_W} ${SPARK_H}`, role: 'img' });
+  const recent = history.filter(([ts]) => ts >= now - WINDOW_MS);
+  const peak = Math.max(1, maxsize, ...recent.map(([, d]) => d));
+  const x = (ts: number) => Math.max(0, Math.min(SPARK_W, ((ts - (now - WINDOW_MS)) / WINDOW_MS) * SPARK_W));
+  const y = (d: number) => SPARK_H - 1 - (d / peak) * (SPARK_H - 2);
+  if (maxsize > 0) chart.append(svg('line', { class: 'spark-max', x1: 0, x2: SPARK_W, y1: y(maxsize), y2: y(maxsize) }));
+  if (recent.length > 0) {
+    const points = recent.map(([ts, d]) => `${x(ts).toFixed(1)},${y(d).toFixed(1)}`);
+    // Depth holds its last value until now.
+    points.push(`${x(now).toFixed(1)},${y(recent[recent.length - 1][1]).toFixed(1)}`);
+    chart.append(svg('polyline', { class: 'spark-line', points: points.join(' ') }));
+  }
+  const depths = recent.map(([, d]) => d);
+  const label = depths.length ? `depth over the last minute, from ${Math.min(...depths)} to ${Math.max(...depths)}` : 'no depth samples in the last minute';
+  chart.setAttribute('aria-label', label);
+  const title = svg('title');
+  title.textContent = label;
+  chart.append(title);
+  return chart;
+}
+
+/** A row that rebuilds its content when its signature changes. */
+class SignedRow<T> implements KeyedRow<T> {
+  readonly element: HTMLElement;
+  readonly #sign: (item: T) => string;
+  readonly #build: (item: T, element: HTMLElement) => void;
+  #signature: string | undefined;
+
+  constructor(className: string, sign: (item: T) => string, build: (item: T, element: HTMLElement) => void) {
+    this.element = el('div', className);
+    this.element.setAttribute('role', 'listitem');
+    this.#sign = sign;
+    this.#build = build;
+  }
+
+  update(item: T): void {
+    const signature = this.#sign(item);
+    if (signature === this.#signature) return;
+    this.#signature = signature;
+    this.#build(item, this.element);
+  }
+}
+
+/** One titled section holding a keyed list; hidden when it has nothing to show. */
+abstract class Panel<T> {
+  readonly element: HTMLElement;
+  protected readonly list: KeyedList<T>;
+  readonly #count = el('span', 'count');
+
+  constructor(className: string, title: string) {
+    this.element = el('section', `panel ${className}`);
+    const heading = el('h2', undefined, `${title} `);
+    heading.id = `${className}-heading`;
+    heading.append(this.#count);
+    const body = el('div', 'object-list');
+    body.setAttribute('role', 'list');
+    body.setAttribute('aria-labelledby', heading.id);
+    this.element.append(heading, body);
+    this.list = new KeyedList(body, (key, item) => this.createRow(key, item));
+  }
+
+  protected abstract createRow(key: string, item: T): KeyedRow<T>;
+
+  protected show(items: Array<readonly [string, T]>, count: string): void {
+    this.element.hidden = items.length === 0;
+    setText(this.#count, count);
+    this.list.update(items);
+  }
+}
+
+interface QueueModel {
+  queue: QueueNode;
+  state: ViewState;
+  /** Whole seconds: the sparkline slides once a second, not every frame. */
+  tick: number;
+}
+
+export class QueuePanel extends Panel<QueueModel> {
+  readonly #post: Post;
+  constructor(post: Post) {
+    super('queues', 'Queues');
+    this.#post = post;
+  }
+
+  render(state: ViewState): void {
+    const tick = Math.floor(state.now / 1000);
+    const items = [...state.queues.values()].map((queue) => [queue.id, { queue, state, tick }] as const);
+    this.show(items, String(items.length));
+  }
+
+  protected createRow(): KeyedRow<QueueModel> {
+    const post = this.#post;
+    return new SignedRow<QueueModel>(
+      'object queue',
+      ({ queue: q, state, tick }) => `${q.depth}|${q.maxsize}|${q.puts}|${q.gets}|${q.label}|${q.history.length}|${q.history.at(-1)?.[0]}|${tick}|${processSignature(state, q.producers)}|${processSignature(state, q.consumers)}`,
+      ({ queue: q, state }, row) => {
+        const isFull = q.maxsize > 0 && q.depth >= q.maxsize;
+        row.classList.toggle('full', isFull);
+        const title = el('div', 'object-title');
+        title.append(icon('inbox'), el('span', 'object-label', q.label || q.id), el('span', 'kind', q.kind));
+        if (q.site) title.append(siteLink(q.site, post));
+        const depth = el('div', 'metric depth');
+        depth.append(el('span', 'metric-value', String(q.depth)), el('span', 'muted', q.maxsize > 0 ? ` / ${q.maxsize}` : ' / ∞'));
+        if (isFull) depth.append(el('span', 'badge warn', 'full'));
+        const line = el('div', 'object-line');
+        line.append(depth, sparkline(q.history, state.now, q.maxsize), el('span', 'muted', `${q.puts} put · ${q.gets} got`));
+        const flow = el('div', 'object-line flow');
+        flow.append(el('span', 'muted', 'producers '), chips(state, q.producers, post, 'none'), icon('arrow-right'), el('span', 'muted', ' consumers '), chips(state, q.consumers, post, 'none'));
+        row.setAttribute('aria-label', `${q.kind} ${q.label || q.id}, depth ${q.depth}${q.maxsize > 0 ? ` of ${q.maxsize}` : ''}${isFull ? ', full' : ''}`);
+        row.replaceChildren(title, line, flow);
+      },
+    );
+  }
+}
+
+interface PipeModel {
+  pipe: PipeNode;
+  state: ViewState;
+  isOpen: boolean;
+}
+
+export class PipePanel extends Panel<PipeModel> {
+  readonly #post: Post;
+  readonly #open = new Set<string>();
+  readonly #requestRender: () => void;
+  constructor(post: Post, requestRender: () => void) {
+    super('pipes', 'Pipes and channels');
+    this.#post = post;
+    this.#requestRender = requestRender;
+  }
+
+  render(state: ViewState): void {
+    const items = [...state.pipes.values()].map((pipe) => [pipe.id, { pipe, state, isOpen: this.#open.has(pipe.id) }] as const);
+    this.show(items, String(items.length));
+  }
+
+  protected createRow(key: string): KeyedRow<PipeModel> {
+    const post = this.#post;
+    const toggle = () => {
+      if (this.#open.has(key)) this.#open.delete(key);
+      else this.#open.add(key);
+      this.#requestRender();
+    };
+    const row = new SignedRow<PipeModel>(
+      'object pipe',
+      ({ pipe: p, state, isOpen }) => `${p.messages}|${p.bytes}|${p.messagesPerSecond}|${p.bytesPerSecond}|${p.label}|${isOpen}|${isOpen ? p.recent.join('\u0000') : ''}|${processSignature(state, p.ends)}`,
+      ({ pipe: p, state, isOpen }, element) => {
+        const title = el('div', 'object-title');
+        const expander = el('button', 'link expander');
+        expander.type = 'button';
+        expander.setAttribute('aria-expanded', String(isOpen));
+        expander.setAttribute('aria-label', `${isOpen ? 'Hide' : 'Show'} the last messages of ${p.label || p.id}`);
+        expander.append(icon(isOpen ? 'chevron-down' : 'chevron-right'));
+        expander.addEventListener('click', toggle);
+        title.append(expander, icon('arrow-swap'), el('span', 'object-label', p.label || p.id), el('span', 'kind', p.kind));
+        const ends = el('div', 'object-line flow');
+        p.ends.forEach((end, i) => {
+          if (i > 0) ends.append(icon('arrow-both'));
+          ends.append(processChip(state, end, post));
+        });
+        if (p.ends.length === 0) ends.append(el('span', 'muted', 'ends not known yet'));
+        const rates = el('div', 'object-line');
+        rates.append(
+          el('span', 'metric', `${formatRate(p.messagesPerSecond)} msg/s`),
+          el('span', 'metric', `${formatBytes(p.bytesPerSecond)}/s`),
+          el('span', 'muted', `${p.messages} messages · ${formatBytes(p.bytes)} in all`),
+        );
+        const children: HTMLElement[] = [title, ends, rates];
+        if (isOpen) {
+          const recent = el('ol', 'previews');
+          recent.setAttribute('aria-label', 'Last messages, newest last');
+          for (const preview of p.recent) recent.append(el('li', 'preview', preview));
+          if (p.recent.length === 0) recent.append(el('li', 'muted', 'no messages yet'));
+          children.push(recent);
+        }
+        element.setAttribute('aria-label', `${p.kind} ${p.label || p.id}, ${formatRate(p.messagesPerSecond)} messages per second`);
+        element.replaceChildren(...children);
+      },
+    );
+    row.element.addEventListener('click', toggle);
+    return row;
+  }
+}
+
+const SYNC_ICONS: Record<string, string> = {
+  Lock: 'lock',
+  RLock: 'lock',
+  Semaphore: 'key',
+  BoundedSemaphore: 'key',
+  Event: 'bell',
+  Condition: 'watch',
+  Barrier: 'debug-breakpoint-log-unverified',
+  Value: 'symbol-variable',
+  Array: 'symbol-array',
+  Manager: 'database',
+};
+
+interface SyncModel {
+  sync: SyncNode;
+  state: ViewState;
+  tick: number;
+}
+
+export class SyncPanel extends Panel<SyncModel> {
+  readonly #post: Post;
+  constructor(post: Post) {
+    super('syncs', 'Locks and sync objects');
+    this.#post = post;
+  }
+
+  render(state: ViewState): void {
+    const tick = Math.floor(state.now / 1000);
+    const items = [...state.syncs.values()].map((sync) => [sync.id, { sync, state, tick }] as const);
+    this.show(items, String(items.length));
+  }
+
+  protected createRow(): KeyedRow<SyncModel> {
+    const post = this.#post;
+    return new SignedRow<SyncModel>(
+      'object sync',
+      ({ sync: s, state, tick }) => JSON.stringify([s, processSignature(state, [...(s.holder ? [s.holder] : []), ...s.waiters.map((w) => w.key)]), s.waiters.length || s.holder ? tick : 0]),
+      ({ sync: s, state }, row) => {
+        row.classList.toggle('contended', s.waiters.length > 0);
+        const title = el('div', 'object-title');
+        title.append(icon(SYNC_ICONS[s.kind] ?? 'lock'), el('span', 'object-label', s.label || s.id), el('span', 'kind', s.kind));
+        if (s.site) title.append(siteLink(s.site, post));
+        if (s.ownerDied) title.append(el('span', 'badge error', 'owner died'));
+        if (s.isSet !== undefined) title.append(el('span', `badge${s.isSet ? ' ok' : ''}`, s.kind === 'Barrier' ? (s.isSet ? 'broken' : 'intact') : s.isSet ? 'set' : 'not set'));
+        const holder = el('div', 'object-line holder');
+        if (s.holder) {
+          holder.append(el('span', 'muted', 'held by '), processChip(state, s.holder, post));
+          if (s.heldSince !== undefined) holder.append(el('span', 'muted', ` for ${formatDuration(state.now - s.heldSince)}`));
+          if (s.acquiredAt) holder.append(el('span', 'muted', ' at '), siteLink(s.acquiredAt, post));
+        } else if (s.kind === 'Lock' || s.kind === 'RLock' || s.kind.endsWith('Semaphore')) {
+          holder.append(el('span', 'muted', 'free'));
+        }
+        const children: HTMLElement[] = [title, holder];
+        if (s.waiters.length > 0) {
+          const waiters = el('ul', 'waiters');
+          waiters.setAttribute('aria-label', `${s.waiters.length} waiting`);
+          for (const w of s.waiters) {
+            const item = el('li');
+            item.append(icon('watch'), processChip(state, w.key, post), el('span', 'muted', ` waiting ${formatDuration(state.now - w.since)}`));
+            if (w.site) item.append(el('span', 'muted', ' at '), siteLink(w.site, post));
+            waiters.append(item);
+          }
+          children.push(waiters);
+        }
+        row.setAttribute('aria-label', `${s.kind} ${s.label || s.id}${s.holder ? `, held by ${processLabel(state, s.holder)}` : ''}, ${s.waiters.length} waiting`);
+        row.replaceChildren(...children);
+      },
+    );
+  }
+}
+
+interface PoolModel {
+  pool: PoolNode;
+  state: ViewState;
+}
+
+export class PoolPanel extends Panel<PoolModel> {
+  readonly #post: Post;
+  constructor(post: Post) {
+    super('pools', 'Pools');
+    this.#post = post;
+  }
+
+  render(state: ViewState): void {
+    const items = [...state.pools.values()].map((pool) => [pool.id, { pool, state }] as const);
+    this.show(items, String(items.length));
+  }
+
+  protected createRow(): KeyedRow<PoolModel> {
+    const post = this.#post;
+    return new SignedRow<PoolModel>(
+      'object pool',
+      ({ pool: p, state }) => JSON.stringify([p, processSignature(state, p.workers)]),
+      ({ pool: p, state }, row) => {
+        const busy = new Set(p.busy);
+        const title = el('div', 'object-title');
+        title.append(icon('server-environment'), el('span', 'object-label', p.label || p.id), el('span', 'kind', 'Pool'));
+        const workers = el('div', 'object-line workers');
+        workers.append(el('span', 'metric', `${busy.size} busy · ${Math.max(0, p.workers.length - busy.size)} idle`));
+        const cells = el('span', 'worker-cells');
+        cells.setAttribute('aria-hidden', 'true');
+        for (const key of p.workers.slice(0, 64)) {
+          const cell = el('span', `worker-cell${busy.has(key) ? ' busy' : ''}`);
+          cell.title = `${processLabel(state, key)}: ${busy.has(key) ? 'busy' : 'idle'}`;
+          cells.append(cell);
+        }
+        workers.append(cells);
+        const tasks = el('div', 'object-line tasks');
+        tasks.append(
+          el('span', 'metric', `${p.queued} queued`),
+          el('span', 'metric', `${p.running} running`),
+          el('span', 'metric', `${p.done} done`),
+          el('span', `metric${p.failed ? ' error-text' : ''}`, `${p.failed} failed`),
+          el('span', 'muted', p.done + p.failed > 0 ? `mean task ${formatDuration(p.meanTaskMs)}` : 'no task finished yet'),
+        );
+        const list = el('div', 'object-line flow');
+        list.append(el('span', 'muted', 'workers '), chips(state, p.workers, post, 'none yet'));
+        row.setAttribute('aria-label', `Pool ${p.label || p.id}: ${busy.size} of ${p.workers.length} workers busy, ${p.queued} queued, ${p.running} running, ${p.done} done, ${p.failed} failed`);
+        row.replaceChildren(title, workers, tasks, list);
+      },
+    );
+  }
+}
