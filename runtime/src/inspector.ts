@@ -1,13 +1,100 @@
 // Opens a loopback inspector in a child and waits for the debugger, when the session asks for debugging.
+// Runs inside the user's processes: Node's own modules only, never the extension.
 //
 // CONTRACT between the child bootstrap (issue 3) and the debugger work (issue 6), which owns this file:
 // the child bootstrap calls openInspectorIfDebugging() before saying hello, puts the URL in the hello,
 // then calls waitForDebuggerIfOpened() before running any user code.
+import * as inspector from 'node:inspector';
+import { isMainThread, Worker } from 'node:worker_threads';
+import { existsSync } from 'node:fs';
+import { ENV } from './protocol';
+
+/** Longest a process waits for its debugger before it runs without one, in ms (`0`: never wait). */
+export const DEBUG_WAIT_ENV = 'FORKSCOPE_DEBUG_WAIT_MS';
+const DEFAULT_DEBUG_WAIT_MS = 30_000;
+
+let openedUrl: string | undefined;
 
 /** Opens an inspector on 127.0.0.1 with a random port when FORKSCOPE_DEBUG=1; returns its ws:// URL. */
 export function openInspectorIfDebugging(): string | undefined {
-  return undefined;
+  if (process.env[ENV.debug] !== '1') return undefined;
+  // A worker thread is debugged through its process's inspector (js-debug's NodeWorker auto-attach
+  // pauses it at start), never on a port of its own.
+  if (!isMainThread) return undefined;
+  if (openedUrl) return openedUrl;
+  // Someone else (node --inspect, an auto-attach) already owns the inspector: announce it, never wait on it.
+  const existing = inspector.url();
+  if (existing) return existing;
+  try {
+    // Loopback and port 0 (a random free port): never 0.0.0.0, never a guessable 9229+n.
+    inspector.open(0, '127.0.0.1', false);
+  } catch (error) {
+    process.stderr.write(`forkscope: could not open an inspector in pid ${process.pid}: ${String(error)}\n`);
+    return undefined;
+  }
+  openedUrl = inspector.url();
+  return openedUrl;
 }
 
 /** Blocks until a debugger attaches (or the session releases this process), if an inspector was opened. */
-export function waitForDebuggerIfOpened(): void {}
+export function waitForDebuggerIfOpened(): void {
+  if (!openedUrl) return;
+  const limit = debugWaitMs();
+  if (limit === 0) return;
+  const watchdog = startWatchdog(limit);
+  try {
+    inspector.waitForDebugger();
+  } finally {
+    void watchdog?.terminate();
+  }
+}
+
+function debugWaitMs(): number {
+  const raw = process.env[DEBUG_WAIT_ENV];
+  if (raw === undefined || raw === '') return DEFAULT_DEBUG_WAIT_MS;
+  const ms = Number(raw);
+  return Number.isFinite(ms) && ms >= 0 ? ms : DEFAULT_DEBUG_WAIT_MS;
+}
+
+// waitForDebugger() blocks this thread, so the "never parked forever" promise is kept by a worker thread:
+// it releases the process (Runtime.runIfWaitingForDebugger over connectToMainThread) when the wait is
+// too long, the parent died, or the hub's socket is gone. Its source is a string so the runtime stays
+// one bundle with no extra file to find.
+const WATCHDOG_SOURCE = `
+const { workerData } = require('node:worker_threads');
+const { existsSync, writeSync } = require('node:fs');
+const inspector = require('node:inspector');
+const started = Date.now();
+function release(reason) {
+  clearInterval(timer);
+  const session = new inspector.Session();
+  session.connectToMainThread();
+  // Written straight to fd 2: the main thread, which would relay the worker's stderr, is the one blocked.
+  try { writeSync(2, 'forkscope: pid ' + process.pid + ' runs without a debugger: ' + reason + '\\n'); } catch {}
+  session.post('Runtime.runIfWaitingForDebugger', () => session.disconnect());
+}
+const timer = setInterval(() => {
+  if (process.ppid !== workerData.ppid) return release('its parent exited');
+  if (workerData.hub && workerData.hubIsPath && !existsSync(workerData.hub)) return release('the debug session ended');
+  if (Date.now() - started >= workerData.limit) return release('no debugger attached within ' + workerData.limit + ' ms');
+}, 100);
+`;
+
+function startWatchdog(limit: number): Worker | undefined {
+  const hub = process.env[ENV.hub];
+  try {
+    const worker = new Worker(WATCHDOG_SOURCE, {
+      eval: true,
+      workerData: { limit, ppid: process.ppid, hub, hubIsPath: !!hub && !hub.startsWith('\\\\') && existsSync(hub) },
+      // The watchdog must not inherit the program's preload or loader hooks.
+      execArgv: [],
+      env: {},
+      stdout: false,
+      stderr: false,
+    });
+    worker.unref();
+    return worker;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,141 @@
+// The child side of debugging: a loopback inspector on a random port, and a wait that a debugger (or the
+// watchdog) ends. Proven against real processes with a real CDP client.
+import { describe, it, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import * as path from 'node:path';
+
+const require = createRequire(import.meta.url);
+// chrome-remote-interface ships no types; the few calls used here are typed at this seam.
+interface Cdp {
+  send(method: string, params?: object): Promise<any>;
+  on(event: string, listener: (params: any) => void): void;
+  close(): Promise<void>;
+}
+const CDP = require('chrome-remote-interface') as (options: { target: string; local?: boolean }) => Promise<Cdp>;
+
+const fixture = fileURLToPath(new URL('../fixtures/debug-waiter.cjs', import.meta.url));
+const firstUserLine = readFileSync(fixture, 'utf8').split('\n').findIndex((l) => l.includes('FIRST_USER_LINE'));
+const children = new Set<ChildProcess>();
+
+after(() => {
+  for (const child of children) child.kill('SIGKILL');
+});
+
+interface Started {
+  child: ChildProcess;
+  url: string | null;
+  output: () => string;
+  exited: Promise<number | null>;
+}
+
+async function start(env: Record<string, string>): Promise<Started> {
+  const child = spawn(process.execPath, ['--import', 'tsx', fixture], {
+    env: { ...process.env, FORKSCOPE_DEBUG: '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.add(child);
+  let out = '';
+  let err = '';
+  child.stderr!.on('data', (d) => (err += d));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => (children.delete(child), resolve(code))));
+  const first = await new Promise<string>((resolve, reject) => {
+    child.stdout!.on('data', (d) => {
+      out += d;
+      const nl = out.indexOf('\n');
+      if (nl >= 0) resolve(out.slice(0, nl));
+    });
+    child.on('exit', () => reject(new Error(`fixture exited early: ${err}`)));
+  });
+  const { url } = JSON.parse(first) as { url: string | null };
+  return { child, url, output: () => out + err, exited };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('openInspectorIfDebugging', { timeout: 60_000 }, () => {
+  it('opens nothing without FORKSCOPE_DEBUG', async () => {
+    const run = await start({});
+    assert.equal(run.url, null);
+    assert.equal(await run.exited, 0);
+    assert.match(run.output(), /user code ran/);
+  });
+
+  it('opens on 127.0.0.1 with a random port, never 9229 or 0.0.0.0', async () => {
+    const a = await start({ FORKSCOPE_DEBUG: '1', FORKSCOPE_DEBUG_WAIT_MS: '0' });
+    const b = await start({ FORKSCOPE_DEBUG: '1', FORKSCOPE_DEBUG_WAIT_MS: '0' });
+    for (const run of [a, b]) {
+      const url = new URL(run.url!);
+      assert.equal(url.protocol, 'ws:');
+      assert.equal(url.hostname, '127.0.0.1');
+      assert.notEqual(url.port, '9229');
+      assert.equal(await run.exited, 0);
+    }
+    assert.notEqual(new URL(a.url!).port, new URL(b.url!).port);
+  });
+});
+
+describe('waitForDebuggerIfOpened', { timeout: 60_000 }, () => {
+  it('holds user code until a debugger attaches; a breakpoint on the first user line is hit; resume runs it', async () => {
+    const run = await start({ FORKSCOPE_DEBUG: '1' });
+    const cdp = await CDP({ target: run.url!, local: true });
+    try {
+      await sleep(300);
+      assert.doesNotMatch(run.output(), /user code ran/, 'user code ran before the debugger said so');
+      const paused = new Promise<any>((resolve) => cdp.on('Debugger.paused', resolve));
+      await cdp.send('Debugger.enable');
+      await cdp.send('Debugger.setBreakpointByUrl', { lineNumber: firstUserLine, url: pathToFileURL(fixture).href });
+      await cdp.send('Runtime.runIfWaitingForDebugger');
+      const event = await paused;
+      assert.equal(event.callFrames[0].location.lineNumber, firstUserLine);
+      assert.doesNotMatch(run.output(), /user code ran/);
+      await cdp.send('Debugger.resume');
+      await waitFor(() => /user code ran/.test(run.output()));
+    } finally {
+      await cdp.close();
+    }
+    assert.equal(await run.exited, 0);
+  });
+
+  it('is released by a CDP runIfWaitingForDebugger alone (how the adapter releases a child it does not attach)', async () => {
+    const run = await start({ FORKSCOPE_DEBUG: '1' });
+    const cdp = await CDP({ target: run.url!, local: true });
+    await cdp.send('Runtime.runIfWaitingForDebugger');
+    await cdp.close();
+    assert.equal(await run.exited, 0);
+    assert.match(run.output(), /user code ran/);
+  });
+
+  it('never parks forever: the watchdog releases the process when no debugger comes', async () => {
+    const t0 = Date.now();
+    const run = await start({ FORKSCOPE_DEBUG: '1', FORKSCOPE_DEBUG_WAIT_MS: '400' });
+    assert.equal(await run.exited, 0);
+    assert.match(run.output(), /user code ran/);
+    assert.match(run.output(), /runs without a debugger: no debugger attached within 400 ms/);
+    assert.ok(Date.now() - t0 >= 400);
+  });
+
+  it('releases the process when the hub socket of its session is gone', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'fs-dbg-'));
+    const hub = path.join(dir, 'hub.sock');
+    writeFileSync(hub, '');
+    const run = await start({ FORKSCOPE_DEBUG: '1', FORKSCOPE_HUB: hub });
+    await sleep(300);
+    assert.doesNotMatch(run.output(), /user code ran/);
+    rmSync(dir, { recursive: true, force: true });
+    assert.equal(await run.exited, 0);
+    assert.match(run.output(), /the debug session ended/);
+  });
+});
+
+async function waitFor(check: () => boolean, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await sleep(50);
+  }
+}
