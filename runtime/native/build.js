@@ -1,0 +1,32 @@
+// Builds the shared-memory binding at install time (`npm ci` runs it as the runtime's install script).
+// Never fails the install: without a C++ toolchain the runtime still loads, sharing memory with worker
+// threads only, and says why when a process start method needs the binding.
+'use strict';
+const { spawnSync } = require('node:child_process');
+const { existsSync } = require('node:fs');
+const { join } = require('node:path');
+
+if (process.platform === 'win32') process.exit(0);
+
+function nodeGyp() {
+  const candidates = [process.env.npm_config_node_gyp];
+  try {
+    candidates.push(require.resolve('node-gyp/bin/node-gyp.js'));
+  } catch {}
+  const npmDir = join(process.execPath, '..', '..', 'lib', 'node_modules', 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js');
+  candidates.push(npmDir);
+  return candidates.find((p) => p && existsSync(p));
+}
+
+const gyp = nodeGyp();
+const args = ['rebuild', '--directory', __dirname];
+// npm 11 no longer exports unknown user config such as `nodedir` to scripts: pass local headers on.
+const headers = process.env.npm_config_nodedir || (existsSync('/usr/include/node/node.h') && process.execPath.startsWith('/usr/') ? '/usr' : undefined);
+if (headers) args.push(`--nodedir=${headers}`);
+const result = gyp ? spawnSync(process.execPath, [gyp, ...args], { stdio: ['ignore', 'ignore', 'pipe'] }) : undefined;
+if (!result || result.status !== 0) {
+  const why = !gyp ? 'node-gyp was not found' : String(result.stderr || '').trim().split('\n').slice(-3).join('\n');
+  console.warn(`forkscope: the shared-memory binding was not built; Value/Array/SharedMemory will be shared with worker threads only.\n${why}`);
+} else {
+  console.log('forkscope: built the shared-memory binding');
+}

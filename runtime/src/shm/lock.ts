@@ -1,0 +1,135 @@
+// A lock that lives in a shared-memory block, so every thread and process that maps the block can
+// take it without a message: compare-and-swap to acquire, a short spin then timer back-off to wait,
+// and a dead holder (its pid gone) is taken over with `ownerDied`. Serves Value/Array's getLock().
+// Node's modules only; depends on arena.ts for the memory and on reduction.ts to cross.
+import { randomInt } from 'node:crypto';
+import { threadId } from 'node:worker_threads';
+import { reduceSymbol, registerReviver, type ReducedObject, type TransferContext } from '../reduction';
+import { RuntimeError } from '../errors';
+import { allocate, reduceBlock, reviveBlock, type Block, type BlockDescriptor } from './arena';
+
+const OWNER = 0;
+const COUNT = 1;
+const PID = 2;
+const WORDS = 4;
+const SPINS = 200;
+const LIVENESS_EVERY_MS = 50;
+
+/** This thread's owner token: unique enough among live threads of the program, never 0. */
+const token = randomInt(1, 0x7fffffff) ^ (threadId & 0xff);
+const me = token === 0 ? 1 : token;
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => (ms <= 0 ? setImmediate(resolve) : setTimeout(resolve, ms)));
+}
+
+function isAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export interface AcquireOptions {
+  /** Wait for the lock; `false` answers at once. @default true */
+  block?: boolean;
+  /** Longest wait in ms; none waits forever. */
+  timeout?: number;
+}
+
+/** Lock or RLock over shared memory (the default lock of a synchronized Value/Array). */
+export class ShmLock {
+  readonly #words: Int32Array;
+  readonly #block: Block;
+  readonly #recursive: boolean;
+  #ownerDied = false;
+
+  constructor(options: { recursive?: boolean; block?: Block } = {}) {
+    this.#recursive = options.recursive ?? true;
+    this.#block = options.block ?? allocate(WORDS * 4);
+    this.#words = new Int32Array(this.#block.buffer, this.#block.offset, WORDS);
+  }
+
+  /** True when the last acquire took the lock from a holder that had died. */
+  get ownerDied(): boolean {
+    return this.#ownerDied;
+  }
+
+  /** Takes the lock without waiting; true when taken. */
+  tryAcquire(): boolean {
+    const words = this.#words;
+    if (this.#recursive && Atomics.load(words, OWNER) === me) {
+      words[COUNT]!++;
+      return true;
+    }
+    if (Atomics.compareExchange(words, OWNER, 0, me) !== 0) return false;
+    Atomics.store(words, PID, process.pid);
+    words[COUNT] = 1;
+    this.#ownerDied = false;
+    return true;
+  }
+
+  /** Resolves true once held, false on timeout or when `block` is false and it is taken. */
+  async acquire(options: AcquireOptions = {}): Promise<boolean> {
+    if (this.tryAcquire()) return true;
+    if (options.block === false) return false;
+    for (let i = 0; i < SPINS; i++) if (Atomics.load(this.#words, OWNER) === 0 && this.tryAcquire()) return true;
+    const deadline = options.timeout === undefined ? Infinity : Date.now() + Math.max(0, options.timeout);
+    let delay = 0;
+    let nextLiveness = Date.now() + LIVENESS_EVERY_MS;
+    for (;;) {
+      await sleep(Math.min(delay, deadline - Date.now()));
+      if (this.tryAcquire()) return true;
+      const now = Date.now();
+      if (now >= deadline) return false;
+      if (now >= nextLiveness) {
+        nextLiveness = now + LIVENESS_EVERY_MS;
+        if (this.#takeFromDeadOwner()) return true;
+      }
+      delay = delay === 0 ? 1 : Math.min(delay * 2, 8);
+    }
+  }
+
+  #takeFromDeadOwner(): boolean {
+    const words = this.#words;
+    const owner = Atomics.load(words, OWNER);
+    const pid = Atomics.load(words, PID);
+    if (owner === 0 || pid === 0 || isAlive(pid)) return false;
+    if (Atomics.compareExchange(words, OWNER, owner, me) !== owner) return false;
+    Atomics.store(words, PID, process.pid);
+    words[COUNT] = 1;
+    this.#ownerDied = true;
+    return true;
+  }
+
+  /** Releases one level of ownership. Python: RLock.release() */
+  release(): void {
+    const words = this.#words;
+    const owner = Atomics.load(words, OWNER);
+    if (owner === 0) throw new RuntimeError(this.#recursive ? 'cannot release un-acquired lock' : 'release unlocked lock');
+    if (this.#recursive) {
+      if (owner !== me) throw new RuntimeError('cannot release un-acquired lock');
+      if (--words[COUNT]! > 0) return;
+    }
+    words[COUNT] = 0;
+    Atomics.store(words, PID, 0);
+    Atomics.store(words, OWNER, 0);
+  }
+
+  /** True while some thread or process holds it. */
+  locked(): boolean {
+    return Atomics.load(this.#words, OWNER) !== 0;
+  }
+
+  [reduceSymbol](context: TransferContext): ReducedObject {
+    return { kind: 'forkscope.ShmLock', state: { recursive: this.#recursive, block: reduceBlock(this.#block, context.startMethod, 'lock') } };
+  }
+}
+
+registerReviver('forkscope.ShmLock', (state) => {
+  const { recursive, block } = state as { recursive: boolean; block: BlockDescriptor };
+  return new ShmLock({ recursive, block: reviveBlock(block) });
+});
