@@ -1,0 +1,135 @@
+// Rules `join-before-drain` and `get-after-producers-ended`: the main process joins a child before taking
+// what the child put on a queue (CPython's classic deadlock), then waits on a queue with no timeout after
+// every producer it started has been joined. Never imports `vscode`.
+import ts from 'typescript';
+import { enclosingFunction, peel, type FileModel } from './fileModel';
+import { optionProps, type TargetSite } from './sites';
+import type { Finding } from './types';
+
+export function queueDrain(model: FileModel, sites: TargetSite[]): Finding[] {
+  const sf = model.sourceFile;
+  // Queues handed to a child process: the child may fill them.
+  const childQueues = new Set<string>();
+  for (const site of sites) {
+    if (!site.api.startsWith('new ') || site.api.endsWith('initializer')) continue;
+    for (const arg of site.args) {
+      const e = peel(arg);
+      if (ts.isIdentifier(e) && model.kindOf(e) === 'queue') childQueues.add(e.text);
+    }
+  }
+  if (childQueues.size === 0) return [];
+
+  // Source-ordered joins of processes and gets of those queues, per function.
+  const joins = new Map<ts.Node, ts.CallExpression[]>();
+  const gets: { call: ts.CallExpression; queue: string; fn: ts.Node }[] = [];
+  const visit = (node: ts.Node): void => {
+    if (ts.isCallExpression(node) && ts.isPropertyAccessExpression(node.expression)) {
+      const receiver = node.expression.expression;
+      const method = node.expression.name.text;
+      const fn = enclosingFunction(node);
+      if (method === 'join' && isProcessReceiver(model, receiver)) joins.set(fn, [...(joins.get(fn) ?? []), node]);
+      if (method === 'get' && ts.isIdentifier(peel(receiver)) && childQueues.has((peel(receiver) as ts.Identifier).text)) {
+        gets.push({ call: node, queue: (peel(receiver) as ts.Identifier).text, fn });
+      }
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(sf);
+
+  const findings: Finding[] = [];
+  const flaggedJoins = new Set<ts.Node>();
+  for (const get of gets) {
+    const earlierJoins = (joins.get(get.fn) ?? []).filter((j) => j.end <= get.call.getStart(sf) && !sameLoop(j, get.call));
+    if (earlierJoins.length === 0) continue;
+    for (const join of earlierJoins) {
+      if (flaggedJoins.has(join)) continue;
+      flaggedJoins.add(join);
+      findings.push({
+        code: 'join-before-drain',
+        severity: 'warning',
+        message: `\`join()\` waits for the child before \`${get.queue}\`, which the child fills, is drained. In CPython a child does not exit until what it put is taken, so this is the classic deadlock; take the items first, then join.`,
+        start: join.getStart(sf),
+        end: join.end,
+        fixes: [],
+      });
+    }
+    if (hasTimeout(get.call) || isGuardedByEmptyCheck(get.call, get.queue)) continue;
+    const at = get.call.arguments.pos;
+    findings.push({
+      code: 'get-after-producers-ended',
+      severity: 'warning',
+      message: `Every process that puts on \`${get.queue}\` may already have ended here, so \`get()\` with no timeout can wait forever on an empty queue. Pass \`{ timeout }\` (it rejects \`Empty\`), or get before joining.`,
+      start: get.call.getStart(sf),
+      end: get.call.end,
+      fixes: get.call.arguments.length === 0 ? [{ title: 'Add a timeout', edits: [{ start: at, end: at, newText: '{ timeout: 1000 }' }] }] : [],
+    });
+  }
+  return findings;
+}
+
+/** A receiver that is a Process, or a loop variable over processes (`for (const p of procs) await p.join()`). */
+function isProcessReceiver(model: FileModel, receiver: ts.Expression): boolean {
+  const e = peel(receiver);
+  const kind = model.kindOf(e);
+  if (kind !== undefined) return kind === 'process';
+  if (!ts.isIdentifier(e)) return false;
+  const decl = model.declarationOf(e);
+  if (!decl || !ts.isVariableDeclaration(decl.node)) return false;
+  const loop = decl.node.parent.parent;
+  if (!ts.isForOfStatement(loop)) return false;
+  // `for (const p of procs)`: the array got its elements from `new Process` somewhere in the file.
+  const source = peel(loop.expression);
+  return ts.isIdentifier(source) && arrayHoldsProcesses(model, source.text);
+}
+
+function arrayHoldsProcesses(model: FileModel, name: string): boolean {
+  let holds = false;
+  const visit = (node: ts.Node): void => {
+    if (holds) return;
+    if (ts.isCallExpression(node) && ts.isPropertyAccessExpression(node.expression) && node.expression.name.text === 'push' && node.expression.expression.getText() === name) {
+      holds = node.arguments.some((a) => model.creates(a) === 'process' || model.kindOf(a) === 'process');
+    }
+    if (ts.isVariableDeclaration(node) && ts.isIdentifier(node.name) && node.name.text === name && node.initializer) {
+      const init = peel(node.initializer);
+      if (ts.isArrayLiteralExpression(init)) holds = init.elements.some((a) => model.creates(a) === 'process' || model.kindOf(a) === 'process');
+      if (ts.isCallExpression(init) && ts.isPropertyAccessExpression(init.expression) && /^(map|from)$/.test(init.expression.name.text)) {
+        holds = containsProcessCreation(model, init);
+      }
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(model.sourceFile);
+  return holds;
+}
+
+function containsProcessCreation(model: FileModel, node: ts.Node): boolean {
+  if ((ts.isNewExpression(node) || ts.isCallExpression(node)) && model.creates(node) === 'process') return true;
+  return ts.forEachChild(node, (c) => containsProcessCreation(model, c) || undefined) ?? false;
+}
+
+function hasTimeout(call: ts.CallExpression): boolean {
+  const [options] = call.arguments;
+  if (!options) return false;
+  const e = peel(options);
+  if (!ts.isObjectLiteralExpression(e)) return true;
+  const props = optionProps(e);
+  return props.has('timeout') || props.has('block');
+}
+
+/** `while (!q.empty()) await q.get()` or `if (q.qsize() > 0)`: the caller already checked. */
+function isGuardedByEmptyCheck(call: ts.Node, queue: string): boolean {
+  const check = new RegExp(`\\b${queue}\\.(empty|qsize)\\(`);
+  for (let n: ts.Node | undefined = call.parent; n && !ts.isFunctionLike(n); n = n.parent) {
+    if ((ts.isWhileStatement(n) || ts.isIfStatement(n) || ts.isDoStatement(n)) && check.test(n.expression.getText())) return true;
+    if (ts.isForStatement(n) && n.condition && check.test(n.condition.getText())) return true;
+  }
+  return false;
+}
+
+/** A join and a get in the same loop body alternate; order in the text says nothing. */
+function sameLoop(a: ts.Node, b: ts.Node): boolean {
+  for (let n: ts.Node | undefined = a.parent; n && !ts.isFunctionLike(n); n = n.parent) {
+    if (ts.isIterationStatement(n, false) && b.pos >= n.pos && b.end <= n.end) return true;
+  }
+  return false;
+}
