@@ -12,6 +12,7 @@ export interface ShmBinding {
 }
 
 let loaded: ShmBinding | undefined;
+let loadedFrom: string | undefined;
 let failure: string | undefined;
 
 /** Where the built addon may be: beside the bundle (runtime/dist) or the sources (runtime/src/shm). */
@@ -36,6 +37,7 @@ export function shmBinding(): ShmBinding | undefined {
   }
   try {
     loaded = createRequire(__filename)(found) as ShmBinding;
+    loadedFrom = found;
   } catch (error) {
     failure = `the native binding at ${found} failed to load: ${(error as Error).message}`;
   }
@@ -46,4 +48,10 @@ export function shmBinding(): ShmBinding | undefined {
 export function bindingFailure(): string | undefined {
   shmBinding();
   return failure;
+}
+
+/** The file the binding was loaded from (for helper processes that need it too). */
+export function bindingPath(): string | undefined {
+  shmBinding();
+  return loadedFrom;
 }

@@ -1,0 +1,94 @@
+// Cleans up named shared-memory segments when their last user is gone, even after kill -9: at a normal
+// exit this process removes the segments nobody else holds (flock tells), and a tiny watchdog process,
+// started on first need, does the same once this process's pipe to it closes, however it died.
+// Node's modules only; needs the native binding for flock (named segments need it anyway).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync, unlinkSync } from 'node:fs';
+import { shmBinding, bindingPath } from './binding';
+
+// Runs in the watchdog: argv[1] is the binding; stdin brings "+path" / "-path" lines until EOF.
+const WATCHDOG = `
+const { openSync, closeSync, unlinkSync } = require('node:fs');
+const binding = require(process.argv[1]);
+const paths = new Set();
+let rest = '';
+process.stdin.setEncoding('utf8');
+process.stdin.on('data', (chunk) => {
+  const lines = (rest + chunk).split('\\n');
+  rest = lines.pop();
+  for (const line of lines) (line[0] === '+' ? paths.add(line.slice(1)) : paths.delete(line.slice(1)));
+});
+const sweep = () => {
+  for (const path of paths) {
+    try {
+      const fd = openSync(path, 'r+');
+      try { if (binding.flock(fd, 1)) unlinkSync(path); } finally { closeSync(fd); }
+    } catch {}
+  }
+  process.exit(0);
+};
+process.stdin.on('end', sweep);
+process.stdin.on('error', sweep);
+process.on('SIGTERM', () => {});
+process.on('SIGINT', () => {});
+`;
+
+let watchdog: ChildProcess | undefined;
+const tracked = new Set<string>();
+
+function tell(line: string): void {
+  if (!watchdog) {
+    const path = bindingPath();
+    if (!path) return;
+    const env = { ...process.env };
+    delete env.NODE_OPTIONS;
+    watchdog = spawn(process.execPath, ['-e', WATCHDOG, path], { stdio: ['pipe', 'ignore', 'ignore'], detached: true, env });
+    watchdog.on('error', () => {
+      watchdog = undefined;
+    });
+    watchdog.unref();
+    (watchdog.stdin as unknown as { unref?: () => void } | null)?.unref?.();
+    watchdog.stdin?.on('error', () => {});
+  }
+  watchdog.stdin?.write(`${line}\n`);
+}
+
+/** Removes `path` if no process holds it any more (call after closing this process's own fd). */
+export function unlinkIfUnused(path: string): boolean {
+  const binding = shmBinding();
+  if (!binding) return false;
+  try {
+    const fd = openSync(path, 'r+');
+    try {
+      if (!binding.flock(fd, 1)) return false;
+      unlinkSync(path);
+      return true;
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return false;
+  }
+}
+
+/** Watches a named segment this process uses; `closeOwn` releases this process's hold at exit. */
+export function trackSegment(path: string, closeOwn: () => void): void {
+  if (!tracked.has(path)) tell(`+${path}`);
+  tracked.add(path);
+  closers.set(path, closeOwn);
+}
+
+/** Stops watching (after unlink(), or when told not to track). */
+export function untrackSegment(path: string): void {
+  if (tracked.delete(path)) tell(`-${path}`);
+  closers.delete(path);
+}
+
+const closers = new Map<string, () => void>();
+
+process.on('exit', () => {
+  for (const [path, closeOwn] of closers) {
+    closeOwn();
+    unlinkIfUnused(path);
+  }
+});
