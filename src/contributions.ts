@@ -9,6 +9,9 @@ export const Commands = {
   toggleSingleProcess: 'forkscope.toggleSingleProcess',
   openInEditor: 'forkscope.openInEditor',
   exportTrace: 'forkscope.exportTrace',
+  debugAllProcesses: 'forkscope.debugAllProcesses',
+  runSingleProcess: 'forkscope.runSingleProcess',
+  traceProgram: 'forkscope.traceProgram',
 } as const;
 
 export const Views = {
