@@ -220,7 +220,32 @@ export interface Dropped {
   count: number;
 }
 
+/**
+ * The process corrects who it is after its hello: the preload speaks first (as `external`), then the
+ * runtime's child bootstrap knows the real name, role and start method. Fields absent stay as they were.
+ */
+export interface IdentityChanged {
+  t: 'identity';
+  ts: number;
+  name?: string;
+  role?: ProcessRole;
+  startMethod?: StartMethod;
+  parent?: ProcessKey;
+  inspectorUrl?: string;
+  entry?: string;
+}
+
+/** Aggregated Manager proxy calls since the last flush (`method` → count). */
+export interface ManagerCalls {
+  t: 'manager';
+  ts: number;
+  id: string;
+  calls: Record<string, number>;
+}
+
 export type RuntimeEvent =
+  | IdentityChanged
+  | ManagerCalls
   | ObjectCreated
   | ChildStarted
   | ChildExited

@@ -98,7 +98,10 @@ export interface PoolNode {
 
 /** A cycle in the wait-for graph: each process waits on a lock the next one holds. */
 export interface Deadlock {
-  cycle: Array<{ process: ProcessKey; waitsFor: string; heldBy: ProcessKey; site?: SourceLocation }>;
+  /** `locks`: a cycle of lock waits (the default when absent). `queue`: consumers wait on an empty queue whose every producer exited (`heldBy` is the last producer). */
+  kind?: 'locks' | 'queue';
+  /** `site`: where the process waits; `heldAt`: where the holder acquired what it holds. */
+  cycle: Array<{ process: ProcessKey; waitsFor: string; heldBy: ProcessKey; site?: SourceLocation; heldAt?: SourceLocation }>;
   /** Human sentence naming processes, locks and source locations. */
   message: string;
 }

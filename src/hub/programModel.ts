@@ -1,0 +1,718 @@
+// The program model: a pure reducer from control-channel events to a snapshot of the program
+// (process tree, queues, pipes, locks, pools, deadlocks) plus compact deltas for the view.
+// No I/O, no clock of its own (time is the events' `ts`), no Node or vscode imports.
+import type { Hello, ObjectCreated, ObjectKind, ProcessKey, RuntimeEvent, SourceLocation } from '../../runtime/src/protocol';
+import type { CollectionName, SnapshotDelta } from '../view/messages';
+import type { Deadlock, PipeNode, PoolNode, ProcessNode, ProgramSnapshot, QueueNode, SyncNode, Waiter } from './snapshot';
+
+/** Depth samples older than this (behind the newest event) are dropped. */
+const HISTORY_MS = 60_000;
+const MAX_HISTORY = 600;
+/** Pipe rates are averaged over this window. */
+const RATE_WINDOW_MS = 5_000;
+const MAX_RECENT_PREVIEWS = 5;
+/** A hostile or runaway program cannot grow the model without bound. */
+const MAX_OBJECTS = 50_000;
+const MAX_PROCESSES = 20_000;
+
+const QUEUE_KINDS = new Set<ObjectKind>(['Queue', 'SimpleQueue', 'JoinableQueue']);
+const PIPE_KINDS = new Set<ObjectKind>(['Pipe', 'Channel']);
+const SYNC_KINDS = new Set<ObjectKind>(['Lock', 'RLock', 'Semaphore', 'BoundedSemaphore', 'Event', 'Condition', 'Barrier']);
+/** Kinds whose holder blocks its waiters: edges of the wait-for graph. */
+const HELD_KINDS = new Set<ObjectKind>(['Lock', 'RLock', 'Semaphore', 'BoundedSemaphore', 'Condition']);
+
+interface PipeRecord extends PipeNode {
+  sentTotal: number;
+  receivedTotal: number;
+  bytesSentTotal: number;
+  bytesReceivedTotal: number;
+  /** [ts, messages, bytes] increments inside the rate window. */
+  samples: Array<[number, number, number]>;
+}
+
+interface PoolRecord extends PoolNode {
+  tasks: Map<number, { start: number; worker?: ProcessKey }>;
+  totalMs: number;
+  finished: number;
+}
+
+export interface ProgramModelOptions {
+  singleProcess?: boolean;
+}
+
+/** Events in, snapshot and deltas out. Feed it with `hello`, `apply` and `disconnected`; read it with `snapshot` and `takeDelta`. */
+export class ProgramModel {
+  #version = 0;
+  #now = 0;
+  #singleProcess: boolean;
+  #rejected = 0;
+  #dropped = 0;
+  #processes = new Map<ProcessKey, ProcessNode>();
+  #objects = new Map<string, ObjectCreated>();
+  #queues = new Map<string, QueueNode>();
+  #pipes = new Map<string, PipeRecord>();
+  #syncs = new Map<string, SyncNode>();
+  #pools = new Map<string, PoolRecord>();
+  #deadlocks: Deadlock[] = [];
+  #graphDirty = false;
+  #dirty: Record<CollectionName, Set<string>> = { processes: new Set(), queues: new Set(), pipes: new Set(), syncs: new Set(), pools: new Set() };
+  #deltaBase = 0;
+  #deadlocksChanged = false;
+  #countersChanged = false;
+  #cached: ProgramSnapshot | undefined;
+
+  constructor(options: ProgramModelOptions = {}) {
+    this.#singleProcess = options.singleProcess ?? false;
+  }
+
+  get version(): number {
+    return this.#version;
+  }
+
+  /** The newest event time seen: the model's notion of now. */
+  get now(): number {
+    return this.#now;
+  }
+
+  /** A process or worker said hello. Returns its key. */
+  hello(hello: Hello, ts = this.#now): ProcessKey {
+    const key = hello.threadId === 0 ? String(hello.pid) : `${hello.pid}/${hello.threadId}`;
+    this.#tick(ts);
+    let node = this.#processes.get(key);
+    const parent = hello.parent ?? this.#guessParent(hello.pid, hello.ppid, hello.threadId);
+    if (!node) {
+      if (this.#processes.size >= MAX_PROCESSES) return key;
+      node = { key, pid: hello.pid, threadId: hello.threadId, name: hello.name, role: hello.role, startMethod: hello.startMethod, state: 'running', startedAt: ts };
+      if (parent !== undefined) node.parent = parent;
+      this.#processes.set(key, node);
+    } else {
+      // A parent's child.start may have come first: it knows the runtime's name; the preload only guesses.
+      if (node.state === 'starting' || node.state === 'exited') node.state = node.state === 'exited' ? 'exited' : 'running';
+      if (hello.role !== 'external' || node.role === undefined) {
+        node.name = hello.name;
+        node.role = hello.role;
+        node.startMethod = hello.startMethod;
+      }
+      if (node.parent === undefined && parent !== undefined) node.parent = parent;
+    }
+    if (hello.role === 'external') node.external = true;
+    if (hello.inspectorUrl !== undefined) node.inspectorUrl = hello.inspectorUrl;
+    this.#touch('processes', key);
+    return key;
+  }
+
+  /** Applies a batch of events from one process's connection. */
+  applyAll(key: ProcessKey, events: readonly RuntimeEvent[]): void {
+    for (const event of events) this.apply(key, event);
+  }
+
+  /** Applies one event from the process `key`. */
+  apply(key: ProcessKey, event: RuntimeEvent): void {
+    this.#tick(event.ts);
+    switch (event.t) {
+      case 'object':
+        return this.#object(event);
+      case 'identity': {
+        const node = this.#processes.get(key);
+        if (!node) return;
+        if (event.name !== undefined) node.name = event.name;
+        if (event.role !== undefined) {
+          node.role = event.role;
+          if (event.role !== 'external') delete node.external;
+        }
+        if (event.startMethod !== undefined) node.startMethod = event.startMethod;
+        if (event.parent !== undefined) node.parent = event.parent;
+        if (event.inspectorUrl !== undefined) node.inspectorUrl = event.inspectorUrl;
+        return this.#touch('processes', key);
+      }
+      case 'child.start': {
+        let node = this.#processes.get(event.key);
+        if (!node) {
+          if (this.#processes.size >= MAX_PROCESSES) return;
+          node = { key: event.key, pid: event.pid, threadId: event.threadId, name: event.name, role: event.role, startMethod: event.startMethod, state: 'starting', startedAt: event.ts, parent: key };
+          this.#processes.set(event.key, node);
+        } else {
+          node.name = event.name;
+          node.role = event.role;
+          node.startMethod = event.startMethod;
+          if (node.parent === undefined || node.parent === this.#guessParent(node.pid, -1, node.threadId)) node.parent = key;
+          if (event.role !== 'external') delete node.external;
+        }
+        return this.#touch('processes', event.key);
+      }
+      case 'child.exit':
+        return this.processExited(event.key, event.exitCode, event.signal ?? null, event.ts);
+      case 'state':
+        return this.#state(key, event.state, event.on?.id, event.on?.kind, event.site, event.ts);
+      case 'queue':
+        return this.#queue(key, event);
+      case 'pipe':
+        return this.#pipe(key, event);
+      case 'sync':
+        return this.#sync(key, event);
+      case 'task':
+        return this.#task(event);
+      case 'dropped':
+        this.#dropped += Math.max(0, event.count);
+        this.#countersChanged = true;
+        this.#version++;
+        return;
+      case 'log':
+      case 'manager':
+        return;
+    }
+  }
+
+  /** A process ended (its parent saw it, or the launcher did). Whatever it held is marked as held by the dead. */
+  processExited(key: ProcessKey, exitCode: number | null, signal: string | null, ts = this.#now): void {
+    this.#tick(ts);
+    const node = this.#processes.get(key);
+    if (!node) return;
+    node.exitCode = exitCode;
+    node.signal = signal;
+    if (node.state !== 'exited') this.#markExited(node, ts);
+    this.#touch('processes', key);
+  }
+
+  /** A connection closed: the process is gone, though its exit code may still come from its parent. */
+  disconnected(key: ProcessKey, ts = this.#now): void {
+    this.#tick(ts);
+    const node = this.#processes.get(key);
+    if (!node || node.state === 'exited') return;
+    this.#markExited(node, ts);
+    this.#touch('processes', key);
+  }
+
+  /** CPU (percent) and memory (bytes) from a process listing; `ppid` adds a descendant that does not report (not Node). */
+  sampled(sample: { pid: number; ppid?: number; name?: string; cpu?: number; memory?: number }): void {
+    const key = String(sample.pid);
+    let node = this.#processes.get(key);
+    if (!node) {
+      if (sample.ppid === undefined || this.#processes.size >= MAX_PROCESSES) return;
+      const parent = this.#processes.get(String(sample.ppid));
+      if (!parent) return;
+      node = { key, pid: sample.pid, threadId: 0, parent: parent.key, name: sample.name ?? `pid ${sample.pid}`, role: 'external', startMethod: 'spawn', state: 'running', startedAt: this.#now, external: true };
+      this.#processes.set(key, node);
+    } else if (node.cpu === sample.cpu && node.memory === sample.memory) return;
+    if (sample.cpu !== undefined) node.cpu = sample.cpu;
+    if (sample.memory !== undefined) node.memory = sample.memory;
+    this.#touch('processes', key);
+  }
+
+  /** A connection was refused (bad token, bad frame, too big, too slow). */
+  connectionRejected(): void {
+    this.#rejected++;
+    this.#countersChanged = true;
+    this.#version++;
+  }
+
+  setSingleProcess(value: boolean): void {
+    this.#singleProcess = value;
+    this.#countersChanged = true;
+    this.#version++;
+  }
+
+  /** Pids of processes that have not exited, for the sampler. */
+  livePids(): number[] {
+    const pids: number[] = [];
+    for (const node of this.#processes.values()) if (node.threadId === 0 && node.state !== 'exited') pids.push(node.pid);
+    return pids;
+  }
+
+  process(key: ProcessKey): ProcessNode | undefined {
+    const node = this.#processes.get(key);
+    return node && { ...node };
+  }
+
+  /** The whole picture, as fresh objects the model never touches again. */
+  snapshot(): ProgramSnapshot {
+    this.#detect();
+    if (this.#cached?.version === this.#version) return this.#cached;
+    this.#cached = {
+      version: this.#version,
+      processes: [...this.#processes.values()].map(copyProcess),
+      queues: [...this.#queues.values()].map(copyQueue),
+      pipes: [...this.#pipes.values()].map((p) => this.#copyPipe(p)),
+      syncs: [...this.#syncs.values()].map(copySync),
+      pools: [...this.#pools.values()].map(copyPool),
+      deadlocks: this.#deadlocks.map(copyDeadlock),
+      singleProcess: this.#singleProcess,
+      rejectedConnections: this.#rejected,
+      droppedEvents: this.#dropped,
+    };
+    return this.#cached;
+  }
+
+  /** What changed since the last delta (or the start); `undefined` when nothing did. */
+  takeDelta(): SnapshotDelta | undefined {
+    this.#detect();
+    if (this.#version === this.#deltaBase) return undefined;
+    const delta: SnapshotDelta = { from: this.#deltaBase, to: this.#version, upsert: {}, remove: {} };
+    const d = this.#dirty;
+    if (d.processes.size) delta.upsert.processes = pick(d.processes, this.#processes, copyProcess);
+    if (d.queues.size) delta.upsert.queues = pick(d.queues, this.#queues, copyQueue);
+    if (d.pipes.size) delta.upsert.pipes = pick(d.pipes, this.#pipes, (p) => this.#copyPipe(p));
+    if (d.syncs.size) delta.upsert.syncs = pick(d.syncs, this.#syncs, copySync);
+    if (d.pools.size) delta.upsert.pools = pick(d.pools, this.#pools, copyPool);
+    if (this.#deadlocksChanged) delta.deadlocks = this.#deadlocks.map(copyDeadlock);
+    if (this.#countersChanged) {
+      delta.singleProcess = this.#singleProcess;
+      delta.rejectedConnections = this.#rejected;
+      delta.droppedEvents = this.#dropped;
+    }
+    for (const set of Object.values(d)) set.clear();
+    this.#deadlocksChanged = false;
+    this.#countersChanged = false;
+    this.#deltaBase = this.#version;
+    return delta;
+  }
+
+  // ---- reducers ---------------------------------------------------------------------------------
+
+  #object(event: ObjectCreated): void {
+    if (this.#objects.size >= MAX_OBJECTS && !this.#objects.has(event.id)) return;
+    this.#objects.set(event.id, event);
+    const label = event.label ?? event.id;
+    if (QUEUE_KINDS.has(event.kind)) {
+      const q = this.#queueNode(event.id);
+      q.kind = event.kind;
+      q.label = label;
+      if (event.site) q.site = event.site;
+      q.maxsize = event.capacity ?? 0;
+      this.#touch('queues', event.id);
+    } else if (PIPE_KINDS.has(event.kind)) {
+      const p = this.#pipeNode(event.id);
+      p.kind = event.kind;
+      p.label = label;
+      this.#touch('pipes', event.id);
+    } else if (SYNC_KINDS.has(event.kind)) {
+      const s = this.#syncNode(event.id);
+      s.kind = event.kind;
+      s.label = label;
+      if (event.site) s.site = event.site;
+      this.#touch('syncs', event.id);
+    } else if (event.kind === 'Pool') {
+      const p = this.#poolNode(event.id);
+      p.label = label;
+      this.#touch('pools', event.id);
+    }
+  }
+
+  #state(key: ProcessKey, state: ProcessNode['state'], on: string | undefined, kind: ObjectKind | undefined, site: SourceLocation | undefined, ts: number): void {
+    const node = this.#processes.get(key);
+    if (!node || node.state === 'exited') return;
+    if (node.waitingOn !== undefined && node.waitingOn !== on) this.#leaveWait(node, node.waitingOn);
+    node.state = state;
+    if (state === 'waiting' && on !== undefined) {
+      if (node.waitingOn !== on) node.waitingSince = ts;
+      node.waitingOn = on;
+      if (site) node.waitSite = site;
+      else delete node.waitSite;
+      const objectKind = kind ?? this.#objects.get(on)?.kind;
+      if (objectKind && SYNC_KINDS.has(objectKind)) {
+        const s = this.#syncNode(on, objectKind);
+        if (!s.waiters.some((w) => w.key === key)) s.waiters.push(site ? { key, since: ts, site } : { key, since: ts });
+        this.#touch('syncs', on);
+      }
+    } else {
+      delete node.waitingOn;
+      delete node.waitingSince;
+      delete node.waitSite;
+    }
+    this.#graphDirty = true;
+    this.#touch('processes', key);
+  }
+
+  #leaveWait(node: ProcessNode, id: string): void {
+    const s = this.#syncs.get(id);
+    if (s && removeWaiter(s, node.key)) this.#touch('syncs', id);
+  }
+
+  #queue(key: ProcessKey, event: Extract<RuntimeEvent, { t: 'queue' }>): void {
+    const q = this.#queueNode(event.id);
+    q.puts += event.puts;
+    q.gets += event.gets;
+    q.depth = event.depth;
+    if (event.puts > 0 && !q.producers.includes(key)) q.producers.push(key);
+    if (event.gets > 0 && !q.consumers.includes(key)) q.consumers.push(key);
+    const h = q.history;
+    const last = h[h.length - 1];
+    if (last && last[0] === event.ts) last[1] = event.depth;
+    else h.push([event.ts, event.depth]);
+    if (h.length > MAX_HISTORY || h[0]![0] < this.#now - HISTORY_MS) {
+      let cut = 0;
+      while (cut < h.length - 1 && (h.length - cut > MAX_HISTORY || h[cut]![0] < this.#now - HISTORY_MS)) cut++;
+      h.splice(0, cut);
+    }
+    this.#graphDirty = true;
+    this.#touch('queues', event.id);
+  }
+
+  #pipe(key: ProcessKey, event: Extract<RuntimeEvent, { t: 'pipe' }>): void {
+    const p = this.#pipeNode(event.id);
+    const messagesBefore = p.messages;
+    const bytesBefore = p.bytes;
+    p.sentTotal += event.sent;
+    p.receivedTotal += event.received;
+    p.bytesSentTotal += event.bytesSent;
+    p.bytesReceivedTotal += event.bytesReceived;
+    p.messages = Math.max(p.sentTotal, p.receivedTotal);
+    p.bytes = Math.max(p.bytesSentTotal, p.bytesReceivedTotal);
+    if (!p.ends.includes(key)) p.ends.push(key);
+    if (event.peer !== undefined && !p.ends.includes(event.peer)) p.ends.push(event.peer);
+    if (event.previews) {
+      for (const text of event.previews) if (typeof text === 'string') p.recent.push(text);
+      if (p.recent.length > MAX_RECENT_PREVIEWS) p.recent.splice(0, p.recent.length - MAX_RECENT_PREVIEWS);
+    }
+    if (p.messages !== messagesBefore || p.bytes !== bytesBefore) p.samples.push([event.ts, p.messages - messagesBefore, p.bytes - bytesBefore]);
+    const horizon = this.#now - RATE_WINDOW_MS;
+    if (p.samples.length > 256 || (p.samples.length > 0 && p.samples[0]![0] < horizon)) {
+      let cut = 0;
+      while (cut < p.samples.length && (p.samples[cut]![0] < horizon || p.samples.length - cut > 256)) cut++;
+      p.samples.splice(0, cut);
+    }
+    this.#touch('pipes', event.id);
+  }
+
+  #sync(key: ProcessKey, event: Extract<RuntimeEvent, { t: 'sync' }>): void {
+    const s = this.#syncNode(event.id);
+    const node = this.#processes.get(key);
+    switch (event.op) {
+      case 'wait':
+        if (!s.waiters.some((w) => w.key === key)) s.waiters.push(event.site ? { key, since: event.ts, site: event.site } : { key, since: event.ts });
+        if (node && node.state !== 'exited' && node.waitingOn !== event.id) {
+          node.state = 'waiting';
+          node.waitingOn = event.id;
+          node.waitingSince = event.ts;
+          if (event.site) node.waitSite = event.site;
+          this.#touch('processes', key);
+        }
+        break;
+      case 'acquire': {
+        const holder = event.holder === undefined ? key : event.holder;
+        s.holder = holder;
+        s.heldSince = event.ts;
+        if (event.site) s.acquiredAt = event.site;
+        else delete s.acquiredAt;
+        s.ownerDied = false;
+        if (holder !== null) removeWaiter(s, holder);
+        this.#stopWaiting(holder ?? key, event.id);
+        break;
+      }
+      case 'release':
+        s.holder = event.holder === undefined ? null : event.holder;
+        delete s.heldSince;
+        delete s.acquiredAt;
+        break;
+      case 'timeout':
+        removeWaiter(s, key);
+        this.#stopWaiting(key, event.id);
+        break;
+      case 'set':
+        s.isSet = true;
+        for (const w of s.waiters.splice(0)) this.#stopWaiting(w.key, event.id);
+        break;
+      case 'clear':
+        s.isSet = false;
+        break;
+      case 'notify':
+        break;
+      case 'broken':
+        s.isSet = true;
+        for (const w of s.waiters.splice(0)) this.#stopWaiting(w.key, event.id);
+        break;
+      case 'ownerDied':
+        s.ownerDied = true;
+        s.holder = event.holder === undefined ? null : event.holder;
+        break;
+    }
+    this.#graphDirty = true;
+    this.#touch('syncs', event.id);
+  }
+
+  #stopWaiting(key: ProcessKey, id: string): void {
+    const node = this.#processes.get(key);
+    if (!node || node.waitingOn !== id) return;
+    delete node.waitingOn;
+    delete node.waitingSince;
+    delete node.waitSite;
+    if (node.state === 'waiting') node.state = 'running';
+    this.#touch('processes', key);
+  }
+
+  #task(event: Extract<RuntimeEvent, { t: 'task' }>): void {
+    const p = this.#poolNode(event.pool);
+    switch (event.op) {
+      case 'queued':
+        p.queued++;
+        break;
+      case 'started': {
+        if (p.queued > 0) p.queued--;
+        p.running++;
+        p.tasks.set(event.task, event.worker === undefined ? { start: event.ts } : { start: event.ts, worker: event.worker });
+        if (event.worker !== undefined) {
+          if (!p.workers.includes(event.worker)) p.workers.push(event.worker);
+          if (!p.busy.includes(event.worker)) p.busy.push(event.worker);
+        }
+        break;
+      }
+      case 'done':
+      case 'failed': {
+        const task = p.tasks.get(event.task);
+        if (task) {
+          p.tasks.delete(event.task);
+          if (p.running > 0) p.running--;
+          p.totalMs += Math.max(0, event.ts - task.start);
+          p.finished++;
+          p.meanTaskMs = p.totalMs / p.finished;
+          const worker = task.worker ?? event.worker;
+          if (worker !== undefined && ![...p.tasks.values()].some((t) => t.worker === worker)) p.busy = p.busy.filter((w) => w !== worker);
+        } else if (p.queued > 0) p.queued--;
+        if (event.op === 'done') p.done++;
+        else p.failed++;
+        break;
+      }
+      case 'cancelled':
+        if (p.queued > 0) p.queued--;
+        break;
+    }
+    this.#touch('pools', event.pool);
+  }
+
+  #markExited(node: ProcessNode, ts: number): void {
+    if (node.waitingOn !== undefined) this.#leaveWait(node, node.waitingOn);
+    node.state = 'exited';
+    node.exitedAt = ts;
+    delete node.waitingOn;
+    delete node.waitingSince;
+    delete node.waitSite;
+    // What the dead held stays shown, marked: its waiters would otherwise look merely slow.
+    for (const s of this.#syncs.values()) {
+      if (s.holder === node.key) {
+        s.ownerDied = true;
+        this.#touch('syncs', s.id);
+      }
+      if (removeWaiter(s, node.key)) this.#touch('syncs', s.id);
+    }
+    for (const p of this.#pools.values()) {
+      if (p.busy.includes(node.key)) {
+        p.busy = p.busy.filter((w) => w !== node.key);
+        this.#touch('pools', p.id);
+      }
+    }
+    this.#graphDirty = true;
+  }
+
+  // ---- the wait-for graph -------------------------------------------------------------------------
+
+  #detect(): void {
+    if (!this.#graphDirty) return;
+    this.#graphDirty = false;
+    const found = [...this.#lockCycles(), ...this.#starvedQueues()];
+    const before = JSON.stringify(this.#deadlocks);
+    if (JSON.stringify(found) !== before) {
+      this.#deadlocks = found;
+      this.#deadlocksChanged = true;
+      this.#version++;
+    }
+  }
+
+  #lockCycles(): Deadlock[] {
+    // Edges: a live waiter → the live holder of what it waits on.
+    const edges = new Map<ProcessKey, Array<{ to: ProcessKey; sync: SyncNode; site?: SourceLocation }>>();
+    for (const s of this.#syncs.values()) {
+      if (!HELD_KINDS.has(s.kind) || s.holder == null || s.waiters.length === 0) continue;
+      const holder = this.#processes.get(s.holder);
+      if (!holder || holder.state === 'exited') continue;
+      for (const w of s.waiters) {
+        if (w.key === s.holder && s.kind !== 'Lock') continue; // an RLock's owner re-entering waits on nobody
+        const list = edges.get(w.key) ?? [];
+        list.push(w.site ? { to: s.holder, sync: s, site: w.site } : { to: s.holder, sync: s });
+        edges.set(w.key, list);
+      }
+    }
+    const cycles: Deadlock[] = [];
+    const seen = new Set<string>();
+    const path: Array<{ from: ProcessKey; to: ProcessKey; sync: SyncNode; site?: SourceLocation }> = [];
+    const onPath = new Set<ProcessKey>();
+    const done = new Set<ProcessKey>();
+    const visit = (key: ProcessKey): void => {
+      onPath.add(key);
+      for (const edge of edges.get(key) ?? []) {
+        if (onPath.has(edge.to)) {
+          const start = path.findIndex((p) => p.from === edge.to);
+          const cycle = [...path.slice(start === -1 ? path.length : start), { from: key, ...edge }];
+          const id = cycle.map((c) => `${c.from}>${c.sync.id}`).sort().join('|');
+          if (!seen.has(id)) {
+            seen.add(id);
+            cycles.push(this.#describeCycle(cycle));
+          }
+        } else if (!done.has(edge.to)) {
+          path.push({ from: key, ...edge });
+          visit(edge.to);
+          path.pop();
+        }
+      }
+      onPath.delete(key);
+      done.add(key);
+    };
+    for (const key of [...edges.keys()].sort()) if (!done.has(key)) visit(key);
+    return cycles;
+  }
+
+  #describeCycle(cycle: Array<{ from: ProcessKey; to: ProcessKey; sync: SyncNode; site?: SourceLocation }>): Deadlock {
+    const entries = cycle.map((c) => {
+      const entry: Deadlock['cycle'][number] = { process: c.from, waitsFor: c.sync.id, heldBy: c.to };
+      if (c.site) entry.site = c.site;
+      if (c.sync.acquiredAt) entry.heldAt = c.sync.acquiredAt;
+      return entry;
+    });
+    const parts = cycle.map((c) => {
+      const held = c.sync.acquiredAt ? ` (acquired at ${where(c.sync.acquiredAt)})` : '';
+      return `${this.#who(c.from)} waits for ${c.sync.kind} ${c.sync.label}${c.site ? ` at ${where(c.site)}` : ''}, held by ${this.#who(c.to)}${held}`;
+    });
+    return { kind: 'locks', cycle: entries, message: `Deadlock: ${parts.join('; ')}.` };
+  }
+
+  #starvedQueues(): Deadlock[] {
+    const found: Deadlock[] = [];
+    for (const q of this.#queues.values()) {
+      if (q.depth !== 0 || q.producers.length === 0) continue;
+      const waiters = [...this.#processes.values()].filter((p) => p.state === 'waiting' && p.waitingOn === q.id);
+      if (waiters.length === 0) continue;
+      const others = q.producers.filter((k) => !waiters.some((w) => w.key === k));
+      if (others.length === 0 || others.some((k) => this.#processes.get(k)?.state !== 'exited')) continue;
+      const last = others[others.length - 1]!;
+      const cycle = waiters.map((w) => {
+        const entry: Deadlock['cycle'][number] = { process: w.key, waitsFor: q.id, heldBy: last };
+        if (w.waitSite) entry.site = w.waitSite;
+        return entry;
+      });
+      const who = waiters.map((w) => `${this.#who(w.key)}${w.waitSite ? ` at ${where(w.waitSite)}` : ''}`).join(', ');
+      found.push({ kind: 'queue', cycle, message: `Deadlock: ${who} waits on ${q.kind} ${q.label}, which is empty and whose every producer (${others.map((k) => this.#who(k)).join(', ')}) has exited.` });
+    }
+    return found;
+  }
+
+  #who(key: ProcessKey): string {
+    const node = this.#processes.get(key);
+    return node ? `${node.name} (pid ${node.pid}${node.threadId ? `, thread ${node.threadId}` : ''})` : `process ${key}`;
+  }
+
+  // ---- records ------------------------------------------------------------------------------------
+
+  #tick(ts: number): void {
+    if (typeof ts === 'number' && ts > this.#now) this.#now = ts;
+  }
+
+  #touch(collection: CollectionName, id: string): void {
+    this.#dirty[collection].add(id);
+    this.#version++;
+  }
+
+  #guessParent(pid: number, ppid: number, threadId: number): ProcessKey | undefined {
+    if (threadId !== 0) return String(pid);
+    const parent = this.#processes.get(String(ppid));
+    return parent ? parent.key : undefined;
+  }
+
+  #label(id: string, kind: ObjectKind): { kind: ObjectKind; label: string; site?: SourceLocation } {
+    const created = this.#objects.get(id);
+    if (!created) return { kind, label: id };
+    return created.site ? { kind: created.kind, label: created.label ?? id, site: created.site } : { kind: created.kind, label: created.label ?? id };
+  }
+
+  #queueNode(id: string): QueueNode {
+    let q = this.#queues.get(id);
+    if (!q) {
+      const { kind, label, site } = this.#label(id, 'Queue');
+      q = { id, kind, label, maxsize: this.#objects.get(id)?.capacity ?? 0, depth: 0, puts: 0, gets: 0, history: [], producers: [], consumers: [] };
+      if (site) q.site = site;
+      this.#queues.set(id, q);
+    }
+    return q;
+  }
+
+  #pipeNode(id: string): PipeRecord {
+    let p = this.#pipes.get(id);
+    if (!p) {
+      const { kind, label } = this.#label(id, 'Pipe');
+      p = { id, kind, label, ends: [], messages: 0, bytes: 0, messagesPerSecond: 0, bytesPerSecond: 0, recent: [], sentTotal: 0, receivedTotal: 0, bytesSentTotal: 0, bytesReceivedTotal: 0, samples: [] };
+      this.#pipes.set(id, p);
+    }
+    return p;
+  }
+
+  #syncNode(id: string, kindHint: ObjectKind = 'Lock'): SyncNode {
+    let s = this.#syncs.get(id);
+    if (!s) {
+      const { kind, label, site } = this.#label(id, kindHint);
+      s = { id, kind, label, holder: null, waiters: [] };
+      if (site) s.site = site;
+      this.#syncs.set(id, s);
+    }
+    return s;
+  }
+
+  #poolNode(id: string): PoolRecord {
+    let p = this.#pools.get(id);
+    if (!p) {
+      p = { id, label: this.#objects.get(id)?.label ?? id, workers: [], busy: [], queued: 0, running: 0, done: 0, failed: 0, meanTaskMs: 0, tasks: new Map(), totalMs: 0, finished: 0 };
+      this.#pools.set(id, p);
+    }
+    return p;
+  }
+
+  #copyPipe(p: PipeRecord): PipeNode {
+    let messages = 0;
+    let bytes = 0;
+    const horizon = this.#now - RATE_WINDOW_MS;
+    for (const [ts, m, b] of p.samples) {
+      if (ts < horizon) continue;
+      messages += m;
+      bytes += b;
+    }
+    const seconds = RATE_WINDOW_MS / 1000;
+    return { id: p.id, kind: p.kind, label: p.label, ends: [...p.ends], messages: p.messages, bytes: p.bytes, messagesPerSecond: messages / seconds, bytesPerSecond: bytes / seconds, recent: [...p.recent] };
+  }
+}
+
+function removeWaiter(s: SyncNode, key: ProcessKey): boolean {
+  const i = s.waiters.findIndex((w) => w.key === key);
+  if (i === -1) return false;
+  s.waiters.splice(i, 1);
+  return true;
+}
+
+function where(site: SourceLocation): string {
+  return `${site.file}:${site.line}:${site.column}`;
+}
+
+function pick<T, U>(ids: Set<string>, from: Map<string, T>, copy: (item: T) => U): U[] {
+  const out: U[] = [];
+  for (const id of ids) {
+    const item = from.get(id);
+    if (item) out.push(copy(item));
+  }
+  return out;
+}
+
+function copyProcess(p: ProcessNode): ProcessNode {
+  return p.waitSite ? { ...p, waitSite: { ...p.waitSite } } : { ...p };
+}
+
+function copyQueue(q: QueueNode): QueueNode {
+  return { ...q, history: q.history.map(([ts, depth]) => [ts, depth] as [number, number]), producers: [...q.producers], consumers: [...q.consumers] };
+}
+
+function copySync(s: SyncNode): SyncNode {
+  return { ...s, waiters: s.waiters.map((w: Waiter) => ({ ...w })) };
+}
+
+function copyPool(p: PoolRecord): PoolNode {
+  return { id: p.id, label: p.label, workers: [...p.workers], busy: [...p.busy], queued: p.queued, running: p.running, done: p.done, failed: p.failed, meanTaskMs: p.meanTaskMs };
+}
+
+function copyDeadlock(d: Deadlock): Deadlock {
+  return { ...d, cycle: d.cycle.map((c) => ({ ...c })) };
+}
