@@ -1,6 +1,6 @@
 // Installs what the e2e tests and `npm run demo` need (E2E.md's recipe), cached OUTSIDE the repo.
 // Plain Node, no dependencies: runs from the harness, the demo and `.ci/run` (`node scripts/e2e-env.mjs`).
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
@@ -168,6 +168,54 @@ export function ensureE2EEnvironment(options = {}) {
     },
     log,
   );
+}
+
+/** Installs a .vsix into code-server's extensions folder (`--force`: a rebuilt one replaces the old). */
+export function installExtension(env, { userDataDir, extensionsDir, vsix }) {
+  const r = spawnSync(env.node, [env.codeServerEntry, '--user-data-dir', userDataDir, '--extensions-dir', extensionsDir, '--install-extension', vsix, '--force'], {
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
+  if (r.status !== 0) throw new Error(`installing ${vsix} into code-server failed (${r.status ?? r.signal}):\n${r.stdout}\n${r.stderr}`);
+}
+
+/**
+ * Starts code-server on 127.0.0.1:port as E2E.md says, leading its own process group (so one kill of
+ * `-pid` ends it and everything it started). The caller owns the returned child and must kill it.
+ */
+export function spawnCodeServer(env, { userDataDir, extensionsDir, port, folder }) {
+  const args = [
+    env.codeServerEntry,
+    '--user-data-dir', userDataDir,
+    '--extensions-dir', extensionsDir,
+    '--bind-addr', `127.0.0.1:${port}`,
+    '--auth', 'none',
+    '--disable-telemetry',
+    '--disable-update-check',
+    '--disable-workspace-trust',
+    '--disable-getting-started-override',
+    folder,
+  ];
+  return spawn(env.node, args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: cleanEnv() });
+}
+
+/** Resolves once `/healthz` answers; rejects if the child exits first or the time runs out. */
+export async function waitForHealthz(port, child, timeoutMs = 180_000) {
+  const deadline = Date.now() + timeoutMs;
+  let exited = null;
+  const onExit = (code, signal) => (exited = `code-server exited (${code ?? signal}) before answering /healthz`);
+  child.once('exit', onExit);
+  try {
+    for (;;) {
+      if (exited) throw new Error(exited);
+      const res = await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => null);
+      if (res?.ok) return;
+      if (Date.now() > deadline) throw new Error(`code-server did not answer /healthz on port ${port} within ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  } finally {
+    child.off('exit', onExit);
+  }
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

@@ -1,0 +1,435 @@
+// The e2e harness: a real VS Code workbench (code-server) in Debian's Chromium, driven by playwright-core
+// as E2E.md proves. Test-only; it imports no extension or runtime code, only what a user would see.
+//
+// API
+//   ensureE2EEnvironment(): installs (once, cached outside the repo in FORKSCOPE_E2E_CACHE or
+//     ~/.cache/forkscope-e2e, under a lock) Chromium + libkrb5-dev (apt-get), Node 24 and code-server.
+//   buildVsix(): `npm run package -- --no-build` when dist/ or the manifest is newer than the .vsix; the .vsix path.
+//     (Build first: `npm test` does; FORKSCOPE_E2E_BUILD=1 makes buildVsix run the build as well.)
+//   startWorkbench({ workspace, name, settings?, vsix?, timeoutMs? }) → Workbench:
+//     fresh user-data and extensions dirs, the .vsix installed, code-server on 127.0.0.1:<free port>,
+//     headless Chromium (1600×2000) on `/?folder=<workspace>`, resolved once the explorer lists a file.
+//   Workbench: page, url, port, workspace, logFile, extensionsDir;
+//     runCommand(title)        F1, type `>title`, click the row whose label is exactly `title`
+//     quickPick(label)         click the open quick pick's row whose label is exactly `label`
+//     openFile(rel)            Control+P, path, Enter; waits for the tab
+//     goToLine(n)              Control+G, `:n`, Enter; waits for `Ln n` in the status bar
+//     toggleBreakpoint()       F9 on the cursor's line; waits for the glyph
+//     callStackRows()          the Call Stack's rows as text (sessions and frames)
+//     frameWith(selector)      the (nested) iframe holding `selector`, e.g. a webview's DOM
+//     screenshot(name)         test-results/<name>.png
+//     notifications()          texts of toasts and dialogs showing now
+//     activationTimes()        "Developer: Show Running Extensions" read back: id → activation ms
+//     close()                  Chromium and code-server's whole process group killed, temp dirs removed
+//   processesOf(dir): pids whose command line or cwd is under `dir` (see processes.ts).
+// Every started workbench is also killed on process exit, SIGINT and SIGTERM.
+import { spawnSync, type ChildProcess } from 'node:child_process';
+import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { basename, join, resolve } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { chromium, type Browser, type BrowserContext, type Frame, type Page } from 'playwright-core';
+import { ensureE2EEnvironment, installExtension, spawnCodeServer, waitForHealthz, type E2EEnvironment } from '../../scripts/e2e-env.mjs';
+import { descendantsOf, isRunning, killQuietly, processesOf, type ProcessInfo } from './processes';
+
+export { ensureE2EEnvironment, processesOf, type E2EEnvironment, type ProcessInfo };
+
+export const REPO_ROOT = resolve(__dirname, '..', '..');
+export const RESULTS_DIR = join(REPO_ROOT, 'test-results');
+
+const CHROMIUM_FLAGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-dev-shm-usage',
+];
+
+/** User settings every workbench starts with: no sticky scroll (E2E.md), no welcome pages, nothing online. */
+const BASE_SETTINGS: Record<string, unknown> = {
+  'workbench.tree.enableStickyScroll': false,
+  'editor.stickyScroll.enabled': false,
+  'workbench.startupEditor': 'none',
+  'workbench.tips.enabled': false,
+  'workbench.welcomePage.walkthroughs.openOnInstall': false,
+  'security.workspace.trust.enabled': false,
+  'telemetry.telemetryLevel': 'off',
+  'extensions.autoCheckUpdates': false,
+  'extensions.autoUpdate': false,
+  'extensions.ignoreRecommendations': true,
+  'update.mode': 'none',
+  'git.enabled': false,
+  'chat.disableAIFeatures': true,
+  'window.commandCenter': false,
+};
+
+function newestMtime(paths: string[]): number {
+  let newest = 0;
+  for (const p of paths) {
+    if (!existsSync(p)) continue;
+    const s = statSync(p);
+    if (s.isDirectory()) newest = Math.max(newest, newestMtime(readdirSync(p).map((f) => join(p, f))));
+    else newest = Math.max(newest, s.mtimeMs);
+  }
+  return newest;
+}
+
+/** Packs the .vsix unless one newer than everything it contains exists; returns its path. */
+export function buildVsix(): string {
+  const { name, version } = require(join(REPO_ROOT, 'package.json')) as { name: string; version: string };
+  const vsix = join(REPO_ROOT, `${name}-${version}.vsix`);
+  const build = process.env.FORKSCOPE_E2E_BUILD === '1';
+  const inputs = ['dist', 'media', 'package.json', 'README.md', 'LICENSE', 'CHANGELOG.md', '.vscodeignore'].map((p) => join(REPO_ROOT, p));
+  if (!build && existsSync(vsix) && statSync(vsix).mtimeMs >= newestMtime(inputs)) return vsix;
+  if (!build && !existsSync(join(REPO_ROOT, 'dist', 'extension.js'))) throw new Error('dist/extension.js is missing: run `npm run build` first');
+  const r = spawnSync(process.execPath, [join(REPO_ROOT, 'scripts', 'package.mjs'), ...(build ? [] : ['--no-build'])], {
+    cwd: REPO_ROOT,
+    encoding: 'utf8',
+    timeout: 180_000,
+  });
+  if (r.status !== 0) throw new Error(`npm run package failed:\n${r.stdout}\n${r.stderr}`);
+  return vsix;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolvePort(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+export interface StartOptions {
+  /** The folder to open (tests pass a temporary copy of a `test/fixtures/workspace-*` folder). */
+  workspace: string;
+  /** Names the temp dirs, the log and the screenshots. */
+  name: string;
+  /** Extra user settings (merged over the harness's defaults). */
+  settings?: Record<string, unknown>;
+  /** A .vsix to install; default: `buildVsix()`. `false` installs nothing. */
+  vsix?: string | false;
+  /** How long start-up may take before it fails; default 180 s (the machine is shared). */
+  timeoutMs?: number;
+}
+
+export interface CallStackRow {
+  text: string;
+  kind: 'session' | 'thread' | 'frame' | 'other';
+  name: string;
+  state: string;
+  file: string;
+  line: string;
+}
+
+export interface Workbench {
+  page: Page;
+  url: string;
+  port: number;
+  workspace: string;
+  logFile: string;
+  /** The extensions folder the .vsix was installed into (removed by close()). */
+  extensionsDir: string;
+  runCommand(title: string): Promise<void>;
+  quickPick(label: string, timeoutMs?: number): Promise<void>;
+  openFile(relativePath: string): Promise<void>;
+  goToLine(line: number): Promise<void>;
+  toggleBreakpoint(): Promise<void>;
+  callStackRows(): Promise<CallStackRow[]>;
+  frameWith(selector: string, timeoutMs?: number): Promise<Frame>;
+  screenshot(name: string): Promise<string>;
+  notifications(): Promise<string[]>;
+  activationTimes(): Promise<Map<string, number>>;
+  close(): Promise<void>;
+}
+
+/** Polls `probe` until it returns a value other than undefined/false/null, or fails with `what`. */
+export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | null | false> | T | undefined | null | false, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value !== undefined && value !== null && value !== false) return value;
+    } catch (error) {
+      lastError = error;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${String(lastError)})` : ''}`);
+    await delay(200);
+  }
+}
+
+interface Owned {
+  codeServer?: ChildProcess;
+  browser?: Browser | BrowserContext;
+  tempRoot: string;
+}
+
+const live = new Set<Owned>();
+
+/** Synchronous last-resort kill: code-server's group and descendants, Chromium, anything naming our temp dir. */
+function killNow(owned: Owned): void {
+  const pids = new Set<number>();
+  const cs = owned.codeServer?.pid;
+  if (cs) {
+    for (const p of descendantsOf(cs)) pids.add(p);
+    killQuietly(-cs, 'SIGKILL');
+    killQuietly(cs, 'SIGKILL');
+  }
+  for (const p of processesOf(owned.tempRoot)) pids.add(p.pid);
+  for (const p of pids) killQuietly(p, 'SIGKILL');
+}
+
+let handlersInstalled = false;
+function installExitHandlers(): void {
+  if (handlersInstalled) return;
+  handlersInstalled = true;
+  process.on('exit', () => {
+    for (const owned of live) {
+      killNow(owned);
+      rmSync(owned.tempRoot, { recursive: true, force: true });
+    }
+  });
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.once(signal, () => {
+      for (const owned of live) killNow(owned);
+      process.exit(128 + (signal === 'SIGINT' ? 2 : signal === 'SIGTERM' ? 15 : 1));
+    });
+  }
+}
+
+async function shutdown(owned: Owned): Promise<void> {
+  const cs = owned.codeServer?.pid;
+  const tree = new Set<number>([...(cs ? [cs, ...descendantsOf(cs)] : []), ...processesOf(owned.tempRoot).map((p) => p.pid)]);
+  await Promise.race([owned.browser?.close().catch(() => {}), delay(5_000)]);
+  if (cs) killQuietly(-cs, 'SIGTERM');
+  for (const p of tree) killQuietly(p, 'SIGTERM');
+  const deadline = Date.now() + 5_000;
+  while (Date.now() < deadline && [...tree].some(isRunning)) await delay(100);
+  killNow(owned);
+  for (const p of tree) killQuietly(p, 'SIGKILL');
+  live.delete(owned);
+  rmSync(owned.tempRoot, { recursive: true, force: true, maxRetries: 3 });
+}
+
+/** Starts code-server with Forkscope installed and opens `workspace` in headless Chromium. */
+export async function startWorkbench(options: StartOptions): Promise<Workbench> {
+  const env = ensureE2EEnvironment();
+  const vsix = options.vsix === undefined ? buildVsix() : options.vsix;
+  const workspace = resolve(options.workspace);
+  const timeoutMs = options.timeoutMs ?? 180_000;
+  const safeName = options.name.replace(/[^\w.-]+/g, '-');
+  const tempRoot = mkdtempSync(join(tmpdir(), `forkscope-e2e-${safeName}-`));
+  const owned: Owned = { tempRoot };
+  live.add(owned);
+  installExitHandlers();
+  try {
+    const userData = join(tempRoot, 'user-data');
+    const extensions = join(tempRoot, 'extensions');
+    mkdirSync(join(userData, 'User'), { recursive: true });
+    mkdirSync(extensions, { recursive: true });
+    writeFileSync(join(userData, 'User', 'settings.json'), JSON.stringify({ ...BASE_SETTINGS, ...options.settings }, null, 2));
+    mkdirSync(RESULTS_DIR, { recursive: true });
+    const logFile = join(RESULTS_DIR, `${safeName}.code-server.log`);
+    if (vsix) {
+      installExtension(env, { userDataDir: userData, extensionsDir: extensions, vsix });
+      if (!readdirSync(extensions).some((d) => d.startsWith('forkscope.'))) throw new Error(`code-server installed ${vsix} but no forkscope.* folder appeared`);
+    }
+
+    const port = await freePort();
+    const log = createWriteStream(logFile);
+    const child = spawnCodeServer(env, { userDataDir: userData, extensionsDir: extensions, port, folder: workspace });
+    owned.codeServer = child;
+    child.stdout!.pipe(log, { end: false });
+    child.stderr!.pipe(log, { end: false });
+    const base = `http://127.0.0.1:${port}`;
+    await waitForHealthz(port, child, timeoutMs).catch((error: Error) => {
+      throw new Error(`${error.message}; see ${logFile}`);
+    });
+
+    const browser = await chromium.launchPersistentContext(join(tempRoot, 'chromium'), {
+      executablePath: env.chromium,
+      headless: true,
+      args: CHROMIUM_FLAGS,
+      viewport: { width: 1600, height: 2000 },
+      timeout: 60_000,
+    });
+    owned.browser = browser;
+    // tsx compiles with keepNames, so functions handed to page.evaluate may call esbuild's `__name`.
+    await browser.addInitScript({ content: 'globalThis.__name = (f) => f;' });
+    const page = browser.pages()[0] ?? (await browser.newPage());
+    page.setDefaultTimeout(30_000);
+    const url = `${base}/?folder=${encodeURIComponent(workspace)}`;
+    await page.goto(url, { timeout: timeoutMs });
+    await page.waitForSelector('.monaco-workbench', { timeout: timeoutMs });
+    const firstFile = readdirSync(workspace).find((f) => !f.startsWith('.'));
+    if (firstFile) {
+      await waitFor(
+        `the explorer to list ${firstFile}`,
+        () => page.evaluate((name) => Array.from(document.querySelectorAll('.explorer-folders-view .monaco-list-row')).some((r) => r.textContent?.trim() === name), firstFile),
+        timeoutMs,
+      );
+    }
+    return makeWorkbench({ page, url, port, workspace, logFile, extensionsDir: extensions, owned });
+  } catch (error) {
+    await shutdown(owned);
+    throw error;
+  }
+}
+
+function makeWorkbench(w: { page: Page; url: string; port: number; workspace: string; logFile: string; extensionsDir: string; owned: Owned }): Workbench {
+  const { page } = w;
+
+  async function quickPick(label: string, timeoutMs = 15_000): Promise<void> {
+    const index = await waitFor(
+      `a quick pick row labelled "${label}"`,
+      () =>
+        page.evaluate((want) => {
+          const rows = Array.from(document.querySelectorAll('.quick-input-widget .monaco-list-row'));
+          const i = rows.findIndex((r) => r.querySelector('.label-name')?.textContent?.trim() === want);
+          return i >= 0 ? i + 1 : null; // 0 would read as "not yet"
+        }, label),
+      timeoutMs,
+    );
+    await page.locator('.quick-input-widget .monaco-list-row').nth(index - 1).click();
+  }
+
+  async function openQuickInput(key: string): Promise<void> {
+    await page.keyboard.press('Escape');
+    await page.keyboard.press(key);
+    // Query via evaluate: the widget only exists after its first opening (E2E.md pitfalls).
+    await waitFor(`the quick input after ${key}`, () =>
+      page.evaluate(() => {
+        const input = document.querySelector<HTMLInputElement>('.quick-input-widget input');
+        return !!input && input.offsetParent !== null && document.activeElement === input;
+      }),
+    );
+  }
+
+  const workbench: Workbench = {
+    page,
+    url: w.url,
+    port: w.port,
+    workspace: w.workspace,
+    logFile: w.logFile,
+    extensionsDir: w.extensionsDir,
+    quickPick,
+
+    async runCommand(title) {
+      await openQuickInput('F1');
+      await page.locator('.quick-input-widget input').fill(`>${title}`);
+      await quickPick(title);
+    },
+
+    async openFile(relativePath) {
+      await openQuickInput('Control+P');
+      await page.locator('.quick-input-widget input').fill(relativePath);
+      const want = basename(relativePath);
+      await waitFor(`"${want}" in the quick open list`, () =>
+        page.evaluate((name) => Array.from(document.querySelectorAll('.quick-input-widget .monaco-list-row .label-name')).some((e) => e.textContent?.trim() === name), want),
+      );
+      await page.keyboard.press('Enter');
+      await waitFor(`the ${want} tab`, () =>
+        page.evaluate((name) => Array.from(document.querySelectorAll('.tabs-container .tab.active')).some((t) => t.getAttribute('data-resource-name') === name), want),
+      );
+    },
+
+    async goToLine(line) {
+      await openQuickInput('Control+G');
+      await page.locator('.quick-input-widget input').fill(`:${line}`);
+      await page.keyboard.press('Enter');
+      await waitFor(`the status bar to show Ln ${line}`, () =>
+        page.evaluate((n) => Array.from(document.querySelectorAll('.statusbar-item')).some((e) => new RegExp(`\\bLn ${n}\\b`).test(e.textContent ?? '')), line),
+      );
+    },
+
+    async toggleBreakpoint() {
+      const before = await page.evaluate(() => document.querySelectorAll('.margin-view-overlays .codicon-debug-breakpoint').length);
+      await page.keyboard.press('F9');
+      await waitFor('a breakpoint glyph to change', () =>
+        page.evaluate((n) => document.querySelectorAll('.margin-view-overlays .codicon-debug-breakpoint').length !== n, before),
+      );
+    },
+
+    async callStackRows() {
+      return page.evaluate(() =>
+        Array.from(document.querySelectorAll('.debug-call-stack .monaco-list-rows > .monaco-list-row')).map((row) => {
+          const text = (sel: string) => row.querySelector(sel)?.textContent?.trim() ?? '';
+          const kind = row.querySelector('.session') ? 'session' : row.querySelector('.thread') ? 'thread' : row.querySelector('.stack-frame') ? 'frame' : 'other';
+          return {
+            text: row.textContent?.trim() ?? '',
+            kind,
+            name: text('.session .name') || text('.thread .name') || text('.stack-frame .expression'),
+            state: text('.state'),
+            file: text('.stack-frame .file-name'),
+            line: text('.stack-frame .line-number'),
+          } as const;
+        }),
+      );
+    },
+
+    async frameWith(selector, timeoutMs = 30_000) {
+      return waitFor(
+        `a frame holding ${selector}`,
+        async () => {
+          for (const frame of page.frames()) {
+            if (frame.isDetached()) continue;
+            const found = await frame.$(selector).catch(() => null);
+            if (found) return frame;
+          }
+          return null;
+        },
+        timeoutMs,
+      );
+    },
+
+    async screenshot(name) {
+      mkdirSync(RESULTS_DIR, { recursive: true });
+      const path = join(RESULTS_DIR, `${name.replace(/[^\w.-]+/g, '-')}.png`);
+      await page.screenshot({ path, timeout: 15_000 });
+      return path;
+    },
+
+    async notifications() {
+      return page.evaluate(() =>
+        Array.from(document.querySelectorAll('.notifications-toasts .notification-list-item-message, .monaco-dialog-box .dialog-message-text')).map((e) => e.textContent?.trim() ?? ''),
+      );
+    },
+
+    async activationTimes() {
+      await workbench.runCommand('Developer: Show Running Extensions');
+      const rows = await waitFor(
+        'the Running Extensions editor to list activation times',
+        async () => {
+          const found = await page.evaluate(() =>
+            Array.from(document.querySelectorAll('.runtime-extensions-editor .monaco-list-row')).map((row) => ({
+              id: row.querySelector('.extension .name, .name')?.textContent?.trim() ?? '',
+              msg: row.querySelector('.activation-time')?.textContent?.trim() ?? '',
+              title: row.querySelector('.activation-time')?.getAttribute('title') ?? '',
+              text: row.textContent ?? '',
+            })),
+          );
+          return found.length > 0 ? found : null;
+        },
+        30_000,
+      );
+      const times = new Map<string, number>();
+      for (const row of rows) {
+        const ms = /(\d+(?:\.\d+)?)\s*ms/.exec(row.msg)?.[1];
+        if (row.id && ms !== undefined) times.set(row.id, Number(ms));
+      }
+      return times;
+    },
+
+    async close() {
+      await shutdown(w.owned);
+    },
+  };
+  return workbench;
+}
