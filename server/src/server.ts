@@ -1,14 +1,73 @@
-// Forkscope's language server: multi-process pitfalls flagged as you type. Never imports `vscode`.
-import { createConnection, ProposedFeatures, TextDocuments, TextDocumentSyncKind } from 'vscode-languageserver/node';
+// Forkscope's language server: multi-process pitfalls flagged as you type, with quick fixes, code lenses
+// over the guarded main block and hovers with the Python twin. Never imports `vscode`.
+import {
+  CodeActionKind,
+  createConnection,
+  ProposedFeatures,
+  TextDocuments,
+  TextDocumentSyncKind,
+} from 'vscode-languageserver/node';
+import type { Diagnostic } from 'vscode-languageserver';
 import { TextDocument } from 'vscode-languageserver-textdocument';
+import { DocumentAnalyses } from './documentAnalyses';
+import { codeActionsOf, codeLensesOf, DEFAULT_DOCS_URL, diagnosticsOf, hoverOf } from './lspFeatures';
+
+/** What the client may pass in `initializationOptions`. */
+export interface ForkscopeServerOptions {
+  /** Base of the diagnostics' doc links (the extension passes its own `docs/diagnostics.md`). */
+  docsUrl?: string;
+}
 
 const connection = createConnection(ProposedFeatures.all);
 const documents = new TextDocuments(TextDocument);
+const analyses = new DocumentAnalyses();
+let docsUrl = DEFAULT_DOCS_URL;
 
-connection.onInitialize(() => ({
-  capabilities: { textDocumentSync: TextDocumentSyncKind.Incremental },
-  serverInfo: { name: 'forkscope-language-server' },
-}));
+connection.onInitialize((params) => {
+  const options = (params.initializationOptions ?? {}) as ForkscopeServerOptions;
+  if (typeof options.docsUrl === 'string' && options.docsUrl !== '') docsUrl = options.docsUrl;
+  return {
+    capabilities: {
+      textDocumentSync: TextDocumentSyncKind.Incremental,
+      codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix] },
+      codeLensProvider: { resolveProvider: false },
+      hoverProvider: true,
+    },
+    serverInfo: { name: 'forkscope-language-server' },
+  };
+});
+
+documents.onDidChangeContent(({ document }) => {
+  let diagnostics: Diagnostic[];
+  try {
+    diagnostics = diagnosticsOf(document, analyses.get(document), docsUrl);
+  } catch (error) {
+    // A rule that trips on odd code must not take the server down; the user keeps editing.
+    connection.console.error(`forkscope: analysis of ${document.uri} failed: ${error instanceof Error ? error.stack : String(error)}`);
+    diagnostics = [];
+  }
+  void connection.sendDiagnostics({ uri: document.uri, version: document.version, diagnostics });
+});
+
+documents.onDidClose(({ document }) => {
+  analyses.forget(document.uri);
+  void connection.sendDiagnostics({ uri: document.uri, diagnostics: [] });
+});
+
+connection.onCodeAction(({ textDocument, context }) => {
+  const document = documents.get(textDocument.uri);
+  return document ? codeActionsOf(document, analyses.get(document), context.diagnostics) : [];
+});
+
+connection.onCodeLens(({ textDocument }) => {
+  const document = documents.get(textDocument.uri);
+  return document ? codeLensesOf(document, analyses.get(document)) : [];
+});
+
+connection.onHover(({ textDocument, position }) => {
+  const document = documents.get(textDocument.uri);
+  return document ? hoverOf(document, analyses.get(document), position) : null;
+});
 
 documents.listen(connection);
 connection.listen();

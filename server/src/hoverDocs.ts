@@ -1,0 +1,56 @@
+// The runtime's public names as hovers show them: one sentence and the Python twin. Kept in step with the
+// runtime's TSDoc by test/unit/analysisHover.test.ts. Never imports `vscode` or the runtime.
+
+export interface HoverDoc {
+  /** How it is called. */
+  signature: string;
+  summary: string;
+  /** The Python name it mirrors. */
+  python: string;
+}
+
+export const HOVER_DOCS: Record<string, HoverDoc> = {
+  Process: { signature: 'new Process({ target, args, kwargs, name, daemon })', summary: 'A process that runs `target(...args)` (or its own `run()`) in a child: `start()`, `await join({ timeout })`, `isAlive()`, `terminate()`, `kill()`, `exitCode`.', python: 'multiprocessing.Process' },
+  Pool: { signature: 'new Pool({ processes, initializer, initargs, maxTasksPerChild, context })', summary: 'A pool of worker processes: `await map(fn, xs)`, `imap`, `imapUnordered`, `starmap`, `apply`, `applyAsync`; close it with `await using`.', python: 'multiprocessing.Pool' },
+  ProcessPoolExecutor: { signature: 'new ProcessPoolExecutor({ maxWorkers, initializer, initargs, maxTasksPerChild, context })', summary: 'Runs calls in worker processes: `submit(fn, ...args)` returns a Future, `map(fn, ...iterables)`, `shutdown({ wait, cancelFutures })`; close it with `await using`.', python: 'concurrent.futures.ProcessPoolExecutor' },
+  Queue: { signature: 'new Queue({ maxsize })', summary: 'A FIFO queue shared between processes and threads: `await put(obj, { block, timeout })`, `await get({ block, timeout })` (rejects `Empty`), `qsize()`, `empty()`, `close()`.', python: 'multiprocessing.Queue' },
+  SimpleQueue: { signature: 'new SimpleQueue()', summary: 'An unbounded queue between processes with only `put`, `get`, `empty` and `close`.', python: 'multiprocessing.SimpleQueue' },
+  JoinableQueue: { signature: 'new JoinableQueue({ maxsize })', summary: 'A Queue whose consumers call `taskDone()` so that `await join()` resolves when every item has been processed.', python: 'multiprocessing.JoinableQueue' },
+  Pipe: { signature: 'Pipe({ duplex }) → [Connection, Connection]', summary: 'The two ends of a pipe between two processes: `send`, `await recv()`, `sendBytes`, `recvBytes`, `await poll({ timeout })`, `close`.', python: 'multiprocessing.Pipe' },
+  Lock: { signature: 'new Lock()', summary: 'A lock across processes: `await acquire({ block, timeout })` resolves `true` when held; `release()`; `using` releases it at the end of the block.', python: 'multiprocessing.Lock' },
+  RLock: { signature: 'new RLock()', summary: 'A re-entrant lock across processes: its holder may acquire it again; it is free after as many `release()` calls.', python: 'multiprocessing.RLock' },
+  Semaphore: { signature: 'new Semaphore(value = 1)', summary: 'A counter across processes: `await acquire()` takes one, `release()` gives one back.', python: 'multiprocessing.Semaphore' },
+  BoundedSemaphore: { signature: 'new BoundedSemaphore(value = 1)', summary: 'A Semaphore whose `release()` throws if it would exceed its initial value.', python: 'multiprocessing.BoundedSemaphore' },
+  Event: { signature: 'new Event()', summary: 'A flag across processes: `set()`, `clear()`, `isSet()`, `await wait({ timeout })`.', python: 'multiprocessing.Event' },
+  Condition: { signature: 'new Condition(lock?)', summary: 'A condition variable across processes: `await wait({ timeout })`, `notify(n)`, `notifyAll()`, `await waitFor(predicate)`.', python: 'multiprocessing.Condition' },
+  Barrier: { signature: 'new Barrier(parties, { action, timeout })', summary: 'Makes `parties` processes wait for each other: `await wait()`; `abort()`, `reset()`; rejects `BrokenBarrierError`.', python: 'multiprocessing.Barrier' },
+  Value: { signature: "new Value(typecode, init, { lock })", summary: 'A number in shared memory: `.value` reads and writes are seen by every process at once; `getLock()` for read-modify-write.', python: 'multiprocessing.Value' },
+  Array: { signature: 'new Array(typecode, sizeOrInit, { lock })', summary: 'A typed array in shared memory, indexed synchronously from every process (also exported as `SharedArray`).', python: 'multiprocessing.Array' },
+  SharedArray: { signature: 'new SharedArray(typecode, sizeOrInit, { lock })', summary: 'A typed array in shared memory, indexed synchronously from every process (the runtime\'s `Array`).', python: 'multiprocessing.Array' },
+  RawValue: { signature: 'new RawValue(typecode, init)', summary: 'A number in shared memory with no lock.', python: 'multiprocessing.RawValue' },
+  RawArray: { signature: 'new RawArray(typecode, sizeOrInit)', summary: 'A typed array in shared memory with no lock.', python: 'multiprocessing.RawArray' },
+  Manager: { signature: 'await Manager.start()', summary: 'A server process holding dicts, lists, namespaces, locks and queues behind proxies any process can use; close it with `await using`.', python: 'multiprocessing.Manager' },
+  BaseManager: { signature: 'new BaseManager({ address, authkey })', summary: 'A manager serving registered types to other processes or machines, authenticated by an HMAC challenge.', python: 'multiprocessing.managers.BaseManager' },
+  isMainProcess: { signature: 'isMainProcess(): boolean', summary: 'True only in the main process: guard the code that starts processes with it, because every child re-imports the main module.', python: 'if __name__ == "__main__":' },
+  currentProcess: { signature: 'currentProcess()', summary: 'The Process object of the process (or worker) running this code.', python: 'multiprocessing.current_process' },
+  parentProcess: { signature: 'parentProcess()', summary: 'The parent of the current process, or null in the main process.', python: 'multiprocessing.parent_process' },
+  activeChildren: { signature: 'activeChildren()', summary: 'The children of this process that are still alive.', python: 'multiprocessing.active_children' },
+  cpuCount: { signature: 'cpuCount()', summary: 'The number of CPUs of the machine.', python: 'multiprocessing.cpu_count' },
+  getContext: { signature: 'getContext(method?)', summary: 'The whole API bound to one start method: "spawn", "thread", "forkserver" or "inline".', python: 'multiprocessing.get_context' },
+  setStartMethod: { signature: 'setStartMethod(method)', summary: 'Chooses how children start: "spawn" (default), "thread", "forkserver" or "inline".', python: 'multiprocessing.set_start_method' },
+  getStartMethod: { signature: 'getStartMethod()', summary: 'The start method in use.', python: 'multiprocessing.get_start_method' },
+  getLogger: { signature: 'getLogger()', summary: 'A logger that prefixes each line with the process name and pid.', python: 'multiprocessing.get_logger' },
+  wait: { signature: 'wait(futures, { timeout, returnWhen })', summary: 'Waits for futures: resolves `{ done, notDone }` when the `returnWhen` condition holds.', python: 'concurrent.futures.wait' },
+  asCompleted: { signature: 'asCompleted(futures, { timeout })', summary: 'Yields each future as it completes.', python: 'concurrent.futures.as_completed' },
+  Empty: { signature: 'class Empty extends Error', summary: 'Rejected by a queue `get()` that timed out or found nothing without blocking.', python: 'queue.Empty' },
+  Full: { signature: 'class Full extends Error', summary: 'Rejected by a bounded queue `put()` that timed out or would block.', python: 'queue.Full' },
+  TimeoutError: { signature: 'class TimeoutError extends Error', summary: 'Rejected by a future or async result whose wait timed out.', python: 'multiprocessing.TimeoutError' },
+  BrokenProcessPool: { signature: 'class BrokenProcessPool extends Error', summary: 'Rejected by every pending future when a worker of the executor died abruptly.', python: 'concurrent.futures.process.BrokenProcessPool' },
+};
+
+/** Markdown for a hover on `name`. */
+export function hoverMarkdown(name: string): string | undefined {
+  const doc = HOVER_DOCS[name];
+  if (!doc) return undefined;
+  return ['```typescript', doc.signature, '```', doc.summary, '', `*Python:* \`${doc.python}\``].join('\n');
+}
