@@ -1,0 +1,90 @@
+// Start methods and contexts: getStartMethod/setStartMethod/getContext, as CPython's context.py.
+// A context is the whole public API with Process, Pool and ProcessPoolExecutor bound to one start method.
+import { RuntimeError, ValueError } from './errors';
+import { Process, defaultStartMethod, setDefaultStartMethod, self, type ProcessOptions } from './process';
+import { Pool, type PoolOptions } from './pool';
+import { ProcessPoolExecutor, type ExecutorOptions } from './futures';
+import { ensureForkserver } from './forkserver';
+import type { StartMethod } from './protocol';
+import * as api from './index';
+
+const ALL: StartMethod[] = ['spawn', 'forkserver', 'thread', 'inline'];
+let explicitlySet = false;
+
+function check(method: string): asserts method is StartMethod {
+  if (!ALL.includes(method as StartMethod)) throw new ValueError(`cannot find context for '${method}'`);
+}
+
+/** The start method new processes use. Python: get_start_method() */
+export function getStartMethod(options: { allowNone?: boolean } = {}): StartMethod | null {
+  if (options.allowNone && !explicitlySet && process.env.FORKSCOPE_SINGLE_PROCESS !== '1') return null;
+  return defaultStartMethod();
+}
+
+/** Sets the start method once per program (again only with `force`). Python: set_start_method() */
+export function setStartMethod(method: StartMethod | null, options: { force?: boolean } = {}): void {
+  if (explicitlySet && !options.force) throw new RuntimeError('context has already been set');
+  if (method === null) {
+    explicitlySet = false;
+    setDefaultStartMethod(undefined);
+    return;
+  }
+  check(method);
+  explicitlySet = true;
+  setDefaultStartMethod(method);
+  if (method === 'forkserver' && self.isMain) ensureForkserver(self.mainModule);
+}
+
+/** Every start method this platform has. Python: get_all_start_methods() */
+export function getAllStartMethods(): StartMethod[] {
+  return [...ALL];
+}
+
+/** The runtime's API bound to one start method. Python: multiprocessing.context.BaseContext */
+export type Context = Omit<typeof api, 'Process' | 'Pool' | 'ProcessPoolExecutor' | 'getStartMethod'> & {
+  Process: typeof Process;
+  Pool: typeof Pool;
+  ProcessPoolExecutor: typeof ProcessPoolExecutor;
+  getStartMethod(): StartMethod;
+};
+
+const contexts = new Map<StartMethod, Context>();
+
+function makeContext(method: StartMethod): Context {
+  class ContextProcess extends Process {
+    constructor(options: ProcessOptions = {}) {
+      super({ startMethod: method, ...options });
+    }
+  }
+  Object.defineProperty(ContextProcess, 'name', { value: 'Process' });
+  class ContextPool extends Pool {
+    constructor(options: PoolOptions | number = {}) {
+      super(typeof options === 'number' ? { processes: options, context: method } : { context: method, ...options });
+    }
+  }
+  Object.defineProperty(ContextPool, 'name', { value: 'Pool' });
+  class ContextExecutor extends ProcessPoolExecutor {
+    constructor(options: ExecutorOptions = {}) {
+      super({ context: method, ...options });
+    }
+  }
+  Object.defineProperty(ContextExecutor, 'name', { value: 'ProcessPoolExecutor' });
+  const context = Object.create(api) as Context;
+  Object.defineProperties(context, {
+    Process: { value: ContextProcess, enumerable: true },
+    Pool: { value: ContextPool, enumerable: true },
+    ProcessPoolExecutor: { value: ContextExecutor, enumerable: true },
+    getStartMethod: { value: () => method, enumerable: true },
+  });
+  return context;
+}
+
+/** The API bound to `method` (the default start method when omitted). Python: get_context() */
+export function getContext(method?: StartMethod): Context {
+  const m = method ?? defaultStartMethod();
+  check(m);
+  let context = contexts.get(m);
+  if (!context) contexts.set(m, (context = makeContext(m)));
+  if (m === 'forkserver' && self.isMain) ensureForkserver(self.mainModule);
+  return context;
+}

@@ -1,0 +1,132 @@
+// The worker loop of a pool or executor, inside the child: runs batches of chunks in order and sends
+// results back in batches (the fast path), flushing often enough that slow tasks report one by one.
+// Runs only inside children; Node's modules only.
+import { decode, encodeThrown } from './serialize';
+import { loadTarget, type TargetRef } from './targets';
+import type { StartPayload } from './popen';
+import type { ParentChannel } from './spawn';
+
+/** A chunk on the wire: [taskId, targetId, star (1: fn(...item)), items]. */
+export type WireChunk = [number, number, 0 | 1, unknown[]];
+
+/** parent → worker */
+export type ToWorker = { t: 'tasks'; defs?: Array<[number, TargetRef]>; batch: WireChunk[] } | { t: 'exit' };
+
+/** worker → parent: [taskId, 1, results[]] or [taskId, 0, encodedError]; `us` is the time spent on them. */
+export type FromWorker = { t: 'ready' } | { t: 'results'; r: Array<[number, 0 | 1, unknown]>; us: number };
+
+/** Flush results at least this often while busy, so slow tasks report as they finish. */
+const FLUSH_MS = 4;
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
+}
+
+/** Runs the worker until told to exit; returns the exit code. */
+export async function runWorker(payload: StartPayload, channel: ParentChannel): Promise<number> {
+  const initializer = payload.initializer as TargetRef | undefined;
+  if (initializer) {
+    const init = await loadTarget(initializer);
+    const initargs = decode(payload.initargs ?? []) as unknown[];
+    await init(...initargs);
+  }
+  const targets = new Map<number, Function>();
+  const pendingDefs = new Map<number, TargetRef>();
+  const queue: WireChunk[] = [];
+  let head = 0;
+  let running = false;
+  let exiting = false;
+  let finished: (code: number) => void = () => {};
+  const done = new Promise<number>((r) => (finished = r));
+  let out: Array<[number, 0 | 1, unknown]> = [];
+  let busySince = 0;
+
+  const flush = (): void => {
+    if (out.length === 0) return;
+    const message: FromWorker = { t: 'results', r: out, us: Math.round((performance.now() - busySince) * 1000) };
+    out = [];
+    try {
+      channel.send(message);
+    } catch (error) {
+      channel.send(sendable(message, error));
+    }
+  };
+
+  const resolveTarget = async (id: number): Promise<Function> => {
+    let fn = targets.get(id);
+    if (fn) return fn;
+    const ref = pendingDefs.get(id);
+    if (!ref) throw new Error(`forkscope: unknown target ${id}`);
+    fn = await loadTarget(ref);
+    targets.set(id, fn);
+    return fn;
+  };
+
+  const drain = async (): Promise<void> => {
+    running = true;
+    busySince = performance.now();
+    let lastFlush = busySince;
+    while (head < queue.length) {
+      const [taskId, targetId, star, items] = queue[head];
+      queue[head++] = undefined as never;
+      try {
+        const fn = targets.get(targetId) ?? (await resolveTarget(targetId));
+        const results: unknown[] = new Array(items.length);
+        for (let i = 0; i < items.length; i++) {
+          let r = star ? fn(...(items[i] as unknown[])) : fn(items[i]);
+          if (isThenable(r)) r = await r;
+          results[i] = r;
+        }
+        out.push([taskId, 1, results]);
+      } catch (error) {
+        out.push([taskId, 0, encodeThrown(error)]);
+      }
+      const now = performance.now();
+      if (now - lastFlush >= FLUSH_MS) {
+        flush();
+        busySince = lastFlush = now;
+      }
+    }
+    queue.length = 0;
+    head = 0;
+    flush();
+    running = false;
+    if (exiting) finished(0);
+  };
+
+  channel.onMessage((raw) => {
+    const message = raw as ToWorker;
+    if (message.t === 'exit') {
+      exiting = true;
+      if (!running) finished(0);
+      return;
+    }
+    if (message.t !== 'tasks') return;
+    if (message.defs) for (const [id, ref] of message.defs) pendingDefs.set(id, ref);
+    for (const chunk of message.batch) {
+      chunk[3] = decode(chunk[3]) as unknown[];
+      queue.push(chunk);
+    }
+    if (!running) void drain();
+  });
+  channel.send({ t: 'ready' } satisfies FromWorker);
+  const code = await done;
+  channel.close();
+  return code;
+}
+
+/** A results batch where every value that cannot be cloned is replaced by an error naming the task. */
+function sendable(message: Extract<FromWorker, { t: 'results' }>, cause: unknown): FromWorker {
+  const r = message.r.map(([taskId, ok, value]): [number, 0 | 1, unknown] => {
+    try {
+      structuredClone(value);
+      return [taskId, ok, value];
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(cause);
+      const e = new Error(`the result of task ${taskId} could not be sent back to the parent: ${reason}`);
+      e.name = 'PicklingError';
+      return [taskId, 0, encodeThrown(e)];
+    }
+  });
+  return { t: 'results', r, us: message.us };
+}

@@ -1,0 +1,181 @@
+// Starts one child (a Node process or a worker thread) on the child bootstrap and wraps it in one
+// small handle, so Process and Pool do not care how it was started. Parent side only; Node's modules only.
+import { fork, type ChildProcess } from 'node:child_process';
+import { Worker, type TransferListItem } from 'node:worker_threads';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { constants } from 'node:os';
+import { dirname, join } from 'node:path';
+
+/** What the bootstrap (spawn.ts, in the child) receives first. */
+export interface StartPayload {
+  kind: 'process' | 'worker';
+  /** The parent's main module, re-imported in the child with isMainProcess() false. */
+  main?: string;
+  /** Where tsx lives when the parent runs under it: worker threads do not inherit loader hooks. */
+  tsxDir?: string;
+  name: string;
+  identity: number[];
+  daemon: boolean;
+  startMethod: 'spawn' | 'thread' | 'forkserver';
+  parentKey: string;
+  /** The rest is for spawn.ts / pool.ts to read. */
+  [key: string]: unknown;
+}
+
+export type ExitListener = (exitCode: number, signal: NodeJS.Signals | null) => void;
+
+/** One started child, however it was started. */
+export interface ChildHandle {
+  readonly pid: number;
+  readonly threadId: number;
+  /** Throws synchronously when the message cannot be cloned. */
+  send(message: unknown, transfer?: TransferListItem[]): void;
+  onMessage(listener: (message: unknown) => void): void;
+  /** Called once; `exitCode` is Python's: 0, n, or -signal. */
+  onExit(listener: ExitListener): void;
+  kill(signal: 'SIGTERM' | 'SIGKILL'): void;
+  ref(): void;
+  unref(): void;
+  readonly exited: boolean;
+}
+
+let childEntry: string | undefined;
+/** The built bootstrap: beside index.cjs in dist, or dist/ when this file runs from source. */
+export function childEntryPath(): string {
+  if (childEntry) return childEntry;
+  const candidates = [join(__dirname, 'child.cjs'), join(__dirname, '..', 'dist', 'child.cjs'), join(__dirname, '..', '..', 'dist', 'child.cjs')];
+  childEntry = candidates.find((p) => existsSync(p)) ?? candidates[0];
+  return childEntry;
+}
+
+let tsxDir: string | null | undefined;
+/** The tsx package the parent runs under, if any, so a worker thread can register it too. */
+export function parentTsxDir(): string | undefined {
+  if (tsxDir !== undefined) return tsxDir ?? undefined;
+  tsxDir = null;
+  const usesTsx = process.execArgv.some((a) => /tsx/.test(a)) || (process.env.NODE_OPTIONS ?? '').includes('tsx');
+  if (usesTsx) {
+    for (const base of [process.argv[1], join(process.cwd(), 'x')]) {
+      if (!base) continue;
+      try {
+        tsxDir = dirname(createRequire(base).resolve('tsx/package.json'));
+        break;
+      } catch {
+        // Try the next place.
+      }
+    }
+  }
+  return tsxDir ?? undefined;
+}
+
+function signalExitCode(signal: NodeJS.Signals): number {
+  return -((constants.signals as Record<string, number>)[signal] ?? 1);
+}
+
+/** Starts a child process on the bootstrap and sends it the payload as its first message. */
+export function spawnChild(payload: StartPayload, transfer: TransferListItem[] = [], execArgv = process.execArgv): ChildHandle {
+  const child = fork(childEntryPath(), [], {
+    execArgv,
+    serialization: 'advanced',
+    stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
+  });
+  const handle = wrapChildProcess(child);
+  handle.send(payload, transfer);
+  return handle;
+}
+
+/** Wraps a forked child (also a forkserver standby) as a handle. */
+export function wrapChildProcess(child: ChildProcess): ChildHandle {
+  let exited = false;
+  const exitListeners: ExitListener[] = [];
+  const messageListeners: Array<(m: unknown) => void> = [];
+  child.on('message', (m) => {
+    for (const l of messageListeners) l(m);
+  });
+  // A failed send (the child already gone) is reported by 'exit'; this keeps it from crashing the parent.
+  child.on('error', () => {});
+  child.once('exit', (code, signal) => {
+    exited = true;
+    const exitCode = signal ? signalExitCode(signal) : (code ?? 1);
+    for (const l of exitListeners) l(exitCode, signal);
+  });
+  return {
+    get pid() {
+      return child.pid ?? 0;
+    },
+    threadId: 0,
+    send(message) {
+      if (!child.connected) return;
+      child.send(message as never);
+    },
+    onMessage(listener) {
+      messageListeners.push(listener);
+    },
+    onExit(listener) {
+      exitListeners.push(listener);
+    },
+    kill(signal) {
+      if (!exited) child.kill(signal);
+    },
+    ref() {
+      child.ref();
+      (child.channel as { ref?: () => void } | undefined)?.ref?.();
+    },
+    unref() {
+      child.unref();
+      (child.channel as { unref?: () => void } | undefined)?.unref?.();
+    },
+    get exited() {
+      return exited;
+    },
+  };
+}
+
+/** Starts a worker thread on the same bootstrap; the payload travels as workerData. */
+export function startThread(payload: StartPayload, transfer: TransferListItem[] = []): ChildHandle {
+  const worker = new Worker(childEntryPath(), { workerData: payload, transferList: transfer, stdout: false, stderr: false });
+  let exited = false;
+  let killedWith: NodeJS.Signals | null = null;
+  const exitListeners: ExitListener[] = [];
+  const messageListeners: Array<(m: unknown) => void> = [];
+  worker.on('message', (m) => {
+    for (const l of messageListeners) l(m);
+  });
+  // An uncaught error ends the thread with code 1, as an uncaught error ends a process; 'exit' reports it.
+  worker.on('error', (error) => {
+    process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  });
+  worker.once('exit', (code) => {
+    exited = true;
+    const exitCode = killedWith ? signalExitCode(killedWith) : code;
+    for (const l of exitListeners) l(exitCode, killedWith);
+  });
+  return {
+    pid: process.pid,
+    threadId: worker.threadId,
+    send(message, transferList) {
+      worker.postMessage(message, transferList);
+    },
+    onMessage(listener) {
+      messageListeners.push(listener);
+    },
+    onExit(listener) {
+      exitListeners.push(listener);
+    },
+    kill(signal) {
+      if (exited) return;
+      killedWith ??= signal;
+      void worker.terminate();
+    },
+    ref() {
+      worker.ref();
+    },
+    unref() {
+      worker.unref();
+    },
+    get exited() {
+      return exited;
+    },
+  };
+}

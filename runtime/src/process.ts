@@ -1,0 +1,401 @@
+// Process and the per-process identity (name, counter, main-or-child), as CPython's process.py.
+// Parent side of starting children; the child side is spawn.ts. Node's modules only, never the extension.
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { availableParallelism } from 'node:os';
+import { isMainThread, threadId } from 'node:worker_threads';
+import { resolve } from 'node:path';
+import { AssertionError, RuntimeError, ValueError } from './errors';
+import { encode } from './serialize';
+import { findTarget, type TargetRef } from './targets';
+import { processKey, type StartMethod } from './protocol';
+import { spawnChild, startThread, parentTsxDir, type ChildHandle, type StartPayload } from './popen';
+import { startFromForkserver } from './forkserver';
+import * as telemetry from './telemetry';
+import type { TransferContext } from './reduction';
+
+/** This process's (or thread's) place in the program; the child bootstrap fills it before user code. */
+export const self = {
+  isMain: isMainThread,
+  identity: [] as number[],
+  counter: 0,
+  name: 'MainProcess',
+  daemon: false,
+  /** True while a child imports the main module: starting a process then is Python's bootstrapping error. */
+  bootstrapping: false,
+  mainModule: process.argv[1] ? resolve(process.argv[1]) : undefined,
+  parent: undefined as { pid: number; name: string; key: string } | undefined,
+  startMethod: undefined as StartMethod | undefined,
+  /** The Process object of this child (Python's current_process() in a child is the unpickled Process). */
+  current: undefined as Process | undefined,
+};
+
+/** Inline processes run in the parent's process; this tells currentProcess() which one is running. */
+export const inlineCurrent = new AsyncLocalStorage<Process>();
+
+/** Live children of this process, for activeChildren() and exit handling. */
+const children = new Set<Process>();
+
+let defaultMethod: StartMethod | undefined;
+/** The start method in force: set explicitly, else FORKSCOPE_SINGLE_PROCESS=1 ⇒ inline, else spawn. */
+export function defaultStartMethod(): StartMethod {
+  if (process.env.FORKSCOPE_SINGLE_PROCESS === '1') return 'inline';
+  return defaultMethod ?? 'spawn';
+}
+export function setDefaultStartMethod(method: StartMethod | undefined): void {
+  defaultMethod = method;
+}
+
+const BOOTSTRAP_MESSAGE =
+  'An attempt has been made to start a new process before the current process has finished its bootstrapping phase.\n\n' +
+  'This probably means that you are not using fork to start your child processes and you have forgotten to use the proper idiom in the main module:\n\n' +
+  '    if (isMainProcess()) {\n        ...\n    }\n\n' +
+  'The "freeze_support()" line can be omitted if the program is not going to be frozen to produce an executable.';
+
+/** Throws Python's bootstrapping error when a child starts processes while importing the main module. */
+export function checkNotBootstrapping(): void {
+  if (self.bootstrapping) throw new RuntimeError(BOOTSTRAP_MESSAGE);
+}
+
+export function nextIdentity(): number[] {
+  return [...self.identity, ++self.counter];
+}
+
+export function selfKey(): string {
+  return processKey(process.pid, threadId);
+}
+
+export interface ProcessOptions {
+  /** The function `run()` calls; it must be exported from its module. */
+  target?: Function;
+  /** Positional arguments for the target. @default [] */
+  args?: unknown[];
+  /** Passed as one last argument when given (JavaScript has no keyword arguments). */
+  kwargs?: Record<string, unknown>;
+  /** @default `Process-N` */
+  name?: string;
+  /** Daemonic children are terminated when their parent exits. @default the parent's daemon flag */
+  daemon?: boolean;
+  /** The start method for this process. @default getStartMethod() */
+  startMethod?: StartMethod;
+}
+
+export interface JoinOptions {
+  /** Milliseconds; the Promise resolves when they pass even if the process still runs. */
+  timeout?: number;
+}
+
+/**
+ * A process that runs `target(...args)` (or an overriding `run()`) in a new process or thread.
+ * Python: multiprocessing.Process
+ */
+export class Process {
+  #target: Function | undefined;
+  #args: unknown[];
+  #kwargs: Record<string, unknown> | undefined;
+  #name: string;
+  #daemon: boolean;
+  #identity: number[];
+  #startMethod: StartMethod | undefined;
+  #handle: ChildHandle | undefined;
+  #pid: number | undefined;
+  #threadId = 0;
+  #exitCode: number | null = null;
+  #started = false;
+  #closed = false;
+  #exited: Promise<void> | undefined;
+  #markExited: (() => void) | undefined;
+
+  constructor(options: ProcessOptions = {}) {
+    this.#target = options.target;
+    this.#args = options.args ?? [];
+    this.#kwargs = options.kwargs;
+    this.#identity = nextIdentity();
+    this.#name = options.name ?? `Process-${this.#identity.join(':')}`;
+    this.#daemon = options.daemon ?? self.daemon;
+    this.#startMethod = options.startMethod;
+  }
+
+  /** The method run in the child: calls the target. Override it in a subclass. Python: Process.run */
+  run(): unknown {
+    if (!this.#target) return undefined;
+    return this.#kwargs === undefined ? this.#target(...this.#args) : this.#target(...this.#args, this.#kwargs);
+  }
+
+  /** Starts the child; synchronous, as in Python. Python: Process.start */
+  start(): void {
+    if (this.#closed) throw new ValueError('process object is closed');
+    if (this.#started) throw new AssertionError('cannot start a process twice');
+    if (self.current === this) throw new AssertionError('can only start a process object created by current process');
+    if (self.daemon && !self.isMain) throw new AssertionError('daemonic processes are not allowed to have children');
+    checkNotBootstrapping();
+    const method = this.#startMethod ?? defaultStartMethod();
+    this.#startMethod = method;
+    this.#exited = new Promise((r) => (this.#markExited = r));
+    if (method === 'inline') {
+      this.#startInline();
+      return;
+    }
+    const context: TransferContext = { startMethod: method, transfer: [] };
+    const payload = this.#payload(method, context);
+    const handle = method === 'thread' ? startThread(payload, context.transfer) : method === 'forkserver' ? startFromForkserver(payload) : spawnChild(payload, context.transfer);
+    this.#started = true;
+    this.#handle = handle;
+    this.#pid = handle.pid;
+    this.#threadId = handle.threadId;
+    children.add(this);
+    if (this.#daemon) handle.unref();
+    handle.onMessage((message) => {
+      if ((message as { t?: string } | null)?.t === 'flush-ack') return;
+    });
+    handle.onExit((exitCode, signal) => {
+      this.#exitCode = exitCode;
+      children.delete(this);
+      telemetry.emitNow({ t: 'child.exit', ts: Date.now(), key: processKey(handle.pid, handle.threadId), exitCode, signal });
+      this.#markExited?.();
+    });
+    telemetry.emitNow({
+      t: 'child.start',
+      ts: Date.now(),
+      key: processKey(handle.pid, handle.threadId),
+      pid: handle.pid,
+      threadId: handle.threadId,
+      name: this.#name,
+      startMethod: method,
+      role: 'process',
+      daemon: this.#daemon,
+    });
+  }
+
+  #payload(method: 'spawn' | 'thread' | 'forkserver', context: TransferContext): StartPayload {
+    let target: TargetRef | undefined;
+    let subclass: TargetRef | undefined;
+    if (this.constructor !== Process) subclass = findTarget(this.constructor);
+    if (this.#target) target = findTarget(this.#target);
+    const fields: Record<string, unknown> = {};
+    for (const key of Object.keys(this)) fields[key] = (this as unknown as Record<string, unknown>)[key];
+    return {
+      kind: 'process',
+      main: self.mainModule,
+      tsxDir: method === 'thread' ? parentTsxDir() : undefined,
+      name: this.#name,
+      identity: this.#identity,
+      daemon: this.#daemon,
+      startMethod: method,
+      parentKey: selfKey(),
+      parentName: currentProcess().name,
+      target,
+      subclass,
+      args: this.#target ? encode(this.#args, context, 'args') : [],
+      kwargs: this.#kwargs === undefined ? undefined : encode(this.#kwargs, context, 'kwargs'),
+      fields: encode(fields, context, `${this.constructor.name || 'Process'}`),
+    };
+  }
+
+  #startInline(): void {
+    this.#started = true;
+    this.#pid = process.pid;
+    children.add(this);
+    // Python's child runs from a fresh start: run() begins on a later tick, as a real child would.
+    setImmediate(() => {
+      inlineCurrent.run(this, async () => {
+        let code = 0;
+        try {
+          await this.run();
+        } catch (error) {
+          code = 1;
+          reportUncaught(this.#name, error);
+        }
+        this.#exitCode = code;
+        children.delete(this);
+        this.#markExited?.();
+      });
+    });
+  }
+
+  /** Waits until the process exits or `timeout` ms pass; never rejects on timeout. Python: Process.join */
+  async join(options: JoinOptions = {}): Promise<void> {
+    if (this.#closed) throw new ValueError('process object is closed');
+    if (self.current === this || inlineCurrent.getStore() === this) throw new AssertionError('can only join a child process');
+    if (!this.#started || !this.#exited) throw new AssertionError('can only join a started process');
+    if (options.timeout === undefined || options.timeout === null) return this.#exited;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.#exited, new Promise<void>((r) => (timer = setTimeout(r, Math.max(0, options.timeout!))))]);
+    clearTimeout(timer);
+  }
+
+  /** True from start() until the process exits. Python: Process.is_alive */
+  isAlive(): boolean {
+    if (this.#closed) throw new ValueError('process object is closed');
+    return this.#started && this.#exitCode === null;
+  }
+
+  /** Sends SIGTERM (ends a thread). Python: Process.terminate */
+  terminate(): void {
+    this.#signal('SIGTERM');
+  }
+
+  /** Sends SIGKILL (ends a thread). Python: Process.kill */
+  kill(): void {
+    this.#signal('SIGKILL');
+  }
+
+  #signal(signal: 'SIGTERM' | 'SIGKILL'): void {
+    if (this.#closed) throw new ValueError('process object is closed');
+    if (this.#handle) this.#handle.kill(signal);
+    else if (this.#startMethod === 'inline' && this.#exitCode === null) {
+      // An inline run() cannot be stopped from outside; Python's exit code for it is what a killed child gets.
+      process.emitWarning(`forkscope: ${this.#name} runs inline and cannot be ${signal === 'SIGKILL' ? 'killed' : 'terminated'}`);
+    }
+  }
+
+  /** Releases the process object; it must have exited. Python: Process.close */
+  close(): void {
+    if (this.#closed) return;
+    if (this.#started && this.#exitCode === null) throw new ValueError("Cannot close a process while it is still running. You should first call join() or terminate().");
+    this.#closed = true;
+    this.#handle = undefined;
+  }
+
+  /** Python: Process.name */
+  get name(): string {
+    return this.#name;
+  }
+  set name(value: string) {
+    this.#name = String(value);
+  }
+
+  /** Python: Process.daemon */
+  get daemon(): boolean {
+    return this.#daemon;
+  }
+  set daemon(value: boolean) {
+    if (this.#started) throw new AssertionError('process has already started');
+    this.#daemon = Boolean(value);
+  }
+
+  /** The OS process id (the parent's pid for a thread); undefined before start(). Python: Process.pid */
+  get pid(): number | undefined {
+    if (this === self.current) return process.pid;
+    return this.#pid;
+  }
+
+  /** Python: Process.ident */
+  get ident(): number | undefined {
+    return this.pid;
+  }
+
+  /** The worker thread's id for the `thread` start method, else 0. */
+  get threadId(): number {
+    return this.#threadId;
+  }
+
+  /** null while running, 0, n, or -signal. Python: Process.exitcode */
+  get exitCode(): number | null {
+    if (this.#closed) throw new ValueError('process object is closed');
+    return this.#exitCode;
+  }
+
+  /** The start method this process uses. */
+  get startMethod(): StartMethod {
+    return this.#startMethod ?? defaultStartMethod();
+  }
+
+  /** A Promise that settles when the process ends, like waiting on Python's sentinel. Python: Process.sentinel */
+  get sentinel(): Promise<void> {
+    if (!this.#exited) throw new ValueError('process not started');
+    return this.#exited;
+  }
+
+  /** Used by the child bootstrap: this object is the running process. */
+  static _adoptAsCurrent(p: Process, identity: number[]): void {
+    p.#identity = identity;
+    p.#started = true;
+    p.#pid = process.pid;
+    p.#threadId = threadId;
+  }
+
+  /** Used by the child bootstrap to build a Process from its payload without running user constructors. */
+  static _revive(cls: Function | undefined, options: ProcessOptions & { identity: number[] }, fields: Record<string, unknown>): Process {
+    const saved = self.counter;
+    const p = (cls ? Reflect.construct(Process, [options], cls) : new Process(options)) as Process;
+    self.counter = saved;
+    Object.assign(p, fields);
+    Process._adoptAsCurrent(p, options.identity);
+    return p;
+  }
+
+  get [Symbol.toStringTag](): string {
+    return `Process ${this.#name}`;
+  }
+}
+
+/** Prints an uncaught error of a child's run(), as Python prints "Process Process-1:" and the traceback. */
+export function reportUncaught(name: string, error: unknown): void {
+  const text = error instanceof Error ? (error.stack ?? `${error.name}: ${error.message}`) : String(error);
+  process.stderr.write(`Process ${name}:\n${text}\n`);
+}
+
+const mainProcessObject = { name: 'MainProcess' };
+
+/** The Process object of the caller (the main process has one named MainProcess). Python: current_process() */
+export function currentProcess(): Process | { name: string; pid: number; daemon: boolean; ident: number; identity?: number[] } {
+  const inline = inlineCurrent.getStore();
+  if (inline) return inline;
+  if (self.current) return self.current;
+  return {
+    get name() {
+      return self.isMain ? mainProcessObject.name : self.name;
+    },
+    set name(v: string) {
+      if (self.isMain) mainProcessObject.name = v;
+      else self.name = v;
+    },
+    pid: process.pid,
+    ident: process.pid,
+    daemon: self.daemon,
+  };
+}
+
+/** The parent of the current process, or null in the main process. Python: parent_process() */
+export function parentProcess(): { name: string; pid: number } | null {
+  if (inlineCurrent.getStore()) return { name: self.isMain ? mainProcessObject.name : self.name, pid: process.pid };
+  if (!self.parent) return null;
+  return { name: self.parent.name, pid: self.parent.pid };
+}
+
+/** The children of this process that are still alive. Python: active_children() */
+export function activeChildren(): Process[] {
+  return [...children].filter((c) => c.exitCode === null);
+}
+
+/** Number of CPUs. Python: cpu_count() */
+export function cpuCount(): number {
+  return availableParallelism();
+}
+
+/** True in every module of the main process, and only there: the twin of `if __name__ == "__main__"`. */
+export function isMainProcess(): boolean {
+  return self.isMain && inlineCurrent.getStore() === undefined;
+}
+
+/** At exit: daemonic children are terminated (non-daemonic ones kept the program alive until they ended). */
+export function terminateDaemonicChildren(): void {
+  for (const child of children) {
+    if (child.daemon && child.exitCode === null) {
+      try {
+        child.terminate();
+      } catch {
+        // Already gone.
+      }
+    }
+  }
+}
+
+/** A child exits when run() settles, after joining its non-daemonic children. */
+export async function joinNonDaemonicChildren(): Promise<void> {
+  for (const child of [...children]) {
+    if (!child.daemon && child.exitCode === null) await child.join();
+  }
+}
+
+process.on('exit', terminateDaemonicChildren);

@@ -1,0 +1,173 @@
+// The child side of starting a process or worker (CPython's spawn.py): takes the start payload,
+// says hello, re-imports the main module as a non-main process, then runs the Process or the pool
+// worker loop. Runs only inside children; Node's modules only.
+import { isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { existsSync } from 'node:fs';
+import { openInspectorIfDebugging, waitForDebuggerIfOpened } from './inspector';
+import * as telemetry from './telemetry';
+import { decode } from './serialize';
+import { loadTarget, type TargetRef } from './targets';
+import { Process, self, reportUncaught, joinNonDaemonicChildren, terminateDaemonicChildren } from './process';
+import { runWorker } from './poolWorker';
+import type { StartPayload } from './popen';
+
+/** The parent, seen from the child: one message channel however the child was started. */
+export interface ParentChannel {
+  send(message: unknown): void;
+  /** Resolves when what was sent has left this process (so exiting after it loses nothing). */
+  drain(): Promise<void>;
+  onMessage(listener: (message: unknown) => void): void;
+  /** Stops listening so the channel no longer keeps the child alive. */
+  close(): void;
+}
+
+function processChannel(): ParentChannel {
+  let pending = 0;
+  let drained: (() => void) | undefined;
+  return {
+    send(message) {
+      pending++;
+      process.send!(message, undefined, undefined, () => {
+        pending--;
+        if (pending === 0) drained?.();
+      });
+    },
+    drain() {
+      if (pending === 0) return Promise.resolve();
+      return new Promise((r) => (drained = r));
+    },
+    onMessage(listener) {
+      process.on('message', listener);
+    },
+    close() {
+      process.removeAllListeners('message');
+      (process.channel as { unref?: () => void } | undefined)?.unref?.();
+    },
+  };
+}
+
+function threadChannel(): ParentChannel {
+  return {
+    send(message) {
+      parentPort!.postMessage(message);
+    },
+    drain: () => Promise.resolve(),
+    onMessage(listener) {
+      parentPort!.on('message', listener);
+    },
+    close() {
+      parentPort!.unref();
+    },
+  };
+}
+
+async function registerTsx(dir: string): Promise<void> {
+  // Worker threads do not inherit the parent's loader hooks, so tsx is registered again here.
+  const esmApi = join(dir, 'dist', 'esm', 'api', 'index.mjs');
+  const cjsApi = join(dir, 'dist', 'cjs', 'api', 'index.cjs');
+  if (existsSync(esmApi)) ((await import(pathToFileURL(esmApi).href)) as { register(): void }).register();
+  if (existsSync(cjsApi)) (createRequire(cjsApi)(cjsApi) as { register(): void }).register();
+}
+
+/** Imports the main module with isMainProcess() false, as Python's spawn imports __main__ as __mp_main__. */
+async function importMain(main: string | undefined, targets: Array<TargetRef | undefined>): Promise<void> {
+  if (!main || !existsSync(main)) return;
+  self.bootstrapping = true;
+  try {
+    await import(pathToFileURL(main).href);
+  } finally {
+    self.bootstrapping = false;
+  }
+  void targets;
+}
+
+function adopt(payload: StartPayload): void {
+  self.isMain = false;
+  self.identity = payload.identity;
+  self.counter = 0;
+  self.name = payload.name;
+  self.daemon = payload.daemon;
+  self.mainModule = payload.main;
+  self.startMethod = payload.startMethod;
+  const [pid] = String(payload.parentKey).split('/');
+  self.parent = { pid: Number(pid), name: String(payload.parentName ?? 'MainProcess'), key: payload.parentKey };
+}
+
+/** Entry of runtime/dist/child.cjs: waits for the payload (IPC) or reads it (workerData), then runs. */
+export function runChild(): void {
+  if (isMainThread) {
+    const channel = processChannel();
+    // Lifeline: the parent's death closes IPC; a child never outlives it by more than a moment.
+    process.once('disconnect', () => process.exit(self.daemon ? -15 : 1));
+    let preloaded: Promise<void> | undefined;
+    const onMessage = (message: unknown): void => {
+      const m = message as { t?: string; main?: string };
+      if (m?.t === 'standby') {
+        // A forkserver standby: load the program now, run when the payload comes.
+        self.isMain = false;
+        preloaded = importMain(m.main, []);
+        // Its failure is reported when the payload comes, as the bootstrap's own failure.
+        preloaded.catch(() => {});
+        return;
+      }
+      process.off('message', onMessage);
+      void main(message as StartPayload, channel, preloaded);
+    };
+    process.on('message', onMessage);
+  } else {
+    void main(workerData as StartPayload, threadChannel());
+  }
+}
+
+async function main(payload: StartPayload, channel: ParentChannel, preloaded?: Promise<void>): Promise<void> {
+  adopt(payload);
+  const inspectorUrl = openInspectorIfDebugging();
+  await telemetry.connect({
+    name: payload.name,
+    startMethod: payload.startMethod,
+    role: payload.kind === 'worker' ? 'worker' : 'process',
+    parent: payload.parentKey,
+    inspectorUrl,
+    entry: payload.main,
+  });
+  waitForDebuggerIfOpened();
+  let code = 0;
+  try {
+    if (payload.tsxDir) await registerTsx(payload.tsxDir);
+    if (preloaded) await preloaded;
+    const target = payload.target as TargetRef | undefined;
+    const subclass = payload.subclass as TargetRef | undefined;
+    if (payload.kind === 'worker') {
+      if (!preloaded) await importMain(payload.main, []);
+      code = await runWorker(payload, channel);
+    } else {
+      if (!preloaded) await importMain(payload.main, [target, subclass]);
+      const cls = subclass ? await loadTarget(subclass) : undefined;
+      const fn = target ? await loadTarget(target) : undefined;
+      const process_ = Process._revive(
+        cls,
+        { target: fn, args: decode(payload.args) as unknown[], kwargs: decode(payload.kwargs) as Record<string, unknown> | undefined, name: payload.name, daemon: payload.daemon, identity: payload.identity },
+        decode(payload.fields) as Record<string, unknown>,
+      );
+      self.current = process_;
+      try {
+        await process_.run();
+      } catch (error) {
+        code = 1;
+        reportUncaught(payload.name, error);
+      }
+    }
+    await joinNonDaemonicChildren();
+  } catch (error) {
+    // The bootstrap itself failed (the main module or the target's module threw on import).
+    code = 1;
+    reportUncaught(payload.name, error);
+  }
+  terminateDaemonicChildren();
+  await telemetry.flush();
+  await channel.drain();
+  process.exit(process.exitCode !== undefined && code === 0 ? Number(process.exitCode) : code);
+}

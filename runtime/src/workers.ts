@@ -1,0 +1,495 @@
+// The worker set behind Pool and ProcessPoolExecutor: starts workers, batches chunks to them, replaces
+// a dead worker (failing only the chunk it was running) or breaks the whole set, as the owner asks.
+// Parent side only; Node's modules only.
+import { WorkerDiedError, TimeoutError, ProcessError, BrokenProcessPool } from './errors';
+import { encode, decodeThrown, isPlainData } from './serialize';
+import { findTarget, type TargetRef } from './targets';
+import { spawnChild, startThread, parentTsxDir, type ChildHandle, type StartPayload } from './popen';
+import { startFromForkserver } from './forkserver';
+import { self, selfKey, nextIdentity, currentProcess, checkNotBootstrapping } from './process';
+import { processKey, type StartMethod } from './protocol';
+import * as telemetry from './telemetry';
+import type { FromWorker, ToWorker, WireChunk } from './poolWorker';
+
+/** One unit sent to a worker: a slice of a map, or one apply. */
+export interface Chunk {
+  id: number;
+  fn: Function;
+  star: boolean;
+  items: unknown[];
+  settle(ok: boolean, value: unknown): void;
+  /** Set while a worker holds it. */
+  worker?: Slot;
+  settled?: boolean;
+  signal?: AbortSignal;
+  timeout?: number;
+  timer?: NodeJS.Timeout;
+  onAbort?: () => void;
+  /** Called when the chunk leaves the queue for a worker. */
+  onStart?: () => void;
+}
+
+interface Slot {
+  handle: ChildHandle;
+  name: string;
+  ready: boolean;
+  outstanding: Map<number, Chunk>;
+  sentTargets: Set<number>;
+  dispatched: number;
+  /** Microseconds per chunk, measured by the worker. */
+  avgUs: number;
+  retiring: boolean;
+  startedAt: number;
+  expectedExit: boolean;
+}
+
+export interface WorkerSetOptions {
+  processes: number;
+  startMethod: StartMethod;
+  initializer?: Function;
+  initargs?: unknown[];
+  maxTasksPerChild?: number;
+  /** `replace`: Pool semantics; `break`: the executor's BrokenProcessPool semantics. */
+  onDeath: 'replace' | 'break';
+  /** Prefix of worker names: `SpawnPoolWorker`. */
+  workerName: string;
+  poolId: string;
+}
+
+/** A worker that dies before it is ready this many times in a row fails the set instead of respawning. */
+const MAX_STARTUP_FAILURES = 3;
+const MAX_WINDOW = 1024;
+
+export class WorkerSet {
+  #options: WorkerSetOptions;
+  #queue: Chunk[] = [];
+  #head = 0;
+  #slots = new Set<Slot>();
+  #targets = new Map<Function, { id: number; ref: TargetRef }>();
+  #nextChunk = 1;
+  #startupFailures = 0;
+  #broken: Error | undefined;
+  #closing = false;
+  #terminated = false;
+  #allExited: Promise<void>;
+  #markAllExited!: () => void;
+  #respawnTimer: NodeJS.Timeout | undefined;
+  #refed = true;
+  #inlineRunning = false;
+  #onBroken: ((error: Error) => void) | undefined;
+
+  constructor(options: WorkerSetOptions, onBroken?: (error: Error) => void) {
+    this.#options = options;
+    this.#onBroken = onBroken;
+    this.#allExited = new Promise((r) => (this.#markAllExited = r));
+    if (options.startMethod === 'inline') return;
+    checkNotBootstrapping();
+    if (options.initializer) findTarget(options.initializer);
+    for (let i = 0; i < options.processes; i++) this.#spawn();
+    this.#updateRef();
+  }
+
+  get broken(): Error | undefined {
+    return this.#broken;
+  }
+
+  get pendingCount(): number {
+    let running = 0;
+    for (const s of this.#slots) running += s.outstanding.size;
+    return this.#queue.length - this.#head + running;
+  }
+
+  get queuedCount(): number {
+    return this.#queue.length - this.#head;
+  }
+
+  /** The pids (or pid/threadId keys) of live workers. */
+  get workers(): ChildHandle[] {
+    return [...this.#slots].map((s) => s.handle);
+  }
+
+  /** Checks the target can be found by a child: throws at the call site when it cannot. */
+  checkTarget(fn: Function): void {
+    if (this.#options.startMethod !== 'inline') this.#target(fn);
+  }
+
+  #target(fn: Function): { id: number; ref: TargetRef } {
+    let t = this.#targets.get(fn);
+    if (!t) {
+      t = { id: this.#targets.size + 1, ref: findTarget(fn) };
+      this.#targets.set(fn, t);
+    }
+    return t;
+  }
+
+  newChunkId(): number {
+    return this.#nextChunk++;
+  }
+
+  /** Queues chunks; they are dispatched at once when a worker has room. */
+  submit(chunks: Chunk[]): void {
+    if (this.#broken) {
+      for (const c of chunks) this.#settle(c, false, this.#broken);
+      return;
+    }
+    for (const c of chunks) {
+      this.#queue.push(c);
+      if (c.timeout !== undefined && c.timeout !== null) {
+        c.timer = setTimeout(() => this.#expire(c, new TimeoutError(`task ${c.id} (${c.fn.name || 'anonymous'}) timed out after ${c.timeout} ms`)), c.timeout);
+      }
+      if (c.signal) {
+        if (c.signal.aborted) {
+          this.#expire(c, abortReason(c.signal));
+          continue;
+        }
+        c.onAbort = () => this.#expire(c, abortReason(c.signal!));
+        c.signal.addEventListener('abort', c.onAbort, { once: true });
+      }
+    }
+    this.#dispatch();
+  }
+
+  /** A queued chunk is dropped; a running one fails and its worker is killed (the only way to stop a task). */
+  #expire(c: Chunk, error: unknown): void {
+    if (c.settled) return;
+    const slot = c.worker;
+    this.#settle(c, false, error);
+    if (slot) {
+      slot.outstanding.delete(c.id);
+      slot.expectedExit = true;
+      this.#requeue(slot);
+      slot.handle.kill('SIGKILL');
+    }
+  }
+
+  #settle(c: Chunk, ok: boolean, value: unknown): void {
+    if (c.settled) return;
+    c.settled = true;
+    if (c.timer) clearTimeout(c.timer);
+    if (c.onAbort) c.signal?.removeEventListener('abort', c.onAbort);
+    c.settle(ok, value);
+  }
+
+  /** Cancels a chunk still in the queue; false once a worker has it. */
+  cancelQueued(c: Chunk, error: unknown): boolean {
+    if (c.settled || c.worker) return false;
+    // Settled quietly: the owner (a Future) records the cancellation itself.
+    c.settled = true;
+    if (c.timer) clearTimeout(c.timer);
+    if (c.onAbort) c.signal?.removeEventListener('abort', c.onAbort);
+    void error;
+    this.#updateRef();
+    return true;
+  }
+
+  #spawn(): void {
+    const identity = nextIdentity();
+    const name = `${this.#options.workerName}-${identity.join(':')}`;
+    const method = this.#options.startMethod;
+    const context = { startMethod: method, transfer: [] };
+    const payload: StartPayload = {
+      kind: 'worker',
+      main: self.mainModule,
+      tsxDir: method === 'thread' ? parentTsxDir() : undefined,
+      name,
+      identity,
+      daemon: true,
+      startMethod: method as 'spawn' | 'thread' | 'forkserver',
+      parentKey: selfKey(),
+      parentName: currentProcess().name,
+      initializer: this.#options.initializer ? findTarget(this.#options.initializer) : undefined,
+      initargs: encode(this.#options.initargs ?? [], context, 'initargs'),
+    };
+    const handle = method === 'thread' ? startThread(payload, context.transfer) : method === 'forkserver' ? startFromForkserver(payload) : spawnChild(payload, context.transfer);
+    const slot: Slot = {
+      handle,
+      name,
+      ready: false,
+      outstanding: new Map(),
+      sentTargets: new Set(),
+      dispatched: 0,
+      avgUs: -1,
+      retiring: false,
+      startedAt: Date.now(),
+      expectedExit: false,
+    };
+    this.#slots.add(slot);
+    if (!this.#refed) handle.unref();
+    handle.onMessage((m) => this.#onMessage(slot, m as FromWorker));
+    handle.onExit((code, signal) => this.#onExit(slot, code, signal));
+    telemetry.emitNow({ t: 'child.start', ts: Date.now(), key: processKey(handle.pid, handle.threadId), pid: handle.pid, threadId: handle.threadId, name, startMethod: method, role: 'worker', daemon: true });
+  }
+
+  #onMessage(slot: Slot, message: FromWorker): void {
+    if (message.t === 'ready') {
+      slot.ready = true;
+      this.#dispatch();
+      return;
+    }
+    if (message.t !== 'results') return;
+    this.#startupFailures = 0;
+    const n = message.r.length;
+    if (n > 0) {
+      const per = message.us / n;
+      slot.avgUs = slot.avgUs < 0 ? per : slot.avgUs * 0.7 + per * 0.3;
+    }
+    for (const [id, ok, value] of message.r) {
+      const c = slot.outstanding.get(id);
+      if (!c) continue;
+      slot.outstanding.delete(id);
+      this.#settle(c, ok === 1, ok === 1 ? value : decodeThrown(value));
+    }
+    const max = this.#options.maxTasksPerChild;
+    if (max && slot.dispatched >= max && slot.outstanding.size === 0 && !slot.retiring) {
+      slot.retiring = true;
+      slot.expectedExit = true;
+      slot.handle.send({ t: 'exit' } satisfies ToWorker);
+      if (!this.#closing && !this.#terminated) this.#spawn();
+    }
+    this.#dispatch();
+  }
+
+  #requeue(slot: Slot): void {
+    const back = [...slot.outstanding.values()].filter((c) => !c.settled);
+    slot.outstanding.clear();
+    for (const c of back) c.worker = undefined;
+    // Requeued chunks go first, in their order, so results keep flowing in order.
+    this.#queue.splice(this.#head, 0, ...back);
+  }
+
+  #onExit(slot: Slot, exitCode: number, signal: NodeJS.Signals | null): void {
+    this.#slots.delete(slot);
+    telemetry.emitNow({ t: 'child.exit', ts: Date.now(), key: processKey(slot.handle.pid, slot.handle.threadId), exitCode, signal });
+    const unexpected = !slot.expectedExit && !this.#terminated && !(this.#closing && slot.outstanding.size === 0);
+    if (unexpected) {
+      const how = signal ? `was killed by ${signal}` : `exited with code ${exitCode}`;
+      const pid = slot.handle.threadId ? `${slot.handle.pid}/${slot.handle.threadId}` : String(slot.handle.pid);
+      if (this.#options.onDeath === 'break') {
+        this.#break(new BrokenProcessPool(`A process in the process pool was terminated abruptly while the future was running or pending (${slot.name}, pid ${pid}, ${how}).`));
+      } else if (!slot.ready) {
+        this.#startupFailures++;
+        if (this.#startupFailures >= MAX_STARTUP_FAILURES) {
+          this.#break(new ProcessError(`pool worker ${slot.name} (pid ${pid}) ${how} while starting, ${this.#startupFailures} times in a row; the pool is broken (does the initializer or the main module throw?)`));
+        }
+      } else {
+        const outstanding = [...slot.outstanding.values()];
+        const first = outstanding.find((c) => !c.settled);
+        if (first) {
+          slot.outstanding.delete(first.id);
+          const fn = first.fn.name || 'anonymous';
+          this.#settle(first, false, new WorkerDiedError(`pool worker ${slot.name} (pid ${pid}) ${how} while running task ${first.id} (${fn})`, { pid: slot.handle.pid, signal, exitCode: signal ? null : exitCode }));
+        }
+      }
+    }
+    this.#requeue(slot);
+    if (this.#broken) {
+      this.#failQueue(this.#broken);
+    } else if (!this.#terminated && !this.#closing && this.#slots.size < this.#options.processes && !slot.retiring) {
+      const delay = this.#startupFailures === 0 ? 0 : Math.min(1000, 100 * 2 ** (this.#startupFailures - 1));
+      if (delay === 0) this.#spawn();
+      else {
+        this.#respawnTimer = setTimeout(() => {
+          this.#respawnTimer = undefined;
+          if (!this.#terminated && !this.#broken) {
+            this.#spawn();
+            this.#dispatch();
+          }
+        }, delay);
+      }
+    } else if (this.#closing && !this.#terminated && this.queuedCount > 0 && this.#slots.size === 0) {
+      this.#spawn();
+    }
+    this.#dispatch();
+    this.#checkAllExited();
+  }
+
+  #break(error: Error): void {
+    if (this.#broken) return;
+    this.#broken = error;
+    for (const s of this.#slots) {
+      for (const c of s.outstanding.values()) this.#settle(c, false, error);
+      s.outstanding.clear();
+      s.expectedExit = true;
+      s.handle.kill('SIGTERM');
+    }
+    this.#failQueue(error);
+    this.#onBroken?.(error);
+  }
+
+  #failQueue(error: unknown): void {
+    const queued = this.#queue.slice(this.#head);
+    this.#queue = [];
+    this.#head = 0;
+    for (const c of queued) this.#settle(c, false, error);
+    this.#updateRef();
+  }
+
+  #dispatch(): void {
+    if (this.#options.startMethod === 'inline') {
+      this.#runInline();
+      return;
+    }
+    if (this.#broken) return;
+    for (const slot of this.#slots) {
+      if (this.#head >= this.#queue.length) break;
+      if (!slot.ready || slot.retiring) continue;
+      const window = slot.avgUs < 0 ? 2 : Math.max(2, Math.min(MAX_WINDOW, Math.ceil(4000 / Math.max(1, slot.avgUs))));
+      let room = window - slot.outstanding.size;
+      if (room <= 0) continue;
+      // Half the window per message: a second batch waits in the worker while the first runs.
+      room = Math.min(room, Math.max(1, window >> 1) + (slot.outstanding.size === 0 ? window >> 1 : 0));
+      const max = this.#options.maxTasksPerChild;
+      if (max) room = Math.min(room, max - slot.dispatched);
+      if (room <= 0) continue;
+      const batch: WireChunk[] = [];
+      let defs: Array<[number, TargetRef]> | undefined;
+      while (room > 0 && this.#head < this.#queue.length) {
+        const c = this.#queue[this.#head];
+        this.#queue[this.#head++] = undefined as never;
+        if (c.settled) continue;
+        const t = this.#target(c.fn);
+        if (!slot.sentTargets.has(t.id)) {
+          slot.sentTargets.add(t.id);
+          (defs ??= []).push([t.id, t.ref]);
+        }
+        let items: unknown[];
+        try {
+          items = isPlainData(c.items) ? c.items : (encode(c.items, { startMethod: this.#options.startMethod, transfer: [] }, 'args') as unknown[]);
+        } catch (error) {
+          this.#settle(c, false, error);
+          continue;
+        }
+        c.worker = slot;
+        slot.outstanding.set(c.id, c);
+        slot.dispatched++;
+        c.onStart?.();
+        batch.push([c.id, t.id, c.star ? 1 : 0, items]);
+        room--;
+      }
+      if (this.#head >= this.#queue.length) {
+        this.#queue = [];
+        this.#head = 0;
+      }
+      if (batch.length === 0) continue;
+      try {
+        slot.handle.send({ t: 'tasks', defs, batch } satisfies ToWorker);
+      } catch (error) {
+        // One item could not be cloned: send chunk by chunk so only the bad ones fail, each naming why.
+        for (const wire of batch) {
+          try {
+            slot.handle.send({ t: 'tasks', defs, batch: [wire] } satisfies ToWorker);
+            defs = undefined;
+          } catch (e) {
+            const c = slot.outstanding.get(wire[0]);
+            slot.outstanding.delete(wire[0]);
+            slot.dispatched--;
+            if (c) this.#settle(c, false, Object.assign(new Error(`an argument of task ${wire[0]} could not be sent to the worker: ${(e as Error).message ?? e}`), { name: 'PicklingError' }));
+          }
+        }
+        void error;
+      }
+    }
+    this.#updateRef();
+  }
+
+  #runInline(): void {
+    if (this.#inlineRunning) return;
+    this.#inlineRunning = true;
+    setImmediate(async () => {
+      try {
+        while (this.#head < this.#queue.length) {
+          const c = this.#queue[this.#head];
+          this.#queue[this.#head++] = undefined as never;
+          if (c.settled) continue;
+          c.onStart?.();
+          try {
+            const results: unknown[] = [];
+            for (const item of c.items) results.push(await (c.star ? c.fn(...(item as unknown[])) : c.fn(item)));
+            this.#settle(c, true, results);
+          } catch (error) {
+            this.#settle(c, false, error);
+          }
+        }
+        this.#queue = [];
+        this.#head = 0;
+      } finally {
+        this.#inlineRunning = false;
+        this.#checkAllExited();
+      }
+    });
+  }
+
+  /** Idle workers never keep the program alive; pending tasks do. */
+  #updateRef(): void {
+    const busy = this.pendingCount > 0;
+    if (busy === this.#refed) return;
+    this.#refed = busy;
+    for (const s of this.#slots) {
+      if (busy) s.handle.ref();
+      else s.handle.unref();
+    }
+  }
+
+  /** No new tasks; workers exit once the queue is done. */
+  close(): void {
+    if (this.#closing) return;
+    this.#closing = true;
+    this.#maybeRetireAll();
+  }
+
+  #maybeRetireAll(): void {
+    if (!this.#closing || this.#terminated) return;
+    if (this.pendingCount > 0) {
+      setImmediate(() => this.#maybeRetireAll());
+      return;
+    }
+    for (const s of this.#slots) {
+      s.expectedExit = true;
+      s.handle.send({ t: 'exit' } satisfies ToWorker);
+      s.handle.ref();
+    }
+    this.#checkAllExited();
+  }
+
+  /** Kills every worker now; pending tasks fail with `error`. */
+  terminate(error: Error): void {
+    if (this.#terminated) return;
+    this.#terminated = true;
+    this.#closing = true;
+    if (this.#respawnTimer) clearTimeout(this.#respawnTimer);
+    for (const s of this.#slots) {
+      for (const c of s.outstanding.values()) this.#settle(c, false, error);
+      s.outstanding.clear();
+      s.expectedExit = true;
+      s.handle.kill('SIGTERM');
+    }
+    this.#failQueue(error);
+    this.#checkAllExited();
+  }
+
+  #checkAllExited(): void {
+    if (!this.#closing) return;
+    if (this.#options.startMethod === 'inline') {
+      if (this.pendingCount === 0 && !this.#inlineRunning) this.#markAllExited();
+      return;
+    }
+    if (this.#slots.size === 0) this.#markAllExited();
+  }
+
+  /** Resolves when every worker has exited (after close() or terminate()). */
+  joined(): Promise<void> {
+    return this.#allExited;
+  }
+
+  get closing(): boolean {
+    return this.#closing;
+  }
+}
+
+function abortReason(signal: AbortSignal): unknown {
+  const reason = signal.reason as unknown;
+  if (reason !== undefined) return reason;
+  const e = new Error('This operation was aborted');
+  e.name = 'AbortError';
+  return e;
+}
