@@ -37,6 +37,8 @@ const MAX_IDS_PER_FLUSH = 64;
 const MAX_PREVIEWS = 3;
 /** A hello the hub never answers does not hold up a child's start for long. */
 const WELCOME_TIMEOUT_MS = 2_000;
+/** A hub that has not taken a pending write for this long is considered gone. */
+const STALL_MS = 2_000;
 
 const hubAddress = process.env[ENV.hub];
 const hubToken = process.env[ENV.token];
@@ -51,7 +53,9 @@ let pending: RuntimeEvent[] = [];
 let queues = new Map<string, QueueActivity>();
 let pipes = new Map<string, PipeActivity>();
 let dropped = 0;
+let droppedTotal = 0;
 let exitHooked = false;
+let stallTimer: NodeJS.Timeout | undefined;
 
 /** True when this process reports to a hub (FORKSCOPE_HUB and FORKSCOPE_TOKEN are set and the hub is still there). */
 export function isReporting(): boolean {
@@ -85,7 +89,7 @@ export function emit(event: RuntimeEvent): void {
   if (event.t === 'queue') mergeQueue(event);
   else if (event.t === 'pipe') mergePipe(event);
   else if (pending.length < MAX_PENDING_EVENTS) pending.push(event);
-  else dropped++;
+  else drop(1);
   schedule();
 }
 
@@ -93,7 +97,7 @@ export function emit(event: RuntimeEvent): void {
 export function emitNow(event: RuntimeEvent): void {
   if (!reporting) return;
   if (pending.length < MAX_PENDING_EVENTS) pending.push(event);
-  else dropped++;
+  else drop(1);
   if (socket) send();
   else schedule();
 }
@@ -174,6 +178,11 @@ export function disconnect(): void {
   stop();
 }
 
+/** Events this process dropped because the hub did not keep up (for tests and benchmarks). */
+export function droppedEvents(): number {
+  return droppedTotal;
+}
+
 // ---- internals --------------------------------------------------------------------------------
 
 function isRuntimeSource(file: string): boolean {
@@ -185,6 +194,11 @@ function defaultIdentity(): Identity {
   return isMainThread
     ? { name: 'MainProcess', startMethod: 'spawn', role: 'main' }
     : { name: `Thread-${currentThreadId}`, startMethod: 'thread', role: 'external' };
+}
+
+function drop(count: number): void {
+  dropped += count;
+  droppedTotal += count;
 }
 
 function schedule(): void {
@@ -264,6 +278,8 @@ function stop(): void {
   pipes = new Map();
   if (flushTimer) clearTimeout(flushTimer);
   flushTimer = undefined;
+  if (stallTimer) clearTimeout(stallTimer);
+  stallTimer = undefined;
   const s = socket;
   if (s && !s.destroyed) s.destroy();
 }
@@ -280,7 +296,7 @@ function send(): void {
   queues = new Map();
   pipes = new Map();
   if (socket.writableLength > MAX_UNSENT_BYTES) {
-    dropped += events.length;
+    drop(events.length);
     return;
   }
   if (dropped > 0) {
@@ -297,7 +313,7 @@ function writeBatch(events: RuntimeEvent[]): void {
     return;
   }
   if (events.length === 1) {
-    dropped++; // One event bigger than a frame: it cannot be sent, only counted.
+    drop(1); // One event bigger than a frame: it cannot be sent, only counted.
     return;
   }
   const half = events.length >> 1;
@@ -312,7 +328,18 @@ function write(frame: object): void {
 function writeBody(body: Buffer): void {
   const header = Buffer.allocUnsafe(FRAME_HEADER_BYTES);
   header.writeUInt32BE(body.length, 0);
-  socket!.write(Buffer.concat([header, body]));
+  const s = socket!;
+  s.write(Buffer.concat([header, body]));
+  if (s.writableLength > 0 && !stallTimer) {
+    // An unfinished write keeps the event loop alive even on an unref'd socket, so a hub that stops
+    // reading would keep the program from ending: give it STALL_MS to drain, then stop reporting.
+    stallTimer = setTimeout(stop, STALL_MS);
+    stallTimer.unref();
+    s.once('drain', () => {
+      if (stallTimer) clearTimeout(stallTimer);
+      stallTimer = undefined;
+    });
+  }
 }
 
 function mergeQueue(event: QueueActivity): void {

@@ -1,0 +1,163 @@
+// The program model's reducer on recorded event streams: no processes, no sockets.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Hello, RuntimeEvent } from '../../runtime/src/protocol';
+import { ProgramModel } from '../../src/hub/programModel';
+
+const hello = (pid: number, name: string, extra: Partial<Hello> = {}): Hello => ({
+  t: 'hello', v: 1, token: 'x', pid, ppid: 1, threadId: 0, name, startMethod: 'spawn', role: 'process', ...extra,
+});
+const site = (line: number) => ({ file: '/app/deadlock.ts', line, column: 5 });
+
+function twoProcessDeadlock(): ProgramModel {
+  const m = new ProgramModel();
+  m.hello(hello(100, 'MainProcess', { role: 'main' }), 1);
+  const events: Array<[string, RuntimeEvent]> = [
+    ['100', { t: 'object', ts: 2, id: 'A', kind: 'Lock', label: 'lockA' }],
+    ['100', { t: 'object', ts: 2, id: 'B', kind: 'Lock', label: 'lockB' }],
+    ['100', { t: 'child.start', ts: 3, key: '101', pid: 101, threadId: 0, name: 'Process-1', startMethod: 'spawn', role: 'process' }],
+    ['100', { t: 'child.start', ts: 3, key: '102', pid: 102, threadId: 0, name: 'Process-2', startMethod: 'spawn', role: 'process' }],
+  ];
+  for (const [k, e] of events) m.apply(k, e);
+  m.hello(hello(101, 'Process-1', { ppid: 100 }), 4);
+  m.hello(hello(102, 'Process-2', { ppid: 100 }), 4);
+  m.apply('101', { t: 'sync', ts: 5, id: 'A', op: 'acquire', site: site(10) });
+  m.apply('102', { t: 'sync', ts: 5, id: 'B', op: 'acquire', site: site(20) });
+  m.apply('101', { t: 'sync', ts: 6, id: 'B', op: 'wait', site: site(11) });
+  m.apply('102', { t: 'sync', ts: 6, id: 'A', op: 'wait', site: site(21) });
+  return m;
+}
+
+describe('ProgramModel', () => {
+  it('builds the process tree from hellos and child.start, whatever arrives first', () => {
+    const m = new ProgramModel();
+    m.hello(hello(100, 'MainProcess', { role: 'main', ppid: 50 }), 1);
+    m.hello(hello(101, 'node', { ppid: 100, role: 'external' }), 2); // the preload speaks before the parent reports
+    m.apply('100', { t: 'child.start', ts: 3, key: '101', pid: 101, threadId: 0, name: 'Process-1', startMethod: 'spawn', role: 'process' });
+    m.hello(hello(100, 'MainProcess', { threadId: 3, role: 'worker', startMethod: 'thread', name: 'Worker-1' }), 4);
+    const s = m.snapshot();
+    const byKey = new Map(s.processes.map((p) => [p.key, p]));
+    assert.equal(byKey.get('100')?.parent, undefined);
+    assert.equal(byKey.get('101')?.parent, '100');
+    assert.equal(byKey.get('101')?.name, 'Process-1');
+    assert.equal(byKey.get('101')?.external, undefined);
+    assert.equal(byKey.get('100/3')?.parent, '100');
+  });
+
+  it('finds a two-lock deadlock with both source locations', () => {
+    const s = twoProcessDeadlock().snapshot();
+    assert.equal(s.deadlocks.length, 1);
+    const [d] = s.deadlocks;
+    assert.equal(d!.kind, 'locks');
+    assert.deepEqual(d!.cycle.map((c) => [c.process, c.waitsFor, c.heldBy]).sort(), [['101', 'B', '102'], ['102', 'A', '101']]);
+    assert.deepEqual(d!.cycle.map((c) => c.site?.line).sort(), [11, 21]);
+    assert.deepEqual(d!.cycle.map((c) => c.heldAt?.line).sort(), [10, 20]);
+    assert.match(d!.message, /Process-1 \(pid 101\) waits for Lock lockB at \/app\/deadlock\.ts:11:5, held by Process-2/);
+    assert.match(d!.message, /deadlock\.ts:21:5/);
+    const lockA = s.syncs.find((x) => x.id === 'A')!;
+    assert.equal(lockA.holder, '101');
+    assert.deepEqual(lockA.waiters.map((w) => w.key), ['102']);
+    assert.equal(lockA.acquiredAt?.line, 10);
+  });
+
+  it('clears the deadlock when a wait times out, and marks a kill -9 as dead with its signal', () => {
+    const m = twoProcessDeadlock();
+    assert.equal(m.snapshot().deadlocks.length, 1);
+    m.apply('102', { t: 'sync', ts: 7, id: 'A', op: 'timeout' });
+    assert.equal(m.snapshot().deadlocks.length, 0);
+    m.apply('100', { t: 'child.exit', ts: 8, key: '101', exitCode: -9, signal: 'SIGKILL' });
+    const s = m.snapshot();
+    const p = s.processes.find((x) => x.key === '101')!;
+    assert.equal(p.state, 'exited');
+    assert.equal(p.signal, 'SIGKILL');
+    assert.equal(p.exitCode, -9);
+    assert.equal(p.waitingOn, undefined);
+    const lockA = s.syncs.find((x) => x.id === 'A')!;
+    assert.equal(lockA.holder, '101');
+    assert.equal(lockA.ownerDied, true);
+    assert.deepEqual(s.syncs.find((x) => x.id === 'B')!.waiters, []);
+  });
+
+  it('reports a queue nobody will fill once every producer exited', () => {
+    const m = new ProgramModel();
+    m.hello(hello(100, 'MainProcess', { role: 'main' }), 1);
+    m.hello(hello(101, 'Producer', { ppid: 100 }), 1);
+    m.apply('100', { t: 'object', ts: 1, id: 'Q', kind: 'Queue', label: 'results', capacity: 0 });
+    m.apply('101', { t: 'queue', ts: 2, id: 'Q', puts: 3, gets: 0, depth: 3 });
+    m.apply('100', { t: 'queue', ts: 3, id: 'Q', puts: 0, gets: 3, depth: 0 });
+    m.apply('100', { t: 'state', ts: 4, state: 'waiting', on: { id: 'Q', kind: 'Queue' }, site: site(30) });
+    assert.equal(m.snapshot().deadlocks.length, 0, 'the producer is still alive');
+    m.apply('100', { t: 'child.exit', ts: 5, key: '101', exitCode: 0 });
+    const [d] = m.snapshot().deadlocks;
+    assert.equal(d?.kind, 'queue');
+    assert.equal(d?.cycle[0]?.process, '100');
+    assert.equal(d?.cycle[0]?.site?.line, 30);
+    assert.match(d!.message, /Queue results, which is empty and whose every producer \(Producer \(pid 101\)\) has exited/);
+    const q = m.snapshot().queues[0]!;
+    assert.deepEqual([q.puts, q.gets, q.depth, q.maxsize], [3, 3, 0, 0]);
+    assert.deepEqual(q.history, [[2, 3], [3, 0]]);
+    assert.deepEqual([q.producers, q.consumers], [['101'], ['100']]);
+  });
+
+  it('counts pipe traffic once when both ends report, with rates and the last previews', () => {
+    const m = new ProgramModel();
+    m.hello(hello(100, 'MainProcess', { role: 'main' }), 0);
+    m.hello(hello(101, 'Process-1', { ppid: 100 }), 0);
+    for (let i = 1; i <= 10; i++) {
+      m.apply('100', { t: 'pipe', ts: i * 100, id: 'P', sent: 10, received: 0, bytesSent: 1000, bytesReceived: 0, peer: '101', previews: [`"m${i}"`] });
+      m.apply('101', { t: 'pipe', ts: i * 100, id: 'P', sent: 0, received: 10, bytesSent: 0, bytesReceived: 1000 });
+    }
+    const p = m.snapshot().pipes[0]!;
+    assert.equal(p.messages, 100);
+    assert.equal(p.bytes, 10_000);
+    assert.deepEqual(p.ends.sort(), ['100', '101']);
+    assert.deepEqual(p.recent, ['"m6"', '"m7"', '"m8"', '"m9"', '"m10"']);
+    assert.equal(p.messagesPerSecond, 20); // 100 messages inside the 5 s window
+  });
+
+  it('follows pool tasks: queued, running, done, failed, busy workers, mean time', () => {
+    const m = new ProgramModel();
+    m.hello(hello(100, 'MainProcess', { role: 'main' }), 0);
+    m.apply('100', { t: 'object', ts: 0, id: 'pool', kind: 'Pool', label: 'pool' });
+    for (let i = 0; i < 3; i++) m.apply('100', { t: 'task', ts: 0, pool: 'pool', task: i, op: 'queued' });
+    m.apply('100', { t: 'task', ts: 10, pool: 'pool', task: 0, op: 'started', worker: '101' });
+    m.apply('100', { t: 'task', ts: 10, pool: 'pool', task: 1, op: 'started', worker: '102' });
+    let p = m.snapshot().pools[0]!;
+    assert.deepEqual([p.queued, p.running, p.busy.length, p.workers.length], [1, 2, 2, 2]);
+    m.apply('100', { t: 'task', ts: 30, pool: 'pool', task: 0, op: 'done' });
+    m.apply('100', { t: 'task', ts: 50, pool: 'pool', task: 1, op: 'failed', error: 'Error: boom' });
+    p = m.snapshot().pools[0]!;
+    assert.deepEqual([p.queued, p.running, p.done, p.failed, p.busy.length, p.meanTaskMs], [1, 0, 1, 1, 0, 30]);
+  });
+
+  it('hands out compact deltas and immutable snapshots', () => {
+    const m = new ProgramModel();
+    m.hello(hello(100, 'MainProcess', { role: 'main' }), 0);
+    m.apply('100', { t: 'object', ts: 0, id: 'Q', kind: 'Queue' });
+    const first = m.takeDelta()!;
+    assert.equal(first.from, 0);
+    assert.equal(first.upsert.processes?.length, 1);
+    assert.equal(m.takeDelta(), undefined);
+    const before = m.snapshot();
+    m.apply('100', { t: 'queue', ts: 1, id: 'Q', puts: 1, gets: 0, depth: 1 });
+    const second = m.takeDelta()!;
+    assert.equal(second.from, first.to);
+    assert.deepEqual(Object.keys(second.upsert), ['queues']);
+    assert.equal(before.queues[0]!.depth, 0, 'an earlier snapshot never changes');
+    assert.equal(m.snapshot().queues[0]!.depth, 1);
+    m.connectionRejected();
+    assert.equal(m.takeDelta()!.rejectedConnections, 1);
+  });
+
+  it('a waiter state clears when the process runs again', () => {
+    const m = new ProgramModel();
+    m.hello(hello(100, 'MainProcess', { role: 'main' }), 0);
+    m.apply('100', { t: 'object', ts: 0, id: 'E', kind: 'Event', label: 'ready' });
+    m.apply('100', { t: 'state', ts: 1, state: 'waiting', on: { id: 'E', kind: 'Event' } });
+    assert.equal(m.snapshot().syncs[0]!.waiters.length, 1);
+    assert.equal(m.snapshot().processes[0]!.waitingOn, 'E');
+    m.apply('100', { t: 'state', ts: 2, state: 'running' });
+    assert.equal(m.snapshot().syncs[0]!.waiters.length, 0);
+    assert.equal(m.snapshot().processes[0]!.state, 'running');
+  });
+});
