@@ -1,0 +1,340 @@
+// One per process (and per worker thread): serves the queues, pipes and locks this context owns on a
+// private Unix socket, and keeps one connection per other context it talks to. Node's own modules only;
+// it knows frames and peers, never what a queue or a lock is.
+import * as net from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { threadId } from 'node:worker_threads';
+import { FrameReader, encodeFrame, encodeHeader, type Frame } from './frame';
+import { BrokenPipeError, BrokenBarrierError, EOFError, Empty, Full, RemoteError, TimeoutError, ValueError } from '../errors';
+
+/** Frame ops below 16 belong to the transport; 16–127 go to a served object; 128+ are pushes to a subscriber. */
+export const OP_HELLO = 1;
+export const OP_REPLY = 2;
+export const OP_ERROR = 3;
+export const FIRST_PUSH_OP = 128;
+
+/** An object this context owns and serves to others. */
+export interface Served {
+  onFrame(peer: Peer, frame: Frame): void;
+  /** The peer's connection closed: its waits end, what it held is released. */
+  onPeerClosed(peer: Peer): void;
+}
+
+/** Payloads at or above this size go out as header + payload (no copy); smaller ones as one buffer. */
+const COPY_LIMIT = 64 * 1024;
+/** A child may try to connect while its owner's listen() is still settling; retry briefly. */
+const CONNECT_ATTEMPTS = 40;
+
+const errorClasses: Record<string, new (message: string) => Error> = {
+  Empty, Full, EOFError, BrokenPipeError, BrokenBarrierError, TimeoutError, ValueError,
+};
+
+function errorFrom(payload: Buffer): Error {
+  const { name, message } = JSON.parse(payload.toString('utf8')) as { name: string; message: string };
+  const Class = Object.hasOwn(errorClasses, name) ? errorClasses[name] : undefined;
+  return Class ? new Class(message) : new RemoteError(name, message);
+}
+
+interface Outgoing { data: Buffer[]; written?: (error?: Error | null) => void }
+
+/** A connection to another context, usable in both directions. */
+export class Peer {
+  /** The other side's server address, or '' while it has none. */
+  address = '';
+  pid = 0;
+  threadId = 0;
+  #socket: net.Socket | undefined;
+  #connected = false;
+  #queued: Outgoing[] = [];
+  #closed = false;
+  #nextRequest = 1;
+  #pending = new Map<number, { resolve: (payload: Buffer) => void; reject: (error: Error) => void }>();
+  #subscribers = new Map<number, (frame: Frame) => void>();
+  #closeListeners = new Set<() => void>();
+  readonly #broker: Broker;
+
+  constructor(broker: Broker, socket?: net.Socket) {
+    this.#broker = broker;
+    if (socket) this.#attach(socket);
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Who the other side is, for messages: `pid 4711` or `pid 4711 thread 2`. */
+  get label(): string {
+    return this.threadId ? `pid ${this.pid} thread ${this.threadId}` : `pid ${this.pid}`;
+  }
+
+  connect(address: string, attempt = 0): void {
+    this.address = address;
+    const socket = net.createConnection(address);
+    socket.unref();
+    const onEarlyError = (error: NodeJS.ErrnoException) => {
+      socket.destroy();
+      if ((error.code === 'ENOENT' || error.code === 'ECONNREFUSED') && attempt < CONNECT_ATTEMPTS) {
+        setTimeout(() => this.connect(address, attempt + 1), 25 + attempt * 5).unref();
+      } else this.#close();
+    };
+    socket.once('error', onEarlyError);
+    socket.once('connect', () => {
+      socket.off('error', onEarlyError);
+      this.#attach(socket);
+      this.sayHello();
+      for (const out of this.#queued.splice(0)) this.#write(out);
+    });
+  }
+
+  sayHello(): void {
+    const hello = JSON.stringify({ address: this.#broker.listeningAddress ?? '', pid: process.pid, threadId });
+    this.send(0, OP_HELLO, Buffer.from(hello));
+  }
+
+  #attach(socket: net.Socket): void {
+    this.#socket = socket;
+    this.#connected = true;
+    socket.unref();
+    socket.setNoDelay(true);
+    const reader = new FrameReader();
+    socket.on('data', (chunk: Buffer) => {
+      try {
+        reader.push(chunk, (frame) => this.#dispatch(frame));
+      } catch {
+        socket.destroy();
+      }
+    });
+    socket.on('error', () => socket.destroy());
+    socket.on('close', () => this.#close());
+  }
+
+  #dispatch(frame: Frame): void {
+    switch (frame.op) {
+      case OP_HELLO: {
+        const hello = JSON.parse(frame.payload.toString('utf8')) as { address: string; pid: number; threadId: number };
+        this.pid = hello.pid;
+        this.threadId = hello.threadId;
+        if (hello.address && hello.address !== this.address) {
+          this.address = hello.address;
+          this.#broker.adopt(this);
+        }
+        return;
+      }
+      case OP_REPLY:
+      case OP_ERROR: {
+        const pending = this.#pending.get(frame.request);
+        if (!pending) return;
+        this.#pending.delete(frame.request);
+        if (frame.op === OP_REPLY) pending.resolve(frame.payload);
+        else pending.reject(errorFrom(frame.payload));
+        return;
+      }
+      default:
+        if (frame.op >= FIRST_PUSH_OP) this.#subscribers.get(frame.object)?.(frame);
+        else this.#broker.served(frame.object)?.onFrame(this, frame);
+    }
+  }
+
+  #write(out: Outgoing): boolean {
+    const socket = this.#socket!;
+    if (out.data.length === 1) return socket.write(out.data[0]!, out.written);
+    socket.cork();
+    for (let i = 0; i < out.data.length - 1; i++) socket.write(out.data[i]!);
+    const ok = socket.write(out.data[out.data.length - 1]!, out.written);
+    socket.uncork();
+    return ok;
+  }
+
+  /** Sends a frame; `written` runs once it is in the kernel (or with an error when it cannot be). */
+  send(object: number, op: number, payload: Uint8Array, request = 0, written?: (error?: Error | null) => void): void {
+    if (this.#closed) {
+      written?.(new BrokenPipeError(`the other side (${this.label}) has gone`));
+      return;
+    }
+    const data = payload.byteLength < COPY_LIMIT
+      ? [encodeFrame(op, object, request, payload)]
+      : [encodeHeader(op, object, request, payload.byteLength), Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength)];
+    const out: Outgoing = { data, written };
+    if (this.#connected) this.#write(out);
+    else this.#queued.push(out);
+  }
+
+  /** Sends a request to a served object and resolves with its reply payload. */
+  request(object: number, op: number, payload: Uint8Array = Buffer.alloc(0)): Promise<Buffer> {
+    if (this.#closed) return Promise.reject(new BrokenPipeError(`the owner (${this.label || this.address}) has gone`));
+    const request = this.#nextRequest++;
+    if (this.#nextRequest > 0xffff_fff0) this.#nextRequest = 1;
+    return new Promise<Buffer>((resolve, reject) => {
+      this.#pending.set(request, { resolve, reject });
+      this.send(object, op, payload, request);
+    });
+  }
+
+  reply(request: number, payload: Uint8Array = Buffer.alloc(0)): void {
+    if (request !== 0) this.send(0, OP_REPLY, payload, request);
+  }
+
+  fail(request: number, error: Error): void {
+    if (request !== 0) this.send(0, OP_ERROR, Buffer.from(JSON.stringify({ name: error.name, message: error.message })), request);
+  }
+
+  /** Receives the pushes a served object sends to its users here. */
+  subscribe(object: number, onPush: (frame: Frame) => void): () => void {
+    this.#subscribers.set(object, onPush);
+    return () => {
+      if (this.#subscribers.get(object) === onPush) this.#subscribers.delete(object);
+    };
+  }
+
+  onClose(listener: () => void): () => void {
+    if (this.#closed) {
+      queueMicrotask(listener);
+      return () => {};
+    }
+    this.#closeListeners.add(listener);
+    return () => this.#closeListeners.delete(listener);
+  }
+
+  destroy(): void {
+    this.#socket?.destroy();
+    this.#close();
+  }
+
+  #close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#socket?.destroy();
+    const gone = new BrokenPipeError(`the other side (${this.pid ? this.label : this.address}) has gone`);
+    for (const out of this.#queued.splice(0)) out.written?.(gone);
+    for (const pending of this.#pending.values()) pending.reject(gone);
+    this.#pending.clear();
+    this.#broker.forget(this);
+    for (const listener of [...this.#closeListeners]) listener();
+    this.#closeListeners.clear();
+  }
+}
+
+/** This context's broker: its server (started on first need) and its peers. */
+export class Broker {
+  #server: net.Server | undefined;
+  #dir: string | undefined;
+  #address: string | undefined;
+  #served = new Map<number, Served>();
+  #nextObject = 1;
+  #peers = new Map<string, Peer>();
+  #anonymous = new Set<Peer>();
+  #holds = 0;
+  #keepAlive: NodeJS.Timeout | undefined;
+
+  /** The server's address, or undefined before anything here was shared. */
+  get listeningAddress(): string | undefined {
+    return this.#address;
+  }
+
+  /** Starts the server on first need: a Unix socket in a fresh 0700 directory, unref'd. */
+  listen(): string {
+    if (this.#address) return this.#address;
+    this.#dir = mkdtempSync(join(tmpdir(), 'forkscope-'));
+    this.#address = join(this.#dir, 's');
+    const server = net.createServer((socket) => {
+      const peer = new Peer(this, socket);
+      this.#anonymous.add(peer);
+    });
+    server.on('error', (error) => process.emitWarning(`forkscope: object server failed: ${error.message}`));
+    server.listen(this.#address);
+    server.unref();
+    this.#server = server;
+    const dir = this.#dir;
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+    // Peers met before this context had an address learn it, so they can reach its pipe ends.
+    for (const peer of [...this.#peers.values(), ...this.#anonymous]) peer.sayHello();
+    return this.#address;
+  }
+
+  /** Registers an object this context owns; returns its index in this context. */
+  serve(object: Served): number {
+    const index = this.#nextObject++;
+    this.#served.set(index, object);
+    return index;
+  }
+
+  served(index: number): Served | undefined {
+    return this.#served.get(index);
+  }
+
+  unserve(index: number): void {
+    this.#served.delete(index);
+  }
+
+  /** True when `address` is this context's own server. */
+  isLocal(address: string): boolean {
+    return address === this.#address;
+  }
+
+  /** The connection to the context listening at `address`, opened on first use. */
+  peer(address: string): Peer {
+    let peer = this.#peers.get(address);
+    if (!peer || peer.closed) {
+      peer = new Peer(this);
+      this.#peers.set(address, peer);
+      peer.connect(address);
+    }
+    return peer;
+  }
+
+  /** An accepted connection said where it listens: later sends to that address reuse it. */
+  adopt(peer: Peer): void {
+    this.#anonymous.delete(peer);
+    const existing = this.#peers.get(peer.address);
+    if (!existing || existing.closed) this.#peers.set(peer.address, peer);
+  }
+
+  forget(peer: Peer): void {
+    this.#anonymous.delete(peer);
+    if (this.#peers.get(peer.address) === peer) this.#peers.delete(peer.address);
+    for (const served of this.#served.values()) served.onPeerClosed(peer);
+  }
+
+  /** Keeps the process alive while a wait is pending; idle objects never do. Returns the release. */
+  hold(): () => void {
+    if (this.#holds++ === 0) this.#keepAlive = setInterval(() => {}, 1 << 30);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      if (--this.#holds === 0) {
+        clearInterval(this.#keepAlive);
+        this.#keepAlive = undefined;
+      }
+    };
+  }
+
+  /** Closes the server and every connection (tests and shutdown). */
+  close(): void {
+    for (const peer of [...this.#peers.values(), ...this.#anonymous]) peer.destroy();
+    this.#server?.close();
+    this.#server = undefined;
+    if (this.#dir) rmSync(this.#dir, { recursive: true, force: true });
+    this.#address = undefined;
+    this.#dir = undefined;
+  }
+}
+
+let broker: Broker | undefined;
+
+/** This context's broker, created on first use. */
+export function getBroker(): Broker {
+  return (broker ??= new Broker());
+}
+
+/** Runs `wait` holding the process alive until it settles. */
+export async function held<T>(wait: Promise<T>): Promise<T> {
+  const release = getBroker().hold();
+  try {
+    return await wait;
+  } finally {
+    release();
+  }
+}

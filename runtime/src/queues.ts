@@ -1,0 +1,431 @@
+// Queue, SimpleQueue and JoinableQueue: the creating context owns the items in memory; other processes
+// and threads reach it over its broker socket. Depends on the broker and reduction contract only.
+import { deserialize, serialize } from 'node:v8';
+import { getBroker, held, type Peer, type Served } from './broker/broker';
+import type { Frame } from './broker/frame';
+import { ownSlots, RemoteSlot } from './broker/slots';
+import { Fifo, LocalWaiter, RemoteWaiter, decodeWait, encodeWait, type Waiter } from './broker/waiters';
+import { created, QueueCounter, waiting } from './broker/report';
+import { Empty, Full, ValueError } from './errors';
+import { reduceSymbol, registerReviver, type ReducedObject, type TransferContext } from './reduction';
+import type { ObjectKind } from './protocol';
+
+const OP_PUT = 16; // unbounded: no reply, the write is the acknowledgement
+const OP_PUT_WAIT = 17; // bounded: replied once the item is in
+const OP_GET = 18;
+const OP_TASK_DONE = 19;
+const OP_JOIN = 20;
+
+const EMPTY = Buffer.alloc(0);
+
+/** Options of put() and get(). */
+export interface QueueWaitOptions {
+  /** Wait for room or an item; false fails at once. @default true */
+  block?: boolean;
+  /** Longest wait in ms; undefined waits for ever. */
+  timeout?: number;
+}
+
+/** The owner's state of one queue. */
+class QueueCore implements Served {
+  readonly maxsize: number;
+  readonly #items = new Fifo<Buffer>();
+  readonly #getters = new Fifo<Waiter<Buffer>>();
+  readonly #putters = new Fifo<{ item: Buffer; waiter: Waiter<void> }>();
+  readonly #joiners = new Fifo<Waiter<void>>();
+  #unfinished = 0;
+  #index = 0;
+  #slot = -1;
+  readonly counter: QueueCounter;
+
+  constructor(maxsize: number, id: string) {
+    this.maxsize = maxsize > 0 ? maxsize : 0;
+    this.counter = new QueueCounter(id);
+  }
+
+  get depth(): number {
+    return this.#items.length;
+  }
+
+  get unfinished(): number {
+    return this.#unfinished;
+  }
+
+  /** Serves the queue to other contexts; returns where to find it. */
+  share(): { address: string; index: number; slot: number } {
+    const broker = getBroker();
+    const address = broker.listen();
+    if (this.#index === 0) {
+      this.#index = broker.serve(this);
+      this.#slot = ownSlots().allocate(this.#items.length);
+    }
+    return { address, index: this.#index, slot: this.#slot };
+  }
+
+  #changed(puts: number, gets: number): void {
+    if (this.#slot >= 0) ownSlots().writeSoon(this.#slot, this.#items.length);
+    this.counter.count(puts, gets, this.#items.length);
+  }
+
+  #isFull(): boolean {
+    return this.maxsize > 0 && this.#items.length >= this.maxsize;
+  }
+
+  #enqueue(item: Buffer): void {
+    this.#unfinished++;
+    for (let getter = this.#getters.shift(); getter; getter = this.#getters.shift()) {
+      if (getter.done || getter.peer?.closed) continue;
+      getter.settle(item);
+      this.#changed(1, 1);
+      return;
+    }
+    this.#items.push(item);
+    this.#changed(1, 0);
+  }
+
+  put(item: Buffer, block: boolean, timeout: number | undefined, waiter: Waiter<void>): void {
+    if (!this.#isFull() && this.#putters.length === 0) {
+      this.#enqueue(item);
+      waiter.settle();
+      return;
+    }
+    if (!block) {
+      waiter.fail(new Full());
+      return;
+    }
+    const entry = { item, waiter };
+    this.#putters.push(entry);
+    waiter.arm(timeout, () => {
+      this.#putters.remove((e) => e === entry);
+      waiter.fail(new Full());
+    });
+  }
+
+  get(block: boolean, timeout: number | undefined, waiter: Waiter<Buffer>): void {
+    const item = this.#items.shift();
+    if (item !== undefined) {
+      this.#admitPutters();
+      this.#changed(0, 1);
+      waiter.settle(item);
+      return;
+    }
+    if (!block) {
+      waiter.fail(new Empty());
+      return;
+    }
+    this.#getters.push(waiter);
+    waiter.arm(timeout, () => {
+      this.#getters.remove((w) => w === waiter);
+      waiter.fail(new Empty());
+    });
+  }
+
+  #admitPutters(): void {
+    while (!this.#isFull() && this.#putters.length > 0) {
+      const { item, waiter } = this.#putters.shift()!;
+      if (waiter.done || waiter.peer?.closed) continue;
+      this.#enqueue(item);
+      waiter.settle();
+    }
+  }
+
+  taskDone(): void {
+    if (this.#unfinished <= 0) throw new ValueError('task_done() called too many times');
+    if (--this.#unfinished === 0) for (let j = this.#joiners.shift(); j; j = this.#joiners.shift()) j.settle();
+  }
+
+  join(waiter: Waiter<void>): void {
+    if (this.#unfinished === 0) waiter.settle();
+    else this.#joiners.push(waiter);
+  }
+
+  onFrame(peer: Peer, frame: Frame): void {
+    switch (frame.op) {
+      case OP_PUT:
+        this.put(frame.payload, true, undefined, new RemoteWaiter<void>(peer, 0, () => EMPTY));
+        return;
+      case OP_PUT_WAIT: {
+        const { block, timeout, rest } = decodeWait(frame.payload);
+        this.put(rest, block, timeout, new RemoteWaiter<void>(peer, frame.request, () => EMPTY));
+        return;
+      }
+      case OP_GET: {
+        const { block, timeout } = decodeWait(frame.payload);
+        this.get(block, timeout, new RemoteWaiter<Buffer>(peer, frame.request, (item) => item));
+        return;
+      }
+      case OP_TASK_DONE:
+        try {
+          this.taskDone();
+        } catch (error) {
+          process.emitWarning(`forkscope: ${(error as Error).message} (from ${peer.label})`);
+        }
+        return;
+      case OP_JOIN:
+        this.join(new RemoteWaiter<void>(peer, frame.request, () => EMPTY));
+        return;
+    }
+  }
+
+  onPeerClosed(peer: Peer): void {
+    // Its waits end with it; an item it had already been handed is its own (delivered once).
+    this.#getters.remove((w) => w.peer === peer);
+    this.#joiners.remove((w) => w.peer === peer);
+    this.#putters.remove((e) => e.waiter.peer === peer);
+  }
+}
+
+/** Where a revived queue finds its owner. */
+interface QueueState {
+  address: string;
+  index: number;
+  slot: number;
+  maxsize: number;
+  id: string;
+}
+
+class RemoteQueue {
+  readonly state: QueueState;
+  readonly #slot: RemoteSlot;
+  #peer: Peer | undefined;
+  constructor(state: QueueState) {
+    this.state = state;
+    this.#slot = new RemoteSlot(state.address, state.slot);
+  }
+  get peer(): Peer {
+    const peer = this.#peer;
+    if (peer && !peer.closed) return peer;
+    return (this.#peer = getBroker().peer(this.state.address));
+  }
+  get depth(): number {
+    return this.#slot.read();
+  }
+}
+
+/** What a revived queue is built from; set only while a reviver constructs one. */
+let reviving: { core?: QueueCore; remote?: RemoteQueue } | undefined;
+
+/** The machinery every queue kind shares: local or remote, serialised items, reduction. */
+abstract class BaseQueue<T> {
+  readonly #core: QueueCore | undefined;
+  readonly #remote: RemoteQueue | undefined;
+  readonly #id: string;
+  readonly #kind: ObjectKind;
+  #closed = false;
+
+  constructor(kind: ObjectKind, maxsize: number) {
+    this.#kind = kind;
+    if (reviving) {
+      this.#core = reviving.core;
+      this.#remote = reviving.remote;
+      this.#id = reviving.remote?.state.id ?? 'queue';
+      return;
+    }
+    this.#id = created(kind, maxsize);
+    this.#core = new QueueCore(maxsize, this.#id);
+  }
+
+  protected get maxsizeValue(): number {
+    return this.#core?.maxsize ?? this.#remote!.state.maxsize;
+  }
+
+  protected checkOpen(): void {
+    if (this.#closed) throw new ValueError(`${this.#kind} is closed`);
+  }
+
+  protected putItem(obj: T, block: boolean, timeout: number | undefined): Promise<void> {
+    this.checkOpen();
+    const item = serialize(obj);
+    const core = this.#core;
+    if (core) {
+      const waiter = new LocalWaiter<void>();
+      core.put(item, block, timeout, waiter);
+      return waiter.done ? waiter.promise : this.#waitOn(waiter.promise);
+    }
+    const remote = this.#remote!;
+    if (remote.state.maxsize === 0) {
+      // Unbounded: resolved once the whole item is in the kernel; the owner frames it whole or not at all.
+      return new Promise<void>((resolve, reject) => {
+        remote.peer.send(remote.state.index, OP_PUT, item, 0, (error) => (error ? reject(error) : resolve()));
+      });
+    }
+    const payload = Buffer.concat([encodeWait(block, timeout), item]);
+    return this.#waitOn(remote.peer.request(remote.state.index, OP_PUT_WAIT, payload).then(() => undefined));
+  }
+
+  protected async getItem(block: boolean, timeout: number | undefined): Promise<T> {
+    this.checkOpen();
+    const core = this.#core;
+    if (core) {
+      const waiter = new LocalWaiter<Buffer>();
+      core.get(block, timeout, waiter);
+      const item = waiter.done ? await waiter.promise : await this.#waitOn(waiter.promise);
+      return deserialize(item) as T;
+    }
+    const remote = this.#remote!;
+    const item = await this.#waitOn(remote.peer.request(remote.state.index, OP_GET, encodeWait(block, timeout)));
+    return deserialize(item) as T;
+  }
+
+  protected taskDoneItem(): void {
+    if (this.#core) this.#core.taskDone();
+    else this.#remote!.peer.send(this.#remote!.state.index, OP_TASK_DONE, EMPTY);
+  }
+
+  protected joinItems(): Promise<void> {
+    const core = this.#core;
+    if (core) {
+      const waiter = new LocalWaiter<void>();
+      core.join(waiter);
+      return waiter.done ? waiter.promise : this.#waitOn(waiter.promise);
+    }
+    const remote = this.#remote!;
+    return this.#waitOn(remote.peer.request(remote.state.index, OP_JOIN).then(() => undefined));
+  }
+
+  protected depth(): number {
+    return this.#core ? this.#core.depth : this.#remote!.depth;
+  }
+
+  /** A pending wait keeps the process alive and shows as "waiting" in the view. */
+  async #waitOn<R>(wait: Promise<R>): Promise<R> {
+    const done = waiting({ id: this.#id, kind: this.#kind });
+    try {
+      return await held(wait);
+    } finally {
+      done();
+    }
+  }
+
+  protected closeQueue(): void {
+    this.#closed = true;
+  }
+
+  /** How the queue crosses into a child: the owner's address and the queue's index there. */
+  [reduceSymbol](_context: TransferContext): ReducedObject {
+    const state: QueueState = this.#core
+      ? { ...this.#core.share(), maxsize: this.#core.maxsize, id: this.#id }
+      : this.#remote!.state;
+    return { kind: this.#kind, state };
+  }
+
+  /** Rebuilds a queue from its reduced state: this very queue's core when the owner is here. */
+  static revive<Q>(make: () => Q, state: QueueState): Q {
+    const broker = getBroker();
+    const core = broker.isLocal(state.address) ? (broker.served(state.index) as QueueCore | undefined) : undefined;
+    reviving = core ? { core } : { remote: new RemoteQueue(state) };
+    try {
+      return make();
+    } finally {
+      reviving = undefined;
+    }
+  }
+}
+
+/** A FIFO queue shared by processes and threads; items cross by structured clone. Python: multiprocessing.Queue */
+export class Queue<T = unknown> extends BaseQueue<T> {
+  /** The kind reported and used to revive; JoinableQueue overrides it. */
+  protected static readonly kindName: ObjectKind = 'Queue';
+
+  /** @param options.maxsize Most items held at once; 0 is unbounded. @default 0 */
+  constructor(options: { maxsize?: number } = {}) {
+    super((new.target as unknown as { kindName: ObjectKind }).kindName, options.maxsize ?? 0);
+  }
+
+  /** Puts an item, waiting for room in a full bounded queue; rejects `Full` on timeout or with `block: false`. Python: Queue.put */
+  put(obj: T, options: QueueWaitOptions = {}): Promise<void> {
+    return this.putItem(obj, options.block ?? true, options.timeout);
+  }
+
+  /** Puts an item or rejects `Full` at once. Python: Queue.put_nowait */
+  putNowait(obj: T): Promise<void> {
+    return this.putItem(obj, false, undefined);
+  }
+
+  /** Takes the oldest item, waiting for one; rejects `Empty` on timeout or with `block: false`. Python: Queue.get */
+  get(options: QueueWaitOptions = {}): Promise<T> {
+    return this.getItem(options.block ?? true, options.timeout);
+  }
+
+  /** Takes an item or rejects `Empty` at once. Python: Queue.get_nowait */
+  getNowait(): Promise<T> {
+    return this.getItem(false, undefined);
+  }
+
+  /** Approximate number of items (another process may change it at once). Python: Queue.qsize */
+  qsize(): number {
+    return this.depth();
+  }
+
+  /** True when the queue looks empty. Python: Queue.empty */
+  empty(): boolean {
+    return this.depth() === 0;
+  }
+
+  /** True when a bounded queue looks full. Python: Queue.full */
+  full(): boolean {
+    const maxsize = this.maxsizeValue;
+    return maxsize > 0 && this.depth() >= maxsize;
+  }
+
+  /** This context will put and get no more; items already put are still delivered. Python: Queue.close */
+  close(): void {
+    this.closeQueue();
+  }
+
+  /** Nothing to join: a resolved put() is already in the kernel. Python: Queue.join_thread */
+  joinThread(): void {}
+
+  /** Nothing to cancel, for the same reason. Python: Queue.cancel_join_thread */
+  cancelJoinThread(): void {}
+}
+
+/** A Queue whose consumers say when each item is done, so producers can join(). Python: multiprocessing.JoinableQueue */
+export class JoinableQueue<T = unknown> extends Queue<T> {
+  protected static override readonly kindName: ObjectKind = 'JoinableQueue';
+
+  constructor(options: { maxsize?: number } = {}) {
+    super(options);
+  }
+
+  /** Marks one item taken by get() as processed; throws ValueError when called too often here. Python: JoinableQueue.task_done */
+  taskDone(): void {
+    this.taskDoneItem();
+  }
+
+  /** Resolves once every item put so far has been marked done. Python: JoinableQueue.join */
+  join(): Promise<void> {
+    return this.joinItems();
+  }
+}
+
+/** An unbounded queue with just put, get and empty. Python: multiprocessing.SimpleQueue */
+export class SimpleQueue<T = unknown> extends BaseQueue<T> {
+  constructor() {
+    super('SimpleQueue', 0);
+  }
+
+  /** Puts an item. Python: SimpleQueue.put */
+  put(obj: T): Promise<void> {
+    return this.putItem(obj, true, undefined);
+  }
+
+  /** Takes the oldest item, waiting for one. Python: SimpleQueue.get */
+  get(): Promise<T> {
+    return this.getItem(true, undefined);
+  }
+
+  /** True when the queue looks empty. Python: SimpleQueue.empty */
+  empty(): boolean {
+    return this.depth() === 0;
+  }
+
+  /** This context will use the queue no more. Python: SimpleQueue.close */
+  close(): void {
+    this.closeQueue();
+  }
+}
+
+registerReviver('Queue', (state) => BaseQueue.revive(() => new Queue(), state as QueueState));
+registerReviver('JoinableQueue', (state) => BaseQueue.revive(() => new JoinableQueue(), state as QueueState));
+registerReviver('SimpleQueue', (state) => BaseQueue.revive(() => new SimpleQueue(), state as QueueState));
