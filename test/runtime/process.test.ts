@@ -1,0 +1,149 @@
+// Process over every start method: start/join/exitCode/names/subclass fields/errors, with real children.
+// Children re-import this file as their main module, so every test is registered only in the main process.
+import { describe, it, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Process, activeChildren, isMainProcess, currentProcess, cpuCount, getAllStartMethods } from 'forkscope';
+import { recordWho, throwCustom, exitNow, sleepMs, spin, Recorder, nested, square, record } from '../fixtures/runtime-tasks';
+
+const dir = isMainProcess() ? mkdtempSync(join(tmpdir(), 'forkscope-process-')) : '';
+let fileNo = 0;
+const newFile = (): string => join(dir, `out-${fileNo++}.txt`);
+const lines = (file: string): unknown[] => (existsSync(file) ? readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as unknown) : []);
+
+async function quietly<T>(fn: () => Promise<T>): Promise<T> {
+  // A child's uncaught error is printed to stderr as Python does; keep the test report readable.
+  const write = process.stderr.write.bind(process.stderr);
+  process.stderr.write = (() => true) as typeof process.stderr.write;
+  try {
+    return await fn();
+  } finally {
+    process.stderr.write = write;
+  }
+}
+
+if (isMainProcess()) {
+  after(() => {
+    assert.deepEqual(activeChildren(), [], 'a test left a child running');
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  describe('Process basics', () => {
+    it('names processes Process-N and knows the main process', () => {
+      assert.equal(currentProcess().name, 'MainProcess');
+      const p = new Process({ target: square, args: [2] });
+      assert.match(p.name, /^Process-\d+$/);
+      assert.equal(p.exitCode, null);
+      assert.equal(p.isAlive(), false);
+      assert.ok(cpuCount() >= 1);
+      assert.deepEqual(getAllStartMethods().sort(), ['forkserver', 'inline', 'spawn', 'thread']);
+    });
+
+    it('refuses a closure at start(), naming it and saying to export it', () => {
+      const k = 2;
+      const p = new Process({ target: (x: number) => x * k, args: [1] });
+      assert.throws(() => p.start(), { name: 'PicklingError', message: /export/ });
+    });
+
+    it('names the path of an argument that cannot cross', () => {
+      const p = new Process({ target: record, args: ['x', { callback: () => 1 }] });
+      assert.throws(() => p.start(), { name: 'PicklingError', message: /^args\[1\]\.callback is a function/ });
+    });
+
+    it('join() before start() is an AssertionError; start() twice too', async () => {
+      const p = new Process({ target: square, args: [1], startMethod: 'inline' });
+      await assert.rejects(p.join(), { name: 'AssertionError' });
+      p.start();
+      assert.throws(() => p.start(), { name: 'AssertionError' });
+      await p.join();
+      assert.equal(p.exitCode, 0);
+      p.close();
+      assert.throws(() => p.start(), { name: 'ValueError' });
+    });
+  });
+
+  for (const method of ['spawn', 'thread', 'forkserver', 'inline'] as const) {
+    describe(`Process (${method})`, { timeout: 60_000 }, () => {
+      it('runs the target in a child that is not the main process, and exits 0', async () => {
+        const file = newFile();
+        const p = new Process({ target: recordWho, args: [file], startMethod: method });
+        p.start();
+        assert.equal(p.isAlive(), true);
+        await p.join();
+        assert.equal(p.exitCode, 0);
+        assert.equal(p.isAlive(), false);
+        const [who] = lines(file) as Array<{ pid: number; name: string; main: boolean; parent: string }>;
+        assert.equal(who.name, p.name);
+        assert.equal(who.main, false);
+        assert.equal(who.parent, 'MainProcess');
+        if (method === 'spawn' || method === 'forkserver') {
+          assert.notEqual(who.pid, process.pid);
+          assert.equal(who.pid, p.pid);
+        } else assert.equal(who.pid, process.pid);
+      });
+
+      it('exitCode is 1 after an uncaught error, n after process.exit(n)', async () => {
+        const p = new Process({ target: throwCustom, args: ['bad'], startMethod: method });
+        await quietly(async () => {
+          p.start();
+          await p.join();
+        });
+        assert.equal(p.exitCode, 1);
+        if (method !== 'inline') {
+          const q = new Process({ target: exitNow, args: [7], startMethod: method });
+          q.start();
+          await q.join();
+          assert.equal(q.exitCode, 7);
+        }
+      });
+
+      it('a subclass runs its own run() with its fields (a Map included)', async () => {
+        const r = new Recorder({ startMethod: method });
+        r.file = newFile();
+        r.payload = new Map([['a', 1]]);
+        r.start();
+        await r.join();
+        assert.equal(r.exitCode, 0);
+        assert.deepEqual(lines(r.file), [{ name: r.name, payload: [['a', 1]], main: false, isRecorder: true }]);
+      });
+
+      if (method !== 'inline') {
+        it('join({ timeout }) resolves while the child still runs; terminate() gives -SIGTERM', async () => {
+          const p = new Process({ target: spin, startMethod: method });
+          p.start();
+          const t0 = Date.now();
+          await p.join({ timeout: 200 });
+          assert.ok(Date.now() - t0 >= 150);
+          assert.equal(p.isAlive(), true);
+          assert.equal(p.exitCode, null);
+          assert.throws(() => p.close(), { name: 'ValueError' });
+          p.terminate();
+          await p.join();
+          assert.equal(p.exitCode, -15);
+        });
+
+        it('kill() gives -SIGKILL', async () => {
+          const p = new Process({ target: sleepMs, args: [30_000], startMethod: method });
+          p.start();
+          p.kill();
+          await p.join();
+          assert.equal(p.exitCode, -9);
+        });
+
+        it('names a grandchild Process-N:M', async () => {
+          const file = newFile();
+          const p = new Process({ target: nested, args: [file], startMethod: method });
+          p.start();
+          await p.join();
+          assert.equal(p.exitCode, 0);
+          const [inner, outer] = lines(file) as Array<{ name?: string; outer?: string; parent?: string }>;
+          assert.equal(outer.outer, p.name);
+          assert.match(inner.name!, new RegExp(`^${p.name}:1$`));
+          assert.equal(inner.parent, p.name);
+        });
+      }
+    });
+  }
+}
