@@ -76,6 +76,13 @@ const builds = [
     plugins: [runtimeInstance()],
   },
   {
+    name: 'runtime manager server',
+    entryPoints: ['runtime/src/entry/manager.ts'],
+    outfile: 'runtime/dist/manager.cjs',
+    format: 'cjs',
+    plugins: [runtimeInstance()],
+  },
+  {
     name: 'cli',
     entryPoints: ['src/hub/cli.ts'],
     outfile: 'runtime/dist/cli.cjs',

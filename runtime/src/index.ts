@@ -11,3 +11,4 @@ export { ProcessPoolExecutor, Future, wait, asCompleted, FIRST_COMPLETED, FIRST_
 export { getStartMethod, setStartMethod, getAllStartMethods, getContext, type Context } from './context';
 export { getLogger, logToStderr, Logger, type LogLevel } from './logging';
 export { runChild as _runChild } from './spawn';
+export { Manager, SyncManager, BaseManager, type Address, type BaseManagerOptions, type DictProxy, type ListProxy, type NamespaceProxy, type ValueProxy, type ArrayProxy, type QueueProxy, type LockProxy, type SemaphoreProxy, type EventProxy, type ConditionProxy, type BarrierProxy } from './managers';

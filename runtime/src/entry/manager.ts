@@ -1,0 +1,33 @@
+// The manager server process: `BaseManager.start()` forks this, sends the address and authkey over
+// IPC (never argv or env), and this answers with the address it listens on. It exits when asked to
+// shut down or when its parent goes (the IPC channel closes). Runs only in that process.
+import { builtinTypes, ManagerServer } from '../managers/server';
+
+interface StartMessage {
+  t: 'start';
+  host: string;
+  port: number;
+  authkey: string;
+}
+
+process.on('disconnect', () => process.exit(0));
+
+process.on('message', (message: StartMessage) => {
+  if (message?.t !== 'start') return;
+  void (async () => {
+    try {
+      const server = await ManagerServer.listen({
+        host: message.host,
+        port: message.port,
+        authkey: Buffer.from(message.authkey, 'hex'),
+        registry: builtinTypes,
+        onShutdown: () => void server.close().then(() => process.exit(0)),
+      });
+      process.send?.({ t: 'ready', address: server.address });
+    } catch (error) {
+      process.send?.({ t: 'failed', error: (error as Error).message });
+      process.exitCode = 1;
+      process.disconnect?.();
+    }
+  })();
+});
