@@ -42,6 +42,13 @@ describe('Forkscope extension in code-server', { timeout: 600_000 }, () => {
     await wb!.screenshot('foundation-view');
   });
 
+  it('shows the view beside a program (the README screenshot: test-results/foundation-readme.png)', async () => {
+    await wb!.openFile('main.ts');
+    const frame = await wb!.frameWith('.empty-state');
+    assert.equal(await frame.evaluate(() => document.querySelector('.empty-state h2')?.textContent ?? ''), EMPTY_STATE);
+    await wb!.screenshot('foundation-readme', { x: 0, y: 0, width: 1280, height: 720 });
+  });
+
   it('activated the extension (Developer: Show Running Extensions lists it with an activation time)', async () => {
     const times = await wb!.activationTimes();
     const forkscope = [...times].find(([id]) => /forkscope/i.test(id));

@@ -17,7 +17,7 @@
 //     toggleBreakpoint()       F9 on the cursor's line; waits for the glyph
 //     callStackRows()          the Call Stack's rows as text (sessions and frames)
 //     frameWith(selector)      the (nested) iframe holding `selector`, e.g. a webview's DOM
-//     screenshot(name)         test-results/<name>.png
+//     screenshot(name, clip?)  test-results/<name>.png
 //     notifications()          texts of toasts and dialogs showing now
 //     activationTimes()        "Developer: Show Running Extensions" read back: id → activation ms
 //     close()                  Chromium and code-server's whole process group killed, temp dirs removed
@@ -145,7 +145,8 @@ export interface Workbench {
   toggleBreakpoint(): Promise<void>;
   callStackRows(): Promise<CallStackRow[]>;
   frameWith(selector: string, timeoutMs?: number): Promise<Frame>;
-  screenshot(name: string): Promise<string>;
+  /** Saves test-results/<name>.png; `clip` keeps a region (CSS pixels) of the 1600×2000 page. */
+  screenshot(name: string, clip?: { x: number; y: number; width: number; height: number }): Promise<string>;
   notifications(): Promise<string[]>;
   activationTimes(): Promise<Map<string, number>>;
   close(): Promise<void>;
@@ -391,10 +392,10 @@ function makeWorkbench(w: { page: Page; url: string; port: number; workspace: st
       );
     },
 
-    async screenshot(name) {
+    async screenshot(name, clip) {
       mkdirSync(RESULTS_DIR, { recursive: true });
       const path = join(RESULTS_DIR, `${name.replace(/[^\w.-]+/g, '-')}.png`);
-      await page.screenshot({ path, timeout: 15_000 });
+      await page.screenshot({ path, timeout: 15_000, ...(clip ? { clip } : {}) });
       return path;
     },
 
