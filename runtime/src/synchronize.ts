@@ -1,0 +1,882 @@
+// Lock, RLock, Semaphore, BoundedSemaphore, Event, Condition and Barrier: the creating context owns the
+// state, others reach it over its broker socket and read published flags synchronously. Depends on the
+// broker and the reduction contract only.
+import { getBroker, held, type Peer, type Served } from './broker/broker';
+import type { Frame } from './broker/frame';
+import { contextId, Remote, type OwnerRef } from './broker/remote';
+import { ownSlots } from './broker/slots';
+import { Fifo, LocalWaiter, RemoteWaiter, decodeWait, encodeWait, type Waiter } from './broker/waiters';
+import { created, syncOp, waiting } from './broker/report';
+import { BrokenBarrierError, RuntimeError, ValueError } from './errors';
+import { reduceSymbol, registerReviver, reviveObject, type ReducedObject, type TransferContext } from './reduction';
+import type { ObjectKind } from './protocol';
+
+const OP_ACQUIRE = 32;
+const OP_RELEASE = 33;
+const OP_EVENT_WAIT = 34;
+const OP_EVENT_SET = 35;
+const OP_COND_WAIT = 36;
+const OP_NOTIFY = 37;
+const OP_BARRIER_WAIT = 38;
+const OP_BARRIER_ABORT = 39;
+const OP_BARRIER_RESET = 40;
+
+/** Acquire outcomes on the wire. */
+const TIMED_OUT = 0;
+const ACQUIRED = 1;
+const ACQUIRED_OWNER_DIED = 2;
+
+/** Options of acquire(). */
+export interface AcquireOptions {
+  /** Wait while it is held; false answers at once. @default true */
+  block?: boolean;
+  /** Longest wait in ms; undefined waits for ever. Ignored with `block: false`. */
+  timeout?: number;
+}
+
+function byte(value: number): Buffer {
+  return Buffer.from([value]);
+}
+
+function u32(value: number): Buffer {
+  const bytes = Buffer.allocUnsafe(4);
+  bytes.writeUInt32BE(value >>> 0, 0);
+  return bytes;
+}
+
+/** Owner-side state shared by every sync kind: where it is served and the slot it publishes. */
+abstract class Core implements Served {
+  index = 0;
+  slot = -1;
+  readonly id: string;
+  readonly kind: ObjectKind;
+
+  constructor(kind: ObjectKind, id: string) {
+    this.kind = kind;
+    this.id = id;
+  }
+
+  share(): OwnerRef {
+    const address = getBroker().listen();
+    if (this.index === 0) {
+      this.index = getBroker().serve(this);
+      this.slot = ownSlots().allocate(this.published());
+    }
+    return { address, index: this.index, slot: this.slot };
+  }
+
+  /** The value other contexts read synchronously. */
+  protected abstract published(): number;
+
+  protected publish(): void {
+    if (this.slot >= 0) ownSlots().write(this.slot, this.published());
+  }
+
+  abstract onFrame(peer: Peer, frame: Frame): void;
+  abstract onPeerClosed(peer: Peer): void;
+}
+
+// ---- Lock and RLock -------------------------------------------------------------------------
+
+interface Holder {
+  context: string;
+  peer: Peer | undefined;
+  count: number;
+}
+
+class LockCore extends Core {
+  readonly reentrant: boolean;
+  #holder: Holder | undefined;
+  #ownerDied = false;
+  readonly #waiters = new Fifo<{ context: string; waiter: Waiter<number>; count: number }>();
+
+  constructor(kind: 'Lock' | 'RLock', id: string) {
+    super(kind, id);
+    this.reentrant = kind === 'RLock';
+  }
+
+  get locked(): boolean {
+    return this.#holder !== undefined;
+  }
+
+  /** How many times `context` holds it (0: not at all). */
+  heldBy(context: string): number {
+    return this.#holder?.context === context ? this.#holder.count : 0;
+  }
+
+  protected published(): number {
+    return this.#holder ? 1 : 0;
+  }
+
+  /** Fast path for this context: takes a free lock at once; undefined when it must wait. */
+  tryAcquire(context: string, peer: Peer | undefined, count = 1): number | undefined {
+    const holder = this.#holder;
+    if (holder && this.reentrant && holder.context === context && holder.peer === peer) {
+      holder.count += count;
+      return ACQUIRED;
+    }
+    if (holder) return undefined;
+    this.#holder = { context, peer, count };
+    const outcome = this.#ownerDied ? ACQUIRED_OWNER_DIED : ACQUIRED;
+    this.#ownerDied = false;
+    this.publish();
+    syncOp(this.id, outcome === ACQUIRED ? 'acquire' : 'ownerDied', context);
+    return outcome;
+  }
+
+  acquire(context: string, block: boolean, timeout: number | undefined, waiter: Waiter<number>, count = 1): void {
+    const now = this.tryAcquire(context, waiter.peer, count);
+    if (now !== undefined) return waiter.settle(now);
+    if (!block) return waiter.settle(TIMED_OUT);
+    const entry = { context, waiter, count };
+    this.#waiters.push(entry);
+    syncOp(this.id, 'wait', this.#holder?.context ?? null);
+    waiter.arm(timeout, () => {
+      this.#waiters.remove((e) => e === entry);
+      syncOp(this.id, 'timeout', this.#holder?.context ?? null);
+      waiter.settle(TIMED_OUT);
+    });
+  }
+
+  /** Releases `count` levels; returns an error message instead of throwing, for remote callers. */
+  release(context: string, count = 1): string | undefined {
+    const holder = this.#holder;
+    if (!holder) return this.reentrant ? 'cannot release un-acquired lock' : 'release unlocked lock';
+    if (this.reentrant && holder.context !== context) return 'cannot release un-acquired lock';
+    holder.count -= count;
+    if (holder.count > 0) return undefined;
+    this.#holder = undefined;
+    syncOp(this.id, 'release', null);
+    this.#handOn();
+    return undefined;
+  }
+
+  #handOn(): void {
+    for (let next = this.#waiters.shift(); next; next = this.#waiters.shift()) {
+      if (next.waiter.done || next.waiter.peer?.closed) continue;
+      const outcome = this.tryAcquire(next.context, next.waiter.peer, next.count)!;
+      next.waiter.settle(outcome);
+      return;
+    }
+    this.publish();
+  }
+
+  onFrame(peer: Peer, frame: Frame): void {
+    if (frame.op === OP_ACQUIRE) {
+      const { block, timeout, rest } = decodeWait(frame.payload);
+      const count = rest.readUInt32BE(0);
+      this.acquire(rest.subarray(4).toString('utf8'), block, timeout, new RemoteWaiter<number>(peer, frame.request, byte), count);
+    } else if (frame.op === OP_RELEASE) {
+      const count = frame.payload.readUInt32BE(0);
+      const problem = this.release(frame.payload.subarray(4).toString('utf8'), count);
+      if (problem) process.emitWarning(`forkscope: ${this.kind}.release() from ${peer.label}: ${problem}`);
+    }
+  }
+
+  onPeerClosed(peer: Peer): void {
+    this.#waiters.remove((e) => e.waiter.peer === peer);
+    if (this.#holder?.peer !== peer) return;
+    // The holder died holding it: the next waiter gets it, told so (Python would hang for ever).
+    process.emitWarning(`forkscope: ${this.kind} ${this.id} was held by ${peer.label}, which exited without releasing it`);
+    syncOp(this.id, 'ownerDied', null);
+    this.#holder = undefined;
+    this.#ownerDied = true;
+    this.#handOn();
+  }
+}
+
+let reviving: { core?: Core; remote?: Remote } | undefined;
+
+function reviveWith<T>(make: () => T, state: OwnerRef): T {
+  const broker = getBroker();
+  const core = broker.isLocal(state.address) ? (broker.served(state.index) as Core | undefined) : undefined;
+  reviving = core ? { core } : { remote: new Remote(state) };
+  try {
+    return make();
+  } finally {
+    reviving = undefined;
+  }
+}
+
+/** Shared by Lock and RLock: local fast path, remote requests, dispose. */
+abstract class BaseLock {
+  readonly #core: LockCore | undefined;
+  readonly #remote: Remote | undefined;
+  readonly #kind: 'Lock' | 'RLock';
+  /** Levels this context holds (known for remote locks, so release() can check at once). */
+  #heldHere = 0;
+  #ownerDied = false;
+
+  constructor(kind: 'Lock' | 'RLock') {
+    this.#kind = kind;
+    if (reviving) {
+      this.#core = reviving.core as LockCore | undefined;
+      this.#remote = reviving.remote;
+    } else {
+      this.#core = new LockCore(kind, created(kind));
+    }
+  }
+
+  /** True when the latest acquisition here took the lock over from a holder that died holding it. */
+  get ownerDied(): boolean {
+    return this.#ownerDied;
+  }
+
+  /** Takes the lock, waiting while another holds it; resolves false on timeout or with `block: false`. Python: Lock.acquire */
+  acquire(options: AcquireOptions = {}): Promise<boolean> {
+    return this.acquireLevels(options.block ?? true, options.timeout, 1);
+  }
+
+  /** @internal Acquire `count` levels at once (Condition restores an RLock's depth this way). */
+  acquireLevels(block: boolean, timeout: number | undefined, count: number): Promise<boolean> {
+    const core = this.#core;
+    if (core) {
+      const now = core.tryAcquire(contextId, undefined, count);
+      if (now !== undefined) return Promise.resolve(this.#took(now, count));
+      const waiter = new LocalWaiter<number>();
+      core.acquire(contextId, block, timeout, waiter, count);
+      return this.#wait(waiter.promise).then((outcome) => this.#took(outcome, count));
+    }
+    const remote = this.#remote!;
+    const payload = Buffer.concat([encodeWait(block, timeout), u32(count), Buffer.from(contextId)]);
+    return this.#wait(remote.request(OP_ACQUIRE, payload)).then((reply) => this.#took(reply.readUInt8(0), count));
+  }
+
+  #took(outcome: number, count: number): boolean {
+    if (outcome === TIMED_OUT) return false;
+    this.#heldHere += count;
+    this.#ownerDied = outcome === ACQUIRED_OWNER_DIED;
+    return true;
+  }
+
+  async #wait<R>(wait: Promise<R>): Promise<R> {
+    const done = waiting({ id: this.#core?.id ?? this.#kind, kind: this.#kind });
+    try {
+      return await held(wait);
+    } finally {
+      done();
+    }
+  }
+
+  /** Releases the lock (an RLock one level). Python: Lock.release */
+  release(): void {
+    this.releaseLevels(1);
+  }
+
+  /** @internal Releases `count` levels; Condition releases an RLock fully this way. */
+  releaseLevels(count: number): void {
+    const core = this.#core;
+    if (core) {
+      const problem = core.release(contextId, count);
+      if (problem) throw this.#kind === 'RLock' ? new RuntimeError(problem) : new ValueError(problem);
+    } else {
+      if (this.#kind === 'RLock' && this.#heldHere < count) throw new RuntimeError('cannot release un-acquired lock');
+      this.#remote!.send(OP_RELEASE, Buffer.concat([u32(count), Buffer.from(contextId)]));
+    }
+    this.#heldHere = Math.max(0, this.#heldHere - count);
+  }
+
+  /** @internal How many levels this context holds. */
+  get levelsHeld(): number {
+    return this.#core ? this.#core.heldBy(contextId) : this.#heldHere;
+  }
+
+  /** True while some process or thread holds it. Python: Lock.locked (3.13+) */
+  locked(): boolean {
+    return this.#core ? this.#core.locked : this.#remote!.slot!.read() === 1;
+  }
+
+  /** `await lock.acquire(); using _ = lock;` releases at the end of the block. */
+  [Symbol.dispose](): void {
+    this.release();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.release();
+  }
+
+  [reduceSymbol](_context: TransferContext): ReducedObject {
+    return { kind: this.#kind, state: this.#core ? this.#core.share() : this.#remote!.ref };
+  }
+}
+
+/** A mutual-exclusion lock any process or thread may release; a dead holder's lock passes on with `ownerDied`. Python: multiprocessing.Lock */
+export class Lock extends BaseLock {
+  constructor() {
+    super('Lock');
+  }
+}
+
+/** A lock its holding process/thread may take again; released as often as taken. Python: multiprocessing.RLock */
+export class RLock extends BaseLock {
+  constructor() {
+    super('RLock');
+  }
+}
+
+registerReviver('Lock', (state) => reviveWith(() => new Lock(), state as OwnerRef));
+registerReviver('RLock', (state) => reviveWith(() => new RLock(), state as OwnerRef));
+
+// ---- Semaphore and BoundedSemaphore ---------------------------------------------------------
+
+class SemaphoreCore extends Core {
+  value: number;
+  readonly bound: number | undefined;
+  readonly #waiters = new Fifo<Waiter<number>>();
+
+  constructor(kind: 'Semaphore' | 'BoundedSemaphore', id: string, value: number) {
+    super(kind, id);
+    this.value = value;
+    this.bound = kind === 'BoundedSemaphore' ? value : undefined;
+  }
+
+  protected published(): number {
+    return this.value;
+  }
+
+  acquire(block: boolean, timeout: number | undefined, waiter: Waiter<number>): void {
+    if (this.value > 0) {
+      this.value--;
+      this.publish();
+      return waiter.settle(ACQUIRED);
+    }
+    if (!block) return waiter.settle(TIMED_OUT);
+    this.#waiters.push(waiter);
+    syncOp(this.id, 'wait');
+    waiter.arm(timeout, () => {
+      this.#waiters.remove((w) => w === waiter);
+      waiter.settle(TIMED_OUT);
+    });
+  }
+
+  release(n: number): string | undefined {
+    if (this.bound !== undefined && this.value + n > this.bound) return 'Semaphore released too many times';
+    this.value += n;
+    while (this.value > 0 && this.#waiters.length > 0) {
+      const next = this.#waiters.shift()!;
+      if (next.done || next.peer?.closed) continue;
+      this.value--;
+      next.settle(ACQUIRED);
+    }
+    this.publish();
+    syncOp(this.id, 'release');
+    return undefined;
+  }
+
+  onFrame(peer: Peer, frame: Frame): void {
+    if (frame.op === OP_ACQUIRE) {
+      const { block, timeout } = decodeWait(frame.payload);
+      this.acquire(block, timeout, new RemoteWaiter<number>(peer, frame.request, byte));
+    } else if (frame.op === OP_RELEASE) {
+      const problem = this.release(frame.payload.readUInt32BE(0));
+      if (problem) process.emitWarning(`forkscope: ${this.kind}.release() from ${peer.label}: ${problem}`);
+    }
+  }
+
+  onPeerClosed(peer: Peer): void {
+    this.#waiters.remove((w) => w.peer === peer);
+  }
+}
+
+abstract class BaseSemaphore {
+  readonly #core: SemaphoreCore | undefined;
+  readonly #remote: Remote | undefined;
+  readonly #kind: 'Semaphore' | 'BoundedSemaphore';
+  readonly #bound: number | undefined;
+
+  constructor(kind: 'Semaphore' | 'BoundedSemaphore', value: number) {
+    this.#kind = kind;
+    if (reviving) {
+      this.#core = reviving.core as SemaphoreCore | undefined;
+      this.#remote = reviving.remote;
+      this.#bound = kind === 'BoundedSemaphore' ? value : undefined;
+      return;
+    }
+    if (!Number.isInteger(value) || value < 0) throw new ValueError('semaphore initial value must be >= 0');
+    this.#bound = kind === 'BoundedSemaphore' ? value : undefined;
+    this.#core = new SemaphoreCore(kind, created(kind, value), value);
+  }
+
+  /** Decrements the counter, waiting while it is zero; resolves false on timeout or with `block: false`. Python: Semaphore.acquire */
+  acquire(options: AcquireOptions = {}): Promise<boolean> {
+    const block = options.block ?? true;
+    const core = this.#core;
+    if (core) {
+      const waiter = new LocalWaiter<number>();
+      core.acquire(block, options.timeout, waiter);
+      const outcome = waiter.done ? waiter.promise : this.#wait(waiter.promise);
+      return outcome.then((o) => o !== TIMED_OUT);
+    }
+    return this.#wait(this.#remote!.request(OP_ACQUIRE, encodeWait(block, options.timeout))).then((r) => r.readUInt8(0) !== TIMED_OUT);
+  }
+
+  async #wait<R>(wait: Promise<R>): Promise<R> {
+    const done = waiting({ id: this.#core?.id ?? this.#kind, kind: this.#kind });
+    try {
+      return await held(wait);
+    } finally {
+      done();
+    }
+  }
+
+  /** Increments the counter by `n`, waking waiters; a BoundedSemaphore throws ValueError past its start. Python: Semaphore.release */
+  release(n = 1): void {
+    const core = this.#core;
+    if (core) {
+      const problem = core.release(n);
+      if (problem) throw new ValueError(problem);
+      return;
+    }
+    const remote = this.#remote!;
+    if (this.#bound !== undefined && remote.slot!.read() + n > this.#bound) throw new ValueError('Semaphore released too many times');
+    remote.send(OP_RELEASE, u32(n));
+  }
+
+  /** The counter's current value. Python: Semaphore.get_value */
+  getValue(): number {
+    return this.#core ? this.#core.value : this.#remote!.slot!.read();
+  }
+
+  [Symbol.dispose](): void {
+    this.release();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.release();
+  }
+
+  [reduceSymbol](_context: TransferContext): ReducedObject {
+    const ref = this.#core ? this.#core.share() : this.#remote!.ref;
+    return { kind: this.#kind, state: { ...ref, bound: this.#bound } };
+  }
+}
+
+/** A counter that acquire() decrements and release() increments. Python: multiprocessing.Semaphore */
+export class Semaphore extends BaseSemaphore {
+  /** @param value Initial count. @default 1 */
+  constructor(value = 1) {
+    super('Semaphore', value);
+  }
+}
+
+/** A Semaphore whose release() past its initial value throws ValueError. Python: multiprocessing.BoundedSemaphore */
+export class BoundedSemaphore extends BaseSemaphore {
+  /** @param value Initial and largest count. @default 1 */
+  constructor(value = 1) {
+    super('BoundedSemaphore', value);
+  }
+}
+
+registerReviver('Semaphore', (state) => reviveWith(() => new Semaphore(0), state as OwnerRef));
+registerReviver('BoundedSemaphore', (state) =>
+  reviveWith(() => new BoundedSemaphore((state as { bound: number }).bound), state as OwnerRef),
+);
+
+// ---- Event ----------------------------------------------------------------------------------
+
+class EventCore extends Core {
+  #flag = false;
+  readonly #waiters = new Fifo<Waiter<number>>();
+
+  constructor(id: string) {
+    super('Event', id);
+  }
+
+  /** Once shared, the slot is the truth: any process may write it synchronously. */
+  get flag(): boolean {
+    return this.slot >= 0 ? ownSlots().read(this.slot) === 1 : this.#flag;
+  }
+
+  protected published(): number {
+    return this.#flag ? 1 : 0;
+  }
+
+  set(value: boolean): void {
+    this.#flag = value;
+    this.publish();
+    syncOp(this.id, value ? 'set' : 'clear');
+    if (value) this.wake();
+  }
+
+  wake(): void {
+    for (let w = this.#waiters.shift(); w; w = this.#waiters.shift()) w.settle(1);
+  }
+
+  wait(timeout: number | undefined, waiter: Waiter<number>): void {
+    if (this.flag) return waiter.settle(1);
+    this.#waiters.push(waiter);
+    waiter.arm(timeout, () => {
+      this.#waiters.remove((w) => w === waiter);
+      waiter.settle(this.flag ? 1 : 0);
+    });
+  }
+
+  onFrame(peer: Peer, frame: Frame): void {
+    if (frame.op === OP_EVENT_WAIT) {
+      const { timeout } = decodeWait(frame.payload);
+      this.wait(timeout, new RemoteWaiter<number>(peer, frame.request, byte));
+    } else if (frame.op === OP_EVENT_SET && this.flag) {
+      // The setter wrote the slot before telling: the flag is already visible everywhere.
+      this.#flag = true;
+      this.wake();
+    }
+  }
+
+  onPeerClosed(peer: Peer): void {
+    this.#waiters.remove((w) => w.peer === peer);
+  }
+}
+
+/** A flag processes wait for; isSet() is synchronous everywhere, even in a busy loop. Python: multiprocessing.Event */
+export class Event {
+  readonly #core: EventCore | undefined;
+  readonly #remote: Remote | undefined;
+
+  constructor() {
+    if (reviving) {
+      this.#core = reviving.core as EventCore | undefined;
+      this.#remote = reviving.remote;
+      return;
+    }
+    this.#core = new EventCore(created('Event'));
+  }
+
+  /** True once set() was called and not cleared since; one file read, no message. Python: Event.is_set */
+  isSet(): boolean {
+    return this.#core ? this.#core.flag : this.#remote!.slot!.read() === 1;
+  }
+
+  /** Sets the flag and wakes every waiter. Python: Event.set */
+  set(): void {
+    if (this.#core) return this.#core.set(true);
+    this.#remote!.slot!.write(1);
+    this.#remote!.send(OP_EVENT_SET, Buffer.alloc(0));
+  }
+
+  /** Clears the flag. Python: Event.clear */
+  clear(): void {
+    if (this.#core) return this.#core.set(false);
+    this.#remote!.slot!.write(0);
+  }
+
+  /** Resolves true once the flag is set, or false after `timeout` ms. Python: Event.wait */
+  async wait(timeout?: number): Promise<boolean> {
+    if (this.isSet()) return true;
+    const id = this.#core?.id ?? 'Event';
+    const done = waiting({ id, kind: 'Event' });
+    try {
+      if (this.#core) {
+        const waiter = new LocalWaiter<number>();
+        this.#core.wait(timeout, waiter);
+        return (await held(waiter.promise)) === 1;
+      }
+      return (await held(this.#remote!.request(OP_EVENT_WAIT, encodeWait(true, timeout)))).readUInt8(0) === 1;
+    } finally {
+      done();
+    }
+  }
+
+  [reduceSymbol](_context: TransferContext): ReducedObject {
+    return { kind: 'Event', state: this.#core ? this.#core.share() : this.#remote!.ref };
+  }
+}
+
+registerReviver('Event', (state) => reviveWith(() => new Event(), state as OwnerRef));
+
+// ---- Condition ------------------------------------------------------------------------------
+
+class ConditionCore extends Core {
+  readonly #waiters = new Fifo<Waiter<number>>();
+
+  constructor(id: string) {
+    super('Condition', id);
+  }
+
+  protected published(): number {
+    return this.#waiters.length;
+  }
+
+  enlist(timeout: number | undefined, waiter: Waiter<number>): void {
+    this.#waiters.push(waiter);
+    waiter.arm(timeout, () => {
+      this.#waiters.remove((w) => w === waiter);
+      waiter.settle(0);
+    });
+  }
+
+  notify(n: number): void {
+    syncOp(this.id, 'notify');
+    while (n-- > 0) {
+      const next = this.#waiters.shift();
+      if (!next) return;
+      if (next.done || next.peer?.closed) n++;
+      else next.settle(1);
+    }
+  }
+
+  onFrame(peer: Peer, frame: Frame): void {
+    if (frame.op === OP_COND_WAIT) this.enlist(decodeWait(frame.payload).timeout, new RemoteWaiter<number>(peer, frame.request, byte));
+    else if (frame.op === OP_NOTIFY) this.notify(frame.payload.readUInt32BE(0));
+  }
+
+  onPeerClosed(peer: Peer): void {
+    this.#waiters.remove((w) => w.peer === peer);
+  }
+}
+
+/** Waits for a notify() while its lock is released, then takes the lock back. Python: multiprocessing.Condition */
+export class Condition {
+  readonly #core: ConditionCore | undefined;
+  readonly #remote: Remote | undefined;
+  readonly #lock: BaseLock;
+
+  /** @param lock The lock it uses. @default a new RLock */
+  constructor(lock?: Lock | RLock) {
+    if (reviving) {
+      this.#core = reviving.core as ConditionCore | undefined;
+      this.#remote = reviving.remote;
+      this.#lock = lock!;
+      return;
+    }
+    this.#lock = lock ?? new RLock();
+    this.#core = new ConditionCore(created('Condition'));
+  }
+
+  /** Takes the underlying lock. Python: Condition.acquire */
+  acquire(options: AcquireOptions = {}): Promise<boolean> {
+    return this.#lock.acquire(options);
+  }
+
+  /** Releases the underlying lock. Python: Condition.release */
+  release(): void {
+    this.#lock.release();
+  }
+
+  /** Releases the lock, waits for notify() or `timeout` ms, takes the lock back; false on timeout. Python: Condition.wait */
+  async wait(timeout?: number): Promise<boolean> {
+    const levels = this.#lock.levelsHeld || 1;
+    if (this.#lock instanceof RLock && this.#lock.levelsHeld === 0) throw new RuntimeError('cannot wait on un-acquired lock');
+    const id = this.#core?.id ?? 'Condition';
+    const done = waiting({ id, kind: 'Condition' });
+    let notified: Promise<number>;
+    // Enlist before releasing, so a notify() between the two is not lost.
+    if (this.#core) {
+      const waiter = new LocalWaiter<number>();
+      this.#core.enlist(timeout, waiter);
+      notified = waiter.promise;
+    } else {
+      notified = this.#remote!.request(OP_COND_WAIT, encodeWait(true, timeout)).then((r) => r.readUInt8(0));
+    }
+    this.#lock.releaseLevels(levels);
+    try {
+      return (await held(notified)) === 1;
+    } finally {
+      await this.#lock.acquireLevels(true, undefined, levels);
+      done();
+    }
+  }
+
+  /** Waits until `predicate()` is truthy or `timeout` ms pass; resolves its last value. Python: Condition.wait_for */
+  async waitFor<T>(predicate: () => T | Promise<T>, timeout?: number): Promise<T> {
+    const end = timeout === undefined ? undefined : Date.now() + timeout;
+    let result = await predicate();
+    while (!result) {
+      const left = end === undefined ? undefined : end - Date.now();
+      if (left !== undefined && left <= 0) break;
+      await this.wait(left);
+      result = await predicate();
+    }
+    return result;
+  }
+
+  /** Wakes up to `n` waiters; the caller should hold the lock. Python: Condition.notify */
+  notify(n = 1): void {
+    if (this.#lock instanceof RLock && this.#lock.levelsHeld === 0) throw new RuntimeError('cannot notify on un-acquired lock');
+    if (this.#core) this.#core.notify(n);
+    else this.#remote!.send(OP_NOTIFY, u32(n));
+  }
+
+  /** Wakes every waiter. Python: Condition.notify_all */
+  notifyAll(): void {
+    this.notify(0xffff_fff0);
+  }
+
+  [Symbol.dispose](): void {
+    this.release();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.release();
+  }
+
+  [reduceSymbol](context: TransferContext): ReducedObject {
+    const ref = this.#core ? this.#core.share() : this.#remote!.ref;
+    return { kind: 'Condition', state: { ...ref, lock: this.#lock[reduceSymbol](context) } };
+  }
+}
+
+registerReviver('Condition', (state) => {
+  const { lock, ...ref } = state as OwnerRef & { lock: ReducedObject };
+  const revivedLock = reviveObject(lock) as Lock | RLock;
+  return reviveWith(() => new Condition(revivedLock), ref);
+});
+
+// ---- Barrier --------------------------------------------------------------------------------
+
+/** Options of a Barrier. */
+export interface BarrierOptions {
+  /** Runs once per trip, in the process that created the barrier, before the waiters go on. */
+  action?: () => void;
+  /** Default timeout of wait() in ms. */
+  timeout?: number;
+}
+
+class BarrierCore extends Core {
+  readonly parties: number;
+  readonly #action: (() => void) | undefined;
+  #waiters: { waiter: Waiter<number>; index: number }[] = [];
+  broken = false;
+
+  constructor(id: string, parties: number, action: (() => void) | undefined) {
+    super('Barrier', id);
+    this.parties = parties;
+    this.#action = action;
+  }
+
+  get nWaiting(): number {
+    return this.#waiters.length;
+  }
+
+  /** -1 when broken, else how many wait. */
+  protected published(): number {
+    return this.broken ? -1 : this.#waiters.length;
+  }
+
+  wait(timeout: number | undefined, waiter: Waiter<number>): void {
+    if (this.broken) return waiter.fail(new BrokenBarrierError());
+    const index = this.#waiters.length;
+    this.#waiters.push({ waiter, index });
+    if (this.#waiters.length === this.parties) {
+      const waiters = this.#waiters;
+      this.#waiters = [];
+      try {
+        this.#action?.();
+      } catch (error) {
+        this.#waiters = waiters;
+        this.abort();
+        process.emitWarning(`forkscope: Barrier action failed: ${(error as Error).message}`);
+        return;
+      }
+      for (const w of waiters) w.waiter.settle(w.index);
+      this.publish();
+      return;
+    }
+    this.publish();
+    // Python: a wait that times out breaks the barrier for everyone.
+    waiter.arm(timeout, () => this.abort());
+  }
+
+  abort(): void {
+    this.broken = true;
+    syncOp(this.id, 'broken');
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const w of waiters) w.waiter.fail(new BrokenBarrierError());
+    this.publish();
+  }
+
+  reset(): void {
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const w of waiters) w.waiter.fail(new BrokenBarrierError());
+    this.broken = false;
+    this.publish();
+  }
+
+  onFrame(peer: Peer, frame: Frame): void {
+    if (frame.op === OP_BARRIER_WAIT) this.wait(decodeWait(frame.payload).timeout, new RemoteWaiter<number>(peer, frame.request, u32));
+    else if (frame.op === OP_BARRIER_ABORT) this.abort();
+    else if (frame.op === OP_BARRIER_RESET) this.reset();
+  }
+
+  onPeerClosed(peer: Peer): void {
+    // A party that died while waiting can never arrive: the others must not wait for ever.
+    if (this.#waiters.some((w) => w.waiter.peer === peer)) {
+      this.#waiters = this.#waiters.filter((w) => w.waiter.peer !== peer);
+      this.abort();
+    }
+  }
+}
+
+/** `parties` processes wait until all have arrived, then go on together. Python: multiprocessing.Barrier */
+export class Barrier {
+  readonly #core: BarrierCore | undefined;
+  readonly #remote: Remote | undefined;
+  readonly #parties: number;
+  readonly #timeout: number | undefined;
+
+  constructor(parties: number, options: BarrierOptions = {}) {
+    this.#parties = parties;
+    this.#timeout = options.timeout;
+    if (reviving) {
+      this.#core = reviving.core as BarrierCore | undefined;
+      this.#remote = reviving.remote;
+      return;
+    }
+    if (!Number.isInteger(parties) || parties < 1) throw new ValueError('parties must be >= 1');
+    this.#core = new BarrierCore(created('Barrier', parties), parties, options.action);
+  }
+
+  /** How many must arrive. Python: Barrier.parties */
+  get parties(): number {
+    return this.#parties;
+  }
+
+  /** How many wait now. Python: Barrier.n_waiting */
+  get nWaiting(): number {
+    return this.#core ? this.#core.nWaiting : Math.max(0, this.#remote!.slot!.read());
+  }
+
+  /** True once aborted or broken by a timeout. Python: Barrier.broken */
+  get broken(): boolean {
+    return this.#core ? this.#core.broken : this.#remote!.slot!.read() === -1;
+  }
+
+  /** Resolves with this arrival's index (0 … parties-1) once all arrived; rejects BrokenBarrierError. Python: Barrier.wait */
+  async wait(timeout?: number): Promise<number> {
+    const ms = timeout ?? this.#timeout;
+    const done = waiting({ id: this.#core?.id ?? 'Barrier', kind: 'Barrier' });
+    try {
+      if (this.#core) {
+        const waiter = new LocalWaiter<number>();
+        this.#core.wait(ms, waiter);
+        return await held(waiter.promise);
+      }
+      return (await held(this.#remote!.request(OP_BARRIER_WAIT, encodeWait(true, ms)))).readUInt32BE(0);
+    } finally {
+      done();
+    }
+  }
+
+  /** Breaks the barrier: every waiter, now and later, gets BrokenBarrierError. Python: Barrier.abort */
+  abort(): void {
+    if (this.#core) this.#core.abort();
+    else this.#remote!.send(OP_BARRIER_ABORT, Buffer.alloc(0));
+  }
+
+  /** Back to the empty state; current waiters get BrokenBarrierError. Python: Barrier.reset */
+  reset(): void {
+    if (this.#core) this.#core.reset();
+    else this.#remote!.send(OP_BARRIER_RESET, Buffer.alloc(0));
+  }
+
+  [reduceSymbol](_context: TransferContext): ReducedObject {
+    const ref = this.#core ? this.#core.share() : this.#remote!.ref;
+    return { kind: 'Barrier', state: { ...ref, parties: this.#parties, timeout: this.#timeout } };
+  }
+}
+
+registerReviver('Barrier', (state) => {
+  const s = state as OwnerRef & { parties: number; timeout?: number };
+  return reviveWith(() => new Barrier(s.parties, { timeout: s.timeout }), s);
+});
