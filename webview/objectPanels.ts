@@ -3,7 +3,7 @@
 import type { SourceLocation } from '../runtime/src/protocol';
 import type { PipeNode, PoolNode, QueueNode, SyncNode } from '../src/hub/snapshot';
 import type { WebviewToHost } from '../src/view/messages';
-import { el, icon, KeyedList, setText, svg } from './dom';
+import { el, icon, KeyedList, setText, svg, toggleClass } from './dom';
 import type { KeyedRow } from './dom';
 import type { ViewState } from './viewState';
 import { formatBytes, formatDuration, formatRate, processLabel } from './viewState';
@@ -146,27 +146,61 @@ export class QueuePanel extends Panel<QueueModel> {
   }
 
   protected createRow(): KeyedRow<QueueModel> {
+    return new QueueRow(this.#post);
+  }
+}
+
+/** A queue's row: built once; depth, counts and the sparkline change in place (they change most often). */
+class QueueRow implements KeyedRow<QueueModel> {
+  readonly element = el('div', 'object queue');
+  readonly #post: Post;
+  readonly #title = el('div', 'object-title');
+  readonly #depth = el('span', 'metric-value');
+  readonly #max = el('span', 'muted');
+  readonly #full = el('span', 'badge warn', 'full');
+  readonly #counts = el('span', 'muted');
+  readonly #chart = svg('svg', { class: 'sparkline', width: SPARK_W, height: SPARK_H, viewBox: `0 0 ${SPARK_W} ${SPARK_H}`, role: 'img' });
+  readonly #flow = el('div', 'object-line flow');
+  #titleSignature = '';
+  #flowSignature = '';
+  #chartSignature = '';
+
+  constructor(post: Post) {
+    this.#post = post;
+    this.element.setAttribute('role', 'listitem');
+    const depth = el('div', 'metric depth');
+    depth.append(this.#depth, this.#max, this.#full);
+    const line = el('div', 'object-line');
+    line.append(depth, this.#chart, this.#counts);
+    this.element.append(this.#title, line, this.#flow);
+  }
+
+  update({ queue: q, state, tick }: QueueModel): void {
     const post = this.#post;
-    return new SignedRow<QueueModel>(
-      'object queue',
-      ({ queue: q, state, tick }) => `${q.depth}|${q.maxsize}|${q.puts}|${q.gets}|${q.label}|${q.history.length}|${q.history.at(-1)?.[0]}|${tick}|${processSignature(state, q.producers)}|${processSignature(state, q.consumers)}`,
-      ({ queue: q, state }, row) => {
-        const isFull = q.maxsize > 0 && q.depth >= q.maxsize;
-        row.classList.toggle('full', isFull);
-        const title = el('div', 'object-title');
-        title.append(icon('inbox'), el('span', 'object-label', q.label || q.id), el('span', 'kind', q.kind));
-        if (q.site) title.append(siteLink(q.site, post));
-        const depth = el('div', 'metric depth');
-        depth.append(el('span', 'metric-value', String(q.depth)), el('span', 'muted', q.maxsize > 0 ? ` / ${q.maxsize}` : ' / ∞'));
-        if (isFull) depth.append(el('span', 'badge warn', 'full'));
-        const line = el('div', 'object-line');
-        line.append(depth, sparkline(q.history, state.now, q.maxsize), el('span', 'muted', `${q.puts} put · ${q.gets} got`));
-        const flow = el('div', 'object-line flow');
-        flow.append(el('span', 'muted', 'producers '), chips(state, q.producers, post, 'none'), icon('arrow-right'), el('span', 'muted', ' consumers '), chips(state, q.consumers, post, 'none'));
-        row.setAttribute('aria-label', `${q.kind} ${q.label || q.id}, depth ${q.depth}${q.maxsize > 0 ? ` of ${q.maxsize}` : ''}${isFull ? ', full' : ''}`);
-        row.replaceChildren(title, line, flow);
-      },
-    );
+    const titleSignature = JSON.stringify([q.label, q.id, q.kind, q.site]);
+    if (titleSignature !== this.#titleSignature) {
+      this.#titleSignature = titleSignature;
+      this.#title.replaceChildren(icon('inbox'), el('span', 'object-label', q.label || q.id), el('span', 'kind', q.kind));
+      if (q.site) this.#title.append(siteLink(q.site, post));
+    }
+    const isFull = q.maxsize > 0 && q.depth >= q.maxsize;
+    toggleClass(this.element, 'full', isFull);
+    this.#full.hidden = !isFull;
+    setText(this.#depth, String(q.depth));
+    setText(this.#max, q.maxsize > 0 ? ` / ${q.maxsize}` : ' / ∞');
+    setText(this.#counts, `${q.puts} put · ${q.gets} got`);
+    const chartSignature = `${q.maxsize}|${q.history.length}|${q.history.at(-1)?.[0]}|${q.history.at(-1)?.[1]}|${tick}`;
+    if (chartSignature !== this.#chartSignature) {
+      this.#chartSignature = chartSignature;
+      this.#chart.replaceChildren(...sparkline(q.history, state.now, q.maxsize).childNodes);
+      this.#chart.setAttribute('aria-label', this.#chart.querySelector('title')?.textContent ?? '');
+    }
+    const flowSignature = `${processSignature(state, q.producers)}>${processSignature(state, q.consumers)}`;
+    if (flowSignature !== this.#flowSignature) {
+      this.#flowSignature = flowSignature;
+      this.#flow.replaceChildren(el('span', 'muted', 'producers '), chips(state, q.producers, post, 'none'), icon('arrow-right'), el('span', 'muted', ' consumers '), chips(state, q.consumers, post, 'none'));
+    }
+    this.element.setAttribute('aria-label', `${q.kind} ${q.label || q.id}, depth ${q.depth}${q.maxsize > 0 ? ` of ${q.maxsize}` : ''}${isFull ? ', full' : ''}`);
   }
 }
 

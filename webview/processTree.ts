@@ -4,11 +4,16 @@ import type { ProcessNode } from '../src/hub/snapshot';
 import type { WebviewToHost } from '../src/view/messages';
 import { el, icon, iconButton, KeyedList, setText, toggleClass } from './dom';
 import type { KeyedRow } from './dom';
-import type { ViewState } from './viewState';
+import type { ProcessRow, ViewState } from './viewState';
 import { describeState, formatBytes, processRows } from './viewState';
+
+const ROW_HEIGHT = 22;
+const OVERSCAN = 10;
 
 interface RowModel {
   key: string;
+  /** Position in the whole tree, for absolute placement and aria-rowindex. */
+  index: number;
   depth: number;
   hasChildren: boolean;
   expanded: boolean;
@@ -79,6 +84,10 @@ class ProcessRowView implements KeyedRow<RowModel> {
   update(model: RowModel): void {
     const last = this.#last;
     const { node } = model;
+    if (last?.index !== model.index) {
+      this.element.style.top = `${model.index * ROW_HEIGHT}px`;
+      this.element.setAttribute('aria-rowindex', String(model.index + 2));
+    }
     if (last?.depth !== model.depth) {
       this.element.setAttribute('aria-level', String(model.depth + 1));
       this.element.style.setProperty('--depth', String(model.depth));
@@ -138,7 +147,14 @@ export class ProcessTree {
   readonly #post: (message: WebviewToHost) => void;
   readonly #requestRender: () => void;
   #selected: string | undefined;
+  #state: ViewState | undefined;
+  /** Every row of the tree in order (memoised per processes map and collapse change), and the rendered slice. */
+  #allRows: ProcessRow[] = [];
+  #rowsFor: ViewState['processes'] | undefined;
+  #collapsedVersion = 0;
+  #rowsCollapsedVersion = -1;
   #visible: string[] = [];
+  #indexOf = new Map<string, number>();
   #rows = new Map<string, RowModel>();
 
   constructor(post: (message: WebviewToHost) => void, requestRender: () => void) {
@@ -162,18 +178,34 @@ export class ProcessTree {
     this.#list = new KeyedList(this.#body, (key) => new ProcessRowView(key, post));
     this.#body.addEventListener('click', (event) => this.#onClick(event));
     this.#body.addEventListener('keydown', (event) => this.#onKey(event));
+    window.addEventListener('scroll', requestRender, { passive: true });
+    window.addEventListener('resize', requestRender);
   }
 
   render(state: ViewState): void {
-    const rows = processRows(state.processes, this.#collapsed);
-    if (this.#selected === undefined || !rows.some((r) => r.node.key === this.#selected)) this.#selected = rows[0]?.node.key;
+    this.#state = state;
+    if (state.processes !== this.#rowsFor || this.#collapsedVersion !== this.#rowsCollapsedVersion) {
+      this.#allRows = processRows(state.processes, this.#collapsed);
+      this.#rowsFor = state.processes;
+      this.#rowsCollapsedVersion = this.#collapsedVersion;
+      this.#visible = this.#allRows.map((r) => r.node.key);
+      this.#indexOf = new Map(this.#visible.map((key, i) => [key, i]));
+    }
+    const rows = this.#allRows;
+    if (this.#selected === undefined || !this.#indexOf.has(this.#selected)) this.#selected = rows[0]?.node.key;
+    // Only the rows in (or near) the viewport exist in the DOM: the cost of a frame does not grow with the tree.
+    const top = this.#body.getBoundingClientRect().top;
+    const first = Math.max(0, Math.floor(-top / ROW_HEIGHT) - OVERSCAN);
+    const last = Math.min(rows.length, Math.ceil((window.innerHeight - top) / ROW_HEIGHT) + OVERSCAN);
     const models = new Map<string, RowModel>();
-    for (const row of rows) {
+    for (let index = first; index < last; index++) {
+      const row = rows[index];
       const key = row.node.key;
-      models.set(key, { key, depth: row.depth, hasChildren: row.hasChildren, expanded: row.expanded, node: row.node, stateText: describeState(state, row.node), isSelected: key === this.#selected });
+      models.set(key, { key, index, depth: row.depth, hasChildren: row.hasChildren, expanded: row.expanded, node: row.node, stateText: describeState(state, row.node), isSelected: key === this.#selected });
     }
     this.#rows = models;
-    this.#visible = [...models.keys()];
+    this.#body.style.height = `${rows.length * ROW_HEIGHT}px`;
+    this.#grid.setAttribute('aria-rowcount', String(rows.length + 1));
     this.#list.update(models);
     let alive = 0;
     for (const node of state.processes.values()) if (node.state !== 'exited') alive++;
@@ -216,7 +248,7 @@ export class ProcessTree {
         break;
       case 'ArrowLeft':
         if (model?.hasChildren && model.expanded) this.#toggle(key);
-        else if (model?.node.parent && this.#rows.has(model.node.parent)) this.#select(model.node.parent, true);
+        else if (model?.node.parent && this.#indexOf.has(model.node.parent)) this.#select(model.node.parent, true);
         break;
       case 'Enter':
         this.#post({ type: 'revealProcess', key });
@@ -233,25 +265,21 @@ export class ProcessTree {
   #toggle(key: string): void {
     if (this.#collapsed.has(key)) this.#collapsed.delete(key);
     else this.#collapsed.add(key);
+    this.#collapsedVersion++;
     this.#requestRender();
   }
 
   #select(key: string | undefined, focus: boolean): void {
     if (key === undefined) return;
-    const previous = this.#selected;
     this.#selected = key;
-    for (const k of [previous, key]) {
-      const model = k === undefined ? undefined : this.#rows.get(k);
-      if (model) {
-        const next = { ...model, isSelected: k === key };
-        this.#rows.set(k!, next);
-        this.#list.row(k!)?.update(next);
-      }
-    }
-    if (focus) {
-      const element = this.#list.row(key)?.element;
-      element?.focus();
-      element?.scrollIntoView({ block: 'nearest' });
-    }
+    const index = this.#indexOf.get(key);
+    if (index === undefined || !this.#state) return;
+    // Bring the row into the viewport first: it may not be rendered yet.
+    const bodyTop = this.#body.getBoundingClientRect().top;
+    const rowTop = bodyTop + index * ROW_HEIGHT;
+    if (rowTop < 0) window.scrollBy(0, rowTop - ROW_HEIGHT * 2);
+    else if (rowTop + ROW_HEIGHT > window.innerHeight) window.scrollBy(0, rowTop + ROW_HEIGHT * 3 - window.innerHeight);
+    this.render(this.#state);
+    if (focus) this.#list.row(key)?.element.focus({ preventScroll: true });
   }
 }
