@@ -17,5 +17,6 @@ function run(cmd, args) {
 
 if (!process.argv.includes('--no-build')) run(process.execPath, ['esbuild.mjs', ...(process.argv.includes('--production') ? ['--production'] : [])]);
 // --no-dependencies: everything is bundled, and it keeps vsce from running `npm list` (offline, workspaces).
-run(process.execPath, [join(root, 'node_modules', '@vscode', 'vsce', 'vsce'), 'package', '--no-dependencies', '--allow-missing-repository', '--out', out]);
+// --no-rewrite-relative-links: README's images live in media/, which ships in the .vsix, so relative links work.
+run(process.execPath, [join(root, 'node_modules', '@vscode', 'vsce', 'vsce'), 'package', '--no-dependencies', '--allow-missing-repository', '--no-rewrite-relative-links', '--out', out]);
 console.log(`packaged ${relative(process.cwd(), out) || out}: ${(statSync(out).size / 1024).toFixed(1)} KiB`);
