@@ -44,8 +44,19 @@ export interface Declaration {
   initializer?: ts.Expression;
 }
 
+/** The nodes the rules look at, gathered in one walk of the tree, in source order. */
+export interface NodeIndex {
+  calls: (ts.CallExpression | ts.NewExpression)[];
+  variables: ts.VariableDeclaration[];
+  assignments: ts.BinaryExpression[];
+  properties: ts.PropertyDeclaration[];
+  classes: ts.ClassLikeDeclaration[];
+  expressionStatements: ts.ExpressionStatement[];
+}
+
 export class FileModel {
   readonly sourceFile: ts.SourceFile;
+  readonly nodes: NodeIndex;
   /** Local name → exported name, for `import { Pool as P } from 'forkscope'` and `const { Pool } = require('forkscope')`. */
   readonly #imported = new Map<string, string>();
   /** Local names that stand for the whole API: `import * as mp`, `require('forkscope')`, `getContext()` results. */
@@ -59,9 +70,11 @@ export class FileModel {
 
   constructor(sourceFile: ts.SourceFile) {
     this.sourceFile = sourceFile;
+    this.nodes = indexNodes(sourceFile);
     this.#collectImports();
+    if (!this.importsForkscope) return;
     this.#collectExports();
-    this.#collectKinds(sourceFile);
+    this.#collectKinds();
   }
 
   get importsForkscope(): boolean {
@@ -193,56 +206,83 @@ export class FileModel {
     }
   }
 
-  #collectKinds(root: ts.Node): void {
-    // Process subclasses first, so `new MyProcess()` below is recognised.
-    const visitClasses = (node: ts.Node): void => {
-      if (ts.isClassLike(node) && node.name) {
+  #collectKinds(): void {
+    // `const ctx = getContext('spawn')` gives the whole API under `ctx`: known before any `new ctx.Pool()`.
+    for (const decl of this.nodes.variables) {
+      if (!decl.initializer || !ts.isIdentifier(decl.name)) continue;
+      const init = peel(decl.initializer);
+      if (ts.isCallExpression(init) && this.exportName(init.expression) === 'getContext') this.#namespaces.add(decl.name.text);
+    }
+    // Process subclasses next, so `new MyProcess()` below is recognised (a subclass of a subclass too).
+    for (let grew = true; grew; ) {
+      grew = false;
+      for (const node of this.nodes.classes) {
+        if (!node.name || this.processClasses.has(node.name.text)) continue;
         const base = node.heritageClauses?.find((h) => h.token === ts.SyntaxKind.ExtendsKeyword)?.types[0]?.expression;
         if (base && (this.exportName(base) === 'Process' || (ts.isIdentifier(base) && this.processClasses.has(base.text)))) {
           this.processClasses.add(node.name.text);
+          grew = true;
         }
       }
-      ts.forEachChild(node, visitClasses);
-    };
-    visitClasses(root);
-    const visit = (node: ts.Node): void => {
-      if (ts.isVariableDeclaration(node) && node.initializer) {
-        const kind = this.creates(node.initializer);
-        if (kind !== undefined && ts.isIdentifier(node.name)) this.#kinds.set(node.name.text, kind);
-        if (kind === 'connection' && ts.isArrayBindingPattern(node.name)) {
-          for (const n of boundNames(node.name)) this.#kinds.set(n.text, 'connection');
-        }
+    }
+    for (const node of this.nodes.variables) {
+      if (!node.initializer) continue;
+      const kind = this.creates(node.initializer);
+      if (kind !== undefined && ts.isIdentifier(node.name)) this.#kinds.set(node.name.text, kind);
+      if (kind === 'connection' && ts.isArrayBindingPattern(node.name)) {
+        for (const n of boundNames(node.name)) this.#kinds.set(n.text, 'connection');
       }
-      if (ts.isBinaryExpression(node) && node.operatorToken.kind === ts.SyntaxKind.EqualsToken) {
-        const kind = this.creates(node.right);
-        if (kind !== undefined) {
-          if (ts.isIdentifier(node.left)) this.#kinds.set(node.left.text, kind);
-          if (ts.isPropertyAccessExpression(node.left) && node.left.expression.kind === ts.SyntaxKind.ThisKeyword) {
-            this.#kinds.set(`this.${node.left.name.text}`, kind);
-          }
-        }
+    }
+    for (const node of this.nodes.assignments) {
+      if (node.operatorToken.kind !== ts.SyntaxKind.EqualsToken) continue;
+      const kind = this.creates(node.right);
+      if (kind === undefined) continue;
+      if (ts.isIdentifier(node.left)) this.#kinds.set(node.left.text, kind);
+      if (ts.isPropertyAccessExpression(node.left) && node.left.expression.kind === ts.SyntaxKind.ThisKeyword) {
+        this.#kinds.set(`this.${node.left.name.text}`, kind);
       }
-      if (ts.isPropertyDeclaration(node) && node.initializer && ts.isIdentifier(node.name)) {
-        const kind = this.creates(node.initializer);
-        if (kind !== undefined) this.#kinds.set(`this.${node.name.text}`, kind);
-      }
-      ts.forEachChild(node, visit);
-    };
-    visit(root);
-    this.#collectNamespacesFromContexts(root);
+    }
+    for (const node of this.nodes.properties) {
+      if (!node.initializer || !ts.isIdentifier(node.name)) continue;
+      const kind = this.creates(node.initializer);
+      if (kind !== undefined) this.#kinds.set(`this.${node.name.text}`, kind);
+    }
   }
+}
 
-  /** `const ctx = getContext('spawn')` gives the whole API under `ctx`. */
-  #collectNamespacesFromContexts(root: ts.Node): void {
-    const visit = (node: ts.Node): void => {
-      if (ts.isVariableDeclaration(node) && node.initializer && ts.isIdentifier(node.name)) {
-        const init = peel(node.initializer);
-        if (ts.isCallExpression(init) && this.exportName(init.expression) === 'getContext') this.#namespaces.add(node.name.text);
-      }
-      ts.forEachChild(node, visit);
-    };
-    visit(root);
-  }
+function indexNodes(sourceFile: ts.SourceFile): NodeIndex {
+  const index: NodeIndex = { calls: [], variables: [], assignments: [], properties: [], classes: [], expressionStatements: [] };
+  const visit = (node: ts.Node): void => {
+    switch (node.kind) {
+      case ts.SyntaxKind.CallExpression:
+      case ts.SyntaxKind.NewExpression:
+        index.calls.push(node as ts.CallExpression | ts.NewExpression);
+        break;
+      case ts.SyntaxKind.VariableDeclaration:
+        index.variables.push(node as ts.VariableDeclaration);
+        break;
+      case ts.SyntaxKind.BinaryExpression:
+        if (isAssignmentOperator((node as ts.BinaryExpression).operatorToken.kind)) index.assignments.push(node as ts.BinaryExpression);
+        break;
+      case ts.SyntaxKind.PropertyDeclaration:
+        index.properties.push(node as ts.PropertyDeclaration);
+        break;
+      case ts.SyntaxKind.ClassDeclaration:
+      case ts.SyntaxKind.ClassExpression:
+        index.classes.push(node as ts.ClassLikeDeclaration);
+        break;
+      case ts.SyntaxKind.ExpressionStatement:
+        index.expressionStatements.push(node as ts.ExpressionStatement);
+        break;
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(sourceFile);
+  return index;
+}
+
+export function isAssignmentOperator(kind: ts.SyntaxKind): boolean {
+  return kind >= ts.SyntaxKind.FirstAssignment && kind <= ts.SyntaxKind.LastAssignment;
 }
 
 export function isForkscope(specifier: string): boolean {

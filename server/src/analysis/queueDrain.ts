@@ -22,19 +22,18 @@ export function queueDrain(model: FileModel, sites: TargetSite[]): Finding[] {
   // Source-ordered joins of processes and gets of those queues, per function.
   const joins = new Map<ts.Node, ts.CallExpression[]>();
   const gets: { call: ts.CallExpression; queue: string; fn: ts.Node }[] = [];
-  const visit = (node: ts.Node): void => {
-    if (ts.isCallExpression(node) && ts.isPropertyAccessExpression(node.expression)) {
-      const receiver = node.expression.expression;
-      const method = node.expression.name.text;
+  for (const node of model.nodes.calls) {
+    if (!ts.isCallExpression(node) || !ts.isPropertyAccessExpression(node.expression)) continue;
+    const receiver = peel(node.expression.expression);
+    const method = node.expression.name.text;
+    if (method === 'join' && isProcessReceiver(model, receiver)) {
       const fn = enclosingFunction(node);
-      if (method === 'join' && isProcessReceiver(model, receiver)) joins.set(fn, [...(joins.get(fn) ?? []), node]);
-      if (method === 'get' && ts.isIdentifier(peel(receiver)) && childQueues.has((peel(receiver) as ts.Identifier).text)) {
-        gets.push({ call: node, queue: (peel(receiver) as ts.Identifier).text, fn });
-      }
+      joins.set(fn, [...(joins.get(fn) ?? []), node]);
     }
-    ts.forEachChild(node, visit);
-  };
-  visit(sf);
+    if (method === 'get' && ts.isIdentifier(receiver) && childQueues.has(receiver.text)) {
+      gets.push({ call: node, queue: receiver.text, fn: enclosingFunction(node) });
+    }
+  }
 
   const findings: Finding[] = [];
   const flaggedJoins = new Set<ts.Node>();
@@ -83,23 +82,19 @@ function isProcessReceiver(model: FileModel, receiver: ts.Expression): boolean {
 }
 
 function arrayHoldsProcesses(model: FileModel, name: string): boolean {
-  let holds = false;
-  const visit = (node: ts.Node): void => {
-    if (holds) return;
+  const isProcess = (a: ts.Expression) => model.creates(a) === 'process' || model.kindOf(a) === 'process';
+  for (const node of model.nodes.calls) {
     if (ts.isCallExpression(node) && ts.isPropertyAccessExpression(node.expression) && node.expression.name.text === 'push' && node.expression.expression.getText() === name) {
-      holds = node.arguments.some((a) => model.creates(a) === 'process' || model.kindOf(a) === 'process');
+      if (node.arguments.some(isProcess)) return true;
     }
-    if (ts.isVariableDeclaration(node) && ts.isIdentifier(node.name) && node.name.text === name && node.initializer) {
-      const init = peel(node.initializer);
-      if (ts.isArrayLiteralExpression(init)) holds = init.elements.some((a) => model.creates(a) === 'process' || model.kindOf(a) === 'process');
-      if (ts.isCallExpression(init) && ts.isPropertyAccessExpression(init.expression) && /^(map|from)$/.test(init.expression.name.text)) {
-        holds = containsProcessCreation(model, init);
-      }
-    }
-    ts.forEachChild(node, visit);
-  };
-  visit(model.sourceFile);
-  return holds;
+  }
+  for (const node of model.nodes.variables) {
+    if (!ts.isIdentifier(node.name) || node.name.text !== name || !node.initializer) continue;
+    const init = peel(node.initializer);
+    if (ts.isArrayLiteralExpression(init) && init.elements.some(isProcess)) return true;
+    if (ts.isCallExpression(init) && ts.isPropertyAccessExpression(init.expression) && /^(map|from)$/.test(init.expression.name.text) && containsProcessCreation(model, init)) return true;
+  }
+  return false;
 }
 
 function containsProcessCreation(model: FileModel, node: ts.Node): boolean {

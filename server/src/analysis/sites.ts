@@ -20,7 +20,7 @@ const POOL_APPLY = new Set(['apply', 'applyAsync']);
 
 export function targetSites(model: FileModel): TargetSite[] {
   const sites: TargetSite[] = [];
-  const visit = (node: ts.Node): void => {
+  for (const node of model.nodes.calls) {
     if (ts.isNewExpression(node)) {
       const kind = model.creates(node);
       const options = node.arguments?.[0];
@@ -54,9 +54,7 @@ export function targetSites(model: FileModel): TargetSite[] {
         sites.push({ target: first, args: iterables.flatMap(spreadValues), call: node, api: 'ProcessPoolExecutor.map' });
       }
     }
-    ts.forEachChild(node, visit);
-  };
-  visit(model.sourceFile);
+  }
   return sites;
 }
 

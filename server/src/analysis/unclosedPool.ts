@@ -10,25 +10,21 @@ const LABEL = { pool: 'Pool', executor: 'ProcessPoolExecutor', manager: 'Manager
 export function unclosedPool(model: FileModel): Finding[] {
   const sf = model.sourceFile;
   const findings: Finding[] = [];
-  const visit = (node: ts.Node): void => {
-    if (ts.isVariableDeclaration(node) && ts.isIdentifier(node.name) && node.initializer && ts.isVariableDeclarationList(node.parent)) {
-      const kind = model.creates(node.initializer);
-      const list = node.parent;
-      const isUsing = (list.flags & ts.NodeFlags.Using) !== 0;
-      if (kind !== undefined && LABEL[kind] && !isUsing && !isHandedOn(model, node.name) && !isExportedStatement(list)) {
-        findings.push({
-          code: 'unclosed-pool',
-          severity: 'warning',
-          message: `This ${LABEL[kind]} is never closed, so its worker processes stay alive until the program exits. Declare it with \`await using\` (Python: \`with ${LABEL[kind]}(…) as …:\`) or call \`${kind === 'executor' || kind === 'manager' ? 'shutdown' : 'close'}()\`.`,
-          start: node.name.getStart(sf),
-          end: node.name.end,
-          fixes: awaitUsingFix(sf, node, list),
-        });
-      }
-    }
-    ts.forEachChild(node, visit);
-  };
-  visit(sf);
+  for (const node of model.nodes.variables) {
+    if (!ts.isIdentifier(node.name) || !node.initializer || !ts.isVariableDeclarationList(node.parent)) continue;
+    const kind = model.creates(node.initializer);
+    const list = node.parent;
+    const isUsing = (list.flags & ts.NodeFlags.Using) !== 0;
+    if (kind === undefined || !LABEL[kind] || isUsing || isExportedStatement(list) || isHandedOn(model, node.name)) continue;
+    findings.push({
+      code: 'unclosed-pool',
+      severity: 'warning',
+      message: `This ${LABEL[kind]} is never closed, so its worker processes stay alive until the program exits. Declare it with \`await using\` (Python: \`with ${LABEL[kind]}(…) as …:\`) or call \`${kind === 'executor' || kind === 'manager' ? 'shutdown' : 'close'}()\`.`,
+      start: node.name.getStart(sf),
+      end: node.name.end,
+      fixes: awaitUsingFix(sf, node, list),
+    });
+  }
   return findings;
 }
 

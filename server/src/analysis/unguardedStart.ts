@@ -13,33 +13,35 @@ export function unguardedStart(model: FileModel): Finding[] {
   const sf = model.sourceFile;
   const startingFunctions = functionsThatStart(model);
   const findings: Finding[] = [];
-  const visit = (node: ts.Node): void => {
-    if (isFunctionBoundary(node) || ts.isClassLike(node)) return;
-    if (isGuarded(model, node)) return;
+  for (const node of model.nodes.calls) {
     let what: string | undefined;
-    if (ts.isNewExpression(node) || ts.isCallExpression(node)) {
-      const kind = model.creates(node);
-      if (kind !== undefined && STARTS.has(kind)) what = `${LABEL[kind]} is created`;
-      const callee = peel(node.expression);
-      if (what === undefined && ts.isCallExpression(node) && ts.isIdentifier(callee) && startingFunctions.has(callee.text)) {
-        what = `\`${callee.text}()\` starts processes and is called`;
-      }
+    const kind = model.creates(node);
+    if (kind !== undefined && STARTS.has(kind)) what = `${LABEL[kind]} is created`;
+    const callee = peel(node.expression);
+    if (what === undefined && ts.isCallExpression(node) && ts.isIdentifier(callee) && startingFunctions.has(callee.text)) {
+      what = `\`${callee.text}()\` starts processes and is called`;
     }
-    if (what !== undefined) {
-      findings.push({
-        code: 'unguarded-start',
-        severity: 'error',
-        message: `${what} when this module loads. Every child process re-imports the main module, so it would start processes of its own. Put it inside \`if (isMainProcess()) { … }\` (Python: \`if __name__ == "__main__":\`).`,
-        start: node.getStart(sf),
-        end: node.end,
-        fixes: wrapFix(model, node),
-      });
-      return;
-    }
-    ts.forEachChild(node, visit);
-  };
-  ts.forEachChild(sf, visit);
+    if (what === undefined || !runsWhenLoaded(node) || isGuarded(model, node)) continue;
+    // One finding per statement: `new Pool()` inside a flagged `main()` call is the same mistake.
+    if (findings.some((f) => f.start <= node.getStart(sf) && node.end <= f.end)) continue;
+    findings.push({
+      code: 'unguarded-start',
+      severity: 'error',
+      message: `${what} when this module loads. Every child process re-imports the main module, so it would start processes of its own. Put it inside \`if (isMainProcess()) { … }\` (Python: \`if __name__ == "__main__":\`).`,
+      start: node.getStart(sf),
+      end: node.end,
+      fixes: wrapFix(model, node),
+    });
+  }
   return findings;
+}
+
+/** True when a node runs as the module loads: not inside a function or a class body. */
+function runsWhenLoaded(node: ts.Node): boolean {
+  for (let n = node.parent; n && !ts.isSourceFile(n); n = n.parent) {
+    if (isFunctionBoundary(n) || ts.isClassLike(n)) return false;
+  }
+  return true;
 }
 
 /** Top-level functions of this file whose own bodies (or callees here) create processes when called. */
@@ -55,20 +57,24 @@ function functionsThatStart(model: FileModel): Set<string> {
     }
   }
   const direct = new Map<string, { starts: boolean; calls: Set<string> }>();
-  for (const [name, body] of bodies) {
-    const info = { starts: false, calls: new Set<string>() };
-    const visit = (node: ts.Node): void => {
-      if (ts.isFunctionLike(node) && node !== body.parent) return;
-      if ((ts.isNewExpression(node) || ts.isCallExpression(node)) && !isGuarded(model, node)) {
-        const kind = model.creates(node);
-        if (kind !== undefined && STARTS.has(kind)) info.starts = true;
-        const callee = peel(node.expression);
-        if (ts.isCallExpression(node) && ts.isIdentifier(callee) && bodies.has(callee.text)) info.calls.add(callee.text);
-      }
-      ts.forEachChild(node, visit);
-    };
-    visit(body);
-    direct.set(name, info);
+  for (const name of bodies.keys()) direct.set(name, { starts: false, calls: new Set() });
+  const ownerOf = new Map<ts.Node, string>();
+  for (const [name, body] of bodies) ownerOf.set(body, name);
+  for (const node of model.nodes.calls) {
+    const kind = model.creates(node);
+    const callee = peel(node.expression);
+    const callsLocal = ts.isCallExpression(node) && ts.isIdentifier(callee) && bodies.has(callee.text);
+    if (!(kind !== undefined && STARTS.has(kind)) && !callsLocal) continue;
+    // The top-level function whose own body (not a nested function's) holds the call.
+    let owner: string | undefined;
+    for (let n: ts.Node | undefined = node.parent; n; n = n.parent) {
+      owner = ownerOf.get(n);
+      if (owner !== undefined || isFunctionBoundary(n)) break;
+    }
+    if (owner === undefined || isGuarded(model, node)) continue;
+    const info = direct.get(owner)!;
+    if (kind !== undefined && STARTS.has(kind)) info.starts = true;
+    if (callsLocal) info.calls.add((callee as ts.Identifier).text);
   }
   const starting = new Set<string>();
   let changed = true;

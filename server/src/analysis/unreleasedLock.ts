@@ -8,17 +8,12 @@ import type { Finding, Fix } from './types';
 export function unreleasedLock(model: FileModel): Finding[] {
   const sf = model.sourceFile;
   const findings: Finding[] = [];
-  const visit = (node: ts.Node): void => {
-    if (ts.isExpressionStatement(node)) {
-      const receiver = acquireReceiver(model, node.expression);
-      if (receiver !== undefined) {
-        const finding = check(model, node, receiver);
-        if (finding) findings.push(finding);
-      }
-    }
-    ts.forEachChild(node, visit);
-  };
-  visit(sf);
+  for (const node of model.nodes.expressionStatements) {
+    const receiver = acquireReceiver(model, node.expression);
+    if (receiver === undefined) continue;
+    const finding = check(model, node, receiver);
+    if (finding) findings.push(finding);
+  }
   return findings;
 }
 

@@ -40,8 +40,8 @@ export function unsharedState(model: FileModel, sites: TargetSite[]): Finding[] 
     }
   }
   // A Process subclass's `run()` runs in the child, on the child's copy of the object.
-  const visit = (node: ts.Node): void => {
-    if (ts.isClassLike(node) && node.name && model.processClasses.has(node.name.text)) {
+  for (const node of model.nodes.classes) {
+    if (node.name && model.processClasses.has(node.name.text)) {
       const run = node.members.find((m): m is ts.MethodDeclaration => ts.isMethodDeclaration(m) && m.name.getText() === 'run' && m.body !== undefined);
       if (run?.body) {
         for (const write of writesIn(run.body)) {
@@ -60,9 +60,7 @@ export function unsharedState(model: FileModel, sites: TargetSite[]): Finding[] 
         }
       }
     }
-    ts.forEachChild(node, visit);
-  };
-  visit(sf);
+  }
   return findings;
 }
 
