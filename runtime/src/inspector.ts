@@ -13,6 +13,13 @@ import { ENV } from './protocol';
 export const DEBUG_WAIT_ENV = 'FORKSCOPE_DEBUG_WAIT_MS';
 const DEFAULT_DEBUG_WAIT_MS = 30_000;
 
+/**
+ * `globalThis[Symbol.for(WAITING_FLAG)]` is true while this process is parked in waitForDebugger(). A debugger
+ * sends Runtime.runIfWaitingForDebugger once; sent before the wait began (the hello races the wait), it is lost.
+ * So the adapter evaluates this flag over CDP and only attaches or releases once it reads true.
+ */
+export const WAITING_FLAG = 'forkscope.waitingForDebugger';
+
 let openedUrl: string | undefined;
 
 /** Opens an inspector on 127.0.0.1 with a random port when FORKSCOPE_DEBUG=1; returns its ws:// URL. */
@@ -42,9 +49,12 @@ export function waitForDebuggerIfOpened(): void {
   const limit = debugWaitMs();
   if (limit === 0) return;
   const watchdog = startWatchdog(limit);
+  const flags = globalThis as Record<symbol, unknown>;
+  flags[Symbol.for(WAITING_FLAG)] = true;
   try {
     inspector.waitForDebugger();
   } finally {
+    delete flags[Symbol.for(WAITING_FLAG)];
     void watchdog?.terminate();
   }
 }

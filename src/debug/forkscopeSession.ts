@@ -1,0 +1,264 @@
+// The `forkscope` debug adapter: translates DAP requests to a launched program and asks the host for a js-debug
+// child session per announced process. Imports `vscode` never (host capabilities come in as ForkscopeSessionDeps),
+// so the same class runs inline in VS Code and over a socket in tests.
+import { DebugSession, Event, ExitedEvent, InitializedEvent, OutputEvent, TerminatedEvent } from '@vscode/debugadapter';
+import type { DebugProtocol } from '@vscode/debugprotocol';
+import { randomUUID } from 'node:crypto';
+import { attachConfiguration, decideAttach, normalizePolicy, sessionName, type AttachPolicy, type ChildSessionOptions } from './attachPlan';
+import type { ForkscopeEventName, ForkscopeEvents } from './debugEvents';
+import { releaseInspector, waitUntilWaiting } from './inspectorRelease';
+import { resolveLaunchSpec, type ForkscopeLaunchArguments } from './launchArguments';
+import type { AnnouncedProcess, ProgramLauncher, RunningProgram } from './programHost';
+
+/** Asks the host for one js-debug child session; resolves false (or rejects) when it did not start. */
+export type ChildSessionStarter = (
+  configuration: ReturnType<typeof attachConfiguration>,
+  process: AnnouncedProcess,
+) => Promise<boolean>;
+
+export interface ForkscopeSessionDeps {
+  launcher: ProgramLauncher;
+  /** Default: a DAP `startDebugging` reverse request to the client. */
+  startChildSession?: ChildSessionStarter;
+  /** Default: CDP `Runtime.runIfWaitingForDebugger` over the inspector's WebSocket. */
+  release?: (inspectorUrl: string) => Promise<void>;
+  /** Resolves once a newly announced process is parked waiting for its debugger. Default: asks over CDP. */
+  untilWaiting?: (inspectorUrl: string) => Promise<void>;
+  /** Checked on every launch: nothing runs in an untrusted workspace. Default: trusted. */
+  isTrusted?: () => boolean;
+  /** How many attaches run at once. @default 8 */
+  maxConcurrentAttaches?: number;
+  /** A child whose session has not started by then is released and reported. @default 20000 */
+  attachTimeoutMs?: number;
+}
+
+type DebuggerState = ForkscopeEvents['forkscope/process']['debugger'];
+
+export class ForkscopeSession extends DebugSession {
+  readonly #deps: ForkscopeSessionDeps;
+  readonly #id = randomUUID();
+  #program: RunningProgram | undefined;
+  #policy: AttachPolicy = 'all';
+  #childOptions: ChildSessionOptions = {};
+  readonly #processes = new Map<string, { process: AnnouncedProcess; state: DebuggerState }>();
+  #supportsProgress = false;
+  #active = 0;
+  readonly #waiting: Array<() => void> = [];
+  #attached = 0;
+  #failed = 0;
+  #progressId: string | undefined;
+  #terminating: Promise<void> | undefined;
+
+  constructor(deps: ForkscopeSessionDeps) {
+    super();
+    this.#deps = deps;
+  }
+
+  /** The id child configurations carry in `__forkscope.rootSessionId`. */
+  get rootSessionId(): string {
+    return this.#id;
+  }
+
+  protected override initializeRequest(response: DebugProtocol.InitializeResponse, args: DebugProtocol.InitializeRequestArguments): void {
+    this.#supportsProgress = args.supportsProgressReporting === true;
+    response.body = { ...response.body, supportsConfigurationDoneRequest: true, supportsTerminateRequest: true };
+    this.sendResponse(response);
+    this.sendEvent(new InitializedEvent());
+  }
+
+  protected override async launchRequest(response: DebugProtocol.LaunchResponse, args: DebugProtocol.LaunchRequestArguments): Promise<void> {
+    if (this.#deps.isTrusted && !this.#deps.isTrusted()) {
+      return this.sendErrorResponse(response, 4001, 'Forkscope does not launch programs in an untrusted workspace.');
+    }
+    const launch = args as ForkscopeLaunchArguments;
+    let spec;
+    try {
+      spec = resolveLaunchSpec(launch);
+    } catch (error) {
+      return this.sendErrorResponse(response, 4002, messageOf(error));
+    }
+    this.#policy = normalizePolicy(launch.attach);
+    this.#childOptions = { cwd: spec.cwd, skipFiles: launch.skipFiles, sourceMaps: launch.sourceMaps, outFiles: launch.outFiles };
+    try {
+      this.#program = await this.#deps.launcher.launch(spec);
+    } catch (error) {
+      return this.sendErrorResponse(response, 4003, `Could not start ${spec.program}: ${messageOf(error)}`);
+    }
+    const program = this.#program;
+    program.onProcess((p) => this.#announce(p));
+    program.onOutput((category, text) => this.sendEvent(new OutputEvent(text, category)));
+    program.onExit((code) => {
+      this.sendEvent(new ExitedEvent(code ?? 1));
+      // The main process is gone; whatever it left behind goes with the session.
+      void this.#terminateProgram().then(() => this.sendEvent(new TerminatedEvent()));
+    });
+    this.#emit('forkscope/launched', { pid: program.pid, singleProcess: spec.singleProcess, program: spec.program });
+    this.sendResponse(response);
+  }
+
+  protected override threadsRequest(response: DebugProtocol.ThreadsResponse): void {
+    // The program's threads live in the child sessions; this root session only holds them together.
+    response.body = { threads: [] };
+    this.sendResponse(response);
+  }
+
+  protected override async terminateRequest(response: DebugProtocol.TerminateResponse): Promise<void> {
+    await this.#terminateProgram();
+    this.sendResponse(response);
+    this.sendEvent(new TerminatedEvent());
+  }
+
+  protected override async disconnectRequest(response: DebugProtocol.DisconnectResponse): Promise<void> {
+    await this.#terminateProgram();
+    this.sendResponse(response);
+  }
+
+  protected override async customRequest(command: string, response: DebugProtocol.Response, args: unknown): Promise<void> {
+    if (command === 'forkscope/processes') {
+      response.body = { processes: [...this.#processes.values()].map(({ process, state }) => ({ ...process, debugger: state })) };
+      return this.sendResponse(response);
+    }
+    if (command === 'forkscope/attach') {
+      const key = (args as { key?: unknown } | undefined)?.key;
+      const entry = typeof key === 'string' ? this.#processes.get(key) : undefined;
+      if (!entry?.process.inspectorUrl) return this.sendErrorResponse(response, 4004, `No process ${String(key)} with an inspector.`);
+      if (entry.state === 'attached' || entry.state === 'attaching') return this.sendResponse(response);
+      const ok = await this.#attach(entry.process, false);
+      return ok ? this.sendResponse(response) : this.sendErrorResponse(response, 4005, `Could not attach to ${sessionName(entry.process)}.`);
+    }
+    super.customRequest(command, response, args);
+  }
+
+  #announce(process: AnnouncedProcess): void {
+    const decision = decideAttach(this.#policy, process);
+    this.#processes.set(process.key, { process, state: decision === 'viaParent' ? 'viaParent' : 'attaching' });
+    if (decision === 'viaParent') return this.#report(process, 'viaParent');
+    if (decision === 'release') {
+      void this.#release(process, 'released', this.#policy === 'onDemand' ? 'attach on demand' : 'not selected by the attach filter');
+      return;
+    }
+    void this.#attach(process, true);
+  }
+
+  /** `initial`: the process just announced itself and waits; else it already runs (attach on demand). */
+  async #attach(process: AnnouncedProcess, initial: boolean): Promise<boolean> {
+    this.#setState(process, 'attaching');
+    await this.#slot();
+    try {
+      // js-debug sends runIfWaitingForDebugger once; it must not arrive before the process waits for it.
+      if (initial) await (this.#deps.untilWaiting ?? waitUntilWaiting)(process.inspectorUrl!);
+      const configuration = attachConfiguration(process, this.#childOptions, {
+        rootSessionId: this.#id,
+        key: process.key,
+        parent: process.parent,
+        pid: process.pid,
+      });
+      const started = await withTimeout(
+        (this.#deps.startChildSession ?? this.#startDebuggingRequest)(configuration, process),
+        this.#deps.attachTimeoutMs ?? 20_000,
+        'the debugger did not start in time',
+      );
+      if (!started) throw new Error('VS Code did not start the session');
+      this.#attached++;
+      this.#setState(process, 'attached');
+      return true;
+    } catch (error) {
+      this.#failed++;
+      const reason = messageOf(error);
+      this.sendEvent(new OutputEvent(`Forkscope: could not attach to ${sessionName(process)}: ${reason}; it runs without a debugger.\n`, 'stderr'));
+      if (initial) await this.#release(process, 'failed', reason);
+      else this.#report(process, 'failed', reason);
+      return false;
+    } finally {
+      this.#freeSlot();
+    }
+  }
+
+  async #release(process: AnnouncedProcess, state: DebuggerState, reason: string): Promise<void> {
+    try {
+      await (this.#deps.release ?? releaseInspector)(process.inspectorUrl!);
+      this.#setState(process, state, reason);
+    } catch (error) {
+      // The process's own watchdog releases it if this did not; say why it may lag.
+      this.#setState(process, 'failed', `${reason}; release failed: ${messageOf(error)}`);
+    }
+  }
+
+  readonly #startDebuggingRequest: ChildSessionStarter = (configuration) =>
+    new Promise((resolve) => {
+      const args: DebugProtocol.StartDebuggingRequestArguments = { request: 'attach', configuration };
+      this.sendRequest('startDebugging', args, this.#deps.attachTimeoutMs ?? 20_000, (r) => resolve(r.success));
+    });
+
+  #setState(process: AnnouncedProcess, state: DebuggerState, reason?: string): void {
+    const entry = this.#processes.get(process.key);
+    if (entry) entry.state = state;
+    this.#report(process, state, reason);
+    this.#progress();
+  }
+
+  #report(process: AnnouncedProcess, state: DebuggerState, reason?: string): void {
+    this.#emit('forkscope/process', {
+      key: process.key,
+      pid: process.pid,
+      name: process.name,
+      role: process.role,
+      ...(process.parent ? { parent: process.parent } : {}),
+      debugger: state,
+      ...(reason ? { reason } : {}),
+    });
+  }
+
+  #progress(): void {
+    const pending = [...this.#processes.values()].filter((e) => e.state === 'attaching').length;
+    this.#emit('forkscope/attachProgress', { attached: this.#attached, pending, failed: this.#failed });
+    if (!this.#supportsProgress) return;
+    if (pending > 0 && !this.#progressId) {
+      this.#progressId = `forkscope-attach-${this.#id}`;
+      this.sendEvent(new Event('progressStart', { progressId: this.#progressId, title: 'Attaching debuggers', cancellable: false }));
+    }
+    if (!this.#progressId) return;
+    if (pending > 0) {
+      this.sendEvent(new Event('progressUpdate', { progressId: this.#progressId, message: `${this.#attached} attached, ${pending} pending` }));
+    } else {
+      this.sendEvent(new Event('progressEnd', { progressId: this.#progressId, message: `${this.#attached} attached` }));
+      this.#progressId = undefined;
+    }
+  }
+
+  #emit<E extends ForkscopeEventName>(name: E, body: ForkscopeEvents[E]): void {
+    this.sendEvent(new Event(name, body));
+  }
+
+  #slot(): Promise<void> {
+    if (this.#active < (this.#deps.maxConcurrentAttaches ?? 8)) {
+      this.#active++;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => this.#waiting.push(() => (this.#active++, resolve())));
+  }
+
+  #freeSlot(): void {
+    this.#active--;
+    this.#waiting.shift()?.();
+  }
+
+  #terminateProgram(): Promise<void> {
+    this.#terminating ??= this.#program?.terminate() ?? Promise.resolve();
+    return this.#terminating;
+  }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(message)), ms);
+    promise.then(
+      (value) => (clearTimeout(timer), resolve(value)),
+      (error) => (clearTimeout(timer), reject(error)),
+    );
+  });
+}

@@ -1,0 +1,145 @@
+// Runs a program under a hub: Node (tsx for TypeScript, inherited by every child through NODE_OPTIONS) in its
+// own process group, its announcements relayed, and one terminate() that ends the whole tree. No `vscode`.
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { AnnouncedProcess, LaunchSpec, OutputCategory, ProgramLauncher, RunningProgram } from './programHost';
+import { killProgramTree, SESSION_MARKER_ENV } from './processTree';
+
+/** What the launcher needs of the hub (src/hub/hub.ts's Hub has it); a test can hand in a fake. */
+export interface ProgramHub {
+  start(): Promise<{ env: Record<string, string> }>;
+  onProcess(listener: (process: AnnouncedProcess) => void): () => void;
+  processExited?(pid: number, exitCode: number | null, signal: string | null): void;
+  close(): Promise<void>;
+}
+
+export interface NodeLauncherOptions {
+  /** A fresh hub per launch, told whether to ask for debugging and single-process mode. */
+  createHub(spec: LaunchSpec): ProgramHub;
+  /** Folders to look for `tsx` in after the program's own; the extension passes its install folder. */
+  tsxSearchPaths?: string[];
+}
+
+const TYPESCRIPT = /\.[cm]?tsx?$/;
+
+export class NodeLauncher implements ProgramLauncher {
+  readonly #options: NodeLauncherOptions;
+
+  constructor(options: NodeLauncherOptions) {
+    this.#options = options;
+  }
+
+  async launch(spec: LaunchSpec): Promise<RunningProgram> {
+    const hub = this.#options.createHub(spec);
+    const session = await hub.start();
+    const marker = randomUUID();
+    const env: NodeJS.ProcessEnv = { ...process.env, ...session.env, [SESSION_MARKER_ENV]: marker };
+    for (const [name, value] of Object.entries(spec.env)) {
+      if (name === 'NODE_OPTIONS') continue;
+      if (value === null) delete env[name];
+      else env[name] = value;
+    }
+    const nodeOptions = [spec.env.NODE_OPTIONS ?? undefined, session.env.NODE_OPTIONS];
+    if (TYPESCRIPT.test(spec.program)) {
+      // tsx rather than Node's type stripping: it is on every Node we support and also takes enums and
+      // parameter properties, which stripping rejects. In NODE_OPTIONS so every child inherits the loader.
+      const loader = findTsxLoader([path.dirname(spec.program), spec.cwd, ...(this.#options.tsxSearchPaths ?? [])]);
+      if (!loader) throw new Error(`cannot run ${path.basename(spec.program)}: install tsx in the project (npm install -D tsx)`);
+      nodeOptions.push(`--import="${pathToFileURL(loader).href}"`);
+    }
+    env.NODE_OPTIONS = nodeOptions.filter((o): o is string => !!o).join(' ');
+    const child = spawn(spec.runtimeExecutable, [...spec.runtimeArgs, spec.program, ...spec.args], {
+      cwd: spec.cwd,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      // Its own process group, so Stop can signal the whole group at once.
+      detached: process.platform !== 'win32',
+      windowsHide: true,
+    });
+    const spawned = await new Promise<Error | undefined>((resolve) => {
+      child.once('spawn', () => resolve(undefined));
+      child.once('error', resolve);
+    });
+    if (spawned) {
+      await hub.close();
+      throw spawned;
+    }
+    return new HubProgram(child.pid!, hub, child, marker);
+  }
+}
+
+class HubProgram implements RunningProgram {
+  readonly pid: number;
+  readonly #hub: ProgramHub;
+  readonly #marker: string;
+  readonly #announced: AnnouncedProcess[] = [];
+  readonly #processListeners: Array<(p: AnnouncedProcess) => void> = [];
+  readonly #outputListeners: Array<(c: OutputCategory, t: string) => void> = [];
+  readonly #exitListeners: Array<(code: number | null, signal: string | null) => void> = [];
+  readonly #bufferedOutput: Array<[OutputCategory, string]> = [];
+  #exit: [number | null, string | null] | undefined;
+  #terminated: Promise<void> | undefined;
+
+  constructor(pid: number, hub: ProgramHub, child: import('node:child_process').ChildProcess, marker: string) {
+    this.pid = pid;
+    this.#hub = hub;
+    this.#marker = marker;
+    hub.onProcess((p) => {
+      this.#announced.push(p);
+      for (const l of this.#processListeners) l(p);
+    });
+    for (const [stream, category] of [[child.stdout!, 'stdout'], [child.stderr!, 'stderr']] as const) {
+      stream.setEncoding('utf8');
+      stream.on('data', (text: string) => {
+        if (this.#outputListeners.length === 0) this.#bufferedOutput.push([category, text]);
+        for (const l of this.#outputListeners) l(category, text);
+      });
+    }
+    child.on('exit', (code, signal) => {
+      hub.processExited?.(pid, code, signal);
+      this.#exit = [code, signal];
+      for (const l of this.#exitListeners) l(code, signal);
+    });
+  }
+
+  onProcess(listener: (process: AnnouncedProcess) => void): void {
+    this.#processListeners.push(listener);
+    for (const p of this.#announced) listener(p);
+  }
+
+  onOutput(listener: (category: OutputCategory, text: string) => void): void {
+    this.#outputListeners.push(listener);
+    for (const [c, t] of this.#bufferedOutput.splice(0)) listener(c, t);
+  }
+
+  onExit(listener: (exitCode: number | null, signal: string | null) => void): void {
+    this.#exitListeners.push(listener);
+    if (this.#exit) listener(...this.#exit);
+  }
+
+  terminate(): Promise<void> {
+    this.#terminated ??= (async () => {
+      await killProgramTree({ rootPid: this.pid, knownPids: this.#announced.map((p) => p.pid), marker: this.#marker });
+      await this.#hub.close();
+    })();
+    return this.#terminated;
+  }
+}
+
+/** tsx's `--import` entry, found from the program's folder first (the project's own tsx), then ours. */
+export function findTsxLoader(searchFrom: string[]): string | undefined {
+  for (const dir of searchFrom) {
+    try {
+      const manifest = createRequire(path.join(dir, 'noop.js')).resolve('tsx/package.json');
+      const loader = path.join(path.dirname(manifest), 'dist', 'loader.mjs');
+      if (existsSync(loader)) return loader;
+    } catch {
+      // Not installed there; try the next place.
+    }
+  }
+  return undefined;
+}

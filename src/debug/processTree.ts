@@ -1,0 +1,78 @@
+// Ends a program's whole process tree: its process group, every descendant pidtree still sees, every pid
+// the program announced, and (on Linux) any process carrying the session's marker in its environment, which
+// catches double-forked escapees. No `vscode`.
+import { readdirSync, readFileSync } from 'node:fs';
+import pidtree from 'pidtree';
+
+/** Environment variable every process of a debug session inherits, so escapees can be found by it. */
+export const SESSION_MARKER_ENV = 'FORKSCOPE_DEBUG_SESSION';
+
+export interface TreeKillOptions {
+  rootPid: number;
+  /** Pids the program announced (its hello frames). */
+  knownPids?: Iterable<number>;
+  /** The value of SESSION_MARKER_ENV given to the program. */
+  marker?: string;
+}
+
+/** Every pid of the program still alive, found before anything is killed (a dead parent loses its tree). */
+export async function programPids(options: TreeKillOptions): Promise<Set<number>> {
+  const pids = new Set<number>([options.rootPid, ...(options.knownPids ?? [])]);
+  try {
+    for (const pid of await pidtree(options.rootPid)) pids.add(pid);
+  } catch {
+    // The root is already gone: the other sources still name what is left.
+  }
+  if (options.marker && process.platform === 'linux') for (const pid of pidsWithMarker(options.marker)) pids.add(pid);
+  pids.delete(process.pid);
+  return pids;
+}
+
+/** SIGKILLs the program's process group and every pid found; resolves once none is alive (or after 3 s). */
+export async function killProgramTree(options: TreeKillOptions): Promise<void> {
+  const pids = await programPids(options);
+  if (process.platform !== 'win32') tryKill(-options.rootPid);
+  for (const pid of pids) tryKill(pid);
+  const deadline = Date.now() + 3_000;
+  while ([...pids].some(isAlive) && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 25));
+    for (const pid of pids) if (isAlive(pid)) tryKill(pid);
+  }
+}
+
+function tryKill(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // Already gone, or not ours.
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    if (process.platform === 'linux') {
+      // A zombie still answers signal 0; it is dead for our purpose and its parent will reap it.
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+    }
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function pidsWithMarker(marker: string): number[] {
+  const needle = Buffer.from(`\0${SESSION_MARKER_ENV}=${marker}\0`);
+  const out: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const environ = Buffer.concat([Buffer.from([0]), readFileSync(`/proc/${name}/environ`), Buffer.from([0])]);
+      if (environ.includes(needle)) out.push(Number(name));
+    } catch {
+      // Not ours to read, or gone.
+    }
+  }
+  return out;
+}

@@ -1,0 +1,49 @@
+// The narrow seam between the debug adapter and whatever runs the program (a hub-backed Node launcher in
+// VS Code, an injected fake in tests). No `vscode`, no DAP: plain data and callbacks.
+import type { ProcessKey, ProcessRole, StartMethod } from '../../runtime/src/protocol';
+
+/** One process or worker thread the program announced (the hub's hello, or the preload's). */
+export interface AnnouncedProcess {
+  key: ProcessKey;
+  pid: number;
+  threadId: number;
+  /** The key of the process that started it; absent for the main process. */
+  parent?: ProcessKey;
+  name: string;
+  role: ProcessRole;
+  startMethod: StartMethod;
+  /** `ws://127.0.0.1:PORT/UUID`: the process waits for a debugger until someone attaches or releases it. */
+  inspectorUrl?: string;
+}
+
+/** What a launch asks for, already resolved from the launch configuration. */
+export interface LaunchSpec {
+  program: string;
+  args: string[];
+  cwd: string;
+  /** Added to the inherited environment; `null` removes a variable. */
+  env: Record<string, string | null>;
+  runtimeExecutable: string;
+  runtimeArgs: string[];
+  /** Every process opens a loopback inspector and waits for its debugger (FORKSCOPE_DEBUG=1). */
+  debug: boolean;
+  /** The whole program runs in-process (FORKSCOPE_SINGLE_PROCESS=1). */
+  singleProcess: boolean;
+}
+
+export type OutputCategory = 'stdout' | 'stderr' | 'console';
+
+/** A running program: its announcements, output and end, and the one way to stop all of it. */
+export interface RunningProgram {
+  readonly pid: number;
+  onProcess(listener: (process: AnnouncedProcess) => void): void;
+  onProcessExit?(listener: (key: ProcessKey, exitCode: number | null) => void): void;
+  onOutput(listener: (category: OutputCategory, text: string) => void): void;
+  onExit(listener: (exitCode: number | null, signal: string | null) => void): void;
+  /** Ends every process of the program, grandchildren and escaped double-forks included. */
+  terminate(): Promise<void>;
+}
+
+export interface ProgramLauncher {
+  launch(spec: LaunchSpec): Promise<RunningProgram>;
+}

@@ -1,0 +1,248 @@
+// The `forkscope` adapter over DAP: launch, each process announced, a pwa-node child session asked for with the
+// right configuration, unselected children released, terminate ends every process of the program.
+// Real processes (test/fixtures/debug-tree.cjs) and the real launcher; the hub is a fake fed by the fixture,
+// and the child-session sink is injected (DebugClient drops reverse requests) and acts as the debugger over CDP.
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, type AddressInfo, type Server } from 'node:net';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DebugClient } from '@vscode/debugadapter-testsupport';
+import type { DebugProtocol } from '@vscode/debugprotocol';
+import { ForkscopeSession, type ChildSessionStarter } from '../../src/debug/forkscopeSession';
+import { NodeLauncher, type ProgramHub } from '../../src/debug/nodeLauncher';
+import { releaseInspector } from '../../src/debug/inspectorRelease';
+import type { AnnouncedProcess } from '../../src/debug/programHost';
+import type { ForkscopeEvents } from '../../src/debug/debugEvents';
+
+const fixture = fileURLToPath(new URL('../fixtures/debug-tree.cjs', import.meta.url));
+const repo = fileURLToPath(new URL('../..', import.meta.url));
+
+/** A stand-in for src/hub's Hub: a Unix socket taking one JSON announcement per connection. */
+class FakeHub implements ProgramHub {
+  readonly dir = mkdtempSync(path.join(tmpdir(), 'fs-dap-'));
+  readonly address = path.join(this.dir, 'announce.sock');
+  readonly #server: Server = createServer((socket) => {
+    let text = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (d) => (text += d));
+    socket.on('end', () => {
+      socket.end();
+      for (const line of text.split('\n').filter(Boolean)) {
+        const p = JSON.parse(line) as AnnouncedProcess;
+        for (const l of this.#listeners) l(p);
+      }
+    });
+  });
+  readonly #listeners: Array<(p: AnnouncedProcess) => void> = [];
+  closed = false;
+
+  async start() {
+    await new Promise<void>((resolve) => this.#server.listen(this.address, resolve));
+    return { env: { FORKSCOPE_TEST_ANNOUNCE: this.address, FORKSCOPE_DEBUG: '1' } };
+  }
+  onProcess(listener: (p: AnnouncedProcess) => void) {
+    this.#listeners.push(listener);
+    return () => {};
+  }
+  async close() {
+    this.closed = true;
+    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+interface Harness {
+  dc: DebugClient;
+  hub: FakeHub;
+  configurations: Array<Record<string, any>>;
+  processEvents: Array<ForkscopeEvents['forkscope/process']>;
+  close(): Promise<void>;
+}
+
+async function startAdapter(startChild: ChildSessionStarter): Promise<Harness> {
+  let hub!: FakeHub;
+  const launcher = new NodeLauncher({
+    createHub: () => (hub = new FakeHub()),
+    tsxSearchPaths: [repo],
+  });
+  const server = createServer((socket) => {
+    const session = new ForkscopeSession({ launcher, startChildSession: startChild, attachTimeoutMs: 15_000 });
+    session.setRunAsServer(true);
+    session.start(socket, socket);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const dc = new DebugClient('node', 'unused', 'forkscope');
+  await dc.start((server.address() as AddressInfo).port);
+  const configurations: Array<Record<string, any>> = [];
+  const processEvents: Array<ForkscopeEvents['forkscope/process']> = [];
+  dc.on('forkscope/process', (e: DebugProtocol.Event) => processEvents.push(e.body));
+  return {
+    dc,
+    get hub() {
+      return hub;
+    },
+    configurations,
+    processEvents,
+    async close() {
+      await dc.stop().catch(() => {});
+      server.close();
+    },
+  };
+}
+
+/** Every live process whose environment carries this fake hub's address: the program's whole tree. */
+function processesOf(hub: FakeHub): number[] {
+  const needle = `FORKSCOPE_TEST_ANNOUNCE=${hub.address}\0`;
+  const pids: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) continue;
+      if (readFileSync(`/proc/${name}/environ`, 'latin1').includes(needle)) pids.push(Number(name));
+    } catch {}
+  }
+  return pids;
+}
+
+async function until<T>(what: string, probe: () => T | undefined | false, ms = 30_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const value = probe();
+    if (value) return value;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe('ForkscopeSession (DAP)', { timeout: 90_000 }, () => {
+  let harness: Harness | undefined;
+  after(async () => {
+    if (harness?.hub && !harness.hub.closed) {
+      for (const pid of processesOf(harness.hub)) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {}
+      }
+    }
+    await harness?.close();
+  });
+
+  it('launch: every process is announced and gets a pwa-node attach; terminate ends the whole tree', async () => {
+    const configurations: Array<Record<string, any>> = [];
+    harness = await startAdapter(async (configuration) => {
+      configurations.push(configuration);
+      // Stand in for js-debug: attach over CDP and let the process run.
+      await releaseInspector(configuration.websocketAddress as string);
+      return true;
+    });
+    const { dc } = harness;
+    const outputs: string[] = [];
+    dc.on('output', (e: DebugProtocol.OutputEvent) => outputs.push(e.body.output));
+    const launched = dc.waitForEvent('forkscope/launched', 30_000);
+    await dc.launch({ program: fixture, args: ['3'], cwd: repo, runtimeArgs: ['--import', 'tsx'] });
+    const { body } = await launched;
+    assert.equal(typeof body.pid, 'number');
+
+    await until('4 attached processes', () => harness!.processEvents.filter((e) => e.debugger === 'attached').length === 4);
+    await until('user code in 3 children', () => outputs.join('').match(/user code ran in child/g)?.length === 3);
+    assert.match(outputs.join(''), /user code ran in main/);
+
+    const main = configurations.find((c) => c.name.startsWith('MainProcess'));
+    assert.ok(main, 'the main process got a session');
+    assert.equal(main.name, `MainProcess · main · pid ${body.pid}`);
+    const children = configurations.filter((c) => c !== main);
+    assert.equal(children.length, 3);
+    for (const c of children) {
+      assert.equal(c.type, 'pwa-node');
+      assert.equal(c.request, 'attach');
+      assert.match(c.name, /^Process-[123] · worker · pid \d+$/);
+      const url = new URL(c.websocketAddress);
+      assert.equal(url.hostname, '127.0.0.1');
+      assert.equal(c.port, Number(url.port));
+      assert.equal(c.continueOnAttach, true);
+      assert.equal(c.autoAttachChildProcesses, false);
+      assert.deepEqual(c.skipFiles, ['<node_internals>/**']);
+      assert.equal(c.__forkscope.parent, String(body.pid), 'nested under the main process');
+      assert.equal(c.__forkscope.key, String(c.__forkscope.pid));
+    }
+
+    // The escapee (double-forked, reparented away) is alive too before Stop.
+    await until('the escapee', () => processesOf(harness!.hub).length >= 5);
+    const terminated = dc.waitForEvent('terminated', 15_000);
+    await dc.terminateRequest();
+    await terminated;
+    assert.deepEqual(processesOf(harness.hub), [], 'no process of the program survives Stop');
+    assert.equal(harness.hub.closed, true, 'the hub closed with the session');
+    await harness.close();
+    harness = undefined;
+  });
+
+  it('attach filter: unselected children are released (never parked) and reported', async () => {
+    const configurations: Array<Record<string, any>> = [];
+    harness = await startAdapter(async (configuration) => {
+      configurations.push(configuration);
+      await releaseInspector(configuration.websocketAddress as string);
+      return true;
+    });
+    const { dc } = harness;
+    const outputs: string[] = [];
+    dc.on('output', (e: DebugProtocol.OutputEvent) => outputs.push(e.body.output));
+    await dc.launch({ program: fixture, args: ['2'], cwd: repo, runtimeArgs: ['--import', 'tsx'], attach: { names: ['Process-2'] } });
+    await until('both children running', () => outputs.join('').match(/user code ran in child/g)?.length === 2);
+    await until('a released child', () => harness!.processEvents.find((e) => e.debugger === 'released'));
+    assert.deepEqual(configurations.map((c) => c.name.split(' · ')[0]).sort(), ['MainProcess', 'Process-2']);
+    const released = harness.processEvents.find((e) => e.debugger === 'released')!;
+    assert.equal(released.name, 'Process-1');
+    assert.match(released.reason!, /attach filter/);
+    await dc.terminateRequest();
+    assert.deepEqual(processesOf(harness.hub), []);
+    await harness.close();
+    harness = undefined;
+  });
+
+  it('a child whose session fails to start is released and the reason shown', async () => {
+    harness = await startAdapter(async (configuration) => {
+      if (configuration.name.startsWith('Process-1')) return false;
+      await releaseInspector(configuration.websocketAddress as string);
+      return true;
+    });
+    const { dc } = harness;
+    const outputs: string[] = [];
+    dc.on('output', (e: DebugProtocol.OutputEvent) => outputs.push(e.body.output));
+    await dc.launch({ program: fixture, args: ['1'], cwd: repo, runtimeArgs: ['--import', 'tsx'] });
+    await until('the child running anyway', () => /user code ran in child 1/.test(outputs.join('')));
+    assert.match(outputs.join(''), /could not attach to Process-1 · worker · pid \d+: VS Code did not start the session/);
+    const failed = await until('a failed report', () => harness!.processEvents.find((e) => e.debugger === 'failed'));
+    assert.equal(failed.name, 'Process-1');
+    await dc.terminateRequest();
+    assert.deepEqual(processesOf(harness.hub), []);
+    await harness.close();
+    harness = undefined;
+  });
+
+  it('refuses to launch in an untrusted workspace', async () => {
+    let launched = false;
+    const server = createServer((socket) => {
+      const session = new ForkscopeSession({
+        launcher: { launch: async () => ((launched = true), Promise.reject(new Error('unreachable'))) },
+        isTrusted: () => false,
+      });
+      session.setRunAsServer(true);
+      session.start(socket, socket);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const dc = new DebugClient('node', 'unused', 'forkscope');
+    await dc.start((server.address() as AddressInfo).port);
+    try {
+      await assert.rejects(dc.launch({ program: fixture }), /untrusted workspace/);
+      assert.equal(launched, false);
+    } finally {
+      await dc.stop();
+      server.close();
+    }
+  });
+});
