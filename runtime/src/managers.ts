@@ -65,10 +65,11 @@ class Client {
       const fail = (error: Error): void => {
         socket.destroy();
         this.#connecting = undefined;
-        if ((error as NodeJS.ErrnoException).code === 'ECONNREFUSED') {
-          const refused = new Error(`no manager is listening at ${host}:${port}`);
-          refused.name = 'ConnectionRefusedError';
-          reject(refused);
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code === 'ECONNREFUSED' || code === 'ECONNRESET' || code === 'EPIPE') {
+          const gone = new Error(code === 'ECONNREFUSED' ? `no manager is listening at ${host}:${port}` : `the manager at ${host}:${port} dropped the connection`);
+          gone.name = code === 'ECONNREFUSED' ? 'ConnectionRefusedError' : 'ConnectionResetError';
+          reject(gone);
         } else reject(error);
       };
       socket.once('error', fail);

@@ -92,7 +92,7 @@ function handshakeReader(socket: Socket, timeoutMs: number): { next(): Promise<R
   };
   const reader = new FrameReader(PRE_AUTH_MAX, (m) => (waiter ? (waiter.resolve(m as Record<string, unknown>), (waiter = undefined)) : queue.push(m)), fail);
   const onData = (chunk: Buffer): void => reader.push(chunk);
-  const onClose = (): void => fail(new AuthenticationError('the connection closed during authentication'));
+  const onClose = (error?: Error): void => fail(error instanceof Error ? error : new AuthenticationError('the connection closed during authentication'));
   const timer = setTimeout(() => fail(new AuthenticationError(`authentication took longer than ${timeoutMs} ms`)), timeoutMs);
   socket.on('data', onData);
   socket.on('close', onClose);
