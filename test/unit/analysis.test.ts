@@ -201,17 +201,19 @@ describe('join-before-drain and get-after-producers-ended', () => {
 });
 
 describe('tiny-chunks', () => {
-  const guarded = (inner: string) => `export function sq(x: number) { return x * x; }\nif (isMainProcess()) {\n  await using pool = new Pool();\n${inner}\n}\n`;
-  it('hints at chunksize 1 on map and imap', () => {
-    const body = guarded('  await pool.map(sq, [1], { chunksize: 1 });\n  for await (const y of pool.imap(sq, [1], { chunksize: 1, x: 2 })) void y;');
-    assert.deepEqual(findings(body, 'tiny-chunks').map((f) => [textOf(body, f), f.severity]), [['chunksize: 1', 'hint'], ['chunksize: 1', 'hint']]);
+  const header = HEADER + "import { heavy } from './work';\n";
+  const guarded = (inner: string) => `export function sq(x: number) { return x * x; }\nconst data: number[] = load();\nif (isMainProcess()) {\n  await using pool = new Pool();\n${inner}\n}\n`;
+  it('hints at chunksize 1 for tiny work or many items', () => {
+    const body = guarded('  await pool.map(sq, data, { chunksize: 1 });\n  for await (const y of pool.imap(heavy, Array.from({ length: 10_000 }), { chunksize: 1, x: 2 })) void y;');
+    assert.deepEqual(findings(body, 'tiny-chunks', header).map((f) => [textOf(body, f, header), f.severity]), [['chunksize: 1', 'hint'], ['chunksize: 1', 'hint']]);
   });
-  it('accepts the default and larger chunks', () => {
-    assert.deepEqual(findings(guarded('  await pool.map(sq, [1]);\n  await pool.map(sq, [1], { chunksize: 64 });'), 'tiny-chunks'), []);
+  it('stays quiet for the default, larger chunks, few items, or work it cannot see', () => {
+    const body = guarded('  await pool.map(sq, data);\n  await pool.map(sq, data, { chunksize: 64 });\n  await pool.map(sq, [1, 2, 3], { chunksize: 1 });\n  await pool.map(heavy, data, { chunksize: 1 });');
+    assert.deepEqual(findings(body, 'tiny-chunks', header), []);
   });
   it('fix removes the option', () => {
-    assert.ok(fixed(guarded('  await pool.map(sq, [1], { chunksize: 1 });'), 'tiny-chunks').includes('await pool.map(sq, [1]);'));
-    assert.ok(fixed(guarded('  await pool.map(sq, [1], { chunksize: 1, timeout: 5 });'), 'tiny-chunks').includes('await pool.map(sq, [1], { timeout: 5 });'));
+    assert.ok(fixed(guarded('  await pool.map(sq, data, { chunksize: 1 });'), 'tiny-chunks').includes('await pool.map(sq, data);'));
+    assert.ok(fixed(guarded('  await pool.map(sq, data, { chunksize: 1, timeout: 5 });'), 'tiny-chunks').includes('await pool.map(sq, data, { timeout: 5 });'));
   });
 });
 

@@ -41,7 +41,7 @@ export function analyze(text: string, fileName: string): Analysis {
     ...unreleasedLock(model),
     ...unclosedPool(model),
     ...queueDrain(model, sites),
-    ...tinyChunks(sites, text),
+    ...tinyChunks(model, sites),
   ];
   const mainBlocks = sourceFile.statements
     .filter((s): s is ts.IfStatement => ts.isIfStatement(s) && guardSense(model, s.expression) === 'main')
