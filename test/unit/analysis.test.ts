@@ -42,8 +42,8 @@ describe('analysis: only files that import forkscope', () => {
 
 describe('unguarded-start', () => {
   it('flags a Pool, Process, executor and Manager created at top level', () => {
-    const body = 'const a = new Pool();\nconst b = new Process({ target: work });\nconst c = new ProcessPoolExecutor();\nconst d = await Manager.start();\nexport function work() {}\n';
-    assert.deepEqual(findings(body, 'unguarded-start').map((f) => textOf(body, f)), ['new Pool()', 'new Process({ target: work })', 'new ProcessPoolExecutor()', 'Manager.start()']);
+    const body = 'const a = new Pool();\nconst b = new Process({ target: work });\nconst c = new ProcessPoolExecutor();\nawait using d = await Manager();\nexport function work() {}\n';
+    assert.deepEqual(findings(body, 'unguarded-start').map((f) => textOf(body, f)), ['new Pool()', 'new Process({ target: work })', 'new ProcessPoolExecutor()', 'Manager()']);
   });
   it('flags a top-level call of a function that starts processes', () => {
     const body = 'async function main() { await using pool = new Pool(); }\nvoid main();\n';
@@ -162,7 +162,7 @@ describe('unreleased-lock', () => {
 
 describe('unclosed-pool', () => {
   it('flags a Pool, executor and Manager never closed', () => {
-    const body = 'export async function main() {\n  const pool = new Pool();\n  const ex = new ProcessPoolExecutor();\n  const m = await Manager.start();\n  await pool.map(sq, [1]);\n}\nexport function sq() {}\n';
+    const body = 'export async function main() {\n  const pool = new Pool();\n  const ex = new ProcessPoolExecutor();\n  const m = await Manager();\n  await pool.map(sq, [1]);\n}\nexport function sq() {}\n';
     assert.deepEqual(findings(body, 'unclosed-pool').map((f) => textOf(body, f)), ['pool', 'ex', 'm']);
   });
   it('accepts await using, close(), shutdown() and a pool handed on', () => {
