@@ -14,6 +14,8 @@ export const ENV = {
   debug: 'FORKSCOPE_DEBUG',
   /** `1`: the whole program runs in the `inline` start method (the view's "run as single process"). */
   singleProcess: 'FORKSCOPE_SINGLE_PROCESS',
+  /** Set by the preload in each process for its children: the key of the process that started them (empty: none). */
+  parent: 'FORKSCOPE_PARENT',
 } as const;
 
 /** Frames are a 4-byte big-endian length, then that many bytes of UTF-8 JSON. */
@@ -94,6 +96,11 @@ export interface Hello {
   entry?: string;
   /** The runtime's version, for "the runtime in your project is older than the extension" notices. */
   runtimeVersion?: string;
+  /**
+   * This connection only announces the process (the preload's synchronous hello before it waits for a
+   * debugger); its close does not mean the process ended. The process's own connection follows.
+   */
+  announceOnly?: boolean;
 }
 
 export type ProcessState = 'starting' | 'running' | 'waiting' | 'idle' | 'paused' | 'exited';

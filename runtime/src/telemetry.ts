@@ -42,24 +42,50 @@ const STALL_MS = 2_000;
 
 const hubAddress = process.env[ENV.hub];
 const hubToken = process.env[ENV.token];
-let reporting = Boolean(hubAddress && hubToken);
-
-let socket: Socket | undefined;
-let identity: Identity | undefined;
-let welcomed: Promise<void> | undefined;
-let autoConnect: NodeJS.Immediate | undefined;
-let flushTimer: NodeJS.Timeout | undefined;
-let pending: RuntimeEvent[] = [];
-let queues = new Map<string, QueueActivity>();
-let pipes = new Map<string, PipeActivity>();
-let dropped = 0;
-let droppedTotal = 0;
-let exitHooked = false;
-let stallTimer: NodeJS.Timeout | undefined;
+/**
+ * Everything mutable lives on one object per thread, found through a global symbol: the preload
+ * bundles its own copy of this module, and a program may load the runtime from two places; all
+ * copies must share one connection, one hello and one set of counters.
+ */
+interface TelemetryState {
+  reporting: boolean;
+  socket: Socket | undefined;
+  identity: Identity | undefined;
+  welcomed: Promise<void> | undefined;
+  autoConnect: NodeJS.Immediate | undefined;
+  flushTimer: NodeJS.Timeout | undefined;
+  pending: RuntimeEvent[];
+  queues: Map<string, QueueActivity>;
+  pipes: Map<string, PipeActivity>;
+  dropped: number;
+  droppedTotal: number;
+  exitHooked: boolean;
+  stallTimer: NodeJS.Timeout | undefined;
+  nextObject: number;
+  nextMessage: number;
+}
+const STATE_KEY = Symbol.for('forkscope.telemetry.v1');
+const S: TelemetryState = ((globalThis as Record<symbol, TelemetryState | undefined>)[STATE_KEY] ??= {
+  reporting: Boolean(hubAddress && hubToken),
+  socket: undefined,
+  identity: undefined,
+  welcomed: undefined,
+  autoConnect: undefined,
+  flushTimer: undefined,
+  pending: [],
+  queues: new Map(),
+  pipes: new Map(),
+  dropped: 0,
+  droppedTotal: 0,
+  exitHooked: false,
+  stallTimer: undefined,
+  nextObject: 0,
+  nextMessage: 0,
+});
 
 /** True when this process reports to a hub (FORKSCOPE_HUB and FORKSCOPE_TOKEN are set and the hub is still there). */
 export function isReporting(): boolean {
-  return reporting;
+  return S.reporting;
 }
 
 /** This process's (or worker's) key, as the hub knows it. */
@@ -69,51 +95,49 @@ export function selfKey(): ProcessKey {
 
 /** Says hello once per process or worker; resolves when the hub has the hello (at once with no hub). */
 export async function connect(who: Identity): Promise<void> {
-  if (!reporting) return;
-  if (socket) {
+  if (!S.reporting) return;
+  if (S.socket) {
     // Said hello already (the preload speaks first): correct the identity instead.
-    if (!identity || who.name !== identity.name || who.role !== identity.role || who.startMethod !== identity.startMethod || who.parent !== identity.parent || who.inspectorUrl !== identity.inspectorUrl || who.entry !== identity.entry) {
-      identity = who;
+    if (!S.identity || who.name !== S.identity.name || who.role !== S.identity.role || who.startMethod !== S.identity.startMethod || who.parent !== S.identity.parent || who.inspectorUrl !== S.identity.inspectorUrl || who.entry !== S.identity.entry) {
+      S.identity = who;
       emitNow({ t: 'identity', ts: Date.now(), ...who });
     }
-    return welcomed;
+    return S.welcomed;
   }
-  identity = who;
+  S.identity = who;
   open(who);
-  return welcomed;
+  return S.welcomed;
 }
 
 /** Queues an event for the next flush (a few times a second); queue and pipe activity is summed per object. */
 export function emit(event: RuntimeEvent): void {
-  if (!reporting) return;
+  if (!S.reporting) return;
   if (event.t === 'queue') mergeQueue(event);
   else if (event.t === 'pipe') mergePipe(event);
-  else if (pending.length < MAX_PENDING_EVENTS) pending.push(event);
+  else if (S.pending.length < MAX_PENDING_EVENTS) S.pending.push(event);
   else drop(1);
   schedule();
 }
 
 /** Sends an event at once: waits, state changes, lock operations, process start/exit. */
 export function emitNow(event: RuntimeEvent): void {
-  if (!reporting) return;
-  if (pending.length < MAX_PENDING_EVENTS) pending.push(event);
+  if (!S.reporting) return;
+  if (S.pending.length < MAX_PENDING_EVENTS) S.pending.push(event);
   else drop(1);
-  if (socket) send();
+  if (S.socket) send();
   else schedule();
 }
 
-let nextObject = 0;
 /** A program-wide unique id for a new object; also reports the object when reporting. */
 export function objectCreated(kind: ObjectKind, options: { label?: string; capacity?: number; site?: SourceLocation } = {}): string {
-  const id = `${kind}-${process.pid}${currentThreadId === 0 ? '' : `.${currentThreadId}`}-${nextObject++}`;
-  if (reporting) emitNow({ t: 'object', ts: Date.now(), id, kind, ...options });
+  const id = `${kind}-${process.pid}${currentThreadId === 0 ? '' : `.${currentThreadId}`}-${S.nextObject++}`;
+  if (S.reporting) emitNow({ t: 'object', ts: Date.now(), id, kind, ...options });
   return id;
 }
 
-let nextMessage = 0;
 /** A program-wide unique id for one message on a queue or pipe: the sender puts it in `putIds`/`sendIds`, the receiver in `getIds`/`recvIds`. */
 export function messageId(): string {
-  return `${process.pid}.${currentThreadId}.${nextMessage++}`;
+  return `${process.pid}.${currentThreadId}.${S.nextMessage++}`;
 }
 
 /** A short, safe rendering of a value for previews: never runs user code (no getters, no toString), truncated. */
@@ -127,7 +151,7 @@ const FRAME = /^\s*at (?:.*? \()?(.+?):(\d+):(\d+)\)?$/;
 
 /** Where user code called into the runtime: the first stack frame outside forkscope (undefined when not reporting, to cost nothing). */
 export function callSite(options: { always?: boolean } = {}): SourceLocation | undefined {
-  if (!reporting && !options.always) return undefined;
+  if (!S.reporting && !options.always) return undefined;
   const limit = Error.stackTraceLimit;
   Error.stackTraceLimit = 30;
   const stack = new Error().stack ?? '';
@@ -153,10 +177,10 @@ export function callSite(options: { always?: boolean } = {}): SourceLocation | u
 
 /** Flushes what is batched; called before a process exits. Resolves when the bytes are handed to the OS (or given up on). */
 export async function flush(): Promise<void> {
-  if (!reporting) return;
+  if (!S.reporting) return;
   send();
-  if (!socket || socket.destroyed || socket.writableLength === 0) return;
-  const s: Socket = socket;
+  if (!S.socket || S.socket.destroyed || S.socket.writableLength === 0) return;
+  const s: Socket = S.socket;
   await new Promise<void>((resolve) => {
     // Ref'd while flushing, so a program whose last act is `await flush()` lives until the bytes are out.
     const timer = setTimeout(done, 1_000);
@@ -173,14 +197,14 @@ export async function flush(): Promise<void> {
 
 /** Ends reporting from this process: flushes, then closes the connection. Used by tests and at exit. */
 export function disconnect(): void {
-  if (!reporting) return;
+  if (!S.reporting) return;
   send();
   stop();
 }
 
 /** Events this process dropped because the hub did not keep up (for tests and benchmarks). */
 export function droppedEvents(): number {
-  return droppedTotal;
+  return S.droppedTotal;
 }
 
 // ---- internals --------------------------------------------------------------------------------
@@ -191,50 +215,53 @@ function isRuntimeSource(file: string): boolean {
 }
 
 function defaultIdentity(): Identity {
-  return isMainThread
-    ? { name: 'MainProcess', startMethod: 'spawn', role: 'main' }
-    : { name: `Thread-${currentThreadId}`, startMethod: 'thread', role: 'external' };
+  // FORKSCOPE_PARENT is set (by the preload) in every process of a session but the first.
+  const parent = process.env[ENV.parent] || undefined;
+  if (!isMainThread) return { name: `Thread-${currentThreadId}`, startMethod: 'thread', role: 'external', parent: parent ?? String(process.pid) };
+  if (parent === undefined) return { name: 'MainProcess', startMethod: 'spawn', role: 'main' };
+  const script = process.argv[1];
+  return { name: script ? script.slice(Math.max(script.lastIndexOf('/'), script.lastIndexOf('\\')) + 1) : 'node', startMethod: 'spawn', role: 'external', parent };
 }
 
 function drop(count: number): void {
-  dropped += count;
-  droppedTotal += count;
+  S.dropped += count;
+  S.droppedTotal += count;
 }
 
 function schedule(): void {
-  if (!socket) {
+  if (!S.socket) {
     // The first event before any connect(): say hello with a default identity, unless the runtime
     // connects within this turn of the event loop.
-    if (!autoConnect) {
-      autoConnect = setImmediate(() => {
-        if (!socket && reporting) {
-          identity = defaultIdentity();
-          open(identity);
+    if (!S.autoConnect) {
+      S.autoConnect = setImmediate(() => {
+        if (!S.socket && S.reporting) {
+          S.identity = defaultIdentity();
+          open(S.identity);
         }
       });
-      autoConnect.unref();
+      S.autoConnect.unref();
     }
     return;
   }
-  if (!flushTimer) {
-    flushTimer = setTimeout(() => {
-      flushTimer = undefined;
+  if (!S.flushTimer) {
+    S.flushTimer = setTimeout(() => {
+      S.flushTimer = undefined;
       send();
     }, FLUSH_INTERVAL_MS);
-    flushTimer.unref();
+    S.flushTimer.unref();
   }
 }
 
 function open(who: Identity): void {
-  if (autoConnect) clearImmediate(autoConnect);
-  autoConnect = undefined;
+  if (S.autoConnect) clearImmediate(S.autoConnect);
+  S.autoConnect = undefined;
   const s = createConnection(hubAddress!);
-  socket = s;
+  S.socket = s;
   // The control channel never keeps a program alive once the hello is answered (see `finish`).
   s.on('error', stop);
   s.on('close', stop);
   // Ref'd only until the welcome (or its timeout): `await connect()` must not let the program end early.
-  welcomed = new Promise<void>((resolve) => {
+  S.welcomed = new Promise<void>((resolve) => {
     let buffered = Buffer.alloc(0);
     const timer = setTimeout(() => finish(), WELCOME_TIMEOUT_MS);
     const finish = (): void => {
@@ -262,46 +289,46 @@ function open(who: Identity): void {
     runtimeVersion: '0.1.0',
   };
   write(hello);
-  if (!exitHooked && isMainThread) {
-    exitHooked = true;
+  if (!S.exitHooked && isMainThread) {
+    S.exitHooked = true;
     // A last synchronous attempt: a Unix socket write is tried at once by libuv, so this usually lands.
     process.on('exit', () => send());
   }
-  if (pending.length > 0 || queues.size > 0 || pipes.size > 0) send();
+  if (S.pending.length > 0 || S.queues.size > 0 || S.pipes.size > 0) send();
 }
 
 function stop(): void {
   // The hub went away (or never was): the program carries on, reporting nothing from now on.
-  reporting = false;
-  pending = [];
-  queues = new Map();
-  pipes = new Map();
-  if (flushTimer) clearTimeout(flushTimer);
-  flushTimer = undefined;
-  if (stallTimer) clearTimeout(stallTimer);
-  stallTimer = undefined;
-  const s = socket;
+  S.reporting = false;
+  S.pending = [];
+  S.queues = new Map();
+  S.pipes = new Map();
+  if (S.flushTimer) clearTimeout(S.flushTimer);
+  S.flushTimer = undefined;
+  if (S.stallTimer) clearTimeout(S.stallTimer);
+  S.stallTimer = undefined;
+  const s = S.socket;
   if (s && !s.destroyed) s.destroy();
 }
 
 function send(): void {
-  if (!socket || !reporting) return;
-  if (flushTimer) clearTimeout(flushTimer);
-  flushTimer = undefined;
-  if (pending.length === 0 && queues.size === 0 && pipes.size === 0 && dropped === 0) return;
-  const events = pending;
-  pending = [];
-  for (const q of queues.values()) events.push(q);
-  for (const p of pipes.values()) events.push(p);
-  queues = new Map();
-  pipes = new Map();
-  if (socket.writableLength > MAX_UNSENT_BYTES) {
+  if (!S.socket || !S.reporting) return;
+  if (S.flushTimer) clearTimeout(S.flushTimer);
+  S.flushTimer = undefined;
+  if (S.pending.length === 0 && S.queues.size === 0 && S.pipes.size === 0 && S.dropped === 0) return;
+  const events = S.pending;
+  S.pending = [];
+  for (const q of S.queues.values()) events.push(q);
+  for (const p of S.pipes.values()) events.push(p);
+  S.queues = new Map();
+  S.pipes = new Map();
+  if (S.socket.writableLength > MAX_UNSENT_BYTES) {
     drop(events.length);
     return;
   }
-  if (dropped > 0) {
-    events.push({ t: 'dropped', ts: Date.now(), count: dropped });
-    dropped = 0;
+  if (S.dropped > 0) {
+    events.push({ t: 'dropped', ts: Date.now(), count: S.dropped });
+    S.dropped = 0;
   }
   writeBatch(events);
 }
@@ -328,24 +355,24 @@ function write(frame: object): void {
 function writeBody(body: Buffer): void {
   const header = Buffer.allocUnsafe(FRAME_HEADER_BYTES);
   header.writeUInt32BE(body.length, 0);
-  const s = socket!;
+  const s = S.socket!;
   s.write(Buffer.concat([header, body]));
-  if (s.writableLength > 0 && !stallTimer) {
+  if (s.writableLength > 0 && !S.stallTimer) {
     // An unfinished write keeps the event loop alive even on an unref'd socket, so a hub that stops
     // reading would keep the program from ending: give it STALL_MS to drain, then stop reporting.
-    stallTimer = setTimeout(stop, STALL_MS);
-    stallTimer.unref();
+    S.stallTimer = setTimeout(stop, STALL_MS);
+    S.stallTimer.unref();
     s.once('drain', () => {
-      if (stallTimer) clearTimeout(stallTimer);
-      stallTimer = undefined;
+      if (S.stallTimer) clearTimeout(S.stallTimer);
+      S.stallTimer = undefined;
     });
   }
 }
 
 function mergeQueue(event: QueueActivity): void {
-  const held = queues.get(event.id);
+  const held = S.queues.get(event.id);
   if (!held) {
-    queues.set(event.id, { ...event, putIds: event.putIds?.slice(0, MAX_IDS_PER_FLUSH), getIds: event.getIds?.slice(0, MAX_IDS_PER_FLUSH) });
+    S.queues.set(event.id, { ...event, putIds: event.putIds?.slice(0, MAX_IDS_PER_FLUSH), getIds: event.getIds?.slice(0, MAX_IDS_PER_FLUSH) });
     return;
   }
   held.ts = event.ts;
@@ -357,9 +384,9 @@ function mergeQueue(event: QueueActivity): void {
 }
 
 function mergePipe(event: PipeActivity): void {
-  const held = pipes.get(event.id);
+  const held = S.pipes.get(event.id);
   if (!held) {
-    pipes.set(event.id, { ...event, sendIds: event.sendIds?.slice(0, MAX_IDS_PER_FLUSH), recvIds: event.recvIds?.slice(0, MAX_IDS_PER_FLUSH) });
+    S.pipes.set(event.id, { ...event, sendIds: event.sendIds?.slice(0, MAX_IDS_PER_FLUSH), recvIds: event.recvIds?.slice(0, MAX_IDS_PER_FLUSH) });
     return;
   }
   held.ts = event.ts;

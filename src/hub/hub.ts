@@ -78,7 +78,10 @@ export class Hub {
     this.#server = new HubServer({
       onHello: (hello) => this.#hello(hello),
       onEvents: (key, events) => this.#events(key, events),
-      onClose: (key) => this.model.disconnected(key, Date.now()),
+      onClose: (key, _connection, hello) => {
+        // The preload's announcing connection closes by design; the process lives on.
+        if (!hello.announceOnly) this.model.disconnected(key, Date.now());
+      },
       onReject: () => this.model.connectionRejected(),
     });
   }
@@ -99,7 +102,8 @@ export class Hub {
     if (this.#started) throw new Error('Hub.start() called twice');
     this.#started = true;
     const address = await this.#server.listen();
-    const env: Record<string, string> = { [ENV.hub]: address, [ENV.token]: this.token };
+    // FORKSCOPE_PARENT is emptied so a program run inside another session starts a tree of its own.
+    const env: Record<string, string> = { [ENV.hub]: address, [ENV.token]: this.token, [ENV.parent]: '' };
     if (this.#options.debug) env[ENV.debug] = '1';
     if (this.#options.singleProcess) env[ENV.singleProcess] = '1';
     const preload = this.#options.preload === false ? undefined : (this.#options.preload ?? defaultPreload());
@@ -196,8 +200,11 @@ export class Hub {
   }
 
   #announce(p: AnnouncedProcess): void {
-    this.#announced.set(p.key, p);
-    this.#emitProcess(p);
+    // A process may say hello twice (the preload's announcement, then its own connection): listeners
+    // hear of it once, and again only for a new inspector URL.
+    const before = this.#announced.get(p.key);
+    this.#announced.set(p.key, before && p.inspectorUrl === undefined && before.inspectorUrl !== undefined ? { ...p, inspectorUrl: before.inspectorUrl } : p);
+    if (!before || (p.inspectorUrl !== undefined && p.inspectorUrl !== before.inspectorUrl)) this.#emitProcess(this.#announced.get(p.key)!);
   }
 
   #emitProcess(p: AnnouncedProcess): void {

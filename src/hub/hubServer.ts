@@ -13,8 +13,8 @@ export interface HubServerHandlers {
   /** A connection authenticated; returns the key its events are attributed to. */
   onHello(hello: Hello, connection: number): ProcessKey;
   onEvents(key: ProcessKey, events: RuntimeEvent[], connection: number): void;
-  /** An authenticated connection closed. */
-  onClose(key: ProcessKey, connection: number): void;
+  /** An authenticated connection closed; `hello` is the one it began with. */
+  onClose(key: ProcessKey, connection: number, hello: Hello): void;
   /** A connection was refused; `reason` says why, for logs and tests. */
   onReject?(reason: string): void;
 }
@@ -95,6 +95,7 @@ export class HubServer {
     const connection = this.#nextConnection++;
     this.#sockets.add(socket);
     let key: ProcessKey | undefined;
+    let hello: Hello | undefined;
     let chunks: Buffer[] = [];
     let buffered = 0;
     let closed = false;
@@ -135,6 +136,7 @@ export class HubServer {
           return false;
         }
         clearTimeout(authTimer);
+        hello = value;
         key = this.#handlers.onHello(value, connection);
         socket.write(frame({ t: 'welcome', v: PROTOCOL_VERSION }));
         return true;
@@ -183,9 +185,9 @@ export class HubServer {
       clearTimeout(authTimer);
       this.#sockets.delete(socket);
       chunks = [];
-      if (key !== undefined) {
+      if (key !== undefined && hello !== undefined) {
         try {
-          this.#handlers.onClose(key, connection);
+          this.#handlers.onClose(key, connection, hello);
         } catch {
           // see above: the hub outlives a failing handler
         }

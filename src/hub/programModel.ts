@@ -130,12 +130,14 @@ export class ProgramModel {
         if (!node) {
           if (this.#processes.size >= MAX_PROCESSES) return;
           node = { key: event.key, pid: event.pid, threadId: event.threadId, name: event.name, role: event.role, startMethod: event.startMethod, state: 'starting', startedAt: event.ts, parent: key };
+          if (event.role === 'external') node.external = true;
           this.#processes.set(event.key, node);
-        } else {
+        } else if (event.role !== 'external' || node.external) {
+          // The runtime's account of a child beats the preload's (which sees every spawn as external).
           node.name = event.name;
           node.role = event.role;
           node.startMethod = event.startMethod;
-          if (node.parent === undefined || node.parent === this.#guessParent(node.pid, -1, node.threadId)) node.parent = key;
+          if (node.parent === undefined) node.parent = key;
           if (event.role !== 'external') delete node.external;
         }
         return this.#touch('processes', event.key);

@@ -40,7 +40,8 @@ export function isHello(v: unknown): v is Hello {
     ROLES.has(v.role as ProcessRole) &&
     opt(v.inspectorUrl, (u) => isText(u, 512) && /^wss?:\/\/(127\.0\.0\.1|\[::1\]|localhost):\d+\//.test(u as string)) &&
     opt(v.entry, isText) &&
-    opt(v.runtimeVersion, (x) => isText(x, 64))
+    opt(v.runtimeVersion, (x) => isText(x, 64)) &&
+    opt(v.announceOnly, (x) => typeof x === 'boolean')
   );
 }
 

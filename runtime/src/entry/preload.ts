@@ -1,0 +1,207 @@
+// The `NODE_OPTIONS=--require …/preload.cjs` preload: makes programs that do not use the runtime
+// visible (child_process, cluster, worker_threads, their IPC as pipe traffic), in every Node process
+// and worker of a session. Node's own modules only; bundles its own telemetry copy, which shares one
+// connection with the runtime's through a global (see telemetry.ts).
+import * as childProcess from 'node:child_process';
+import * as workerThreads from 'node:worker_threads';
+import { syncBuiltinESMExports } from 'node:module';
+import { basename } from 'node:path';
+import { constants } from 'node:os';
+import { ENV, FRAME_HEADER_BYTES, PROTOCOL_VERSION, processKey, type Hello, type ProcessKey } from '../protocol';
+import * as telemetry from '../telemetry';
+import { openInspectorIfDebugging, waitForDebuggerIfOpened } from '../inspector';
+
+const PATCHED = Symbol.for('forkscope.preload.v1');
+/** Bytes counted for one IPC message: a JSON length estimate, capped so counting stays cheap. */
+const MAX_MEASURED = 64 * 1024;
+
+function install(): void {
+  const flags = globalThis as Record<symbol, unknown>;
+  if (flags[PATCHED] || !telemetry.isReporting()) return;
+  flags[PATCHED] = true;
+
+  const self = telemetry.selfKey();
+  const parentFromEnv = process.env[ENV.parent] || undefined;
+  // Children of this process (and threads it starts) learn who started them.
+  process.env[ENV.parent] = self;
+  const identity: Pick<Hello, 'name' | 'role' | 'startMethod'> & { parent?: ProcessKey } = workerThreads.isMainThread
+    ? parentFromEnv === undefined
+      ? { name: 'MainProcess', role: 'main', startMethod: 'spawn' }
+      : { name: scriptName(process.argv), role: 'external', startMethod: 'spawn', parent: parentFromEnv }
+    : { name: `Thread-${workerThreads.threadId}`, role: 'external', startMethod: 'thread', parent: parentFromEnv ?? String(process.pid) };
+
+  // The runtime's own children (child.cjs, manager.cjs) say who they are and wait for their debugger
+  // themselves, with their real names: the preload only watches what they spawn.
+  const runtimeEntry = /(^|[\\/])(child|manager)\.(cjs|ts)$/.test(process.argv[1] ?? '') && workerThreads.isMainThread;
+
+  // ---- debugger hook (issue 6): open the inspector before the hello, wait for the debugger after it.
+  const inspectorUrl = runtimeEntry ? undefined : openInspectorIfDebugging();
+  if (inspectorUrl) {
+    // The wait below blocks this thread, so the hello must be out first: a helper thread sends it
+    // while this one sleeps on a shared flag.
+    announceSync({ ...identity, inspectorUrl });
+    waitForDebuggerIfOpened();
+  }
+  if (!runtimeEntry) void telemetry.connect(inspectorUrl ? { ...identity, inspectorUrl } : identity);
+
+  patchChildProcess(self);
+  patchWorkers();
+  countOwnIpc();
+}
+
+function scriptName(argv: string[]): string {
+  const script = argv[1];
+  return script ? basename(script) : 'node';
+}
+
+/** Every ChildProcess (spawn, fork, exec, cluster) goes through ChildProcess.prototype.spawn. */
+function patchChildProcess(self: ProcessKey): void {
+  const proto = childProcess.ChildProcess.prototype as unknown as { spawn: (this: childProcess.ChildProcess, options: unknown) => unknown };
+  const original = proto.spawn;
+  proto.spawn = function (this: childProcess.ChildProcess, options: unknown) {
+    const result = original.call(this, options);
+    try {
+      if (this.pid !== undefined) watchChild(this, self);
+    } catch {
+      // Reporting never breaks the program's own spawn.
+    }
+    return result;
+  };
+}
+
+function watchChild(child: childProcess.ChildProcess, self: ProcessKey): void {
+  const pid = child.pid!;
+  const key = processKey(pid);
+  const args = child.spawnargs;
+  const isNode = args[0] === process.execPath || /(^|[/\\])node(\.exe)?$/.test(args[0] ?? '');
+  const script = isNode ? args.slice(1).find((a) => !a.startsWith('-')) : undefined;
+  const name = script ? basename(script) : basename(args[0] ?? child.spawnfile ?? 'child');
+  telemetry.emitNow({ t: 'child.start', ts: Date.now(), key, pid, threadId: 0, name, startMethod: 'spawn', role: 'external' });
+  child.once('exit', (code, signal) => {
+    telemetry.emitNow({ t: 'child.exit', ts: Date.now(), key, exitCode: signal ? -(constants.signals[signal] ?? 0) : code, signal });
+  });
+  if (typeof child.send === 'function' && child.connected) {
+    const id = `ipc-${pid}`;
+    telemetry.emitNow({ t: 'object', ts: Date.now(), id, kind: 'Channel', label: `IPC ${name} (${pid})` });
+    countSends(child, id, key);
+    countReceipts(child, id, key);
+  }
+  void self;
+}
+
+/** worker_threads.Worker, replaced by a subclass that reports the thread and counts postMessage. */
+function patchWorkers(): void {
+  const Original = workerThreads.Worker;
+  class Worker extends Original {
+    constructor(...args: ConstructorParameters<typeof Original>) {
+      super(...args);
+      try {
+        const key = processKey(process.pid, this.threadId);
+        const parent = telemetry.selfKey();
+        telemetry.emitNow({ t: 'child.start', ts: Date.now(), key, pid: process.pid, threadId: this.threadId, name: `Thread-${this.threadId}`, startMethod: 'thread', role: 'external' });
+        this.once('exit', (code: number) => telemetry.emitNow({ t: 'child.exit', ts: Date.now(), key, exitCode: code, signal: null }));
+        const id = `port-${process.pid}-${this.threadId}`;
+        telemetry.emitNow({ t: 'object', ts: Date.now(), id, kind: 'Channel', label: `worker ${this.threadId} of ${parent}` });
+        countSends(this, id, key, 'postMessage');
+        countReceipts(this, id, key);
+      } catch {
+        // see patchChildProcess
+      }
+    }
+  }
+  Object.defineProperty(Worker, 'name', { value: 'Worker' });
+  // The CommonJS module object, which is mutable (an ES namespace import is not).
+  const mutable = require('node:worker_threads') as { Worker: typeof Original };
+  mutable.Worker = Worker;
+  // `import { Worker } from 'node:worker_threads'` reads the builtin's ESM face: bring it up to date.
+  syncBuiltinESMExports();
+}
+
+/** This process's own end of its IPC channel (process.send) or its worker port (parentPort). */
+function countOwnIpc(): void {
+  if (workerThreads.isMainThread) {
+    if (typeof process.send !== 'function') return;
+    const id = `ipc-${process.pid}`;
+    countSends(process, id, String(process.ppid));
+    countReceipts(process, id, String(process.ppid));
+  } else if (workerThreads.parentPort) {
+    const id = `port-${process.pid}-${workerThreads.threadId}`;
+    const parent = process.env[ENV.parent] || String(process.pid);
+    countSends(workerThreads.parentPort, id, parent, 'postMessage');
+    countReceipts(workerThreads.parentPort, id, parent);
+  }
+}
+
+function countSends(target: object, id: string, peer: ProcessKey, method: 'send' | 'postMessage' = 'send'): void {
+  const holder = target as Record<string, unknown>;
+  const original = holder[method];
+  if (typeof original !== 'function') return;
+  holder[method] = function (this: unknown, message: unknown, ...rest: unknown[]) {
+    try {
+      telemetry.emit({ t: 'pipe', ts: Date.now(), id, sent: 1, received: 0, bytesSent: measure(message), bytesReceived: 0, peer, previews: [telemetry.preview(message)] });
+    } catch {
+      // counting never breaks sending
+    }
+    return (original as (...a: unknown[]) => unknown).call(this, message, ...rest);
+  };
+}
+
+/**
+ * Receipts are counted by wrapping `emit`, never by adding a 'message' listener: a listener on
+ * `process` would ref the IPC channel and keep a child alive that would otherwise exit.
+ */
+function countReceipts(target: object, id: string, peer: ProcessKey): void {
+  const emitter = target as { emit: (event: string | symbol, ...args: unknown[]) => boolean };
+  const original = emitter.emit;
+  emitter.emit = function (this: unknown, event: string | symbol, ...args: unknown[]) {
+    if (event === 'message') {
+      try {
+        telemetry.emit({ t: 'pipe', ts: Date.now(), id, sent: 0, received: 1, bytesSent: 0, bytesReceived: measure(args[0]), peer });
+      } catch {
+        // see countSends
+      }
+    }
+    return original.call(this, event, ...args);
+  };
+}
+
+function measure(message: unknown): number {
+  if (typeof message === 'string') return Buffer.byteLength(message.length > MAX_MEASURED ? message.slice(0, MAX_MEASURED) : message);
+  if (ArrayBuffer.isView(message)) return message.byteLength;
+  try {
+    const json = JSON.stringify(message);
+    return json === undefined ? 0 : Buffer.byteLength(json);
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * Says hello synchronously: a helper thread connects, sends the hello (marked announce-only, since
+ * its connection closes at once) and waits for the welcome, while this thread sleeps on a shared flag.
+ */
+function announceSync(who: Pick<Hello, 'name' | 'role' | 'startMethod' | 'inspectorUrl'> & { parent?: ProcessKey }): void {
+  const flag = new Int32Array(new SharedArrayBuffer(4));
+  const hello: Hello = { t: 'hello', v: PROTOCOL_VERSION, token: process.env[ENV.token]!, pid: process.pid, ppid: process.ppid, threadId: workerThreads.threadId, ...who, announceOnly: true };
+  const source = `
+const { workerData } = require('node:worker_threads');
+const net = require('node:net');
+const done = () => { Atomics.store(workerData.flag, 0, 1); Atomics.notify(workerData.flag, 0); };
+const socket = net.createConnection(workerData.address);
+const body = Buffer.from(JSON.stringify(workerData.hello));
+const header = Buffer.alloc(${FRAME_HEADER_BYTES});
+header.writeUInt32BE(body.length, 0);
+socket.on('error', done);
+socket.on('data', () => { socket.end(); done(); });
+socket.write(Buffer.concat([header, body]));
+setTimeout(() => { socket.destroy(); done(); }, 2000).unref();`;
+  try {
+    const helper = new workerThreads.Worker(source, { eval: true, workerData: { flag, address: process.env[ENV.hub], hello }, env: {}, execArgv: [], stdout: false, stderr: false });
+    helper.unref();
+    Atomics.wait(flag, 0, 0, 3_000);
+  } catch {
+    // No helper thread: the process is announced by its own connection, a moment later.
+  }
+}
+
+install();

@@ -1,0 +1,241 @@
+// `forkscope run <program.ts|js> [args]`: runs a program under a hub in a terminal, passes its output
+// through unchanged, draws its process tree, reports deadlocks, writes a trace, exits with its code.
+// Bundled to runtime/dist/cli.cjs; never imports vscode.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { constants } from 'node:os';
+import { appendNodeOption, Hub } from './hub';
+import { TraceRecorder } from './traceRecorder';
+import { describeProcess, renderTree } from './treeView';
+import type { ProgramSnapshot } from './snapshot';
+
+const USAGE = `Usage: forkscope run <program.ts|js> [args…] [--trace out.json] [--single-process] [--inspect] [--quiet]
+
+  --trace <file>     write a Chrome trace-event file (open it in https://ui.perfetto.dev)
+  --single-process   run the whole program in one process (FORKSCOPE_SINGLE_PROCESS=1)
+  --inspect          every process opens a loopback inspector and waits for a debugger;
+                     prints the hub address and token for a "forkscope" attach configuration
+  --quiet            print only deadlocks and errors
+Forkscope's options may come before or after the program; everything after "--" goes to the program.`;
+
+interface Options {
+  program: string;
+  args: string[];
+  trace?: string;
+  singleProcess: boolean;
+  inspect: boolean;
+  quiet: boolean;
+}
+
+function parse(argv: string[]): Options | string {
+  const [command, ...rest] = argv;
+  if (command === '--version' || command === '-v') return `forkscope ${version()}`;
+  if (command !== 'run') return USAGE;
+  const options: Partial<Options> & { args: string[] } = { args: [], singleProcess: false, inspect: false, quiet: false };
+  for (let i = 0; i < rest.length; i++) {
+    const arg = rest[i]!;
+    if (arg === '--') {
+      const tail = rest.slice(i + 1);
+      if (options.program === undefined) options.program = tail.shift();
+      options.args.push(...tail);
+      break;
+    }
+    if (arg === '--trace') {
+      const file = rest[++i];
+      if (!file) return 'forkscope: --trace needs a file name';
+      options.trace = file;
+    } else if (arg.startsWith('--trace=')) options.trace = arg.slice('--trace='.length);
+    else if (arg === '--single-process') options.singleProcess = true;
+    else if (arg === '--inspect') options.inspect = true;
+    else if (arg === '--quiet') options.quiet = true;
+    else if (arg === '--help' || arg === '-h') return USAGE;
+    else if (options.program === undefined) options.program = arg;
+    else options.args.push(arg);
+  }
+  if (!options.program) return USAGE;
+  return options as Options;
+}
+
+function version(): string {
+  try {
+    return (JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** tsx's loader for a TypeScript program: from the program's node_modules, the working directory's, or ours. */
+function tsxLoader(program: string): string | undefined {
+  for (const from of [program, join(process.cwd(), 'noop.js'), __filename]) {
+    try {
+      const pkg = createRequire(from).resolve('tsx/package.json');
+      const loader = join(dirname(pkg), 'dist', 'loader.mjs');
+      if (existsSync(loader)) return pathToFileURL(loader).href;
+    } catch {
+      // not reachable from there: try the next place
+    }
+  }
+  return undefined;
+}
+
+/** Writes the program's output and keeps a redrawn status block under it (TTY only). */
+class Screen {
+  #block = 0;
+  #midLine = false;
+  #lines: string[] = [];
+
+  constructor(readonly tty: boolean) {}
+
+  output(stream: NodeJS.WriteStream, chunk: Buffer): void {
+    this.#clear();
+    stream.write(chunk);
+    if (chunk.length > 0) this.#midLine = chunk[chunk.length - 1] !== 0x0a;
+    this.#draw();
+  }
+
+  note(line: string): void {
+    this.#clear();
+    process.stderr.write(`${line}\n`);
+    this.#draw();
+  }
+
+  status(lines: string[]): void {
+    if (!this.tty) return;
+    this.#clear();
+    this.#lines = lines;
+    this.#draw();
+  }
+
+  end(): void {
+    this.#clear();
+    this.#lines = [];
+  }
+
+  #clear(): void {
+    if (this.#block === 0) return;
+    // Up to the block's first line, then clear to the end of the screen.
+    process.stderr.write(`\x1b[${this.#block}F\x1b[J`);
+    this.#block = 0;
+  }
+
+  #draw(): void {
+    if (!this.tty || this.#midLine || this.#lines.length === 0) return;
+    const width = process.stderr.columns || 100;
+    const lines = ['─'.repeat(Math.min(width, 40)) + ' forkscope', ...this.#lines].map((l) => (l.length > width - 1 ? `${l.slice(0, width - 2)}…` : l));
+    process.stderr.write(`\x1b[2m${lines.join('\n')}\x1b[0m\n`);
+    this.#block = lines.length;
+  }
+}
+
+async function main(): Promise<number> {
+  const parsed = parse(process.argv.slice(2));
+  if (typeof parsed === 'string') {
+    (parsed === USAGE || parsed.startsWith('forkscope ') ? process.stdout : process.stderr).write(`${parsed}\n`);
+    return parsed === USAGE && process.argv[2] !== '--help' && process.argv[2] !== 'run' ? 2 : parsed.startsWith('forkscope:') ? 2 : 0;
+  }
+  const program = resolve(parsed.program);
+  if (!existsSync(program)) {
+    process.stderr.write(`forkscope: no such program: ${program}\n`);
+    return 2;
+  }
+  const tty = Boolean(process.stdout.isTTY && process.stderr.isTTY);
+  const screen = new Screen(tty);
+  const recorder = parsed.trace ? new TraceRecorder() : undefined;
+  const reported = new Set<string>();
+  const seen = new Map<string, string>();
+  let latest: ProgramSnapshot | undefined;
+
+  const onSnapshot = (snapshot: ProgramSnapshot): void => {
+    latest = snapshot;
+    for (const d of snapshot.deadlocks) {
+      if (reported.has(d.message)) continue;
+      reported.add(d.message);
+      screen.note(`forkscope: ${d.message}`);
+    }
+    if (tty) screen.status(renderTree(snapshot, { now: Date.now() }));
+    else if (!parsed.quiet) {
+      // Plain lines: one per process as it starts and as it ends.
+      for (const p of snapshot.processes) {
+        const phase = p.state === 'exited' ? 'exited' : p.state === 'starting' ? undefined : 'started';
+        if (!phase || seen.get(p.key) === phase || (phase === 'started' && seen.has(p.key))) continue;
+        seen.set(p.key, phase);
+        screen.note(`forkscope: ${phase === 'started' ? '+' : '-'} ${describeProcess(p)}`);
+      }
+    }
+  };
+
+  const hub = new Hub({ onSnapshot, snapshotIntervalMs: tty ? 100 : 250, debug: parsed.inspect, singleProcess: parsed.singleProcess });
+  if (recorder) {
+    hub.onHello((key, hello) => recorder.hello(key, hello));
+    hub.onEvents((key, events) => recorder.events(key, events));
+  }
+  const session = await hub.start();
+  const env: NodeJS.ProcessEnv = { ...process.env, ...session.env };
+  if (/\.[cm]?tsx?$/.test(program)) {
+    const loader = tsxLoader(program);
+    if (loader) env.NODE_OPTIONS = appendNodeOption(env.NODE_OPTIONS, '--import', loader);
+    else if (!(process.features as { typescript?: unknown }).typescript) {
+      process.stderr.write('forkscope: a TypeScript program needs tsx (npm install -D tsx) or a Node with type stripping\n');
+      await hub.close();
+      return 2;
+    }
+  }
+  if (tty && env.FORCE_COLOR === undefined && env.NO_COLOR === undefined) env.FORCE_COLOR = '1';
+  if (parsed.inspect) {
+    screen.note(`forkscope: hub ${session.address}`);
+    screen.note(`forkscope: token ${session.token}`);
+    screen.note('forkscope: every process waits for a debugger: attach with a "forkscope" attach configuration using the address and token above');
+  }
+
+  const child: ChildProcess = spawn(process.execPath, [program, ...parsed.args], { env, stdio: ['inherit', tty ? 'pipe' : 'inherit', tty ? 'pipe' : 'inherit'] });
+  child.stdout?.on('data', (chunk: Buffer) => screen.output(process.stdout, chunk));
+  child.stderr?.on('data', (chunk: Buffer) => screen.output(process.stderr, chunk));
+  // Ctrl-C reaches the whole process group: the program decides what it means; we wait for it.
+  const forward = (signal: NodeJS.Signals) => () => {
+    if (signal !== 'SIGINT') child.kill(signal);
+  };
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, forward(signal));
+
+  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((done) => {
+    child.on('error', (error) => {
+      process.stderr.write(`forkscope: could not start ${program}: ${error.message}\n`);
+      done([127, null]);
+    });
+    child.on('exit', (c, s) => done([c, s]));
+  });
+  await new Promise<void>((r) => child.stdout && !child.stdout.readableEnded ? child.stdout.once('end', r) : r());
+  if (child.pid !== undefined) {
+    const exitCode = signal ? -(constants.signals[signal] ?? 0) : code;
+    hub.processExited(child.pid, exitCode, signal);
+  }
+  // Let the last frames of processes that just ended arrive.
+  for (let i = 0; i < 10 && hub.model.livePids().length > 0; i++) await new Promise((r) => setTimeout(r, 50));
+  hub.publish();
+  await hub.close();
+  screen.end();
+  if (recorder && parsed.trace) {
+    recorder.writeTo(resolve(parsed.trace));
+    if (!parsed.quiet) process.stderr.write(`forkscope: trace written to ${resolve(parsed.trace)} (open it in https://ui.perfetto.dev)\n`);
+  }
+  if (tty && latest && !parsed.quiet) process.stderr.write(`${renderTree(hub.model.snapshot()).join('\n')}\n`);
+  if (signal) {
+    // Die the same way, so whoever runs us sees the same wait status.
+    for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.removeAllListeners(s);
+    process.kill(process.pid, signal);
+    return 128 + (constants.signals[signal] ?? 0);
+  }
+  return code ?? 1;
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`forkscope: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exitCode = 70;
+  },
+);

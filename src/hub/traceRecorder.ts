@@ -1,0 +1,238 @@
+// Records the control channel's events as a Chrome trace-event file (opens in Perfetto and
+// chrome://tracing): processes and threads named, task spans, queue depth counters, messages as flow
+// arrows, waits as spans. Pure apart from `writeTo`; never imports vscode.
+import { writeFileSync } from 'node:fs';
+import type { Hello, ObjectKind, ProcessKey, RuntimeEvent } from '../../runtime/src/protocol';
+
+/** One Chrome trace event (the fields we use). */
+export interface TraceEvent {
+  name: string;
+  ph: 'X' | 'B' | 'E' | 'i' | 'C' | 'M' | 's' | 'f';
+  pid: number;
+  tid: number;
+  ts?: number;
+  dur?: number;
+  cat?: string;
+  id?: number;
+  bp?: 'e';
+  s?: 'p' | 't' | 'g';
+  args?: Record<string, unknown>;
+}
+
+/** A long run keeps its first events rather than growing without bound. */
+const MAX_EVENTS = 2_000_000;
+
+interface OpenWait {
+  ts: number;
+  id: string;
+  site?: string;
+}
+
+export class TraceRecorder {
+  #events: TraceEvent[] = [];
+  /** Time zero: the recorder's creation, before any process of the program started. */
+  #t0: number;
+  #objects = new Map<string, { kind: ObjectKind; label: string }>();
+  #named = new Set<string>();
+  #waits = new Map<ProcessKey, OpenWait>();
+  #tasks = new Map<string, { ts: number; worker?: ProcessKey; fn?: string }>();
+  #flowIds = new Map<string, number>();
+  #nextFlow = 1;
+  #lost = 0;
+
+  constructor(t0 = Date.now()) {
+    this.#t0 = t0;
+  }
+
+  /** Trace events kept so far. */
+  get size(): number {
+    return this.#events.length;
+  }
+
+  hello(key: ProcessKey, hello: Hello, ts = Date.now()): void {
+    const { pid, tid } = split(key);
+    this.#time(ts);
+    const label = `${hello.name} · ${hello.role} · pid ${hello.pid}`;
+    if (tid === 0) {
+      this.#push({ name: 'process_name', ph: 'M', pid, tid: 0, args: { name: label } });
+      this.#push({ name: 'thread_name', ph: 'M', pid, tid: 0, args: { name: 'main' } });
+    } else this.#push({ name: 'thread_name', ph: 'M', pid, tid, args: { name: hello.name } });
+    this.#named.add(key);
+    this.#push({ name: `${hello.name} started`, ph: 'i', s: 't', pid, tid, ts: this.#us(ts), cat: 'Process', args: { startMethod: hello.startMethod, role: hello.role } });
+  }
+
+  events(key: ProcessKey, events: readonly RuntimeEvent[]): void {
+    for (const e of events) this.event(key, e);
+  }
+
+  event(key: ProcessKey, e: RuntimeEvent): void {
+    const { pid, tid } = split(key);
+    this.#time(e.ts);
+    const ts = this.#us(e.ts);
+    switch (e.t) {
+      case 'object':
+        this.#objects.set(e.id, { kind: e.kind, label: e.label ?? e.id });
+        return;
+      case 'identity':
+        if (e.name !== undefined) {
+          if (tid === 0) this.#push({ name: 'process_name', ph: 'M', pid, tid: 0, args: { name: `${e.name} · ${e.role ?? 'process'} · pid ${pid}` } });
+          else this.#push({ name: 'thread_name', ph: 'M', pid, tid, args: { name: e.name } });
+        }
+        return;
+      case 'child.start':
+        this.#push({ name: `start ${e.name}`, ph: 'i', s: 't', pid, tid, ts, cat: 'Process', args: { child: e.key, startMethod: e.startMethod } });
+        return;
+      case 'child.exit': {
+        this.#closeWait(e.key, e.ts);
+        const child = split(e.key);
+        this.#push({ name: e.signal ? `killed by ${e.signal}` : `exit ${e.exitCode}`, ph: 'i', s: 'p', pid: child.pid, tid: child.tid, ts, cat: 'Process', args: { exitCode: e.exitCode, signal: e.signal ?? null } });
+        return;
+      }
+      case 'state':
+        this.#closeWait(key, e.ts);
+        if (e.state === 'waiting' && e.on) this.#waits.set(key, { ts: e.ts, id: e.on.id, ...(e.site ? { site: `${e.site.file}:${e.site.line}:${e.site.column}` } : {}) });
+        return;
+      case 'sync': {
+        if (e.op === 'wait') {
+          this.#closeWait(key, e.ts);
+          this.#waits.set(key, { ts: e.ts, id: e.id, ...(e.site ? { site: `${e.site.file}:${e.site.line}:${e.site.column}` } : {}) });
+        } else if ((e.op === 'acquire' || e.op === 'timeout') && this.#waits.get(key)?.id === e.id) this.#closeWait(key, e.ts, e.op === 'timeout' ? 'timed out' : undefined);
+        const o = this.#object(e.id, 'Lock');
+        if (e.op !== 'wait') this.#push({ name: `${o.kind} ${e.op} ${o.label}`, ph: 'i', s: 't', pid, tid, ts, cat: o.kind, args: { id: e.id, kind: o.kind, holder: e.holder ?? null } });
+        return;
+      }
+      case 'queue': {
+        const o = this.#object(e.id, 'Queue');
+        this.#push({ name: `${o.kind} ${o.label} depth`, ph: 'C', pid, tid: 0, ts, cat: o.kind, args: { depth: e.depth } });
+        this.#flows(o.kind, o.label, pid, tid, ts, e.putIds, e.getIds);
+        return;
+      }
+      case 'pipe': {
+        const o = this.#object(e.id, 'Pipe');
+        this.#push({ name: `${o.kind} ${o.label} bytes`, ph: 'C', pid, tid: 0, ts, cat: o.kind, args: { sent: e.bytesSent, received: e.bytesReceived } });
+        this.#flows(o.kind, o.label, pid, tid, ts, e.sendIds, e.recvIds);
+        return;
+      }
+      case 'task': {
+        const id = `${e.pool}#${e.task}`;
+        if (e.op === 'started') this.#tasks.set(id, { ts: e.ts, ...(e.worker !== undefined ? { worker: e.worker } : {}), ...(e.fn !== undefined ? { fn: e.fn } : {}) });
+        else if (e.op === 'done' || e.op === 'failed') {
+          const started = this.#tasks.get(id);
+          if (!started) return;
+          this.#tasks.delete(id);
+          const where = split(started.worker ?? e.worker ?? key);
+          this.#push({
+            name: started.fn ?? e.fn ?? 'task',
+            ph: 'X',
+            pid: where.pid,
+            tid: where.tid,
+            ts: this.#us(started.ts),
+            dur: Math.max(1, this.#us(e.ts) - this.#us(started.ts)),
+            cat: 'Pool',
+            args: { pool: e.pool, task: e.task, kind: 'Pool', outcome: e.op, ...(e.error ? { error: e.error } : {}) },
+          });
+        }
+        return;
+      }
+      case 'log':
+        this.#push({ name: e.text.slice(0, 200), ph: 'i', s: 't', pid, tid, ts, cat: 'log', args: { level: e.level } });
+        return;
+      case 'dropped':
+        this.#push({ name: `${e.count} events dropped`, ph: 'i', s: 'p', pid, tid, ts, cat: 'forkscope' });
+        return;
+      case 'manager':
+        return;
+    }
+  }
+
+  /** A process ended without a parent to say so (the root): closes what it had open. */
+  processExited(key: ProcessKey, exitCode: number | null, signal: string | null, ts = Date.now()): void {
+    this.#closeWait(key, ts);
+    this.event(key, { t: 'child.exit', ts, key, exitCode, signal });
+  }
+
+  /** The trace as Chrome's JSON object format. */
+  toJSON(): { traceEvents: TraceEvent[]; displayTimeUnit: 'ms'; otherData: Record<string, unknown> } {
+    const open: TraceEvent[] = [];
+    for (const [key, wait] of this.#waits) open.push(this.#waitEvent(key, wait, this.#lastTs(), 'still waiting'));
+    return { traceEvents: [...this.#events, ...open], displayTimeUnit: 'ms', otherData: { producer: 'forkscope', eventsLost: this.#lost } };
+  }
+
+  writeTo(path: string): void {
+    writeFileSync(path, JSON.stringify(this.toJSON()));
+  }
+
+  #flows(kind: ObjectKind, label: string, pid: number, tid: number, ts: number, sends: string[] | undefined, receipts: string[] | undefined): void {
+    // Each end gets a short slice so the arrow has something to bind to in Perfetto.
+    if (sends?.length) {
+      this.#push({ name: `${kind} send ${label}`, ph: 'X', pid, tid, ts, dur: 1, cat: kind, args: { messages: sends.length, kind } });
+      for (const m of sends) this.#push({ name: `${kind} message`, ph: 's', pid, tid, ts, id: this.#flowId(m), cat: kind });
+    }
+    if (receipts?.length) {
+      this.#push({ name: `${kind} receive ${label}`, ph: 'X', pid, tid, ts, dur: 1, cat: kind, args: { messages: receipts.length, kind } });
+      for (const m of receipts) this.#push({ name: `${kind} message`, ph: 'f', bp: 'e', pid, tid, ts, id: this.#flowId(m), cat: kind });
+    }
+  }
+
+  #flowId(message: string): number {
+    let id = this.#flowIds.get(message);
+    if (id === undefined) {
+      id = this.#nextFlow++;
+      this.#flowIds.set(message, id);
+    } else this.#flowIds.delete(message); // both ends seen: the pairing is done
+    return id;
+  }
+
+  #closeWait(key: ProcessKey, ts: number, outcome?: string): void {
+    const wait = this.#waits.get(key);
+    if (!wait) return;
+    this.#waits.delete(key);
+    this.#push(this.#waitEvent(key, wait, ts, outcome));
+  }
+
+  #waitEvent(key: ProcessKey, wait: OpenWait, ts: number, outcome?: string): TraceEvent {
+    const { pid, tid } = split(key);
+    const o = this.#object(wait.id, 'Lock');
+    return {
+      name: `${o.kind} wait ${o.label}`,
+      ph: 'X',
+      pid,
+      tid,
+      ts: this.#us(wait.ts),
+      dur: Math.max(1, this.#us(ts) - this.#us(wait.ts)),
+      cat: o.kind,
+      args: { id: wait.id, kind: o.kind, ...(wait.site ? { site: wait.site } : {}), ...(outcome ? { outcome } : {}) },
+    };
+  }
+
+  #object(id: string, fallback: ObjectKind): { kind: ObjectKind; label: string } {
+    return this.#objects.get(id) ?? { kind: fallback, label: id };
+  }
+
+  #push(event: TraceEvent): void {
+    if (this.#events.length >= MAX_EVENTS) {
+      this.#lost++;
+      return;
+    }
+    this.#events.push(event);
+  }
+
+  #time(ts: number): void {
+    this.#last = Math.max(this.#last, ts);
+  }
+
+  #last = 0;
+  #lastTs(): number {
+    return this.#last;
+  }
+
+  /** Microseconds since the first event: Chrome's unit. */
+  #us(ts: number): number {
+    return Math.max(0, Math.round((ts - this.#t0) * 1000));
+  }
+}
+
+function split(key: ProcessKey): { pid: number; tid: number } {
+  const slash = key.indexOf('/');
+  return slash === -1 ? { pid: Number(key), tid: 0 } : { pid: Number(key.slice(0, slash)), tid: Number(key.slice(slash + 1)) };
+}
