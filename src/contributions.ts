@@ -9,6 +9,7 @@ export const Commands = {
   toggleSingleProcess: 'forkscope.toggleSingleProcess',
   openInEditor: 'forkscope.openInEditor',
   exportTrace: 'forkscope.exportTrace',
+  revealProcess: 'forkscope.revealProcess',
   debugAllProcesses: 'forkscope.debugAllProcesses',
   runSingleProcess: 'forkscope.runSingleProcess',
   traceProgram: 'forkscope.traceProgram',
@@ -16,6 +17,7 @@ export const Commands = {
 
 export const Views = {
   program: 'forkscope.programView',
+  processes: 'forkscope.processes',
 } as const;
 
 export const Settings = {

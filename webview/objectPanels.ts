@@ -192,7 +192,7 @@ class QueueRow implements KeyedRow<QueueModel> {
     const chartSignature = `${q.maxsize}|${q.history.length}|${q.history.at(-1)?.[0]}|${q.history.at(-1)?.[1]}|${tick}`;
     if (chartSignature !== this.#chartSignature) {
       this.#chartSignature = chartSignature;
-      this.#chart.replaceChildren(...sparkline(q.history, state.now, q.maxsize).childNodes);
+      this.#chart.replaceChildren(...Array.from(sparkline(q.history, state.now, q.maxsize).childNodes));
       this.#chart.setAttribute('aria-label', this.#chart.querySelector('title')?.textContent ?? '');
     }
     const flowSignature = `${processSignature(state, q.producers)}>${processSignature(state, q.consumers)}`;

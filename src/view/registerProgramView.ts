@@ -1,9 +1,17 @@
-// The Forkscope view: a webview view in the activity bar container, also openable in the editor area.
+// The Forkscope view's host side: the webview view (and its editor-area twin) fed by ProgramSessions at a
+// capped rate, every message from the webview checked, and the deadlock notice and trace export commands.
 import * as vscode from 'vscode';
-import { Commands, Views } from '../contributions';
-import { webviewHtml } from './webviewHtml';
-import type { WebviewToHost } from './messages';
+import { Commands, Settings, Views } from '../contributions';
+import type { ProgramSnapshot } from '../hub/snapshot';
+import type { SourceLocation } from '../../runtime/src/protocol';
 import { isWebviewToHost } from './messages';
+import { ProcessControls } from './processControls';
+import { ProgramSessions } from './programSessions';
+import { registerProcessTreeView } from './processTreeView';
+import { ViewUpdater } from './viewUpdater';
+import { webviewHtml } from './webviewHtml';
+
+const PERFETTO = 'https://ui.perfetto.dev';
 
 function configure(webview: vscode.Webview, extensionUri: vscode.Uri): void {
   webview.options = {
@@ -14,31 +22,133 @@ function configure(webview: vscode.Webview, extensionUri: vscode.Uri): void {
   webview.html = webviewHtml(webview, extensionUri, vscode.Uri.joinPath);
 }
 
-function handle(message: unknown): void {
-  if (!isWebviewToHost(message)) return; // anything off the allowlist is dropped
-  const m: WebviewToHost = message;
-  switch (m.type) {
-    case 'launchActiveFile':
-      void vscode.commands.executeCommand(Commands.launchActiveFile);
-      break;
-    case 'ready':
-      break;
-  }
+/** Every source location the program reported; the view may only ask to open one of these. */
+export function reportedSites(snapshot: ProgramSnapshot | null): SourceLocation[] {
+  if (!snapshot) return [];
+  const sites: Array<SourceLocation | undefined> = [];
+  for (const p of snapshot.processes) sites.push(p.waitSite);
+  for (const q of snapshot.queues) sites.push(q.site);
+  for (const s of snapshot.syncs) sites.push(s.site, s.acquiredAt, ...s.waiters.map((w) => w.site));
+  for (const d of snapshot.deadlocks) sites.push(...d.cycle.map((c) => c.site));
+  return sites.filter((s): s is SourceLocation => s !== undefined);
 }
 
-export function registerProgramView(context: vscode.ExtensionContext): void {
+async function openSite(site: SourceLocation): Promise<void> {
+  const position = new vscode.Position(Math.max(0, site.line - 1), Math.max(0, site.column - 1));
+  await vscode.window.showTextDocument(vscode.Uri.file(site.file), { selection: new vscode.Range(position, position), preview: true });
+}
+
+function where(site: SourceLocation | undefined): string {
+  return site ? `${site.file.split(/[\\/]/).pop()}:${site.line}` : 'an unknown location';
+}
+
+/** Connects one webview (the view or a panel) to the followed program until it is disposed. */
+function connect(
+  webview: vscode.Webview,
+  sessions: ProgramSessions,
+  controls: ProcessControls,
+  visibility: { isVisible(): boolean; onDidChange: vscode.Event<unknown>; onDidDispose: vscode.Event<void> },
+): vscode.Disposable {
+  const updater = new ViewUpdater({
+    content: () => sessions.content(),
+    post: (message) => void webview.postMessage(message),
+    maxUpdatesPerSecond: () => vscode.workspace.getConfiguration().get<number>(Settings.maxUpdatesPerSecond, 10),
+  });
+  const run = (promise: Thenable<unknown>) => promise.then(undefined, (error: unknown) => void vscode.window.showErrorMessage(`Forkscope: ${error instanceof Error ? error.message : String(error)}`));
+  const disposables: vscode.Disposable[] = [
+    sessions.onDidChange(() => updater.notify()),
+    visibility.onDidChange(() => updater.setVisible(visibility.isVisible())),
+    webview.onDidReceiveMessage((message: unknown) => {
+      if (!isWebviewToHost(message)) return; // anything off the allowlist or its schema is dropped
+      const { snapshot } = sessions.content();
+      switch (message.type) {
+        case 'ready':
+          return updater.resync();
+        case 'launchActiveFile':
+          return void run(vscode.commands.executeCommand(Commands.launchActiveFile));
+        case 'toggleSingleProcess':
+          return void run(vscode.commands.executeCommand(Commands.toggleSingleProcess));
+        case 'exportTrace':
+          return void run(vscode.commands.executeCommand(Commands.exportTrace));
+        case 'pauseAll':
+          return void run(controls.pauseAll());
+        case 'revealProcess':
+          if (sessions.hasProcess(message.key)) void run(controls.reveal(message.key));
+          return;
+        case 'processAction': {
+          const node = snapshot?.processes.find((p) => p.key === message.key);
+          if (node && node.state !== 'exited' && !node.external) void run(controls.act(message.key, message.action, node.threadId ? undefined : node.pid));
+          return;
+        }
+        case 'openSource': {
+          const site = reportedSites(snapshot).find((s) => s.file === message.file && s.line === message.line && s.column === message.column);
+          if (site) void run(openSite(site));
+          return;
+        }
+      }
+    }),
+  ];
+  updater.setVisible(visibility.isVisible());
+  const connection = vscode.Disposable.from(...disposables, { dispose: () => updater.dispose() });
+  visibility.onDidDispose(() => connection.dispose());
+  return connection;
+}
+
+async function exportTrace(sessions: ProgramSessions): Promise<void> {
+  const session = sessions.followed;
+  if (!session) {
+    void vscode.window.showInformationMessage(`Forkscope: no program is running. From a terminal, \`npx forkscope run app.ts --trace trace.json\` records one; open it at ${PERFETTO}.`);
+    return;
+  }
+  const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
+  const target = await vscode.window.showSaveDialog({
+    defaultUri: folder ? vscode.Uri.joinPath(folder, 'forkscope-trace.json') : undefined,
+    filters: { 'Chrome trace (JSON)': ['json'] },
+    saveLabel: 'Export Trace',
+  });
+  if (!target) return;
+  try {
+    await session.customRequest('forkscope/exportTrace', { path: target.fsPath });
+  } catch (error) {
+    void vscode.window.showErrorMessage(`Forkscope: this session could not export its trace (${error instanceof Error ? error.message : String(error)}). From a terminal, \`npx forkscope run app.ts --trace trace.json\` records one.`);
+    return;
+  }
+  const open = 'Open Perfetto';
+  const choice = await vscode.window.showInformationMessage(`Forkscope: trace written to ${target.fsPath}. To see it, open ${PERFETTO} and drop the file on the page (or use "Open trace file").`, open);
+  if (choice === open) await vscode.env.openExternal(vscode.Uri.parse(PERFETTO));
+}
+
+export function registerProgramView(context: vscode.ExtensionContext): ProgramSessions {
   const { extensionUri } = context;
+  const sessions = new ProgramSessions();
+  const controls = new ProcessControls(sessions);
   context.subscriptions.push(
+    sessions,
     vscode.window.registerWebviewViewProvider(Views.program, {
       resolveWebviewView(view) {
         configure(view.webview, extensionUri);
-        context.subscriptions.push(view.webview.onDidReceiveMessage(handle));
+        context.subscriptions.push(connect(view.webview, sessions, controls, { isVisible: () => view.visible, onDidChange: view.onDidChangeVisibility, onDidDispose: view.onDidDispose }));
       },
     }),
     vscode.commands.registerCommand(Commands.openInEditor, () => {
       const panel = vscode.window.createWebviewPanel(Views.program, 'Forkscope', vscode.ViewColumn.Active, { retainContextWhenHidden: false });
+      panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'forkscope.svg');
       configure(panel.webview, extensionUri);
-      panel.webview.onDidReceiveMessage(handle, undefined, context.subscriptions);
+      context.subscriptions.push(connect(panel.webview, sessions, controls, { isVisible: () => panel.visible, onDidChange: panel.onDidChangeViewState, onDidDispose: panel.onDidDispose }));
     }),
+    vscode.commands.registerCommand(Commands.exportTrace, () => exportTrace(sessions)),
+    sessions.onDidFindDeadlock(async ({ snapshot }) => {
+      const deadlock = snapshot.deadlocks.at(-1);
+      if (!deadlock) return;
+      const locations = deadlock.cycle.map((step) => where(step.site)).join(' and ');
+      const open = 'Open Location';
+      const show = 'Show Program View';
+      const choice = await vscode.window.showWarningMessage(`Forkscope: deadlock at ${locations}. ${deadlock.message}`, open, show);
+      const first = deadlock.cycle.find((step) => step.site)?.site;
+      if (choice === open && first) await openSite(first);
+      if (choice === show) await vscode.commands.executeCommand(`${Views.program}.focus`);
+    }),
+    registerProcessTreeView(sessions, controls),
   );
+  return sessions;
 }
