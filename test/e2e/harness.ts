@@ -21,6 +21,7 @@
 //     notifications()          texts of toasts and dialogs showing now
 //     activationTimes()        "Developer: Show Running Extensions" read back: id → activation ms
 //     close()                  Chromium and code-server's whole process group killed, temp dirs removed
+//   openWorkbench({ url, workspace, name }): the same Workbench on a server someone else runs (the demo).
 //   processesOf(dir): pids whose command line or cwd is under `dir` (see processes.ts).
 // Every started workbench is also killed on process exit, SIGINT and SIGTERM.
 import { spawnSync, type ChildProcess } from 'node:child_process';
@@ -256,30 +257,55 @@ export async function startWorkbench(options: StartOptions): Promise<Workbench> 
       throw new Error(`${error.message}; see ${logFile}`);
     });
 
-    const browser = await chromium.launchPersistentContext(join(tempRoot, 'chromium'), {
-      executablePath: env.chromium,
-      headless: true,
-      args: CHROMIUM_FLAGS,
-      viewport: { width: 1600, height: 2000 },
-      timeout: 60_000,
-    });
-    owned.browser = browser;
-    // tsx compiles with keepNames, so functions handed to page.evaluate may call esbuild's `__name`.
-    await browser.addInitScript({ content: 'globalThis.__name = (f) => f;' });
-    const page = browser.pages()[0] ?? (await browser.newPage());
-    page.setDefaultTimeout(30_000);
     const url = `${base}/?folder=${encodeURIComponent(workspace)}`;
-    await page.goto(url, { timeout: timeoutMs });
-    await page.waitForSelector('.monaco-workbench', { timeout: timeoutMs });
-    const firstFile = readdirSync(workspace).find((f) => !f.startsWith('.'));
-    if (firstFile) {
-      await waitFor(
-        `the explorer to list ${firstFile}`,
-        () => page.evaluate((name) => Array.from(document.querySelectorAll('.explorer-folders-view .monaco-list-row')).some((r) => r.textContent?.trim() === name), firstFile),
-        timeoutMs,
-      );
-    }
+    const page = await openPage(owned, env, url, workspace, timeoutMs);
     return makeWorkbench({ page, url, port, workspace, logFile, extensionsDir: extensions, owned });
+  } catch (error) {
+    await shutdown(owned);
+    throw error;
+  }
+}
+
+/** Launches headless Chromium (profile under the owned temp dir), opens `url`, waits for the workbench and the explorer. */
+async function openPage(owned: Owned, env: E2EEnvironment, url: string, workspace: string, timeoutMs: number): Promise<Page> {
+  const browser = await chromium.launchPersistentContext(join(owned.tempRoot, 'chromium'), {
+    executablePath: env.chromium,
+    headless: true,
+    args: CHROMIUM_FLAGS,
+    viewport: { width: 1600, height: 2000 },
+    timeout: 60_000,
+  });
+  owned.browser = browser;
+  // tsx compiles with keepNames, so functions handed to page.evaluate may call esbuild's `__name`.
+  await browser.addInitScript({ content: 'globalThis.__name = (f) => f;' });
+  const page = browser.pages()[0] ?? (await browser.newPage());
+  page.setDefaultTimeout(30_000);
+  await page.goto(url, { timeout: timeoutMs });
+  await page.waitForSelector('.monaco-workbench', { timeout: timeoutMs });
+  const firstFile = readdirSync(workspace).find((f) => !f.startsWith('.'));
+  if (firstFile) {
+    await waitFor(
+      `the explorer to list ${firstFile}`,
+      () => page.evaluate((name) => Array.from(document.querySelectorAll('.explorer-folders-view .monaco-list-row')).some((r) => r.textContent?.trim() === name), firstFile),
+      timeoutMs,
+    );
+  }
+  return page;
+}
+
+/**
+ * Opens a workbench some other process serves (e.g. `npm run demo`) in headless Chromium. close() ends
+ * only the browser; the server stays its starter's to stop.
+ */
+export async function openWorkbench(options: { url: string; workspace: string; name: string; timeoutMs?: number }): Promise<Workbench> {
+  const env = ensureE2EEnvironment();
+  const tempRoot = mkdtempSync(join(tmpdir(), `forkscope-e2e-${options.name.replace(/[^\w.-]+/g, '-')}-`));
+  const owned: Owned = { tempRoot };
+  live.add(owned);
+  installExitHandlers();
+  try {
+    const page = await openPage(owned, env, options.url, resolve(options.workspace), options.timeoutMs ?? 180_000);
+    return makeWorkbench({ page, url: options.url, port: Number(new URL(options.url).port), workspace: resolve(options.workspace), logFile: '', extensionsDir: '', owned });
   } catch (error) {
     await shutdown(owned);
     throw error;
