@@ -76,6 +76,7 @@ export class WorkerSet {
   #respawnTimer: NodeJS.Timeout | undefined;
   #refed = true;
   #inlineRunning = false;
+  #inlineInitialised = false;
   #onBroken: ((error: Error) => void) | undefined;
 
   constructor(options: WorkerSetOptions, onBroken?: (error: Error) => void) {
@@ -397,6 +398,10 @@ export class WorkerSet {
     this.#inlineRunning = true;
     setImmediate(async () => {
       try {
+        if (this.#options.initializer && !this.#inlineInitialised) {
+          this.#inlineInitialised = true;
+          await this.#options.initializer(...(this.#options.initargs ?? []));
+        }
         while (this.#head < this.#queue.length) {
           const c = this.#queue[this.#head];
           this.#queue[this.#head++] = undefined as never;
@@ -421,7 +426,8 @@ export class WorkerSet {
 
   /** Idle workers never keep the program alive; pending tasks do. */
   #updateRef(): void {
-    const busy = this.pendingCount > 0;
+    // Once closing, workers are on their way out: keep them referenced so join() sees them exit.
+    const busy = this.pendingCount > 0 || this.#closing;
     if (busy === this.#refed) return;
     this.#refed = busy;
     for (const s of this.#slots) {
@@ -461,6 +467,8 @@ export class WorkerSet {
       for (const c of s.outstanding.values()) this.#settle(c, false, error);
       s.outstanding.clear();
       s.expectedExit = true;
+      // Referenced again so join() after terminate() sees the exits.
+      s.handle.ref();
       s.handle.kill('SIGTERM');
     }
     this.#failQueue(error);

@@ -1,0 +1,146 @@
+// Pool over every start method: map/starmap/apply/imap, chunks, initializer, maxTasksPerChild, and crashes
+// (kill -9 mid-map, process.exit in a task, throw 42, unserialisable results, failing start-up), each bounded.
+// Children re-import this file as their main module, so every test is registered only in the main process.
+import { describe, it, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, existsSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Pool, AsyncResult, isMainProcess, activeChildren, TimeoutError } from 'forkscope';
+import { square, add, slowSquare, whoAmI, throw42, throwCustom, exitNow, returnsFunction, spin, init, readInit, failInit, sleepMs, identity, recordPidAndSleep } from '../fixtures/runtime-tasks';
+
+async function quietly<T>(fn: () => Promise<T>): Promise<T> {
+  const write = process.stderr.write.bind(process.stderr);
+  process.stderr.write = (() => true) as typeof process.stderr.write;
+  try {
+    return await fn();
+  } finally {
+    process.stderr.write = write;
+  }
+}
+
+const dir = isMainProcess() ? mkdtempSync(join(tmpdir(), 'forkscope-pool-')) : '';
+
+if (isMainProcess()) {
+  after(() => {
+    assert.deepEqual(activeChildren(), []);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  for (const method of ['spawn', 'thread', 'forkserver', 'inline'] as const) {
+    describe(`Pool (${method})`, { timeout: 90_000 }, () => {
+      it('map, starmap, apply, applyAsync and imap give Python\'s results', async () => {
+        await using pool = new Pool({ processes: 2, context: method });
+        const xs = Array.from({ length: 100 }, (_, i) => i);
+        assert.deepEqual(await pool.map(square, xs), xs.map((x) => x * x));
+        assert.deepEqual(await pool.map(square, xs, { chunksize: 1 }), xs.map((x) => x * x));
+        assert.deepEqual(await pool.map(square, []), []);
+        assert.deepEqual(await pool.starmap(add, [[1, 2], [3, 4]]), [3, 7]);
+        assert.equal(await pool.apply(add, [5, 6]), 11);
+        let called: number | undefined;
+        const r = pool.applyAsync(add, [1, 1], { callback: (v) => (called = v) });
+        assert.ok(r instanceof AsyncResult);
+        assert.equal(await r.get({ timeout: 20_000 }), 2);
+        assert.equal(r.ready(), true);
+        assert.equal(r.successful(), true);
+        assert.equal(called, 2);
+        assert.deepEqual(await pool.mapAsync(square, [3, 4]), [9, 16]);
+        assert.deepEqual(await pool.starmapAsync(add, [[2, 2]]).get(), [4]);
+        const ordered: number[] = [];
+        for await (const v of pool.imap(slowSquare, [3, 1, 2], { chunksize: 1 })) ordered.push(v);
+        assert.deepEqual(ordered, [9, 1, 4]);
+        const unordered: number[] = [];
+        for await (const v of pool.imapUnordered(square, [1, 2, 3, 4, 5], { chunksize: 2 })) unordered.push(v);
+        assert.deepEqual(unordered.sort((a, b) => a - b), [1, 4, 9, 16, 25]);
+        assert.deepEqual(await pool.map(identity, [new Map([[1, 2]]), 10n, new Date(3)]), [new Map([[1, 2]]), 10n, new Date(3)]);
+      });
+
+      it('a task\'s error keeps its name, message and stack; throw 42 rejects with 42', async () => {
+        await using pool = new Pool({ processes: 1, context: method });
+        await assert.rejects(pool.apply(throwCustom, ['nope']), (e: Error) => {
+          assert.equal(e.name, 'CustomError');
+          assert.equal(e.message, 'nope');
+          assert.match(e.stack ?? '', /throwCustom/);
+          return true;
+        });
+        await assert.rejects(pool.apply(throw42), (e) => e === 42);
+        const r = pool.applyAsync(throwCustom, ['x']);
+        await r.wait();
+        assert.equal(r.successful(), false);
+        assert.deepEqual(await pool.map(square, [2]), [4]);
+      });
+
+      it('runs the initializer in each worker and replaces workers after maxTasksPerChild', async () => {
+        await using pool = new Pool({ processes: 1, context: method, initializer: init, initargs: ['ready'], maxTasksPerChild: method === 'inline' ? undefined : 2 });
+        assert.equal(await pool.apply(readInit), 'ready');
+        if (method !== 'inline') {
+          const who = [];
+          for (let i = 0; i < 4; i++) who.push((await pool.apply(whoAmI)).name);
+          assert.ok(new Set(who).size >= 2, `workers were replaced: ${who.join(',')}`);
+          assert.equal(await pool.apply(readInit), 'ready');
+        }
+      });
+
+      it('close() then join() waits for queued work; using a closed pool is a ValueError', async () => {
+        const pool = new Pool({ processes: 2, context: method });
+        const pending = pool.mapAsync(slowSquare, [1, 2, 3, 4], { chunksize: 1 });
+        pool.close();
+        await pool.join();
+        assert.deepEqual(await pending, [1, 4, 9, 16]);
+        assert.throws(() => pool.map(square, [1]), { name: 'ValueError' });
+      });
+
+      it('a task timeout or AbortSignal fails that task only; the pool goes on', async () => {
+        if (method === 'inline') return;
+        await using pool = new Pool({ processes: 1, context: method });
+        await assert.rejects(pool.apply(spin, [], { timeout: 300 }), TimeoutError);
+        const controller = new AbortController();
+        const aborted = pool.apply(sleepMs, [30_000], { signal: controller.signal });
+        setTimeout(() => controller.abort(), 100);
+        await assert.rejects(aborted, { name: 'AbortError' });
+        assert.equal(await pool.apply(add, [1, 2]), 3);
+      });
+
+      if (method !== 'inline') {
+        it('a worker killed mid-map fails only its task, naming pid and signal; the pool replaces it', async () => {
+          await using pool = new Pool({ processes: 2, context: method });
+          if (method === 'thread') {
+            // A thread cannot be signalled alone; a thread that ends itself is the same failure.
+            const others = pool.map(slowSquare, [1, 2, 3, 4, 5, 6], { chunksize: 1 });
+            await assert.rejects(pool.apply(exitNow, [3]), (e: Error) => e.name === 'WorkerDiedError' && /exited with code 3/.test(e.message));
+            assert.deepEqual(await others, [1, 4, 9, 16, 25, 36]);
+          } else {
+            const file = join(dir, `pid-${method}`);
+            const victimTask = pool.apply(recordPidAndSleep, [file, 30_000]);
+            const others = pool.map(slowSquare, [1, 2, 3, 4, 5, 6], { chunksize: 1 });
+            const deadline = Date.now() + 30_000;
+            while (!existsSync(file) && Date.now() < deadline) await sleepMs(20);
+            const pid = Number(readFileSync(file, 'utf8'));
+            process.kill(pid, 'SIGKILL');
+            await assert.rejects(victimTask, (e: Error) => {
+              assert.equal(e.name, 'WorkerDiedError');
+              assert.match(e.message, new RegExp(`pid ${pid}.*SIGKILL`));
+              return true;
+            });
+            assert.deepEqual(await others, [1, 4, 9, 16, 25, 36]);
+          }
+          assert.equal(await pool.apply(add, [2, 2]), 4);
+        });
+
+        it('process.exit() in a task fails that task; an unserialisable result is a clear error', async () => {
+          await using pool = new Pool({ processes: 1, context: method });
+          await assert.rejects(pool.apply(exitNow, [5]), (e: Error) => e.name === 'WorkerDiedError' && /code 5/.test(e.message));
+          await assert.rejects(pool.apply(returnsFunction), (e: Error) => e.name === 'PicklingError' && /could not be sent/.test(e.message));
+          assert.equal(await pool.apply(add, [1, 1]), 2);
+        });
+
+        it('a worker failing at start-up fails the pool instead of respawning forever', async () => {
+          await quietly(async () => {
+            await using pool = new Pool({ processes: 1, context: method, initializer: failInit });
+            await assert.rejects(pool.apply(add, [1, 1]), (e: Error) => /while starting, 3 times/.test(e.message));
+          });
+        });
+      }
+    });
+  }
+}
