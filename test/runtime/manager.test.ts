@@ -37,7 +37,7 @@ if (isMainProcess()) {
     });
 
     it('dict() has Python methods plus get/set/len', async () => {
-      const d = await manager.dict({ a: 1 });
+      const d = await manager.dict<number | string>({ a: 1 });
       await d.set('b', 2);
       await d.set(3, 'three');
       assert.equal(await d.get('a'), 1);
