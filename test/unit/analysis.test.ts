@@ -146,6 +146,8 @@ describe('unreleased-lock', () => {
     const body =
       'export async function a(lock: Lock) {\n  await lock.acquire();\n  try {\n    work();\n  } finally {\n    lock.release();\n  }\n}\n' +
       'export async function b(lock: Lock) {\n  await lock.acquire();\n  lock.release();\n}\n' +
+      'export async function d(lock: Lock, v: { value: number }) {\n  await lock.acquire();\n  v.value += 1;\n  lock.release();\n}\n' +
+      'export async function e(lock: Lock) {\n  await lock.acquire();\n  using _held = lock;\n  work();\n}\n' +
       'export async function c(lock: Lock) {\n  if (await lock.acquire({ timeout: 10 })) lock.release();\n}\nfunction work() {}\n';
     assert.deepEqual(findings(body, 'unreleased-lock'), []);
   });

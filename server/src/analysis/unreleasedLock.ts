@@ -37,6 +37,20 @@ function containsRelease(node: ts.Node, receiver: string): boolean {
   return ts.forEachChild(node, (c) => (ts.isFunctionLike(c) ? undefined : containsRelease(c, receiver) || undefined)) ?? false;
 }
 
+function isUsingOf(statement: ts.Statement, receiver: string): boolean {
+  if (!ts.isVariableStatement(statement) || (statement.declarationList.flags & ts.NodeFlags.Using) === 0) return false;
+  return statement.declarationList.declarations.some((d) => d.initializer !== undefined && peel(d.initializer).getText() === receiver);
+}
+
+/** Statements that cannot leave the block early: no call, await, throw, return, break or continue. */
+function cannotThrow(statement: ts.Statement): boolean {
+  const risky = (n: ts.Node): boolean =>
+    ts.isCallExpression(n) || ts.isNewExpression(n) || ts.isAwaitExpression(n) || ts.isThrowStatement(n) || ts.isReturnStatement(n) ||
+    ts.isBreakOrContinueStatement(n) || ts.isYieldExpression(n) || ts.isDeleteExpression(n) || ts.isTaggedTemplateExpression(n) ||
+    (ts.forEachChild(n, (c) => risky(c) || undefined) ?? false);
+  return !risky(statement);
+}
+
 function check(model: FileModel, statement: ts.ExpressionStatement, receiver: string): Finding | undefined {
   const sf = model.sourceFile;
   const block = statement.parent;
@@ -46,6 +60,8 @@ function check(model: FileModel, statement: ts.ExpressionStatement, receiver: st
     if (ts.isTryStatement(p) && child === p.tryBlock && p.finallyBlock && containsRelease(p.finallyBlock, receiver)) return undefined;
   }
   const rest = block.statements.slice(block.statements.indexOf(statement) + 1);
+  // `await lock.acquire(); using held = lock;` releases when the block ends, on every path.
+  if (rest.some((s) => isUsingOf(s, receiver))) return undefined;
   const releaseAt = rest.findIndex((s) => containsRelease(s, receiver));
   const base = { code: 'unreleased-lock' as const, severity: 'warning' as const, start: statement.getStart(sf), end: statement.end };
   if (releaseAt === -1) {
@@ -61,7 +77,7 @@ function check(model: FileModel, statement: ts.ExpressionStatement, receiver: st
   }
   const release = rest[releaseAt]!;
   const between = rest.slice(0, releaseAt);
-  if (between.length === 0 && isReleaseOf(release, receiver)) return undefined;
+  if (between.every(cannotThrow) && isReleaseOf(release, receiver)) return undefined;
   if (ts.isTryStatement(release) && release.finallyBlock && containsRelease(release.finallyBlock, receiver) && between.length === 0) return undefined;
   const fixes: Fix[] = [];
   if (isReleaseOf(release, receiver) && between.length > 0) {
