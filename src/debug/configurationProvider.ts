@@ -1,6 +1,6 @@
 // Offers "Forkscope: Launch Program" for the active file and fills in what a bare F5 leaves out.
 import * as vscode from 'vscode';
-import { DEBUG_TYPE } from '../contributions';
+import { DEBUG_TYPE, Settings } from '../contributions';
 
 const PROGRAM_LANGUAGES = new Set(['typescript', 'javascript', 'typescriptreact', 'javascriptreact']);
 
@@ -24,7 +24,11 @@ export class ForkscopeConfigurationProvider implements vscode.DebugConfiguration
     if (!config.type && !config.request && !config.name) {
       const editor = vscode.window.activeTextEditor;
       if (!editor || !PROGRAM_LANGUAGES.has(editor.document.languageId)) return config;
-      return launchConfigurationFor(editor.document.uri.fsPath);
+      config = launchConfigurationFor(editor.document.uri.fsPath);
+    }
+    if (config.request === 'launch' && !config.runtimeExecutable) {
+      const configured = vscode.workspace.getConfiguration().get<string>(Settings.runtimeExecutable);
+      if (configured) config.runtimeExecutable = configured;
     }
     return config;
   }

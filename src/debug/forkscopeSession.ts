@@ -18,6 +18,8 @@ export type ChildSessionStarter = (
 
 export interface ForkscopeSessionDeps {
   launcher: ProgramLauncher;
+  /** The id children carry in `__forkscope.rootSessionId` (VS Code passes its session's id). Default: a UUID. */
+  id?: string;
   /** Default: a DAP `startDebugging` reverse request to the client. */
   startChildSession?: ChildSessionStarter;
   /** Default: CDP `Runtime.runIfWaitingForDebugger` over the inspector's WebSocket. */
@@ -36,7 +38,7 @@ type DebuggerState = ForkscopeEvents['forkscope/process']['debugger'];
 
 export class ForkscopeSession extends DebugSession {
   readonly #deps: ForkscopeSessionDeps;
-  readonly #id = randomUUID();
+  readonly #id: string;
   #program: RunningProgram | undefined;
   #policy: AttachPolicy = 'all';
   #childOptions: ChildSessionOptions = {};
@@ -52,6 +54,7 @@ export class ForkscopeSession extends DebugSession {
   constructor(deps: ForkscopeSessionDeps) {
     super();
     this.#deps = deps;
+    this.#id = deps.id ?? randomUUID();
   }
 
   /** The id child configurations carry in `__forkscope.rootSessionId`. */
@@ -87,6 +90,7 @@ export class ForkscopeSession extends DebugSession {
     const program = this.#program;
     program.onProcess((p) => this.#announce(p));
     program.onOutput((category, text) => this.sendEvent(new OutputEvent(text, category)));
+    program.onSnapshot?.((snapshot) => this.#emit('forkscope/snapshot', { snapshot }));
     program.onExit((code) => {
       this.sendEvent(new ExitedEvent(code ?? 1));
       // The main process is gone; whatever it left behind goes with the session.

@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import type { ProgramSnapshot } from '../hub/snapshot';
 import type { AnnouncedProcess, LaunchSpec, OutputCategory, ProgramLauncher, RunningProgram } from './programHost';
 import { killProgramTree, SESSION_MARKER_ENV } from './processTree';
 
@@ -18,8 +19,8 @@ export interface ProgramHub {
 }
 
 export interface NodeLauncherOptions {
-  /** A fresh hub per launch, told whether to ask for debugging and single-process mode. */
-  createHub(spec: LaunchSpec): ProgramHub;
+  /** A fresh hub per launch, told whether to ask for debugging and single-process mode, and where snapshots go. */
+  createHub(spec: LaunchSpec, onSnapshot: (snapshot: ProgramSnapshot) => void): ProgramHub;
   /** Folders to look for `tsx` in after the program's own; the extension passes its install folder. */
   tsxSearchPaths?: string[];
 }
@@ -34,7 +35,10 @@ export class NodeLauncher implements ProgramLauncher {
   }
 
   async launch(spec: LaunchSpec): Promise<RunningProgram> {
-    const hub = this.#options.createHub(spec);
+    const snapshots: Array<(snapshot: ProgramSnapshot) => void> = [];
+    const hub = this.#options.createHub(spec, (snapshot) => {
+      for (const l of snapshots) l(snapshot);
+    });
     const session = await hub.start();
     const marker = randomUUID();
     const env: NodeJS.ProcessEnv = { ...process.env, ...session.env, [SESSION_MARKER_ENV]: marker };
@@ -68,7 +72,7 @@ export class NodeLauncher implements ProgramLauncher {
       await hub.close();
       throw spawned;
     }
-    return new HubProgram(child.pid!, hub, child, marker);
+    return new HubProgram(child.pid!, hub, child, marker, snapshots);
   }
 }
 
@@ -84,8 +88,17 @@ class HubProgram implements RunningProgram {
   #exit: [number | null, string | null] | undefined;
   #terminated: Promise<void> | undefined;
 
-  constructor(pid: number, hub: ProgramHub, child: import('node:child_process').ChildProcess, marker: string) {
+  readonly #snapshotListeners: Array<(snapshot: ProgramSnapshot) => void>;
+
+  constructor(
+    pid: number,
+    hub: ProgramHub,
+    child: import('node:child_process').ChildProcess,
+    marker: string,
+    snapshotListeners: Array<(snapshot: ProgramSnapshot) => void>,
+  ) {
     this.pid = pid;
+    this.#snapshotListeners = snapshotListeners;
     this.#hub = hub;
     this.#marker = marker;
     hub.onProcess((p) => {
@@ -121,6 +134,10 @@ class HubProgram implements RunningProgram {
     if (this.#exit) listener(...this.#exit);
   }
 
+  onSnapshot(listener: (snapshot: ProgramSnapshot) => void): void {
+    this.#snapshotListeners.push(listener);
+  }
+
   terminate(): Promise<void> {
     this.#terminated ??= (async () => {
       await killProgramTree({ rootPid: this.pid, knownPids: this.#announced.map((p) => p.pid), marker: this.#marker });
@@ -139,6 +156,20 @@ export function findTsxLoader(searchFrom: string[]): string | undefined {
       if (existsSync(loader)) return loader;
     } catch {
       // Not installed there; try the next place.
+    }
+  }
+  return undefined;
+}
+
+/** The preload of the runtime the program itself uses (its `forkscope` package), so versions match; else undefined. */
+export function findRuntimePreload(searchFrom: string[]): string | undefined {
+  for (const dir of searchFrom) {
+    try {
+      const manifest = createRequire(path.join(dir, 'noop.js')).resolve('forkscope/package.json');
+      const preload = path.join(path.dirname(manifest), 'dist', 'preload.cjs');
+      if (existsSync(preload)) return preload;
+    } catch {
+      // The program does not use the runtime from there.
     }
   }
   return undefined;

@@ -1,6 +1,7 @@
 // The narrow seam between the debug adapter and whatever runs the program (a hub-backed Node launcher in
 // VS Code, an injected fake in tests). No `vscode`, no DAP: plain data and callbacks.
 import type { ProcessKey, ProcessRole, StartMethod } from '../../runtime/src/protocol';
+import type { ProgramSnapshot } from '../hub/snapshot';
 
 /** One process or worker thread the program announced (the hub's hello, or the preload's). */
 export interface AnnouncedProcess {
@@ -40,6 +41,8 @@ export interface RunningProgram {
   onProcessExit?(listener: (key: ProcessKey, exitCode: number | null) => void): void;
   onOutput(listener: (category: OutputCategory, text: string) => void): void;
   onExit(listener: (exitCode: number | null, signal: string | null) => void): void;
+  /** The program model's snapshot, a few times a second while it changes (when a hub models the program). */
+  onSnapshot?(listener: (snapshot: ProgramSnapshot) => void): void;
   /** Ends every process of the program, grandchildren and escaped double-forks included. */
   terminate(): Promise<void>;
 }
