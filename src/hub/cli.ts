@@ -2,7 +2,7 @@
 // through unchanged, draws its process tree, reports deadlocks, writes a trace, exits with its code.
 // Bundled to runtime/dist/cli.cjs; never imports vscode.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -10,7 +10,7 @@ import { constants } from 'node:os';
 import { appendNodeOption, Hub } from './hub';
 import { TraceRecorder } from './traceRecorder';
 import { describeProcess, renderTree } from './treeView';
-import type { ProgramSnapshot } from './snapshot';
+import type { Deadlock, ProgramSnapshot } from './snapshot';
 
 const USAGE = `Usage: forkscope run <program.ts|js> [args…] [--trace out.json] [--single-process] [--inspect] [--quiet]
 
@@ -18,6 +18,7 @@ const USAGE = `Usage: forkscope run <program.ts|js> [args…] [--trace out.json]
   --single-process   run the whole program in one process (FORKSCOPE_SINGLE_PROCESS=1)
   --inspect          every process opens a loopback inspector and waits for a debugger;
                      prints the hub address and token for a "forkscope" attach configuration
+  --snapshot <file>  write the program model's final snapshot as JSON (for scripts and tests)
   --quiet            print only deadlocks and errors
 Forkscope's options may come before or after the program; everything after "--" goes to the program.`;
 
@@ -25,6 +26,7 @@ interface Options {
   program: string;
   args: string[];
   trace?: string;
+  snapshot?: string;
   singleProcess: boolean;
   inspect: boolean;
   quiet: boolean;
@@ -48,6 +50,11 @@ function parse(argv: string[]): Options | string {
       if (!file) return 'forkscope: --trace needs a file name';
       options.trace = file;
     } else if (arg.startsWith('--trace=')) options.trace = arg.slice('--trace='.length);
+    else if (arg === '--snapshot') {
+      const file = rest[++i];
+      if (!file) return 'forkscope: --snapshot needs a file name';
+      options.snapshot = file;
+    } else if (arg.startsWith('--snapshot=')) options.snapshot = arg.slice('--snapshot='.length);
     else if (arg === '--single-process') options.singleProcess = true;
     else if (arg === '--inspect') options.inspect = true;
     else if (arg === '--quiet') options.quiet = true;
@@ -144,7 +151,7 @@ async function main(): Promise<number> {
   const tty = Boolean(process.stdout.isTTY && process.stderr.isTTY);
   const screen = new Screen(tty);
   const recorder = parsed.trace ? new TraceRecorder() : undefined;
-  const reported = new Set<string>();
+  const reported = new Map<string, Deadlock>();
   const seen = new Map<string, string>();
   let latest: ProgramSnapshot | undefined;
 
@@ -152,7 +159,7 @@ async function main(): Promise<number> {
     latest = snapshot;
     for (const d of snapshot.deadlocks) {
       if (reported.has(d.message)) continue;
-      reported.add(d.message);
+      reported.set(d.message, d);
       screen.note(`forkscope: ${d.message}`);
     }
     if (tty) screen.status(renderTree(snapshot, { now: Date.now() }));
@@ -220,6 +227,7 @@ async function main(): Promise<number> {
     recorder.writeTo(resolve(parsed.trace));
     if (!parsed.quiet) process.stderr.write(`forkscope: trace written to ${resolve(parsed.trace)} (open it in https://ui.perfetto.dev)\n`);
   }
+  if (parsed.snapshot) writeFileSync(resolve(parsed.snapshot), JSON.stringify({ ...hub.model.snapshot(), deadlocksSeen: [...reported.values()] }, null, 1));
   if (tty && latest && !parsed.quiet) process.stderr.write(`${renderTree(hub.model.snapshot()).join('\n')}\n`);
   if (signal) {
     // Die the same way, so whoever runs us sees the same wait status.

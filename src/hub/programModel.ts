@@ -129,7 +129,9 @@ export class ProgramModel {
         let node = this.#processes.get(event.key);
         if (!node) {
           if (this.#processes.size >= MAX_PROCESSES) return;
-          node = { key: event.key, pid: event.pid, threadId: event.threadId, name: event.name, role: event.role, startMethod: event.startMethod, state: 'starting', startedAt: event.ts, parent: key };
+          // An external thread may never say hello itself (its parent reports it): it runs once started.
+          const state = event.role === 'external' && event.threadId !== 0 ? 'running' : 'starting';
+          node = { key: event.key, pid: event.pid, threadId: event.threadId, name: event.name, role: event.role, startMethod: event.startMethod, state, startedAt: event.ts, parent: key };
           if (event.role === 'external') node.external = true;
           this.#processes.set(event.key, node);
         } else if (event.role !== 'external' || node.external) {
@@ -378,23 +380,19 @@ export class ProgramModel {
 
   #sync(key: ProcessKey, event: Extract<RuntimeEvent, { t: 'sync' }>): void {
     const s = this.#syncNode(event.id);
-    const node = this.#processes.get(key);
     switch (event.op) {
       case 'wait':
-        if (!s.waiters.some((w) => w.key === key)) s.waiters.push(event.site ? { key, since: event.ts, site: event.site } : { key, since: event.ts });
-        if (node && node.state !== 'exited' && node.waitingOn !== event.id) {
-          node.state = 'waiting';
-          node.waitingOn = event.id;
-          node.waitingSince = event.ts;
-          if (event.site) node.waitSite = event.site;
-          this.#touch('processes', key);
-        }
+        // Reported by whoever keeps the lock's state (its owner process), not necessarily the waiter:
+        // waiters come from the waiting process's own `state: waiting` event, with its call site.
+        if (event.holder !== undefined) s.holder = normalizeKey(event.holder);
         break;
       case 'acquire': {
-        const holder = event.holder === undefined ? key : event.holder;
+        const holder = event.holder === undefined ? key : normalizeKey(event.holder);
         s.holder = holder;
         s.heldSince = event.ts;
-        if (event.site) s.acquiredAt = event.site;
+        // The holder's own wait site is where it acquired, when the op was reported by the lock's owner.
+        const site = event.site ?? (holder !== null ? this.#processes.get(holder)?.waitSite : undefined);
+        if (site && (holder === key || event.site === undefined)) s.acquiredAt = site;
         else delete s.acquiredAt;
         s.ownerDied = false;
         if (holder !== null) removeWaiter(s, holder);
@@ -402,7 +400,7 @@ export class ProgramModel {
         break;
       }
       case 'release':
-        s.holder = event.holder === undefined ? null : event.holder;
+        s.holder = event.holder == null ? null : normalizeKey(event.holder);
         delete s.heldSince;
         delete s.acquiredAt;
         break;
@@ -425,7 +423,8 @@ export class ProgramModel {
         break;
       case 'ownerDied':
         s.ownerDied = true;
-        s.holder = event.holder === undefined ? null : event.holder;
+        s.holder = event.holder == null ? null : normalizeKey(event.holder);
+        if (s.holder !== null) removeWaiter(s, s.holder);
         break;
     }
     this.#graphDirty = true;
@@ -677,6 +676,11 @@ export class ProgramModel {
     const seconds = RATE_WINDOW_MS / 1000;
     return { id: p.id, kind: p.kind, label: p.label, ends: [...p.ends], messages: p.messages, bytes: p.bytes, messagesPerSecond: messages / seconds, bytesPerSecond: bytes / seconds, recent: [...p.recent] };
   }
+}
+
+/** `pid/0` (a main thread, as the runtime's context ids spell it) is the process key `pid`. */
+function normalizeKey(key: string): string {
+  return key.endsWith('/0') ? key.slice(0, -2) : key;
 }
 
 function removeWaiter(s: SyncNode, key: ProcessKey): boolean {

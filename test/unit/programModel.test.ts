@@ -21,10 +21,16 @@ function twoProcessDeadlock(): ProgramModel {
   for (const [k, e] of events) m.apply(k, e);
   m.hello(hello(101, 'Process-1', { ppid: 100 }), 4);
   m.hello(hello(102, 'Process-2', { ppid: 100 }), 4);
-  m.apply('101', { t: 'sync', ts: 5, id: 'A', op: 'acquire', site: site(10) });
-  m.apply('102', { t: 'sync', ts: 5, id: 'B', op: 'acquire', site: site(20) });
-  m.apply('101', { t: 'sync', ts: 6, id: 'B', op: 'wait', site: site(11) });
-  m.apply('102', { t: 'sync', ts: 6, id: 'A', op: 'wait', site: site(21) });
+  // As the runtime reports: the lock's owner (the main process) reports ops with the holder's context
+  // id (`pid/0`); each waiter reports its own wait with its call site.
+  m.apply('101', { t: 'sync', ts: 5, id: 'A', op: 'acquire', holder: '101/0', site: site(10) });
+  m.apply('100', { t: 'sync', ts: 5, id: 'B', op: 'acquire', holder: '102/0' });
+  m.apply('102', { t: 'state', ts: 5, state: 'running' });
+  m.hello(hello(102, 'Process-2', { ppid: 100 }), 5);
+  m.apply('101', { t: 'state', ts: 6, state: 'waiting', on: { id: 'B', kind: 'Lock' }, site: site(11) });
+  m.apply('100', { t: 'sync', ts: 6, id: 'B', op: 'wait', holder: '102/0' });
+  m.apply('102', { t: 'state', ts: 6, state: 'waiting', on: { id: 'A', kind: 'Lock' }, site: site(21) });
+  m.apply('100', { t: 'sync', ts: 6, id: 'A', op: 'wait', holder: '101/0' });
   return m;
 }
 
@@ -51,7 +57,8 @@ describe('ProgramModel', () => {
     assert.equal(d!.kind, 'locks');
     assert.deepEqual(d!.cycle.map((c) => [c.process, c.waitsFor, c.heldBy]).sort(), [['101', 'B', '102'], ['102', 'A', '101']]);
     assert.deepEqual(d!.cycle.map((c) => c.site?.line).sort(), [11, 21]);
-    assert.deepEqual(d!.cycle.map((c) => c.heldAt?.line).sort(), [10, 20]);
+    // Where 101 took A is known (its own report); 102 took B without waiting, reported by the lock's owner.
+    assert.deepEqual(d!.cycle.map((c) => [c.process, c.heldAt?.line]).sort(), [['101', undefined], ['102', 10]]);
     assert.match(d!.message, /Process-1 \(pid 101\) waits for Lock lockB at \/app\/deadlock\.ts:11:5, held by Process-2/);
     assert.match(d!.message, /deadlock\.ts:21:5/);
     const lockA = s.syncs.find((x) => x.id === 'A')!;
@@ -63,7 +70,8 @@ describe('ProgramModel', () => {
   it('clears the deadlock when a wait times out, and marks a kill -9 as dead with its signal', () => {
     const m = twoProcessDeadlock();
     assert.equal(m.snapshot().deadlocks.length, 1);
-    m.apply('102', { t: 'sync', ts: 7, id: 'A', op: 'timeout' });
+    m.apply('100', { t: 'sync', ts: 7, id: 'A', op: 'timeout', holder: '101/0' });
+    m.apply('102', { t: 'state', ts: 7, state: 'running' });
     assert.equal(m.snapshot().deadlocks.length, 0);
     m.apply('100', { t: 'child.exit', ts: 8, key: '101', exitCode: -9, signal: 'SIGKILL' });
     const s = m.snapshot();

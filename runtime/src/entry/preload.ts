@@ -42,7 +42,9 @@ function install(): void {
     announceSync({ ...identity, inspectorUrl });
     waitForDebuggerIfOpened();
   }
-  if (!runtimeEntry) void telemetry.connect(inspectorUrl ? { ...identity, inspectorUrl } : identity);
+  // A worker thread is reported by the thread that starts it (see patchWorkers); its own connection
+  // opens only if it reports something. Node's internal threads (loader hooks) thus stay out of the tree.
+  if (!runtimeEntry && workerThreads.isMainThread) void telemetry.connect(inspectorUrl ? { ...identity, inspectorUrl } : identity);
 
   patchChildProcess(self);
   patchWorkers();
