@@ -334,7 +334,8 @@ export class WorkerSet {
     for (const slot of this.#slots) {
       if (this.#head >= this.#queue.length) break;
       if (!slot.ready || slot.retiring) continue;
-      const window = slot.avgUs < 0 ? 2 : Math.max(2, Math.min(MAX_WINDOW, Math.ceil(4000 / Math.max(1, slot.avgUs))));
+      // Unknown or slow tasks go one at a time (any idle worker may take the next); fast ones in batches.
+      const window = slot.avgUs < 0 ? 1 : Math.max(1, Math.min(MAX_WINDOW, Math.ceil(4000 / Math.max(1, slot.avgUs))));
       let room = window - slot.outstanding.size;
       if (room <= 0) continue;
       // Half the window per message: a second batch waits in the worker while the first runs.
