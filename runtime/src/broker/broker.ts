@@ -161,6 +161,19 @@ export class Peer {
     else this.#queued.push(out);
   }
 
+  /** Sends a frame whose payload is the concatenation of `parts`, without copying them. */
+  sendParts(object: number, op: number, parts: Uint8Array[], request: number, written?: (error?: Error | null) => void): void {
+    if (this.#closed) {
+      written?.(new BrokenPipeError(`the other side (${this.label}) has gone`));
+      return;
+    }
+    const bytes = parts.reduce((n, p) => n + p.byteLength, 0);
+    const data = [encodeHeader(op, object, request, bytes), ...parts.map((p) => Buffer.from(p.buffer, p.byteOffset, p.byteLength))];
+    const out: Outgoing = { data, written };
+    if (this.#connected) this.#write(out);
+    else this.#queued.push(out);
+  }
+
   /** Sends a request to a served object and resolves with its reply payload. */
   request(object: number, op: number, payload: Uint8Array = Buffer.alloc(0)): Promise<Buffer> {
     if (this.#closed) return Promise.reject(new BrokenPipeError(`the owner (${this.label || this.address}) has gone`));

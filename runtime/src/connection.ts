@@ -1,0 +1,581 @@
+// Pipe() and Connection: each copy of an end receives into its own mailbox; senders write straight to
+// the process holding the other end's newest copy (not through the creator, which only keeps the
+// directory of copies and says when an end is closed everywhere). Depends on the broker and reduction.
+import { deserialize, serialize } from 'node:v8';
+import { randomInt } from 'node:crypto';
+import { getBroker, held, FIRST_PUSH_OP, type Peer, type Served } from './broker/broker';
+import type { Frame } from './broker/frame';
+import { Remote, type OwnerRef } from './broker/remote';
+import { Fifo, LocalWaiter } from './broker/waiters';
+import { created, PipeCounter, waiting } from './broker/report';
+import { BrokenPipeError, EOFError, ValueError } from './errors';
+import { reduceSymbol, registerReviver, type ReducedObject, type TransferContext } from './reduction';
+
+const OP_DATA = 48; // to a copy, or to the directory for a copy not yet attached
+const OP_ATTACH = 49;
+const OP_CLOSE = 50;
+const OP_DUP = 51;
+const PUSH_ROUTE = FIRST_PUSH_OP + 1;
+const PUSH_EOF = FIRST_PUSH_OP + 2;
+
+const KIND_OBJECT = 0;
+const KIND_BYTES = 1;
+/** `u8 kind | u32 sender copy | u32 target copy` before each message's body. */
+const PREFIX_BYTES = 9;
+
+/** Where the other end's newest copy receives: its own server, or the directory when it is in the creator. */
+interface Route {
+  copy: number;
+  address: string;
+  index: number;
+}
+
+interface Message {
+  kind: number;
+  body: Buffer;
+}
+
+// ---- the creator's directory of copies ------------------------------------------------------
+
+interface CopyRecord {
+  id: number;
+  end: 0 | 1;
+  state: 'local' | 'pending' | 'attached' | 'closed';
+  /** The attached copy's process and its index there. */
+  peer?: Peer;
+  address?: string;
+  index?: number;
+  /** A copy in the creator's own process. */
+  local?: PipeEnd;
+  /** Messages that arrived before a pending copy attached. */
+  buffered: { frame: Frame }[];
+}
+
+class PipeDirectory implements Served {
+  index = 0;
+  readonly #copies = new Map<number, CopyRecord>();
+  /** Messages sent to each copy by copies that closed (their final counts), for exact EOF. */
+  readonly #sentTo = new Map<number, number>();
+  readonly #unknownSenders = new Set<0 | 1>();
+
+  share(): string {
+    const address = getBroker().listen();
+    if (this.index === 0) this.index = getBroker().serve(this);
+    return address;
+  }
+
+  addLocal(end: PipeEnd): void {
+    const record = this.#copies.get(end.copy);
+    const buffered = record?.buffered ?? [];
+    this.#copies.set(end.copy, { id: end.copy, end: end.end, state: 'local', local: end, buffered: [] });
+    for (const { frame } of buffered) end.receive(frame);
+    this.#announce(end.end);
+  }
+
+  addPending(id: number, end: 0 | 1): void {
+    if (this.#copies.has(id)) return;
+    this.#copies.set(id, { id, end, state: 'pending', buffered: [] });
+    this.#announce(end);
+  }
+
+  #open(end: 0 | 1): CopyRecord[] {
+    return [...this.#copies.values()].filter((c) => c.end === end && c.state !== 'closed');
+  }
+
+  /** The newest open copy of `end`: where messages to that end go. */
+  routeTo(end: 0 | 1): Route | undefined {
+    const open = this.#open(end);
+    const newest = open[open.length - 1];
+    if (!newest) return undefined;
+    if (newest.state === 'attached') return { copy: newest.id, address: newest.address!, index: newest.index! };
+    return { copy: newest.id, address: getBroker().listeningAddress ?? '', index: this.index };
+  }
+
+  /** A message for a copy routed through here (in the creator, or not attached yet). */
+  deliver(frame: Frame): void {
+    const target = frame.payload.readUInt32BE(5);
+    const record = this.#copies.get(target);
+    if (!record || record.state === 'closed') return;
+    if (record.state === 'local') record.local!.receive(frame);
+    else if (record.state === 'pending') record.buffered.push({ frame });
+    else record.peer!.send(record.index!, OP_DATA, frame.payload, frame.request);
+  }
+
+  attach(peer: Peer, id: number, end: 0 | 1, address: string, index: number): unknown {
+    const record = this.#copies.get(id) ?? { id, end, state: 'pending' as const, buffered: [] };
+    this.#copies.set(id, record);
+    Object.assign(record, { state: 'attached', peer, address, index });
+    for (const { frame } of record.buffered.splice(0)) peer.send(index, OP_DATA, frame.payload, frame.request);
+    this.#announce(end);
+    const other = (1 - end) as 0 | 1;
+    return { route: this.routeTo(other), eof: this.#open(other).length === 0 ? this.#eofFor(id) : undefined };
+  }
+
+  /** Tells every open copy of the other end where `end` now receives. */
+  #announce(end: 0 | 1): void {
+    const route = this.routeTo(end);
+    for (const c of this.#open((1 - end) as 0 | 1)) {
+      if (c.state === 'local') c.local!.setRoute(route);
+      else if (c.state === 'attached') c.peer!.send(c.id, PUSH_ROUTE, Buffer.from(JSON.stringify(route ?? null)));
+    }
+  }
+
+  #eofFor(copy: number): { expected: number | null } {
+    const other = this.#copies.get(copy)?.end === 0 ? 1 : 0;
+    return { expected: this.#unknownSenders.has(other) ? null : (this.#sentTo.get(copy) ?? 0) };
+  }
+
+  close(id: number, sentTo: Record<string, number> | undefined): void {
+    const record = this.#copies.get(id);
+    if (!record || record.state === 'closed') return;
+    record.state = 'closed';
+    record.buffered = [];
+    if (sentTo) for (const [target, n] of Object.entries(sentTo)) this.#sentTo.set(Number(target), (this.#sentTo.get(Number(target)) ?? 0) + n);
+    else this.#unknownSenders.add(record.end);
+    if (this.#open(record.end).length > 0) {
+      this.#announce(record.end);
+      return;
+    }
+    for (const c of this.#open((1 - record.end) as 0 | 1)) {
+      const eof = this.#eofFor(c.id);
+      if (c.state === 'local') c.local!.endOfFile(eof.expected);
+      else if (c.state === 'attached') c.peer!.send(c.id, PUSH_EOF, Buffer.from(JSON.stringify(eof)));
+    }
+  }
+
+  onFrame(peer: Peer, frame: Frame): void {
+    switch (frame.op) {
+      case OP_DATA:
+        return this.deliver(frame);
+      case OP_ATTACH: {
+        const { id, end, address, index } = JSON.parse(frame.payload.toString('utf8')) as { id: number; end: 0 | 1; address: string; index: number };
+        peer.reply(frame.request, Buffer.from(JSON.stringify(this.attach(peer, id, end, address, index))));
+        return;
+      }
+      case OP_CLOSE: {
+        const { id, sentTo } = JSON.parse(frame.payload.toString('utf8')) as { id: number; sentTo: Record<string, number> };
+        return this.close(id, sentTo);
+      }
+      case OP_DUP: {
+        const { id, end } = JSON.parse(frame.payload.toString('utf8')) as { id: number; end: 0 | 1 };
+        return this.addPending(id, end);
+      }
+    }
+  }
+
+  onPeerClosed(peer: Peer): void {
+    // A process died holding copies: they are closed, with their message counts unknown.
+    for (const c of [...this.#copies.values()]) if (c.state === 'attached' && c.peer === peer) this.close(c.id, undefined);
+  }
+}
+
+// ---- one copy of one end --------------------------------------------------------------------
+
+let nextCopy = 1;
+function newCopyId(local: boolean): number {
+  // The creator numbers its copies; copies made elsewhere take a random id that cannot collide with those.
+  return local ? nextCopy++ : randomInt(0x4000_0000, 0xffff_fff0);
+}
+
+/** What a reduced Connection carries. */
+interface EndState {
+  address: string;
+  index: number;
+  end: 0 | 1;
+  copy: number;
+  readable: boolean;
+  writable: boolean;
+  id: string;
+}
+
+/** One copy of one end: its mailbox, its route to the other end, its counts for an exact EOF. */
+class PipeEnd implements Served {
+  readonly end: 0 | 1;
+  readonly copy: number;
+  readonly directory: PipeDirectory | undefined;
+  readonly #remote: Remote | undefined;
+  #route: Route | undefined;
+  #index = 0;
+  readonly #mailbox = new Fifo<Message>();
+  readonly #receivers = new Fifo<LocalWaiter<Message | undefined>>();
+  readonly #pollers = new Set<LocalWaiter<boolean>>();
+  /** Per sender copy: the next sequence number expected, and messages that came early. */
+  readonly #order = new Map<number, { next: number; early: Map<number, Message> }>();
+  #received = 0;
+  /** Set when every copy of the other end closed: how many messages to expect in all (null: unknown). */
+  #eof: { expected: number | null } | undefined;
+  #eofReady = false;
+  readonly #sent = new Map<number, number>();
+  #closed = false;
+  #unsubscribe: (() => void) | undefined;
+  attached: Promise<void> = Promise.resolve();
+
+  constructor(end: 0 | 1, copy: number, directory: PipeDirectory | undefined, remote: Remote | undefined) {
+    this.end = end;
+    this.copy = copy;
+    this.directory = directory;
+    this.#remote = remote;
+    if (directory) {
+      directory.addLocal(this);
+      this.#route = directory.routeTo((1 - end) as 0 | 1);
+    }
+  }
+
+  /** A copy revived away from the creator: serve its mailbox here, then tell the creator. */
+  attach(): void {
+    const broker = getBroker();
+    const address = broker.listen();
+    this.#index = broker.serve(this);
+    const remote = this.#remote!;
+    this.#unsubscribe = remote.peer.subscribe(this.copy, (frame) => this.#onPush(frame));
+    const payload = JSON.stringify({ id: this.copy, end: this.end, address, index: this.#index });
+    this.attached = remote.request(OP_ATTACH, Buffer.from(payload)).then(
+      (reply) => {
+        const { route, eof } = JSON.parse(reply.toString('utf8')) as { route?: Route; eof?: { expected: number | null } };
+        if (!this.#route) this.#route = route;
+        if (eof) this.endOfFile(eof.expected);
+      },
+      () => this.endOfFile(null),
+    );
+    remote.peer.onClose(() => this.endOfFile(null));
+  }
+
+  #onPush(frame: Frame): void {
+    const body = JSON.parse(frame.payload.toString('utf8')) as unknown;
+    if (frame.op === PUSH_ROUTE) this.setRoute((body as Route | null) ?? undefined);
+    else if (frame.op === PUSH_EOF) this.endOfFile((body as { expected: number | null }).expected);
+  }
+
+  setRoute(route: Route | undefined): void {
+    this.#route = route;
+  }
+
+  get peerClosed(): boolean {
+    return this.#eof !== undefined;
+  }
+
+  send(kind: number, body: Uint8Array): Promise<void> {
+    if (this.#eof) throw new BrokenPipeError('the other end of the pipe is closed');
+    const route = this.#route;
+    if (!route) return held(this.attached).then(() => (this.#route ? this.send(kind, body) : Promise.reject(new BrokenPipeError())));
+    const seq = (this.#sent.get(route.copy) ?? 0) + 1;
+    this.#sent.set(route.copy, seq);
+    const prefix = Buffer.allocUnsafe(PREFIX_BYTES);
+    prefix.writeUInt8(kind, 0);
+    prefix.writeUInt32BE(this.copy, 1);
+    prefix.writeUInt32BE(route.copy, 5);
+    const broker = getBroker();
+    if (this.directory && (route.address === '' || broker.isLocal(route.address))) {
+      // The other end is here, or not attached yet: the creator's directory delivers or holds it.
+      this.directory.deliver({ op: OP_DATA, object: route.index, request: seq, payload: Buffer.concat([prefix, body]) });
+      return Promise.resolve();
+    }
+    return new Promise<void>((resolve, reject) => {
+      broker.peer(route.address).sendParts(route.index, OP_DATA, [prefix, body], seq, (error) => (error ? reject(error) : resolve()));
+    });
+  }
+
+  /** A message for this copy arrived (in order per sender, or held until its turn). */
+  receive(frame: Frame): void {
+    if (this.#closed) return;
+    const sender = frame.payload.readUInt32BE(1);
+    const message = { kind: frame.payload.readUInt8(0), body: frame.payload.subarray(PREFIX_BYTES) };
+    let order = this.#order.get(sender);
+    if (!order) this.#order.set(sender, (order = { next: 1, early: new Map() }));
+    if (frame.request !== order.next) {
+      order.early.set(frame.request, message);
+      return;
+    }
+    this.#accept(message);
+    order.next++;
+    for (let early = order.early.get(order.next); early; early = order.early.get(order.next)) {
+      order.early.delete(order.next);
+      this.#accept(early);
+      order.next++;
+    }
+    this.#checkEof();
+  }
+
+  #accept(message: Message): void {
+    this.#received++;
+    for (let r = this.#receivers.shift(); r; r = this.#receivers.shift()) {
+      if (r.done) continue;
+      r.settle(message);
+      return;
+    }
+    this.#mailbox.push(message);
+    this.#wakePollers();
+  }
+
+  #wakePollers(): void {
+    for (const p of this.#pollers) p.settle(true);
+    this.#pollers.clear();
+  }
+
+  endOfFile(expected: number | null): void {
+    if (this.#eof) return;
+    this.#eof = { expected };
+    if (expected === null) {
+      // Counts unknown (a peer died): what it wrote is already in our sockets; read it first.
+      setTimeout(() => {
+        this.#eofReady = true;
+        this.#checkEof();
+      }, 50).unref();
+    }
+    this.#checkEof();
+  }
+
+  #checkEof(): void {
+    const eof = this.#eof;
+    if (!eof) return;
+    if (eof.expected !== null && this.#received >= eof.expected) this.#eofReady = true;
+    if (!this.#eofReady) return;
+    this.#wakePollers();
+    if (this.#mailbox.length > 0) return;
+    for (let r = this.#receivers.shift(); r; r = this.#receivers.shift()) r.settle(undefined);
+  }
+
+  /** The next message, or undefined at end of file. */
+  take(): Message | undefined | Promise<Message | undefined> {
+    const message = this.#mailbox.shift();
+    if (message) return message;
+    if (this.#eofReady) return undefined;
+    const waiter = new LocalWaiter<Message | undefined>();
+    this.#receivers.push(waiter);
+    return waiter.promise;
+  }
+
+  /** True when a message (or end of file) is there now; waits up to `timeout` ms for one. */
+  get ready(): boolean {
+    return this.#mailbox.length > 0 || this.#eofReady;
+  }
+
+  /** Resolves true when a message or end of file is there, false after `timeout` ms or on cancel. */
+  watch(timeout: number | null): { promise: Promise<boolean>; cancel: () => void } {
+    if (this.ready) return { promise: Promise.resolve(true), cancel: () => {} };
+    if (timeout !== null && timeout <= 0) return { promise: Promise.resolve(false), cancel: () => {} };
+    const waiter = new LocalWaiter<boolean>();
+    this.#pollers.add(waiter);
+    const cancel = () => {
+      this.#pollers.delete(waiter);
+      waiter.settle(false);
+    };
+    waiter.arm(timeout ?? undefined, cancel);
+    return { promise: waiter.promise, cancel };
+  }
+
+  poll(timeout: number | null): Promise<boolean> {
+    const { promise } = this.watch(timeout);
+    return this.ready ? promise : held(promise);
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    const sentTo = Object.fromEntries(this.#sent);
+    if (this.directory) this.directory.close(this.copy, sentTo);
+    else this.#remote!.send(OP_CLOSE, Buffer.from(JSON.stringify({ id: this.copy, sentTo })));
+    this.#unsubscribe?.();
+    if (this.#index) getBroker().unserve(this.#index);
+    for (let r = this.#receivers.shift(); r; r = this.#receivers.shift()) r.fail(new ValueError('the connection was closed'));
+    for (const p of this.#pollers) p.settle(false);
+    this.#pollers.clear();
+  }
+
+  /** A copy for another process: registered with the creator before it leaves. */
+  duplicate(): EndState & { id: string } {
+    const copy = newCopyId(this.directory !== undefined);
+    if (this.directory) {
+      const address = this.directory.share();
+      this.directory.addPending(copy, this.end);
+      return { address, index: this.directory.index, end: this.end, copy, readable: true, writable: true, id: '' };
+    }
+    const ref = this.#remote!.ref;
+    this.#remote!.send(OP_DUP, Buffer.from(JSON.stringify({ id: copy, end: this.end })));
+    return { address: ref.address, index: ref.index, end: this.end, copy, readable: true, writable: true, id: '' };
+  }
+
+  onFrame(_peer: Peer, frame: Frame): void {
+    if (frame.op === OP_DATA) this.receive(frame);
+  }
+
+  onPeerClosed(): void {}
+}
+
+// ---- the public face ------------------------------------------------------------------------
+
+let reviving: EndState | undefined;
+
+/** One end of a pipe: send()/recv() structured-cloneable objects, or raw bytes. Python: multiprocessing.connection.Connection */
+export class Connection {
+  readonly #end: PipeEnd;
+  readonly #readable: boolean;
+  readonly #writable: boolean;
+  readonly #id: string;
+  readonly #counter: PipeCounter;
+
+  /** @internal Made by Pipe() or revived; not constructed by users. */
+  constructor(end?: PipeEnd, readable = true, writable = true, id = '') {
+    if (reviving) {
+      const state = reviving;
+      const directory = getBroker().isLocal(state.address) ? (getBroker().served(state.index) as PipeDirectory | undefined) : undefined;
+      const remote = directory ? undefined : new Remote({ address: state.address, index: state.index, slot: -1 } satisfies OwnerRef);
+      this.#end = new PipeEnd(state.end, state.copy, directory, remote);
+      if (!directory) this.#end.attach();
+      this.#readable = state.readable;
+      this.#writable = state.writable;
+      this.#id = state.id;
+    } else {
+      this.#end = end!;
+      this.#readable = readable;
+      this.#writable = writable;
+      this.#id = id;
+    }
+    this.#counter = new PipeCounter(this.#id);
+  }
+
+  get readable(): boolean {
+    return this.#readable;
+  }
+
+  get writable(): boolean {
+    return this.#writable;
+  }
+
+  /** True once close() was called here. Python: Connection.closed */
+  get closed(): boolean {
+    return this.#closedHere;
+  }
+  #closedHere = false;
+
+  #check(writing: boolean): void {
+    if (this.#closedHere) throw new ValueError('handle is closed');
+    if (writing && !this.#writable) throw Object.assign(new Error('connection is read-only'), { name: 'OSError' });
+    if (!writing && !this.#readable) throw Object.assign(new Error('connection is write-only'), { name: 'OSError' });
+  }
+
+  /** Sends a structured-cloneable object; resolves once it is on its way (awaiting it gives backpressure). Python: Connection.send */
+  send(obj: unknown): Promise<void> {
+    this.#check(true);
+    const body = serialize(obj);
+    this.#counter.count(1, 0, body.length);
+    return quiet(this.#end.send(KIND_OBJECT, body));
+  }
+
+  /** Sends raw bytes (optionally a slice). Python: Connection.send_bytes */
+  sendBytes(buf: Uint8Array, offset = 0, size?: number): Promise<void> {
+    this.#check(true);
+    const end = size === undefined ? buf.byteLength : offset + size;
+    if (offset < 0 || end > buf.byteLength) throw new ValueError('buffer slice out of range');
+    const body = Buffer.from(buf.buffer, buf.byteOffset + offset, end - offset);
+    this.#counter.count(1, 0, body.length);
+    return quiet(this.#end.send(KIND_BYTES, body));
+  }
+
+  async #take(): Promise<Message> {
+    this.#check(false);
+    const now = this.#end.take();
+    let message: Message | undefined;
+    if (now instanceof Promise) {
+      const done = waiting({ id: this.#id, kind: 'Pipe' });
+      try {
+        message = await held(now);
+      } finally {
+        done();
+      }
+    } else message = now;
+    if (!message) throw new EOFError();
+    this.#counter.count(0, 1, message.body.length);
+    return message;
+  }
+
+  /** Resolves with the next object; rejects EOFError once every copy of the other end is closed. Python: Connection.recv */
+  async recv<T = unknown>(): Promise<T> {
+    const message = await this.#take();
+    return (message.kind === KIND_BYTES ? Buffer.from(message.body) : deserialize(message.body)) as T;
+  }
+
+  /** Resolves with the next message's bytes; rejects EOFError at end of file. Python: Connection.recv_bytes */
+  async recvBytes(maxlength?: number): Promise<Buffer> {
+    const message = await this.#take();
+    if (maxlength !== undefined && message.body.length > maxlength) throw Object.assign(new Error('bad message length'), { name: 'OSError' });
+    return Buffer.from(message.body);
+  }
+
+  /** True when a message is waiting (or the other end closed); waits up to `timeout` ms, null for ever. @default 0 Python: Connection.poll */
+  poll(timeout: number | null = 0): Promise<boolean> {
+    this.#check(false);
+    return this.#end.poll(timeout);
+  }
+
+  /** Closes this copy; the other end sees EOFError once every copy of this end is closed. Python: Connection.close */
+  close(): void {
+    if (this.#closedHere) return;
+    this.#closedHere = true;
+    this.#end.close();
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  /** A Connection crosses as a new copy of its end: closing this one afterwards never affects it. */
+  [reduceSymbol](_context: TransferContext): ReducedObject {
+    if (this.#closedHere) throw new ValueError('handle is closed');
+    const state = { ...this.#end.duplicate(), readable: this.#readable, writable: this.#writable, id: this.#id };
+    return { kind: 'Connection', state };
+  }
+
+  /** @internal For connection.wait(). */
+  get end(): PipeEnd {
+    return this.#end;
+  }
+}
+
+/** A send nobody awaits must not crash the program; a later send or recv reports the problem. */
+function quiet(promise: Promise<void>): Promise<void> {
+  promise.catch(() => {});
+  return promise;
+}
+
+registerReviver('Connection', (state) => {
+  reviving = state as EndState;
+  try {
+    return new Connection();
+  } finally {
+    reviving = undefined;
+  }
+});
+
+/** Two connected ends; with `duplex: false`, `[receiver, sender]`. Python: multiprocessing.Pipe */
+export function Pipe(options: { duplex?: boolean } = {}): [Connection, Connection] {
+  const duplex = options.duplex ?? true;
+  const id = created('Pipe');
+  const directory = new PipeDirectory();
+  const a = new PipeEnd(0, newCopyId(true), directory, undefined);
+  const b = new PipeEnd(1, newCopyId(true), directory, undefined);
+  a.setRoute(directory.routeTo(1));
+  return [new Connection(a, true, duplex, id), new Connection(b, duplex, true, id)];
+}
+
+/** Resolves with the connections that have a message (or end of file), or [] after `timeout` ms. Python: multiprocessing.connection.wait */
+export async function wait<T extends Connection>(objects: readonly T[], options: { timeout?: number } = {}): Promise<T[]> {
+  const ready = async () => {
+    const flags = await Promise.all(objects.map((c) => c.poll(0)));
+    return objects.filter((_, i) => flags[i]);
+  };
+  const now = await ready();
+  if (now.length > 0 || objects.length === 0) return now;
+  const deadline = options.timeout === undefined ? null : options.timeout;
+  // Every end is watched; the first that is ready (or the timeout) ends the wait and cancels the rest.
+  const watches = objects.map((c) => c.end.watch(deadline));
+  try {
+    const any = await held(Promise.race(watches.map((w) => w.promise)));
+    return any ? ready() : [];
+  } finally {
+    for (const w of watches) w.cancel();
+  }
+}
+
+/** `connection.wait` under Python's module name. */
+export const connection = { wait, Connection, Pipe };

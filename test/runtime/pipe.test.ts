@@ -1,0 +1,109 @@
+import { describe, it, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { Pipe, connection, EOFError, BrokenPipeError } from '../../runtime/src/index';
+import { start, killAll } from '../fixtures/sync-harness';
+import type { StartMethod } from '../../runtime/src/protocol';
+
+after(async () => {
+  assert.equal(await killAll(), 0, 'a test left a child running');
+});
+
+describe('Pipe (in this process)', () => {
+  it('send()/recv() both ways, objects cloned; bytes as bytes', async () => {
+    const [a, b] = Pipe();
+    await a.send({ m: new Map([[1, 2n]]) });
+    assert.deepEqual(await b.recv(), { m: new Map([[1, 2n]]) });
+    await b.sendBytes(Buffer.from('hello world'), 6);
+    assert.deepEqual(await a.recvBytes(), Buffer.from('world'));
+  });
+
+  it('recv() rejects EOFError once the other end is closed, after what was sent', async () => {
+    const [a, b] = Pipe();
+    await a.send(1);
+    a.close();
+    assert.equal(await b.recv(), 1);
+    await assert.rejects(b.recv(), EOFError);
+    assert.throws(() => b.send(2), BrokenPipeError);
+  });
+
+  it('Pipe({ duplex: false }) gives [receiver, sender]', async () => {
+    const [receiver, sender] = Pipe({ duplex: false });
+    assert.throws(() => receiver.send(1), { name: 'OSError' });
+    await sender.send('x');
+    assert.equal(await receiver.recv(), 'x');
+  });
+
+  it('poll() answers at once, or after its timeout', async () => {
+    const [a, b] = Pipe();
+    assert.equal(await b.poll(), false);
+    assert.equal(await b.poll(20), false);
+    const later = b.poll(null);
+    await a.send(1);
+    assert.equal(await later, true);
+    assert.equal(await b.recv(), 1);
+  });
+
+  it('connection.wait() resolves the ready ends, or [] on timeout', async () => {
+    const [a1, b1] = Pipe();
+    const [a2, b2] = Pipe();
+    assert.deepEqual(await connection.wait([b1, b2], { timeout: 20 }), []);
+    const waited = connection.wait([b1, b2]);
+    await a2.send('go');
+    assert.deepEqual(await waited, [b2]);
+    a1.close();
+    assert.deepEqual(await connection.wait([b1]), [b1]);
+  });
+});
+
+for (const method of ['spawn', 'thread'] as StartMethod[]) {
+  describe(`Pipe across a ${method === 'spawn' ? 'process' : 'worker thread'}`, () => {
+    it('a child echoes; closing our copy of its end after start() does not affect it', { timeout: 20_000 }, async () => {
+      const [mine, theirs] = Pipe();
+      const child = start('pipe-echo', [theirs], [], method);
+      theirs.close();
+      await mine.send({ n: 1, when: new Date(7) });
+      assert.deepEqual(await mine.recv(), { n: 1, when: new Date(7) });
+      const big = Buffer.alloc(3 * 1024 * 1024, 9);
+      await mine.sendBytes(big);
+      assert.deepEqual(await mine.recvBytes(), big);
+      mine.close();
+      assert.equal((await child.outcome).result, 2);
+    });
+
+    it('a child sends then closes: every message arrives, then EOFError', { timeout: 20_000 }, async () => {
+      const [receiver, sender] = Pipe({ duplex: false });
+      const child = start('pipe-send', [sender], [300], method);
+      sender.close();
+      const got: number[] = [];
+      await assert.rejects(async () => {
+        for (;;) got.push(await receiver.recv<number>());
+      }, EOFError);
+      assert.deepEqual(got, Array.from({ length: 300 }, (_, i) => i));
+      assert.equal((await child.outcome).result, 300);
+    });
+
+    it('two children talk directly through a pipe this process created', { timeout: 20_000 }, async () => {
+      const [a, b] = Pipe();
+      const sender = start('pipe-send', [a], [50], method);
+      const drainer = start('pipe-drain', [b], [], method);
+      a.close();
+      b.close();
+      const [s, d] = await Promise.all([sender.outcome, drainer.outcome]);
+      assert.equal(s.result, 50);
+      assert.deepEqual(d.result, Array.from({ length: 50 }, (_, i) => i));
+    });
+  });
+}
+
+describe('failures', () => {
+  it('a peer killed mid-recv: our recv() rejects EOFError, send() then BrokenPipeError', { timeout: 20_000 }, async () => {
+    const [mine, theirs] = Pipe();
+    const child = start('pipe-recv-forever', [theirs], [], 'spawn');
+    theirs.close();
+    await child.signalled('ready');
+    const pending = assert.rejects(mine.recv(), EOFError);
+    await child.kill();
+    await pending;
+    assert.throws(() => mine.send(1), BrokenPipeError);
+  });
+});
