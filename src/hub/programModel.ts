@@ -384,10 +384,10 @@ export class ProgramModel {
       case 'wait':
         // Reported by whoever keeps the lock's state (its owner process), not necessarily the waiter:
         // waiters come from the waiting process's own `state: waiting` event, with its call site.
-        if (event.holder !== undefined) s.holder = normalizeKey(event.holder);
+        if (event.holder != null) s.holder = normalizeKey(event.holder);
         break;
       case 'acquire': {
-        const holder = event.holder === undefined ? key : normalizeKey(event.holder);
+        const holder = event.holder === undefined ? key : event.holder === null ? null : normalizeKey(event.holder);
         s.holder = holder;
         s.heldSince = event.ts;
         // The holder's own wait site is where it acquired, when the op was reported by the lock's owner.
