@@ -12,12 +12,17 @@ const OWNER = 0;
 const COUNT = 1;
 const PID = 2;
 const WORDS = 4;
-const SPINS = 200;
+const SPINS = 2000;
+/** Event-loop turns spent polling before sleeping on timers (a holder usually releases within these). */
+const YIELDS = 200;
 const LIVENESS_EVERY_MS = 50;
 
 /** This thread's owner token: unique enough among live threads of the program, never 0. */
 const token = randomInt(1, 0x7fffffff) ^ (threadId & 0xff);
 const me = token === 0 ? 1 : token;
+
+const TAKEN = Promise.resolve(true);
+const NOT_TAKEN = Promise.resolve(false);
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => (ms <= 0 ? setImmediate(resolve) : setTimeout(resolve, ms)));
@@ -73,12 +78,18 @@ export class ShmLock {
   }
 
   /** Resolves true once held, false on timeout or when `block` is false and it is taken. */
-  async acquire(options: AcquireOptions = {}): Promise<boolean> {
-    if (this.tryAcquire()) return true;
-    if (options.block === false) return false;
+  acquire(options: AcquireOptions = {}): Promise<boolean> {
+    // The uncontended path allocates nothing: one CAS and an already-settled promise.
+    if (this.tryAcquire()) return TAKEN;
+    if (options.block === false) return NOT_TAKEN;
+    return this.#wait(options);
+  }
+
+  async #wait(options: AcquireOptions): Promise<boolean> {
     for (let i = 0; i < SPINS; i++) if (Atomics.load(this.#words, OWNER) === 0 && this.tryAcquire()) return true;
     const deadline = options.timeout === undefined ? Infinity : Date.now() + Math.max(0, options.timeout);
     let delay = 0;
+    let turns = 0;
     let nextLiveness = Date.now() + LIVENESS_EVERY_MS;
     for (;;) {
       await sleep(Math.min(delay, deadline - Date.now()));
@@ -89,7 +100,7 @@ export class ShmLock {
         nextLiveness = now + LIVENESS_EVERY_MS;
         if (this.#takeFromDeadOwner()) return true;
       }
-      delay = delay === 0 ? 1 : Math.min(delay * 2, 8);
+      if (++turns > YIELDS) delay = delay === 0 ? 1 : Math.min(delay * 2, 8);
     }
   }
 

@@ -1,0 +1,154 @@
+// Shared memory against Python's multiprocessing, measured in the same run and printed as ratios:
+// uncontended Value.value read/write, uncontended getLock() acquire+release, and a two-process counter
+// under Value.getLock(). Needs `npm run build` first (children load the built runtime).
+import { execFileSync, spawnSync } from 'node:child_process';
+import { Process, RawArray, RawValue, Value, isMainProcess } from 'forkscope';
+
+const OPS = 2_000_000;
+const LOCK_OPS = 200_000;
+const COUNTER_OPS = 20_000;
+
+const PYTHON = String.raw`
+import sys, time
+from multiprocessing import Value, RawValue, Array, Process
+
+OPS, LOCK_OPS, COUNTER_OPS = map(int, sys.argv[1:4])
+
+def rate(fn, n):
+    t = time.perf_counter(); fn(n); return n / (time.perf_counter() - t)
+
+def reads(v):
+    def run(n):
+        x = 0
+        for _ in range(n): x = v.value
+    return run
+
+def writes(v):
+    def run(n):
+        for i in range(n): v.value = i
+    return run
+
+def count(v, ready, go, times, slot):
+    ready.get_lock().acquire(); ready.value += 1; ready.get_lock().release()
+    while go.value == 0: time.sleep(0.0005)
+    t = time.perf_counter()
+    for _ in range(COUNTER_OPS):
+        with v.get_lock():
+            v.value += 1
+    times[slot] = time.perf_counter() - t
+
+if __name__ == '__main__':
+    v = Value('i', 0); raw = RawValue('i', 0)
+    lock = v.get_lock()
+    def locks(n):
+        for _ in range(n): lock.acquire(); lock.release()
+    out = {
+        'read': rate(reads(v), OPS // 10), 'write': rate(writes(v), OPS // 10),
+        'rawRead': rate(reads(raw), OPS), 'rawWrite': rate(writes(raw), OPS),
+        'lock': rate(locks, LOCK_OPS),
+    }
+    c = Value('i', 0); ready = Value('i', 0); go = RawValue('i', 0); times = Array('d', 2)
+    ps = [Process(target=count, args=(c, ready, go, times, i)) for i in range(2)]
+    for p in ps: p.start()
+    while ready.value < 2: time.sleep(0.001)
+    go.value = 1
+    for p in ps: p.join()
+    assert c.value == 2 * COUNTER_OPS, c.value
+    out['counter'] = 2 * COUNTER_OPS / max(times[:])
+    print(out)
+`;
+
+function rate(fn: (n: number) => void, n: number): number {
+  const t = process.hrtime.bigint();
+  fn(n);
+  return n / (Number(process.hrtime.bigint() - t) / 1e9);
+}
+
+async function asyncRate(fn: (n: number) => Promise<void>, n: number): Promise<number> {
+  const t = process.hrtime.bigint();
+  await fn(n);
+  return n / (Number(process.hrtime.bigint() - t) / 1e9);
+}
+
+/** A child of the counter benchmark: waits for the go flag, then increments under the lock. */
+export async function countUnderLock(v: Value<'i'>, ready: Value<'i'>, go: RawValue<'i'>, times: RawArray<'d'>, slot: number, ops: number): Promise<void> {
+  Atomics.add(ready.getObj() as Int32Array, 0, 1);
+  while (go.value === 0) await new Promise((r) => setTimeout(r, 0.5));
+  const lock = v.getLock();
+  const t = process.hrtime.bigint();
+  for (let i = 0; i < ops; i++) {
+    await lock.acquire();
+    v.value += 1;
+    lock.release();
+  }
+  times[slot] = Number(process.hrtime.bigint() - t) / 1e9;
+}
+
+function row(label: string, ours: number, peer: number): void {
+  const f = (n: number): string => `${(n / 1e6).toFixed(2)} M/s`;
+  console.log(`${label.padEnd(44)} forkscope ${f(ours).padStart(12)}   python ${f(peer).padStart(12)}   ratio ${(ours / peer).toFixed(1)}×`);
+}
+
+/**
+ * The runner's module is every child's main module, so the measuring runs in a process of its own
+ * whose main module is this file: its Process children then re-import only this file.
+ */
+export default async function sharedBench(): Promise<void> {
+  const result = spawnSync(process.execPath, ['--import', 'tsx', __filename], { stdio: 'inherit', env: { ...process.env, FORKSCOPE_BENCH_SHARED: '1' }, timeout: 600_000 });
+  if (result.status !== 0) throw new Error(`shared bench failed (${result.status ?? result.signal})`);
+}
+
+async function measure(): Promise<void> {
+  const py = JSON.parse(
+    execFileSync('python3', ['-c', PYTHON, String(OPS), String(LOCK_OPS), String(COUNTER_OPS)], { encoding: 'utf8', timeout: 300_000 }).trim().replace(/'/g, '"'),
+  ) as Record<string, number>;
+
+  const v = new Value('i', 0);
+  const raw = new RawValue('i', 0);
+  const reads = (x: RawValue<'i'>) => (n: number) => {
+    let sum = 0;
+    for (let i = 0; i < n; i++) sum += x.value;
+    if (sum === -1) console.log(sum);
+  };
+  const writes = (x: RawValue<'i'>) => (n: number) => {
+    for (let i = 0; i < n; i++) x.value = i;
+  };
+  const lock = v.getLock();
+  const locks = async (n: number): Promise<void> => {
+    for (let i = 0; i < n; i++) {
+      await lock.acquire();
+      lock.release();
+    }
+  };
+
+  row('Value.value read (Python: synchronized)', rate(reads(v), OPS), py.read!);
+  row('Value.value write (Python: synchronized)', rate(writes(v), OPS), py.write!);
+  row('RawValue.value read', rate(reads(raw), OPS), py.rawRead!);
+  row('RawValue.value write', rate(writes(raw), OPS), py.rawWrite!);
+  row('getLock() acquire+release, uncontended', await asyncRate(locks, LOCK_OPS), py.lock!);
+  // The floor of any Promise-returning acquire: one await of a settled promise per iteration.
+  const settled = Promise.resolve(true);
+  const awaits = async (n: number): Promise<void> => {
+    for (let i = 0; i < n; i++) await settled;
+  };
+  row('  floor: `await` of a settled promise alone', await asyncRate(awaits, LOCK_OPS), py.lock!);
+
+  const counter = new Value('i', 0);
+  const ready = new Value('i', 0);
+  const go = new RawValue('i', 0);
+  const times = new RawArray('d', 2);
+  const children = [0, 1].map((slot) => new Process({ target: countUnderLock, args: [counter, ready, go, times, slot, COUNTER_OPS] }));
+  for (const child of children) child.start();
+  while (ready.value < 2) await new Promise((r) => setTimeout(r, 1));
+  go.value = 1;
+  for (const child of children) await child.join();
+  if (counter.value !== 2 * COUNTER_OPS) throw new Error(`counter is ${counter.value}, not ${2 * COUNTER_OPS}`);
+  row('2-process counter under getLock() (ops/s)', (2 * COUNTER_OPS) / Math.max(...times), py.counter!);
+}
+
+if (process.env.FORKSCOPE_BENCH_SHARED === '1' && isMainProcess()) {
+  measure().catch((error: unknown) => {
+    console.error(error);
+    process.exitCode = 1;
+  });
+}
