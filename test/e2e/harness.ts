@@ -22,6 +22,7 @@
 //     activationTimes()        "Developer: Show Running Extensions" read back: id → activation ms
 //     close()                  Chromium and code-server's whole process group killed, temp dirs removed
 //   openWorkbench({ url, workspace, name }): the same Workbench on a server someone else runs (the demo).
+//   closeAllWorkbenches(): closes what is still open (also run by itself after each test file's tests).
 //   processesOf(dir): pids whose command line or cwd is under `dir` (see processes.ts).
 // Every started workbench is also killed on process exit, SIGINT and SIGTERM.
 import { spawnSync, type ChildProcess } from 'node:child_process';
@@ -30,6 +31,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
+import { after } from 'node:test';
 import { chromium, type Browser, type BrowserContext, type Frame, type Page } from 'playwright-core';
 import { ensureE2EEnvironment, installExtension, spawnCodeServer, waitForHealthz, type E2EEnvironment } from '../../scripts/e2e-env.mjs';
 import { descendantsOf, isRunning, killQuietly, processesOf, type ProcessInfo } from './processes';
@@ -189,6 +191,15 @@ function killNow(owned: Owned): void {
   for (const p of processesOf(owned.tempRoot)) pids.add(p.pid);
   for (const p of pids) killQuietly(p, 'SIGKILL');
 }
+
+/** Closes every workbench this process started or opened and has not closed yet. */
+export async function closeAllWorkbenches(): Promise<void> {
+  await Promise.all([...live].map((owned) => shutdown(owned)));
+}
+
+// Under the test runner, a file that imports the harness closes whatever is still open when its tests end,
+// even a workbench whose start-up outlived a timed-out hook (nothing would hold it otherwise).
+if (process.env.NODE_TEST_CONTEXT) after(closeAllWorkbenches);
 
 let handlersInstalled = false;
 function installExitHandlers(): void {
