@@ -37,10 +37,9 @@ function stateClass(node: ProcessNode): string {
   return killed ? 'state-killed' : node.exitCode ? 'state-failed' : 'state-exited';
 }
 
+/** Resident memory in bytes, as the hub's process sampler reports it. */
 function formatMemory(memory: number | undefined): string {
-  if (memory === undefined) return '';
-  // ps-list reports a percentage of system memory; a sampler that reports bytes gives larger numbers.
-  return memory > 100 ? formatBytes(memory) : `${memory.toFixed(1)}%`;
+  return memory === undefined ? '' : formatBytes(memory);
 }
 
 class ProcessRowView implements KeyedRow<RowModel> {
