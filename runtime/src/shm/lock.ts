@@ -6,6 +6,8 @@ import { randomInt } from 'node:crypto';
 import { threadId } from 'node:worker_threads';
 import { reduceSymbol, registerReviver, type ReducedObject, type TransferContext } from '../reduction';
 import { RuntimeError } from '../errors';
+import { callSite, emitNow, isReporting, objectCreated } from '../telemetry';
+import { processKey, type ObjectKind, type SyncActivity } from '../protocol';
 import { allocate, reduceBlock, reviveBlock, type Block, type BlockDescriptor } from './arena';
 
 const OWNER = 0;
@@ -50,12 +52,22 @@ export class ShmLock {
   readonly #words: Int32Array;
   readonly #block: Block;
   readonly #recursive: boolean;
+  readonly #id: string;
   #ownerDied = false;
 
-  constructor(options: { recursive?: boolean; block?: Block } = {}) {
+  constructor(options: { recursive?: boolean; block?: Block; id?: string } = {}) {
     this.#recursive = options.recursive ?? true;
     this.#block = options.block ?? allocate(WORDS * 4);
     this.#words = new Int32Array(this.#block.buffer, this.#block.offset, WORDS);
+    this.#id = options.id ?? objectCreated(this.#kind, { site: isReporting() ? callSite() : undefined });
+  }
+
+  get #kind(): ObjectKind {
+    return this.#recursive ? 'RLock' : 'Lock';
+  }
+
+  #report(op: SyncActivity['op'], held: boolean): void {
+    if (isReporting()) emitNow({ t: 'sync', ts: Date.now(), id: this.#id, op, holder: held ? processKey(process.pid, threadId) : null, site: callSite() });
   }
 
   /** True when the last acquire took the lock from a holder that had died. */
@@ -74,6 +86,7 @@ export class ShmLock {
     Atomics.store(words, PID, process.pid);
     words[COUNT] = 1;
     this.#ownerDied = false;
+    this.#report('acquire', true);
     return true;
   }
 
@@ -86,6 +99,19 @@ export class ShmLock {
   }
 
   async #wait(options: AcquireOptions): Promise<boolean> {
+    if (!isReporting()) return this.#poll(options);
+    emitNow({ t: 'state', ts: Date.now(), state: 'waiting', on: { id: this.#id, kind: this.#kind }, site: callSite() });
+    this.#report('wait', false);
+    try {
+      const taken = await this.#poll(options);
+      if (!taken) this.#report('timeout', false);
+      return taken;
+    } finally {
+      emitNow({ t: 'state', ts: Date.now(), state: 'running' });
+    }
+  }
+
+  async #poll(options: AcquireOptions): Promise<boolean> {
     for (let i = 0; i < SPINS; i++) if (Atomics.load(this.#words, OWNER) === 0 && this.tryAcquire()) return true;
     const deadline = options.timeout === undefined ? Infinity : Date.now() + Math.max(0, options.timeout);
     let delay = 0;
@@ -113,6 +139,7 @@ export class ShmLock {
     Atomics.store(words, PID, process.pid);
     words[COUNT] = 1;
     this.#ownerDied = true;
+    this.#report('ownerDied', true);
     return true;
   }
 
@@ -128,6 +155,7 @@ export class ShmLock {
     words[COUNT] = 0;
     Atomics.store(words, PID, 0);
     Atomics.store(words, OWNER, 0);
+    this.#report('release', false);
   }
 
   /** True while some thread or process holds it. */
@@ -136,11 +164,11 @@ export class ShmLock {
   }
 
   [reduceSymbol](context: TransferContext): ReducedObject {
-    return { kind: 'forkscope.ShmLock', state: { recursive: this.#recursive, block: reduceBlock(this.#block, context.startMethod, 'lock') } };
+    return { kind: 'forkscope.ShmLock', state: { recursive: this.#recursive, id: this.#id, block: reduceBlock(this.#block, context.startMethod, 'lock') } };
   }
 }
 
 registerReviver('forkscope.ShmLock', (state) => {
-  const { recursive, block } = state as { recursive: boolean; block: BlockDescriptor };
-  return new ShmLock({ recursive, block: reviveBlock(block) });
+  const { recursive, id, block } = state as { recursive: boolean; id: string; block: BlockDescriptor };
+  return new ShmLock({ recursive, id, block: reviveBlock(block) });
 });
