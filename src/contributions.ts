@@ -9,6 +9,7 @@ export const Commands = {
   toggleSingleProcess: 'forkscope.toggleSingleProcess',
   openInEditor: 'forkscope.openInEditor',
   exportTrace: 'forkscope.exportTrace',
+  toggleStopAll: 'forkscope.toggleStopAll',
   revealProcess: 'forkscope.revealProcess',
   debugAllProcesses: 'forkscope.debugAllProcesses',
   runSingleProcess: 'forkscope.runSingleProcess',

@@ -51,6 +51,15 @@ export function registerDebugging(context: vscode.ExtensionContext): void {
       await vscode.debug.startDebugging(vscode.workspace.getWorkspaceFolder(target), launchConfigurationFor(target.fsPath));
     }),
     vscode.commands.registerCommand(Commands.toggleSingleProcess, () => restartToggled(context)),
+    vscode.commands.registerCommand(Commands.toggleStopAll, () => {
+      const root = forkscopeRootOf(vscode.debug.activeDebugSession);
+      if (!root) {
+        void vscode.window.showInformationMessage('Forkscope: all-stop applies to a running Forkscope session; set "stopAll": true in its launch configuration.');
+        return;
+      }
+      const isOn = allStop.toggle(root);
+      void vscode.window.showInformationMessage(`Forkscope: all-stop is ${isOn ? 'on: when one process stops, every process pauses' : 'off'}.`);
+    }),
   );
 }
 
