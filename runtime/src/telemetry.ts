@@ -357,16 +357,28 @@ function writeBody(body: Buffer): void {
   header.writeUInt32BE(body.length, 0);
   const s = S.socket!;
   s.write(Buffer.concat([header, body]));
-  if (s.writableLength > 0 && !S.stallTimer) {
-    // An unfinished write keeps the event loop alive even on an unref'd socket, so a hub that stops
-    // reading would keep the program from ending: give it STALL_MS to drain, then stop reporting.
-    S.stallTimer = setTimeout(stop, STALL_MS);
-    S.stallTimer.unref();
-    s.once('drain', () => {
-      if (S.stallTimer) clearTimeout(S.stallTimer);
-      S.stallTimer = undefined;
-    });
-  }
+  if (s.writableLength > 0 && !S.stallTimer) watchStall(s, flushed(s));
+}
+
+/**
+ * An unfinished write keeps the event loop alive even on an unref'd socket, so a hub that stops
+ * reading would keep the program from ending: unless bytes move within STALL_MS, stop reporting.
+ * ('drain' is no signal: it only follows a write() that returned false.)
+ */
+/** Bytes the OS has taken (bytesWritten counts queued bytes too). */
+function flushed(s: Socket): number {
+  return s.bytesWritten - s.writableLength;
+}
+
+function watchStall(s: Socket, written: number): void {
+  S.stallTimer = setTimeout(() => {
+    S.stallTimer = undefined;
+    if (s !== S.socket || s.destroyed || s.writableLength === 0) return;
+    const now = flushed(s);
+    if (now > written) watchStall(s, now);
+    else stop();
+  }, STALL_MS);
+  S.stallTimer.unref();
 }
 
 function mergeQueue(event: QueueActivity): void {

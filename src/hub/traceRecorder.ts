@@ -21,6 +21,8 @@ export interface TraceEvent {
 
 /** A long run keeps its first events rather than growing without bound. */
 const MAX_EVENTS = 2_000_000;
+/** Arrows drawn per channel; beyond, messages are still counted, not drawn. */
+const MAX_FLOWS_PER_CHANNEL = 10_000;
 
 interface OpenWait {
   ts: number;
@@ -39,6 +41,7 @@ export class TraceRecorder {
   #flowIds = new Map<string, number>();
   #nextFlow = 1;
   #lost = 0;
+  #counters = new Map<string, number>();
 
   constructor(t0 = Date.now()) {
     this.#t0 = t0;
@@ -104,13 +107,17 @@ export class TraceRecorder {
       case 'queue': {
         const o = this.#object(e.id, 'Queue');
         this.#push({ name: `${o.kind} ${o.label} depth`, ph: 'C', pid, tid: 0, ts, cat: o.kind, args: { depth: e.depth } });
-        this.#flows(o.kind, o.label, pid, tid, ts, e.putIds, e.getIds);
+        // Without message ids, a FIFO queue's n-th get is its n-th put.
+        this.#flows(o.kind, o.label, pid, tid, ts, e.putIds ?? this.#sequence(`${e.id}:put`, e.id, e.puts), e.getIds ?? this.#sequence(`${e.id}:get`, e.id, e.gets));
         return;
       }
       case 'pipe': {
         const o = this.#object(e.id, 'Pipe');
         this.#push({ name: `${o.kind} ${o.label} bytes`, ph: 'C', pid, tid: 0, ts, cat: o.kind, args: { sent: e.bytesSent, received: e.bytesReceived } });
-        this.#flows(o.kind, o.label, pid, tid, ts, e.sendIds, e.recvIds);
+        // Without message ids, a pipe is FIFO per direction: the n-th receipt from a peer is its n-th send.
+        const sends = e.sendIds ?? (e.peer !== undefined ? this.#sequence(`${e.id}:${key}>${e.peer}:s`, `${e.id}:${key}>${e.peer}`, e.sent) : undefined);
+        const receipts = e.recvIds ?? (e.peer !== undefined ? this.#sequence(`${e.id}:${e.peer}>${key}:r`, `${e.id}:${e.peer}>${key}`, e.received) : undefined);
+        this.#flows(o.kind, o.label, pid, tid, ts, sends, receipts);
         return;
       }
       case 'task': {
@@ -172,6 +179,17 @@ export class TraceRecorder {
       this.#push({ name: `${kind} receive ${label}`, ph: 'X', pid, tid, ts, dur: 1, cat: kind, args: { messages: receipts.length, kind } });
       for (const m of receipts) this.#push({ name: `${kind} message`, ph: 'f', bp: 'e', pid, tid, ts, id: this.#flowId(m), cat: kind });
     }
+  }
+
+  /** Message names for `count` more messages on a FIFO channel; only the first MAX_FLOWS_PER_CHANNEL get arrows. */
+  #sequence(counter: string, channel: string, count: number): string[] | undefined {
+    if (count <= 0) return undefined;
+    const start = this.#counters.get(counter) ?? 0;
+    this.#counters.set(counter, start + count);
+    const end = Math.min(start + count, MAX_FLOWS_PER_CHANNEL);
+    const names: string[] = [];
+    for (let n = start; n < end; n++) names.push(`${channel}#${n}`);
+    return names.length ? names : undefined;
   }
 
   #flowId(message: string): number {

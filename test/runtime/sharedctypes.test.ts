@@ -146,3 +146,26 @@ describe('shared memory across threads and processes', () => {
     }
   });
 });
+
+describe('without the native binding', () => {
+  it('still shares with threads, and names the cause when a process needs it', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, '..', 'fixtures', 'shm-fallback.ts')], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, FORKSCOPE_SHM_BINDING: 'none' },
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d));
+    child.stderr.on('data', (d: Buffer) => (err += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    const code = await new Promise((resolve) => child.on('exit', resolve));
+    clearTimeout(timer);
+    assert.equal(code, 0, err);
+    const result = JSON.parse(out) as { value: number; array: number[]; shm: number; spawnError: string; attachError: string };
+    assert.equal(result.value, 42, 'a worker thread wrote the same SharedArrayBuffer');
+    assert.deepEqual(result.array, [1, 5]);
+    assert.equal(result.shm, 9);
+    assert.match(result.spawnError, /cannot share this Value with a "spawn" process: the native binding is turned off/);
+    assert.match(result.attachError, /cannot attach to shared memory "psm_anything": the native binding is turned off/);
+  });
+});

@@ -18,6 +18,8 @@ const MAX_MEASURED = 64 * 1024;
 function install(): void {
   const flags = globalThis as Record<symbol, unknown>;
   if (flags[PATCHED] || !telemetry.isReporting()) return;
+  // Node's internal threads (the module loader's hooks thread) have no parentPort: not the program's.
+  if (!workerThreads.isMainThread && !workerThreads.parentPort) return;
   flags[PATCHED] = true;
 
   const self = telemetry.selfKey();

@@ -30,6 +30,10 @@ export function shmBinding(): ShmBinding | undefined {
     failure = 'Windows has no forkscope shared-memory binding yet';
     return undefined;
   }
+  if (process.env.FORKSCOPE_SHM_BINDING === 'none') {
+    failure = 'the native binding is turned off (FORKSCOPE_SHM_BINDING=none)';
+    return undefined;
+  }
   const found = candidates().find((p) => existsSync(p));
   if (!found) {
     failure = `the native binding was not built (looked for ${candidates().join(', ')}; run \`npm rebuild forkscope\` with a C++ toolchain)`;
