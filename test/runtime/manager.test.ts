@@ -132,6 +132,15 @@ if (isMainProcess()) {
       assert.equal(await barrier.broken, true);
     });
 
+    it('a proxy stored in a dict comes back as a working proxy', async () => {
+      const d = await manager.dict();
+      const q = await manager.Queue();
+      await d.set('queue', q);
+      const again = (await d.get('queue')) as typeof q;
+      await again.put('through the copy');
+      assert.equal(await q.get({ timeout: 5000 }), 'through the copy');
+    });
+
     for (const startMethod of ['spawn', 'thread'] as const) {
       it(`proxies work in children (${startMethod}): a counter under a manager Lock stays exact`, async () => {
         const lock = await manager.Lock();
@@ -176,6 +185,18 @@ if (isMainProcess()) {
       assert.ok(Date.now() - started < 2000, 'rejected quickly');
       await assert.rejects(q.qsize(), { name: /^Connection(Refused|Reset)Error$/ });
       await manager.shutdown();
+    });
+
+    it('under FORKSCOPE_SINGLE_PROCESS=1 the manager serves from the program itself', async () => {
+      const fixture = join(__dirname, '..', 'fixtures', 'shm-manager-tasks.ts');
+      const child = spawn(process.execPath, ['--import', 'tsx', fixture, 'single-process'], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, FORKSCOPE_SINGLE_PROCESS: '1' } });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d));
+      const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+      const code = await new Promise((resolve) => child.on('exit', resolve));
+      clearTimeout(timer);
+      assert.equal(code, 0);
+      assert.deepEqual(JSON.parse(out), { pid: null, value: 'v' });
     });
 
     it('a manager exits when the process that started it is killed', async () => {
