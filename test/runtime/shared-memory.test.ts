@@ -2,7 +2,7 @@
 // promise that a segment goes away when its last user exits, even after kill -9.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { SharedMemory, ShareableList } from '../../runtime/src/shared_memory';
@@ -115,6 +115,34 @@ describe('ShareableList', () => {
     } finally {
       sl.shm.close();
       sl.shm.unlink();
+    }
+  });
+});
+
+describe('SharedMemory and Python', () => {
+  it("Python's multiprocessing.shared_memory attaches to a segment by its name and writes it", async (t) => {
+    const python = spawnSync('python3', ['-c', 'import multiprocessing.shared_memory'], { timeout: 20_000 });
+    if (python.status !== 0) return t.skip('python3 is not installed');
+    const shm = new SharedMemory({ create: true, size: 16 });
+    try {
+      shm.buf.write('node', 0);
+      // Python registers attached segments with its resource tracker, which would unlink ours at exit.
+      const script = [
+        'import sys',
+        'from multiprocessing import shared_memory, resource_tracker',
+        'shm = shared_memory.SharedMemory(name=sys.argv[1])',
+        'resource_tracker.unregister(shm._name, "shared_memory")',
+        'print(bytes(shm.buf[:4]).decode())',
+        'shm.buf[4:10] = b"python"',
+        'shm.close()',
+      ].join('\n');
+      const result = spawnSync('python3', ['-c', script, shm.name], { encoding: 'utf8', timeout: 30_000 });
+      assert.equal(result.status, 0, result.stderr);
+      assert.equal(result.stdout.trim(), 'node');
+      assert.equal(shm.buf.toString('utf8', 0, 10), 'nodepython');
+    } finally {
+      shm.close();
+      shm.unlink();
     }
   });
 });

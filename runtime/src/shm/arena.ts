@@ -47,6 +47,7 @@ const closer = new FinalizationRegistry<number>((fd) => {
   }
 });
 const reopened = new Map<string, WeakRef<Arena>>();
+const handedOut = new Set<Arena>();
 const namedPaths = new Set<string>();
 let current: Arena | undefined;
 
@@ -115,6 +116,8 @@ export function reduceBlock(block: Block, startMethod: StartMethod, what: string
   if (!arena || arena.fd === undefined) {
     throw new Error(`forkscope cannot share this ${what} with a "${startMethod}" process: ${bindingFailure() ?? 'its memory is not a shared segment'}. Worker threads ("thread") still share it.`);
   }
+  // A child opens the fd some time after this; the arena must not be collected (and its fd closed) first.
+  handedOut.add(arena);
   if (arena.path !== undefined) return { via: 'path', path: arena.path, size: arena.size, offset, length };
   return { via: 'proc', pid: process.pid, fd: arena.fd, dev: arena.dev!, ino: arena.ino!, size: arena.size, offset, length };
 }
