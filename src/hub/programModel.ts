@@ -22,10 +22,11 @@ const SYNC_KINDS = new Set<ObjectKind>(['Lock', 'RLock', 'Semaphore', 'BoundedSe
 const HELD_KINDS = new Set<ObjectKind>(['Lock', 'RLock', 'Semaphore', 'BoundedSemaphore', 'Condition']);
 
 interface PipeRecord extends PipeNode {
-  sentTotal: number;
-  receivedTotal: number;
-  bytesSentTotal: number;
-  bytesReceivedTotal: number;
+  /**
+   * Per direction (`from>to`, `?` for an unknown end): what the sender counted and what the receiver
+   * counted. Each message is counted once, whether one end reports it or both.
+   */
+  directions: Map<string, { sent: number; received: number; bytesSent: number; bytesReceived: number }>;
   /** [ts, messages, bytes] increments inside the rate window. */
   samples: Array<[number, number, number]>;
 }
@@ -356,12 +357,21 @@ export class ProgramModel {
     const p = this.#pipeNode(event.id);
     const messagesBefore = p.messages;
     const bytesBefore = p.bytes;
-    p.sentTotal += event.sent;
-    p.receivedTotal += event.received;
-    p.bytesSentTotal += event.bytesSent;
-    p.bytesReceivedTotal += event.bytesReceived;
-    p.messages = Math.max(p.sentTotal, p.receivedTotal);
-    p.bytes = Math.max(p.bytesSentTotal, p.bytesReceivedTotal);
+    const peer = event.peer ?? '?';
+    if (event.sent || event.bytesSent) {
+      const d = direction(p, key, peer);
+      p.messages += Math.max(0, d.sent + event.sent - d.received) - Math.max(0, d.sent - d.received);
+      p.bytes += Math.max(0, d.bytesSent + event.bytesSent - d.bytesReceived) - Math.max(0, d.bytesSent - d.bytesReceived);
+      d.sent += event.sent;
+      d.bytesSent += event.bytesSent;
+    }
+    if (event.received || event.bytesReceived) {
+      const d = direction(p, peer, key);
+      p.messages += Math.max(0, d.received + event.received - d.sent) - Math.max(0, d.received - d.sent);
+      p.bytes += Math.max(0, d.bytesReceived + event.bytesReceived - d.bytesSent) - Math.max(0, d.bytesReceived - d.bytesSent);
+      d.received += event.received;
+      d.bytesReceived += event.bytesReceived;
+    }
     if (!p.ends.includes(key)) p.ends.push(key);
     if (event.peer !== undefined && !p.ends.includes(event.peer)) p.ends.push(event.peer);
     if (event.previews) {
@@ -638,7 +648,7 @@ export class ProgramModel {
     let p = this.#pipes.get(id);
     if (!p) {
       const { kind, label } = this.#label(id, 'Pipe');
-      p = { id, kind, label, ends: [], messages: 0, bytes: 0, messagesPerSecond: 0, bytesPerSecond: 0, recent: [], sentTotal: 0, receivedTotal: 0, bytesSentTotal: 0, bytesReceivedTotal: 0, samples: [] };
+      p = { id, kind, label, ends: [], messages: 0, bytes: 0, messagesPerSecond: 0, bytesPerSecond: 0, recent: [], directions: new Map(), samples: [] };
       this.#pipes.set(id, p);
     }
     return p;
@@ -676,6 +686,27 @@ export class ProgramModel {
     const seconds = RATE_WINDOW_MS / 1000;
     return { id: p.id, kind: p.kind, label: p.label, ends: [...p.ends], messages: p.messages, bytes: p.bytes, messagesPerSecond: messages / seconds, bytesPerSecond: bytes / seconds, recent: [...p.recent] };
   }
+}
+
+type Direction = { sent: number; received: number; bytesSent: number; bytesReceived: number };
+
+/**
+ * The record for messages from `from` to `to`; `?` is an end that was not named. A two-ended pipe whose
+ * reports name no peer still pairs: A's sends to `?` are B's receipts from `?`.
+ */
+function direction(p: PipeRecord, from: string, to: string): Direction {
+  let d = p.directions.get(`${from}>${to}`);
+  if (d) return d;
+  for (const [name, candidate] of p.directions) {
+    const [f, t] = name.split('>') as [string, string];
+    if (to === '?' && (f === from || (f === '?' && t !== from))) return candidate;
+    if (from === '?' && (t === to || (t === '?' && f !== to))) return candidate;
+    if (f === from && t === '?') return candidate;
+    if (t === to && f === '?') return candidate;
+  }
+  d = { sent: 0, received: 0, bytesSent: 0, bytesReceived: 0 };
+  p.directions.set(`${from}>${to}`, d);
+  return d;
 }
 
 /** `pid/0` (a main thread, as the runtime's context ids spell it) is the process key `pid`. */

@@ -51,6 +51,7 @@ function install(): void {
   patchChildProcess(self);
   patchWorkers();
   countOwnIpc();
+  countPortSends();
 }
 
 function scriptName(argv: string[]): string {
@@ -106,7 +107,11 @@ function patchWorkers(): void {
         this.once('exit', (code: number) => telemetry.emitNow({ t: 'child.exit', ts: Date.now(), key, exitCode: code, signal: null }));
         const id = `port-${process.pid}-${this.threadId}`;
         telemetry.emitNow({ t: 'object', ts: Date.now(), id, kind: 'Channel', label: `worker ${this.threadId} of ${parent}` });
-        countSends(this, id, key, 'postMessage');
+        // worker.postMessage posts on the worker's own MessagePort: attribute that port to this channel.
+        for (const symbol of Object.getOwnPropertySymbols(this)) {
+          const value = (this as unknown as Record<symbol, unknown>)[symbol];
+          if (value instanceof workerThreads.MessagePort) portChannels.set(value, { id, peer: key });
+        }
         countReceipts(this, id, key);
       } catch {
         // see patchChildProcess
@@ -128,12 +133,42 @@ function countOwnIpc(): void {
     const id = `ipc-${process.pid}`;
     countSends(process, id, String(process.ppid));
     countReceipts(process, id, String(process.ppid));
-  } else if (workerThreads.parentPort) {
-    const id = `port-${process.pid}-${workerThreads.threadId}`;
-    const parent = process.env[ENV.parent] || String(process.pid);
-    countSends(workerThreads.parentPort, id, parent, 'postMessage');
-    countReceipts(workerThreads.parentPort, id, parent);
   }
+}
+
+/** Which channel a MessagePort's messages belong to: a worker's port, the parentPort, else the thread's own. */
+const portChannels = new WeakMap<object, { id: string; peer?: ProcessKey }>();
+
+/**
+ * Counts every MessagePort send (worker.postMessage, parentPort.postMessage, and ports of their own such
+ * as piscina's). Receipts are counted by the sending side, or by a Worker's 'message' event: a listener on
+ * a port would start it and keep a thread alive.
+ */
+function countPortSends(): void {
+  const self = telemetry.selfKey();
+  let own: { id: string; peer?: ProcessKey };
+  if (workerThreads.isMainThread) own = { id: `ports-${self}` };
+  else {
+    const parent = process.env[ENV.parent] || String(process.pid);
+    own = { id: `port-${process.pid}-${workerThreads.threadId}`, peer: parent };
+    if (workerThreads.parentPort) portChannels.set(workerThreads.parentPort, own);
+  }
+  let declared = false;
+  const proto = workerThreads.MessagePort.prototype as unknown as { postMessage: (...args: unknown[]) => void };
+  const original = proto.postMessage;
+  proto.postMessage = function (this: object, message: unknown, ...rest: unknown[]) {
+    try {
+      const channel = portChannels.get(this) ?? own;
+      if (channel === own && !declared && workerThreads.isMainThread) {
+        declared = true;
+        telemetry.emitNow({ t: 'object', ts: Date.now(), id: own.id, kind: 'Channel', label: `MessagePorts of ${self}` });
+      }
+      telemetry.emit({ t: 'pipe', ts: Date.now(), id: channel.id, sent: 1, received: 0, bytesSent: measure(message), bytesReceived: 0, ...(channel.peer !== undefined ? { peer: channel.peer } : {}), previews: [telemetry.preview(message)] });
+    } catch {
+      // counting never breaks sending
+    }
+    return original.call(this, message, ...rest);
+  };
 }
 
 function countSends(target: object, id: string, peer: ProcessKey, method: 'send' | 'postMessage' = 'send'): void {

@@ -1,0 +1,141 @@
+// `forkscope run` end to end: real programs through the built CLI (runtime/dist/cli.cjs + preload.cjs),
+// asserting the final snapshot and the trace. Build first (`npm run build`).
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Deadlock, ProgramSnapshot } from '../../src/hub/snapshot';
+import type { TraceEvent } from '../../src/hub/traceRecorder';
+
+const ROOT = join(__dirname, '..', '..');
+const CLI = join(ROOT, 'runtime', 'bin', 'forkscope.js');
+const FIXTURES = join(ROOT, 'test', 'fixtures');
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  snapshot: ProgramSnapshot & { deadlocksSeen: Deadlock[] };
+  trace: { traceEvents: TraceEvent[] };
+}
+
+/** Runs `forkscope run <program> …` under a hard deadline; always removes its temp files. */
+async function forkscopeRun(program: string, args: string[] = [], ms = 90_000): Promise<Run> {
+  const dir = mkdtempSync(join(tmpdir(), 'forkscope-cli-'));
+  try {
+    const snapshotFile = join(dir, 'snapshot.json');
+    const traceFile = join(dir, 'trace.json');
+    const child = spawn(process.execPath, [CLI, 'run', program, '--snapshot', snapshotFile, '--trace', traceFile, ...args], { cwd: FIXTURES, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d));
+    child.stderr.on('data', (d: Buffer) => (stderr += d));
+    const code = await new Promise<number | null>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        reject(new Error(`forkscope run ${program} hung:\n${stdout}\n${stderr}`));
+      }, ms);
+      child.on('exit', (c) => {
+        clearTimeout(timer);
+        resolve(c);
+      });
+    });
+    return { code, stdout, stderr, snapshot: JSON.parse(readFileSync(snapshotFile, 'utf8')), trace: JSON.parse(readFileSync(traceFile, 'utf8')) };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function root(s: ProgramSnapshot) {
+  const roots = s.processes.filter((p) => p.parent === undefined);
+  assert.equal(roots.length, 1, `one root: ${JSON.stringify(roots.map((p) => p.name))}`);
+  return roots[0]!;
+}
+
+describe('forkscope run', () => {
+  it('shows a plain child_process.fork program: tree, exits, IPC messages and bytes, trace arrows', async () => {
+    const { code, stdout, snapshot, trace } = await forkscopeRun('hub-fork-parent.js');
+    assert.equal(code, 0);
+    assert.equal(stdout, 'all children done\n', 'the program output passes through unchanged');
+    const main = root(snapshot);
+    assert.deepEqual([main.name, main.role, main.state, main.exitCode], ['MainProcess', 'main', 'exited', 0]);
+    const children = snapshot.processes.filter((p) => p.parent === main.key);
+    assert.deepEqual(children.map((c) => [c.name, c.external, c.state, c.exitCode]), [
+      ['hub-fork-child.js', true, 'exited', 0],
+      ['hub-fork-child.js', true, 'exited', 0],
+    ]);
+    assert.equal(snapshot.processes.length, 3, 'no stray processes or threads');
+    const channels = snapshot.pipes.filter((p) => p.kind === 'Channel');
+    assert.equal(channels.length, 2);
+    for (const ch of channels) {
+      // 10 jobs + "stop" one way, 10 answers the other: 21 messages, each counted once.
+      assert.equal(ch.messages, 21);
+      assert.ok(ch.bytes > 10 * 100, `bytes counted (${ch.bytes})`);
+      assert.equal(ch.ends.length, 2);
+      assert.ok(ch.recent.some((r) => r.includes('job')), `previews kept: ${ch.recent.join(' | ')}`);
+    }
+    const names = trace.traceEvents.filter((e) => e.ph === 'M' && e.name === 'process_name').map((e) => String(e.args?.name));
+    assert.ok(names.some((n) => n.startsWith('MainProcess')), names.join(', '));
+    assert.equal(new Set(trace.traceEvents.filter((e) => e.ph === 'M' && e.name === 'process_name').map((e) => e.pid)).size, 3);
+    const starts = trace.traceEvents.filter((e) => e.ph === 's' && e.cat === 'Channel');
+    const ends = trace.traceEvents.filter((e) => e.ph === 'f' && e.cat === 'Channel');
+    assert.equal(starts.length, 42, 'every IPC message is an arrow');
+    assert.deepEqual(new Set(starts.map((e) => e.id)), new Set(ends.map((e) => e.id)), 'each arrow has both ends');
+  });
+
+  it('shows an unmodified piscina program: its worker threads under the main process', async () => {
+    const { code, stdout, snapshot } = await forkscopeRun('hub-piscina.js');
+    assert.equal(code, 0);
+    assert.equal(stdout, 'results 1,4,9,16\n');
+    const main = root(snapshot);
+    const threads = snapshot.processes.filter((p) => p.threadId !== 0);
+    assert.equal(threads.length, 2, JSON.stringify(snapshot.processes.map((p) => p.key)));
+    for (const t of threads) {
+      assert.equal(t.parent, main.key);
+      assert.equal(t.pid, main.pid);
+      assert.equal(t.startMethod, 'thread');
+      assert.equal(t.state, 'exited');
+    }
+    const ports = snapshot.pipes.filter((p) => p.kind === 'Channel');
+    assert.ok(ports.reduce((n, p) => n + p.messages, 0) >= 8, 'four tasks out, four results back');
+  });
+
+  it("runs TypeScript, passes arguments and output through, and exits with the program's code", async () => {
+    const { code, stdout, stderr, snapshot } = await forkscopeRun('hub-exit.ts', ['a', '--b', '--single-process', '--', '--trace']);
+    assert.equal(code, 7);
+    assert.equal(stdout, 'args ["a","--b","--trace"]\nsingle 1\n');
+    assert.match(stderr, /^to stderr$/m);
+    assert.equal(snapshot.singleProcess, true);
+    assert.equal(root(snapshot).exitCode, 7);
+  });
+
+  it('marks a child killed with SIGKILL as dead with its signal', async () => {
+    const { code, stdout, snapshot } = await forkscopeRun('hub-kill-parent.js');
+    assert.equal(code, 0);
+    assert.equal(stdout, 'child ended null SIGKILL\n');
+    const child = snapshot.processes.find((p) => p.name === 'hub-fork-child.js');
+    assert.deepEqual([child?.state, child?.signal, child?.exitCode], ['exited', 'SIGKILL', -9]);
+  });
+
+  it('reports a deadlock with both source locations, and the waits as trace spans', async () => {
+    const { code, stdout, stderr, snapshot, trace } = await forkscopeRun('hub-deadlock-main.ts');
+    assert.equal(code, 0);
+    assert.equal(stdout, 'both gave up\n');
+    assert.equal(snapshot.deadlocksSeen.length, 1, stderr);
+    const [d] = snapshot.deadlocksSeen;
+    assert.equal(d!.kind, 'locks');
+    assert.equal(d!.cycle.length, 2);
+    for (const step of d!.cycle) {
+      assert.equal(step.site?.file, join(FIXTURES, 'hub-deadlock-child.ts'));
+      assert.equal(step.site?.line, 5);
+    }
+    assert.deepEqual(new Set(d!.cycle.map((c) => c.waitsFor)).size, 2);
+    assert.match(stderr, /forkscope: Deadlock: hub-deadlock-child\.ts \(pid \d+\) waits for Lock (ledger|accounts) at .*hub-deadlock-child\.ts:5:\d+, held by hub-deadlock-child\.ts/);
+    assert.deepEqual(snapshot.deadlocks, [], 'the cycle is gone once both gave up');
+    const waits = trace.traceEvents.filter((e) => e.ph === 'X' && e.cat === 'Lock' && e.name.startsWith('Lock wait'));
+    assert.equal(waits.length, 2);
+    for (const w of waits) assert.ok((w.dur ?? 0) >= 1_000_000, `the wait lasted over a second (${w.dur} µs)`);
+  });
+});
