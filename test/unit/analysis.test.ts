@@ -128,11 +128,14 @@ describe('unshared-state', () => {
       'if (isMainProcess()) {\n  new Process({ target: work, args: [1] });\n}\n';
     assert.deepEqual(findings(body, 'unshared-state').map((f) => textOf(body, f)), ['counter += 1', 'seen.push(x)', 'this.result = 42']);
   });
-  it('accepts locals, shared memory and functions that are not targets', () => {
+  it('accepts locals, shared memory, state the target also reads (its own copy, on purpose) and functions that are not targets', () => {
     const header = "import { Process, Value, isMainProcess } from 'forkscope';\n";
     const body =
-      "let counter = 0;\nconst total = new Value('i', 0);\nexport function work(x: number) { let local = 0; local += x; total.value += x; }\nexport function notATarget() { counter += 1; }\n" +
-      'if (isMainProcess()) {\n  new Process({ target: work, args: [1] });\n  counter += 1;\n}\n';
+      "let counter = 0;\nconst total = new Value('i', 0);\nconst cache = new Map<number, number>();\nconst pids: number[] = [];\n" +
+      'export function work(x: number) { let local = 0; local += x; total.value += x; }\nexport function notATarget() { counter += 1; }\n' +
+      'export function memo(x: number) { if (!cache.has(x)) cache.set(x, x * x); return cache.get(x); }\n' +
+      'export function demo() { pids.push(process.pid); console.log(pids); }\n' +
+      'if (isMainProcess()) {\n  new Process({ target: work, args: [1] });\n  new Process({ target: memo, args: [1] });\n  new Process({ target: demo });\n  counter += 1;\n}\n';
     assert.deepEqual(findings(body, 'unshared-state', header), []);
   });
 });

@@ -27,13 +27,17 @@ export function unguardedStart(model: FileModel): Finding[] {
     findings.push({
       code: 'unguarded-start',
       severity: 'error',
-      message: `${what} when this module loads. Every child process re-imports the main module, so it would start processes of its own. Put it inside \`if (isMainProcess()) { … }\` (Python: \`if __name__ == "__main__":\`).`,
+      message: `${capitalise(what)} when this module loads. Every child process re-imports the main module, so it would start processes of its own. Put it inside \`if (isMainProcess()) { … }\` (Python: \`if __name__ == "__main__":\`).`,
       start: node.getStart(sf),
       end: node.end,
       fixes: wrapFix(model, node),
     });
   }
   return findings;
+}
+
+function capitalise(text: string): string {
+  return text[0]!.toUpperCase() + text.slice(1);
 }
 
 /** True when a node runs as the module loads: not inside a function or a class body. */

@@ -23,12 +23,17 @@ export function unsharedState(model: FileModel, sites: TargetSite[]): Finding[] 
     const body = targetBody(model, site.target);
     if (!body || seen.has(body)) continue;
     seen.add(body);
-    for (const write of writesIn(body)) {
+    const writes = writesIn(body);
+    const writeRoots = new Set(writes.map((w) => rootOf(w.target)));
+    for (const write of writes) {
       const root = rootOf(write.target);
       if (!root || !ts.isIdentifier(root)) continue;
       const decl = model.declarationOf(root);
       if (!decl || !decl.isModuleLevel || decl.kind !== 'variable') continue;
       if (decl.initializer && model.creates(decl.initializer) !== undefined) continue;
+      // A target that also reads its copy uses it on purpose (a per-process cache or counter, a demo of
+      // copies); one that only writes can only mean it for someone else, who will never see it.
+      if (readsElsewhere(body, decl.name, writeRoots)) continue;
       findings.push({
         code: 'unshared-state',
         severity: 'warning',
@@ -98,6 +103,20 @@ function writesIn(body: ts.Node): Write[] {
   };
   visit(body);
   return out;
+}
+
+/** True when the body mentions the variable other than as the thing written. */
+function readsElsewhere(body: ts.Node, name: ts.Identifier, writeRoots: Set<ts.Node | undefined>): boolean {
+  const visit = (node: ts.Node): boolean => {
+    if (ts.isIdentifier(node) && node.text === name.text && !writeRoots.has(node) && !isPropertyName(node)) return true;
+    return ts.forEachChild(node, visit) ?? false;
+  };
+  return visit(body);
+}
+
+function isPropertyName(node: ts.Identifier): boolean {
+  const p = node.parent;
+  return (ts.isPropertyAccessExpression(p) && p.name === node) || (ts.isPropertyAssignment(p) && p.name === node);
 }
 
 function rootOf(e: ts.Expression): ts.Expression | undefined {
