@@ -345,8 +345,14 @@ export async function wait<T>(
   return split();
 }
 
+/**
+ * A Future as asCompleted() types it. TypeScript types `for await` values as awaited, which would turn a
+ * Promise-compatible Future into its result; at run time the value IS the Future (`instanceof Future`).
+ */
+export type CompletedFuture<T> = Omit<Future<T>, 'then' | 'catch' | 'finally'> & { readonly then?: undefined };
+
 /** Yields the futures themselves as they finish; TimeoutError if `timeout` ms pass first. Python: concurrent.futures.as_completed */
-export function asCompleted<T>(fs: Iterable<Future<T>>, options: { timeout?: number } = {}): AsyncIterableIterator<Future<T>> {
+export function asCompleted<T>(fs: Iterable<Future<T>>, options: { timeout?: number } = {}): AsyncIterableIterator<CompletedFuture<T>> {
   // A hand-written iterator: an async generator would await each yielded Future (they are thenables).
   const pending = new Set(fs);
   const deadline = options.timeout === undefined ? undefined : Date.now() + options.timeout;
@@ -360,15 +366,15 @@ export function asCompleted<T>(fs: Iterable<Future<T>>, options: { timeout?: num
   }
   let yielded = 0;
   const total = pending.size;
-  const iterator: AsyncIterableIterator<Future<T>> = {
+  const iterator: AsyncIterableIterator<CompletedFuture<T>> = {
     [Symbol.asyncIterator]() {
       return iterator;
     },
-    async next(): Promise<IteratorResult<Future<T>>> {
+    async next(): Promise<IteratorResult<CompletedFuture<T>>> {
       while (yielded < total) {
         if (finished.length > 0) {
           yielded++;
-          return { done: false, value: finished.shift()! };
+          return { done: false, value: finished.shift()! as unknown as CompletedFuture<T> };
         }
         const remaining = deadline === undefined ? undefined : deadline - Date.now();
         if (remaining !== undefined && remaining <= 0) throw new TimeoutError(`${total - yielded} (of ${total}) futures unfinished`);
@@ -384,7 +390,7 @@ export function asCompleted<T>(fs: Iterable<Future<T>>, options: { timeout?: num
       }
       return { done: true, value: undefined };
     },
-    async return(): Promise<IteratorResult<Future<T>>> {
+    async return(): Promise<IteratorResult<CompletedFuture<T>>> {
       yielded = total;
       return { done: true, value: undefined };
     },

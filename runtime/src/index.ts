@@ -7,7 +7,7 @@ export { Queue, SimpleQueue, JoinableQueue, type QueueWaitOptions } from './queu
 export { SharedMemory, ShareableList, type SharedMemoryOptions } from './shared_memory';
 export { Process, currentProcess, parentProcess, activeChildren, cpuCount, isMainProcess, type ProcessOptions, type JoinOptions } from './process';
 export { Pool, AsyncResult, type PoolOptions, type TaskOptions, type AsyncOptions, type MapOptions } from './pool';
-export { ProcessPoolExecutor, Future, wait, asCompleted, FIRST_COMPLETED, FIRST_EXCEPTION, ALL_COMPLETED, type ExecutorOptions, type ExecutorMapOptions, type ReturnWhen, type MapResults } from './futures';
+export { ProcessPoolExecutor, Future, wait, asCompleted, FIRST_COMPLETED, FIRST_EXCEPTION, ALL_COMPLETED, type CompletedFuture, type ExecutorOptions, type ExecutorMapOptions, type ReturnWhen, type MapResults } from './futures';
 export { getStartMethod, setStartMethod, getAllStartMethods, getContext, type Context } from './context';
 export { getLogger, logToStderr, Logger, type LogLevel } from './logging';
 export { runChild as _runChild } from './spawn';

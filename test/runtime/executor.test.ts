@@ -80,7 +80,7 @@ if (isMainProcess()) {
         const failing = executor.submit(throwCustom, 'y');
         const fe = await wait([slow, failing], { returnWhen: FIRST_EXCEPTION });
         assert.ok(fe.done.has(failing));
-        const order: Future<number>[] = [];
+        const order: unknown[] = [];
         for await (const f of asCompleted([slow, fast])) {
           assert.ok(f instanceof Future);
           order.push(f);
