@@ -15,6 +15,7 @@ const OP_DATA = 48; // to a copy, or to the directory for a copy not yet attache
 const OP_ATTACH = 49;
 const OP_CLOSE = 50;
 const OP_DUP = 51;
+const OP_BACKLOG = 52; // unread messages a copy handed to its duplicate: already in order, not counted
 const PUSH_ROUTE = FIRST_PUSH_OP + 1;
 const PUSH_EOF = FIRST_PUSH_OP + 2;
 
@@ -49,6 +50,8 @@ interface CopyRecord {
   local?: PipeEnd;
   /** Messages that arrived before a pending copy attached. */
   buffered: { frame: Frame }[];
+  /** Unread messages of the copy it was duplicated from (an OS pipe's buffer is shared by its copies). */
+  backlog?: Message[];
 }
 
 class PipeDirectory implements Served {
@@ -68,13 +71,14 @@ class PipeDirectory implements Served {
     const record = this.#copies.get(end.copy);
     const buffered = record?.buffered ?? [];
     this.#copies.set(end.copy, { id: end.copy, end: end.end, state: 'local', local: end, buffered: [] });
+    for (const message of record?.backlog ?? []) end.receiveBacklog(message);
     for (const { frame } of buffered) end.receive(frame);
     this.#announce(end.end);
   }
 
-  addPending(id: number, end: 0 | 1): void {
+  addPending(id: number, end: 0 | 1, backlog?: Message[]): void {
     if (this.#copies.has(id)) return;
-    this.#copies.set(id, { id, end, state: 'pending', buffered: [] });
+    this.#copies.set(id, { id, end, state: 'pending', buffered: [], backlog });
     this.#announce(end);
   }
 
@@ -105,6 +109,8 @@ class PipeDirectory implements Served {
     const record = this.#copies.get(id) ?? { id, end, state: 'pending' as const, buffered: [] };
     this.#copies.set(id, record);
     Object.assign(record, { state: 'attached', peer, address, index });
+    for (const message of record.backlog ?? []) peer.sendParts(index, OP_BACKLOG, [Buffer.from([message.kind]), message.body], 0);
+    record.backlog = undefined;
     for (const { frame } of record.buffered.splice(0)) peer.send(index, OP_DATA, frame.payload, frame.request);
     this.#announce(end);
     const other = (1 - end) as 0 | 1;
@@ -296,6 +302,11 @@ class PipeEnd implements Served {
     this.#checkEof();
   }
 
+  receiveBacklog(message: Message): void {
+    this.#received--; // not among the counted messages
+    this.#accept(message);
+  }
+
   #accept(message: Message): void {
     this.#received++;
     for (let r = this.#receivers.shift(); r; r = this.#receivers.shift()) {
@@ -387,7 +398,8 @@ class PipeEnd implements Served {
     const copy = newCopyId(this.directory !== undefined);
     if (this.directory) {
       const address = this.directory.share();
-      this.directory.addPending(copy, this.end);
+      // The newest copy is where the end now reads: unread messages move with it, as they would stay in an OS pipe.
+      this.directory.addPending(copy, this.end, this.#mailbox.remove(() => true));
       return { address, index: this.directory.index, end: this.end, copy, readable: true, writable: true, id: '' };
     }
     const ref = this.#remote!.ref;
@@ -397,6 +409,7 @@ class PipeEnd implements Served {
 
   onFrame(_peer: Peer, frame: Frame): void {
     if (frame.op === OP_DATA) this.receive(frame);
+    else if (frame.op === OP_BACKLOG) this.receiveBacklog({ kind: frame.payload.readUInt8(0), body: frame.payload.subarray(1) });
   }
 
   onPeerClosed(): void {}

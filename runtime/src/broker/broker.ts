@@ -2,7 +2,7 @@
 // private Unix socket, and keeps one connection per other context it talks to. Node's own modules only;
 // it knows frames and peers, never what a queue or a lock is.
 import * as net from 'node:net';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { threadId } from 'node:worker_threads';
@@ -249,7 +249,7 @@ export class Broker {
   /** Starts the server on first need: a Unix socket in a fresh 0700 directory, unref'd. */
   listen(): string {
     if (this.#address) return this.#address;
-    this.#dir = mkdtempSync(join(tmpdir(), 'forkscope-'));
+    this.#dir = mkdtempSync(join(programDir(), 'b-'));
     this.#address = join(this.#dir, 's');
     const server = net.createServer((socket) => {
       const peer = new Peer(this, socket);
@@ -333,6 +333,18 @@ export class Broker {
     this.#address = undefined;
     this.#dir = undefined;
   }
+}
+
+/** Children put their sockets under the program's directory, so the root's exit removes what a killed child left. */
+const IPC_DIR_ENV = 'FORKSCOPE_IPC_DIR';
+
+function programDir(): string {
+  const inherited = process.env[IPC_DIR_ENV];
+  if (inherited && existsSync(inherited)) return inherited;
+  const dir = mkdtempSync(join(tmpdir(), 'forkscope-'));
+  process.env[IPC_DIR_ENV] = dir;
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  return dir;
 }
 
 let broker: Broker | undefined;
