@@ -1,60 +1,62 @@
-// The commands behind the code lenses over `if (isMainProcess())`: each starts a Forkscope session for the
-// file: debug every process, run it as a single process, or record a trace (Chrome trace-event JSON).
+// The commands behind the code lenses over `if (isMainProcess())`: debug every process, run the program
+// as a single process (both Forkscope debug sessions), or record a trace with `forkscope run --trace`.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { Commands, DEBUG_TYPE } from '../contributions';
+import { Commands } from '../contributions';
+import { lensConfiguration, traceRun, type LensMode } from './lensLaunch';
 
-type Mode = 'debug' | 'single' | 'trace';
-
-/** The launch configuration each lens starts; `trace` names the file the session writes its trace to. */
-export function lensConfiguration(program: string, mode: Mode): vscode.DebugConfiguration {
-  const name = path.basename(program);
-  if (mode === 'single') return { type: DEBUG_TYPE, request: 'launch', name: `Forkscope: ${name} (single process)`, program, singleProcess: true };
-  if (mode === 'trace') {
-    return { type: DEBUG_TYPE, request: 'launch', name: `Forkscope: trace ${name}`, program, trace: traceFileFor(program), attach: 'none' };
-  }
-  return { type: DEBUG_TYPE, request: 'launch', name: `Forkscope: ${name}`, program };
-}
-
-/** `app.ts` → `app.trace.json` beside it: opens in Perfetto (ui.perfetto.dev) or chrome://tracing. */
-export function traceFileFor(program: string): string {
-  return path.join(path.dirname(program), `${path.basename(program).replace(/\.[^.]+$/, '')}.trace.json`);
-}
+const PERFETTO = 'https://ui.perfetto.dev';
 
 export function registerLensCommands(context: vscode.ExtensionContext): void {
-  const start = async (mode: Mode, arg?: string | vscode.Uri): Promise<void> => {
+  const programOf = (arg?: string | vscode.Uri): vscode.Uri | undefined => {
     const uri = typeof arg === 'string' ? vscode.Uri.parse(arg) : (arg ?? vscode.window.activeTextEditor?.document.uri);
     if (!uri || uri.scheme !== 'file') {
       void vscode.window.showInformationMessage('Forkscope: save the program to a file to run it.');
-      return;
+      return undefined;
     }
     if (!vscode.workspace.isTrusted) {
-      void vscode.window.showErrorMessage('Forkscope does not launch programs in an untrusted workspace. Trust the workspace first.');
-      return;
+      void vscode.window.showErrorMessage('Forkscope does not run programs in an untrusted workspace. Trust the workspace first.');
+      return undefined;
     }
-    const config = lensConfiguration(uri.fsPath, mode);
-    const started = await vscode.debug.startDebugging(vscode.workspace.getWorkspaceFolder(uri), config);
-    if (started && mode === 'trace') offerTraceWhenDone(context, config.name, config.trace as string);
+    return uri;
+  };
+  const debug = async (mode: LensMode, arg?: string | vscode.Uri): Promise<void> => {
+    const uri = programOf(arg);
+    if (uri) await vscode.debug.startDebugging(vscode.workspace.getWorkspaceFolder(uri), { ...lensConfiguration(uri.fsPath, mode) });
   };
   context.subscriptions.push(
-    vscode.commands.registerCommand(Commands.debugAllProcesses, (arg?: string | vscode.Uri) => start('debug', arg)),
-    vscode.commands.registerCommand(Commands.runSingleProcess, (arg?: string | vscode.Uri) => start('single', arg)),
-    vscode.commands.registerCommand(Commands.traceProgram, (arg?: string | vscode.Uri) => start('trace', arg)),
+    vscode.commands.registerCommand(Commands.debugAllProcesses, (arg?: string | vscode.Uri) => debug('debug', arg)),
+    vscode.commands.registerCommand(Commands.runSingleProcess, (arg?: string | vscode.Uri) => debug('single', arg)),
+    vscode.commands.registerCommand(Commands.traceProgram, async (arg?: string | vscode.Uri) => {
+      const uri = programOf(arg);
+      if (uri) await trace(context, uri);
+    }),
   );
 }
 
-function offerTraceWhenDone(context: vscode.ExtensionContext, sessionName: string, traceFile: string): void {
-  const listener = vscode.debug.onDidTerminateDebugSession(async (session) => {
-    if (session.name !== sessionName || session.parentSession) return;
-    listener.dispose();
-    const uri = vscode.Uri.file(traceFile);
+async function trace(context: vscode.ExtensionContext, uri: vscode.Uri): Promise<void> {
+  const run = traceRun(uri.fsPath);
+  const strong = (value: string): vscode.ShellQuotedString => ({ value, quoting: vscode.ShellQuoting.Strong });
+  const folder = vscode.workspace.getWorkspaceFolder(uri);
+  const task = new vscode.Task(
+    { type: 'forkscope-trace', program: uri.fsPath },
+    folder ?? vscode.TaskScope.Workspace,
+    `trace ${path.basename(uri.fsPath)}`,
+    'Forkscope',
+    new vscode.ShellExecution(run.command, run.args.map(strong), { cwd: run.cwd }),
+  );
+  const execution = await vscode.tasks.executeTask(task);
+  const ended = vscode.tasks.onDidEndTaskProcess(async (e) => {
+    if (e.execution !== execution) return;
+    ended.dispose();
     try {
-      await vscode.workspace.fs.stat(uri);
+      await vscode.workspace.fs.stat(vscode.Uri.file(run.traceFile));
     } catch {
-      return;
+      return; // The program or the CLI failed; the terminal shows why.
     }
-    const choice = await vscode.window.showInformationMessage(`Forkscope wrote a trace to ${path.basename(traceFile)}: open it in Perfetto (ui.perfetto.dev).`, 'Reveal File');
-    if (choice === 'Reveal File') await vscode.commands.executeCommand('revealFileInOS', uri);
+    const open = 'Open Perfetto';
+    const choice = await vscode.window.showInformationMessage(`Forkscope: trace written to ${run.traceFile}. Open ${PERFETTO} and drop the file on the page.`, open);
+    if (choice === open) await vscode.env.openExternal(vscode.Uri.parse(PERFETTO));
   });
-  context.subscriptions.push(listener);
+  context.subscriptions.push(ended);
 }
