@@ -2,7 +2,7 @@
 // already loaded Node, the loader, the runtime and the program's main module, and waits for its start
 // payload: start() → run() costs one message. Parent side only; Node's modules only.
 import { fork, type ChildProcess } from 'node:child_process';
-import { childEntryPath, wrapChildProcess, type ChildHandle, type StartPayload } from './popen';
+import { CHILD_STDIO, childEntryPath, wrapChildProcess, type ChildHandle, type StartPayload } from './popen';
 
 interface Standby {
   child: ChildProcess;
@@ -19,7 +19,7 @@ function warm(main: string | undefined): Standby {
   const child = fork(childEntryPath(), [], {
     execArgv: process.execArgv,
     serialization: 'advanced',
-    stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
+    stdio: CHILD_STDIO,
   });
   // A warm standby never keeps the program alive.
   child.unref();
@@ -53,7 +53,7 @@ export function startFromForkserver(payload: StartPayload): ChildHandle {
   child.ref();
   (child.channel as { ref?: () => void } | undefined)?.ref?.();
   const handle = wrapChildProcess(child);
-  handle.send(payload);
+  child.send(payload as never);
   refill ??= setImmediate(() => {
     refill = undefined;
     ensureForkserver(payload.main);

@@ -6,6 +6,12 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { constants } from 'node:os';
 import { dirname, join } from 'node:path';
+import type { Duplex } from 'node:stream';
+import { readFrames, writeFrame } from './frames';
+
+/** stdio of a forked child: fd 3 is Node's IPC (start payload, lifeline), fd 4 the framed data pipe. */
+export const CHILD_STDIO: ['inherit', 'inherit', 'inherit', 'ipc', 'pipe'] = ['inherit', 'inherit', 'inherit', 'ipc', 'pipe'];
+export const DATA_FD = 4;
 
 /** What the bootstrap (spawn.ts, in the child) receives first. */
 export interface StartPayload {
@@ -78,10 +84,11 @@ export function spawnChild(payload: StartPayload, transfer: TransferListItem[] =
   const child = fork(childEntryPath(), [], {
     execArgv,
     serialization: 'advanced',
-    stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
+    stdio: CHILD_STDIO,
   });
   const handle = wrapChildProcess(child);
-  handle.send(payload, transfer);
+  void transfer;
+  child.send(payload as never);
   return handle;
 }
 
@@ -90,9 +97,17 @@ export function wrapChildProcess(child: ChildProcess): ChildHandle {
   let exited = false;
   const exitListeners: ExitListener[] = [];
   const messageListeners: Array<(m: unknown) => void> = [];
-  child.on('message', (m) => {
+  const deliver = (m: unknown): void => {
     for (const l of messageListeners) l(m);
-  });
+  };
+  child.on('message', deliver);
+  const data = child.stdio[DATA_FD] as Duplex | null | undefined;
+  if (data) {
+    // The process handle carries liveness; the data pipe never keeps the parent alive by itself.
+    (data as Duplex & { unref?: () => void }).unref?.();
+    data.on('error', () => {});
+    readFrames(data, deliver);
+  }
   // A failed send (the child already gone) is reported by 'exit'; this keeps it from crashing the parent.
   child.on('error', () => {});
   child.once('exit', (code, signal) => {
@@ -106,8 +121,9 @@ export function wrapChildProcess(child: ChildProcess): ChildHandle {
     },
     threadId: 0,
     send(message) {
-      if (!child.connected) return;
-      child.send(message as never);
+      if (exited) return;
+      if (data) writeFrame(data, message);
+      else if (child.connected) child.send(message as never);
     },
     onMessage(listener) {
       messageListeners.push(listener);

@@ -12,7 +12,9 @@ import { decode } from './serialize';
 import { loadTarget, type TargetRef } from './targets';
 import { Process, self, reportUncaught, joinNonDaemonicChildren, terminateDaemonicChildren } from './process';
 import { runWorker } from './poolWorker';
-import type { StartPayload } from './popen';
+import { Socket } from 'node:net';
+import { readFrames, writeFrame } from './frames';
+import { DATA_FD, type StartPayload } from './popen';
 
 /** The parent, seen from the child: one message channel however the child was started. */
 export interface ParentChannel {
@@ -24,16 +26,32 @@ export interface ParentChannel {
   close(): void;
 }
 
+/** The framed data pipe to the parent (fd 4), opened on first use: only pool workers talk back. */
+let dataPipe: Socket | null | undefined;
+function openDataPipe(): Socket | null {
+  if (dataPipe !== undefined) return dataPipe;
+  try {
+    dataPipe = new Socket({ fd: DATA_FD, readable: true, writable: true });
+    dataPipe.on('error', () => {});
+  } catch {
+    dataPipe = null;
+  }
+  return dataPipe;
+}
+
 function processChannel(): ParentChannel {
   let pending = 0;
   let drained: (() => void) | undefined;
+  const sent = (): void => {
+    pending--;
+    if (pending === 0) drained?.();
+  };
   return {
     send(message) {
       pending++;
-      process.send!(message, undefined, undefined, () => {
-        pending--;
-        if (pending === 0) drained?.();
-      });
+      const pipe = openDataPipe();
+      if (pipe) writeFrame(pipe, message, sent);
+      else process.send!(message, undefined, undefined, sent);
     },
     drain() {
       if (pending === 0) return Promise.resolve();
@@ -41,10 +59,13 @@ function processChannel(): ParentChannel {
     },
     onMessage(listener) {
       process.on('message', listener);
+      const pipe = openDataPipe();
+      if (pipe) readFrames(pipe, listener);
     },
     close() {
       process.removeAllListeners('message');
       (process.channel as { unref?: () => void } | undefined)?.unref?.();
+      dataPipe?.unref();
     },
   };
 }

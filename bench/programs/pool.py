@@ -1,0 +1,22 @@
+# Peer of bench/programs/pool.cjs: multiprocessing.Pool(2).map on tiny tasks; prints {"tasksPerSecond": n}.
+import json
+import multiprocessing as mp
+import sys
+import time
+
+
+def square(x):
+    return x * x
+
+
+if __name__ == "__main__":
+    count = int(sys.argv[2])
+    chunksize = None if sys.argv[1] == "map" else 1
+    with mp.Pool(2) as pool:
+        pool.map(square, [1, 2, 3, 4], chunksize=1)
+        xs = list(range(count))
+        t0 = time.perf_counter()
+        out = pool.map(square, xs, chunksize=chunksize)
+        seconds = time.perf_counter() - t0
+    assert out[-1] == (count - 1) ** 2
+    print(json.dumps({"tasksPerSecond": count / seconds}))
