@@ -390,11 +390,11 @@ function makeWorkbench(w: { page: Page; url: string; port: number; workspace: st
     },
 
     async toggleBreakpoint() {
-      const before = await page.evaluate(() => document.querySelectorAll('.margin-view-overlays .codicon-debug-breakpoint').length);
+      // code-server 4.139 draws the glyph among the glyph-margin widgets, not under .margin-view-overlays.
+      const count = () => page.evaluate(() => document.querySelectorAll('.editor-instance [class*="codicon-debug-breakpoint"]').length);
+      const before = await count();
       await page.keyboard.press('F9');
-      await waitFor('a breakpoint glyph to change', () =>
-        page.evaluate((n) => document.querySelectorAll('.margin-view-overlays .codicon-debug-breakpoint').length !== n, before),
-      );
+      await waitFor('a breakpoint glyph to appear or go', async () => (await count()) !== before);
     },
 
     async callStackRows() {
