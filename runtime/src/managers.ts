@@ -13,6 +13,9 @@ import { EOFError, RemoteError } from './errors';
 import { objectCreated } from './telemetry';
 import { clientHandshake, encodeFrame, FrameReader, FRAME_MAX } from './managers/wire';
 import { builtinTypes, ManagerServer, type Factory } from './managers/server';
+import { findTarget, loadTarget, type TargetRef } from './targets';
+import { Process } from './process';
+import { RawArray, RawValue } from './sharedctypes';
 
 /** Where a manager listens: `[host, port]`. Python: the address tuple */
 export type Address = [host: string, port: number];
@@ -236,6 +239,7 @@ export class BaseManager {
   readonly #authkey: Buffer;
   #address: Address;
   #process: ChildProcess | undefined;
+  #serverProcess: Process | undefined;
   #server: ManagerServer | undefined;
   #client: Client | undefined;
 
@@ -248,7 +252,7 @@ export class BaseManager {
   }
 
   /** Adds a typeid: `callable` makes the object in the server; a client of a remote manager may omit it. Python: BaseManager.register */
-  static register(typeid: string, callable?: (...args: any[]) => unknown): void {
+  static register(typeid: string, callable?: ((...args: any[]) => unknown) | (new (...args: any[]) => unknown)): void {
     if (!/^[A-Za-z_$][\w$]*$/.test(typeid) || typeid === 'constructor' || typeid === '__proto__') throw new TypeError(`bad typeid ${JSON.stringify(typeid)}`);
     registryOf(this).set(typeid, { callable: callable as Factory | undefined });
     if (!(typeid in this.prototype)) {
@@ -274,7 +278,7 @@ export class BaseManager {
 
   /** The server process's pid, after start(). */
   get pid(): number | undefined {
-    return this.#process?.pid;
+    return this.#process?.pid ?? this.#serverProcess?.pid ?? undefined;
   }
 
   #registry(): Record<string, Factory> {
@@ -285,19 +289,18 @@ export class BaseManager {
 
   /** Starts the server in a new process (in this one under FORKSCOPE_SINGLE_PROCESS=1). Python: BaseManager.start() */
   async start(): Promise<this> {
-    if (this.#process || this.#server) throw new Error('this manager has already been started');
+    if (this.#process || this.#server || this.#serverProcess) throw new Error('this manager has already been started');
     if (process.env.FORKSCOPE_SINGLE_PROCESS === '1') {
       const server = await this.getServer();
       server.unref();
       this.#connectClient();
       return this;
     }
+    const custom: CustomType[] = [];
     for (const [typeid, { callable }] of registryOf(this.constructor)) {
-      if (callable && !Object.hasOwn(builtinTypes, typeid)) {
-        // TODO(issue 4): locate custom callables in the server process by module and export, as targets are.
-        throw new TypeError(`start() serves the built-in typeids only; serve ${JSON.stringify(typeid)} with \`await manager.getServer()\` in a process you run, and connect() to it`);
-      }
+      if (callable && builtinTypes[typeid] !== callable) custom.push({ typeid, target: findTarget(callable) });
     }
+    if (custom.length > 0) return this.#startAsProcess(custom);
     const entry = managerEntry();
     const child = fork(entry.path, [], { execArgv: entry.execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'json' });
     this.#process = child;
@@ -320,6 +323,33 @@ export class BaseManager {
     this.#address = address;
     this.#connectClient();
     objectCreated('Manager', { label: `Manager ${address.join(':')}` });
+    return this;
+  }
+
+  /**
+   * Custom typeids need the user's modules, so the server runs as a forkscope Process (daemonic, so an
+   * idle manager never keeps the program alive) that imports them by module and export, as targets.
+   */
+  async #startAsProcess(custom: CustomType[]): Promise<this> {
+    const port = new RawValue('i', 0);
+    const failure = new RawArray('c', 512);
+    const [host, requested] = this.#address;
+    const child = new Process({ target: serveManager, args: [{ host, port: requested, authkey: this.#authkey.toString('hex'), custom }, port, failure], daemon: true, name: `${this.constructor.name}-server` });
+    child.start();
+    this.#serverProcess = child;
+    while (port.value === 0) {
+      if (child.exitCode !== null) break;
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    if (port.value <= 0) {
+      if (child.exitCode === null) child.kill();
+      await child.join({ timeout: 5000 });
+      this.#serverProcess = undefined;
+      throw new Error(`the manager process could not start: ${failure.value || `it exited with code ${child.exitCode}`}`);
+    }
+    this.#address = [host, port.value];
+    this.#connectClient();
+    objectCreated('Manager', { label: `Manager ${this.#address.join(':')}` });
     return this;
   }
 
@@ -353,7 +383,8 @@ export class BaseManager {
   /** Stops the server (and its process) and waits for it. Python: BaseManager.shutdown() */
   async shutdown(): Promise<void> {
     const child = this.#process;
-    if (this.#client && (child || this.#server)) await this.#client.request({ op: 'shutdown' }, 'shutdown()').catch(() => {});
+    const serverProcess = this.#serverProcess;
+    if (this.#client && (child || this.#server || serverProcess)) await this.#client.request({ op: 'shutdown' }, 'shutdown()').catch(() => {});
     this.#client?.close();
     this.#client = undefined;
     await this.#server?.close();
@@ -365,6 +396,14 @@ export class BaseManager {
       clearTimeout(timer);
     }
     this.#process = undefined;
+    if (serverProcess) {
+      await serverProcess.join({ timeout: 2000 });
+      if (serverProcess.exitCode === null) {
+        serverProcess.kill();
+        await serverProcess.join({ timeout: 5000 });
+      }
+      this.#serverProcess = undefined;
+    }
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -373,6 +412,36 @@ export class BaseManager {
 
   [inspect.custom](): string {
     return `${this.constructor.name}(address=${this.#address.join(':')}${this.#process ? `, pid=${this.#process.pid}` : ''})`;
+  }
+}
+
+interface CustomType {
+  typeid: string;
+  target: TargetRef;
+}
+
+interface ServeConfig {
+  host: string;
+  port: number;
+  authkey: string;
+  custom: CustomType[];
+}
+
+/** A manager's server as a Process target: serves until a client asks it to shut down. Not for direct use. */
+export async function serveManager(config: ServeConfig, port: RawValue<'i'>, failure: RawArray<'c'>): Promise<void> {
+  let server: ManagerServer;
+  try {
+    const registry: Record<string, Factory> = Object.assign(Object.create(null) as Record<string, Factory>, builtinTypes);
+    for (const { typeid, target } of config.custom) registry[typeid] = (await loadTarget(target)) as Factory;
+    let stopped!: () => void;
+    const done = new Promise<void>((resolve) => (stopped = resolve));
+    server = await ManagerServer.listen({ host: config.host, port: config.port, authkey: Buffer.from(config.authkey, 'hex'), registry, onShutdown: () => void server.close().then(stopped) });
+    port.value = server.address[1];
+    await done;
+  } catch (error) {
+    failure.value = String((error as Error).message ?? error).slice(0, 500);
+    port.value = -1;
+    throw error;
   }
 }
 

@@ -5,8 +5,12 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { Manager, Process, isMainProcess, activeChildren, type SyncManager } from 'forkscope';
-import { addUnderLock, holdForever } from '../fixtures/shm-manager-tasks';
+import { BaseManager, Manager, Process, isMainProcess, activeChildren, type SyncManager } from 'forkscope';
+import { addUnderLock, holdForever, Maths, makeGreeter } from '../fixtures/shm-manager-tasks';
+
+class MathsManager extends BaseManager {}
+MathsManager.register('Maths', Maths);
+MathsManager.register('Greeter', makeGreeter);
 
 const isAlive = (pid: number): boolean => {
   try {
@@ -171,6 +175,24 @@ if (isMainProcess()) {
         child.kill();
         await child.join({ timeout: 10_000 });
       }
+    });
+  });
+
+  describe('BaseManager.register() with start()', () => {
+    it('serves a registered class and factory from its own process', async () => {
+      const manager = await new MathsManager().start();
+      const pid = manager.pid!;
+      try {
+        assert.notEqual(pid, process.pid);
+        const maths = await manager.create<{ add(x: number, y: number): Promise<number>; mul(x: number, y: number): Promise<number> }>('Maths');
+        assert.equal(await maths.add(1, 2), 3);
+        assert.equal(await maths.mul(6, 7), 42);
+        const greeter = await (manager as unknown as { Greeter(name: string): Promise<{ greet(): Promise<string> }> }).Greeter('forkscope');
+        assert.equal(await greeter.greet(), 'hello forkscope');
+      } finally {
+        await manager.shutdown();
+      }
+      assert.equal(await waitUntil(() => !isAlive(pid), 10_000), true, 'its process is gone after shutdown()');
     });
   });
 

@@ -78,6 +78,10 @@ function publicMethod(target: object, name: string): ((...args: unknown[]) => un
   return own && typeof own.value === 'function' ? (own.value as (...args: unknown[]) => unknown) : undefined;
 }
 
+function isClass(fn: Function): boolean {
+  return /^class[\s{]/.test(Function.prototype.toString.call(fn));
+}
+
 function errorData(error: unknown): { name: string; message: string; stack?: string } {
   if (error instanceof Error) return { name: error.name, message: error.message, stack: error.stack };
   return { name: 'Error', message: String(error) };
@@ -185,7 +189,10 @@ export class ManagerServer {
       case 'create': {
         const typeid = String(request.typeid);
         if (!Object.hasOwn(this.#options.registry, typeid)) throw new TypeError(`this manager has no typeid ${JSON.stringify(typeid)}`);
-        const object = await this.#options.registry[typeid]!(...args.map((a) => this.#resolveRef(a)));
+        const factory = this.#options.registry[typeid]!;
+        const resolved = args.map((a) => this.#resolveRef(a));
+        // Python's register() takes a class or a function; a JavaScript class needs `new`.
+        const object = isClass(factory) ? new (factory as unknown as new (...a: unknown[]) => unknown)(...resolved) : await factory(...resolved);
         const oid = randomUUID();
         this.#objects.set(oid, object);
         return { oid, typeid };
