@@ -1,4 +1,5 @@
 // The webview's HTML shell: strict nonce CSP, only the extension's own scripts and styles, no data inlined.
+// No live region on the root: the view updates many times a second; deadlocks (role=alert) and the status line speak.
 import { randomBytes } from 'node:crypto';
 import type * as vscode from 'vscode';
 
@@ -25,7 +26,7 @@ export function webviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri, j
 <title>Forkscope</title>
 </head>
 <body>
-<main id="root" aria-live="polite"></main>
+<main id="root"></main>
 <script nonce="${nonce}" src="${script}"></script>
 </body>
 </html>`;
