@@ -61,6 +61,9 @@ interface TelemetryState {
   droppedTotal: number;
   exitHooked: boolean;
   stallTimer: NodeJS.Timeout | undefined;
+  sendSoon: NodeJS.Immediate | undefined;
+  /** Raw (generated) call position → the user's source location, source-mapped once. */
+  sites: Map<string, SourceLocation | null>;
   nextObject: number;
   nextMessage: number;
 }
@@ -79,6 +82,8 @@ const S: TelemetryState = ((globalThis as Record<symbol, TelemetryState | undefi
   droppedTotal: 0,
   exitHooked: false,
   stallTimer: undefined,
+  sendSoon: undefined,
+  sites: new Map(),
   nextObject: 0,
   nextMessage: 0,
 });
@@ -124,8 +129,15 @@ export function emitNow(event: RuntimeEvent): void {
   if (!S.reporting) return;
   if (S.pending.length < MAX_PENDING_EVENTS) S.pending.push(event);
   else drop(1);
-  if (S.socket) send();
-  else schedule();
+  if (!S.socket) return schedule();
+  // "At once" is the end of this turn of the event loop: a burst of waits costs one write, not one each.
+  if (!S.sendSoon) {
+    S.sendSoon = setImmediate(() => {
+      S.sendSoon = undefined;
+      send();
+    });
+    S.sendSoon.unref();
+  }
 }
 
 /** A program-wide unique id for a new object; also reports the object when reporting. */
@@ -149,9 +161,59 @@ export function preview(value: unknown): string {
 const ownDir = typeof __filename === 'string' ? dirname(__filename) + sep : '\0';
 const FRAME = /^\s*at (?:.*? \()?(.+?):(\d+):(\d+)\)?$/;
 
-/** Where user code called into the runtime: the first stack frame outside forkscope (undefined when not reporting, to cost nothing). */
+/**
+ * Where user code called into the runtime: the first stack frame outside forkscope (undefined when
+ * not reporting, to cost nothing). Frames are read raw (cheap); each raw position is source-mapped
+ * through a formatted stack once and remembered, since mapping (tsx, --enable-source-maps) is slow.
+ */
 export function callSite(options: { always?: boolean } = {}): SourceLocation | undefined {
   if (!S.reporting && !options.always) return undefined;
+  const raw = rawUserFrame();
+  if (raw === undefined) return mappedCallSite();
+  let site = S.sites.get(raw);
+  if (site === undefined) {
+    site = mappedCallSite() ?? null;
+    if (S.sites.size < 10_000) S.sites.set(raw, site);
+  }
+  return site ?? undefined;
+}
+
+function rawUserFrame(): string | undefined {
+  const prepare = Error.prepareStackTrace;
+  const limit = Error.stackTraceLimit;
+  let frames: NodeJS.CallSite[] | undefined;
+  try {
+    Error.stackTraceLimit = 30;
+    Error.prepareStackTrace = (_error, callSites) => callSites;
+    const holder: { stack?: unknown } = {};
+    Error.captureStackTrace(holder, rawUserFrame);
+    frames = holder.stack as NodeJS.CallSite[];
+  } catch {
+    return undefined;
+  } finally {
+    Error.prepareStackTrace = prepare;
+    Error.stackTraceLimit = limit;
+  }
+  if (!Array.isArray(frames)) return undefined;
+  for (const frame of frames) {
+    const file = frame.getFileName?.() ?? undefined;
+    if (!file || file.startsWith('node:') || file.startsWith('internal/')) continue;
+    const path = file.startsWith('file://') ? safePath(file) : file;
+    if (path === undefined || path.startsWith(ownDir) || isRuntimeSource(path)) continue;
+    return `${file}:${frame.getLineNumber()}:${frame.getColumnNumber()}`;
+  }
+  return undefined;
+}
+
+function safePath(url: string): string | undefined {
+  try {
+    return fileURLToPath(url);
+  } catch {
+    return undefined;
+  }
+}
+
+function mappedCallSite(): SourceLocation | undefined {
   const limit = Error.stackTraceLimit;
   Error.stackTraceLimit = 30;
   const stack = new Error().stack ?? '';
@@ -163,11 +225,9 @@ export function callSite(options: { always?: boolean } = {}): SourceLocation | u
     let file = match[1]!;
     if (file.startsWith('node:') || file.startsWith('internal/') || file === 'native') continue;
     if (file.startsWith('file://')) {
-      try {
-        file = fileURLToPath(file);
-      } catch {
-        continue;
-      }
+      const path = safePath(file);
+      if (path === undefined) continue;
+      file = path;
     }
     if (file.startsWith(ownDir) || isRuntimeSource(file)) continue;
     return { file, line: Number(match[2]), column: Number(match[3]) };
@@ -307,6 +367,8 @@ function stop(): void {
   S.flushTimer = undefined;
   if (S.stallTimer) clearTimeout(S.stallTimer);
   S.stallTimer = undefined;
+  if (S.sendSoon) clearImmediate(S.sendSoon);
+  S.sendSoon = undefined;
   const s = S.socket;
   if (s && !s.destroyed) s.destroy();
 }

@@ -12,7 +12,7 @@
 //   hub.processExited(pid, code, signal);  // the launcher saw its root child end
 //   await hub.close();           // closes every connection and removes the socket directory
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { ENV, type Hello, type ProcessKey, type RuntimeEvent } from '../../runtime/src/protocol';
 import type { SnapshotDelta } from '../view/messages';
 import { HubServer } from './hubServer';
@@ -228,8 +228,11 @@ export function appendNodeOption(existing: string | undefined, flag: string, val
 
 /** `runtime/dist/preload.cjs`, beside this bundle (the CLI) or in the workspace (the extension, tests). */
 export function defaultPreload(): string | undefined {
-  const candidates = [join(__dirname, 'preload.cjs'), join(__dirname, '..', 'runtime', 'dist', 'preload.cjs'), join(__dirname, '..', '..', 'runtime', 'dist', 'preload.cjs')];
-  return candidates.find((p) => existsSync(p));
+  const here = typeof __dirname === 'string' && __dirname ? __dirname : process.cwd();
+  const candidates = [join(here, 'preload.cjs'), join(here, '..', 'runtime', 'dist', 'preload.cjs'), join(here, '..', '..', 'runtime', 'dist', 'preload.cjs')];
+  const found = candidates.find((p) => existsSync(p));
+  // NODE_OPTIONS is read in the program's working directory: the path must be absolute.
+  return found && resolve(found);
 }
 
 function safely(fn: () => void): void {

@@ -8,6 +8,8 @@ import type { Deadlock, PipeNode, PoolNode, ProcessNode, ProgramSnapshot, QueueN
 /** Depth samples older than this (behind the newest event) are dropped. */
 const HISTORY_MS = 60_000;
 const MAX_HISTORY = 600;
+/** Depth and rate samples closer together than this are merged. */
+const SAMPLE_MS = 100;
 /** Pipe rates are averaged over this window. */
 const RATE_WINDOW_MS = 5_000;
 const MAX_RECENT_PREVIEWS = 5;
@@ -342,12 +344,15 @@ export class ProgramModel {
     if (event.gets > 0 && !q.consumers.includes(key)) q.consumers.push(key);
     const h = q.history;
     const last = h[h.length - 1];
-    if (last && last[0] === event.ts) last[1] = event.depth;
-    else h.push([event.ts, event.depth]);
-    if (h.length > MAX_HISTORY || h[0]![0] < this.#now - HISTORY_MS) {
-      let cut = 0;
-      while (cut < h.length - 1 && (h.length - cut > MAX_HISTORY || h[cut]![0] < this.#now - HISTORY_MS)) cut++;
-      h.splice(0, cut);
+    // One sample per SAMPLE_MS: a flood of reports keeps the history's size (and cost) fixed.
+    if (last && event.ts - last[0] < SAMPLE_MS) last[1] = event.depth;
+    else {
+      h.push([event.ts, event.depth]);
+      if (h.length > MAX_HISTORY || h[0]![0] < this.#now - HISTORY_MS) {
+        let cut = 0;
+        while (cut < h.length - 1 && (h.length - cut > MAX_HISTORY || h[cut]![0] < this.#now - HISTORY_MS)) cut++;
+        h.splice(0, cut);
+      }
     }
     this.#graphDirty = true;
     this.#touch('queues', event.id);
@@ -378,12 +383,18 @@ export class ProgramModel {
       for (const text of event.previews) if (typeof text === 'string') p.recent.push(text);
       if (p.recent.length > MAX_RECENT_PREVIEWS) p.recent.splice(0, p.recent.length - MAX_RECENT_PREVIEWS);
     }
-    if (p.messages !== messagesBefore || p.bytes !== bytesBefore) p.samples.push([event.ts, p.messages - messagesBefore, p.bytes - bytesBefore]);
-    const horizon = this.#now - RATE_WINDOW_MS;
-    if (p.samples.length > 256 || (p.samples.length > 0 && p.samples[0]![0] < horizon)) {
-      let cut = 0;
-      while (cut < p.samples.length && (p.samples[cut]![0] < horizon || p.samples.length - cut > 256)) cut++;
-      p.samples.splice(0, cut);
+    if (p.messages !== messagesBefore || p.bytes !== bytesBefore) {
+      const last = p.samples[p.samples.length - 1];
+      if (last && event.ts - last[0] < SAMPLE_MS) {
+        last[1] += p.messages - messagesBefore;
+        last[2] += p.bytes - bytesBefore;
+      } else {
+        p.samples.push([event.ts, p.messages - messagesBefore, p.bytes - bytesBefore]);
+        const horizon = this.#now - RATE_WINDOW_MS;
+        let cut = 0;
+        while (cut < p.samples.length - 1 && p.samples[cut]![0] < horizon) cut++;
+        if (cut > 0) p.samples.splice(0, cut);
+      }
     }
     this.#touch('pipes', event.id);
   }

@@ -91,11 +91,12 @@ describe('ProgramModel', () => {
     m.hello(hello(100, 'MainProcess', { role: 'main' }), 1);
     m.hello(hello(101, 'Producer', { ppid: 100 }), 1);
     m.apply('100', { t: 'object', ts: 1, id: 'Q', kind: 'Queue', label: 'results', capacity: 0 });
-    m.apply('101', { t: 'queue', ts: 2, id: 'Q', puts: 3, gets: 0, depth: 3 });
-    m.apply('100', { t: 'queue', ts: 3, id: 'Q', puts: 0, gets: 3, depth: 0 });
-    m.apply('100', { t: 'state', ts: 4, state: 'waiting', on: { id: 'Q', kind: 'Queue' }, site: site(30) });
+    m.apply('101', { t: 'queue', ts: 200, id: 'Q', puts: 3, gets: 0, depth: 3 });
+    m.apply('100', { t: 'queue', ts: 250, id: 'Q', puts: 0, gets: 1, depth: 2 }); // merged into the sample before
+    m.apply('100', { t: 'queue', ts: 400, id: 'Q', puts: 0, gets: 2, depth: 0 });
+    m.apply('100', { t: 'state', ts: 500, state: 'waiting', on: { id: 'Q', kind: 'Queue' }, site: site(30) });
     assert.equal(m.snapshot().deadlocks.length, 0, 'the producer is still alive');
-    m.apply('100', { t: 'child.exit', ts: 5, key: '101', exitCode: 0 });
+    m.apply('100', { t: 'child.exit', ts: 600, key: '101', exitCode: 0 });
     const [d] = m.snapshot().deadlocks;
     assert.equal(d?.kind, 'queue');
     assert.equal(d?.cycle[0]?.process, '100');
@@ -103,7 +104,7 @@ describe('ProgramModel', () => {
     assert.match(d!.message, /Queue results, which is empty and whose every producer \(Producer \(pid 101\)\) has exited/);
     const q = m.snapshot().queues[0]!;
     assert.deepEqual([q.puts, q.gets, q.depth, q.maxsize], [3, 3, 0, 0]);
-    assert.deepEqual(q.history, [[2, 3], [3, 0]]);
+    assert.deepEqual(q.history, [[200, 2], [400, 0]]);
     assert.deepEqual([q.producers, q.consumers], [['101'], ['100']]);
   });
 
