@@ -2,11 +2,11 @@
 // capped rate, every message from the webview checked, and the deadlock notice and trace export commands.
 import * as vscode from 'vscode';
 import { Commands, Settings, Views } from '../contributions';
-import type { ProgramSnapshot } from '../hub/snapshot';
 import type { SourceLocation } from '../../runtime/src/protocol';
 import { isWebviewToHost } from './messages';
 import { ProcessControls } from './processControls';
 import { ProgramSessions } from './programSessions';
+import { findReportedSite } from './reportedSites';
 import { registerProcessTreeView } from './processTreeView';
 import { ViewUpdater } from './viewUpdater';
 import { webviewHtml } from './webviewHtml';
@@ -20,17 +20,6 @@ function configure(webview: vscode.Webview, extensionUri: vscode.Uri): void {
     localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'dist'), vscode.Uri.joinPath(extensionUri, 'media')],
   };
   webview.html = webviewHtml(webview, extensionUri, vscode.Uri.joinPath);
-}
-
-/** Every source location the program reported; the view may only ask to open one of these. */
-export function reportedSites(snapshot: ProgramSnapshot | null): SourceLocation[] {
-  if (!snapshot) return [];
-  const sites: Array<SourceLocation | undefined> = [];
-  for (const p of snapshot.processes) sites.push(p.waitSite);
-  for (const q of snapshot.queues) sites.push(q.site);
-  for (const s of snapshot.syncs) sites.push(s.site, s.acquiredAt, ...s.waiters.map((w) => w.site));
-  for (const d of snapshot.deadlocks) sites.push(...d.cycle.map((c) => c.site));
-  return sites.filter((s): s is SourceLocation => s !== undefined);
 }
 
 async function openSite(site: SourceLocation): Promise<void> {
@@ -81,7 +70,7 @@ function connect(
           return;
         }
         case 'openSource': {
-          const site = reportedSites(snapshot).find((s) => s.file === message.file && s.line === message.line && s.column === message.column);
+          const site = findReportedSite(snapshot, message);
           if (site) void run(openSite(site));
           return;
         }

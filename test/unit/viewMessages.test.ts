@@ -1,7 +1,9 @@
-// The host's allowlist + schema check for messages from the webview.
+// The host's allowlist + schema check for messages from the webview, and the reported-site check behind openSource.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { isWebviewToHost } from '../../src/view/messages';
+import { findReportedSite } from '../../src/view/reportedSites';
+import { busyProgram, deadlockedProgram } from '../fixtures/view-snapshots';
 
 describe('isWebviewToHost', () => {
   it('accepts every message the webview sends', () => {
@@ -48,5 +50,20 @@ describe('isWebviewToHost', () => {
       Object.assign(Object.create({ inherited: true }), { type: 'ready' }),
       new Map([['type', 'ready']]),
     ]) assert.equal(isWebviewToHost(message), false, String(JSON.stringify(message)));
+  });
+});
+
+describe('findReportedSite', () => {
+  it('finds only locations the program reported: waits, queue and lock sites, acquisitions, waiters, deadlock steps', () => {
+    const busy = busyProgram();
+    for (const site of [
+      { file: '/work/examples/consumer.ts', line: 20, column: 5 },
+      { file: '/work/examples/producer.ts', line: 8, column: 15 },
+      { file: '/work/examples/producer.ts', line: 12, column: 11 },
+    ]) assert.deepEqual(findReportedSite(busy, site), site);
+    assert.deepEqual(findReportedSite(deadlockedProgram(), { file: '/work/examples/deadlock.ts', line: 24, column: 9 })?.line, 24);
+    assert.equal(findReportedSite(busy, { file: '/etc/passwd', line: 1, column: 1 }), undefined);
+    assert.equal(findReportedSite(busy, { file: '/work/examples/producer.ts', line: 13, column: 11 }), undefined);
+    assert.equal(findReportedSite(null, { file: '/work/examples/producer.ts', line: 12, column: 11 }), undefined);
   });
 });
