@@ -3,6 +3,7 @@
 import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { build } from 'esbuild';
 import { buildVsix, ensureE2EEnvironment, REPO_ROOT, startWorkbench } from '../test/e2e/harness';
 
 const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
@@ -44,6 +45,16 @@ export default async function foundationBench(): Promise<void> {
   row('runtime/dist (all .cjs/.mjs)', jsSize(join(REPO_ROOT, 'runtime', 'dist')), 'tinypool/dist (all .js)', jsSize(join(nm('tinypool'), 'dist')), kib);
   row('runtime/dist (all .cjs/.mjs)', jsSize(join(REPO_ROOT, 'runtime', 'dist')), 'workerpool/dist (all .js)', jsSize(join(nm('workerpool'), 'dist')), kib);
   row('forkscope .vsix', size(vsix), jsDebug ? `${jsDebug} (unpacked)` : 'js-debug (missing)', jsDebug ? size(join(builtins, jsDebug)) : 0, kib);
+
+  // What `node esbuild.mjs --production` would ship: the same entries minified, measured in memory.
+  console.log('\nminified (as --production builds them), measured in memory');
+  const minified = async (entry: string, platform: 'node' | 'browser', external: string[] = []) => {
+    const r = await build({ entryPoints: [join(REPO_ROOT, entry)], bundle: true, minify: true, write: false, platform, format: platform === 'node' ? 'cjs' : 'iife', external, logLevel: 'silent', outfile: 'out.js' });
+    return r.outputFiles.reduce((sum, f) => sum + f.contents.length, 0);
+  };
+  row('extension (minified)', await minified('src/extension.ts', 'node', ['vscode']), 'dist/extension.js (dev build)', size(join(REPO_ROOT, 'dist', 'extension.js')), kib);
+  row('server (minified)', await minified('server/src/server.ts', 'node'), 'dist/server.js (dev build)', size(join(REPO_ROOT, 'dist', 'server.js')), kib);
+  row('webview (minified)', await minified('webview/main.ts', 'browser'), 'dist/webview.js (dev build)', size(join(REPO_ROOT, 'dist', 'webview.js')), kib);
 
   // Activation: VS Code's own figure ("Developer: Show Running Extensions"), beside the built-in extensions
   // activated in the same workbench, the same second, on the same busy machine.
