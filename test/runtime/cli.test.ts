@@ -99,7 +99,7 @@ describe('forkscope run', () => {
       assert.equal(t.state, 'exited');
     }
     const ports = snapshot.pipes.filter((p) => p.kind === 'Channel');
-    assert.ok(ports.reduce((n, p) => n + p.messages, 0) >= 8, 'four tasks out, four results back');
+    assert.ok(ports.reduce((n, p) => n + p.messages, 0) >= 4, 'at least the four results, posted by the workers');
   });
 
   it("runs TypeScript, passes arguments and output through, and exits with the program's code", async () => {

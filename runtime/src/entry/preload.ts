@@ -85,7 +85,9 @@ function watchChild(child: childProcess.ChildProcess, self: ProcessKey): void {
   child.once('exit', (code, signal) => {
     telemetry.emitNow({ t: 'child.exit', ts: Date.now(), key, exitCode: signal ? -(constants.signals[signal] ?? 0) : code, signal });
   });
-  if (typeof child.send === 'function' && child.connected) {
+  // The runtime's own children (child.cjs, manager.cjs) report their traffic themselves; their IPC is bootstrap only.
+  const runtimeChild = script !== undefined && /(^|[\\/])(child|manager)\.(cjs|ts)$/.test(script);
+  if (typeof child.send === 'function' && child.connected && !runtimeChild) {
     const id = `ipc-${pid}`;
     telemetry.emitNow({ t: 'object', ts: Date.now(), id, kind: 'Channel', label: `IPC ${name} (${pid})` });
     countSends(child, id, key);
@@ -145,25 +147,20 @@ const portChannels = new WeakMap<object, { id: string; peer?: ProcessKey }>();
  * a port would start it and keep a thread alive.
  */
 function countPortSends(): void {
-  const self = telemetry.selfKey();
-  let own: { id: string; peer?: ProcessKey };
-  if (workerThreads.isMainThread) own = { id: `ports-${self}` };
-  else {
+  // In a worker, every port it posts on talks to its parent's side (parentPort, or a pool's own port
+  // such as piscina's). In a main thread only a Worker's own port is known: other ports there belong
+  // to anything (tsx's loader talks to its hooks thread over one), so they are not counted.
+  let own: { id: string; peer?: ProcessKey } | undefined;
+  if (!workerThreads.isMainThread) {
     const parent = process.env[ENV.parent] || String(process.pid);
     own = { id: `port-${process.pid}-${workerThreads.threadId}`, peer: parent };
-    if (workerThreads.parentPort) portChannels.set(workerThreads.parentPort, own);
   }
-  let declared = false;
   const proto = workerThreads.MessagePort.prototype as unknown as { postMessage: (...args: unknown[]) => void };
   const original = proto.postMessage;
   proto.postMessage = function (this: object, message: unknown, ...rest: unknown[]) {
     try {
       const channel = portChannels.get(this) ?? own;
-      if (channel === own && !declared && workerThreads.isMainThread) {
-        declared = true;
-        telemetry.emitNow({ t: 'object', ts: Date.now(), id: own.id, kind: 'Channel', label: `MessagePorts of ${self}` });
-      }
-      telemetry.emit({ t: 'pipe', ts: Date.now(), id: channel.id, sent: 1, received: 0, bytesSent: measure(message), bytesReceived: 0, ...(channel.peer !== undefined ? { peer: channel.peer } : {}), previews: [telemetry.preview(message)] });
+      if (channel) telemetry.emit({ t: 'pipe', ts: Date.now(), id: channel.id, sent: 1, received: 0, bytesSent: measure(message), bytesReceived: 0, ...(channel.peer !== undefined ? { peer: channel.peer } : {}), previews: [telemetry.preview(message)] });
     } catch {
       // counting never breaks sending
     }
