@@ -128,8 +128,10 @@ class ProcessRowView implements KeyedRow<RowModel> {
       this.#buttons[0].disabled = isDead || node.state === 'paused';
       this.#buttons[1].disabled = isDead || node.state !== 'paused';
       this.#buttons[2].disabled = isDead;
-      this.element.setAttribute('aria-label', `${node.name}, ${node.role}, pid ${node.pid}${node.threadId ? ` thread ${node.threadId}` : ''}, ${model.stateText}`);
-      this.element.title = node.inspectorUrl ? `${node.name} (${node.startMethod})` : node.name;
+      const label = `${node.name}, ${node.role}, pid ${node.pid}${node.threadId ? ` thread ${node.threadId}` : ''}, ${model.stateText}`;
+      this.element.setAttribute('aria-label', label);
+      // A narrow sidebar truncates cells: the tooltip carries the whole row.
+      this.element.title = `${label} (${node.startMethod})`;
     }
     this.#last = model;
   }

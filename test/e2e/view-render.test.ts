@@ -294,6 +294,20 @@ describe('Program view in Chromium', { timeout: DEADLINE_MS }, () => {
     await page.close();
   });
 
+  it('fits a narrow sidebar: name, pid and state stay, actions float over the selected row', async () => {
+    const page = await open('dark', { width: 300, height: 900 });
+    await load(page, busyProgram());
+    const row = page.locator('.process-row[data-key="4106"]');
+    assert.ok(((await row.locator('.cell.state').boundingBox())?.width ?? 0) > 60, 'the state keeps room');
+    assert.equal(await row.locator('.cell.role').isVisible(), false);
+    assert.match((await row.getAttribute('title')) ?? '', /Consumer, process, pid 4106, waiting on Lock printLock/);
+    assert.equal(await row.locator('.actions').isVisible(), false);
+    await row.locator('.name-text').click();
+    assert.equal(await row.locator('.actions').isVisible(), true);
+    await page.screenshot({ path: join(RESULTS, 'view-narrow.png'), fullPage: true });
+    await page.close();
+  });
+
   for (const theme of ['light', 'high-contrast']) {
     it(`renders in the ${theme} theme`, async () => {
       const page = await open(theme);
