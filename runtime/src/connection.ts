@@ -375,7 +375,9 @@ class PipeEnd implements Served {
     return { promise: waiter.promise, cancel };
   }
 
-  poll(timeout: number | null): Promise<boolean> {
+  async poll(timeout: number | null): Promise<boolean> {
+    // A revived copy first learns from the creator whether the other end is already closed.
+    await held(this.attached);
     const { promise } = this.watch(timeout);
     return this.ready ? promise : held(promise);
   }

@@ -110,3 +110,63 @@ for (const method of ['spawn', 'thread'] as StartMethod[]) {
     });
   });
 }
+
+describe('Queue failures', () => {
+  it('a producer killed mid-put of a large item never hands over a partial item', { timeout: 60_000 }, async () => {
+    const q = new Queue<Uint8Array>();
+    const bytes = 16 * 1024 * 1024;
+    const producer = start('queue-put-huge', [q], [bytes], 'spawn');
+    await producer.signalled('ready');
+    await sleep(150); // mid-way through a write, most likely
+    await producer.kill();
+    let items = 0;
+    for (;;) {
+      let item: Uint8Array;
+      try {
+        item = await q.get({ timeout: 1000 });
+      } catch (error) {
+        assert.equal((error as Error).name, 'Empty');
+        break;
+      }
+      assert.equal(item.length, bytes);
+      assert.equal(item[0], 7);
+      assert.equal(item[bytes - 1], 7);
+      items++;
+    }
+    assert.ok(items >= 1, 'the item put before the kill arrives whole');
+  });
+
+  it('a consumer killed mid-get does not take the next item with it', { timeout: 30_000 }, async () => {
+    const q = new Queue<string>();
+    const consumer = start('queue-get-forever', [q], [], 'spawn');
+    await consumer.signalled('ready');
+    await sleep(300); // its get() has reached the owner
+    await consumer.kill();
+    await sleep(100);
+    await q.put('survivor');
+    assert.equal(await q.get({ timeout: 5000 }), 'survivor');
+  });
+
+  it('joining a child that put 10,000 items before anything was drained does not deadlock', { timeout: 60_000 }, async () => {
+    const q = new Queue<number>();
+    const producer = start('queue-put', [q], [10_000], 'spawn');
+    const outcome = await producer.outcome; // the child exits with its items still queued
+    assert.equal(outcome.result, 10_000);
+    assert.equal(outcome.exit?.code, 0);
+    assert.equal(q.qsize(), 10_000);
+    for (let i = 0; i < 10_000; i++) assert.equal(await q.get(), i);
+  });
+
+  it('a bounded queue holds a fast producer back (backpressure), and loses nothing', { timeout: 60_000 }, async () => {
+    const q = new Queue<number>({ maxsize: 10 });
+    const producer = start('queue-put', [q], [200], 'spawn');
+    await sleep(1500);
+    assert.equal(q.qsize(), 10, 'the producer waits for room');
+    assert.equal(q.full(), true);
+    for (let i = 0; i < 200; i++) {
+      assert.ok(q.qsize() <= 10);
+      assert.equal(await q.get(), i);
+    }
+    assert.equal((await producer.outcome).result, 200);
+  });
+});
