@@ -64,6 +64,7 @@ interface TelemetryState {
   sendSoon: NodeJS.Immediate | undefined;
   /** Raw (generated) call position → the user's source location, source-mapped once. */
   sites: Map<string, SourceLocation | null>;
+  beforeSend: Set<() => void>;
   nextObject: number;
   nextMessage: number;
 }
@@ -84,6 +85,7 @@ const S: TelemetryState = ((globalThis as Record<symbol, TelemetryState | undefi
   stallTimer: undefined,
   sendSoon: undefined,
   sites: new Map(),
+  beforeSend: new Set(),
   nextObject: 0,
   nextMessage: 0,
 });
@@ -262,6 +264,16 @@ export function disconnect(): void {
   stop();
 }
 
+/**
+ * Runs `hook` before every batch is sent, including the last one at exit: a counter that sums in its
+ * own object hands its sums to `emit()` there, so nothing is lost to a timer that never fires.
+ * Returns a function that removes the hook. (Plain `emit()` per operation needs none: it is summed here.)
+ */
+export function beforeFlush(hook: () => void): () => void {
+  S.beforeSend.add(hook);
+  return () => S.beforeSend.delete(hook);
+}
+
 /** Events this process dropped because the hub did not keep up (for tests and benchmarks). */
 export function droppedEvents(): number {
   return S.droppedTotal;
@@ -375,6 +387,13 @@ function stop(): void {
 
 function send(): void {
   if (!S.socket || !S.reporting) return;
+  for (const hook of S.beforeSend) {
+    try {
+      hook();
+    } catch {
+      // a failing counter loses its own sums, nothing else
+    }
+  }
   if (S.flushTimer) clearTimeout(S.flushTimer);
   S.flushTimer = undefined;
   if (S.pending.length === 0 && S.queues.size === 0 && S.pipes.size === 0 && S.dropped === 0) return;
