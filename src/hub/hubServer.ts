@@ -9,6 +9,9 @@ import { AUTH_TIMEOUT_MS, FRAME_HEADER_BYTES, MAX_FRAME_BYTES, MAX_HELLO_BYTES, 
 import { parseSafeJson } from './safeJson';
 import { eventsOf, isHello } from './validateFrame';
 
+/** Connections allowed to be between accept and hello at once (a burst of starting workers stays far below). */
+const MAX_UNAUTHENTICATED = 1024;
+
 export interface HubServerHandlers {
   /** A connection authenticated; returns the key its events are attributed to. */
   onHello(hello: Hello, connection: number): ProcessKey;
@@ -38,6 +41,7 @@ export class HubServer {
   #authTimeout: number;
   #nextConnection = 1;
   #rejected = 0;
+  #unauthenticated = 0;
 
   constructor(handlers: HubServerHandlers, options: HubServerOptions = {}) {
     this.#handlers = handlers;
@@ -93,6 +97,19 @@ export class HubServer {
 
   #accept(socket: Socket): void {
     const connection = this.#nextConnection++;
+    if (this.#unauthenticated >= MAX_UNAUTHENTICATED) {
+      // A flood of silent connections cannot hold the hub's memory or timers: refuse at the door.
+      this.#rejected++;
+      this.#handlers.onReject?.('too many connections waiting to say hello');
+      socket.destroy();
+      return;
+    }
+    this.#unauthenticated++;
+    let counted = true;
+    const authenticated = (): void => {
+      if (counted) this.#unauthenticated--;
+      counted = false;
+    };
     this.#sockets.add(socket);
     let key: ProcessKey | undefined;
     let hello: Hello | undefined;
@@ -136,6 +153,7 @@ export class HubServer {
           return false;
         }
         clearTimeout(authTimer);
+        authenticated();
         hello = value;
         key = this.#handlers.onHello(value, connection);
         socket.write(frame({ t: 'welcome', v: PROTOCOL_VERSION }));
@@ -182,6 +200,7 @@ export class HubServer {
     socket.on('error', () => {});
     socket.on('close', () => {
       closed = true;
+      authenticated();
       clearTimeout(authTimer);
       this.#sockets.delete(socket);
       chunks = [];
