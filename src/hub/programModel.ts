@@ -598,10 +598,16 @@ export class ProgramModel {
 
   #starvedQueues(): Deadlock[] {
     const found: Deadlock[] = [];
-    for (const q of this.#queues.values()) {
+    const waitingOn = new Map<string, ProcessNode[]>();
+    for (const p of this.#processes.values()) {
+      if (p.state !== 'waiting' || p.waitingOn === undefined || !this.#queues.has(p.waitingOn)) continue;
+      const list = waitingOn.get(p.waitingOn) ?? [];
+      list.push(p);
+      waitingOn.set(p.waitingOn, list);
+    }
+    for (const [id, waiters] of waitingOn) {
+      const q = this.#queues.get(id)!;
       if (q.depth !== 0 || q.producers.length === 0) continue;
-      const waiters = [...this.#processes.values()].filter((p) => p.state === 'waiting' && p.waitingOn === q.id);
-      if (waiters.length === 0) continue;
       const others = q.producers.filter((k) => !waiters.some((w) => w.key === k));
       if (others.length === 0 || others.some((k) => this.#processes.get(k)?.state !== 'exited')) continue;
       const last = others[others.length - 1]!;
