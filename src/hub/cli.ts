@@ -2,7 +2,7 @@
 // through unchanged, draws its process tree, reports deadlocks, writes a trace, exits with its code.
 // Bundled to runtime/dist/cli.cjs; never imports vscode.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -19,6 +19,7 @@ const USAGE = `Usage: forkscope run <program.ts|js> [args…] [--trace out.json]
   --inspect          every process opens a loopback inspector and waits for a debugger;
                      prints the hub address and token for a "forkscope" attach configuration
   --snapshot <file>  write the program model's final snapshot as JSON (for scripts and tests)
+  --record <file>    write every hello and event batch as JSON lines (replay them into a ProgramModel)
   --quiet            print only deadlocks and errors
 Forkscope's options may come before or after the program; everything after "--" goes to the program.`;
 
@@ -27,6 +28,7 @@ interface Options {
   args: string[];
   trace?: string;
   snapshot?: string;
+  record?: string;
   singleProcess: boolean;
   inspect: boolean;
   quiet: boolean;
@@ -55,6 +57,11 @@ function parse(argv: string[]): Options | string {
       if (!file) return 'forkscope: --snapshot needs a file name';
       options.snapshot = file;
     } else if (arg.startsWith('--snapshot=')) options.snapshot = arg.slice('--snapshot='.length);
+    else if (arg === '--record') {
+      const file = rest[++i];
+      if (!file) return 'forkscope: --record needs a file name';
+      options.record = file;
+    }
     else if (arg === '--single-process') options.singleProcess = true;
     else if (arg === '--inspect') options.inspect = true;
     else if (arg === '--quiet') options.quiet = true;
@@ -152,6 +159,7 @@ async function main(): Promise<number> {
   const screen = new Screen(tty);
   const recorder = parsed.trace ? new TraceRecorder() : undefined;
   const reported = new Map<string, Deadlock>();
+  const closers: Array<() => Promise<void>> = [];
   const seen = new Map<string, string>();
   let latest: ProgramSnapshot | undefined;
 
@@ -178,6 +186,13 @@ async function main(): Promise<number> {
   if (recorder) {
     hub.onHello((key, hello) => recorder.hello(key, hello));
     hub.onEvents((key, events) => recorder.events(key, events));
+  }
+  if (parsed.record) {
+    // One JSON value per line: {key, hello} | {key, events}; the launcher's own exit report is an event too.
+    const out = createWriteStream(resolve(parsed.record));
+    hub.onHello((key, hello) => out.write(`${JSON.stringify({ key, hello: { ...hello, token: '' } })}\n`));
+    hub.onEvents((key, events) => out.write(`${JSON.stringify({ key, events })}\n`));
+    closers.push(() => new Promise<void>((r) => out.end(r)));
   }
   const session = await hub.start();
   const env: NodeJS.ProcessEnv = { ...process.env, ...session.env };
@@ -222,6 +237,7 @@ async function main(): Promise<number> {
   for (let i = 0; i < 10 && hub.model.livePids().length > 0; i++) await new Promise((r) => setTimeout(r, 50));
   hub.publish();
   await hub.close();
+  for (const close of closers) await close();
   screen.end();
   if (recorder && parsed.trace) {
     recorder.writeTo(resolve(parsed.trace));
