@@ -1,11 +1,11 @@
 // Queue, SimpleQueue and JoinableQueue: the creating context owns the items in memory; other processes
 // and threads reach it over its broker socket. Depends on the broker and reduction contract only.
-import { deserialize, serialize } from 'node:v8';
 import { getBroker, held, type Peer, type Served } from './broker/broker';
 import type { Frame } from './broker/frame';
 import { ownSlots, RemoteSlot } from './broker/slots';
 import { Fifo, LocalWaiter, RemoteWaiter, decodeWait, encodeWait, type Waiter } from './broker/waiters';
 import { created, QueueCounter, waiting } from './broker/report';
+import { encodeItem, decodeItem } from './broker/codec';
 import { Empty, Full, ValueError } from './errors';
 import { reduceSymbol, registerReviver, type ReducedObject, type TransferContext } from './reduction';
 import type { ObjectKind } from './protocol';
@@ -17,6 +17,7 @@ const OP_TASK_DONE = 19;
 const OP_JOIN = 20;
 
 const EMPTY = Buffer.alloc(0);
+const RESOLVED: Promise<void> = Promise.resolve();
 
 /** Options of put() and get(). */
 export interface QueueWaitOptions {
@@ -83,6 +84,22 @@ class QueueCore implements Served {
     this.#changed(1, 0);
   }
 
+  /** Puts at once when there is room; false when the caller must wait. */
+  tryPut(item: Buffer): boolean {
+    if (this.#isFull() || this.#putters.length > 0) return false;
+    this.#enqueue(item);
+    return true;
+  }
+
+  /** Takes at once when an item is there; undefined when the caller must wait. */
+  tryGet(): Buffer | undefined {
+    const item = this.#items.shift();
+    if (item === undefined) return undefined;
+    this.#admitPutters();
+    this.#changed(0, 1);
+    return item;
+  }
+
   put(item: Buffer, block: boolean, timeout: number | undefined, waiter: Waiter<void>): void {
     if (!this.#isFull() && this.#putters.length === 0) {
       this.#enqueue(item);
@@ -142,7 +159,7 @@ class QueueCore implements Served {
   onFrame(peer: Peer, frame: Frame): void {
     switch (frame.op) {
       case OP_PUT:
-        this.put(frame.payload, true, undefined, new RemoteWaiter<void>(peer, 0, () => EMPTY));
+        if (!this.tryPut(frame.payload)) this.put(frame.payload, true, undefined, new RemoteWaiter<void>(peer, 0, () => EMPTY));
         return;
       case OP_PUT_WAIT: {
         const { block, timeout, rest } = decodeWait(frame.payload);
@@ -235,9 +252,10 @@ abstract class BaseQueue<T> {
 
   protected putItem(obj: T, block: boolean, timeout: number | undefined): Promise<void> {
     this.checkOpen();
-    const item = serialize(obj);
+    const item = encodeItem(obj);
     const core = this.#core;
     if (core) {
+      if (core.tryPut(item)) return RESOLVED;
       const waiter = new LocalWaiter<void>();
       core.put(item, block, timeout, waiter);
       return waiter.done ? waiter.promise : this.#waitOn(waiter.promise);
@@ -245,26 +263,25 @@ abstract class BaseQueue<T> {
     const remote = this.#remote!;
     if (remote.state.maxsize === 0) {
       // Unbounded: resolved once the whole item is in the kernel; the owner frames it whole or not at all.
-      return new Promise<void>((resolve, reject) => {
-        remote.peer.send(remote.state.index, OP_PUT, item, 0, (error) => (error ? reject(error) : resolve()));
-      });
+      return remote.peer.sendAcknowledged(remote.state.index, OP_PUT, item);
     }
     const payload = Buffer.concat([encodeWait(block, timeout), item]);
     return this.#waitOn(remote.peer.request(remote.state.index, OP_PUT_WAIT, payload).then(() => undefined));
   }
 
-  protected async getItem(block: boolean, timeout: number | undefined): Promise<T> {
+  protected getItem(block: boolean, timeout: number | undefined): Promise<T> {
     this.checkOpen();
     const core = this.#core;
     if (core) {
+      const now = core.tryGet();
+      if (now !== undefined) return Promise.resolve(decodeItem(now) as T);
       const waiter = new LocalWaiter<Buffer>();
       core.get(block, timeout, waiter);
-      const item = waiter.done ? await waiter.promise : await this.#waitOn(waiter.promise);
-      return deserialize(item) as T;
+      const wait = waiter.done ? waiter.promise : this.#waitOn(waiter.promise);
+      return wait.then((item) => decodeItem(item) as T);
     }
     const remote = this.#remote!;
-    const item = await this.#waitOn(remote.peer.request(remote.state.index, OP_GET, encodeWait(block, timeout)));
-    return deserialize(item) as T;
+    return this.#waitOn(remote.peer.request(remote.state.index, OP_GET, encodeWait(block, timeout))).then((item) => decodeItem(item) as T);
   }
 
   protected taskDoneItem(): void {

@@ -22,6 +22,9 @@ export interface Served {
   onPeerClosed(peer: Peer): void;
 }
 
+const EMPTY_BUFFER = Buffer.alloc(0);
+const RESOLVED: Promise<void> = Promise.resolve();
+
 /** Payloads at or above this size go out as header + payload (no copy); smaller ones as one buffer. */
 const COPY_LIMIT = 64 * 1024;
 /** A child may try to connect while its owner's listen() is still settling; retry briefly. */
@@ -137,14 +140,22 @@ export class Peer {
     }
   }
 
-  #write(out: Outgoing): boolean {
+  #write(out: Outgoing): void {
     const socket = this.#socket!;
-    if (out.data.length === 1) return socket.write(out.data[0]!, out.written);
-    socket.cork();
-    for (let i = 0; i < out.data.length - 1; i++) socket.write(out.data[i]!);
-    const ok = socket.write(out.data[out.data.length - 1]!, out.written);
-    socket.uncork();
-    return ok;
+    // Nothing waiting before us: try to hand the frame to the kernel now (libuv writes synchronously
+    // when it can), and if it all went, say so at once instead of a loop turn later.
+    const direct = out.written !== undefined && socket.writableLength === 0;
+    const callback = direct ? undefined : out.written;
+    if (out.data.length === 1) socket.write(out.data[0]!, callback);
+    else {
+      socket.cork();
+      for (let i = 0; i < out.data.length - 1; i++) socket.write(out.data[i]!);
+      socket.write(out.data[out.data.length - 1]!, callback);
+      socket.uncork();
+    }
+    if (!direct) return;
+    if (socket.writableLength === 0) out.written!();
+    else socket.write(EMPTY_BUFFER, out.written); // the rest is queued: report when it drains
   }
 
   /** Sends a frame; `written` runs once it is in the kernel (or with an error when it cannot be). */
@@ -159,6 +170,23 @@ export class Peer {
     const out: Outgoing = { data, written };
     if (this.#connected) this.#write(out);
     else this.#queued.push(out);
+  }
+
+  /** Sends a frame; resolves once it is in the kernel (a shared resolved Promise when that was at once). */
+  sendAcknowledged(object: number, op: number, payload: Uint8Array): Promise<void> {
+    let now = false;
+    let failure: Error | undefined;
+    let settle: ((error?: Error | null) => void) | undefined;
+    this.send(object, op, payload, 0, (error) => {
+      if (settle) settle(error);
+      else if (error) failure = error;
+      else now = true;
+    });
+    if (now) return RESOLVED;
+    if (failure) return Promise.reject(failure);
+    return new Promise<void>((resolve, reject) => {
+      settle = (error) => (error ? reject(error) : resolve());
+    });
   }
 
   /** Sends a frame whose payload is the concatenation of `parts`, without copying them. */
