@@ -2,7 +2,7 @@
 // already loaded Node, the loader, the runtime and the program's main module, and waits for its start
 // payload: start() → run() costs one message. Parent side only; Node's modules only.
 import { fork, type ChildProcess } from 'node:child_process';
-import { CHILD_STDIO, childEntryPath, wrapChildProcess, type ChildHandle, type StartPayload } from './popen';
+import { CHILD_STDIO, DATA_FD, childEntryPath, wrapChildProcess, type ChildHandle, type StartPayload } from './popen';
 
 interface Standby {
   child: ChildProcess;
@@ -24,6 +24,7 @@ function warm(main: string | undefined): Standby {
   // A warm standby never keeps the program alive.
   child.unref();
   (child.channel as { unref?: () => void } | undefined)?.unref?.();
+  (child.stdio[DATA_FD] as { unref?: () => void } | null)?.unref?.();
   child.on('error', () => {});
   const standby = { child, execArgv: process.execArgv };
   child.once('exit', () => {
