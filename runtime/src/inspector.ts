@@ -8,6 +8,7 @@ import * as inspector from 'node:inspector';
 import { isMainThread, Worker } from 'node:worker_threads';
 import { existsSync } from 'node:fs';
 import { ENV } from './protocol';
+import * as telemetry from './telemetry';
 
 /** Longest a process waits for its debugger before it runs without one, in ms (`0`: never wait). */
 export const DEBUG_WAIT_ENV = 'FORKSCOPE_DEBUG_WAIT_MS';
@@ -48,6 +49,9 @@ export function waitForDebuggerIfOpened(): void {
   if (!openedUrl) return;
   const limit = debugWaitMs();
   if (limit === 0) return;
+  // A blocked thread sends nothing: what this process has said so far (its hello, or the identity event that
+  // carries the inspector URL when the preload spoke first) must leave now, or no debugger ever learns of it.
+  void telemetry.flush();
   const watchdog = startWatchdog(limit);
   const flags = globalThis as Record<symbol, unknown>;
   flags[Symbol.for(WAITING_FLAG)] = true;
