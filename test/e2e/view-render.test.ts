@@ -308,6 +308,27 @@ describe('Program view in Chromium', { timeout: DEADLINE_MS }, () => {
     await page.close();
   });
 
+  // Final program models recorded from the examples with `forkscope run examples/<name>.ts --snapshot`.
+  for (const [name, expect] of [
+    ['pool_map', /SpawnPoolWorker-1[\s\S]*killed by SIGTERM/],
+    ['producer_consumer', /7 put · 6 got/],
+    ['pipe_sender_receiver', /Pipe[\s\S]*2 messages · 47 B in all/],
+    ['lock_print', /Lock/],
+  ] as const) {
+    it(`renders the recorded model of examples/${name}.ts`, async () => {
+      const snapshot = JSON.parse(readFileSync(join(ROOT, 'test', 'fixtures', `view-recorded-${name}.json`), 'utf8')) as ProgramSnapshot;
+      const page = await open();
+      await load(page, snapshot, `${name}.ts (ended)`);
+      assert.equal(await page.locator('.process-row').count(), snapshot.processes.length);
+      for (const p of snapshot.processes) assert.match(await page.locator(`.process-row[data-key="${p.key}"]`).innerText(), new RegExp(p.name));
+      assert.equal(await page.locator('.process-row.dead').count(), snapshot.processes.filter((p) => p.state === 'exited').length, 'the ended are greyed');
+      assert.equal(await page.locator('.object').count(), snapshot.queues.length + snapshot.pipes.length + snapshot.syncs.length + snapshot.pools.length);
+      assert.match(await page.locator('#root').innerText(), expect);
+      await page.screenshot({ path: join(RESULTS, `view-recorded-${name}.png`), fullPage: true });
+      await page.close();
+    });
+  }
+
   for (const theme of ['light', 'high-contrast']) {
     it(`renders in the ${theme} theme`, async () => {
       const page = await open(theme);
