@@ -55,6 +55,15 @@ describe('unguarded-start', () => {
     assert.deepEqual(findings('if (!isMainProcess()) process.exit(0);\nconst q = new Queue();\nif (isMainProcess()) void 0; else new Pool();\n', 'unguarded-start'), []);
     assert.deepEqual(findings('export function make() { return new Pool(); }\nconst q = new Queue();\n', 'unguarded-start'), []);
   });
+  it("accepts Node's main-module tests and Python's idioms as guards", () => {
+    const header = "import { Pool, currentProcess, parentProcess } from 'forkscope';\nimport { fileURLToPath } from 'node:url';\n";
+    for (const test of ['require.main === module', 'import.meta.main', 'process.argv[1] === fileURLToPath(import.meta.url)', "currentProcess().name === 'MainProcess'", 'parentProcess() === null']) {
+      assert.deepEqual(findings(`if (${test}) {\n  await using pool = new Pool();\n}\n`, 'unguarded-start', header), [], test);
+      assert.equal(analyze(`${header}if (${test}) {\n}\n`, 'a.ts').mainBlocks.length, 1, test);
+    }
+    assert.equal(findings("if (currentProcess().name === 'Worker') {\n  await using pool = new Pool();\n}\n", 'unguarded-start', header).length, 1);
+    assert.equal(findings('if (parentProcess() !== null) {\n  await using pool = new Pool();\n}\n', 'unguarded-start', header).length, 1);
+  });
   it('fix wraps the statements in the guard', () => {
     const out = fixed('const pool = new Pool();\nconsole.log(await pool.map(work, [1]));\nawait pool.close();\n', 'unguarded-start');
     assert.match(out, /\nif \(isMainProcess\(\)\) \{\n {2}const pool = new Pool\(\);\n {2}console\.log\(await pool\.map\(work, \[1\]\)\);\n {2}await pool\.close\(\);\n\}\n$/);
@@ -193,6 +202,14 @@ describe('join-before-drain and get-after-producers-ended', () => {
   it('follows processes joined through a loop over the array that holds them', () => {
     const body = `export async function producer(q: Queue) { await q.put(1); }\nif (isMainProcess()) {\n  const q = new Queue();\n  const procs = [];\n  for (let i = 0; i < 2; i++) procs.push(new Process({ target: producer, args: [q] }));\n  for (const p of procs) p.start();\n  for (const p of procs) await p.join();\n  await q.get();\n}\n`;
     assert.equal(findings(body, 'join-before-drain').length, 1);
+  });
+  it('follows a process pushed into an array and joined through it', () => {
+    const body = `export async function producer(q: Queue) { await q.put(1); }\nif (isMainProcess()) {\n  const q = new Queue();\n  const procs: Process[] = [];\n  const p = new Process({ target: producer, args: [q] });\n  procs.push(p);\n  p.start();\n  for (const x of procs) await x.join();\n  await q.get();\n}\n`;
+    assert.equal(findings(body, 'join-before-drain').length, 1);
+  });
+  it('ignores the join of a process that was not given the queue', () => {
+    const body = `export async function producer(q: Queue) { await q.put(1); }\nexport function other() {}\nif (isMainProcess()) {\n  const q = new Queue();\n  const o = new Process({ target: other });\n  o.start();\n  await o.join();\n  const p = new Process({ target: producer, args: [q] });\n  p.start();\n  await q.get();\n  await p.join();\n}\n`;
+    assert.deepEqual(findings(body).filter((f) => f.code === 'join-before-drain' || f.code === 'get-after-producers-ended'), []);
   });
   it('accepts get() before join(), a timeout, and an empty() check', () => {
     assert.deepEqual(findings(program('  console.log(await q.get());\n  await p.join();')).filter((f) => f.code === 'join-before-drain' || f.code === 'get-after-producers-ended'), []);

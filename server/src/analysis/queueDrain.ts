@@ -8,19 +8,31 @@ import type { Finding } from './types';
 
 export function queueDrain(model: FileModel, sites: TargetSite[]): Finding[] {
   const sf = model.sourceFile;
-  // Queues handed to a child process: the child may fill them.
-  const childQueues = new Set<string>();
+  // Queues handed to a child process (the child may fill them), and what holds each such process: the
+  // variable or array it went into, or `undefined` when the analysis cannot tell (then any join counts).
+  const holders = new Map<string, Set<string | undefined>>();
   for (const site of sites) {
     if (!site.api.startsWith('new ') || site.api.endsWith('initializer')) continue;
     for (const arg of site.args) {
       const e = peel(arg);
-      if (ts.isIdentifier(e) && model.kindOf(e) === 'queue') childQueues.add(e.text);
+      if (!ts.isIdentifier(e) || model.kindOf(e) !== 'queue') continue;
+      const set = holders.get(e.text) ?? new Set();
+      set.add(holderOf(site.call));
+      holders.set(e.text, set);
     }
   }
-  if (childQueues.size === 0) return [];
+  if (holders.size === 0) return [];
+  // `const p = new Process(…); procs.push(p)`: joining through `procs` joins `p` too.
+  for (const node of model.nodes.calls) {
+    if (!ts.isCallExpression(node) || !ts.isPropertyAccessExpression(node.expression) || node.expression.name.text !== 'push') continue;
+    const pushed = new Set(node.arguments.map((a) => peel(a).getText()));
+    for (const set of holders.values()) {
+      if ([...set].some((h) => h !== undefined && pushed.has(h))) set.add(node.expression.expression.getText());
+    }
+  }
 
   // Source-ordered joins of processes and gets of those queues, per function.
-  const joins = new Map<ts.Node, ts.CallExpression[]>();
+  const joins = new Map<ts.Node, { call: ts.CallExpression; holder: string | undefined }[]>();
   const gets: { call: ts.CallExpression; queue: string; fn: ts.Node }[] = [];
   for (const node of model.nodes.calls) {
     if (!ts.isCallExpression(node) || !ts.isPropertyAccessExpression(node.expression)) continue;
@@ -28,9 +40,9 @@ export function queueDrain(model: FileModel, sites: TargetSite[]): Finding[] {
     const method = node.expression.name.text;
     if (method === 'join' && isProcessReceiver(model, receiver)) {
       const fn = enclosingFunction(node);
-      joins.set(fn, [...(joins.get(fn) ?? []), node]);
+      joins.set(fn, [...(joins.get(fn) ?? []), { call: node, holder: receiverHolder(model, receiver) }]);
     }
-    if (method === 'get' && ts.isIdentifier(receiver) && childQueues.has(receiver.text)) {
+    if (method === 'get' && ts.isIdentifier(receiver) && holders.has(receiver.text)) {
       gets.push({ call: node, queue: receiver.text, fn: enclosingFunction(node) });
     }
   }
@@ -38,7 +50,11 @@ export function queueDrain(model: FileModel, sites: TargetSite[]): Finding[] {
   const findings: Finding[] = [];
   const flaggedJoins = new Set<ts.Node>();
   for (const get of gets) {
-    const earlierJoins = (joins.get(get.fn) ?? []).filter((j) => j.end <= get.call.getStart(sf) && !sameLoop(j, get.call));
+    const producers = holders.get(get.queue)!;
+    const earlierJoins = (joins.get(get.fn) ?? [])
+      .filter((j) => producers.has(undefined) || (j.holder !== undefined && producers.has(j.holder)))
+      .map((j) => j.call)
+      .filter((j) => j.end <= get.call.getStart(sf) && !sameLoop(j, get.call));
     if (earlierJoins.length === 0) continue;
     for (const join of earlierJoins) {
       if (flaggedJoins.has(join)) continue;
@@ -64,6 +80,31 @@ export function queueDrain(model: FileModel, sites: TargetSite[]): Finding[] {
     });
   }
   return findings;
+}
+
+/** The variable or array a new process is kept in: `const p = new Process(…)`, `procs.push(new Process(…))`, `const ps = [new Process(…)]`. */
+function holderOf(creation: ts.Node): string | undefined {
+  let node = creation;
+  for (let depth = 0; depth < 8 && node.parent; depth++, node = node.parent) {
+    const parent = node.parent;
+    if (ts.isVariableDeclaration(parent)) return ts.isIdentifier(parent.name) ? parent.name.text : undefined;
+    if (ts.isCallExpression(parent) && parent.arguments.includes(node as ts.Expression) && ts.isPropertyAccessExpression(parent.expression) && parent.expression.name.text === 'push') {
+      return parent.expression.expression.getText();
+    }
+    if (ts.isBinaryExpression(parent) && parent.operatorToken.kind === ts.SyntaxKind.EqualsToken && parent.right === node) return parent.left.getText();
+    if (ts.isExpressionStatement(parent) || ts.isBlock(parent) || ts.isSourceFile(parent)) return undefined;
+  }
+  return undefined;
+}
+
+/** What a joined receiver was taken from: the variable itself, or the array a loop variable walks (`for (const p of procs)`, `procs[i]`). */
+function receiverHolder(model: FileModel, receiver: ts.Expression): string | undefined {
+  const e = peel(receiver);
+  if (ts.isElementAccessExpression(e)) return e.expression.getText();
+  if (!ts.isIdentifier(e)) return e.getText();
+  const decl = model.declarationOf(e);
+  if (decl && ts.isVariableDeclaration(decl.node) && ts.isForOfStatement(decl.node.parent.parent)) return peel(decl.node.parent.parent.expression).getText();
+  return e.text;
 }
 
 /** A receiver that is a Process, or a loop variable over processes (`for (const p of procs) await p.join()`). */

@@ -97,7 +97,31 @@ export function guardSense(model: FileModel, condition: ts.Expression): 'main' |
   if (ts.isBinaryExpression(e) && e.operatorToken.kind === ts.SyntaxKind.AmpersandAmpersandToken) {
     return guardSense(model, e.left) === 'main' || guardSense(model, e.right) === 'main' ? 'main' : undefined;
   }
+  // Node's own main-module tests are guards too: a child's entry point is the runtime's bootstrap, so in a
+  // child they are false as well (`require.main === module`, `import.meta.main`, `process.argv[1] === …`).
+  if (ts.isPropertyAccessExpression(e) && e.getText() === 'import.meta.main') return 'main';
+  if (ts.isBinaryExpression(e)) {
+    const op = e.operatorToken.kind;
+    const equal = op === ts.SyntaxKind.EqualsEqualsEqualsToken || op === ts.SyntaxKind.EqualsEqualsToken;
+    const unequal = op === ts.SyntaxKind.ExclamationEqualsEqualsToken || op === ts.SyntaxKind.ExclamationEqualsToken;
+    if ((equal || unequal) && isMainTest(model, e.left, e.right)) return equal ? 'main' : 'child';
+  }
   return undefined;
+}
+
+function isMainTest(model: FileModel, a: ts.Expression, b: ts.Expression): boolean {
+  const [x, y] = [peel(a), peel(b)];
+  const texts = [x.getText(), y.getText()];
+  const either = (test: (one: ts.Expression, other: ts.Expression) => boolean) => test(x, y) || test(y, x);
+  if (texts.includes('require.main') && texts.includes('module')) return true;
+  if (texts.some((t) => /^process\.argv\[1\]$/.test(t)) && texts.some((t) => /import\.meta|__filename/.test(t))) return true;
+  // `currentProcess().name === 'MainProcess'`, `parentProcess() === null`: Python's own idioms.
+  return either((one, other) => {
+    if (ts.isPropertyAccessExpression(one) && one.name.text === 'name' && ts.isCallExpression(one.expression)) {
+      return model.exportName(one.expression.expression) === 'currentProcess' && ts.isStringLiteral(other) && other.text === 'MainProcess';
+    }
+    return ts.isCallExpression(one) && model.exportName(one.expression) === 'parentProcess' && other.kind === ts.SyntaxKind.NullKeyword;
+  });
 }
 
 /** Whether a node only runs in the main process because of an enclosing `isMainProcess()` test. */
