@@ -1,13 +1,13 @@
 // Pipe() and Connection: each copy of an end receives into its own mailbox; senders write straight to
 // the process holding the other end's newest copy (not through the creator, which only keeps the
 // directory of copies and says when an end is closed everywhere). Depends on the broker and reduction.
-import { deserialize, serialize } from 'node:v8';
 import { randomInt } from 'node:crypto';
 import { getBroker, held, FIRST_PUSH_OP, type Peer, type Served } from './broker/broker';
 import type { Frame } from './broker/frame';
 import { Remote, type OwnerRef } from './broker/remote';
 import { Fifo, LocalWaiter } from './broker/waiters';
 import { created, PipeCounter, waiting } from './broker/report';
+import { decodeItem, encodeItem } from './broker/codec';
 import { BrokenPipeError, EOFError, ValueError } from './errors';
 import { reduceSymbol, registerReviver, type ReducedObject, type TransferContext } from './reduction';
 
@@ -472,7 +472,7 @@ export class Connection {
   /** Sends a structured-cloneable object; resolves once it is on its way (awaiting it gives backpressure). Python: Connection.send */
   send(obj: unknown): Promise<void> {
     this.#check(true);
-    const body = serialize(obj);
+    const body = encodeItem(obj);
     this.#counter.count(1, 0, body.length);
     return quiet(this.#end.send(KIND_OBJECT, body));
   }
@@ -507,14 +507,14 @@ export class Connection {
   /** Resolves with the next object; rejects EOFError once every copy of the other end is closed. Python: Connection.recv */
   async recv<T = unknown>(): Promise<T> {
     const message = await this.#take();
-    return (message.kind === KIND_BYTES ? Buffer.from(message.body) : deserialize(message.body)) as T;
+    return (message.kind === KIND_BYTES ? message.body : decodeItem(message.body)) as T;
   }
 
   /** Resolves with the next message's bytes; rejects EOFError at end of file. Python: Connection.recv_bytes */
   async recvBytes(maxlength?: number): Promise<Buffer> {
     const message = await this.#take();
     if (maxlength !== undefined && message.body.length > maxlength) throw Object.assign(new Error('bad message length'), { name: 'OSError' });
-    return Buffer.from(message.body);
+    return message.kind === KIND_BYTES ? message.body : Buffer.from(message.body);
   }
 
   /** True when a message is waiting (or the other end closed); waits up to `timeout` ms, null for ever. @default 0 Python: Connection.poll */
