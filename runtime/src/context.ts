@@ -1,7 +1,7 @@
 // Start methods and contexts: getStartMethod/setStartMethod/getContext, as CPython's context.py.
 // A context is the whole public API with Process, Pool and ProcessPoolExecutor bound to one start method.
 import { RuntimeError, ValueError } from './errors';
-import { Process, defaultStartMethod, setDefaultStartMethod, self, type ProcessOptions } from './process';
+import { Process, defaultStartMethod, setDefaultStartMethod, self, internalSubclass, type ProcessOptions } from './process';
 import { Pool, type PoolOptions } from './pool';
 import { ProcessPoolExecutor, type ExecutorOptions } from './futures';
 import { ensureForkserver } from './forkserver';
@@ -57,6 +57,7 @@ function makeContext(method: StartMethod): Context {
     }
   }
   Object.defineProperty(ContextProcess, 'name', { value: 'Process' });
+  Object.defineProperty(ContextProcess, internalSubclass, { value: true });
   class ContextPool extends Pool {
     constructor(options: PoolOptions | number = {}) {
       super(typeof options === 'number' ? { processes: options, context: method } : { context: method, ...options });

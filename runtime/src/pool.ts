@@ -2,7 +2,7 @@
 // A dead worker fails only the task it held (CPython hangs: bpo-22393). Parent side; Node's modules only.
 import { TimeoutError, ValueError, Full } from './errors';
 import { WorkerSet, type Chunk } from './workers';
-import { defaultStartMethod, cpuCount } from './process';
+import { defaultStartMethod, cpuCount, forcedInline } from './process';
 import { ensureForkserver } from './forkserver';
 import { self } from './process';
 import type { StartMethod } from './protocol';
@@ -133,7 +133,7 @@ export function defaultChunksize(length: number, workers: number): number {
 }
 
 export function resolveStartMethod(context: PoolOptions['context']): StartMethod {
-  if (!context) return defaultStartMethod();
+  if (!context || forcedInline()) return defaultStartMethod();
   if (typeof context === 'string') return context;
   return context.getStartMethod();
 }

@@ -32,13 +32,20 @@ export const self = {
 /** Inline processes run in the parent's process; this tells currentProcess() which one is running. */
 export const inlineCurrent = new AsyncLocalStorage<Process>();
 
+/** Marks the runtime's own Process subclasses (contexts), which children rebuild as a plain Process. */
+export const internalSubclass: unique symbol = Symbol('forkscope.internalSubclass');
+
 /** Live children of this process, for activeChildren() and exit handling. */
 const children = new Set<Process>();
 
 let defaultMethod: StartMethod | undefined;
 /** The start method in force: set explicitly, else FORKSCOPE_SINGLE_PROCESS=1 ⇒ inline, else spawn. */
+export function forcedInline(): boolean {
+  return process.env.FORKSCOPE_SINGLE_PROCESS === '1';
+}
+
 export function defaultStartMethod(): StartMethod {
-  if (process.env.FORKSCOPE_SINGLE_PROCESS === '1') return 'inline';
+  if (forcedInline()) return 'inline';
   return defaultMethod ?? 'spawn';
 }
 export function setDefaultStartMethod(method: StartMethod | undefined): void {
@@ -128,7 +135,8 @@ export class Process {
     if (self.current === this) throw new AssertionError('can only start a process object created by current process');
     if (self.daemon && !self.isMain) throw new AssertionError('daemonic processes are not allowed to have children');
     checkNotBootstrapping();
-    const method = this.#startMethod ?? defaultStartMethod();
+    // FORKSCOPE_SINGLE_PROCESS=1 forces inline for the whole program, explicit contexts included.
+    const method = forcedInline() ? 'inline' : (this.#startMethod ?? defaultStartMethod());
     this.#startMethod = method;
     this.#exited = new Promise((r) => (this.#markExited = r));
     if (method === 'inline') {
@@ -169,7 +177,9 @@ export class Process {
   #payload(method: 'spawn' | 'thread' | 'forkserver', context: TransferContext): StartPayload {
     let target: TargetRef | undefined;
     let subclass: TargetRef | undefined;
-    if (this.constructor !== Process) subclass = findTarget(this.constructor);
+    const ctor = this.constructor as Function;
+    // A context's Process (getContext().Process) is the runtime's own subclass: the child rebuilds a plain Process.
+    if (ctor !== Process && !Object.hasOwn(ctor, internalSubclass)) subclass = findTarget(ctor);
     if (this.#target) target = findTarget(this.#target);
     const fields: Record<string, unknown> = {};
     for (const key of Object.keys(this)) fields[key] = (this as unknown as Record<string, unknown>)[key];
