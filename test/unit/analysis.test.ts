@@ -100,6 +100,23 @@ describe('unfindable-target', () => {
     const body = 'export function square(x: number) { return x * x; }\nfunction late(x: number) { return x; }\nexport { late };\n' + guarded('await using pool = new Pool();\nawait pool.map(square, [1]);\nawait pool.map(late, [1]);\nawait pool.map(fromElsewhere, [1]);\nawait pool.map(workers.cube, [1]);\nawait using ex = new ProcessPoolExecutor();\nawait ex.submit(square, 2);');
     assert.deepEqual(findings(body, 'unfindable-target', header), []);
   });
+  it('fix moves an inline function that closes over nothing to an exported top-level function', () => {
+    const out = fixed(guarded('await using pool = new Pool();\nawait pool.map((x: number) => x * 2, [1]);'), 'unfindable-target');
+    assert.ok(out.includes('\nexport const task = (x: number) => x * 2;\n\nif (isMainProcess()) {'), out);
+    assert.ok(out.includes('await pool.map(task, [1]);'), out);
+    assert.deepEqual(analyze(out, 'program.ts').findings.filter((f) => f.code === 'unfindable-target'), []);
+  });
+  it('fix moves a nested function to the top level and exports it', () => {
+    const body = 'async function main() {\n  function double(x: number) {\n    return x * 2;\n  }\n  await using pool = new Pool();\n  await pool.map(double, [1]);\n}\nif (isMainProcess()) await main();\n';
+    const out = fixed(body, 'unfindable-target');
+    assert.ok(out.includes('\nexport function double(x: number) {\n  return x * 2;\n}\n\nasync function main() {\n  await using pool'), out);
+    assert.deepEqual(analyze(out, 'program.ts').findings.filter((f) => f.code === 'unfindable-target'), []);
+  });
+  it('offers no move for a function that closes over a local', () => {
+    const body = 'async function main() {\n  const k = 3;\n  await using pool = new Pool();\n  await pool.map((x: number) => x * k, [1]);\n}\nif (isMainProcess()) await main();\n';
+    const [f] = findings(body, 'unfindable-target');
+    assert.deepEqual(f?.fixes, []);
+  });
   it('fix exports the function', () => {
     const out = fixed('async function work() {}\n' + guarded('const p = new Process({ target: work });\np.start();\nawait p.join();'), 'unfindable-target');
     assert.match(out, /\nexport async function work\(\) \{\}\n/);
