@@ -11,6 +11,7 @@ import type { Diagnostic } from 'vscode-languageserver';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { DocumentAnalyses } from './documentAnalyses';
 import { codeActionsOf, codeLensesOf, DEFAULT_DOCS_URL, diagnosticsOf, hoverOf } from './lspFeatures';
+import { warmUp } from './warmUp';
 
 /** What the client may pass in `initializationOptions`. */
 export interface ForkscopeServerOptions {
@@ -35,6 +36,11 @@ connection.onInitialize((params) => {
     },
     serverInfo: { name: 'forkscope-language-server' },
   };
+});
+
+connection.onInitialized(() => {
+  // After the reply, so the client is not kept waiting; before any document, usually.
+  setImmediate(() => warmUp());
 });
 
 documents.onDidChangeContent(({ document }) => {
