@@ -11,8 +11,12 @@ describe('ProcessSampler', () => {
     // Its own process group, so the cleanup ends the sleep too.
     const shell = spawn('sh', ['-c', 'sleep 20; true'], { stdio: 'ignore', detached: true });
     try {
-      await new Promise((r) => setTimeout(r, 300));
-      const samples = await sampleTree([process.pid]);
+      // The shell forks its sleep when the machine gets to it: look until it has (a loaded machine is slow).
+      let samples = await sampleTree([process.pid]);
+      for (let i = 0; i < 50 && !samples.some((s) => s.ppid === shell.pid && s.name === 'sleep'); i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        samples = await sampleTree([process.pid]);
+      }
       const self = samples.find((s) => s.pid === process.pid);
       assert.ok(self && self.memory > 1024 * 1024, `this process is sampled with its memory (${self?.memory})`);
       const sh = samples.find((s) => s.pid === shell.pid);
