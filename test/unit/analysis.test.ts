@@ -138,6 +138,13 @@ describe('unserialisable-argument', () => {
       ['new Point(1)', 'warning'],
     ]);
   });
+  it('flags an object made for the inline context given to a real process, and accepts one from the same context', () => {
+    const header = "import { getContext, isMainProcess } from 'forkscope';\n";
+    const body =
+      "export function work(..._: unknown[]) {}\nif (isMainProcess()) {\n  const inline = getContext('inline');\n  const spawn = getContext('spawn');\n" +
+      '  const q = new inline.Queue();\n  new spawn.Process({ target: work, args: [q] });\n  new inline.Process({ target: work, args: [q] });\n  const q2 = new spawn.Queue();\n  new spawn.Process({ target: work, args: [q2] });\n}\n';
+    assert.deepEqual(findings(body, 'unserialisable-argument', header).map((f) => [textOf(body, f, header), f.message.includes('"inline" context')]), [['q', true]]);
+  });
   it('accepts data, runtime objects and classes without methods', () => {
     const body =
       'export function work(..._: unknown[]) {}\nclass Plain { x = 1; }\n' +

@@ -61,6 +61,8 @@ export class FileModel {
   readonly #imported = new Map<string, string>();
   /** Local names that stand for the whole API: `import * as mp`, `require('forkscope')`, `getContext()` results. */
   readonly #namespaces = new Set<string>();
+  /** Context name → its start method, for `const ctx = getContext('inline')`. */
+  readonly #contextMethods = new Map<string, string>();
   /** Module-level names made visible to other modules. */
   readonly #exported = new Set<string>();
   /** Classes declared here that extend the runtime's Process. */
@@ -124,6 +126,22 @@ export class FileModel {
     if (ts.isIdentifier(e)) return this.#kinds.get(e.text);
     if (ts.isPropertyAccessExpression(e) && e.expression.kind === ts.SyntaxKind.ThisKeyword) return this.#kinds.get(`this.${e.name.text}`);
     return undefined;
+  }
+
+  /**
+   * The start method an object is created for: `'inline'` for `new ctx.Queue()` with `ctx = getContext('inline')`,
+   * `undefined` for the default context or when it cannot be told (a variable is followed to its initializer).
+   */
+  contextOf(expression: ts.Expression): string | undefined {
+    let e = peel(expression);
+    if (ts.isIdentifier(e)) {
+      const decl = this.declarationOf(e);
+      if (!decl?.initializer) return undefined;
+      e = decl.initializer;
+    }
+    if (!ts.isNewExpression(e) && !ts.isCallExpression(e)) return undefined;
+    const callee = peel(e.expression);
+    return ts.isPropertyAccessExpression(callee) && ts.isIdentifier(callee.expression) ? this.#contextMethods.get(callee.expression.text) : undefined;
   }
 
   isExported(name: string): boolean {
@@ -211,7 +229,11 @@ export class FileModel {
     for (const decl of this.nodes.variables) {
       if (!decl.initializer || !ts.isIdentifier(decl.name)) continue;
       const init = peel(decl.initializer);
-      if (ts.isCallExpression(init) && this.exportName(init.expression) === 'getContext') this.#namespaces.add(decl.name.text);
+      if (ts.isCallExpression(init) && this.exportName(init.expression) === 'getContext') {
+        this.#namespaces.add(decl.name.text);
+        const [method] = init.arguments;
+        if (method && ts.isStringLiteralLike(method)) this.#contextMethods.set(decl.name.text, method.text);
+      }
     }
     // Process subclasses next, so `new MyProcess()` below is recognised (a subclass of a subclass too).
     for (let grew = true; grew; ) {

@@ -13,8 +13,9 @@ export function unserialisableArgument(model: FileModel, sites: TargetSite[]): F
   const sf = model.sourceFile;
   const findings: Finding[] = [];
   for (const site of sites) {
+    const siteContext = processContext(model, site);
     for (const arg of site.args) {
-      const problem = whyNot(model, peel(arg));
+      const problem = whyNot(model, peel(arg)) ?? wrongContext(model, peel(arg), siteContext);
       if (!problem) continue;
       findings.push({
         code: 'unserialisable-argument',
@@ -85,6 +86,25 @@ function creationProblem(model: FileModel, e: ts.NewExpression | ts.CallExpressi
     }
   }
   return undefined;
+}
+
+/** The start method of the process a site starts: `new ctx.Process()`, or a pool made by `new ctx.Pool()`. */
+function processContext(model: FileModel, site: TargetSite): string | undefined {
+  const call = site.call;
+  if (ts.isNewExpression(call)) return model.contextOf(call);
+  const receiver = ts.isPropertyAccessExpression(call.expression) ? call.expression.expression : undefined;
+  return receiver ? model.contextOf(receiver) : undefined;
+}
+
+/** An object made for the in-process `"inline"` context lives in this process's memory only. */
+function wrongContext(model: FileModel, arg: ts.Expression, siteContext: string | undefined): Problem | undefined {
+  if (model.kindOf(arg) === undefined && model.creates(arg) === undefined) return undefined;
+  if (model.contextOf(arg) !== 'inline' || siteContext === 'inline') return undefined;
+  return {
+    what: `\`${short(arg.getText())}\`, made for the "inline" context,`,
+    why: `it lives in this process's memory only, and this child is started ${siteContext ? `with "${siteContext}"` : 'with the default start method'}. Create it from the same context as the process.`,
+    severity: 'error',
+  };
 }
 
 function rootIdentifier(e: ts.Expression): ts.Identifier | undefined {
