@@ -133,8 +133,10 @@ export class WorkerSet {
       for (const c of chunks) this.#settle(c, false, this.#broken);
       return;
     }
+    const reporting = telemetry.isReporting();
     for (const c of chunks) {
       this.#queue.push(c);
+      if (reporting) this.#task(c, 'queued');
       if (c.timeout !== undefined && c.timeout !== null) {
         c.timer = setTimeout(() => this.#expire(c, new TimeoutError(`task ${c.id} (${c.fn.name || 'anonymous'}) timed out after ${c.timeout} ms`)), c.timeout);
       }
@@ -163,8 +165,15 @@ export class WorkerSet {
     }
   }
 
+  #task(c: Chunk, op: 'queued' | 'started' | 'done' | 'failed' | 'cancelled', error?: unknown): void {
+    const worker = c.worker ? processKey(c.worker.handle.pid, c.worker.handle.threadId) : undefined;
+    const text = error === undefined ? undefined : error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    telemetry.emit({ t: 'task', ts: Date.now(), pool: this.#options.poolId, task: c.id, op, worker, fn: c.fn.name || undefined, error: text });
+  }
+
   #settle(c: Chunk, ok: boolean, value: unknown): void {
     if (c.settled) return;
+    if (telemetry.isReporting()) this.#task(c, ok ? 'done' : 'failed', ok ? undefined : value);
     c.settled = true;
     if (c.timer) clearTimeout(c.timer);
     if (c.onAbort) c.signal?.removeEventListener('abort', c.onAbort);
@@ -175,6 +184,7 @@ export class WorkerSet {
   cancelQueued(c: Chunk, error: unknown): boolean {
     if (c.settled || c.worker) return false;
     // Settled quietly: the owner (a Future) records the cancellation itself.
+    if (telemetry.isReporting()) this.#task(c, 'cancelled');
     c.settled = true;
     if (c.timer) clearTimeout(c.timer);
     if (c.onAbort) c.signal?.removeEventListener('abort', c.onAbort);
@@ -331,6 +341,7 @@ export class WorkerSet {
       return;
     }
     if (this.#broken) return;
+    const reporting = telemetry.isReporting();
     for (const slot of this.#slots) {
       if (this.#head >= this.#queue.length) break;
       if (!slot.ready || slot.retiring) continue;
@@ -363,6 +374,7 @@ export class WorkerSet {
           continue;
         }
         c.worker = slot;
+        if (reporting) this.#task(c, 'started');
         slot.outstanding.set(c.id, c);
         slot.dispatched++;
         c.onStart?.();
