@@ -13,7 +13,7 @@ function start(args: string[]): ChildProcess {
   return spawn(process.execPath, ['--import', 'tsx', fixture, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
-function firstLine(child: ChildProcess, deadlineMs = 20_000): Promise<string> {
+function firstLine(child: ChildProcess, deadlineMs = 60_000): Promise<string> {
   return new Promise((resolve, reject) => {
     let out = '';
     let err = '';

@@ -15,7 +15,7 @@ async function run(p: Process): Promise<void> {
 }
 
 if (isMainProcess()) {
-  const before = readdirSync('/dev/shm');
+  const named: string[] = [];
   after(() => {
     assert.deepEqual(activeChildren(), []);
   });
@@ -44,6 +44,7 @@ if (isMainProcess()) {
         assert.equal(raw.value, 2 ** 40 + 1);
         const shm = new SharedMemory({ create: true, size: 64 });
         const list = new ShareableList(['parent!', 21]);
+        named.push(shm.name, list.shm.name);
         try {
           await run(new Process({ target: fillSegment, args: [shm, list], startMethod }));
           assert.equal(shm.buf.toString('utf8', 0, 10), 'from child');
@@ -60,8 +61,10 @@ if (isMainProcess()) {
 
   describe('shared memory cleanup', () => {
     it('leaves no segment of this test in /dev/shm', () => {
-      const left = readdirSync('/dev/shm').filter((f) => !before.includes(f) && (f.startsWith('forkscope-') || f.startsWith('psm_')));
-      assert.deepEqual(left, []);
+      assert.equal(named.length, METHODS.length * 2);
+      const present = new Set(readdirSync('/dev/shm'));
+      assert.deepEqual(named.filter((name) => present.has(name)), []);
+      assert.deepEqual([...present].filter((f) => f.startsWith(`forkscope-${process.pid}-`)), []);
     });
   });
 }

@@ -16,7 +16,7 @@ function reduce(value: unknown, startMethod: StartMethod = 'spawn'): ReducedObje
   return (value as { [reduceSymbol]: (c: { startMethod: StartMethod; transfer: [] }) => ReducedObject })[reduceSymbol]({ startMethod, transfer: [] });
 }
 
-function run(args: string[], deadlineMs = 20_000): Promise<{ code: number | null; stdout: string; stderr: string; pid: number }> {
+function run(args: string[], deadlineMs = 60_000): Promise<{ code: number | null; stdout: string; stderr: string; pid: number }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', fixture, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -133,7 +133,7 @@ describe('shared memory across threads and processes', () => {
     const child = spawn(process.execPath, ['--import', 'tsx', fixture, 'hold', JSON.stringify([reduce(v)])], { stdio: ['ignore', 'pipe', 'inherit'] });
     try {
       await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error('child never held the lock')), 20_000);
+        const timer = setTimeout(() => reject(new Error("child never held the lock")), 60_000);
         child.stdout.on('data', (d: Buffer) => d.toString().includes('holding') && (clearTimeout(timer), resolve()));
       });
       assert.equal(await lock.acquire({ timeout: 50 }), false);
