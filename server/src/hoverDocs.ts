@@ -67,9 +67,45 @@ export const HOVER_DOCS: Record<string, HoverDoc> = {
   BrokenProcessPool: { signature: 'class BrokenProcessPool extends Error', summary: 'Rejected by every pending future when a worker of the executor died abruptly.', python: 'concurrent.futures.process.BrokenProcessPool' },
 };
 
+/** Methods, keyed `Class.method`, for a hover on `pool.map` when `pool` holds a Pool. */
+export const METHOD_DOCS: Record<string, HoverDoc> = {
+  'Process.start': { signature: 'start(): void', summary: 'Starts the child; `run()` (or `target`) begins there. Call it once, inside the main guard.', python: 'Process.start' },
+  'Process.join': { signature: 'await join({ timeout }?)', summary: 'Waits for the child to end (or the timeout, in ms, to pass: it then resolves anyway; check `exitCode`).', python: 'Process.join' },
+  'Process.terminate': { signature: 'terminate(): void', summary: 'Sends SIGTERM to the child.', python: 'Process.terminate' },
+  'Process.kill': { signature: 'kill(): void', summary: 'Sends SIGKILL to the child.', python: 'Process.kill' },
+  'Pool.map': { signature: 'await map(fn, iterable, { chunksize }?)', summary: 'Applies the exported `fn` to every item in the workers and resolves the results in order; items go in chunks (Python\'s heuristic unless `chunksize` is given).', python: 'Pool.map' },
+  'Pool.mapAsync': { signature: 'mapAsync(fn, iterable, { chunksize, callback, errorCallback }?)', summary: 'Like `map`, returning an AsyncResult at once.', python: 'Pool.map_async' },
+  'Pool.imap': { signature: 'imap(fn, iterable, { chunksize }?)', summary: 'An async iterable of the results, in order, as they arrive.', python: 'Pool.imap' },
+  'Pool.imapUnordered': { signature: 'imapUnordered(fn, iterable, { chunksize }?)', summary: 'An async iterable of the results in the order they finish.', python: 'Pool.imap_unordered' },
+  'Pool.starmap': { signature: 'await starmap(fn, iterableOfArgs, { chunksize }?)', summary: 'Like `map`, spreading each item as the arguments: `fn(...item)`.', python: 'Pool.starmap' },
+  'Pool.apply': { signature: 'await apply(fn, args)', summary: 'Runs `fn(...args)` in one worker and resolves its result.', python: 'Pool.apply' },
+  'Pool.applyAsync': { signature: 'applyAsync(fn, args, { callback, errorCallback }?)', summary: 'Runs `fn(...args)` in one worker, returning an AsyncResult at once.', python: 'Pool.apply_async' },
+  'Pool.close': { signature: 'close(): void', summary: 'Accepts no more tasks; the workers exit once the queued ones are done (then `await join()`).', python: 'Pool.close' },
+  'Pool.terminate': { signature: 'terminate(): void', summary: 'Stops the workers at once; pending tasks fail.', python: 'Pool.terminate' },
+  'ProcessPoolExecutor.submit': { signature: 'submit(fn, ...args): Future', summary: 'Schedules `fn(...args)` and returns its Future at once.', python: 'Executor.submit' },
+  'ProcessPoolExecutor.map': { signature: 'map(fn, ...iterables, { timeout, chunksize }?)', summary: 'An async iterable of `fn` applied to the items, in order.', python: 'Executor.map' },
+  'ProcessPoolExecutor.shutdown': { signature: 'await shutdown({ wait, cancelFutures }?)', summary: 'Accepts no more calls and, with `wait`, waits for the pending ones.', python: 'Executor.shutdown' },
+  'Queue.put': { signature: 'await put(obj, { block, timeout }?)', summary: 'Adds an item; on a full bounded queue waits (or rejects `Full` after `timeout` ms, or at once with `block: false`).', python: 'Queue.put' },
+  'Queue.get': { signature: 'await get({ block, timeout }?)', summary: 'Takes the next item; waits for one, or rejects `Empty` after `timeout` ms (at once with `block: false`). With no timeout it waits forever.', python: 'Queue.get' },
+  'Lock.acquire': { signature: 'await acquire({ block, timeout }?): boolean', summary: 'Takes the lock, resolving `true`; with `block: false` or a `timeout` it may resolve `false`. Release it with `using` or in a `finally` block.', python: 'Lock.acquire' },
+  'Lock.release': { signature: 'release(): void', summary: 'Frees the lock for the next waiter.', python: 'Lock.release' },
+};
+
+const CLASS_OF_KIND: Record<string, string> = { process: 'Process', pool: 'Pool', executor: 'ProcessPoolExecutor', queue: 'Queue', lock: 'Lock' };
+
+/** Markdown for a hover on a method of a runtime object of this kind (`pool`, `queue`…). */
+export function methodHoverMarkdown(kind: string, method: string): string | undefined {
+  const owner = CLASS_OF_KIND[kind];
+  const doc = owner === undefined ? undefined : METHOD_DOCS[`${owner}.${method}`];
+  return doc ? render(doc) : undefined;
+}
+
 /** Markdown for a hover on `name`. */
 export function hoverMarkdown(name: string): string | undefined {
   const doc = HOVER_DOCS[name];
-  if (!doc) return undefined;
+  return doc ? render(doc) : undefined;
+}
+
+function render(doc: HoverDoc): string {
   return ['```typescript', doc.signature, '```', doc.summary, '', `*Python:* \`${doc.python}\``].join('\n');
 }

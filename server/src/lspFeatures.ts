@@ -14,7 +14,7 @@ import type { TextDocument } from 'vscode-languageserver-textdocument';
 import { Commands } from '../../src/contributions';
 import type { Analysis } from './analysis/analyze';
 import type { Finding, Severity } from './analysis/types';
-import { hoverMarkdown } from './hoverDocs';
+import { hoverMarkdown, methodHoverMarkdown } from './hoverDocs';
 
 export const SOURCE = 'forkscope';
 /** Where `docs/diagnostics.md` is published; the client passes the copy shipped in the extension instead. */
@@ -84,11 +84,15 @@ export function hoverOf(document: TextDocument, analysis: Analysis, position: Po
   const token = tokenAt(model.sourceFile, offset);
   if (!token || !ts.isIdentifier(token)) return null;
   const parent = token.parent;
-  let name: string | undefined;
-  if (ts.isPropertyAccessExpression(parent) && parent.name === token) name = model.exportName(parent);
-  else if (ts.isImportSpecifier(parent)) name = (parent.propertyName ?? parent.name).text;
-  else name = model.exportName(token);
-  const markdown = name === undefined ? undefined : hoverMarkdown(name);
+  let markdown: string | undefined;
+  if (ts.isPropertyAccessExpression(parent) && parent.name === token) {
+    const name = model.exportName(parent);
+    const kind = model.kindOf(parent.expression);
+    markdown = name !== undefined ? hoverMarkdown(name) : kind !== undefined ? methodHoverMarkdown(kind, token.text) : undefined;
+  } else {
+    const name = ts.isImportSpecifier(parent) ? (parent.propertyName ?? parent.name).text : model.exportName(token);
+    markdown = name === undefined ? undefined : hoverMarkdown(name);
+  }
   if (!markdown) return null;
   return {
     contents: { kind: 'markdown', value: markdown },

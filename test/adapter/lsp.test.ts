@@ -187,6 +187,15 @@ describe('language server over LSP (stdio)', { timeout: 60_000 }, () => {
       const guard = await client.hover(uri, 1, 6);
       assert.match((guard?.contents as { value: string }).value, /__name__ == "__main__"/);
     });
+    it('shows a method\'s doc on a runtime object (`pool.map`, `q.get`)', async () => {
+      const uri = uriFor();
+      await client.open(uri, HEADER + 'export function sq(x: number) { return x * x; }\nif (isMainProcess()) {\n  await using pool = new Pool(2);\n  await pool.map(sq, [1]);\n  const q = new Queue();\n  await q.get();\n}\n');
+      const map = await client.hover(uri, 4, 14);
+      assert.match((map?.contents as { value: string }).value, /\*Python:\* `Pool\.map`/);
+      const get = await client.hover(uri, 6, 11);
+      assert.match((get?.contents as { value: string }).value, /rejects `Empty`/);
+      assert.equal(await client.hover(uri, 4, 10), null, 'the receiver itself is a local variable');
+    });
     it('shows nothing for names that are not the runtime\'s', async () => {
       const uri = uriFor();
       await client.open(uri, HEADER + "import { Pool as Other } from 'piscina';\nconst x = new Other();\n");
