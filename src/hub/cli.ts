@@ -233,8 +233,9 @@ async function main(): Promise<number> {
     const exitCode = signal ? -(constants.signals[signal] ?? 0) : code;
     hub.processExited(child.pid, exitCode, signal);
   }
-  // Let the last frames of processes that just ended arrive.
-  for (let i = 0; i < 10 && hub.model.livePids().length > 0; i++) await new Promise((r) => setTimeout(r, 50));
+  // Read the last frames of processes that just ended: each connection closes after its last frame.
+  // (A daemon grandchild that outlives the program keeps its own open; it is not waited for long.)
+  await hub.settle(1_000);
   hub.publish();
   await hub.close();
   for (const close of closers) await close();

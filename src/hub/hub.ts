@@ -98,6 +98,17 @@ export class Hub {
     return this.#server.rejectedConnections;
   }
 
+  /** Open connections: each reporting process or thread holds one until it ends. */
+  get connectionCount(): number {
+    return this.#server.connectionCount;
+  }
+
+  /** Resolves when every connection has closed (the processes' last frames are read), or after `ms`. */
+  async settle(ms = 1_000): Promise<void> {
+    const until = Date.now() + ms;
+    while (this.#server.connectionCount > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+  }
+
   async start(): Promise<HubSession> {
     if (this.#started) throw new Error('Hub.start() called twice');
     this.#started = true;

@@ -12,6 +12,8 @@ import * as telemetry from '../telemetry';
 import { openInspectorIfDebugging, waitForDebuggerIfOpened } from '../inspector';
 
 const PATCHED = Symbol.for('forkscope.preload.v1');
+/** Set (only in a new thread's copy of the environment) when the thread runs the runtime's child bootstrap. */
+const RUNTIME_THREAD_ENV = 'FORKSCOPE_RUNTIME_THREAD';
 /** Bytes counted for one IPC message: a JSON length estimate, capped so counting stays cheap. */
 const MAX_MEASURED = 64 * 1024;
 
@@ -50,8 +52,13 @@ function install(): void {
 
   patchChildProcess(self);
   patchWorkers();
-  countOwnIpc();
-  countPortSends();
+  // The runtime's own processes and threads report their traffic themselves, and measuring every
+  // message of theirs here would only cost them time.
+  const runtimeThread = !workerThreads.isMainThread && process.env[RUNTIME_THREAD_ENV] === '1';
+  if (!runtimeEntry && !runtimeThread) {
+    countOwnIpc();
+    countPortSends();
+  }
 }
 
 function scriptName(argv: string[]): string {
@@ -101,7 +108,17 @@ function patchWorkers(): void {
   const Original = workerThreads.Worker;
   class Worker extends Original {
     constructor(...args: ConstructorParameters<typeof Original>) {
-      super(...args);
+      // A thread running the runtime's bootstrap is told so through its copy of the environment.
+      const runtime = /(^|[\\/])child\.(cjs|ts)$/.test(String(args[0] instanceof URL ? args[0].pathname : args[0]));
+      const before = process.env[RUNTIME_THREAD_ENV];
+      if (runtime) process.env[RUNTIME_THREAD_ENV] = '1';
+      else delete process.env[RUNTIME_THREAD_ENV];
+      try {
+        super(...args);
+      } finally {
+        if (before === undefined) delete process.env[RUNTIME_THREAD_ENV];
+        else process.env[RUNTIME_THREAD_ENV] = before;
+      }
       try {
         const key = processKey(process.pid, this.threadId);
         const parent = telemetry.selfKey();
