@@ -3,7 +3,7 @@
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
-import { Array as SharedArray, Process, RawValue, SharedMemory, ShareableList, Value, activeChildren, isMainProcess } from 'forkscope';
+import { Array as SharedArray, Process, RLock, RawValue, SharedMemory, ShareableList, Value, activeChildren, isMainProcess } from 'forkscope';
 import { addMany, fillSegment, negate, writeRaw } from '../fixtures/shm-tasks';
 
 const METHODS = ['spawn', 'thread', 'forkserver', 'inline'] as const;
@@ -36,6 +36,16 @@ if (isMainProcess()) {
         for (const child of children) child.start();
         for (const child of children) await child.join({ timeout: 60_000 });
         assert.equal(v.value, 600);
+      });
+
+      it('a Value may be guarded by a given RLock', async () => {
+        const lock = new RLock();
+        const v = new Value('i', 0, { lock });
+        assert.equal(v.getLock(), lock);
+        const children = [0, 1].map(() => new Process({ target: addMany, args: [v, 100], startMethod }));
+        for (const child of children) child.start();
+        for (const child of children) await child.join({ timeout: 60_000 });
+        assert.equal(v.value, 200);
       });
 
       it('RawValue q and SharedMemory/ShareableList cross too', async () => {
