@@ -53,13 +53,12 @@ describe('Program view in code-server', { timeout: 600_000 }, () => {
     assert.deepEqual(left.map((p) => `${p.pid} ${p.cmdline}`), [], 'program processes left after Stop');
   });
 
+  /** The Program view's frame, with the Forkscope container shown (a hidden view gets no updates, by design). */
   async function view(): Promise<Frame> {
     const page = wb!.page;
-    const frame = await wb!.frameWith('#root', 60_000).catch(async () => {
-      await page.locator('.activitybar .action-item a[aria-label^="Forkscope"]').click();
-      return wb!.frameWith('#root', 60_000);
-    });
-    return frame;
+    const item = page.locator('.activitybar .action-item:has(a[aria-label^="Forkscope"])');
+    if (!(await item.evaluate((e) => e.classList.contains('checked')))) await item.locator('a').click();
+    return wb!.frameWith('#root', 60_000);
   }
 
   const text = (frame: Frame, selector: string) => frame.evaluate((s) => Array.from(document.querySelectorAll(s)).map((e) => e.textContent ?? ''), selector);
@@ -71,8 +70,6 @@ describe('Program view in code-server', { timeout: 600_000 }, () => {
   }
 
   it('shows the running program: tree with a killed child, pool workers, hostile names as text', async () => {
-    const page = wb!.page;
-    await page.locator('.activitybar .action-item a[aria-label^="Forkscope"]').click();
     let frame = await view();
     await wb!.openFile('program.ts');
     await wb!.runCommand('Debug: Start Debugging');
@@ -103,6 +100,42 @@ describe('Program view in code-server', { timeout: 600_000 }, () => {
     console.log(`# view rows: ${rows.join(' | ')}`);
     console.log(`# view panels: ${panels.join(' | ')}`);
     await wb!.screenshot('view-e2e-program');
+  });
+
+  it('lists the processes in the native Processes tree of Run and Debug; a click in the view brings the Call Stack forward', async () => {
+    const page = wb!.page;
+    await page.keyboard.press('Control+Shift+D');
+    // A view added to Run and Debug starts collapsed at the bottom: expand its pane.
+    await waitFor('the Processes pane, expanded', () =>
+      page.evaluate(() => {
+        const header = Array.from(document.querySelectorAll('.pane-header')).find((e) => /^\s*Processes/.test(e.textContent ?? ''));
+        if (header?.getAttribute('aria-expanded') === 'false') (header as HTMLElement).click();
+        return header?.getAttribute('aria-expanded') === 'true';
+      }),
+      60_000,
+    );
+    const rows = await waitFor(
+      'the Processes tree beside the Call Stack',
+      () =>
+        page.evaluate(() => {
+          const pane = Array.from(document.querySelectorAll('.pane')).find((p) => p.querySelector('.pane-header')?.textContent?.includes('Processes'));
+          const texts = pane ? Array.from(pane.querySelectorAll('.monaco-list-row')).map((r) => r.textContent ?? '') : [];
+          return texts.some((t) => t.includes('MainProcess')) && texts.some((t) => /SpawnPoolWorker/.test(t)) ? texts : null;
+        }),
+      60_000,
+    ).catch(async (error: unknown) => {
+      await wb!.screenshot('view-e2e-processes-tree-failure');
+      throw error;
+    });
+    await wb!.screenshot('view-e2e-processes-tree');
+    console.log(`# tree rows: ${rows.join(' | ')}`);
+    assert.ok(rows.some((t) => /MainProcess/.test(t) && /\d+ · (running|waiting)/.test(t)), `the main process with pid and state: ${rows.join(' | ')}`);
+    const frame = await view();
+    await frame.locator('.process-row', { hasText: 'MainProcess' }).locator('.name-text').click();
+    // The host checks the pid against the session's table and brings the Call Stack forward (VS Code has no
+    // public API that selects one session in it: `debug.activeDebugSession` is read-only at run time).
+    await waitFor('the Call Stack to come forward with the program session', async () => (await wb!.callStackRows()).some((r) => r.kind === 'session' && /Program/.test(r.name)), 30_000);
+    assert.equal(await page.locator('.activitybar .action-item:has(a[aria-label^="Forkscope"])').evaluate((e) => e.classList.contains('checked')), false, 'Run and Debug replaced the Forkscope container');
   });
 
   it('toggle "Run as single process" restarts the program inline and the view says so', async () => {
