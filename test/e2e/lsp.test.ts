@@ -73,7 +73,7 @@ describe('language server in code-server', { timeout: 600_000 }, () => {
   it('shows the unguarded Pool in the Problems view, from the forkscope source', async () => {
     await wb!.openFile('program.ts');
     await wb!.page.keyboard.press('Control+Shift+M');
-    const row = await waitFor('the Forkscope diagnostic in the Problems view', async () => (await problems()).find((t) => t.includes(MESSAGE)), 90_000);
+    const row = await waitFor('the Forkscope diagnostic in the Problems view', async () => (await problems()).find((t) => t.includes(MESSAGE)), 180_000);
     assert.match(row, /forkscope/);
     assert.match(row, /unguarded-start/);
     await wb!.screenshot('lsp-problems');
