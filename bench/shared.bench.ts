@@ -2,7 +2,7 @@
 // uncontended Value.value read/write, uncontended getLock() acquire+release, and a two-process counter
 // under Value.getLock(). Needs `npm run build` first (children load the built runtime).
 import { execFileSync, spawnSync } from 'node:child_process';
-import { Process, RawArray, RawValue, Value, isMainProcess } from 'forkscope';
+import { Process, RLock, RawArray, RawValue, Value, isMainProcess } from 'forkscope';
 
 const OPS = 2_000_000;
 const LOCK_OPS = 200_000;
@@ -133,7 +133,13 @@ async function measure(): Promise<void> {
   };
   row('  floor: `await` of a settled promise alone', await asyncRate(awaits, LOCK_OPS), py.lock!);
 
-  const counter = new Value('i', 0);
+  row('2-process counter under getLock() (ops/s)', await counterRate(new Value('i', 0)), py.counter!);
+  // The same counter under the message-based RLock of synchronize.ts, to show why Value's default lock
+  // lives in the shared memory itself.
+  row('  same, Value({ lock: new RLock() })', await counterRate(new Value('i', 0, { lock: new RLock() })), py.counter!);
+}
+
+async function counterRate(counter: Value<'i'>): Promise<number> {
   const ready = new Value('i', 0);
   const go = new RawValue('i', 0);
   const times = new RawArray('d', 2);
@@ -143,7 +149,7 @@ async function measure(): Promise<void> {
   go.value = 1;
   for (const child of children) await child.join();
   if (counter.value !== 2 * COUNTER_OPS) throw new Error(`counter is ${counter.value}, not ${2 * COUNTER_OPS}`);
-  row('2-process counter under getLock() (ops/s)', (2 * COUNTER_OPS) / Math.max(...times), py.counter!);
+  return (2 * COUNTER_OPS) / Math.max(...times);
 }
 
 if (process.env.FORKSCOPE_BENCH_SHARED === '1' && isMainProcess()) {

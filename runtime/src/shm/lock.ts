@@ -22,6 +22,8 @@ const LIVENESS_EVERY_MS = 50;
 /** This thread's owner token: unique enough among live threads of the program, never 0. */
 const token = randomInt(1, 0x7fffffff) ^ (threadId & 0xff);
 const me = token === 0 ? 1 : token;
+// Read once: `process.pid` is a getter, and acquire/release sit in users' hottest loops.
+const myPid = process.pid;
 
 const TAKEN = Promise.resolve(true);
 const NOT_TAKEN = Promise.resolve(false);
@@ -31,7 +33,7 @@ function sleep(ms: number): Promise<void> {
 }
 
 function isAlive(pid: number): boolean {
-  if (pid === process.pid) return true;
+  if (pid === myPid) return true;
   try {
     process.kill(pid, 0);
     return true;
@@ -83,7 +85,7 @@ export class ShmLock {
       return true;
     }
     if (Atomics.compareExchange(words, OWNER, 0, me) !== 0) return false;
-    Atomics.store(words, PID, process.pid);
+    Atomics.store(words, PID, myPid);
     words[COUNT] = 1;
     this.#ownerDied = false;
     this.#report('acquire', true);
@@ -136,7 +138,7 @@ export class ShmLock {
     const pid = Atomics.load(words, PID);
     if (owner === 0 || pid === 0 || isAlive(pid)) return false;
     if (Atomics.compareExchange(words, OWNER, owner, me) !== owner) return false;
-    Atomics.store(words, PID, process.pid);
+    Atomics.store(words, PID, myPid);
     words[COUNT] = 1;
     this.#ownerDied = true;
     this.#report('ownerDied', true);
