@@ -1,25 +1,67 @@
-// `npm test`: build, then type-check and every test layer (unit, runtime, adapter, e2e), each timed.
-// A failing layer does not hide the others' results; the run fails if any step failed. A failed build stops it.
-import { spawnSync } from 'node:child_process';
+// `npm test`: build, then type-check and every test layer (unit, runtime, adapter, e2e), each timed and under
+// a hard deadline. A failing layer does not hide the others' results; a failed build stops the run.
+import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-const steps = ['build', 'typecheck', 'test:unit', 'test:runtime', 'test:adapter', 'test:e2e'];
+/** Minutes each step may take on a busy 2-core machine before its whole process group is killed. */
+const steps = [
+  ['build', 10],
+  ['typecheck', 10],
+  ['test:unit', 10],
+  ['test:runtime', 30],
+  ['test:adapter', 15],
+  ['test:e2e', 30],
+];
 const results = [];
+let current = null;
 
-for (const step of steps) {
+// Ctrl+C or CI's own timeout: end the running step's group too, not only this process.
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.on(signal, () => {
+    if (current) kill(current, 'SIGKILL');
+    process.exit(130);
+  });
+}
+
+function kill(child, signal) {
+  try {
+    process.kill(-child.pid, signal);
+  } catch {}
+}
+
+function run(step, minutes) {
+  return new Promise((resolve) => {
+    // detached: the step leads its own process group, so a deadline can end every process it started.
+    const child = spawn(npm, ['run', step], { cwd: root, stdio: 'inherit', detached: true });
+    current = child;
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      console.error(`\nnpm test: ${step} passed its ${minutes}-minute deadline; killing it`);
+      kill(child, 'SIGTERM');
+      setTimeout(() => kill(child, 'SIGKILL'), 10_000).unref();
+    }, minutes * 60_000);
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      current = null;
+      resolve({ code: timedOut ? `deadline ${minutes} min` : (code ?? signal), ok: code === 0 && !timedOut });
+    });
+  });
+}
+
+for (const [step, minutes] of steps) {
   const started = Date.now();
   console.log(`\n> npm run ${step}`);
-  const r = spawnSync(npm, ['run', step], { cwd: root, stdio: 'inherit' });
-  const seconds = Math.round((Date.now() - started) / 1000);
-  results.push({ step, ok: r.status === 0, seconds, code: r.status ?? r.signal });
-  if (step === 'build' && r.status !== 0) break; // testing a stale or partial build proves nothing
+  const { ok, code } = await run(step, minutes);
+  results.push({ step, ok, code, seconds: Math.round((Date.now() - started) / 1000) });
+  if (step === 'build' && !ok) break; // testing a stale or partial build proves nothing
 }
 
 console.log('\nnpm test summary');
-for (const { step, ok, seconds, code } of results) console.log(`  ${ok ? 'pass' : 'FAIL'}  ${step.padEnd(13)} ${String(seconds).padStart(5)} s${ok ? '' : `  (exit ${code})`}`);
+for (const { step, ok, seconds, code } of results) console.log(`  ${ok ? 'pass' : 'FAIL'}  ${step.padEnd(13)} ${String(seconds).padStart(5)} s${ok ? '' : `  (${code})`}`);
 const failed = results.filter((r) => !r.ok);
 if (failed.length > 0 || results.length < steps.length) {
   console.log(`npm test failed: ${failed.map((r) => r.step).join(', ')}`);
