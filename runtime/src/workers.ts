@@ -10,6 +10,7 @@ import { self, selfKey, nextIdentity, currentProcess, checkNotBootstrapping } fr
 import { processKey, type StartMethod } from './protocol';
 import * as telemetry from './telemetry';
 import type { FromWorker, ToWorker, WireChunk } from './poolWorker';
+import type { TransferListItem } from 'node:worker_threads';
 
 /** One unit sent to a worker: a slice of a map, or one apply. */
 export interface Chunk {
@@ -356,6 +357,8 @@ export class WorkerSet {
       if (max) room = Math.min(room, max - slot.dispatched);
       if (room <= 0) continue;
       const batch: WireChunk[] = [];
+      // Thread workers may be handed MessagePorts and the like by reduced objects.
+      const transfer: TransferListItem[] = [];
       let defs: Array<[number, TargetRef]> | undefined;
       while (room > 0 && this.#head < this.#queue.length) {
         const c = this.#queue[this.#head];
@@ -368,7 +371,7 @@ export class WorkerSet {
         }
         let items: unknown[];
         try {
-          items = isPlainData(c.items) ? c.items : (encode(c.items, { startMethod: this.#options.startMethod, transfer: [] }, 'args') as unknown[]);
+          items = isPlainData(c.items) ? c.items : (encode(c.items, { startMethod: this.#options.startMethod, transfer }, 'args') as unknown[]);
         } catch (error) {
           this.#settle(c, false, error);
           continue;
@@ -387,7 +390,7 @@ export class WorkerSet {
       }
       if (batch.length === 0) continue;
       try {
-        slot.handle.send({ t: 'tasks', defs, batch } satisfies ToWorker);
+        slot.handle.send({ t: 'tasks', defs, batch } satisfies ToWorker, transfer);
       } catch (error) {
         // One item could not be cloned: send chunk by chunk so only the bad ones fail, each naming why.
         for (const wire of batch) {

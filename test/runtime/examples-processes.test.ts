@@ -158,6 +158,12 @@ describe('examples (Process, Pool, executor)', { timeout: 300_000 }, () => {
     assert.equal(stdout, 'done right after submit: false\nresult: 27\nas completed: 1, 8, 27\n');
   });
 
+  it('context_queue.ts: setStartMethod and getContext(\'spawn\') each get hello through a Queue', async () => {
+    const { code, stdout } = await run('examples/context_queue.ts');
+    assert.equal(code, 0);
+    assert.equal(stdout, 'hello\nhello\n');
+  });
+
   it('an unguarded main module gets Python\'s bootstrapping RuntimeError, not a fork bomb', async () => {
     const { code, stdout, stderr } = await run('test/fixtures/runtime-unguarded.ts');
     assert.equal(code, 0);
