@@ -348,7 +348,9 @@ export class WorkerSet {
       if (!slot.ready || slot.retiring) continue;
       // Unknown or slow tasks go one at a time (any idle worker may take the next); fast ones in batches.
       // Tasks under ~20 ms are pipelined (a next one waits in the worker), so a round trip never idles it.
-      const window = slot.avgUs < 0 ? 1 : Math.max(1, Math.min(MAX_WINDOW, Math.ceil(20_000 / Math.max(1, slot.avgUs))));
+      let window = slot.avgUs < 0 ? 1 : Math.max(1, Math.min(MAX_WINDOW, Math.ceil(20_000 / Math.max(1, slot.avgUs))));
+      // With work for every worker twice over, balance is not at stake: keep one more waiting in each.
+      if (slot.avgUs >= 0 && this.queuedCount >= 2 * this.#slots.size) window = Math.max(window, 2);
       let room = window - slot.outstanding.size;
       if (room <= 0) continue;
       // Half the window per message: a second batch waits in the worker while the first runs.
