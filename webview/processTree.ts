@@ -125,9 +125,8 @@ class ProcessRowView implements KeyedRow<RowModel> {
       const isDead = node.state === 'exited';
       toggleClass(this.element, 'dead', isDead);
       toggleClass(this.#actions, 'hidden', isDead);
-      this.#buttons[0].disabled = isDead || node.state === 'paused';
-      this.#buttons[1].disabled = isDead || node.state !== 'paused';
-      this.#buttons[2].disabled = isDead;
+      // Pause and continue stay available: a process paused in a session the view does not know of still answers.
+      for (const button of this.#buttons) button.disabled = isDead;
       const label = `${node.name}, ${node.role}, pid ${node.pid}${node.threadId ? ` thread ${node.threadId}` : ''}, ${model.stateText}`;
       this.element.setAttribute('aria-label', label);
       // A narrow sidebar truncates cells: the tooltip carries the whole row.

@@ -176,7 +176,7 @@ export function describeState(state: ViewState, node: ProcessNode): string {
       return `waiting${on}${since}`;
     }
     case 'paused':
-      return 'paused at a breakpoint';
+      return 'paused in the debugger';
     default:
       return node.state;
   }

@@ -4,6 +4,7 @@
 import * as vscode from 'vscode';
 import { DEBUG_TYPE } from '../contributions';
 import type { ProgramSnapshot } from '../hub/snapshot';
+import { withPausedProcesses } from './pausedOverlay';
 import type { ViewContent } from './viewUpdater';
 
 interface Tracked {
@@ -36,7 +37,10 @@ export class ProgramSessions implements vscode.Disposable {
   readonly #changed = new vscode.EventEmitter<void>();
   readonly #newDeadlock = new vscode.EventEmitter<{ session: vscode.DebugSession; snapshot: ProgramSnapshot }>();
   readonly #disposables: vscode.Disposable[] = [];
+  /** Child sessions stopped in the debugger, by session id, with the process key they debug. */
+  readonly #stopped = new Map<string, string>();
   #followed: string | undefined;
+  #overlaid: { from: ProgramSnapshot; paused: string; result: ProgramSnapshot } | undefined;
 
   /** Fires when what the view shows may have changed. */
   readonly onDidChange = this.#changed.event;
@@ -55,6 +59,7 @@ export class ProgramSessions implements vscode.Disposable {
       }),
       vscode.debug.onDidTerminateDebugSession((session) => {
         this.#all.delete(session.id);
+        if (this.#stopped.delete(session.id)) this.#changed.fire();
         const tracked = this.#roots.get(session.id);
         if (!tracked) return;
         tracked.hasEnded = true;
@@ -83,6 +88,41 @@ export class ProgramSessions implements vscode.Disposable {
       }),
     );
     for (const session of vscode.debug.activeDebugSession ? [vscode.debug.activeDebugSession] : []) this.#all.set(session.id, session);
+    // js-debug's child sessions say when they stop and go on; the view shows those processes as paused.
+    this.#disposables.push(
+      vscode.debug.registerDebugAdapterTrackerFactory('pwa-node', {
+        createDebugAdapterTracker: (session) => {
+          const key = this.#processKeyOf(session);
+          if (key === undefined) return undefined;
+          const set = (isStopped: boolean) => {
+            if (isStopped === this.#stopped.has(session.id)) return;
+            if (isStopped) this.#stopped.set(session.id, key);
+            else this.#stopped.delete(session.id);
+            this.#changed.fire();
+          };
+          return {
+            onDidSendMessage: (m: { type?: string; event?: string }) => {
+              if (m.type === 'event' && m.event === 'stopped') set(true);
+              else if (m.type === 'event' && (m.event === 'continued' || m.event === 'terminated')) set(false);
+            },
+            onWillReceiveMessage: (m: { type?: string; command?: string }) => {
+              if (m.type === 'request' && ['continue', 'next', 'stepIn', 'stepOut', 'disconnect', 'terminate'].includes(m.command ?? '')) set(false);
+            },
+            onExit: () => set(false),
+          };
+        },
+      }),
+    );
+  }
+
+  /** The process a (js-debug) session debugs: the key in its own or an ancestor's `__forkscope` tag. */
+  #processKeyOf(session: vscode.DebugSession): string | undefined {
+    let current: vscode.DebugSession | undefined = session;
+    for (let depth = 0; current && depth < 32; depth++, current = current.parentSession) {
+      const key = (current.configuration.__forkscope as ChildTag | undefined)?.key;
+      if (typeof key === 'string') return key;
+    }
+    return undefined;
   }
 
   /** Hands the view a new snapshot of a session's program. */
@@ -103,7 +143,13 @@ export class ProgramSessions implements vscode.Disposable {
   content(): ViewContent {
     const tracked = this.#followed ? this.#roots.get(this.#followed) : undefined;
     if (!tracked) return { snapshot: null };
-    const snapshot = tracked.snapshot ?? emptySnapshot(tracked.singleProcess ?? tracked.session.configuration.singleProcess === true);
+    let snapshot = tracked.snapshot ?? emptySnapshot(tracked.singleProcess ?? tracked.session.configuration.singleProcess === true);
+    if (!tracked.hasEnded && this.#stopped.size > 0) {
+      const paused = [...new Set(this.#stopped.values())].sort().join(',');
+      // Cached so an unchanged picture stays the same object for the updater and the tree.
+      if (this.#overlaid?.from !== snapshot || this.#overlaid.paused !== paused) this.#overlaid = { from: snapshot, paused, result: withPausedProcesses(snapshot, new Set(this.#stopped.values())) };
+      snapshot = this.#overlaid.result;
+    }
     return { snapshot, sessionName: tracked.hasEnded ? `${tracked.session.name} (ended)` : tracked.session.name };
   }
 

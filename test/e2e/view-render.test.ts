@@ -159,7 +159,7 @@ describe('Program view in Chromium', { timeout: DEADLINE_MS }, () => {
     assert.match(await row('4109').innerText(), /failed with exit code 1/);
     assert.match(await row('4108').innerText(), /exited with code 0/);
     assert.match(await row('4106').innerText(), /waiting on Lock printLock for [1-9][\d.]* s/);
-    assert.match(await row('4100/1').innerText(), /paused at a breakpoint/);
+    assert.match(await row('4100/1').innerText(), /paused in the debugger/);
     assert.match(await row('4101').innerText(), /SpawnPoolWorker-1[\s\S]*worker[\s\S]*4101[\s\S]*running[\s\S]*97%[\s\S]*36.5 MB/);
     assert.match(await page.locator('.processes h2').innerText(), /9 running · 3 ended/);
 

@@ -124,7 +124,7 @@ describe('describeState', () => {
   it('says how each process is doing and how dead ones died', () => {
     assert.equal(describe('4101'), 'running');
     assert.equal(describe('4103'), 'idle');
-    assert.equal(describe('4100/1'), 'paused at a breakpoint');
+    assert.equal(describe('4100/1'), 'paused in the debugger');
     assert.equal(describe('4106'), 'waiting on Lock printLock for 1.8 s');
     assert.equal(describe('4104'), 'killed by SIGKILL');
     assert.equal(describe('4108'), 'exited with code 0');
