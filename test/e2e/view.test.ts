@@ -138,6 +138,17 @@ describe('Program view in code-server', { timeout: 600_000 }, () => {
     assert.equal(await page.locator('.activitybar .action-item:has(a[aria-label^="Forkscope"])').evaluate((e) => e.classList.contains('checked')), false, 'Run and Debug replaced the Forkscope container');
   });
 
+  it('pauses and continues one process from its row; the view shows it paused meanwhile', async () => {
+    // A click on the name would reveal the session and hide the view; the row's own buttons do not.
+    const main = async () => (await view()).locator('.process-row', { hasText: 'MainProcess' });
+    const state = async () => (await main()).locator('.state-text').textContent();
+    await (await main()).getByRole('button', { name: 'Pause this process' }).click();
+    await waitFor('the main process to show as paused', async () => /paused in the debugger/.test((await state()) ?? ''), 60_000);
+    await wb!.screenshot('view-e2e-paused');
+    await (await main()).getByRole('button', { name: 'Continue this process' }).click();
+    await waitFor('the main process to run again', async () => !/paused/.test((await state()) ?? ''), 60_000);
+  });
+
   it('toggle "Run as single process" restarts the program inline and the view says so', async () => {
     const frame = await view();
     await frame.locator('[role="switch"]').click();
