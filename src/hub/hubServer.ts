@@ -71,6 +71,8 @@ export class HubServer {
       chmodSync(this.#dir, 0o700);
       this.#address = join(this.#dir, 'hub.sock');
     }
+    // A hub whose process ends without close() (an uncaught error, process.exit) still removes its directory.
+    process.once('exit', this.#removeDir);
     const server = createServer((socket) => this.#accept(socket));
     this.#server = server;
     await new Promise<void>((resolve, reject) => {
@@ -91,9 +93,14 @@ export class HubServer {
     const server = this.#server;
     this.#server = undefined;
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+    this.#removeDir();
+    process.off('exit', this.#removeDir);
+  }
+
+  #removeDir = (): void => {
     if (this.#dir) rmSync(this.#dir, { recursive: true, force: true });
     this.#dir = undefined;
-  }
+  };
 
   #accept(socket: Socket): void {
     const connection = this.#nextConnection++;
