@@ -6,7 +6,7 @@ import { getBroker, held, FIRST_PUSH_OP, type Peer, type Served } from './broker
 import type { Frame } from './broker/frame';
 import { Remote, type OwnerRef } from './broker/remote';
 import { Fifo, LocalWaiter } from './broker/waiters';
-import { created, PipeCounter, waiting } from './broker/report';
+import { created, pipeReceived, pipeSent, waiting } from './broker/report';
 import { decodeItem, encodeItem } from './broker/codec';
 import { BrokenPipeError, EOFError, ValueError } from './errors';
 import { reduceSymbol, registerReviver, type ReducedObject, type TransferContext } from './reduction';
@@ -427,7 +427,6 @@ export class Connection {
   readonly #readable: boolean;
   readonly #writable: boolean;
   readonly #id: string;
-  readonly #counter: PipeCounter;
 
   /** @internal Made by Pipe() or revived; not constructed by users. */
   constructor(end?: PipeEnd, readable = true, writable = true, id = '') {
@@ -446,7 +445,6 @@ export class Connection {
       this.#writable = writable;
       this.#id = id;
     }
-    this.#counter = new PipeCounter(this.#id);
   }
 
   get readable(): boolean {
@@ -473,7 +471,7 @@ export class Connection {
   send(obj: unknown): Promise<void> {
     this.#check(true);
     const body = encodeItem(obj);
-    this.#counter.count(1, 0, body.length);
+    pipeSent(this.#id, body.length, obj, false);
     return quiet(this.#end.send(KIND_OBJECT, body));
   }
 
@@ -483,7 +481,7 @@ export class Connection {
     const end = size === undefined ? buf.byteLength : offset + size;
     if (offset < 0 || end > buf.byteLength) throw new ValueError('buffer slice out of range');
     const body = Buffer.from(buf.buffer, buf.byteOffset + offset, end - offset);
-    this.#counter.count(1, 0, body.length);
+    pipeSent(this.#id, body.length, body, true);
     return quiet(this.#end.send(KIND_BYTES, body));
   }
 
@@ -500,7 +498,7 @@ export class Connection {
       }
     } else message = now;
     if (!message) throw new EOFError();
-    this.#counter.count(0, 1, message.body.length);
+    pipeReceived(this.#id, message.body.length);
     return message;
   }
 

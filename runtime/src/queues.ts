@@ -4,7 +4,7 @@ import { getBroker, held, type Peer, type Served } from './broker/broker';
 import type { Frame } from './broker/frame';
 import { ownSlots, RemoteSlot } from './broker/slots';
 import { Fifo, LocalWaiter, RemoteWaiter, decodeWait, encodeWait, type Waiter } from './broker/waiters';
-import { created, QueueCounter, waiting } from './broker/report';
+import { created, queueTraffic, waiting } from './broker/report';
 import { encodeItem, decodeItem } from './broker/codec';
 import { Empty, Full, ValueError } from './errors';
 import { reduceSymbol, registerReviver, type ReducedObject, type TransferContext } from './reduction';
@@ -37,11 +37,11 @@ class QueueCore implements Served {
   #unfinished = 0;
   #index = 0;
   #slot = -1;
-  readonly counter: QueueCounter;
+  readonly #id: string;
 
   constructor(maxsize: number, id: string) {
     this.maxsize = maxsize > 0 ? maxsize : 0;
-    this.counter = new QueueCounter(id);
+    this.#id = id;
   }
 
   get depth(): number {
@@ -63,9 +63,10 @@ class QueueCore implements Served {
     return { address, index: this.#index, slot: this.#slot };
   }
 
-  #changed(puts: number, gets: number): void {
+  /** The depth changed: published for remote qsize() and, exact, to the hub (puts and gets are the callers' to report). */
+  #changed(): void {
     if (this.#slot >= 0) ownSlots().writeSoon(this.#slot, this.#items.length);
-    this.counter.count(puts, gets, this.#items.length);
+    queueTraffic(this.#id, 0, 0, this.#items.length);
   }
 
   #isFull(): boolean {
@@ -77,11 +78,11 @@ class QueueCore implements Served {
     for (let getter = this.#getters.shift(); getter; getter = this.#getters.shift()) {
       if (getter.done || getter.peer?.closed) continue;
       getter.settle(item);
-      this.#changed(1, 1);
+      this.#changed();
       return;
     }
     this.#items.push(item);
-    this.#changed(1, 0);
+    this.#changed();
   }
 
   /** Puts at once when there is room; false when the caller must wait. */
@@ -96,7 +97,7 @@ class QueueCore implements Served {
     const item = this.#items.shift();
     if (item === undefined) return undefined;
     this.#admitPutters();
-    this.#changed(0, 1);
+    this.#changed();
     return item;
   }
 
@@ -122,7 +123,7 @@ class QueueCore implements Served {
     const item = this.#items.shift();
     if (item !== undefined) {
       this.#admitPutters();
-      this.#changed(0, 1);
+      this.#changed();
       waiter.settle(item);
       return;
     }
@@ -255,18 +256,22 @@ abstract class BaseQueue<T> {
     const item = encodeItem(obj);
     const core = this.#core;
     if (core) {
-      if (core.tryPut(item)) return RESOLVED;
+      if (core.tryPut(item)) {
+        this.#traffic(1, 0);
+        return RESOLVED;
+      }
       const waiter = new LocalWaiter<void>();
       core.put(item, block, timeout, waiter);
-      return waiter.done ? waiter.promise : this.#waitOn(waiter.promise);
+      return (waiter.done ? waiter.promise : this.#waitOn(waiter.promise)).then(() => this.#traffic(1, 0));
     }
     const remote = this.#remote!;
     if (remote.state.maxsize === 0) {
       // Unbounded: resolved once the whole item is in the kernel; the owner frames it whole or not at all.
+      this.#traffic(1, 0);
       return remote.peer.sendAcknowledged(remote.state.index, OP_PUT, item);
     }
     const payload = Buffer.concat([encodeWait(block, timeout), item]);
-    return this.#waitOn(remote.peer.request(remote.state.index, OP_PUT_WAIT, payload).then(() => undefined));
+    return this.#waitOn(remote.peer.request(remote.state.index, OP_PUT_WAIT, payload)).then(() => this.#traffic(1, 0));
   }
 
   protected getItem(block: boolean, timeout: number | undefined): Promise<T> {
@@ -274,14 +279,27 @@ abstract class BaseQueue<T> {
     const core = this.#core;
     if (core) {
       const now = core.tryGet();
-      if (now !== undefined) return Promise.resolve(decodeItem(now) as T);
+      if (now !== undefined) {
+        this.#traffic(0, 1);
+        return Promise.resolve(decodeItem(now) as T);
+      }
       const waiter = new LocalWaiter<Buffer>();
       core.get(block, timeout, waiter);
       const wait = waiter.done ? waiter.promise : this.#waitOn(waiter.promise);
-      return wait.then((item) => decodeItem(item) as T);
+      return wait.then((item) => this.#took(item));
     }
     const remote = this.#remote!;
-    return this.#waitOn(remote.peer.request(remote.state.index, OP_GET, encodeWait(block, timeout))).then((item) => decodeItem(item) as T);
+    return this.#waitOn(remote.peer.request(remote.state.index, OP_GET, encodeWait(block, timeout))).then((item) => this.#took(item));
+  }
+
+  #took(item: Buffer): T {
+    this.#traffic(0, 1);
+    return decodeItem(item) as T;
+  }
+
+  /** Reported by the context that put or took, so the hub knows producers and consumers by process. */
+  #traffic(puts: number, gets: number): void {
+    queueTraffic(this.#id, puts, gets, this.depth());
   }
 
   protected taskDoneItem(): void {

@@ -62,7 +62,7 @@ abstract class Core implements Served {
       this.index = getBroker().serve(this);
       this.slot = ownSlots().allocate(this.published());
     }
-    return { address, index: this.index, slot: this.slot };
+    return { address, index: this.index, slot: this.slot, id: this.id };
   }
 
   /** The value other contexts read synchronously. */
@@ -250,7 +250,7 @@ abstract class BaseLock {
   }
 
   async #wait<R>(wait: Promise<R>): Promise<R> {
-    const done = waiting({ id: this.#core?.id ?? this.#kind, kind: this.#kind });
+    const done = waiting({ id: this.#core?.id ?? this.#remote?.ref.id ?? this.#kind, kind: this.#kind });
     try {
       return await held(wait);
     } finally {
@@ -411,7 +411,7 @@ abstract class BaseSemaphore {
   }
 
   async #wait<R>(wait: Promise<R>): Promise<R> {
-    const done = waiting({ id: this.#core?.id ?? this.#kind, kind: this.#kind });
+    const done = waiting({ id: this.#core?.id ?? this.#remote?.ref.id ?? this.#kind, kind: this.#kind });
     try {
       return await held(wait);
     } finally {
@@ -562,7 +562,7 @@ export class Event {
   /** Resolves true once the flag is set, or false after `timeout` ms. Python: Event.wait */
   async wait(timeout?: number): Promise<boolean> {
     if (this.isSet()) return true;
-    const id = this.#core?.id ?? 'Event';
+    const id = this.#core?.id ?? this.#remote?.ref.id ?? 'Event';
     const done = waiting({ id, kind: 'Event' });
     try {
       if (this.#core) {
@@ -656,7 +656,7 @@ export class Condition {
   async wait(timeout?: number): Promise<boolean> {
     const levels = this.#lock.levelsHeld || 1;
     if (this.#lock instanceof RLock && this.#lock.levelsHeld === 0) throw new RuntimeError('cannot wait on un-acquired lock');
-    const id = this.#core?.id ?? 'Condition';
+    const id = this.#core?.id ?? this.#remote?.ref.id ?? 'Condition';
     const done = waiting({ id, kind: 'Condition' });
     let notified: Promise<number>;
     // Enlist before releasing, so a notify() between the two is not lost.
@@ -845,7 +845,7 @@ export class Barrier {
   /** Resolves with this arrival's index (0 … parties-1) once all arrived; rejects BrokenBarrierError. Python: Barrier.wait */
   async wait(timeout?: number): Promise<number> {
     const ms = timeout ?? this.#timeout;
-    const done = waiting({ id: this.#core?.id ?? 'Barrier', kind: 'Barrier' });
+    const done = waiting({ id: this.#core?.id ?? this.#remote?.ref.id ?? 'Barrier', kind: 'Barrier' });
     try {
       if (this.#core) {
         const waiter = new LocalWaiter<number>();

@@ -52,6 +52,8 @@ export class ProgramModel {
   #dropped = 0;
   #processes = new Map<ProcessKey, ProcessNode>();
   #objects = new Map<string, ObjectCreated>();
+  /** Which process created (and so keeps the items of) each object: only its depth reports are exact. */
+  #owners = new Map<string, ProcessKey>();
   #queues = new Map<string, QueueNode>();
   #pipes = new Map<string, PipeRecord>();
   #syncs = new Map<string, SyncNode>();
@@ -114,7 +116,7 @@ export class ProgramModel {
     this.#tick(event.ts);
     switch (event.t) {
       case 'object':
-        return this.#object(event);
+        return this.#object(key, event);
       case 'identity': {
         const node = this.#processes.get(key);
         if (!node) return;
@@ -276,9 +278,10 @@ export class ProgramModel {
 
   // ---- reducers ---------------------------------------------------------------------------------
 
-  #object(event: ObjectCreated): void {
+  #object(key: ProcessKey, event: ObjectCreated): void {
     if (this.#objects.size >= MAX_OBJECTS && !this.#objects.has(event.id)) return;
     this.#objects.set(event.id, event);
+    this.#owners.set(event.id, key);
     const label = event.label ?? event.id;
     if (QUEUE_KINDS.has(event.kind)) {
       const q = this.#queueNode(event.id);
@@ -339,9 +342,16 @@ export class ProgramModel {
     const q = this.#queueNode(event.id);
     q.puts += event.puts;
     q.gets += event.gets;
-    q.depth = event.depth;
     if (event.puts > 0 && !q.producers.includes(key)) q.producers.push(key);
     if (event.gets > 0 && !q.consumers.includes(key)) q.consumers.push(key);
+    // Producers and consumers report their own puts and gets; the depth they saw is a guess that may
+    // arrive after the owner's exact one, so only the owner's counts (when the owner is known).
+    const owner = this.#owners.get(event.id);
+    if (owner !== undefined && owner !== key) {
+      this.#graphDirty = true;
+      return this.#touch('queues', event.id);
+    }
+    q.depth = event.depth;
     const h = q.history;
     const last = h[h.length - 1];
     // One sample per SAMPLE_MS: a flood of reports keeps the history's size (and cost) fixed.

@@ -158,11 +158,16 @@ describe('forkscope run on the examples (the real runtime)', () => {
     const [q] = snapshot.queues;
     assert.equal(q?.kind, 'Queue');
     assert.equal(q?.site?.file, join(EXAMPLES, 'producer_consumer.ts'));
-    // 'xyz', five names and the sentinel. The runtime's queue counter (broker/report.ts) hands its sums to
-    // telemetry on an unref'd 200 ms timer, so the last window before exit can be lost: never more than 7.
-    assert.ok(q!.puts >= 1 && q!.puts <= 7, `puts ${q!.puts}`);
-    assert.ok(q!.gets >= 1 && q!.gets <= 7, `gets ${q!.gets}`);
-    assert.ok(q!.history.length >= 1);
+    // 'xyz', five names and the sentinel, each put and taken once, reported even in the last moments before exit.
+    assert.equal(q!.puts, 7, `puts ${q!.puts}`);
+    assert.equal(q!.gets, 7, `gets ${q!.gets}`);
+    assert.equal(q!.depth, 0);
+    assert.ok(q!.history.length >= 2, `depth history ${JSON.stringify(q!.history)}`);
+    assert.ok(q!.history.some(([, depth]) => depth > 0), `the depth rose at some point: ${JSON.stringify(q!.history)}`);
+    // Producers and consumers are the processes that put and took, not the queue's owner.
+    const [p1, p2] = ['Process-1', 'Process-2'].map((n) => children.find((c) => c.name === n)!.key);
+    assert.deepEqual([...q!.producers].sort(), [main.key, p1].sort());
+    assert.deepEqual(q!.consumers, [p2]);
     assert.ok(trace.traceEvents.some((e) => e.ph === 'C' && e.cat === 'Queue' && typeof e.args?.depth === 'number'));
     const names = trace.traceEvents.filter((e) => e.ph === 'M' && e.name === 'process_name').map((e) => String(e.args?.name));
     for (const n of ['MainProcess', 'Process-1', 'Process-2']) assert.ok(names.some((x) => x.startsWith(`${n} ·`)), `${n} named in the trace: ${names.join(', ')}`);
@@ -183,7 +188,7 @@ describe('forkscope run on the examples (the real runtime)', () => {
     assert.deepEqual(snapshot.deadlocks, []);
   });
 
-  it('deadlock.ts: two processes, two locks, opposite order: the cycle with both call sites', { todo: 'a remote Lock reports its waits under the id "Lock" (synchronize.ts: `waiting({ id: this.#core?.id ?? this.#kind })`), so the hub cannot tell which lock a child waits on' }, async () => {
+  it('deadlock.ts: two processes, two locks, opposite order: the cycle with both call sites', async () => {
     const { code, stdout, snapshot } = await forkscopeRun(join(EXAMPLES, 'deadlock.ts'), [], 120_000);
     assert.equal(code, 0);
     assert.match(stdout, /done/);
@@ -191,5 +196,25 @@ describe('forkscope run on the examples (the real runtime)', () => {
     const lines = snapshot.deadlocksSeen[0]!.cycle.map((c) => c.site?.line).sort();
     assert.deepEqual(lines, [13, 13], 'both processes wait at the second acquire');
     assert.deepEqual(snapshot.deadlocksSeen[0]!.cycle.map((c) => c.site?.file), [join(EXAMPLES, 'deadlock.ts'), join(EXAMPLES, 'deadlock.ts')]);
+    // Each waits for the lock the other holds: the two real locks, by their ids, not their kind.
+    const ids = snapshot.syncs.filter((x) => x.site?.file === join(EXAMPLES, 'deadlock.ts')).map((x) => x.id).sort();
+    assert.equal(ids.length, 2);
+    assert.deepEqual(snapshot.deadlocksSeen[0]!.cycle.map((c) => c.waitsFor).sort(), ids);
+    assert.deepEqual(snapshot.deadlocks, [], 'the cycle is gone once both gave up');
+  });
+
+  it('pipe_sender_receiver.ts: the Pipe with its four messages, bytes, both ends and previews', async () => {
+    const { code, stdout, snapshot } = await forkscopeRun(join(EXAMPLES, 'pipe_sender_receiver.ts'));
+    assert.equal(code, 0);
+    assert.match(stdout, /EOFError/);
+    const main = root(snapshot);
+    const children = snapshot.processes.filter((p) => p.parent === main.key);
+    const pipes = snapshot.pipes.filter((p) => p.kind === 'Pipe');
+    assert.equal(pipes.length, 1, JSON.stringify(snapshot.pipes));
+    const [p] = pipes;
+    assert.equal(p!.messages, 4, 'each message counted once though both ends report');
+    assert.ok(p!.bytes >= 4 * 15, `bytes ${p!.bytes}`);
+    assert.deepEqual([...p!.ends].sort(), children.map((c) => c.key).sort());
+    assert.ok(p!.recent.includes('"try to practice all the code "'), p!.recent.join(' | '));
   });
 });

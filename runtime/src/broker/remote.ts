@@ -10,6 +10,8 @@ export interface OwnerRef {
   index: number;
   /** -1 when the object publishes nothing to read synchronously. */
   slot: number;
+  /** The object's program-wide id (as reported to the hub), so a remote wait names the very object. */
+  id?: string;
 }
 
 export class Remote {

@@ -1,6 +1,7 @@
 // What queues, pipes and locks tell the hub: creation, batched traffic, and waits as they begin and end.
-// Calls telemetry.ts only; costs one boolean check when no hub listens.
-import { callSite, emit, emitNow, isReporting, objectCreated } from '../telemetry';
+// Calls telemetry.ts only; costs one boolean check when no hub listens. Traffic goes to telemetry's
+// per-flush sums at each operation (never through timers of its own, which would not fire at exit).
+import { callSite, emit, emitNow, isReporting, objectCreated, preview } from '../telemetry';
 import type { ObjectKind, ObjectRef, SyncActivity } from '../protocol';
 
 /** Declares a new object; returns its program-wide id. */
@@ -21,55 +22,22 @@ export function syncOp(id: string, op: SyncActivity['op'], holder?: string | nul
 
 function noop(): void {}
 
-/** Queue traffic, added up in-process and handed to telemetry a few times a second. */
-export class QueueCounter {
-  #puts = 0;
-  #gets = 0;
-  #depth = 0;
-  #scheduled = false;
-  readonly #id: string;
-  constructor(id: string) {
-    this.#id = id;
-  }
-  count(puts: number, gets: number, depth: number): void {
-    if (!isReporting()) return;
-    this.#puts += puts;
-    this.#gets += gets;
-    this.#depth = depth;
-    if (this.#scheduled) return;
-    this.#scheduled = true;
-    setTimeout(() => {
-      this.#scheduled = false;
-      emit({ t: 'queue', ts: Date.now(), id: this.#id, puts: this.#puts, gets: this.#gets, depth: this.#depth });
-      this.#puts = 0;
-      this.#gets = 0;
-    }, 200).unref();
-  }
+/**
+ * Queue traffic from the context that put or took (the hub names producers and consumers by who
+ * reports) or, with zero counts, the owner's exact depth. Telemetry sums these per flush and sends the
+ * last batch at exit, so nothing waits on a timer that may never fire.
+ */
+export function queueTraffic(id: string, puts: number, gets: number, depth: number): void {
+  if (isReporting()) emit({ t: 'queue', ts: Date.now(), id, puts, gets, depth });
 }
 
-/** Pipe traffic, likewise. */
-export class PipeCounter {
-  #sent = 0;
-  #received = 0;
-  #bytesSent = 0;
-  #bytesReceived = 0;
-  #scheduled = false;
-  readonly #id: string;
-  constructor(id: string) {
-    this.#id = id;
-  }
-  count(sent: number, received: number, bytes: number): void {
-    if (!isReporting()) return;
-    this.#sent += sent;
-    this.#received += received;
-    if (sent) this.#bytesSent += bytes;
-    else this.#bytesReceived += bytes;
-    if (this.#scheduled) return;
-    this.#scheduled = true;
-    setTimeout(() => {
-      this.#scheduled = false;
-      emit({ t: 'pipe', ts: Date.now(), id: this.#id, sent: this.#sent, received: this.#received, bytesSent: this.#bytesSent, bytesReceived: this.#bytesReceived });
-      this.#sent = this.#received = this.#bytesSent = this.#bytesReceived = 0;
-    }, 200).unref();
-  }
+/** One message sent on (with its safe preview) or received from a pipe, by the context that did it. */
+export function pipeSent(id: string, bytes: number, message: unknown, raw: boolean): void {
+  if (!isReporting()) return;
+  const text = raw ? `bytes(${bytes})` : preview(message);
+  emit({ t: 'pipe', ts: Date.now(), id, sent: 1, received: 0, bytesSent: bytes, bytesReceived: 0, previews: [text] });
+}
+
+export function pipeReceived(id: string, bytes: number): void {
+  if (isReporting()) emit({ t: 'pipe', ts: Date.now(), id, sent: 0, received: 1, bytesSent: 0, bytesReceived: bytes });
 }
