@@ -221,17 +221,6 @@ function sourcesUnder(dir: string): string[] {
   });
 }
 
-/**
- * Lines of the runtime's tests that misuse the API on purpose (to check the runtime's own error) or where a
- * held lock cannot matter (an assertion failure ends the test). The diagnostic is right; the owners are
- * asked to mark them `// forkscope-disable-next-line <code>`, after which these entries match nothing.
- * Matched by file, code and the text of the flagged line, so any other diagnostic still fails the test.
- */
-const DELIBERATE = [
-  { file: 'test/runtime/process.test.ts', code: 'unfindable-target', line: /new Process\(\{ target: \(x: number\) => x \* k/ },
-  { file: 'test/runtime/manager.test.ts', code: 'unreleased-lock', line: /^\s*await cond\.acquire\(\);$/ },
-];
-
 describe('no false positives on the examples and the runtime tests', { timeout: 120_000 }, () => {
   let client: LspClient;
   before(async () => {
@@ -249,12 +238,9 @@ describe('no false positives on the examples and the runtime tests', { timeout: 
       const uri = pathToFileURL(file).href;
       const language = /\.[cm]?jsx?$/.test(file) ? 'javascript' : 'typescript';
       const text = readFileSync(file, 'utf8');
-      const lines = text.split('\n');
       const diagnostics = await client.open(uri, text, language);
       for (const d of diagnostics) {
         const name = relative(ROOT, file);
-        const line = lines[d.range.start.line] ?? '';
-        if (DELIBERATE.some((x) => x.file === name && x.code === d.code && x.line.test(line))) continue;
         noisy.push(`${name}:${d.range.start.line + 1} ${d.code}: ${d.message}`);
       }
       await client.close(uri);

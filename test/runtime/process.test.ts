@@ -43,6 +43,8 @@ if (isMainProcess()) {
 
     it('refuses a closure at start(), naming it and saying to export it', () => {
       const k = 2;
+      // The closure is the point: start() must refuse it.
+      // forkscope-disable-next-line unfindable-target
       const p = new Process({ target: (x: number) => x * k, args: [1] });
       assert.throws(() => p.start(), { name: 'PicklingError', message: /export/ });
     });
