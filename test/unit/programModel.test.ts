@@ -91,7 +91,9 @@ describe('ProgramModel', () => {
     m.hello(hello(100, 'MainProcess', { role: 'main' }), 1);
     m.hello(hello(101, 'Producer', { ppid: 100 }), 1);
     m.apply('100', { t: 'object', ts: 1, id: 'Q', kind: 'Queue', label: 'results', capacity: 0 });
-    m.apply('101', { t: 'queue', ts: 200, id: 'Q', puts: 3, gets: 0, depth: 3 });
+    // A producer counts its own puts; the depth it saw is a guess that may arrive late, so only the owner's counts.
+    m.apply('100', { t: 'queue', ts: 200, id: 'Q', puts: 0, gets: 0, depth: 3 });
+    m.apply('101', { t: 'queue', ts: 210, id: 'Q', puts: 3, gets: 0, depth: 1 });
     m.apply('100', { t: 'queue', ts: 250, id: 'Q', puts: 0, gets: 1, depth: 2 }); // merged into the sample before
     m.apply('100', { t: 'queue', ts: 400, id: 'Q', puts: 0, gets: 2, depth: 0 });
     m.apply('100', { t: 'state', ts: 500, state: 'waiting', on: { id: 'Q', kind: 'Queue' }, site: site(30) });
@@ -106,6 +108,21 @@ describe('ProgramModel', () => {
     assert.deepEqual([q.puts, q.gets, q.depth, q.maxsize], [3, 3, 0, 0]);
     assert.deepEqual(q.history, [[200, 2], [400, 0]]);
     assert.deepEqual([q.producers, q.consumers], [['101'], ['100']]);
+  });
+
+  it('takes a queue\'s depth from its owner only: a producer\'s late report does not leave a stale depth', () => {
+    const m = new ProgramModel();
+    m.hello(hello(100, 'MainProcess', { role: 'main' }), 1);
+    m.hello(hello(101, 'Producer', { ppid: 100 }), 1);
+    m.hello(hello(102, 'Consumer', { ppid: 100 }), 1);
+    m.apply('100', { t: 'object', ts: 1, id: 'Q', kind: 'Queue', label: 'jobs', capacity: 0 });
+    m.apply('100', { t: 'queue', ts: 300, id: 'Q', puts: 0, gets: 0, depth: 1 });
+    m.apply('100', { t: 'queue', ts: 301, id: 'Q', puts: 0, gets: 0, depth: 0 });
+    m.apply('102', { t: 'queue', ts: 301, id: 'Q', puts: 0, gets: 1, depth: 0 });
+    m.apply('101', { t: 'queue', ts: 300, id: 'Q', puts: 1, gets: 0, depth: 1 }); // the producer's batch lands last
+    const q = m.snapshot().queues[0]!;
+    assert.deepEqual([q.puts, q.gets, q.depth], [1, 1, 0]);
+    assert.deepEqual([q.producers, q.consumers], [['101'], ['102']]);
   });
 
   it('counts pipe traffic once when both ends report, with rates and the last previews', () => {
