@@ -217,4 +217,18 @@ describe('forkscope run on the examples (the real runtime)', () => {
     assert.deepEqual([...p!.ends].sort(), children.map((c) => c.key).sort());
     assert.ok(p!.recent.includes('"try to practice all the code "'), p!.recent.join(' | '));
   });
+
+  it('pipesample.ts: messages sent before the child starts still count once, from the main process to the child, with safe previews', async () => {
+    const { code, stdout, snapshot } = await forkscopeRun(join(EXAMPLES, 'pipesample.ts'));
+    assert.equal(code, 0);
+    assert.match(stdout, /Child:Receive:42/);
+    const main = root(snapshot);
+    const [child] = snapshot.processes.filter((p) => p.parent === main.key);
+    const [p] = snapshot.pipes.filter((x) => x.kind === 'Pipe');
+    assert.equal(p?.messages, 5);
+    assert.ok(p!.bytes > 0);
+    assert.deepEqual([...p!.ends].sort(), [main.key, child!.key].sort());
+    // The newest previews (telemetry keeps the last three per flush); a class instance is named, never run.
+    assert.deepEqual(p!.recent.slice(-3), ['{one: 1}', '{…}', 'null']);
+  });
 });
