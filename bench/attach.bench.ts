@@ -91,11 +91,13 @@ async function forkscope(n: number): Promise<{ ms: number; failed: number }> {
         });
     });
   });
-  const ms = await done;
-  await Promise.all(sessions.map((s) => s.close().catch(() => {})));
-  await program.terminate();
-  rmSync(dir, { recursive: true, force: true });
-  return { ms, failed };
+  try {
+    return { ms: await deadline(done, n), failed };
+  } finally {
+    await Promise.all(sessions.map((s) => s.close().catch(() => {})));
+    await program.terminate();
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 async function inspectBrk(n: number): Promise<{ ms: number; failed: number }> {
@@ -110,7 +112,7 @@ async function inspectBrk(n: number): Promise<{ ms: number; failed: number }> {
   let failed = 0;
   let seen = 0;
   let buffered = '';
-  const ms = await new Promise<number>((resolve) => {
+  const all = new Promise<number>((resolve) => {
     let paused = 0;
     child.stderr!.on('data', (d) => {
       buffered += d;
@@ -134,11 +136,22 @@ async function inspectBrk(n: number): Promise<{ ms: number; failed: number }> {
       }
     });
   });
-  await Promise.all(sessions.map((s) => s.close().catch(() => {})));
   try {
-    process.kill(-child.pid!, 'SIGKILL');
-  } catch {}
-  return { ms, failed };
+    return { ms: await deadline(all, n), failed };
+  } finally {
+    await Promise.all(sessions.map((s) => s.close().catch(() => {})));
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch {}
+  }
+}
+
+/** A run that has not finished in time fails (and its finally-block ends its processes) instead of hanging. */
+function deadline<T>(promise: Promise<T>, n: number): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${n} children were not all paused within 120 s`)), 120_000);
+    promise.then((v) => (clearTimeout(timer), resolve(v)), (e) => (clearTimeout(timer), reject(e)));
+  });
 }
 
 export default async function attachBench(): Promise<void> {

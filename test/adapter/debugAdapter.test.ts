@@ -54,6 +54,9 @@ class FakeHub implements ProgramHub {
   }
 }
 
+/** Every fake hub made, so cleanup finds every program even when a test timed out midway. */
+const allHubs: FakeHub[] = [];
+
 interface Harness {
   dc: DebugClient;
   hub: FakeHub;
@@ -65,7 +68,11 @@ interface Harness {
 async function startAdapter(startChild: ChildSessionStarter): Promise<Harness> {
   let hub!: FakeHub;
   const launcher = new NodeLauncher({
-    createHub: () => (hub = new FakeHub()),
+    createHub: () => {
+      hub = new FakeHub();
+      allHubs.push(hub);
+      return hub;
+    },
     tsxSearchPaths: [repo],
   });
   const server = createServer((socket) => {
@@ -121,12 +128,13 @@ async function until<T>(what: string, probe: () => T | undefined | false, ms = 3
 describe('ForkscopeSession (DAP)', { timeout: 90_000 }, () => {
   let harness: Harness | undefined;
   after(async () => {
-    if (harness?.hub && !harness.hub.closed) {
-      for (const pid of processesOf(harness.hub)) {
+    for (const hub of allHubs) {
+      for (const pid of processesOf(hub)) {
         try {
           process.kill(pid, 'SIGKILL');
         } catch {}
       }
+      if (!hub.closed) await hub.close();
     }
     await harness?.close();
   });
