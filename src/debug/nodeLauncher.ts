@@ -26,6 +26,9 @@ export interface NodeLauncherOptions {
 }
 
 const TYPESCRIPT = /\.[cm]?tsx?$/;
+/** Node's inspector banner, printed by every debugged process: noise in the Debug Console, where sessions already show. */
+const INSPECTOR_BANNER =
+  /^(Debugger listening on ws:\/\/\S+|For help, see: https:\/\/nodejs\.org\/en\/docs\/inspector|Debugger attached\.|Debugger ending on ws:\/\/\S+|Waiting for the debugger to disconnect\.\.\.)\r?\n/gm;
 
 export class NodeLauncher implements ProgramLauncher {
   readonly #options: NodeLauncherOptions;
@@ -107,7 +110,9 @@ class HubProgram implements RunningProgram {
     });
     for (const [stream, category] of [[child.stdout!, 'stdout'], [child.stderr!, 'stderr']] as const) {
       stream.setEncoding('utf8');
-      stream.on('data', (text: string) => {
+      stream.on('data', (raw: string) => {
+        const text = category === 'stderr' ? raw.replace(INSPECTOR_BANNER, '') : raw;
+        if (text === '') return;
         if (this.#outputListeners.length === 0) this.#bufferedOutput.push([category, text]);
         for (const l of this.#outputListeners) l(category, text);
       });

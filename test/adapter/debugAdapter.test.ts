@@ -158,6 +158,7 @@ describe('ForkscopeSession (DAP)', { timeout: 90_000 }, () => {
     await until('4 attached processes', () => harness!.processEvents.filter((e) => e.debugger === 'attached').length === 4);
     await until('user code in 3 children', () => outputs.join('').match(/user code ran in child/g)?.length === 3);
     assert.match(outputs.join(''), /user code ran in main/);
+    assert.doesNotMatch(outputs.join(''), /Debugger listening|Debugger attached/, "Node's inspector banner stays out of the Debug Console");
 
     const main = configurations.find((c) => c.name.startsWith('MainProcess'));
     assert.ok(main, 'the main process got a session');
