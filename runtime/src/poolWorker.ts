@@ -1,7 +1,7 @@
 // The worker loop of a pool or executor, inside the child: runs batches of chunks in order and sends
 // results back in batches (the fast path), flushing often enough that slow tasks report one by one.
 // Runs only inside children; Node's modules only.
-import { decode, encodeThrown } from './serialize';
+import { decode, encodeThrown, packNumbers } from './serialize';
 import { loadTarget, type TargetRef } from './targets';
 import type { StartPayload } from './popen';
 import type { ParentChannel } from './spawn';
@@ -77,7 +77,7 @@ export async function runWorker(payload: StartPayload, channel: ParentChannel): 
           if (isThenable(r)) r = await r;
           results[i] = r;
         }
-        out.push([taskId, 1, results]);
+        out.push([taskId, 1, packNumbers(results)]);
       } catch (error) {
         out.push([taskId, 0, encodeThrown(error)]);
       }
@@ -104,7 +104,8 @@ export async function runWorker(payload: StartPayload, channel: ParentChannel): 
     if (message.t !== 'tasks') return;
     if (message.defs) for (const [id, ref] of message.defs) pendingDefs.set(id, ref);
     for (const chunk of message.batch) {
-      chunk[3] = decode(chunk[3]) as unknown[];
+      // Packed numbers need no reviving; anything else may hold reduced runtime objects or errors.
+      if (!(chunk[3] instanceof Float64Array)) chunk[3] = decode(chunk[3]) as unknown[];
       queue.push(chunk);
     }
     if (!running) void drain();

@@ -258,3 +258,10 @@ export function isPlainData(value: unknown): boolean {
   }
   return false;
 }
+
+/** Numbers cross as one Float64Array (a memcpy for the serializer) instead of one tagged value each. */
+export function packNumbers(items: unknown[]): unknown[] {
+  if (items.length < 64) return items;
+  for (let i = 0; i < items.length; i++) if (typeof items[i] !== 'number') return items;
+  return Float64Array.from(items as number[]) as unknown as unknown[];
+}

@@ -190,5 +190,7 @@ async function main(payload: StartPayload, channel: ParentChannel, preloaded?: P
   terminateDaemonicChildren();
   await telemetry.flush();
   await channel.drain();
+  // A worker thread's stdio goes through its parent asynchronously: let it leave before exiting.
+  await Promise.all([process.stdout, process.stderr].map((stream) => new Promise<void>((r) => stream.write('', () => r()))));
   process.exit(process.exitCode !== undefined && code === 0 ? Number(process.exitCode) : code);
 }

@@ -2,7 +2,7 @@
 // a dead worker (failing only the chunk it was running) or breaks the whole set, as the owner asks.
 // Parent side only; Node's modules only.
 import { WorkerDiedError, TimeoutError, ProcessError, BrokenProcessPool } from './errors';
-import { encode, decodeThrown, isPlainData } from './serialize';
+import { encode, decodeThrown, isPlainData, packNumbers } from './serialize';
 import { findTarget, type TargetRef } from './targets';
 import { spawnChild, startThread, parentTsxDir, type ChildHandle, type StartPayload } from './popen';
 import { startFromForkserver } from './forkserver';
@@ -26,6 +26,8 @@ export interface Chunk {
   timeout?: number;
   timer?: NodeJS.Timeout;
   onAbort?: () => void;
+  /** Estimated microseconds, while a worker holds it. */
+  cost?: number;
   /** Called when the chunk leaves the queue for a worker. */
   onStart?: () => void;
 }
@@ -37,8 +39,10 @@ interface Slot {
   outstanding: Map<number, Chunk>;
   sentTargets: Set<number>;
   dispatched: number;
-  /** Microseconds per chunk, measured by the worker. */
-  avgUs: number;
+  /** Microseconds per item, measured by the worker; -1 until known. */
+  avgItemUs: number;
+  /** Estimated microseconds of work the worker holds. */
+  cost: number;
   retiring: boolean;
   startedAt: number;
   expectedExit: boolean;
@@ -60,6 +64,8 @@ export interface WorkerSetOptions {
 /** A worker that dies before it is ready this many times in a row fails the set instead of respawning. */
 const MAX_STARTUP_FAILURES = 3;
 const MAX_WINDOW = 1024;
+/** How much estimated work (µs) a worker may hold: enough to cover a round trip, small enough to balance. */
+const BUDGET_US = 20_000;
 
 export class WorkerSet {
   #options: WorkerSetOptions;
@@ -220,7 +226,8 @@ export class WorkerSet {
       outstanding: new Map(),
       sentTargets: new Set(),
       dispatched: 0,
-      avgUs: -1,
+      avgItemUs: -1,
+      cost: 0,
       retiring: false,
       startedAt: Date.now(),
       expectedExit: false,
@@ -240,16 +247,18 @@ export class WorkerSet {
     }
     if (message.t !== 'results') return;
     this.#startupFailures = 0;
-    const n = message.r.length;
-    if (n > 0) {
-      const per = message.us / n;
-      slot.avgUs = slot.avgUs < 0 ? per : slot.avgUs * 0.7 + per * 0.3;
+    let items = 0;
+    for (const [, ok, value] of message.r) items += ok === 1 ? Math.max(1, (value as unknown[]).length) : 1;
+    if (items > 0) {
+      const per = message.us / items;
+      slot.avgItemUs = slot.avgItemUs < 0 ? per : slot.avgItemUs * 0.7 + per * 0.3;
     }
     for (const [id, ok, value] of message.r) {
       const c = slot.outstanding.get(id);
       if (!c) continue;
       slot.outstanding.delete(id);
-      this.#settle(c, ok === 1, ok === 1 ? value : decodeThrown(value));
+      slot.cost -= c.cost ?? 0;
+      this.#settle(c, ok === 1, ok === 1 ? (value instanceof Float64Array ? Array.from(value) : value) : decodeThrown(value));
     }
     const max = this.#options.maxTasksPerChild;
     if (max && slot.dispatched >= max && slot.outstanding.size === 0 && !slot.retiring) {
@@ -264,6 +273,7 @@ export class WorkerSet {
   #requeue(slot: Slot): void {
     const back = [...slot.outstanding.values()].filter((c) => !c.settled);
     slot.outstanding.clear();
+    slot.cost = 0;
     for (const c of back) c.worker = undefined;
     // Requeued chunks go first, in their order, so results keep flowing in order.
     this.#queue.splice(this.#head, 0, ...back);
@@ -342,74 +352,88 @@ export class WorkerSet {
       return;
     }
     if (this.#broken) return;
+    const ready = [...this.#slots].filter((s) => s.ready && !s.retiring);
+    if (ready.length > 0 && this.#head < this.#queue.length) this.#plan(ready);
+    if (this.#head >= this.#queue.length) {
+      this.#queue = [];
+      this.#head = 0;
+    }
+    this.#updateRef();
+  }
+
+  /**
+   * Deals queued chunks to workers one at a time, round robin, while each worker's estimated work in
+   * hand stays under BUDGET_US: unknown or slow tasks go one by one (any idle worker takes the next),
+   * fast ones in batches, and a next one always waits in the worker so a round trip never idles it.
+   */
+  #plan(ready: Slot[]): void {
     const reporting = telemetry.isReporting();
-    for (const slot of this.#slots) {
-      if (this.#head >= this.#queue.length) break;
-      if (!slot.ready || slot.retiring) continue;
-      // Unknown or slow tasks go one at a time (any idle worker may take the next); fast ones in batches.
-      // Tasks under ~20 ms are pipelined (a next one waits in the worker), so a round trip never idles it.
-      let window = slot.avgUs < 0 ? 1 : Math.max(1, Math.min(MAX_WINDOW, Math.ceil(20_000 / Math.max(1, slot.avgUs))));
-      // With work for every worker twice over, balance is not at stake: keep one more waiting in each.
-      if (slot.avgUs >= 0 && this.queuedCount >= 2 * this.#slots.size) window = Math.max(window, 2);
-      let room = window - slot.outstanding.size;
-      if (room <= 0) continue;
-      // Half the window per message: a second batch waits in the worker while the first runs.
-      room = Math.min(room, Math.max(1, window >> 1) + (slot.outstanding.size === 0 ? window >> 1 : 0));
-      const max = this.#options.maxTasksPerChild;
-      if (max) room = Math.min(room, max - slot.dispatched);
-      if (room <= 0) continue;
-      const batch: WireChunk[] = [];
-      // Thread workers may be handed MessagePorts and the like by reduced objects.
-      const transfer: TransferListItem[] = [];
-      let defs: Array<[number, TargetRef]> | undefined;
-      while (room > 0 && this.#head < this.#queue.length) {
+    // Counted against every worker, started or not, so the first one up does not take a later one's share.
+    const minInHand = this.queuedCount >= 2 * this.#slots.size ? 2 : 1;
+    const max = this.#options.maxTasksPerChild;
+    const plans = new Map<Slot, { batch: WireChunk[]; transfer: TransferListItem[]; defs?: Array<[number, TargetRef]> }>();
+    let progress = true;
+    while (progress && this.#head < this.#queue.length) {
+      progress = false;
+      for (const slot of ready) {
+        while (this.#head < this.#queue.length && this.#queue[this.#head].settled) this.#queue[this.#head++] = undefined as never;
+        if (this.#head >= this.#queue.length) break;
+        if (max && slot.dispatched >= max) continue;
         const c = this.#queue[this.#head];
+        const cost = slot.avgItemUs < 0 ? BUDGET_US : slot.avgItemUs * Math.max(1, c.items.length);
+        const inHand = slot.outstanding.size;
+        if (!(inHand < minInHand || (inHand < MAX_WINDOW && slot.cost + cost <= BUDGET_US))) continue;
         this.#queue[this.#head++] = undefined as never;
-        if (c.settled) continue;
+        let plan = plans.get(slot);
+        if (!plan) plans.set(slot, (plan = { batch: [], transfer: [] }));
         const t = this.#target(c.fn);
         if (!slot.sentTargets.has(t.id)) {
           slot.sentTargets.add(t.id);
-          (defs ??= []).push([t.id, t.ref]);
+          (plan.defs ??= []).push([t.id, t.ref]);
         }
         let items: unknown[];
         try {
-          items = isPlainData(c.items) ? c.items : (encode(c.items, { startMethod: this.#options.startMethod, transfer }, 'args') as unknown[]);
+          // Thread workers may be handed MessagePorts and the like by reduced objects.
+          items = isPlainData(c.items) ? packNumbers(c.items) : (encode(c.items, { startMethod: this.#options.startMethod, transfer: plan.transfer }, 'args') as unknown[]);
         } catch (error) {
           this.#settle(c, false, error);
+          progress = true;
           continue;
         }
         c.worker = slot;
+        c.cost = cost;
+        slot.cost += cost;
         if (reporting) this.#task(c, 'started');
         slot.outstanding.set(c.id, c);
         slot.dispatched++;
         c.onStart?.();
-        batch.push([c.id, t.id, c.star ? 1 : 0, items]);
-        room--;
-      }
-      if (this.#head >= this.#queue.length) {
-        this.#queue = [];
-        this.#head = 0;
-      }
-      if (batch.length === 0) continue;
-      try {
-        slot.handle.send({ t: 'tasks', defs, batch } satisfies ToWorker, transfer);
-      } catch (error) {
-        // One item could not be cloned: send chunk by chunk so only the bad ones fail, each naming why.
-        for (const wire of batch) {
-          try {
-            slot.handle.send({ t: 'tasks', defs, batch: [wire] } satisfies ToWorker);
-            defs = undefined;
-          } catch (e) {
-            const c = slot.outstanding.get(wire[0]);
-            slot.outstanding.delete(wire[0]);
-            slot.dispatched--;
-            if (c) this.#settle(c, false, Object.assign(new Error(`an argument of task ${wire[0]} could not be sent to the worker: ${(e as Error).message ?? e}`), { name: 'PicklingError' }));
-          }
-        }
-        void error;
+        plan.batch.push([c.id, t.id, c.star ? 1 : 0, items]);
+        progress = true;
       }
     }
-    this.#updateRef();
+    for (const [slot, plan] of plans) this.#send(slot, plan.batch, plan.defs, plan.transfer);
+  }
+
+  #send(slot: Slot, batch: WireChunk[], defs: Array<[number, TargetRef]> | undefined, transfer: TransferListItem[]): void {
+    try {
+      slot.handle.send({ t: 'tasks', defs, batch } satisfies ToWorker, transfer);
+    } catch {
+      // One item could not be cloned: send chunk by chunk so only the bad ones fail, each naming why.
+      for (const wire of batch) {
+        try {
+          slot.handle.send({ t: 'tasks', defs, batch: [wire] } satisfies ToWorker);
+          defs = undefined;
+        } catch (e) {
+          const c = slot.outstanding.get(wire[0]);
+          slot.outstanding.delete(wire[0]);
+          slot.dispatched--;
+          if (c) {
+            slot.cost -= c.cost ?? 0;
+            this.#settle(c, false, Object.assign(new Error(`an argument of task ${wire[0]} could not be sent to the worker: ${(e as Error).message ?? e}`), { name: 'PicklingError' }));
+          }
+        }
+      }
+    }
   }
 
   #runInline(): void {

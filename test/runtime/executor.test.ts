@@ -72,7 +72,8 @@ if (isMainProcess()) {
 
       it('wait() and asCompleted() yield the futures themselves', async () => {
         await using executor = new ProcessPoolExecutor({ maxWorkers: 2, context: method });
-        const slow = executor.submit(slowSquare, 2, 1500);
+        // Slow enough that the second worker is surely up (start-up takes seconds on a loaded machine).
+        const slow = executor.submit(slowSquare, 2, method === 'inline' ? 1500 : 8000);
         const fast = executor.submit(square, 3);
         const first = await wait([slow, fast], { returnWhen: FIRST_COMPLETED });
         // Inline runs calls one after another in this process, so the slow one finishes first there.
