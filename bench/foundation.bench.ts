@@ -60,8 +60,9 @@ export default async function foundationBench(): Promise<void> {
   // activated in the same workbench, the same second, on the same busy machine.
   const workspace = mkdtempSync(join(tmpdir(), 'forkscope-ws-bench-'));
   cpSync(join(REPO_ROOT, 'test', 'fixtures', 'workspace-basic'), workspace, { recursive: true });
-  const wb = await startWorkbench({ workspace, name: 'bench-activation', vsix });
+  let wb: Awaited<ReturnType<typeof startWorkbench>> | undefined;
   try {
+    wb = await startWorkbench({ workspace, name: 'bench-activation', vsix });
     await wb.page.locator('.activitybar .action-item a[aria-label^="Forkscope"]').click();
     await wb.frameWith('.empty-state', 60_000);
     await wb.openFile('main.ts'); // activates the TypeScript language features, a peer of similar weight
@@ -75,7 +76,7 @@ export default async function foundationBench(): Promise<void> {
     const sorted = peers.map(([, t]) => t).sort((a, b) => a - b);
     if (sorted.length) row('Forkscope', ours, `median of ${sorted.length} built-ins`, sorted[Math.floor(sorted.length / 2)]!, ms);
   } finally {
-    await wb.close();
+    await wb?.close();
     rmSync(workspace, { recursive: true, force: true });
   }
 }

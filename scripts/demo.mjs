@@ -84,16 +84,22 @@ let stopping = false;
 function stop(code) {
   if (stopping) return;
   stopping = true;
-  try {
-    process.kill(-child.pid, 'SIGTERM'); // code-server leads its own process group
-  } catch {}
-  setTimeout(() => {
+  const signalGroup = (signal) => {
     try {
-      process.kill(-child.pid, 'SIGKILL');
+      process.kill(-child.pid, signal); // code-server leads its own process group
     } catch {}
+  };
+  const finish = () => {
+    signalGroup('SIGKILL'); // whatever code-server started and left behind
     rmSync(temp, { recursive: true, force: true });
     process.exit(code);
-  }, 1500).unref();
+  };
+  signalGroup('SIGTERM');
+  const timer = setTimeout(finish, 1500);
+  child.once('exit', () => {
+    clearTimeout(timer);
+    finish();
+  });
 }
 process.on('SIGINT', () => stop(0));
 process.on('SIGTERM', () => stop(0));

@@ -2,6 +2,8 @@
 // open, shows the Forkscope view, and leaves nothing running after Ctrl+C.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { allProcesses, killQuietly } from './processes';
@@ -14,9 +16,12 @@ describe('npm run demo', { timeout: 420_000 }, () => {
   let wb: Workbench | undefined;
 
   const serverPids = (port: string) => allProcesses().filter((p) => p.cmdline.includes(`127.0.0.1:${port}`));
+  const demoDirs = () => new Set(readdirSync(tmpdir()).filter((d) => d.startsWith('forkscope-demo-')));
+  let dirsBefore = new Set<string>();
 
   before(async () => {
     buildVsix();
+    dirsBefore = demoDirs();
     // --no-build: `npm test` built already; FORKSCOPE_DEMO_PORT=0 takes any free port (8080 may be in use).
     demo = spawn(process.execPath, [join(REPO_ROOT, 'scripts', 'demo.mjs'), '--no-build'], {
       cwd: REPO_ROOT,
@@ -66,5 +71,6 @@ describe('npm run demo', { timeout: 420_000 }, () => {
     await waitFor('the demo to exit', () => demo.exitCode !== null || demo.signalCode !== null, 20_000);
     assert.equal(demo.exitCode, 0);
     await waitFor(`no process serving port ${port}`, () => serverPids(port).length === 0, 10_000);
+    assert.deepEqual([...demoDirs()].filter((d) => !dirsBefore.has(d)), [], 'the demo removes its temp folder');
   });
 });
