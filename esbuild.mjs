@@ -141,7 +141,9 @@ for (const { name, ...options } of builds) {
     continue;
   }
   const plugins = [...(options.plugins ?? []), ...(name === 'runtime' ? [afterRuntime] : [])];
-  contexts.push(await esbuild.context({ ...common, ...options, plugins }));
+  // The runtime runs in users' programs, where its stack frames and source maps are read: never minified.
+  const readable = options.outfile.startsWith('runtime/') ? { minify: false, sourcemap: true } : {};
+  contexts.push(await esbuild.context({ ...common, ...options, ...readable, plugins }));
 }
 
 if (watch) {
