@@ -4,7 +4,7 @@ import { getBroker, held, type Peer, type Served } from './broker/broker';
 import type { Frame } from './broker/frame';
 import { ownSlots, RemoteSlot } from './broker/slots';
 import { Fifo, LocalWaiter, RemoteWaiter, decodeWait, encodeWait, type Waiter } from './broker/waiters';
-import { created, queueTraffic, waiting } from './broker/report';
+import { created, QueueTraffic, waiting } from './broker/report';
 import { encodeItem, decodeItem } from './broker/codec';
 import { Empty, Full, ValueError } from './errors';
 import { reduceSymbol, registerReviver, type ReducedObject, type TransferContext } from './reduction';
@@ -37,11 +37,12 @@ class QueueCore implements Served {
   #unfinished = 0;
   #index = 0;
   #slot = -1;
-  readonly #id: string;
+  /** The owner reports the exact depth (puts and gets are each caller's to report). */
+  readonly #traffic: QueueTraffic;
 
   constructor(maxsize: number, id: string) {
     this.maxsize = maxsize > 0 ? maxsize : 0;
-    this.#id = id;
+    this.#traffic = new QueueTraffic(id, () => this.#items.length);
   }
 
   get depth(): number {
@@ -66,7 +67,7 @@ class QueueCore implements Served {
   /** The depth changed: published for remote qsize() and, exact, to the hub (puts and gets are the callers' to report). */
   #changed(): void {
     if (this.#slot >= 0) ownSlots().writeSoon(this.#slot, this.#items.length);
-    queueTraffic(this.#id, 0, 0, this.#items.length);
+    this.#traffic.count(0, 0);
   }
 
   #isFull(): boolean {
@@ -230,6 +231,8 @@ abstract class BaseQueue<T> {
   readonly #id: string;
   readonly #kind: ObjectKind;
   #closed = false;
+  /** This context's own puts and gets, so the hub knows producers and consumers by process. */
+  #traffic: QueueTraffic | undefined;
 
   constructor(kind: ObjectKind, maxsize: number) {
     this.#kind = kind;
@@ -257,21 +260,21 @@ abstract class BaseQueue<T> {
     const core = this.#core;
     if (core) {
       if (core.tryPut(item)) {
-        this.#traffic(1, 0);
+        this.#count(1, 0);
         return RESOLVED;
       }
       const waiter = new LocalWaiter<void>();
       core.put(item, block, timeout, waiter);
-      return (waiter.done ? waiter.promise : this.#waitOn(waiter.promise)).then(() => this.#traffic(1, 0));
+      return (waiter.done ? waiter.promise : this.#waitOn(waiter.promise)).then(() => this.#count(1, 0));
     }
     const remote = this.#remote!;
     if (remote.state.maxsize === 0) {
       // Unbounded: resolved once the whole item is in the kernel; the owner frames it whole or not at all.
-      this.#traffic(1, 0);
+      this.#count(1, 0);
       return remote.peer.sendAcknowledged(remote.state.index, OP_PUT, item);
     }
     const payload = Buffer.concat([encodeWait(block, timeout), item]);
-    return this.#waitOn(remote.peer.request(remote.state.index, OP_PUT_WAIT, payload)).then(() => this.#traffic(1, 0));
+    return this.#waitOn(remote.peer.request(remote.state.index, OP_PUT_WAIT, payload)).then(() => this.#count(1, 0));
   }
 
   protected getItem(block: boolean, timeout: number | undefined): Promise<T> {
@@ -280,7 +283,7 @@ abstract class BaseQueue<T> {
     if (core) {
       const now = core.tryGet();
       if (now !== undefined) {
-        this.#traffic(0, 1);
+        this.#count(0, 1);
         return Promise.resolve(decodeItem(now) as T);
       }
       const waiter = new LocalWaiter<Buffer>();
@@ -293,13 +296,12 @@ abstract class BaseQueue<T> {
   }
 
   #took(item: Buffer): T {
-    this.#traffic(0, 1);
+    this.#count(0, 1);
     return decodeItem(item) as T;
   }
 
-  /** Reported by the context that put or took, so the hub knows producers and consumers by process. */
-  #traffic(puts: number, gets: number): void {
-    queueTraffic(this.#id, puts, gets, this.depth());
+  #count(puts: number, gets: number): void {
+    (this.#traffic ??= new QueueTraffic(this.#id, () => this.depth())).count(puts, gets);
   }
 
   protected taskDoneItem(): void {

@@ -1,7 +1,7 @@
 // What queues, pipes and locks tell the hub: creation, batched traffic, and waits as they begin and end.
 // Calls telemetry.ts only; costs one boolean check when no hub listens. Traffic goes to telemetry's
 // per-flush sums at each operation (never through timers of its own, which would not fire at exit).
-import { callSite, emit, emitNow, isReporting, objectCreated, preview } from '../telemetry';
+import { beforeFlush, callSite, emit, emitNow, isReporting, objectCreated, preview } from '../telemetry';
 import type { ObjectKind, ObjectRef, SyncActivity } from '../protocol';
 
 /** Declares a new object; returns its program-wide id. */
@@ -23,12 +23,46 @@ export function syncOp(id: string, op: SyncActivity['op'], holder?: string | nul
 function noop(): void {}
 
 /**
- * Queue traffic from the context that put or took (the hub names producers and consumers by who
- * reports) or, with zero counts, the owner's exact depth. Telemetry sums these per flush and sends the
- * last batch at exit, so nothing waits on a timer that may never fire.
+ * Queue traffic as one context sees it: its own puts and gets (the hub names producers and consumers
+ * by who reports) and, from the owner, the exact depth. Per operation it only adds; the first count
+ * of a window goes to telemetry at once (which starts telemetry's flush timer) and the rest is handed
+ * over by a `beforeFlush` hook, which also runs for the last batch at exit: nothing waits on a timer
+ * of its own that may never fire.
  */
-export function queueTraffic(id: string, puts: number, gets: number, depth: number): void {
-  if (isReporting()) emit({ t: 'queue', ts: Date.now(), id, puts, gets, depth });
+export class QueueTraffic {
+  readonly #id: string;
+  readonly #depth: () => number;
+  #puts = 0;
+  #gets = 0;
+  #changed = false;
+  #unhook: (() => void) | undefined;
+
+  /** @param depth read only when reporting (a remote queue's depth is a system call). */
+  constructor(id: string, depth: () => number) {
+    this.#id = id;
+    this.#depth = depth;
+  }
+
+  count(puts: number, gets: number): void {
+    if (!isReporting()) return;
+    if (this.#unhook === undefined) {
+      this.#unhook = beforeFlush(this.#handOver);
+      emit({ t: 'queue', ts: Date.now(), id: this.#id, puts, gets, depth: this.#depth() });
+      return;
+    }
+    this.#puts += puts;
+    this.#gets += gets;
+    this.#changed = true;
+  }
+
+  readonly #handOver = (): void => {
+    this.#unhook?.();
+    this.#unhook = undefined;
+    if (!this.#changed) return;
+    emit({ t: 'queue', ts: Date.now(), id: this.#id, puts: this.#puts, gets: this.#gets, depth: this.#depth() });
+    this.#puts = this.#gets = 0;
+    this.#changed = false;
+  };
 }
 
 /** One message sent on (with its safe preview) or received from a pipe, by the context that did it. */
