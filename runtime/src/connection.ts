@@ -6,7 +6,7 @@ import { getBroker, held, FIRST_PUSH_OP, type Peer, type Served } from './broker
 import type { Frame } from './broker/frame';
 import { Remote, type OwnerRef } from './broker/remote';
 import { Fifo, LocalWaiter } from './broker/waiters';
-import { created, pipeReceived, pipeSent, waiting } from './broker/report';
+import { created, PipeTraffic, waiting } from './broker/report';
 import { decodeItem, encodeItem } from './broker/codec';
 import { BrokenPipeError, EOFError, ValueError } from './errors';
 import { reduceSymbol, registerReviver, type ReducedObject, type TransferContext } from './reduction';
@@ -427,6 +427,8 @@ export class Connection {
   readonly #readable: boolean;
   readonly #writable: boolean;
   readonly #id: string;
+  /** What this copy sent and received, reported by this context (so the hub sees the pipe's ends). */
+  #traffic: PipeTraffic | undefined;
 
   /** @internal Made by Pipe() or revived; not constructed by users. */
   constructor(end?: PipeEnd, readable = true, writable = true, id = '') {
@@ -471,7 +473,7 @@ export class Connection {
   send(obj: unknown): Promise<void> {
     this.#check(true);
     const body = encodeItem(obj);
-    pipeSent(this.#id, body.length, obj, false);
+    (this.#traffic ??= new PipeTraffic(this.#id)).sent(body.length, obj, false);
     return quiet(this.#end.send(KIND_OBJECT, body));
   }
 
@@ -481,7 +483,7 @@ export class Connection {
     const end = size === undefined ? buf.byteLength : offset + size;
     if (offset < 0 || end > buf.byteLength) throw new ValueError('buffer slice out of range');
     const body = Buffer.from(buf.buffer, buf.byteOffset + offset, end - offset);
-    pipeSent(this.#id, body.length, body, true);
+    (this.#traffic ??= new PipeTraffic(this.#id)).sent(body.length, body, true);
     return quiet(this.#end.send(KIND_BYTES, body));
   }
 
@@ -498,7 +500,7 @@ export class Connection {
       }
     } else message = now;
     if (!message) throw new EOFError();
-    pipeReceived(this.#id, message.body.length);
+    (this.#traffic ??= new PipeTraffic(this.#id)).received(message.body.length);
     return message;
   }
 

@@ -2,7 +2,7 @@
 // Calls telemetry.ts only; costs one boolean check when no hub listens. Traffic goes to telemetry's
 // per-flush sums at each operation (never through timers of its own, which would not fire at exit).
 import { beforeFlush, callSite, emit, emitNow, isReporting, objectCreated, preview } from '../telemetry';
-import type { ObjectKind, ObjectRef, SyncActivity } from '../protocol';
+import type { ObjectKind, ObjectRef, PipeActivity, SyncActivity } from '../protocol';
 
 /** Declares a new object; returns its program-wide id. */
 export function created(kind: ObjectKind, capacity?: number): string {
@@ -65,13 +65,61 @@ export class QueueTraffic {
   };
 }
 
-/** One message sent on (with its safe preview) or received from a pipe, by the context that did it. */
-export function pipeSent(id: string, bytes: number, message: unknown, raw: boolean): void {
-  if (!isReporting()) return;
-  const text = raw ? `bytes(${bytes})` : preview(message);
-  emit({ t: 'pipe', ts: Date.now(), id, sent: 1, received: 0, bytesSent: bytes, bytesReceived: 0, previews: [text] });
+/**
+ * Pipe traffic as one context sees it, likewise: messages and bytes it sent (with safe previews of the
+ * last few) and received; the first of a window goes at once, the rest in telemetry's beforeFlush hook.
+ */
+export class PipeTraffic {
+  readonly #id: string;
+  #sent = 0;
+  #received = 0;
+  #bytesSent = 0;
+  #bytesReceived = 0;
+  #previews: string[] = [];
+  #unhook: (() => void) | undefined;
+
+  constructor(id: string) {
+    this.#id = id;
+  }
+
+  /** One message sent; `raw` bytes are previewed by their size only. */
+  sent(bytes: number, message: unknown, raw: boolean): void {
+    if (!isReporting()) return;
+    this.#previews.push(raw ? `bytes(${bytes})` : preview(message));
+    if (this.#previews.length > MAX_PREVIEWS) this.#previews.shift();
+    this.#add(1, 0, bytes, 0);
+  }
+
+  received(bytes: number): void {
+    if (isReporting()) this.#add(0, 1, 0, bytes);
+  }
+
+  #add(sent: number, received: number, bytesSent: number, bytesReceived: number): void {
+    this.#sent += sent;
+    this.#received += received;
+    this.#bytesSent += bytesSent;
+    this.#bytesReceived += bytesReceived;
+    if (this.#unhook === undefined) {
+      this.#unhook = beforeFlush(this.#handOver);
+      this.#emit();
+    }
+  }
+
+  #emit(): void {
+    if (this.#sent === 0 && this.#received === 0) return;
+    const event: PipeActivity = { t: 'pipe', ts: Date.now(), id: this.#id, sent: this.#sent, received: this.#received, bytesSent: this.#bytesSent, bytesReceived: this.#bytesReceived };
+    if (this.#previews.length > 0) event.previews = this.#previews;
+    emit(event);
+    this.#sent = this.#received = this.#bytesSent = this.#bytesReceived = 0;
+    this.#previews = [];
+  }
+
+  readonly #handOver = (): void => {
+    this.#unhook?.();
+    this.#unhook = undefined;
+    this.#emit();
+  };
 }
 
-export function pipeReceived(id: string, bytes: number): void {
-  if (isReporting()) emit({ t: 'pipe', ts: Date.now(), id, sent: 0, received: 1, bytesSent: 0, bytesReceived: bytes });
-}
+/** Previews kept per flush, as telemetry keeps them. */
+const MAX_PREVIEWS = 3;
