@@ -138,6 +138,22 @@ describe('forkscope run', () => {
     assert.equal(waits.length, 2);
     for (const w of waits) assert.ok((w.dur ?? 0) >= 1_000_000, `the wait lasted over a second (${w.dur} µs)`);
   });
+
+  it('reports a consumer waiting on a queue whose every producer exited, naming the processes', async () => {
+    const { code, stdout, stderr, snapshot } = await forkscopeRun('integ-starved-queue.ts');
+    assert.equal(code, 0, stderr);
+    assert.equal(stdout, 'got 1 2\ngave up: every producer exited\n');
+    const producer = snapshot.processes.find((p) => p.name === 'producer')!;
+    const consumer = snapshot.processes.find((p) => p.name === 'consumer')!;
+    const [q] = snapshot.queues;
+    assert.deepEqual([q?.puts, q?.gets, q?.depth], [2, 2, 0]);
+    assert.deepEqual([q!.producers, q!.consumers], [[producer.key], [consumer.key]]);
+    const starved = snapshot.deadlocksSeen.filter((d) => d.kind === 'queue');
+    assert.equal(starved.length, 1, JSON.stringify(snapshot.deadlocksSeen));
+    assert.deepEqual(starved[0]!.cycle.map((c) => [c.process, c.waitsFor, c.heldBy]), [[consumer.key, q!.id, producer.key]]);
+    assert.equal(starved[0]!.cycle[0]!.site?.file, join(FIXTURES, 'integ-starved-queue.ts'));
+    assert.deepEqual(snapshot.deadlocks, [], 'gone once the consumer gave up');
+  });
 });
 
 describe('forkscope run on the examples (the real runtime)', () => {
