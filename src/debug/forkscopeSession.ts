@@ -5,9 +5,11 @@ import { DebugSession, Event, ExitedEvent, InitializedEvent, OutputEvent, Termin
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { randomUUID } from 'node:crypto';
 import { attachConfiguration, decideAttach, normalizePolicy, sessionName, type AttachPolicy, type ChildSessionOptions } from './attachPlan';
+import { AttachedProgram } from './attachedProgram';
 import type { ForkscopeEventName, ForkscopeEvents } from './debugEvents';
+import { connectObserver, type ObserverConnection } from '../hub/observer';
 import { releaseInspector, waitUntilWaiting } from './inspectorRelease';
-import { resolveLaunchSpec, type ForkscopeLaunchArguments } from './launchArguments';
+import { resolveLaunchSpec, type ForkscopeAttachArguments, type ForkscopeLaunchArguments } from './launchArguments';
 import type { AnnouncedProcess, ProgramLauncher, RunningProgram } from './programHost';
 
 /** Asks the host for one js-debug child session; resolves false (or rejects) when it did not start. */
@@ -28,6 +30,8 @@ export interface ForkscopeSessionDeps {
   untilWaiting?: (inspectorUrl: string) => Promise<void>;
   /** Checked on every launch: nothing runs in an untrusted workspace. Default: trusted. */
   isTrusted?: () => boolean;
+  /** Joins the observer channel of a `forkscope run --inspect` hub (the `attach` request). Default: its Unix socket. */
+  connectObserver?: (address: string, token: string) => Promise<ObserverConnection>;
   /** How many attaches run at once. @default 8 */
   maxConcurrentAttaches?: number;
   /** A child whose session has not started by then is released and reported. @default 20000 */
@@ -40,6 +44,8 @@ export class ForkscopeSession extends DebugSession {
   readonly #deps: ForkscopeSessionDeps;
   readonly #id: string;
   #program: RunningProgram | undefined;
+  /** Set by an `attach` request: disconnect then leaves the program running. */
+  #attachedProgram: AttachedProgram | undefined;
   #policy: AttachPolicy = 'all';
   #childOptions: ChildSessionOptions = {};
   readonly #processes = new Map<string, { process: AnnouncedProcess; state: DebuggerState }>();
@@ -50,6 +56,7 @@ export class ForkscopeSession extends DebugSession {
   #failed = 0;
   #progressId: string | undefined;
   #terminating: Promise<void> | undefined;
+  #terminatedSent = false;
 
   constructor(deps: ForkscopeSessionDeps) {
     super();
@@ -87,17 +94,44 @@ export class ForkscopeSession extends DebugSession {
     } catch (error) {
       return this.sendErrorResponse(response, 4003, `Could not start ${spec.program}: ${messageOf(error)}`);
     }
-    const program = this.#program;
+    this.#follow(this.#program);
+    this.#emit('forkscope/launched', { pid: this.#program.pid, singleProcess: spec.singleProcess, program: spec.program });
+    this.sendResponse(response);
+  }
+
+  /** Joins a program started with `forkscope run --inspect` (the address and token it printed). */
+  protected override async attachRequest(response: DebugProtocol.AttachResponse, args: DebugProtocol.AttachRequestArguments): Promise<void> {
+    if (this.#deps.isTrusted && !this.#deps.isTrusted()) {
+      return this.sendErrorResponse(response, 4001, 'Forkscope does not attach in an untrusted workspace.');
+    }
+    const attach = args as ForkscopeAttachArguments;
+    if (typeof attach.address !== 'string' || typeof attach.token !== 'string') {
+      return this.sendErrorResponse(response, 4006, 'The attach configuration needs the "address" and "token" that `forkscope run --inspect` printed.');
+    }
+    this.#policy = normalizePolicy(attach.attach);
+    this.#childOptions = { cwd: attach.cwd, skipFiles: attach.skipFiles, sourceMaps: attach.sourceMaps, outFiles: attach.outFiles };
+    try {
+      const connection = await (this.#deps.connectObserver ?? connectObserver)(attach.address, attach.token);
+      this.#attachedProgram = new AttachedProgram(connection);
+    } catch (error) {
+      return this.sendErrorResponse(response, 4007, `Could not join the forkscope hub at ${attach.address}: ${messageOf(error)}`);
+    }
+    this.#program = this.#attachedProgram;
+    this.sendResponse(response);
+    this.#follow(this.#program);
+  }
+
+  #follow(program: RunningProgram): void {
     program.onProcess((p) => this.#announce(p));
     program.onOutput((category, text) => this.sendEvent(new OutputEvent(text, category)));
     program.onSnapshot?.((snapshot) => this.#emit('forkscope/snapshot', { snapshot }));
     program.onExit((code) => {
       this.sendEvent(new ExitedEvent(code ?? 1));
-      // The main process is gone; whatever it left behind goes with the session.
-      void this.#terminateProgram().then(() => this.sendEvent(new TerminatedEvent()));
+      // The main process is gone; whatever a launched program left behind goes with the session. An attached
+      // program's terminal (the CLI) sees to its own end.
+      const ended = this.#attachedProgram ? Promise.resolve() : this.#terminateProgram();
+      void ended.then(() => this.#sendTerminated());
     });
-    this.#emit('forkscope/launched', { pid: program.pid, singleProcess: spec.singleProcess, program: spec.program });
-    this.sendResponse(response);
   }
 
   protected override threadsRequest(response: DebugProtocol.ThreadsResponse): void {
@@ -109,11 +143,14 @@ export class ForkscopeSession extends DebugSession {
   protected override async terminateRequest(response: DebugProtocol.TerminateResponse): Promise<void> {
     await this.#terminateProgram();
     this.sendResponse(response);
-    this.sendEvent(new TerminatedEvent());
+    this.#sendTerminated();
   }
 
-  protected override async disconnectRequest(response: DebugProtocol.DisconnectResponse): Promise<void> {
-    await this.#terminateProgram();
+  protected override async disconnectRequest(response: DebugProtocol.DisconnectResponse, args?: DebugProtocol.DisconnectArguments): Promise<void> {
+    // A launched program ends with its session; an attached one goes on unless the client asks otherwise.
+    const terminate = args?.terminateDebuggee ?? !this.#attachedProgram;
+    if (terminate || !this.#attachedProgram) await this.#terminateProgram();
+    else this.#attachedProgram.detach();
     this.sendResponse(response);
   }
 
@@ -245,6 +282,13 @@ export class ForkscopeSession extends DebugSession {
   #freeSlot(): void {
     this.#active--;
     this.#waiting.shift()?.();
+  }
+
+  /** Once per session: the program's end and a terminate request may both get here. */
+  #sendTerminated(): void {
+    if (this.#terminatedSent) return;
+    this.#terminatedSent = true;
+    this.sendEvent(new TerminatedEvent());
   }
 
   #terminateProgram(): Promise<void> {

@@ -23,6 +23,18 @@ export interface ForkscopeLaunchArguments extends DebugProtocol.LaunchRequestArg
   outFiles?: string[];
 }
 
+/** The `attach` configuration: what `forkscope run --inspect` printed, and what child sessions inherit. */
+export interface ForkscopeAttachArguments extends DebugProtocol.AttachRequestArguments {
+  /** The CLI's observer socket. */
+  address?: string;
+  token?: string;
+  cwd?: string;
+  attach?: unknown;
+  skipFiles?: string[];
+  sourceMaps?: boolean;
+  outFiles?: string[];
+}
+
 export function resolveLaunchSpec(args: ForkscopeLaunchArguments): LaunchSpec {
   if (typeof args.program !== 'string' || args.program === '') throw new Error('The launch configuration needs a "program".');
   const cwd = args.cwd ? path.resolve(args.cwd) : path.dirname(path.resolve(args.program));

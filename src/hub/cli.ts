@@ -8,6 +8,7 @@ import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { constants } from 'node:os';
 import { appendNodeOption, Hub } from './hub';
+import { ObserverServer } from './observer';
 import { TraceRecorder } from './traceRecorder';
 import { describeProcess, renderTree } from './treeView';
 import type { Deadlock, ProgramSnapshot } from './snapshot';
@@ -206,10 +207,18 @@ async function main(): Promise<number> {
     }
   }
   if (tty && env.FORCE_COLOR === undefined && env.NO_COLOR === undefined) env.FORCE_COLOR = '1';
+  let observer: ObserverServer | undefined;
   if (parsed.inspect) {
+    // A debugger joins through the observer channel (same token): it learns each process and its inspector.
+    observer = new ObserverServer(session.token);
+    const address = await observer.listen();
+    hub.onProcess((p) => observer!.publish({ t: 'process', process: p }));
+    // Someone at a terminal needs longer than a launch's 30 s to start the attach session.
+    env.FORKSCOPE_DEBUG_WAIT_MS ??= '300000';
     screen.note(`forkscope: hub ${session.address}`);
     screen.note(`forkscope: token ${session.token}`);
-    screen.note('forkscope: every process waits for a debugger: attach with a "forkscope" attach configuration using the address and token above');
+    screen.note('forkscope: every process waits for a debugger; attach with this launch.json configuration:');
+    screen.note(JSON.stringify({ type: 'forkscope', request: 'attach', name: 'Attach to forkscope run', address, token: session.token }));
   }
 
   const child: ChildProcess = spawn(process.execPath, [program, ...parsed.args], { env, stdio: ['inherit', tty ? 'pipe' : 'inherit', tty ? 'pipe' : 'inherit'] });
@@ -238,6 +247,8 @@ async function main(): Promise<number> {
   await hub.settle(1_000);
   hub.publish();
   await hub.close();
+  observer?.publish({ t: 'exit', code, signal });
+  await observer?.close();
   for (const close of closers) await close();
   screen.end();
   if (recorder && parsed.trace) {
