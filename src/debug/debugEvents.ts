@@ -26,6 +26,8 @@ export interface ForkscopeEvents {
 export interface ForkscopeRequests {
   /** Attach a debugger to a process now (the "onDemand" policy, or one that was released). */
   'forkscope/attach': { key: ProcessKey };
+  /** Write the session's Chrome trace-event file (the view's Export Trace). */
+  'forkscope/exportTrace': { path: string };
   /** The processes announced so far. */
   'forkscope/processes': Record<string, never>;
 }

@@ -159,6 +159,18 @@ export class ForkscopeSession extends DebugSession {
       response.body = { processes: [...this.#processes.values()].map(({ process, state }) => ({ ...process, debugger: state })) };
       return this.sendResponse(response);
     }
+    if (command === 'forkscope/exportTrace') {
+      const target = (args as { path?: unknown } | undefined)?.path;
+      if (typeof target !== 'string' || target === '') return this.sendErrorResponse(response, 4008, 'forkscope/exportTrace needs a "path".');
+      if (!this.#program?.exportTrace) return this.sendErrorResponse(response, 4009, 'This session records no trace (an attached program: use `forkscope run --trace`).');
+      try {
+        this.#program.exportTrace(target);
+      } catch (error) {
+        return this.sendErrorResponse(response, 4010, `Could not write the trace to ${target}: ${messageOf(error)}`);
+      }
+      response.body = { path: target };
+      return this.sendResponse(response);
+    }
     if (command === 'forkscope/attach') {
       const key = (args as { key?: unknown } | undefined)?.key;
       const entry = typeof key === 'string' ? this.#processes.get(key) : undefined;

@@ -7,6 +7,8 @@ import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { ProgramSnapshot } from '../hub/snapshot';
+import { TraceRecorder } from '../hub/traceRecorder';
+import type { Hello, ProcessKey, RuntimeEvent } from '../../runtime/src/protocol';
 import type { AnnouncedProcess, LaunchSpec, OutputCategory, ProgramLauncher, RunningProgram } from './programHost';
 import { killProgramTree, SESSION_MARKER_ENV } from './processTree';
 
@@ -15,6 +17,9 @@ export interface ProgramHub {
   start(): Promise<{ env: Record<string, string> }>;
   onProcess(listener: (process: AnnouncedProcess) => void): () => void;
   processExited?(pid: number, exitCode: number | null, signal: string | null): void;
+  /** Each hello and event batch, for the session's trace recorder (a hub without them records nothing). */
+  onHello?(listener: (key: ProcessKey, hello: Hello) => void): () => void;
+  onEvents?(listener: (key: ProcessKey, events: readonly RuntimeEvent[]) => void): () => void;
   close(): Promise<void>;
 }
 
@@ -42,6 +47,10 @@ export class NodeLauncher implements ProgramLauncher {
     const hub = this.#options.createHub(spec, (snapshot) => {
       for (const l of snapshots) l(snapshot);
     });
+    // Recorded from the start, so Export Trace at any moment has the whole run.
+    const recorder = new TraceRecorder();
+    hub.onHello?.((key, hello) => recorder.hello(key, hello));
+    hub.onEvents?.((key, events) => recorder.events(key, events));
     const session = await hub.start();
     const marker = randomUUID();
     const env: NodeJS.ProcessEnv = { ...process.env, ...session.env, [SESSION_MARKER_ENV]: marker };
@@ -75,7 +84,7 @@ export class NodeLauncher implements ProgramLauncher {
       await hub.close();
       throw spawned;
     }
-    return new HubProgram(child.pid!, hub, child, marker, snapshots);
+    return new HubProgram(child.pid!, hub, child, marker, snapshots, recorder);
   }
 }
 
@@ -92,6 +101,7 @@ class HubProgram implements RunningProgram {
   #terminated: Promise<void> | undefined;
 
   readonly #snapshotListeners: Array<(snapshot: ProgramSnapshot) => void>;
+  readonly #recorder: TraceRecorder;
 
   constructor(
     pid: number,
@@ -99,8 +109,10 @@ class HubProgram implements RunningProgram {
     child: import('node:child_process').ChildProcess,
     marker: string,
     snapshotListeners: Array<(snapshot: ProgramSnapshot) => void>,
+    recorder: TraceRecorder,
   ) {
     this.pid = pid;
+    this.#recorder = recorder;
     this.#snapshotListeners = snapshotListeners;
     this.#hub = hub;
     this.#marker = marker;
@@ -141,6 +153,10 @@ class HubProgram implements RunningProgram {
 
   onSnapshot(listener: (snapshot: ProgramSnapshot) => void): void {
     this.#snapshotListeners.push(listener);
+  }
+
+  exportTrace(path: string): void {
+    this.#recorder.writeTo(path);
   }
 
   terminate(): Promise<void> {

@@ -43,6 +43,8 @@ export interface RunningProgram {
   onExit(listener: (exitCode: number | null, signal: string | null) => void): void;
   /** The program model's snapshot, a few times a second while it changes (when a hub models the program). */
   onSnapshot?(listener: (snapshot: ProgramSnapshot) => void): void;
+  /** Writes what the hub recorded so far as a Chrome trace-event file (when a hub records the program). */
+  exportTrace?(path: string): void;
   /** Ends every process of the program, grandchildren and escaped double-forks included. */
   terminate(): Promise<void>;
 }
