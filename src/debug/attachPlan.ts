@@ -13,6 +13,11 @@ export interface ChildSessionOptions {
   skipFiles?: string[];
   sourceMaps?: boolean;
   outFiles?: string[];
+  /**
+   * `std` when the adapter already forwards the program's stdout/stderr to the Debug Console: js-debug then leaves
+   * console API calls alone, so each `console.log` line shows once instead of twice. Default: js-debug's `console`.
+   */
+  outputCapture?: 'console' | 'std';
 }
 
 /** Where the pwa-node configuration carries our bookkeeping; js-debug ignores unknown fields. */
@@ -74,6 +79,7 @@ export function attachConfiguration(
     skipFiles: options.skipFiles ?? ['<node_internals>/**'],
     sourceMaps: options.sourceMaps ?? true,
     ...(options.outFiles ? { outFiles: options.outFiles } : {}),
+    ...(options.outputCapture ? { outputCapture: options.outputCapture } : {}),
     __forkscope: tag,
   };
 }

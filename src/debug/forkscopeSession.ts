@@ -88,7 +88,8 @@ export class ForkscopeSession extends DebugSession {
       return this.sendErrorResponse(response, 4002, messageOf(error));
     }
     this.#policy = normalizePolicy(launch.attach);
-    this.#childOptions = { cwd: spec.cwd, skipFiles: launch.skipFiles, sourceMaps: launch.sourceMaps, outFiles: launch.outFiles };
+    // The launcher pipes the program's stdout/stderr here; js-debug must not print console calls a second time.
+    this.#childOptions = { cwd: spec.cwd, skipFiles: launch.skipFiles, sourceMaps: launch.sourceMaps, outFiles: launch.outFiles, outputCapture: 'std' };
     try {
       this.#program = await this.#deps.launcher.launch(spec);
     } catch (error) {

@@ -63,6 +63,8 @@ describe('attachConfiguration', () => {
     assert.equal(c.autoAttachChildProcesses, false);
     assert.deepEqual(c.skipFiles, ['<node_internals>/**']);
     assert.deepEqual(c.outFiles, ['/w/out/**']);
+    assert.equal(c.outputCapture, undefined, "js-debug's own console capture unless the adapter forwards output");
+    assert.equal(attachConfiguration(worker, { outputCapture: 'std' }, { rootSessionId: 'r', key: 'k', pid: 1 }).outputCapture, 'std');
     assert.deepEqual(c.__forkscope, { rootSessionId: 'root', key: '4711', parent: '4700', pid: 4711 });
   });
 });

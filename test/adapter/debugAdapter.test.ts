@@ -159,6 +159,9 @@ describe('ForkscopeSession (DAP)', { timeout: 90_000 }, () => {
     await until('user code in 3 children', () => outputs.join('').match(/user code ran in child/g)?.length === 3);
     assert.match(outputs.join(''), /user code ran in main/);
     assert.doesNotMatch(outputs.join(''), /Debugger listening|Debugger attached/, "Node's inspector banner stays out of the Debug Console");
+    // Each line once: the adapter forwards the program's output, and js-debug is told not to print console calls too.
+    assert.equal(outputs.join('').match(/user code ran in main/g)?.length, 1);
+    assert.equal(outputs.join('').match(/user code ran in child 1\n/g)?.length, 1);
 
     const main = configurations.find((c) => c.name.startsWith('MainProcess'));
     assert.ok(main, 'the main process got a session');
@@ -174,6 +177,7 @@ describe('ForkscopeSession (DAP)', { timeout: 90_000 }, () => {
       assert.equal(c.port, Number(url.port));
       assert.equal(c.continueOnAttach, true);
       assert.equal(c.autoAttachChildProcesses, false);
+      assert.equal(c.outputCapture, 'std', 'js-debug leaves console output to the adapter');
       assert.deepEqual(c.skipFiles, ['<node_internals>/**']);
       assert.equal(c.__forkscope.parent, String(body.pid), 'nested under the main process');
       assert.equal(c.__forkscope.key, String(c.__forkscope.pid));

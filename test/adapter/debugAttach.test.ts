@@ -5,6 +5,7 @@
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { DebugClient } from '@vscode/debugadapter-testsupport';
@@ -86,10 +87,12 @@ async function until<T>(what: string, probe: () => T | undefined | false, ms = 3
   }
 }
 
+/** Alive and not a zombie (a killed parent's children wait a moment for init to reap them). */
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
   } catch {
     return false;
   }
@@ -124,6 +127,8 @@ describe('ForkscopeSession attach (DAP, real CLI)', { timeout: 120_000 }, () => 
     for (const c of children) {
       assert.equal(c.type, 'pwa-node');
       assert.equal(new URL(c.websocketAddress).hostname, '127.0.0.1');
+      // The program's output is in its terminal, not piped to the adapter: js-debug shows console calls itself.
+      assert.equal(c.outputCapture, undefined);
       assert.equal(c.__forkscope.parent, main.__forkscope.key, 'nested under the main process');
     }
 
