@@ -10,7 +10,7 @@ import type { ForkscopeEventName, ForkscopeEvents } from './debugEvents';
 import { connectObserver, type ObserverConnection } from '../hub/observer';
 import { releaseInspector, waitUntilWaiting } from './inspectorRelease';
 import { resolveLaunchSpec, type ForkscopeAttachArguments, type ForkscopeLaunchArguments } from './launchArguments';
-import type { AnnouncedProcess, ProgramLauncher, RunningProgram } from './programHost';
+import type { AnnouncedProcess, LaunchHost, ProgramLauncher, RunningProgram, TerminalCommand } from './programHost';
 
 /** Asks the host for one js-debug child session; resolves false (or rejects) when it did not start. */
 export type ChildSessionStarter = (
@@ -32,6 +32,8 @@ export interface ForkscopeSessionDeps {
   isTrusted?: () => boolean;
   /** Joins the observer channel of a `forkscope run --inspect` hub (the `attach` request). Default: its Unix socket. */
   connectObserver?: (address: string, token: string) => Promise<ObserverConnection>;
+  /** Runs a `console: "integratedTerminal"` launch. Default: a DAP `runInTerminal` reverse request, when the client has it. */
+  runInTerminal?: (command: TerminalCommand) => Promise<void>;
   /** How many attaches run at once. @default 8 */
   maxConcurrentAttaches?: number;
   /** A child whose session has not started by then is released and reported. @default 20000 */
@@ -50,6 +52,7 @@ export class ForkscopeSession extends DebugSession {
   #childOptions: ChildSessionOptions = {};
   readonly #processes = new Map<string, { process: AnnouncedProcess; state: DebuggerState }>();
   #supportsProgress = false;
+  #supportsRunInTerminal = false;
   #active = 0;
   readonly #waiting: Array<() => void> = [];
   #attached = 0;
@@ -71,6 +74,7 @@ export class ForkscopeSession extends DebugSession {
 
   protected override initializeRequest(response: DebugProtocol.InitializeResponse, args: DebugProtocol.InitializeRequestArguments): void {
     this.#supportsProgress = args.supportsProgressReporting === true;
+    this.#supportsRunInTerminal = args.supportsRunInTerminalRequest === true;
     response.body = { ...response.body, supportsConfigurationDoneRequest: true, supportsTerminateRequest: true };
     this.sendResponse(response);
     this.sendEvent(new InitializedEvent());
@@ -88,10 +92,18 @@ export class ForkscopeSession extends DebugSession {
       return this.sendErrorResponse(response, 4002, messageOf(error));
     }
     this.#policy = normalizePolicy(launch.attach);
-    // The launcher pipes the program's stdout/stderr here; js-debug must not print console calls a second time.
-    this.#childOptions = { cwd: spec.cwd, skipFiles: launch.skipFiles, sourceMaps: launch.sourceMaps, outFiles: launch.outFiles, outputCapture: 'std' };
+    const runInTerminal = this.#deps.runInTerminal ?? (this.#supportsRunInTerminal ? this.#runInTerminalRequest : undefined);
+    const host: LaunchHost = {};
+    if (spec.console === 'integratedTerminal') {
+      if (runInTerminal) host.runInTerminal = runInTerminal;
+      else this.sendEvent(new OutputEvent('Forkscope: this client has no integrated terminal; the program runs with its output here.\n', 'console'));
+    }
+    // Without a terminal the launcher pipes the program's stdout/stderr here: js-debug must not print console calls
+    // a second time. In a terminal, js-debug's console capture is the Debug Console's only copy.
+    const outputCapture = host.runInTerminal ? undefined : 'std';
+    this.#childOptions = { cwd: spec.cwd, skipFiles: launch.skipFiles, sourceMaps: launch.sourceMaps, outFiles: launch.outFiles, ...(outputCapture ? { outputCapture } : {}) };
     try {
-      this.#program = await this.#deps.launcher.launch(spec);
+      this.#program = await this.#deps.launcher.launch(spec, host);
     } catch (error) {
       return this.sendErrorResponse(response, 4003, `Could not start ${spec.program}: ${messageOf(error)}`);
     }
@@ -237,6 +249,12 @@ export class ForkscopeSession extends DebugSession {
       this.#setState(process, 'failed', `${reason}; release failed: ${messageOf(error)}`);
     }
   }
+
+  readonly #runInTerminalRequest = (command: TerminalCommand): Promise<void> =>
+    new Promise((resolve, reject) => {
+      const args: DebugProtocol.RunInTerminalRequestArguments = { kind: 'integrated', title: command.title, cwd: command.cwd, args: command.args, env: command.env };
+      this.sendRequest('runInTerminal', args, 15_000, (r) => (r.success ? resolve() : reject(new Error(r.message || 'the terminal did not start'))));
+    });
 
   readonly #startDebuggingRequest: ChildSessionStarter = (configuration) =>
     new Promise((resolve) => {

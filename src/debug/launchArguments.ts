@@ -50,6 +50,7 @@ export function resolveLaunchSpec(args: ForkscopeLaunchArguments): LaunchSpec {
     runtimeArgs: strings(args.runtimeArgs),
     debug: true,
     singleProcess: args.singleProcess === true,
+    console: args.console === 'integratedTerminal' ? 'integratedTerminal' : 'internalConsole',
   };
 }
 

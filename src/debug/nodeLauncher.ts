@@ -9,7 +9,8 @@ import { pathToFileURL } from 'node:url';
 import type { ProgramSnapshot } from '../hub/snapshot';
 import { TraceRecorder } from '../hub/traceRecorder';
 import type { Hello, ProcessKey, RuntimeEvent } from '../../runtime/src/protocol';
-import type { AnnouncedProcess, LaunchSpec, OutputCategory, ProgramLauncher, RunningProgram } from './programHost';
+import type { AnnouncedProcess, LaunchHost, LaunchSpec, OutputCategory, ProgramLauncher, RunningProgram } from './programHost';
+import { TerminalProgram } from './terminalProgram';
 import { killProgramTree, SESSION_MARKER_ENV } from './processTree';
 
 /** What the launcher needs of the hub (src/hub/hub.ts's Hub has it); a test can hand in a fake. */
@@ -42,7 +43,7 @@ export class NodeLauncher implements ProgramLauncher {
     this.#options = options;
   }
 
-  async launch(spec: LaunchSpec): Promise<RunningProgram> {
+  async launch(spec: LaunchSpec, host?: LaunchHost): Promise<RunningProgram> {
     const snapshots: Array<(snapshot: ProgramSnapshot) => void> = [];
     const hub = this.#options.createHub(spec, (snapshot) => {
       for (const l of snapshots) l(snapshot);
@@ -68,6 +69,18 @@ export class NodeLauncher implements ProgramLauncher {
       nodeOptions.push(`--import="${pathToFileURL(loader).href}"`);
     }
     env.NODE_OPTIONS = nodeOptions.filter((o): o is string => !!o).join(' ');
+    if (spec.console === 'integratedTerminal' && host?.runInTerminal) {
+      // The terminal starts from its own environment: hand it only what this launch adds or removes.
+      const added: Record<string, string | null> = { ...session.env, [SESSION_MARKER_ENV]: marker, ...spec.env, NODE_OPTIONS: env.NODE_OPTIONS };
+      const args = [spec.runtimeExecutable, ...spec.runtimeArgs, spec.program, ...spec.args];
+      try {
+        await host.runInTerminal({ title: `Forkscope: ${path.basename(spec.program)}`, cwd: spec.cwd, args, env: added });
+      } catch (error) {
+        await hub.close();
+        throw error;
+      }
+      return new TerminalProgram(hub, marker, snapshots, recorder);
+    }
     const child = spawn(spec.runtimeExecutable, [...spec.runtimeArgs, spec.program, ...spec.args], {
       cwd: spec.cwd,
       env,
@@ -88,7 +101,7 @@ export class NodeLauncher implements ProgramLauncher {
   }
 }
 
-class HubProgram implements RunningProgram {
+export class HubProgram implements RunningProgram {
   readonly pid: number;
   readonly #hub: ProgramHub;
   readonly #marker: string;

@@ -8,7 +8,8 @@ import pidtree from 'pidtree';
 export const SESSION_MARKER_ENV = 'FORKSCOPE_DEBUG_SESSION';
 
 export interface TreeKillOptions {
-  rootPid: number;
+  /** The program's main process; absent when it never announced itself (then the other sources name the tree). */
+  rootPid?: number;
   /** Pids the program announced (its hello frames). */
   knownPids?: Iterable<number>;
   /** The value of SESSION_MARKER_ENV given to the program. */
@@ -17,9 +18,10 @@ export interface TreeKillOptions {
 
 /** Every pid of the program still alive, found before anything is killed (a dead parent loses its tree). */
 export async function programPids(options: TreeKillOptions): Promise<Set<number>> {
-  const pids = new Set<number>([options.rootPid, ...(options.knownPids ?? [])]);
+  const pids = new Set<number>(options.knownPids ?? []);
+  if (options.rootPid !== undefined && options.rootPid > 0) pids.add(options.rootPid);
   try {
-    for (const pid of await pidtree(options.rootPid)) pids.add(pid);
+    if (options.rootPid !== undefined && options.rootPid > 0) for (const pid of await pidtree(options.rootPid)) pids.add(pid);
   } catch {
     // The root is already gone: the other sources still name what is left.
   }
@@ -31,7 +33,7 @@ export async function programPids(options: TreeKillOptions): Promise<Set<number>
 /** SIGKILLs the program's process group and every pid found; resolves once none is alive (or after 3 s). */
 export async function killProgramTree(options: TreeKillOptions): Promise<void> {
   const pids = await programPids(options);
-  if (process.platform !== 'win32') tryKill(-options.rootPid);
+  if (process.platform !== 'win32' && options.rootPid !== undefined && options.rootPid > 1) tryKill(-options.rootPid);
   for (const pid of pids) tryKill(pid);
   const deadline = Date.now() + 3_000;
   while ([...pids].some(isAlive) && Date.now() < deadline) {

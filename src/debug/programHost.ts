@@ -30,6 +30,22 @@ export interface LaunchSpec {
   debug: boolean;
   /** The whole program runs in-process (FORKSCOPE_SINGLE_PROCESS=1). */
   singleProcess: boolean;
+  /** `integratedTerminal`: the client runs the command line in a terminal (DAP runInTerminal); its output stays there. */
+  console?: 'internalConsole' | 'integratedTerminal';
+}
+
+/** A command line for the client to run in its integrated terminal; `env` holds only what to add or remove. */
+export interface TerminalCommand {
+  title: string;
+  cwd: string;
+  args: string[];
+  env: Record<string, string | null>;
+}
+
+/** What the debug client can do for a launch. */
+export interface LaunchHost {
+  /** Runs the command in the client's terminal (DAP `runInTerminal`); absent when the client cannot. */
+  runInTerminal?(command: TerminalCommand): Promise<void>;
 }
 
 export type OutputCategory = 'stdout' | 'stderr' | 'console';
@@ -50,5 +66,5 @@ export interface RunningProgram {
 }
 
 export interface ProgramLauncher {
-  launch(spec: LaunchSpec): Promise<RunningProgram>;
+  launch(spec: LaunchSpec, host?: LaunchHost): Promise<RunningProgram>;
 }
