@@ -1,37 +1,9 @@
 // getContext/setStartMethod, FORKSCOPE_SINGLE_PROCESS=1 (everything inline) and logToStderr, in a real program.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
+import { runProgram } from './runProgram';
 
-const root = join(__dirname, '..', '..');
-
-function run(env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'test/fixtures/runtime-context.ts')], {
-      cwd: root,
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: true,
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d));
-    child.stderr.on('data', (d: Buffer) => (stderr += d));
-    const timer = setTimeout(() => {
-      try {
-        process.kill(-child.pid!, 'SIGKILL');
-      } catch {
-        // Already gone.
-      }
-      reject(new Error(`timed out\n${stdout}\n${stderr}`));
-    }, 90_000);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const run = (env: NodeJS.ProcessEnv) => runProgram('test/fixtures/runtime-context.ts', { env, deadlineMs: 90_000 });
 
 describe('contexts and start methods', { timeout: 200_000 }, () => {
   it('getContext(method) binds Process; setStartMethod twice is a RuntimeError; the logger names the process', async () => {

@@ -2,34 +2,13 @@
 // Python twins print; each under a hard deadline, leaving no process or socket directory behind.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { runProgram } from './runProgram';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const root = join(__dirname, '..', '..');
+const runExample = (file: string, env: NodeJS.ProcessEnv = {}) => runProgram(join('examples', file), { env: { FORKSCOPE_IPC_DIR: '', ...env } });
 
-function runExample(file: string, env: NodeJS.ProcessEnv = {}, deadlineMs = 60_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'examples', file)], {
-      cwd: root,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, FORKSCOPE_IPC_DIR: '', ...env },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d));
-    child.stderr.on('data', (d: Buffer) => (stderr += d));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`${file} did not finish in ${deadlineMs} ms: ${stdout} ${stderr}`));
-    }, deadlineMs);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
 
 /** Runs an example with its own TMPDIR, so what it leaves there is its own (other programs share /tmp). */
 async function check(file: string, expect: (stdout: string) => void, env: NodeJS.ProcessEnv = {}): Promise<void> {

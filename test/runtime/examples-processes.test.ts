@@ -2,44 +2,11 @@
 // checked against the seed's. Also the unguarded-main bootstrapping error and the lifeline of orphans.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { REPO_ROOT as root, runProgram } from './runProgram';
 
-const root = join(__dirname, '..', '..');
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs a program under tsx with a hard deadline; the whole process group is killed if it is passed. */
-function run(file: string, args: string[] = [], env: Record<string, string> = {}, deadline = 60_000): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(root, file), ...args], {
-      cwd: root,
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: true,
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d));
-    child.stderr.on('data', (d: Buffer) => (stderr += d));
-    const timer = setTimeout(() => {
-      try {
-        process.kill(-child.pid!, 'SIGKILL');
-      } catch {
-        // Already gone.
-      }
-      reject(new Error(`${file} did not finish within ${deadline} ms\nstdout: ${stdout}\nstderr: ${stderr}`));
-    }, deadline);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const run = (file: string, args: string[] = [], env: NodeJS.ProcessEnv = {}) => runProgram(file, { args, env });
 
 function alive(pid: number): boolean {
   try {

@@ -2,29 +2,12 @@
 // their Python twins print; each under a hard deadline, leaving no process or /dev/shm segment behind.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { runProgram } from './runProgram';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
-const root = join(__dirname, '..', '..');
+const runExample = (file: string) => runProgram(join('examples', file), { deadlineMs: 120_000 });
 
-function runExample(file: string, deadlineMs = 120_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'examples', file)], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d));
-    child.stderr.on('data', (d: Buffer) => (stderr += d));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`${file} did not finish in ${deadlineMs} ms: ${stdout} ${stderr}`));
-    }, deadlineMs);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
 
 const numbers = (text: string): number[] => (text.match(/-?\d+(\.\d+)?/g) ?? []).map(Number);
 const segments = (): string[] => readdirSync('/dev/shm').filter((f) => f.startsWith('forkscope-'));

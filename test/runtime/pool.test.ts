@@ -8,16 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pool, AsyncResult, isMainProcess, activeChildren, TimeoutError } from 'forkscope';
 import { square, add, slowSquare, whoAmI, throw42, throwCustom, exitNow, returnsFunction, spin, init, readInit, failInit, sleepMs, identity, recordPidAndSleep } from '../fixtures/runtime-tasks';
+import { quietly } from './runProgram';
 
-async function quietly<T>(fn: () => Promise<T>): Promise<T> {
-  const write = process.stderr.write.bind(process.stderr);
-  process.stderr.write = (() => true) as typeof process.stderr.write;
-  try {
-    return await fn();
-  } finally {
-    process.stderr.write = write;
-  }
-}
 
 const dir = isMainProcess() ? mkdtempSync(join(tmpdir(), 'forkscope-pool-')) : '';
 

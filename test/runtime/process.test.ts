@@ -7,22 +7,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Process, activeChildren, isMainProcess, currentProcess, cpuCount, getAllStartMethods } from 'forkscope';
 import { recordWho, throwCustom, exitNow, sleepMs, spin, Recorder, nested, square, record } from '../fixtures/runtime-tasks';
+import { quietly } from './runProgram';
 
 const dir = isMainProcess() ? mkdtempSync(join(tmpdir(), 'forkscope-process-')) : '';
 let fileNo = 0;
 const newFile = (): string => join(dir, `out-${fileNo++}.txt`);
 const lines = (file: string): unknown[] => (existsSync(file) ? readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as unknown) : []);
 
-async function quietly<T>(fn: () => Promise<T>): Promise<T> {
-  // A child's uncaught error is printed to stderr as Python does; keep the test report readable.
-  const write = process.stderr.write.bind(process.stderr);
-  process.stderr.write = (() => true) as typeof process.stderr.write;
-  try {
-    return await fn();
-  } finally {
-    process.stderr.write = write;
-  }
-}
 
 if (isMainProcess()) {
   after(() => {

@@ -3,6 +3,7 @@
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { runProgram } from './runProgram';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -11,28 +12,12 @@ import { reduceSymbol, type ReducedObject } from '../../runtime/src/reduction';
 import type { StartMethod } from '../../runtime/src/protocol';
 
 const fixture = join(__dirname, '..', 'fixtures', 'shm-child.ts');
+const run = (args: string[]) => runProgram(fixture, { args });
 
 function reduce(value: unknown, startMethod: StartMethod = 'spawn'): ReducedObject {
   return (value as { [reduceSymbol]: (c: { startMethod: StartMethod; transfer: [] }) => ReducedObject })[reduceSymbol]({ startMethod, transfer: [] });
 }
 
-function run(args: string[], deadlineMs = 60_000): Promise<{ code: number | null; stdout: string; stderr: string; pid: number }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', fixture, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d));
-    child.stderr.on('data', (d: Buffer) => (stderr += d));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`child timed out: ${stderr}`));
-    }, deadlineMs);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr, pid: child.pid! });
-    });
-  });
-}
 
 function ourSegments(): string[] {
   return readdirSync('/dev/shm').filter((f) => f.startsWith(`forkscope-${process.pid}-`));

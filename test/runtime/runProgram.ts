@@ -1,0 +1,59 @@
+// Runs a TypeScript program under tsx the way a user would, with a hard deadline: past it the whole
+// process group is killed and the run fails with what the program printed. Shared by the runtime tests.
+import { spawn } from 'node:child_process';
+import { isAbsolute, join } from 'node:path';
+
+export const REPO_ROOT = join(__dirname, '..', '..');
+
+export interface ProgramRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  pid: number;
+}
+
+export interface RunOptions {
+  args?: string[];
+  env?: NodeJS.ProcessEnv;
+  deadlineMs?: number;
+}
+
+/** `file` is absolute or relative to the repository root. */
+export function runProgram(file: string, { args = [], env = {}, deadlineMs = 60_000 }: RunOptions = {}): Promise<ProgramRun> {
+  const path = isAbsolute(file) ? file : join(REPO_ROOT, file);
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', path, ...args], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true, // its own process group, so the deadline can end grandchildren too
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d));
+    child.stderr.on('data', (d: Buffer) => (stderr += d));
+    const timer = setTimeout(() => {
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+      reject(new Error(`${file} did not finish within ${deadlineMs} ms\nstdout: ${stdout}\nstderr: ${stderr}`));
+    }, deadlineMs);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr, pid: child.pid! });
+    });
+  });
+}
+
+/** Runs `fn` with stderr muted: a child's uncaught error is printed as Python does; keep reports readable. */
+export async function quietly<T>(fn: () => Promise<T>): Promise<T> {
+  const write = process.stderr.write.bind(process.stderr);
+  process.stderr.write = (() => true) as typeof process.stderr.write;
+  try {
+    return await fn();
+  } finally {
+    process.stderr.write = write;
+  }
+}
