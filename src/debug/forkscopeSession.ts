@@ -8,7 +8,7 @@ import { attachConfiguration, decideAttach, normalizePolicy, sessionName, type A
 import { AttachedProgram } from './attachedProgram';
 import type { ForkscopeEventName, ForkscopeEvents } from './debugEvents';
 import { connectObserver, type ObserverConnection } from '../hub/observer';
-import { releaseInspector, waitUntilWaiting } from './inspectorRelease';
+import { armEntryBreakpoint, releaseInspector, waitUntilWaiting } from './inspectorRelease';
 import { resolveLaunchSpec, type ForkscopeAttachArguments, type ForkscopeLaunchArguments } from './launchArguments';
 import type { AnnouncedProcess, LaunchHost, ProgramLauncher, RunningProgram, TerminalCommand } from './programHost';
 
@@ -53,6 +53,8 @@ export class ForkscopeSession extends DebugSession {
   readonly #processes = new Map<string, { process: AnnouncedProcess; state: DebuggerState }>();
   #supportsProgress = false;
   #supportsRunInTerminal = false;
+  /** `stopOnEntry`: the program file whose first line the main process pauses on, until that is arranged. */
+  #entry: string | undefined;
   #active = 0;
   readonly #waiting: Array<() => void> = [];
   #attached = 0;
@@ -92,6 +94,7 @@ export class ForkscopeSession extends DebugSession {
       return this.sendErrorResponse(response, 4002, messageOf(error));
     }
     this.#policy = normalizePolicy(launch.attach);
+    this.#entry = launch.stopOnEntry === true ? spec.program : undefined;
     const runInTerminal = this.#deps.runInTerminal ?? (this.#supportsRunInTerminal ? this.#runInTerminalRequest : undefined);
     const host: LaunchHost = {};
     if (spec.console === 'integratedTerminal') {
@@ -213,6 +216,14 @@ export class ForkscopeSession extends DebugSession {
     try {
       // js-debug sends runIfWaitingForDebugger once; it must not arrive before the process waits for it.
       if (initial) await (this.#deps.untilWaiting ?? waitUntilWaiting)(process.inspectorUrl!);
+      if (initial && process.role === 'main' && this.#entry) {
+        const entry = this.#entry;
+        this.#entry = undefined;
+        // Armed before js-debug runs the process, so its first line cannot pass unseen.
+        await armEntryBreakpoint(process.inspectorUrl!, entry).catch((error: unknown) =>
+          this.sendEvent(new OutputEvent(`Forkscope: stopOnEntry: ${messageOf(error)}; the program runs on.\n`, 'stderr')),
+        );
+      }
       const configuration = attachConfiguration(process, this.#childOptions, {
         rootSessionId: this.#id,
         key: process.key,

@@ -4,6 +4,7 @@
 import * as http from 'node:http';
 import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
+import { pathToFileURL } from 'node:url';
 import { WAITING_FLAG } from '../../runtime/src/inspector';
 
 /** Sends `Runtime.runIfWaitingForDebugger` once the process at `url` waits, then disconnects. */
@@ -30,6 +31,32 @@ export async function waitUntilWaiting(url: string, timeoutMs = 5_000): Promise<
   }
 }
 
+/**
+ * `stopOnEntry`: a session of our own on the main process's inspector, opened before js-debug attaches, that pauses
+ * the program on the first line of `program` once. V8 tells every debugger session of the isolate about a pause, so
+ * js-debug shows the main process stopped there; ours removes its breakpoint, and leaves once the program resumes.
+ */
+export async function armEntryBreakpoint(url: string, program: string, timeoutMs = 5_000): Promise<void> {
+  const cdp = await CdpConnection.open(url, timeoutMs);
+  try {
+    await cdp.call('Debugger.enable');
+    // Node keeps a finished program alive while a session is connected: ours must leave even if it never paused.
+    await cdp.call('Runtime.enable');
+    cdp.once('Runtime.executionContextDestroyed', () => cdp.close());
+    // CommonJS scripts are named by path or file URL, ES modules by file URL (a loader may add a query).
+    const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    const urlRegex = `^(${escape(pathToFileURL(program).href)}|${escape(program)})(\\?.*)?$`;
+    const { breakpointId } = (await cdp.call('Debugger.setBreakpointByUrl', { urlRegex, lineNumber: 0, columnNumber: 0 })) as { breakpointId: string };
+    cdp.once('Debugger.paused', () => {
+      void cdp.call('Debugger.removeBreakpoint', { breakpointId }).catch(() => {});
+      cdp.once('Debugger.resumed', () => void cdp.close());
+    });
+  } catch (error) {
+    cdp.close();
+    throw error;
+  }
+}
+
 async function waitUntilParked(cdp: CdpConnection, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   const expression = `globalThis[Symbol.for(${JSON.stringify(WAITING_FLAG)})] === true`;
@@ -44,6 +71,7 @@ async function waitUntilParked(cdp: CdpConnection, timeoutMs: number): Promise<v
 class CdpConnection {
   readonly #socket: Socket;
   readonly #pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  readonly #once = new Map<string, Array<(params: unknown) => void>>();
   #nextId = 1;
   #buffer = Buffer.alloc(0);
   readonly #timeoutMs: number;
@@ -81,6 +109,13 @@ class CdpConnection {
     this.#socket.destroy();
   }
 
+  /** The next notification named `method`. */
+  once(method: string, listener: (params: unknown) => void): void {
+    const listeners = this.#once.get(method) ?? [];
+    listeners.push(listener);
+    this.#once.set(method, listeners);
+  }
+
   #failAll(error: Error): void {
     for (const p of this.#pending.values()) p.reject(error);
     this.#pending.clear();
@@ -108,10 +143,16 @@ class CdpConnection {
       this.#buffer = this.#buffer.subarray(offset + length);
       if (opcode === 0x8) return this.close();
       if (opcode !== 0x1) continue;
-      let message: { id?: number; result?: unknown; error?: { message?: string } };
+      let message: { id?: number; method?: string; params?: unknown; result?: unknown; error?: { message?: string } };
       try {
         message = JSON.parse(payload.toString('utf8'));
       } catch {
+        continue;
+      }
+      if (message.id === undefined && message.method) {
+        const listeners = this.#once.get(message.method);
+        this.#once.delete(message.method);
+        for (const l of listeners ?? []) l(message.params);
         continue;
       }
       const pending = message.id === undefined ? undefined : this.#pending.get(message.id);
