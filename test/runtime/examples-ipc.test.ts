@@ -9,7 +9,6 @@ import { join } from 'node:path';
 
 const runExample = (file: string, env: NodeJS.ProcessEnv = {}) => runProgram(join('examples', file), { env: { FORKSCOPE_IPC_DIR: '', ...env } });
 
-
 /** Runs an example with its own TMPDIR, so what it leaves there is its own (other programs share /tmp). */
 async function check(file: string, expect: (stdout: string) => void, env: NodeJS.ProcessEnv = {}): Promise<void> {
   const tmp = mkdtempSync(join(tmpdir(), 'examples-ipc-'));
@@ -32,6 +31,10 @@ for (const mode of ['spawn', 'inline'] as const) {
         assert.deepEqual(lines.filter((l) => l.startsWith('parent:')), ['parent:Send:42', 'parent:Send:some string', 'parent:Send:{"one":1}', 'parent:Send:{}', 'parent:Send:null']);
         assert.deepEqual(lines.filter((l) => l.startsWith('Child:')), ['Child:Receive:42', 'Child:Receive:some string', 'Child:Receive:{"one":1}', 'Child:Receive:{}']);
       }, env);
+    });
+
+    it('pipe_child.ts: the child sends [42, null, "hello"] and closes its end (seed 004)', async () => {
+      await check('pipe_child.ts', (out) => assert.equal(out.trim(), "[ 42, null, 'hello' ]"), env);
     });
 
     it('lock_print.ts: ten processes print whole lines under one Lock (seed 001)', async () => {

@@ -6,8 +6,7 @@ import { runProgram } from './runProgram';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
-const runExample = (file: string) => runProgram(join('examples', file), { deadlineMs: 120_000 });
-
+const runExample = (file: string, env: NodeJS.ProcessEnv = {}) => runProgram(join('examples', file), { env, deadlineMs: 120_000 });
 
 const numbers = (text: string): number[] => (text.match(/-?\d+(\.\d+)?/g) ?? []).map(Number);
 const segments = (): string[] => readdirSync('/dev/shm').filter((f) => f.startsWith('forkscope-'));
@@ -32,5 +31,11 @@ describe('examples over shared memory and managers', () => {
     assert.equal(code, 0, stderr);
     assert.match(stdout, /Map\(3\) \{ 1 => '1', '2' => 2, 0\.25 => null \}/);
     assert.deepEqual(numbers(stdout.split('}')[1]!), [9, 8, 7, 6, 5, 4, 3, 2, 1, 0]);
+  });
+
+  it('calculate_e_pool.ts: a Pool worker computes e until a SyncManager Event is set (seed 003)', async () => {
+    const { code, stdout, stderr } = await runExample('calculate_e_pool.ts', { FORKSCOPE_EXAMPLE_SLEEP: '1' });
+    assert.equal(code, 0, stderr);
+    assert.match(stdout.trim(), /^2\.71828182845904\d*$/, 'e to the precision a double sum of 1/k! reaches');
   });
 });
