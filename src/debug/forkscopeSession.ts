@@ -215,7 +215,20 @@ export class ForkscopeSession extends DebugSession {
     await this.#slot();
     try {
       // js-debug sends runIfWaitingForDebugger once; it must not arrive before the process waits for it.
-      if (initial) await (this.#deps.untilWaiting ?? waitUntilWaiting)(process.inspectorUrl!);
+      if (initial) {
+        try {
+          await (this.#deps.untilWaiting ?? waitUntilWaiting)(process.inspectorUrl!);
+        } catch (error) {
+          // Joining a program that already runs (attach): a process announced earlier may have ended since, or
+          // stopped waiting (its watchdog released it). The first has nothing to attach to; the second is attached as it runs.
+          if (!this.#attachedProgram) throw error;
+          if ((error as NodeJS.ErrnoException).code === 'ECONNREFUSED') {
+            this.#setState(process, 'none', 'ended before the debugger joined');
+            return false;
+          }
+          initial = false;
+        }
+      }
       if (initial && process.role === 'main' && this.#entry) {
         const entry = this.#entry;
         this.#entry = undefined;

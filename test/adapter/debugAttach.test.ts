@@ -28,9 +28,10 @@ interface Terminal {
 const started: ChildProcess[] = [];
 
 /** `forkscope run --inspect` as a user would start it in a terminal; resolves with the configuration it printed. */
-async function runInTerminal(lingerMs: number): Promise<Terminal> {
+async function runInTerminal(lingerMs: number, env: NodeJS.ProcessEnv = {}): Promise<Terminal> {
   const child = spawn(process.execPath, [cli, 'run', '--inspect', fixture, String(lingerMs)], {
     cwd: repo,
+    env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
     // Its own group, so cleanup can end everything it started even after a failed test.
     detached: true,
@@ -52,8 +53,10 @@ async function startAdapter() {
       launcher: { launch: () => Promise.reject(new Error('an attach session never launches')) },
       startChildSession: async (configuration) => {
         configurations.push(configuration);
-        // Stand in for js-debug: attach over CDP and let the process run.
-        await releaseInspector(configuration.websocketAddress as string);
+        // Stand in for js-debug: attach over CDP and let the process run (one that already runs needs nothing).
+        await releaseInspector(configuration.websocketAddress as string).catch((error: Error) => {
+          if (!/did not start waiting/.test(error.message)) throw error;
+        });
         return true;
       },
       attachTimeoutMs: 15_000,
@@ -154,6 +157,29 @@ describe('ForkscopeSession attach (DAP, real CLI)', { timeout: 120_000 }, () => 
     assert.deepEqual(pids.filter(alive), [], 'no process of the program survives terminate');
     assert.notEqual(await terminal.exited, 0, 'the CLI reports its program killed');
     assert.doesNotMatch(terminal.out(), /attach fixture done/);
+  });
+
+  it('joining late: a process that ended is noted, one that stopped waiting is attached as it runs', async () => {
+    // Processes wait 1 ms for a debugger: the children run and end before the adapter joins; the main one lingers.
+    const terminal = await runInTerminal(60_000, { FORKSCOPE_DEBUG_WAIT_MS: '1' });
+    await until('both children ran', () => terminal.out().match(/child ran in Process-[12]/g)?.length === 2);
+    await new Promise((r) => setTimeout(r, 500));
+    const adapter = await startAdapter();
+    adapters.push(adapter);
+    const { dc } = adapter;
+    const outputs: string[] = [];
+    dc.on('output', (e: DebugProtocol.OutputEvent) => outputs.push(e.body.output));
+    await dc.initializeRequest();
+    await dc.attachRequest(terminal.configuration as unknown as DebugProtocol.AttachRequestArguments);
+    await until('the main process attached', () => adapter.processEvents.find((e) => e.name === 'MainProcess' && e.debugger === 'attached'));
+    const ended = await until('both children noted as ended', () => {
+      const none = adapter.processEvents.filter((e) => e.debugger === 'none');
+      return none.length === 2 && none;
+    });
+    for (const e of ended) assert.match(e.reason!, /ended before the debugger joined/);
+    assert.doesNotMatch(outputs.join(''), /could not attach/);
+    await dc.terminateRequest();
+    assert.notEqual(await terminal.exited, 0);
   });
 
   it('a wrong token is refused', async () => {
