@@ -1,21 +1,11 @@
 // The narrow seam between the debug adapter and whatever runs the program (a hub-backed Node launcher in
 // VS Code, an injected fake in tests). No `vscode`, no DAP: plain data and callbacks.
-import type { ProcessKey, ProcessRole, StartMethod } from '../../runtime/src/protocol';
-import type { ProgramSnapshot } from '../hub/snapshot';
+import type { ProcessKey } from '../../runtime/src/protocol';
+import type { ProcessNode, ProgramSnapshot } from '../hub/snapshot';
 
-/** One process or worker thread the program announced (the hub's hello, or the preload's). */
-export interface AnnouncedProcess {
-  key: ProcessKey;
-  pid: number;
-  threadId: number;
-  /** The key of the process that started it; absent for the main process. */
-  parent?: ProcessKey;
-  name: string;
-  role: ProcessRole;
-  startMethod: StartMethod;
-  /** `ws://127.0.0.1:PORT/UUID`: the process waits for a debugger until someone attaches or releases it. */
-  inspectorUrl?: string;
-}
+/** One process or worker thread the program announced (the hub's hello, or the preload's): the model's
+ * process fields that exist from the first frame on. */
+export type AnnouncedProcess = Pick<ProcessNode, 'key' | 'pid' | 'threadId' | 'parent' | 'name' | 'role' | 'startMethod' | 'inspectorUrl'>;
 
 /** What a launch asks for, already resolved from the launch configuration. */
 export interface LaunchSpec {
