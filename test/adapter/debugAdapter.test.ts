@@ -16,6 +16,7 @@ import { NodeLauncher, type ProgramHub } from '../../src/debug/nodeLauncher';
 import { releaseInspector } from '../../src/debug/inspectorRelease';
 import type { AnnouncedProcess } from '../../src/debug/programHost';
 import type { ForkscopeEvents } from '../../src/debug/debugEvents';
+import { until } from './polling';
 
 const fixture = fileURLToPath(new URL('../fixtures/debug-tree.cjs', import.meta.url));
 const repo = fileURLToPath(new URL('../..', import.meta.url));
@@ -113,16 +114,6 @@ function processesOf(hub: FakeHub): number[] {
     } catch {}
   }
   return pids;
-}
-
-async function until<T>(what: string, probe: () => T | undefined | false, ms = 30_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const value = probe();
-    if (value) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 describe('ForkscopeSession (DAP)', { timeout: 90_000 }, () => {

@@ -5,7 +5,6 @@
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { DebugClient } from '@vscode/debugadapter-testsupport';
@@ -13,6 +12,7 @@ import type { DebugProtocol } from '@vscode/debugprotocol';
 import { ForkscopeSession } from '../../src/debug/forkscopeSession';
 import { releaseInspector } from '../../src/debug/inspectorRelease';
 import type { ForkscopeEvents } from '../../src/debug/debugEvents';
+import { until, isAlive as alive } from './polling';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
 const cli = fileURLToPath(new URL('../../runtime/dist/cli.cjs', import.meta.url));
@@ -78,27 +78,6 @@ async function startAdapter() {
       server.close();
     },
   };
-}
-
-async function until<T>(what: string, probe: () => T | undefined | false, ms = 30_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const value = probe();
-    if (value) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-/** Alive and not a zombie (a killed parent's children wait a moment for init to reap them). */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
 }
 
 describe('ForkscopeSession attach (DAP, real CLI)', { timeout: 120_000 }, () => {

@@ -13,6 +13,7 @@ import { ForkscopeSession } from '../../src/debug/forkscopeSession';
 import { NodeLauncher } from '../../src/debug/nodeLauncher';
 import { programPids } from '../../src/debug/processTree';
 import { releaseInspector } from '../../src/debug/inspectorRelease';
+import { until } from './polling';
 
 // chrome-remote-interface ships no types; the few calls used here are typed at this seam.
 interface Cdp {
@@ -24,16 +25,6 @@ const CDP = createRequire(import.meta.url)('chrome-remote-interface') as (option
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
 const fixture = fileURLToPath(new URL('../fixtures/debug-attach.ts', import.meta.url));
-
-async function until<T>(what: string, probe: () => T | undefined | false, ms = 30_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const value = probe();
-    if (value) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('ForkscopeSession stopOnEntry', { timeout: 90_000 }, () => {
   let dc: DebugClient | undefined;

@@ -15,19 +15,10 @@ import { ForkscopeSession } from '../../src/debug/forkscopeSession';
 import { NodeLauncher } from '../../src/debug/nodeLauncher';
 import { programPids } from '../../src/debug/processTree';
 import { releaseInspector } from '../../src/debug/inspectorRelease';
+import { until } from './polling';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
 const fixture = fileURLToPath(new URL('../fixtures/debug-attach.ts', import.meta.url));
-
-async function until<T>(what: string, probe: () => T | undefined | false, ms = 30_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const value = probe();
-    if (value) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('ForkscopeSession forkscope/exportTrace', { timeout: 90_000 }, () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'fs-trace-'));
