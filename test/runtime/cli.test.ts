@@ -170,7 +170,9 @@ describe('forkscope run on the examples (the real runtime)', () => {
       ['Process-1', 'process', 'exited', 0],
       ['Process-2', 'process', 'exited', 0],
     ]);
-    assert.equal(snapshot.processes.length, 3);
+    // Beside the program's own three, the sampler may catch helpers that are not Node (tsx's esbuild service)
+    // on a slow machine: those are shown as external and are not the program's processes.
+    assert.deepEqual(snapshot.processes.filter((p) => !p.external).length, 3, JSON.stringify(snapshot.processes.map((p) => [p.name, p.role])));
     const [q] = snapshot.queues;
     assert.equal(q?.kind, 'Queue');
     assert.equal(q?.site?.file, join(EXAMPLES, 'producer_consumer.ts'));
