@@ -1,6 +1,7 @@
 // The Program view in a real VS Code (code-server) in real Chromium: programs run under the `forkscope`
 // debug type and the view shows their tree, queues, pipes, locks and deadlocks; the single-process toggle
-// restarts the program and the view follows. Uses test/e2e/harness.ts only; screenshots in test-results/.
+// restarts the program and the view follows; then the seed examples run in turn in the same workbench.
+// Uses test/e2e/harness.ts only; screenshots in test-results/.
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,9 +11,20 @@ import type { Frame } from 'playwright-core';
 import { buildVsix, ensureE2EEnvironment, processesOf, REPO_ROOT, startWorkbench, waitFor, type Workbench } from './harness';
 
 const PROGRAM = readFileSync(join(REPO_ROOT, 'test', 'fixtures', 'view-program.ts'), 'utf8');
-// examples/deadlock.ts does not reach the hub's wait-for graph yet (its Process children's lock waits are not
-// reported); this fixture reports the same cycle over the real control channel, as the runtime's lock owner does.
+// A fixture deadlock that holds until stopped (the view's own test); examples/deadlock.ts is run below as well.
 const DEADLOCK = join(REPO_ROOT, 'test', 'fixtures', 'view-deadlock.ts');
+const EXAMPLES = join(REPO_ROOT, 'examples');
+/** The seed examples run as users run them (cwd = the repository, `forkscope` from its node_modules). */
+const EXAMPLE_RUNS = ['pool_square', 'producer_consumer', 'pipe_sender_receiver', 'deadlock', 'calculate_e'];
+// Marks this file's example runs in their environment: other engineers may run the same examples meanwhile.
+const RUN_TOKEN = `view-e2e-${process.pid}-${Date.now()}`;
+const isOurs = (pid: number) => {
+  try {
+    return readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(`FORKSCOPE_VIEW_E2E_RUN=${RUN_TOKEN}`);
+  } catch {
+    return false;
+  }
+};
 
 describe('Program view in code-server', { timeout: 600_000 }, () => {
   let workspace: string;
@@ -33,13 +45,29 @@ describe('Program view in code-server', { timeout: 600_000 }, () => {
           // Children run without a debugger each, so the machine's two cores go to the program and the view.
           { type: 'forkscope', request: 'launch', name: 'Program', program: '${workspaceFolder}/program.ts', attach: 'none' },
           { type: 'forkscope', request: 'launch', name: 'Deadlock', program: DEADLOCK, cwd: REPO_ROOT, attach: 'none', env: { VIEW_DEADLOCK_HOLD_MS: '120000' } },
+          // deadlock.ts gives up its second acquire after DEADLOCK_WAIT_MS: long enough to look at, then Stop ends it.
+          ...EXAMPLE_RUNS.map((name) => ({
+            type: 'forkscope',
+            request: 'launch',
+            name: `Example ${name}`,
+            program: join(EXAMPLES, `${name}.ts`),
+            cwd: REPO_ROOT,
+            attach: 'none',
+            env: { FORKSCOPE_VIEW_E2E_RUN: RUN_TOKEN, ...(name === 'deadlock' ? { DEADLOCK_WAIT_MS: '120000' } : {}) },
+          })),
         ],
       }),
     );
     wb = await startWorkbench({ workspace, name: 'view', vsix: buildVsix(), settings: { 'forkscope.view.maxUpdatesPerSecond': 10 } });
   });
 
-  const programProcesses = () => [...(workspace ? processesOf(workspace) : []), ...processesOf(join(REPO_ROOT, 'test', 'fixtures'))].filter((p) => /program\.ts|view-deadlock/.test(p.cmdline));
+  const programProcesses = () =>
+    [
+      ...(workspace ? processesOf(workspace) : []),
+      ...processesOf(join(REPO_ROOT, 'test', 'fixtures')),
+      // An example's children may not name the example in their command line: the run's mark finds them.
+      ...processesOf(REPO_ROOT).filter((p) => isOurs(p.pid)),
+    ].filter((p, i, all) => (/program\.ts|view-deadlock/.test(p.cmdline) || isOurs(p.pid)) && all.findIndex((q) => q.pid === p.pid) === i);
 
   after(async () => {
     await wb?.close();
@@ -189,5 +217,100 @@ describe('Program view in code-server', { timeout: 600_000 }, () => {
     assert.match(notice, /deadlock/);
     await wb!.screenshot('view-e2e-deadlock');
     await stop();
+  });
+  /** Starts `Example <name>` from launch.json; resolves once the view follows its session. */
+  async function launchExample(name: string): Promise<void> {
+    await waitFor('the previous program to end', () => programProcesses().length === 0, 60_000);
+    await wb!.runCommand('Debug: Select and Start Debugging');
+    await wb!.quickPick(`Example ${name}`, 30_000);
+    await waitFor(`the view to follow the ${name} session`, async () => {
+      const f = await view();
+      return f.evaluate((want) => (document.querySelector('.session-name')?.textContent ?? '').includes(want), `Example ${name}`);
+    }, 60_000);
+  }
+
+  /** Polls the view until `probe` (run in the webview) returns a value; screenshots the failure. */
+  async function seeInView<T>(what: string, shot: string, probe: () => T | null): Promise<T> {
+    return waitFor(what, async () => (await view()).evaluate(probe), 120_000).catch(async (error: unknown) => {
+      await wb!.screenshot(`${shot}-failure`);
+      throw error;
+    });
+  }
+
+  it('runs the seed examples under the forkscope debug type: pool, queue, pipe, deadlock and Event each show', async () => {
+    // pool_square: Pool(5).map(square, 9 items), then Pool(4).map(workLog, 4 items).
+    await launchExample('pool_square');
+    const pool = await seeInView('a pool with workers and done tasks', 'view-e2e-example-pool', () => {
+      // Read element by element: a row's textContent runs its figures together ("running9 done").
+      const pools = Array.from(document.querySelectorAll('.object.pool')).map((e) => ({
+        text: Array.from(e.querySelectorAll('.object-title, .metric')).map((m) => m.textContent ?? '').join(', '),
+        done: Math.max(0, ...Array.from(e.querySelectorAll('.tasks .metric')).map((m) => Number(/^(\d+) done$/.exec(m.textContent ?? '')?.[1] ?? 0))),
+        workers: e.querySelectorAll('.worker-cell').length,
+      }));
+      const rows = Array.from(document.querySelectorAll('.process-row')).map((e) => e.textContent ?? '');
+      // Pool(4).map(workLog, 4 items that sleep): each worker takes one, so all four show with their task done.
+      const done = pools.find((p) => p.done >= 4 && p.workers >= 4);
+      return done && rows.some((r) => /PoolWorker/.test(r)) ? { pools, rows } : null;
+    });
+    console.log(`# pool_square pools: ${pool.pools.map((p) => `${p.workers} workers: ${p.text}`).join(' | ')}`);
+    assert.ok(pool.pools.some((p) => /Pool/.test(p.text) && p.done === 9), `Pool(5).map over 9 items shows 9 done: ${JSON.stringify(pool.pools)}`);
+    await wb!.screenshot('view-e2e-example-pool');
+
+    // producer_consumer: MainProcess and Process-1 put, Process-2 gets, over one Queue.
+    await launchExample('producer_consumer');
+    const queue = await seeInView('the queue with puts, gets, producers and consumers', 'view-e2e-example-queue', () => {
+      const q = document.querySelector('.object.queue');
+      const text = Array.from(q?.querySelectorAll('.object-line > .muted') ?? []).map((e) => e.textContent ?? '').join(', ');
+      const counts = /^(\d+) put · (\d+) got$/m.exec(text.replace(/, /g, '\n'));
+      const depth = Number(q?.querySelector('.metric-value')?.textContent ?? 0);
+      const flow = q?.querySelector('.flow')?.textContent ?? '';
+      const rows = Array.from(document.querySelectorAll('.process-row')).map((e) => e.textContent ?? '');
+      const ok = counts && Number(counts[1]) > 0 && Number(counts[2]) > 0 && /Process-1/.test(flow) && /consumers.*Process-2/.test(flow);
+      return ok && rows.some((r) => /Process-1/.test(r)) && rows.some((r) => /Process-2/.test(r)) ? { text, depth, flow, sparkline: q?.querySelector('.sparkline')?.getAttribute('aria-label') ?? '' } : null;
+    });
+    const deepest = Math.max(queue.depth, Number(/to (\d+)$/.exec(queue.sparkline)?.[1] ?? 0));
+    console.log(`# producer_consumer queue: ${queue.text} (depth ${queue.depth}; ${queue.sparkline}; deepest seen ${deepest})`);
+    // The main process puts 'xyz' before the consumer child has even started: the depth is 1 or more for a while.
+    assert.ok(deepest >= 1, `a non-zero queue depth shows: ${queue.sparkline}`);
+    await wb!.screenshot('view-e2e-example-queue');
+
+    // pipe_sender_receiver: four messages from Process-1 to Process-2.
+    await launchExample('pipe_sender_receiver');
+    const pipe = await seeInView('the pipe with its messages and bytes', 'view-e2e-example-pipe', () => {
+      const p = Array.from(document.querySelectorAll('.object.pipe')).find((e) => Array.from(e.querySelectorAll('.muted')).some((m) => /^[1-9]\d* messages · [\d.]+ (B|KB) in all$/.test(m.textContent ?? '')));
+      const ends = p?.querySelector('.flow')?.textContent ?? '';
+      return p && /Process-1/.test(ends) && /Process-2/.test(ends) ? (p.textContent ?? '') : null;
+    });
+    console.log(`# pipe_sender_receiver pipe: ${pipe}`);
+    await wb!.screenshot('view-e2e-example-pipe');
+
+    // deadlock: alice holds one lock and waits for the other, bob the reverse; the wait is long enough to look at.
+    await launchExample('deadlock');
+    const cycle = await seeInView('the deadlock cycle between alice and bob', 'view-e2e-example-deadlock', () => {
+      const section = document.querySelector('.deadlocks') as HTMLElement | null;
+      return section && !section.hidden && section.querySelectorAll('.cycle-node').length === 4 ? (section.textContent ?? '') : null;
+    });
+    assert.match(cycle, /alice · \d+ waits for .+? at deadlock\.ts:13, held by bob · \d+/);
+    assert.match(cycle, /bob · \d+ waits for .+? at deadlock\.ts:13, held by alice · \d+/);
+    const holders = await (await view()).evaluate(() => Array.from(document.querySelectorAll('.object.sync')).map((e) => e.textContent ?? ''));
+    assert.ok(holders.some((t) => /held by alice · \d+/.test(t)) && holders.some((t) => /held by bob · \d+/.test(t)), `each lock shows its holder: ${holders.join(' | ')}`);
+    assert.ok(holders.some((t) => /waiting/.test(t)), `the waiters show: ${holders.join(' | ')}`);
+    console.log(`# deadlock: ${cycle} | ${holders.join(' | ')}`);
+    await wb!.screenshot('view-e2e-example-deadlock');
+    await stop();
+
+    // calculate_e: a Process subclass named calculate_e_process spins until the main process sets its Event.
+    await launchExample('calculate_e');
+    const event = await seeInView('the Event and calculate_e_process', 'view-e2e-example-event', () => {
+      const e = Array.from(document.querySelectorAll('.object.sync')).find((s) => s.querySelector('.kind')?.textContent === 'Event' && /^(not )?set$/.test(s.querySelector('.badge')?.textContent ?? ''));
+      const rows = Array.from(document.querySelectorAll('.process-row')).map((r) => r.textContent ?? '');
+      return e && rows.some((r) => /MainProcess/.test(r)) && rows.some((r) => /calculate_e_process/.test(r)) ? { event: e.textContent ?? '', rows } : null;
+    });
+    console.log(`# calculate_e: ${event.event} | ${event.rows.join(' | ')}`);
+    await seeInView('the Event set by the main process', 'view-e2e-example-event-set', () =>
+      Array.from(document.querySelectorAll('.object.sync .badge.ok')).some((b) => b.textContent === 'set') ? true : null,
+    );
+    await wb!.screenshot('view-e2e-example-event');
+    await waitFor('calculate_e to end by itself', () => programProcesses().length === 0, 60_000);
   });
 });
