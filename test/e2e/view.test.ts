@@ -36,6 +36,8 @@ describe('Program view in code-server', { timeout: 600_000 }, () => {
     writeFileSync(join(workspace, 'program.ts'), PROGRAM);
     // The programs import `forkscope` and run through tsx, as in a project that installed both.
     symlinkSync(join(REPO_ROOT, 'node_modules'), join(workspace, 'node_modules'), 'dir');
+    // Lets the editor show an example's source beside the view (they run from the repository, see below).
+    symlinkSync(EXAMPLES, join(workspace, 'examples'), 'dir');
     mkdirSync(join(workspace, '.vscode'));
     writeFileSync(
       join(workspace, '.vscode', 'launch.json'),
@@ -297,6 +299,15 @@ describe('Program view in code-server', { timeout: 600_000 }, () => {
     assert.ok(holders.some((t) => /waiting/.test(t)), `the waiters show: ${holders.join(' | ')}`);
     console.log(`# deadlock: ${cycle} | ${holders.join(' | ')}`);
     await wb!.screenshot('view-e2e-example-deadlock');
+    // The README's picture: the cycle beside the line both processes wait at (cosmetic: a miss only logs).
+    try {
+      await wb!.openFile('examples/deadlock.ts');
+      await wb!.goToLine(13).catch(() => {}); // the status bar may lag; the file alone serves
+      await view();
+      await wb!.screenshot('view-e2e-example-deadlock-source', { x: 0, y: 0, width: 1600, height: 1300 });
+    } catch (error) {
+      console.log(`# no deadlock picture beside its source: ${String(error)}`);
+    }
     await stop();
 
     // calculate_e: a Process subclass named calculate_e_process spins until the main process sets its Event.
