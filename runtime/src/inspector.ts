@@ -9,6 +9,7 @@ import { isMainThread, Worker } from 'node:worker_threads';
 import { existsSync } from 'node:fs';
 import { ENV } from './protocol';
 import * as telemetry from './telemetry';
+import { INTERNAL_THREAD_MARK } from './internalThreads';
 
 /** Longest a process waits for its debugger before it runs without one, in ms (`0`: never wait). */
 export const DEBUG_WAIT_ENV = 'FORKSCOPE_DEBUG_WAIT_MS';
@@ -74,7 +75,7 @@ function debugWaitMs(): number {
 // it releases the process (Runtime.runIfWaitingForDebugger over connectToMainThread) when the wait is
 // too long, the parent died, or the hub's socket is gone. Its source is a string so the runtime stays
 // one bundle with no extra file to find.
-const WATCHDOG_SOURCE = `
+const WATCHDOG_SOURCE = `${INTERNAL_THREAD_MARK}
 const { workerData } = require('node:worker_threads');
 const { existsSync, writeSync } = require('node:fs');
 const inspector = require('node:inspector');

@@ -22,12 +22,12 @@ interface Run {
 }
 
 /** Runs `forkscope run <program> …` under a hard deadline; always removes its temp files. */
-async function forkscopeRun(program: string, args: string[] = [], ms = 90_000): Promise<Run> {
+async function forkscopeRun(program: string, args: string[] = [], ms = 90_000, env: NodeJS.ProcessEnv = {}): Promise<Run> {
   const dir = mkdtempSync(join(tmpdir(), 'forkscope-cli-'));
   try {
     const snapshotFile = join(dir, 'snapshot.json');
     const traceFile = join(dir, 'trace.json');
-    const child = spawn(process.execPath, [CLI, 'run', program, '--snapshot', snapshotFile, '--trace', traceFile, ...args], { cwd: FIXTURES, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, 'run', program, '--snapshot', snapshotFile, '--trace', traceFile, ...args], { cwd: FIXTURES, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d));
@@ -190,6 +190,15 @@ describe('forkscope run on the examples (the real runtime)', () => {
     const names = trace.traceEvents.filter((e) => e.ph === 'M' && e.name === 'process_name').map((e) => String(e.args?.name));
     for (const n of ['MainProcess', 'Process-1', 'Process-2']) assert.ok(names.some((x) => x.startsWith(`${n} ·`)), `${n} named in the trace: ${names.join(', ')}`);
     assert.equal(snapshot.pipes.filter((p) => p.kind === 'Channel').length, 0, 'the runtime\'s own bootstrap traffic is not shown as user IPC');
+  });
+
+  it('under --inspect, the runtime\'s own helper threads (the debugger watchdog) are not shown as the program\'s', async () => {
+    // No debugger joins: each process's watchdog releases it after 300 ms, and the program runs to its end.
+    const { code, snapshot } = await forkscopeRun(join(EXAMPLES, 'pipe_sender_receiver.ts'), ['--inspect'], 90_000, { FORKSCOPE_DEBUG_WAIT_MS: '300' });
+    assert.equal(code, 0);
+    assert.deepEqual(snapshot.processes.filter((p) => p.threadId !== 0).map((p) => p.name), [], 'no helper thread in the tree');
+    assert.deepEqual(snapshot.pipes.filter((p) => p.kind === 'Channel').map((p) => p.label), [], 'no helper thread channel');
+    assert.equal(snapshot.processes.filter((p) => !p.external).length, 3);
   });
 
   it('lock_print.ts: ten processes under the main one, the Lock reported and free at the end', async () => {

@@ -10,6 +10,7 @@ import { constants } from 'node:os';
 import { ENV, FRAME_HEADER_BYTES, PROTOCOL_VERSION, processKey, type Hello, type ProcessKey } from '../protocol';
 import * as telemetry from '../telemetry';
 import { openInspectorIfDebugging, waitForDebuggerIfOpened } from '../inspector';
+import { INTERNAL_THREAD_MARK, isInternalThread } from '../internalThreads';
 
 const PATCHED = Symbol.for('forkscope.preload.v1');
 /** Set (only in a new thread's copy of the environment) when the thread runs the runtime's child bootstrap. */
@@ -108,6 +109,7 @@ function patchWorkers(): void {
   const Original = workerThreads.Worker;
   class Worker extends Original {
     constructor(...args: ConstructorParameters<typeof Original>) {
+      const isInternal = isInternalThread(args);
       // A thread running the runtime's bootstrap is told so through its copy of the environment.
       const runtime = /(^|[\\/])child\.(cjs|ts)$/.test(String(args[0] instanceof URL ? args[0].pathname : args[0]));
       const before = process.env[RUNTIME_THREAD_ENV];
@@ -119,6 +121,7 @@ function patchWorkers(): void {
         if (before === undefined) delete process.env[RUNTIME_THREAD_ENV];
         else process.env[RUNTIME_THREAD_ENV] = before;
       }
+      if (isInternal) return; // the runtime's own helper thread, not the program's
       try {
         const key = processKey(process.pid, this.threadId);
         const parent = telemetry.selfKey();
@@ -236,7 +239,7 @@ function measure(message: unknown): number {
 function announceSync(who: Pick<Hello, 'name' | 'role' | 'startMethod' | 'inspectorUrl'> & { parent?: ProcessKey }): void {
   const flag = new Int32Array(new SharedArrayBuffer(4));
   const hello: Hello = { t: 'hello', v: PROTOCOL_VERSION, token: process.env[ENV.token]!, pid: process.pid, ppid: process.ppid, threadId: workerThreads.threadId, ...who, announceOnly: true };
-  const source = `
+  const source = `${INTERNAL_THREAD_MARK}
 const { workerData } = require('node:worker_threads');
 const net = require('node:net');
 const done = () => { Atomics.store(workerData.flag, 0, 1); Atomics.notify(workerData.flag, 0); };
