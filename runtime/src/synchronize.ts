@@ -1,15 +1,18 @@
 // Lock, RLock, Semaphore, BoundedSemaphore, Event, Condition and Barrier: the creating context owns the
-// state, others reach it over its broker socket and read published flags synchronously. Depends on the
-// broker and the reduction contract only.
+// state, others reach it over its broker socket and read published flags synchronously. Lock and RLock
+// live in shared memory instead (shm/lock.ts) wherever the native binding loads. Depends on the broker,
+// shm/lock.ts and the reduction contract only.
 import { getBroker, held, type Peer, type Served } from './broker/broker';
 import type { Frame } from './broker/frame';
 import { contextId, Remote, type OwnerRef } from './broker/remote';
-import { ownSlots } from './broker/slots';
+import { flushSlots, ownSlots } from './broker/slots';
 import { Fifo, LocalWaiter, RemoteWaiter, decodeWait, encodeWait, type Waiter } from './broker/waiters';
 import { created, syncOp, waiting } from './broker/report';
 import { BrokenBarrierError, RuntimeError, ValueError } from './errors';
 import { reduceSymbol, registerReviver, reviveObject, type ReducedObject, type TransferContext } from './reduction';
 import type { ObjectKind } from './protocol';
+import { ShmLock } from './shm/lock';
+import { canShareWithProcesses } from './shm/arena';
 
 const OP_ACQUIRE = 32;
 const OP_RELEASE = 33;
@@ -20,6 +23,8 @@ const OP_NOTIFY = 37;
 const OP_BARRIER_WAIT = 38;
 const OP_BARRIER_ABORT = 39;
 const OP_BARRIER_RESET = 40;
+/** Answered at once: frames from one peer are handled in order, so its earlier OP_COND_WAIT is enlisted. */
+const OP_COND_ENLISTED = 41;
 
 /** Acquire outcomes on the wire. */
 const TIMED_OUT = 0;
@@ -185,7 +190,7 @@ class LockCore extends Core {
   }
 }
 
-let reviving: { core?: Core; remote?: Remote } | undefined;
+let reviving: { core?: Core; remote?: Remote; shm?: ShmLock } | undefined;
 
 function reviveWith<T>(make: () => T, state: OwnerRef): T {
   const broker = getBroker();
@@ -198,8 +203,13 @@ function reviveWith<T>(make: () => T, state: OwnerRef): T {
   }
 }
 
-/** Shared by Lock and RLock: local fast path, remote requests, dispose. */
+/**
+ * Shared by Lock and RLock. With the native binding the lock is a word of shared memory that every
+ * process and thread takes and releases itself, no message (shm/lock.ts); without it, the creating
+ * context owns it (LockCore) and the others ask over its broker socket.
+ */
 abstract class BaseLock {
+  readonly #shm: ShmLock | undefined;
   readonly #core: LockCore | undefined;
   readonly #remote: Remote | undefined;
   readonly #kind: 'Lock' | 'RLock';
@@ -210,8 +220,11 @@ abstract class BaseLock {
   constructor(kind: 'Lock' | 'RLock') {
     this.#kind = kind;
     if (reviving) {
+      this.#shm = reviving.shm;
       this.#core = reviving.core as LockCore | undefined;
       this.#remote = reviving.remote;
+    } else if (canShareWithProcesses()) {
+      this.#shm = new ShmLock({ recursive: kind === 'RLock', id: created(kind) });
     } else {
       this.#core = new LockCore(kind, created(kind));
     }
@@ -219,16 +232,18 @@ abstract class BaseLock {
 
   /** True when the latest acquisition here took the lock over from a holder that died holding it. */
   get ownerDied(): boolean {
-    return this.#ownerDied;
+    return this.#shm ? this.#shm.ownerDied : this.#ownerDied;
   }
 
   /** Takes the lock, waiting while another holds it; resolves false on timeout or with `block: false`. Python: Lock.acquire */
   acquire(options: AcquireOptions = {}): Promise<boolean> {
+    if (this.#shm) return this.#shm.acquire(options);
     return this.acquireLevels(options.block ?? true, options.timeout, 1);
   }
 
   /** @internal Acquire `count` levels at once (Condition restores an RLock's depth this way). */
   acquireLevels(block: boolean, timeout: number | undefined, count: number): Promise<boolean> {
+    if (this.#shm) return this.#shm.acquire({ block, timeout }, count);
     const core = this.#core;
     if (core) {
       const now = core.tryAcquire(contextId, undefined, count);
@@ -260,11 +275,19 @@ abstract class BaseLock {
 
   /** Releases the lock (an RLock one level). Python: Lock.release */
   release(): void {
+    if (this.#shm) {
+      flushSlots();
+      return this.#shm.release();
+    }
     this.releaseLevels(1);
   }
 
   /** @internal Releases `count` levels; Condition releases an RLock fully this way. */
   releaseLevels(count: number): void {
+    if (this.#shm) {
+      flushSlots();
+      return this.#shm.releaseLevels(count);
+    }
     const core = this.#core;
     if (core) {
       const problem = core.release(contextId, count);
@@ -278,11 +301,13 @@ abstract class BaseLock {
 
   /** @internal How many levels this context holds. */
   get levelsHeld(): number {
+    if (this.#shm) return this.#shm.levelsHeld;
     return this.#core ? this.#core.heldBy(contextId) : this.#heldHere;
   }
 
   /** True while some process or thread holds it. Python: Lock.locked (3.13+) */
   locked(): boolean {
+    if (this.#shm) return this.#shm.locked();
     return this.#core ? this.#core.locked : this.#remote!.slot!.read() === 1;
   }
 
@@ -295,8 +320,22 @@ abstract class BaseLock {
     this.release();
   }
 
-  [reduceSymbol](_context: TransferContext): ReducedObject {
+  [reduceSymbol](context: TransferContext): ReducedObject {
+    if (this.#shm) return { kind: this.#kind, state: { shm: this.#shm[reduceSymbol](context) } };
     return { kind: this.#kind, state: this.#core ? this.#core.share() : this.#remote!.ref };
+  }
+}
+
+/** A reduced Lock/RLock: its shared-memory word, or its owner's address. */
+type LockState = OwnerRef | { shm: ReducedObject };
+
+function reviveLock<T>(make: () => T, state: LockState): T {
+  if (!('shm' in state)) return reviveWith(make, state);
+  reviving = { shm: reviveObject(state.shm) as ShmLock };
+  try {
+    return make();
+  } finally {
+    reviving = undefined;
   }
 }
 
@@ -314,8 +353,8 @@ export class RLock extends BaseLock {
   }
 }
 
-registerReviver('Lock', (state) => reviveWith(() => new Lock(), state as OwnerRef));
-registerReviver('RLock', (state) => reviveWith(() => new RLock(), state as OwnerRef));
+registerReviver('Lock', (state) => reviveLock(() => new Lock(), state as LockState));
+registerReviver('RLock', (state) => reviveLock(() => new RLock(), state as LockState));
 
 // ---- Semaphore and BoundedSemaphore ---------------------------------------------------------
 
@@ -617,6 +656,7 @@ class ConditionCore extends Core {
   onFrame(peer: Peer, frame: Frame): void {
     if (frame.op === OP_COND_WAIT) this.enlist(decodeWait(frame.payload).timeout, new RemoteWaiter<number>(peer, frame.request, byte));
     else if (frame.op === OP_NOTIFY) this.notify(frame.payload.readUInt32BE(0));
+    else if (frame.op === OP_COND_ENLISTED) peer.reply(frame.request, Buffer.alloc(0));
   }
 
   onPeerClosed(peer: Peer): void {
@@ -666,6 +706,15 @@ export class Condition {
       notified = waiter.promise;
     } else {
       notified = this.#remote!.request(OP_COND_WAIT, encodeWait(true, timeout)).then((r) => r.readUInt8(0));
+      // A shared-memory lock is taken without a message, so a notifier could take it and notify before
+      // the owner has read our OP_COND_WAIT: wait until it has, then release.
+      notified.catch(() => undefined);
+      try {
+        await held(this.#remote!.request(OP_COND_ENLISTED));
+      } catch (error) {
+        done();
+        throw error;
+      }
     }
     this.#lock.releaseLevels(levels);
     try {

@@ -47,9 +47,23 @@ class SlotTable {
   read(slot: number): number {
     return readSlotFd(this.#fd!, slot);
   }
+
+  /** Writes the coalesced values now (nothing to do, the usual case, costs one size check). */
+  flush(): void {
+    if (this.#dirty.size === 0) return;
+    for (const [dirtySlot, dirtyValue] of [...this.#dirty]) this.write(dirtySlot, dirtyValue);
+  }
 }
 
 let table: SlotTable | undefined;
+
+/**
+ * Publishes this context's pending slot values at once: a shared-memory lock's release calls it, so
+ * the next holder (elsewhere, told by no message) reads what was published before the release.
+ */
+export function flushSlots(): void {
+  table?.flush();
+}
 export function ownSlots(): SlotTable {
   return (table ??= new SlotTable());
 }

@@ -5,7 +5,7 @@
 import { randomInt } from 'node:crypto';
 import { threadId } from 'node:worker_threads';
 import { reduceSymbol, registerReviver, type ReducedObject, type TransferContext } from '../reduction';
-import { RuntimeError } from '../errors';
+import { RuntimeError, ValueError } from '../errors';
 import { callSite, emitNow, isReporting, objectCreated } from '../telemetry';
 import { processKey, type ObjectKind, type SyncActivity } from '../protocol';
 import { allocate, reduceBlock, reviveBlock, type Block, type BlockDescriptor } from './arena';
@@ -49,7 +49,7 @@ export interface AcquireOptions {
   timeout?: number;
 }
 
-/** Lock or RLock over shared memory (the default lock of a synchronized Value/Array). */
+/** Lock or RLock over shared memory (the default lock of a synchronized Value/Array, and the fast path of Lock/RLock). */
 export class ShmLock {
   readonly #words: Int32Array;
   readonly #block: Block;
@@ -77,35 +77,45 @@ export class ShmLock {
     return this.#ownerDied;
   }
 
-  /** Takes the lock without waiting; true when taken. */
-  tryAcquire(): boolean {
+  /** The program-wide id the hub knows it by. */
+  get id(): string {
+    return this.#id;
+  }
+
+  /** How many levels this thread holds (0: none). */
+  get levelsHeld(): number {
+    return Atomics.load(this.#words, OWNER) === me ? this.#words[COUNT]! : 0;
+  }
+
+  /** Takes the lock (`count` levels of an RLock) without waiting; true when taken. */
+  tryAcquire(count = 1): boolean {
     const words = this.#words;
     if (this.#recursive && Atomics.load(words, OWNER) === me) {
-      words[COUNT]!++;
+      words[COUNT]! += count;
       return true;
     }
     if (Atomics.compareExchange(words, OWNER, 0, me) !== 0) return false;
     Atomics.store(words, PID, myPid);
-    words[COUNT] = 1;
+    words[COUNT] = count;
     this.#ownerDied = false;
     this.#report('acquire', true);
     return true;
   }
 
   /** Resolves true once held, false on timeout or when `block` is false and it is taken. */
-  acquire(options: AcquireOptions = {}): Promise<boolean> {
+  acquire(options: AcquireOptions = {}, count = 1): Promise<boolean> {
     // The uncontended path allocates nothing: one CAS and an already-settled promise.
-    if (this.tryAcquire()) return TAKEN;
+    if (this.tryAcquire(count)) return TAKEN;
     if (options.block === false) return NOT_TAKEN;
-    return this.#wait(options);
+    return this.#wait(options, count);
   }
 
-  async #wait(options: AcquireOptions): Promise<boolean> {
-    if (!isReporting()) return this.#poll(options);
+  async #wait(options: AcquireOptions, count: number): Promise<boolean> {
+    if (!isReporting()) return this.#poll(options, count);
     emitNow({ t: 'state', ts: Date.now(), state: 'waiting', on: { id: this.#id, kind: this.#kind }, site: callSite() });
     this.#report('wait', false);
     try {
-      const taken = await this.#poll(options);
+      const taken = await this.#poll(options, count);
       if (!taken) this.#report('timeout', false);
       return taken;
     } finally {
@@ -113,33 +123,33 @@ export class ShmLock {
     }
   }
 
-  async #poll(options: AcquireOptions): Promise<boolean> {
-    for (let i = 0; i < SPINS; i++) if (Atomics.load(this.#words, OWNER) === 0 && this.tryAcquire()) return true;
+  async #poll(options: AcquireOptions, count: number): Promise<boolean> {
+    for (let i = 0; i < SPINS; i++) if (Atomics.load(this.#words, OWNER) === 0 && this.tryAcquire(count)) return true;
     const deadline = options.timeout === undefined ? Infinity : Date.now() + Math.max(0, options.timeout);
     let delay = 0;
     let turns = 0;
     let nextLiveness = Date.now() + LIVENESS_EVERY_MS;
     for (;;) {
       await sleep(Math.min(delay, deadline - Date.now()));
-      if (this.tryAcquire()) return true;
+      if (this.tryAcquire(count)) return true;
       const now = Date.now();
       if (now >= deadline) return false;
       if (now >= nextLiveness) {
         nextLiveness = now + LIVENESS_EVERY_MS;
-        if (this.#takeFromDeadOwner()) return true;
+        if (this.#takeFromDeadOwner(count)) return true;
       }
       if (++turns > YIELDS) delay = delay === 0 ? 1 : Math.min(delay * 2, 8);
     }
   }
 
-  #takeFromDeadOwner(): boolean {
+  #takeFromDeadOwner(count: number): boolean {
     const words = this.#words;
     const owner = Atomics.load(words, OWNER);
     const pid = Atomics.load(words, PID);
     if (owner === 0 || pid === 0 || isAlive(pid)) return false;
     if (Atomics.compareExchange(words, OWNER, owner, me) !== owner) return false;
     Atomics.store(words, PID, myPid);
-    words[COUNT] = 1;
+    words[COUNT] = count;
     this.#ownerDied = true;
     this.#report('ownerDied', true);
     return true;
@@ -147,12 +157,20 @@ export class ShmLock {
 
   /** Releases one level of ownership. Python: RLock.release() */
   release(): void {
+    this.releaseLevels(1);
+  }
+
+  /** Releases `count` levels (a plain Lock: all of it); Python's error names: ValueError for a Lock, RuntimeError for an RLock. */
+  releaseLevels(count: number): void {
     const words = this.#words;
     const owner = Atomics.load(words, OWNER);
-    if (owner === 0) throw new RuntimeError(this.#recursive ? 'cannot release un-acquired lock' : 'release unlocked lock');
+    if (owner === 0) {
+      if (this.#recursive) throw new RuntimeError('cannot release un-acquired lock');
+      throw new ValueError('release unlocked lock');
+    }
     if (this.#recursive) {
-      if (owner !== me) throw new RuntimeError('cannot release un-acquired lock');
-      if (--words[COUNT]! > 0) return;
+      if (owner !== me || words[COUNT]! < count) throw new RuntimeError('cannot release un-acquired lock');
+      if ((words[COUNT]! -= count) > 0) return;
     }
     words[COUNT] = 0;
     Atomics.store(words, PID, 0);

@@ -1,0 +1,129 @@
+// Lock and RLock over shared memory: a child takes and releases them while their creator's event loop
+// is frozen (so no broker message can be answered), a holder killed with SIGKILL hands the lock on with
+// ownerDied, and the broker fallback (FORKSCOPE_SHM_BINDING=none) still passes the sync suites.
+// Children re-import this file as their main module, so the tests are registered only in the main process.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { Lock, Process, RLock, Value, isMainProcess } from 'forkscope';
+import { cycleWhileCreatorFrozen, holdUntilKilled } from '../fixtures/sync-shm-targets';
+import { spawn } from 'node:child_process';
+import { REPO_ROOT } from './runProgram';
+import { canShareWithProcesses } from '../../runtime/src/shm/arena';
+import type { StartMethod } from '../../runtime/src/protocol';
+
+const main = isMainProcess();
+const skip = main && !canShareWithProcesses() ? 'the native shared-memory binding is not built here' : false;
+
+async function until(check: () => boolean, ms: number): Promise<void> {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error(`not reached within ${ms} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+/** Blocks this thread (no event-loop turn at all) until `check()` or `ms` pass. */
+function frozenUntil(check: () => boolean, ms: number): void {
+  const cell = new Int32Array(new SharedArrayBuffer(4));
+  const end = Date.now() + ms;
+  while (!check() && Date.now() < end) Atomics.wait(cell, 0, 0, 1);
+}
+
+const methods: StartMethod[] = main ? ['spawn', 'forkserver', 'thread'] : [];
+for (const method of methods) {
+  describe(`shared-memory Lock/RLock (${method})`, { skip }, () => {
+    for (const Kind of [Lock, RLock]) {
+      it(`${Kind.name}: a child takes it 500 times while the creator's event loop is frozen`, { timeout: 60_000 }, async () => {
+        const lock = new Kind();
+        const flag = new Value('i', 0, { lock: false });
+        const p = new Process({ target: cycleWhileCreatorFrozen, args: [lock, flag, 500], startMethod: method });
+        p.start();
+        try {
+          await until(() => flag.value === 1, 30_000);
+          assert.equal(lock.locked(), true, 'the child holds it, seen here without a message');
+          assert.equal(await lock.acquire({ block: false }), false);
+          flag.value = 2;
+          // Nothing here runs until the child is done: a broker round trip would never be answered.
+          frozenUntil(() => flag.value === 3, 20_000);
+          assert.equal(flag.value, 3, 'the child took and released the lock with its creator frozen');
+          assert.equal(lock.locked(), false);
+          assert.equal(await lock.acquire({ block: false }), true);
+          lock.release();
+          await p.join();
+          assert.equal(p.exitCode, 0);
+        } finally {
+          if (p.exitCode === null) {
+            p.kill();
+            await p.join();
+          }
+        }
+      });
+    }
+
+    if (method === 'thread') return; // a worker thread cannot be killed like a process (no pid of its own)
+    for (const Kind of [Lock, RLock]) {
+      it(`${Kind.name}: a holder killed with SIGKILL hands it to the next waiter with ownerDied`, { timeout: 60_000 }, async () => {
+        const lock = new Kind();
+        const flag = new Value('i', 0, { lock: false });
+        const p = new Process({ target: holdUntilKilled, args: [lock, flag, Kind === RLock ? 2 : 1], startMethod: method });
+        p.start();
+        try {
+          await until(() => flag.value === 1, 30_000);
+          assert.equal(lock.locked(), true);
+          const next = lock.acquire({ timeout: 20_000 });
+          p.kill();
+          assert.equal(await next, true);
+          assert.equal(lock.ownerDied, true);
+          lock.release();
+          assert.equal(lock.locked(), false, 'the dead holder\'s re-entry levels are not inherited');
+          assert.equal(await lock.acquire({ block: false }), true);
+          assert.equal(lock.ownerDied, false);
+          lock.release();
+        } finally {
+          if (p.exitCode === null) p.kill();
+          await p.join();
+        }
+      });
+    }
+  });
+}
+
+/** Runs test files under `node --test` with `env`, in their own process group, killed whole at the deadline. */
+function runTests(files: string[], env: NodeJS.ProcessEnv, deadlineMs: number): Promise<{ code: number | null; stdout: string }> {
+  // Under `node --test` this file runs with NODE_TEST_CONTEXT set, which would make the inner runner refuse.
+  const { NODE_TEST_CONTEXT: _outer, ...inherited } = process.env;
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-force-exit', '--test-concurrency=1', ...files], {
+      cwd: REPO_ROOT,
+      env: { ...inherited, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
+    let stdout = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d));
+    child.stderr.on('data', (d: Buffer) => (stdout += d));
+    const timer = setTimeout(() => {
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        // gone already
+      }
+    }, deadlineMs);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout });
+    });
+  });
+}
+
+if (main) {
+  describe('the broker path (FORKSCOPE_SHM_BINDING=none)', () => {
+    it('sync.test.ts and sync-process.test.ts pass without the native binding', { timeout: 200_000 }, async () => {
+      const files = ['test/runtime/sync.test.ts', 'test/runtime/sync-process.test.ts'];
+      const run = await runTests(files, { FORKSCOPE_SHM_BINDING: 'none' }, 180_000);
+      assert.equal(run.code, 0, run.stdout.split('\n').filter((l) => /not ok|Error/.test(l)).join('\n'));
+      assert.match(run.stdout, /# fail 0/);
+      assert.ok(Number(/# pass (\d+)/.exec(run.stdout)?.[1]) >= 20, 'the suites ran');
+    });
+  });
+}
