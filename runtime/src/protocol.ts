@@ -135,6 +135,8 @@ export interface ChildStarted {
   startMethod: StartMethod;
   role: ProcessRole;
   daemon?: boolean;
+  /** The Pool or executor (its object id) a worker belongs to, so a pool lists its idle workers too. */
+  pool?: string;
 }
 
 export interface ChildExited {

@@ -236,7 +236,7 @@ export class WorkerSet {
     if (!this.#refed) handle.unref();
     handle.onMessage((m) => this.#onMessage(slot, m as FromWorker));
     handle.onExit((code, signal) => this.#onExit(slot, code, signal));
-    telemetry.emitNow({ t: 'child.start', ts: Date.now(), key: processKey(handle.pid, handle.threadId), pid: handle.pid, threadId: handle.threadId, name, startMethod: method, role: 'worker', daemon: true });
+    telemetry.emitNow({ t: 'child.start', ts: Date.now(), key: processKey(handle.pid, handle.threadId), pid: handle.pid, threadId: handle.threadId, name, startMethod: method, role: 'worker', daemon: true, pool: this.#options.poolId });
   }
 
   #onMessage(slot: Slot, message: FromWorker): void {

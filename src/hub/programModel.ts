@@ -147,6 +147,7 @@ export class ProgramModel {
           if (node.parent === undefined) node.parent = key;
           if (event.role !== 'external') delete node.external;
         }
+        if (event.pool !== undefined) this.#poolWorker(event.pool, event.key);
         return this.#touch('processes', event.key);
       }
       case 'child.exit':
@@ -690,6 +691,14 @@ export class ProgramModel {
       this.#syncs.set(id, s);
     }
     return s;
+  }
+
+  /** A pool's worker is listed from its start, idle until a task runs on it. */
+  #poolWorker(pool: string, worker: ProcessKey): void {
+    const p = this.#poolNode(pool);
+    if (p.workers.includes(worker)) return;
+    p.workers.push(worker);
+    this.#touch('pools', pool);
   }
 
   #poolNode(id: string): PoolRecord {

@@ -61,7 +61,7 @@ export function isEvent(e: unknown): e is RuntimeEvent {
     case 'identity':
       return opt(e.name, (x) => isText(x, 256)) && opt(e.role, (x) => ROLES.has(x as ProcessRole)) && opt(e.startMethod, (x) => START_METHODS.has(x as StartMethod)) && opt(e.parent, isKey) && opt(e.inspectorUrl, (x) => isText(x, 512)) && opt(e.entry, isText);
     case 'child.start':
-      return isKey(e.key) && isCount(e.pid) && isCount(e.threadId) && isText(e.name, 256) && START_METHODS.has(e.startMethod as StartMethod) && ROLES.has(e.role as ProcessRole) && opt(e.daemon, (x) => typeof x === 'boolean');
+      return isKey(e.key) && isCount(e.pid) && isCount(e.threadId) && isText(e.name, 256) && START_METHODS.has(e.startMethod as StartMethod) && ROLES.has(e.role as ProcessRole) && opt(e.daemon, (x) => typeof x === 'boolean') && opt(e.pool, (x) => isText(x, 256));
     case 'child.exit':
       return isKey(e.key) && (e.exitCode === null || isInt(e.exitCode)) && opt(e.signal, (x) => x === null || isText(x, 32));
     case 'state':

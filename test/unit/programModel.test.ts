@@ -156,6 +156,19 @@ describe('ProgramModel', () => {
     assert.deepEqual([p.queued, p.running, p.done, p.failed, p.busy.length, p.meanTaskMs], [1, 0, 1, 1, 0, 30]);
   });
 
+  it('lists every worker of a pool from its start, idle until a task runs on it', () => {
+    const m = new ProgramModel();
+    m.hello(hello(100, 'MainProcess', { role: 'main' }), 0);
+    m.apply('100', { t: 'object', ts: 0, id: 'pool', kind: 'Pool', label: 'pool' });
+    for (const pid of [101, 102, 103]) {
+      m.apply('100', { t: 'child.start', ts: 1, key: String(pid), pid, threadId: 0, name: `SpawnPoolWorker-${pid - 100}`, startMethod: 'spawn', role: 'worker', daemon: true, pool: 'pool' });
+    }
+    m.apply('100', { t: 'task', ts: 2, pool: 'pool', task: 0, op: 'queued' });
+    m.apply('100', { t: 'task', ts: 3, pool: 'pool', task: 0, op: 'started', worker: '102' });
+    const p = m.snapshot().pools[0]!;
+    assert.deepEqual([p.workers, p.busy], [['101', '102', '103'], ['102']]);
+  });
+
   it('hands out compact deltas and immutable snapshots', () => {
     const m = new ProgramModel();
     m.hello(hello(100, 'MainProcess', { role: 'main' }), 0);
