@@ -250,12 +250,13 @@ describe('Program view in code-server', { timeout: 600_000 }, () => {
         workers: e.querySelectorAll('.worker-cell').length,
       }));
       const rows = Array.from(document.querySelectorAll('.process-row')).map((e) => e.textContent ?? '');
-      // Pool(4).map(workLog, 4 items that sleep): each worker takes one, so all four show with their task done.
-      const done = pools.find((p) => p.done >= 4 && p.workers >= 4);
-      return done && rows.some((r) => /PoolWorker/.test(r)) ? { pools, rows } : null;
+      // Both pools finished: Pool(5) with its 9 items, then Pool(4).map(workLog, 4 items that sleep), where
+      // each worker takes one, so all four show with their task done. (Every pool lists all its workers.)
+      const finished = pools.filter((p) => p.done >= 4 && p.workers >= 4);
+      return finished.length >= 2 && rows.some((r) => /PoolWorker/.test(r)) ? { pools, rows } : null;
     });
     console.log(`# pool_square pools: ${pool.pools.map((p) => `${p.workers} workers: ${p.text}`).join(' | ')}`);
-    assert.ok(pool.pools.some((p) => /Pool/.test(p.text) && p.done === 9), `Pool(5).map over 9 items shows 9 done: ${JSON.stringify(pool.pools)}`);
+    assert.ok(pool.pools.some((p) => /Pool/.test(p.text) && p.done === 9 && p.workers === 5), `Pool(5).map over 9 items shows its 5 workers and 9 done: ${JSON.stringify(pool.pools)}`);
     await wb!.screenshot('view-e2e-example-pool');
 
     // producer_consumer: MainProcess and Process-1 put, Process-2 gets, over one Queue.
