@@ -23,6 +23,8 @@ function install(): void {
   if (flags[PATCHED] || !telemetry.isReporting()) return;
   // Node's internal threads (the module loader's hooks thread) have no parentPort: not the program's.
   if (!workerThreads.isMainThread && !workerThreads.parentPort) return;
+  // esbuild's synchronous service thread (tsx compiling a .ts file on a cold cache) is a tool's, not the program's.
+  if (!workerThreads.isMainThread && isEsbuildServiceData(workerThreads.workerData)) return;
   flags[PATCHED] = true;
 
   const self = telemetry.selfKey();
@@ -109,7 +111,7 @@ function patchWorkers(): void {
   const Original = workerThreads.Worker;
   class Worker extends Original {
     constructor(...args: ConstructorParameters<typeof Original>) {
-      const isInternal = isInternalThread(args);
+      const isInternal = isInternalThread(args) || isEsbuildServiceData(args[1]?.workerData);
       // A thread running the runtime's bootstrap is told so through its copy of the environment.
       const runtime = /(^|[\\/])child\.(cjs|ts)$/.test(String(args[0] instanceof URL ? args[0].pathname : args[0]));
       const before = process.env[RUNTIME_THREAD_ENV];
@@ -146,6 +148,15 @@ function patchWorkers(): void {
   mutable.Worker = Worker;
   // `import { Worker } from 'node:worker_threads'` reads the builtin's ESM face: bring it up to date.
   syncBuiltinESMExports();
+}
+
+/**
+ * esbuild's `transformSync` runs on a worker thread of its own, started with `workerData.esbuildVersion`.
+ * tsx calls it whenever its cache lacks a compiled .ts file (a fresh machine, a cleared cache), so without
+ * this check a cold cache showed an extra `Thread-N` row and an empty channel under every child.
+ */
+function isEsbuildServiceData(data: unknown): boolean {
+  return typeof data === 'object' && data !== null && typeof (data as { esbuildVersion?: unknown }).esbuildVersion === 'string';
 }
 
 /** This process's own end of its IPC channel (process.send) or its worker port (parentPort). */
