@@ -2,11 +2,11 @@
 // private Unix socket, and keeps one connection per other context it talks to. Node's own modules only;
 // it knows frames and peers, never what a queue or a lock is.
 import * as net from 'node:net';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { threadId } from 'node:worker_threads';
-import { FrameReader, encodeFrame, encodeHeader, type Frame } from './frame';
+import { FrameReader, HEADER_BYTES, encodeFrame, encodeFrameInto, encodeHeader, type Frame } from './frame';
 import { BrokenPipeError, BrokenBarrierError, EOFError, Empty, Full, RemoteError, TimeoutError, ValueError } from '../errors';
 
 /** Frame ops below 16 belong to the transport; 16–127 go to a served object; 128+ are pushes to a subscriber. */
@@ -27,8 +27,17 @@ const RESOLVED: Promise<void> = Promise.resolve();
 
 /** Payloads at or above this size go out as header + payload (no copy); smaller ones as one buffer. */
 const COPY_LIMIT = 64 * 1024;
+/**
+ * Small acknowledged frames (queue puts) are gathered into one buffer per connection and written when
+ * it fills or at the end of the current tick: one system call for thousands of small items.
+ */
+const BATCH_BYTES = 64 * 1024;
+/** Payloads at or above this size are written on their own, never batched. */
+const BATCH_ITEM_LIMIT = 4 * 1024;
 /** A child may try to connect while its owner's listen() is still settling; retry briefly. */
 const CONNECT_ATTEMPTS = 40;
+
+const EXIT_SLEEP = new Int32Array(new SharedArrayBuffer(4));
 
 const errorClasses: Record<string, new (message: string) => Error> = {
   Empty, Full, EOFError, BrokenPipeError, BrokenBarrierError, TimeoutError, ValueError,
@@ -56,6 +65,10 @@ export class Peer {
   #pending = new Map<number, { resolve: (payload: Buffer) => void; reject: (error: Error) => void }>();
   #subscribers = new Map<number, (frame: Frame) => void>();
   #closeListeners = new Set<() => void>();
+  /** Frames batched by sendAcknowledged(), not yet handed to the socket: bytes [0, #batchUsed). */
+  #batch: Buffer | undefined;
+  #batchUsed = 0;
+  #flushScheduled = false;
   readonly #broker: Broker;
 
   constructor(broker: Broker, socket?: net.Socket) {
@@ -142,6 +155,7 @@ export class Peer {
 
   #write(out: Outgoing): void {
     const socket = this.#socket!;
+    if (this.#batchUsed > 0) this.#flushBatch(); // batched frames were sent first: they go first
     // Nothing waiting before us: try to hand the frame to the kernel now (libuv writes synchronously
     // when it can), and if it all went, say so at once instead of a loop turn later.
     const direct = out.written !== undefined && socket.writableLength === 0;
@@ -172,8 +186,18 @@ export class Peer {
     else this.#queued.push(out);
   }
 
-  /** Sends a frame; resolves once it is in the kernel (a shared resolved Promise when that was at once). */
+  /**
+   * Sends a frame in order after everything sent before it. A small frame on a connection that is keeping
+   * up resolves at once (a shared resolved Promise): it is in this connection's batch, which goes to the
+   * kernel whole when it fills, at the end of this tick, or, at the latest, synchronously at exit. Otherwise
+   * (a large frame, a connection not open yet or backed up) it resolves once the frame is in the kernel,
+   * which holds a fast sender back to its reader's pace.
+   */
   sendAcknowledged(object: number, op: number, payload: Uint8Array): Promise<void> {
+    if (this.#connected && !this.#closed && payload.byteLength < BATCH_ITEM_LIMIT && this.#socket!.writableLength === 0) {
+      this.#append(op, object, payload);
+      return RESOLVED;
+    }
     let now = false;
     let failure: Error | undefined;
     let settle: ((error?: Error | null) => void) | undefined;
@@ -187,6 +211,59 @@ export class Peer {
     return new Promise<void>((resolve, reject) => {
       settle = (error) => (error ? reject(error) : resolve());
     });
+  }
+
+  #append(op: number, object: number, payload: Uint8Array): void {
+    const bytes = HEADER_BYTES + payload.byteLength;
+    if (this.#batchUsed + bytes > BATCH_BYTES) this.#flushBatch();
+    const batch = (this.#batch ??= Buffer.allocUnsafeSlow(BATCH_BYTES));
+    encodeFrameInto(batch, this.#batchUsed, op, object, 0, payload);
+    this.#batchUsed += bytes;
+    if (!this.#flushScheduled) {
+      this.#flushScheduled = true;
+      // After this turn's microtasks: a producer awaiting put() in a loop fills the batch first.
+      process.nextTick(this.#flushTick);
+    }
+  }
+
+  readonly #flushTick = (): void => {
+    this.#flushScheduled = false;
+    if (this.#batchUsed > 0 && !this.#closed) this.#flushBatch();
+  };
+
+  /** Hands the batch to the socket; its buffer is reused when the kernel took it all at once. */
+  #flushBatch(): void {
+    const socket = this.#socket!;
+    const used = this.#batchUsed;
+    const batch = this.#batch!;
+    this.#batchUsed = 0;
+    if (socket.writableLength === 0) {
+      socket.write(batch.subarray(0, used));
+      if (socket.writableLength === 0) return; // written: the buffer is free again
+    } else socket.write(batch.subarray(0, used));
+    this.#batch = undefined; // the socket still holds it
+  }
+
+  /**
+   * At exit, writes a batch still waiting for the end of its tick (a program that calls process.exit()
+   * right after put()), synchronously; only possible when nothing is queued in the socket before it.
+   */
+  flushAtExit(): void {
+    if (this.#batchUsed === 0 || this.#closed) return;
+    const socket = this.#socket!;
+    const fd = (socket as unknown as { _handle?: { fd?: number } })._handle?.fd;
+    if (socket.writableLength > 0 || typeof fd !== 'number' || fd < 0) return;
+    let offset = 0;
+    const deadline = Date.now() + 2_000;
+    while (offset < this.#batchUsed && Date.now() < deadline) {
+      try {
+        offset += writeSync(fd, this.#batch!, offset, this.#batchUsed - offset);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') break;
+        Atomics.wait(EXIT_SLEEP, 0, 0, 1); // the reader is behind: let it catch up
+      }
+    }
+    this.#batchUsed = 0;
   }
 
   /** Sends a frame whose payload is the concatenation of `parts`, without copying them. */
@@ -246,6 +323,7 @@ export class Peer {
   #close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#batchUsed = 0;
     this.#socket?.destroy();
     const gone = new BrokenPipeError(`the other side (${this.pid ? this.label : this.address}) has gone`);
     for (const out of this.#queued.splice(0)) out.written?.(gone);
@@ -268,6 +346,13 @@ export class Broker {
   #anonymous = new Set<Peer>();
   #holds = 0;
   #keepAlive: NodeJS.Timeout | undefined;
+
+  constructor() {
+    // Batched puts still waiting for the end of their tick leave with the process.
+    process.once('exit', () => {
+      for (const peer of [...this.#peers.values(), ...this.#anonymous]) peer.flushAtExit();
+    });
+  }
 
   /** The server's address, or undefined before anything here was shared. */
   get listeningAddress(): string | undefined {

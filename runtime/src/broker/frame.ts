@@ -35,6 +35,16 @@ export function encodeFrame(op: number, object: number, request: number, payload
   return frame;
 }
 
+/** Encodes a whole frame into `target` at `offset` (a batch of frames); returns the bytes written. */
+export function encodeFrameInto(target: Buffer, offset: number, op: number, object: number, request: number, payload: Uint8Array): number {
+  target.writeUInt32BE(payload.byteLength + HEADER_BYTES - 4, offset);
+  target[offset + 4] = op;
+  target.writeUInt32BE(object >>> 0, offset + 5);
+  target.writeUInt32BE(request >>> 0, offset + 9);
+  target.set(payload, offset + HEADER_BYTES);
+  return HEADER_BYTES + payload.byteLength;
+}
+
 /** Accumulates chunks from a stream and hands out whole frames. */
 export class FrameReader {
   #chunks: Buffer[] = [];
@@ -44,10 +54,21 @@ export class FrameReader {
 
   /** Feeds a chunk; calls `onFrame` for every whole frame; throws on an impossible length. */
   push(chunk: Buffer, onFrame: (frame: Frame) => void): void {
+    if (this.#buffered === 0) {
+      chunk = this.#parseWhole(chunk, onFrame);
+      if (chunk.length === 0) return;
+    }
     this.#chunks.push(chunk);
     this.#buffered += chunk.length;
     for (;;) {
       if (this.#need === 0) {
+        if (this.#chunks.length === 1) {
+          // Back to one chunk between frames: the rest is parsed in place.
+          const rest = this.#parseWhole(this.#chunks.pop()!, onFrame);
+          this.#buffered = rest.length;
+          if (rest.length === 0) return;
+          this.#chunks.push(rest);
+        }
         if (this.#buffered < 4) return;
         const length = this.#peekLength();
         if (length < HEADER_BYTES - 4 || length > MAX_FRAME_BYTES) throw new RangeError(`bad frame length ${length}`);
@@ -63,6 +84,30 @@ export class FrameReader {
         payload: bytes.subarray(HEADER_BYTES),
       });
     }
+  }
+
+  /**
+   * The common case, many small frames in one chunk with nothing buffered before it: each frame is read
+   * in place (its payload a view of the chunk, no copy); returns the unparsed tail.
+   */
+  #parseWhole(chunk: Buffer, onFrame: (frame: Frame) => void): Buffer {
+    let at = 0;
+    const end = chunk.length;
+    while (end - at >= HEADER_BYTES) {
+      const length = chunk.readUInt32BE(at);
+      if (length < HEADER_BYTES - 4 || length > MAX_FRAME_BYTES) throw new RangeError(`bad frame length ${length}`);
+      const next = at + 4 + length;
+      if (next > end) break;
+      const frame: Frame = {
+        op: chunk[at + 4]!,
+        object: chunk.readUInt32BE(at + 5),
+        request: chunk.readUInt32BE(at + 9),
+        payload: chunk.subarray(at + HEADER_BYTES, next),
+      };
+      at = next;
+      onFrame(frame);
+    }
+    return at === 0 ? chunk : chunk.subarray(at);
   }
 
   #peekLength(): number {
