@@ -1,6 +1,7 @@
 // Pipe() and Connection: each copy of an end receives into its own mailbox; senders write straight to
 // the process holding the other end's newest copy (not through the creator, which only keeps the
-// directory of copies and says when an end is closed everywhere). Depends on the broker and reduction.
+// directory of copies and says when an end is closed everywhere, or its last holder is dead). Depends
+// on the broker and reduction.
 import { randomInt } from 'node:crypto';
 import { getBroker, held, FIRST_PUSH_OP, type Peer, type Served } from './broker/broker';
 import type { Frame } from './broker/frame';
@@ -16,6 +17,7 @@ const OP_ATTACH = 49;
 const OP_CLOSE = 50;
 const OP_DUP = 51;
 const OP_BACKLOG = 52; // unread messages a copy handed to its duplicate: already in order, not counted
+const OP_RELEASE = 53; // a copy made elsewhere for one receiver that is gone before reviving it
 const PUSH_ROUTE = FIRST_PUSH_OP + 1;
 const PUSH_EOF = FIRST_PUSH_OP + 2;
 
@@ -23,6 +25,11 @@ const KIND_OBJECT = 0;
 const KIND_BYTES = 1;
 /** `u8 kind | u32 sender copy | u32 target copy` before each message's body. */
 const PREFIX_BYTES = 9;
+/**
+ * How long a copy that never attached outlives the death of what held it: long enough for an attach
+ * already on its way (its receiver revived it just before) to land first.
+ */
+const RELEASE_GRACE_MS = 50;
 
 /** Where the other end's newest copy receives: its own server, or the directory when it is in the creator. */
 interface Route {
@@ -52,6 +59,8 @@ interface CopyRecord {
   buffered: { frame: Frame }[];
   /** Unread messages of the copy it was duplicated from (an OS pipe's buffer is shared by its copies). */
   backlog?: Message[];
+  /** A pending copy made in another process: that process holds it in transit until it is revived. */
+  holder?: Peer;
 }
 
 class PipeDirectory implements Served {
@@ -76,10 +85,29 @@ class PipeDirectory implements Served {
     this.#announce(end.end);
   }
 
-  addPending(id: number, end: 0 | 1, backlog?: Message[]): void {
+  addPending(id: number, end: 0 | 1, backlog?: Message[], holder?: Peer): void {
     if (this.#copies.has(id)) return;
-    this.#copies.set(id, { id, end, state: 'pending', buffered: [], backlog });
+    this.#copies.set(id, { id, end, state: 'pending', buffered: [], backlog, holder });
     this.#announce(end);
+  }
+
+  /**
+   * A copy that was never revived is let go: its one receiver is gone, or the process holding it in
+   * transit died (as Python's resource_sharer dies with its process). It sent nothing, so the count
+   * it closes with is exact; what was waiting for it goes back to a copy here, as an OS pipe keeps it.
+   */
+  release(id: number): void {
+    const record = this.#copies.get(id);
+    if (!record || record.state !== 'pending') return;
+    setTimeout(() => {
+      if (record.state !== 'pending') return;
+      const unread = [...(record.backlog ?? []), ...record.buffered.map(({ frame }) => messageOf(frame))];
+      record.backlog = undefined;
+      record.buffered = [];
+      this.close(id, {});
+      const heir = this.#open(record.end).findLast((c) => c.state === 'local');
+      for (const message of heir ? unread : []) heir!.local!.receiveBacklog(message);
+    }, RELEASE_GRACE_MS).unref();
   }
 
   #open(end: 0 | 1): CopyRecord[] {
@@ -106,6 +134,8 @@ class PipeDirectory implements Served {
   }
 
   attach(peer: Peer, id: number, end: 0 | 1, address: string, index: number): unknown {
+    // Revived after it was let go (its holder died meanwhile): that copy is closed, for itself too.
+    if (this.#copies.get(id)?.state === 'closed') return { released: true };
     const record = this.#copies.get(id) ?? { id, end, state: 'pending' as const, buffered: [] };
     this.#copies.set(id, record);
     Object.assign(record, { state: 'attached', peer, address, index });
@@ -164,18 +194,30 @@ class PipeDirectory implements Served {
       }
       case OP_DUP: {
         const { id, end } = JSON.parse(frame.payload.toString('utf8')) as { id: number; end: 0 | 1 };
-        return this.addPending(id, end);
+        return this.addPending(id, end, undefined, peer);
+      }
+      case OP_RELEASE: {
+        const { id } = JSON.parse(frame.payload.toString('utf8')) as { id: number };
+        return this.release(id);
       }
     }
   }
 
   onPeerClosed(peer: Peer): void {
-    // A process died holding copies: they are closed, with their message counts unknown.
-    for (const c of [...this.#copies.values()]) if (c.state === 'attached' && c.peer === peer) this.close(c.id, undefined);
+    // A process died holding copies: they are closed, with their message counts unknown; copies it
+    // held in transit (in a queue, a pipe, or a child it started) go with it.
+    for (const c of [...this.#copies.values()]) {
+      if (c.state === 'attached' && c.peer === peer) this.close(c.id, undefined);
+      else if (c.state === 'pending' && c.holder === peer) this.release(c.id);
+    }
   }
 }
 
 // ---- one copy of one end --------------------------------------------------------------------
+
+function messageOf(frame: Frame): Message {
+  return { kind: frame.payload.readUInt8(0), body: frame.payload.subarray(PREFIX_BYTES) };
+}
 
 let nextCopy = 1;
 function newCopyId(local: boolean): number {
@@ -213,6 +255,7 @@ class PipeEnd implements Served {
   #eofReady = false;
   readonly #sent = new Map<number, number>();
   #closed = false;
+  #creatorGone = false;
   #unsubscribe: (() => void) | undefined;
   attached: Promise<void> = Promise.resolve();
 
@@ -237,13 +280,17 @@ class PipeEnd implements Served {
     const payload = JSON.stringify({ id: this.copy, end: this.end, address, index: this.#index });
     this.attached = remote.request(OP_ATTACH, Buffer.from(payload)).then(
       (reply) => {
-        const { route, eof } = JSON.parse(reply.toString('utf8')) as { route?: Route; eof?: { expected: number | null } };
+        const { route, eof, released } = JSON.parse(reply.toString('utf8')) as { route?: Route; eof?: { expected: number | null }; released?: true };
+        if (released) return this.endOfFile(0);
         if (!this.#route) this.#route = route;
         if (eof) this.endOfFile(eof.expected);
       },
       () => this.endOfFile(null),
     );
-    remote.peer.onClose(() => this.endOfFile(null));
+    remote.peer.onClose(() => {
+      this.#creatorGone = true;
+      this.endOfFile(null);
+    });
   }
 
   #onPush(frame: Frame): void {
@@ -285,7 +332,7 @@ class PipeEnd implements Served {
   receive(frame: Frame): void {
     if (this.#closed) return;
     const sender = frame.payload.readUInt32BE(1);
-    const message = { kind: frame.payload.readUInt8(0), body: frame.payload.subarray(PREFIX_BYTES) };
+    const message = messageOf(frame);
     let order = this.#order.get(sender);
     if (!order) this.#order.set(sender, (order = { next: 1, early: new Map() }));
     if (frame.request !== order.next) {
@@ -395,18 +442,24 @@ class PipeEnd implements Served {
     this.#pollers.clear();
   }
 
-  /** A copy for another process: registered with the creator before it leaves. */
-  duplicate(): EndState & { id: string } {
+  /** A copy for another process: registered with the creator before it leaves, let go if its receiver is gone first. */
+  duplicate(context: TransferContext): EndState & { id: string } {
     const copy = newCopyId(this.directory !== undefined);
-    if (this.directory) {
-      const address = this.directory.share();
+    const directory = this.directory;
+    if (directory) {
+      const address = directory.share();
       // The newest copy is where the end now reads: unread messages move with it, as they would stay in an OS pipe.
-      this.directory.addPending(copy, this.end, this.#mailbox.remove(() => true));
-      return { address, index: this.directory.index, end: this.end, copy, readable: true, writable: true, id: '' };
+      directory.addPending(copy, this.end, this.#mailbox.remove(() => true));
+      context.receiverGone?.push(() => directory.release(copy));
+      return { address, index: directory.index, end: this.end, copy, readable: true, writable: true, id: '' };
     }
-    const ref = this.#remote!.ref;
-    this.#remote!.send(OP_DUP, Buffer.from(JSON.stringify({ id: copy, end: this.end })));
-    return { address: ref.address, index: ref.index, end: this.end, copy, readable: true, writable: true, id: '' };
+    const remote = this.#remote!;
+    remote.send(OP_DUP, Buffer.from(JSON.stringify({ id: copy, end: this.end })));
+    context.receiverGone?.push(() => {
+      // A creator that is gone took its directory with it: nothing to tell, nothing to reconnect to.
+      if (!this.#creatorGone) remote.send(OP_RELEASE, Buffer.from(JSON.stringify({ id: copy })));
+    });
+    return { address: remote.ref.address, index: remote.ref.index, end: this.end, copy, readable: true, writable: true, id: '' };
   }
 
   onFrame(_peer: Peer, frame: Frame): void {
@@ -535,9 +588,9 @@ export class Connection {
   }
 
   /** A Connection crosses as a new copy of its end: closing this one afterwards never affects it. */
-  [reduceSymbol](_context: TransferContext): ReducedObject {
+  [reduceSymbol](context: TransferContext): ReducedObject {
     if (this.#closedHere) throw new ValueError('handle is closed');
-    const state = { ...this.#end.duplicate(), readable: this.#readable, writable: this.#writable, id: this.#id };
+    const state = { ...this.#end.duplicate(context), readable: this.#readable, writable: this.#writable, id: this.#id };
     return { kind: 'Connection', state };
   }
 

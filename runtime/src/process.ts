@@ -143,9 +143,19 @@ export class Process {
       this.#startInline();
       return;
     }
-    const context: TransferContext = { startMethod: method, transfer: [] };
-    const payload = this.#payload(method, context);
-    const handle = method === 'thread' ? startThread(payload, context.transfer) : method === 'forkserver' ? startFromForkserver(payload) : spawnChild(payload, context.transfer);
+    const context: TransferContext = { startMethod: method, transfer: [], receiverGone: [] };
+    // A pipe end reduced for this child stays open until the child revives it or is gone (never started, or exited).
+    const letGo = () => {
+      for (const release of context.receiverGone!.splice(0)) release();
+    };
+    let handle: ChildHandle;
+    try {
+      const payload = this.#payload(method, context);
+      handle = method === 'thread' ? startThread(payload, context.transfer) : method === 'forkserver' ? startFromForkserver(payload) : spawnChild(payload, context.transfer);
+    } catch (error) {
+      letGo();
+      throw error;
+    }
     this.#started = true;
     this.#handle = handle;
     this.#pid = handle.pid;
@@ -158,6 +168,7 @@ export class Process {
     handle.onExit((exitCode, signal) => {
       this.#exitCode = exitCode;
       children.delete(this);
+      letGo();
       telemetry.emitNow({ t: 'child.exit', ts: Date.now(), key: processKey(handle.pid, handle.threadId), exitCode, signal });
       this.#markExited?.();
     });

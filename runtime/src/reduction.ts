@@ -15,6 +15,11 @@ export interface TransferContext {
   startMethod: StartMethod;
   /** Transferables to hand to postMessage (thread start method only). */
   transfer: TransferListItem[];
+  /**
+   * Set when everything crosses to one known receiver (Process.start): the sender calls each function
+   * once that receiver has exited or failed to start, so what was reduced for it alone is let go.
+   */
+  receiverGone?: Array<() => void>;
 }
 
 /** A structured-cloneable descriptor: `kind` names the reviver, `state` is data only. */

@@ -1,7 +1,11 @@
-import { describe, it, after } from 'node:test';
+import { describe, it, after, before } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Pipe, connection, EOFError, BrokenPipeError } from '../../runtime/src/index';
 import { start, killAll } from '../fixtures/sync-harness';
+import { runProgram } from './runProgram';
 import type { StartMethod } from '../../runtime/src/protocol';
 
 after(async () => {
@@ -107,3 +111,87 @@ describe('failures', () => {
     assert.throws(() => mine.send(1), BrokenPipeError);
   });
 });
+
+/** How long after a death is observable (join() resolved) the other end may take to see it; measured ~50 ms. */
+const PROMPT_MS = 1000;
+
+// Each start method runs test/fixtures/pipe-death.ts once: every scenario there ends in the fixture under
+// its own deadline, and the program must then exit by itself (nothing left that keeps it alive).
+for (const method of ['spawn', 'forkserver', 'thread'] as const) {
+  describe(`the last holder of a pipe end dies (${method})`, () => {
+    const results = new Map<string, Record<string, unknown>>();
+    let leftBehind: string[] = [];
+
+    before(async () => {
+      const tmp = mkdtempSync(join(tmpdir(), 'pipe-death-'));
+      try {
+        const run = await runProgram('test/fixtures/pipe-death.ts', { args: [method], env: { TMPDIR: tmp, FORKSCOPE_IPC_DIR: '' }, deadlineMs: 120_000 });
+        for (const line of run.stdout.split('\n').filter((l) => l.startsWith('{'))) {
+          const result = JSON.parse(line) as Record<string, unknown>;
+          results.set(result.name as string, result);
+        }
+        assert.equal(run.code, 0, `pipe-death.ts exited with ${run.code}\n${run.stdout}\n${run.stderr}`);
+        leftBehind = readdirSync(tmp).filter((d) => d.startsWith('forkscope-'));
+      } finally {
+        rmSync(tmp, { recursive: true, force: true });
+      }
+    }, { timeout: 130_000 });
+
+    const result = (name: string) => {
+      const r = results.get(name);
+      assert.ok(r, `no result for ${name}`);
+      assert.equal(r.error, undefined);
+      return r;
+    };
+    const prompt = (r: Record<string, unknown>) => assert.ok((r.ms as number) < PROMPT_MS, `took ${r.ms} ms`);
+
+    it('a child killed at start-up, before reviving its copy: recv() rejects EOFError, send() throws BrokenPipeError', () => {
+      const r = result('killed at start-up, before reviving its copy');
+      assert.equal(r.recv, 'EOFError');
+      assert.equal(r.send, 'BrokenPipeError');
+      prompt(r);
+    });
+
+    it('a child whose target throws before touching its copy: EOFError', () => {
+      const r = result('its target throws before touching its copy');
+      assert.equal(r.exitCode, 1);
+      assert.equal(r.recv, 'EOFError');
+      assert.equal(r.send, 'BrokenPipeError');
+      prompt(r);
+    });
+
+    it('start() failing after the copy was made: unread messages come back to our copy, then EOFError', () => {
+      const r = result('start() fails after the copy was made');
+      assert.equal(r.start, 'PicklingError');
+      assert.equal(r.early, 'early');
+      assert.equal(r.recv, 'EOFError');
+      assert.equal(r.send, 'BrokenPipeError');
+      prompt(r);
+    });
+
+    it('a peer killed mid-recv holding a duplex end: our pending recv() rejects EOFError', () => {
+      const r = result('killed mid-recv holding a duplex end');
+      assert.equal(r.recv, 'EOFError');
+      assert.equal(r.send, 'BrokenPipeError');
+      prompt(r);
+    });
+
+    it('a peer killed holding a simplex sender: what it sent arrives, then EOFError', () => {
+      const r = result('killed holding the sending end of a simplex pipe');
+      assert.deepEqual(r.got, [0, 1, 2]);
+      assert.equal(r.recv, 'EOFError');
+      prompt(r);
+    });
+
+    it('a peer killed mid-recv holding a simplex receiver: our send() throws BrokenPipeError', () => {
+      const r = result('killed mid-recv holding the receiving end of a simplex pipe');
+      assert.equal(r.send, 'BrokenPipeError');
+      prompt(r);
+    });
+
+    it('the program exits by itself and leaves no socket directory', () => {
+      assert.equal(results.size, 6);
+      assert.deepEqual(leftBehind, []);
+    });
+  });
+}
