@@ -10,8 +10,9 @@ import type { ProgramSnapshot } from '../hub/snapshot';
 import { TraceRecorder } from '../hub/traceRecorder';
 import type { Hello, ProcessKey, RuntimeEvent } from '../../runtime/src/protocol';
 import type { AnnouncedProcess, LaunchHost, LaunchSpec, OutputCategory, ProgramLauncher, RunningProgram } from './programHost';
+import { LaunchedProgram } from './launchedProgram';
 import { TerminalProgram } from './terminalProgram';
-import { killProgramTree, SESSION_MARKER_ENV } from './processTree';
+import { SESSION_MARKER_ENV } from './processTree';
 
 /** What the launcher needs of the hub (src/hub/hub.ts's Hub has it); a test can hand in a fake. */
 export interface ProgramHub {
@@ -101,20 +102,11 @@ export class NodeLauncher implements ProgramLauncher {
   }
 }
 
-export class HubProgram implements RunningProgram {
+/** A program the adapter spawned itself: its output piped to the Debug Console, its end seen on the child handle. */
+export class HubProgram extends LaunchedProgram {
   readonly pid: number;
-  readonly #hub: ProgramHub;
-  readonly #marker: string;
-  readonly #announced: AnnouncedProcess[] = [];
-  readonly #processListeners: Array<(p: AnnouncedProcess) => void> = [];
   readonly #outputListeners: Array<(c: OutputCategory, t: string) => void> = [];
-  readonly #exitListeners: Array<(code: number | null, signal: string | null) => void> = [];
   readonly #bufferedOutput: Array<[OutputCategory, string]> = [];
-  #exit: [number | null, string | null] | undefined;
-  #terminated: Promise<void> | undefined;
-
-  readonly #snapshotListeners: Array<(snapshot: ProgramSnapshot) => void>;
-  readonly #recorder: TraceRecorder;
 
   constructor(
     pid: number,
@@ -124,15 +116,8 @@ export class HubProgram implements RunningProgram {
     snapshotListeners: Array<(snapshot: ProgramSnapshot) => void>,
     recorder: TraceRecorder,
   ) {
+    super(hub, marker, snapshotListeners, recorder);
     this.pid = pid;
-    this.#recorder = recorder;
-    this.#snapshotListeners = snapshotListeners;
-    this.#hub = hub;
-    this.#marker = marker;
-    hub.onProcess((p) => {
-      this.#announced.push(p);
-      for (const l of this.#processListeners) l(p);
-    });
     for (const [stream, category] of [[child.stdout!, 'stdout'], [child.stderr!, 'stderr']] as const) {
       stream.setEncoding('utf8');
       stream.on('data', (raw: string) => {
@@ -142,42 +127,12 @@ export class HubProgram implements RunningProgram {
         for (const l of this.#outputListeners) l(category, text);
       });
     }
-    child.on('exit', (code, signal) => {
-      hub.processExited?.(pid, code, signal);
-      this.#exit = [code, signal];
-      for (const l of this.#exitListeners) l(code, signal);
-    });
-  }
-
-  onProcess(listener: (process: AnnouncedProcess) => void): void {
-    this.#processListeners.push(listener);
-    for (const p of this.#announced) listener(p);
+    child.on('exit', (code, signal) => this.exited(pid, code, signal));
   }
 
   onOutput(listener: (category: OutputCategory, text: string) => void): void {
     this.#outputListeners.push(listener);
     for (const [c, t] of this.#bufferedOutput.splice(0)) listener(c, t);
-  }
-
-  onExit(listener: (exitCode: number | null, signal: string | null) => void): void {
-    this.#exitListeners.push(listener);
-    if (this.#exit) listener(...this.#exit);
-  }
-
-  onSnapshot(listener: (snapshot: ProgramSnapshot) => void): void {
-    this.#snapshotListeners.push(listener);
-  }
-
-  exportTrace(path: string): void {
-    this.#recorder.writeTo(path);
-  }
-
-  terminate(): Promise<void> {
-    this.#terminated ??= (async () => {
-      await killProgramTree({ rootPid: this.pid, knownPids: this.#announced.map((p) => p.pid), marker: this.#marker });
-      await this.#hub.close();
-    })();
-    return this.#terminated;
   }
 }
 

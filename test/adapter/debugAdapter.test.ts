@@ -4,22 +4,19 @@
 // and the child-session sink is injected (DebugClient drops reverse requests) and acts as the debugger over CDP.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type AddressInfo, type Server } from 'node:net';
+import { createServer, type Server } from 'node:net';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DebugClient } from '@vscode/debugadapter-testsupport';
-import type { DebugProtocol } from '@vscode/debugprotocol';
-import { ForkscopeSession, type ChildSessionStarter } from '../../src/debug/forkscopeSession';
+import type { ChildSessionStarter } from '../../src/debug/forkscopeSession';
 import { NodeLauncher, type ProgramHub } from '../../src/debug/nodeLauncher';
 import { releaseInspector } from '../../src/debug/inspectorRelease';
 import type { AnnouncedProcess } from '../../src/debug/programHost';
-import type { ForkscopeEvents } from '../../src/debug/debugEvents';
+import { repo, startDebugClient, type DebugHarness } from './debugClient';
 import { until } from './polling';
 
 const fixture = fileURLToPath(new URL('../fixtures/debug-tree.cjs', import.meta.url));
-const repo = fileURLToPath(new URL('../..', import.meta.url));
 
 /** A stand-in for src/hub's Hub: a Unix socket taking one JSON announcement per connection. */
 class FakeHub implements ProgramHub {
@@ -58,12 +55,8 @@ class FakeHub implements ProgramHub {
 /** Every fake hub made, so cleanup finds every program even when a test timed out midway. */
 const allHubs: FakeHub[] = [];
 
-interface Harness {
-  dc: DebugClient;
+interface Harness extends DebugHarness {
   hub: FakeHub;
-  configurations: Array<Record<string, any>>;
-  processEvents: Array<ForkscopeEvents['forkscope/process']>;
-  close(): Promise<void>;
 }
 
 async function startAdapter(startChild: ChildSessionStarter): Promise<Harness> {
@@ -76,27 +69,11 @@ async function startAdapter(startChild: ChildSessionStarter): Promise<Harness> {
     },
     tsxSearchPaths: [repo],
   });
-  const server = createServer((socket) => {
-    const session = new ForkscopeSession({ launcher, startChildSession: startChild, attachTimeoutMs: 15_000 });
-    session.setRunAsServer(true);
-    session.start(socket, socket);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const dc = new DebugClient('node', 'unused', 'forkscope');
-  await dc.start((server.address() as AddressInfo).port);
-  const configurations: Array<Record<string, any>> = [];
-  const processEvents: Array<ForkscopeEvents['forkscope/process']> = [];
-  dc.on('forkscope/process', (e: DebugProtocol.Event) => processEvents.push(e.body));
+  const harness = await startDebugClient({ launcher, startChildSession: startChild, attachTimeoutMs: 15_000 });
   return {
-    dc,
+    ...harness,
     get hub() {
       return hub;
-    },
-    configurations,
-    processEvents,
-    async close() {
-      await dc.stop().catch(() => {});
-      server.close();
     },
   };
 }
@@ -138,9 +115,7 @@ describe('ForkscopeSession (DAP)', { timeout: 90_000 }, () => {
       await releaseInspector(configuration.websocketAddress as string);
       return true;
     });
-    const { dc } = harness;
-    const outputs: string[] = [];
-    dc.on('output', (e: DebugProtocol.OutputEvent) => outputs.push(e.body.output));
+    const { dc, outputs } = harness;
     const launched = dc.waitForEvent('forkscope/launched', 30_000);
     await dc.launch({ program: fixture, args: ['3'], cwd: repo, runtimeArgs: ['--import', 'tsx'] });
     const { body } = await launched;
@@ -192,9 +167,7 @@ describe('ForkscopeSession (DAP)', { timeout: 90_000 }, () => {
       await releaseInspector(configuration.websocketAddress as string);
       return true;
     });
-    const { dc } = harness;
-    const outputs: string[] = [];
-    dc.on('output', (e: DebugProtocol.OutputEvent) => outputs.push(e.body.output));
+    const { dc, outputs } = harness;
     await dc.launch({ program: fixture, args: ['2'], cwd: repo, runtimeArgs: ['--import', 'tsx'], attach: { names: ['Process-2'] } });
     await until('both children running', () => outputs.join('').match(/user code ran in child/g)?.length === 2);
     await until('a released child', () => harness!.processEvents.find((e) => e.debugger === 'released'));
@@ -214,9 +187,7 @@ describe('ForkscopeSession (DAP)', { timeout: 90_000 }, () => {
       await releaseInspector(configuration.websocketAddress as string);
       return true;
     });
-    const { dc } = harness;
-    const outputs: string[] = [];
-    dc.on('output', (e: DebugProtocol.OutputEvent) => outputs.push(e.body.output));
+    const { dc, outputs } = harness;
     await dc.launch({ program: fixture, args: ['1'], cwd: repo, runtimeArgs: ['--import', 'tsx'] });
     await until('the child running anyway', () => /user code ran in child 1/.test(outputs.join('')));
     assert.match(outputs.join(''), /could not attach to Process-1 · worker · pid \d+: VS Code did not start the session/);
@@ -230,23 +201,15 @@ describe('ForkscopeSession (DAP)', { timeout: 90_000 }, () => {
 
   it('refuses to launch in an untrusted workspace', async () => {
     let launched = false;
-    const server = createServer((socket) => {
-      const session = new ForkscopeSession({
-        launcher: { launch: async () => ((launched = true), Promise.reject(new Error('unreachable'))) },
-        isTrusted: () => false,
-      });
-      session.setRunAsServer(true);
-      session.start(socket, socket);
+    const { dc, close } = await startDebugClient({
+      launcher: { launch: async () => ((launched = true), Promise.reject(new Error('unreachable'))) },
+      isTrusted: () => false,
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const dc = new DebugClient('node', 'unused', 'forkscope');
-    await dc.start((server.address() as AddressInfo).port);
     try {
       await assert.rejects(dc.launch({ program: fixture }), /untrusted workspace/);
       assert.equal(launched, false);
     } finally {
-      await dc.stop();
-      server.close();
+      await close();
     }
   });
 });

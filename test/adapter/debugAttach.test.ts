@@ -5,16 +5,12 @@
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer, type AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import { ForkscopeSession } from '../../src/debug/forkscopeSession';
 import { releaseInspector } from '../../src/debug/inspectorRelease';
-import type { ForkscopeEvents } from '../../src/debug/debugEvents';
+import { repo, startDebugClient } from './debugClient';
 import { until, isAlive as alive } from './polling';
 
-const repo = fileURLToPath(new URL('../..', import.meta.url));
 const cli = fileURLToPath(new URL('../../runtime/dist/cli.cjs', import.meta.url));
 const fixture = fileURLToPath(new URL('../fixtures/debug-attach.ts', import.meta.url));
 
@@ -48,36 +44,19 @@ async function runInTerminal(lingerMs: number, env: NodeJS.ProcessEnv = {}): Pro
 
 async function startAdapter() {
   const configurations: Array<Record<string, any>> = [];
-  const server = createServer((socket) => {
-    const session = new ForkscopeSession({
-      launcher: { launch: () => Promise.reject(new Error('an attach session never launches')) },
-      startChildSession: async (configuration) => {
-        configurations.push(configuration);
-        // Stand in for js-debug: attach over CDP and let the process run (one that already runs needs nothing).
-        await releaseInspector(configuration.websocketAddress as string).catch((error: Error) => {
-          if (!/did not start waiting/.test(error.message)) throw error;
-        });
-        return true;
-      },
-      attachTimeoutMs: 15_000,
-    });
-    session.setRunAsServer(true);
-    session.start(socket, socket);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const dc = new DebugClient('node', 'unused', 'forkscope');
-  await dc.start((server.address() as AddressInfo).port);
-  const processEvents: Array<ForkscopeEvents['forkscope/process']> = [];
-  dc.on('forkscope/process', (e: DebugProtocol.Event) => processEvents.push(e.body));
-  return {
-    dc,
-    configurations,
-    processEvents,
-    async close() {
-      await dc.stop().catch(() => {});
-      server.close();
+  const harness = await startDebugClient({
+    launcher: { launch: () => Promise.reject(new Error('an attach session never launches')) },
+    startChildSession: async (configuration) => {
+      configurations.push(configuration);
+      // Stand in for js-debug: attach over CDP and let the process run (one that already runs needs nothing).
+      await releaseInspector(configuration.websocketAddress as string).catch((error: Error) => {
+        if (!/did not start waiting/.test(error.message)) throw error;
+      });
+      return true;
     },
-  };
+    attachTimeoutMs: 15_000,
+  });
+  return { ...harness, configurations };
 }
 
 describe('ForkscopeSession attach (DAP, real CLI)', { timeout: 120_000 }, () => {
@@ -145,9 +124,7 @@ describe('ForkscopeSession attach (DAP, real CLI)', { timeout: 120_000 }, () => 
     await new Promise((r) => setTimeout(r, 500));
     const adapter = await startAdapter();
     adapters.push(adapter);
-    const { dc } = adapter;
-    const outputs: string[] = [];
-    dc.on('output', (e: DebugProtocol.OutputEvent) => outputs.push(e.body.output));
+    const { dc, outputs } = adapter;
     await dc.initializeRequest();
     await dc.attachRequest(terminal.configuration as unknown as DebugProtocol.AttachRequestArguments);
     await until('the main process attached', () => adapter.processEvents.find((e) => e.name === 'MainProcess' && e.debugger === 'attached'));

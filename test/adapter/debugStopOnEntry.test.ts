@@ -4,15 +4,9 @@
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
-import { createServer, type AddressInfo, type Server } from 'node:net';
 import { pathToFileURL, fileURLToPath } from 'node:url';
-import { DebugClient } from '@vscode/debugadapter-testsupport';
-import type { DebugProtocol } from '@vscode/debugprotocol';
-import { Hub } from '../../src/hub/hub';
-import { ForkscopeSession } from '../../src/debug/forkscopeSession';
-import { NodeLauncher } from '../../src/debug/nodeLauncher';
-import { programPids } from '../../src/debug/processTree';
 import { releaseInspector } from '../../src/debug/inspectorRelease';
+import { killProgram, realLauncher, repo, startDebugClient, type DebugHarness } from './debugClient';
 import { until } from './polling';
 
 // chrome-remote-interface ships no types; the few calls used here are typed at this seam.
@@ -23,59 +17,38 @@ interface Cdp {
 }
 const CDP = createRequire(import.meta.url)('chrome-remote-interface') as (options: { target: string; local?: boolean }) => Promise<Cdp>;
 
-const repo = fileURLToPath(new URL('../..', import.meta.url));
 const fixture = fileURLToPath(new URL('../fixtures/debug-attach.ts', import.meta.url));
 
 describe('ForkscopeSession stopOnEntry', { timeout: 90_000 }, () => {
-  let dc: DebugClient | undefined;
-  let server: Server | undefined;
+  let adapter: DebugHarness | undefined;
   let mainDebugger: Cdp | undefined;
   let rootPid: number | undefined;
   after(async () => {
     await mainDebugger?.close().catch(() => {});
-    if (rootPid !== undefined) {
-      for (const pid of await programPids({ rootPid })) {
-        try {
-          process.kill(pid, 'SIGKILL');
-        } catch {}
-      }
-    }
-    await dc?.stop().catch(() => {});
-    server?.close();
+    await killProgram(rootPid);
+    await adapter?.close();
   });
 
   it('the main process stops in the program before its first line runs; resume runs it', async () => {
     const scripts = new Map<string, string>();
     let paused!: Promise<any>;
-    const launcher = new NodeLauncher({
-      createHub: (spec, onSnapshot) => new Hub({ debug: spec.debug, singleProcess: spec.singleProcess, onSnapshot, sampleIntervalMs: false }),
-      tsxSearchPaths: [repo],
-    });
-    server = createServer((socket) => {
-      const session = new ForkscopeSession({
-        launcher,
-        startChildSession: async (configuration) => {
-          if (!String(configuration.name).startsWith('MainProcess')) {
-            await releaseInspector(configuration.websocketAddress as string);
-            return true;
-          }
-          // Stand in for js-debug: a second session on the main process, which runs it as js-debug does.
-          mainDebugger = await CDP({ target: configuration.websocketAddress as string, local: true });
-          mainDebugger.on('Debugger.scriptParsed', (e) => scripts.set(e.scriptId, e.url));
-          paused = new Promise((resolve) => mainDebugger!.on('Debugger.paused', resolve));
-          await mainDebugger.send('Debugger.enable');
-          await mainDebugger.send('Runtime.runIfWaitingForDebugger');
+    adapter = await startDebugClient({
+      launcher: realLauncher(),
+      startChildSession: async (configuration) => {
+        if (!String(configuration.name).startsWith('MainProcess')) {
+          await releaseInspector(configuration.websocketAddress as string);
           return true;
-        },
-      });
-      session.setRunAsServer(true);
-      session.start(socket, socket);
+        }
+        // Stand in for js-debug: a second session on the main process, which runs it as js-debug does.
+        mainDebugger = await CDP({ target: configuration.websocketAddress as string, local: true });
+        mainDebugger.on('Debugger.scriptParsed', (e) => scripts.set(e.scriptId, e.url));
+        paused = new Promise((resolve) => mainDebugger!.on('Debugger.paused', resolve));
+        await mainDebugger.send('Debugger.enable');
+        await mainDebugger.send('Runtime.runIfWaitingForDebugger');
+        return true;
+      },
     });
-    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
-    dc = new DebugClient('node', 'unused', 'forkscope');
-    await dc.start((server.address() as AddressInfo).port);
-    const outputs: string[] = [];
-    dc.on('output', (e: DebugProtocol.OutputEvent) => outputs.push(e.body.output));
+    const { dc, outputs } = adapter;
     const launched = dc.waitForEvent('forkscope/launched', 30_000);
     await dc.launch({ program: fixture, args: ['0'], cwd: repo, stopOnEntry: true });
     rootPid = (await launched).body.pid as number;

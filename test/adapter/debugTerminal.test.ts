@@ -5,20 +5,13 @@
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer, type AddressInfo, type Server } from 'node:net';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DebugClient } from '@vscode/debugadapter-testsupport';
-import type { DebugProtocol } from '@vscode/debugprotocol';
-import { Hub } from '../../src/hub/hub';
-import { ForkscopeSession } from '../../src/debug/forkscopeSession';
-import { NodeLauncher } from '../../src/debug/nodeLauncher';
 import { releaseInspector } from '../../src/debug/inspectorRelease';
 import type { TerminalCommand } from '../../src/debug/programHost';
-import type { ForkscopeEvents } from '../../src/debug/debugEvents';
+import { realLauncher, repo, startDebugClient } from './debugClient';
 import { until, isAlive as alive } from './polling';
 
-const repo = fileURLToPath(new URL('../..', import.meta.url));
 const fixture = fileURLToPath(new URL('../fixtures/debug-attach.ts', import.meta.url));
 
 const terminals: ChildProcess[] = [];
@@ -28,48 +21,30 @@ async function startAdapter() {
   const commands: TerminalCommand[] = [];
   let terminalOutput = '';
   const configurations: Array<Record<string, any>> = [];
-  const launcher = new NodeLauncher({
-    createHub: (spec, onSnapshot) => new Hub({ debug: spec.debug, singleProcess: spec.singleProcess, onSnapshot, sampleIntervalMs: false }),
-    tsxSearchPaths: [repo],
+  const harness = await startDebugClient({
+    launcher: realLauncher(),
+    startChildSession: async (configuration) => {
+      configurations.push(configuration);
+      await releaseInspector(configuration.websocketAddress as string);
+      return true;
+    },
+    // The terminal: its own environment plus what the adapter adds; its own process group, as a shell's job.
+    runInTerminal: async (command) => {
+      commands.push(command);
+      const env: NodeJS.ProcessEnv = { ...process.env };
+      for (const [k, v] of Object.entries(command.env)) {
+        if (v === null) delete env[k];
+        else env[k] = v;
+      }
+      const [file, ...args] = command.args;
+      const child = spawn(file!, args, { cwd: command.cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+      terminals.push(child);
+      child.stdout!.on('data', (d: Buffer) => (terminalOutput += d));
+      child.stderr!.on('data', (d: Buffer) => (terminalOutput += d));
+    },
   });
-  const server: Server = createServer((socket) => {
-    const session = new ForkscopeSession({
-      launcher,
-      startChildSession: async (configuration) => {
-        configurations.push(configuration);
-        await releaseInspector(configuration.websocketAddress as string);
-        return true;
-      },
-      // The terminal: its own environment plus what the adapter adds; its own process group, as a shell's job.
-      runInTerminal: async (command) => {
-        commands.push(command);
-        const env: NodeJS.ProcessEnv = { ...process.env };
-        for (const [k, v] of Object.entries(command.env)) {
-          if (v === null) delete env[k];
-          else env[k] = v;
-        }
-        const [file, ...args] = command.args;
-        const child = spawn(file!, args, { cwd: command.cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-        terminals.push(child);
-        child.stdout!.on('data', (d: Buffer) => (terminalOutput += d));
-        child.stderr!.on('data', (d: Buffer) => (terminalOutput += d));
-      },
-    });
-    session.setRunAsServer(true);
-    session.start(socket, socket);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const dc = new DebugClient('node', 'unused', 'forkscope');
-  await dc.start((server.address() as AddressInfo).port);
-  const processEvents: Array<ForkscopeEvents['forkscope/process']> = [];
-  const outputs: string[] = [];
-  dc.on('forkscope/process', (e: DebugProtocol.Event) => processEvents.push(e.body));
-  dc.on('output', (e: DebugProtocol.OutputEvent) => outputs.push(e.body.output));
-  cleanups.push(async () => {
-    await dc.stop().catch(() => {});
-    server.close();
-  });
-  return { dc, commands, configurations, processEvents, outputs, terminal: () => terminalOutput };
+  cleanups.push(() => harness.close());
+  return { ...harness, commands, configurations, terminal: () => terminalOutput };
 }
 
 describe('ForkscopeSession console: integratedTerminal', { timeout: 90_000 }, () => {

@@ -3,68 +3,37 @@
 // process. The child-session sink is injected and acts as the debugger over CDP. Needs `npm run build`.
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type AddressInfo } from 'node:net';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DebugClient } from '@vscode/debugadapter-testsupport';
-import type { DebugProtocol } from '@vscode/debugprotocol';
-import { Hub } from '../../src/hub/hub';
-import { ForkscopeSession } from '../../src/debug/forkscopeSession';
-import { NodeLauncher } from '../../src/debug/nodeLauncher';
-import { programPids } from '../../src/debug/processTree';
+import type { Hub } from '../../src/hub/hub';
 import { releaseInspector } from '../../src/debug/inspectorRelease';
-import { until } from './polling';
+import { killProgram, realLauncher, repo, startDebugClient, type DebugHarness } from './debugClient';
+import { until, isAlive as alive } from './polling';
 
-const repo = fileURLToPath(new URL('../..', import.meta.url));
 const fixture = fileURLToPath(new URL('../fixtures/debug-attach.ts', import.meta.url));
 
 describe('ForkscopeSession forkscope/exportTrace', { timeout: 90_000 }, () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'fs-trace-'));
-  let dc: DebugClient | undefined;
-  let server: ReturnType<typeof createServer> | undefined;
+  let adapter: DebugHarness | undefined;
   let rootPid: number | undefined;
   after(async () => {
-    // Whatever the test left running (it failed midway): the whole tree, found before anything is killed.
-    if (rootPid !== undefined) {
-      for (const pid of await programPids({ rootPid })) {
-        try {
-          process.kill(pid, 'SIGKILL');
-        } catch {}
-      }
-    }
-    await dc?.stop().catch(() => {});
-    server?.close();
+    await killProgram(rootPid);
+    await adapter?.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
   it('writes the Chrome trace of the running program, every process named', async () => {
     const hubs: Hub[] = [];
-    const launcher = new NodeLauncher({
-      createHub: (spec, onSnapshot) => {
-        const hub = new Hub({ debug: spec.debug, singleProcess: spec.singleProcess, onSnapshot, sampleIntervalMs: false });
-        hubs.push(hub);
-        return hub;
+    adapter = await startDebugClient({
+      launcher: realLauncher((hub) => hubs.push(hub)),
+      startChildSession: async (configuration) => {
+        await releaseInspector(configuration.websocketAddress as string);
+        return true;
       },
-      tsxSearchPaths: [repo],
     });
-    server = createServer((socket) => {
-      const session = new ForkscopeSession({
-        launcher,
-        startChildSession: async (configuration) => {
-          await releaseInspector(configuration.websocketAddress as string);
-          return true;
-        },
-      });
-      session.setRunAsServer(true);
-      session.start(socket, socket);
-    });
-    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
-    dc = new DebugClient('node', 'unused', 'forkscope');
-    await dc.start((server.address() as AddressInfo).port);
-    const outputs: string[] = [];
-    dc.on('output', (e: DebugProtocol.OutputEvent) => outputs.push(e.body.output));
+    const { dc, outputs } = adapter;
     const launched = dc.waitForEvent('forkscope/launched', 30_000);
     await dc.launch({ program: fixture, args: ['60000'], cwd: repo });
     rootPid = (await launched).body.pid as number;
@@ -82,6 +51,7 @@ describe('ForkscopeSession forkscope/exportTrace', { timeout: 90_000 }, () => {
 
     await assert.rejects(dc.customRequest('forkscope/exportTrace', {}), /needs a "path"/);
     await dc.terminateRequest();
-    assert.throws(() => process.kill(rootPid!, 0), /ESRCH/, 'terminate ended the program');
+    // Gone, or a zombie the adapter's process has not reaped yet: either way no longer running.
+    await until('terminate ended the program', () => !alive(rootPid!), 5_000);
   });
 });
