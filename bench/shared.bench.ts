@@ -5,7 +5,8 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { Process, RLock, RawArray, RawValue, Value, isMainProcess } from 'forkscope';
 
 const OPS = 2_000_000;
-const LOCK_OPS = 200_000;
+/** As many cycles on both sides: at 200k (~30 ms) our figure was mostly V8's JIT warm-up. */
+const LOCK_OPS = 2_000_000;
 const COUNTER_OPS = 20_000;
 
 const PYTHON = String.raw`

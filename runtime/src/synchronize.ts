@@ -1,7 +1,7 @@
 // Lock, RLock, Semaphore, BoundedSemaphore, Event, Condition and Barrier: the creating context owns the
-// state, others reach it over its broker socket and read published flags synchronously. Lock and RLock
-// live in shared memory instead (shm/lock.ts) wherever the native binding loads. Depends on the broker,
-// shm/lock.ts and the reduction contract only.
+// state, others reach it over its broker socket and read published flags synchronously. Locks and
+// semaphores live in shared memory instead (shm/lock.ts, shm/semaphore.ts) wherever the native binding
+// loads. Depends on the broker, shm/ and the reduction contract only.
 import { getBroker, held, type Peer, type Served } from './broker/broker';
 import type { Frame } from './broker/frame';
 import { contextId, Remote, type OwnerRef } from './broker/remote';
@@ -12,6 +12,7 @@ import { BrokenBarrierError, RuntimeError, ValueError } from './errors';
 import { reduceSymbol, registerReviver, reviveObject, type ReducedObject, type TransferContext } from './reduction';
 import type { ObjectKind } from './protocol';
 import { ShmLock } from './shm/lock';
+import { SEMAPHORE_MAX, ShmSemaphore } from './shm/semaphore';
 import { canShareWithProcesses } from './shm/arena';
 
 const OP_ACQUIRE = 32;
@@ -190,7 +191,7 @@ class LockCore extends Core {
   }
 }
 
-let reviving: { core?: Core; remote?: Remote; shm?: ShmLock } | undefined;
+let reviving: { core?: Core; remote?: Remote; shm?: ShmLock; sem?: ShmSemaphore } | undefined;
 
 function reviveWith<T>(make: () => T, state: OwnerRef): T {
   const broker = getBroker();
@@ -236,9 +237,11 @@ abstract class BaseLock {
   }
 
   /** Takes the lock, waiting while another holds it; resolves false on timeout or with `block: false`. Python: Lock.acquire */
-  acquire(options: AcquireOptions = {}): Promise<boolean> {
-    if (this.#shm) return this.#shm.acquire(options);
-    return this.acquireLevels(options.block ?? true, options.timeout, 1);
+  acquire(options?: AcquireOptions): Promise<boolean> {
+    // No `= {}` default: the shared-memory path is the hot one and must not allocate.
+    const shm = this.#shm;
+    if (shm) return shm.acquire(options);
+    return this.acquireLevels(options?.block ?? true, options?.timeout, 1);
   }
 
   /** @internal Acquire `count` levels at once (Condition restores an RLock's depth this way). */
@@ -275,9 +278,10 @@ abstract class BaseLock {
 
   /** Releases the lock (an RLock one level). Python: Lock.release */
   release(): void {
-    if (this.#shm) {
+    const shm = this.#shm;
+    if (shm) {
       flushSlots();
-      return this.#shm.release();
+      return shm.releaseLevels(1);
     }
     this.releaseLevels(1);
   }
@@ -417,7 +421,16 @@ class SemaphoreCore extends Core {
   }
 }
 
+const TAKEN = Promise.resolve(true);
+const NOT_TAKEN = Promise.resolve(false);
+
+/**
+ * Shared by Semaphore and BoundedSemaphore. With the native binding the count is a word of shared
+ * memory every process and thread changes itself (shm/semaphore.ts); without it, the creating
+ * context owns it (SemaphoreCore) and the others ask over its broker socket.
+ */
 abstract class BaseSemaphore {
+  readonly #shm: ShmSemaphore | undefined;
   readonly #core: SemaphoreCore | undefined;
   readonly #remote: Remote | undefined;
   readonly #kind: 'Semaphore' | 'BoundedSemaphore';
@@ -426,6 +439,7 @@ abstract class BaseSemaphore {
   constructor(kind: 'Semaphore' | 'BoundedSemaphore', value: number) {
     this.#kind = kind;
     if (reviving) {
+      this.#shm = reviving.sem;
       this.#core = reviving.core as SemaphoreCore | undefined;
       this.#remote = reviving.remote;
       this.#bound = kind === 'BoundedSemaphore' ? value : undefined;
@@ -433,24 +447,38 @@ abstract class BaseSemaphore {
     }
     if (!Number.isInteger(value) || value < 0) throw new ValueError('semaphore initial value must be >= 0');
     this.#bound = kind === 'BoundedSemaphore' ? value : undefined;
-    this.#core = new SemaphoreCore(kind, created(kind, value), value);
+    if (canShareWithProcesses()) {
+      if (value > SEMAPHORE_MAX) throw new ValueError('semaphore initial value too large');
+      this.#shm = new ShmSemaphore({ value, bound: this.#bound, id: created(kind, value) });
+    } else {
+      this.#core = new SemaphoreCore(kind, created(kind, value), value);
+    }
   }
 
   /** Decrements the counter, waiting while it is zero; resolves false on timeout or with `block: false`. Python: Semaphore.acquire */
-  acquire(options: AcquireOptions = {}): Promise<boolean> {
-    const block = options.block ?? true;
+  acquire(options?: AcquireOptions): Promise<boolean> {
+    const shm = this.#shm;
+    if (shm) {
+      if (shm.tryAcquire()) return TAKEN;
+      if (options?.block === false) return NOT_TAKEN;
+      // What the owner of a broker semaphore reports: a wait (the view lists waiters by their own state).
+      syncOp(shm.id, 'wait');
+      return this.#wait(shm.wait(options?.timeout));
+    }
+    const block = options?.block ?? true;
+    const timeout = options?.timeout;
     const core = this.#core;
     if (core) {
       const waiter = new LocalWaiter<number>();
-      core.acquire(block, options.timeout, waiter);
+      core.acquire(block, timeout, waiter);
       const outcome = waiter.done ? waiter.promise : this.#wait(waiter.promise);
       return outcome.then((o) => o !== TIMED_OUT);
     }
-    return this.#wait(this.#remote!.request(OP_ACQUIRE, encodeWait(block, options.timeout))).then((r) => r.readUInt8(0) !== TIMED_OUT);
+    return this.#wait(this.#remote!.request(OP_ACQUIRE, encodeWait(block, timeout))).then((r) => r.readUInt8(0) !== TIMED_OUT);
   }
 
   async #wait<R>(wait: Promise<R>): Promise<R> {
-    const done = waiting({ id: this.#core?.id ?? this.#remote?.ref.id ?? this.#kind, kind: this.#kind });
+    const done = waiting({ id: this.#shm?.id ?? this.#core?.id ?? this.#remote?.ref.id ?? this.#kind, kind: this.#kind });
     try {
       return await held(wait);
     } finally {
@@ -460,6 +488,14 @@ abstract class BaseSemaphore {
 
   /** Increments the counter by `n`, waking waiters; a BoundedSemaphore throws ValueError past its start. Python: Semaphore.release */
   release(n = 1): void {
+    const shm = this.#shm;
+    if (shm) {
+      // As a lock's release: what this context published must be visible to whoever takes it next.
+      flushSlots();
+      shm.release(n);
+      syncOp(shm.id, 'release');
+      return;
+    }
     const core = this.#core;
     if (core) {
       const problem = core.release(n);
@@ -473,6 +509,7 @@ abstract class BaseSemaphore {
 
   /** The counter's current value. Python: Semaphore.get_value */
   getValue(): number {
+    if (this.#shm) return this.#shm.value;
     return this.#core ? this.#core.value : this.#remote!.slot!.read();
   }
 
@@ -484,7 +521,8 @@ abstract class BaseSemaphore {
     this.release();
   }
 
-  [reduceSymbol](_context: TransferContext): ReducedObject {
+  [reduceSymbol](context: TransferContext): ReducedObject {
+    if (this.#shm) return { kind: this.#kind, state: { shm: this.#shm[reduceSymbol](context), bound: this.#bound } };
     const ref = this.#core ? this.#core.share() : this.#remote!.ref;
     return { kind: this.#kind, state: { ...ref, bound: this.#bound } };
   }
@@ -506,10 +544,21 @@ export class BoundedSemaphore extends BaseSemaphore {
   }
 }
 
-registerReviver('Semaphore', (state) => reviveWith(() => new Semaphore(0), state as OwnerRef));
-registerReviver('BoundedSemaphore', (state) =>
-  reviveWith(() => new BoundedSemaphore((state as { bound: number }).bound), state as OwnerRef),
-);
+/** A reduced Semaphore: its shared-memory word, or its owner's address; and a BoundedSemaphore's bound. */
+type SemaphoreState = (OwnerRef | { shm: ReducedObject }) & { bound?: number };
+
+function reviveSemaphore<T>(make: () => T, state: SemaphoreState): T {
+  if (!('shm' in state)) return reviveWith(make, state);
+  reviving = { sem: reviveObject(state.shm) as ShmSemaphore };
+  try {
+    return make();
+  } finally {
+    reviving = undefined;
+  }
+}
+
+registerReviver('Semaphore', (state) => reviveSemaphore(() => new Semaphore(0), state as SemaphoreState));
+registerReviver('BoundedSemaphore', (state) => reviveSemaphore(() => new BoundedSemaphore((state as SemaphoreState).bound), state as SemaphoreState));
 
 // ---- Event ----------------------------------------------------------------------------------
 

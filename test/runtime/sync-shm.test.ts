@@ -1,11 +1,13 @@
 // Lock and RLock over shared memory: a child takes and releases them while their creator's event loop
-// is frozen (so no broker message can be answered), a holder killed with SIGKILL hands the lock on with
-// ownerDied, and the broker fallback (FORKSCOPE_SHM_BINDING=none) still passes the sync suites.
+// is frozen (so no broker message can be answered), a holder killed with SIGKILL (a process) or kill() (a
+// worker thread, its process alive) hands the lock on with ownerDied, and the broker fallback
+// (FORKSCOPE_SHM_BINDING=none) still passes the sync suites. Semaphore and BoundedSemaphore likewise: a
+// child cycles one with its creator frozen, permits are never exceeded, over-release is a ValueError.
 // Children re-import this file as their main module, so the tests are registered only in the main process.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { Lock, Process, RLock, Value, isMainProcess } from 'forkscope';
-import { cycleWhileCreatorFrozen, holdUntilKilled } from '../fixtures/sync-shm-targets';
+import { BoundedSemaphore, Lock, Process, RLock, RawArray, Semaphore, Value, isMainProcess } from 'forkscope';
+import { cycleSemaphoreWhileCreatorFrozen, cycleWhileCreatorFrozen, holdSemaphore, holdUntilKilled, overRelease } from '../fixtures/sync-shm-targets';
 import { spawn } from 'node:child_process';
 import { REPO_ROOT } from './runProgram';
 import { canShareWithProcesses } from '../../runtime/src/shm/arena';
@@ -60,9 +62,11 @@ for (const method of methods) {
       });
     }
 
-    if (method === 'thread') return; // a worker thread cannot be killed like a process (no pid of its own)
+    // A thread's kill() terminates its Worker: its process lives on, so only its kernel thread id
+    // (gone from /proc/<pid>/task once the thread ends) tells the waiter the holder is dead.
+    const killed = method === 'thread' ? 'a holder thread terminated by kill()' : 'a holder killed with SIGKILL';
     for (const Kind of [Lock, RLock]) {
-      it(`${Kind.name}: a holder killed with SIGKILL hands it to the next waiter with ownerDied`, { timeout: 60_000 }, async () => {
+      it(`${Kind.name}: ${killed} hands it to the next waiter with ownerDied`, { timeout: 60_000 }, async () => {
         const lock = new Kind();
         const flag = new Value('i', 0, { lock: false });
         const p = new Process({ target: holdUntilKilled, args: [lock, flag, Kind === RLock ? 2 : 1], startMethod: method });
@@ -85,6 +89,68 @@ for (const method of methods) {
         }
       });
     }
+  });
+}
+
+for (const method of methods) {
+  describe(`shared-memory Semaphore and BoundedSemaphore (${method})`, { skip }, () => {
+    it('a child cycles a Semaphore 500 times while the creator\'s event loop is frozen', { timeout: 60_000 }, async () => {
+      const sem = new Semaphore(1);
+      const flag = new Value('i', 0, { lock: false });
+      const p = new Process({ target: cycleSemaphoreWhileCreatorFrozen, args: [sem, flag, 500], startMethod: method });
+      p.start();
+      try {
+        await until(() => flag.value === 1, 30_000);
+        assert.equal(sem.getValue(), 0, 'the child holds it, seen here without a message');
+        assert.equal(await sem.acquire({ block: false }), false);
+        flag.value = 2;
+        frozenUntil(() => flag.value === 3, 20_000);
+        assert.equal(flag.value, 3, 'the child took and released it with its creator frozen');
+        assert.equal(sem.getValue(), 1);
+        await p.join();
+        assert.equal(p.exitCode, 0);
+      } finally {
+        if (p.exitCode === null) {
+          p.kill();
+          await p.join();
+        }
+      }
+    });
+
+    it('Semaphore(2): three children taking it 40 times each are never more than two inside', { timeout: 60_000 }, async () => {
+      const sem = new Semaphore(2);
+      const cells = new RawArray('i', 2);
+      const children = [0, 1, 2].map(() => new Process({ target: holdSemaphore, args: [sem, cells, 40], startMethod: method }));
+      for (const child of children) child.start();
+      try {
+        for (const child of children) await child.join();
+        assert.deepEqual(children.map((c) => c.exitCode), [0, 0, 0]);
+        assert.equal(cells[0], 0);
+        assert.ok(cells[1]! <= 2, `at most two inside at once, saw ${cells[1]}`);
+        assert.equal(sem.getValue(), 2);
+      } finally {
+        for (const child of children) if (child.exitCode === null) child.kill();
+        for (const child of children) await child.join();
+      }
+    });
+
+    it('BoundedSemaphore: a child\'s release past the initial value throws ValueError and changes nothing', { timeout: 60_000 }, async () => {
+      const sem = new BoundedSemaphore(2);
+      assert.equal(await sem.acquire(), true);
+      sem.release();
+      const flag = new Value('i', 0, { lock: false });
+      const p = new Process({ target: overRelease, args: [sem, flag], startMethod: method });
+      p.start();
+      await p.join();
+      assert.equal(flag.value, 1, 'ValueError in the child');
+      assert.equal(sem.getValue(), 2);
+      assert.throws(() => sem.release(), { name: 'ValueError' });
+      assert.equal(await sem.acquire({ block: false }), true);
+      assert.equal(await sem.acquire({ block: false }), true);
+      assert.equal(await sem.acquire({ timeout: 30 }), false);
+      sem.release(2);
+      assert.equal(sem.getValue(), 2);
+    });
   });
 }
 
