@@ -14,11 +14,10 @@ import type { TextDocument } from 'vscode-languageserver-textdocument';
 import { Commands } from '../../src/contributions';
 import type { Analysis } from './analysis/analyze';
 import type { Finding, Severity } from './analysis/types';
+import { docLink } from './docsLinks';
 import { hoverMarkdown, methodHoverMarkdown } from './hoverDocs';
 
 export const SOURCE = 'forkscope';
-/** Where `docs/diagnostics.md` is published; the client passes the copy shipped in the extension instead. */
-export const DEFAULT_DOCS_URL = 'https://github.com/forkscope/forkscope/blob/main/docs/diagnostics.md';
 
 const SEVERITY: Record<Severity, DiagnosticSeverity> = {
   error: DiagnosticSeverity.Error,
@@ -27,13 +26,14 @@ const SEVERITY: Record<Severity, DiagnosticSeverity> = {
   hint: DiagnosticSeverity.Hint,
 };
 
-export function diagnosticsOf(document: TextDocument, analysis: Analysis, docsUrl: string): Diagnostic[] {
+/** `docsUrl`: the diagnostics page each code links to (see docsLinks.ts); without one, no link. */
+export function diagnosticsOf(document: TextDocument, analysis: Analysis, docsUrl: string | undefined): Diagnostic[] {
   return analysis.findings.map((f) => ({
     range: { start: document.positionAt(f.start), end: document.positionAt(f.end) },
     severity: SEVERITY[f.severity],
     source: SOURCE,
     code: f.code,
-    codeDescription: { href: `${docsUrl}#${f.code}` },
+    ...(docsUrl === undefined ? {} : { codeDescription: { href: docLink(docsUrl, f.code) } }),
     message: f.message,
   }));
 }

@@ -10,19 +10,20 @@ import {
 import type { Diagnostic } from 'vscode-languageserver';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { DocumentAnalyses } from './documentAnalyses';
-import { codeActionsOf, codeLensesOf, DEFAULT_DOCS_URL, diagnosticsOf, hoverOf } from './lspFeatures';
+import { findDocsUrl } from './docsLinks';
+import { codeActionsOf, codeLensesOf, diagnosticsOf, hoverOf } from './lspFeatures';
 import { warmUp } from './warmUp';
 
 /** What the client may pass in `initializationOptions`. */
 export interface ForkscopeServerOptions {
-  /** Base of the diagnostics' doc links (the extension passes its own `docs/diagnostics.md`). */
+  /** The page the diagnostics' doc links point into; by default the one found beside the server (docsLinks.ts). */
   docsUrl?: string;
 }
 
 const connection = createConnection(ProposedFeatures.all);
 const documents = new TextDocuments(TextDocument);
 const analyses = new DocumentAnalyses();
-let docsUrl = DEFAULT_DOCS_URL;
+let docsUrl = findDocsUrl(__dirname);
 
 connection.onInitialize((params) => {
   const options = (params.initializationOptions ?? {}) as ForkscopeServerOptions;

@@ -16,18 +16,11 @@ export function registerLanguageClient(context: vscode.ExtensionContext): void {
       { scheme: 'file', language },
       { scheme: 'untitled', language },
     ]),
-    initializationOptions: { docsUrl: docsUrlOf(context) },
+    // No docsUrl: the server links each diagnostic to the page shipped beside it (server/src/docsLinks.ts).
   };
   const client = new LanguageClient('forkscope', 'Forkscope Language Server', serverOptions, clientOptions);
   context.subscriptions.push({ dispose: () => void client.stop() });
   client.start().catch((error: unknown) => {
     void vscode.window.showErrorMessage(`Forkscope's language server failed to start: ${error instanceof Error ? error.message : String(error)}`);
   });
-}
-
-/** docs/diagnostics.md in the repository the manifest names: one place to change when the project moves. */
-function docsUrlOf(context: vscode.ExtensionContext): string | undefined {
-  const repository = (context.extension.packageJSON as { repository?: { url?: unknown } }).repository;
-  if (typeof repository?.url !== 'string' || !/^https:\/\//.test(repository.url)) return undefined;
-  return `${repository.url.replace(/\.git$/, '')}/blob/main/docs/diagnostics.md`;
 }

@@ -221,6 +221,29 @@ function sourcesUnder(dir: string): string[] {
   });
 }
 
+describe('doc links without a docsUrl (as the extension starts the server)', { timeout: 60_000 }, () => {
+  let client: LspClient;
+  before(async () => {
+    client = (await LspClient.start()).client;
+  });
+  after(async () => {
+    await client?.dispose();
+  });
+
+  it('each code links to the line of its heading in the docs/diagnostics.md beside the server', async () => {
+    const docs = join(ROOT, 'docs', 'diagnostics.md');
+    const lines = readFileSync(docs, 'utf8').split('\n');
+    for (const [code, c] of Object.entries(CASES)) {
+      const [d] = only(await client.open(uriFor(), HEADER + c.positive), code);
+      const href = d?.codeDescription?.href ?? '';
+      const match = /^(.*)#L(\d+)$/.exec(href);
+      assert.ok(match, `${code}: ${href}`);
+      assert.equal(match[1], pathToFileURL(docs).href);
+      assert.equal(lines[Number(match[2]) - 1], `## ${code}`);
+    }
+  });
+});
+
 describe('no false positives on the examples and the runtime tests', { timeout: 120_000 }, () => {
   let client: LspClient;
   before(async () => {
