@@ -98,13 +98,20 @@ class SignedRow<T> implements KeyedRow<T> {
   }
 }
 
-/** One titled section holding a keyed list; hidden when it has nothing to show. */
+/** An object row's title: its icon, its label and its kind (callers add what follows, such as the site link). */
+function titleParts(codicon: string, label: string, kind: string): HTMLElement[] {
+  return [icon(codicon), el('span', 'object-label', label), el('span', 'kind', kind)];
+}
+
+/** One titled section holding a keyed list of the model's objects, counted in its heading; hidden when empty. */
 abstract class Panel<T> {
   readonly element: HTMLElement;
   protected readonly list: KeyedList<T>;
   readonly #count = el('span', 'count');
+  readonly #post: Post;
 
-  constructor(className: string, title: string) {
+  constructor(className: string, title: string, post: Post) {
+    this.#post = post;
     this.element = el('section', `panel ${className}`);
     const heading = el('h2', undefined, `${title} `);
     heading.id = `${className}-heading`;
@@ -113,16 +120,20 @@ abstract class Panel<T> {
     body.setAttribute('role', 'list');
     body.setAttribute('aria-labelledby', heading.id);
     this.element.append(heading, body);
-    this.list = new KeyedList(body, (key, item) => this.createRow(key, item));
+    this.list = new KeyedList(body, (key) => this.createRow(key, this.#post));
   }
 
-  protected abstract createRow(key: string, item: T): KeyedRow<T>;
-
-  protected show(items: Array<readonly [string, T]>, count: string): void {
+  render(state: ViewState): void {
+    const items = this.items(state);
     this.element.hidden = items.length === 0;
-    setText(this.#count, count);
+    setText(this.#count, String(items.length));
     this.list.update(items);
   }
+
+  /** The objects to show, keyed by id, each with what its row needs. */
+  protected abstract items(state: ViewState): Array<readonly [string, T]>;
+
+  protected abstract createRow(key: string, post: Post): KeyedRow<T>;
 }
 
 interface QueueModel {
@@ -133,20 +144,17 @@ interface QueueModel {
 }
 
 export class QueuePanel extends Panel<QueueModel> {
-  readonly #post: Post;
   constructor(post: Post) {
-    super('queues', 'Queues');
-    this.#post = post;
+    super('queues', 'Queues', post);
   }
 
-  render(state: ViewState): void {
+  protected items(state: ViewState) {
     const tick = Math.floor(state.now / 1000);
-    const items = [...state.queues.values()].map((queue) => [queue.id, { queue, state, tick }] as const);
-    this.show(items, String(items.length));
+    return [...state.queues.values()].map((queue) => [queue.id, { queue, state, tick }] as const);
   }
 
-  protected createRow(): KeyedRow<QueueModel> {
-    return new QueueRow(this.#post);
+  protected createRow(_key: string, post: Post): KeyedRow<QueueModel> {
+    return new QueueRow(post);
   }
 }
 
@@ -180,7 +188,7 @@ class QueueRow implements KeyedRow<QueueModel> {
     const titleSignature = JSON.stringify([q.label, q.id, q.kind, q.site]);
     if (titleSignature !== this.#titleSignature) {
       this.#titleSignature = titleSignature;
-      this.#title.replaceChildren(icon('inbox'), el('span', 'object-label', q.label || q.id), el('span', 'kind', q.kind));
+      this.#title.replaceChildren(...titleParts('inbox', q.label || q.id, q.kind));
       if (q.site) this.#title.append(siteLink(q.site, post));
     }
     const isFull = q.maxsize > 0 && q.depth >= q.maxsize;
@@ -211,22 +219,18 @@ interface PipeModel {
 }
 
 export class PipePanel extends Panel<PipeModel> {
-  readonly #post: Post;
   readonly #open = new Set<string>();
   readonly #requestRender: () => void;
   constructor(post: Post, requestRender: () => void) {
-    super('pipes', 'Pipes and channels');
-    this.#post = post;
+    super('pipes', 'Pipes and channels', post);
     this.#requestRender = requestRender;
   }
 
-  render(state: ViewState): void {
-    const items = [...state.pipes.values()].map((pipe) => [pipe.id, { pipe, state, isOpen: this.#open.has(pipe.id) }] as const);
-    this.show(items, String(items.length));
+  protected items(state: ViewState) {
+    return [...state.pipes.values()].map((pipe) => [pipe.id, { pipe, state, isOpen: this.#open.has(pipe.id) }] as const);
   }
 
-  protected createRow(key: string): KeyedRow<PipeModel> {
-    const post = this.#post;
+  protected createRow(key: string, post: Post): KeyedRow<PipeModel> {
     const toggle = () => {
       if (this.#open.has(key)) this.#open.delete(key);
       else this.#open.add(key);
@@ -243,7 +247,7 @@ export class PipePanel extends Panel<PipeModel> {
         expander.setAttribute('aria-label', `${isOpen ? 'Hide' : 'Show'} the last messages of ${p.label || p.id}`);
         expander.append(icon(isOpen ? 'chevron-down' : 'chevron-right'));
         expander.addEventListener('click', toggle);
-        title.append(expander, icon('arrow-swap'), el('span', 'object-label', p.label || p.id), el('span', 'kind', p.kind));
+        title.append(expander, ...titleParts('arrow-swap', p.label || p.id, p.kind));
         const ends = el('div', 'object-line flow');
         p.ends.forEach((end, i) => {
           if (i > 0) ends.append(icon('arrow-both'));
@@ -293,27 +297,23 @@ interface SyncModel {
 }
 
 export class SyncPanel extends Panel<SyncModel> {
-  readonly #post: Post;
   constructor(post: Post) {
-    super('syncs', 'Locks and sync objects');
-    this.#post = post;
+    super('syncs', 'Locks and sync objects', post);
   }
 
-  render(state: ViewState): void {
+  protected items(state: ViewState) {
     const tick = Math.floor(state.now / 1000);
-    const items = [...state.syncs.values()].map((sync) => [sync.id, { sync, state, tick }] as const);
-    this.show(items, String(items.length));
+    return [...state.syncs.values()].map((sync) => [sync.id, { sync, state, tick }] as const);
   }
 
-  protected createRow(): KeyedRow<SyncModel> {
-    const post = this.#post;
+  protected createRow(_key: string, post: Post): KeyedRow<SyncModel> {
     return new SignedRow<SyncModel>(
       'object sync',
       ({ sync: s, state, tick }) => JSON.stringify([s, processSignature(state, [...(s.holder ? [s.holder] : []), ...s.waiters.map((w) => w.key)]), s.waiters.length || s.holder ? tick : 0]),
       ({ sync: s, state }, row) => {
         row.classList.toggle('contended', s.waiters.length > 0);
         const title = el('div', 'object-title');
-        title.append(icon(SYNC_ICONS[s.kind] ?? 'lock'), el('span', 'object-label', s.label || s.id), el('span', 'kind', s.kind));
+        title.append(...titleParts(SYNC_ICONS[s.kind] ?? 'lock', s.label || s.id, s.kind));
         if (s.site) title.append(siteLink(s.site, post));
         if (s.ownerDied) title.append(el('span', 'badge error', 'owner died'));
         if (s.isSet !== undefined) title.append(el('span', `badge${s.isSet ? ' ok' : ''}`, s.kind === 'Barrier' ? (s.isSet ? 'broken' : 'intact') : s.isSet ? 'set' : 'not set'));
@@ -350,26 +350,22 @@ interface PoolModel {
 }
 
 export class PoolPanel extends Panel<PoolModel> {
-  readonly #post: Post;
   constructor(post: Post) {
-    super('pools', 'Pools');
-    this.#post = post;
+    super('pools', 'Pools', post);
   }
 
-  render(state: ViewState): void {
-    const items = [...state.pools.values()].map((pool) => [pool.id, { pool, state }] as const);
-    this.show(items, String(items.length));
+  protected items(state: ViewState) {
+    return [...state.pools.values()].map((pool) => [pool.id, { pool, state }] as const);
   }
 
-  protected createRow(): KeyedRow<PoolModel> {
-    const post = this.#post;
+  protected createRow(_key: string, post: Post): KeyedRow<PoolModel> {
     return new SignedRow<PoolModel>(
       'object pool',
       ({ pool: p, state }) => JSON.stringify([p, processSignature(state, p.workers)]),
       ({ pool: p, state }, row) => {
         const busy = new Set(p.busy);
         const title = el('div', 'object-title');
-        title.append(icon('server-environment'), el('span', 'object-label', p.label || p.id), el('span', 'kind', 'Pool'));
+        title.append(...titleParts('server-environment', p.label || p.id, 'Pool'));
         const workers = el('div', 'object-line workers');
         workers.append(el('span', 'metric', `${busy.size} busy · ${Math.max(0, p.workers.length - busy.size)} idle`));
         const cells = el('span', 'worker-cells');
