@@ -3,6 +3,7 @@
 // directory of copies and says when an end is closed everywhere, or its last holder is dead). Depends
 // on the broker and reduction.
 import { randomInt } from 'node:crypto';
+import { deserialize, serialize } from 'node:v8';
 import { getBroker, held, FIRST_PUSH_OP, type Peer, type Served } from './broker/broker';
 import type { Frame } from './broker/frame';
 import { Remote, type OwnerRef } from './broker/remote';
@@ -10,7 +11,8 @@ import { Fifo, LocalWaiter } from './broker/waiters';
 import { created, PipeTraffic, waiting } from './broker/report';
 import { decodeItem, encodeItem } from './broker/codec';
 import { BrokenPipeError, EOFError, ValueError } from './errors';
-import { reduceSymbol, registerReviver, type ReducedObject, type TransferContext } from './reduction';
+import { isReducible, reduceSymbol, registerReviver, type ReducedObject, type TransferContext } from './reduction';
+import { decode, encode } from './serialize';
 
 const OP_DATA = 48; // to a copy, or to the directory for a copy not yet attached
 const OP_ATTACH = 49;
@@ -23,6 +25,8 @@ const PUSH_EOF = FIRST_PUSH_OP + 2;
 
 const KIND_OBJECT = 0;
 const KIND_BYTES = 1;
+/** An object holding runtime objects (a Connection, a Queue…): they cross as descriptors, as pickle reduces them. */
+const KIND_REDUCED = 2;
 /** `u8 kind | u32 sender copy | u32 target copy` before each message's body. */
 const PREFIX_BYTES = 9;
 /**
@@ -78,6 +82,11 @@ class PipeDirectory implements Served {
 
   addLocal(end: PipeEnd): void {
     const record = this.#copies.get(end.copy);
+    if (record?.state === 'closed') {
+      // A copy received after its holder died (it was let go in transit): closed for itself too.
+      end.endOfFile(0);
+      return;
+    }
     const buffered = record?.buffered ?? [];
     this.#copies.set(end.copy, { id: end.copy, end: end.end, state: 'local', local: end, buffered: [] });
     for (const message of record?.backlog ?? []) end.receiveBacklog(message);
@@ -525,9 +534,11 @@ export class Connection {
   /** Sends a structured-cloneable object; resolves once it is on its way (awaiting it gives backpressure). Python: Connection.send */
   send(obj: unknown): Promise<void> {
     this.#check(true);
-    const body = encodeItem(obj);
+    // A Connection (or queue, lock…) inside crosses as a copy, held by this process until it is received.
+    const reduced = typeof obj === 'object' && obj !== null && holdsReducible(obj, new Set());
+    const body = reduced ? serialize(encode(obj, { startMethod: 'spawn', transfer: [] }, 'obj')) : encodeItem(obj);
     (this.#traffic ??= new PipeTraffic(this.#id)).sent(body.length, obj, false);
-    return quiet(this.#end.send(KIND_OBJECT, body));
+    return quiet(this.#end.send(reduced ? KIND_REDUCED : KIND_OBJECT, body));
   }
 
   /** Sends raw bytes (optionally a slice). Python: Connection.send_bytes */
@@ -560,6 +571,7 @@ export class Connection {
   /** Resolves with the next object; rejects EOFError once every copy of the other end is closed. Python: Connection.recv */
   async recv<T = unknown>(): Promise<T> {
     const message = await this.#take();
+    if (message.kind === KIND_REDUCED) return decode(deserialize(message.body)) as T;
     return (message.kind === KIND_BYTES ? message.body : decodeItem(message.body)) as T;
   }
 
@@ -598,6 +610,26 @@ export class Connection {
   get end(): PipeEnd {
     return this.#end;
   }
+}
+
+/** True when `value` holds a runtime object that must cross as a descriptor: one scan, no copy. */
+function holdsReducible(value: object, seen: Set<object>): boolean {
+  if (seen.has(value)) return false;
+  seen.add(value);
+  if (isReducible(value)) return true;
+  if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer || value instanceof Date || value instanceof RegExp || value instanceof Error) return false;
+  const holds = (v: unknown) => typeof v === 'object' && v !== null && holdsReducible(v, seen);
+  if (Array.isArray(value)) return value.some(holds);
+  if (value instanceof Map) {
+    for (const [k, v] of value) if (holds(k) || holds(v)) return true;
+    return false;
+  }
+  if (value instanceof Set) {
+    for (const v of value) if (holds(v)) return true;
+    return false;
+  }
+  for (const key of Object.keys(value)) if (holds((value as Record<string, unknown>)[key])) return true;
+  return false;
 }
 
 /** A send nobody awaits must not crash the program; a later send or recv reports the problem. */

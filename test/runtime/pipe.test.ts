@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Pipe, connection, EOFError, BrokenPipeError } from '../../runtime/src/index';
+import { Pipe, connection, EOFError, BrokenPipeError, type Connection } from '../../runtime/src/index';
 import { start, killAll } from '../fixtures/sync-harness';
 import { runProgram } from './runProgram';
 import type { StartMethod } from '../../runtime/src/protocol';
@@ -45,6 +45,21 @@ describe('Pipe (in this process)', () => {
     await a.send(1);
     assert.equal(await later, true);
     assert.equal(await b.recv(), 1);
+  });
+
+  it('a Connection sent over a pipe arrives as a working copy of its end', async () => {
+    const [a, b] = Pipe();
+    const [c, d] = Pipe();
+    await c.send({ end: b, n: 1 });
+    const got = await d.recv<{ end: Connection; n: number }>();
+    assert.equal(got.n, 1);
+    b.close();
+    await a.send('hi');
+    assert.equal(await got.end.recv(), 'hi');
+    await got.end.send('back');
+    assert.equal(await a.recv(), 'back');
+    got.end.close();
+    await assert.rejects(a.recv(), EOFError);
   });
 
   it('connection.wait() resolves the ready ends, or [] on timeout', async () => {
@@ -189,8 +204,23 @@ for (const method of ['spawn', 'forkserver', 'thread'] as const) {
       prompt(r);
     });
 
+    it('a copy sent through a pipe by a child and received while it lives works after the child exits', () => {
+      const r = result('a copy sent through a pipe by a child, received while it lives');
+      assert.equal(r.got, 'hi');
+      assert.equal(r.back, 'back');
+      assert.equal(r.recv, 'EOFError');
+    });
+
+    it('a copy sent through a pipe and never received goes with the child that held it: EOFError', () => {
+      const r = result('a copy sent through a pipe by a child and never received');
+      assert.equal(r.recv, 'EOFError');
+      assert.equal(r.send, 'BrokenPipeError');
+      assert.equal(r.late, 'EOFError');
+      prompt(r);
+    });
+
     it('the program exits by itself and leaves no socket directory', () => {
-      assert.equal(results.size, 6);
+      assert.equal(results.size, 8);
       assert.deepEqual(leftBehind, []);
     });
   });
