@@ -1,4 +1,5 @@
-// `npm run package` (scripts/package.mjs): the .vsix holds only bundles, media, README, LICENSE, CHANGELOG.
+// `npm run package` (scripts/package.mjs): the .vsix holds only bundles (and the hub's preload), media, README,
+// LICENSE, CHANGELOG.
 // Runs the real packager (vsce, offline) into a temp folder; needs `npm run build` first.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -18,6 +19,8 @@ const ALLOWED = [
   /^extension\/changelog\.md$/,
   /^extension\/LICENSE\.txt$/,
   /^extension\/dist\/[\w.-]+\.js$/,
+  // The hub's preload, for programs without a `forkscope` package of their own (not the runtime itself).
+  /^extension\/runtime\/dist\/preload\.cjs$/,
   /^extension\/dist\/codicons\/codicon\.(css|ttf)$/,
   /^extension\/media\/[\w./-]+\.(svg|png|css)$/,
 ];
@@ -52,7 +55,7 @@ describe('npm run package', { timeout: 180_000 }, () => {
 
   it('contains every bundle the manifest needs', () => {
     const names = new Set(entries.map((e) => e.name));
-    for (const required of ['extension/package.json', 'extension/dist/extension.js', 'extension/dist/server.js', 'extension/dist/webview.js', 'extension/media/forkscope.svg', 'extension/readme.md', 'extension/LICENSE.txt', 'extension/changelog.md']) {
+    for (const required of ['extension/package.json', 'extension/dist/extension.js', 'extension/dist/server.js', 'extension/dist/webview.js', 'extension/media/forkscope.svg', 'extension/runtime/dist/preload.cjs', 'extension/readme.md', 'extension/LICENSE.txt', 'extension/changelog.md']) {
       assert.ok(names.has(required), `${required} missing from the .vsix`);
     }
   });

@@ -24,16 +24,24 @@
 //   openWorkbench({ url, workspace, name }): the same Workbench on a server someone else runs (the demo).
 //   closeAllWorkbenches(): closes what is still open (also run by itself after each test file's tests).
 //   processesOf(dir): pids whose command line or cwd is under `dir` (see processes.ts).
+//   createWorkspace(name, { copy?, files?, links?, launch? }): a temporary folder to open, filled in that order.
+//   workbenchSuite({ name, workspace, leftovers, programProcesses?, … }): inside a describe(), the before/after
+//     pair every e2e file needs: the workspace made and the workbench started before, and after: the workbench
+//     closed, the program's processes killed (and asserted gone when `leftovers: 'fail'`), the folder removed.
+//   e2eEnvironmentReady(): whether the e2e environment is installed (without installing it).
+//   dapRecorderVsix(): test/fixtures/e2e-dap-recorder packed (pass it in `extraVsix`); it appends every debug
+//     session's start, stops and first top frame to <workspace>/.dap-events.jsonl, read back by dapEvents(workspace).
 // Every started workbench is also killed on process exit, SIGINT and SIGTERM.
 import { spawnSync, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { basename, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { after } from 'node:test';
+import { after, before } from 'node:test';
+import assert from 'node:assert/strict';
 import { chromium, type Browser, type BrowserContext, type Frame, type Page } from 'playwright-core';
-import { ensureE2EEnvironment, installExtension, spawnCodeServer, waitForHealthz, type E2EEnvironment } from '../../scripts/e2e-env.mjs';
+import { cacheDir, CHROMIUM, ensureE2EEnvironment, installExtension, spawnCodeServer, waitForHealthz, type E2EEnvironment } from '../../scripts/e2e-env.mjs';
 import { descendantsOf, isRunning, killQuietly, processesOf, type ProcessInfo } from './processes';
 
 export { ensureE2EEnvironment, processesOf, type E2EEnvironment, type ProcessInfo };
@@ -87,7 +95,7 @@ export function buildVsix(): string {
   const { name, version } = require(join(REPO_ROOT, 'package.json')) as { name: string; version: string };
   const vsix = join(REPO_ROOT, `${name}-${version}.vsix`);
   const build = process.env.FORKSCOPE_E2E_BUILD === '1';
-  const inputs = ['dist', 'media', 'package.json', 'README.md', 'LICENSE', 'CHANGELOG.md', '.vscodeignore'].map((p) => join(REPO_ROOT, p));
+  const inputs = ['dist', 'runtime/dist/preload.cjs', 'media', 'package.json', 'README.md', 'LICENSE', 'CHANGELOG.md', '.vscodeignore'].map((p) => join(REPO_ROOT, p));
   if (!build && existsSync(vsix) && statSync(vsix).mtimeMs >= newestMtime(inputs)) return vsix;
   if (!build && !existsSync(join(REPO_ROOT, 'dist', 'extension.js'))) throw new Error('dist/extension.js is missing: run `npm run build` first');
   const r = spawnSync(process.execPath, [join(REPO_ROOT, 'scripts', 'package.mjs'), ...(build ? [] : ['--no-build'])], {
@@ -120,6 +128,8 @@ export interface StartOptions {
   settings?: Record<string, unknown>;
   /** A .vsix to install; default: `buildVsix()`. `false` installs nothing. */
   vsix?: string | false;
+  /** More .vsix files to install beside it (e.g. `dapRecorderVsix()`). */
+  extraVsix?: string[];
   /** How long start-up may take before it fails; default 180 s (the machine is shared). */
   timeoutMs?: number;
 }
@@ -256,6 +266,7 @@ export async function startWorkbench(options: StartOptions): Promise<Workbench> 
       installExtension(env, { userDataDir: userData, extensionsDir: extensions, vsix });
       if (!readdirSync(extensions).some((d) => d.startsWith('forkscope.'))) throw new Error(`code-server installed ${vsix} but no forkscope.* folder appeared`);
     }
+    for (const extra of options.extraVsix ?? []) installExtension(env, { userDataDir: userData, extensionsDir: extensions, vsix: extra });
 
     const port = await freePort();
     const log = createWriteStream(logFile);
@@ -472,4 +483,142 @@ function makeWorkbench(w: { page: Page; url: string; port: number; workspace: st
     },
   };
   return workbench;
+}
+
+/** Whether `ensureE2EEnvironment()` would return at once (everything installed), without installing anything. */
+export function e2eEnvironmentReady(): boolean {
+  const cache = cacheDir();
+  return (
+    existsSync(join(cache, 'ready.json')) &&
+    existsSync(join(cache, 'code-server', 'node_modules', 'code-server', 'out', 'node', 'entry.js')) &&
+    existsSync(CHROMIUM)
+  );
+}
+
+export interface WorkspaceSpec {
+  /** A folder copied in first (e.g. a `test/fixtures/workspace-*` folder). */
+  copy?: string;
+  /** Files written into it: relative path → text. */
+  files?: Record<string, string>;
+  /** Symbolic links made in it: relative path → target (absolute, or relative to the link's folder). */
+  links?: Record<string, string>;
+  /** The configurations of `.vscode/launch.json`. */
+  launch?: object[];
+}
+
+/** A temporary folder `forkscope-ws-<name>-*` filled from `spec` (copy, files, links, launch.json, in that order). */
+export function createWorkspace(name: string, spec: WorkspaceSpec): string {
+  const workspace = mkdtempSync(join(tmpdir(), `forkscope-ws-${name}-`));
+  if (spec.copy) cpSync(spec.copy, workspace, { recursive: true });
+  const at = (rel: string) => {
+    const path = join(workspace, rel);
+    mkdirSync(dirname(path), { recursive: true });
+    return path;
+  };
+  for (const [rel, text] of Object.entries(spec.files ?? {})) writeFileSync(at(rel), text);
+  for (const [rel, target] of Object.entries(spec.links ?? {})) symlinkSync(target, at(rel));
+  if (spec.launch) writeFileSync(at(join('.vscode', 'launch.json')), JSON.stringify({ version: '0.2.0', configurations: spec.launch }, null, 2));
+  return workspace;
+}
+
+/** Everything under `workspace` but the workbench's own processes (code-server, its servers, Chromium). */
+export function programProcessesUnder(workspace: string): ProcessInfo[] {
+  return processesOf(workspace).filter((p) => !/code-server|--clientProcessId|chromium/.test(p.cmdline));
+}
+
+export interface SuiteOptions extends Omit<StartOptions, 'workspace' | 'vsix'> {
+  workspace: WorkspaceSpec;
+  /** After the tests, processes of the program still alive are killed; `'fail'` also fails the after-hook. */
+  leftovers: 'fail' | 'kill';
+  /** The program's processes; default: `programProcessesUnder(workspace)`. */
+  programProcesses?: (workspace: string) => ProcessInfo[];
+}
+
+export interface Suite {
+  /** The started workbench (throws before the before-hook has run). */
+  readonly wb: Workbench;
+  /** The workspace folder (throws before the before-hook has run). */
+  readonly workspace: string;
+  /** The program's processes now, as `programProcesses` finds them. */
+  programProcesses(): ProcessInfo[];
+}
+
+/**
+ * Registers, in the calling describe(), the before-hook that creates the workspace and starts the workbench
+ * on it (with the freshly packed .vsix), and the after-hook that closes the workbench, ends the program's
+ * processes and removes the folder.
+ */
+export function workbenchSuite(options: SuiteOptions): Suite {
+  let workspace: string | undefined;
+  let wb: Workbench | undefined;
+  const find = (dir: string) => (options.programProcesses ?? programProcessesUnder)(dir);
+  const suite: Suite = {
+    get wb() {
+      if (!wb) throw new Error(`the ${options.name} workbench did not start`);
+      return wb;
+    },
+    get workspace() {
+      if (!workspace) throw new Error(`the ${options.name} workspace was not created`);
+      return workspace;
+    },
+    programProcesses: () => (workspace ? find(workspace) : []),
+  };
+  before(async () => {
+    ensureE2EEnvironment();
+    workspace = createWorkspace(options.name, options.workspace);
+    const { workspace: _spec, leftovers: _leftovers, programProcesses: _find, ...start } = options;
+    wb = await startWorkbench({ ...start, workspace, vsix: buildVsix() });
+  });
+  after(async () => {
+    await wb?.close();
+    if (!workspace) return;
+    const left = find(workspace);
+    for (const p of left) killQuietly(p.pid, 'SIGKILL');
+    rmSync(workspace, { recursive: true, force: true });
+    if (options.leftovers === 'fail') assert.deepEqual(left.map((p) => `${p.pid} ${p.cmdline}`), [], `processes of the program left after the ${options.name} tests`);
+  });
+  return suite;
+}
+
+const DAP_RECORDER = join(REPO_ROOT, 'test', 'fixtures', 'e2e-dap-recorder');
+
+/** Packs test/fixtures/e2e-dap-recorder into test-results/dap-recorder.vsix (again only when its sources changed). */
+export function dapRecorderVsix(): string {
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  const vsix = join(RESULTS_DIR, 'dap-recorder.vsix');
+  if (existsSync(vsix) && statSync(vsix).mtimeMs >= newestMtime([DAP_RECORDER])) return vsix;
+  const partial = `${vsix}.${process.pid}.partial.vsix`;
+  const vsce = join(REPO_ROOT, 'node_modules', '@vscode', 'vsce', 'vsce');
+  const r = spawnSync(process.execPath, [vsce, 'package', '--no-dependencies', '--allow-missing-repository', '--skip-license', '--out', partial], {
+    cwd: DAP_RECORDER,
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
+  if (r.status !== 0) throw new Error(`packing the DAP recorder failed:\n${r.stdout}\n${r.stderr}`);
+  renameSync(partial, vsix); // several runs may pack at once: none reads a half-written file
+  return vsix;
+}
+
+/** One line of <workspace>/.dap-events.jsonl (see test/fixtures/e2e-dap-recorder/extension.js). */
+export type DapEvent =
+  | { t: number; ev: 'ready' }
+  | { t: number; ev: 'session'; id: string; name: string; type: string; request: string; parent?: string }
+  | { t: number; ev: 'stopped'; id: string; reason: string; threadId?: number }
+  | { t: number; ev: 'stack'; id: string; line: number; path: string }
+  | { t: number; ev: 'output'; id: string; category?: string; output: string }
+  | { t: number; ev: 'terminated' | 'exited'; id: string }
+  | { t: number; ev: 'error'; id: string; message: string }
+  | { t: number; ev: 'exit'; id: string; code?: number; signal?: string };
+
+/** What the DAP recorder wrote so far in `workspace` (a half-written last line is left for the next read). */
+export function dapEvents(workspace: string): DapEvent[] {
+  const file = join(workspace, '.dap-events.jsonl');
+  if (!existsSync(file)) return [];
+  const out: DapEvent[] = [];
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    try {
+      if (line) out.push(JSON.parse(line) as DapEvent);
+    } catch {}
+  }
+  return out;
 }
