@@ -10,6 +10,7 @@ import { existsSync } from 'node:fs';
 import { ENV } from './protocol';
 import * as telemetry from './telemetry';
 import { INTERNAL_THREAD_MARK } from './internalThreads';
+import { startDebugSentinel } from './debugSentinel';
 
 /** Longest a process waits for its debugger before it runs without one, in ms (`0`: never wait). */
 export const DEBUG_WAIT_ENV = 'FORKSCOPE_DEBUG_WAIT_MS';
@@ -48,6 +49,8 @@ export function openInspectorIfDebugging(): string | undefined {
 /** Blocks until a debugger attaches (or the session releases this process), if an inspector was opened. */
 export function waitForDebuggerIfOpened(): void {
   if (!openedUrl) return;
+  // Started before the wait, so its Debugger domain is on before any user code can stop at a breakpoint.
+  startDebugSentinel(openedUrl);
   const limit = debugWaitMs();
   if (limit === 0) return;
   // A blocked thread sends nothing: what this process has said so far (its hello, or the identity event that

@@ -9,6 +9,7 @@ import { startFromForkserver } from './forkserver';
 import { self, selfKey, nextIdentity, currentProcess, checkNotBootstrapping } from './process';
 import { processKey, type StartMethod } from './protocol';
 import * as telemetry from './telemetry';
+import { isPauseAccounting, pausedWithin } from './debugSentinel';
 import type { FromWorker, ToWorker, WireChunk } from './poolWorker';
 import type { TransferListItem } from 'node:worker_threads';
 
@@ -66,6 +67,8 @@ const MAX_STARTUP_FAILURES = 3;
 const MAX_WINDOW = 1024;
 /** How much estimated work (µs) a worker may hold: enough to cover a round trip, small enough to balance. */
 const BUDGET_US = 20_000;
+/** How often a task timer whose worker is paused in a debugger looks again. */
+const PAUSED_RECHECK_MS = 250;
 
 export class WorkerSet {
   #options: WorkerSetOptions;
@@ -144,9 +147,7 @@ export class WorkerSet {
     for (const c of chunks) {
       this.#queue.push(c);
       if (reporting) this.#task(c, 'queued');
-      if (c.timeout !== undefined && c.timeout !== null) {
-        c.timer = setTimeout(() => this.#expire(c, new TimeoutError(`task ${c.id} (${c.fn.name || 'anonymous'}) timed out after ${c.timeout} ms`)), c.timeout);
-      }
+      if (c.timeout !== undefined && c.timeout !== null) this.#armTimeout(c, Date.now(), c.timeout);
       if (c.signal) {
         if (c.signal.aborted) {
           this.#expire(c, abortReason(c.signal));
@@ -157,6 +158,26 @@ export class WorkerSet {
       }
     }
     this.#dispatch();
+  }
+
+  /**
+   * A task's timeout counts only time its worker was not paused in a debugger: on expiry, under a debug session,
+   * the time this process or the worker (any worker, while the task is queued) sat paused is given back, and a
+   * worker still paused is waited for. Without a debugger the timer simply expires.
+   */
+  #armTimeout(c: Chunk, since: number, delay: number): void {
+    c.timer = setTimeout(() => {
+      if (c.settled) return;
+      if (isPauseAccounting()) {
+        const now = Date.now();
+        const pids = c.worker ? [process.pid, c.worker.handle.pid] : [process.pid, ...[...this.#slots].map((s) => s.handle.pid)];
+        const { pausedMs, pausedNow } = pausedWithin(pids, since, now);
+        if (pausedNow) return this.#armTimeout(c, since, PAUSED_RECHECK_MS);
+        const left = c.timeout! - (now - since - pausedMs);
+        if (left > 0) return this.#armTimeout(c, since, left);
+      }
+      this.#expire(c, new TimeoutError(`task ${c.id} (${c.fn.name || 'anonymous'}) timed out after ${c.timeout} ms`));
+    }, Math.max(0, delay));
   }
 
   /** A queued chunk is dropped; a running one fails and its worker is killed (the only way to stop a task). */
