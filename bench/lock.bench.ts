@@ -13,6 +13,7 @@ const N = 2_000_000;
 /** The fallback's child does a round trip per acquire: fewer cycles keep the run short. */
 const FALLBACK_N = 200_000;
 const FALLBACK_CHILD_N = 10_000;
+const ROUNDS = 3;
 
 const PYTHON = String.raw`
 import sys, time
@@ -41,8 +42,15 @@ function run(command: string, args: string[], env: NodeJS.ProcessEnv = {}): numb
 const fmt = (n: number) => `${Math.round(n).toLocaleString('en-US')} ops/s`;
 
 export default async function lockBench(): Promise<void> {
-  const ours = run(process.execPath, ['--import', 'tsx', join(__dirname, 'programs', 'lock-ours.ts'), String(N)]);
-  const py = run('python3', ['-c', PYTHON, String(N)]);
+  // Both sides alternate ROUNDS times and keep each figure's best: on this shared machine a single run
+  // of either side can land in someone else's burst of load.
+  let ours: number[] = [];
+  let py: number[] = [];
+  const best = (a: number[], b: number[]): number[] => b.map((x, i) => Math.max(x, a[i] ?? 0));
+  for (let round = 0; round < ROUNDS; round++) {
+    ours = best(ours, run(process.execPath, ['--import', 'tsx', join(__dirname, 'programs', 'lock-ours.ts'), String(N)]));
+    py = best(py, run('python3', ['-c', PYTHON, String(N)]));
+  }
   const broker = run(process.execPath, ['--import', 'tsx', join(__dirname, 'programs', 'lock-ours.ts'), String(FALLBACK_N), String(FALLBACK_CHILD_N)], { FORKSCOPE_SHM_BINDING: 'none' });
   const row = (label: string, i: number): void => {
     console.log(`  ${label.padEnd(16)} forkscope ${fmt(ours[i]!).padStart(18)}   Python ${fmt(py[i]!).padStart(18)}   ratio ${(ours[i]! / py[i]!).toFixed(2)}×`);
