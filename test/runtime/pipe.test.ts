@@ -204,6 +204,21 @@ for (const method of ['spawn', 'forkserver', 'thread'] as const) {
       prompt(r);
     });
 
+    it('a peer killed while another child waits on the other end: that child gets what was sent, then EOFError', () => {
+      const r = result('killed holding one end while another child waits on the other');
+      assert.deepEqual(r.report, { n: 2, ended: 'EOFError' });
+      prompt(r);
+    });
+
+    it('a grandchild killed at start-up lets go of the copy its living parent passed on', () => {
+      const r = result('a grandchild killed at start-up while its parent lives on');
+      assert.equal(r.said, 'grandchild gone');
+      assert.equal(r.alive, true);
+      assert.equal(r.recv, 'EOFError');
+      assert.equal(r.send, 'BrokenPipeError');
+      prompt(r);
+    });
+
     it('a copy sent through a pipe by a child and received while it lives works after the child exits', () => {
       const r = result('a copy sent through a pipe by a child, received while it lives');
       assert.equal(r.got, 'hi');
@@ -220,7 +235,7 @@ for (const method of ['spawn', 'forkserver', 'thread'] as const) {
     });
 
     it('the program exits by itself and leaves no socket directory', () => {
-      assert.equal(results.size, 8);
+      assert.equal(results.size, 10);
       assert.deepEqual(leftBehind, []);
     });
   });
