@@ -57,9 +57,15 @@ const allHubs: FakeHub[] = [];
 
 interface Harness extends DebugHarness {
   hub: FakeHub;
+  /** Each child session asked for (the ones VS Code was made to refuse aside). */
+  configurations: Array<Record<string, any>>;
 }
 
-async function startAdapter(startChild: ChildSessionStarter): Promise<Harness> {
+/**
+ * The adapter with the real launcher over a fake hub. Its child-session sink stands in for js-debug: it attaches
+ * over CDP and lets the process run, unless `refuse(name)` makes it decline as VS Code may.
+ */
+async function startAdapter(refuse: (name: string) => boolean = () => false): Promise<Harness> {
   let hub!: FakeHub;
   const launcher = new NodeLauncher({
     createHub: () => {
@@ -69,9 +75,17 @@ async function startAdapter(startChild: ChildSessionStarter): Promise<Harness> {
     },
     tsxSearchPaths: [repo],
   });
-  const harness = await startDebugClient({ launcher, startChildSession: startChild, attachTimeoutMs: 15_000 });
+  const configurations: Harness['configurations'] = [];
+  const startChildSession: ChildSessionStarter = async (configuration) => {
+    if (refuse(String(configuration.name))) return false;
+    configurations.push(configuration);
+    await releaseInspector(configuration.websocketAddress as string);
+    return true;
+  };
+  const harness = await startDebugClient({ launcher, startChildSession, attachTimeoutMs: 15_000 });
   return {
     ...harness,
+    configurations,
     get hub() {
       return hub;
     },
@@ -108,14 +122,8 @@ describe('ForkscopeSession (DAP)', { timeout: 90_000 }, () => {
   });
 
   it('launch: every process is announced and gets a pwa-node attach; terminate ends the whole tree', async () => {
-    const configurations: Array<Record<string, any>> = [];
-    harness = await startAdapter(async (configuration) => {
-      configurations.push(configuration);
-      // Stand in for js-debug: attach over CDP and let the process run.
-      await releaseInspector(configuration.websocketAddress as string);
-      return true;
-    });
-    const { dc, outputs } = harness;
+    harness = await startAdapter();
+    const { dc, outputs, configurations } = harness;
     const launched = dc.waitForEvent('forkscope/launched', 30_000);
     await dc.launch({ program: fixture, args: ['3'], cwd: repo, runtimeArgs: ['--import', 'tsx'] });
     const { body } = await launched;
@@ -161,13 +169,8 @@ describe('ForkscopeSession (DAP)', { timeout: 90_000 }, () => {
   });
 
   it('attach filter: unselected children are released (never parked) and reported', async () => {
-    const configurations: Array<Record<string, any>> = [];
-    harness = await startAdapter(async (configuration) => {
-      configurations.push(configuration);
-      await releaseInspector(configuration.websocketAddress as string);
-      return true;
-    });
-    const { dc, outputs } = harness;
+    harness = await startAdapter();
+    const { dc, outputs, configurations } = harness;
     await dc.launch({ program: fixture, args: ['2'], cwd: repo, runtimeArgs: ['--import', 'tsx'], attach: { names: ['Process-2'] } });
     await until('both children running', () => outputs.join('').match(/user code ran in child/g)?.length === 2);
     await until('a released child', () => harness!.processEvents.find((e) => e.debugger === 'released'));
@@ -182,11 +185,7 @@ describe('ForkscopeSession (DAP)', { timeout: 90_000 }, () => {
   });
 
   it('a child whose session fails to start is released and the reason shown', async () => {
-    harness = await startAdapter(async (configuration) => {
-      if (configuration.name.startsWith('Process-1')) return false;
-      await releaseInspector(configuration.websocketAddress as string);
-      return true;
-    });
+    harness = await startAdapter((name) => name.startsWith('Process-1'));
     const { dc, outputs } = harness;
     await dc.launch({ program: fixture, args: ['1'], cwd: repo, runtimeArgs: ['--import', 'tsx'] });
     await until('the child running anyway', () => /user code ran in child 1/.test(outputs.join('')));

@@ -42,6 +42,18 @@ async function runInTerminal(lingerMs: number, env: NodeJS.ProcessEnv = {}): Pro
   return { child, out: () => out, exited, configuration: JSON.parse(line) };
 }
 
+/** Every adapter started, for the suite's cleanup. */
+const adapters: Array<Awaited<ReturnType<typeof startAdapter>>> = [];
+
+/** An adapter (closed by the suite's cleanup), initialized and attached with `configuration`. */
+async function attachTo(configuration: Terminal['configuration']) {
+  const adapter = await startAdapter();
+  adapters.push(adapter);
+  await adapter.dc.initializeRequest();
+  await adapter.dc.attachRequest(configuration as unknown as DebugProtocol.AttachRequestArguments);
+  return adapter;
+}
+
 async function startAdapter() {
   const configurations: Array<Record<string, any>> = [];
   const harness = await startDebugClient({
@@ -60,7 +72,6 @@ async function startAdapter() {
 }
 
 describe('ForkscopeSession attach (DAP, real CLI)', { timeout: 120_000 }, () => {
-  const adapters: Array<{ close(): Promise<void> }> = [];
   after(async () => {
     for (const child of started) {
       try {
@@ -72,11 +83,8 @@ describe('ForkscopeSession attach (DAP, real CLI)', { timeout: 120_000 }, () => 
 
   it('joins the printed hub, attaches every process; disconnect leaves the program running to its end', async () => {
     const terminal = await runInTerminal(3_000);
-    const adapter = await startAdapter();
-    adapters.push(adapter);
+    const adapter = await attachTo(terminal.configuration);
     const { dc } = adapter;
-    await dc.initializeRequest();
-    await dc.attachRequest(terminal.configuration as unknown as DebugProtocol.AttachRequestArguments);
 
     await until('3 attached processes', () => adapter.processEvents.filter((e) => e.debugger === 'attached').length === 3);
     await until('both children ran', () => terminal.out().match(/child ran in Process-[12]/g)?.length === 2);
@@ -102,11 +110,8 @@ describe('ForkscopeSession attach (DAP, real CLI)', { timeout: 120_000 }, () => 
 
   it('terminate ends the whole tree the adapter attached to', async () => {
     const terminal = await runInTerminal(60_000);
-    const adapter = await startAdapter();
-    adapters.push(adapter);
+    const adapter = await attachTo(terminal.configuration);
     const { dc } = adapter;
-    await dc.initializeRequest();
-    await dc.attachRequest(terminal.configuration as unknown as DebugProtocol.AttachRequestArguments);
     await until('3 attached processes', () => adapter.processEvents.filter((e) => e.debugger === 'attached').length === 3);
     const pids = adapter.configurations.map((c) => c.__forkscope.pid as number);
     const terminated = dc.waitForEvent('terminated', 20_000);
@@ -122,11 +127,8 @@ describe('ForkscopeSession attach (DAP, real CLI)', { timeout: 120_000 }, () => 
     const terminal = await runInTerminal(60_000, { FORKSCOPE_DEBUG_WAIT_MS: '1' });
     await until('both children ran', () => terminal.out().match(/child ran in Process-[12]/g)?.length === 2);
     await new Promise((r) => setTimeout(r, 500));
-    const adapter = await startAdapter();
-    adapters.push(adapter);
+    const adapter = await attachTo(terminal.configuration);
     const { dc, outputs } = adapter;
-    await dc.initializeRequest();
-    await dc.attachRequest(terminal.configuration as unknown as DebugProtocol.AttachRequestArguments);
     await until('the main process attached', () => adapter.processEvents.find((e) => e.name === 'MainProcess' && e.debugger === 'attached'));
     const ended = await until('both children noted as ended', () => {
       const none = adapter.processEvents.filter((e) => e.debugger === 'none');
@@ -140,15 +142,8 @@ describe('ForkscopeSession attach (DAP, real CLI)', { timeout: 120_000 }, () => 
 
   it('a wrong token is refused', async () => {
     const terminal = await runInTerminal(0);
-    const adapter = await startAdapter();
-    adapters.push(adapter);
-    const { dc } = adapter;
-    await dc.initializeRequest();
-    await assert.rejects(
-      dc.attachRequest({ ...terminal.configuration, token: 'f'.repeat(64) } as unknown as DebugProtocol.AttachRequestArguments),
-      /Could not join the forkscope hub.*wrong token/,
-    );
-    assert.deepEqual(adapter.configurations, []);
+    await assert.rejects(attachTo({ ...terminal.configuration, token: 'f'.repeat(64) }), /Could not join the forkscope hub.*wrong token/);
+    assert.deepEqual(adapters.at(-1)!.configurations, []);
     // Ctrl-C's cousin: the CLI forwards SIGTERM to its program and cleans up its sockets.
     terminal.child.kill('SIGTERM');
     await terminal.exited;
