@@ -137,6 +137,26 @@ describe('pool task timeout under a debugger', { timeout: 120_000 }, () => {
     assert.notEqual(outcome.after, outcome.before, 'the timed-out worker was killed and replaced');
   });
 
+  it('gives back the time the parent sat paused (all-stop): its timer firing right after Continue kills nothing', async () => {
+    const timeout = 1_000;
+    let pausedFor = 0;
+    const { outcome } = await run('parent', timeout, async (p, cdp) => {
+      if (p.role !== 'main') return attachOnly(p, cdp);
+      cdp.on('Debugger.paused', () => {
+        const t0 = Date.now();
+        void sleep(3 * timeout).then(() => {
+          pausedFor = Date.now() - t0;
+          return cdp.send('Debugger.resume');
+        });
+      });
+      await cdp.send('Debugger.enable');
+      await cdp.send('Runtime.runIfWaitingForDebugger');
+    });
+    assert.ok(pausedFor >= 3 * timeout, 'the parent was held at its debugger statement');
+    assert.deepEqual({ ok: outcome.ok, value: outcome.value }, { ok: true, value: timeout / 2 });
+    assert.equal(outcome.after, outcome.before, 'the worker was not killed');
+  });
+
   it('lets a released worker run past a debugger statement (the sentinel resumes a pause nobody sees)', async () => {
     const { outcome } = await run('stops', 20_000, async (_p, cdp) => {
       // Released as the adapter releases a process it does not attach: runIfWaitingForDebugger, then gone.
