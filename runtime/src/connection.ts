@@ -228,6 +228,21 @@ function messageOf(frame: Frame): Message {
   return { kind: frame.payload.readUInt8(0), body: frame.payload.subarray(PREFIX_BYTES) };
 }
 
+/** Revived copies still open in this context: an exit that did not close them still reports their counts. */
+const openRevived = new Set<PipeEnd>();
+let exitHooked = false;
+
+function closeAtExit(end: PipeEnd): void {
+  openRevived.add(end);
+  if (exitHooked) return;
+  exitHooked = true;
+  // A write here goes out synchronously when the socket is free; if not, the creator falls back to
+  // "counts unknown" when the connection drops, as after a kill.
+  process.once('exit', () => {
+    for (const open of [...openRevived]) open.close();
+  });
+}
+
 let nextCopy = 1;
 function newCopyId(local: boolean): number {
   // The creator numbers its copies; copies made elsewhere take a random id that cannot collide with those.
@@ -300,6 +315,7 @@ class PipeEnd implements Served {
       this.#creatorGone = true;
       this.endOfFile(null);
     });
+    closeAtExit(this);
   }
 
   #onPush(frame: Frame): void {
@@ -441,9 +457,10 @@ class PipeEnd implements Served {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    openRevived.delete(this);
     const sentTo = Object.fromEntries(this.#sent);
     if (this.directory) this.directory.close(this.copy, sentTo);
-    else this.#remote!.send(OP_CLOSE, Buffer.from(JSON.stringify({ id: this.copy, sentTo })));
+    else if (!this.#creatorGone) this.#remote!.send(OP_CLOSE, Buffer.from(JSON.stringify({ id: this.copy, sentTo })));
     this.#unsubscribe?.();
     if (this.#index) getBroker().unserve(this.#index);
     for (let r = this.#receivers.shift(); r; r = this.#receivers.shift()) r.fail(new ValueError('the connection was closed'));

@@ -219,6 +219,12 @@ for (const method of ['spawn', 'forkserver', 'thread'] as const) {
       prompt(r);
     });
 
+    it('a child that exits without closing its end: every message arrives, then EOFError', () => {
+      const r = result('a child exits without closing its end after large sends');
+      assert.deepEqual(r.sizes, Array(6).fill(2 * 1024 * 1024));
+      assert.equal(r.recv, 'EOFError');
+    });
+
     it('a copy sent through a pipe by a child and received while it lives works after the child exits', () => {
       const r = result('a copy sent through a pipe by a child, received while it lives');
       assert.equal(r.got, 'hi');
@@ -235,7 +241,7 @@ for (const method of ['spawn', 'forkserver', 'thread'] as const) {
     });
 
     it('the program exits by itself and leaves no socket directory', () => {
-      assert.equal(results.size, 10);
+      assert.equal(results.size, 11);
       assert.deepEqual(leftBehind, []);
     });
   });
