@@ -138,27 +138,23 @@ export class HubProgram extends LaunchedProgram {
 
 /** tsx's `--import` entry, found from the program's folder first (the project's own tsx), then ours. */
 export function findTsxLoader(searchFrom: string[]): string | undefined {
-  for (const dir of searchFrom) {
-    try {
-      const manifest = createRequire(path.join(dir, 'noop.js')).resolve('tsx/package.json');
-      const loader = path.join(path.dirname(manifest), 'dist', 'loader.mjs');
-      if (existsSync(loader)) return loader;
-    } catch {
-      // Not installed there; try the next place.
-    }
-  }
-  return undefined;
+  return findInPackage(searchFrom, 'tsx', 'dist/loader.mjs');
 }
 
 /** The preload of the runtime the program itself uses (its `forkscope` package), so versions match; else undefined. */
 export function findRuntimePreload(searchFrom: string[]): string | undefined {
+  return findInPackage(searchFrom, 'forkscope', 'dist/preload.cjs');
+}
+
+/** `file` inside package `name` as Node would resolve it from each folder in turn; the first that exists. */
+function findInPackage(searchFrom: string[], name: string, file: string): string | undefined {
   for (const dir of searchFrom) {
     try {
-      const manifest = createRequire(path.join(dir, 'noop.js')).resolve('forkscope/package.json');
-      const preload = path.join(path.dirname(manifest), 'dist', 'preload.cjs');
-      if (existsSync(preload)) return preload;
+      const manifest = createRequire(path.join(dir, 'noop.js')).resolve(`${name}/package.json`);
+      const found = path.join(path.dirname(manifest), ...file.split('/'));
+      if (existsSync(found)) return found;
     } catch {
-      // The program does not use the runtime from there.
+      // Not installed there; try the next place.
     }
   }
   return undefined;

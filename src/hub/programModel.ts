@@ -440,7 +440,9 @@ export class ProgramModel {
         removeWaiter(s, key);
         this.#stopWaiting(key, event.id);
         break;
+      // A broken Barrier (isSet shows "broken") lets its waiters go, as a set Event does.
       case 'set':
+      case 'broken':
         s.isSet = true;
         for (const w of s.waiters.splice(0)) this.#stopWaiting(w.key, event.id);
         break;
@@ -448,10 +450,6 @@ export class ProgramModel {
         s.isSet = false;
         break;
       case 'notify':
-        break;
-      case 'broken':
-        s.isSet = true;
-        for (const w of s.waiters.splice(0)) this.#stopWaiting(w.key, event.id);
         break;
       case 'ownerDied':
         s.ownerDied = true;

@@ -5,26 +5,9 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { REPO_ROOT as root, runProgram } from './runProgram';
+import { isAlive as alive, waitUntil as until } from './waiting';
 
 const run = (file: string, args: string[] = [], env: NodeJS.ProcessEnv = {}) => runProgram(file, { args, env });
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function until(check: () => boolean, ms: number): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (check()) return true;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return check();
-}
 
 describe('examples (Process, Pool, executor)', { timeout: 300_000 }, () => {
   it('fork.ts: parent and child each know their own pid list', async () => {

@@ -7,25 +7,11 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { BaseManager, Manager, Process, isMainProcess, activeChildren, type SyncManager } from 'forkscope';
 import { addUnderLock, holdForever, Maths, makeGreeter } from '../fixtures/shm-manager-tasks';
+import { isAlive, waitUntil } from './waiting';
 
 class MathsManager extends BaseManager {}
 MathsManager.register('Maths', Maths);
 MathsManager.register('Greeter', makeGreeter);
-
-const isAlive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
-
-async function waitUntil(check: () => boolean, deadlineMs: number): Promise<boolean> {
-  const end = Date.now() + deadlineMs;
-  while (Date.now() < end && !check()) await new Promise((r) => setTimeout(r, 50));
-  return check();
-}
 
 if (isMainProcess()) {
   describe('Manager', () => {

@@ -6,6 +6,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { SharedMemory, ShareableList } from '../../runtime/src/shared_memory';
+import { waitUntil } from './waiting';
 
 const fixture = join(__dirname, '..', 'fixtures', 'shm-memory-child.ts');
 
@@ -32,15 +33,6 @@ function firstLine(child: ChildProcess, deadlineMs = 60_000): Promise<string> {
 
 function exited(child: ChildProcess): Promise<void> {
   return child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((resolve) => child.once('exit', () => resolve()));
-}
-
-async function waitUntil(check: () => boolean, deadlineMs: number): Promise<boolean> {
-  const end = Date.now() + deadlineMs;
-  while (Date.now() < end) {
-    if (check()) return true;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return check();
 }
 
 describe('SharedMemory', () => {
