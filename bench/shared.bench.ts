@@ -99,10 +99,31 @@ export default async function sharedBench(): Promise<void> {
   if (result.status !== 0) throw new Error(`shared bench failed (${result.status ?? result.signal})`);
 }
 
-async function measure(): Promise<void> {
-  const py = JSON.parse(
+/** Python's figures, run ROUNDS times around ours, each kept at its best (as ours are). */
+function python(): Record<string, number> {
+  return JSON.parse(
     execFileSync('python3', ['-c', PYTHON, String(OPS), String(LOCK_OPS), String(COUNTER_OPS)], { encoding: 'utf8', timeout: 300_000 }).trim().replace(/'/g, '"'),
   ) as Record<string, number>;
+}
+
+/**
+ * On this shared machine one run of either side can land in someone else's burst of load, so both
+ * sides run ROUNDS times, alternating, and each figure keeps its best.
+ */
+const ROUNDS = 2;
+
+async function best(measureOnce: () => Promise<number> | number): Promise<number> {
+  let top = 0;
+  for (let round = 0; round < ROUNDS; round++) top = Math.max(top, await measureOnce());
+  return top;
+}
+
+async function measure(): Promise<void> {
+  const py: Record<string, number> = {};
+  const keepBest = (run: Record<string, number>): void => {
+    for (const [key, value] of Object.entries(run)) py[key] = Math.max(py[key] ?? 0, value);
+  };
+  keepBest(python());
 
   const v = new Value('i', 0);
   const raw = new RawValue('i', 0);
@@ -121,23 +142,34 @@ async function measure(): Promise<void> {
       lock.release();
     }
   };
-
-  row('Value.value read (Python: synchronized)', rate(reads(v), OPS), py.read!);
-  row('Value.value write (Python: synchronized)', rate(writes(v), OPS), py.write!);
-  row('RawValue.value read', rate(reads(raw), OPS), py.rawRead!);
-  row('RawValue.value write', rate(writes(raw), OPS), py.rawWrite!);
-  row('getLock() acquire+release, uncontended', await asyncRate(locks, LOCK_OPS), py.lock!);
   // The floor of any Promise-returning acquire: one await of a settled promise per iteration.
   const settled = Promise.resolve(true);
   const awaits = async (n: number): Promise<void> => {
     for (let i = 0; i < n; i++) await settled;
   };
-  row('  floor: `await` of a settled promise alone', await asyncRate(awaits, LOCK_OPS), py.lock!);
 
-  row('2-process counter under getLock() (ops/s)', await counterRate(new Value('i', 0)), py.counter!);
-  // The same counter under the message-based RLock of synchronize.ts, to show why Value's default lock
-  // lives in the shared memory itself.
-  row('  same, Value({ lock: new RLock() })', await counterRate(new Value('i', 0, { lock: new RLock() })), py.counter!);
+  const ours = {
+    read: await best(() => rate(reads(v), OPS)),
+    write: await best(() => rate(writes(v), OPS)),
+    rawRead: await best(() => rate(reads(raw), OPS)),
+    rawWrite: await best(() => rate(writes(raw), OPS)),
+    lock: await best(() => asyncRate(locks, LOCK_OPS)),
+    floor: await best(() => asyncRate(awaits, LOCK_OPS)),
+    counter: await best(() => counterRate(new Value('i', 0))),
+    counterRLock: await best(() => counterRate(new Value('i', 0, { lock: new RLock() }))),
+  };
+  for (let round = 1; round < ROUNDS; round++) keepBest(python());
+
+  row('Value.value read (Python: synchronized)', ours.read, py.read!);
+  row('Value.value write (Python: synchronized)', ours.write, py.write!);
+  row('RawValue.value read', ours.rawRead, py.rawRead!);
+  row('RawValue.value write', ours.rawWrite, py.rawWrite!);
+  row('getLock() acquire+release, uncontended', ours.lock, py.lock!);
+  row('  floor: `await` of a settled promise alone', ours.floor, py.lock!);
+  row('2-process counter under getLock() (ops/s)', ours.counter, py.counter!);
+  // The same counter under a Lock/RLock object of synchronize.ts passed in (shared memory too where
+  // the binding loads): the cost of its wrapper beside the Value's own lock.
+  row('  same, Value({ lock: new RLock() })', ours.counterRLock, py.counter!);
 }
 
 async function counterRate(counter: Value<'i'>): Promise<number> {

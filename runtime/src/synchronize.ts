@@ -463,7 +463,7 @@ abstract class BaseSemaphore {
       if (options?.block === false) return NOT_TAKEN;
       // What the owner of a broker semaphore reports: a wait (the view lists waiters by their own state).
       syncOp(shm.id, 'wait');
-      return this.#wait(shm.wait(options?.timeout));
+      return this.#waitShm(shm, options?.timeout);
     }
     const block = options?.block ?? true;
     const timeout = options?.timeout;
@@ -477,8 +477,18 @@ abstract class BaseSemaphore {
     return this.#wait(this.#remote!.request(OP_ACQUIRE, encodeWait(block, timeout))).then((r) => r.readUInt8(0) !== TIMED_OUT);
   }
 
+  /** A shared-memory wait polls on timers, which keep the process alive: no broker hold needed. */
+  async #waitShm(shm: ShmSemaphore, timeout: number | undefined): Promise<boolean> {
+    const done = waiting({ id: shm.id, kind: this.#kind });
+    try {
+      return await shm.wait(timeout);
+    } finally {
+      done();
+    }
+  }
+
   async #wait<R>(wait: Promise<R>): Promise<R> {
-    const done = waiting({ id: this.#shm?.id ?? this.#core?.id ?? this.#remote?.ref.id ?? this.#kind, kind: this.#kind });
+    const done = waiting({ id: this.#core?.id ?? this.#remote?.ref.id ?? this.#kind, kind: this.#kind });
     try {
       return await held(wait);
     } finally {
@@ -488,6 +498,8 @@ abstract class BaseSemaphore {
 
   /** Increments the counter by `n`, waking waiters; a BoundedSemaphore throws ValueError past its start. Python: Semaphore.release */
   release(n = 1): void {
+    // Python's threading.Semaphore.release(n) check: a count below one would take instead of give.
+    if (!Number.isInteger(n) || n < 1) throw new ValueError('n must be one or more');
     const shm = this.#shm;
     if (shm) {
       // As a lock's release: what this context published must be visible to whoever takes it next.

@@ -53,6 +53,9 @@ describe('Semaphore, Event, Condition, Barrier (in this process)', () => {
     assert.equal(await sem.acquire({ timeout: 10 }), false);
     sem.release(2);
     assert.equal(sem.getValue(), 2);
+    assert.throws(() => sem.release(0), { name: 'ValueError' });
+    assert.throws(() => sem.release(-1), { name: 'ValueError' });
+    assert.equal(sem.getValue(), 2);
     const bounded = new BoundedSemaphore(1);
     assert.throws(() => bounded.release(), { name: 'ValueError' });
   });
