@@ -107,6 +107,8 @@ export function startDebugSentinel(inspectorUrl: string): void {
     const worker = new Worker(SENTINEL_SOURCE, {
       eval: true,
       workerData: { file, port, maxSpans: MAX_SPANS },
+      // js-debug lists every worker thread of a process it attaches to; this is the title it shows.
+      name: 'forkscope debugger sentinel',
       // Like the watchdog: no preload, no loader hooks, nothing of the program's.
       execArgv: [],
       env: {},

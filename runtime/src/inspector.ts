@@ -104,6 +104,7 @@ function startWatchdog(limit: number): Worker | undefined {
     const worker = new Worker(WATCHDOG_SOURCE, {
       eval: true,
       workerData: { limit, ppid: process.ppid, hub, hubIsPath: !!hub && !hub.startsWith('\\\\') && existsSync(hub) },
+      name: 'forkscope debugger watchdog',
       // The watchdog must not inherit the program's preload or loader hooks.
       execArgv: [],
       env: {},
