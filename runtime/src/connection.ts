@@ -34,6 +34,22 @@ const PREFIX_BYTES = 9;
  * already on its way (its receiver revived it just before) to land first.
  */
 const RELEASE_GRACE_MS = 50;
+/** After a holder's death (message counts unknown), the least time given to what it wrote to reach us… */
+const UNKNOWN_COUNT_GRACE_MS = 50;
+/** …and the most, should one of its connections to us not close (it always does when it is dead). */
+const UNKNOWN_COUNT_LIMIT_MS = 1000;
+
+/** A context (process or thread) that died holding copies of an end. */
+interface Dead {
+  pid: number;
+  threadId: number;
+}
+
+/** An end closed everywhere: how many messages to expect in all, or null and who died unknown. */
+interface Eof {
+  expected: number | null;
+  dead?: Dead[];
+}
 
 /** Where the other end's newest copy receives: its own server, or the directory when it is in the creator. */
 interface Route {
@@ -73,6 +89,8 @@ class PipeDirectory implements Served {
   /** Messages sent to each copy by copies that closed (their final counts), for exact EOF. */
   readonly #sentTo = new Map<number, number>();
   readonly #unknownSenders = new Set<0 | 1>();
+  /** Per end, the contexts that died holding a copy of it. */
+  readonly #dead = new Map<0 | 1, Dead[]>();
 
   share(): string {
     const address = getBroker().listen();
@@ -84,7 +102,7 @@ class PipeDirectory implements Served {
     const record = this.#copies.get(end.copy);
     if (record?.state === 'closed') {
       // A copy received after its holder died (it was let go in transit): closed for itself too.
-      end.endOfFile(0);
+      end.endOfFile({ expected: 0 });
       return;
     }
     const buffered = record?.buffered ?? [];
@@ -133,11 +151,11 @@ class PipeDirectory implements Served {
   }
 
   /** A message for a copy routed through here (in the creator, or not attached yet). */
-  deliver(frame: Frame): void {
+  deliver(frame: Frame, from?: Peer): void {
     const target = frame.payload.readUInt32BE(5);
     const record = this.#copies.get(target);
     if (!record || record.state === 'closed') return;
-    if (record.state === 'local') record.local!.receive(frame);
+    if (record.state === 'local') record.local!.receive(frame, from);
     else if (record.state === 'pending') record.buffered.push({ frame });
     else record.peer!.send(record.index!, OP_DATA, frame.payload, frame.request);
   }
@@ -165,25 +183,30 @@ class PipeDirectory implements Served {
     }
   }
 
-  #eofFor(copy: number): { expected: number | null } {
+  #eofFor(copy: number): Eof {
     const other = this.#copies.get(copy)?.end === 0 ? 1 : 0;
-    return { expected: this.#unknownSenders.has(other) ? null : (this.#sentTo.get(copy) ?? 0) };
+    if (this.#unknownSenders.has(other)) return { expected: null, dead: this.#dead.get(other) };
+    return { expected: this.#sentTo.get(copy) ?? 0 };
   }
 
-  close(id: number, sentTo: Record<string, number> | undefined): void {
+  /** Closes a copy; without `sentTo` its counts are unknown because `died` (its context) is dead. */
+  close(id: number, sentTo: Record<string, number> | undefined, died?: Peer): void {
     const record = this.#copies.get(id);
     if (!record || record.state === 'closed') return;
     record.state = 'closed';
     record.buffered = [];
     if (sentTo) for (const [target, n] of Object.entries(sentTo)) this.#sentTo.set(Number(target), (this.#sentTo.get(Number(target)) ?? 0) + n);
-    else this.#unknownSenders.add(record.end);
+    else {
+      this.#unknownSenders.add(record.end);
+      if (died?.pid) this.#dead.set(record.end, [...(this.#dead.get(record.end) ?? []), { pid: died.pid, threadId: died.threadId }]);
+    }
     if (this.#open(record.end).length > 0) {
       this.#announce(record.end);
       return;
     }
     for (const c of this.#open((1 - record.end) as 0 | 1)) {
       const eof = this.#eofFor(c.id);
-      if (c.state === 'local') c.local!.endOfFile(eof.expected);
+      if (c.state === 'local') c.local!.endOfFile(eof);
       else if (c.state === 'attached') c.peer!.send(c.id, PUSH_EOF, Buffer.from(JSON.stringify(eof)));
     }
   }
@@ -191,7 +214,7 @@ class PipeDirectory implements Served {
   onFrame(peer: Peer, frame: Frame): void {
     switch (frame.op) {
       case OP_DATA:
-        return this.deliver(frame);
+        return this.deliver(frame, peer);
       case OP_ATTACH: {
         const { id, end, address, index } = JSON.parse(frame.payload.toString('utf8')) as { id: number; end: 0 | 1; address: string; index: number };
         peer.reply(frame.request, Buffer.from(JSON.stringify(this.attach(peer, id, end, address, index))));
@@ -216,7 +239,7 @@ class PipeDirectory implements Served {
     // A process died holding copies: they are closed, with their message counts unknown; copies it
     // held in transit (in a queue, a pipe, or a child it started) go with it.
     for (const c of [...this.#copies.values()]) {
-      if (c.state === 'attached' && c.peer === peer) this.close(c.id, undefined);
+      if (c.state === 'attached' && c.peer === peer) this.close(c.id, undefined, peer);
       else if (c.state === 'pending' && c.holder === peer) this.release(c.id);
     }
   }
@@ -275,9 +298,11 @@ class PipeEnd implements Served {
   readonly #order = new Map<number, { next: number; early: Map<number, Message> }>();
   #received = 0;
   /** Set when every copy of the other end closed: how many messages to expect in all (null: unknown). */
-  #eof: { expected: number | null } | undefined;
+  #eof: Eof | undefined;
   #eofReady = false;
   readonly #sent = new Map<number, number>();
+  /** The connections messages came in on, so a dead sender's can be read to their end. */
+  readonly #senders = new Set<Peer>();
   #closed = false;
   #creatorGone = false;
   #unsubscribe: (() => void) | undefined;
@@ -304,16 +329,16 @@ class PipeEnd implements Served {
     const payload = JSON.stringify({ id: this.copy, end: this.end, address, index: this.#index });
     this.attached = remote.request(OP_ATTACH, Buffer.from(payload)).then(
       (reply) => {
-        const { route, eof, released } = JSON.parse(reply.toString('utf8')) as { route?: Route; eof?: { expected: number | null }; released?: true };
-        if (released) return this.endOfFile(0);
+        const { route, eof, released } = JSON.parse(reply.toString('utf8')) as { route?: Route; eof?: Eof; released?: true };
+        if (released) return this.endOfFile({ expected: 0 });
         if (!this.#route) this.#route = route;
-        if (eof) this.endOfFile(eof.expected);
+        if (eof) this.endOfFile(eof);
       },
-      () => this.endOfFile(null),
+      () => this.endOfFile({ expected: null }),
     );
     remote.peer.onClose(() => {
       this.#creatorGone = true;
-      this.endOfFile(null);
+      this.endOfFile({ expected: null });
     });
     closeAtExit(this);
   }
@@ -321,7 +346,7 @@ class PipeEnd implements Served {
   #onPush(frame: Frame): void {
     const body = JSON.parse(frame.payload.toString('utf8')) as unknown;
     if (frame.op === PUSH_ROUTE) this.setRoute((body as Route | null) ?? undefined);
-    else if (frame.op === PUSH_EOF) this.endOfFile((body as { expected: number | null }).expected);
+    else if (frame.op === PUSH_EOF) this.endOfFile(body as Eof);
   }
 
   setRoute(route: Route | undefined): void {
@@ -353,9 +378,10 @@ class PipeEnd implements Served {
     });
   }
 
-  /** A message for this copy arrived (in order per sender, or held until its turn). */
-  receive(frame: Frame): void {
+  /** A message for this copy arrived (in order per sender, or held until its turn) over `from`. */
+  receive(frame: Frame, from?: Peer): void {
     if (this.#closed) return;
+    if (from) this.#senders.add(from);
     const sender = frame.payload.readUInt32BE(1);
     const message = messageOf(frame);
     let order = this.#order.get(sender);
@@ -395,15 +421,24 @@ class PipeEnd implements Served {
     this.#pollers.clear();
   }
 
-  endOfFile(expected: number | null): void {
+  endOfFile(eof: Eof): void {
     if (this.#eof) return;
-    this.#eof = { expected };
-    if (expected === null) {
-      // Counts unknown (a peer died): what it wrote is already in our sockets; read it first.
-      setTimeout(() => {
+    this.#eof = eof;
+    if (eof.expected === null) {
+      // Counts unknown (a holder died): what it wrote is in our sockets; read it first. A connection
+      // from a dead context closes only after all it carried was read, so wait for those to close.
+      const dead = eof.dead ?? [];
+      const theirs = [...this.#senders].filter((p) => !p.closed && dead.some((d) => d.pid === p.pid && d.threadId === p.threadId));
+      let left = theirs.length + 1;
+      const timers: NodeJS.Timeout[] = [];
+      const settle = (now?: boolean) => {
+        if (this.#eofReady || (--left > 0 && !now)) return;
         this.#eofReady = true;
+        for (const timer of timers) clearTimeout(timer);
         this.#checkEof();
-      }, 50).unref();
+      };
+      for (const peer of theirs) peer.onClose(() => settle());
+      timers.push(setTimeout(() => settle(), UNKNOWN_COUNT_GRACE_MS).unref(), setTimeout(() => settle(true), UNKNOWN_COUNT_LIMIT_MS).unref());
     }
     this.#checkEof();
   }
@@ -488,8 +523,8 @@ class PipeEnd implements Served {
     return { address: remote.ref.address, index: remote.ref.index, end: this.end, copy, readable: true, writable: true, id: '' };
   }
 
-  onFrame(_peer: Peer, frame: Frame): void {
-    if (frame.op === OP_DATA) this.receive(frame);
+  onFrame(peer: Peer, frame: Frame): void {
+    if (frame.op === OP_DATA) this.receive(frame, peer);
     else if (frame.op === OP_BACKLOG) this.receiveBacklog({ kind: frame.payload.readUInt8(0), body: frame.payload.subarray(1) });
   }
 
