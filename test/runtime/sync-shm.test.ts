@@ -7,7 +7,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { BoundedSemaphore, Lock, Process, RLock, RawArray, Semaphore, Value, isMainProcess } from 'forkscope';
-import { cycleSemaphoreWhileCreatorFrozen, cycleWhileCreatorFrozen, holdSemaphore, holdUntilKilled, overRelease } from '../fixtures/sync-shm-targets';
+import { cycleSemaphoreWhileCreatorFrozen, cycleWhileCreatorFrozen, holdSemaphore, holdUntilKilled, holdUntilTold, overRelease } from '../fixtures/sync-shm-targets';
 import { spawn } from 'node:child_process';
 import { REPO_ROOT } from './runProgram';
 import { canShareWithProcesses } from '../../runtime/src/shm/arena';
@@ -61,6 +61,33 @@ for (const method of methods) {
         }
       });
     }
+
+    it('a waiter does not take the lock from a live holder that keeps it through several liveness checks', { timeout: 60_000 }, async () => {
+      const lock = new Lock();
+      const flag = new Value('i', 0, { lock: false });
+      const p = new Process({ target: holdUntilTold, args: [lock, flag], startMethod: method });
+      p.start();
+      try {
+        await until(() => flag.value === 1, 30_000);
+        let settled = false;
+        const next = lock.acquire({ timeout: 30_000 }).then((taken) => ((settled = true), taken));
+        // The waiter checks the holder's liveness every 50 ms: six checks must all find it alive.
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        assert.equal(settled, false, 'the live holder kept it');
+        flag.value = 2;
+        assert.equal(await next, true);
+        assert.equal(flag.value, 3, 'taken only after the holder released it');
+        assert.equal(lock.ownerDied, false);
+        lock.release();
+        await p.join();
+        assert.equal(p.exitCode, 0);
+      } finally {
+        if (p.exitCode === null) {
+          p.kill();
+          await p.join();
+        }
+      }
+    });
 
     // A thread's kill() terminates its Worker: its process lives on, so only its kernel thread id
     // (gone from /proc/<pid>/task once the thread ends) tells the waiter the holder is dead.
