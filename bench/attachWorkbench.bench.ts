@@ -33,9 +33,12 @@ interface Run {
   /** Start Debugging → the N-th child's `stopped` event at FIRST_LINE (NaN when not all N paused). */
   ms: number;
   paused: number;
+  /** Children that ran past FIRST_LINE without a stop (none paused for QUIET_MS, or the deadline passed). */
   failed: number;
   /** Program processes still alive after Stop (js-debug leaves double-forked ones; killed here). */
   orphans: number;
+  /** What the debugger said about the children it could not attach (Forkscope names each; js-debug says nothing). */
+  reasons: string[];
 }
 
 const configName = (peer: Peer, n: number) => `${peer} ${n}`;
@@ -74,9 +77,11 @@ async function measure(wb: Workbench, peer: Peer, n: number): Promise<Run> {
     await delay(200);
   }
   const ms = paused.size >= n ? Math.max(...paused.values()) - t0 : NaN;
-  if (process.env.BENCH_DEBUG) for (const e of dapEvents(wb.workspace).slice(from)) console.error(JSON.stringify({ ...e, t: e.t - t0 }));
+  const events = dapEvents(wb.workspace).slice(from);
+  if (process.env.BENCH_DEBUG) for (const e of events) console.error(JSON.stringify({ ...e, t: e.t - t0 }));
+  const reasons = events.flatMap((e) => (e.ev === 'output' && /could not attach/i.test(e.output) ? [`${((e.t - t0) / 1000).toFixed(1)} s: ${e.output.trim()}`] : []));
   const orphans = await stop(wb);
-  return { ms, paused: Math.min(paused.size, n), failed: Math.max(0, n - paused.size), orphans };
+  return { ms, paused: Math.min(paused.size, n), failed: Math.max(0, n - paused.size), orphans, reasons };
 }
 
 const fanoutProcesses = (workspace: string) => processesOf(workspace).filter((p) => /fanout\.cjs/.test(p.cmdline));
@@ -119,6 +124,9 @@ export default async function attachWorkbenchBench(): Promise<void> {
       console.log(
         `${String(n).padStart(8)} | ${cell(ours).padStart(16)} | ${cell(theirs).padStart(33)} | ${ratio.padStart(27)} | ${`${ours.failed} / ${theirs.failed}`.padStart(39)} | ${ours.orphans} / ${theirs.orphans}`,
       );
+      // The first few reasons, so a failed attach can be looked into without a rerun.
+      for (const reason of ours.reasons.slice(0, 3)) console.log(`         forkscope, ${reason}`);
+      if (ours.reasons.length > 3) console.log(`         forkscope: ${ours.reasons.length - 3} more "could not attach"`);
     }
   } finally {
     await (wb ? wb.close() : closeAllWorkbenches());
