@@ -5,7 +5,7 @@ import type { Frame } from './broker/frame';
 import { ownSlots, RemoteSlot } from './broker/slots';
 import { Fifo, LocalWaiter, RemoteWaiter, decodeWait, encodeWait, type Waiter } from './broker/waiters';
 import { created, QueueTraffic, waiting } from './broker/report';
-import { encodeItem, decodeItem } from './broker/codec';
+import { heldBytes, heldFromBytes, heldToBytes, hold, release, writeHeld, type Held } from './broker/codec';
 import { Empty, Full, ValueError } from './errors';
 import { reduceSymbol, registerReviver, type ReducedObject, type TransferContext } from './reduction';
 import type { ObjectKind } from './protocol';
@@ -18,6 +18,8 @@ const OP_JOIN = 20;
 
 const EMPTY = Buffer.alloc(0);
 const RESOLVED: Promise<void> = Promise.resolve();
+/** tryGet() found nothing (undefined is an item like any other). */
+const NOTHING: unique symbol = Symbol('nothing');
 
 /** Options of put() and get(). */
 export interface QueueWaitOptions {
@@ -30,9 +32,9 @@ export interface QueueWaitOptions {
 /** The owner's state of one queue. */
 class QueueCore implements Served {
   readonly maxsize: number;
-  readonly #items = new Fifo<Buffer>();
-  readonly #getters = new Fifo<Waiter<Buffer>>();
-  readonly #putters = new Fifo<{ item: Buffer; waiter: Waiter<void> }>();
+  readonly #items = new Fifo<Held>();
+  readonly #getters = new Fifo<Waiter<Held>>();
+  readonly #putters = new Fifo<{ item: Held; waiter: Waiter<void> }>();
   readonly #joiners = new Fifo<Waiter<void>>();
   #unfinished = 0;
   #index = 0;
@@ -74,7 +76,7 @@ class QueueCore implements Served {
     return this.maxsize > 0 && this.#items.length >= this.maxsize;
   }
 
-  #enqueue(item: Buffer): void {
+  #enqueue(item: Held): void {
     this.#unfinished++;
     for (let getter = this.#getters.shift(); getter; getter = this.#getters.shift()) {
       if (getter.done || getter.peer?.closed) continue;
@@ -87,22 +89,22 @@ class QueueCore implements Served {
   }
 
   /** Puts at once when there is room; false when the caller must wait. */
-  tryPut(item: Buffer): boolean {
+  tryPut(item: Held): boolean {
     if (this.#isFull() || this.#putters.length > 0) return false;
     this.#enqueue(item);
     return true;
   }
 
-  /** Takes at once when an item is there; undefined when the caller must wait. */
-  tryGet(): Buffer | undefined {
-    const item = this.#items.shift();
-    if (item === undefined) return undefined;
+  /** Takes at once when an item is there; NOTHING when the caller must wait. */
+  tryGet(): Held | typeof NOTHING {
+    if (this.#items.length === 0) return NOTHING;
+    const item = this.#items.shift() as Held;
     this.#admitPutters();
     this.#changed();
     return item;
   }
 
-  put(item: Buffer, block: boolean, timeout: number | undefined, waiter: Waiter<void>): void {
+  put(item: Held, block: boolean, timeout: number | undefined, waiter: Waiter<void>): void {
     if (!this.#isFull() && this.#putters.length === 0) {
       this.#enqueue(item);
       waiter.settle();
@@ -120,9 +122,9 @@ class QueueCore implements Served {
     });
   }
 
-  get(block: boolean, timeout: number | undefined, waiter: Waiter<Buffer>): void {
-    const item = this.#items.shift();
-    if (item !== undefined) {
+  get(block: boolean, timeout: number | undefined, waiter: Waiter<Held>): void {
+    if (this.#items.length > 0) {
+      const item = this.#items.shift() as Held;
       this.#admitPutters();
       this.#changed();
       waiter.settle(item);
@@ -160,17 +162,19 @@ class QueueCore implements Served {
 
   onFrame(peer: Peer, frame: Frame): void {
     switch (frame.op) {
-      case OP_PUT:
-        if (!this.tryPut(frame.payload)) this.put(frame.payload, true, undefined, new RemoteWaiter<void>(peer, 0, () => EMPTY));
+      case OP_PUT: {
+        const item = heldFromBytes(frame.payload);
+        if (!this.tryPut(item)) this.put(item, true, undefined, new RemoteWaiter<void>(peer, 0, () => EMPTY));
         return;
+      }
       case OP_PUT_WAIT: {
         const { block, timeout, rest } = decodeWait(frame.payload);
-        this.put(rest, block, timeout, new RemoteWaiter<void>(peer, frame.request, () => EMPTY));
+        this.put(heldFromBytes(rest), block, timeout, new RemoteWaiter<void>(peer, frame.request, () => EMPTY));
         return;
       }
       case OP_GET: {
         const { block, timeout } = decodeWait(frame.payload);
-        this.get(block, timeout, new RemoteWaiter<Buffer>(peer, frame.request, (item) => item));
+        this.get(block, timeout, new RemoteWaiter<Held>(peer, frame.request, heldToBytes));
         return;
       }
       case OP_TASK_DONE:
@@ -256,7 +260,7 @@ abstract class BaseQueue<T> {
 
   protected putItem(obj: T, block: boolean, timeout: number | undefined): Promise<void> {
     this.checkOpen();
-    const item = encodeItem(obj);
+    const item = hold(obj);
     const core = this.#core;
     if (core) {
       if (core.tryPut(item)) {
@@ -271,9 +275,9 @@ abstract class BaseQueue<T> {
     if (remote.state.maxsize === 0) {
       // Unbounded: resolved once the whole item is in the kernel; the owner frames it whole or not at all.
       this.#count(1, 0);
-      return remote.peer.sendAcknowledged(remote.state.index, OP_PUT, item);
+      return remote.peer.sendAcknowledgedWith(remote.state.index, OP_PUT, item, heldBytes(item), writeHeld);
     }
-    const payload = Buffer.concat([encodeWait(block, timeout), item]);
+    const payload = Buffer.concat([encodeWait(block, timeout), heldToBytes(item)]);
     return this.#waitOn(remote.peer.request(remote.state.index, OP_PUT_WAIT, payload)).then(() => this.#count(1, 0));
   }
 
@@ -282,22 +286,22 @@ abstract class BaseQueue<T> {
     const core = this.#core;
     if (core) {
       const now = core.tryGet();
-      if (now !== undefined) {
+      if (now !== NOTHING) {
         this.#count(0, 1);
-        return Promise.resolve(decodeItem(now) as T);
+        return Promise.resolve(release(now) as T);
       }
-      const waiter = new LocalWaiter<Buffer>();
+      const waiter = new LocalWaiter<Held>();
       core.get(block, timeout, waiter);
       const wait = waiter.done ? waiter.promise : this.#waitOn(waiter.promise);
       return wait.then((item) => this.#took(item));
     }
     const remote = this.#remote!;
-    return this.#waitOn(remote.peer.request(remote.state.index, OP_GET, encodeWait(block, timeout))).then((item) => this.#took(item));
+    return this.#waitOn(remote.peer.request(remote.state.index, OP_GET, encodeWait(block, timeout))).then((bytes) => this.#took(heldFromBytes(bytes)));
   }
 
-  #took(item: Buffer): T {
+  #took(item: Held): T {
     this.#count(0, 1);
-    return decodeItem(item) as T;
+    return release(item) as T;
   }
 
   #count(puts: number, gets: number): void {

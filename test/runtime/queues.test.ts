@@ -2,6 +2,7 @@ import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Queue, SimpleQueue, JoinableQueue, Empty, Full } from '../../runtime/src/index';
 import { start, killAll, sleep } from '../fixtures/sync-harness';
+import { runProgram } from './runProgram';
 import type { StartMethod } from '../../runtime/src/protocol';
 
 after(async () => {
@@ -157,16 +158,31 @@ describe('Queue failures', () => {
     for (let i = 0; i < 10_000; i++) assert.equal(await q.get(), i);
   });
 
+  for (const method of ['spawn', 'thread'] as StartMethod[]) {
+    it(`a ${method} producer that exits right after its last put, its reader stalling, delivers every item in order`, { timeout: 90_000 }, async () => {
+      const run = await runProgram('test/fixtures/queue-exit.ts', { args: ['60000', method], deadlineMs: 80_000 });
+      assert.equal(run.stdout.trim(), 'ok 60000 exit 0', run.stderr);
+      assert.equal(run.code, 0);
+    });
+  }
+
   it('a bounded queue holds a fast producer back (backpressure), and loses nothing', { timeout: 60_000 }, async () => {
     const q = new Queue<number>({ maxsize: 10 });
     const producer = start('queue-put', [q], [200], 'spawn');
-    await sleep(1500);
-    assert.equal(q.qsize(), 10, 'the producer waits for room');
-    assert.equal(q.full(), true);
-    for (let i = 0; i < 200; i++) {
-      assert.ok(q.qsize() <= 10);
-      assert.equal(await q.get(), i);
+    try {
+      // The child's start-up takes seconds on a loaded machine: wait until it filled the queue, then
+      // give it time to overfill it, which it must not.
+      for (const deadline = Date.now() + 30_000; q.qsize() < 10 && Date.now() < deadline; ) await sleep(20);
+      await sleep(500);
+      assert.equal(q.qsize(), 10, 'the producer waits for room');
+      assert.equal(q.full(), true);
+      for (let i = 0; i < 200; i++) {
+        assert.ok(q.qsize() <= 10);
+        assert.equal(await q.get(), i);
+      }
+      assert.equal((await producer.outcome).result, 200);
+    } finally {
+      await producer.kill();
     }
-    assert.equal((await producer.outcome).result, 200);
   });
 });

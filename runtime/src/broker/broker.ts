@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { threadId } from 'node:worker_threads';
-import { FrameReader, HEADER_BYTES, encodeFrame, encodeFrameInto, encodeHeader, type Frame } from './frame';
+import { FrameReader, HEADER_BYTES, encodeFrame, encodeHeader, writeHeaderInto, type Frame } from './frame';
 import { BrokenPipeError, BrokenBarrierError, EOFError, Empty, Full, RemoteError, TimeoutError, ValueError } from '../errors';
 
 /** Frame ops below 16 belong to the transport; 16–127 go to a served object; 128+ are pushes to a subscriber. */
@@ -37,6 +37,28 @@ const BATCH_ITEM_LIMIT = 4 * 1024;
 /** A child may try to connect while its owner's listen() is still settling; retry briefly. */
 const CONNECT_ATTEMPTS = 40;
 
+/** The socket's file descriptor, or -1 where it has none to write to directly. */
+function socketFd(socket: net.Socket): number {
+  const fd = (socket as unknown as { _handle?: { fd?: number } })._handle?.fd;
+  return typeof fd === 'number' ? fd : -1;
+}
+
+/** Writes what the kernel takes now: the bytes written (0 when it has no room), -1 when the connection broke. */
+function writeSome(fd: number, bytes: Buffer, offset: number, length: number): number {
+  try {
+    return writeSync(fd, bytes, offset, length);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return code === 'EAGAIN' || code === 'EWOULDBLOCK' ? 0 : -1;
+  }
+}
+
+function copyInto(target: Buffer, offset: number, payload: Uint8Array): void {
+  target.set(payload, offset);
+}
+
+/** How long a process's exit waits for a stalled reader to take the puts it has resolved. */
+const EXIT_FLUSH_MS = 30_000;
 const EXIT_SLEEP = new Int32Array(new SharedArrayBuffer(4));
 
 const errorClasses: Record<string, new (message: string) => Error> = {
@@ -69,6 +91,13 @@ export class Peer {
   #batch: Buffer | undefined;
   #batchUsed = 0;
   #flushScheduled = false;
+  /**
+   * The part of a flushed batch the kernel did not take yet. It stays ours (never handed to the socket's
+   * own queue), so that at exit it can still be written synchronously: its puts have resolved. Later
+   * frames wait in #queued behind it.
+   */
+  #unsent: Buffer | undefined;
+  #retry: NodeJS.Timeout | undefined;
   readonly #broker: Broker;
 
   constructor(broker: Broker, socket?: net.Socket) {
@@ -156,6 +185,10 @@ export class Peer {
   #write(out: Outgoing): void {
     const socket = this.#socket!;
     if (this.#batchUsed > 0) this.#flushBatch(); // batched frames were sent first: they go first
+    if (this.#unsent !== undefined) {
+      this.#queued.push(out); // behind what the kernel had no room for yet
+      return;
+    }
     // Nothing waiting before us: try to hand the frame to the kernel now (libuv writes synchronously
     // when it can), and if it all went, say so at once instead of a loop turn later.
     const direct = out.written !== undefined && socket.writableLength === 0;
@@ -182,7 +215,7 @@ export class Peer {
       ? [encodeFrame(op, object, request, payload)]
       : [encodeHeader(op, object, request, payload.byteLength), Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength)];
     const out: Outgoing = { data, written };
-    if (this.#connected) this.#write(out);
+    if (this.#connected && this.#unsent === undefined) this.#write(out);
     else this.#queued.push(out);
   }
 
@@ -194,10 +227,33 @@ export class Peer {
    * which holds a fast sender back to its reader's pace.
    */
   sendAcknowledged(object: number, op: number, payload: Uint8Array): Promise<void> {
-    if (this.#connected && !this.#closed && payload.byteLength < BATCH_ITEM_LIMIT && this.#socket!.writableLength === 0) {
-      this.#append(op, object, payload);
+    if (this.#batchable(payload.byteLength)) {
+      this.#append(op, object, payload.byteLength, payload, copyInto);
       return RESOLVED;
     }
+    return this.#sendAcknowledged(object, op, payload);
+  }
+
+  /**
+   * sendAcknowledged() of a payload that `write` encodes from `value` (`bytes` long), straight into the
+   * batch when it goes there: a small put allocates nothing.
+   */
+  sendAcknowledgedWith<V>(object: number, op: number, value: V, bytes: number, write: (target: Buffer, offset: number, value: V) => void): Promise<void> {
+    if (this.#batchable(bytes)) {
+      this.#append(op, object, bytes, value, write);
+      return RESOLVED;
+    }
+    const payload = Buffer.allocUnsafe(bytes);
+    write(payload, 0, value);
+    return this.#sendAcknowledged(object, op, payload);
+  }
+
+  /** A small frame on an open connection that is keeping up (nothing of ours or the socket's waiting). */
+  #batchable(bytes: number): boolean {
+    return bytes < BATCH_ITEM_LIMIT && this.#connected && !this.#closed && this.#unsent === undefined && this.#socket!.writableLength === 0;
+  }
+
+  #sendAcknowledged(object: number, op: number, payload: Uint8Array): Promise<void> {
     let now = false;
     let failure: Error | undefined;
     let settle: ((error?: Error | null) => void) | undefined;
@@ -213,12 +269,14 @@ export class Peer {
     });
   }
 
-  #append(op: number, object: number, payload: Uint8Array): void {
-    const bytes = HEADER_BYTES + payload.byteLength;
+  #append<V>(op: number, object: number, payloadBytes: number, value: V, write: (target: Buffer, offset: number, value: V) => void): void {
+    const bytes = HEADER_BYTES + payloadBytes;
     if (this.#batchUsed + bytes > BATCH_BYTES) this.#flushBatch();
     const batch = (this.#batch ??= Buffer.allocUnsafeSlow(BATCH_BYTES));
-    encodeFrameInto(batch, this.#batchUsed, op, object, 0, payload);
-    this.#batchUsed += bytes;
+    const at = this.#batchUsed;
+    writeHeaderInto(batch, at, op, object, 0, payloadBytes);
+    write(batch, at + HEADER_BYTES, value);
+    this.#batchUsed = at + bytes;
     if (!this.#flushScheduled) {
       this.#flushScheduled = true;
       // After this turn's microtasks: a producer awaiting put() in a loop fills the batch first.
@@ -231,39 +289,87 @@ export class Peer {
     if (this.#batchUsed > 0 && !this.#closed) this.#flushBatch();
   };
 
-  /** Hands the batch to the socket; its buffer is reused when the kernel took it all at once. */
+  /**
+   * Hands the batch to the kernel: at once, by a write of our own when the socket's fd is reachable (the
+   * usual case; the buffer is then reused), what it did not take kept in #unsent and retried shortly.
+   * Only when nothing is queued in the socket (#append's condition), so bytes stay in order.
+   */
   #flushBatch(): void {
     const socket = this.#socket!;
     const used = this.#batchUsed;
     const batch = this.#batch!;
     this.#batchUsed = 0;
-    if (socket.writableLength === 0) {
-      socket.write(batch.subarray(0, used));
-      if (socket.writableLength === 0) return; // written: the buffer is free again
-    } else socket.write(batch.subarray(0, used));
-    this.#batch = undefined; // the socket still holds it
+    if (this.#unsent !== undefined) {
+      // The put that filled the batch found it open; the kernel had no room for the previous one yet.
+      this.#unsent = Buffer.concat([this.#unsent, batch.subarray(0, used)]);
+      return;
+    }
+    const fd = socketFd(socket);
+    if (fd < 0 || socket.writableLength > 0) {
+      socket.write(batch.subarray(0, used)); // no fd to write to (not a Unix socket): the socket's own path
+      this.#batch = undefined;
+      return;
+    }
+    const written = writeSome(fd, batch, 0, used);
+    if (written < 0) return; // the connection broke: its close follows
+    if (written === used) return;
+    this.#unsent = batch.subarray(written, used);
+    this.#batch = undefined;
+    this.#retryUnsent();
+  }
+
+  /** The reader is behind: try again soon (a ref'd timer, so the process lives until its puts are out). */
+  #retryUnsent(): void {
+    this.#retry = setTimeout(() => {
+      this.#retry = undefined;
+      const unsent = this.#unsent;
+      if (unsent === undefined || this.#closed) return;
+      const fd = socketFd(this.#socket!);
+      const written = writeSome(fd, unsent, 0, unsent.length);
+      if (written < 0) return;
+      if (written < unsent.length) {
+        this.#unsent = unsent.subarray(written);
+        this.#retryUnsent();
+        return;
+      }
+      this.#unsent = undefined;
+      for (const out of this.#queued.splice(0)) {
+        if (this.#unsent !== undefined) this.#queued.push(out);
+        else this.#write(out);
+      }
+    }, 1);
   }
 
   /**
-   * At exit, writes a batch still waiting for the end of its tick (a program that calls process.exit()
-   * right after put()), synchronously; only possible when nothing is queued in the socket before it.
+   * At exit, writes what puts that have resolved left behind (a batch waiting for the end of its tick, a
+   * part the reader had no room for yet), synchronously, giving the reader a moment to make room.
    */
   flushAtExit(): void {
-    if (this.#batchUsed === 0 || this.#closed) return;
+    if (this.#closed || (this.#unsent === undefined && this.#batchUsed === 0)) return;
     const socket = this.#socket!;
-    const fd = (socket as unknown as { _handle?: { fd?: number } })._handle?.fd;
-    if (socket.writableLength > 0 || typeof fd !== 'number' || fd < 0) return;
-    let offset = 0;
-    const deadline = Date.now() + 2_000;
-    while (offset < this.#batchUsed && Date.now() < deadline) {
-      try {
-        offset += writeSync(fd, this.#batch!, offset, this.#batchUsed - offset);
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') break;
-        Atomics.wait(EXIT_SLEEP, 0, 0, 1); // the reader is behind: let it catch up
+    const fd = socketFd(socket);
+    const parts = [this.#unsent, this.#batchUsed > 0 ? this.#batch!.subarray(0, this.#batchUsed) : undefined];
+    this.#unsent = undefined;
+    this.#batchUsed = 0;
+    if (fd < 0 || socket.writableLength > 0) return;
+    // Bounded (no hang, ever), but long: a reader paused at a breakpoint is not a dead one.
+    const deadline = Date.now() + EXIT_FLUSH_MS;
+    for (const part of parts) {
+      let offset = 0;
+      while (part !== undefined && offset < part.length) {
+        const written = writeSome(fd, part, offset, part.length - offset);
+        if (written < 0) return; // the reader has gone: nothing left to deliver to
+        offset += written;
+        if (offset === part.length) break;
+        if (Date.now() > deadline) {
+          const lost = part.length - offset + (part === parts[0] ? parts[1]?.length ?? 0 : 0);
+          const note = Buffer.from(`forkscope: ${lost} bytes of queue items to ${this.label} were not read within ${EXIT_FLUSH_MS / 1000} s of exit and are lost\n`);
+          writeSome(2, note, 0, note.length);
+          return;
+        }
+        Atomics.wait(EXIT_SLEEP, 0, 0, 1); // let the reader catch up
       }
     }
-    this.#batchUsed = 0;
   }
 
   /** Sends a frame whose payload is the concatenation of `parts`, without copying them. */
@@ -275,7 +381,7 @@ export class Peer {
     const bytes = parts.reduce((n, p) => n + p.byteLength, 0);
     const data = [encodeHeader(op, object, request, bytes), ...parts.map((p) => Buffer.from(p.buffer, p.byteOffset, p.byteLength))];
     const out: Outgoing = { data, written };
-    if (this.#connected) this.#write(out);
+    if (this.#connected && this.#unsent === undefined) this.#write(out);
     else this.#queued.push(out);
   }
 
@@ -324,6 +430,8 @@ export class Peer {
     if (this.#closed) return;
     this.#closed = true;
     this.#batchUsed = 0;
+    this.#unsent = undefined;
+    clearTimeout(this.#retry);
     this.#socket?.destroy();
     const gone = new BrokenPipeError(`the other side (${this.pid ? this.label : this.address}) has gone`);
     for (const out of this.#queued.splice(0)) out.written?.(gone);

@@ -45,3 +45,95 @@ export function decodeItem(bytes: Buffer): unknown {
       return deserialize(bytes);
   }
 }
+
+/**
+ * A queue item as its owner holds it: a primitive as itself (immutable, so nothing to clone and nothing
+ * to allocate), anything else as its structured-clone bytes. A Buffer is always bytes: a user's Buffer
+ * or Uint8Array is an object and is held serialised.
+ */
+export type Held = Buffer | number | string | boolean | null | undefined;
+
+/** The held form of a value put into a queue. */
+export function hold(value: unknown): Held {
+  switch (typeof value) {
+    case 'number':
+    case 'string':
+    case 'boolean':
+    case 'undefined':
+      return value;
+    case 'object':
+      if (value === null) return null;
+  }
+  return serialize(value);
+}
+
+/** The value a get() returns: a fresh clone of an object, the primitive itself. */
+export function release(held: Held): unknown {
+  return typeof held === 'object' && held !== null ? deserialize(held) : held;
+}
+
+/** The held form of bytes from the wire (a view, not a copy). */
+export function heldFromBytes(bytes: Buffer): Held {
+  switch (bytes[0]) {
+    case TAG_NUMBER:
+      return bytes.readDoubleLE(1);
+    case TAG_STRING:
+      return bytes.toString('utf8', 1);
+    case TAG_CONSTANT:
+      return constants[bytes[1]!];
+    default:
+      return bytes;
+  }
+}
+
+/** Bytes `writeHeld` writes for `held`. */
+export function heldBytes(held: Held): number {
+  switch (typeof held) {
+    case 'number':
+      return 9;
+    case 'string':
+      return 1 + (held.length < 64 && isAscii(held) ? held.length : Buffer.byteLength(held));
+    case 'boolean':
+    case 'undefined':
+      return 2;
+    default:
+      return held === null ? 2 : held.byteLength;
+  }
+}
+
+/** Writes `held` as wire bytes at `offset` (exactly `heldBytes(held)` of them): decodeItem reads them. */
+export function writeHeld(target: Buffer, offset: number, held: Held): void {
+  switch (typeof held) {
+    case 'number':
+      target[offset] = TAG_NUMBER;
+      target.writeDoubleLE(held, offset + 1);
+      return;
+    case 'string':
+      target[offset] = TAG_STRING;
+      target.write(held, offset + 1, 'utf8');
+      return;
+    case 'boolean':
+    case 'undefined':
+      target[offset] = TAG_CONSTANT;
+      target[offset + 1] = constants.indexOf(held);
+      return;
+    default:
+      if (held === null) {
+        target[offset] = TAG_CONSTANT;
+        target[offset + 1] = 1;
+      } else target.set(held, offset);
+  }
+}
+
+/** `held` as wire bytes of its own. */
+export function heldToBytes(held: Held): Buffer {
+  if (typeof held === 'object' && held !== null) return held;
+  const bytes = Buffer.allocUnsafe(heldBytes(held));
+  writeHeld(bytes, 0, held);
+  return bytes;
+}
+
+function isAscii(text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) return false;
+  return true;
+}

@@ -35,12 +35,28 @@ export function encodeFrame(op: number, object: number, request: number, payload
   return frame;
 }
 
+/** Writes a frame's header into `target` at `offset` (a batch of frames); its payload follows it there. */
+export function writeHeaderInto(target: Buffer, offset: number, op: number, object: number, request: number, payloadBytes: number): void {
+  // Byte by byte: this runs once per batched put, and Buffer's checked writers cost more than the rest of it.
+  const length = payloadBytes + HEADER_BYTES - 4;
+  target[offset] = length >>> 24;
+  target[offset + 1] = length >>> 16;
+  target[offset + 2] = length >>> 8;
+  target[offset + 3] = length;
+  target[offset + 4] = op;
+  target[offset + 5] = object >>> 24;
+  target[offset + 6] = object >>> 16;
+  target[offset + 7] = object >>> 8;
+  target[offset + 8] = object;
+  target[offset + 9] = request >>> 24;
+  target[offset + 10] = request >>> 16;
+  target[offset + 11] = request >>> 8;
+  target[offset + 12] = request;
+}
+
 /** Encodes a whole frame into `target` at `offset` (a batch of frames); returns the bytes written. */
 export function encodeFrameInto(target: Buffer, offset: number, op: number, object: number, request: number, payload: Uint8Array): number {
-  target.writeUInt32BE(payload.byteLength + HEADER_BYTES - 4, offset);
-  target[offset + 4] = op;
-  target.writeUInt32BE(object >>> 0, offset + 5);
-  target.writeUInt32BE(request >>> 0, offset + 9);
+  writeHeaderInto(target, offset, op, object, request, payload.byteLength);
   target.set(payload, offset + HEADER_BYTES);
   return HEADER_BYTES + payload.byteLength;
 }
