@@ -6,7 +6,7 @@
 // Children re-import this file as their main module, so the tests are registered only in the main process.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { BoundedSemaphore, Lock, Process, RLock, RawArray, Semaphore, Value, isMainProcess } from 'forkscope';
+import { BoundedSemaphore, Lock, Pool, Process, RLock, RawArray, Semaphore, Value, isMainProcess } from 'forkscope';
 import { cycleSemaphoreWhileCreatorFrozen, cycleWhileCreatorFrozen, holdSemaphore, holdUntilKilled, holdUntilTold, overRelease } from '../fixtures/sync-shm-targets';
 import { spawn } from 'node:child_process';
 import { REPO_ROOT } from './runProgram';
@@ -92,6 +92,28 @@ for (const method of methods) {
     // A thread's kill() terminates its Worker: its process lives on, so only its kernel thread id
     // (gone from /proc/<pid>/task once the thread ends) tells the waiter the holder is dead.
     const killed = method === 'thread' ? 'a holder thread terminated by kill()' : 'a holder killed with SIGKILL';
+    if (method === 'thread') {
+      it('Lock: a pool thread worker holding it, terminated with its pool, hands it on with ownerDied', { timeout: 60_000 }, async () => {
+        const lock = new Lock();
+        const flag = new Value('i', 0, { lock: false });
+        const pool = new Pool({ processes: 1, context: 'thread' });
+        try {
+          const task = pool.applyAsync(holdUntilKilled, [lock, flag, 1]).get();
+          task.catch(() => undefined);
+          await until(() => flag.value === 1, 30_000);
+          const next = lock.acquire({ timeout: 20_000 });
+          pool.terminate();
+          assert.equal(await next, true);
+          assert.equal(lock.ownerDied, true);
+          lock.release();
+          await assert.rejects(task);
+        } finally {
+          pool.terminate();
+          await pool.join();
+        }
+      });
+    }
+
     for (const Kind of [Lock, RLock]) {
       it(`${Kind.name}: ${killed} hands it to the next waiter with ownerDied`, { timeout: 60_000 }, async () => {
         const lock = new Kind();
