@@ -9,6 +9,7 @@ import { AttachedProgram } from './attachedProgram';
 import type { ForkscopeEventName, ForkscopeEvents } from './debugEvents';
 import { connectObserver, type ObserverConnection } from '../hub/observer';
 import { armEntryBreakpoint, releaseInspector, waitUntilWaiting } from './inspectorRelease';
+import { watchForPause, type PauseWatch, type WatchedPause } from './onDemandWatch';
 import { resolveLaunchSpec, type ForkscopeAttachArguments, type ForkscopeLaunchArguments } from './launchArguments';
 import type { AnnouncedProcess, LaunchHost, ProgramLauncher, RunningProgram, TerminalCommand } from './programHost';
 
@@ -26,6 +27,8 @@ export interface ForkscopeSessionDeps {
   startChildSession?: ChildSessionStarter;
   /** Default: CDP `Runtime.runIfWaitingForDebugger` over the inspector's WebSocket. */
   release?: (inspectorUrl: string) => Promise<void>;
+  /** `attach: "onDemand"`: watches a process about to be released for a stop nobody would see. Default: over CDP. */
+  watchForPause?: (inspectorUrl: string, onPause: (pause: WatchedPause) => void) => Promise<PauseWatch>;
   /** Resolves once a newly announced process is parked waiting for its debugger. Default: asks over CDP. */
   untilWaiting?: (inspectorUrl: string) => Promise<void>;
   /** Checked on every launch: nothing runs in an untrusted workspace. Default: trusted. */
@@ -203,7 +206,8 @@ export class ForkscopeSession extends DebugSession {
     this.#processes.set(process.key, { process, state: decision === 'viaParent' ? 'viaParent' : 'attaching' });
     if (decision === 'viaParent') return this.#report(process, 'viaParent');
     if (decision === 'release') {
-      void this.#release(process, 'released', this.#policy === 'onDemand' ? 'attach on demand' : 'not selected by the attach filter');
+      if (this.#policy === 'onDemand') void this.#releaseOnDemand(process);
+      else void this.#release(process, 'released', 'not selected by the attach filter');
       return;
     }
     void this.#attach(process, true);
@@ -261,6 +265,41 @@ export class ForkscopeSession extends DebugSession {
       return false;
     } finally {
       this.#freeSlot();
+    }
+  }
+
+  /**
+   * Released with a watch on: when the process stops at a `debugger` statement or an uncaught exception, it gets
+   * its debugger there (the view's attach path) and the watch leaves without resuming it, so the user lands on that
+   * line. If no debugger comes, the watch resumes it: a released process is never left stopped.
+   */
+  async #releaseOnDemand(process: AnnouncedProcess): Promise<void> {
+    let watch: PauseWatch | undefined;
+    // The process may stop before the release's answer is back: from then on its state is the attach's, not 'released'.
+    let stopped = false;
+    const onPause = (pause: WatchedPause): void => {
+      void (async () => {
+        const entry = this.#processes.get(process.key);
+        if (!watch || !entry || stopped || entry.state === 'attached') return;
+        stopped = true;
+        const why = pause.reason === 'exception' || pause.reason === 'promiseRejection' ? 'an uncaught exception' : 'a debugger statement';
+        this.sendEvent(new OutputEvent(`Forkscope: ${sessionName(process)} stopped at ${why}; attaching its debugger.\n`, 'console'));
+        const attached = await this.#attach(process, false);
+        if (attached) watch.handOver();
+        else await watch.resume().catch(() => watch?.close());
+      })();
+    };
+    try {
+      watch = await (this.#deps.watchForPause ?? watchForPause)(process.inspectorUrl!, onPause);
+    } catch (error) {
+      this.sendEvent(new OutputEvent(`Forkscope: ${sessionName(process)} is not watched for debugger statements: ${messageOf(error)}\n`, 'stderr'));
+    }
+    try {
+      await (this.#deps.release ?? releaseInspector)(process.inspectorUrl!);
+      if (!stopped) this.#setState(process, 'released', 'attach on demand');
+    } catch (error) {
+      watch?.close();
+      this.#setState(process, 'failed', `attach on demand; release failed: ${messageOf(error)}`);
     }
   }
 

@@ -68,7 +68,7 @@ async function waitUntilParked(cdp: CdpConnection, timeoutMs: number): Promise<v
   }
 }
 
-class CdpConnection {
+export class CdpConnection {
   readonly #socket: Socket;
   readonly #pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   readonly #once = new Map<string, Array<(params: unknown) => void>>();

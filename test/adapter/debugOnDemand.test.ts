@@ -1,0 +1,74 @@
+// `attach: "onDemand"` over DAP: a released pool worker that runs a `debugger` statement gets a debugger then: the
+// adapter asks for its child session (startDebugging), and a CDP client standing in for js-debug finds it stopped
+// on that line; resuming lets the program finish. The real hub, launcher and runtime. Needs `npm run build`.
+import { describe, it, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { releaseInspector } from '../../src/debug/inspectorRelease';
+import { killProgram, realLauncher, repo, startDebugClient, type DebugHarness } from './debugClient';
+import { until } from './polling';
+
+// chrome-remote-interface ships no types; the few calls used here are typed at this seam.
+interface Cdp {
+  send(method: string, params?: object): Promise<any>;
+  on(event: string, listener: (params: any) => void): void;
+  close(): Promise<void>;
+}
+const CDP = createRequire(import.meta.url)('chrome-remote-interface') as (options: { target: string; local?: boolean }) => Promise<Cdp>;
+
+const fixture = fileURLToPath(new URL('../fixtures/debug-pause.cjs', import.meta.url));
+const debuggerLine = readFileSync(fixture, 'utf8').split('\n').findIndex((l) => l.trimStart().startsWith('debugger;'));
+
+describe('ForkscopeSession attach "onDemand"', { timeout: 90_000 }, () => {
+  let adapter: DebugHarness | undefined;
+  const debuggers: Cdp[] = [];
+  let rootPid: number | undefined;
+  after(async () => {
+    await Promise.all(debuggers.map((d) => d.close().catch(() => {})));
+    await killProgram(rootPid);
+    await adapter?.close();
+  });
+
+  it('a released worker stopping at a debugger statement gets its session there, stopped on that line', async () => {
+    const asked: string[] = [];
+    let stoppedAt: number | undefined;
+    adapter = await startDebugClient({
+      launcher: realLauncher(),
+      startChildSession: async (configuration) => {
+        const name = String(configuration.name);
+        asked.push(name);
+        if (name.startsWith('MainProcess')) {
+          await releaseInspector(configuration.websocketAddress as string);
+          return true;
+        }
+        // Stand in for js-debug attaching to a process that is already stopped: enabling the Debugger domain
+        // reports the pause it is in; Continue lets it go on.
+        const cdp = await CDP({ target: configuration.websocketAddress as string, local: true });
+        debuggers.push(cdp);
+        cdp.on('Debugger.paused', (event) => (stoppedAt = event.callFrames[0]?.location.lineNumber));
+        await cdp.send('Debugger.enable');
+        await cdp.send('Runtime.runIfWaitingForDebugger');
+        // The user looks, then presses Continue; Node keeps an exiting process alive while a debugger is connected,
+        // so the stand-in leaves after it.
+        setTimeout(() => void cdp.send('Debugger.resume').then(() => cdp.close()).catch(() => {}), 500);
+        return true;
+      },
+    });
+    const { dc, outputs, processEvents } = adapter;
+    const launched = dc.waitForEvent('forkscope/launched', 30_000);
+    const ended = dc.waitForEvent('terminated', 60_000);
+    await dc.launch({ program: fixture, args: ['stops', '20000'], cwd: repo, attach: 'onDemand' });
+    rootPid = (await launched).body.pid as number;
+
+    await until('the worker released on demand', () => processEvents.some((e) => e.role === 'worker' && e.debugger === 'released'));
+    assert.deepEqual(asked.filter((n) => !n.startsWith('MainProcess')), [], 'no worker session before it stops');
+    await until('a session asked for the stopped worker', () => asked.some((n) => / · worker · pid \d+$/.test(n)));
+    await until('the stand-in debugger saw the stop', () => stoppedAt !== undefined);
+    assert.equal(stoppedAt, debuggerLine, 'stopped on the debugger statement');
+    await until('the worker reported attached', () => processEvents.some((e) => e.role === 'worker' && e.debugger === 'attached'));
+    await until('the program to finish', () => /"ok":true,"value":42/.test(outputs.join('')));
+    await ended;
+  });
+});
