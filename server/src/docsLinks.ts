@@ -10,13 +10,9 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
  * `server/src/` under tsx). Each candidate names every code at a line of its own.
  */
 export function findDocsUrl(dir: string): string | undefined {
-  const candidates = [
-    join(dir, '..', 'docs', 'diagnostics.md'),
-    join(dir, '..', '..', 'docs', 'diagnostics.md'),
-    // vsce renames README.md to readme.md inside the .vsix.
-    join(dir, '..', 'readme.md'),
-    join(dir, '..', 'README.md'),
-  ];
+  const root = /[\\/]server[\\/]src$/.test(dir) ? join(dir, '..', '..') : join(dir, '..');
+  // vsce renames README.md to readme.md inside the .vsix.
+  const candidates = [join(root, 'docs', 'diagnostics.md'), join(root, 'readme.md'), join(root, 'README.md')];
   const found = candidates.find((file) => existsSync(file));
   return found === undefined ? undefined : pathToFileURL(found).href;
 }
