@@ -2,11 +2,10 @@
 // Problems view, its quick fix applies from the Quick Fix menu, and the code lenses appear over the guard.
 // Depends on test/e2e/harness.ts only; screenshots go to test-results/.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { buildVsix, ensureE2EEnvironment, processesOf, REPO_ROOT, startWorkbench, waitFor, type Workbench } from './harness';
+import { describe, it } from 'node:test';
+import { REPO_ROOT, waitFor, workbenchSuite } from './harness';
 
 const PROGRAM = [
   "import { Pool, isMainProcess } from 'forkscope';",
@@ -39,48 +38,43 @@ const FIXED = [
 const MESSAGE = 'A Pool is created when this module loads';
 
 describe('language server in code-server', { timeout: 600_000 }, () => {
-  let workspace: string;
-  let wb: Workbench | undefined;
-
-  before(async () => {
-    ensureE2EEnvironment();
-    workspace = mkdtempSync(join(tmpdir(), 'forkscope-ws-lsp-'));
-    writeFileSync(join(workspace, 'program.ts'), PROGRAM);
-    // An ES module project: the program awaits at top level.
-    writeFileSync(join(workspace, 'package.json'), JSON.stringify({ name: 'lsp-e2e', private: true, type: 'module' }));
-    // As in a project that installed the package: `forkscope` (and its `npx forkscope` bin) in node_modules.
-    mkdirSync(join(workspace, 'node_modules', '.bin'), { recursive: true });
-    symlinkSync(join(REPO_ROOT, 'runtime'), join(workspace, 'node_modules', 'forkscope'), 'dir');
-    symlinkSync(join('..', 'forkscope', 'bin', 'forkscope.js'), join(workspace, 'node_modules', '.bin', 'forkscope'));
-    for (const dep of ['tsx', 'esbuild', 'get-tsconfig', 'resolve-pkg-maps', '@esbuild']) {
-      if (existsSync(join(REPO_ROOT, 'node_modules', dep))) symlinkSync(join(REPO_ROOT, 'node_modules', dep), join(workspace, 'node_modules', dep), 'dir');
-    }
-    wb = await startWorkbench({ workspace, name: 'lsp', vsix: buildVsix() });
+  const suite = workbenchSuite({
+    name: 'lsp',
+    leftovers: 'fail',
+    workspace: {
+      files: {
+        'program.ts': PROGRAM,
+        // An ES module project: the program awaits at top level.
+        'package.json': JSON.stringify({ name: 'lsp-e2e', private: true, type: 'module' }),
+      },
+      // As in a project that installed the package: `forkscope` (and its `npx forkscope` bin) in node_modules.
+      links: {
+        'node_modules/forkscope': join(REPO_ROOT, 'runtime'),
+        'node_modules/.bin/forkscope': join('..', 'forkscope', 'bin', 'forkscope.js'),
+        ...Object.fromEntries(
+          ['tsx', 'esbuild', 'get-tsconfig', 'resolve-pkg-maps', '@esbuild']
+            .filter((dep) => existsSync(join(REPO_ROOT, 'node_modules', dep)))
+            .map((dep) => [`node_modules/${dep}`, join(REPO_ROOT, 'node_modules', dep)]),
+        ),
+      },
+    },
   });
-
-  after(async () => {
-    await wb?.close();
-    if (workspace) {
-      const left = processesOf(workspace);
-      rmSync(workspace, { recursive: true, force: true });
-      assert.deepEqual(left.map((p) => `${p.pid} ${p.cmdline}`), [], 'processes left under the workspace');
-    }
-  });
+  const wb = () => suite.wb;
 
   /** The Problems view's rows, as text. */
-  const problems = () => wb!.page.evaluate(() => Array.from(document.querySelectorAll('.markers-panel .monaco-list-row')).map((r) => r.textContent ?? ''));
+  const problems = () => wb().page.evaluate(() => Array.from(document.querySelectorAll('.markers-panel .monaco-list-row')).map((r) => r.textContent ?? ''));
 
   it('shows the unguarded Pool in the Problems view, from the forkscope source', async () => {
-    await wb!.openFile('program.ts');
-    await wb!.page.keyboard.press('Control+Shift+M');
+    await wb().openFile('program.ts');
+    await wb().page.keyboard.press('Control+Shift+M');
     const row = await waitFor('the Forkscope diagnostic in the Problems view', async () => (await problems()).find((t) => t.includes(MESSAGE)), 180_000);
     assert.match(row, /forkscope/);
     assert.match(row, /unguarded-start/);
-    await wb!.screenshot('lsp-problems');
+    await wb().screenshot('lsp-problems');
   });
 
   it('applies the quick fix "Wrap in if (isMainProcess())" from the Quick Fix menu', async () => {
-    const page = wb!.page;
+    const page = wb().page;
     // Into the diagnostic's range (`new Pool()` on line 7), then Quick Fix for the code actions there.
     await page.locator('.monaco-editor .view-lines').first().click();
     await page.keyboard.press('Control+G');
@@ -97,21 +91,21 @@ describe('language server in code-server', { timeout: 600_000 }, () => {
     let label: string | undefined;
     try {
       label = await waitFor('the quick fix in the code action menu', async () => {
-        await wb!.runCommand('Quick Fix...');
+        await wb().runCommand('Quick Fix...');
         const found = await waitFor('the menu row', menuRow, 5_000).catch(() => undefined);
         if (!found) await page.keyboard.press('Escape');
         return found;
       }, 90_000);
     } catch (error) {
-      await wb!.screenshot('lsp-quick-fix-failure');
+      await wb().screenshot('lsp-quick-fix-failure');
       throw error;
     }
     assert.equal(label, title);
-    await wb!.screenshot('lsp-quick-fix-menu');
+    await wb().screenshot('lsp-quick-fix-menu');
     await page.locator('.action-widget .monaco-list-row.action', { hasText: 'Wrap in' }).first().click();
     await page.keyboard.press('Control+S');
     const saved = await waitFor('program.ts saved with the guard', () => {
-      const text = readFileSync(join(workspace, 'program.ts'), 'utf8');
+      const text = readFileSync(join(suite.workspace, 'program.ts'), 'utf8');
       return text !== PROGRAM ? text : null;
     });
     assert.equal(saved, FIXED, `after ${title}`);
@@ -120,24 +114,24 @@ describe('language server in code-server', { timeout: 600_000 }, () => {
 
   it('shows the three code lenses above the guarded main block', async () => {
     const lenses = await waitFor('code lenses over if (isMainProcess())', async () => {
-      const texts = await wb!.page.evaluate(() => Array.from(document.querySelectorAll('.codelens-decoration a')).map((a) => a.textContent?.trim() ?? ''));
+      const texts = await wb().page.evaluate(() => Array.from(document.querySelectorAll('.codelens-decoration a')).map((a) => a.textContent?.trim() ?? ''));
       return texts.includes('Trace') ? texts : null;
     }, 60_000);
     assert.deepEqual(lenses, ['Debug all processes', 'Run as single process', 'Trace']);
-    await wb!.screenshot('lsp-code-lenses');
+    await wb().screenshot('lsp-code-lenses');
   });
 
   /** Clicks the code lens with this title. */
-  const clickLens = (title: string) => wb!.page.locator('.codelens-decoration a', { hasText: title }).first().click();
+  const clickLens = (title: string) => wb().page.locator('.codelens-decoration a', { hasText: title }).first().click();
 
   it('"Trace" records the program with `forkscope run --trace` and offers Perfetto', async () => {
-    const traceFile = join(workspace, 'program.trace.json');
+    const traceFile = join(suite.workspace, 'program.trace.json');
     await clickLens('Trace');
     const trace = await waitFor('program.trace.json', () => (existsSync(traceFile) ? readFileSync(traceFile, 'utf8') : null), 120_000);
     const events = JSON.parse(trace) as { traceEvents?: unknown[] } | unknown[];
     assert.ok((Array.isArray(events) ? events : events.traceEvents ?? []).length > 0, 'the trace holds events');
-    await waitFor('the notice naming the trace', async () => (await wb!.notifications()).some((n) => n.includes('trace written to')), 30_000);
-    await wb!.screenshot('lsp-trace-lens');
+    await waitFor('the notice naming the trace', async () => (await wb().notifications()).some((n) => n.includes('trace written to')), 30_000);
+    await wb().screenshot('lsp-trace-lens');
   });
 
   it('"Run as single process" starts a Forkscope session with singleProcess set', async () => {
@@ -145,23 +139,23 @@ describe('language server in code-server', { timeout: 600_000 }, () => {
     let line: string;
     try {
       line = await waitFor('the program\'s output in the Debug Console', () =>
-        wb!.page.evaluate(() => Array.from(document.querySelectorAll('.repl .monaco-list-row')).map((r) => r.textContent ?? '').find((t) => t.includes('[ 1, 4, 9 ]'))),
+        wb().page.evaluate(() => Array.from(document.querySelectorAll('.repl .monaco-list-row')).map((r) => r.textContent ?? '').find((t) => t.includes('[ 1, 4, 9 ]'))),
         120_000,
       );
     } catch (error) {
-      console.log(await wb!.notifications());
-      console.log(await wb!.page.evaluate(() => Array.from(document.querySelectorAll('.repl .monaco-list-row')).map((r) => r.textContent ?? '')));
-      await wb!.screenshot('lsp-single-process-failure');
+      console.log(await wb().notifications());
+      console.log(await wb().page.evaluate(() => Array.from(document.querySelectorAll('.repl .monaco-list-row')).map((r) => r.textContent ?? '')));
+      await wb().screenshot('lsp-single-process-failure');
       throw error;
     }
     assert.match(line, /\[ 1, 4, 9 \] 1/);
-    await wb!.screenshot('lsp-single-process-lens');
+    await wb().screenshot('lsp-single-process-lens');
   });
 
   it('"Debug all processes" starts a Forkscope session with real worker processes', async () => {
     await clickLens('Debug all processes');
     const line = await waitFor('the multi-process run\'s output in the Debug Console', () =>
-      wb!.page.evaluate(() => Array.from(document.querySelectorAll('.repl .monaco-list-row')).map((r) => r.textContent ?? '').find((t) => t.includes('[ 1, 4, 9 ] multi'))),
+      wb().page.evaluate(() => Array.from(document.querySelectorAll('.repl .monaco-list-row')).map((r) => r.textContent ?? '').find((t) => t.includes('[ 1, 4, 9 ] multi'))),
       120_000,
     );
     assert.match(line, /\[ 1, 4, 9 \] multi/);
