@@ -342,28 +342,33 @@ export class Peer {
 
   /**
    * At exit, writes what puts that have resolved left behind (a batch waiting for the end of its tick, a
-   * part the reader had no room for yet), synchronously, giving the reader a moment to make room.
+   * part the reader had no room for yet, and the frames queued behind it), synchronously, giving the
+   * reader a moment to make room.
    */
   flushAtExit(): void {
     if (this.#closed || (this.#unsent === undefined && this.#batchUsed === 0)) return;
     const socket = this.#socket!;
     const fd = socketFd(socket);
-    const parts = [this.#unsent, this.#batchUsed > 0 ? this.#batch!.subarray(0, this.#batchUsed) : undefined];
+    const parts: Buffer[] = [];
+    if (this.#unsent !== undefined) parts.push(this.#unsent);
+    if (this.#batchUsed > 0) parts.push(this.#batch!.subarray(0, this.#batchUsed));
+    for (const out of this.#queued.splice(0)) parts.push(...out.data);
     this.#unsent = undefined;
     this.#batchUsed = 0;
     if (fd < 0 || socket.writableLength > 0) return;
     // Bounded (no hang, ever), but long: a reader paused at a breakpoint is not a dead one.
     const deadline = Date.now() + EXIT_FLUSH_MS;
-    for (const part of parts) {
+    for (let i = 0; i < parts.length; i++) {
+      const part = parts[i]!;
       let offset = 0;
-      while (part !== undefined && offset < part.length) {
+      while (offset < part.length) {
         const written = writeSome(fd, part, offset, part.length - offset);
         if (written < 0) return; // the reader has gone: nothing left to deliver to
         offset += written;
         if (offset === part.length) break;
         if (Date.now() > deadline) {
-          const lost = part.length - offset + (part === parts[0] ? parts[1]?.length ?? 0 : 0);
-          const note = Buffer.from(`forkscope: ${lost} bytes of queue items to ${this.label} were not read within ${EXIT_FLUSH_MS / 1000} s of exit and are lost\n`);
+          const lost = parts.slice(i).reduce((n, p) => n + p.length, -offset);
+          const note = Buffer.from(`forkscope: ${lost} bytes to ${this.label} were not read within ${EXIT_FLUSH_MS / 1000} s of exit and are lost\n`);
           writeSome(2, note, 0, note.length);
           return;
         }
