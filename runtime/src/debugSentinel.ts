@@ -1,17 +1,17 @@
-// The debugger sentinel: in a debugged process, a helper thread that watches the main thread's pauses (a session
-// from connectToMainThread with the Debugger domain on) and records them where another process can read them, so
-// a pool's task timeout can leave out the time its worker sat at a breakpoint. Node's modules only.
+// The debugger sentinel: in a debugged process, an in-thread inspector session with the Debugger domain on that
+// records the main thread's pauses where another process can read them, so a pool's task timeout can leave out the
+// time its worker sat at a breakpoint. Node's modules only.
 //
-// Why a file: the question "how long was the worker paused?" must be answerable while the worker's main thread
-// is stopped, and pauses are human-paced, so the sentinel writes its pause spans (wall clock) to a small file in
-// the hub's private 0700 directory on each pause and resume; a parent reads it only when a task timer expires.
-// Why /proc: with the Debugger domain on, a `debugger` statement pauses the process even when no debugger is
-// attached (a released child); the sentinel resumes any pause that no client connected to the inspector sees.
-import { Worker } from 'node:worker_threads';
-import { existsSync, readFileSync, unlinkSync } from 'node:fs';
+// Why a file: the question "how long was the worker paused?" must be answerable while the worker's main thread is
+// stopped, and pauses are human-paced, so the sentinel writes its pause spans (wall clock) to a small file in the
+// hub's private 0700 directory on each pause and resume; a parent reads it only when a task timer expires.
+// Why in-thread: V8 calls a same-thread session's Debugger.paused listener synchronously as the pause begins, and
+// such a session alone never holds the thread (a released process's `debugger` statement goes on at once), nor does
+// it keep an exiting process alive. A helper thread would, and js-debug would list it as a worker of every process.
+import * as inspector from 'node:inspector';
+import { existsSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ENV } from './protocol';
-import { INTERNAL_THREAD_MARK } from './internalThreads';
 
 /** Longest wall-clock span list a sentinel keeps: older pauses cannot overlap a task that is still timed. */
 const MAX_SPANS = 64;
@@ -21,57 +21,6 @@ interface PauseRecord {
   since: number | null;
   spans: Array<[number, number]>;
 }
-
-const SENTINEL_SOURCE = `${INTERNAL_THREAD_MARK}
-const { workerData } = require('node:worker_threads');
-const inspector = require('node:inspector');
-const { readFileSync, writeFileSync, renameSync } = require('node:fs');
-const { file, port, maxSpans } = workerData;
-let since = null;
-const spans = [];
-let watch;
-function save() {
-  try {
-    writeFileSync(file + '.tmp', JSON.stringify({ since, spans }));
-    renameSync(file + '.tmp', file);
-  } catch {}
-}
-// The inspector's listening socket is in state 0A; an ESTABLISHED (01) socket on its port is a connected client.
-const portHex = ':' + port.toString(16).toUpperCase().padStart(4, '0');
-function clientConnected() {
-  for (const table of ['/proc/self/net/tcp', '/proc/self/net/tcp6']) {
-    let text;
-    try { text = readFileSync(table, 'latin1'); } catch { continue; }
-    for (const line of text.split('\\n')) {
-      const f = line.trim().split(/\\s+/);
-      if (f[3] === '01' && f[1] && f[1].endsWith(portHex)) return true;
-    }
-  }
-  return false;
-}
-const session = new inspector.Session();
-session.connectToMainThread();
-session.on('Debugger.paused', () => {
-  // Nobody to show this pause to (a released process ran a debugger statement): go on as if no debugger were on.
-  if (!clientConnected()) return session.post('Debugger.resume');
-  since = Date.now();
-  save();
-  // A debugger that leaves while the process is paused must not leave it parked forever.
-  clearInterval(watch);
-  watch = setInterval(() => { if (!clientConnected()) session.post('Debugger.resume'); }, 1000);
-});
-session.on('Debugger.resumed', () => {
-  clearInterval(watch);
-  if (since === null) return;
-  spans.push([since, Date.now()]);
-  if (spans.length > maxSpans) spans.shift();
-  since = null;
-  save();
-});
-session.post('Debugger.enable');
-// An inspector session keeps no event loop alive; this thread must live as long as its process.
-setInterval(() => {}, 1 << 30);
-`;
 
 let started = false;
 
@@ -85,50 +34,58 @@ let cachedDir: string | null | undefined;
 function recordDir(): string | undefined {
   if (cachedDir !== undefined) return cachedDir ?? undefined;
   const hub = process.env[ENV.hub];
-  // Linux only: the sentinel tells an attached debugger from none through /proc (see the file's opening lines).
-  const usable = process.env[ENV.debug] === '1' && process.platform === 'linux' && !!hub && !hub.startsWith('\\\\') && existsSync(dirname(hub));
+  // A Windows named pipe has no directory beside it to record in.
+  const usable = process.env[ENV.debug] === '1' && !!hub && !hub.startsWith('\\\\') && existsSync(dirname(hub));
   cachedDir = usable ? dirname(hub!) : null;
   return cachedDir ?? undefined;
 }
 
-/** True when this process's debugging session records pauses (debugging on, Linux, a hub directory). */
+/** True when this process's debugging session records pauses (debugging on, a hub directory). */
 export function isPauseAccounting(): boolean {
   return recordDir() !== undefined;
 }
 
-/** Starts this process's sentinel once, for the inspector at `inspectorUrl`; a no-op where accounting is off. */
-export function startDebugSentinel(inspectorUrl: string): void {
+/** Starts this process's sentinel once; a no-op where pause accounting is off. */
+export function startDebugSentinel(): void {
   if (started) return;
   const file = recordFile(process.pid);
-  const port = Number(new URL(inspectorUrl).port);
-  if (!file || !port) return;
+  if (!file) return;
   started = true;
+  const record: PauseRecord = { since: null, spans: [] };
+  const save = (): void => {
+    try {
+      writeFileSync(`${file}.tmp`, JSON.stringify(record));
+      renameSync(`${file}.tmp`, file);
+    } catch {
+      // The session's directory is gone: nobody is left to ask.
+    }
+  };
   try {
-    const worker = new Worker(SENTINEL_SOURCE, {
-      eval: true,
-      workerData: { file, port, maxSpans: MAX_SPANS },
-      // js-debug lists every worker thread of a process it attaches to; this is the title it shows.
-      name: 'forkscope debugger sentinel',
-      // Like the watchdog: no preload, no loader hooks, nothing of the program's.
-      execArgv: [],
-      env: {},
-      stdout: false,
-      stderr: false,
+    const session = new inspector.Session();
+    session.connect();
+    session.on('Debugger.paused', () => {
+      record.since = Date.now();
+      save();
     });
-    worker.unref();
-    process.once('exit', () => {
-      // Node waits at exit until every session that prevents shutdown leaves, and a connectToMainThread session
-      // is one of them: under process.exit() the sentinel's would hold the process forever. Ending the thread ends it.
-      void worker.terminate();
-      try {
-        unlinkSync(file);
-      } catch {
-        // never paused: no file
-      }
+    session.on('Debugger.resumed', () => {
+      if (record.since === null) return;
+      record.spans.push([record.since, Date.now()]);
+      if (record.spans.length > MAX_SPANS) record.spans.shift();
+      record.since = null;
+      save();
     });
+    session.post('Debugger.enable');
   } catch {
     // No sentinel: task timeouts count paused time, as they did before it.
+    return;
   }
+  process.once('exit', () => {
+    try {
+      unlinkSync(file);
+    } catch {
+      // never paused: no file
+    }
+  });
 }
 
 /** How long, within [from, to], any of `pids` was paused in a debugger, and whether one still is. */

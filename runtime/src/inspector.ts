@@ -49,10 +49,14 @@ export function openInspectorIfDebugging(): string | undefined {
 /** Blocks until a debugger attaches (or the session releases this process), if an inspector was opened. */
 export function waitForDebuggerIfOpened(): void {
   if (!openedUrl) return;
-  // Started before the wait, so its Debugger domain is on before any user code can stop at a breakpoint.
-  startDebugSentinel(openedUrl);
   const limit = debugWaitMs();
-  if (limit === 0) return;
+  if (limit !== 0) park(limit);
+  // After the wait, so turning its Debugger domain on (V8 reports every loaded script to a new session) stays off
+  // the attach path; before any user code, so a first-line breakpoint's pause is recorded too.
+  startDebugSentinel();
+}
+
+function park(limit: number): void {
   // A blocked thread sends nothing: what this process has said so far (its hello, or the identity event that
   // carries the inspector URL when the preload spoke first) must leave now, or no debugger ever learns of it.
   void telemetry.flush();
