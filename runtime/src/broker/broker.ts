@@ -318,8 +318,11 @@ export class Peer {
     this.#retryUnsent();
   }
 
-  /** The reader is behind: try again soon (a ref'd timer, so the process lives until its puts are out). */
-  #retryUnsent(): void {
+  /**
+   * The reader is behind: try again soon (a ref'd timer, so the process lives until its puts are out),
+   * backing off to 50 ms while it takes nothing (a reader paused at a breakpoint).
+   */
+  #retryUnsent(delay = 1): void {
     this.#retry = setTimeout(() => {
       this.#retry = undefined;
       const unsent = this.#unsent;
@@ -329,7 +332,7 @@ export class Peer {
       if (written < 0) return;
       if (written < unsent.length) {
         this.#unsent = unsent.subarray(written);
-        this.#retryUnsent();
+        this.#retryUnsent(written === 0 ? Math.min(delay * 2, 50) : 1);
         return;
       }
       this.#unsent = undefined;
@@ -337,7 +340,7 @@ export class Peer {
         if (this.#unsent !== undefined) this.#queued.push(out);
         else this.#write(out);
       }
-    }, 1);
+    }, delay);
   }
 
   /**
