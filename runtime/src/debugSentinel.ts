@@ -9,6 +9,7 @@
 // such a session alone never holds the thread (a released process's `debugger` statement goes on at once), nor does
 // it keep an exiting process alive. A helper thread would, and js-debug would list it as a worker of every process.
 import * as inspector from 'node:inspector';
+import { threadId } from 'node:worker_threads';
 import { existsSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ENV } from './protocol';
@@ -24,10 +25,10 @@ interface PauseRecord {
 
 let started = false;
 
-/** Where the sentinel of process `pid` records its pauses; undefined when pause accounting is off. */
-function recordFile(pid: number): string | undefined {
+/** Where the sentinel of a process's main thread (threadId 0) or worker thread records its pauses; undefined when off. */
+function recordFile(pid: number, threadId: number): string | undefined {
   const dir = recordDir();
-  return dir === undefined ? undefined : join(dir, `paused-${pid}.json`);
+  return dir === undefined ? undefined : join(dir, threadId === 0 ? `paused-${pid}.json` : `paused-${pid}-${threadId}.json`);
 }
 
 let cachedDir: string | null | undefined;
@@ -45,10 +46,11 @@ export function isPauseAccounting(): boolean {
   return recordDir() !== undefined;
 }
 
-/** Starts this process's sentinel once; a no-op where pause accounting is off. */
+/** Starts this thread's sentinel once; a no-op where pause accounting is off. */
 export function startDebugSentinel(): void {
   if (started) return;
-  const file = recordFile(process.pid);
+  // A worker thread records its own pauses: js-debug stops it through its process's inspector (NodeWorker).
+  const file = recordFile(process.pid, threadId);
   if (!file) return;
   started = true;
   const record: PauseRecord = { since: null, spans: [] };
@@ -79,21 +81,26 @@ export function startDebugSentinel(): void {
     // No sentinel: task timeouts count paused time, as they did before it.
     return;
   }
-  process.once('exit', () => {
+  const remove = (): void => {
     try {
       unlinkSync(file);
     } catch {
       // never paused: no file
     }
-  });
+  };
+  // In a worker thread, `process` is the thread's own: its 'exit' is the thread's end.
+  process.once('exit', remove);
 }
 
-/** How long, within [from, to], any of `pids` was paused in a debugger, and whether one still is. */
-export function pausedWithin(pids: Iterable<number>, from: number, to: number): { pausedMs: number; pausedNow: boolean } {
+/** How long, within [from, to], any of `threads` (a process's main thread is threadId 0) was paused in a debugger, and whether one still is. */
+export function pausedWithin(threads: Iterable<{ pid: number; threadId: number }>, from: number, to: number): { pausedMs: number; pausedNow: boolean } {
   const spans: Array<[number, number]> = [];
   let pausedNow = false;
-  for (const pid of new Set(pids)) {
-    const record = readRecord(pid);
+  const seen = new Set<string>();
+  for (const { pid, threadId } of threads) {
+    if (seen.has(`${pid}/${threadId}`)) continue;
+    seen.add(`${pid}/${threadId}`);
+    const record = readRecord(pid, threadId);
     if (!record) continue;
     for (const [a, b] of record.spans) if (b > from && a < to) spans.push([Math.max(a, from), Math.min(b, to)]);
     if (record.since !== null) {
@@ -113,8 +120,8 @@ export function pausedWithin(pids: Iterable<number>, from: number, to: number): 
   return { pausedMs, pausedNow };
 }
 
-function readRecord(pid: number): PauseRecord | undefined {
-  const file = recordFile(pid);
+function readRecord(pid: number, threadId: number): PauseRecord | undefined {
+  const file = recordFile(pid, threadId);
   if (!file) return undefined;
   try {
     const parsed = JSON.parse(readFileSync(file, 'utf8')) as PauseRecord;

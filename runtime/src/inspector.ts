@@ -48,6 +48,8 @@ export function openInspectorIfDebugging(): string | undefined {
 
 /** Blocks until a debugger attaches (or the session releases this process), if an inspector was opened. */
 export function waitForDebuggerIfOpened(): void {
+  // A worker thread has no inspector of its own to wait on, but it records its pauses like a process.
+  if (!isMainThread && process.env[ENV.debug] === '1') startDebugSentinel();
   if (!openedUrl) return;
   const limit = debugWaitMs();
   if (limit !== 0) park(limit);

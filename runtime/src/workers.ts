@@ -170,8 +170,9 @@ export class WorkerSet {
       if (c.settled) return;
       if (isPauseAccounting()) {
         const now = Date.now();
-        const pids = c.worker ? [process.pid, c.worker.handle.pid] : [process.pid, ...[...this.#slots].map((s) => s.handle.pid)];
-        const { pausedMs, pausedNow } = pausedWithin(pids, since, now);
+        const self = { pid: process.pid, threadId: 0 };
+        const workers = c.worker ? [c.worker.handle] : [...this.#slots].map((s) => s.handle);
+        const { pausedMs, pausedNow } = pausedWithin([self, ...workers.map((w) => ({ pid: w.pid, threadId: w.threadId ?? 0 }))], since, now);
         if (pausedNow) return this.#armTimeout(c, since, PAUSED_RECHECK_MS);
         const left = c.timeout! - (now - since - pausedMs);
         if (left > 0) return this.#armTimeout(c, since, left);

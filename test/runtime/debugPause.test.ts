@@ -29,15 +29,16 @@ interface Outcome {
   ok: boolean;
   value: unknown;
   elapsed: number;
-  before: number;
-  after: number;
+  /** `pid/threadId` of the worker before and after the timed task. */
+  before: string;
+  after: string;
 }
 
 /** What the test's stand-in debugger does with each announced process. */
 type OnProcess = (process: AnnouncedProcess, cdp: Cdp) => Promise<void>;
 
 /** Runs the fixture under a debugging hub; every process is handed to `onProcess` once it waits for its debugger. */
-async function run(mode: string, timeoutMs: number, onProcess: OnProcess): Promise<{ outcome: Outcome; stderr: string }> {
+async function run(mode: string, timeoutMs: number, onProcess: OnProcess, startMethod = 'spawn'): Promise<{ outcome: Outcome; stderr: string }> {
   const hub = new Hub({ debug: true, sampleIntervalMs: false });
   const { env } = await hub.start();
   const sessions: Cdp[] = [];
@@ -54,7 +55,7 @@ async function run(mode: string, timeoutMs: number, onProcess: OnProcess): Promi
       await onProcess(p, cdp);
     })().catch((error) => failures.push(error));
   });
-  const child = spawn(process.execPath, [fixture, mode, String(timeoutMs)], {
+  const child = spawn(process.execPath, [fixture, mode, String(timeoutMs), startMethod], {
     cwd: REPO_ROOT,
     env: { ...process.env, ...env, FORKSCOPE_DEBUG_WAIT_MS: '20000' },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -126,6 +127,42 @@ describe('pool task timeout under a debugger', { timeout: 120_000 }, () => {
     assert.deepEqual({ ok: outcome.ok, value: outcome.value }, { ok: true, value: 42 });
     assert.ok(outcome.elapsed >= 3 * timeout, `the task waited for the resume (${outcome.elapsed} ms)`);
     assert.equal(outcome.after, outcome.before, 'the same worker lives on');
+  });
+
+  it('does not kill a thread worker paused at a breakpoint (reached through its process inspector, NodeWorker)', async () => {
+    const timeout = 1_000;
+    let pausedFor = 0;
+    const { outcome } = await run(
+      'held',
+      timeout,
+      async (p, cdp) => {
+        if (p.role !== 'main') return attachOnly(p, cdp);
+        // js-debug's way to a worker thread: the NodeWorker domain of its process's inspector.
+        const toWorker = (sessionId: string, id: number, method: string, params: object = {}) =>
+          cdp.send('NodeWorker.sendMessageToWorker', { sessionId, message: JSON.stringify({ id, method, params }) }).catch(() => {});
+        cdp.on('NodeWorker.attachedToWorker', ({ sessionId }) => {
+          void toWorker(sessionId, 1, 'Debugger.enable')
+            .then(() => toWorker(sessionId, 2, 'Debugger.setBreakpointByUrl', { lineNumber: pauseLine, url: pathToFileURL(fixture).href }))
+            .then(() => toWorker(sessionId, 3, 'Runtime.runIfWaitingForDebugger'));
+        });
+        cdp.on('NodeWorker.receivedMessageFromWorker', ({ sessionId, message }) => {
+          const m = JSON.parse(message);
+          if (m.method !== 'Debugger.paused') return;
+          if (m.params.callFrames[0]?.location.lineNumber !== pauseLine) return void toWorker(sessionId, 9, 'Debugger.resume');
+          const t0 = Date.now();
+          void sleep(3 * timeout).then(() => {
+            pausedFor = Date.now() - t0;
+            return toWorker(sessionId, 10, 'Debugger.resume');
+          });
+        });
+        await cdp.send('NodeWorker.enable', { waitForDebuggerOnStart: true });
+        await cdp.send('Runtime.runIfWaitingForDebugger');
+      },
+      'thread',
+    );
+    assert.ok(pausedFor >= 3 * timeout, 'the breakpoint was hit in the thread and held');
+    assert.deepEqual({ ok: outcome.ok, value: outcome.value }, { ok: true, value: 42 });
+    assert.equal(outcome.after, outcome.before, 'the same thread lives on');
   });
 
   it('still times out a genuinely slow task in a debugged worker, and replaces the worker', async () => {
