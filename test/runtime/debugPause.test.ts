@@ -194,7 +194,7 @@ describe('pool task timeout under a debugger', { timeout: 120_000 }, () => {
     assert.equal(outcome.after, outcome.before, 'the worker was not killed');
   });
 
-  it('lets a released worker run past a debugger statement (the sentinel resumes a pause nobody sees)', async () => {
+  it('lets a released worker run past a debugger statement (a same-thread sentinel session alone never holds the thread)', async () => {
     const { outcome } = await run('stops', 20_000, async (_p, cdp) => {
       // Released as the adapter releases a process it does not attach: runIfWaitingForDebugger, then gone.
       await cdp.send('Runtime.runIfWaitingForDebugger');
