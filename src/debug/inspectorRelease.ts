@@ -47,10 +47,15 @@ export async function armEntryBreakpoint(url: string, program: string, timeoutMs
     const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
     const urlRegex = `^(${escape(pathToFileURL(program).href)}|${escape(program)})(\\?.*)?$`;
     const { breakpointId } = (await cdp.call('Debugger.setBreakpointByUrl', { urlRegex, lineNumber: 0, columnNumber: 0 })) as { breakpointId: string };
-    cdp.once('Debugger.paused', () => {
+    // Other pauses come first under js-debug (its instrumentation breakpoint before each script with a source
+    // map): they are not ours, and removing our breakpoint on them let the program run past its first line.
+    const onPaused = (params: unknown) => {
+      const hit = (params as { hitBreakpoints?: string[] } | undefined)?.hitBreakpoints ?? [];
+      if (!hit.includes(breakpointId)) return cdp.once('Debugger.paused', onPaused);
       void cdp.call('Debugger.removeBreakpoint', { breakpointId }).catch(() => {});
       cdp.once('Debugger.resumed', () => void cdp.close());
-    });
+    };
+    cdp.once('Debugger.paused', onPaused);
   } catch (error) {
     cdp.close();
     throw error;
