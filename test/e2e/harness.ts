@@ -392,12 +392,22 @@ function makeWorkbench(w: { page: Page; url: string; port: number; workspace: st
     },
 
     async goToLine(line) {
-      await openQuickInput('Control+G');
-      await page.locator('.quick-input-widget input').fill(`:${line}`);
-      await page.keyboard.press('Enter');
-      await waitFor(`the status bar to show Ln ${line}`, () =>
-        page.evaluate((n) => Array.from(document.querySelectorAll('.statusbar-item')).some((e) => new RegExp(`\\bLn ${n}\\b`).test(e.textContent ?? '')), line),
-      );
+      // On a loaded machine the first Enter can land before the widget takes it: one more try.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await openQuickInput('Control+G');
+          await page.locator('.quick-input-widget input').fill(`:${line}`);
+          await page.keyboard.press('Enter');
+          await waitFor(
+            `the status bar to show Ln ${line}`,
+            () => page.evaluate((n) => Array.from(document.querySelectorAll('.statusbar-item')).some((e) => new RegExp(`\\bLn ${n}\\b`).test(e.textContent ?? '')), line),
+            attempt === 1 ? 15_000 : 30_000,
+          );
+          return;
+        } catch (error) {
+          if (attempt === 2) throw error;
+        }
+      }
     },
 
     async toggleBreakpoint() {
