@@ -1,7 +1,8 @@
 // Time from launch until N children (4, 16, 32) are all attached and paused at a breakpoint on their first user
 // line, through Forkscope's attach path (announce on the control channel → wait until parked → CDP attach), beside
 // a peer measured in the same run: the same children under Node's own `--inspect-brk`, found from their
-// "Debugger listening" lines. Both run plain Node (the inspector module is prebuilt with esbuild). js-debug's `autoAttachChildProcesses` needs a VS Code host and is not measured here.
+// "Debugger listening" lines. Both run plain Node (the inspector module is prebuilt with esbuild). js-debug's
+// `autoAttachChildProcesses` needs a VS Code host: attachWorkbench.bench.ts measures it in code-server.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -51,6 +52,36 @@ function inspectorBundle(dir: string): string {
   return outfile;
 }
 
+/** One run's attaches: each process handed to attach() gets a debugger; `paused` resolves when the n-th child stopped. */
+function attachAll(n: number, t0: number) {
+  const sessions: Cdp[] = [];
+  let failed = 0;
+  let pausedChildren = 0;
+  let allPaused!: (ms: number) => void;
+  const paused = new Promise<number>((resolve) => (allPaused = resolve));
+  return {
+    /** Attaches once `ready` settles (Forkscope: the process is parked; the peer: at once). */
+    attach(url: string, isChild: boolean, breakOnStart: boolean, ready: Promise<unknown> = Promise.resolve()): void {
+      void ready
+        .then(() => attachAndPause(url, isChild, breakOnStart))
+        .then((cdp) => {
+          sessions.push(cdp);
+          if (isChild && ++pausedChildren === n) allPaused(performance.now() - t0);
+        })
+        .catch((error: unknown) => {
+          failed++;
+          if (process.env.BENCH_DEBUG) console.error('attach failed', error);
+        });
+    },
+    /** Launch → all n children paused (ms) and the attaches that failed; rejects after the deadline. */
+    async result(): Promise<{ ms: number; failed: number }> {
+      const ms = await deadline(paused, n);
+      return { ms, failed };
+    },
+    close: () => Promise.all(sessions.map((s) => s.close().catch(() => {}))),
+  };
+}
+
 async function forkscope(n: number): Promise<{ ms: number; failed: number }> {
   const dir = mkdtempSync(path.join(tmpdir(), 'fs-bench-'));
   const address = path.join(dir, 'announce.sock');
@@ -72,29 +103,15 @@ async function forkscope(n: number): Promise<{ ms: number; failed: number }> {
   });
   const t0 = performance.now();
   const program = await launcher.launch({ program: fixture, args: [String(n)], cwd: repo, env: {}, runtimeExecutable: process.execPath, runtimeArgs: [], debug: true, singleProcess: false });
-  const sessions: Cdp[] = [];
-  let failed = 0;
-  const done = new Promise<number>((resolve) => {
-    let paused = 0;
-    program.onProcess((p) => {
-      if (process.env.BENCH_DEBUG) console.error("announce", p.name, p.inspectorUrl);
-      const isChild = p.role !== 'main';
-      void waitUntilWaiting(p.inspectorUrl!)
-        .then(() => attachAndPause(p.inspectorUrl!, isChild, false))
-        .then((cdp) => {
-          sessions.push(cdp);
-          if (isChild && ++paused === n) resolve(performance.now() - t0);
-        })
-        .catch((error: unknown) => {
-          failed++;
-          if (process.env.BENCH_DEBUG) console.error('attach failed', error);
-        });
-    });
+  const run = attachAll(n, t0);
+  program.onProcess((p) => {
+    if (process.env.BENCH_DEBUG) console.error('announce', p.name, p.inspectorUrl);
+    run.attach(p.inspectorUrl!, p.role !== 'main', false, waitUntilWaiting(p.inspectorUrl!));
   });
   try {
-    return { ms: await deadline(done, n), failed };
+    return await run.result();
   } finally {
-    await Promise.all(sessions.map((s) => s.close().catch(() => {})));
+    await run.close();
     await program.terminate();
     rmSync(dir, { recursive: true, force: true });
   }
@@ -108,38 +125,24 @@ async function inspectBrk(n: number): Promise<{ ms: number; failed: number }> {
     stdio: ['ignore', 'ignore', 'pipe'],
     detached: true,
   });
-  const sessions: Cdp[] = [];
-  let failed = 0;
+  const run = attachAll(n, t0);
   let seen = 0;
   let buffered = '';
-  const all = new Promise<number>((resolve) => {
-    let paused = 0;
-    child.stderr!.on('data', (d) => {
-      buffered += d;
-      let nl: number;
-      while ((nl = buffered.indexOf('\n')) >= 0) {
-        const line = buffered.slice(0, nl);
-        buffered = buffered.slice(nl + 1);
-        const url = /Debugger listening on (ws:\/\/\S+)/.exec(line)?.[1];
-        if (process.env.BENCH_DEBUG) console.error('peer line', line);
-        if (!url) continue;
-        const isChild = seen++ > 0;
-        void attachAndPause(url, isChild, true)
-          .then((cdp) => {
-            sessions.push(cdp);
-            if (isChild && ++paused === n) resolve(performance.now() - t0);
-          })
-          .catch((error: unknown) => {
-          failed++;
-          if (process.env.BENCH_DEBUG) console.error('attach failed', error);
-        });
-      }
-    });
+  child.stderr!.on('data', (d) => {
+    buffered += d;
+    let nl: number;
+    while ((nl = buffered.indexOf('\n')) >= 0) {
+      const line = buffered.slice(0, nl);
+      buffered = buffered.slice(nl + 1);
+      if (process.env.BENCH_DEBUG) console.error('peer line', line);
+      const url = /Debugger listening on (ws:\/\/\S+)/.exec(line)?.[1];
+      if (url) run.attach(url, seen++ > 0, true);
+    }
   });
   try {
-    return { ms: await deadline(all, n), failed };
+    return await run.result();
   } finally {
-    await Promise.all(sessions.map((s) => s.close().catch(() => {})));
+    await run.close();
     try {
       process.kill(-child.pid!, 'SIGKILL');
     } catch {}
