@@ -2,17 +2,26 @@
 // private Unix socket, and keeps one connection per other context it talks to. Node's own modules only;
 // it knows frames and peers, never what a queue or a lock is.
 import * as net from 'node:net';
-import { existsSync, mkdtempSync, rmSync, writeSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { threadId } from 'node:worker_threads';
-import { FrameReader, HEADER_BYTES, encodeFrame, encodeHeader, writeHeaderInto, type Frame } from './frame';
+import { FrameReader, encodeFrame, encodeHeader, type Frame } from './frame';
+import { RING_BLOCK_BYTES, Ring } from './ring';
+import { allocate, canShareWithProcesses, reduceBlock, reviveBlock, type BlockDescriptor } from '../shm/arena';
 import { BrokenPipeError, BrokenBarrierError, EOFError, Empty, Full, RemoteError, TimeoutError, ValueError } from '../errors';
 
 /** Frame ops below 16 belong to the transport; 16–127 go to a served object; 128+ are pushes to a subscriber. */
 export const OP_HELLO = 1;
 export const OP_REPLY = 2;
 export const OP_ERROR = 3;
+/** A request carrying the descriptor of the sender's ring (JSON); the reply says it is mapped. */
+export const OP_RING = 4;
+/**
+ * A frame carrying a tail (u32) of the sender's ring: take its frames up to there. Never answered: a
+ * reply could reach a sender that just exited, and the EPIPE would make us drop what it sent last.
+ */
+export const OP_DOORBELL = 5;
 export const FIRST_PUSH_OP = 128;
 
 /** An object this context owns and serves to others. */
@@ -27,39 +36,18 @@ const RESOLVED: Promise<void> = Promise.resolve();
 
 /** Payloads at or above this size go out as header + payload (no copy); smaller ones as one buffer. */
 const COPY_LIMIT = 64 * 1024;
-/**
- * Small acknowledged frames (queue puts) are gathered into one buffer per connection and written when
- * it fills or at the end of the current tick: one system call for thousands of small items.
- */
-const BATCH_BYTES = 64 * 1024;
-/** Payloads at or above this size are written on their own, never batched. */
-const BATCH_ITEM_LIMIT = 4 * 1024;
+/** Acknowledged payloads (queue puts) below this size go through the connection's shared-memory ring. */
+const RING_ITEM_LIMIT = 4 * 1024;
+const RING_NONE = 0;
+const RING_OFFERED = 1;
+const RING_READY = 2;
+const RING_OFF = 3;
 /** A child may try to connect while its owner's listen() is still settling; retry briefly. */
 const CONNECT_ATTEMPTS = 40;
-
-/** The socket's file descriptor, or -1 where it has none to write to directly. */
-function socketFd(socket: net.Socket): number {
-  const fd = (socket as unknown as { _handle?: { fd?: number } })._handle?.fd;
-  return typeof fd === 'number' ? fd : -1;
-}
-
-/** Writes what the kernel takes now: the bytes written (0 when it has no room), -1 when the connection broke. */
-function writeSome(fd: number, bytes: Buffer, offset: number, length: number): number {
-  try {
-    return writeSync(fd, bytes, offset, length);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    return code === 'EAGAIN' || code === 'EWOULDBLOCK' ? 0 : -1;
-  }
-}
 
 function copyInto(target: Buffer, offset: number, payload: Uint8Array): void {
   target.set(payload, offset);
 }
-
-/** How long a process's exit waits for a stalled reader to take the puts it has resolved. */
-const EXIT_FLUSH_MS = 30_000;
-const EXIT_SLEEP = new Int32Array(new SharedArrayBuffer(4));
 
 const errorClasses: Record<string, new (message: string) => Error> = {
   Empty, Full, EOFError, BrokenPipeError, BrokenBarrierError, TimeoutError, ValueError,
@@ -72,6 +60,9 @@ function errorFrom(payload: Buffer): Error {
 }
 
 interface Outgoing { data: Buffer[]; written?: (error?: Error | null) => void }
+
+/** What waits for room in the ring: a put (`put` writes it, false while there is no room) or a frame behind one. */
+interface Behind { put?: () => boolean; out?: Outgoing; resolve?: () => void; reject?: (error: Error) => void }
 
 /** A connection to another context, usable in both directions. */
 export class Peer {
@@ -87,17 +78,22 @@ export class Peer {
   #pending = new Map<number, { resolve: (payload: Buffer) => void; reject: (error: Error) => void }>();
   #subscribers = new Map<number, (frame: Frame) => void>();
   #closeListeners = new Set<() => void>();
-  /** Frames batched by sendAcknowledged(), not yet handed to the socket: bytes [0, #batchUsed). */
-  #batch: Buffer | undefined;
-  #batchUsed = 0;
-  #flushScheduled = false;
   /**
-   * The part of a flushed batch the kernel did not take yet. It stays ours (never handed to the socket's
-   * own queue), so that at exit it can still be written synchronously: its puts have resolved. Later
-   * frames wait in #queued behind it.
+   * Our ring to the other side: small acknowledged frames are written there and resolve at once, since the
+   * other side reads them even if this context dies next. Offered on first need, used once it is mapped.
    */
-  #unsent: Buffer | undefined;
-  #retry: NodeJS.Timeout | undefined;
+  #ring: Ring | undefined;
+  #ringState = RING_NONE;
+  /** The tail sent in our latest doorbell: ring frames past it are later than every socket frame sent. */
+  #rung = 0;
+  #doorbellScheduled = false;
+  /** Polls for room while puts wait for it (the reader frees room silently, in shared memory). */
+  #roomTimer: NodeJS.Timeout | undefined;
+  /** Puts waiting for room in the ring, and the frames sent after them, in order. */
+  #behind: Behind[] = [];
+  #releaseBehind: (() => void) | undefined;
+  /** The other side's ring to us, once it offered one. */
+  #theirRing: Ring | undefined;
   readonly #broker: Broker;
 
   constructor(broker: Broker, socket?: net.Socket) {
@@ -176,6 +172,18 @@ export class Peer {
         else pending.reject(errorFrom(frame.payload));
         return;
       }
+      case OP_RING:
+        try {
+          const block = reviveBlock(JSON.parse(frame.payload.toString('utf8')) as BlockDescriptor);
+          this.#theirRing = new Ring(block, 'reader');
+          this.reply(frame.request);
+        } catch (error) {
+          this.fail(frame.request, error as Error);
+        }
+        return;
+      case OP_DOORBELL:
+        this.#theirRing?.take((ringFrame) => this.#dispatch(ringFrame), frame.payload.readUInt32BE(0));
+        return;
       default:
         if (frame.op >= FIRST_PUSH_OP) this.#subscribers.get(frame.object)?.(frame);
         else this.#broker.served(frame.object)?.onFrame(this, frame);
@@ -184,13 +192,10 @@ export class Peer {
 
   #write(out: Outgoing): void {
     const socket = this.#socket!;
-    if (this.#batchUsed > 0) this.#flushBatch(); // batched frames were sent first: they go first
-    if (this.#unsent !== undefined) {
-      this.#queued.push(out); // behind what the kernel had no room for yet
-      return;
-    }
-    // Nothing waiting before us: try to hand the frame to the kernel now (libuv writes synchronously
-    // when it can), and if it all went, say so at once instead of a loop turn later.
+    // Ring frames written before this socket frame must be taken before it: the doorbell says up to where.
+    if (this.#ring !== undefined && this.#ring.tail !== this.#rung) this.#doorbell();
+    // Try to hand the frame to the kernel now (libuv writes synchronously when it can), and if it all
+    // went, say so at once instead of a loop turn later.
     const direct = out.written !== undefined && socket.writableLength === 0;
     const callback = direct ? undefined : out.written;
     if (out.data.length === 1) socket.write(out.data[0]!, callback);
@@ -205,6 +210,13 @@ export class Peer {
     else socket.write(EMPTY_BUFFER, out.written); // the rest is queued: report when it drains
   }
 
+  /** Writes a frame now, queues it until the socket connects, or behind puts waiting for ring room. */
+  #send(out: Outgoing): void {
+    if (this.#behind.length > 0) this.#behind.push({ out });
+    else if (this.#connected) this.#write(out);
+    else this.#queued.push(out);
+  }
+
   /** Sends a frame; `written` runs once it is in the kernel (or with an error when it cannot be). */
   send(object: number, op: number, payload: Uint8Array, request = 0, written?: (error?: Error | null) => void): void {
     if (this.#closed) {
@@ -214,43 +226,30 @@ export class Peer {
     const data = payload.byteLength < COPY_LIMIT
       ? [encodeFrame(op, object, request, payload)]
       : [encodeHeader(op, object, request, payload.byteLength), Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength)];
-    const out: Outgoing = { data, written };
-    if (this.#connected && this.#unsent === undefined) this.#write(out);
-    else this.#queued.push(out);
+    this.#send({ data, written });
   }
 
   /**
-   * Sends a frame in order after everything sent before it. A small frame on a connection that is keeping
-   * up resolves at once (a shared resolved Promise): it is in this connection's batch, which goes to the
-   * kernel whole when it fills, at the end of this tick, or, at the latest, synchronously at exit. Otherwise
-   * (a large frame, a connection not open yet or backed up) it resolves once the frame is in the kernel,
-   * which holds a fast sender back to its reader's pace.
+   * Sends a frame in order after everything sent before it, and resolves once it is sure to be delivered
+   * even if this context dies next. A small frame goes into this connection's shared-memory ring, which
+   * the other side reads even after we died: it resolves at once (or, when the ring is full, once the
+   * reader made room: backpressure). Otherwise (a large frame, no ring yet, no shared memory the other
+   * side can map) it resolves once the frame is in the kernel.
    */
   sendAcknowledged(object: number, op: number, payload: Uint8Array): Promise<void> {
-    if (this.#batchable(payload.byteLength)) {
-      this.#append(op, object, payload.byteLength, payload, copyInto);
-      return RESOLVED;
-    }
+    if (payload.byteLength < RING_ITEM_LIMIT && this.#ringReady()) return this.#ringPut(op, object, payload.byteLength, payload, copyInto);
     return this.#sendAcknowledged(object, op, payload);
   }
 
   /**
    * sendAcknowledged() of a payload that `write` encodes from `value` (`bytes` long), straight into the
-   * batch when it goes there: a small put allocates nothing.
+   * ring when it goes there: a small put allocates nothing.
    */
   sendAcknowledgedWith<V>(object: number, op: number, value: V, bytes: number, write: (target: Buffer, offset: number, value: V) => void): Promise<void> {
-    if (this.#batchable(bytes)) {
-      this.#append(op, object, bytes, value, write);
-      return RESOLVED;
-    }
+    if (bytes < RING_ITEM_LIMIT && this.#ringReady()) return this.#ringPut(op, object, bytes, value, write);
     const payload = Buffer.allocUnsafe(bytes);
     write(payload, 0, value);
     return this.#sendAcknowledged(object, op, payload);
-  }
-
-  /** A small frame on an open connection that is keeping up (nothing of ours or the socket's waiting). */
-  #batchable(bytes: number): boolean {
-    return bytes < BATCH_ITEM_LIMIT && this.#connected && !this.#closed && this.#unsent === undefined && this.#socket!.writableLength === 0;
   }
 
   #sendAcknowledged(object: number, op: number, payload: Uint8Array): Promise<void> {
@@ -269,115 +268,106 @@ export class Peer {
     });
   }
 
-  #append<V>(op: number, object: number, payloadBytes: number, value: V, write: (target: Buffer, offset: number, value: V) => void): void {
-    const bytes = HEADER_BYTES + payloadBytes;
-    if (this.#batchUsed + bytes > BATCH_BYTES) this.#flushBatch();
-    const batch = (this.#batch ??= Buffer.allocUnsafeSlow(BATCH_BYTES));
-    const at = this.#batchUsed;
-    writeHeaderInto(batch, at, op, object, 0, payloadBytes);
-    write(batch, at + HEADER_BYTES, value);
-    this.#batchUsed = at + bytes;
-    if (!this.#flushScheduled) {
-      this.#flushScheduled = true;
-      // After this turn's microtasks: a producer awaiting put() in a loop fills the batch first.
-      process.nextTick(this.#flushTick);
-    }
+  /** True when our ring is mapped by the other side; offers one on first need where shared memory allows. */
+  #ringReady(): boolean {
+    if (this.#ringState === RING_READY) return !this.#closed;
+    if (this.#ringState === RING_NONE && this.#connected && !this.#closed) this.#offerRing();
+    return false;
   }
 
-  readonly #flushTick = (): void => {
-    this.#flushScheduled = false;
-    if (this.#batchUsed > 0 && !this.#closed) this.#flushBatch();
+  /**
+   * Offers the other side a ring: a block of our shm arena it maps by descriptor (the native binding; a
+   * process's own threads reopen it the same way). Until its reply, puts go through the socket: a ring
+   * the reader has not mapped yet would be lost with us.
+   */
+  #offerRing(): void {
+    this.#ringState = RING_OFF;
+    if (!canShareWithProcesses()) return;
+    let ring: Ring;
+    let descriptor: BlockDescriptor;
+    try {
+      const block = allocate(RING_BLOCK_BYTES);
+      descriptor = reduceBlock(block, 'spawn', 'queue ring');
+      ring = new Ring(block, 'writer');
+    } catch {
+      return;
+    }
+    this.#ringState = RING_OFFERED;
+    this.request(0, OP_RING, Buffer.from(JSON.stringify(descriptor))).then(() => {
+      if (this.#closed) return;
+      this.#ring = ring;
+      this.#rung = ring.tail;
+      this.#ringState = RING_READY;
+    }, () => {
+      this.#ringState = RING_OFF;
+    });
+  }
+
+  #ringPut<V>(op: number, object: number, bytes: number, value: V, write: (target: Buffer, offset: number, value: V) => void): Promise<void> {
+    const ring = this.#ring!;
+    if (this.#behind.length === 0 && ring.write(op, object, bytes, value, write)) {
+      this.#scheduleDoorbell();
+      return RESOLVED;
+    }
+    // No room: wait, in order, until the reader freed some (the process lives meanwhile).
+    return new Promise<void>((resolve, reject) => {
+      if (this.#behind.length === 0) this.#releaseBehind = this.#broker.hold();
+      this.#behind.push({ put: () => ring.write(op, object, bytes, value, write), resolve, reject });
+      if (ring.tail !== this.#rung) this.#doorbell();
+      if (this.#roomTimer === undefined) this.#waitForRoom(1);
+    });
+  }
+
+  #scheduleDoorbell(): void {
+    if (this.#doorbellScheduled) return;
+    this.#doorbellScheduled = true;
+    // After this turn's microtasks: a producer awaiting put() in a loop fills the ring first.
+    process.nextTick(this.#doorbellTick);
+  }
+
+  readonly #doorbellTick = (): void => {
+    this.#doorbellScheduled = false;
+    if (!this.#closed && this.#ring!.tail !== this.#rung) this.#doorbell();
   };
 
-  /**
-   * Hands the batch to the kernel: at once, by a write of our own when the socket's fd is reachable (the
-   * usual case; the buffer is then reused), what it did not take kept in #unsent and retried shortly.
-   * Only when nothing is queued in the socket (#append's condition), so bytes stay in order.
-   */
-  #flushBatch(): void {
-    const socket = this.#socket!;
-    const used = this.#batchUsed;
-    const batch = this.#batch!;
-    this.#batchUsed = 0;
-    if (this.#unsent !== undefined) {
-      // The put that filled the batch found it open; the kernel had no room for the previous one yet.
-      this.#unsent = Buffer.concat([this.#unsent, batch.subarray(0, used)]);
-      return;
-    }
-    const fd = socketFd(socket);
-    if (fd < 0 || socket.writableLength > 0) {
-      socket.write(batch.subarray(0, used)); // no fd to write to (not a Unix socket): the socket's own path
-      this.#batch = undefined;
-      return;
-    }
-    const written = writeSome(fd, batch, 0, used);
-    if (written < 0) return; // the connection broke: its close follows
-    if (written === used) return;
-    this.#unsent = batch.subarray(written, used);
-    this.#batch = undefined;
-    this.#retryUnsent();
+  /** Tells the reader to take the ring's frames up to its tail now. */
+  #doorbell(): void {
+    const tail = this.#ring!.tail;
+    this.#rung = tail;
+    const payload = Buffer.allocUnsafe(4);
+    payload.writeUInt32BE(tail, 0);
+    this.#write({ data: [encodeFrame(OP_DOORBELL, 0, 0, payload)] });
   }
 
   /**
-   * The reader is behind: try again soon (a ref'd timer, so the process lives until its puts are out),
-   * backing off to 50 ms while it takes nothing (a reader paused at a breakpoint).
+   * Puts wait for room: look again soon, backing off to 50 ms while the reader takes nothing (a reader
+   * paused at a breakpoint); the waiting puts go on in order, then the frames sent behind them.
    */
-  #retryUnsent(delay = 1): void {
-    this.#retry = setTimeout(() => {
-      this.#retry = undefined;
-      const unsent = this.#unsent;
-      if (unsent === undefined || this.#closed) return;
-      const fd = socketFd(this.#socket!);
-      const written = writeSome(fd, unsent, 0, unsent.length);
-      if (written < 0) return;
-      if (written < unsent.length) {
-        this.#unsent = unsent.subarray(written);
-        this.#retryUnsent(written === 0 ? Math.min(delay * 2, 50) : 1);
+  #waitForRoom(delay: number): void {
+    this.#roomTimer = setTimeout(() => {
+      this.#roomTimer = undefined;
+      if (this.#closed) return;
+      const behind = this.#behind;
+      const before = behind.length;
+      while (behind.length > 0) {
+        const next = behind[0]!;
+        if (next.put) {
+          if (!next.put()) break;
+          behind.shift();
+          next.resolve!();
+        } else {
+          behind.shift();
+          this.#write(next.out!);
+        }
+      }
+      if (this.#ring!.tail !== this.#rung) this.#doorbell();
+      if (behind.length > 0) {
+        this.#waitForRoom(behind.length < before ? 1 : Math.min(delay * 2, 50));
         return;
       }
-      this.#unsent = undefined;
-      for (const out of this.#queued.splice(0)) {
-        if (this.#unsent !== undefined) this.#queued.push(out);
-        else this.#write(out);
-      }
+      this.#releaseBehind?.();
+      this.#releaseBehind = undefined;
     }, delay);
-  }
-
-  /**
-   * At exit, writes what puts that have resolved left behind (a batch waiting for the end of its tick, a
-   * part the reader had no room for yet, and the frames queued behind it), synchronously, giving the
-   * reader a moment to make room.
-   */
-  flushAtExit(): void {
-    if (this.#closed || (this.#unsent === undefined && this.#batchUsed === 0)) return;
-    const socket = this.#socket!;
-    const fd = socketFd(socket);
-    const parts: Buffer[] = [];
-    if (this.#unsent !== undefined) parts.push(this.#unsent);
-    if (this.#batchUsed > 0) parts.push(this.#batch!.subarray(0, this.#batchUsed));
-    for (const out of this.#queued.splice(0)) parts.push(...out.data);
-    this.#unsent = undefined;
-    this.#batchUsed = 0;
-    if (fd < 0 || socket.writableLength > 0) return;
-    // Bounded (no hang, ever), but long: a reader paused at a breakpoint is not a dead one.
-    const deadline = Date.now() + EXIT_FLUSH_MS;
-    for (let i = 0; i < parts.length; i++) {
-      const part = parts[i]!;
-      let offset = 0;
-      while (offset < part.length) {
-        const written = writeSome(fd, part, offset, part.length - offset);
-        if (written < 0) return; // the reader has gone: nothing left to deliver to
-        offset += written;
-        if (offset === part.length) break;
-        if (Date.now() > deadline) {
-          const lost = parts.slice(i).reduce((n, p) => n + p.length, -offset);
-          const note = Buffer.from(`forkscope: ${lost} bytes to ${this.label} were not read within ${EXIT_FLUSH_MS / 1000} s of exit and are lost\n`);
-          writeSome(2, note, 0, note.length);
-          return;
-        }
-        Atomics.wait(EXIT_SLEEP, 0, 0, 1); // let the reader catch up
-      }
-    }
   }
 
   /** Sends a frame whose payload is the concatenation of `parts`, without copying them. */
@@ -388,9 +378,7 @@ export class Peer {
     }
     const bytes = parts.reduce((n, p) => n + p.byteLength, 0);
     const data = [encodeHeader(op, object, request, bytes), ...parts.map((p) => Buffer.from(p.buffer, p.byteOffset, p.byteLength))];
-    const out: Outgoing = { data, written };
-    if (this.#connected && this.#unsent === undefined) this.#write(out);
-    else this.#queued.push(out);
+    this.#send({ data, written });
   }
 
   /** Sends a request to a served object and resolves with its reply payload. */
@@ -436,13 +424,27 @@ export class Peer {
 
   #close(): void {
     if (this.#closed) return;
+    // What the other side put in its ring after its last doorbell came after all it sent on the socket:
+    // taken now, before its close is handled, so every put that resolved there is delivered (kill -9 too).
+    const theirs = this.#theirRing;
+    this.#theirRing = undefined;
+    try {
+      theirs?.take((frame) => this.#dispatch(frame));
+    } catch (error) {
+      process.emitWarning(`forkscope: the ring from ${this.label} could not be read: ${(error as Error).message}`);
+    }
     this.#closed = true;
-    this.#batchUsed = 0;
-    this.#unsent = undefined;
-    clearTimeout(this.#retry);
+    this.#ring = undefined;
     this.#socket?.destroy();
     const gone = new BrokenPipeError(`the other side (${this.pid ? this.label : this.address}) has gone`);
     for (const out of this.#queued.splice(0)) out.written?.(gone);
+    for (const behind of this.#behind.splice(0)) {
+      behind.reject?.(gone);
+      behind.out?.written?.(gone);
+    }
+    this.#releaseBehind?.();
+    this.#releaseBehind = undefined;
+    clearTimeout(this.#roomTimer);
     for (const pending of this.#pending.values()) pending.reject(gone);
     this.#pending.clear();
     this.#broker.forget(this);
@@ -462,13 +464,6 @@ export class Broker {
   #anonymous = new Set<Peer>();
   #holds = 0;
   #keepAlive: NodeJS.Timeout | undefined;
-
-  constructor() {
-    // Batched puts still waiting for the end of their tick leave with the process.
-    process.once('exit', () => {
-      for (const peer of [...this.#peers.values(), ...this.#anonymous]) peer.flushAtExit();
-    });
-  }
 
   /** The server's address, or undefined before anything here was shared. */
   get listeningAddress(): string | undefined {
