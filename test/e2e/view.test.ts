@@ -3,12 +3,11 @@
 // restarts the program and the view follows; then the seed examples run in turn in the same workbench.
 // Uses test/e2e/harness.ts only; screenshots in test-results/.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { Frame } from 'playwright-core';
-import { buildVsix, ensureE2EEnvironment, processesOf, REPO_ROOT, startWorkbench, waitFor, type Workbench } from './harness';
+import { processesOf, REPO_ROOT, waitFor, workbenchSuite } from './harness';
 
 const PROGRAM = readFileSync(join(REPO_ROOT, 'test', 'fixtures', 'view-program.ts'), 'utf8');
 // A fixture deadlock that holds until stopped (the view's own test); examples/deadlock.ts is run below as well.
@@ -27,82 +26,65 @@ const isOurs = (pid: number) => {
 };
 
 describe('Program view in code-server', { timeout: 600_000 }, () => {
-  let workspace: string;
-  let wb: Workbench | undefined;
-
-  before(async () => {
-    ensureE2EEnvironment();
-    workspace = mkdtempSync(join(tmpdir(), 'forkscope-ws-view-'));
-    writeFileSync(join(workspace, 'program.ts'), PROGRAM);
-    // The programs import `forkscope` and run through tsx, as in a project that installed both.
-    symlinkSync(join(REPO_ROOT, 'node_modules'), join(workspace, 'node_modules'), 'dir');
-    // Lets the editor show an example's source beside the view (they run from the repository, see below).
-    symlinkSync(EXAMPLES, join(workspace, 'examples'), 'dir');
-    mkdirSync(join(workspace, '.vscode'));
-    writeFileSync(
-      join(workspace, '.vscode', 'launch.json'),
-      JSON.stringify({
-        version: '0.2.0',
-        configurations: [
-          // Children run without a debugger each, so the machine's two cores go to the program and the view.
-          { type: 'forkscope', request: 'launch', name: 'Program', program: '${workspaceFolder}/program.ts', attach: 'none' },
-          { type: 'forkscope', request: 'launch', name: 'Deadlock', program: DEADLOCK, cwd: REPO_ROOT, attach: 'none', env: { VIEW_DEADLOCK_HOLD_MS: '120000' } },
-          // deadlock.ts gives up its second acquire after DEADLOCK_WAIT_MS: long enough to look at, then Stop ends it.
-          ...EXAMPLE_RUNS.map((name) => ({
-            type: 'forkscope',
-            request: 'launch',
-            name: `Example ${name}`,
-            program: join(EXAMPLES, `${name}.ts`),
-            cwd: REPO_ROOT,
-            attach: 'none',
-            env: { FORKSCOPE_VIEW_E2E_RUN: RUN_TOKEN, ...(name === 'deadlock' ? { DEADLOCK_WAIT_MS: '120000' } : {}) },
-          })),
-        ],
-      }),
-    );
-    wb = await startWorkbench({ workspace, name: 'view', vsix: buildVsix(), settings: { 'forkscope.view.maxUpdatesPerSecond': 10 } });
+  const suite = workbenchSuite({
+    name: 'view',
+    leftovers: 'fail',
+    settings: { 'forkscope.view.maxUpdatesPerSecond': 10 },
+    workspace: {
+      files: { 'program.ts': PROGRAM },
+      links: {
+        // The programs import `forkscope` and run through tsx, as in a project that installed both.
+        node_modules: join(REPO_ROOT, 'node_modules'),
+        // Lets the editor show an example's source beside the view (they run from the repository, see below).
+        examples: EXAMPLES,
+      },
+      launch: [
+        // Children run without a debugger each, so the machine's two cores go to the program and the view.
+        { type: 'forkscope', request: 'launch', name: 'Program', program: '${workspaceFolder}/program.ts', attach: 'none' },
+        { type: 'forkscope', request: 'launch', name: 'Deadlock', program: DEADLOCK, cwd: REPO_ROOT, attach: 'none', env: { VIEW_DEADLOCK_HOLD_MS: '120000' } },
+        // deadlock.ts gives up its second acquire after DEADLOCK_WAIT_MS: long enough to look at, then Stop ends it.
+        ...EXAMPLE_RUNS.map((name) => ({
+          type: 'forkscope',
+          request: 'launch',
+          name: `Example ${name}`,
+          program: join(EXAMPLES, `${name}.ts`),
+          cwd: REPO_ROOT,
+          attach: 'none',
+          env: { FORKSCOPE_VIEW_E2E_RUN: RUN_TOKEN, ...(name === 'deadlock' ? { DEADLOCK_WAIT_MS: '120000' } : {}) },
+        })),
+      ],
+    },
+    programProcesses: (workspace) =>
+      [
+        ...processesOf(workspace),
+        ...processesOf(join(REPO_ROOT, 'test', 'fixtures')),
+        // An example's children may not name the example in their command line: the run's mark finds them.
+        ...processesOf(REPO_ROOT).filter((p) => isOurs(p.pid)),
+      ].filter((p, i, all) => (/program\.ts|view-deadlock/.test(p.cmdline) || isOurs(p.pid)) && all.findIndex((q) => q.pid === p.pid) === i),
   });
-
-  const programProcesses = () =>
-    [
-      ...(workspace ? processesOf(workspace) : []),
-      ...processesOf(join(REPO_ROOT, 'test', 'fixtures')),
-      // An example's children may not name the example in their command line: the run's mark finds them.
-      ...processesOf(REPO_ROOT).filter((p) => isOurs(p.pid)),
-    ].filter((p, i, all) => (/program\.ts|view-deadlock/.test(p.cmdline) || isOurs(p.pid)) && all.findIndex((q) => q.pid === p.pid) === i);
-
-  after(async () => {
-    await wb?.close();
-    const left = programProcesses();
-    for (const p of left) {
-      try {
-        process.kill(p.pid, 'SIGKILL');
-      } catch {}
-    }
-    if (workspace) rmSync(workspace, { recursive: true, force: true });
-    assert.deepEqual(left.map((p) => `${p.pid} ${p.cmdline}`), [], 'program processes left after Stop');
-  });
+  const wb = () => suite.wb;
+  const programProcesses = () => suite.programProcesses();
 
   /** The Program view's frame, with the Forkscope container shown (a hidden view gets no updates, by design). */
   async function view(): Promise<Frame> {
-    const page = wb!.page;
+    const page = wb().page;
     const item = page.locator('.activitybar .action-item:has(a[aria-label^="Forkscope"])');
     if (!(await item.evaluate((e) => e.classList.contains('checked')))) await item.locator('a').click();
-    return wb!.frameWith('#root', 60_000);
+    return wb().frameWith('#root', 60_000);
   }
 
   const text = (frame: Frame, selector: string) => frame.evaluate((s) => Array.from(document.querySelectorAll(s)).map((e) => e.textContent ?? ''), selector);
 
   async function stop(): Promise<void> {
-    await wb!.page.keyboard.press('Escape');
-    await wb!.page.keyboard.press('Shift+F5');
+    await wb().page.keyboard.press('Escape');
+    await wb().page.keyboard.press('Shift+F5');
     await waitFor('every process of the program to end', () => programProcesses().length === 0, 60_000);
   }
 
   it('shows the running program: tree with a killed child, pool workers, hostile names as text', async () => {
     let frame = await view();
-    await wb!.openFile('program.ts');
-    await wb!.runCommand('Debug: Start Debugging');
+    await wb().openFile('program.ts');
+    await wb().runCommand('Debug: Start Debugging');
     frame = await view();
     const rows = await waitFor(
       'the view to show the main process, pool workers, and a killed child',
@@ -129,11 +111,11 @@ describe('Program view in code-server', { timeout: 600_000 }, () => {
     assert.ok(panels.some((t) => /Lock/.test(t)), 'the lock shows');
     console.log(`# view rows: ${rows.join(' | ')}`);
     console.log(`# view panels: ${panels.join(' | ')}`);
-    await wb!.screenshot('view-e2e-program');
+    await wb().screenshot('view-e2e-program');
   });
 
   it('lists the processes in the native Processes tree of Run and Debug; a click in the view brings the Call Stack forward', async () => {
-    const page = wb!.page;
+    const page = wb().page;
     await page.keyboard.press('Control+Shift+D');
     // A view added to Run and Debug starts collapsed at the bottom: expand its pane.
     await waitFor('the Processes pane, expanded', () =>
@@ -154,17 +136,17 @@ describe('Program view in code-server', { timeout: 600_000 }, () => {
         }),
       60_000,
     ).catch(async (error: unknown) => {
-      await wb!.screenshot('view-e2e-processes-tree-failure');
+      await wb().screenshot('view-e2e-processes-tree-failure');
       throw error;
     });
-    await wb!.screenshot('view-e2e-processes-tree');
+    await wb().screenshot('view-e2e-processes-tree');
     console.log(`# tree rows: ${rows.join(' | ')}`);
     assert.ok(rows.some((t) => /MainProcess/.test(t) && /\d+ · (running|waiting)/.test(t)), `the main process with pid and state: ${rows.join(' | ')}`);
     const frame = await view();
     await frame.locator('.process-row', { hasText: 'MainProcess' }).locator('.name-text').click();
     // The host checks the pid against the session's table and brings the Call Stack forward (VS Code has no
     // public API that selects one session in it: `debug.activeDebugSession` is read-only at run time).
-    await waitFor('the Call Stack to come forward with the program session', async () => (await wb!.callStackRows()).some((r) => r.kind === 'session' && /Program/.test(r.name)), 30_000);
+    await waitFor('the Call Stack to come forward with the program session', async () => (await wb().callStackRows()).some((r) => r.kind === 'session' && /Program/.test(r.name)), 30_000);
     assert.equal(await page.locator('.activitybar .action-item:has(a[aria-label^="Forkscope"])').evaluate((e) => e.classList.contains('checked')), false, 'Run and Debug replaced the Forkscope container');
   });
 
@@ -174,7 +156,7 @@ describe('Program view in code-server', { timeout: 600_000 }, () => {
     const state = async () => (await main()).locator('.state-text').textContent();
     await (await main()).getByRole('button', { name: 'Pause this process' }).click();
     await waitFor('the main process to show as paused', async () => /paused in the debugger/.test((await state()) ?? ''), 60_000);
-    await wb!.screenshot('view-e2e-paused');
+    await wb().screenshot('view-e2e-paused');
     await (await main()).getByRole('button', { name: 'Continue this process' }).click();
     await waitFor('the main process to run again', async () => !/paused/.test((await state()) ?? ''), 60_000);
   });
@@ -190,15 +172,15 @@ describe('Program view in code-server', { timeout: 600_000 }, () => {
       },
       120_000,
     );
-    await wb!.screenshot('view-e2e-single-process');
+    await wb().screenshot('view-e2e-single-process');
     await stop();
     const after = await view();
     await waitFor('the view to mark the session ended', () => after.evaluate(() => /\(ended\)/.test(document.querySelector('.session-name')?.textContent ?? '')), 30_000);
   });
 
   it('draws a deadlock found by the hub and names both locations in a notification', async () => {
-    await wb!.runCommand('Debug: Select and Start Debugging');
-    await wb!.quickPick('Deadlock', 30_000);
+    await wb().runCommand('Debug: Select and Start Debugging');
+    await wb().quickPick('Deadlock', 30_000);
     const cycle = await waitFor(
       'the deadlock cycle in the view',
       async () => {
@@ -215,16 +197,16 @@ describe('Program view in code-server', { timeout: 600_000 }, () => {
     assert.match(cycle, /view-deadlock-child\.ts · \d+ waits for Lock accounts at view-deadlock-child\.ts:7, held by view-deadlock-child\.ts · \d+/);
     const frame = await view();
     assert.equal(await frame.evaluate(() => document.querySelectorAll('.deadlocks .cycle-node').length), 4);
-    const notice = await waitFor('the deadlock notification', async () => (await wb!.notifications()).find((n) => /deadlock at view-deadlock-child\.ts:[67] and view-deadlock-child\.ts:[67]/.test(n)), 30_000);
+    const notice = await waitFor('the deadlock notification', async () => (await wb().notifications()).find((n) => /deadlock at view-deadlock-child\.ts:[67] and view-deadlock-child\.ts:[67]/.test(n)), 30_000);
     assert.match(notice, /deadlock/);
-    await wb!.screenshot('view-e2e-deadlock');
+    await wb().screenshot('view-e2e-deadlock');
     await stop();
   });
   /** Starts `Example <name>` from launch.json; resolves once the view follows its session. */
   async function launchExample(name: string): Promise<void> {
     await waitFor('the previous program to end', () => programProcesses().length === 0, 60_000);
-    await wb!.runCommand('Debug: Select and Start Debugging');
-    await wb!.quickPick(`Example ${name}`, 30_000);
+    await wb().runCommand('Debug: Select and Start Debugging');
+    await wb().quickPick(`Example ${name}`, 30_000);
     await waitFor(`the view to follow the ${name} session`, async () => {
       const f = await view();
       return f.evaluate((want) => (document.querySelector('.session-name')?.textContent ?? '').includes(want), `Example ${name}`);
@@ -234,7 +216,7 @@ describe('Program view in code-server', { timeout: 600_000 }, () => {
   /** Polls the view until `probe` (run in the webview) returns a value; screenshots the failure. */
   async function seeInView<T>(what: string, shot: string, probe: () => T | null): Promise<T> {
     return waitFor(what, async () => (await view()).evaluate(probe), 120_000).catch(async (error: unknown) => {
-      await wb!.screenshot(`${shot}-failure`);
+      await wb().screenshot(`${shot}-failure`);
       throw error;
     });
   }
@@ -257,7 +239,7 @@ describe('Program view in code-server', { timeout: 600_000 }, () => {
     });
     console.log(`# pool_square pools: ${pool.pools.map((p) => `${p.workers} workers: ${p.text}`).join(' | ')}`);
     assert.ok(pool.pools.some((p) => /Pool/.test(p.text) && p.done === 9 && p.workers === 5), `Pool(5).map over 9 items shows its 5 workers and 9 done: ${JSON.stringify(pool.pools)}`);
-    await wb!.screenshot('view-e2e-example-pool');
+    await wb().screenshot('view-e2e-example-pool');
 
     // producer_consumer: MainProcess and Process-1 put, Process-2 gets, over one Queue.
     await launchExample('producer_consumer');
@@ -275,7 +257,7 @@ describe('Program view in code-server', { timeout: 600_000 }, () => {
     console.log(`# producer_consumer queue: ${queue.text} (depth ${queue.depth}; ${queue.sparkline}; deepest seen ${deepest})`);
     // The main process puts 'xyz' before the consumer child has even started: the depth is 1 or more for a while.
     assert.ok(deepest >= 1, `a non-zero queue depth shows: ${queue.sparkline}`);
-    await wb!.screenshot('view-e2e-example-queue');
+    await wb().screenshot('view-e2e-example-queue');
 
     // pipe_sender_receiver: four messages from Process-1 to Process-2.
     await launchExample('pipe_sender_receiver');
@@ -285,7 +267,7 @@ describe('Program view in code-server', { timeout: 600_000 }, () => {
       return p && /Process-1/.test(ends) && /Process-2/.test(ends) ? (p.textContent ?? '') : null;
     });
     console.log(`# pipe_sender_receiver pipe: ${pipe}`);
-    await wb!.screenshot('view-e2e-example-pipe');
+    await wb().screenshot('view-e2e-example-pipe');
 
     // deadlock: alice holds one lock and waits for the other, bob the reverse; the wait is long enough to look at.
     await launchExample('deadlock');
@@ -299,13 +281,13 @@ describe('Program view in code-server', { timeout: 600_000 }, () => {
     assert.ok(holders.some((t) => /held by alice · \d+/.test(t)) && holders.some((t) => /held by bob · \d+/.test(t)), `each lock shows its holder: ${holders.join(' | ')}`);
     assert.ok(holders.some((t) => /waiting/.test(t)), `the waiters show: ${holders.join(' | ')}`);
     console.log(`# deadlock: ${cycle} | ${holders.join(' | ')}`);
-    await wb!.screenshot('view-e2e-example-deadlock');
+    await wb().screenshot('view-e2e-example-deadlock');
     // The README's picture: the cycle beside the line both processes wait at (cosmetic: a miss only logs).
     try {
-      await wb!.openFile('examples/deadlock.ts');
-      await wb!.goToLine(13).catch(() => {}); // the status bar may lag; the file alone serves
+      await wb().openFile('examples/deadlock.ts');
+      await wb().goToLine(13).catch(() => {}); // the status bar may lag; the file alone serves
       await view();
-      await wb!.screenshot('view-e2e-example-deadlock-source', { x: 0, y: 0, width: 1600, height: 1300 });
+      await wb().screenshot('view-e2e-example-deadlock-source', { x: 0, y: 0, width: 1600, height: 1300 });
     } catch (error) {
       console.log(`# no deadlock picture beside its source: ${String(error)}`);
     }
@@ -322,7 +304,7 @@ describe('Program view in code-server', { timeout: 600_000 }, () => {
     await seeInView('the Event set by the main process', 'view-e2e-example-event-set', () =>
       Array.from(document.querySelectorAll('.object.sync .badge.ok')).some((b) => b.textContent === 'set') ? true : null,
     );
-    await wb!.screenshot('view-e2e-example-event');
+    await wb().screenshot('view-e2e-example-event');
     await waitFor('calculate_e to end by itself', () => programProcesses().length === 0, 60_000);
   });
 });
