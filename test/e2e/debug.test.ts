@@ -52,7 +52,10 @@ describe('forkscope debug type in code-server', { timeout: 600_000 }, () => {
 
   /** Closes the bottom panel and collapses Variables, Watch and Breakpoints, so the Call Stack shows many rows. */
   const roomForCallStack = async (): Promise<void> => {
-    await waitFor('the Run and Debug view', () => wb().page.evaluate(() => !!document.querySelector('.debug-call-stack')), 60_000);
+    const showing = () => wb().page.evaluate(() => !!document.querySelector('.debug-call-stack'));
+    // VS Code opens Run and Debug on a workbench's first session start only: open it if a test runs alone.
+    if (!(await waitFor('the Run and Debug view', showing, 20_000).catch(() => false))) await wb().runCommand('View: Show Run and Debug');
+    await waitFor('the Run and Debug view', showing, 60_000);
     await wb().runCommand('View: Close Panel').catch(() => undefined);
     for (const title of ['Variables', 'Watch', 'Breakpoints']) {
       const header = await wb().page.evaluate((t) => {
@@ -231,6 +234,8 @@ describe('forkscope debug type in code-server', { timeout: 600_000 }, () => {
 
   /** Debug: Select and Start Debugging → the configuration `name`, with room made for the Call Stack. */
   const startConfiguration = async (name: string): Promise<void> => {
+    // Run alone (a name pattern), this is the workbench's first step: an open editor first, as a person would have.
+    await wb().openFile('pool.ts');
     await wb().runCommand('Debug: Select and Start Debugging');
     await wb().quickPick(name, 30_000);
     await roomForCallStack();
@@ -260,9 +265,10 @@ describe('forkscope debug type in code-server', { timeout: 600_000 }, () => {
     }
   });
 
-  // Fails in the workbench today (the adapter's CDP test passes): the main session shows Running and the workers go
-  // on to WORKER_LINE; evidence in test-results/debug-stop-on-entry-failure.png. Reported to the lead.
-  const STOP_ON_ENTRY_TODO = 'stopOnEntry does not pause the main process under js-debug in code-server: the one-shot entry breakpoint is not shown as a stop';
+  // Passes run alone (`--test-name-pattern stopOnEntry`, no breakpoints set) since 47740b3; in the full file, with the
+  // breakpoints of the first test still set on WORKER_LINE and ONE_WORKER_LINE, the main process runs on and the
+  // workers stop at WORKER_LINE instead (test-results/debug-stop-on-entry-failure.png). Reported to the lead.
+  const STOP_ON_ENTRY_TODO = 'stopOnEntry is lost when other breakpoints are set: the main process runs on';
   it('stopOnEntry: the main process pauses on the top of the program before any worker exists', { todo: STOP_ON_ENTRY_TODO }, async () => {
     try {
       await startConfiguration('Pool (stop on entry)');
