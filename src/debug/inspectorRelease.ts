@@ -31,6 +31,9 @@ export async function waitUntilWaiting(url: string, timeoutMs = 5_000): Promise<
   }
 }
 
+/** A resume this soon after the entry pause came from a debugger, not a person. */
+const AUTO_RESUME_MS = 250;
+
 /**
  * `stopOnEntry`: a session of our own on the main process's inspector, opened before js-debug attaches, that pauses
  * the program on the first line of `program` once. V8 tells every debugger session of the isolate about a pause, so
@@ -53,7 +56,15 @@ export async function armEntryBreakpoint(url: string, program: string, timeoutMs
       const hit = (params as { hitBreakpoints?: string[] } | undefined)?.hitBreakpoints ?? [];
       if (!hit.includes(breakpointId)) return cdp.once('Debugger.paused', onPaused);
       void cdp.call('Debugger.removeBreakpoint', { breakpointId }).catch(() => {});
-      cdp.once('Debugger.resumed', () => void cdp.close());
+      const pausedAt = Date.now();
+      cdp.once('Debugger.resumed', () => {
+        // js-debug sets a module-entry breakpoint of its own on a file with breakpoints, at this very spot, and
+        // resumes a pause that hit only breakpoints it does not count as the user's. No person continues this
+        // fast: pause again on the next statement, which js-debug always shows.
+        if (Date.now() - pausedAt > AUTO_RESUME_MS) return void cdp.close();
+        cdp.once('Debugger.paused', () => cdp.once('Debugger.resumed', () => void cdp.close()));
+        void cdp.call('Debugger.pause').catch(() => cdp.close());
+      });
     };
     cdp.once('Debugger.paused', onPaused);
   } catch (error) {

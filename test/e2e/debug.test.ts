@@ -265,11 +265,9 @@ describe('forkscope debug type in code-server', { timeout: 600_000 }, () => {
     }
   });
 
-  // Passes run alone (`--test-name-pattern stopOnEntry`, no breakpoints set) since 47740b3; in the full file, with the
-  // breakpoints of the first test still set on WORKER_LINE and ONE_WORKER_LINE, the main process runs on and the
-  // workers stop at WORKER_LINE instead (test-results/debug-stop-on-entry-failure.png). Reported to the lead.
-  const STOP_ON_ENTRY_TODO = 'stopOnEntry is lost when other breakpoints are set: the main process runs on';
-  it('stopOnEntry: the main process pauses on the top of the program before any worker exists', { todo: STOP_ON_ENTRY_TODO }, async () => {
+  // Runs after the first test, whose breakpoints on WORKER_LINE and ONE_WORKER_LINE are still set: js-debug then has a
+  // module-entry breakpoint of its own at the same spot as ours and resumes that pause, which the adapter re-pauses.
+  it('stopOnEntry: the main process pauses on the top of the program before any worker exists', async () => {
     try {
       await startConfiguration('Pool (stop on entry)');
       // The first line V8 runs is the compiled module's; its source maps to the top of pool.ts (up to the import).
