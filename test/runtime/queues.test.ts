@@ -166,6 +166,21 @@ describe('Queue failures', () => {
     });
   }
 
+  for (const method of ['spawn', 'thread'] as StartMethod[]) {
+    for (const mode of ['freeze', 'run']) {
+      const when = mode === 'freeze' ? 'frozen in the tick its last counted put resolved' : 'while it keeps putting';
+      // Without the native binding a counter cannot cross into a process; the thread runs still cover that path.
+      const skip = method === 'spawn' && process.env.FORKSCOPE_SHM_BINDING === 'none' ? 'no shared counter across processes without the binding' : false;
+      it(`a ${method} producer killed ${when} delivers every put that resolved, in order, once, whole`, { timeout: 90_000, skip }, async () => {
+        const run = await runProgram('test/fixtures/queue-kill.ts', { args: [method, mode], deadlineMs: 80_000 });
+        const [ok, counted, delivered] = run.stdout.trim().split(' ');
+        assert.equal(ok, 'ok', run.stdout + run.stderr);
+        assert.ok(Number(counted) >= 20_000 && Number(delivered) >= Number(counted), run.stdout);
+        assert.equal(run.code, 0);
+      });
+    }
+  }
+
   it('a bounded queue holds a fast producer back (backpressure), and loses nothing', { timeout: 60_000 }, async () => {
     const q = new Queue<number>({ maxsize: 10 });
     const producer = start('queue-put', [q], [200], 'spawn');
