@@ -273,7 +273,8 @@ abstract class BaseQueue<T> {
     }
     const remote = this.#remote!;
     if (remote.state.maxsize === 0) {
-      // Unbounded: resolved once the whole item is in the kernel; the owner frames it whole or not at all.
+      // Unbounded: resolved once the whole item is where the owner reads it even if we die next (this
+      // connection's shared-memory ring, or the kernel); the owner frames it whole or not at all.
       this.#count(1, 0);
       return remote.peer.sendAcknowledgedWith(remote.state.index, OP_PUT, item, heldBytes(item), writeHeld);
     }
@@ -414,10 +415,13 @@ export class Queue<T = unknown> extends BaseQueue<T> {
     this.closeQueue();
   }
 
-  /** Nothing to join: a resolved put() is already in the kernel. Python: Queue.join_thread */
+  /**
+   * Nothing to join: no feeder thread holds items back; a resolved put() is already in memory the owner
+   * reads even after this context exits or is killed (a shared-memory ring, or the kernel). Python: Queue.join_thread
+   */
   joinThread(): void {}
 
-  /** Nothing to cancel, for the same reason. Python: Queue.cancel_join_thread */
+  /** Nothing to cancel, for the same reason: exit never waits for puts and never loses one that resolved. Python: Queue.cancel_join_thread */
   cancelJoinThread(): void {}
 }
 
