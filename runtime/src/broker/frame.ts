@@ -35,9 +35,9 @@ export function encodeFrame(op: number, object: number, request: number, payload
   return frame;
 }
 
-/** Writes a frame's header into `target` at `offset` (a batch of frames); its payload follows it there. */
+/** Writes a frame's header into `target` at `offset` (a ring or batch of frames); its payload follows it there. */
 export function writeHeaderInto(target: Buffer, offset: number, op: number, object: number, request: number, payloadBytes: number): void {
-  // Byte by byte: this runs once per batched put, and Buffer's checked writers cost more than the rest of it.
+  // Byte by byte: this runs once per small put, and Buffer's checked writers cost more than the rest of it.
   const length = payloadBytes + HEADER_BYTES - 4;
   target[offset] = length >>> 24;
   target[offset + 1] = length >>> 16;
