@@ -107,7 +107,7 @@ describe('Program view in code-server', { timeout: 600_000 }, () => {
     const panels = await text(frame, '.object');
     assert.ok(panels.some((t) => /Pool/.test(t)), 'the pool shows');
     assert.ok(panels.some((t) => /Queue[\s\S]*\/ 5/.test(t)), 'the bounded queue shows with its maxsize');
-    assert.ok(panels.some((t) => /[1-9]\d* messages · [\d.]+ (B|KB|MB) in all/.test(t)), 'pipe and channel traffic shows in bytes');
+    assert.ok(panels.some((t) => /[1-9]\d* messages · [\d.]+ (B|KB|MB) in all/.test(t)), `pipe and channel traffic shows in bytes: ${panels.join(' | ')}`);
     assert.ok(panels.some((t) => /Lock/.test(t)), 'the lock shows');
     console.log(`# view rows: ${rows.join(' | ')}`);
     console.log(`# view panels: ${panels.join(' | ')}`);
