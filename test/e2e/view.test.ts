@@ -87,12 +87,15 @@ describe('Program view in code-server', { timeout: 600_000 }, () => {
     await wb().runCommand('Debug: Start Debugging');
     frame = await view();
     const rows = await waitFor(
-      'the view to show the main process, pool workers, and a killed child',
+      'the view to show the main process, pool workers, a killed child and pipe traffic',
       async () => {
         const f = await view();
         const r = await text(f, '.process-row');
         const ok = r.some((t) => t.includes('MainProcess')) && r.some((t) => /SpawnPoolWorker/.test(t)) && r.some((t) => /killed by SIGKILL/.test(t));
-        return ok ? r : null;
+        // Under the debugger each child runs once js-debug has attached it: the sender's first message can come after
+        // the doomed child's kill.
+        const sent = (await text(f, '.object.pipe')).some((t) => /[1-9]\d* messages/.test(t));
+        return ok && sent ? r : null;
       },
       120_000,
     );
