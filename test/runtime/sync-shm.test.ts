@@ -25,6 +25,13 @@ async function until(check: () => boolean, ms: number): Promise<void> {
 }
 
 /** Blocks this thread (no event-loop turn at all) until `check()` or `ms` pass. */
+/** A child a failed test left running: ended, so the next test starts clean. */
+async function killIfRunning(p: Process): Promise<void> {
+  if (p.exitCode !== null) return;
+  p.kill();
+  await p.join();
+}
+
 function frozenUntil(check: () => boolean, ms: number): void {
   const cell = new Int32Array(new SharedArrayBuffer(4));
   const end = Date.now() + ms;
@@ -54,10 +61,7 @@ for (const method of methods) {
           await p.join();
           assert.equal(p.exitCode, 0);
         } finally {
-          if (p.exitCode === null) {
-            p.kill();
-            await p.join();
-          }
+          await killIfRunning(p);
         }
       });
     }
@@ -82,10 +86,7 @@ for (const method of methods) {
         await p.join();
         assert.equal(p.exitCode, 0);
       } finally {
-        if (p.exitCode === null) {
-          p.kill();
-          await p.join();
-        }
+        await killIfRunning(p);
       }
     });
 
@@ -159,10 +160,7 @@ for (const method of methods) {
         await p.join();
         assert.equal(p.exitCode, 0);
       } finally {
-        if (p.exitCode === null) {
-          p.kill();
-          await p.join();
-        }
+        await killIfRunning(p);
       }
     });
 

@@ -34,16 +34,7 @@ export function encodeItem(value: unknown): Buffer {
 }
 
 export function decodeItem(bytes: Buffer): unknown {
-  switch (bytes[0]) {
-    case TAG_NUMBER:
-      return bytes.readDoubleLE(1);
-    case TAG_STRING:
-      return bytes.toString('utf8', 1);
-    case TAG_CONSTANT:
-      return constants[bytes[1]!];
-    default:
-      return deserialize(bytes);
-  }
+  return release(heldFromBytes(bytes));
 }
 
 /**
