@@ -18,17 +18,20 @@ process.stdin.on('data', (chunk) => {
   rest = lines.pop();
   for (const line of lines) (line[0] === '+' ? paths.add(line.slice(1)) : paths.delete(line.slice(1)));
 });
-const sweep = () => {
+// Our pipe closes as the watched process dies, and its shared locks may be let go a moment later: a segment still
+// held is tried again for a second before it is left to whoever holds it (their own watchdog sweeps after them).
+const sweep = (attempt) => {
   for (const path of paths) {
     try {
       const fd = openSync(path, 'r+');
-      try { if (binding.flock(fd, 1)) unlinkSync(path); } finally { closeSync(fd); }
-    } catch {}
+      try { if (binding.flock(fd, 1)) { unlinkSync(path); paths.delete(path); } } finally { closeSync(fd); }
+    } catch { paths.delete(path); }
   }
-  process.exit(0);
+  if (paths.size === 0 || attempt >= 50) process.exit(0);
+  setTimeout(() => sweep(attempt + 1), 20);
 };
-process.stdin.on('end', sweep);
-process.stdin.on('error', sweep);
+process.stdin.on('end', () => sweep(0));
+process.stdin.on('error', () => sweep(0));
 process.on('SIGTERM', () => {});
 process.on('SIGINT', () => {});
 `;
