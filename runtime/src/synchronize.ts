@@ -191,17 +191,23 @@ class LockCore extends Core {
   }
 }
 
-let reviving: { core?: Core; remote?: Remote; shm?: ShmLock; sem?: ShmSemaphore } | undefined;
+type Revived = { core?: Core; remote?: Remote; shm?: ShmLock; sem?: ShmSemaphore };
+let reviving: Revived | undefined;
 
-function reviveWith<T>(make: () => T, state: OwnerRef): T {
-  const broker = getBroker();
-  const core = broker.isLocal(state.address) ? (broker.served(state.index) as Core | undefined) : undefined;
-  reviving = core ? { core } : { remote: new Remote(state) };
+/** Runs a constructor that takes what it wraps from `reviving` instead of creating its own. */
+function constructReviving<T>(make: () => T, revived: Revived): T {
+  reviving = revived;
   try {
     return make();
   } finally {
     reviving = undefined;
   }
+}
+
+function reviveWith<T>(make: () => T, state: OwnerRef): T {
+  const broker = getBroker();
+  const core = broker.isLocal(state.address) ? (broker.served(state.index) as Core | undefined) : undefined;
+  return constructReviving(make, core ? { core } : { remote: new Remote(state) });
 }
 
 /**
@@ -334,13 +340,7 @@ abstract class BaseLock {
 type LockState = OwnerRef | { shm: ReducedObject };
 
 function reviveLock<T>(make: () => T, state: LockState): T {
-  if (!('shm' in state)) return reviveWith(make, state);
-  reviving = { shm: reviveObject(state.shm) as ShmLock };
-  try {
-    return make();
-  } finally {
-    reviving = undefined;
-  }
+  return 'shm' in state ? constructReviving(make, { shm: reviveObject(state.shm) as ShmLock }) : reviveWith(make, state);
 }
 
 /** A mutual-exclusion lock any process or thread may release; a dead holder's lock passes on with `ownerDied`. Python: multiprocessing.Lock */
@@ -560,13 +560,7 @@ export class BoundedSemaphore extends BaseSemaphore {
 type SemaphoreState = (OwnerRef | { shm: ReducedObject }) & { bound?: number };
 
 function reviveSemaphore<T>(make: () => T, state: SemaphoreState): T {
-  if (!('shm' in state)) return reviveWith(make, state);
-  reviving = { sem: reviveObject(state.shm) as ShmSemaphore };
-  try {
-    return make();
-  } finally {
-    reviving = undefined;
-  }
+  return 'shm' in state ? constructReviving(make, { sem: reviveObject(state.shm) as ShmSemaphore }) : reviveWith(make, state);
 }
 
 registerReviver('Semaphore', (state) => reviveSemaphore(() => new Semaphore(0), state as SemaphoreState));
