@@ -23,6 +23,14 @@ const DEFAULT_DEBUG_WAIT_MS = 30_000;
  */
 export const WAITING_FLAG = 'forkscope.waitingForDebugger';
 
+/**
+ * `globalThis[Symbol.for(DISMISS_WATCHDOG)]()`, evaluated over CDP while the process is parked, ends its watchdog
+ * thread: the adapter that found the process waiting takes over the promise that it is never parked forever (it
+ * attaches a debugger or releases it, within its attach timeout). A thread still alive when js-debug attaches is
+ * listed as a `[worker N]` session of its own, one per child, which also slowed attaching many children.
+ */
+export const DISMISS_WATCHDOG = 'forkscope.dismissWatchdog';
+
 let openedUrl: string | undefined;
 
 /** Opens an inspector on 127.0.0.1 with a random port when FORKSCOPE_DEBUG=1; returns its ws:// URL. */
@@ -65,10 +73,12 @@ function park(limit: number): void {
   const watchdog = startWatchdog(limit);
   const flags = globalThis as Record<symbol, unknown>;
   flags[Symbol.for(WAITING_FLAG)] = true;
+  flags[Symbol.for(DISMISS_WATCHDOG)] = () => void watchdog?.terminate();
   try {
     inspector.waitForDebugger();
   } finally {
     delete flags[Symbol.for(WAITING_FLAG)];
+    delete flags[Symbol.for(DISMISS_WATCHDOG)];
     void watchdog?.terminate();
   }
 }

@@ -8,7 +8,7 @@ import { attachConfiguration, decideAttach, normalizePolicy, sessionName, type A
 import { AttachedProgram } from './attachedProgram';
 import type { ForkscopeEventName, ForkscopeEvents } from './debugEvents';
 import { connectObserver, type ObserverConnection } from '../hub/observer';
-import { armEntryBreakpoint, releaseInspector, waitUntilWaiting } from './inspectorRelease';
+import { armEntryBreakpoint, releaseIfStillParked, releaseInspector, waitUntilWaiting } from './inspectorRelease';
 import { watchForPause, type PauseWatch, type WatchedPause } from './onDemandWatch';
 import { resolveLaunchSpec, type ForkscopeAttachArguments, type ForkscopeLaunchArguments } from './launchArguments';
 import type { AnnouncedProcess, LaunchHost, ProgramLauncher, RunningProgram, TerminalCommand } from './programHost';
@@ -26,6 +26,8 @@ export type ChildSessionStarter = (
  * stayed responsive and no attach failed.
  */
 const MAX_CONCURRENT_ATTACHES = 32;
+/** As long as a child's own watchdog lets it wait for a debugger (runtime/src/inspector.ts, DEFAULT_DEBUG_WAIT_MS). */
+const PARKED_BACKSTOP_MS = 30_000;
 export interface ForkscopeSessionDeps {
   launcher: ProgramLauncher;
   /** The id children carry in `__forkscope.rootSessionId` (VS Code passes its session's id). Default: a UUID. */
@@ -262,6 +264,7 @@ export class ForkscopeSession extends DebugSession {
       if (!started) throw new Error('VS Code did not start the session');
       this.#attached++;
       this.#setState(process, 'attached');
+      if (initial) this.#releaseIfNeverRun(process);
       return true;
     } catch (error) {
       this.#failed++;
@@ -273,6 +276,19 @@ export class ForkscopeSession extends DebugSession {
     } finally {
       this.#freeSlot();
     }
+  }
+
+  /**
+   * waitUntilWaiting ended the process's watchdog, so its promise is ours: if the debugger that started never runs
+   * it (its session was stopped, or failed, while it attached), it is released when the watchdog would have.
+   */
+  #releaseIfNeverRun(process: AnnouncedProcess): void {
+    const check = async () => {
+      if (!(await releaseIfStillParked(process.inspectorUrl!).catch(() => false))) return;
+      this.#setState(process, 'failed', 'its debugger never ran it; released');
+      this.sendEvent(new OutputEvent(`Forkscope: ${sessionName(process)} was still waiting for its debugger after ${PARKED_BACKSTOP_MS / 1000} s; released.\n`, 'stderr'));
+    };
+    setTimeout(() => void check(), PARKED_BACKSTOP_MS).unref();
   }
 
   /**

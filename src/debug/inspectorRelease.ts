@@ -5,7 +5,7 @@ import * as http from 'node:http';
 import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { pathToFileURL } from 'node:url';
-import { WAITING_FLAG } from '../../runtime/src/inspector';
+import { DISMISS_WATCHDOG, WAITING_FLAG } from '../../runtime/src/inspector';
 
 /** Sends `Runtime.runIfWaitingForDebugger` once the process at `url` waits, then disconnects. */
 export async function releaseInspector(url: string, timeoutMs = 5_000): Promise<void> {
@@ -20,12 +20,35 @@ export async function releaseInspector(url: string, timeoutMs = 5_000): Promise<
 
 /**
  * Resolves once the process at `url` is parked in waitForDebugger(). A debugger's single
- * runIfWaitingForDebugger sent before then would be lost and the child left waiting for its watchdog.
+ * runIfWaitingForDebugger sent before then would be lost and the child left waiting. Ends the process's watchdog:
+ * the caller now owns its release (a debugger's, or releaseIfStillParked when that debugger never ran it).
  */
 export async function waitUntilWaiting(url: string, timeoutMs = 5_000): Promise<void> {
   const cdp = await CdpConnection.open(url, timeoutMs);
   try {
     await waitUntilParked(cdp, timeoutMs);
+  } finally {
+    cdp.close();
+  }
+}
+
+/**
+ * The caller's promise after waitUntilWaiting: a process whose debugger never ran it (the session was stopped while
+ * it attached) is released. True when it was still parked; false when it runs or is gone.
+ */
+export async function releaseIfStillParked(url: string, timeoutMs = 5_000): Promise<boolean> {
+  let cdp: CdpConnection;
+  try {
+    cdp = await CdpConnection.open(url, timeoutMs);
+  } catch {
+    return false;
+  }
+  try {
+    const expression = `globalThis[Symbol.for(${JSON.stringify(WAITING_FLAG)})] === true`;
+    const reply = (await cdp.call('Runtime.evaluate', { expression, returnByValue: true })) as { result?: { value?: unknown } };
+    if (reply.result?.value !== true) return false;
+    await cdp.call('Runtime.runIfWaitingForDebugger');
+    return true;
   } finally {
     cdp.close();
   }
@@ -75,7 +98,12 @@ export async function armEntryBreakpoint(url: string, program: string, timeoutMs
 
 async function waitUntilParked(cdp: CdpConnection, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  const expression = `globalThis[Symbol.for(${JSON.stringify(WAITING_FLAG)})] === true`;
+  // Parked: from here the adapter attaches or releases the process, so its watchdog thread goes (see DISMISS_WATCHDOG).
+  const expression = `(() => {
+    if (globalThis[Symbol.for(${JSON.stringify(WAITING_FLAG)})] !== true) return false;
+    globalThis[Symbol.for(${JSON.stringify(DISMISS_WATCHDOG)})]?.();
+    return true;
+  })()`;
   for (;;) {
     const reply = (await cdp.call('Runtime.evaluate', { expression, returnByValue: true })) as { result?: { value?: unknown } };
     if (reply.result?.value === true) return;

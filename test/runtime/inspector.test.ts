@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as path from 'node:path';
+import { releaseIfStillParked, waitUntilWaiting } from '../../src/debug/inspectorRelease';
 
 const require = createRequire(import.meta.url);
 // chrome-remote-interface ships no types; the few calls used here are typed at this seam.
@@ -117,6 +118,33 @@ describe('waitForDebuggerIfOpened', { timeout: 60_000 }, () => {
     assert.match(run.output(), /user code ran/);
     assert.match(run.output(), /runs without a debugger: no debugger attached within 400 ms/);
     assert.ok(Date.now() - t0 >= 400);
+  });
+
+  it('the adapter that finds it waiting takes over from the watchdog: no thread left for a debugger to list', async () => {
+    const run = await start({ FORKSCOPE_DEBUG: '1', FORKSCOPE_DEBUG_WAIT_MS: '1500' });
+    const workersSeenBy = async (url: string): Promise<string[]> => {
+      const cdp = await CDP({ target: url, local: true });
+      const titles: string[] = [];
+      cdp.on('NodeWorker.attachedToWorker', (e) => titles.push(e.workerInfo.title));
+      await cdp.send('NodeWorker.enable', { waitForDebuggerOnStart: false });
+      await sleep(300);
+      await cdp.close();
+      return titles;
+    };
+    await waitFor(() => /"url"/.test(run.output()));
+    await sleep(200);
+    // Other threads may be listed (tsx runs the fixture with one of its own); the watchdog is the one that matters.
+    const watchdogs = async () => (await workersSeenBy(run.url!)).filter((title) => /forkscope debugger watchdog/.test(title));
+    assert.equal((await watchdogs()).length, 1, 'the watchdog thread, while nobody took over');
+    await waitUntilWaiting(run.url!);
+    await sleep(100);
+    assert.deepEqual(await watchdogs(), [], 'what js-debug would list once the adapter took over');
+    await sleep(1_500);
+    assert.doesNotMatch(run.output(), /user code ran/, 'no watchdog releases it now: the adapter does');
+    assert.equal(await releaseIfStillParked(run.url!), true);
+    assert.equal(await run.exited, 0);
+    assert.match(run.output(), /user code ran/);
+    assert.equal(await releaseIfStillParked(run.url!), false, 'a process that is gone is not released twice');
   });
 
   it('releases the process when the hub socket of its session is gone', async () => {
