@@ -54,47 +54,111 @@ export async function releaseIfStillParked(url: string, timeoutMs = 5_000): Prom
   }
 }
 
-/** A resume this soon after the entry pause came from a debugger, not a person. */
-const AUTO_RESUME_MS = 250;
+/**
+ * A resume this soon after the entry pause came from a debugger, not a person: js-debug resumes a pause at its own
+ * module-entry breakpoint within milliseconds (tens under load), a person reads the editor first.
+ */
+const AUTO_RESUME_MS = 1_000;
+
+interface Location {
+  scriptId: string;
+  lineNumber: number;
+  columnNumber?: number;
+}
 
 /**
  * `stopOnEntry`: a session of our own on the main process's inspector, opened before js-debug attaches, that pauses
  * the program on the first line of `program` once. V8 tells every debugger session of the isolate about a pause, so
- * js-debug shows the main process stopped there; ours removes its breakpoint, and leaves once the program resumes.
+ * js-debug shows the main process stopped there; ours removes its breakpoints, and leaves once the program resumes.
+ *
+ * js-debug puts a module-entry breakpoint of its own at this very spot when the file has breakpoints, and resumes a
+ * pause that hit it unless a breakpoint it counts as the user's was hit too: ours is not one. A breakpoint it does not
+ * know is, alone, a pause it shows. So ours also sets a second one-shot breakpoint just after the entry, on the next
+ * statement of the program's top level, as soon as the script is compiled (before it runs, so before any resume can
+ * beat it); it catches the program when a debugger resumes the entry pause, and is let go once the pause has lasted
+ * longer than a debugger's resume takes.
  */
 export async function armEntryBreakpoint(url: string, program: string, timeoutMs = 5_000): Promise<void> {
   const cdp = await CdpConnection.open(url, timeoutMs);
+  const close = () => cdp.close();
   try {
+    // Node keeps a finished program alive while a session is connected, unless that session asked to be told.
+    await cdp.call('NodeRuntime.notifyWhenWaitingForDisconnect', { enabled: true });
+    cdp.once('NodeRuntime.waitingForDisconnect', close);
     await cdp.call('Debugger.enable');
-    // Node keeps a finished program alive while a session is connected: ours must leave even if it never paused.
-    await cdp.call('Runtime.enable');
-    cdp.once('Runtime.executionContextDestroyed', () => cdp.close());
+    const remove = (id: string) => void cdp.call('Debugger.removeBreakpoint', { breakpointId: id }).catch(() => {});
+
+    // Wanted until the entry pause turns out to be one no debugger resumes by itself, or has outlasted such a resume.
+    let nextWanted = true;
+    let next: { id: string; at: Location } | undefined;
+    const dropNext = () => {
+      nextWanted = false;
+      if (next) remove(next.id);
+    };
+    const armNext = (entry: Location) => {
+      // V8 moves a breakpoint to the first place it can stop at or after the given one, in the function there.
+      const after = { ...entry, columnNumber: (entry.columnNumber ?? 0) + 1 };
+      // Read as the answer arrives: it precedes the pause and a resume on this socket when V8 took it first, and the
+      // three can come in one read, before a promise would settle.
+      const onAnswer = (reply: unknown) => {
+        const { breakpointId, actualLocation } = reply as { breakpointId: string; actualLocation: Location };
+        if (!nextWanted || sameLocation(actualLocation, entry)) return remove(breakpointId);
+        next = { id: breakpointId, at: actualLocation };
+      };
+      cdp.call('Debugger.setBreakpoint', { location: after }, onAnswer).catch(() => {});
+    };
+
     // CommonJS scripts are named by path or file URL, ES modules by file URL (a loader may add a query).
     const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
     const urlRegex = `^(${escape(pathToFileURL(program).href)}|${escape(program)})(\\?.*)?$`;
-    const { breakpointId } = (await cdp.call('Debugger.setBreakpointByUrl', { urlRegex, lineNumber: 0, columnNumber: 0 })) as { breakpointId: string };
+    const entry = (await cdp.call('Debugger.setBreakpointByUrl', { urlRegex, lineNumber: 0, columnNumber: 0 })) as {
+      breakpointId: string;
+      locations: Location[];
+    };
+    const onResolved = (params: unknown) => {
+      const { breakpointId, location } = params as { breakpointId: string; location: Location };
+      if (breakpointId === entry.breakpointId) armNext(location);
+      else cdp.once('Debugger.breakpointResolved', onResolved);
+    };
+    if (entry.locations[0]) armNext(entry.locations[0]);
+    else cdp.once('Debugger.breakpointResolved', onResolved);
+
     // Other pauses come first under js-debug (its instrumentation breakpoint before each script with a source
     // map): they are not ours, and removing our breakpoint on them let the program run past its first line.
     const onPaused = (params: unknown) => {
-      const hit = (params as { hitBreakpoints?: string[] } | undefined)?.hitBreakpoints ?? [];
-      if (!hit.includes(breakpointId)) return cdp.once('Debugger.paused', onPaused);
-      void cdp.call('Debugger.removeBreakpoint', { breakpointId }).catch(() => {});
+      if (!hitBreakpoints(params).includes(entry.breakpointId)) return cdp.once('Debugger.paused', onPaused);
+      remove(entry.breakpointId);
+      // V8 names only this session's breakpoints in a pause, so whether js-debug's entry breakpoint was hit too cannot
+      // be seen here: a resume within AUTO_RESUME_MS is taken as its. A person's Continue that fast stops once more, on
+      // the next statement.
       const pausedAt = Date.now();
+      const keptTimer = setTimeout(dropNext, AUTO_RESUME_MS);
       cdp.once('Debugger.resumed', () => {
-        // js-debug sets a module-entry breakpoint of its own on a file with breakpoints, at this very spot, and
-        // resumes a pause that hit only breakpoints it does not count as the user's. No person continues this
-        // fast: pause again on the next statement, which js-debug always shows.
-        if (Date.now() - pausedAt > AUTO_RESUME_MS) return void cdp.close();
-        cdp.once('Debugger.paused', () => cdp.once('Debugger.resumed', () => void cdp.close()));
-        void cdp.call('Debugger.pause').catch(() => cdp.close());
+        clearTimeout(keptTimer);
+        const armed = nextWanted ? next : undefined;
+        nextWanted = false;
+        if (Date.now() - pausedAt > AUTO_RESUME_MS) return close();
+        const onRepaused = (again: unknown) => {
+          if (armed && !hitBreakpoints(again).includes(armed.id)) return cdp.once('Debugger.paused', onRepaused);
+          if (armed) remove(armed.id);
+          cdp.once('Debugger.resumed', close);
+        };
+        cdp.once('Debugger.paused', onRepaused);
+        // No next statement to catch it (a one-statement program): pause wherever V8 goes next, which may be a
+        // loader's code rather than the program's.
+        if (!armed) void cdp.call('Debugger.pause').catch(close);
       });
     };
     cdp.once('Debugger.paused', onPaused);
   } catch (error) {
-    cdp.close();
+    close();
     throw error;
   }
 }
+
+const hitBreakpoints = (paused: unknown): string[] => (paused as { hitBreakpoints?: string[] } | undefined)?.hitBreakpoints ?? [];
+const sameLocation = (a: Location, b: Location) =>
+  a.scriptId === b.scriptId && a.lineNumber === b.lineNumber && (a.columnNumber ?? 0) === (b.columnNumber ?? 0);
 
 async function waitUntilParked(cdp: CdpConnection, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -134,7 +198,11 @@ export class CdpConnection {
     return new CdpConnection(await upgrade(target, timeoutMs), timeoutMs);
   }
 
-  call(method: string, params: object = {}): Promise<unknown> {
+  /**
+   * `onAnswer` runs as the answer is read, before any notification read after it: the only way to know whether the
+   * inspector handled this call before an event that another session caused (a promise settles a tick later).
+   */
+  call(method: string, params: object = {}, onAnswer?: (result: unknown) => void): Promise<unknown> {
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -142,7 +210,7 @@ export class CdpConnection {
         reject(new Error(`${method}: no answer within ${this.#timeoutMs} ms`));
       }, this.#timeoutMs);
       this.#pending.set(id, {
-        resolve: (v) => (clearTimeout(timer), resolve(v)),
+        resolve: (v) => (clearTimeout(timer), onAnswer?.(v), resolve(v)),
         reject: (e) => (clearTimeout(timer), reject(e)),
       });
       this.#socket.write(maskedTextFrame(JSON.stringify({ id, method, params })));

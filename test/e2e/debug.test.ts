@@ -266,11 +266,9 @@ describe('forkscope debug type in code-server', { timeout: 600_000 }, () => {
   });
 
   // Runs after the first test, whose breakpoints on WORKER_LINE and ONE_WORKER_LINE are still set: js-debug then has a
-  // module-entry breakpoint of its own at the same spot as ours and resumes that pause, which the adapter re-pauses with
-  // Debugger.pause. That lands on the next statement V8 runs: the program's top in most runs (4/4 here, and one CI), but
-  // in one CI run inside tsx's require hook (the import's compile), so the check is todo until the re-pause is exact.
-  const STOP_ON_ENTRY_TODO = 'with breakpoints set in the program, the re-pause can land inside tsx (the import) instead of the program top';
-  it('stopOnEntry: the main process pauses on the top of the program before any worker exists', { todo: STOP_ON_ENTRY_TODO }, async () => {
+  // module-entry breakpoint of its own at the same spot as ours and resumes that pause at once; the adapter's second
+  // breakpoint, on the next statement of the program's top level, is where the main process then stops.
+  it('stopOnEntry: the main process pauses on the top of the program before any worker exists', async () => {
     try {
       await startConfiguration('Pool (stop on entry)');
       // The first line V8 runs is the compiled module's; its source maps to the top of pool.ts (up to the import).
