@@ -1,6 +1,6 @@
-// `attach: "onDemand"` over DAP: a released pool worker that runs a `debugger` statement gets a debugger then: the
-// adapter asks for its child session (startDebugging), and a CDP client standing in for js-debug finds it stopped
-// on that line; resuming lets the program finish. The real hub, launcher and runtime. Needs `npm run build`.
+// `attach: "onDemand"` over DAP: a released pool worker that runs a `debugger` statement, or throws an exception
+// nothing catches, gets a debugger then: the adapter asks for its child session (startDebugging), and a CDP client
+// standing in for js-debug finds it stopped on that line; resuming lets the program finish. The real hub, launcher and runtime. Needs `npm run build`.
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
@@ -19,7 +19,9 @@ interface Cdp {
 const CDP = createRequire(import.meta.url)('chrome-remote-interface') as (options: { target: string; local?: boolean }) => Promise<Cdp>;
 
 const fixture = fileURLToPath(new URL('../fixtures/debug-pause.cjs', import.meta.url));
-const debuggerLine = readFileSync(fixture, 'utf8').split('\n').findIndex((l) => l.trimStart().startsWith('debugger;'));
+const source = readFileSync(fixture, 'utf8').split('\n');
+const debuggerLine = source.findIndex((l) => l.trimStart().startsWith('debugger;'));
+const throwLine = source.findIndex((l) => l.includes('// THROW_LINE'));
 
 describe('ForkscopeSession attach "onDemand"', { timeout: 90_000 }, () => {
   let adapter: DebugHarness | undefined;
@@ -31,9 +33,10 @@ describe('ForkscopeSession attach "onDemand"', { timeout: 90_000 }, () => {
     await adapter?.close();
   });
 
-  it('a released worker stopping at a debugger statement gets its session there, stopped on that line', async () => {
+  /** Launches the fixture in `mode` with attach "onDemand"; the stand-in for js-debug records the worker's stop. */
+  async function stopOnDemand(mode: 'stops' | 'throws') {
     const asked: string[] = [];
-    let stoppedAt: number | undefined;
+    let stop: { line: number } | undefined;
     adapter = await startDebugClient({
       launcher: realLauncher(),
       startChildSession: async (configuration) => {
@@ -47,7 +50,7 @@ describe('ForkscopeSession attach "onDemand"', { timeout: 90_000 }, () => {
         // reports the pause it is in; Continue lets it go on.
         const cdp = await CDP({ target: configuration.websocketAddress as string, local: true });
         debuggers.push(cdp);
-        cdp.on('Debugger.paused', (event) => (stoppedAt = event.callFrames[0]?.location.lineNumber));
+        cdp.on('Debugger.paused', (event) => (stop ??= { line: event.callFrames[0]?.location.lineNumber }));
         await cdp.send('Debugger.enable');
         await cdp.send('Runtime.runIfWaitingForDebugger');
         // The user looks, then presses Continue; Node keeps an exiting process alive while a debugger is connected,
@@ -59,16 +62,29 @@ describe('ForkscopeSession attach "onDemand"', { timeout: 90_000 }, () => {
     const { dc, outputs, processEvents } = adapter;
     const launched = dc.waitForEvent('forkscope/launched', 30_000);
     const ended = dc.waitForEvent('terminated', 60_000);
-    await dc.launch({ program: fixture, args: ['stops', '20000'], cwd: repo, attach: 'onDemand' });
+    await dc.launch({ program: fixture, args: [mode, '20000'], cwd: repo, attach: 'onDemand' });
     rootPid = (await launched).body.pid as number;
 
     await until('the worker released on demand', () => processEvents.some((e) => e.role === 'worker' && e.debugger === 'released'));
     assert.deepEqual(asked.filter((n) => !n.startsWith('MainProcess')), [], 'no worker session before it stops');
     await until('a session asked for the stopped worker', () => asked.some((n) => / · worker · pid \d+$/.test(n)));
-    await until('the stand-in debugger saw the stop', () => stoppedAt !== undefined);
-    assert.equal(stoppedAt, debuggerLine, 'stopped on the debugger statement');
+    await until('the stand-in debugger saw the stop', () => stop);
     await until('the worker reported attached', () => processEvents.some((e) => e.role === 'worker' && e.debugger === 'attached'));
     await until('the program to finish', () => /"ok":true,"value":42/.test(outputs.join('')));
     await ended;
+    return { stop: stop!, outputs: outputs.join('') };
+  }
+
+  it('a released worker stopping at a debugger statement gets its session there, stopped on that line', async () => {
+    const { stop } = await stopOnDemand('stops');
+    assert.equal(stop.line, debuggerLine, 'stopped on the debugger statement');
+  });
+
+  it('a released worker throwing an uncaught exception gets its session there, stopped on the throw', async () => {
+    await adapter?.close();
+    const { stop, outputs } = await stopOnDemand('throws');
+    assert.equal(stop.line, throwLine, 'stopped on the throw');
+    // A debugger that joins a pause sees it as reason "other": the adapter's watch saw the exception.
+    assert.match(outputs, /stopped at an uncaught exception; attaching its debugger/);
   });
 });
