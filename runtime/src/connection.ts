@@ -3,7 +3,6 @@
 // directory of copies and says when an end is closed everywhere, or its last holder is dead). Depends
 // on the broker and reduction.
 import { randomInt } from 'node:crypto';
-import { deserialize, serialize } from 'node:v8';
 import { getBroker, held, FIRST_PUSH_OP, type Peer, type Served } from './broker/broker';
 import type { Frame } from './broker/frame';
 import { Remote, type OwnerRef } from './broker/remote';
@@ -11,8 +10,8 @@ import { Fifo, LocalWaiter } from './broker/waiters';
 import { created, PipeTraffic, waiting } from './broker/report';
 import { decodeItem, encodeItem } from './broker/codec';
 import { BrokenPipeError, EOFError, ValueError } from './errors';
-import { isReducible, reduceSymbol, registerReviver, type ReducedObject, type TransferContext } from './reduction';
-import { decode, encode } from './serialize';
+import { reduceSymbol, registerReviver, type ReducedObject, type TransferContext } from './reduction';
+import { deserializeReduced, holdsReducible, serializeReducing } from './serialize';
 
 const OP_DATA = 48; // to a copy, or to the directory for a copy not yet attached
 const OP_ATTACH = 49;
@@ -587,8 +586,8 @@ export class Connection {
   send(obj: unknown): Promise<void> {
     this.#check(true);
     // A Connection (or queue, lock…) inside crosses as a copy, held by this process until it is received.
-    const reduced = typeof obj === 'object' && obj !== null && holdsReducible(obj, new Set());
-    const body = reduced ? serialize(encode(obj, { startMethod: 'spawn', transfer: [] }, 'obj')) : encodeItem(obj);
+    const reduced = typeof obj === 'object' && obj !== null && holdsReducible(obj);
+    const body = reduced ? serializeReducing(obj, 'obj') : encodeItem(obj);
     (this.#traffic ??= new PipeTraffic(this.#id)).sent(body.length, obj, false);
     return quiet(this.#end.send(reduced ? KIND_REDUCED : KIND_OBJECT, body));
   }
@@ -623,7 +622,7 @@ export class Connection {
   /** Resolves with the next object; rejects EOFError once every copy of the other end is closed. Python: Connection.recv */
   async recv<T = unknown>(): Promise<T> {
     const message = await this.#take();
-    if (message.kind === KIND_REDUCED) return decode(deserialize(message.body)) as T;
+    if (message.kind === KIND_REDUCED) return deserializeReduced(message.body) as T;
     return (message.kind === KIND_BYTES ? message.body : decodeItem(message.body)) as T;
   }
 
@@ -665,25 +664,6 @@ export class Connection {
 }
 
 /** True when `value` holds a runtime object that must cross as a descriptor: one scan, no copy. */
-function holdsReducible(value: object, seen: Set<object>): boolean {
-  if (seen.has(value)) return false;
-  seen.add(value);
-  if (isReducible(value)) return true;
-  if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer || value instanceof Date || value instanceof RegExp || value instanceof Error) return false;
-  const holds = (v: unknown) => typeof v === 'object' && v !== null && holdsReducible(v, seen);
-  if (Array.isArray(value)) return value.some(holds);
-  if (value instanceof Map) {
-    for (const [k, v] of value) if (holds(k) || holds(v)) return true;
-    return false;
-  }
-  if (value instanceof Set) {
-    for (const v of value) if (holds(v)) return true;
-    return false;
-  }
-  for (const key of Object.keys(value)) if (holds((value as Record<string, unknown>)[key])) return true;
-  return false;
-}
-
 /** A send nobody awaits must not crash the program; a later send or recv reports the problem. */
 function quiet(promise: Promise<void>): Promise<void> {
   promise.catch(() => {});

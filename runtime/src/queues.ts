@@ -5,10 +5,11 @@ import type { Frame } from './broker/frame';
 import { ownSlots, RemoteSlot } from './broker/slots';
 import { Fifo, LocalWaiter, RemoteWaiter, decodeWait, encodeWait, type Waiter } from './broker/waiters';
 import { created, QueueTraffic, waiting } from './broker/report';
-import { heldBytes, heldFromBytes, heldToBytes, hold, release, writeHeld, type Held } from './broker/codec';
+import { heldBytes, heldFromBytes, heldToBytes, hold, holdReduced, reducedBytes, release, writeHeld, type Held } from './broker/codec';
 import { Empty, Full, ValueError } from './errors';
 import { reduceSymbol, registerReviver, type ReducedObject, type TransferContext } from './reduction';
 import type { ObjectKind } from './protocol';
+import { deserializeReduced, holdsReducible, serializeReducing } from './serialize';
 
 const OP_PUT = 16; // unbounded: no reply, the write is the acknowledgement
 const OP_PUT_WAIT = 17; // bounded: replied once the item is in
@@ -260,7 +261,8 @@ abstract class BaseQueue<T> {
 
   protected putItem(obj: T, block: boolean, timeout: number | undefined): Promise<void> {
     this.checkOpen();
-    const item = hold(obj);
+    // A Connection (or queue, lock…) inside crosses as a copy, as over a pipe; structured clone would make it `{}`.
+    const item = typeof obj === 'object' && obj !== null && holdsReducible(obj) ? holdReduced(serializeReducing(obj, 'item')) : hold(obj);
     const core = this.#core;
     if (core) {
       if (core.tryPut(item)) {
@@ -289,7 +291,7 @@ abstract class BaseQueue<T> {
       const now = core.tryGet();
       if (now !== NOTHING) {
         this.#count(0, 1);
-        return Promise.resolve(release(now) as T);
+        return Promise.resolve(releaseItem(now) as T);
       }
       const waiter = new LocalWaiter<Held>();
       core.get(block, timeout, waiter);
@@ -302,7 +304,7 @@ abstract class BaseQueue<T> {
 
   #took(item: Held): T {
     this.#count(0, 1);
-    return release(item) as T;
+    return releaseItem(item) as T;
   }
 
   #count(puts: number, gets: number): void {
@@ -474,3 +476,9 @@ export class SimpleQueue<T = unknown> extends BaseQueue<T> {
 registerReviver('Queue', (state) => BaseQueue.revive(() => new Queue(), state as QueueState));
 registerReviver('JoinableQueue', (state) => BaseQueue.revive(() => new JoinableQueue(), state as QueueState));
 registerReviver('SimpleQueue', (state) => BaseQueue.revive(() => new SimpleQueue(), state as QueueState));
+
+/** The value get() returns for a held item: its runtime objects revived when it was put reduced. */
+function releaseItem(item: Held): unknown {
+  const reduced = reducedBytes(item);
+  return reduced ? deserializeReduced(reduced) : release(item);
+}

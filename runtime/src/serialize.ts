@@ -1,6 +1,7 @@
 // Prepares values to cross into another process or thread, and rebuilds them there: runtime objects
 // become descriptors (reduction.ts), errors keep name/message/stack, and anything that cannot be
 // structured-cloned is refused with its path (`args[1].callback is a function`). Node's modules only.
+import { deserialize, serialize } from 'node:v8';
 import { PicklingError, RemoteError } from './errors';
 import * as errors from './errors';
 import { isReducible, reduceSymbol, reviveObject, type ReducedObject, type TransferContext } from './reduction';
@@ -264,4 +265,37 @@ export function packNumbers(items: unknown[]): unknown[] {
   if (items.length < 64) return items;
   for (let i = 0; i < items.length; i++) if (typeof items[i] !== 'number') return items;
   return Float64Array.from(items as number[]) as unknown as unknown[];
+}
+
+/**
+ * True when a runtime object (a Connection, Queue, Lock…) sits anywhere inside `value`. Structured clone would
+ * turn it into `{}`: a pipe or queue sends such a value reduced instead.
+ */
+export function holdsReducible(value: object, seen = new Set<object>()): boolean {
+  if (seen.has(value)) return false;
+  seen.add(value);
+  if (isReducible(value)) return true;
+  if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer || value instanceof Date || value instanceof RegExp || value instanceof Error) return false;
+  const holds = (v: unknown) => typeof v === 'object' && v !== null && holdsReducible(v, seen);
+  if (Array.isArray(value)) return value.some(holds);
+  if (value instanceof Map) {
+    for (const [k, v] of value) if (holds(k) || holds(v)) return true;
+    return false;
+  }
+  if (value instanceof Set) {
+    for (const v of value) if (holds(v)) return true;
+    return false;
+  }
+  for (const key of Object.keys(value)) if (holds((value as Record<string, unknown>)[key])) return true;
+  return false;
+}
+
+/** A value that holdsReducible() as bytes: each runtime object inside reduced (a copy this process holds until received). */
+export function serializeReducing(value: object, path: string): Buffer {
+  return serialize(encode(value, { startMethod: 'spawn', transfer: [] }, path));
+}
+
+/** The value serializeReducing() wrote, its runtime objects revived. */
+export function deserializeReduced(bytes: Uint8Array): unknown {
+  return decode(deserialize(bytes));
 }

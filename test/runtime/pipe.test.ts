@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Pipe, connection, EOFError, BrokenPipeError, type Connection } from '../../runtime/src/index';
+import { Pipe, Queue, connection, EOFError, BrokenPipeError, type Connection } from '../../runtime/src/index';
 import { start, killAll } from '../fixtures/sync-harness';
 import { runProgram } from './runProgram';
 import type { StartMethod } from '../../runtime/src/protocol';
@@ -62,6 +62,19 @@ describe('Pipe (in this process)', () => {
     await assert.rejects(a.recv(), EOFError);
   });
 
+  it('a Connection put in a Queue arrives as a working copy of its end, not as {}', async () => {
+    const [a, b] = Pipe();
+    const q = new Queue<{ end: Connection; n: number }>();
+    await q.put({ end: b, n: 1 });
+    const got = await q.get();
+    assert.equal(got.n, 1);
+    b.close();
+    await a.send('hi');
+    assert.equal(await got.end.recv(), 'hi');
+    got.end.close();
+    await assert.rejects(a.recv(), EOFError);
+  });
+
   it('connection.wait() resolves the ready ends, or [] on timeout', async () => {
     const [a1, b1] = Pipe();
     const [a2, b2] = Pipe();
@@ -99,6 +112,17 @@ for (const method of ['spawn', 'thread'] as StartMethod[]) {
       }, EOFError);
       assert.deepEqual(got, Array.from({ length: 300 }, (_, i) => i));
       assert.equal((await child.outcome).result, 300);
+    });
+
+    it('a Connection put in a Queue works in the child that gets it', { timeout: 20_000 }, async () => {
+      const q = new Queue<{ end: Connection }>();
+      const child = start('queue-conn-echo', [q], [], method);
+      const [mine, theirs] = Pipe();
+      await q.put({ end: theirs });
+      theirs.close();
+      await mine.send('ping');
+      assert.deepEqual(await mine.recv(), { got: 'ping' });
+      assert.equal((await child.outcome).result, 'answered');
     });
 
     it('two children talk directly through a pipe this process created', { timeout: 20_000 }, async () => {

@@ -6,6 +6,8 @@ import { deserialize, serialize } from 'node:v8';
 const TAG_NUMBER = 0xf0;
 const TAG_STRING = 0xf1;
 const TAG_CONSTANT = 0xf2;
+/** An item with runtime objects inside (serializeReducing's bytes follow): its getter revives them. */
+const TAG_REDUCED = 0xf3;
 const constants = [undefined, null, false, true] as const;
 
 export function encodeItem(value: unknown): Buffer {
@@ -56,6 +58,16 @@ export function hold(value: unknown): Held {
       if (value === null) return null;
   }
   return serialize(value);
+}
+
+/** The held form of an item whose runtime objects were reduced (serializeReducing's bytes). */
+export function holdReduced(bytes: Buffer): Held {
+  return Buffer.concat([Buffer.from([TAG_REDUCED]), bytes]);
+}
+
+/** serializeReducing's bytes when `held` came from holdReduced, else undefined. */
+export function reducedBytes(held: Held): Buffer | undefined {
+  return Buffer.isBuffer(held) && held[0] === TAG_REDUCED ? held.subarray(1) : undefined;
 }
 
 /** The value a get() returns: a fresh clone of an object, the primitive itself. */
