@@ -36,7 +36,20 @@ export async function killProgramTree(options: TreeKillOptions): Promise<void> {
   if (process.platform !== 'win32' && options.rootPid !== undefined && options.rootPid > 1) tryKill(-options.rootPid);
   for (const pid of pids) tryKill(pid);
   const deadline = Date.now() + 3_000;
-  while ([...pids].some(isAlive) && Date.now() < deadline) {
+  // A process of the program may start one more while it is being killed (after the scan above): the marker finds
+  // it, so look again until a look finds nobody new.
+  const lookAgain = () => {
+    if (!options.marker || process.platform !== 'linux') return false;
+    let found = false;
+    for (const pid of pidsWithMarker(options.marker)) {
+      if (pid === process.pid || pids.has(pid)) continue;
+      pids.add(pid);
+      tryKill(pid);
+      found = true;
+    }
+    return found;
+  };
+  while (([...pids].some(isAlive) || lookAgain()) && Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 25));
     for (const pid of pids) if (isAlive(pid)) tryKill(pid);
   }

@@ -157,8 +157,16 @@ describe('ForkscopeSession (DAP)', { timeout: 90_000 }, () => {
       assert.equal(c.__forkscope.key, String(c.__forkscope.pid));
     }
 
-    // The escapee (double-forked, reparented away) is alive too before Stop.
-    await until('the escapee', () => processesOf(harness!.hub).length >= 5);
+    // The escapee (double-forked, reparented away) is alive too before Stop. Counting processes is not enough: the
+    // middle one counts too, and an escapee it spawns while Stop is under way has no lifeline (no preload) to end it.
+    const isEscapee = (pid: number) => {
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, 'latin1').split('\0')[2] === 'setInterval(() => {}, 1000)';
+      } catch {
+        return false;
+      }
+    };
+    await until('the escapee', () => processesOf(harness!.hub).some(isEscapee));
     const terminated = dc.waitForEvent('terminated', 15_000);
     await dc.terminateRequest();
     await terminated;
