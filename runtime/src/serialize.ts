@@ -271,22 +271,52 @@ export function packNumbers(items: unknown[]): unknown[] {
  * True when a runtime object (a Connection, Queue, Lock…) sits anywhere inside `value`. Structured clone would
  * turn it into `{}`: a pipe or queue sends such a value reduced instead.
  */
-export function holdsReducible(value: object, seen = new Set<object>()): boolean {
-  if (seen.has(value)) return false;
-  seen.add(value);
+export function holdsReducible(value: object): boolean {
+  return scanForReducible(value, { visits: 0, seen: undefined });
+}
+
+/** Objects looked at before a set of seen ones is kept (this runs on every put): cycles and shared parts stay cheap. */
+const UNTRACKED_VISITS = 64;
+
+interface Scan {
+  visits: number;
+  seen: Set<object> | undefined;
+}
+
+function scanForReducible(value: object, scan: Scan): boolean {
   if (isReducible(value)) return true;
-  if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer || value instanceof Date || value instanceof RegExp || value instanceof Error) return false;
-  const holds = (v: unknown) => typeof v === 'object' && v !== null && holdsReducible(v, seen);
-  if (Array.isArray(value)) return value.some(holds);
+  const proto = Object.getPrototypeOf(value) as unknown;
+  if (proto !== Object.prototype && proto !== Array.prototype && proto !== null) {
+    if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer || value instanceof Date || value instanceof RegExp || value instanceof Error) return false;
+  }
+  if (++scan.visits > UNTRACKED_VISITS) {
+    scan.seen ??= new Set();
+    if (scan.seen.has(value)) return false;
+    scan.seen.add(value);
+  }
+  // Plain loops with the test written out: a closure here made the scan cost as much as the serialisation.
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const v: unknown = value[i];
+      if (typeof v === 'object' && v !== null && scanForReducible(v, scan)) return true;
+    }
+    return false;
+  }
   if (value instanceof Map) {
-    for (const [k, v] of value) if (holds(k) || holds(v)) return true;
+    for (const [k, v] of value) {
+      if (typeof k === 'object' && k !== null && scanForReducible(k, scan)) return true;
+      if (typeof v === 'object' && v !== null && scanForReducible(v as object, scan)) return true;
+    }
     return false;
   }
   if (value instanceof Set) {
-    for (const v of value) if (holds(v)) return true;
+    for (const v of value) if (typeof v === 'object' && v !== null && scanForReducible(v as object, scan)) return true;
     return false;
   }
-  for (const key of Object.keys(value)) if (holds((value as Record<string, unknown>)[key])) return true;
+  for (const key in value) {
+    const v = (value as Record<string, unknown>)[key];
+    if (typeof v === 'object' && v !== null && Object.hasOwn(value, key) && scanForReducible(v, scan)) return true;
+  }
   return false;
 }
 

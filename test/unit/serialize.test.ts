@@ -2,7 +2,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { serialize, deserialize } from 'node:v8';
-import { encode, decode, decodeThrown, encodeThrown } from '../../runtime/src/serialize';
+import { encode, decode, decodeThrown, encodeThrown, holdsReducible } from '../../runtime/src/serialize';
 import { reduceSymbol, registerReviver } from '../../runtime/src/reduction';
 import { Empty } from '../../runtime/src/errors';
 
@@ -45,5 +45,23 @@ describe('serialize', () => {
     const err = new Error('x');
     Object.defineProperty(err, 'bad', { enumerable: true, get() { throw new Error('no'); } });
     assert.equal((decodeThrown(encodeThrown(err)) as Error).message, 'x');
+  });
+  it('holdsReducible finds a runtime object at any depth, in arrays, maps and sets, and ends on cycles and shared parts', () => {
+    const reducible = { [reduceSymbol]: () => ({ kind: 'test', state: null }) };
+    assert.equal(holdsReducible({ a: 1, b: [1, 'x'], c: { d: new Date(1), e: new Uint8Array(2) } }), false);
+    assert.equal(holdsReducible([[{ x: reducible }]]), true);
+    assert.equal(holdsReducible({ m: new Map([[1, { deep: reducible }]]) }), true);
+    assert.equal(holdsReducible({ s: new Set([reducible]) }), true);
+    let deep: object = { end: reducible };
+    for (let i = 0; i < 200; i++) deep = { inner: deep };
+    assert.equal(holdsReducible(deep), true);
+    const cycle: Record<string, unknown> = { x: 1 };
+    cycle.self = cycle;
+    cycle.list = [cycle, { back: cycle }];
+    assert.equal(holdsReducible(cycle), false);
+    // 2^40 paths through 40 shared objects: looked at once each once the scan keeps track.
+    let shared: object = { leaf: 1 };
+    for (let i = 0; i < 40; i++) shared = { a: shared, b: shared };
+    assert.equal(holdsReducible(shared), false);
   });
 });
