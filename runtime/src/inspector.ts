@@ -7,6 +7,7 @@
 import * as inspector from 'node:inspector';
 import { isMainThread, Worker } from 'node:worker_threads';
 import { existsSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { ENV } from './protocol';
 import * as telemetry from './telemetry';
 import { INTERNAL_THREAD_MARK } from './internalThreads';
@@ -26,8 +27,9 @@ export const WAITING_FLAG = 'forkscope.waitingForDebugger';
 /**
  * `globalThis[Symbol.for(DISMISS_WATCHDOG)]()`, evaluated over CDP while the process is parked, ends its watchdog
  * thread: the adapter that found the process waiting takes over the promise that it is never parked forever (it
- * attaches a debugger or releases it, within its attach timeout). A thread still alive when js-debug attaches is
- * listed as a `[worker N]` session of its own, one per child, which also slowed attaching many children.
+ * attaches a debugger or releases it, within its attach timeout), and a small shell outside the process keeps the
+ * orphan checks. A thread still alive when js-debug attaches is listed as a `[worker N]` session of its own, one per
+ * child, which also slowed attaching many children.
  */
 export const DISMISS_WATCHDOG = 'forkscope.dismissWatchdog';
 
@@ -73,13 +75,46 @@ function park(limit: number): void {
   const watchdog = startWatchdog(limit);
   const flags = globalThis as Record<symbol, unknown>;
   flags[Symbol.for(WAITING_FLAG)] = true;
-  flags[Symbol.for(DISMISS_WATCHDOG)] = () => void watchdog?.terminate();
+  let guard: ChildProcess | undefined;
+  // Windows keeps its watchdog thread: it has no shell for the guard.
+  if (watchdog && process.platform !== 'win32') {
+    flags[Symbol.for(DISMISS_WATCHDOG)] = () => {
+      if (guard) return;
+      guard = startOrphanGuard();
+      if (guard) void watchdog.terminate();
+    };
+  }
   try {
     inspector.waitForDebugger();
   } finally {
     delete flags[Symbol.for(WAITING_FLAG)];
     delete flags[Symbol.for(DISMISS_WATCHDOG)];
     void watchdog?.terminate();
+    guard?.kill('SIGKILL');
+  }
+}
+
+// The watchdog's orphan checks, for a parked process whose thread was dismissed: a blocked thread runs no lifeline,
+// so a shell outside it SIGKILLs the process if its parent dies or its session's hub goes before the wait ends.
+const ORPHAN_GUARD = `while kill -0 "$1" 2>/dev/null; do
+  if { [ "$2" -gt 1 ] && ! kill -0 "$2" 2>/dev/null; } || { [ -n "$3" ] && [ ! -e "$3" ]; }; then kill -9 "$1"; exit 0; fi
+  sleep 0.2
+done`;
+
+function startOrphanGuard(): ChildProcess | undefined {
+  const hub = process.env[ENV.hub];
+  const hubPath = hub && !hub.startsWith('\\\\') && existsSync(hub) ? hub : '';
+  try {
+    const guard = spawn('/bin/sh', ['-c', ORPHAN_GUARD, 'forkscope-orphan-guard', String(process.pid), String(process.ppid), hubPath], {
+      detached: true,
+      stdio: 'ignore',
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+    });
+    guard.on('error', () => {});
+    guard.unref();
+    return guard.pid === undefined ? undefined : guard;
+  } catch {
+    return undefined;
   }
 }
 

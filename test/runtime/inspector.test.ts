@@ -4,7 +4,7 @@ import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as path from 'node:path';
@@ -139,12 +139,31 @@ describe('waitForDebuggerIfOpened', { timeout: 60_000 }, () => {
     await waitUntilWaiting(run.url!);
     await sleep(100);
     assert.deepEqual(await watchdogs(), [], 'what js-debug would list once the adapter took over');
+    const guards = orphanGuards();
+    assert.equal(guards.filter((g) => g.parkedPid === run.child.pid).length, 1, 'a shell keeps the orphan checks');
     await sleep(1_500);
     assert.doesNotMatch(run.output(), /user code ran/, 'no watchdog releases it now: the adapter does');
     assert.equal(await releaseIfStillParked(run.url!), true);
     assert.equal(await run.exited, 0);
     assert.match(run.output(), /user code ran/);
     assert.equal(await releaseIfStillParked(run.url!), false, 'a process that is gone is not released twice');
+    await waitFor(() => !orphanGuards().some((g) => g.parkedPid === run.child.pid), 2_000);
+  });
+
+  it('a parked process whose watchdog was dismissed still ends when its session goes (no orphan)', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'fs-dbg-'));
+    const hub = path.join(dir, 'hub.sock');
+    writeFileSync(hub, '');
+    const run = await start({ FORKSCOPE_DEBUG: '1', FORKSCOPE_HUB: hub });
+    await waitUntilWaiting(run.url!);
+    await sleep(300);
+    assert.doesNotMatch(run.output(), /user code ran/);
+    rmSync(dir, { recursive: true, force: true });
+    const t0 = Date.now();
+    const exit = await new Promise<string | null>((resolve) => run.child.once('exit', (_code, signal) => resolve(signal)));
+    assert.equal(exit, 'SIGKILL', 'ended by its guard: a blocked thread runs no lifeline');
+    assert.ok(Date.now() - t0 < 3_000);
+    await waitFor(() => !orphanGuards().some((g) => g.parkedPid === run.child.pid), 2_000);
   });
 
   it('releases the process when the hub socket of its session is gone', async () => {
@@ -166,4 +185,17 @@ async function waitFor(check: () => boolean, ms = 10_000): Promise<void> {
     if (Date.now() > end) throw new Error('condition not met in time');
     await sleep(50);
   }
+}
+
+/** The orphan guards alive on this machine, by the pid of the process each one watches. */
+function orphanGuards(): Array<{ pid: number; parkedPid: number }> {
+  const out: Array<{ pid: number; parkedPid: number }> = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const args = readFileSync(`/proc/${name}/cmdline`, 'latin1').split('\0');
+      if (args[3] === 'forkscope-orphan-guard') out.push({ pid: Number(name), parkedPid: Number(args[4]) });
+    } catch {}
+  }
+  return out;
 }
