@@ -56,19 +56,23 @@ export function openInspectorIfDebugging(): string | undefined {
   return openedUrl;
 }
 
-/** Blocks until a debugger attaches (or the session releases this process), if an inspector was opened. */
-export function waitForDebuggerIfOpened(): void {
+/**
+ * Blocks until a debugger attaches (or the session releases this process), if an inspector was opened.
+ * `endsWithParent`: this process does not outlive its parent anyway (a runtime child, the program's main process),
+ * so a parked one is ended when its parent dies; a process the program spawned by other means may well outlive it.
+ */
+export function waitForDebuggerIfOpened(options: { endsWithParent?: boolean } = {}): void {
   // A worker thread has no inspector of its own to wait on, but it records its pauses like a process.
   if (!isMainThread && process.env[ENV.debug] === '1') startDebugSentinel();
   if (!openedUrl) return;
   const limit = debugWaitMs();
-  if (limit !== 0) park(limit);
+  if (limit !== 0) park(limit, options.endsWithParent ?? false);
   // After the wait, so turning its Debugger domain on (V8 reports every loaded script to a new session) stays off
   // the attach path; before any user code, so a first-line breakpoint's pause is recorded too.
   startDebugSentinel();
 }
 
-function park(limit: number): void {
+function park(limit: number, endsWithParent: boolean): void {
   // A blocked thread sends nothing: what this process has said so far (its hello, or the identity event that
   // carries the inspector URL when the preload spoke first) must leave now, or no debugger ever learns of it.
   void telemetry.flush();
@@ -80,7 +84,7 @@ function park(limit: number): void {
   if (watchdog && process.platform !== 'win32') {
     flags[Symbol.for(DISMISS_WATCHDOG)] = () => {
       if (guard) return;
-      guard = startOrphanGuard();
+      guard = startOrphanGuard(endsWithParent);
       if (guard) void watchdog.terminate();
     };
   }
@@ -95,17 +99,18 @@ function park(limit: number): void {
 }
 
 // The watchdog's orphan checks, for a parked process whose thread was dismissed: a blocked thread runs no lifeline,
-// so a shell outside it SIGKILLs the process if its parent dies or its session's hub goes before the wait ends.
+// so a shell outside it SIGKILLs the process if its session's hub goes (or, for a process that ends with its parent,
+// its parent dies) before the wait ends.
 const ORPHAN_GUARD = `while kill -0 "$1" 2>/dev/null; do
   if { [ "$2" -gt 1 ] && ! kill -0 "$2" 2>/dev/null; } || { [ -n "$3" ] && [ ! -e "$3" ]; }; then kill -9 "$1"; exit 0; fi
   sleep 0.2
 done`;
 
-function startOrphanGuard(): ChildProcess | undefined {
+function startOrphanGuard(endsWithParent: boolean): ChildProcess | undefined {
   const hub = process.env[ENV.hub];
   const hubPath = hub && !hub.startsWith('\\\\') && existsSync(hub) ? hub : '';
   try {
-    const guard = spawn('/bin/sh', ['-c', ORPHAN_GUARD, 'forkscope-orphan-guard', String(process.pid), String(process.ppid), hubPath], {
+    const guard = spawn('/bin/sh', ['-c', ORPHAN_GUARD, 'forkscope-orphan-guard', String(process.pid), endsWithParent ? String(process.ppid) : '0', hubPath], {
       detached: true,
       stdio: 'ignore',
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },

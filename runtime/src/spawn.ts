@@ -154,7 +154,7 @@ async function main(payload: StartPayload, channel: ParentChannel, preloaded?: P
     inspectorUrl,
     entry: payload.main,
   });
-  waitForDebuggerIfOpened();
+  waitForDebuggerIfOpened({ endsWithParent: true });
   let code = 0;
   try {
     if (payload.tsxDir) await registerTsx(payload.tsxDir);

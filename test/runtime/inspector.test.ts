@@ -166,6 +166,48 @@ describe('waitForDebuggerIfOpened', { timeout: 60_000 }, () => {
     await waitFor(() => !orphanGuards().some((g) => g.parkedPid === run.child.pid), 2_000);
   });
 
+  for (const endsWithParent of [true, false]) {
+    it(`a dismissed watchdog's guard ${endsWithParent ? 'ends a parked runtime child whose parent died' : 'leaves a process that may outlive its parent parked for the adapter'}`, async () => {
+      // A parent that starts the waiter, then is killed: the waiter's output comes through the pipe it inherited.
+      const parent = spawn(process.execPath, ['-e', `require('node:child_process').spawn(process.execPath, ['--import', 'tsx', ${JSON.stringify(fixture)}], { stdio: 'inherit' }); setInterval(() => {}, 1000);`], {
+        env: { ...process.env, FORKSCOPE_DEBUG: '1', DEBUG_WAITER_ENDS_WITH_PARENT: endsWithParent ? '1' : '' },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      children.add(parent);
+      const line = await new Promise<string>((resolve) => {
+        let out = '';
+        parent.stdout!.on('data', (d) => {
+          out += d;
+          if (out.includes('\n')) resolve(out.slice(0, out.indexOf('\n')));
+        });
+      });
+      const waiter = JSON.parse(line) as { url: string; pid: number };
+      const alive = () => {
+        try {
+          process.kill(waiter.pid, 0);
+          return !readFileSync(`/proc/${waiter.pid}/stat`, 'utf8').split(') ')[1]!.startsWith('Z');
+        } catch {
+          return false;
+        }
+      };
+      try {
+        await waitUntilWaiting(waiter.url);
+        parent.kill('SIGKILL');
+        if (endsWithParent) {
+          await waitFor(() => !alive(), 3_000);
+        } else {
+          await sleep(1_500);
+          assert.ok(alive(), 'still parked: the adapter releases it');
+          assert.equal(await releaseIfStillParked(waiter.url), true);
+        }
+      } finally {
+        try {
+          process.kill(waiter.pid, 'SIGKILL');
+        } catch {}
+      }
+    });
+  }
+
   it('releases the process when the hub socket of its session is gone', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'fs-dbg-'));
     const hub = path.join(dir, 'hub.sock');

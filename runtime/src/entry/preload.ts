@@ -47,7 +47,8 @@ function install(): void {
     // The wait below blocks this thread, so the hello must be out first: a helper thread sends it
     // while this one sleeps on a shared flag.
     announceSync({ ...identity, inspectorUrl });
-    waitForDebuggerIfOpened();
+    // The program's main process ends with whoever runs it (launcher, terminal, CLI); one it spawned may not.
+    waitForDebuggerIfOpened({ endsWithParent: identity.role === 'main' });
   }
   // A worker thread is reported by the thread that starts it (see patchWorkers); its own connection
   // opens only if it reports something. Node's internal threads (loader hooks) thus stay out of the tree.
