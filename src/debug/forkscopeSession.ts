@@ -22,8 +22,9 @@ export type ChildSessionStarter = (
 
 /**
  * Attaches at once. Measured in code-server on 2 cores (bench/attachWorkbench.bench.ts, 32 children): 8 at once took
- * 26.4 s to have all paused, 32 took 17.8 s, beside js-debug's own auto-attach (no limit) at 11.8-13.7 s; the workbench
- * stayed responsive and no attach failed.
+ * 26.4 s to have all paused, 32 took 17.8 s; 12 was no better than 32 once the watchdog threads were gone (21.3 s vs
+ * 18.6 s, beside js-debug's own auto-attach at 17.0 and 13.3 s in the same runs). The workbench stayed responsive and
+ * no attach failed.
  */
 const MAX_CONCURRENT_ATTACHES = 32;
 /** As long as a child's own watchdog lets it wait for a debugger (runtime/src/inspector.ts, DEFAULT_DEBUG_WAIT_MS). */
