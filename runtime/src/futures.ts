@@ -257,7 +257,7 @@ export class ProcessPoolExecutor {
     if (!(chunksize >= 1)) throw new ValueError('chunksize must be >= 1.');
     const deadline = options.timeout === undefined ? undefined : Date.now() + options.timeout;
     const futures: Array<Future<Awaited<R>[]>> = [];
-    for (let i = 0; i < argsList.length; i += chunksize) futures.push(this.#submitChunk(fn, argsList.slice(i, i + chunksize), true, (values) => values as Awaited<R>[]));
+    for (let i = 0; i < argsList.length; i += chunksize) futures.push(this.#submitChunk(fn, argsList.slice(i, i + chunksize), true, (values) => Array.from(values) as Awaited<R>[]));
     let index = 0;
     let buffer: Awaited<R>[] = [];
     let at = 0;

@@ -1,7 +1,7 @@
 // The worker loop of a pool or executor, inside the child: runs batches of chunks in order and sends
 // results back in batches (the fast path), flushing often enough that slow tasks report one by one.
 // Runs only inside children; Node's modules only.
-import { decode, encodeThrown, packNumbers } from './serialize';
+import { decode, encodeThrown } from './serialize';
 import { loadTarget, type TargetRef } from './targets';
 import type { StartPayload } from './popen';
 import type { ParentChannel } from './spawn';
@@ -71,13 +71,25 @@ export async function runWorker(payload: StartPayload, channel: ParentChannel): 
       queue[head++] = undefined as never;
       try {
         const fn = targets.get(targetId) ?? (await resolveTarget(targetId));
-        const results: unknown[] = new Array(items.length);
+        // Results go straight into a Float64Array while they are numbers (no boxed double per result, no second
+        // pass to pack them); the first other value moves them to an Array.
+        let packed = items.length >= 64 ? new Float64Array(items.length) : undefined;
+        let results: unknown[] | undefined = packed ? undefined : new Array(items.length);
         for (let i = 0; i < items.length; i++) {
           let r = star ? fn(...(items[i] as unknown[])) : fn(items[i]);
           if (isThenable(r)) r = await r;
-          results[i] = r;
+          if (packed) {
+            if (typeof r === 'number') {
+              packed[i] = r;
+              continue;
+            }
+            results = Array.from(packed.subarray(0, i));
+            results.length = items.length;
+            packed = undefined;
+          }
+          results![i] = r;
         }
-        out.push([taskId, 1, packNumbers(results)]);
+        out.push([taskId, 1, packed ?? results]);
       } catch (error) {
         out.push([taskId, 0, encodeThrown(error)]);
       }

@@ -251,7 +251,8 @@ export function isPlainData(value: unknown): boolean {
   if (t !== 'object') return t !== 'function' && t !== 'symbol';
   if (value === null) return true;
   if (Array.isArray(value)) {
-    for (const v of value) {
+    for (let i = 0; i < value.length; i++) {
+      const v: unknown = value[i];
       const tv = typeof v;
       if (tv === 'object' ? v !== null : tv === 'function' || tv === 'symbol') return false;
     }
@@ -260,11 +261,19 @@ export function isPlainData(value: unknown): boolean {
   return false;
 }
 
-/** Numbers cross as one Float64Array (a memcpy for the serializer) instead of one tagged value each. */
-export function packNumbers(items: unknown[]): unknown[] {
-  if (items.length < 64) return items;
-  for (let i = 0; i < items.length; i++) if (typeof items[i] !== 'number') return items;
-  return Float64Array.from(items as number[]) as unknown as unknown[];
+/**
+ * Numbers cross as one Float64Array (a memcpy for the serializer) instead of one tagged value each: `items` packed
+ * when there are enough of them and all are numbers, else undefined. One pass, which is also the plain-data check.
+ */
+export function packedNumbers(items: ArrayLike<unknown>): Float64Array | undefined {
+  if (items.length < 64 || typeof items[0] !== 'number') return undefined;
+  const packed = new Float64Array(items.length);
+  for (let i = 0; i < items.length; i++) {
+    const v = items[i];
+    if (typeof v !== 'number') return undefined;
+    packed[i] = v;
+  }
+  return packed;
 }
 
 /**

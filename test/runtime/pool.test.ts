@@ -45,6 +45,14 @@ if (isMainProcess()) {
         for await (const v of pool.imapUnordered(square, [1, 2, 3, 4, 5], { chunksize: 2 })) unordered.push(v);
         assert.deepEqual(unordered.sort((a, b) => a - b), [1, 4, 9, 16, 25]);
         assert.deepEqual(await pool.map(identity, [new Map([[1, 2]]), 10n, new Date(3)]), [new Map([[1, 2]]), 10n, new Date(3)]);
+        // Chunks of 64+ numbers cross packed both ways; a result that is not a number unpacks the rest of its chunk.
+        const mixed = [...Array.from({ length: 70 }, (_, i) => (i === 3 ? -0 : i === 4 ? NaN : i + 0.5)), 'seventy', { n: 71 }, 72];
+        assert.deepEqual(await pool.map(identity, mixed, { chunksize: 200 }), mixed);
+        const big = Array.from({ length: 300 }, (_, i) => i);
+        const viaImap: number[] = [];
+        for await (const v of pool.imap(square, big, { chunksize: 100 })) viaImap.push(v);
+        assert.deepEqual(viaImap, big.map((x) => x * x));
+        assert.ok(Array.isArray(await pool.map(square, big, { chunksize: 100 })), 'map resolves with an Array, not a typed array');
       });
 
       it('a task\'s error keeps its name, message and stack; throw 42 rejects with 42', async () => {
