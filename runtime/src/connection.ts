@@ -586,8 +586,8 @@ export class Connection {
   send(obj: unknown): Promise<void> {
     this.#check(true);
     // A Connection (or queue, lock…) inside crosses as a copy, held by this process until it is received.
-    const reduced = typeof obj === 'object' && obj !== null && holdsReducible(obj);
-    const body = reduced ? serializeReducing(obj, 'obj') : encodeItem(obj);
+    const reduced = holdsReducible(obj);
+    const body = reduced ? serializeReducing(obj as object, 'obj') : encodeItem(obj);
     (this.#traffic ??= new PipeTraffic(this.#id)).sent(body.length, obj, false);
     return quiet(this.#end.send(reduced ? KIND_REDUCED : KIND_OBJECT, body));
   }
@@ -663,7 +663,6 @@ export class Connection {
   }
 }
 
-/** True when `value` holds a runtime object that must cross as a descriptor: one scan, no copy. */
 /** A send nobody awaits must not crash the program; a later send or recv reports the problem. */
 function quiet(promise: Promise<void>): Promise<void> {
   promise.catch(() => {});

@@ -15,7 +15,7 @@ import { startDebugSentinel } from './debugSentinel';
 
 /** Longest a process waits for its debugger before it runs without one, in ms (`0`: never wait). */
 export const DEBUG_WAIT_ENV = 'FORKSCOPE_DEBUG_WAIT_MS';
-const DEFAULT_DEBUG_WAIT_MS = 30_000;
+export const DEFAULT_DEBUG_WAIT_MS = 30_000;
 
 /**
  * `globalThis[Symbol.for(WAITING_FLAG)]` is true while this process is parked in waitForDebugger(). A debugger
@@ -107,10 +107,8 @@ const ORPHAN_GUARD = `while kill -0 "$1" 2>/dev/null; do
 done`;
 
 function startOrphanGuard(endsWithParent: boolean): ChildProcess | undefined {
-  const hub = process.env[ENV.hub];
-  const hubPath = hub && !hub.startsWith('\\\\') && existsSync(hub) ? hub : '';
   try {
-    const guard = spawn('/bin/sh', ['-c', ORPHAN_GUARD, 'forkscope-orphan-guard', String(process.pid), endsWithParent ? String(process.ppid) : '0', hubPath], {
+    const guard = spawn('/bin/sh', ['-c', ORPHAN_GUARD, 'forkscope-orphan-guard', String(process.pid), endsWithParent ? String(process.ppid) : '0', hubSocketFile() ?? ''], {
       detached: true,
       stdio: 'ignore',
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
@@ -149,17 +147,16 @@ function release(reason) {
 }
 const timer = setInterval(() => {
   if (process.ppid !== workerData.ppid) return release('its parent exited');
-  if (workerData.hub && workerData.hubIsPath && !existsSync(workerData.hub)) return release('the debug session ended');
+  if (workerData.hub && !existsSync(workerData.hub)) return release('the debug session ended');
   if (Date.now() - started >= workerData.limit) return release('no debugger attached within ' + workerData.limit + ' ms');
 }, 100);
 `;
 
 function startWatchdog(limit: number): Worker | undefined {
-  const hub = process.env[ENV.hub];
   try {
     const worker = new Worker(WATCHDOG_SOURCE, {
       eval: true,
-      workerData: { limit, ppid: process.ppid, hub, hubIsPath: !!hub && !hub.startsWith('\\\\') && existsSync(hub) },
+      workerData: { limit, ppid: process.ppid, hub: hubSocketFile() },
       name: 'forkscope debugger watchdog',
       // The watchdog must not inherit the program's preload or loader hooks.
       execArgv: [],
@@ -172,4 +169,10 @@ function startWatchdog(limit: number): Worker | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** The session's hub when it is a socket file (not a Windows pipe name), whose removal means the session ended. */
+function hubSocketFile(): string | undefined {
+  const hub = process.env[ENV.hub];
+  return hub && !hub.startsWith('\\\\') && existsSync(hub) ? hub : undefined;
 }

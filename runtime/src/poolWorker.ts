@@ -1,7 +1,7 @@
 // The worker loop of a pool or executor, inside the child: runs batches of chunks in order and sends
 // results back in batches (the fast path), flushing often enough that slow tasks report one by one.
 // Runs only inside children; Node's modules only.
-import { decode, encodeThrown } from './serialize';
+import { decode, encodeThrown, PACKED_MIN } from './serialize';
 import { loadTarget, type TargetRef } from './targets';
 import type { StartPayload } from './popen';
 import type { ParentChannel } from './spawn';
@@ -73,7 +73,7 @@ export async function runWorker(payload: StartPayload, channel: ParentChannel): 
         const fn = targets.get(targetId) ?? (await resolveTarget(targetId));
         // Results go straight into a Float64Array while they are numbers (no boxed double per result, no second
         // pass to pack them); the first other value moves them to an Array.
-        let packed = items.length >= 64 ? new Float64Array(items.length) : undefined;
+        let packed = items.length >= PACKED_MIN ? new Float64Array(items.length) : undefined;
         let results: unknown[] | undefined = packed ? undefined : new Array(items.length);
         for (let i = 0; i < items.length; i++) {
           let r = star ? fn(...(items[i] as unknown[])) : fn(items[i]);

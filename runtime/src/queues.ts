@@ -262,7 +262,7 @@ abstract class BaseQueue<T> {
   protected putItem(obj: T, block: boolean, timeout: number | undefined): Promise<void> {
     this.checkOpen();
     // A Connection (or queue, lock…) inside crosses as a copy, as over a pipe; structured clone would make it `{}`.
-    const item = typeof obj === 'object' && obj !== null && holdsReducible(obj) ? holdReduced(serializeReducing(obj, 'item')) : hold(obj);
+    const item = holdsReducible(obj) ? holdReduced(serializeReducing(obj as object, 'item')) : hold(obj);
     const core = this.#core;
     if (core) {
       if (core.tryPut(item)) {

@@ -261,12 +261,15 @@ export function isPlainData(value: unknown): boolean {
   return false;
 }
 
+/** Fewer numbers than this cross as they are: packing them would cost more than it saves. */
+export const PACKED_MIN = 64;
+
 /**
  * Numbers cross as one Float64Array (a memcpy for the serializer) instead of one tagged value each: `items` packed
  * when there are enough of them and all are numbers, else undefined. One pass, which is also the plain-data check.
  */
 export function packedNumbers(items: ArrayLike<unknown>): Float64Array | undefined {
-  if (items.length < 64 || typeof items[0] !== 'number') return undefined;
+  if (items.length < PACKED_MIN || typeof items[0] !== 'number') return undefined;
   const packed = new Float64Array(items.length);
   for (let i = 0; i < items.length; i++) {
     const v = items[i];
@@ -280,8 +283,8 @@ export function packedNumbers(items: ArrayLike<unknown>): Float64Array | undefin
  * True when a runtime object (a Connection, Queue, Lock…) sits anywhere inside `value`. Structured clone would
  * turn it into `{}`: a pipe or queue sends such a value reduced instead.
  */
-export function holdsReducible(value: object): boolean {
-  return scanForReducible(value, { visits: 0, seen: undefined });
+export function holdsReducible(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && scanForReducible(value, { visits: 0, seen: undefined });
 }
 
 /** Objects looked at before a set of seen ones is kept (this runs on every put): cycles and shared parts stay cheap. */
@@ -329,7 +332,7 @@ function scanForReducible(value: object, scan: Scan): boolean {
   return false;
 }
 
-/** A value that holdsReducible() as bytes: each runtime object inside reduced (a copy this process holds until received). */
+/** A value that holdsReducible(), as bytes: each runtime object inside reduced (a copy this process holds until received). */
 export function serializeReducing(value: object, path: string): Buffer {
   return serialize(encode(value, { startMethod: 'spawn', transfer: [] }, path));
 }

@@ -44,9 +44,7 @@ export async function releaseIfStillParked(url: string, timeoutMs = 5_000): Prom
     return false;
   }
   try {
-    const expression = `globalThis[Symbol.for(${JSON.stringify(WAITING_FLAG)})] === true`;
-    const reply = (await cdp.call('Runtime.evaluate', { expression, returnByValue: true })) as { result?: { value?: unknown } };
-    if (reply.result?.value !== true) return false;
+    if (!(await isParked(cdp))) return false;
     await cdp.call('Runtime.runIfWaitingForDebugger');
     return true;
   } finally {
@@ -90,10 +88,10 @@ export async function armEntryBreakpoint(url: string, program: string, timeoutMs
 
     // Wanted until the entry pause turns out to be one no debugger resumes by itself, or has outlasted such a resume.
     let nextWanted = true;
-    let next: { id: string; at: Location } | undefined;
+    let nextId: string | undefined;
     const dropNext = () => {
       nextWanted = false;
-      if (next) remove(next.id);
+      if (nextId) remove(nextId);
     };
     const armNext = (entry: Location) => {
       // V8 moves a breakpoint to the first place it can stop at or after the given one, in the function there.
@@ -103,7 +101,7 @@ export async function armEntryBreakpoint(url: string, program: string, timeoutMs
       const onAnswer = (reply: unknown) => {
         const { breakpointId, actualLocation } = reply as { breakpointId: string; actualLocation: Location };
         if (!nextWanted || sameLocation(actualLocation, entry)) return remove(breakpointId);
-        next = { id: breakpointId, at: actualLocation };
+        nextId = breakpointId;
       };
       cdp.call('Debugger.setBreakpoint', { location: after }, onAnswer).catch(() => {});
     };
@@ -135,12 +133,12 @@ export async function armEntryBreakpoint(url: string, program: string, timeoutMs
       const keptTimer = setTimeout(dropNext, AUTO_RESUME_MS);
       cdp.once('Debugger.resumed', () => {
         clearTimeout(keptTimer);
-        const armed = nextWanted ? next : undefined;
+        const armed = nextWanted ? nextId : undefined;
         nextWanted = false;
         if (Date.now() - pausedAt > AUTO_RESUME_MS) return close();
         const onRepaused = (again: unknown) => {
-          if (armed && !hitBreakpoints(again).includes(armed.id)) return cdp.once('Debugger.paused', onRepaused);
-          if (armed) remove(armed.id);
+          if (armed && !hitBreakpoints(again).includes(armed)) return cdp.once('Debugger.paused', onRepaused);
+          if (armed) remove(armed);
           cdp.once('Debugger.resumed', close);
         };
         cdp.once('Debugger.paused', onRepaused);
@@ -162,18 +160,25 @@ const sameLocation = (a: Location, b: Location) =>
 
 async function waitUntilParked(cdp: CdpConnection, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  // Parked: from here the adapter attaches or releases the process, so its watchdog thread goes (see DISMISS_WATCHDOG).
-  const expression = `(() => {
-    if (globalThis[Symbol.for(${JSON.stringify(WAITING_FLAG)})] !== true) return false;
-    globalThis[Symbol.for(${JSON.stringify(DISMISS_WATCHDOG)})]?.();
-    return true;
-  })()`;
   for (;;) {
-    const reply = (await cdp.call('Runtime.evaluate', { expression, returnByValue: true })) as { result?: { value?: unknown } };
-    if (reply.result?.value === true) return;
+    if (await isParked(cdp)) return;
     if (Date.now() > deadline) throw new Error(`the process did not start waiting for its debugger within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 10));
   }
+}
+
+// Parked: from here the adapter attaches or releases the process, so its watchdog thread goes (see DISMISS_WATCHDOG;
+// a second dismissal does nothing).
+const PARKED_EXPRESSION = `(() => {
+  if (globalThis[Symbol.for(${JSON.stringify(WAITING_FLAG)})] !== true) return false;
+  globalThis[Symbol.for(${JSON.stringify(DISMISS_WATCHDOG)})]?.();
+  return true;
+})()`;
+
+/** True while the process is parked in waitForDebugger(). */
+async function isParked(cdp: CdpConnection): Promise<boolean> {
+  const reply = (await cdp.call('Runtime.evaluate', { expression: PARKED_EXPRESSION, returnByValue: true })) as { result?: { value?: unknown } };
+  return reply.result?.value === true;
 }
 
 export class CdpConnection {
