@@ -132,11 +132,11 @@ export class Fifo<T> {
   }
 }
 
-/** `{ block, timeout }` as 9 bytes: a flag, then the timeout in ms as a double (-1: none). */
+/** `{ block, timeout }` as 9 bytes: a flag, then the timeout in ms as a double (-1: none; a negative timeout is sent as 0, "do not wait"). */
 export function encodeWait(block: boolean, timeout: number | undefined): Buffer {
   const bytes = Buffer.allocUnsafe(9);
   bytes.writeUInt8(block ? 1 : 0, 0);
-  bytes.writeDoubleBE(timeout === undefined ? -1 : timeout, 1);
+  bytes.writeDoubleBE(timeout === undefined ? -1 : Math.max(0, timeout), 1);
   return bytes;
 }
 
