@@ -13,7 +13,8 @@ import { Socket } from 'node:net';
 import { readFrames, writeFrame } from './frames';
 import { DATA_FD, type StartPayload } from './popen';
 import { importModule } from './loader/importModule';
-import { nodeStripsTypes, registerEsmHooks, useTypeScriptFor } from './loader/typescript';
+import { registerEsmHooks, useTypeScriptFor } from './loader/typescript';
+import { hasRequireHook } from './loader/requireHook';
 
 /** The parent, seen from the child: one message channel however the child was started. */
 export interface ParentChannel {
@@ -89,7 +90,7 @@ function useTypeScript(main: string | undefined): void {
   const kind = useTypeScriptFor(main);
   // Targets load through import() (targets.ts), which Node 20 refuses for a .ts file without loader hooks.
   // TODO(#16): drop this once loadTarget loads through importModule (the require hook, no loader thread).
-  if (kind === 'cjs' && !nodeStripsTypes()) registerEsmHooks();
+  if (kind === 'cjs' && hasRequireHook()) registerEsmHooks();
 }
 
 /** Imports the main module with isMainProcess() false, as Python's spawn imports __main__ as __mp_main__. */

@@ -5,7 +5,7 @@ import Module from 'node:module';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { installRequireHook } from './requireHook';
+import { hasRequireHook, installRequireHook } from './requireHook';
 import { moduleKindOf, type ModuleKind } from './moduleKind';
 
 const ESM_HOOKS = Symbol.for('forkscope.loader.esmHooks');
@@ -19,6 +19,8 @@ export function nodeStripsTypes(): boolean {
 export function useTypeScriptFor(file: string | undefined): ModuleKind | undefined {
   const kind = file ? moduleKindOf(file) : undefined;
   if (!kind || nodeStripsTypes()) return kind;
+  // Another loader (tsx, ts-node) already runs TypeScript in this thread: a second would only cost time.
+  if (hasOtherRequireHook()) return kind;
   installRequireHook();
   // Stack traces point into the .ts files (the compiled modules carry inline source maps).
   process.setSourceMapsEnabled(true);
@@ -34,4 +36,8 @@ export function registerEsmHooks(): void {
   const hooks = [join(__dirname, 'loaderHooks.cjs'), join(__dirname, '..', 'dist', 'loaderHooks.cjs'), join(__dirname, '..', '..', 'dist', 'loaderHooks.cjs')].find((p) => existsSync(p));
   if (!hooks) throw new Error('forkscope: runtime/dist/loaderHooks.cjs is missing; rebuild the runtime (npm run build)');
   (Module as unknown as { register(url: string): void }).register(pathToFileURL(hooks).href);
+}
+
+function hasOtherRequireHook(): boolean {
+  return !hasRequireHook() && typeof (Module as unknown as { _extensions: Record<string, unknown> })._extensions['.ts'] === 'function';
 }
