@@ -18,6 +18,17 @@ function tagOf(session: vscode.DebugSession): ForkscopeChildTag | undefined {
   return tag && typeof tag.key === 'string' ? tag : undefined;
 }
 
+/**
+ * js-debug nests one target session under each attach session we start (VS Code compacts ours away and shows its
+ * child) and names it `Remote Process [0] « <our name>` (its attach watchdog's script name and an unknown pid, see
+ * vscode-js-debug's sessionManager.ts setName). The row the user sees takes our name: `Process-3 · worker · pid 4711`.
+ */
+function nameTargetSession(session: vscode.DebugSession): void {
+  const parent = session.parentSession;
+  if (!parent || !tagOf(parent) || session.name === parent.name) return;
+  session.name = parent.name;
+}
+
 export class ChildSessions implements vscode.Disposable {
   readonly #byKey = new Map<string, vscode.DebugSession>();
   readonly #waiters = new Map<string, Array<(s: vscode.DebugSession) => void>>();
@@ -27,7 +38,7 @@ export class ChildSessions implements vscode.Disposable {
     this.#disposables.push(
       vscode.debug.onDidStartDebugSession((session) => {
         const tag = tagOf(session);
-        if (!tag) return;
+        if (!tag) return nameTargetSession(session);
         const id = `${tag.rootSessionId}\0${tag.key}`;
         this.#byKey.set(id, session);
         for (const resolve of this.#waiters.get(id) ?? []) resolve(session);
@@ -49,6 +60,8 @@ export class ChildSessions implements vscode.Disposable {
         lifecycleManagedByParent: true,
         consoleMode: vscode.DebugConsoleMode.MergeWithParent,
         compact: false,
+        // Each child would otherwise bring Run and Debug back over whatever the side bar shows (the Forkscope view).
+        suppressDebugView: true,
       });
     };
   }

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { describe, it } from 'node:test';
-import { REPO_ROOT, waitFor, workbenchSuite, type CallStackRow } from './harness';
+import { dapEvents, dapRecorderVsix, REPO_ROOT, waitFor, workbenchSuite, type CallStackRow } from './harness';
 import { killQuietly } from './processes';
 
 const PROGRAM = readFileSync(join(REPO_ROOT, 'test', 'fixtures', 'debug-pool.ts'), 'utf8');
@@ -17,15 +17,17 @@ const WORKER_LINE = lineOf('WORKER_LINE');
 const ONE_WORKER_LINE = lineOf('ONE_WORKER_LINE');
 /** The first line of code (the import) after the header comment. */
 const FIRST_CODE_LINE = PROGRAM.split('\n').findIndex((l) => l.trim() !== '' && !l.startsWith('//')) + 1;
-// js-debug nests its target session under ours and names it `Remote Process [0] « <our name>`.
 /** A top frame (`pool.ts:11:13`, or with the full path) on that line of the program. */
 const atLine = (top: string | undefined, line: number): boolean => !!top && new RegExp(`(^|/)pool\\.ts:${line}:`).test(top);
-const WORKER_SESSION = /(^|« )SpawnPoolWorker-\d+ · worker · pid (\d+)$/;
+/** Session names exactly as the runtime names its processes, nothing in front (js-debug's `Remote Process [0] «`). */
+const WORKER_SESSION = /^SpawnPoolWorker-\d+ · worker · pid (\d+)$/;
+const MAIN_SESSION = /^MainProcess · main · pid \d+$/;
 
 describe('forkscope debug type in code-server', { timeout: 600_000 }, () => {
   const suite = workbenchSuite({
     name: 'debug',
     leftovers: 'kill', // a failed test has said what it found; the hook only cleans up
+    extraVsix: [dapRecorderVsix()],
     workspace: {
       files: { 'pool.ts': PROGRAM, 'child-log.ts': CHILD_LOG },
       // The programs import `forkscope` and run through tsx, as in a project that installed both.
@@ -191,7 +193,12 @@ describe('forkscope debug type in code-server', { timeout: 600_000 }, () => {
         180_000,
       );
       console.log(`3 workers paused at pool.ts:${WORKER_LINE} ${Date.now() - started} ms after Start`);
-      assert.equal(new Set(paused.map(([name]) => WORKER_SESSION.exec(name)![2])).size, 3, 'three distinct worker pids');
+      assert.equal(new Set(paused.map(([name]) => WORKER_SESSION.exec(name)![1])).size, 3, 'three distinct worker pids');
+      // Only the program's own processes: the launch's session, the main process and the three workers.
+      const names = [...(await sessions()).keys()];
+      const strangers = names.filter((name) => name !== 'Pool' && !MAIN_SESSION.test(name) && !WORKER_SESSION.test(name));
+      assert.deepEqual(strangers, [], `every Call Stack row is one of the program's processes: ${names.join(' | ')}`);
+      assert.equal(names.filter((name) => MAIN_SESSION.test(name)).length, 1, `one main process row: ${names.join(' | ')}`);
       await wb().screenshot('debug-pool-workers-paused');
 
       // Step one worker: it moves to the next line; the others stay where they are.
@@ -247,11 +254,63 @@ describe('forkscope debug type in code-server', { timeout: 600_000 }, () => {
       what,
       async () => {
         const all = [...(await sessions())];
-        const hit = all.find(([name, v]) => /MainProcess · main · pid \d+$/.test(name) && state.test(v.state) && lines.some((line) => atLine(v.top, line)));
+        const hit = all.find(([name, v]) => MAIN_SESSION.test(name) && state.test(v.state) && lines.some((line) => atLine(v.top, line)));
         return hit ? all : null;
       },
       timeoutMs,
     );
+
+  it('child sessions leave the Forkscope view in the side bar while they attach', async () => {
+    const page = wb().page;
+    const forkscopeItem = '.activitybar .action-item:has(a[aria-label^="Forkscope"])';
+    const showForkscope = async (): Promise<void> => {
+      if (!(await page.evaluate((sel) => document.querySelector(sel)?.classList.contains('checked') ?? false, forkscopeItem))) await page.locator(`${forkscopeItem} a`).click();
+      await wb().frameWith('#root', 60_000);
+    };
+    try {
+      await wb().openFile('pool.ts');
+      if (!(await page.evaluate(() => !!document.querySelector('.margin-view-overlays .codicon-debug-breakpoint')))) {
+        await goToLine(WORKER_LINE);
+        await wb().toggleBreakpoint();
+      }
+      await showForkscope();
+      const since = Date.now();
+      const rootStarted = () => dapEvents(suite.workspace).some((e) => e.ev === 'session' && e.t >= since && e.type === 'forkscope');
+      await wb().runCommand('Debug: Select and Start Debugging');
+      await wb().quickPick('Pool', 30_000);
+      await waitFor('the launch session to start', rootStarted, 60_000);
+      // VS Code itself opens Run and Debug once, for a window's first session (`debug.openDebug`): that is not a child's doing.
+      await showForkscope();
+      await page.evaluate((sel) => {
+        const w = window as unknown as { __forkscopeHidden: number; __forkscopeWatch: ReturnType<typeof setInterval> };
+        w.__forkscopeHidden = 0;
+        let shown = true;
+        w.__forkscopeWatch = setInterval(() => {
+          const now = document.querySelector(sel)?.classList.contains('checked') ?? false;
+          if (shown && !now) w.__forkscopeHidden++;
+          shown = now;
+        }, 25);
+      }, forkscopeItem);
+      // Every worker's session starts and stops at the breakpoint meanwhile (js-debug's nested sessions included).
+      await waitFor(
+        'three sessions stopped on the breakpoint',
+        () => dapEvents(suite.workspace).filter((e) => e.ev === 'stopped' && e.t >= since && e.reason === 'breakpoint').length >= 3,
+        180_000,
+      );
+      const hidden = await page.evaluate(() => {
+        const w = window as unknown as { __forkscopeHidden: number; __forkscopeWatch: ReturnType<typeof setInterval> };
+        clearInterval(w.__forkscopeWatch);
+        return w.__forkscopeHidden;
+      });
+      const started = dapEvents(suite.workspace).filter((e) => e.ev === 'session' && e.t >= since).length;
+      await wb().screenshot('debug-forkscope-view-kept');
+      assert.equal(hidden, 0, `the Forkscope view was replaced ${hidden} times while ${started} sessions started`);
+      await roomForCallStack();
+      await stopAndExpectNoProcess();
+    } catch (error) {
+      await failWithEvidence('debug-forkscope-view-failure', error);
+    }
+  });
 
   it('single process: the same breakpoint is hit in the one process, no worker sessions', async () => {
     try {
