@@ -25,8 +25,39 @@ function tagOf(session: vscode.DebugSession): ForkscopeChildTag | undefined {
  */
 function nameTargetSession(session: vscode.DebugSession): void {
   const parent = session.parentSession;
-  if (!parent || !tagOf(parent) || session.name === parent.name) return;
-  session.name = parent.name;
+  if (!parent) return;
+  if (tagOf(parent)) {
+    if (session.name !== parent.name) session.name = parent.name;
+    return;
+  }
+  const process = parent.parentSession && tagOf(parent.parentSession);
+  const thread = /^\[worker (\d+)\]/.exec(session.name);
+  if (process && thread) void nameOrDropThread(session, process.pid, Number(thread[1]));
+}
+
+/** How long a worker session waits for its thread to show in the program model before it counts as a tool's. */
+const THREAD_KNOWN_WITHIN_MS = 5_000;
+
+/**
+ * js-debug attaches every worker thread of a process and names its session `[worker N]`. The program's own threads
+ * take their runtime names; a thread the program never started (a TypeScript loader's hooks thread) is not the
+ * program's and its session is detached, so the Call Stack lists only the program.
+ */
+async function nameOrDropThread(session: vscode.DebugSession, pid: number, threadId: number): Promise<void> {
+  const root = forkscopeRootOf(session);
+  if (!root) return;
+  const deadline = Date.now() + THREAD_KNOWN_WITHIN_MS;
+  for (;;) {
+    const reply = (await root.customRequest('forkscope/thread', { pid, threadId }).then(undefined, () => undefined)) as { name?: string } | undefined;
+    if (reply === undefined) return; // the root session is gone
+    if (reply.name) {
+      session.name = reply.name;
+      return;
+    }
+    if (Date.now() >= deadline) break;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  await session.customRequest('disconnect', { terminateDebuggee: false }).then(undefined, () => undefined);
 }
 
 export class ChildSessions implements vscode.Disposable {

@@ -269,10 +269,10 @@ describe('forkscope debug type in code-server', { timeout: 600_000 }, () => {
     };
     try {
       await wb().openFile('pool.ts');
-      if (!(await page.evaluate(() => !!document.querySelector('.margin-view-overlays .codicon-debug-breakpoint')))) {
-        await goToLine(WORKER_LINE);
-        await wb().toggleBreakpoint();
-      }
+      // One breakpoint, where every worker stops (the others put back at the end, for the tests after this one).
+      await wb().runCommand('Debug: Remove All Breakpoints');
+      await goToLine(WORKER_LINE);
+      await wb().toggleBreakpoint();
       await showForkscope();
       const since = Date.now();
       const rootStarted = () => dapEvents(suite.workspace).some((e) => e.ev === 'session' && e.t >= since && e.type === 'forkscope');
@@ -292,11 +292,11 @@ describe('forkscope debug type in code-server', { timeout: 600_000 }, () => {
         }, 25);
       }, forkscopeItem);
       // Every worker's session starts and stops at the breakpoint meanwhile (js-debug's nested sessions included).
-      await waitFor(
+      const stops = await waitFor(
         'three sessions stopped on the breakpoint',
         () => dapEvents(suite.workspace).filter((e) => e.ev === 'stopped' && e.t >= since && e.reason === 'breakpoint').length >= 3,
         180_000,
-      );
+      ).catch((error: unknown) => error as Error);
       const hidden = await page.evaluate(() => {
         const w = window as unknown as { __forkscopeHidden: number; __forkscopeWatch: ReturnType<typeof setInterval> };
         clearInterval(w.__forkscopeWatch);
@@ -305,8 +305,11 @@ describe('forkscope debug type in code-server', { timeout: 600_000 }, () => {
       const started = dapEvents(suite.workspace).filter((e) => e.ev === 'session' && e.t >= since).length;
       await wb().screenshot('debug-forkscope-view-kept');
       assert.equal(hidden, 0, `the Forkscope view was replaced ${hidden} times while ${started} sessions started`);
+      if (stops instanceof Error) throw stops;
       await roomForCallStack();
       await stopAndExpectNoProcess();
+      await goToLine(ONE_WORKER_LINE);
+      await wb().toggleBreakpoint();
     } catch (error) {
       await failWithEvidence('debug-forkscope-view-failure', error);
     }
