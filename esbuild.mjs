@@ -48,6 +48,22 @@ const builds = [
     entryPoints: ['runtime/src/index.ts'],
     outfile: 'runtime/dist/index.cjs',
     format: 'cjs',
+    external: ['esbuild'],
+  },
+  {
+    // `--require` preload that runs a program's TypeScript on any Node (self-contained: no runtime bundle).
+    name: 'runtime TypeScript loader',
+    entryPoints: ['runtime/src/entry/loader.ts'],
+    outfile: 'runtime/dist/loader.cjs',
+    format: 'cjs',
+    external: ['esbuild'],
+  },
+  {
+    name: 'runtime TypeScript loader hooks (ES modules)',
+    entryPoints: ['runtime/src/loader/esmHooks.ts'],
+    outfile: 'runtime/dist/loaderHooks.cjs',
+    format: 'cjs',
+    external: ['esbuild'],
   },
   {
     name: 'runtime protocol',

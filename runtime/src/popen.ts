@@ -3,9 +3,8 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { Worker, type TransferListItem } from 'node:worker_threads';
 import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { constants } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { readFrames, writeFrame } from './frames';
 
@@ -18,7 +17,7 @@ export interface StartPayload {
   kind: 'process' | 'worker';
   /** The parent's main module, re-imported in the child with isMainProcess() false. */
   main?: string;
-  /** Where tsx lives when the parent runs under it: worker threads do not inherit loader hooks. */
+  /** Unused: every child loads the program's TypeScript itself (spawn.ts). */
   tsxDir?: string;
   name: string;
   identity: number[];
@@ -55,24 +54,9 @@ export function childEntryPath(): string {
   return childEntry;
 }
 
-let tsxDir: string | null | undefined;
-/** The tsx package the parent runs under, if any, so a worker thread can register it too. */
+/** Kept for callers that still fill `StartPayload.tsxDir`: every child now loads TypeScript itself (spawn.ts). */
 export function parentTsxDir(): string | undefined {
-  if (tsxDir !== undefined) return tsxDir ?? undefined;
-  tsxDir = null;
-  const usesTsx = process.execArgv.some((a) => /tsx/.test(a)) || (process.env.NODE_OPTIONS ?? '').includes('tsx');
-  if (usesTsx) {
-    for (const base of [process.argv[1], join(process.cwd(), 'x')]) {
-      if (!base) continue;
-      try {
-        tsxDir = dirname(createRequire(base).resolve('tsx/package.json'));
-        break;
-      } catch {
-        // Try the next place.
-      }
-    }
-  }
-  return tsxDir ?? undefined;
+  return undefined;
 }
 
 function signalExitCode(signal: NodeJS.Signals): number {

@@ -2,9 +2,6 @@
 // says hello, re-imports the main module as a non-main process, then runs the Process or the pool
 // worker loop. Runs only inside children; Node's modules only.
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
-import { createRequire } from 'node:module';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { existsSync } from 'node:fs';
 import { openInspectorIfDebugging, waitForDebuggerIfOpened } from './inspector';
 import * as telemetry from './telemetry';
@@ -15,6 +12,9 @@ import { runWorker } from './poolWorker';
 import { Socket } from 'node:net';
 import { readFrames, writeFrame } from './frames';
 import { DATA_FD, type StartPayload } from './popen';
+import { importModule } from './loader/importModule';
+import { registerEsmHooks, useTypeScriptFor } from './loader/typescript';
+import { hasRequireHook } from './loader/requireHook';
 
 /** The parent, seen from the child: one message channel however the child was started. */
 export interface ParentChannel {
@@ -85,12 +85,12 @@ function threadChannel(): ParentChannel {
   };
 }
 
-async function registerTsx(dir: string): Promise<void> {
-  // Worker threads do not inherit the parent's loader hooks, so tsx is registered again here.
-  const esmApi = join(dir, 'dist', 'esm', 'api', 'index.mjs');
-  const cjsApi = join(dir, 'dist', 'cjs', 'api', 'index.cjs');
-  if (existsSync(esmApi)) ((await import(pathToFileURL(esmApi).href)) as { register(): void }).register();
-  if (existsSync(cjsApi)) (createRequire(cjsApi)(cjsApi) as { register(): void }).register();
+/** This thread runs the program's TypeScript as its parent does (worker threads inherit no loader). */
+function useTypeScript(main: string | undefined): void {
+  const kind = useTypeScriptFor(main);
+  // Targets load through import() (targets.ts), which Node 20 refuses for a .ts file without loader hooks.
+  // TODO(#16): drop this once loadTarget loads through importModule (the require hook, no loader thread).
+  if (kind === 'cjs' && hasRequireHook()) registerEsmHooks();
 }
 
 /** Imports the main module with isMainProcess() false, as Python's spawn imports __main__ as __mp_main__. */
@@ -98,7 +98,7 @@ async function importMain(main: string | undefined, targets: Array<TargetRef | u
   if (!main || !existsSync(main)) return;
   self.bootstrapping = true;
   try {
-    await import(pathToFileURL(main).href);
+    await importModule(main);
   } finally {
     self.bootstrapping = false;
   }
@@ -129,6 +129,7 @@ export function runChild(): void {
       if (m?.t === 'standby') {
         // A forkserver standby: load the program now, run when the payload comes.
         self.isMain = false;
+        useTypeScript(m.main);
         preloaded = importMain(m.main, []);
         // Its failure is reported when the payload comes, as the bootstrap's own failure.
         preloaded.catch(() => {});
@@ -157,7 +158,7 @@ async function main(payload: StartPayload, channel: ParentChannel, preloaded?: P
   waitForDebuggerIfOpened({ endsWithParent: true });
   let code = 0;
   try {
-    if (payload.tsxDir) await registerTsx(payload.tsxDir);
+    useTypeScript(payload.main);
     if (preloaded) await preloaded;
     const target = payload.target as TargetRef | undefined;
     const subclass = payload.subclass as TargetRef | undefined;

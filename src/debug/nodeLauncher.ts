@@ -1,11 +1,8 @@
 // Runs a program under a hub: Node (tsx for TypeScript, inherited by every child through NODE_OPTIONS) in its
 // own process group, its announcements relayed, and one terminate() that ends the whole tree. No `vscode`.
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import * as path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import type { ProgramSnapshot } from '../hub/snapshot';
 import { TraceRecorder } from '../hub/traceRecorder';
 import type { Hello, ProcessKey, RuntimeEvent } from '../../runtime/src/protocol';
@@ -13,6 +10,8 @@ import type { AnnouncedProcess, LaunchHost, LaunchSpec, OutputCategory, ProgramL
 import { LaunchedProgram } from './launchedProgram';
 import { TerminalProgram } from './terminalProgram';
 import { SESSION_MARKER_ENV } from './processTree';
+import { appendNodeOption } from '../hub/hub';
+import { findInPackage, typeScriptNodeOptions, TYPESCRIPT_PROGRAM, type NodeTypeScript } from '../hub/typeScriptOptions';
 
 /** What the launcher needs of the hub (src/hub/hub.ts's Hub has it); a test can hand in a fake. */
 export interface ProgramHub {
@@ -28,11 +27,10 @@ export interface ProgramHub {
 export interface NodeLauncherOptions {
   /** A fresh hub per launch, told whether to ask for debugging and single-process mode, and where snapshots go. */
   createHub(spec: LaunchSpec, onSnapshot: (snapshot: ProgramSnapshot) => void): ProgramHub;
-  /** Folders to look for `tsx` in after the program's own; the extension passes its install folder. */
+  /** Folders to look for a TypeScript loader (forkscope's, else tsx) in after the program's own; the extension passes its install folder. */
   tsxSearchPaths?: string[];
 }
 
-const TYPESCRIPT = /\.[cm]?tsx?$/;
 /** Node's inspector banner, printed by every debugged process: noise in the Debug Console, where sessions already show. */
 const INSPECTOR_BANNER =
   /^(Debugger listening on ws:\/\/\S+|For help, see: https:\/\/nodejs\.org\/en\/docs\/inspector|Debugger attached\.|Debugger ending on ws:\/\/\S+|Waiting for the debugger to disconnect\.\.\.)\r?\n/gm;
@@ -62,12 +60,16 @@ export class NodeLauncher implements ProgramLauncher {
       else env[name] = value;
     }
     const nodeOptions = [spec.env.NODE_OPTIONS ?? undefined, session.env.NODE_OPTIONS];
-    if (TYPESCRIPT.test(spec.program)) {
-      // tsx rather than Node's type stripping: it is on every Node we support and also takes enums and
-      // parameter properties, which stripping rejects. In NODE_OPTIONS so every child inherits the loader.
-      const loader = findTsxLoader([path.dirname(spec.program), spec.cwd, ...(this.#options.tsxSearchPaths ?? [])]);
-      if (!loader) throw new Error(`cannot run ${path.basename(spec.program)}: install tsx in the project (npm install -D tsx)`);
-      nodeOptions.push(`--import="${pathToFileURL(loader).href}"`);
+    if (TYPESCRIPT_PROGRAM.test(spec.program)) {
+      // Node's own type stripping where the runtimeExecutable has it, else the runtime's loader; in
+      // NODE_OPTIONS so every child inherits it.
+      const node = await nodeTypeScriptOf(spec.runtimeExecutable, spec.cwd);
+      const options = typeScriptNodeOptions(spec.program, node, [path.dirname(spec.program), spec.cwd, ...(this.#options.tsxSearchPaths ?? [])]);
+      if (typeof options === 'string') {
+        await hub.close();
+        throw new Error(options);
+      }
+      for (const [flag, value] of options) nodeOptions.push(value === undefined ? flag : appendNodeOption(undefined, flag, value));
     }
     env.NODE_OPTIONS = nodeOptions.filter((o): o is string => !!o).join(' ');
     if (spec.console === 'integratedTerminal' && host?.runInTerminal) {
@@ -146,16 +148,24 @@ export function findRuntimePreload(searchFrom: string[]): string | undefined {
   return findInPackage(searchFrom, 'forkscope', 'dist/preload.cjs');
 }
 
-/** `file` inside package `name` as Node would resolve it from each folder in turn; the first that exists. */
-function findInPackage(searchFrom: string[], name: string, file: string): string | undefined {
-  for (const dir of searchFrom) {
-    try {
-      const manifest = createRequire(path.join(dir, 'noop.js')).resolve(`${name}/package.json`);
-      const found = path.join(path.dirname(manifest), ...file.split('/'));
-      if (existsSync(found)) return found;
-    } catch {
-      // Not installed there; try the next place.
-    }
+const probed = new Map<string, Promise<NodeTypeScript>>();
+/** What the program's Node can do with TypeScript, asked of it once per executable (it may not be the adapter's Node). */
+function nodeTypeScriptOf(executable: string, cwd: string): Promise<NodeTypeScript> {
+  const key = `${executable}\0${cwd}`;
+  let known = probed.get(key);
+  if (!known) {
+    const script = "process.stdout.write(JSON.stringify({stripsTypes:!!process.features.typescript,transformTypes:process.allowedNodeEnvironmentFlags.has('--experimental-transform-types')}))";
+    known = new Promise((resolve) => {
+      // NODE_OPTIONS of the adapter's own environment must not change the answer (or fail the probe).
+      execFile(executable, ['-e', script], { cwd, timeout: 20_000, env: { ...process.env, NODE_OPTIONS: '' }, windowsHide: true }, (error, stdout) => {
+        try {
+          resolve(error ? { stripsTypes: false, transformTypes: false } : (JSON.parse(stdout) as NodeTypeScript));
+        } catch {
+          resolve({ stripsTypes: false, transformTypes: false });
+        }
+      });
+    });
+    probed.set(key, known);
   }
-  return undefined;
+  return known;
 }

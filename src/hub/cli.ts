@@ -3,11 +3,10 @@
 // Bundled to runtime/dist/cli.cjs; never imports vscode.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { constants } from 'node:os';
 import { appendNodeOption, Hub } from './hub';
+import { currentNodeTypeScript, typeScriptNodeOptions } from './typeScriptOptions';
 import { ObserverServer } from './observer';
 import { TraceRecorder } from './traceRecorder';
 import { describeProcess, renderTree } from './treeView';
@@ -82,18 +81,18 @@ function version(): string {
   }
 }
 
-/** tsx's loader for a TypeScript program: from the program's node_modules, the working directory's, or ours. */
-function tsxLoader(program: string): string | undefined {
-  for (const from of [program, join(process.cwd(), 'noop.js'), __filename]) {
-    try {
-      const pkg = createRequire(from).resolve('tsx/package.json');
-      const loader = join(dirname(pkg), 'dist', 'loader.mjs');
-      if (existsSync(loader)) return pathToFileURL(loader).href;
-    } catch {
-      // not reachable from there: try the next place
-    }
+/** Whether this process is in its terminal's foreground group, where Ctrl-C's SIGINT reaches the program too. */
+function terminalInterruptedGroup(): boolean {
+  try {
+    // /proc/self/stat: "pid (comm) state ppid pgrp session tty_nr tpgid …"; comm may hold spaces.
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const [pgrp, tpgid] = [Number(fields[2]), Number(fields[5])];
+    return tpgid > 0 && tpgid === pgrp;
+  } catch {
+    // No /proc (macOS, Windows): a terminal on stdin is the best sign that Ctrl-C came from it.
+    return Boolean(process.stdin.isTTY);
   }
-  return undefined;
 }
 
 /** Writes the program's output and keeps a redrawn status block under it (TTY only). */
@@ -197,15 +196,15 @@ async function main(): Promise<number> {
   }
   const session = await hub.start();
   const env: NodeJS.ProcessEnv = { ...process.env, ...session.env };
-  if (/\.[cm]?tsx?$/.test(program)) {
-    const loader = tsxLoader(program);
-    if (loader) env.NODE_OPTIONS = appendNodeOption(env.NODE_OPTIONS, '--import', loader);
-    else if (!(process.features as { typescript?: unknown }).typescript) {
-      process.stderr.write('forkscope: a TypeScript program needs tsx (npm install -D tsx) or a Node with type stripping\n');
-      await hub.close();
-      return 2;
-    }
+  // A TypeScript program runs on Node's own type stripping, else on the runtime's loader (the program's
+  // own forkscope, else the one beside this CLI): in NODE_OPTIONS, so every child inherits it.
+  const typeScript = typeScriptNodeOptions(program, currentNodeTypeScript(), [dirname(program), process.cwd()], __dirname);
+  if (typeof typeScript === 'string') {
+    process.stderr.write(`forkscope: ${typeScript}\n`);
+    await hub.close();
+    return 2;
   }
+  for (const [flag, value] of typeScript) env.NODE_OPTIONS = value === undefined ? [env.NODE_OPTIONS, flag].filter(Boolean).join(' ') : appendNodeOption(env.NODE_OPTIONS, flag, value);
   if (tty && env.FORCE_COLOR === undefined && env.NO_COLOR === undefined) env.FORCE_COLOR = '1';
   let observer: ObserverServer | undefined;
   if (parsed.inspect) {
@@ -224,9 +223,10 @@ async function main(): Promise<number> {
   const child: ChildProcess = spawn(process.execPath, [program, ...parsed.args], { env, stdio: ['inherit', tty ? 'pipe' : 'inherit', tty ? 'pipe' : 'inherit'] });
   child.stdout?.on('data', (chunk: Buffer) => screen.output(process.stdout, chunk));
   child.stderr?.on('data', (chunk: Buffer) => screen.output(process.stderr, chunk));
-  // Ctrl-C reaches the whole process group: the program decides what it means; we wait for it.
+  // Ctrl-C at a terminal reaches the whole foreground process group, the program included: it decides
+  // what that means and we wait for it. A SIGINT sent to this pid alone (kill, timeout) is passed on.
   const forward = (signal: NodeJS.Signals) => () => {
-    if (signal !== 'SIGINT') child.kill(signal);
+    if (signal !== 'SIGINT' || !terminalInterruptedGroup()) child.kill(signal);
   };
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, forward(signal));
 

@@ -1,0 +1,43 @@
+// Makes this thread run a program's TypeScript: Node's own type stripping where it is on, else the
+// runtime's loader (the require hook always; the ES module hooks only for ES module TypeScript).
+// Used by the loader preload (runtime/dist/loader.cjs) and by every child's bootstrap. Node's modules only.
+import Module from 'node:module';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { hasRequireHook, installRequireHook } from './requireHook';
+import { moduleKindOf, type ModuleKind } from './moduleKind';
+
+const ESM_HOOKS = Symbol.for('forkscope.loader.esmHooks');
+
+/** Whether the Node in use strips types itself (Node ≥ 22.18, 23.6, 24; 22.6+ with --experimental-strip-types). */
+export function nodeStripsTypes(): boolean {
+  return Boolean((process.features as { typescript?: unknown }).typescript);
+}
+
+/** Prepares this thread for `file` (the program's main module): nothing when it is not TypeScript. */
+export function useTypeScriptFor(file: string | undefined): ModuleKind | undefined {
+  const kind = file ? moduleKindOf(file) : undefined;
+  if (!kind || nodeStripsTypes()) return kind;
+  // Another loader (tsx, ts-node) already runs TypeScript in this thread: a second would only cost time.
+  if (hasOtherRequireHook()) return kind;
+  installRequireHook();
+  // Stack traces point into the .ts files (the compiled modules carry inline source maps).
+  process.setSourceMapsEnabled(true);
+  if (kind === 'esm') registerEsmHooks();
+  return kind;
+}
+
+/** Registers the ES module hooks once per thread (Node starts its loader thread for them). */
+export function registerEsmHooks(): void {
+  const state = globalThis as { [ESM_HOOKS]?: boolean };
+  if (state[ESM_HOOKS] || nodeStripsTypes()) return;
+  state[ESM_HOOKS] = true;
+  const hooks = [join(__dirname, 'loaderHooks.cjs'), join(__dirname, '..', 'dist', 'loaderHooks.cjs'), join(__dirname, '..', '..', 'dist', 'loaderHooks.cjs')].find((p) => existsSync(p));
+  if (!hooks) throw new Error('forkscope: runtime/dist/loaderHooks.cjs is missing; rebuild the runtime (npm run build)');
+  (Module as unknown as { register(url: string): void }).register(pathToFileURL(hooks).href);
+}
+
+function hasOtherRequireHook(): boolean {
+  return !hasRequireHook() && typeof (Module as unknown as { _extensions: Record<string, unknown> })._extensions['.ts'] === 'function';
+}
