@@ -11,7 +11,8 @@ const TOP_LEVEL_AWAIT = [
 /** The hint for an error that says the program's top-level await cannot run as CommonJS, else undefined. */
 export function moduleKindHint(error: unknown): string | undefined {
   const text = error instanceof Error ? `${error.message}\n${error.stack ?? ''}` : String(error);
-  if (!TOP_LEVEL_AWAIT.some((re) => re.test(text))) return undefined;
+  // The runtime's own loader already says it in its error (loader/compileCache.ts): once is enough.
+  if (!TOP_LEVEL_AWAIT.some((re) => re.test(text)) || text.includes('"type": "module"')) return undefined;
   const file = /(\S+\.[cm]?[jt]sx?):\d+:\d+: ERROR: Top-level await/.exec(text)?.[1];
   return (
     `forkscope: ${file ?? 'the program'} uses top-level await, which a CommonJS package cannot run: add "type": "module" ` +
