@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { describe, it } from 'node:test';
-import { dapEvents, dapRecorderVsix, REPO_ROOT, waitFor, workbenchSuite, type CallStackRow } from './harness';
+import { callStackBox as harnessCallStackBox, callStackSessions, dapEvents, dapRecorderVsix, REPO_ROOT, showCallStack, waitFor, workbenchSuite, type SessionView } from './harness';
 import { killQuietly } from './processes';
 
 const PROGRAM = readFileSync(join(REPO_ROOT, 'test', 'fixtures', 'debug-pool.ts'), 'utf8');
@@ -53,75 +53,11 @@ describe('forkscope debug type in code-server', { timeout: 600_000 }, () => {
   };
 
   /** Closes the bottom panel and collapses Variables, Watch and Breakpoints, so the Call Stack shows many rows. */
-  const roomForCallStack = async (): Promise<void> => {
-    const showing = () => wb().page.evaluate(() => !!document.querySelector('.debug-call-stack'));
-    // VS Code opens Run and Debug on a workbench's first session start only: open it if a test runs alone.
-    if (!(await waitFor('the Run and Debug view', showing, 20_000).catch(() => false))) await wb().runCommand('View: Show Run and Debug');
-    await waitFor('the Run and Debug view', showing, 60_000);
-    await wb().runCommand('View: Close Panel').catch(() => undefined);
-    for (const title of ['Variables', 'Watch', 'Breakpoints']) {
-      const header = await wb().page.evaluate((t) => {
-        const h = Array.from(document.querySelectorAll('.pane-header')).find((e) => e.querySelector('h3.title')?.textContent?.trim() === t && e.getAttribute('aria-expanded') === 'true');
-        if (!h) return null;
-        const r = h.getBoundingClientRect();
-        return { x: r.left + 40, y: r.top + r.height / 2 };
-      }, title);
-      if (header) await wb().page.mouse.click(header.x, header.y);
-    }
-  };
-
-  /** Where the Call Stack list is, if it is showing (no waiting: the view opens when a session starts). */
-  const callStackBox = (): Promise<{ x: number; y: number; width: number; height: number } | null> =>
-    wb().page.evaluate(() => {
-      const el = document.querySelector('.debug-call-stack .monaco-list');
-      if (!el) return null;
-      const r = el.getBoundingClientRect();
-      return r.height > 0 ? { x: r.left, y: r.top, width: r.width, height: r.height } : null;
-    });
-
+  const roomForCallStack = (): Promise<void> => showCallStack(wb());
+  const callStackBox = () => harnessCallStackBox(wb());
   const programProcesses = () => suite.programProcesses();
-
-  interface SessionView {
-    state: string;
-    /** The top frame shown under it, `file:line:column`, when expanded. */
-    top?: string;
-  }
-
-  /** Every session row of the Call Stack with its top frame, scrolling the virtualised list with the real wheel. */
-  const sessions = async (): Promise<Map<string, SessionView>> => {
-    const found = new Map<string, SessionView>();
-    const box = await callStackBox();
-    if (!box) return found;
-    await wb().page.mouse.move(box.x + box.width / 2, box.y + Math.min(box.height / 2, 50));
-    await wb().page.mouse.wheel(0, -100_000);
-    await delay(100);
-    let last = '';
-    for (let i = 0; i < 60; i++) {
-      const rows = await visibleRows();
-      rows.forEach((r, j) => {
-        if (r.kind !== 'session') return;
-        const next = rows[j + 1];
-        const top = next?.kind === 'frame' ? `${next.file}:${next.line}` : found.get(r.name)?.top;
-        found.set(r.name, { state: r.state, ...(top ? { top } : {}) });
-      });
-      // The end of the list: a scroll that shows exactly the same rows.
-      const seen = rows.map((r) => r.text).join('\n');
-      if (seen === last) break;
-      last = seen;
-      await wb().page.mouse.wheel(0, Math.max(60, box.height * 0.4));
-      await delay(120);
-    }
-    return found;
-  };
-
-  /** The Call Stack's rendered rows in visual order (the list positions rows absolutely; DOM order may differ). */
-  const visibleRows = async (): Promise<Array<CallStackRow & { top: number }>> => {
-    const rows = await wb().callStackRows();
-    const tops = await wb().page.evaluate(() =>
-      Array.from(document.querySelectorAll('.debug-call-stack .monaco-list-rows > .monaco-list-row')).map((r) => r.getBoundingClientRect().top),
-    );
-    return rows.map((r, i) => ({ ...r, top: tops[i] ?? 0 })).sort((a, b) => a.top - b.top);
-  };
+  /** Every session row of the Call Stack with its top frame. */
+  const sessions = (): Promise<Map<string, SessionView>> => callStackSessions(wb());
 
   const workers = async (): Promise<Array<[string, SessionView]>> => [...(await sessions())].filter(([name]) => WORKER_SESSION.test(name));
 
