@@ -30,6 +30,8 @@ export interface ForkscopeRequests {
   'forkscope/exportTrace': { path: string };
   /** The processes announced so far. */
   'forkscope/processes': Record<string, never>;
+  /** The session name of a worker thread of the program (`{ name }`), or `{}` when the program has no such thread. */
+  'forkscope/thread': { pid: number; threadId: number };
 }
 
 export type ForkscopeEventName = keyof ForkscopeEvents;

@@ -65,6 +65,8 @@ export class ForkscopeSession extends DebugSession {
   #policy: AttachPolicy = 'all';
   #childOptions: ChildSessionOptions = {};
   readonly #processes = new Map<string, { process: AnnouncedProcess; state: DebuggerState }>();
+  /** The program's worker threads in the latest snapshot: what names js-debug's worker sessions. */
+  #threads: AnnouncedProcess[] = [];
   #supportsProgress = false;
   #supportsRunInTerminal = false;
   /** `stopOnEntry`: the program file whose first line the main process pauses on, until that is arranged. */
@@ -154,7 +156,10 @@ export class ForkscopeSession extends DebugSession {
   #follow(program: RunningProgram): void {
     program.onProcess((p) => this.#announce(p));
     program.onOutput((category, text) => this.sendEvent(new OutputEvent(text, category)));
-    program.onSnapshot?.((snapshot) => this.#emit('forkscope/snapshot', { snapshot }));
+    program.onSnapshot?.((snapshot) => {
+      this.#threads = snapshot.processes.filter((p) => p.threadId !== 0);
+      this.#emit('forkscope/snapshot', { snapshot });
+    });
     program.onExit((code) => {
       this.sendEvent(new ExitedEvent(code ?? 1));
       // The main process is gone; whatever a launched program left behind goes with the session. An attached
@@ -187,6 +192,13 @@ export class ForkscopeSession extends DebugSession {
   protected override async customRequest(command: string, response: DebugProtocol.Response, args: unknown): Promise<void> {
     if (command === 'forkscope/processes') {
       response.body = { processes: [...this.#processes.values()].map(({ process, state }) => ({ ...process, debugger: state })) };
+      return this.sendResponse(response);
+    }
+    if (command === 'forkscope/thread') {
+      const { pid, threadId } = (args ?? {}) as { pid?: unknown; threadId?: unknown };
+      const isThread = (p: AnnouncedProcess) => p.pid === pid && p.threadId === threadId;
+      const thread = [...this.#processes.values()].map((e) => e.process).find(isThread) ?? this.#threads.find(isThread);
+      response.body = thread ? { name: sessionName(thread) } : {};
       return this.sendResponse(response);
     }
     if (command === 'forkscope/exportTrace') {

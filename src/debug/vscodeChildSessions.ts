@@ -18,6 +18,48 @@ function tagOf(session: vscode.DebugSession): ForkscopeChildTag | undefined {
   return tag && typeof tag.key === 'string' ? tag : undefined;
 }
 
+/**
+ * js-debug nests one target session under each attach session we start (VS Code compacts ours away and shows its
+ * child) and names it `Remote Process [0] « <our name>` (its attach watchdog's script name and an unknown pid, see
+ * vscode-js-debug's sessionManager.ts setName). The row the user sees takes our name: `Process-3 · worker · pid 4711`.
+ */
+function nameTargetSession(session: vscode.DebugSession): void {
+  const parent = session.parentSession;
+  if (!parent) return;
+  if (tagOf(parent)) {
+    if (session.name !== parent.name) session.name = parent.name;
+    return;
+  }
+  const process = parent.parentSession && tagOf(parent.parentSession);
+  const thread = /^\[worker (\d+)\]/.exec(session.name);
+  if (process && thread) void nameOrDropThread(session, process.pid, Number(thread[1]));
+}
+
+/** How long a worker session waits for its thread to show in the program model before it counts as a tool's. */
+const THREAD_KNOWN_WITHIN_MS = 5_000;
+
+/**
+ * js-debug attaches every worker thread of a process and names its session `[worker N]`. The program's own threads
+ * take their runtime names; a thread the program never started (a TypeScript loader's hooks thread) is not the
+ * program's and its session is detached, so the Call Stack lists only the program.
+ */
+async function nameOrDropThread(session: vscode.DebugSession, pid: number, threadId: number): Promise<void> {
+  const root = forkscopeRootOf(session);
+  if (!root) return;
+  const deadline = Date.now() + THREAD_KNOWN_WITHIN_MS;
+  for (;;) {
+    const reply = (await root.customRequest('forkscope/thread', { pid, threadId }).then(undefined, () => undefined)) as { name?: string } | undefined;
+    if (reply === undefined) return; // the root session is gone
+    if (reply.name) {
+      session.name = reply.name;
+      return;
+    }
+    if (Date.now() >= deadline) break;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  await session.customRequest('disconnect', { terminateDebuggee: false }).then(undefined, () => undefined);
+}
+
 export class ChildSessions implements vscode.Disposable {
   readonly #byKey = new Map<string, vscode.DebugSession>();
   readonly #waiters = new Map<string, Array<(s: vscode.DebugSession) => void>>();
@@ -27,7 +69,7 @@ export class ChildSessions implements vscode.Disposable {
     this.#disposables.push(
       vscode.debug.onDidStartDebugSession((session) => {
         const tag = tagOf(session);
-        if (!tag) return;
+        if (!tag) return nameTargetSession(session);
         const id = `${tag.rootSessionId}\0${tag.key}`;
         this.#byKey.set(id, session);
         for (const resolve of this.#waiters.get(id) ?? []) resolve(session);
@@ -49,6 +91,8 @@ export class ChildSessions implements vscode.Disposable {
         lifecycleManagedByParent: true,
         consoleMode: vscode.DebugConsoleMode.MergeWithParent,
         compact: false,
+        // Each child would otherwise bring Run and Debug back over whatever the side bar shows (the Forkscope view).
+        suppressDebugView: true,
       });
     };
   }

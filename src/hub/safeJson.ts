@@ -15,9 +15,8 @@ export function parseSafeJson(text: string): unknown {
   } catch {
     return undefined;
   }
-  // The key scan only runs when the text mentions a forbidden name at all: the common case stays fast.
-  if ((text.includes('__proto__') || text.includes('constructor') || text.includes('prototype')) && hasForbiddenKey(value)) return undefined;
-  return value;
+  // The parsed keys are checked, never the raw text: `"\u005f_proto__"` is `__proto__` once parsed.
+  return hasForbiddenKey(value) ? undefined : value;
 }
 
 function withinDepth(text: string, max: number): boolean {

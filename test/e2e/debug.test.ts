@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { describe, it } from 'node:test';
-import { REPO_ROOT, waitFor, workbenchSuite, type CallStackRow } from './harness';
+import { callStackBox as harnessCallStackBox, callStackSessions, dapEvents, dapRecorderVsix, REPO_ROOT, showCallStack, waitFor, workbenchSuite, type SessionView } from './harness';
 import { killQuietly } from './processes';
 
 const PROGRAM = readFileSync(join(REPO_ROOT, 'test', 'fixtures', 'debug-pool.ts'), 'utf8');
@@ -17,15 +17,17 @@ const WORKER_LINE = lineOf('WORKER_LINE');
 const ONE_WORKER_LINE = lineOf('ONE_WORKER_LINE');
 /** The first line of code (the import) after the header comment. */
 const FIRST_CODE_LINE = PROGRAM.split('\n').findIndex((l) => l.trim() !== '' && !l.startsWith('//')) + 1;
-// js-debug nests its target session under ours and names it `Remote Process [0] « <our name>`.
 /** A top frame (`pool.ts:11:13`, or with the full path) on that line of the program. */
 const atLine = (top: string | undefined, line: number): boolean => !!top && new RegExp(`(^|/)pool\\.ts:${line}:`).test(top);
-const WORKER_SESSION = /(^|« )SpawnPoolWorker-\d+ · worker · pid (\d+)$/;
+/** Session names exactly as the runtime names its processes, nothing in front (js-debug's `Remote Process [0] «`). */
+const WORKER_SESSION = /^SpawnPoolWorker-\d+ · worker · pid (\d+)$/;
+const MAIN_SESSION = /^MainProcess · main · pid \d+$/;
 
 describe('forkscope debug type in code-server', { timeout: 600_000 }, () => {
   const suite = workbenchSuite({
     name: 'debug',
     leftovers: 'kill', // a failed test has said what it found; the hook only cleans up
+    extraVsix: [dapRecorderVsix()],
     workspace: {
       files: { 'pool.ts': PROGRAM, 'child-log.ts': CHILD_LOG },
       // The programs import `forkscope` and run through tsx, as in a project that installed both.
@@ -51,75 +53,11 @@ describe('forkscope debug type in code-server', { timeout: 600_000 }, () => {
   };
 
   /** Closes the bottom panel and collapses Variables, Watch and Breakpoints, so the Call Stack shows many rows. */
-  const roomForCallStack = async (): Promise<void> => {
-    const showing = () => wb().page.evaluate(() => !!document.querySelector('.debug-call-stack'));
-    // VS Code opens Run and Debug on a workbench's first session start only: open it if a test runs alone.
-    if (!(await waitFor('the Run and Debug view', showing, 20_000).catch(() => false))) await wb().runCommand('View: Show Run and Debug');
-    await waitFor('the Run and Debug view', showing, 60_000);
-    await wb().runCommand('View: Close Panel').catch(() => undefined);
-    for (const title of ['Variables', 'Watch', 'Breakpoints']) {
-      const header = await wb().page.evaluate((t) => {
-        const h = Array.from(document.querySelectorAll('.pane-header')).find((e) => e.querySelector('h3.title')?.textContent?.trim() === t && e.getAttribute('aria-expanded') === 'true');
-        if (!h) return null;
-        const r = h.getBoundingClientRect();
-        return { x: r.left + 40, y: r.top + r.height / 2 };
-      }, title);
-      if (header) await wb().page.mouse.click(header.x, header.y);
-    }
-  };
-
-  /** Where the Call Stack list is, if it is showing (no waiting: the view opens when a session starts). */
-  const callStackBox = (): Promise<{ x: number; y: number; width: number; height: number } | null> =>
-    wb().page.evaluate(() => {
-      const el = document.querySelector('.debug-call-stack .monaco-list');
-      if (!el) return null;
-      const r = el.getBoundingClientRect();
-      return r.height > 0 ? { x: r.left, y: r.top, width: r.width, height: r.height } : null;
-    });
-
+  const roomForCallStack = (): Promise<void> => showCallStack(wb());
+  const callStackBox = () => harnessCallStackBox(wb());
   const programProcesses = () => suite.programProcesses();
-
-  interface SessionView {
-    state: string;
-    /** The top frame shown under it, `file:line:column`, when expanded. */
-    top?: string;
-  }
-
-  /** Every session row of the Call Stack with its top frame, scrolling the virtualised list with the real wheel. */
-  const sessions = async (): Promise<Map<string, SessionView>> => {
-    const found = new Map<string, SessionView>();
-    const box = await callStackBox();
-    if (!box) return found;
-    await wb().page.mouse.move(box.x + box.width / 2, box.y + Math.min(box.height / 2, 50));
-    await wb().page.mouse.wheel(0, -100_000);
-    await delay(100);
-    let last = '';
-    for (let i = 0; i < 60; i++) {
-      const rows = await visibleRows();
-      rows.forEach((r, j) => {
-        if (r.kind !== 'session') return;
-        const next = rows[j + 1];
-        const top = next?.kind === 'frame' ? `${next.file}:${next.line}` : found.get(r.name)?.top;
-        found.set(r.name, { state: r.state, ...(top ? { top } : {}) });
-      });
-      // The end of the list: a scroll that shows exactly the same rows.
-      const seen = rows.map((r) => r.text).join('\n');
-      if (seen === last) break;
-      last = seen;
-      await wb().page.mouse.wheel(0, Math.max(60, box.height * 0.4));
-      await delay(120);
-    }
-    return found;
-  };
-
-  /** The Call Stack's rendered rows in visual order (the list positions rows absolutely; DOM order may differ). */
-  const visibleRows = async (): Promise<Array<CallStackRow & { top: number }>> => {
-    const rows = await wb().callStackRows();
-    const tops = await wb().page.evaluate(() =>
-      Array.from(document.querySelectorAll('.debug-call-stack .monaco-list-rows > .monaco-list-row')).map((r) => r.getBoundingClientRect().top),
-    );
-    return rows.map((r, i) => ({ ...r, top: tops[i] ?? 0 })).sort((a, b) => a.top - b.top);
-  };
+  /** Every session row of the Call Stack with its top frame. */
+  const sessions = (): Promise<Map<string, SessionView>> => callStackSessions(wb());
 
   const workers = async (): Promise<Array<[string, SessionView]>> => [...(await sessions())].filter(([name]) => WORKER_SESSION.test(name));
 
@@ -191,7 +129,12 @@ describe('forkscope debug type in code-server', { timeout: 600_000 }, () => {
         180_000,
       );
       console.log(`3 workers paused at pool.ts:${WORKER_LINE} ${Date.now() - started} ms after Start`);
-      assert.equal(new Set(paused.map(([name]) => WORKER_SESSION.exec(name)![2])).size, 3, 'three distinct worker pids');
+      assert.equal(new Set(paused.map(([name]) => WORKER_SESSION.exec(name)![1])).size, 3, 'three distinct worker pids');
+      // Only the program's own processes: the launch's session, the main process and the three workers.
+      const names = [...(await sessions()).keys()];
+      const strangers = names.filter((name) => name !== 'Pool' && !MAIN_SESSION.test(name) && !WORKER_SESSION.test(name));
+      assert.deepEqual(strangers, [], `every Call Stack row is one of the program's processes: ${names.join(' | ')}`);
+      assert.equal(names.filter((name) => MAIN_SESSION.test(name)).length, 1, `one main process row: ${names.join(' | ')}`);
       await wb().screenshot('debug-pool-workers-paused');
 
       // Step one worker: it moves to the next line; the others stay where they are.
@@ -247,11 +190,66 @@ describe('forkscope debug type in code-server', { timeout: 600_000 }, () => {
       what,
       async () => {
         const all = [...(await sessions())];
-        const hit = all.find(([name, v]) => /MainProcess · main · pid \d+$/.test(name) && state.test(v.state) && lines.some((line) => atLine(v.top, line)));
+        const hit = all.find(([name, v]) => MAIN_SESSION.test(name) && state.test(v.state) && lines.some((line) => atLine(v.top, line)));
         return hit ? all : null;
       },
       timeoutMs,
     );
+
+  it('child sessions leave the Forkscope view in the side bar while they attach', async () => {
+    const page = wb().page;
+    const forkscopeItem = '.activitybar .action-item:has(a[aria-label^="Forkscope"])';
+    const showForkscope = async (): Promise<void> => {
+      if (!(await page.evaluate((sel) => document.querySelector(sel)?.classList.contains('checked') ?? false, forkscopeItem))) await page.locator(`${forkscopeItem} a`).click();
+      await wb().frameWith('#root', 60_000);
+    };
+    try {
+      await wb().openFile('pool.ts');
+      // One breakpoint, where every worker stops (the others put back at the end, for the tests after this one).
+      await wb().runCommand('Debug: Remove All Breakpoints');
+      await goToLine(WORKER_LINE);
+      await wb().toggleBreakpoint();
+      await showForkscope();
+      const since = Date.now();
+      const rootStarted = () => dapEvents(suite.workspace).some((e) => e.ev === 'session' && e.t >= since && e.type === 'forkscope');
+      await wb().runCommand('Debug: Select and Start Debugging');
+      await wb().quickPick('Pool', 30_000);
+      await waitFor('the launch session to start', rootStarted, 60_000);
+      // VS Code itself opens Run and Debug once, for a window's first session (`debug.openDebug`): that is not a child's doing.
+      await showForkscope();
+      await page.evaluate((sel) => {
+        const w = window as unknown as { __forkscopeHidden: number; __forkscopeWatch: ReturnType<typeof setInterval> };
+        w.__forkscopeHidden = 0;
+        let shown = true;
+        w.__forkscopeWatch = setInterval(() => {
+          const now = document.querySelector(sel)?.classList.contains('checked') ?? false;
+          if (shown && !now) w.__forkscopeHidden++;
+          shown = now;
+        }, 25);
+      }, forkscopeItem);
+      // Every worker's session starts and stops at the breakpoint meanwhile (js-debug's nested sessions included).
+      const stops = await waitFor(
+        'three sessions stopped on the breakpoint',
+        () => dapEvents(suite.workspace).filter((e) => e.ev === 'stopped' && e.t >= since && e.reason === 'breakpoint').length >= 3,
+        180_000,
+      ).catch((error: unknown) => error as Error);
+      const hidden = await page.evaluate(() => {
+        const w = window as unknown as { __forkscopeHidden: number; __forkscopeWatch: ReturnType<typeof setInterval> };
+        clearInterval(w.__forkscopeWatch);
+        return w.__forkscopeHidden;
+      });
+      const started = dapEvents(suite.workspace).filter((e) => e.ev === 'session' && e.t >= since).length;
+      await wb().screenshot('debug-forkscope-view-kept');
+      assert.equal(hidden, 0, `the Forkscope view was replaced ${hidden} times while ${started} sessions started`);
+      if (stops instanceof Error) throw stops;
+      await roomForCallStack();
+      await stopAndExpectNoProcess();
+      await goToLine(ONE_WORKER_LINE);
+      await wb().toggleBreakpoint();
+    } catch (error) {
+      await failWithEvidence('debug-forkscope-view-failure', error);
+    }
+  });
 
   it('single process: the same breakpoint is hit in the one process, no worker sessions', async () => {
     try {

@@ -29,6 +29,9 @@
 //     pair every e2e file needs: the workspace made and the workbench started before, and after: the workbench
 //     closed, the program's processes killed (and asserted gone when `leftovers: 'fail'`), the folder removed.
 //   e2eEnvironmentReady(): whether the e2e environment is installed (without installing it).
+//   showCallStack(wb), callStackSessions(wb), callStackBox(wb): Run and Debug made roomy; its session rows by name
+//     with state and top frame (scrolling the virtualised list).
+//   packRuntime(dir), npmEnv(): the runtime as `npm pack -w runtime` makes it; an npm environment without the caller's npm_*.
 //   dapRecorderVsix(): test/fixtures/e2e-dap-recorder packed (pass it in `extraVsix`); it appends every debug
 //     session's start, stops and first top frame to <workspace>/.dap-events.jsonl, read back by dapEvents(workspace).
 // Every started workbench is also killed on process exit, SIGINT and SIGTERM.
@@ -631,4 +634,88 @@ export function dapEvents(workspace: string): DapEvent[] {
     } catch {}
   }
   return out;
+}
+
+/** A Call Stack session as a person reads it: its state label and, when expanded, its top frame (`file:line:col`). */
+export interface SessionView {
+  state: string;
+  top?: string;
+}
+
+/** The Call Stack list's box, when Run and Debug shows it. */
+export function callStackBox(wb: Workbench): Promise<{ x: number; y: number; width: number; height: number } | null> {
+  return wb.page.evaluate(() => {
+    const el = document.querySelector('.debug-call-stack .monaco-list');
+    if (!el) return null;
+    const r = el.getBoundingClientRect();
+    return r.height > 0 ? { x: r.left, y: r.top, width: r.width, height: r.height } : null;
+  });
+}
+
+/** Opens Run and Debug if it is not showing, closes the bottom panel and collapses Variables, Watch and Breakpoints. */
+export async function showCallStack(wb: Workbench): Promise<void> {
+  const showing = () => wb.page.evaluate(() => !!document.querySelector('.debug-call-stack'));
+  // VS Code opens Run and Debug on a workbench's first session start only.
+  if (!(await waitFor('the Run and Debug view', showing, 20_000).catch(() => false))) await wb.runCommand('View: Show Run and Debug');
+  await waitFor('the Run and Debug view', showing, 60_000);
+  await wb.runCommand('View: Close Panel').catch(() => undefined);
+  for (const title of ['Variables', 'Watch', 'Breakpoints']) {
+    const header = await wb.page.evaluate((t) => {
+      const h = Array.from(document.querySelectorAll('.pane-header')).find((e) => e.querySelector('h3.title')?.textContent?.trim() === t && e.getAttribute('aria-expanded') === 'true');
+      if (!h) return null;
+      const r = h.getBoundingClientRect();
+      return { x: r.left + 40, y: r.top + r.height / 2 };
+    }, title);
+    if (header) await wb.page.mouse.click(header.x, header.y);
+  }
+}
+
+/** Every session row of the Call Stack with its top frame, scrolling the virtualised list with the real wheel. */
+export async function callStackSessions(wb: Workbench): Promise<Map<string, SessionView>> {
+  const found = new Map<string, SessionView>();
+  const box = await callStackBox(wb);
+  if (!box) return found;
+  const visibleRows = async () => {
+    const rows = await wb.callStackRows();
+    const tops = await wb.page.evaluate(() =>
+      Array.from(document.querySelectorAll('.debug-call-stack .monaco-list-rows > .monaco-list-row')).map((r) => r.getBoundingClientRect().top),
+    );
+    // The list positions rows absolutely: DOM order may differ from what one sees.
+    return rows.map((r, i) => ({ ...r, top: tops[i] ?? 0 })).sort((a, b) => a.top - b.top);
+  };
+  await wb.page.mouse.move(box.x + box.width / 2, box.y + Math.min(box.height / 2, 50));
+  await wb.page.mouse.wheel(0, -100_000);
+  await delay(100);
+  let last = '';
+  for (let i = 0; i < 60; i++) {
+    const rows = await visibleRows();
+    rows.forEach((r, j) => {
+      if (r.kind !== 'session') return;
+      const next = rows[j + 1];
+      const top = next?.kind === 'frame' ? `${next.file}:${next.line}` : found.get(r.name)?.top;
+      found.set(r.name, { state: r.state, ...(top ? { top } : {}) });
+    });
+    // The end of the list: a scroll that shows exactly the same rows.
+    const seen = rows.map((r) => r.text).join('\n');
+    if (seen === last) break;
+    last = seen;
+    await wb.page.mouse.wheel(0, Math.max(60, box.height * 0.4));
+    await delay(120);
+  }
+  return found;
+}
+
+/** The environment of a child npm: the parent npm's own `npm_*` settings (workspace, prefix…) must not leak in. */
+export function npmEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!/^npm_/i.test(k)) env[k] = v;
+  return env;
+}
+
+/** `npm pack -w runtime` into `dir` (the runtime must be built): the tarball a user installs. */
+export function packRuntime(dir: string): string {
+  const r = spawnSync('npm', ['pack', '-w', 'runtime', '--pack-destination', dir, '--json'], { cwd: REPO_ROOT, encoding: 'utf8', env: npmEnv(), timeout: 180_000 });
+  if (r.status !== 0) throw new Error(`npm pack -w runtime failed:\n${r.stdout}\n${r.stderr}`);
+  const [packed] = JSON.parse(r.stdout) as Array<{ filename: string }>;
+  return join(dir, basename(packed!.filename));
 }

@@ -4,6 +4,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { REPO_ROOT as root, runProgram } from './runProgram';
 import { isAlive as alive, waitUntil as until } from './waiting';
 
@@ -132,6 +134,30 @@ describe('examples (Process, Pool, executor)', { timeout: 300_000 }, () => {
     const gone = await until(() => !alive(pids.child) && !alive(pids.daemon), 10_000);
     for (const pid of [pids.child, pids.daemon]) if (alive(pid)) process.kill(pid, 'SIGKILL');
     assert.ok(gone, 'orphans exited');
+  });
+
+  it('a root killed with SIGKILL leaves no forkscope socket directory in TMPDIR', async () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'fs-leftover-'));
+    const forkscopeDirs = () => readdirSync(tmp).filter((f) => f.startsWith('forkscope-'));
+    const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'test/fixtures/leftover-socket-dir.ts')], {
+      cwd: root,
+      env: { ...process.env, TMPDIR: tmp },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let stdout = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d));
+    try {
+      assert.ok(await until(() => stdout.includes('}'), 30_000), 'the fixture printed its child');
+      const { child: pid } = JSON.parse(stdout.trim().split('\n')[0]!) as { child: number };
+      assert.notDeepEqual(forkscopeDirs(), [], 'the program made its socket directory in TMPDIR');
+      child.kill('SIGKILL');
+      const clean = await until(() => forkscopeDirs().length === 0 && !alive(pid), 10_000);
+      if (alive(pid)) process.kill(pid, 'SIGKILL');
+      assert.ok(clean, `left behind: ${forkscopeDirs().join(', ')}`);
+    } finally {
+      child.kill('SIGKILL');
+      rmSync(tmp, { recursive: true, force: true });
+    }
   });
 
   it('a normal exit terminates daemonic children', async () => {

@@ -119,6 +119,24 @@ describe('HubServer', () => {
     });
   }
 
+  // JSON escapes spell a forbidden key without its letters in the raw text: the parsed keys are what count.
+  const escapedKeys: Array<[string, string]> = [
+    ['__proto__', '\\u005f_proto__'],
+    ['constructor', '\\u0063onstructor'],
+    ['prototype', 'prot\\u006ftype'],
+  ];
+  for (const [key, spelled] of escapedKeys) {
+    it(`closes and counts a hello with the right token and a "${key}" key spelled with escapes`, async () => {
+      const rejectedBefore = hub.rejectedConnections;
+      const valid = helloFrame(token).subarray(4).toString('utf8');
+      const text = `${valid.slice(0, -1)},"${spelled}":{"polluted":1}}`;
+      assert.ok(!text.includes(key), 'the raw text does not name the key');
+      const { received } = await sendAndAwaitClose(address, [rawFrame(text)]);
+      assert.equal(received.length, 0, 'no welcome');
+      assert.equal(hub.rejectedConnections, rejectedBefore + 1);
+    });
+  }
+
   it('closes a truncated frame when its sender gives up, and stays up', async () => {
     const { received } = await sendAndAwaitClose(address, [Buffer.from([0, 0])], 200).catch(() => ({ received: Buffer.alloc(0) }));
     assert.equal(received.length, 0);

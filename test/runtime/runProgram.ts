@@ -16,14 +16,18 @@ export interface RunOptions {
   args?: string[];
   env?: NodeJS.ProcessEnv;
   deadlineMs?: number;
+  /** Where it runs. @default REPO_ROOT */
+  cwd?: string;
+  /** Node's arguments in place of `--import tsx <file>` (e.g. the `forkscope` CLI and its `run <file>`). */
+  nodeArgs?: string[];
 }
 
 /** `file` is absolute or relative to the repository root. */
-export function runProgram(file: string, { args = [], env = {}, deadlineMs = 60_000 }: RunOptions = {}): Promise<ProgramRun> {
+export function runProgram(file: string, { args = [], env = {}, deadlineMs = 60_000, cwd = REPO_ROOT, nodeArgs }: RunOptions = {}): Promise<ProgramRun> {
   const path = isAbsolute(file) ? file : join(REPO_ROOT, file);
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path, ...args], {
-      cwd: REPO_ROOT,
+    const child = spawn(process.execPath, [...(nodeArgs ?? ['--import', 'tsx', path]), ...args], {
+      cwd,
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true, // its own process group, so the deadline can end grandchildren too

@@ -9,6 +9,7 @@ import { threadId } from 'node:worker_threads';
 import { FrameReader, encodeFrame, encodeHeader, type Frame } from './frame';
 import { RING_BLOCK_BYTES, Ring } from './ring';
 import { allocate, canShareWithProcesses, reduceBlock, reviveBlock, type BlockDescriptor } from '../shm/arena';
+import { trackDirectory } from '../shm/lifeline';
 import { BrokenPipeError, BrokenBarrierError, EOFError, Empty, Full, RemoteError, TimeoutError, ValueError } from '../errors';
 
 /** Frame ops below 16 belong to the transport; 16–127 go to a served object; 128+ are pushes to a subscriber. */
@@ -568,6 +569,8 @@ function programDir(): string {
   const dir = mkdtempSync(join(tmpdir(), 'forkscope-'));
   process.env[IPC_DIR_ENV] = dir;
   process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  // A root killed with SIGKILL runs no exit handler: the shared-memory watchdog removes the directory then.
+  trackDirectory(dir);
   return dir;
 }
 

@@ -11,6 +11,7 @@ import { ENV, FRAME_HEADER_BYTES, PROTOCOL_VERSION, processKey, type Hello, type
 import * as telemetry from '../telemetry';
 import { openInspectorIfDebugging, waitForDebuggerIfOpened } from '../inspector';
 import { INTERNAL_THREAD_MARK, isInternalThread } from '../internalThreads';
+import { explainModuleKindErrors } from '../moduleKindHint';
 
 const PATCHED = Symbol.for('forkscope.preload.v1');
 /** Set (only in a new thread's copy of the environment) when the thread runs the runtime's child bootstrap. */
@@ -26,6 +27,8 @@ function install(): void {
   // esbuild's synchronous service thread (tsx compiling a .ts file on a cold cache) is a tool's, not the program's.
   if (!workerThreads.isMainThread && isEsbuildServiceData(workerThreads.workerData)) return;
   flags[PATCHED] = true;
+  // The program's main process: a load failure that is only a question of module kind gets one line saying what to do.
+  if (workerThreads.isMainThread && !process.env[ENV.parent]) explainModuleKindErrors();
 
   const self = telemetry.selfKey();
   const parentFromEnv = process.env[ENV.parent] || undefined;
