@@ -1,45 +1,54 @@
-// Queue throughput against Python's multiprocessing.Queue, in the same run: 200,000 small messages from
-// one producer process to one consumer process (the queue's creator); also ours with a hub attached
-// (every put and get reported, as under the debugger). Needs `npm run build` first.
-import { execFile } from 'node:child_process';
+// Queue throughput in every direction and shape against Python's multiprocessing queues, measured in the
+// same run (interleaved, best of FORKSCOPE_BENCH_RUNS): bench/programs/queue-shapes.{ts,py} time one shape
+// each, from "every party is up" to "every item arrived". Also ours with a hub attached (every put and get
+// reported, as under the debugger) and ours without the native binding. Needs `npm run build` first.
+import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
+import { cpus, loadavg } from 'node:os';
 import { Hub } from '../src/hub/hub';
 
 const run = promisify(execFile);
-const N = 200_000;
+const N = Number(process.env.FORKSCOPE_BENCH_ITEMS ?? 200_000);
+const RUNS = Number(process.env.FORKSCOPE_BENCH_RUNS ?? 2);
+const programs = join(__dirname, 'programs');
 
-const PYTHON = String.raw`
-import sys, time
-from multiprocessing import Process, Queue
-N = int(sys.argv[1])
-def produce(q, n):
-    for i in range(n): q.put(i)
-if __name__ == '__main__':
-    q = Queue()
-    p = Process(target=produce, args=(q, N)); p.start()
-    q.get()
-    t = time.perf_counter()
-    for _ in range(N - 1): q.get()
-    dt = time.perf_counter() - t
-    p.join()
-    print((N - 1) / dt)
-`;
+/** The real interpreter: the `python3` on PATH may be a slow pyenv shim. */
+const PYTHON = execFileSync('python3', ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' }).trim();
+
+interface Row {
+  label: string;
+  shape: string;
+  kind: string;
+  item: string;
+  /** The Python shape measured beside it (threads: Python's process queue in the same direction). */
+  peer?: string;
+  env?: 'hub' | 'nobinding';
+  /** Compared with this row's own figure instead of Python's (hub overhead). */
+  against?: string;
+}
+
+const rows: Row[] = [];
+for (const [shape, what] of [['main-child', 'main → child'], ['child-main', 'child → main'], ['child-child', 'child → child'], ['1-4', 'main → 4 children'], ['4-1', '4 children → main']]) {
+  for (const item of ['object', 'number']) rows.push({ label: `Queue ${what}, ${item}s`, shape, kind: 'Queue', item });
+}
+for (const kind of ['SimpleQueue', 'JoinableQueue']) {
+  for (const [shape, what] of [['main-child', 'main → child'], ['child-main', 'child → main']]) rows.push({ label: `${kind} ${what}, objects`, shape, kind, item: 'object' });
+}
+rows.push({ label: 'Queue main → worker thread, objects', shape: 'main-thread', kind: 'Queue', item: 'object', peer: 'main-child' });
+rows.push({ label: 'Queue worker thread → main, objects', shape: 'thread-main', kind: 'Queue', item: 'object', peer: 'child-main' });
+rows.push({ label: 'Queue main → child, objects, no binding', shape: 'main-child', kind: 'Queue', item: 'object', env: 'nobinding' });
+rows.push({ label: 'Queue child → main, objects, no binding', shape: 'child-main', kind: 'Queue', item: 'object', env: 'nobinding' });
+rows.push({ label: 'Queue main → child, objects, hub on', shape: 'main-child', kind: 'Queue', item: 'object', env: 'hub', against: 'Queue main → child, objects' });
+rows.push({ label: 'Queue child → main, numbers, hub on', shape: 'child-main', kind: 'Queue', item: 'number', env: 'hub', against: 'Queue child → main, numbers' });
 
 /** Asynchronous, so that a hub in this process keeps serving the program it measures. */
-async function ours(env: NodeJS.ProcessEnv): Promise<number> {
-  // Its own program: a child re-imports the main module, which must not be this benchmark runner.
-  const program = join(__dirname, 'programs', 'queue-ours.ts');
-  const { stdout } = await run(process.execPath, ['--import', 'tsx', program, String(N)], { env, encoding: 'utf8', timeout: 120_000 });
-  return Number(stdout.trim());
+async function rate(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  const { stdout } = await run(command, args, { env, encoding: 'utf8', timeout: 300_000 });
+  return Number(stdout.trim().split('\n').pop());
 }
 
-async function python(): Promise<number> {
-  const { stdout } = await run('python3', ['-c', PYTHON, String(N)], { encoding: 'utf8', timeout: 120_000 });
-  return Number(stdout.trim());
-}
-
-const fmt = (n: number) => `${Math.round(n).toLocaleString('en-US')} msgs/s`;
+const fmt = (n: number) => `${Math.round(n).toLocaleString('en-US')}/s`.padStart(11);
 
 export default async function queueBench(): Promise<void> {
   const base = { ...process.env };
@@ -47,25 +56,41 @@ export default async function queueBench(): Promise<void> {
   delete base.FORKSCOPE_TOKEN;
   const hub = new Hub({ sampleIntervalMs: false });
   const session = await hub.start();
-  const withHub = { ...base, ...session.env };
-  // Interleaved, best of three each: the machine is shared and its load moves.
-  const a: number[] = [];
-  const h: number[] = [];
-  const b: number[] = [];
+  const envs = { plain: base, hub: { ...base, ...session.env }, nobinding: { ...base, FORKSCOPE_SHM_BINDING: 'none' } };
+  const ours = new Map<string, number>();
+  const python = new Map<string, number>();
+  const loads: number[] = [];
+  const pyKey = (r: Row) => `${r.peer ?? r.shape} ${r.kind} ${r.item}`;
   try {
-    for (let round = 0; round < 3; round++) {
-      a.push(await ours(base));
-      b.push(await python());
-      h.push(await ours(withHub));
+    for (let round = 0; round < RUNS; round++) {
+      for (const row of rows) {
+        loads.push(loadavg()[0]!);
+        const mine = await rate(process.execPath, ['--import', 'tsx', join(programs, 'queue-shapes.ts'), row.shape, row.kind, row.item, String(N)], envs[row.env ?? 'plain']);
+        ours.set(row.label, Math.max(ours.get(row.label) ?? 0, mine));
+        if (row.env) continue;
+        const key = pyKey(row);
+        if (row.peer && round === 0 && python.has(key)) continue;
+        const theirs = await rate(PYTHON, [join(programs, 'queue-shapes.py'), row.peer ?? row.shape, row.kind, row.item, String(N)], base);
+        python.set(key, Math.max(python.get(key) ?? 0, theirs));
+      }
     }
   } finally {
     await hub.close();
   }
-  const puts = hub.model.snapshot().queues.reduce((n, q) => n + q.puts, 0);
-  const [ourBest, hubBest, pyBest] = [Math.max(...a), Math.max(...h), Math.max(...b)];
-  console.log(`Queue, ${N.toLocaleString('en-US')} small messages, 1 producer process → 1 consumer process (best of 3, interleaved)`);
-  console.log(`  forkscope Queue            ${fmt(ourBest).padStart(18)}   ratio ${(ourBest / pyBest).toFixed(2)}× (goal ≥ 2×)`);
-  console.log(`  forkscope Queue, hub on    ${fmt(hubBest).padStart(18)}   ratio ${(hubBest / pyBest).toFixed(2)}×  (the hub counted ${puts.toLocaleString('en-US')} puts of ${(3 * N).toLocaleString('en-US')})`);
-  console.log(`  Python multiprocessing     ${fmt(pyBest).padStart(18)}`);
-  console.log(`  every run, msgs/s: ours ${a.map(Math.round).join(', ')}; hub on ${h.map(Math.round).join(', ')}; Python ${b.map(Math.round).join(', ')}`);
+  const counted = hub.model.snapshot().queues.reduce((n, q) => n + q.puts, 0);
+  console.log(`${N.toLocaleString('en-US')} items per row ({ id, op, v } objects or numbers), best of ${RUNS}, interleaved with Python ${PYTHON}; load average 1 min ${Math.min(...loads).toFixed(1)}-${Math.max(...loads).toFixed(1)} on ${cpus().length} cores`);
+  for (const row of rows) {
+    const mine = ours.get(row.label)!;
+    if (row.against) {
+      const without = ours.get(row.against)!;
+      const cost = (without / mine - 1) * 100;
+      console.log(`  ${row.label.padEnd(44)} ${fmt(mine)}  beside no hub ${fmt(without)}: ${cost >= 0 ? '+' : ''}${cost.toFixed(1)}% time (goal ≤ 10%)`);
+      continue;
+    }
+    const theirs = python.get(pyKey(row))!;
+    const ratio = mine / theirs;
+    const goal = row.env === 'nobinding' ? '' : ` (goal ≥ 2×)${ratio >= 2 ? '' : ' BELOW GOAL'}`;
+    console.log(`  ${row.label.padEnd(44)} ${fmt(mine)}  Python ${row.peer ? '(processes) ' : ''}${fmt(theirs)}  ${ratio.toFixed(2)}×${goal}`);
+  }
+  console.log(`  (the hub counted ${counted.toLocaleString('en-US')} puts of ${(RUNS * 2 * N).toLocaleString('en-US')})`);
 }

@@ -1,5 +1,6 @@
-// Queue, SimpleQueue and JoinableQueue: the creating context owns the items in memory; other processes
-// and threads reach it over its broker socket. Depends on the broker and reduction contract only.
+// Queue, SimpleQueue and JoinableQueue: items in shared memory that every holder maps (shm/sharedQueue.ts),
+// so a put or get anywhere is a few memory operations; without the native binding the creating context owns
+// the items and other contexts reach it over its broker socket. Depends on the broker and reduction contract only.
 import { getBroker, held, type Peer, type Served } from './broker/broker';
 import type { Frame } from './broker/frame';
 import { ownSlots, RemoteSlot } from './broker/slots';
@@ -10,12 +11,17 @@ import { Empty, Full, ValueError } from './errors';
 import { reduceSymbol, registerReviver, type ReducedObject, type TransferContext } from './reduction';
 import type { ObjectKind } from './protocol';
 import { deserializeReduced, holdsReducible, serializeReducing } from './serialize';
+import { canShareQueues } from './shm/queueMemory';
+import { SharedQueue, type SharedQueueRef } from './shm/sharedQueue';
+import { readTimeout } from './timeouts';
 
 const OP_PUT = 16; // unbounded: no reply, the write is the acknowledgement
 const OP_PUT_WAIT = 17; // bounded: replied once the item is in
 const OP_GET = 18;
 const OP_TASK_DONE = 19;
 const OP_JOIN = 20;
+/** A consumer read the item its get() was answered with: the owner forgets it (else redelivers it if the consumer dies). */
+const OP_GOT = 21;
 
 const EMPTY = Buffer.alloc(0);
 const RESOLVED: Promise<void> = Promise.resolve();
@@ -67,9 +73,15 @@ class QueueCore implements Served {
     return { address, index: this.#index, slot: this.#slot };
   }
 
-  /** The depth changed: published for remote qsize() and, exact, to the hub (puts and gets are the callers' to report). */
+  /** Items handed to each remote consumer that it has not said it read yet, oldest first. */
+  readonly #handed = new Map<Peer, Held[]>();
+
+  /**
+   * The depth changed: published for remote qsize() and, exact, to the hub (puts and gets are the callers'
+   * to report). Written before the change is answered, so a context that put reads it back at once.
+   */
   #changed(): void {
-    if (this.#slot >= 0) ownSlots().writeSoon(this.#slot, this.#items.length);
+    if (this.#slot >= 0) ownSlots().write(this.#slot, this.#items.length);
     this.#traffic.count(0, 0);
   }
 
@@ -175,9 +187,12 @@ class QueueCore implements Served {
       }
       case OP_GET: {
         const { block, timeout } = decodeWait(frame.payload);
-        this.get(block, timeout, new RemoteWaiter<Held>(peer, frame.request, heldToBytes));
+        this.get(block, timeout, new RemoteWaiter<Held>(peer, frame.request, (item) => this.#hand(peer, item)));
         return;
       }
+      case OP_GOT:
+        this.#handed.get(peer)?.shift();
+        return;
       case OP_TASK_DONE:
         try {
           this.taskDone();
@@ -191,21 +206,65 @@ class QueueCore implements Served {
     }
   }
 
+  #hand(peer: Peer, item: Held): Buffer {
+    const handed = this.#handed.get(peer);
+    if (handed) handed.push(item);
+    else this.#handed.set(peer, [item]);
+    return heldToBytes(item);
+  }
+
   onPeerClosed(peer: Peer): void {
-    // Its waits end with it; an item it had already been handed is its own (delivered once).
+    // Its waits end with it. Items it was answered with but never read (killed first) go back to the front,
+    // in order, for the next consumer: delivered once, not lost (RELIABILITY.md promise 2).
+    const unread = this.#handed.get(peer);
+    this.#handed.delete(peer);
+    if (unread && unread.length > 0) {
+      process.emitWarning(`forkscope: ${unread.length} queue item(s) handed to ${peer.label}, which died before reading them, are delivered again`);
+      for (let i = unread.length - 1; i >= 0; i--) this.#items.unshift(unread[i]!);
+      for (let getter = this.#getters.shift(); getter && this.#items.length > 0; getter = this.#getters.shift()) {
+        if (getter.done || getter.peer === peer || getter.peer?.closed) continue;
+        getter.settle(this.#items.shift()!);
+      }
+      this.#changed();
+    }
     this.#getters.remove((w) => w.peer === peer);
     this.#joiners.remove((w) => w.peer === peer);
     this.#putters.remove((e) => e.waiter.peer === peer);
   }
 }
 
-/** Where a revived queue finds its owner. */
+/** Where a revived queue finds its owner (or, in shared memory, its files and doorbell). */
 interface QueueState {
   address: string;
   index: number;
   slot: number;
   maxsize: number;
   id: string;
+  shm?: SharedQueueRef;
+}
+
+/** This context's handles on shared-memory queues, by file: a queue that comes back is the same handle. */
+const sharedHandles = new Map<string, WeakRef<SharedQueue>>();
+
+function sharedHandle(ref: SharedQueueRef, maxsize: number): SharedQueue {
+  const known = sharedHandles.get(ref.files.base)?.deref();
+  if (known) return known;
+  const handle = SharedQueue.open(ref, maxsize);
+  sharedHandles.set(ref.files.base, new WeakRef(handle));
+  return handle;
+}
+
+/** A shared-memory queue when the binding allows (else undefined: the owner path). */
+function newShared(maxsize: number): SharedQueue | undefined {
+  if (!canShareQueues()) return undefined;
+  try {
+    const handle = SharedQueue.create(maxsize);
+    sharedHandles.set(handle.memory.files.base, new WeakRef(handle));
+    return handle;
+  } catch (error) {
+    process.emitWarning(`forkscope: a Queue falls back to its creator's memory: ${(error as Error).message}`);
+    return undefined;
+  }
 }
 
 class RemoteQueue {
@@ -227,12 +286,16 @@ class RemoteQueue {
 }
 
 /** What a revived queue is built from; set only while a reviver constructs one. */
-let reviving: { core?: QueueCore; remote?: RemoteQueue } | undefined;
+let reviving: { core?: QueueCore; remote?: RemoteQueue; shared?: SharedQueue; state?: QueueState } | undefined;
 
 /** The machinery every queue kind shares: local or remote, serialised items, reduction. */
 abstract class BaseQueue<T> {
   readonly #core: QueueCore | undefined;
   readonly #remote: RemoteQueue | undefined;
+  readonly #shared: SharedQueue | undefined;
+  /** How a revived shared-memory queue was reached (passed on as it came). */
+  readonly #sharedRef: SharedQueueRef | undefined;
+  readonly #maxsize: number;
   readonly #id: string;
   readonly #kind: ObjectKind;
   #closed = false;
@@ -244,15 +307,20 @@ abstract class BaseQueue<T> {
     if (reviving) {
       this.#core = reviving.core;
       this.#remote = reviving.remote;
-      this.#id = reviving.remote?.state.id ?? 'queue';
+      this.#shared = reviving.shared;
+      this.#sharedRef = reviving.state?.shm;
+      this.#id = reviving.state?.id ?? reviving.remote?.state.id ?? 'queue';
+      this.#maxsize = reviving.state?.maxsize ?? 0;
       return;
     }
+    this.#maxsize = maxsize > 0 ? maxsize : 0;
     this.#id = created(kind, maxsize);
-    this.#core = new QueueCore(maxsize, this.#id);
+    this.#shared = newShared(this.#maxsize);
+    if (!this.#shared) this.#core = new QueueCore(maxsize, this.#id);
   }
 
   protected get maxsizeValue(): number {
-    return this.#core?.maxsize ?? this.#remote!.state.maxsize;
+    return this.#core?.maxsize ?? this.#remote?.state.maxsize ?? this.#maxsize;
   }
 
   protected checkOpen(): void {
@@ -263,6 +331,15 @@ abstract class BaseQueue<T> {
     this.checkOpen();
     // A Connection (or queue, lock…) inside crosses as a copy, as over a pipe; structured clone would make it `{}`.
     const item = holdsReducible(obj) ? holdReduced(serializeReducing(obj as object, 'item')) : hold(obj);
+    const shared = this.#shared;
+    if (shared) {
+      if (shared.tryPut(item)) {
+        this.#count(1, 0);
+        return RESOLVED;
+      }
+      if (!block || timeout === 0) return Promise.reject(new Full());
+      return this.#waitShared<void>((settle) => shared.waitPut(item, settle), timeout, Full).then(() => this.#count(1, 0));
+    }
     const core = this.#core;
     if (core) {
       if (core.tryPut(item)) {
@@ -274,18 +351,23 @@ abstract class BaseQueue<T> {
       return (waiter.done ? waiter.promise : this.#waitOn(waiter.promise)).then(() => this.#count(1, 0));
     }
     const remote = this.#remote!;
-    if (remote.state.maxsize === 0) {
-      // Unbounded: resolved once the whole item is where the owner reads it even if we die next (this
-      // connection's shared-memory ring, or the kernel); the owner frames it whole or not at all.
-      this.#count(1, 0);
-      return remote.peer.sendAcknowledgedWith(remote.state.index, OP_PUT, item, heldBytes(item), writeHeld);
-    }
+    // Answered once the item is in and the depth published: qsize()/empty() here read it back at once.
     const payload = Buffer.concat([encodeWait(block, timeout), heldToBytes(item)]);
     return this.#waitOn(remote.peer.request(remote.state.index, OP_PUT_WAIT, payload)).then(() => this.#count(1, 0));
   }
 
   protected getItem(block: boolean, timeout: number | undefined): Promise<T> {
     this.checkOpen();
+    const shared = this.#shared;
+    if (shared) {
+      const bytes = shared.tryGet();
+      if (bytes) {
+        this.#count(0, 1);
+        return Promise.resolve(releaseItem(heldFromBytes(bytes)) as T);
+      }
+      if (!block || timeout === 0) return Promise.reject(new Empty());
+      return this.#waitShared<Buffer>((settle) => shared.waitGet(settle), timeout, Empty).then((got) => this.#took(heldFromBytes(got)));
+    }
     const core = this.#core;
     if (core) {
       const now = core.tryGet();
@@ -299,7 +381,28 @@ abstract class BaseQueue<T> {
       return wait.then((item) => this.#took(item));
     }
     const remote = this.#remote!;
-    return this.#waitOn(remote.peer.request(remote.state.index, OP_GET, encodeWait(block, timeout))).then((bytes) => this.#took(heldFromBytes(bytes)));
+    return this.#waitOn(remote.peer.request(remote.state.index, OP_GET, encodeWait(block, timeout))).then((bytes) => {
+      remote.peer.send(remote.state.index, OP_GOT, EMPTY);
+      return this.#took(heldFromBytes(bytes));
+    });
+  }
+
+  /** A wait in line on the shared queue, given up after `timeout` ms with `Failure`. */
+  #waitShared<R>(start: (settle: (value: R) => void) => { done: boolean }, timeout: number | undefined, Failure: new () => Error): Promise<R> {
+    return this.#waitOn(new Promise<R>((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
+      const entry = start((value) => {
+        clearTimeout(timer);
+        resolve(value);
+      });
+      if (timeout !== undefined && !entry.done) {
+        timer = setTimeout(() => {
+          if (entry.done) return;
+          entry.done = true;
+          reject(new Failure());
+        }, timeout);
+      }
+    }));
   }
 
   #took(item: Held): T {
@@ -312,11 +415,18 @@ abstract class BaseQueue<T> {
   }
 
   protected taskDoneItem(): void {
-    if (this.#core) this.#core.taskDone();
+    if (this.#shared) {
+      if (!this.#shared.taskDone()) throw new ValueError('task_done() called too many times');
+    } else if (this.#core) this.#core.taskDone();
     else this.#remote!.peer.send(this.#remote!.state.index, OP_TASK_DONE, EMPTY);
   }
 
   protected joinItems(): Promise<void> {
+    const shared = this.#shared;
+    if (shared) {
+      if (shared.memory.unfinished <= 0) return RESOLVED;
+      return this.#waitShared<void>((settle) => shared.waitJoin(settle), undefined, Empty);
+    }
     const core = this.#core;
     if (core) {
       const waiter = new LocalWaiter<void>();
@@ -328,6 +438,7 @@ abstract class BaseQueue<T> {
   }
 
   protected depth(): number {
+    if (this.#shared) return this.#shared.memory.count;
     return this.#core ? this.#core.depth : this.#remote!.depth;
   }
 
@@ -347,14 +458,22 @@ abstract class BaseQueue<T> {
 
   /** How the queue crosses into a child: the owner's address and the queue's index there. */
   [reduceSymbol](_context: TransferContext): ReducedObject {
-    const state: QueueState = this.#core
-      ? { ...this.#core.share(), maxsize: this.#core.maxsize, id: this.#id }
-      : this.#remote!.state;
+    let state: QueueState;
+    if (this.#shared) state = { address: '', index: 0, slot: -1, maxsize: this.#maxsize, id: this.#id, shm: this.#shared.share(this.#sharedRef) };
+    else state = this.#core ? { ...this.#core.share(), maxsize: this.#core.maxsize, id: this.#id } : this.#remote!.state;
     return { kind: this.#kind, state };
   }
 
   /** Rebuilds a queue from its reduced state: this very queue's core when the owner is here. */
   static revive<Q>(make: () => Q, state: QueueState): Q {
+    if (state.shm) {
+      reviving = { shared: sharedHandle(state.shm, state.maxsize), state };
+      try {
+        return make();
+      } finally {
+        reviving = undefined;
+      }
+    }
     const broker = getBroker();
     const core = broker.isLocal(state.address) ? (broker.served(state.index) as QueueCore | undefined) : undefined;
     reviving = core ? { core } : { remote: new RemoteQueue(state) };
@@ -378,7 +497,8 @@ export class Queue<T = unknown> extends BaseQueue<T> {
 
   /** Puts an item, waiting for room in a full bounded queue; rejects `Full` on timeout or with `block: false`. Python: Queue.put */
   put(obj: T, options: QueueWaitOptions = {}): Promise<void> {
-    return this.putItem(obj, options.block ?? true, options.timeout);
+    const timeout = readTimeout(options, 'Queue.put');
+    return this.putItem(obj, options?.block ?? true, timeout);
   }
 
   /** Puts an item or rejects `Full` at once. Python: Queue.put_nowait */
@@ -388,7 +508,8 @@ export class Queue<T = unknown> extends BaseQueue<T> {
 
   /** Takes the oldest item, waiting for one; rejects `Empty` on timeout or with `block: false`. Python: Queue.get */
   get(options: QueueWaitOptions = {}): Promise<T> {
-    return this.getItem(options.block ?? true, options.timeout);
+    const timeout = readTimeout(options, 'Queue.get');
+    return this.getItem(options?.block ?? true, timeout);
   }
 
   /** Takes an item or rejects `Empty` at once. Python: Queue.get_nowait */

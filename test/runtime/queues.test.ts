@@ -65,6 +65,25 @@ describe('Queue (in this process)', () => {
     assert.throws(() => q.taskDone(), { name: 'ValueError' });
   });
 
+  it('get()/put() read { block, timeout } through readTimeout: NaN and strings are TypeErrors, negative does not wait', async () => {
+    const q = new Queue<number>({ maxsize: 1 });
+    assert.throws(() => q.get({ timeout: NaN }), TypeError);
+    assert.throws(() => q.get({ timeout: '5' as unknown as number }), TypeError);
+    assert.throws(() => q.put(1, { timeout: NaN }), TypeError);
+    const started = Date.now();
+    await assert.rejects(q.get({ timeout: -1 }), Empty);
+    await q.put(1);
+    await assert.rejects(q.put(2, { timeout: -5 }), Full);
+    assert.ok(Date.now() - started < 1000);
+    q.close();
+    await assert.rejects(async () => q.get(), (e: Error) => e.name === 'ValueError');
+  });
+
+  it('JoinableQueue.taskDone() called too often throws ValueError', () => {
+    const q = new JoinableQueue<number>();
+    assert.throws(() => q.taskDone(), (e: Error) => e.name === 'ValueError');
+  });
+
   it('SimpleQueue puts and gets', async () => {
     const q = new SimpleQueue<string>();
     assert.equal(q.empty(), true);
@@ -180,6 +199,18 @@ describe('Queue failures', () => {
       });
     }
   }
+
+  for (const method of ['spawn', 'thread'] as StartMethod[]) {
+    it(`qsize()/empty()/full() in a ${method} child read its own put() at once, on every queue kind`, { timeout: 90_000 }, async () => {
+      const run = await runProgram('test/fixtures/queue-stale.ts', { args: [method], deadlineMs: 80_000 });
+      assert.equal(run.stdout.trim(), 'ok', run.stdout + run.stderr);
+    });
+  }
+
+  it('an item answered to a consumer SIGKILLed before it read it is delivered again', { timeout: 90_000 }, async () => {
+    const run = await runProgram('test/fixtures/queue-consumer-kill.ts', { deadlineMs: 80_000 });
+    assert.equal(run.stdout.trim(), 'ok precious', run.stdout + run.stderr);
+  });
 
   it('a bounded queue holds a fast producer back (backpressure), and loses nothing', { timeout: 60_000 }, async () => {
     const q = new Queue<number>({ maxsize: 10 });

@@ -1,5 +1,6 @@
 // How items and messages become bytes: structured clone (node:v8) for everything, with a one-byte-tag
-// shortcut for numbers, strings, booleans, null and undefined, the common small messages. Pure.
+// shortcut for numbers, strings, booleans, null and undefined, and JSON for plain data that JSON carries
+// exactly (v8.serialize costs microseconds per small object; JSON.stringify a fraction). Pure.
 import { deserialize, serialize } from 'node:v8';
 
 // v8's format starts with 0xFF (its version tag), so these leading bytes cannot be mistaken for it.
@@ -8,6 +9,8 @@ const TAG_STRING = 0xf1;
 const TAG_CONSTANT = 0xf2;
 /** An item with runtime objects inside (serializeReducing's bytes follow): its getter revives them. */
 const TAG_REDUCED = 0xf3;
+/** Plain data that JSON round-trips exactly (see `jsonExact`): its UTF-8 JSON follows. */
+const TAG_JSON = 0xf4;
 const constants = [undefined, null, false, true] as const;
 
 export function encodeItem(value: unknown): Buffer {
@@ -44,7 +47,66 @@ export function decodeItem(bytes: Buffer): unknown {
  * to allocate), anything else as its structured-clone bytes. A Buffer is always bytes: a user's Buffer
  * or Uint8Array is an object and is held serialised.
  */
-export type Held = Buffer | number | string | boolean | null | undefined;
+export type Held = Buffer | JsonHeld | number | string | boolean | null | undefined;
+
+/** Plain data held as its JSON text, written out only where it is stored. */
+export class JsonHeld {
+  readonly text: string;
+  readonly bytes: number;
+  constructor(text: string) {
+    this.text = text;
+    this.bytes = 1 + Buffer.byteLength(text);
+  }
+}
+
+/** Nesting beyond this goes through structured clone (which also keeps cycles). */
+const JSON_DEPTH = 24;
+
+/**
+ * True when JSON carries `value` exactly as structured clone would: plain objects (Object.prototype) and
+ * dense arrays of finite numbers other than -0, strings, booleans and null, each object reached once
+ * (structured clone keeps shared references; JSON would copy them). Anything else takes v8's path.
+ */
+function jsonExact(value: object, depth: number, seen: Set<object> | undefined): boolean {
+  if (depth > JSON_DEPTH) return false;
+  if (Array.isArray(value)) {
+    if (Object.getPrototypeOf(value) !== Array.prototype) return false;
+    for (let i = 0; i < value.length; i++) {
+      if (!(i in value)) return false;
+      const v: unknown = value[i];
+      if (typeof v === 'object' && v !== null) {
+        seen ??= new Set([value]);
+        if (seen.has(v)) return false;
+        seen.add(v);
+        if (!jsonExact(v, depth + 1, seen)) return false;
+      } else if (!jsonLeaf(v)) return false;
+    }
+    return true;
+  }
+  if (Object.getPrototypeOf(value) !== Object.prototype) return false;
+  for (const key in value) {
+    const v = (value as Record<string, unknown>)[key];
+    if (typeof v === 'object' && v !== null) {
+      seen ??= new Set([value]);
+      if (seen.has(v)) return false;
+      seen.add(v);
+      if (!jsonExact(v, depth + 1, seen)) return false;
+    } else if (!jsonLeaf(v)) return false;
+  }
+  return true;
+}
+
+function jsonLeaf(v: unknown): boolean {
+  switch (typeof v) {
+    case 'string':
+    case 'boolean':
+      return true;
+    case 'number':
+      return Number.isFinite(v) && (v !== 0 || 1 / v > 0);
+    default:
+      return v === null;
+  }
+}
 
 /** The held form of a value put into a queue. */
 export function hold(value: unknown): Held {
@@ -56,6 +118,7 @@ export function hold(value: unknown): Held {
       return value;
     case 'object':
       if (value === null) return null;
+      if (jsonExact(value, 0, undefined)) return new JsonHeld(JSON.stringify(value));
   }
   return serialize(value);
 }
@@ -72,7 +135,9 @@ export function reducedBytes(held: Held): Buffer | undefined {
 
 /** The value a get() returns: a fresh clone of an object, the primitive itself. */
 export function release(held: Held): unknown {
-  return typeof held === 'object' && held !== null ? deserialize(held) : held;
+  if (typeof held !== 'object' || held === null) return held;
+  if (held instanceof JsonHeld) return JSON.parse(held.text);
+  return held[0] === TAG_JSON ? JSON.parse(held.toString('utf8', 1)) : deserialize(held);
 }
 
 /** The held form of bytes from the wire (a view, not a copy). */
@@ -100,7 +165,8 @@ export function heldBytes(held: Held): number {
     case 'undefined':
       return 2;
     default:
-      return held === null ? 2 : held.byteLength;
+      if (held === null) return 2;
+      return held instanceof JsonHeld ? held.bytes : held.byteLength;
   }
 }
 
@@ -124,13 +190,16 @@ export function writeHeld(target: Buffer, offset: number, held: Held): void {
       if (held === null) {
         target[offset] = TAG_CONSTANT;
         target[offset + 1] = 1;
+      } else if (held instanceof JsonHeld) {
+        target[offset] = TAG_JSON;
+        target.write(held.text, offset + 1, 'utf8');
       } else target.set(held, offset);
   }
 }
 
 /** `held` as wire bytes of its own. */
 export function heldToBytes(held: Held): Buffer {
-  if (typeof held === 'object' && held !== null) return held;
+  if (Buffer.isBuffer(held)) return held;
   const bytes = Buffer.allocUnsafe(heldBytes(held));
   writeHeld(bytes, 0, held);
   return bytes;
