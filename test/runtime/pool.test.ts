@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { Pool, AsyncResult, isMainProcess, activeChildren, TimeoutError } from 'forkscope';
 import { square, add, slowSquare, whoAmI, throw42, throwCustom, exitNow, returnsFunction, spin, init, readInit, failInit, sleepMs, identity, recordPidAndSleep } from '../fixtures/runtime-tasks';
 import { quietly } from './runProgram';
+import { nap, echo } from '../fixtures/pool-tasks';
 
 
 const dir = isMainProcess() ? mkdtempSync(join(tmpdir(), 'forkscope-pool-')) : '';
@@ -141,6 +142,26 @@ if (isMainProcess()) {
           });
         });
       }
+    });
+  }
+
+  for (const method of ['spawn', 'thread', 'forkserver'] as const) {
+    describe(`Pool dispatch (${method})`, { timeout: 90_000 }, () => {
+      it('an idle worker takes the next task: short naps do not queue behind a long one', async () => {
+        await using pool = new Pool({ processes: 2, context: method });
+        // A few quick tasks first, so the pool has measured its workers as fast.
+        await pool.map(echo, Array.from({ length: 40 }, (_, i) => i), { chunksize: 1 });
+        const t0 = Date.now();
+        const long = pool.applyAsync(nap, [1000]);
+        const shorts = [0, 1, 2].map(() => pool.applyAsync(nap, [50]).then((pid) => ({ pid, at: Date.now() - t0 })));
+        const done = await Promise.all(shorts);
+        const longPid = await long;
+        const longAt = Date.now() - t0;
+        for (const s of done) {
+          assert.notEqual(s.pid, longPid, `a short nap ran on the busy worker: ${JSON.stringify(done)}`);
+          assert.ok(s.at < longAt, `a short nap waited for the long one: ${JSON.stringify(done)} vs ${longAt}`);
+        }
+      });
     });
   }
 }
