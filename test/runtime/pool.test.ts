@@ -146,6 +146,66 @@ if (isMainProcess()) {
   }
 
   for (const method of ['spawn', 'thread', 'forkserver'] as const) {
+    describe(`Pool.imap (${method})`, { timeout: 90_000 }, () => {
+      function* failingAtFour(pulled: number[] = []): Generator<number> {
+        for (let i = 0; ; i++) {
+          if (i === 3) throw new RangeError('the source failed at its fourth item');
+          pulled.push(i);
+          yield i;
+        }
+      }
+      function* naturals(pulled: number[]): Generator<number> {
+        for (let i = 0; ; i++) {
+          pulled.push(i);
+          yield i;
+        }
+      }
+
+      it('imap and imapUnordered yield the results before a failing source item, then its error', async () => {
+        await using pool = new Pool({ processes: 2, context: method });
+        const seen: number[] = [];
+        await assert.rejects(async () => {
+          for await (const v of pool.imap(square, failingAtFour())) seen.push(v);
+        }, (e: Error) => e instanceof RangeError && /fourth item/.test(e.message));
+        assert.deepEqual(seen, [0, 1, 4]);
+        const unordered: number[] = [];
+        await assert.rejects(async () => {
+          for await (const v of pool.imapUnordered(square, failingAtFour(), { chunksize: 1 })) unordered.push(v);
+        }, RangeError);
+        assert.ok(unordered.every((v) => [0, 1, 4].includes(v)), String(unordered));
+      });
+
+      it('an infinite source streams, pulled only a bounded distance ahead of the consumer', async () => {
+        await using pool = new Pool({ processes: 2, context: method });
+        const pulled: number[] = [];
+        const out: number[] = [];
+        for await (const v of pool.imap(square, naturals(pulled))) {
+          out.push(v);
+          if (out.length === 10) break;
+        }
+        assert.deepEqual(out, [0, 1, 4, 9, 16, 25, 36, 49, 64, 81]);
+        await sleepMs(200);
+        assert.ok(pulled.length < 1000, `pulled ${pulled.length} items for 10 results`);
+        assert.equal(await pool.apply(add, [1, 2]), 3);
+      });
+
+      it('next({ timeout }) rejects TimeoutError and the iterator goes on; close() then join() still delivers every result', async () => {
+        const pool = new Pool({ processes: 1, context: method });
+        const it = pool.imap(nap, [1500, 0]);
+        await assert.rejects(it.next({ timeout: 50 }), TimeoutError);
+        await assert.rejects(it.next(-1), TimeoutError);
+        assert.throws(() => it.next({ timeout: Number.NaN }), TypeError);
+        assert.equal(typeof (await it.next(20_000)).value, 'string');
+        const later = pool.imap(square, [1, 2, 3], { chunksize: 1 });
+        pool.close();
+        await pool.join();
+        const rest: number[] = [];
+        for await (const v of later) rest.push(v);
+        assert.deepEqual(rest, [1, 4, 9]);
+        assert.equal((await it.next()).done, false);
+      });
+    });
+
     describe(`Pool dispatch (${method})`, { timeout: 90_000 }, () => {
       it('an idle worker takes the next task: short naps do not queue behind a long one', async () => {
         await using pool = new Pool({ processes: 2, context: method });
