@@ -240,6 +240,7 @@ export class WorkerSet {
       parentName: currentProcess().name,
       initializer: this.#options.initializer ? findTarget(this.#options.initializer) : undefined,
       initargs: encode(this.#options.initargs ?? [], context, 'initargs'),
+      authkey: currentProcess().authkey.toString('hex'),
     };
     const handle = method === 'thread' ? startThread(payload, context.transfer) : method === 'forkserver' ? startFromForkserver(payload) : spawnChild(payload, context.transfer);
     const slot: Slot = {
