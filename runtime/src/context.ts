@@ -17,7 +17,8 @@ function check(method: string): asserts method is StartMethod {
 
 /** The start method new processes use. Python: get_start_method() */
 export function getStartMethod(options: { allowNone?: boolean } = {}): StartMethod | null {
-  if (options.allowNone && !explicitlySet && process.env.FORKSCOPE_SINGLE_PROCESS !== '1') return null;
+  // A child's method was set by its start (Python's spawn.prepare() calls set_start_method(force=True)).
+  if (options.allowNone && !explicitlySet && !self.startMethod && process.env.FORKSCOPE_SINGLE_PROCESS !== '1') return null;
   return defaultStartMethod();
 }
 

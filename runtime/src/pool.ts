@@ -1,6 +1,7 @@
 // Pool and AsyncResult, as CPython's multiprocessing/pool.py, over the worker set (workers.ts).
 // A dead worker fails only the task it held (CPython hangs: bpo-22393). Parent side; Node's modules only.
 import { TimeoutError, ValueError, Full } from './errors';
+import { IMapFeed, FEED_WINDOW_PER_WORKER, type IMapIterator } from './imap';
 import { WorkerSet, type Chunk } from './workers';
 import { defaultStartMethod, cpuCount, forcedInline } from './process';
 import { ensureForkserver } from './forkserver';
@@ -41,6 +42,8 @@ export interface MapOptions extends TaskOptions {
   /** Items per task. @default as CPython: ceil(len / (4 × workers)) for map, 1 for imap */
   chunksize?: number;
 }
+
+export type { IMapIterator } from './imap';
 
 /**
  * The result of applyAsync/mapAsync: a Promise-compatible handle with Python's methods.
@@ -157,6 +160,7 @@ export class Pool {
   #state: 'RUN' | 'CLOSE' | 'TERMINATE' = 'RUN';
   #maxQueue: number | undefined;
   #id: string;
+  #feeds = new Set<IMapFeed<unknown>>();
 
   constructor(options: PoolOptions | number = {}) {
     const opts: PoolOptions = typeof options === 'number' ? { processes: options } : options;
@@ -284,75 +288,54 @@ export class Pool {
     return new AsyncResult(this.#applyPromise(fn, args ?? [], options), options);
   }
 
-  #iterate<R>(fn: Function, iterable: Iterable<unknown>, star: boolean, ordered: boolean, options: MapOptions): AsyncIterableIterator<R> {
+  #iterate<R>(fn: Function, iterable: Iterable<unknown>, star: boolean, ordered: boolean, options: MapOptions): IMapIterator<R> {
     this.#checkRunning();
     this.#workers.checkTarget(fn);
-    const items = Array.isArray(iterable) ? iterable : [...iterable];
     const chunksize = options.chunksize ?? 1;
     if (!(chunksize >= 1)) throw new ValueError(`Chunksize must be 1+, not ${chunksize}`);
-    const total = Math.ceil(items.length / chunksize);
-    const ready = new Map<number, { ok: boolean; value: unknown }>();
-    const arrival: number[] = [];
-    let next = 0;
-    let wake: (() => void) | undefined;
-    const chunks = this.#chunks(fn, items, chunksize, star, options, (index, ok, value) => {
-      ready.set(index, { ok, value });
-      arrival.push(index);
-      wake?.();
+    if (iterable === null || typeof (iterable as Partial<Iterable<unknown>>)?.[Symbol.iterator] !== 'function') {
+      throw new TypeError(`${typeof iterable === 'object' ? 'null' : typeof iterable} is not iterable`);
+    }
+    const feed = new IMapFeed<R>({
+      source: iterable[Symbol.iterator](),
+      chunksize,
+      ordered,
+      window: FEED_WINDOW_PER_WORKER * this.#processes,
+      chunk: (index, items, settle) => this.#chunks(fn, items, items.length, star, options, (_i, ok, value) => settle(index, ok, value))[0],
+      submit: (chunks) => this.#workers.submit(chunks),
+      done: (f) => {
+        this.#feeds.delete(f);
+        if (this.#state !== 'RUN' && this.#feeds.size === 0) this.#workers.close();
+      },
     });
-    this.#workers.submit(chunks);
-    let buffer: unknown[] = [];
-    let bufferAt = 0;
-    const iterator: AsyncIterableIterator<R> = {
-      [Symbol.asyncIterator]() {
-        return iterator;
-      },
-      async next(): Promise<IteratorResult<R>> {
-        while (bufferAt >= buffer.length) {
-          if (next >= total) return { done: true, value: undefined };
-          const index = ordered ? next : arrival[next];
-          const entry = index === undefined ? undefined : ready.get(index);
-          if (!entry) {
-            await new Promise<void>((r) => (wake = r));
-            wake = undefined;
-            continue;
-          }
-          ready.delete(index);
-          next++;
-          if (!entry.ok) throw entry.value;
-          buffer = entry.value as unknown[];
-          bufferAt = 0;
-        }
-        return { done: false, value: buffer[bufferAt++] as R };
-      },
-      async return(): Promise<IteratorResult<R>> {
-        next = total;
-        return { done: true, value: undefined };
-      },
-    };
-    return iterator;
+    this.#feeds.add(feed);
+    feed.fill();
+    return feed.iterator;
   }
 
   /** Results in order as an async iterable. Python: Pool.imap */
-  imap<T, R>(fn: (item: T) => R | Promise<R>, iterable: Iterable<T>, options: MapOptions = {}): AsyncIterableIterator<Awaited<R>> {
+  imap<T, R>(fn: (item: T) => R | Promise<R>, iterable: Iterable<T>, options: MapOptions = {}): IMapIterator<Awaited<R>> {
     return this.#iterate(fn, iterable, false, true, options);
   }
 
   /** Results as they finish, as an async iterable. Python: Pool.imap_unordered */
-  imapUnordered<T, R>(fn: (item: T) => R | Promise<R>, iterable: Iterable<T>, options: MapOptions = {}): AsyncIterableIterator<Awaited<R>> {
+  imapUnordered<T, R>(fn: (item: T) => R | Promise<R>, iterable: Iterable<T>, options: MapOptions = {}): IMapIterator<Awaited<R>> {
     return this.#iterate(fn, iterable, false, false, options);
   }
 
   /** No more tasks; workers exit when the queue is done. Python: Pool.close */
   close(): void {
     if (this.#state === 'RUN') this.#state = 'CLOSE';
-    this.#workers.close();
+    // As Python's task handler, imap feeds still running are fed to the end; the workers close after them.
+    for (const f of this.#feeds) f.drainAll();
+    if (this.#feeds.size === 0) this.#workers.close();
     openPools.delete(this);
   }
 
   /** Stops the workers now; pending tasks reject. Python: Pool.terminate */
   terminate(): void {
     this.#state = 'TERMINATE';
+    for (const f of [...this.#feeds]) f.stop();
     const error = new Error('the pool was terminated before the task finished');
     error.name = 'ProcessError';
     this.#workers.terminate(error);

@@ -5,6 +5,7 @@ import { decode, encodeThrown, PACKED_MIN } from './serialize';
 import { loadTarget, type TargetRef } from './targets';
 import type { StartPayload } from './popen';
 import type { ParentChannel } from './spawn';
+import { self } from './process';
 
 /** A chunk on the wire: [taskId, targetId, star (1: fn(...item)), items]. */
 export type WireChunk = [number, number, 0 | 1, unknown[]];
@@ -24,6 +25,7 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
 
 /** Runs the worker until told to exit; returns the exit code. */
 export async function runWorker(payload: StartPayload, channel: ParentChannel): Promise<number> {
+  if (typeof payload.authkey === 'string') self.authkey = Buffer.from(payload.authkey, 'hex');
   const initializer = payload.initializer as TargetRef | undefined;
   if (initializer) {
     const init = await loadTarget(initializer);

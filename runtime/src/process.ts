@@ -1,6 +1,7 @@
 // Process and the per-process identity (name, counter, main-or-child), as CPython's process.py.
 // Parent side of starting children; the child side is spawn.ts. Node's modules only, never the extension.
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { isMainThread, threadId } from 'node:worker_threads';
 import { resolve } from 'node:path';
@@ -27,7 +28,15 @@ export const self = {
   startMethod: undefined as StartMethod | undefined,
   /** The Process object of this child (Python's current_process() in a child is the unpickled Process). */
   current: undefined as Process | undefined,
+  /** This process's authentication key: random in the main process, the parent's in a child. */
+  authkey: undefined as Buffer | undefined,
 };
+
+/** The current process's authkey, made on first need in the main process (Python: os.urandom(32)). */
+function ownAuthkey(): Buffer {
+  self.authkey ??= randomBytes(32);
+  return self.authkey;
+}
 
 /** Inline processes run in the parent's process; this tells currentProcess() which one is running. */
 export const inlineCurrent = new AsyncLocalStorage<Process>();
@@ -39,14 +48,17 @@ export const internalSubclass: unique symbol = Symbol('forkscope.internalSubclas
 const children = new Set<Process>();
 
 let defaultMethod: StartMethod | undefined;
-/** The start method in force: set explicitly, else FORKSCOPE_SINGLE_PROCESS=1 ⇒ inline, else spawn. */
 export function forcedInline(): boolean {
   return process.env.FORKSCOPE_SINGLE_PROCESS === '1';
 }
 
+/**
+ * The start method in force: FORKSCOPE_SINGLE_PROCESS=1 ⇒ inline, else the one set, else (in a child) the one
+ * it was started with, as Python's spawn.prepare() sets it from the parent, else spawn.
+ */
 export function defaultStartMethod(): StartMethod {
   if (forcedInline()) return 'inline';
-  return defaultMethod ?? 'spawn';
+  return defaultMethod ?? self.startMethod ?? 'spawn';
 }
 export function setDefaultStartMethod(method: StartMethod | undefined): void {
   defaultMethod = method;
@@ -111,8 +123,11 @@ export class Process {
   #closed = false;
   #exited: Promise<void> | undefined;
   #markExited: (() => void) | undefined;
+  #authkey: Buffer;
 
   constructor(options: ProcessOptions = {}) {
+    // Python copies the creating process's config, authkey included.
+    this.#authkey = Buffer.from(ownAuthkey());
     this.#target = options.target;
     this.#args = options.args ?? [];
     this.#kwargs = options.kwargs;
@@ -132,7 +147,7 @@ export class Process {
   start(): void {
     if (this.#closed) throw new ValueError('process object is closed');
     if (this.#started) throw new AssertionError('cannot start a process twice');
-    if (self.current === this) throw new AssertionError('can only start a process object created by current process');
+    if (self.current === this || this === mainProcess) throw new AssertionError('can only start a process object created by current process');
     if (self.daemon && !self.isMain) throw new AssertionError('daemonic processes are not allowed to have children');
     checkNotBootstrapping();
     // FORKSCOPE_SINGLE_PROCESS=1 forces inline for the whole program, explicit contexts included.
@@ -194,6 +209,8 @@ export class Process {
     if (this.#target) target = findTarget(this.#target);
     const fields: Record<string, unknown> = {};
     for (const key of Object.keys(this)) fields[key] = (this as unknown as Record<string, unknown>)[key];
+    // Set through the setter on the child's copy, which makes it that process's own key.
+    fields.authkey = this.#authkey;
     return {
       kind: 'process',
       main: self.mainModule,
@@ -236,7 +253,7 @@ export class Process {
   /** Waits until the process exits or `timeout` ms pass; never rejects on timeout. Python: Process.join */
   async join(options: JoinOptions = {}): Promise<void> {
     if (this.#closed) throw new ValueError('process object is closed');
-    if (self.current === this || inlineCurrent.getStore() === this) throw new AssertionError('can only join a child process');
+    if (self.current === this || this === mainProcess || inlineCurrent.getStore() === this) throw new AssertionError('can only join a child process');
     if (!this.#started || !this.#exited) throw new AssertionError('can only join a started process');
     if (options.timeout === undefined || options.timeout === null) return this.#exited;
     let timer: NodeJS.Timeout | undefined;
@@ -305,6 +322,15 @@ export class Process {
     return this.pid;
   }
 
+  /** The authentication key (32 random bytes in the main process, inherited by children). Python: Process.authkey */
+  get authkey(): Buffer {
+    return this.#authkey;
+  }
+  set authkey(value: Uint8Array | string) {
+    this.#authkey = typeof value === 'string' ? Buffer.from(value, 'utf8') : Buffer.from(value);
+    if (this === self.current || this === mainProcess) self.authkey = this.#authkey;
+  }
+
   /** The worker thread's id for the `thread` start method, else 0. */
   get threadId(): number {
     return this.#threadId;
@@ -342,6 +368,7 @@ export class Process {
     self.counter = saved;
     Object.assign(p, fields);
     Process._adoptAsCurrent(p, options.identity);
+    self.authkey = p.#authkey;
     return p;
   }
 
@@ -356,30 +383,48 @@ export function reportUncaught(name: string, error: unknown): void {
   process.stderr.write(`Process ${name}:\n${text}\n`);
 }
 
-const mainProcessObject = { name: 'MainProcess' };
+let mainProcess: Process | undefined;
 
-/** The Process object of the caller (the main process has one named MainProcess). Python: current_process() */
-export function currentProcess(): Process | { name: string; pid: number; daemon: boolean; ident: number; identity?: number[] } {
-  const inline = inlineCurrent.getStore();
-  if (inline) return inline;
-  if (self.current) return self.current;
-  return {
-    get name() {
-      return self.isMain ? mainProcessObject.name : self.name;
-    },
-    set name(v: string) {
-      if (self.isMain) mainProcessObject.name = v;
-      else self.name = v;
-    },
-    pid: process.pid,
-    ident: process.pid,
-    daemon: self.daemon,
-  };
+/**
+ * The process object of a process that no Process object started here: the main process (Python's
+ * _MainProcess), or a pool worker. One object for the life of the process, alive, with the whole interface.
+ */
+function mainProcessObject(): Process {
+  if (!mainProcess) {
+    const counter = self.counter;
+    mainProcess = new MainProcess();
+    self.counter = counter;
+    Process._adoptAsCurrent(mainProcess, self.identity);
+  }
+  return mainProcess;
+}
+
+/** Its name follows the process's own until renamed: a forkserver standby may ask before it knows who it is. */
+class MainProcess extends Process {
+  #renamed: string | undefined;
+  override get name(): string {
+    return this.#renamed ?? (self.isMain ? 'MainProcess' : self.name);
+  }
+  override set name(value: string) {
+    this.#renamed = String(value);
+  }
+  override get daemon(): boolean {
+    return self.daemon;
+  }
+  override set daemon(value: boolean) {
+    // As Python's main process config: a daemonic process may not have children.
+    self.daemon = Boolean(value);
+  }
+}
+
+/** The Process object of the caller: the same one at every call (MainProcess in the main process). Python: current_process() */
+export function currentProcess(): Process {
+  return inlineCurrent.getStore() ?? self.current ?? mainProcessObject();
 }
 
 /** The parent of the current process, or null in the main process. Python: parent_process() */
 export function parentProcess(): { name: string; pid: number } | null {
-  if (inlineCurrent.getStore()) return { name: self.isMain ? mainProcessObject.name : self.name, pid: process.pid };
+  if (inlineCurrent.getStore()) return { name: mainProcessObject().name, pid: process.pid };
   if (!self.parent) return null;
   return { name: self.parent.name, pid: self.parent.pid };
 }

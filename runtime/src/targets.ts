@@ -226,7 +226,10 @@ function exportedNames(file: string): Set<string> {
 function scanEsmExports(file: string, fn: Function): string | undefined {
   const names = exportedNames(file);
   const own = fn.name;
-  if (!own) return names.has('default') ? 'default' : undefined;
+  // V8 names every default-exported function `default`, arrows and anonymous functions too: a function with no
+  // name is never the default export, and taking the default for it would run the wrong function in the child.
+  if (!own) return undefined;
+  if (own === 'default') return /\bexport\s+default\b/.test(sourceOf(file)) ? 'default' : undefined;
   const defaultDecl = new RegExp(`\\bexport\\s+default\\s+(?:async\\s+)?(?:function\\s*\\*?|class)\\s+${own.replace(/\$/g, '\\$')}\\b`);
   if (defaultDecl.test(sourceOf(file))) return 'default';
   if (names.has(own)) return own;

@@ -240,6 +240,7 @@ export class WorkerSet {
       parentName: currentProcess().name,
       initializer: this.#options.initializer ? findTarget(this.#options.initializer) : undefined,
       initargs: encode(this.#options.initargs ?? [], context, 'initargs'),
+      authkey: currentProcess().authkey.toString('hex'),
     };
     const handle = method === 'thread' ? startThread(payload, context.transfer) : method === 'forkserver' ? startFromForkserver(payload) : spawnChild(payload, context.transfer);
     const slot: Slot = {
@@ -387,56 +388,62 @@ export class WorkerSet {
   }
 
   /**
-   * Deals queued chunks to workers one at a time, round robin, while each worker's estimated work in
-   * hand stays under BUDGET_US: unknown or slow tasks go one by one (any idle worker takes the next),
-   * fast ones in batches, and a next one always waits in the worker so a round trip never idles it.
+   * Deals queued chunks one at a time, each to the least loaded ready worker, so an idle worker always takes the
+   * next task (Python's workers pull from one shared queue). A worker holds more than one chunk only while the
+   * backlog is deep (at least two per worker) and its estimated work in hand stays under BUDGET_US: fast tasks then
+   * go in batches and a round trip never idles it. With a shallow queue a task waits here, not behind a worker's
+   * current task whose length nobody knows.
    */
   #plan(ready: Slot[]): void {
     const reporting = telemetry.isReporting();
-    // Counted against every worker, started or not, so the first one up does not take a later one's share.
-    const minInHand = this.queuedCount >= 2 * this.#slots.size ? 2 : 1;
     const max = this.#options.maxTasksPerChild;
     const plans = new Map<Slot, { batch: WireChunk[]; transfer: TransferListItem[]; defs?: Array<[number, TargetRef]> }>();
-    let progress = true;
-    while (progress && this.#head < this.#queue.length) {
-      progress = false;
-      for (const slot of ready) {
-        while (this.#head < this.#queue.length && this.#queue[this.#head].settled) this.#queue[this.#head++] = undefined as never;
-        if (this.#head >= this.#queue.length) break;
-        if (max && slot.dispatched >= max) continue;
-        const c = this.#queue[this.#head];
-        const cost = slot.avgItemUs < 0 ? BUDGET_US : slot.avgItemUs * Math.max(1, c.items.length);
-        const inHand = slot.outstanding.size;
-        if (!(inHand < minInHand || (inHand < MAX_WINDOW && slot.cost + cost <= BUDGET_US))) continue;
-        this.#queue[this.#head++] = undefined as never;
-        let plan = plans.get(slot);
-        if (!plan) plans.set(slot, (plan = { batch: [], transfer: [] }));
-        const t = this.#target(c.fn);
-        if (!slot.sentTargets.has(t.id)) {
-          slot.sentTargets.add(t.id);
-          (plan.defs ??= []).push([t.id, t.ref]);
+    while (this.#head < this.#queue.length) {
+      while (this.#head < this.#queue.length && this.#queue[this.#head].settled) this.#queue[this.#head++] = undefined as never;
+      if (this.#head >= this.#queue.length) break;
+      const c = this.#queue[this.#head];
+      // Counted against every worker, started or not, so the first one up does not take a later one's share.
+      const deep = this.queuedCount >= 2 * this.#slots.size;
+      let slot: Slot | undefined;
+      let cost = 0;
+      for (const s of ready) {
+        if (max && s.dispatched >= max) continue;
+        const inHand = s.outstanding.size;
+        const sCost = s.avgItemUs < 0 ? BUDGET_US : s.avgItemUs * Math.max(1, c.items.length);
+        const room = inHand === 0 || (deep && (inHand < 2 || (inHand < MAX_WINDOW && s.cost + sCost <= BUDGET_US)));
+        if (!room) continue;
+        if (!slot || inHand < slot.outstanding.size || (inHand === slot.outstanding.size && s.cost < slot.cost)) {
+          slot = s;
+          cost = sCost;
         }
-        let items: unknown[];
-        try {
-          // Thread workers may be handed MessagePorts and the like by reduced objects.
-          items =
-            (packedNumbers(c.items) as unknown[] | undefined) ??
-            (isPlainData(c.items) ? c.items : (encode(c.items, { startMethod: this.#options.startMethod, transfer: plan.transfer }, 'args') as unknown[]));
-        } catch (error) {
-          this.#settle(c, false, error);
-          progress = true;
-          continue;
-        }
-        c.worker = slot;
-        c.cost = cost;
-        slot.cost += cost;
-        if (reporting) this.#task(c, 'started');
-        slot.outstanding.set(c.id, c);
-        slot.dispatched++;
-        c.onStart?.();
-        plan.batch.push([c.id, t.id, c.star ? 1 : 0, items]);
-        progress = true;
       }
+      if (!slot) break;
+      this.#queue[this.#head++] = undefined as never;
+      let plan = plans.get(slot);
+      if (!plan) plans.set(slot, (plan = { batch: [], transfer: [] }));
+      const t = this.#target(c.fn);
+      if (!slot.sentTargets.has(t.id)) {
+        slot.sentTargets.add(t.id);
+        (plan.defs ??= []).push([t.id, t.ref]);
+      }
+      let items: unknown[];
+      try {
+        // Thread workers may be handed MessagePorts and the like by reduced objects.
+        items =
+          (packedNumbers(c.items) as unknown[] | undefined) ??
+          (isPlainData(c.items) ? c.items : (encode(c.items, { startMethod: this.#options.startMethod, transfer: plan.transfer }, 'args') as unknown[]));
+      } catch (error) {
+        this.#settle(c, false, error);
+        continue;
+      }
+      c.worker = slot;
+      c.cost = cost;
+      slot.cost += cost;
+      if (reporting) this.#task(c, 'started');
+      slot.outstanding.set(c.id, c);
+      slot.dispatched++;
+      c.onStart?.();
+      plan.batch.push([c.id, t.id, c.star ? 1 : 0, items]);
     }
     for (const [slot, plan] of plans) this.#send(slot, plan.batch, plan.defs, plan.transfer);
   }

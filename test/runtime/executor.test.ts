@@ -20,6 +20,7 @@ import {
   activeChildren,
 } from 'forkscope';
 import { square, add, slowSquare, throwCustom, sleepMs, recordPidAndSleep } from '../fixtures/runtime-tasks';
+import { nap } from '../fixtures/pool-tasks';
 
 const dir = isMainProcess() ? mkdtempSync(join(tmpdir(), 'forkscope-executor-')) : '';
 
@@ -100,6 +101,25 @@ if (isMainProcess()) {
         assert.equal(await running, 4);
         assert.ok(queued.some((f) => f.cancelled()));
         assert.throws(() => executor.submit(square, 1), /after shutdown/);
+      });
+    });
+  }
+
+  for (const method of ['spawn', 'thread', 'forkserver'] as const) {
+    describe(`ProcessPoolExecutor dispatch (${method})`, { timeout: 90_000 }, () => {
+      it('an idle worker takes the next call: submit(nap, 600) then submit(nap, 50) finish 50 first', async () => {
+        await using executor = new ProcessPoolExecutor({ maxWorkers: 2, context: method });
+        // Both workers up (two naps at once on two workers), and measured as fast by a few quick calls.
+        for (let tries = 0; tries < 20; tries++) {
+          const [a, b] = await Promise.all([executor.submit(nap, 200), executor.submit(nap, 200)]);
+          if (a !== b) break;
+        }
+        await executor.map(nap, Array.from({ length: 20 }, () => 0));
+        const order: number[] = [];
+        const long = executor.submit(nap, 600).then(() => order.push(600));
+        const short = executor.submit(nap, 50).then(() => order.push(50));
+        await Promise.all([long, short]);
+        assert.deepEqual(order, [50, 600]);
       });
     });
   }

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { Pool, AsyncResult, isMainProcess, activeChildren, TimeoutError } from 'forkscope';
 import { square, add, slowSquare, whoAmI, throw42, throwCustom, exitNow, returnsFunction, spin, init, readInit, failInit, sleepMs, identity, recordPidAndSleep } from '../fixtures/runtime-tasks';
 import { quietly } from './runProgram';
+import { nap, echo } from '../fixtures/pool-tasks';
 
 
 const dir = isMainProcess() ? mkdtempSync(join(tmpdir(), 'forkscope-pool-')) : '';
@@ -141,6 +142,86 @@ if (isMainProcess()) {
           });
         });
       }
+    });
+  }
+
+  for (const method of ['spawn', 'thread', 'forkserver'] as const) {
+    describe(`Pool.imap (${method})`, { timeout: 90_000 }, () => {
+      function* failingAtFour(pulled: number[] = []): Generator<number> {
+        for (let i = 0; ; i++) {
+          if (i === 3) throw new RangeError('the source failed at its fourth item');
+          pulled.push(i);
+          yield i;
+        }
+      }
+      function* naturals(pulled: number[]): Generator<number> {
+        for (let i = 0; ; i++) {
+          pulled.push(i);
+          yield i;
+        }
+      }
+
+      it('imap and imapUnordered yield the results before a failing source item, then its error', async () => {
+        await using pool = new Pool({ processes: 2, context: method });
+        const seen: number[] = [];
+        await assert.rejects(async () => {
+          for await (const v of pool.imap(square, failingAtFour())) seen.push(v);
+        }, (e: Error) => e instanceof RangeError && /fourth item/.test(e.message));
+        assert.deepEqual(seen, [0, 1, 4]);
+        const unordered: number[] = [];
+        await assert.rejects(async () => {
+          for await (const v of pool.imapUnordered(square, failingAtFour(), { chunksize: 1 })) unordered.push(v);
+        }, RangeError);
+        assert.ok(unordered.every((v) => [0, 1, 4].includes(v)), String(unordered));
+      });
+
+      it('an infinite source streams, pulled only a bounded distance ahead of the consumer', async () => {
+        await using pool = new Pool({ processes: 2, context: method });
+        const pulled: number[] = [];
+        const out: number[] = [];
+        for await (const v of pool.imap(square, naturals(pulled))) {
+          out.push(v);
+          if (out.length === 10) break;
+        }
+        assert.deepEqual(out, [0, 1, 4, 9, 16, 25, 36, 49, 64, 81]);
+        await sleepMs(200);
+        assert.ok(pulled.length < 1000, `pulled ${pulled.length} items for 10 results`);
+        assert.equal(await pool.apply(add, [1, 2]), 3);
+      });
+
+      it('next({ timeout }) rejects TimeoutError and the iterator goes on; close() then join() still delivers every result', async () => {
+        const pool = new Pool({ processes: 1, context: method });
+        const it = pool.imap(nap, [1500, 0]);
+        await assert.rejects(it.next({ timeout: 50 }), TimeoutError);
+        await assert.rejects(it.next(-1), TimeoutError);
+        assert.throws(() => it.next({ timeout: Number.NaN }), TypeError);
+        assert.equal(typeof (await it.next(20_000)).value, 'string');
+        const later = pool.imap(square, [1, 2, 3], { chunksize: 1 });
+        pool.close();
+        await pool.join();
+        const rest: number[] = [];
+        for await (const v of later) rest.push(v);
+        assert.deepEqual(rest, [1, 4, 9]);
+        assert.equal((await it.next()).done, false);
+      });
+    });
+
+    describe(`Pool dispatch (${method})`, { timeout: 90_000 }, () => {
+      it('an idle worker takes the next task: short naps do not queue behind a long one', async () => {
+        await using pool = new Pool({ processes: 2, context: method });
+        // A few quick tasks first, so the pool has measured its workers as fast.
+        await pool.map(echo, Array.from({ length: 40 }, (_, i) => i), { chunksize: 1 });
+        const t0 = Date.now();
+        const long = pool.applyAsync(nap, [1000]);
+        const shorts = [0, 1, 2].map(() => pool.applyAsync(nap, [50]).then((pid) => ({ pid, at: Date.now() - t0 })));
+        const done = await Promise.all(shorts);
+        const longPid = await long;
+        const longAt = Date.now() - t0;
+        for (const s of done) {
+          assert.notEqual(s.pid, longPid, `a short nap ran on the busy worker: ${JSON.stringify(done)}`);
+          assert.ok(s.at < longAt, `a short nap waited for the long one: ${JSON.stringify(done)} vs ${longAt}`);
+        }
+      });
     });
   }
 }

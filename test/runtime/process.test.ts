@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import { Process, activeChildren, isMainProcess, currentProcess, cpuCount, getAllStartMethods } from 'forkscope';
 import { recordWho, throwCustom, exitNow, sleepMs, spin, Recorder, nested, square, record } from '../fixtures/runtime-tasks';
 import { quietly } from './runProgram';
+import { processFacts, writeProcessFacts } from '../fixtures/pool-tasks';
+import { Pool } from 'forkscope';
 
 const dir = isMainProcess() ? mkdtempSync(join(tmpdir(), 'forkscope-process-')) : '';
 let fileNo = 0;
@@ -30,6 +32,25 @@ if (isMainProcess()) {
       assert.equal(p.isAlive(), false);
       assert.ok(cpuCount() >= 1);
       assert.deepEqual(getAllStartMethods().sort(), ['forkserver', 'inline', 'spawn', 'thread']);
+    });
+
+    it('currentProcess() in the main process is one MainProcess object with the whole Process interface', async () => {
+      const main = currentProcess();
+      assert.equal(currentProcess(), main);
+      assert.ok(main instanceof Process);
+      assert.equal(main.name, 'MainProcess');
+      assert.equal(main.pid, process.pid);
+      assert.equal(main.ident, process.pid);
+      assert.equal(main.isAlive(), true);
+      assert.equal(main.daemon, false);
+      assert.equal(main.exitCode, null);
+      assert.ok(Buffer.isBuffer(main.authkey) && main.authkey.length === 32);
+      assert.deepEqual(new Process({ target: square }).authkey, main.authkey);
+      await assert.rejects(main.join(), { name: 'AssertionError' });
+      assert.throws(() => main.start(), { name: 'AssertionError' });
+      main.name = 'Renamed';
+      assert.equal(currentProcess().name, 'Renamed');
+      main.name = 'MainProcess';
     });
 
     it('refuses a closure at start(), naming it and saying to export it', () => {
@@ -59,6 +80,23 @@ if (isMainProcess()) {
 
   for (const method of ['spawn', 'thread', 'forkserver', 'inline'] as const) {
     describe(`Process (${method})`, { timeout: 60_000 }, () => {
+      it('currentProcess() in a child and in a pool worker is its own live object, with the parent\'s authkey', async () => {
+        const file = newFile();
+        const p = new Process({ target: writeProcessFacts, args: [file], startMethod: method });
+        p.start();
+        await p.join();
+        assert.equal(p.exitCode, 0);
+        const facts = JSON.parse(readFileSync(file, 'utf8')) as ReturnType<typeof processFacts>;
+        assert.deepEqual({ ...facts, pid: undefined }, { name: p.name, alive: true, same: true, authkey: currentProcess().authkey.toString('hex'), pid: undefined });
+        await using pool = new Pool({ processes: 1, context: method });
+        const worker = await pool.apply(processFacts, []);
+        // Inline pools run their tasks in this process.
+        assert.match(worker.name, method === 'inline' ? /^MainProcess$/ : /PoolWorker-\d+/);
+        assert.equal(worker.alive, true);
+        assert.equal(worker.same, true);
+        assert.equal(worker.authkey, currentProcess().authkey.toString('hex'));
+      });
+
       it('runs the target in a child that is not the main process, and exits 0', async () => {
         const file = newFile();
         const p = new Process({ target: recordWho, args: [file], startMethod: method });

@@ -34,6 +34,14 @@ describe('findTarget', () => {
     assert.throws(() => findTarget(esm.privateOne()), { name: 'PicklingError', message: /function priv is not exported from .*runtime-targets-esm\.mts; export it/ });
     assert.throws(() => findTarget(esm.Shape.prototype.area), { name: 'PicklingError', message: /class method/ });
   });
+  it('refuses an anonymous inline arrow in a module with a default export, instead of taking the default', async () => {
+    const esm = await import('../fixtures/runtime-targets-esm-anon.mjs');
+    assert.equal(esm.inline.name, '');
+    assert.throws(() => findTarget(esm.inline), { name: 'PicklingError', message: /anonymous function is not exported.*export it/ });
+    const ref = findTarget(esm.default);
+    assert.equal(ref.name, 'default');
+    assert.equal(await loadTarget(ref), esm.default);
+  });
   it('refuses bound and built-in functions', () => {
     assert.throws(() => findTarget(cjs.square.bind(null)), { name: 'PicklingError' });
     assert.throws(() => findTarget(Math.max), { name: 'PicklingError' });
