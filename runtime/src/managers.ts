@@ -1,24 +1,24 @@
 // Manager(), SyncManager and BaseManager: Python's multiprocessing.managers. A server process holds
 // the objects; proxies in any process call it over an authenticated TCP connection (managers/wire.ts)
-// and return Promises. Loopback unless an address is given; data-only JSON on the wire.
-// Node's modules only; the server side lives in managers/server.ts and entry/manager.ts.
+// and return Promises. Loopback unless an address is given; values cross as the runtime's codec sends
+// them (managers/codec.ts). Node's modules only; the server side lives in managers/server.ts and entry/manager.ts.
 import { fork, type ChildProcess } from 'node:child_process';
-import { connect as netConnect, type Socket } from 'node:net';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
-import { reduceSymbol, registerReviver, type ReducedObject } from './reduction';
-import { EOFError, RemoteError } from './errors';
+import { serialize } from 'node:v8';
 import { objectCreated } from './telemetry';
-import { clientHandshake, encodeFrame, FrameReader, FRAME_MAX } from './managers/wire';
-import { builtinTypes, ManagerServer, type Factory } from './managers/server';
+import { Client, type Address } from './managers/client';
+import { encodeValue } from './managers/codec';
+import { BaseProxy, proxyTypes, type Token } from './managers/proxies';
+import { builtinRegistry, builtinTypes, ManagerServer, type Factory, type TypeSpec } from './managers/server';
 import { findTarget, loadTarget, type TargetRef } from './targets';
 import { Process } from './process';
 import { RawArray, RawValue } from './sharedctypes';
 
-/** Where a manager listens: `[host, port]`. Python: the address tuple */
-export type Address = [host: string, port: number];
+export type { Address } from './managers/client';
+export { BaseProxy, AutoProxy, type Token } from './managers/proxies';
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 
@@ -27,182 +27,25 @@ function toKey(authkey: Buffer | string | undefined): Buffer | undefined {
   return typeof authkey === 'string' ? Buffer.from(authkey, 'utf8') : Buffer.from(authkey);
 }
 
-function remoteError(data: { name?: unknown; message?: unknown; stack?: unknown } | undefined): Error {
-  return new RemoteError(String(data?.name ?? 'Error'), String(data?.message ?? 'the manager reported an error'), typeof data?.stack === 'string' ? data.stack : undefined);
+type ProxyType = typeof BaseProxy;
+
+/** Options of BaseManager.register(). Python: register(typeid, callable, proxytype, exposed, method_to_typeid, create_method) */
+export interface RegisterOptions {
+  /** Method names a proxy may call. @default the proxytype's `_exposed_`, else the object's public methods */
+  exposed?: readonly string[];
+  /** A BaseProxy subclass for this typeid's proxies. @default AutoProxy */
+  proxytype?: ProxyType;
+  /** Methods whose results are served as objects of another typeid and returned as proxies. @default the proxytype's `_methodToTypeid_` */
+  methodToTypeid?: Readonly<Record<string, string>>;
+  /** Adds a method named `typeid` to the manager that creates the object. @default true */
+  create?: boolean;
 }
-
-interface Pending {
-  resolve: (value: unknown) => void;
-  reject: (error: Error) => void;
-  what: string;
-}
-
-/** One authenticated connection per manager per process, shared by all its proxies. */
-class Client {
-  static readonly #clients = new Map<string, Client>();
-  readonly address: Address;
-  readonly authkey: Buffer;
-  #socket: Socket | undefined;
-  #connecting: Promise<Socket> | undefined;
-  readonly #pending = new Map<number, Pending>();
-  #nextId = 1;
-
-  private constructor(address: Address, authkey: Buffer) {
-    this.address = address;
-    this.authkey = authkey;
-  }
-
-  static for(address: Address, authkey: Buffer): Client {
-    const key = `${address[0]}:${address[1]}:${createHash('sha256').update(authkey).digest('hex')}`;
-    let client = Client.#clients.get(key);
-    if (!client) Client.#clients.set(key, (client = new Client(address, authkey)));
-    return client;
-  }
-
-  #connect(): Promise<Socket> {
-    if (this.#socket && !this.#socket.destroyed) return Promise.resolve(this.#socket);
-    this.#connecting ??= new Promise<Socket>((resolve, reject) => {
-      const [host, port] = this.address;
-      const socket = netConnect({ host, port });
-      socket.setNoDelay(true);
-      const fail = (error: Error): void => {
-        socket.destroy();
-        this.#connecting = undefined;
-        const code = (error as NodeJS.ErrnoException).code;
-        if (code === 'ECONNREFUSED' || code === 'ECONNRESET' || code === 'EPIPE') {
-          const gone = new Error(code === 'ECONNREFUSED' ? `no manager is listening at ${host}:${port}` : `the manager at ${host}:${port} dropped the connection`);
-          gone.name = code === 'ECONNREFUSED' ? 'ConnectionRefusedError' : 'ConnectionResetError';
-          reject(gone);
-        } else reject(error);
-      };
-      socket.once('error', fail);
-      socket.once('connect', () => {
-        clientHandshake(socket, this.authkey).then(() => {
-          socket.off('error', fail);
-          this.#attach(socket);
-          this.#connecting = undefined;
-          resolve(socket);
-        }, fail);
-      });
-    });
-    return this.#connecting;
-  }
-
-  #attach(socket: Socket): void {
-    this.#socket = socket;
-    const reader = new FrameReader(
-      FRAME_MAX,
-      (message) => {
-        const { id, ok, value, error } = message as { id: number; ok: boolean; value: unknown; error?: { name: string; message: string; stack?: string } };
-        const pending = this.#pending.get(id);
-        if (!pending) return;
-        this.#pending.delete(id);
-        if (this.#pending.size === 0) socket.unref();
-        if (ok) pending.resolve(value);
-        else pending.reject(remoteError(error));
-      },
-      () => socket.destroy(),
-    );
-    socket.on('data', (chunk: Buffer) => reader.push(chunk));
-    socket.on('error', () => {});
-    socket.on('close', () => {
-      if (this.#socket === socket) this.#socket = undefined;
-      const [host, port] = this.address;
-      for (const [id, pending] of this.#pending) {
-        this.#pending.delete(id);
-        pending.reject(new EOFError(`the manager at ${host}:${port} went away during ${pending.what}`));
-      }
-    });
-    socket.unref();
-  }
-
-  async request(message: Record<string, unknown>, what: string): Promise<unknown> {
-    const socket = await this.#connect();
-    const id = this.#nextId++;
-    return new Promise((resolve, reject) => {
-      this.#pending.set(id, { resolve, reject, what });
-      // A pending call keeps the program alive; an idle connection does not.
-      socket.ref();
-      socket.write(encodeFrame({ ...message, id }));
-    });
-  }
-
-  close(): void {
-    this.#socket?.destroy();
-  }
-}
-
-interface ProxyRef {
-  oid: string;
-  typeid: string;
-}
-
-/** Attributes read as values (each a Promise) rather than called. */
-const ATTRIBUTES: Record<string, ReadonlySet<string>> = {
-  Barrier: new Set(['parties', 'nWaiting', 'broken']),
-};
-
-function encodeArg(value: unknown): unknown {
-  return value;
-}
-
-function decodeResult(client: Client, value: unknown): unknown {
-  if (Array.isArray(value)) return value.map((v) => decodeResult(client, v));
-  if (value !== null && typeof value === 'object') {
-    const ref = (value as { $proxy?: ProxyRef }).$proxy;
-    if (ref && typeof ref.oid === 'string' && typeof ref.typeid === 'string' && Object.keys(value).length === 1) return makeProxy(client, ref);
-    for (const [k, v] of Object.entries(value)) (value as Record<string, unknown>)[k] = decodeResult(client, v);
-  }
-  return value;
-}
-
-function warnLost(error: unknown): void {
-  process.emitWarning(`forkscope: a manager call made without await failed: ${(error as Error).message}`);
-}
-
-/** A proxy for an object in a manager: every method call returns a Promise. Python: BaseProxy */
-function makeProxy(client: Client, ref: ProxyRef): unknown {
-  const { oid, typeid } = ref;
-  const call = (method: string, args: unknown[]): Promise<unknown> =>
-    client.request({ op: 'call', oid, method, args: args.map(encodeArg) }, `${typeid}.${method}()`).then((value) => decodeResult(client, value));
-  const fire = (method: string, args: unknown[]): void => void call(method, args).catch(warnLost);
-  const attributes = ATTRIBUTES[typeid];
-  const state = { address: client.address, authkey: client.authkey.toString('hex'), oid, typeid };
-  return new Proxy(Object.create(null) as object, {
-    get(_target, key) {
-      if (key === 'then') return undefined;
-      if (key === reduceSymbol) return (): ReducedObject => ({ kind: 'forkscope.Proxy', state });
-      if (key === 'toJSON') return () => ({ $proxy: { oid, typeid } });
-      if (key === inspect.custom) return () => `<${typeid}Proxy ${oid.slice(0, 8)} at ${client.address.join(':')}>`;
-      if (key === Symbol.toStringTag) return `${typeid}Proxy`;
-      if (typeof key === 'symbol') return undefined;
-      if (key === 'typeid') return typeid;
-      if (typeid === 'Namespace') return call('__getattr__', [key]);
-      if (key === 'value' && typeid === 'Value') return call('get', []);
-      if (attributes?.has(key)) return call(key, []);
-      return (...args: unknown[]) => call(key, args);
-    },
-    set(_target, key, value) {
-      if (typeof key === 'string' && typeid === 'Namespace') fire('__setattr__', [key, value]);
-      else if (key === 'value' && typeid === 'Value') fire('set', [value]);
-      else throw new TypeError(`cannot set ${String(key)} on a ${typeid} proxy`);
-      return true;
-    },
-    deleteProperty(_target, key) {
-      if (typeof key !== 'string' || typeid !== 'Namespace') throw new TypeError(`cannot delete ${String(key)} from a ${typeid} proxy`);
-      fire('__delattr__', [key]);
-      return true;
-    },
-  });
-}
-
-registerReviver('forkscope.Proxy', (state) => {
-  const { address, authkey, oid, typeid } = state as { address: Address; authkey: string; oid: string; typeid: string };
-  return makeProxy(Client.for(address, Buffer.from(authkey, 'hex')), { oid, typeid });
-});
 
 interface Registration {
   callable?: Factory;
+  exposed?: readonly string[];
+  proxytype?: ProxyType;
+  methodToTypeid?: Readonly<Record<string, string>>;
 }
 
 const registries = new WeakMap<object, Map<string, Registration>>();
@@ -215,6 +58,24 @@ function registryOf(cls: object): Map<string, Registration> {
     registries.set(cls, registry);
   }
   return registry;
+}
+
+/** A registration SyncManager makes itself: served as data, in the manager's own process. */
+function isBuiltin(typeid: string, registration: Registration): boolean {
+  return registration.callable !== undefined && builtinTypes[typeid] === registration.callable && !registration.exposed && !registration.methodToTypeid;
+}
+
+function checkRegistration(typeid: string, callable: unknown, options: RegisterOptions): void {
+  if (typeof typeid !== 'string' || !/^[A-Za-z_$][\w$]*$/.test(typeid) || typeid === 'constructor' || typeid === '__proto__') throw new TypeError(`bad typeid ${JSON.stringify(typeid)}`);
+  if (callable !== undefined && callable !== null && typeof callable !== 'function') throw new TypeError(`register(${JSON.stringify(typeid)}, callable): callable must be a function or a class`);
+  if (typeof options !== 'object' || options === null) throw new TypeError('register(typeid, callable, options): options must be an object such as { exposed: ["f"] }');
+  const { exposed, proxytype, methodToTypeid, create } = options;
+  if (exposed !== undefined && (!Array.isArray(exposed) || !exposed.every((name) => typeof name === 'string'))) throw new TypeError('register(): exposed must be an array of method names');
+  if (proxytype !== undefined && !(typeof proxytype === 'function' && proxytype.prototype instanceof BaseProxy)) throw new TypeError('register(): proxytype must be a subclass of BaseProxy');
+  if (methodToTypeid !== undefined && (typeof methodToTypeid !== 'object' || methodToTypeid === null || !Object.values(methodToTypeid).every((t) => typeof t === 'string'))) {
+    throw new TypeError('register(): methodToTypeid must map method names to typeids');
+  }
+  if (create !== undefined && typeof create !== 'boolean') throw new TypeError('register(): create must be true or false');
 }
 
 export interface BaseManagerOptions {
@@ -242,6 +103,7 @@ export class BaseManager {
   #serverProcess: Process | undefined;
   #server: ManagerServer | undefined;
   #client: Client | undefined;
+  #starting: Promise<this> | undefined;
 
   constructor(options: BaseManagerOptions = {}) {
     this.#address = options.address ?? ['127.0.0.1', 0];
@@ -251,11 +113,21 @@ export class BaseManager {
     }
   }
 
-  /** Adds a typeid: `callable` makes the object in the server; a client of a remote manager may omit it. Python: BaseManager.register */
-  static register(typeid: string, callable?: ((...args: any[]) => unknown) | (new (...args: any[]) => unknown)): void {
-    if (!/^[A-Za-z_$][\w$]*$/.test(typeid) || typeid === 'constructor' || typeid === '__proto__') throw new TypeError(`bad typeid ${JSON.stringify(typeid)}`);
-    registryOf(this).set(typeid, { callable: callable as Factory | undefined });
-    if (!(typeid in this.prototype)) {
+  /**
+   * Adds a typeid: `callable` makes the object in the server (a client of a remote manager may omit it); its
+   * proxies call only the exposed methods. Python: BaseManager.register
+   */
+  static register(typeid: string, callable?: ((...args: any[]) => unknown) | (new (...args: any[]) => unknown) | null, options: RegisterOptions = {}): void {
+    checkRegistration(typeid, callable, options);
+    const proxytype = options.proxytype;
+    registryOf(this).set(typeid, {
+      callable: (callable ?? undefined) as Factory | undefined,
+      exposed: options.exposed ?? proxytype?._exposed_,
+      proxytype,
+      methodToTypeid: options.methodToTypeid ?? proxytype?._methodToTypeid_,
+    });
+    if (proxytype) proxyTypes.set(typeid, proxytype);
+    if (options.create !== false && !(typeid in this.prototype)) {
       Object.defineProperty(this.prototype, typeid, {
         configurable: true,
         writable: true,
@@ -281,15 +153,27 @@ export class BaseManager {
     return this.#process?.pid ?? this.#serverProcess?.pid ?? undefined;
   }
 
-  #registry(): Record<string, Factory> {
-    const out: Record<string, Factory> = Object.create(null) as Record<string, Factory>;
-    for (const [typeid, { callable }] of registryOf(this.constructor)) if (callable) out[typeid] = callable;
+  #registry(): Record<string, TypeSpec> {
+    const out = builtinRegistry();
+    for (const typeid of Object.keys(out)) if (!registryOf(this.constructor).has(typeid)) delete out[typeid];
+    for (const [typeid, registration] of registryOf(this.constructor)) {
+      if (isBuiltin(typeid, registration)) continue;
+      out[typeid] = { factory: registration.callable, exposed: registration.exposed, methodToTypeid: registration.methodToTypeid, custom: true };
+    }
     return out;
   }
 
-  /** Starts the server in a new process (in this one under FORKSCOPE_SINGLE_PROCESS=1). Python: BaseManager.start() */
-  async start(): Promise<this> {
-    if (this.#process || this.#server || this.#serverProcess) throw new Error('this manager has already been started');
+  /**
+   * Starts the server in a new process (in this one under FORKSCOPE_SINGLE_PROCESS=1); the first create() does
+   * it if nobody did, so `await using m = new MyManager()` works as Python's `with`. Python: BaseManager.start()
+   */
+  start(): Promise<this> {
+    if (this.#starting || this.#client || this.#server) return Promise.reject(new Error('this manager has already been started'));
+    this.#starting = this.#start();
+    return this.#starting;
+  }
+
+  async #start(): Promise<this> {
     if (process.env.FORKSCOPE_SINGLE_PROCESS === '1') {
       const server = await this.getServer();
       server.unref();
@@ -297,10 +181,13 @@ export class BaseManager {
       return this;
     }
     const custom: CustomType[] = [];
-    for (const [typeid, { callable }] of registryOf(this.constructor)) {
-      if (callable && builtinTypes[typeid] !== callable) custom.push({ typeid, target: findTarget(callable) });
+    for (const [typeid, registration] of registryOf(this.constructor)) {
+      if (isBuiltin(typeid, registration)) continue;
+      const { callable, exposed, methodToTypeid } = registration;
+      custom.push({ typeid, target: callable ? findTarget(callable) : undefined, exposed: exposed ? [...exposed] : undefined, methodToTypeid: methodToTypeid ? { ...methodToTypeid } : undefined });
     }
-    if (custom.length > 0) return this.#startAsProcess(custom);
+    const builtins = [...registryOf(this.constructor).keys()].filter((typeid) => isBuiltin(typeid, registryOf(this.constructor).get(typeid)!));
+    if (custom.length > 0) return this.#startAsProcess(custom, builtins);
     const entry = managerEntry();
     const child = fork(entry.path, [], { execArgv: entry.execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'json' });
     this.#process = child;
@@ -330,11 +217,11 @@ export class BaseManager {
    * Custom typeids need the user's modules, so the server runs as a forkscope Process (daemonic, so an
    * idle manager never keeps the program alive) that imports them by module and export, as targets.
    */
-  async #startAsProcess(custom: CustomType[]): Promise<this> {
+  async #startAsProcess(custom: CustomType[], builtins: string[]): Promise<this> {
     const port = new RawValue('i', 0);
     const failure = new RawArray('c', 512);
     const [host, requested] = this.#address;
-    const child = new Process({ target: serveManager, args: [{ host, port: requested, authkey: this.#authkey.toString('hex'), custom }, port, failure], daemon: true, name: `${this.constructor.name}-server` });
+    const child = new Process({ target: serveManager, args: [{ host, port: requested, authkey: this.#authkey.toString('hex'), custom, builtins }, port, failure], daemon: true, name: `${this.constructor.name}-server` });
     child.start();
     this.#serverProcess = child;
     while (port.value === 0) {
@@ -345,6 +232,7 @@ export class BaseManager {
       if (child.exitCode === null) child.kill();
       await child.join({ timeout: 5000 });
       this.#serverProcess = undefined;
+      this.#starting = undefined;
       throw new Error(`the manager process could not start: ${failure.value || `it exited with code ${child.exitCode}`}`);
     }
     this.#address = [host, port.value];
@@ -364,27 +252,32 @@ export class BaseManager {
   /** Connects to a running manager at `address` (checking both sides' keys). Python: BaseManager.connect() */
   async connect(): Promise<this> {
     this.#connectClient();
-    await this.#client!.request({ op: 'release', oid: '' }, 'connect()');
+    await this.#client!.send(serialize({ op: 'release', oid: '' }), 'connect()');
     return this;
   }
 
   #connectClient(): void {
-    this.#client = Client.for(this.#address, this.#authkey);
+    const client = Client.for(this.#address, this.#authkey);
+    for (const [typeid, { proxytype }] of registryOf(this.constructor)) if (proxytype) client.proxyTypes.set(typeid, proxytype);
+    this.#client = client;
   }
 
-  /** Makes an object of `typeid` in the server and returns its proxy. */
+  /** Makes an object of `typeid` in the server and returns its proxy (starting the manager if nobody did). Python: BaseManager._create */
   async create<T = any>(typeid: string, ...args: unknown[]): Promise<T> {
-    if (!this.#client) throw new Error('start() or connect() the manager first');
-    const client = this.#client;
-    const ref = (await client.request({ op: 'create', typeid, args: args.map(encodeArg) }, `${typeid}()`)) as ProxyRef;
-    return makeProxy(client, ref) as T;
+    if (!this.#client) {
+      if (!this.#starting) void this.start().catch(() => {});
+      await this.#starting;
+    }
+    const body = encodeValue({ op: 'create', typeid, args }, `${typeid}() arguments`);
+    return (await this.#client!.send(body, `${typeid}()`)) as T;
   }
 
   /** Stops the server (and its process) and waits for it. Python: BaseManager.shutdown() */
   async shutdown(): Promise<void> {
+    await this.#starting?.catch(() => {});
     const child = this.#process;
     const serverProcess = this.#serverProcess;
-    if (this.#client && (child || this.#server || serverProcess)) await this.#client.request({ op: 'shutdown' }, 'shutdown()').catch(() => {});
+    if (this.#client && (child || this.#server || serverProcess)) await this.#client.send(serialize({ op: 'shutdown' }), 'shutdown()').catch(() => {});
     this.#client?.close();
     this.#client = undefined;
     await this.#server?.close();
@@ -406,18 +299,21 @@ export class BaseManager {
     }
   }
 
+  /** Shuts the manager down at the end of an `await using` block. Python: BaseManager.__exit__ */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.shutdown();
   }
 
   [inspect.custom](): string {
-    return `${this.constructor.name}(address=${this.#address.join(':')}${this.#process ? `, pid=${this.#process.pid}` : ''})`;
+    return `${this.constructor.name}(address=${this.#address.join(':')}${this.pid !== undefined ? `, pid=${this.pid}` : ''})`;
   }
 }
 
 interface CustomType {
   typeid: string;
-  target: TargetRef;
+  target?: TargetRef;
+  exposed?: string[];
+  methodToTypeid?: Record<string, string>;
 }
 
 interface ServeConfig {
@@ -425,14 +321,18 @@ interface ServeConfig {
   port: number;
   authkey: string;
   custom: CustomType[];
+  builtins?: string[];
 }
 
 /** A manager's server as a Process target: serves until a client asks it to shut down. Not for direct use. */
 export async function serveManager(config: ServeConfig, port: RawValue<'i'>, failure: RawArray<'c'>): Promise<void> {
   let server: ManagerServer;
   try {
-    const registry: Record<string, Factory> = Object.assign(Object.create(null) as Record<string, Factory>, builtinTypes);
-    for (const { typeid, target } of config.custom) registry[typeid] = (await loadTarget(target)) as Factory;
+    const registry = builtinRegistry();
+    if (config.builtins) for (const typeid of Object.keys(registry)) if (!config.builtins.includes(typeid)) delete registry[typeid];
+    for (const { typeid, target, exposed, methodToTypeid } of config.custom) {
+      registry[typeid] = { factory: target ? ((await loadTarget(target)) as Factory) : undefined, exposed, methodToTypeid, custom: true };
+    }
     let stopped!: () => void;
     const done = new Promise<void>((resolve) => (stopped = resolve));
     server = await ManagerServer.listen({ host: config.host, port: config.port, authkey: Buffer.from(config.authkey, 'hex'), registry, onShutdown: () => void server.close().then(stopped) });
@@ -445,7 +345,18 @@ export async function serveManager(config: ServeConfig, port: RawValue<'i'>, fai
   }
 }
 
-export interface QueueProxy<T = any> {
+/** What every proxy has besides its object's methods. Python: BaseProxy's `_callmethod`, `_getvalue`, `_token` */
+export interface ProxyMembers {
+  readonly _token: Token;
+  readonly _exposed_: readonly string[];
+  _callMethod(name: string, args?: readonly unknown[]): Promise<any>;
+  _getValue(): Promise<any>;
+}
+
+/** Python's `{ timeout }` of a wait, or a bare number where Python's first parameter is the timeout. */
+type Timeout = number | { timeout?: number | null };
+
+export interface QueueProxy<T = any> extends ProxyMembers {
   put(item: T, options?: { block?: boolean; timeout?: number }): Promise<void>;
   get(options?: { block?: boolean; timeout?: number }): Promise<T>;
   putNowait(item: T): Promise<void>;
@@ -456,7 +367,7 @@ export interface QueueProxy<T = any> {
   taskDone(): Promise<void>;
   join(): Promise<void>;
 }
-export interface DictProxy<V = any> {
+export interface DictProxy<V = any> extends ProxyMembers {
   get(key: unknown, fallback?: V): Promise<V>;
   set(key: unknown, value: V): Promise<void>;
   delete(key: unknown): Promise<void>;
@@ -472,7 +383,7 @@ export interface DictProxy<V = any> {
   copy(): Promise<Record<string, V>>;
   len(): Promise<number>;
 }
-export interface ListProxy<T = any> {
+export interface ListProxy<T = any> extends ProxyMembers {
   get(index: number): Promise<T>;
   set(index: number, value: T): Promise<void>;
   delete(index: number): Promise<void>;
@@ -490,43 +401,45 @@ export interface ListProxy<T = any> {
   slice(start?: number, end?: number): Promise<T[]>;
   len(): Promise<number>;
 }
-export interface LockProxy {
+export interface LockProxy extends ProxyMembers {
   acquire(options?: { block?: boolean; timeout?: number }): Promise<boolean>;
   release(): Promise<void>;
   locked(): Promise<boolean>;
 }
-export interface SemaphoreProxy {
+export interface SemaphoreProxy extends ProxyMembers {
   acquire(options?: { block?: boolean; timeout?: number }): Promise<boolean>;
   release(n?: number): Promise<void>;
   getValue(): Promise<number>;
 }
-export interface EventProxy {
+export interface EventProxy extends ProxyMembers {
   set(): Promise<void>;
   clear(): Promise<void>;
   isSet(): Promise<boolean>;
-  wait(options?: { timeout?: number }): Promise<boolean>;
+  wait(timeout?: Timeout): Promise<boolean>;
 }
 export interface ConditionProxy extends LockProxy {
-  wait(options?: { timeout?: number }): Promise<boolean>;
+  wait(timeout?: Timeout): Promise<boolean>;
+  /** Waits until `predicate()` is truthy (checked here, between waits); resolves its last value. */
+  waitFor<R>(predicate: () => R | Promise<R>, timeout?: Timeout): Promise<R>;
   notify(n?: number): Promise<void>;
   notifyAll(): Promise<void>;
 }
-export interface BarrierProxy {
-  wait(options?: { timeout?: number }): Promise<number>;
+export interface BarrierProxy extends ProxyMembers {
+  wait(timeout?: Timeout): Promise<number>;
   abort(): Promise<void>;
   reset(): Promise<void>;
   readonly parties: Promise<number>;
   readonly nWaiting: Promise<number>;
   readonly broken: Promise<boolean>;
 }
-export interface ValueProxy<T = any> {
+export interface ValueProxy<T = any> extends ProxyMembers {
   get(): Promise<T>;
   set(value: T): Promise<void>;
   /** Reading gives a Promise; assigning sends the write (in order with later calls). */
   get value(): Promise<T>;
   set value(value: T);
 }
-export interface ArrayProxy<T = any> {
+export interface ArrayProxy<T = any> extends ProxyMembers {
   get(index: number): Promise<T>;
   set(index: number, value: T): Promise<void>;
   len(): Promise<number>;
@@ -558,7 +471,7 @@ export class SyncManager extends BaseManager {
   RLock(): Promise<LockProxy> {
     return this.create('RLock');
   }
-  /** Python: manager.Semaphore(value) */
+  /** Python: manager.Semaphore(value=1) */
   Semaphore(value = 1): Promise<SemaphoreProxy> {
     return this.create('Semaphore', value);
   }
@@ -574,17 +487,17 @@ export class SyncManager extends BaseManager {
   Event(): Promise<EventProxy> {
     return this.create('Event');
   }
-  /** Python: manager.Barrier(parties, timeout=None); an action cannot cross to the server. */
-  Barrier(parties: number, options: { timeout?: number } = {}): Promise<BarrierProxy> {
+  /** Python: manager.Barrier(parties, timeout=None); an action cannot run in the server. */
+  Barrier(parties: number, options: { timeout?: number | null } = {}): Promise<BarrierProxy> {
     return this.create('Barrier', parties, options);
   }
-  /** Python: manager.Queue(maxsize) */
-  Queue<T = any>(maxsize = 0): Promise<QueueProxy<T>> {
-    return this.create('Queue', maxsize);
+  /** A queue in the manager, bounded by `maxsize` (0: unbounded), as `new Queue({ maxsize })`. Python: manager.Queue(maxsize=0) */
+  Queue<T = any>(options: { maxsize?: number } | number = {}): Promise<QueueProxy<T>> {
+    return this.create('Queue', options);
   }
-  /** Python: manager.JoinableQueue(maxsize) */
-  JoinableQueue<T = any>(maxsize = 0): Promise<QueueProxy<T>> {
-    return this.create('JoinableQueue', maxsize);
+  /** Python: manager.JoinableQueue(maxsize=0) */
+  JoinableQueue<T = any>(options: { maxsize?: number } | number = {}): Promise<QueueProxy<T>> {
+    return this.create('JoinableQueue', options);
   }
   /** Python: manager.Value(typecode, value) */
   Value<T = any>(typecode: string, value: T): Promise<ValueProxy<T>> {

@@ -5,6 +5,7 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { createHmac, randomBytes } from 'node:crypto';
+import { serialize } from 'node:v8';
 import { BaseManager } from 'forkscope';
 
 class Counter {
@@ -34,7 +35,9 @@ function raw(port: number): { socket: Socket; frames: Array<Record<string, unkno
     pending = Buffer.concat([pending, chunk]);
     while (pending.length >= 4 && pending.length >= 4 + pending.readUInt32BE(0)) {
       const length = pending.readUInt32BE(0);
-      frames.push(JSON.parse(pending.subarray(4, 4 + length).toString('utf8')) as Record<string, unknown>);
+      const body = pending.subarray(4, 4 + length);
+      // Handshake frames are JSON; after it, binary frames (id, kind, v8 bytes).
+      frames.push(frames.length < 2 ? (JSON.parse(body.toString('utf8')) as Record<string, unknown>) : { id: body.readUInt32BE(0), kind: body[4], body: body.subarray(5) });
       pending = pending.subarray(4 + length);
     }
   });
@@ -79,10 +82,12 @@ describe('BaseManager over TCP', () => {
 
   it('serves registered typeids to a client that knows the key', async () => {
     const client = await new ClientManager({ address: ['127.0.0.1', port], authkey: KEY }).connect();
-    const counter = await client.create<{ increment(by?: number): Promise<number>; _secret(): Promise<string> }>('Counter');
+    const counter = await client.create<{ increment(by?: number): Promise<number>; _secret?: unknown; _exposed_: string[]; _callMethod(name: string): Promise<unknown> }>('Counter');
     assert.equal(await counter.increment(), 1);
     assert.equal(await counter.increment(5), 6);
-    await assert.rejects(counter._secret(), { name: 'AttributeError' });
+    assert.deepEqual(counter._exposed_, ['increment']);
+    assert.equal(counter._secret, undefined, 'a proxy has only the exposed methods');
+    await assert.rejects(counter._callMethod('_secret'), { name: 'AttributeError', message: /not in exposed/ });
     const viaMethod = await (client as unknown as { Counter(): Promise<{ increment(): Promise<number> }> }).Counter();
     assert.equal(await viaMethod.increment(), 1);
   });
@@ -150,20 +155,46 @@ describe('BaseManager over TCP', () => {
     assert.ok(lifetime >= 2500 && lifetime < 10_000, `closed after ${lifetime} ms`);
   });
 
-  it('after authentication, a frame with a __proto__ key closes the connection', async () => {
+  it('after authentication, a __proto__ key is data (nothing polluted), and a frame that is not v8 data closes the connection', async () => {
     const peer = raw(port);
     const challenge = await until(() => peer.frames[0]?.challenge as string | undefined);
     const mine = randomBytes(32).toString('hex');
     peer.socket.write(frame({ response: hmac('client', challenge), challenge: mine }));
     const welcome = await until(() => peer.frames[1]);
     assert.equal(welcome.response, hmac('server', mine), 'the server proved it knows the key');
+    const request = (id: number, body: Buffer): Buffer => {
+      const head = Buffer.alloc(9);
+      head.writeUInt32BE(body.length + 5);
+      head.writeUInt32BE(id, 4);
+      return Buffer.concat([head, body]);
+    };
+    const hostile = JSON.parse('{"__proto__": {"polluted": true}}') as unknown;
+    peer.socket.write(request(1, serialize({ op: 'create', typeid: 'Counter', args: [hostile] })));
+    const reply = await until(() => peer.frames[2]);
+    assert.equal(reply.id, 1);
+    assert.equal(reply.kind, 2, 'answered with a new proxy token');
+    assert.equal(({} as Record<string, unknown>).polluted, undefined, 'no prototype polluted in the server (this process)');
     const poisoned = Buffer.from('{"id":1,"op":"create","typeid":"Counter","__proto__":{"x":1}}');
-    const head = Buffer.alloc(4);
-    head.writeUInt32BE(poisoned.length);
-    peer.socket.write(Buffer.concat([head, poisoned]));
+    peer.socket.write(request(2, poisoned));
     const lifetime = await peer.closed;
     assert.ok(lifetime < 5000, `closed after ${lifetime} ms`);
-    assert.equal(peer.frames.length, 2, 'no reply to the poisoned frame');
+    assert.equal(peer.frames.length, 3, 'no reply to the frame that is not v8 data');
+  });
+
+  it('70 idle unauthenticated connections do not lock out a client with the right key', async () => {
+    // A server of its own: this process's connection to the shared one is already authenticated.
+    const own = new ServingManager({ address: ['127.0.0.1', 0], authkey: KEY });
+    await own.getServer();
+    const idle = Array.from({ length: 70 }, () => raw(own.address[1]));
+    try {
+      await until(() => (idle.every((peer) => peer.frames.length > 0 || peer.socket.destroyed) ? true : undefined), 10_000);
+      const client = await new ClientManager({ address: own.address, authkey: KEY }).connect();
+      const counter = await client.create<{ increment(): Promise<number> }>('Counter');
+      assert.equal(await counter.increment(), 1);
+    } finally {
+      for (const peer of idle) peer.socket.destroy();
+      await own.shutdown();
+    }
   });
 
   it('still serves good clients after all that', async () => {

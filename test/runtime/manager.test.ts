@@ -38,7 +38,8 @@ if (isMainProcess()) {
       await assert.rejects(d.pop('a'), { name: 'KeyError' });
       assert.equal(await d.setdefault('c', 9), 9);
       assert.deepEqual(await d.copy(), { b: 2, 3: 'three', c: 9 });
-      await assert.rejects((d as unknown as { constructor(): Promise<void> }).constructor(), { name: 'AttributeError' });
+      await assert.rejects(d._callMethod('constructor'), { name: 'AttributeError' });
+      assert.equal((d as unknown as Record<string, unknown>).setdefaultt, undefined, 'a proxy has only the exposed methods');
     });
 
     it('list() keeps order and raises IndexError/ValueError as Python', async () => {

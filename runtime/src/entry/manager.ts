@@ -1,7 +1,7 @@
 // The manager server process: `BaseManager.start()` forks this, sends the address and authkey over
 // IPC (never argv or env), and this answers with the address it listens on. It exits when asked to
 // shut down or when its parent goes (the IPC channel closes). Runs only in that process.
-import { builtinTypes, ManagerServer } from '../managers/server';
+import { builtinRegistry, ManagerServer } from '../managers/server';
 
 interface StartMessage {
   t: 'start';
@@ -20,7 +20,7 @@ process.on('message', (message: StartMessage) => {
         host: message.host,
         port: message.port,
         authkey: Buffer.from(message.authkey, 'hex'),
-        registry: builtinTypes,
+        registry: builtinRegistry(),
         onShutdown: () => void server.close().then(() => process.exit(0)),
       });
       process.send?.({ t: 'ready', address: server.address });

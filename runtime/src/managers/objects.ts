@@ -1,8 +1,11 @@
 // The objects a manager server holds for its clients: dict, list, Namespace, Value, Array and
 // in-memory Lock/RLock/Semaphore/BoundedSemaphore/Condition/Event/Barrier/Queue/JoinableQueue.
-// Each lists the methods a client may call (nothing else is reachable). Waits are cancelled when the
+// Each lists the methods a client may call (nothing else is reachable) and checks its arguments as the
+// local class does (timeouts.ts). Values are the v8 data clients sent. Waits are cancelled when the
 // waiting client's connection goes, and what a vanished client held is released. Node's modules only.
+import { serialize } from 'node:v8';
 import { BrokenBarrierError, Empty, Full, IndexError, KeyError, RuntimeError, ValueError } from '../errors';
+import { readTimeout } from '../timeouts';
 
 /** Who is calling: the connection (a process's proxies share one) and its lifetime. */
 export interface Caller {
@@ -59,17 +62,43 @@ class WaitList {
   }
 }
 
-function deadlineOf(options: WaitOptions | undefined): number | undefined {
-  const timeout = options?.timeout;
-  return typeof timeout === 'number' ? Date.now() + Math.max(0, timeout) : undefined;
+/** Reads `{ block, timeout }` (a bare number too where Python's first parameter is the timeout) into a deadline. */
+function waitOptions(options: unknown, where: string, bareNumber = false): { block: boolean; deadline: number | undefined } {
+  const timeout = readTimeout(options, where, bareNumber);
+  const block = typeof options === 'object' && options !== null ? (options as WaitOptions).block : undefined;
+  if (block !== undefined && typeof block !== 'boolean') throw new TypeError(`${where}: block must be true or false`);
+  return { block: block ?? true, deadline: timeout === undefined ? undefined : Date.now() + timeout };
 }
 
 function remaining(deadline: number | undefined): number | undefined {
   return deadline === undefined ? undefined : Math.max(0, deadline - Date.now());
 }
 
+/** Python's equality for keys and list items: the same primitive, or objects with the same structure. */
 function keyOf(key: unknown): string {
-  return JSON.stringify(key) ?? 'null';
+  switch (typeof key) {
+    case 'string':
+      return `s${key}`;
+    case 'number':
+      return `n${Object.is(key, -0) ? 0 : key}`;
+    case 'bigint':
+      return `b${key}`;
+    case 'boolean':
+    case 'undefined':
+      return String(key);
+  }
+  if (key === null) return 'null';
+  return `o${serialize(key).toString('latin1')}`;
+}
+
+function describeKey(key: unknown): string {
+  if (typeof key === 'string') return JSON.stringify(key);
+  if (typeof key === 'bigint') return `${key}n`;
+  try {
+    return JSON.stringify(key) ?? String(key);
+  } catch {
+    return String(key);
+  }
 }
 
 function normalizeIndex(i: unknown, length: number, insert = false): number {
@@ -97,7 +126,7 @@ export class DictObject implements Served {
     this.#map.set(keyOf(key), [key, value]);
   }
   delete(_caller: Caller, key: unknown): void {
-    if (!this.#map.delete(keyOf(key))) throw new KeyError(keyOf(key));
+    if (!this.#map.delete(keyOf(key))) throw new KeyError(describeKey(key));
   }
   has(_caller: Caller, key: unknown): boolean {
     return this.#map.has(keyOf(key));
@@ -106,7 +135,7 @@ export class DictObject implements Served {
     const entry = this.#map.get(keyOf(key));
     if (!entry) {
       if (fallback.length > 0) return fallback[0];
-      throw new KeyError(keyOf(key));
+      throw new KeyError(describeKey(key));
     }
     this.#map.delete(keyOf(key));
     return entry[1];
@@ -137,7 +166,7 @@ export class DictObject implements Served {
     this.#update(other);
   }
   #update(other: unknown): void {
-    const entries = Array.isArray(other) ? (other as [unknown, unknown][]) : Object.entries((other ?? {}) as Record<string, unknown>);
+    const entries = Array.isArray(other) || other instanceof Map ? [...(other as Iterable<[unknown, unknown]>)] : Object.entries((other ?? {}) as Record<string, unknown>);
     for (const [k, v] of entries) this.#map.set(keyOf(k), [k, v]);
   }
   clear(_caller: Caller): void {
@@ -190,7 +219,7 @@ export class ListObject implements Served {
   index(_caller: Caller, value: unknown): number {
     const key = keyOf(value);
     const at = this.#items.findIndex((item) => keyOf(item) === key);
-    if (at < 0) throw new ValueError(`${key} is not in list`);
+    if (at < 0) throw new ValueError(`${describeKey(value)} is not in list`);
     return at;
   }
   count(_caller: Caller, value: unknown): number {
@@ -289,8 +318,8 @@ export class LockObject implements Served {
 
   constructor(readonly recursive = false) {}
 
-  async acquire(caller: Caller, options: WaitOptions | undefined): Promise<boolean> {
-    const deadline = deadlineOf(options);
+  async acquire(caller: Caller, options: unknown): Promise<boolean> {
+    const { block, deadline } = waitOptions(options, this.recursive ? 'RLock.acquire' : 'Lock.acquire');
     for (;;) {
       if (this.#owner === undefined) {
         this.#owner = caller.owner;
@@ -301,7 +330,7 @@ export class LockObject implements Served {
         this.#count++;
         return true;
       }
-      if (options?.block === false || caller.signal.aborted) return false;
+      if (!block || caller.signal.aborted) return false;
       if (!(await this.#waiters.wait(remaining(deadline), caller.signal))) return false;
     }
   }
@@ -361,20 +390,22 @@ export class SemaphoreObject implements Served {
     this.#initial = value;
   }
 
-  async acquire(caller: Caller, options: WaitOptions | undefined): Promise<boolean> {
-    const deadline = deadlineOf(options);
+  async acquire(caller: Caller, options: unknown): Promise<boolean> {
+    const { block, deadline } = waitOptions(options, 'Semaphore.acquire');
     for (;;) {
       if (this.#value > 0) {
         this.#value--;
         return true;
       }
-      if (options?.block === false) return false;
+      if (!block) return false;
       if (!(await this.#waiters.wait(remaining(deadline), caller.signal))) return false;
     }
   }
 
   release(_caller: Caller, n: unknown = 1): void {
-    const count = typeof n === 'number' ? n : 1;
+    if (typeof n !== 'number' || !Number.isInteger(n)) throw new TypeError('Semaphore.release(n): n must be an integer');
+    if (n < 1) throw new ValueError('n must be one or more');
+    const count = n;
     if (this.bounded && this.#value + count > this.#initial) throw new ValueError('Semaphore released too many times');
     this.#value += count;
     for (let i = 0; i < count; i++) this.#waiters.wakeOne();
@@ -400,9 +431,10 @@ export class EventObject implements Served {
   isSet(_caller: Caller): boolean {
     return this.#flag;
   }
-  async wait(caller: Caller, options: WaitOptions | undefined): Promise<boolean> {
+  async wait(caller: Caller, options: unknown): Promise<boolean> {
+    const { deadline } = waitOptions(options, 'Event.wait', true);
     if (this.#flag) return true;
-    await this.#waiters.wait(remaining(deadlineOf(options)), caller.signal);
+    await this.#waiters.wait(remaining(deadline), caller.signal);
     return this.#flag;
   }
 }
@@ -415,23 +447,25 @@ export class ConditionObject implements Served {
   constructor(lock?: LockObject) {
     this.#lock = lock ?? new LockObject(true);
   }
-  acquire(caller: Caller, options: WaitOptions | undefined): Promise<boolean> {
+  acquire(caller: Caller, options: unknown): Promise<boolean> {
     return this.#lock.acquire(caller, options);
   }
   release(caller: Caller): void {
     this.#lock.release(caller);
   }
-  async wait(caller: Caller, options: WaitOptions | undefined): Promise<boolean> {
+  async wait(caller: Caller, options: unknown): Promise<boolean> {
+    const { deadline } = waitOptions(options, 'Condition.wait', true);
     const count = this.#lock.saveAndRelease(caller);
     try {
-      return await this.#waiters.wait(remaining(deadlineOf(options)), caller.signal);
+      return await this.#waiters.wait(remaining(deadline), caller.signal);
     } finally {
       if (!caller.signal.aborted) await this.#lock.restore(count, caller);
     }
   }
   notify(caller: Caller, n: unknown = 1): void {
-    if (caller && !this.#lock.isOwnedBy(caller.owner)) throw new RuntimeError('cannot notify on un-acquired lock');
-    for (let i = 0; i < (typeof n === 'number' ? n : 1); i++) if (!this.#waiters.wakeOne()) break;
+    if (typeof n !== 'number' || Number.isNaN(n)) throw new TypeError('Condition.notify(n): n must be a number');
+    if (!this.#lock.isOwnedBy(caller.owner)) throw new RuntimeError('cannot notify on un-acquired lock');
+    for (let i = 0; i < n; i++) if (!this.#waiters.wakeOne()) break;
   }
   notifyAll(caller: Caller): void {
     if (!this.#lock.isOwnedBy(caller.owner)) throw new RuntimeError('cannot notify on un-acquired lock');
@@ -451,13 +485,14 @@ export class BarrierObject implements Served {
   #broken = false;
   readonly #waiters = new WaitList();
 
-  constructor(parties: unknown, options?: { timeout?: number }) {
-    if (typeof parties !== 'number' || parties < 1) throw new ValueError('parties must be >= 1');
+  constructor(parties: number, timeout: number | undefined) {
+    if (parties < 1) throw new ValueError('parties must be >= 1');
     this.#parties = parties;
-    this.#timeout = options?.timeout;
+    this.#timeout = timeout;
   }
 
-  async wait(caller: Caller, options: WaitOptions | undefined): Promise<number> {
+  async wait(caller: Caller, options: unknown): Promise<number> {
+    const timeout = readTimeout(options, 'Barrier.wait', true) ?? this.#timeout;
     if (this.#broken) throw new BrokenBarrierError();
     const index = this.#count++;
     const generation = this.#generation;
@@ -467,7 +502,6 @@ export class BarrierObject implements Served {
       this.#waiters.wakeAll();
       return index;
     }
-    const timeout = typeof options?.timeout === 'number' ? options.timeout : this.#timeout;
     const deadline = timeout === undefined ? undefined : Date.now() + timeout;
     while (generation === this.#generation && !this.#broken) {
       const woken = await this.#waiters.wait(remaining(deadline), caller.signal);
@@ -514,16 +548,16 @@ export class QueueObject implements Served {
   #unfinished = 0;
 
   constructor(
-    maxsize: unknown = 0,
+    maxsize: number,
     readonly joinable = false,
   ) {
-    this.#maxsize = typeof maxsize === 'number' && maxsize > 0 ? maxsize : 0;
+    this.#maxsize = maxsize > 0 ? maxsize : 0;
   }
 
-  async put(caller: Caller, item: unknown, options: WaitOptions | undefined): Promise<void> {
-    const deadline = deadlineOf(options);
+  async put(caller: Caller, item: unknown, options: unknown): Promise<void> {
+    const { block, deadline } = waitOptions(options, 'Queue.put');
     while (this.full(caller)) {
-      if (options?.block === false) throw new Full();
+      if (!block) throw new Full();
       if (!(await this.#putters.wait(remaining(deadline), caller.signal))) throw new Full();
     }
     this.#items.push(item);
@@ -531,10 +565,10 @@ export class QueueObject implements Served {
     this.#getters.wakeOne();
   }
 
-  async get(caller: Caller, options: WaitOptions | undefined): Promise<unknown> {
-    const deadline = deadlineOf(options);
+  async get(caller: Caller, options: unknown): Promise<unknown> {
+    const { block, deadline } = waitOptions(options, 'Queue.get');
     while (this.#items.length === 0) {
-      if (options?.block === false) throw new Empty();
+      if (!block) throw new Empty();
       if (!(await this.#getters.wait(remaining(deadline), caller.signal))) throw new Empty();
     }
     // A caller whose connection went is not handed an item it could never receive.

@@ -1,9 +1,16 @@
 // The manager's server: accepts TCP connections, authenticates each (wire.ts), then serves create,
 // call and shutdown requests on the objects it holds (objects.ts, or what BaseManager.register made).
-// A client that goes away has its waits cancelled and its locks released. Node's modules only.
+// Its own types keep values as v8 data (it never revives what a client sent); a user's typeid gets live
+// values, as Python's server unpickles them. A client that goes away has its waits cancelled and its
+// locks released. Node's modules only.
 import { createServer, type Server, type Socket } from 'node:net';
 import { randomUUID } from 'node:crypto';
-import { encodeFrame, FrameReader, FRAME_MAX, serverHandshake, AUTH_TIMEOUT_MS } from './wire';
+import { serialize } from 'node:v8';
+import { dataFrameReader, serverHandshake, writeDataFrame, AUTH_TIMEOUT_MS, REPLY_ERROR, REPLY_PROXY, REPLY_VALUE } from './wire';
+import { decodeData, decodeWith, encodeValue, managerRef, tokenOfData, type ObjectToken, type ReferenceReviver } from './codec';
+import { encodeThrown } from '../serialize';
+import { reduceSymbol, type ReducedObject } from '../reduction';
+import { readTimeout } from '../timeouts';
 import {
   ArrayObject,
   BarrierObject,
@@ -20,80 +27,130 @@ import {
   type Served,
 } from './objects';
 
-/** Makes the object behind a typeid, in the server; its public methods become callable. */
+/** Makes the object behind a typeid, in the server. */
 export type Factory = (...args: unknown[]) => unknown;
 
-/** The typeids every SyncManager serves. Python: SyncManager's registry */
+/** How the server serves one typeid. Python: the server's registry entry (callable, exposed, method_to_typeid) */
+export interface TypeSpec {
+  /** Makes the object; absent for a typeid only ever returned by a method (`create: false`). */
+  factory?: Factory;
+  /** The methods a proxy may call; default the object's public methods. */
+  exposed?: readonly string[];
+  /** Methods whose result is served as an object of the named typeid and returned as a proxy. */
+  methodToTypeid?: Readonly<Record<string, string>>;
+  /** A user's typeid: its methods get live values (runtime objects, functions), not the server's data. */
+  custom?: boolean;
+}
+
+function queueSize(options: unknown, where: string): number {
+  if (options === undefined || options === null) return 0;
+  const maxsize = typeof options === 'number' ? options : typeof options === 'object' ? (options as { maxsize?: unknown }).maxsize ?? 0 : options;
+  if (typeof maxsize !== 'number' || !Number.isInteger(maxsize)) throw new TypeError(`${where}: maxsize must be an integer, as in { maxsize: 2 }`);
+  return maxsize;
+}
+
+function count(value: unknown, where: string, fallback: number): number {
+  if (value === undefined || value === null) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value)) throw new TypeError(`${where}: expected an integer, got ${typeof value === 'string' ? JSON.stringify(value) : typeof value}`);
+  return value;
+}
+
+/** The typeids every SyncManager serves, each checking its arguments as the local class does. Python: SyncManager's registry */
 export const builtinTypes: Record<string, Factory> = {
   dict: (init) => new DictObject(init),
   list: (init) => new ListObject(init),
   Namespace: (init) => new NamespaceObject(init),
   Lock: () => new LockObject(false),
   RLock: () => new LockObject(true),
-  Semaphore: (value) => new SemaphoreObject(value ?? 1),
-  BoundedSemaphore: (value) => new SemaphoreObject(value ?? 1, true),
-  Condition: (lock) => new ConditionObject(lock instanceof LockObject ? lock : undefined),
+  Semaphore: (value) => new SemaphoreObject(count(value, 'Semaphore()', 1)),
+  BoundedSemaphore: (value) => new SemaphoreObject(count(value, 'BoundedSemaphore()', 1), true),
+  Condition: (lock) => {
+    if (lock !== undefined && lock !== null && !(lock instanceof LockObject)) throw new TypeError('Condition(lock): lock must be a Lock or RLock of the same manager');
+    return new ConditionObject(lock ?? undefined);
+  },
   Event: () => new EventObject(),
-  Barrier: (parties, options) => new BarrierObject(parties, options as { timeout?: number } | undefined),
-  Queue: (maxsize) => new QueueObject(maxsize),
-  JoinableQueue: (maxsize) => new QueueObject(maxsize, true),
+  Barrier: (parties, options) => {
+    if ((options as { action?: unknown } | undefined)?.action !== undefined) throw new TypeError("Barrier(): a manager's Barrier cannot run an action in the manager process; run it in the waiter that gets index 0");
+    return new BarrierObject(count(parties, 'Barrier()', 0), readTimeout(options, 'Barrier()'));
+  },
+  Queue: (options) => new QueueObject(queueSize(options, 'Queue()')),
+  JoinableQueue: (options) => new QueueObject(queueSize(options, 'JoinableQueue()'), true),
   Value: (typecode, value) => new ValueObject(typecode, value),
   Array: (typecode, init) => new ArrayObject(typecode, init),
 };
 
-/** The most connections allowed to sit in the handshake at once (a flood of idle sockets is cut). */
+/** A server's registry of SyncManager's types. */
+export function builtinRegistry(): Record<string, TypeSpec> {
+  const registry: Record<string, TypeSpec> = Object.create(null) as Record<string, TypeSpec>;
+  for (const [typeid, factory] of Object.entries(builtinTypes)) registry[typeid] = { factory };
+  return registry;
+}
+
+/** The most connections allowed to sit in the handshake at once; past it the oldest is dropped, never the newest. */
 const MAX_PRE_AUTH = 64;
 
 export interface ServerOptions {
   host?: string;
   port?: number;
   authkey: Buffer;
-  registry: Record<string, Factory>;
+  registry: Record<string, TypeSpec>;
   authTimeout?: number;
   /** Called after a client asked the server to shut down. */
   onShutdown?: () => void;
 }
 
 interface Request {
-  id: number;
-  op: 'create' | 'call' | 'release' | 'shutdown';
-  typeid?: string;
-  oid?: string;
-  method?: string;
-  args?: unknown[];
+  op: 'create' | 'call' | 'getvalue' | 'release' | 'shutdown';
+  typeid?: unknown;
+  oid?: unknown;
+  method?: unknown;
+  args?: unknown;
+}
+
+interface Entry {
+  object: unknown;
+  typeid: string;
+  exposed: ReadonlySet<string>;
 }
 
 function isServed(value: unknown): value is Served {
   return typeof value === 'object' && value !== null && (value as Served).exposed instanceof Set;
 }
 
-/** A custom object's callable methods: public functions of its class chain, as Python's `exposed` default. */
-function publicMethod(target: object, name: string): ((...args: unknown[]) => unknown) | undefined {
-  if (name.startsWith('_') || name === 'constructor') return undefined;
-  for (let proto = Object.getPrototypeOf(target) as object | null; proto && proto !== Object.prototype; proto = Object.getPrototypeOf(proto) as object | null) {
-    const descriptor = Object.getOwnPropertyDescriptor(proto, name);
-    if (descriptor) return typeof descriptor.value === 'function' ? (descriptor.value as (...args: unknown[]) => unknown) : undefined;
+/** An object's public methods (own and inherited, not starting with `_`), as Python's `public_methods`. */
+export function publicMethods(target: unknown): string[] {
+  if ((typeof target !== 'object' && typeof target !== 'function') || target === null) return [];
+  const names = new Set<string>();
+  for (let o: object | null = target as object; o && o !== Object.prototype && o !== Function.prototype; o = Object.getPrototypeOf(o) as object | null) {
+    for (const name of Object.getOwnPropertyNames(o)) {
+      if (name.startsWith('_') || name === 'constructor' || names.has(name)) continue;
+      const descriptor = Object.getOwnPropertyDescriptor(o, name);
+      if (descriptor && typeof descriptor.value === 'function') names.add(name);
+    }
   }
-  const own = Object.getOwnPropertyDescriptor(target, name);
-  return own && typeof own.value === 'function' ? (own.value as (...args: unknown[]) => unknown) : undefined;
+  return [...names];
 }
 
 function isClass(fn: Function): boolean {
   return /^class[\s{]/.test(Function.prototype.toString.call(fn));
 }
 
-function errorData(error: unknown): { name: string; message: string; stack?: string } {
-  if (error instanceof Error) return { name: error.name, message: error.message, stack: error.stack };
-  return { name: 'Error', message: String(error) };
+/** A proxy of this server received by a user's typeid: it crosses back as the same proxy. */
+class ServerRef {
+  constructor(readonly token: ObjectToken) {}
+  [reduceSymbol](): ReducedObject {
+    return managerRef(this.token);
+  }
 }
 
 /** The server side of a manager. Python: multiprocessing.managers.Server */
-export class ManagerServer {
+export class ManagerServer implements ReferenceReviver {
   readonly #server: Server;
   readonly #options: ServerOptions;
-  readonly #objects = new Map<string, unknown>();
+  readonly #objects = new Map<string, Entry>();
   readonly #sockets = new Set<Socket>();
-  #preAuth = 0;
+  /** Connections still in the handshake, oldest first. */
+  readonly #preAuth = new Set<Socket>();
 
   private constructor(options: ServerOptions) {
     this.#options = options;
@@ -132,21 +189,27 @@ export class ManagerServer {
 
   #accept(socket: Socket): void {
     socket.setNoDelay(true);
-    if (this.#preAuth >= MAX_PRE_AUTH) {
-      socket.destroy();
-      return;
+    // Python's Listener answers each connection's challenge on its own; here a flood of idle connections
+    // costs its own oldest members, so a client with the key always gets its turn.
+    if (this.#preAuth.size >= MAX_PRE_AUTH) {
+      const oldest = this.#preAuth.values().next().value!;
+      this.#preAuth.delete(oldest);
+      oldest.destroy();
     }
-    this.#preAuth++;
+    this.#preAuth.add(socket);
     this.#sockets.add(socket);
-    socket.on('close', () => this.#sockets.delete(socket));
+    socket.on('close', () => {
+      this.#sockets.delete(socket);
+      this.#preAuth.delete(socket);
+    });
     socket.on('error', () => {});
     serverHandshake(socket, this.#options.authkey, this.#options.authTimeout ?? AUTH_TIMEOUT_MS).then(
       () => {
-        this.#preAuth--;
+        this.#preAuth.delete(socket);
         this.#serve(socket);
       },
       () => {
-        this.#preAuth--;
+        this.#preAuth.delete(socket);
         socket.end();
         setTimeout(() => socket.destroy(), 100).unref();
       },
@@ -157,60 +220,84 @@ export class ManagerServer {
     const owner = randomUUID();
     const abort = new AbortController();
     const caller: Caller = { owner, signal: abort.signal };
-    const reply = (message: unknown): void => {
-      if (!socket.destroyed) socket.write(encodeFrame(message));
-    };
-    const reader = new FrameReader(
-      FRAME_MAX,
-      (message) => void this.#handle(message as Request, caller, reply),
+    const reader = dataFrameReader(
+      (id, _kind, body) => {
+        let request: Request;
+        try {
+          request = decodeData(body) as Request;
+        } catch (error) {
+          return reader.fail(error as Error);
+        }
+        // Anything but a request object is a peer we do not understand: drop it, as a framing error.
+        if (typeof request !== 'object' || request === null || typeof request.op !== 'string') return reader.fail(new Error('not a request'));
+        void this.#handle(id, request, caller, socket);
+      },
       () => socket.destroy(),
     );
     socket.on('data', (chunk: Buffer) => reader.push(chunk));
     socket.on('close', () => {
       abort.abort();
-      for (const object of this.#objects.values()) if (isServed(object)) object.dropOwner?.(owner);
+      for (const { object } of this.#objects.values()) if (isServed(object)) object.dropOwner?.(owner);
     });
   }
 
-  async #handle(request: Request, caller: Caller, reply: (message: unknown) => void): Promise<void> {
-    const id = typeof request?.id === 'number' ? request.id : -1;
+  async #handle(id: number, request: Request, caller: Caller, socket: Socket): Promise<void> {
+    let kind = REPLY_VALUE;
+    let body: Buffer;
     try {
-      const value = await this.#perform(request, caller);
-      reply({ id, ok: true, value: value === undefined ? null : value });
+      const result = await this.#perform(request, caller);
+      if (result instanceof NewObject) {
+        kind = REPLY_PROXY;
+        body = serialize(result.token);
+      } else body = encodeValue(result, `${describe(request)} result`);
     } catch (error) {
-      reply({ id, ok: false, error: errorData(error) });
+      kind = REPLY_ERROR;
+      body = serialize(encodeThrown(error));
     }
-    if (request?.op === 'shutdown') setImmediate(() => this.#options.onShutdown?.());
+    if (!socket.destroyed) writeDataFrame(socket, id, kind, body);
+    if (request.op === 'shutdown') setImmediate(() => this.#options.onShutdown?.());
   }
 
   async #perform(request: Request, caller: Caller): Promise<unknown> {
-    const args = Array.isArray(request.args) ? request.args : [];
+    const args = Array.isArray(request.args) ? (request.args as unknown[]) : [];
     switch (request.op) {
       case 'create': {
         const typeid = String(request.typeid);
-        if (!Object.hasOwn(this.#options.registry, typeid)) throw new TypeError(`this manager has no typeid ${JSON.stringify(typeid)}`);
-        const factory = this.#options.registry[typeid]!;
-        const resolved = args.map((a) => this.#resolveRef(a));
+        const spec = Object.hasOwn(this.#options.registry, typeid) ? this.#options.registry[typeid] : undefined;
+        if (!spec) throw new TypeError(`this manager has no typeid ${JSON.stringify(typeid)}`);
+        const factory = spec.factory;
+        if (!factory) throw new TypeError(`typeid ${JSON.stringify(typeid)} has no creation method: it is only returned by other methods`);
+        const resolved = (spec.custom ? (decodeWith(args, this) as unknown[]) : args).map((a) => this.#resolve(a));
         // Python's register() takes a class or a function; a JavaScript class needs `new`.
         const object = isClass(factory) ? new (factory as unknown as new (...a: unknown[]) => unknown)(...resolved) : await factory(...resolved);
-        const oid = randomUUID();
-        this.#objects.set(oid, object);
-        return { oid, typeid };
+        return this.#add(object, typeid, spec);
       }
       case 'call': {
-        const object = this.#objects.get(String(request.oid));
-        if (object === undefined) throw new ReferenceError(`no object ${String(request.oid)} in this manager`);
+        const entry = this.#entry(request.oid);
         const method = String(request.method);
-        if (isServed(object)) {
-          if (!object.exposed.has(method)) throw attributeError(object, method);
-          return await (object as unknown as Record<string, (...a: unknown[]) => unknown>)[method]!(caller, ...args);
+        if (!entry.exposed.has(method)) throw attributeError(entry, method);
+        const { object } = entry;
+        const spec = this.#options.registry[entry.typeid];
+        let result: unknown;
+        if (isServed(object) && !spec?.custom) {
+          result = await (object as unknown as Record<string, (...a: unknown[]) => unknown>)[method]!(caller, ...args);
+        } else {
+          const fn = (object as Record<string, unknown>)[method];
+          if (typeof fn !== 'function') throw new TypeError(`'${method}' of a ${entry.typeid} object is not a method`);
+          result = await fn.apply(object, decodeWith(args, this) as unknown[]);
         }
-        const fn = typeof object === 'object' && object !== null ? publicMethod(object, method) : undefined;
-        if (!fn) throw attributeError(object, method);
-        return await fn.apply(object, args);
+        const typeid = spec?.methodToTypeid?.[method];
+        if (typeid === undefined) return result;
+        const resultSpec = Object.hasOwn(this.#options.registry, typeid) ? this.#options.registry[typeid] : undefined;
+        if (!resultSpec) throw new TypeError(`methodToTypeid names typeid ${JSON.stringify(typeid)}, which this manager does not have`);
+        return this.#add(result, typeid, resultSpec);
+      }
+      case 'getvalue': {
+        const { object } = this.#entry(request.oid);
+        return isServed(object) && typeof (object as { copy?: unknown }).copy === 'function' ? (object as unknown as { copy(c: Caller): unknown }).copy(caller) : object;
       }
       case 'release':
-        this.#objects.delete(String(request.oid));
+        if (typeof request.oid === 'string') this.#objects.delete(request.oid);
         return null;
       case 'shutdown':
         return null;
@@ -219,16 +306,43 @@ export class ManagerServer {
     }
   }
 
-  /** A proxy given as an argument (`{ $proxy: { oid } }`) means the object it names. */
-  #resolveRef(arg: unknown): unknown {
-    const ref = (arg as { $proxy?: { oid?: unknown } } | null)?.$proxy;
-    if (ref && typeof ref.oid === 'string' && this.#objects.has(ref.oid)) return this.#objects.get(ref.oid);
-    return arg;
+  #entry(oid: unknown): Entry {
+    const entry = typeof oid === 'string' ? this.#objects.get(oid) : undefined;
+    if (!entry) throw new ReferenceError(`no object ${String(oid)} in this manager`);
+    return entry;
+  }
+
+  #add(object: unknown, typeid: string, spec: TypeSpec): NewObject {
+    const oid = randomUUID();
+    const exposed = spec.exposed ?? (isServed(object) ? [...object.exposed] : publicMethods(object));
+    this.#objects.set(oid, { object, typeid, exposed: new Set(exposed) });
+    return new NewObject({ oid, typeid, exposed: [...exposed] });
+  }
+
+  /** A proxy given as an argument to create() means the object it names (Condition(lock)). */
+  #resolve(arg: unknown): unknown {
+    const token = arg instanceof ServerRef ? arg.token : tokenOfData(arg);
+    const entry = token ? this.#objects.get(token.oid) : undefined;
+    return entry ? entry.object : arg;
+  }
+
+  /** A reference decoded for a user's typeid: the same proxy when it crosses back. */
+  revive(token: ObjectToken): unknown {
+    return new ServerRef(token);
   }
 }
 
-function attributeError(object: unknown, method: string): Error {
-  const error = new Error(`'${(object as object)?.constructor?.name ?? typeof object}' object has no exposed method '${method}'`);
+/** A new object in this server, answered as a proxy token. */
+class NewObject {
+  constructor(readonly token: ObjectToken) {}
+}
+
+function describe(request: Request): string {
+  return request.op === 'call' ? `${String(request.method)}()` : `${request.op}()`;
+}
+
+function attributeError(entry: Entry, method: string): Error {
+  const error = new Error(`method '${method}' of ${entry.typeid} object is not in exposed=[${[...entry.exposed].map((name) => `'${name}'`).join(', ')}]`);
   error.name = 'AttributeError';
   return error;
 }

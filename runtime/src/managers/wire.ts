@@ -1,6 +1,7 @@
-// The manager's wire: length-prefixed JSON frames with hard size caps, data-only parsing (no key can
-// reach a prototype, nothing can name code), and the HMAC challenge-response both ways that opens
-// every connection (the key never crosses; each side proves itself on the other's fresh nonce).
+// The manager's wire: the HMAC challenge-response both ways that opens every connection (the key never
+// crosses; each side proves itself on the other's fresh nonce) in small JSON frames parsed as data only
+// (no key can reach a prototype), then binary frames of v8 bytes (managers/codec.ts), all length-prefixed
+// with hard size caps.
 // Node's modules only; shared by the manager server and its clients.
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Socket } from 'node:net';
@@ -30,15 +31,20 @@ export function encodeFrame(message: unknown): Buffer {
   return Buffer.concat([head, body]);
 }
 
-/** Splits a byte stream into parsed frames; any oversized or malformed frame calls `onError` once. */
-export class FrameReader {
-  #pending: Buffer = Buffer.alloc(0);
+/**
+ * Splits a byte stream into length-prefixed bodies. Chunks are kept as they come and joined once per whole
+ * frame, so each byte is copied a bounded number of times (joining on every chunk made a 32 MB frame cost
+ * 26 s). A length over `max` calls `onError` once and nothing more is read.
+ */
+export class FrameSplitter {
+  #chunks: Buffer[] = [];
+  #size = 0;
   #failed = false;
   max: number;
 
   constructor(
     max: number,
-    readonly onFrame: (message: unknown) => void,
+    readonly onBody: (body: Buffer) => void,
     readonly onError: (error: Error) => void,
   ) {
     this.max = max;
@@ -46,29 +52,120 @@ export class FrameReader {
 
   push(chunk: Buffer): void {
     if (this.#failed) return;
-    this.#pending = this.#pending.length === 0 ? chunk : Buffer.concat([this.#pending, chunk]);
-    while (this.#pending.length >= 4) {
-      const length = this.#pending.readUInt32BE(0);
-      if (length > this.max) return this.#fail(new Error(`frame of ${length} bytes is over the ${this.max}-byte limit`));
-      if (this.#pending.length < 4 + length) return;
-      const body = this.#pending.subarray(4, 4 + length);
-      this.#pending = this.#pending.subarray(4 + length);
-      let message: unknown;
-      try {
-        message = parseData(body.toString('utf8'));
-      } catch (error) {
-        return this.#fail(error as Error);
-      }
-      this.onFrame(message);
+    this.#chunks.push(chunk);
+    this.#size += chunk.length;
+    while (this.#size >= 4) {
+      const head = this.#chunks[0]!.length >= 4 ? this.#chunks[0]! : this.#join();
+      const length = head.readUInt32BE(0);
+      if (length > this.max) return this.fail(new Error(`frame of ${length} bytes is over the ${this.max}-byte limit`));
+      if (this.#size < 4 + length) return;
+      const whole = this.#chunks.length === 1 ? this.#chunks[0]! : this.#join();
+      const rest = whole.subarray(4 + length);
+      this.#chunks = rest.length > 0 ? [rest] : [];
+      this.#size = rest.length;
+      this.onBody(whole.subarray(4, 4 + length));
       if (this.#failed) return;
     }
   }
 
-  #fail(error: Error): void {
+  #join(): Buffer {
+    const joined = Buffer.concat(this.#chunks, this.#size);
+    this.#chunks = [joined];
+    return joined;
+  }
+
+  /** Stops reading: drops what is buffered and reports `error` once. */
+  fail(error: Error): void {
+    if (this.#failed) return;
     this.#failed = true;
-    this.#pending = Buffer.alloc(0);
+    this.#chunks = [];
+    this.#size = 0;
     this.onError(error);
   }
+}
+
+/** Splits a byte stream into parsed JSON frames; any oversized or malformed frame calls `onError` once. */
+export class FrameReader {
+  readonly #splitter: FrameSplitter;
+
+  constructor(
+    max: number,
+    readonly onFrame: (message: unknown) => void,
+    readonly onError: (error: Error) => void,
+  ) {
+    this.#splitter = new FrameSplitter(
+      max,
+      (body) => {
+        let message: unknown;
+        try {
+          message = parseData(body.toString('utf8'));
+        } catch (error) {
+          return this.#splitter.fail(error as Error);
+        }
+        this.onFrame(message);
+      },
+      onError,
+    );
+  }
+
+  get max(): number {
+    return this.#splitter.max;
+  }
+
+  set max(value: number) {
+    this.#splitter.max = value;
+  }
+
+  push(chunk: Buffer): void {
+    this.#splitter.push(chunk);
+  }
+}
+
+/** The kind byte of a binary frame: a request, or a reply holding a value, a thrown value, or a token for a new proxy. */
+export const REQUEST = 0;
+export const REPLY_VALUE = 0;
+export const REPLY_ERROR = 1;
+export const REPLY_PROXY = 2;
+
+/** Largest binary frame after authentication (the v8 bytes of a value; a uint32 length caps it at 4 GiB anyway). */
+export const DATA_FRAME_MAX = 2 ** 30;
+
+/**
+ * A binary frame after authentication: length, request id, a kind byte, then the body (v8 bytes). Returned as
+ * head and body so a large body is written as it is, never copied into a joined buffer.
+ */
+export function dataFrame(id: number, kind: number, body: Buffer): [Buffer, Buffer] {
+  if (body.length + 5 > DATA_FRAME_MAX) throw new RangeError(`a message of ${body.length} bytes is over the manager's ${DATA_FRAME_MAX}-byte limit`);
+  const head = Buffer.allocUnsafe(9);
+  head.writeUInt32BE(body.length + 5, 0);
+  head.writeUInt32BE(id >>> 0, 4);
+  head[8] = kind;
+  return [head, body];
+}
+
+/** Writes a dataFrame(): small ones as one buffer (one packet with Nagle off), large ones head then body. */
+export function writeDataFrame(socket: Socket, id: number, kind: number, body: Buffer): void {
+  const [head, rest] = dataFrame(id, kind, body);
+  if (rest.length < 64 * 1024) socket.write(Buffer.concat([head, rest]));
+  else {
+    socket.cork();
+    socket.write(head);
+    socket.write(rest);
+    socket.uncork();
+  }
+}
+
+/** Splits a byte stream into dataFrame()s: `onFrame(id, kind, body)`; a bad frame calls `onError` once. */
+export function dataFrameReader(onFrame: (id: number, kind: number, body: Buffer) => void, onError: (error: Error) => void): FrameSplitter {
+  const splitter: FrameSplitter = new FrameSplitter(
+    DATA_FRAME_MAX,
+    (frame) => {
+      if (frame.length < 5) return splitter.fail(new Error('a frame too short to hold an id and a kind'));
+      onFrame(frame.readUInt32BE(0), frame[4]!, frame.subarray(5));
+    },
+    onError,
+  );
+  return splitter;
 }
 
 function digest(key: Buffer, role: 'client' | 'server', nonce: string): Buffer {
