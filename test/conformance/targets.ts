@@ -1,0 +1,690 @@
+// Exported targets of the conformance layer: the twins of the classmethods and module functions that
+// CPython's _test_multiprocessing.py and test_concurrent_futures hand to Process, Pool and the executor.
+// Children find each one by this module and its export name, as pickle finds Python's.
+import type { StartMethod } from '../../runtime/src/protocol';
+import { appendFileSync, openSync, readdirSync, writeSync } from 'node:fs';
+import { setTimeout as sleepMs } from 'node:timers/promises';
+import { Process, Connection, currentProcess, parentProcess, getStartMethod, connection, type Barrier, type BoundedSemaphore, type Condition, type Event, type JoinableQueue, type Lock, type Queue, type RLock, type Semaphore, type SimpleQueue, type Value, type RawValue } from 'forkscope';
+
+type AnyQueue<T = unknown> = Queue<T> | JoinableQueue<T> | SimpleQueue<T>;
+type Counter = Value<'i'>;
+type BarrierLike = Barrier;
+
+/** time.sleep(ms) in a child. */
+export async function nap(ms: number): Promise<void> {
+  await sleepMs(ms);
+}
+
+/** _sleep_some: sleeps 100 s (long enough to be killed). */
+export async function sleepSome(): Promise<void> {
+  await sleepMs(100_000);
+}
+
+/** Returns `x` unchanged (CPython's identity). */
+export function identity<T>(x: T): T {
+  return x;
+}
+
+/** CPython's sqr(x, wait=0.0): sleeps `wait` ms, then returns x*x. */
+export async function sqr(x: number, wait = 0): Promise<number> {
+  if (wait > 0) await sleepMs(wait);
+  return x * x;
+}
+
+/** CPython's mul(x, y). */
+export function mul(x: number, y: number): number {
+  return x * y;
+}
+
+/** CPython's int() given to map_async: parses a decimal string or throws ValueError. */
+export function toInt(text: string): number {
+  if (!/^\s*[-+]?\d+\s*$/.test(text)) {
+    const e = new Error(`invalid literal for int() with base 10: '${text}'`);
+    e.name = 'ValueError';
+    throw e;
+  }
+  return Number.parseInt(text, 10);
+}
+
+/** An exported Error subclass with a Python name, thrown in workers to see its class come back. */
+export class SayWhenError extends Error {
+  constructor(message = 'Somebody said when') {
+    super(message);
+    this.name = 'SayWhenError';
+  }
+}
+
+/** CPython's exception_throwing_generator(total, when). */
+export function* exceptionThrowingGenerator(total: number, when: number): Generator<number> {
+  if (when === -1) throw new SayWhenError('Somebody said when');
+  for (let i = 0; i < total; i++) {
+    if (i === when) throw new SayWhenError('Somebody said when');
+    yield i;
+  }
+}
+
+/** A Python-named error thrown in a worker: CPython's raising() raises KeyError("key"). */
+export function raising(): never {
+  const e = new Error("'key'");
+  e.name = 'KeyError';
+  throw e;
+}
+
+/** _test_traceback / _test_wrapped_exception: raise RuntimeError(123) # some comment */
+export function raiseRuntimeError(arg: unknown = 123): never {
+  const e = new Error(String(arg));
+  e.name = 'RuntimeError';
+  throw e; // some comment
+}
+
+/** CPython's raise_large_valuerror(wait): sleeps, then raises a ValueError with a 1 MiB message. */
+export async function raiseLargeValueError(wait: number): Promise<never> {
+  await sleepMs(wait);
+  const e = new Error('x'.repeat(1024 * 1024));
+  e.name = 'ValueError';
+  throw e;
+}
+
+/** CPython's unpickleable_result(): returns a lambda (here a closure, which cannot cross). */
+export function unpickleableResult(): unknown {
+  return () => 42;
+}
+
+/** A function that is not exported, handed out by a target so the result cannot cross. */
+export function returnsSymbol(): unknown {
+  return Symbol('cannot cross');
+}
+
+// --- _TestProcess ---
+
+/** _test(q, *args, **kwds): reports its arguments, name and pid. */
+export async function reportArgs(q: Queue, ...rest: unknown[]): Promise<void> {
+  const kwargs = rest.length > 0 && typeof rest[rest.length - 1] === 'object' && rest[rest.length - 1] !== null && !Array.isArray(rest[rest.length - 1]) ? rest.pop() : {};
+  const current = currentProcess();
+  await q.put(rest);
+  await q.put(kwargs);
+  await q.put(current.name);
+  await q.put(current.pid);
+}
+
+/** _test_args(q, arg). */
+export async function putArg(q: Queue, arg: unknown): Promise<void> {
+  await q.put(arg);
+}
+
+/** _test_send_parent_process(wconn). */
+export async function sendParentProcess(wconn: Connection): Promise<void> {
+  const parent = parentProcess();
+  await wconn.send([parent?.pid, parent?.name]);
+}
+
+/** _test_create_grandchild_process(wconn): starts a grandchild, then sleeps 300 s. */
+export async function createGrandchildProcess(wconn: Connection, startMethod: StartMethod): Promise<void> {
+  const p = new Process({ target: reportParentStatus, args: [wconn], startMethod });
+  p.start();
+  await sleepMs(300_000);
+}
+
+/** _test_report_parent_status(wconn). */
+export async function reportParentStatus(wconn: Connection): Promise<void> {
+  const parent = parentProcess() as unknown as { isAlive(): boolean; join(o: { timeout: number }): Promise<void> };
+  await wconn.send(parent.isAlive() ? 'alive' : 'not alive');
+  await parent.join({ timeout: 30_000 });
+  await wconn.send(parent.isAlive() ? 'alive' : 'not alive');
+}
+
+/** _test_recursion(wconn, id): a tree of processes, each reporting its path. */
+export async function recursion(wconn: Connection, id: number[], startMethod: StartMethod): Promise<void> {
+  await wconn.send(id);
+  if (id.length < 2) {
+    for (let i = 0; i < 2; i++) {
+      const p = new Process({ target: recursion, args: [wconn, [...id, i], startMethod], startMethod });
+      p.start();
+      await p.join();
+    }
+  }
+}
+
+/** _test_sentinel(event). */
+export async function waitEvent(event: Event): Promise<void> {
+  await event.wait(10_000);
+}
+
+/** _test_close(rc=0, q=None). */
+export async function closeTarget(kw: { q?: Queue; rc?: number }): Promise<void> {
+  if (kw.q) await kw.q.get();
+  process.exitCode = kw.rc ?? 0;
+}
+
+/** _test_child_fd_inflation(evt, q): reports how many fds the child has open. */
+export async function childFdCount(evt: Event, q: Queue<number>): Promise<void> {
+  await q.put(readdirSync('/proc/self/fd').length);
+  await evt.wait();
+}
+
+/** _UpperCaser: a Process subclass whose run() upper-cases what it receives until null. */
+export class UpperCaser extends Process {
+  readonly childConn: Connection;
+  readonly parentConn: Connection;
+  constructor(startMethod?: StartMethod) {
+    super({ startMethod });
+    [this.childConn, this.parentConn] = connection.Pipe();
+  }
+  override async run(): Promise<void> {
+    this.parentConn.close();
+    for (let s = await this.childConn.recv<string | null>(); s !== null; s = await this.childConn.recv<string | null>()) {
+      await this.childConn.send(s.toUpperCase());
+    }
+    this.childConn.close();
+  }
+  async submit(s: string): Promise<string> {
+    await this.parentConn.send(s);
+    return this.parentConn.recv<string>();
+  }
+  async stop(): Promise<void> {
+    await this.parentConn.send(null);
+    this.parentConn.close();
+    this.childConn.close();
+  }
+}
+
+/** _test_stderr_flush(testfn): stderr goes to a new file, then the target fails. */
+export function stderrToFileThenFail(testfn: string): void {
+  const fd = openSync(testfn, 'wx');
+  process.stderr.write = ((chunk: string | Uint8Array) => {
+    writeSync(fd, chunk);
+    return true;
+  }) as typeof process.stderr.write;
+  throw new RangeError('1/0 # MARKER');
+}
+
+/** _test_sys_exit(reason, testfn): stderr to a file, then the twin of sys.exit(reason) with a non-int reason. */
+export function stderrToFileThenExit(reason: unknown, testfn: string): void {
+  process.stderr.write = ((chunk: string | Uint8Array) => {
+    appendFileSync(testfn, chunk);
+    return true;
+  }) as typeof process.stderr.write;
+  throw reason;
+}
+
+/** sys.exit(code) as a target. */
+export function exitWith(code?: number): void {
+  process.exit(code);
+}
+
+// --- _TestQueue ---
+
+/** _test_put: waits for the go, takes 6 items, signals. */
+export async function takeSix(queue: Queue, childCanStart: Event, parentCanContinue: Event): Promise<void> {
+  await childCanStart.wait();
+  for (let i = 0; i < 6; i++) await queue.get();
+  parentCanContinue.set();
+}
+
+/** _test_get: waits for the go, puts 2..5, signals. */
+export async function putTwoToFive(queue: Queue, childCanStart: Event, parentCanContinue: Event): Promise<void> {
+  await childCanStart.wait();
+  for (const i of [2, 3, 4, 5]) await queue.put(i);
+  parentCanContinue.set();
+}
+
+/** _test_fork: puts 10..19. */
+export async function putTenToNineteen(queue: Queue): Promise<void> {
+  for (let i = 10; i < 20; i++) await queue.put(i);
+}
+
+/** _test_task_done: takes items until null, marking each done after DELTA. */
+export async function taskDoneWorker(q: JoinableQueue<number | null>): Promise<void> {
+  for (let obj = await q.get(); obj !== null; obj = await q.get()) {
+    await sleepMs(100);
+    q.taskDone();
+  }
+}
+
+/** TestSimpleQueue._test_empty: reports empty() twice after its own puts. */
+export async function simpleQueueEmpty(queue: SimpleQueue<boolean>, childCanStart: Event, parentCanContinue: Event): Promise<void> {
+  await childCanStart.wait();
+  try {
+    await queue.put(queue.empty());
+    await queue.put(queue.empty());
+  } finally {
+    parentCanContinue.set();
+  }
+}
+
+/** _this_sub_process(q): a non-blocking get that may find nothing. */
+export async function getNoWait(q: Queue): Promise<void> {
+  try {
+    await q.get({ block: false });
+  } catch {}
+}
+
+/** _test_process: a child that starts its own child with a queue. */
+export async function queueInProcess(): Promise<void> {
+  const { Queue: Q } = await import('forkscope');
+  const queue = new Q();
+  const sub = new Process({ target: getNoWait, args: [queue], daemon: true });
+  sub.start();
+  await sub.join();
+}
+
+/** pool_in_process: a child that runs its own Pool. */
+export async function poolInProcess(): Promise<void> {
+  const { Pool } = await import('forkscope');
+  const pool = new Pool({ processes: 4 });
+  await pool.map(sqr, [1, 2, 3, 4, 5, 6, 7]);
+  pool.close();
+  await pool.join();
+}
+
+/** close_queue(q) as a target (test_mixed_startmethod). */
+export function closeQueue(q: Queue): void {
+  q.close();
+}
+
+// --- _TestCondition ---
+
+/** f(cond, sleeping, woken, timeout=None): waits on the condition, counting sleepers and wakers. */
+export async function conditionWaiter(cond: Condition, sleeping: Semaphore, woken: Semaphore, timeout?: number): Promise<void> {
+  await cond.acquire();
+  sleeping.release();
+  await (timeout === undefined ? cond.wait() : cond.wait(timeout));
+  woken.release();
+  cond.release();
+}
+
+/** _test_waitfor_f(cond, state). */
+export async function waitForFour(cond: Condition, state: Counter): Promise<void> {
+  await cond.acquire();
+  try {
+    state.value = 0;
+    cond.notify();
+    const result = await cond.waitFor(() => state.value === 4);
+    if (!result || state.value !== 4) process.exitCode = 1;
+  } finally {
+    cond.release();
+  }
+}
+
+/** _test_waitfor_timeout_f(cond, state, success, sem). */
+export async function waitForTimeout(cond: Condition, state: Counter, success: Counter, sem: Semaphore): Promise<void> {
+  sem.release();
+  await cond.acquire();
+  try {
+    const expected = 100;
+    const started = performance.now();
+    const result = await cond.waitFor(() => state.value === 4, { timeout: expected });
+    const dt = performance.now() - started;
+    if (!result && expected - 20 <= dt) success.value = 1;
+  } finally {
+    cond.release();
+  }
+}
+
+/** _test_wait_result(c, pid=None): notifies once. */
+export async function notifyOnce(c: Condition): Promise<void> {
+  await c.acquire();
+  c.notify();
+  c.release();
+}
+
+// --- _TestEvent ---
+
+/** _test_event(event): sleeps TIMEOUT2, then sets. */
+export async function setAfter(event: Event, delay = 100): Promise<void> {
+  await sleepMs(delay);
+  event.set();
+}
+
+// --- _TestBarrier (Bunch) ---
+
+/** _DummyList's twin: a shared int with a lock, whose length counts appends. */
+export async function append(list: Counter): Promise<void> {
+  await list.acquire();
+  list.value = list.value + 1;
+  list.release();
+}
+
+const N = 5;
+
+async function multipass(barrier: BarrierLike, results: [Counter, Counter], n: number): Promise<void> {
+  const m = barrier.parties;
+  if (m !== N) throw new Error(`parties ${m}`);
+  for (let i = 0; i < n; i++) {
+    await append(results[0]);
+    if (results[1].value !== i * m) throw new Error(`pass ${i}: results[1] ${results[1].value}`);
+    await barrier.wait();
+    await append(results[1]);
+    if (results[0].value !== (i + 1) * m) throw new Error(`pass ${i}: results[0] ${results[0].value}`);
+    await barrier.wait();
+  }
+  if (barrier.nWaiting !== 0) throw new Error(`nWaiting ${barrier.nWaiting}`);
+  if (barrier.broken) throw new Error('broken');
+}
+
+async function waitReturn(barrier: BarrierLike, queue: Queue<number>): Promise<void> {
+  await queue.put(await barrier.wait());
+}
+
+async function actionF(barrier: BarrierLike, results: Counter): Promise<void> {
+  await barrier.wait();
+  if (results.value !== 1) throw new Error(`action ran ${results.value} times`);
+}
+
+const isBroken = (e: unknown): boolean => e instanceof Error && e.name === 'BrokenBarrierError';
+
+async function abortF(barrier: BarrierLike, results1: Counter, results2: Counter): Promise<void> {
+  try {
+    const i = await barrier.wait();
+    if (i === Math.floor(N / 2)) {
+      barrier.abort();
+      return;
+    }
+    await barrier.wait();
+    await append(results1);
+  } catch (e) {
+    if (!isBroken(e)) throw e;
+    await append(results2);
+  }
+}
+
+async function resetF(barrier: BarrierLike, results1: Counter, results2: Counter, results3: Counter): Promise<void> {
+  const i = await barrier.wait();
+  if (i === Math.floor(N / 2)) {
+    while (barrier.nWaiting < N - 1) await sleepMs(1);
+    barrier.reset();
+  } else {
+    try {
+      await barrier.wait();
+      await append(results1);
+    } catch (e) {
+      if (!isBroken(e)) throw e;
+      await append(results2);
+    }
+  }
+  await barrier.wait();
+  await append(results3);
+}
+
+async function abortAndResetF(barrier: BarrierLike, barrier2: BarrierLike, results1: Counter, results2: Counter, results3: Counter): Promise<void> {
+  try {
+    const i = await barrier.wait();
+    if (i === Math.floor(N / 2)) {
+      barrier.abort();
+    } else {
+      await barrier.wait();
+      await append(results1);
+    }
+  } catch (e) {
+    if (!isBroken(e)) throw e;
+    await append(results2);
+  }
+  if ((await barrier2.wait()) === Math.floor(N / 2)) barrier.reset();
+  await barrier2.wait();
+  await barrier.wait();
+  await append(results3);
+}
+
+async function timeoutF(barrier: BarrierLike, results: Counter): Promise<void> {
+  const i = await barrier.wait();
+  if (i === Math.floor(N / 2)) await sleepMs(1000);
+  try {
+    await barrier.wait(500);
+  } catch (e) {
+    if (!isBroken(e)) throw e;
+    await append(results);
+  }
+}
+
+async function defaultTimeoutF(barrier: BarrierLike, results: Counter): Promise<void> {
+  const i = await barrier.wait(30_000);
+  if (i === Math.floor(N / 2)) await sleepMs(1000);
+  try {
+    await barrier.wait();
+  } catch (e) {
+    if (!isBroken(e)) throw e;
+    await append(results);
+  }
+}
+
+/** The barrier bodies by name: a Bunch task names its function, since functions do not travel as arguments. */
+export const barrierBodies: Record<string, (...args: any[]) => Promise<void>> = { multipass, waitReturn, actionF, abortF, resetF, abortAndResetF, timeoutF, defaultTimeoutF };
+
+/** Bunch.task: counts itself started, runs the named body, counts itself finished, waits for the go to exit. */
+export async function bunchTask(body: string, args: unknown[], started: Counter, finished: Counter, canExit: Event): Promise<void> {
+  await append(started);
+  try {
+    await barrierBodies[body]!(...args);
+  } finally {
+    await append(finished);
+    await canExit.wait(30_000);
+  }
+}
+
+/** _test_thousand_f(barrier, passes, conn, lock). */
+export async function thousand(barrier: BarrierLike, passes: number, conn: Connection, lock: Lock): Promise<void> {
+  for (let i = 0; i < passes; i++) {
+    await barrier.wait();
+    await lock.acquire();
+    try {
+      await conn.send(i);
+    } finally {
+      lock.release();
+    }
+  }
+}
+
+// --- _TestValue / _TestArray / _TestSharedCTypes ---
+
+/** _TestValue._test(values): writes each value's second sample. */
+export function setValues(values: Array<RawValue>, samples: unknown[]): void {
+  values.forEach((v, i) => {
+    v.value = samples[i] as never;
+  });
+}
+
+/** _TestArray.f(seq): running sums in place. */
+export function prefixSums(seq: { length: number; getItem(i: number): number; setItem(i: number, v: number): void }): void {
+  for (let i = 1; i < seq.length; i++) seq.setItem(i, seq.getItem(i) + seq.getItem(i - 1));
+}
+
+/** _TestSharedCTypes._double(x, y, z, foo, arr, string). */
+export function doubleAll(x: RawValue<'i'>, y: RawValue<'d'>, z: RawValue<'q'>, foo: { x: number; y: number } | null, arr: { length: number; getItem(i: number): number; setItem(i: number, v: number): void }, string: { value: string }): void {
+  x.value *= 2;
+  y.value *= 2;
+  z.value *= 2;
+  if (foo) {
+    foo.x *= 2;
+    foo.y *= 2;
+  }
+  string.value = string.value + string.value;
+  for (let i = 0; i < arr.length; i++) arr.setItem(i, arr.getItem(i) * 2);
+}
+
+// --- _TestConnection / _TestPoll / _TestListenerClient ---
+
+/** _echo(conn): echoes bytes until an empty message. */
+export async function echo(conn: Connection): Promise<void> {
+  for (let msg = await conn.recvBytes(); msg.length > 0; msg = await conn.recvBytes()) await conn.sendBytes(msg);
+  conn.close();
+}
+
+/** _child_strings(conn, strings): sends each after 100 ms. */
+export async function childStrings(conn: Connection, strings: string[]): Promise<void> {
+  for (const s of strings) {
+    await sleepMs(100);
+    await conn.sendBytes(Buffer.from(s));
+  }
+  conn.close();
+}
+
+/** _child_boundaries(r): polls for 5 s. */
+export async function childBoundaries(r: Connection): Promise<void> {
+  await r.poll(5000);
+}
+
+/** _child_dont_merge(b). */
+export async function childDontMerge(b: Connection): Promise<void> {
+  await b.sendBytes(Buffer.from('a'));
+  await b.sendBytes(Buffer.from('b'));
+  await b.sendBytes(Buffer.from('cd'));
+}
+
+/** _TestListenerClient._test(address): connects and says hello. */
+export async function clientHello(address: unknown, authkey?: Buffer): Promise<void> {
+  const c = await (connection as any).Client(address, authkey === undefined ? {} : { authkey });
+  await c.send('hello');
+  c.close();
+}
+
+/** TestTimeouts._test_timeout(child, address). */
+export async function sendThenConnect(child: Connection, address: unknown): Promise<void> {
+  await sleepMs(1000);
+  await child.send(123);
+  child.close();
+  const c = await (connection as any).Client(address);
+  await c.send(456);
+  c.close();
+}
+
+/** child_access(conn): receives connections over a connection and uses them. */
+export async function childAccess(conn: Connection): Promise<void> {
+  const w = await conn.recv<Connection>();
+  await w.send('all is well');
+  w.close();
+  const r = await conn.recv<Connection>();
+  const msg = await r.recv<string>();
+  await conn.send(msg + msg);
+  conn.close();
+}
+
+/** TestWait._child_test_wait(w, slow). */
+export async function childTestWait(w: Connection, slow: boolean): Promise<void> {
+  for (let i = 0; i < 10; i++) {
+    if (slow) await sleepMs(Math.random() * 100);
+    await w.send([i, process.pid]);
+  }
+  w.close();
+}
+
+/** TestWait._child_test_wait_socket(address, slow): a plain TCP client. */
+export async function childTestWaitSocket(port: number, slow: boolean): Promise<void> {
+  const { connect } = await import('node:net');
+  const s = connect(port, '127.0.0.1');
+  await new Promise<void>((r, j) => s.once('connect', r).once('error', j));
+  for (let i = 0; i < 10; i++) {
+    if (slow) await sleepMs(Math.random() * 100);
+    await new Promise<void>((r) => s.write(`${i}\n`, () => r()));
+  }
+  await new Promise<void>((r) => s.end(r));
+}
+
+/** TestWait.signal_and_sleep(sem, period). */
+export async function signalAndSleep(sem: Semaphore, period: number): Promise<void> {
+  sem.release();
+  await sleepMs(period);
+}
+
+// --- TestStartMethod ---
+
+/** _check_context(conn): reports the child's start method. */
+export async function sendStartMethod(conn: Connection): Promise<void> {
+  await conn.send(getStartMethod());
+}
+
+/** _put_one_in_queue(queue). */
+export async function putOne(queue: Queue): Promise<void> {
+  await queue.put(1);
+}
+
+/** _put_two_and_nest_once(queue). */
+export async function putTwoAndNestOnce(queue: Queue): Promise<void> {
+  await queue.put(2);
+  const p = new Process({ target: putOne, args: [queue] });
+  p.start();
+  await p.join();
+}
+
+// --- locks given to children (used by futures and misc) ---
+
+/** Holds `lock` for `ms`, then releases it. */
+export async function holdLock(lock: Lock | RLock, ms: number): Promise<void> {
+  await lock.acquire();
+  await sleepMs(ms);
+  lock.release();
+}
+
+/** Acquire a bounded semaphore and report the result. */
+export async function tryAcquire(sem: BoundedSemaphore | Semaphore, q: Queue<boolean>): Promise<void> {
+  await q.put(await sem.acquire({ block: false }));
+}
+
+// --- TestInitializers ---
+
+/** initializer(ns): ns.test += 1 */
+export async function bumpNamespace(ns: Record<string, any>): Promise<void> {
+  ns.test = (await ns.test) + 1;
+}
+
+// --- test_concurrent_futures ---
+
+/** mul(x, y) with a pause: CPython's executor tests use time.sleep in tasks. */
+export async function napThenReturn(ms: number, value: unknown): Promise<unknown> {
+  await sleepMs(ms);
+  return value;
+}
+
+/** A task that kills its own worker process (the deadlock/broken-pool cases: _exit). */
+export function exitWorker(code = 1): void {
+  process.exit(code);
+}
+
+/** A task that kills its own worker with a signal (SIGKILL). */
+export function killWorker(): void {
+  process.kill(process.pid, 'SIGKILL');
+}
+
+/** CPython's _crash (a crash during a task): a native abort. */
+export function crashWorker(): void {
+  process.abort();
+}
+
+/** Returns its worker's pid (executor tests count distinct workers). */
+export async function workerPid(ms = 0): Promise<number> {
+  if (ms > 0) await sleepMs(ms);
+  return process.pid;
+}
+
+/** Raises an error whose name is given. */
+export function raiseNamed(name: string, message = ''): never {
+  const e = new Error(message);
+  e.name = name;
+  throw e;
+}
+
+/** Waits on an Event (given to a worker through the pool's initializer), then returns `value`. */
+export async function waitThenReturn(event: Event, value: unknown): Promise<unknown> {
+  await event.wait(30_000);
+  return value;
+}
+
+/** Counts calls per worker: the initializer's global. */
+let initialized: unknown = undefined;
+/** CPython's init(x): the executor/pool initializer sets a global. */
+export function initGlobal(x: unknown): void {
+  initialized = x;
+}
+/** Returns what the initializer set. */
+export function getInitialized(): unknown {
+  return initialized;
+}
+/** CPython's init_fail(): an initializer that raises. */
+export function initFail(): never {
+  raiseNamed('ValueError', 'error in initializer');
+}
+
+/** The number of a worker's open file descriptors is not the point here; a no-op task. */
+export function noop(): void {}
+
+/** Exported only so a test can name a fixture that is not a target (a Semaphore type user). */
+export type { BoundedSemaphore, Semaphore };
