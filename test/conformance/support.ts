@@ -71,3 +71,10 @@ export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeou
 
 /** The margin an elapsed time may fall short of a timeout by (timer granularity), in ms. */
 export const EARLY = 20;
+
+/** A CPython class whose cases start no process: one describe, titled `<Class>`. */
+export function once(cpythonClass: string, body: () => void): void {
+  if (!isMainProcess()) return;
+  keepAlive();
+  describe(cpythonClass, body);
+}

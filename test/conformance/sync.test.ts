@@ -1,11 +1,10 @@
 // CPython's _TestLock, _TestSemaphore, _TestCondition, _TestEvent and _TestBarrier
-// (Lib/test/_test_multiprocessing.py), ported. CPython's "threads" in the parent (threading.Thread) are
-// concurrent async calls of the same target here; its processes are real ones in the start method at hand.
+// (Lib/test/_test_multiprocessing.py), ported. CPython's threading.Thread in the parent is a worker thread here
+// (the "thread" start method); its processes are real ones in the start method at hand.
 import { it, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Barrier, Context, Value } from 'forkscope';
-import type { StartMethod } from '../../runtime/src/protocol';
-import { forEachMethod, ALL, PROCESSES, DELTA, TIMEOUT1, TIMEOUT2, TIMEOUT3, EARLY, sleep, timed } from './support';
+import { forEachMethod, ALL, DELTA, TIMEOUT1, TIMEOUT2, TIMEOUT3, EARLY, sleep, timed } from './support';
 import * as t from './targets';
 
 /** CPython's assertReachesEventually: polls `fn` every DELTA, up to 10 times, then checks it once more. */
@@ -105,12 +104,17 @@ forEachMethod('_TestSemaphore', ALL, (ctx, method) => {
 });
 
 forEachMethod('_TestCondition', ALL, (ctx, method) => {
-  /** A process and a "thread" (a concurrent call in this process) each waiting on `cond`. */
+  /**
+   * A process and a thread each waiting on `cond`. CPython's threading.Thread in the parent is a worker thread
+   * here (a Process of the "thread" start method): async calls in one thread would share one lock owner.
+   */
   function startPair(cond: InstanceType<Context['Condition']>, sleeping: InstanceType<Context['Semaphore']>, woken: InstanceType<Context['Semaphore']>, timeout?: number) {
-    const p = new ctx.Process({ target: t.conditionWaiter, args: timeout === undefined ? [cond, sleeping, woken] : [cond, sleeping, woken, timeout], daemon: true });
+    const args = timeout === undefined ? [cond, sleeping, woken] : [cond, sleeping, woken, timeout];
+    const p = new ctx.Process({ target: t.conditionWaiter, args, daemon: true });
     p.start();
-    const thread = t.conditionWaiter(cond, sleeping, woken, timeout);
-    return { p, thread };
+    const th = new ctx.Process({ target: t.conditionWaiter, args, daemon: true, startMethod: 'thread' });
+    th.start();
+    return { p, thread: th.join() };
   }
 
   it('test_notify (_TestCondition)', { timeout: 30_000 }, async () => {
@@ -392,5 +396,3 @@ forEachMethod('_TestBarrier', ALL, (ctx, method) => {
   });
 });
 
-void PROCESSES;
-export type { StartMethod };

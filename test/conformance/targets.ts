@@ -644,9 +644,57 @@ export function killWorker(): void {
   process.kill(process.pid, 'SIGKILL');
 }
 
-/** CPython's _crash (a crash during a task): a native abort. */
-export function crashWorker(): void {
+/** CPython's _crash(delay=None): a native crash (SIGABRT) during a task, after `delay` ms. */
+export async function crashWorker(delay?: number): Promise<void> {
+  if (delay) await sleepMs(delay);
   process.abort();
+}
+
+/** CPython's _crash_with_data(data). */
+export function crashWithData(_data: string): void {
+  process.abort();
+}
+
+/** Python's pow(a, b). */
+export function pow(a: number, b: number): number {
+  return a ** b;
+}
+
+/** Python's divmod(a, b): ZeroDivisionError when b is 0. */
+export function divmod(a: number, b: number): [number, number] {
+  if (b === 0) raiseNamed('ZeroDivisionError', 'integer division or modulo by zero');
+  return [Math.floor(a / b), a - Math.floor(a / b) * b];
+}
+
+/** Python's abs(x). */
+export function abs(x: number): number {
+  return Math.abs(x);
+}
+
+/** Python's str(x). */
+export function toStr(x: unknown): string {
+  return String(x);
+}
+
+/** Python's int() with no argument: 0. */
+export function zero(): number {
+  return 0;
+}
+
+/** sem.acquire as a task (a bound method does not cross as a target). */
+export async function acquireSem(sem: Semaphore): Promise<boolean> {
+  return sem.acquire();
+}
+
+/** CPython's _return_instance(cls) with its bad classes: an object whose serialisation crashes, exits or fails. */
+export function returnInstance(kind: 'CrashAtPickle' | 'ExitAtPickle' | 'ErrorAtPickle'): unknown {
+  return {
+    get field(): unknown {
+      if (kind === 'CrashAtPickle') process.abort();
+      if (kind === 'ExitAtPickle') process.exit(1);
+      return raiseNamed('PicklingError', 'Error in pickle');
+    },
+  };
 }
 
 /** Returns its worker's pid (executor tests count distinct workers). */
@@ -678,9 +726,10 @@ export function initGlobal(x: unknown): void {
 export function getInitialized(): unknown {
   return initialized;
 }
-/** CPython's init_fail(): an initializer that raises. */
-export function initFail(): never {
-  raiseNamed('ValueError', 'error in initializer');
+/** CPython's init_fail(): lets some futures be scheduled, then raises. */
+export async function initFail(): Promise<never> {
+  await sleepMs(100);
+  return raiseNamed('ValueError', 'error in initializer');
 }
 
 /** The number of a worker's open file descriptors is not the point here; a no-op task. */
@@ -688,3 +737,134 @@ export function noop(): void {}
 
 /** Exported only so a test can name a fixture that is not a target (a Semaphore type user). */
 export type { BoundedSemaphore, Semaphore };
+
+// --- managers: TestSyncManagerTypes workers, _TestMyManager, _TestRemoteManager ---
+
+/** A small awaitable FIFO: the twin of the queue.Queue that CPython's get_queue() serves from a manager. */
+export class LocalQueue<T = unknown> {
+  #items: T[] = [];
+  #waiters: Array<(item: T) => void> = [];
+  put(item: T): void {
+    const waiter = this.#waiters.shift();
+    if (waiter) waiter(item);
+    else this.#items.push(item);
+  }
+  get(): Promise<T> {
+    if (this.#items.length > 0) return Promise.resolve(this.#items.shift()!);
+    return new Promise((r) => this.#waiters.push(r));
+  }
+}
+let served: LocalQueue | undefined;
+/** CPython's get_queue(): the one queue this (server) process serves. */
+export function getQueue(): LocalQueue {
+  return (served ??= new LocalQueue());
+}
+
+/** CPython's FooBar: f() answers, g() raises ValueError, _h() is private unless exposed. */
+export class FooBar {
+  f(): string {
+    return 'f()';
+  }
+  g(): never {
+    return raiseNamed('ValueError');
+  }
+  _h(): string {
+    return '_h()';
+  }
+}
+
+/** CPython's baz(): a generator of squares, served through an iterator proxy. */
+export function* baz(): Generator<number> {
+  for (let i = 0; i < 10; i++) yield i * i;
+}
+
+/** Type of a worker that checks a manager proxy in a child and throws on any mismatch. */
+function check(condition: unknown, what: string): void {
+  if (!condition) throw new Error(`check failed: ${what}`);
+}
+
+/** TestSyncManagerTypes._test_event(obj). */
+export async function mgrEvent(obj: any): Promise<void> {
+  check(await obj.isSet(), 'is_set');
+  await obj.wait();
+  await obj.clear();
+  await obj.wait(1);
+}
+/** _test_lock(obj) / _test_semaphore(obj). */
+export async function mgrAcquire(obj: any): Promise<void> {
+  await obj.acquire();
+}
+/** _test_rlock(obj) / _test_condition(obj). */
+export async function mgrAcquireRelease(obj: any): Promise<void> {
+  await obj.acquire();
+  await obj.release();
+}
+/** _test_barrier(obj). */
+export async function mgrBarrier(obj: any): Promise<void> {
+  check((await obj.parties) === 5, 'parties');
+  await obj.reset();
+}
+/** _test_pool(obj): `with obj: pass`. */
+export async function mgrPool(obj: any): Promise<void> {
+  await obj.terminate();
+}
+/** _test_queue(obj). */
+export async function mgrQueue(obj: any): Promise<void> {
+  check((await obj.qsize()) === 2, 'qsize');
+  check(await obj.full(), 'full');
+  check(!(await obj.empty()), 'not empty');
+  check((await obj.get()) === 5, 'get 5');
+  check(!(await obj.empty()), 'not empty');
+  check((await obj.get()) === 6, 'get 6');
+  check(await obj.empty(), 'empty');
+}
+/** _test_list(obj). */
+export async function mgrList(obj: any): Promise<void> {
+  check((await obj.get(0)) === 5, 'obj[0]');
+  check((await obj.count(5)) === 1, 'count');
+  check((await obj.index(5)) === 0, 'index');
+  await obj.sort();
+  await obj.reverse();
+  for (const _ of await obj.copy()) void _;
+  check((await obj.len()) === 1, 'len');
+  check((await obj.pop(0)) === 5, 'pop');
+}
+/** _test_dict(obj). */
+export async function mgrDict(obj: any): Promise<void> {
+  check((await obj.len()) === 1, 'len');
+  check((await obj.get('foo')) === 5, "obj['foo']");
+  check(JSON.stringify(await obj.items()) === JSON.stringify([['foo', 5]]), 'items');
+  check(JSON.stringify(await obj.keys()) === JSON.stringify(['foo']), 'keys');
+  check(JSON.stringify(await obj.values()) === JSON.stringify([5]), 'values');
+  check(JSON.stringify(await obj.copy()) === JSON.stringify({ foo: 5 }), 'copy');
+  check(JSON.stringify(await obj.popitem()) === JSON.stringify(['foo', 5]), 'popitem');
+}
+/** _test_value(obj). */
+export async function mgrValue(obj: any): Promise<void> {
+  check((await obj.value) === 1, 'value');
+  check((await obj.get()) === 1, 'get');
+  await obj.set(2);
+}
+/** _test_array(obj). */
+export async function mgrArray(obj: any): Promise<void> {
+  check((await obj.get(0)) === 0, 'obj[0]');
+  check((await obj.get(1)) === 1, 'obj[1]');
+  check((await obj.len()) === 2, 'len');
+  check(JSON.stringify(await obj.copy()) === JSON.stringify([0, 1]), 'list');
+}
+/** _test_namespace(obj). */
+export async function mgrNamespace(obj: any): Promise<void> {
+  check((await obj.x) === 0, 'x');
+  check((await obj.y) === 1, 'y');
+}
+
+/** _TestRemoteManager._putter(address, authkey): connects a second manager class and puts the values. */
+export async function remotePutter(address: [string, number], authkey: Buffer, values: unknown[]): Promise<void> {
+  const { BaseManager } = await import('forkscope');
+  class QueueManager2 extends BaseManager {}
+  QueueManager2.register('getQueue');
+  const manager = new QueueManager2({ address, authkey });
+  await manager.connect();
+  const queue = await (manager as any).getQueue();
+  await queue.put(values);
+}
