@@ -2,7 +2,7 @@
 // CPython's _test_multiprocessing.py and test_concurrent_futures hand to Process, Pool and the executor.
 // Children find each one by this module and its export name, as pickle finds Python's.
 import type { StartMethod } from '../../runtime/src/protocol';
-import { appendFileSync, openSync, readdirSync, writeSync } from 'node:fs';
+import { appendFileSync, openSync, readdirSync, writeFileSync, writeSync } from 'node:fs';
 import { setTimeout as sleepMs } from 'node:timers/promises';
 import { Process, Connection, currentProcess, parentProcess, getStartMethod, connection, type Barrier, type BoundedSemaphore, type Condition, type Event, type JoinableQueue, type Lock, type Queue, type RLock, type Semaphore, type SimpleQueue, type Value, type RawValue } from 'forkscope';
 
@@ -867,4 +867,17 @@ export async function remotePutter(address: [string, number], authkey: Buffer, v
   await manager.connect();
   const queue = await (manager as any).getQueue();
   await queue.put(values);
+}
+
+// --- _TestAtExit, _TestLogging ---
+
+/** _write_file_at_exit(output_path): an exit handler in the child writes a file. */
+export function writeFileAtExit(outputPath: string): void {
+  process.on('exit', () => writeFileSync(outputPath, 'deadbeef'));
+}
+
+/** _test_level(conn): the child's logger level. */
+export async function sendLoggerLevel(conn: Connection): Promise<void> {
+  const { getLogger } = await import('forkscope');
+  await conn.send(getLogger().getEffectiveLevel());
 }
