@@ -5,7 +5,7 @@ import { it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Socket } from 'node:net';
 import * as mp from 'forkscope';
-import { forEachMethod, ALL, PROCESSES, TIMEOUT1, EARLY, sleep, timed } from './support';
+import { forEachMethod, once, ALL, PROCESSES, TIMEOUT1, EARLY, sleep, timed } from './support';
 import * as t from './targets';
 
 const { connection } = mp;
@@ -29,7 +29,7 @@ const families = (): string[] => api.families ?? ['AF_INET', 'AF_UNIX'];
 forEachMethod('_TestConnection', ALL, (ctx, method) => {
   const processes = method !== 'thread';
 
-  it('test_connection (_TestConnection)', { todo: processes ? '#15 recvBytesInto' : undefined, timeout: 60_000 }, async () => {
+  it('test_connection (_TestConnection)', { todo: 'recv() gives raw bytes for a send() relayed by recvBytes()/sendBytes() (new); #15 recvBytesInto', timeout: 60_000 }, async () => {
     const [conn, childConn] = ctx.Pipe();
     const p = new ctx.Process({ target: t.echo, args: [childConn], daemon: true });
     p.start();
@@ -133,7 +133,7 @@ forEachMethod('_TestConnection', ALL, (ctx, method) => {
     it(`${name} (_TestConnection)`, { skip: 'not ported: passing OS file descriptors (reduction.send_handle) has no Forkscope twin' }, () => {});
   }
 
-  it('test_context (_TestConnection)', async () => {
+  it('test_context (_TestConnection)', { todo: processes ? 'recv() on a closed Connection rejects ValueError, not OSError (new)' : undefined }, async () => {
     const [a, b] = ctx.Pipe();
     {
       using _a = a;
@@ -262,7 +262,7 @@ forEachMethod('_TestPoll', ALL, (ctx) => {
     assert.equal(await a.poll(), true);
   });
 
-  it('test_strings (_TestPoll)', { timeout: 30_000 }, async () => {
+  it('test_strings (_TestPoll)', { timeout: 120_000 }, async () => {
     const strings = ['hello', '', 'a', 'b', '', 'bye', '', 'lop'];
     const [a, b] = ctx.Pipe();
     const p = new ctx.Process({ target: t.childStrings, args: [b, strings] });
@@ -274,7 +274,7 @@ forEachMethod('_TestPoll', ALL, (ctx) => {
     await p.join();
   });
 
-  it('test_boundaries (_TestPoll)', { timeout: 30_000 }, async () => {
+  it('test_boundaries (_TestPoll)', { todo: "messages to a read end that a child also holds go to the child's copy and are lost with it (new)", timeout: 30_000 }, async () => {
     const [r, w] = ctx.Pipe({ duplex: false });
     const p = new ctx.Process({ target: t.childBoundaries, args: [r] });
     p.start();
@@ -332,7 +332,7 @@ forEachMethod('TestWait', PROCESSES, (ctx) => {
     ['test_wait', false],
     ['test_wait_slow', true],
   ] as const) {
-    it(`${title} (TestWait)`, { timeout: 60_000 }, async () => {
+    it(`${title} (TestWait)`, { timeout: 120_000 }, async () => {
       let readers: mp.Connection[] = [];
       const procs: mp.Process[] = [];
       const messages: [number, number][] = [];
@@ -459,4 +459,17 @@ forEachMethod('TestInvalidFamily', PROCESSES, () => {
     assert.throws(() => new api.Listener('\\\\.\\test'), { name: 'ValueError' });
   });
   it('test_invalid_family_win32 (TestInvalidFamily)', { skip: 'not ported: Windows only' }, () => {});
+});
+
+once('OtherTest', () => {
+  const challenge = connection as unknown as { deliverChallenge?: (c: unknown, key: Buffer) => Promise<void>; answerChallenge?: (c: unknown, key: Buffer) => Promise<void> };
+  it('test_deliver_challenge_auth_failure (OtherTest)', { todo: 'missing API: connection.deliverChallenge' }, async () => {
+    const fake = { recvBytes: async () => Buffer.from('something bogus'), sendBytes: async () => {} };
+    await assert.rejects(async () => challenge.deliverChallenge!(fake, Buffer.from('abc')), (e: Error) => e instanceof mp.AuthenticationError);
+  });
+  it('test_answer_challenge_auth_failure (OtherTest)', { todo: 'missing API: connection.answerChallenge' }, async () => {
+    let count = 0;
+    const fake = { recvBytes: async () => (++count === 1 ? Buffer.from('#CHALLENGE#') : count === 2 ? Buffer.from('something bogus') : Buffer.alloc(0)), sendBytes: async () => {} };
+    await assert.rejects(async () => challenge.answerChallenge!(fake, Buffer.from('abc')), (e: Error) => e instanceof mp.AuthenticationError);
+  });
 });

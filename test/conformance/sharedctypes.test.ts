@@ -156,3 +156,22 @@ forEachMethod('_TestSharedCTypes', PROCESSES, (ctx) => {
     assert.equal(bar.z, 2 ** 33);
   });
 });
+
+forEachMethod('_TestSharedMemory', PROCESSES, (ctx) => {
+  it('test_shared_memory_across_processes (_TestSharedMemory)', async () => {
+    const sms = new mp.SharedMemory({ create: true, size: 512 });
+    try {
+      let p = new ctx.Process({ target: t.attachExistingShmemThenWrite, args: [sms.name, 'howdy'], daemon: true });
+      p.start();
+      await p.join();
+      assert.equal(sms.buf.subarray(0, 5).toString('latin1'), 'howdy');
+      p = new ctx.Process({ target: t.attachExistingShmemThenWrite, args: [sms, 'HELLO'], daemon: true });
+      p.start();
+      await p.join();
+      assert.equal(sms.buf.subarray(0, 5).toString('latin1'), 'HELLO');
+      sms.close();
+    } finally {
+      sms.unlink();
+    }
+  });
+});

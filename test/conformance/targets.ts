@@ -881,3 +881,13 @@ export async function sendLoggerLevel(conn: Connection): Promise<void> {
   const { getLogger } = await import('forkscope');
   await conn.send(getLogger().getEffectiveLevel());
 }
+
+// --- _TestSharedMemory ---
+
+/** _attach_existing_shmem_then_write(shmem_name_or_obj, binary_data). */
+export async function attachExistingShmemThenWrite(shmemNameOrObj: string | import('forkscope').SharedMemory, binaryData: string): Promise<void> {
+  const { SharedMemory } = await import('forkscope');
+  const localShm = typeof shmemNameOrObj === 'string' ? new SharedMemory({ name: shmemNameOrObj }) : shmemNameOrObj;
+  localShm.buf.write(binaryData, 0, 'latin1');
+  localShm.close();
+}
