@@ -12,6 +12,7 @@ const steps = [
   ['typecheck', 10],
   ['test:unit', 10],
   ['test:runtime', 30],
+  ['test:conformance', 15],
   ['test:adapter', 15],
   ['test:e2e', 30],
 ];
