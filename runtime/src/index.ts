@@ -14,3 +14,5 @@ export { runChild as _runChild } from './spawn';
 export { Manager, SyncManager, BaseManager, serveManager as _serveManager, type Address, type BaseManagerOptions, type DictProxy, type ListProxy, type NamespaceProxy, type ValueProxy, type ArrayProxy, type QueueProxy, type LockProxy, type SemaphoreProxy, type EventProxy, type ConditionProxy, type BarrierProxy } from './managers';
 export { Lock, RLock, Semaphore, BoundedSemaphore, Event, Condition, Barrier, type AcquireOptions, type BarrierOptions } from './synchronize';
 export { Pipe, Connection, connection } from './connection';
+export { MemoryError } from './errors';
+export { Structure, type StructType, type StructFields, type StructOf } from './sharedctypes';
