@@ -2,9 +2,9 @@
   "targets": [
     {
       "target_name": "forkscope_shm",
-      "sources": ["shm.cc"],
-      "cflags_cc": ["-std=c++17", "-O2"],
-      "xcode_settings": { "OTHER_CPLUSPLUSFLAGS": ["-std=c++17"] }
+      "sources": ["shm.c"],
+      "cflags": ["-O2"],
+      "defines": ["NAPI_DISABLE_CPP_EXCEPTIONS"]
     }
   ]
 }

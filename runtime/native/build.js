@@ -1,12 +1,22 @@
-// Builds the shared-memory binding at install time (`npm ci` runs it as the runtime's install script).
-// Never fails the install: without a C++ toolchain the runtime still loads, sharing memory with worker
-// threads only, and says why when a process start method needs the binding.
+// The runtime's install script (`npm ci` runs it): uses the prebuild for this platform when it
+// loads, else builds the binding from source with node-gyp. Never fails the install: without any
+// binding the runtime still loads and says once, on stderr, what it falls back to.
 'use strict';
 const { spawnSync } = require('node:child_process');
 const { existsSync } = require('node:fs');
 const { join } = require('node:path');
 
 if (process.platform === 'win32') process.exit(0);
+
+const ABI = 2;
+const prebuild = join(__dirname, 'prebuilds', `${process.platform}-${process.arch}`, 'forkscope_shm.napi.node');
+if (process.env.FORKSCOPE_BUILD_FROM_SOURCE !== '1' && existsSync(prebuild)) {
+  try {
+    if (require(prebuild).abi === ABI) process.exit(0);
+  } catch (error) {
+    console.warn(`forkscope: the prebuilt binding did not load (${error.message}); building from source`);
+  }
+}
 
 function nodeGyp() {
   const candidates = [process.env.npm_config_node_gyp];
@@ -26,7 +36,7 @@ if (headers) args.push(`--nodedir=${headers}`);
 const result = gyp ? spawnSync(process.execPath, [gyp, ...args], { stdio: ['ignore', 'ignore', 'pipe'] }) : undefined;
 if (!result || result.status !== 0) {
   const why = !gyp ? 'node-gyp was not found' : String(result.stderr || '').trim().split('\n').slice(-3).join('\n');
-  console.warn(`forkscope: the shared-memory binding was not built; Value/Array/SharedMemory will be shared with worker threads only.\n${why}`);
+  console.warn(`forkscope: no prebuilt binding for ${process.platform}-${process.arch} and none could be built; Value/Array/SharedMemory will be shared with worker threads only.\n${why}`);
 } else {
   console.log('forkscope: built the shared-memory binding');
 }

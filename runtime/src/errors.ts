@@ -163,3 +163,11 @@ export class KeyError extends Error {
     this.name = 'KeyError';
   }
 }
+
+/** Shared memory of the asked size cannot be had (too large, or the system refused it). Python: MemoryError */
+export class MemoryError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'MemoryError';
+  }
+}

@@ -15,3 +15,5 @@ export { Manager, SyncManager, BaseManager, serveManager as _serveManager, type 
 export { Lock, RLock, Semaphore, BoundedSemaphore, Event, Condition, Barrier, type AcquireOptions, type BarrierOptions } from './synchronize';
 export { Pipe, Connection, connection } from './connection';
 export { RemoteError } from './errors';
+export { MemoryError } from './errors';
+export { Structure, type StructType, type StructFields, type StructOf } from './sharedctypes';
