@@ -7,6 +7,8 @@ import { constants } from 'node:os';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { readFrames, writeFrame } from './frames';
+import { WarmSpares } from './warmSpares';
+import { ENV } from './protocol';
 
 /** stdio of a forked child: fd 3 is Node's IPC (start payload, lifeline), fd 4 the framed data pipe. */
 export const CHILD_STDIO: ['inherit', 'inherit', 'inherit', 'ipc', 'pipe'] = ['inherit', 'inherit', 'inherit', 'ipc', 'pipe'];
@@ -132,9 +134,38 @@ export function wrapChildProcess(child: ChildProcess): ChildHandle {
   };
 }
 
-/** Starts a worker thread on the same bootstrap; the payload travels as workerData. */
+let threadMain: string | undefined;
+const endedThreads = new WeakSet<Worker>();
+/**
+ * Warm threads that have loaded the runtime (and the TypeScript loader) and wait for a payload: a thread's
+ * start is then one message, not a runtime load. The program's module loads only once the payload comes,
+ * so a spare never used has run none of the program's code. None while debugging, where a debugger would
+ * list each spare as a thread of the program.
+ */
+const threadSpares = new WarmSpares<Worker>({
+  warm() {
+    const worker = new Worker(childEntryPath(), { workerData: { t: 'standby', main: threadMain }, stdout: false, stderr: false });
+    worker.unref();
+    worker.on('error', () => {});
+    worker.once('exit', () => {
+      endedThreads.add(worker);
+      threadSpares.forget(worker);
+    });
+    return worker;
+  },
+  usable: (worker) => !endedThreads.has(worker),
+  discard: (worker) => void worker.terminate(),
+});
+
+/** Starts a worker thread on the same bootstrap: a warm spare takes the payload as a message, a new one as workerData. */
 export function startThread(payload: StartPayload, transfer: TransferListItem[] = []): ChildHandle {
-  const worker = new Worker(childEntryPath(), { workerData: payload, transferList: transfer, stdout: false, stderr: false });
+  threadMain = payload.main;
+  const spare = process.env[ENV.debug] === '1' ? undefined : threadSpares.take();
+  const worker = spare ?? new Worker(childEntryPath(), { workerData: payload, transferList: transfer, stdout: false, stderr: false });
+  if (spare) {
+    spare.ref();
+    spare.postMessage(payload, transfer);
+  }
   let exited = false;
   let killedWith: NodeJS.Signals | null = null;
   const exitListeners: ExitListener[] = [];

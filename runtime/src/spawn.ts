@@ -139,6 +139,10 @@ export function runChild(): void {
       void main(message as StartPayload, channel, preloaded);
     };
     process.on('message', onMessage);
+  } else if ((workerData as { t?: string } | undefined)?.t === 'standby') {
+    // A warm thread (popen.ts): the runtime and the loader are ready; the program's module loads with the payload.
+    useTypeScript((workerData as { main?: string }).main);
+    parentPort!.once('message', (payload: StartPayload) => void main(payload, threadChannel()));
   } else {
     void main(workerData as StartPayload, threadChannel());
   }

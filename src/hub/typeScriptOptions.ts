@@ -36,8 +36,8 @@ export function typeScriptNodeOptions(program: string, node: NodeTypeScript, sea
   if (node.stripsTypes) {
     // Node runs the TypeScript itself; transform mode also takes enums and parameter properties.
     const options: Array<[string, string?]> = node.transformTypes ? [['--experimental-transform-types']] : [];
-    // The loader then only keeps transform mode's "experimental" warning out of every process's output.
-    if (loader && node.transformTypes) options.push(['--require', loader]);
+    // The loader then only resolves `./x.js` to x.ts and keeps transform mode's warning out of the output.
+    if (loader) options.push(['--require', loader]);
     return options;
   }
   if (loader) return [['--require', loader]];

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { hasRequireHook, installRequireHook } from './requireHook';
 import { moduleKindOf, type ModuleKind } from './moduleKind';
+import { resolveJsSpecifiersToTs } from './jsSpecifiers';
 
 const ESM_HOOKS = Symbol.for('forkscope.loader.esmHooks');
 
@@ -18,7 +19,11 @@ export function nodeStripsTypes(): boolean {
 /** Prepares this thread for `file` (the program's main module): nothing when it is not TypeScript. */
 export function useTypeScriptFor(file: string | undefined): ModuleKind | undefined {
   const kind = file ? moduleKindOf(file) : undefined;
-  if (!kind || nodeStripsTypes()) return kind;
+  if (!kind) return kind;
+  if (nodeStripsTypes()) {
+    resolveJsSpecifiersToTs();
+    return kind;
+  }
   // Another loader (tsx, ts-node) already runs TypeScript in this thread: a second would only cost time.
   if (hasOtherRequireHook()) return kind;
   installRequireHook();
