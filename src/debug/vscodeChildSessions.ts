@@ -32,18 +32,20 @@ function nameTargetSession(session: vscode.DebugSession): void {
   }
   const process = parent.parentSession && tagOf(parent.parentSession);
   const thread = /^\[worker (\d+)\]/.exec(session.name);
-  if (process && thread) void nameOrDropThread(session, process.pid, Number(thread[1]));
+  if (process && thread) void nameThread(session, process.pid, Number(thread[1]));
 }
 
-/** How long a worker session waits for its thread to show in the program model before it counts as a tool's. */
+/** How long a worker session waits for its thread to show in the program model. */
 const THREAD_KNOWN_WITHIN_MS = 5_000;
 
 /**
- * js-debug attaches every worker thread of a process and names its session `[worker N]`. The program's own threads
- * take their runtime names; a thread the program never started (a TypeScript loader's hooks thread) is not the
- * program's and its session is detached, so the Call Stack lists only the program.
+ * js-debug attaches every worker thread of a process and names its session `[worker N]`: the program's own threads
+ * take their runtime names. A thread the program never started (Node 20's module hooks thread, for ES module
+ * TypeScript) keeps js-debug's name: js-debug cannot detach one worker (its NodeWorkerTarget.detach sends
+ * NodeWorker.detach into the worker itself, and the disconnect then waits forever), and a stopped session's row
+ * cannot be hidden.
  */
-async function nameOrDropThread(session: vscode.DebugSession, pid: number, threadId: number): Promise<void> {
+async function nameThread(session: vscode.DebugSession, pid: number, threadId: number): Promise<void> {
   const root = forkscopeRootOf(session);
   if (!root) return;
   const deadline = Date.now() + THREAD_KNOWN_WITHIN_MS;
@@ -54,10 +56,9 @@ async function nameOrDropThread(session: vscode.DebugSession, pid: number, threa
       session.name = reply.name;
       return;
     }
-    if (Date.now() >= deadline) break;
+    if (Date.now() >= deadline) return;
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
-  await session.customRequest('disconnect', { terminateDebuggee: false }).then(undefined, () => undefined);
 }
 
 export class ChildSessions implements vscode.Disposable {

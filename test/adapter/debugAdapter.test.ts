@@ -45,6 +45,10 @@ class FakeHub implements ProgramHub {
     this.#listeners.push(listener);
     return () => {};
   }
+  /** Announces a process as if it had said hello (a worker thread of the program, say). */
+  announce(p: AnnouncedProcess) {
+    for (const l of this.#listeners) l(p);
+  }
   async close() {
     this.closed = true;
     await new Promise<void>((resolve) => this.#server.close(() => resolve()));
@@ -208,6 +212,22 @@ describe('ForkscopeSession (DAP)', { timeout: 90_000 }, () => {
     assert.equal(failed.name, 'Process-1');
     await dc.terminateRequest();
     assert.deepEqual(processesOf(harness.hub), []);
+    await harness.close();
+    harness = undefined;
+  });
+
+  it('forkscope/thread: a worker thread of the program answers with its session name, any other thread with none', async () => {
+    harness = await startAdapter();
+    const { dc, outputs } = harness;
+    const launched = dc.waitForEvent('forkscope/launched', 30_000);
+    await dc.launch({ program: fixture, args: ['0'], cwd: repo, runtimeArgs: ['--import', 'tsx'] });
+    const pid = (await launched).body.pid as number;
+    await until('the main process running', () => /user code ran in main/.test(outputs.join('')));
+    harness.hub.announce({ key: `${pid}/4`, pid, threadId: 4, parent: String(pid), name: 'Process-1', role: 'process', startMethod: 'thread' });
+    await until('the thread reported', () => harness!.processEvents.find((e) => e.key === `${pid}/4`));
+    assert.deepEqual((await dc.customRequest('forkscope/thread', { pid, threadId: 4 })).body, { name: `Process-1 · pid ${pid}` });
+    assert.deepEqual((await dc.customRequest('forkscope/thread', { pid, threadId: 5 })).body ?? {}, {}, "a thread the program never announced (a loader's)");
+    await dc.terminateRequest();
     await harness.close();
     harness = undefined;
   });
