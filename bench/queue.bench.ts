@@ -10,7 +10,7 @@ import { Hub } from '../src/hub/hub';
 
 const run = promisify(execFile);
 const N = Number(process.env.FORKSCOPE_BENCH_ITEMS ?? 200_000);
-const RUNS = Number(process.env.FORKSCOPE_BENCH_RUNS ?? 2);
+const RUNS = Number(process.env.FORKSCOPE_BENCH_RUNS ?? 1);
 const programs = join(__dirname, 'programs');
 
 /** The real interpreter: the `python3` on PATH may be a slow pyenv shim. */
@@ -59,38 +59,35 @@ export default async function queueBench(): Promise<void> {
   const envs = { plain: base, hub: { ...base, ...session.env }, nobinding: { ...base, FORKSCOPE_SHM_BINDING: 'none' } };
   const ours = new Map<string, number>();
   const python = new Map<string, number>();
-  const loads: number[] = [];
   const pyKey = (r: Row) => `${r.peer ?? r.shape} ${r.kind} ${r.item}`;
+  console.log(`${N.toLocaleString('en-US')} items per row ({ id, op, v } objects or numbers), best of ${RUNS}, each row interleaved with Python ${PYTHON} (${cpus().length} cores; 1-min load average before each row in brackets)`);
   try {
-    for (let round = 0; round < RUNS; round++) {
-      for (const row of rows) {
-        loads.push(loadavg()[0]!);
+    // Row by row, so a partial run still says something on a loaded machine.
+    for (const row of rows) {
+      const load = loadavg()[0]!;
+      const key = pyKey(row);
+      for (let round = 0; round < RUNS; round++) {
         const mine = await rate(process.execPath, ['--import', 'tsx', join(programs, 'queue-shapes.ts'), row.shape, row.kind, row.item, String(N)], envs[row.env ?? 'plain']);
         ours.set(row.label, Math.max(ours.get(row.label) ?? 0, mine));
-        if (row.env) continue;
-        const key = pyKey(row);
-        if (row.peer && round === 0 && python.has(key)) continue;
+        if (row.env || (row.peer && python.has(key) && round === 0)) continue;
         const theirs = await rate(PYTHON, [join(programs, 'queue-shapes.py'), row.peer ?? row.shape, row.kind, row.item, String(N)], base);
         python.set(key, Math.max(python.get(key) ?? 0, theirs));
       }
+      const mine = ours.get(row.label)!;
+      if (row.against) {
+        const without = ours.get(row.against)!;
+        const cost = (without / mine - 1) * 100;
+        console.log(`  ${row.label.padEnd(44)} ${fmt(mine)}  beside no hub ${fmt(without)}: ${cost >= 0 ? '+' : ''}${cost.toFixed(1)}% time (goal ≤ 10%)  [${load.toFixed(1)}]`);
+        continue;
+      }
+      const theirs = python.get(key)!;
+      const ratio = mine / theirs;
+      const goal = row.env === 'nobinding' ? '' : ` (goal ≥ 2×)${ratio >= 2 ? '' : ' BELOW GOAL'}`;
+      console.log(`  ${row.label.padEnd(44)} ${fmt(mine)}  Python ${row.peer ? '(processes) ' : ''}${fmt(theirs)}  ${ratio.toFixed(2)}×${goal}  [${load.toFixed(1)}]`);
     }
   } finally {
     await hub.close();
   }
   const counted = hub.model.snapshot().queues.reduce((n, q) => n + q.puts, 0);
-  console.log(`${N.toLocaleString('en-US')} items per row ({ id, op, v } objects or numbers), best of ${RUNS}, interleaved with Python ${PYTHON}; load average 1 min ${Math.min(...loads).toFixed(1)}-${Math.max(...loads).toFixed(1)} on ${cpus().length} cores`);
-  for (const row of rows) {
-    const mine = ours.get(row.label)!;
-    if (row.against) {
-      const without = ours.get(row.against)!;
-      const cost = (without / mine - 1) * 100;
-      console.log(`  ${row.label.padEnd(44)} ${fmt(mine)}  beside no hub ${fmt(without)}: ${cost >= 0 ? '+' : ''}${cost.toFixed(1)}% time (goal ≤ 10%)`);
-      continue;
-    }
-    const theirs = python.get(pyKey(row))!;
-    const ratio = mine / theirs;
-    const goal = row.env === 'nobinding' ? '' : ` (goal ≥ 2×)${ratio >= 2 ? '' : ' BELOW GOAL'}`;
-    console.log(`  ${row.label.padEnd(44)} ${fmt(mine)}  Python ${row.peer ? '(processes) ' : ''}${fmt(theirs)}  ${ratio.toFixed(2)}×${goal}`);
-  }
   console.log(`  (the hub counted ${counted.toLocaleString('en-US')} puts of ${(RUNS * 2 * N).toLocaleString('en-US')})`);
 }

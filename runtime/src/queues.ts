@@ -5,7 +5,7 @@ import { getBroker, held, type Peer, type Served } from './broker/broker';
 import type { Frame } from './broker/frame';
 import { ownSlots, RemoteSlot } from './broker/slots';
 import { Fifo, LocalWaiter, RemoteWaiter, decodeWait, encodeWait, type Waiter } from './broker/waiters';
-import { created, QueueTraffic, waiting } from './broker/report';
+import { created, QueueTraffic, waiting, watchDepth } from './broker/report';
 import { heldBytes, heldFromBytes, heldToBytes, hold, holdReduced, reducedBytes, release, writeHeld, type Held } from './broker/codec';
 import { Empty, Full, ValueError } from './errors';
 import { reduceSymbol, registerReviver, type ReducedObject, type TransferContext } from './reduction';
@@ -316,7 +316,8 @@ abstract class BaseQueue<T> {
     this.#maxsize = maxsize > 0 ? maxsize : 0;
     this.#id = created(kind, maxsize);
     this.#shared = newShared(this.#maxsize);
-    if (!this.#shared) this.#core = new QueueCore(maxsize, this.#id);
+    if (this.#shared) watchDepth(this.#id, this.#shared, (shared) => shared.memory.count);
+    else this.#core = new QueueCore(maxsize, this.#id);
   }
 
   protected get maxsizeValue(): number {

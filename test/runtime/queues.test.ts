@@ -4,6 +4,10 @@ import { Queue, SimpleQueue, JoinableQueue, Empty, Full } from '../../runtime/sr
 import { start, killAll, sleep } from '../fixtures/sync-harness';
 import { runProgram } from './runProgram';
 import type { StartMethod } from '../../runtime/src/protocol';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 after(async () => {
   assert.equal(await killAll(), 0, 'a test left a child running');
@@ -210,6 +214,20 @@ describe('Queue failures', () => {
   it('an item answered to a consumer SIGKILLed before it read it is delivered again', { timeout: 90_000 }, async () => {
     const run = await runProgram('test/fixtures/queue-consumer-kill.ts', { deadlineMs: 80_000 });
     assert.equal(run.stdout.trim(), 'ok precious', run.stdout + run.stderr);
+  });
+
+  it('under a hub, the depth of a queue only a child filled is reported (by its creator)', { timeout: 90_000 }, () => {
+    const dir = mkdtempSync(join(tmpdir(), 'forkscope-test-'));
+    try {
+      const snapshot = join(dir, 'snapshot.json');
+      const cli = join(__dirname, '..', '..', 'runtime', 'bin', 'forkscope.js');
+      const run = spawnSync(process.execPath, [cli, 'run', '--quiet', '--snapshot', snapshot, join(__dirname, '..', 'fixtures', 'queue-depth.ts')], { encoding: 'utf8', timeout: 80_000 });
+      assert.equal(run.stdout.trim(), 'depth 100', run.stderr);
+      const { queues } = JSON.parse(readFileSync(snapshot, 'utf8')) as { queues: Array<{ puts: number; depth: number }> };
+      assert.deepEqual(queues.map((q) => [q.puts, q.depth]), [[100, 100]]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('a bounded queue holds a fast producer back (backpressure), and loses nothing', { timeout: 60_000 }, async () => {

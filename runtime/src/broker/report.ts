@@ -123,3 +123,51 @@ export class PipeTraffic {
 
 /** Previews kept per flush, as telemetry keeps them. */
 const MAX_PREVIEWS = 3;
+
+/** How often a creator looks at the depth of its queues kept in shared memory (telemetry flushes as often). */
+const DEPTH_SAMPLE_MS = 200;
+
+interface Watched {
+  id: string;
+  target: WeakRef<object>;
+  read: (target: object) => number;
+  last: number;
+}
+
+const watched = new Set<Watched>();
+let sampler: NodeJS.Timeout | undefined;
+/** Also sampled right before each batch goes out, the last one at exit included. */
+let unhookSampler: (() => void) | undefined;
+
+/**
+ * The creator reports the exact depth of a queue whose items live in shared memory even when it neither
+ * puts nor gets (the hub takes depth from the creator only): sampled a few times a second while a hub
+ * listens, sent only when it changed; nothing at all without a hub. Ends when `target` is collected.
+ */
+export function watchDepth<T extends object>(id: string, target: T, read: (target: T) => number): void {
+  if (!isReporting()) return;
+  watched.add({ id, target: new WeakRef(target), read: read as (target: object) => number, last: -1 });
+  sampler ??= setInterval(sampleDepths, DEPTH_SAMPLE_MS).unref();
+  unhookSampler ??= beforeFlush(sampleDepths);
+}
+
+function sampleDepths(): void {
+  if (!isReporting()) watched.clear();
+  for (const w of watched) {
+    const target = w.target.deref();
+    if (!target) {
+      watched.delete(w);
+      continue;
+    }
+    const depth = w.read(target);
+    if (depth === w.last) continue;
+    w.last = depth;
+    emit({ t: 'queue', ts: Date.now(), id: w.id, puts: 0, gets: 0, depth });
+  }
+  if (watched.size === 0) {
+    clearInterval(sampler);
+    sampler = undefined;
+    unhookSampler?.();
+    unhookSampler = undefined;
+  }
+}
