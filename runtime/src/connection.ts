@@ -6,10 +6,11 @@ import { randomInt } from 'node:crypto';
 import { getBroker, held, FIRST_PUSH_OP, type Peer, type Served } from './broker/broker';
 import type { Frame } from './broker/frame';
 import { Remote, type OwnerRef } from './broker/remote';
-import { Fifo, LocalWaiter } from './broker/waiters';
+import { Mailbox, type Message } from './broker/mailbox';
 import { created, PipeTraffic, waiting } from './broker/report';
 import { decodeItem, encodeItem } from './broker/codec';
-import { BrokenPipeError, EOFError, ValueError } from './errors';
+import { BrokenPipeError, BufferTooShort, EOFError, ValueError } from './errors';
+import { readTimeout, type TimeoutOptions } from './timeouts';
 import { reduceSymbol, registerReviver, type ReducedObject, type TransferContext } from './reduction';
 import { deserializeReduced, holdsReducible, serializeReducing } from './serialize';
 
@@ -55,11 +56,6 @@ interface Route {
   copy: number;
   address: string;
   index: number;
-}
-
-interface Message {
-  kind: number;
-  body: Buffer;
 }
 
 // ---- the creator's directory of copies ------------------------------------------------------
@@ -272,7 +268,7 @@ function newCopyId(local: boolean): number {
 }
 
 /** What a reduced Connection carries. */
-interface EndState {
+export interface EndState {
   address: string;
   index: number;
   end: 0 | 1;
@@ -290,9 +286,7 @@ class PipeEnd implements Served {
   readonly #remote: Remote | undefined;
   #route: Route | undefined;
   #index = 0;
-  readonly #mailbox = new Fifo<Message>();
-  readonly #receivers = new Fifo<LocalWaiter<Message | undefined>>();
-  readonly #pollers = new Set<LocalWaiter<boolean>>();
+  readonly #inbox = new Mailbox();
   /** Per sender copy: the next sequence number expected, and messages that came early. */
   readonly #order = new Map<number, { next: number; early: Map<number, Message> }>();
   #received = 0;
@@ -406,18 +400,7 @@ class PipeEnd implements Served {
 
   #accept(message: Message): void {
     this.#received++;
-    for (let r = this.#receivers.shift(); r; r = this.#receivers.shift()) {
-      if (r.done) continue;
-      r.settle(message);
-      return;
-    }
-    this.#mailbox.push(message);
-    this.#wakePollers();
-  }
-
-  #wakePollers(): void {
-    for (const p of this.#pollers) p.settle(true);
-    this.#pollers.clear();
+    this.#inbox.push(message);
   }
 
   endOfFile(eof: Eof): void {
@@ -446,39 +429,22 @@ class PipeEnd implements Served {
     const eof = this.#eof;
     if (!eof) return;
     if (eof.expected !== null && this.#received >= eof.expected) this.#eofReady = true;
-    if (!this.#eofReady) return;
-    this.#wakePollers();
-    if (this.#mailbox.length > 0) return;
-    for (let r = this.#receivers.shift(); r; r = this.#receivers.shift()) r.settle(undefined);
+    if (this.#eofReady) this.#inbox.end();
   }
 
   /** The next message, or undefined at end of file. */
   take(): Message | undefined | Promise<Message | undefined> {
-    const message = this.#mailbox.shift();
-    if (message) return message;
-    if (this.#eofReady) return undefined;
-    const waiter = new LocalWaiter<Message | undefined>();
-    this.#receivers.push(waiter);
-    return waiter.promise;
+    return this.#inbox.take();
   }
 
-  /** True when a message (or end of file) is there now; waits up to `timeout` ms for one. */
+  /** True when a message (or end of file) is there now. */
   get ready(): boolean {
-    return this.#mailbox.length > 0 || this.#eofReady;
+    return this.#inbox.ready;
   }
 
   /** Resolves true when a message or end of file is there, false after `timeout` ms or on cancel. */
   watch(timeout: number | null): { promise: Promise<boolean>; cancel: () => void } {
-    if (this.ready) return { promise: Promise.resolve(true), cancel: () => {} };
-    if (timeout !== null && timeout <= 0) return { promise: Promise.resolve(false), cancel: () => {} };
-    const waiter = new LocalWaiter<boolean>();
-    this.#pollers.add(waiter);
-    const cancel = () => {
-      this.#pollers.delete(waiter);
-      waiter.settle(false);
-    };
-    waiter.arm(timeout ?? undefined, cancel);
-    return { promise: waiter.promise, cancel };
+    return this.#inbox.watch(timeout);
   }
 
   async poll(timeout: number | null): Promise<boolean> {
@@ -497,9 +463,7 @@ class PipeEnd implements Served {
     else if (!this.#creatorGone) this.#remote!.send(OP_CLOSE, Buffer.from(JSON.stringify({ id: this.copy, sentTo })));
     this.#unsubscribe?.();
     if (this.#index) getBroker().unserve(this.#index);
-    for (let r = this.#receivers.shift(); r; r = this.#receivers.shift()) r.fail(new ValueError('the connection was closed'));
-    for (const p of this.#pollers) p.settle(false);
-    this.#pollers.clear();
+    this.#inbox.close(new ValueError('the connection was closed'));
   }
 
   /** A copy for another process: registered with the creator before it leaves, let go if its receiver is gone first. */
@@ -509,7 +473,7 @@ class PipeEnd implements Served {
     if (directory) {
       const address = directory.share();
       // The newest copy is where the end now reads: unread messages move with it, as they would stay in an OS pipe.
-      directory.addPending(copy, this.end, this.#mailbox.remove(() => true));
+      directory.addPending(copy, this.end, this.#inbox.drain());
       context.receiverGone?.push(() => directory.release(copy));
       return { address, index: directory.index, end: this.end, copy, readable: true, writable: true, id: '' };
     }
@@ -532,11 +496,23 @@ class PipeEnd implements Served {
 
 // ---- the public face ------------------------------------------------------------------------
 
+/** What a Connection reads and writes through: a copy of a Pipe's end, or a Listener/Client socket. */
+export interface Endpoint {
+  send(kind: number, body: Uint8Array): Promise<void>;
+  /** The next message, or undefined at end of file. */
+  take(): Message | undefined | Promise<Message | undefined>;
+  poll(timeout: number | null): Promise<boolean>;
+  watch(timeout: number | null): { promise: Promise<boolean>; cancel: () => void };
+  close(): void;
+  /** What another process revives a copy of this end from; throws when it cannot cross. */
+  duplicate(context: TransferContext): EndState;
+}
+
 let reviving: EndState | undefined;
 
 /** One end of a pipe: send()/recv() structured-cloneable objects, or raw bytes. Python: multiprocessing.connection.Connection */
 export class Connection {
-  readonly #end: PipeEnd;
+  readonly #end: Endpoint;
   readonly #readable: boolean;
   readonly #writable: boolean;
   readonly #id: string;
@@ -544,13 +520,14 @@ export class Connection {
   #traffic: PipeTraffic | undefined;
 
   /** @internal Made by Pipe() or revived; not constructed by users. */
-  constructor(end?: PipeEnd, readable = true, writable = true, id = '') {
+  constructor(end?: Endpoint, readable = true, writable = true, id = '') {
     if (reviving) {
       const state = reviving;
       const directory = getBroker().isLocal(state.address) ? (getBroker().served(state.index) as PipeDirectory | undefined) : undefined;
       const remote = directory ? undefined : new Remote({ address: state.address, index: state.index, slot: -1 } satisfies OwnerRef);
-      this.#end = new PipeEnd(state.end, state.copy, directory, remote);
-      if (!directory) this.#end.attach();
+      const end = new PipeEnd(state.end, state.copy, directory, remote);
+      if (!directory) end.attach();
+      this.#end = end;
       this.#readable = state.readable;
       this.#writable = state.writable;
       this.#id = state.id;
@@ -592,12 +569,11 @@ export class Connection {
     return quiet(this.#end.send(reduced ? KIND_REDUCED : KIND_OBJECT, body));
   }
 
-  /** Sends raw bytes (optionally a slice). Python: Connection.send_bytes */
+  /** Sends raw bytes, or the `size` bytes from `offset` (a slice past the end is a ValueError, as Python's). Python: Connection.send_bytes */
   sendBytes(buf: Uint8Array, offset = 0, size?: number): Promise<void> {
     this.#check(true);
-    const end = size === undefined ? buf.byteLength : offset + size;
-    if (offset < 0 || end > buf.byteLength) throw new ValueError('buffer slice out of range');
-    const body = Buffer.from(buf.buffer, buf.byteOffset + offset, end - offset);
+    const [start, length] = sliceOf(buf, offset, size);
+    const body = Buffer.from(buf.buffer, buf.byteOffset + start, length);
     (this.#traffic ??= new PipeTraffic(this.#id)).sent(body.length, body, true);
     return quiet(this.#end.send(KIND_BYTES, body));
   }
@@ -633,10 +609,37 @@ export class Connection {
     return message.kind === KIND_BYTES ? message.body : Buffer.from(message.body);
   }
 
-  /** True when a message is waiting (or the other end closed); waits up to `timeout` ms, null for ever. @default 0 Python: Connection.poll */
-  poll(timeout: number | null = 0): Promise<boolean> {
+  /**
+   * Resolves with the next message's bytes copied into `buffer` from byte `offset`, and their count;
+   * rejects BufferTooShort (holding the whole message) when they do not fit. Python: Connection.recv_bytes_into
+   */
+  async recvBytesInto(buffer: ArrayBufferView | ArrayBuffer, offset = 0): Promise<number> {
+    const target = ArrayBuffer.isView(buffer) ? new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength) : buffer instanceof ArrayBuffer ? new Uint8Array(buffer) : undefined;
+    if (!target) throw new TypeError('recvBytesInto() takes a typed array, a Buffer, a DataView or an ArrayBuffer');
+    if (!Number.isInteger(offset)) throw new TypeError(`offset must be an integer, got ${String(offset)}`);
+    if (offset < 0) throw new ValueError('negative offset');
+    if (offset > target.byteLength) throw new ValueError('offset too large');
+    const message = await this.#take();
+    const size = message.body.length;
+    if (offset + size > target.byteLength) throw new BufferTooShort(Buffer.from(message.body));
+    target.set(message.body, offset);
+    return size;
+  }
+
+  /**
+   * True when a message is waiting (or the other end closed); waits up to `timeout` ms (`poll(100)`
+   * or `poll({ timeout: 100 })`), null for ever. @default 0 Python: Connection.poll
+   */
+  poll(timeout: number | null | TimeoutOptions = 0): Promise<boolean> {
     this.#check(false);
-    return this.#end.poll(timeout);
+    let ms: number | undefined;
+    try {
+      // Python's default is 0 ("do not wait"), and None waits for ever: `{}` keeps the default.
+      ms = typeof timeout === 'object' && timeout !== null && timeout.timeout === undefined ? 0 : readTimeout(timeout, 'Connection.poll', true);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.#end.poll(ms ?? null);
   }
 
   /** Closes this copy; the other end sees EOFError once every copy of this end is closed. Python: Connection.close */
@@ -650,6 +653,10 @@ export class Connection {
     this.close();
   }
 
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.close();
+  }
+
   /** A Connection crosses as a new copy of its end: closing this one afterwards never affects it. */
   [reduceSymbol](context: TransferContext): ReducedObject {
     if (this.#closedHere) throw new ValueError('handle is closed');
@@ -658,9 +665,22 @@ export class Connection {
   }
 
   /** @internal For connection.wait(). */
-  get end(): PipeEnd {
+  get end(): Endpoint {
     return this.#end;
   }
+}
+
+/** Python's checks of send_bytes(buf, offset, size): `[start, length]` inside `buf`, or a ValueError. */
+function sliceOf(buf: Uint8Array, offset: number, size: number | undefined): [number, number] {
+  if (!Number.isInteger(offset)) throw new TypeError(`offset must be an integer, got ${String(offset)}`);
+  if (size !== undefined && !Number.isInteger(size)) throw new TypeError(`size must be an integer, got ${String(size)}`);
+  const n = buf.byteLength;
+  if (offset < 0) throw new ValueError('offset is negative');
+  if (n < offset) throw new ValueError('buffer length < offset');
+  if (size === undefined) return [offset, n - offset];
+  if (size < 0) throw new ValueError('size is negative');
+  if (offset + size > n) throw new ValueError('buffer length < offset + size');
+  return [offset, size];
 }
 
 /** A send nobody awaits must not crash the program; a later send or recv reports the problem. */
@@ -689,17 +709,17 @@ export function Pipe(options: { duplex?: boolean } = {}): [Connection, Connectio
   return [new Connection(a, true, duplex, id), new Connection(b, duplex, true, id)];
 }
 
-/** Resolves with the connections that have a message (or end of file), or [] after `timeout` ms. Python: multiprocessing.connection.wait */
-export async function wait<T extends Connection>(objects: readonly T[], options: { timeout?: number } = {}): Promise<T[]> {
+/** Resolves with the connections that have a message (or end of file), or [] after `{ timeout }` ms. Python: multiprocessing.connection.wait */
+export async function wait<T extends Connection>(objects: readonly T[], options?: TimeoutOptions): Promise<T[]> {
+  const timeout = readTimeout(options, 'connection.wait');
   const ready = async () => {
     const flags = await Promise.all(objects.map((c) => c.poll(0)));
     return objects.filter((_, i) => flags[i]);
   };
   const now = await ready();
   if (now.length > 0 || objects.length === 0) return now;
-  const deadline = options.timeout === undefined ? null : options.timeout;
   // Every end is watched; the first that is ready (or the timeout) ends the wait and cancels the rest.
-  const watches = objects.map((c) => c.end.watch(deadline));
+  const watches = objects.map((c) => c.end.watch(timeout ?? null));
   try {
     const any = await held(Promise.race(watches.map((w) => w.promise)));
     return any ? ready() : [];

@@ -171,3 +171,17 @@ export class MemoryError extends Error {
     this.name = 'MemoryError';
   }
 }
+
+/** A received message is longer than the buffer given to `recvBytesInto()`; `data` holds the whole message. Python: multiprocessing.BufferTooShort */
+export class BufferTooShort extends ProcessError {
+  /** The message that did not fit (Python: `args[0]`). */
+  readonly data: Buffer;
+  /** Python's `args`: the message, so a port of `e.args[0]` reads the same. */
+  readonly args: [Buffer];
+  constructor(data: Buffer, message = `the message of ${data.length} bytes does not fit in the buffer`) {
+    super(message);
+    this.name = 'BufferTooShort';
+    this.data = data;
+    this.args = [data];
+  }
+}

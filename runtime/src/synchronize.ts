@@ -11,7 +11,8 @@ import { created, syncOp, waiting } from './broker/report';
 import { BrokenBarrierError, RuntimeError, ValueError } from './errors';
 import { reduceSymbol, registerReviver, reviveObject, type ReducedObject, type TransferContext } from './reduction';
 import type { ObjectKind } from './protocol';
-import { ShmLock } from './shm/lock';
+import { acquireTimeout, ShmLock } from './shm/lock';
+import { checkTimeout, deadlineOf, readTimeout, type TimeoutOptions } from './timeouts';
 import { SEMAPHORE_MAX, ShmSemaphore } from './shm/semaphore';
 import { canShareWithProcesses } from './shm/arena';
 
@@ -36,9 +37,12 @@ const ACQUIRED_OWNER_DIED = 2;
 export interface AcquireOptions {
   /** Wait while it is held; false answers at once. @default true */
   block?: boolean;
-  /** Longest wait in ms; undefined waits for ever. Ignored with `block: false`. */
-  timeout?: number;
+  /** Longest wait in ms; undefined (or null, Infinity) waits for ever; negative means "do not wait". Ignored with `block: false`. */
+  timeout?: number | null;
 }
+
+/** A timeout given as `{ timeout }`, or as a bare number where Python takes the timeout first. */
+export type WaitTimeout = number | null | TimeoutOptions;
 
 function byte(value: number): Buffer {
   return Buffer.from([value]);
@@ -247,7 +251,9 @@ abstract class BaseLock {
     // No `= {}` default: the shared-memory path is the hot one and must not allocate.
     const shm = this.#shm;
     if (shm) return shm.acquire(options);
-    return this.acquireLevels(options?.block ?? true, options?.timeout, 1);
+    const timeout = acquireTimeout(options, `${this.#kind}.acquire`);
+    if (timeout instanceof TypeError) return Promise.reject(timeout);
+    return this.acquireLevels(options?.block ?? true, timeout, 1);
   }
 
   /** @internal Acquire `count` levels at once (Condition restores an RLock's depth this way). */
@@ -395,13 +401,16 @@ class SemaphoreCore extends Core {
   release(n: number): string | undefined {
     if (this.bound !== undefined && this.value + n > this.bound) return 'Semaphore released too many times';
     this.value += n;
+    const woken: Waiter<number>[] = [];
     while (this.value > 0 && this.#waiters.length > 0) {
       const next = this.#waiters.shift()!;
       if (next.done || next.peer?.closed) continue;
       this.value--;
-      next.settle(ACQUIRED);
+      woken.push(next);
     }
+    // Published before any waiter hears of it: a woken child reads getValue() as it now is.
     this.publish();
+    for (const w of woken) w.settle(ACQUIRED);
     syncOp(this.id, 'release');
     return undefined;
   }
@@ -457,16 +466,17 @@ abstract class BaseSemaphore {
 
   /** Decrements the counter, waiting while it is zero; resolves false on timeout or with `block: false`. Python: Semaphore.acquire */
   acquire(options?: AcquireOptions): Promise<boolean> {
+    const timeout = acquireTimeout(options, `${this.#kind}.acquire`);
+    if (timeout instanceof TypeError) return Promise.reject(timeout);
     const shm = this.#shm;
     if (shm) {
       if (shm.tryAcquire()) return TAKEN;
       if (options?.block === false) return NOT_TAKEN;
       // What the owner of a broker semaphore reports: a wait (the view lists waiters by their own state).
       syncOp(shm.id, 'wait');
-      return this.#waitShm(shm, options?.timeout);
+      return this.#waitShm(shm, timeout);
     }
     const block = options?.block ?? true;
-    const timeout = options?.timeout;
     const core = this.#core;
     if (core) {
       const waiter = new LocalWaiter<number>();
@@ -653,18 +663,19 @@ export class Event {
     this.#remote!.slot!.write(0);
   }
 
-  /** Resolves true once the flag is set, or false after `timeout` ms. Python: Event.wait */
-  async wait(timeout?: number): Promise<boolean> {
+  /** Resolves true once the flag is set, or false after `timeout` ms (`wait(100)` or `wait({ timeout: 100 })`). Python: Event.wait */
+  async wait(timeout?: WaitTimeout): Promise<boolean> {
+    const ms = readTimeout(timeout, 'Event.wait', true);
     if (this.isSet()) return true;
     const id = this.#core?.id ?? this.#remote?.ref.id ?? 'Event';
     const done = waiting({ id, kind: 'Event' });
     try {
       if (this.#core) {
         const waiter = new LocalWaiter<number>();
-        this.#core.wait(timeout, waiter);
+        this.#core.wait(ms, waiter);
         return (await held(waiter.promise)) === 1;
       }
-      return (await held(this.#remote!.request(OP_EVENT_WAIT, encodeWait(true, timeout)))).readUInt8(0) === 1;
+      return (await held(this.#remote!.request(OP_EVENT_WAIT, encodeWait(true, ms)))).readUInt8(0) === 1;
     } finally {
       done();
     }
@@ -747,20 +758,22 @@ export class Condition {
     this.#lock.release();
   }
 
-  /** Releases the lock, waits for notify() or `timeout` ms, takes the lock back; false on timeout. Python: Condition.wait */
-  async wait(timeout?: number): Promise<boolean> {
-    const levels = this.#lock.levelsHeld || 1;
-    if (this.#lock instanceof RLock && this.#lock.levelsHeld === 0) throw new RuntimeError('cannot wait on un-acquired lock');
+  /** Releases the lock, waits for notify() or `timeout` ms (`wait(100)` or `wait({ timeout: 100 })`), takes the lock back; false on timeout. Python: Condition.wait */
+  async wait(timeout?: WaitTimeout): Promise<boolean> {
+    const ms = readTimeout(timeout, 'Condition.wait', true);
+    // Python: any lock, not only an RLock, must be held here (a plain Lock by this very thread).
+    const levels = this.#lock.levelsHeld;
+    if (levels === 0) throw new RuntimeError('cannot wait on un-acquired lock');
     const id = this.#core?.id ?? this.#remote?.ref.id ?? 'Condition';
     const done = waiting({ id, kind: 'Condition' });
     let notified: Promise<number>;
     // Enlist before releasing, so a notify() between the two is not lost.
     if (this.#core) {
       const waiter = new LocalWaiter<number>();
-      this.#core.enlist(timeout, waiter);
+      this.#core.enlist(ms, waiter);
       notified = waiter.promise;
     } else {
-      notified = this.#remote!.request(OP_COND_WAIT, encodeWait(true, timeout)).then((r) => r.readUInt8(0));
+      notified = this.#remote!.request(OP_COND_WAIT, encodeWait(true, ms)).then((r) => r.readUInt8(0));
       // A shared-memory lock is taken without a message, so a notifier could take it and notify before
       // the owner has read our OP_COND_WAIT: wait until it has, then release.
       notified.catch(() => undefined);
@@ -780,9 +793,9 @@ export class Condition {
     }
   }
 
-  /** Waits until `predicate()` is truthy or `timeout` ms pass; resolves its last value. Python: Condition.wait_for */
-  async waitFor<T>(predicate: () => T | Promise<T>, timeout?: number): Promise<T> {
-    const end = timeout === undefined ? undefined : Date.now() + timeout;
+  /** Waits until `predicate()` is truthy or `timeout` ms pass (`waitFor(pred, 100)` or `waitFor(pred, { timeout: 100 })`); resolves its last value. Python: Condition.wait_for */
+  async waitFor<T>(predicate: () => T | Promise<T>, timeout?: WaitTimeout): Promise<T> {
+    const end = deadlineOf(readTimeout(timeout, 'Condition.waitFor', true));
     let result = await predicate();
     while (!result) {
       const left = end === undefined ? undefined : end - Date.now();
@@ -793,9 +806,9 @@ export class Condition {
     return result;
   }
 
-  /** Wakes up to `n` waiters; the caller should hold the lock. Python: Condition.notify */
+  /** Wakes up to `n` waiters; throws RuntimeError unless the caller holds the lock. Python: Condition.notify */
   notify(n = 1): void {
-    if (this.#lock instanceof RLock && this.#lock.levelsHeld === 0) throw new RuntimeError('cannot notify on un-acquired lock');
+    if (this.#lock.levelsHeld === 0) throw new RuntimeError('cannot notify on un-acquired lock');
     if (this.#core) this.#core.notify(n);
     else this.#remote!.send(OP_NOTIFY, u32(n));
   }
@@ -831,8 +844,8 @@ registerReviver('Condition', (state) => {
 export interface BarrierOptions {
   /** Runs once per trip, in the process that created the barrier, before the waiters go on. */
   action?: () => void;
-  /** Default timeout of wait() in ms. */
-  timeout?: number;
+  /** Default timeout of wait() in ms; negative means "do not wait". */
+  timeout?: number | null;
 }
 
 class BarrierCore extends Core {
@@ -871,8 +884,9 @@ class BarrierCore extends Core {
         process.emitWarning(`forkscope: Barrier action failed: ${(error as Error).message}`);
         return;
       }
-      for (const w of waiters) w.waiter.settle(w.index);
+      // Published before any party hears of it: a released child reads nWaiting 0, as Python's does.
       this.publish();
+      for (const w of waiters) w.waiter.settle(w.index);
       return;
     }
     this.publish();
@@ -885,16 +899,16 @@ class BarrierCore extends Core {
     syncOp(this.id, 'broken');
     const waiters = this.#waiters;
     this.#waiters = [];
-    for (const w of waiters) w.waiter.fail(new BrokenBarrierError());
     this.publish();
+    for (const w of waiters) w.waiter.fail(new BrokenBarrierError());
   }
 
   reset(): void {
     const waiters = this.#waiters;
     this.#waiters = [];
-    for (const w of waiters) w.waiter.fail(new BrokenBarrierError());
     this.broken = false;
     this.publish();
+    for (const w of waiters) w.waiter.fail(new BrokenBarrierError());
   }
 
   onFrame(peer: Peer, frame: Frame): void {
@@ -921,7 +935,7 @@ export class Barrier {
 
   constructor(parties: number, options: BarrierOptions = {}) {
     this.#parties = parties;
-    this.#timeout = options.timeout;
+    this.#timeout = checkTimeout(options.timeout, 'Barrier');
     if (reviving) {
       this.#core = reviving.core as BarrierCore | undefined;
       this.#remote = reviving.remote;
@@ -946,9 +960,9 @@ export class Barrier {
     return this.#core ? this.#core.broken : this.#remote!.slot!.read() === -1;
   }
 
-  /** Resolves with this arrival's index (0 … parties-1) once all arrived; rejects BrokenBarrierError. Python: Barrier.wait */
-  async wait(timeout?: number): Promise<number> {
-    const ms = timeout ?? this.#timeout;
+  /** Resolves with this arrival's index (0 … parties-1) once all arrived (`wait(100)` or `wait({ timeout: 100 })`, else the barrier's own timeout); rejects BrokenBarrierError. Python: Barrier.wait */
+  async wait(timeout?: WaitTimeout): Promise<number> {
+    const ms = readTimeout(timeout, 'Barrier.wait', true) ?? this.#timeout;
     const done = waiting({ id: this.#core?.id ?? this.#remote?.ref.id ?? 'Barrier', kind: 'Barrier' });
     try {
       if (this.#core) {

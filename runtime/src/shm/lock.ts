@@ -11,6 +11,7 @@ import { RuntimeError, ValueError } from '../errors';
 import { callSite, emitNow, isReporting, objectCreated } from '../telemetry';
 import { processKey, type ObjectKind, type SyncActivity } from '../protocol';
 import { allocate, reduceBlock, reviveBlock, type Block, type BlockDescriptor } from './arena';
+import { readTimeout } from '../timeouts';
 
 // The block's words. OWNER is the only one other threads synchronise on (CAS to take, a store to
 // give back); the others are plain writes made while holding it, cleared before the releasing store,
@@ -98,8 +99,21 @@ export async function pollFor(take: () => boolean, timeout: number | undefined, 
 export interface AcquireOptions {
   /** Wait for the lock; `false` answers at once. @default true */
   block?: boolean;
-  /** Longest wait in ms; none waits forever. */
-  timeout?: number;
+  /** Longest wait in ms; none (or null, Infinity) waits forever; negative means "do not wait". Ignored with `block: false`. */
+  timeout?: number | null;
+}
+
+/**
+ * The timeout of `acquire(options)` (Python's first parameter is `block`, so only `{ block, timeout }`),
+ * read before anything is taken: a NaN or a string gives the TypeError to reject with, never a wait without end.
+ */
+export function acquireTimeout(options: AcquireOptions | undefined, where: string): number | undefined | TypeError {
+  if (options === undefined) return undefined;
+  try {
+    return readTimeout(options, where);
+  } catch (error) {
+    return error as TypeError;
+  }
 }
 
 /** Lock or RLock over shared memory (the default lock of a synchronized Value/Array, and the fast path of Lock/RLock). */
@@ -161,20 +175,22 @@ export class ShmLock {
     return false;
   }
 
-  /** Resolves true once held, false on timeout or when `block` is false and it is taken. */
+  /** Resolves true once held, false on timeout or when `block` is false and it is taken; rejects TypeError for a bad timeout. */
   acquire(options?: AcquireOptions, count = 1): Promise<boolean> {
+    const timeout = acquireTimeout(options, `${this.#kind}.acquire`);
+    if (timeout instanceof TypeError) return Promise.reject(timeout);
     // The uncontended path allocates nothing: one CAS and an already-settled promise.
     if (this.tryAcquire(count)) return TAKEN;
     if (options?.block === false) return NOT_TAKEN;
-    return this.#wait(options ?? {}, count);
+    return this.#wait(timeout, count);
   }
 
-  async #wait(options: AcquireOptions, count: number): Promise<boolean> {
-    if (!isReporting()) return this.#poll(options, count);
+  async #wait(timeout: number | undefined, count: number): Promise<boolean> {
+    if (!isReporting()) return this.#poll(timeout, count);
     emitNow({ t: 'state', ts: Date.now(), state: 'waiting', on: { id: this.#id, kind: this.#kind }, site: callSite() });
     this.#report('wait', false);
     try {
-      const taken = await this.#poll(options, count);
+      const taken = await this.#poll(timeout, count);
       if (!taken && isReporting()) this.#report('timeout', false);
       return taken;
     } finally {
@@ -182,12 +198,12 @@ export class ShmLock {
     }
   }
 
-  #poll(options: AcquireOptions, count: number): Promise<boolean> {
+  #poll(timeout: number | undefined, count: number): Promise<boolean> {
     const words = this.#words;
     // Read before the CAS: spinning on a CAS would take the cache line from the holder each time.
     return pollFor(
       () => Atomics.load(words, OWNER) === 0 && this.tryAcquire(count),
-      options.timeout,
+      timeout,
       () => this.#takeFromDeadOwner(count),
     );
   }
