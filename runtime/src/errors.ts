@@ -139,11 +139,17 @@ export class TargetNotExportedError extends PicklingError {
   }
 }
 
-/** A remote error whose class is not known here keeps the remote name, message and stack. */
+/**
+ * An error from another process whose class cannot be found here (not exported, or not loaded): it carries the
+ * remote name (`remoteName`), message and stack. Python: multiprocessing.managers.RemoteError
+ */
 export class RemoteError extends Error {
+  /** The error's own name in the process that threw it. */
+  readonly remoteName: string;
   constructor(name: string, message: string, stack?: string) {
     super(message);
-    this.name = name;
+    this.name = 'RemoteError';
+    this.remoteName = name;
     if (stack) this.stack = stack;
   }
 }

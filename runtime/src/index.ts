@@ -1,7 +1,7 @@
 // The `forkscope` package: Python's multiprocessing for TypeScript on Node.
 // Runs inside the user's processes: depends on Node's own modules only, never on the extension.
 export const version: string = '0.1.0';
-export { ProcessError, TimeoutError, BrokenBarrierError, AuthenticationError, Empty, Full, EOFError, BrokenPipeError, CancelledError, BrokenProcessPool, WorkerDiedError, PicklingError, BufferTooShort } from './errors';
+export { ProcessError, TimeoutError, BrokenBarrierError, AuthenticationError, Empty, Full, EOFError, BrokenPipeError, CancelledError, BrokenProcessPool, WorkerDiedError, PicklingError, ValueError, AssertionError, RuntimeError, TargetNotExportedError, RemoteError, IndexError, KeyError, BufferTooShort } from './errors';
 export { Value, RawValue, SharedArray, Array, RawArray, type Typecode, type ElementOf, type SynchronizedOptions, type SharedObjectLock } from './sharedctypes';
 export { Queue, SimpleQueue, JoinableQueue, type QueueWaitOptions } from './queues';
 export { SharedMemory, ShareableList, type SharedMemoryOptions } from './shared_memory';
@@ -14,6 +14,5 @@ export { runChild as _runChild } from './spawn';
 export { Manager, SyncManager, BaseManager, serveManager as _serveManager, type Address, type BaseManagerOptions, type DictProxy, type ListProxy, type NamespaceProxy, type ValueProxy, type ArrayProxy, type QueueProxy, type LockProxy, type SemaphoreProxy, type EventProxy, type ConditionProxy, type BarrierProxy, BaseProxy, AutoProxy, type Token, type RegisterOptions, type ProxyMembers } from './managers';
 export { Lock, RLock, Semaphore, BoundedSemaphore, Event, Condition, Barrier, type AcquireOptions, type BarrierOptions } from './synchronize';
 export { Pipe, Connection, connection } from './connection';
-export { RemoteError } from './errors';
 export { MemoryError } from './errors';
 export { Structure, type StructType, type StructFields, type StructOf } from './sharedctypes';

@@ -1,6 +1,6 @@
 // Pool and AsyncResult, as CPython's multiprocessing/pool.py, over the worker set (workers.ts).
 // A dead worker fails only the task it held (CPython hangs: bpo-22393). Parent side; Node's modules only.
-import { TimeoutError, ValueError, Full } from './errors';
+import { TimeoutError, ValueError, Full, ProcessError } from './errors';
 import { IMapFeed, FEED_WINDOW_PER_WORKER, type IMapIterator } from './imap';
 import { WorkerSet, type Chunk } from './workers';
 import { defaultStartMethod, cpuCount, forcedInline } from './process';
@@ -336,8 +336,7 @@ export class Pool {
   terminate(): void {
     this.#state = 'TERMINATE';
     for (const f of [...this.#feeds]) f.stop();
-    const error = new Error('the pool was terminated before the task finished');
-    error.name = 'ProcessError';
+    const error = new ProcessError('the pool was terminated before the task finished');
     this.#workers.terminate(error);
     openPools.delete(this);
   }

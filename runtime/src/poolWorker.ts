@@ -1,7 +1,8 @@
 // The worker loop of a pool or executor, inside the child: runs batches of chunks in order and sends
 // results back in batches (the fast path), flushing often enough that slow tasks report one by one.
 // Runs only inside children; Node's modules only.
-import { decode, encodeThrown, PACKED_MIN } from './serialize';
+import { decodeAsync, encode, encodeThrown, isPlainData, PACKED_MIN } from './serialize';
+import { PicklingError } from './errors';
 import { loadTarget, type TargetRef } from './targets';
 import type { StartPayload } from './popen';
 import type { ParentChannel } from './spawn';
@@ -29,7 +30,7 @@ export async function runWorker(payload: StartPayload, channel: ParentChannel): 
   const initializer = payload.initializer as TargetRef | undefined;
   if (initializer) {
     const init = await loadTarget(initializer);
-    const initargs = decode(payload.initargs ?? []) as unknown[];
+    const initargs = (await decodeAsync(payload.initargs ?? [])) as unknown[];
     await init(...initargs);
   }
   const targets = new Map<number, Function>();
@@ -69,10 +70,12 @@ export async function runWorker(payload: StartPayload, channel: ParentChannel): 
     busySince = performance.now();
     let lastFlush = busySince;
     while (head < queue.length) {
-      const [taskId, targetId, star, items] = queue[head];
+      const [taskId, targetId, star, wireItems] = queue[head];
       queue[head++] = undefined as never;
       try {
         const fn = targets.get(targetId) ?? (await resolveTarget(targetId));
+        // Packed numbers and plain data need no reviving; anything else may hold runtime objects, errors or functions.
+        const items = wireItems instanceof Float64Array || isPlainData(wireItems) ? wireItems : ((await decodeAsync(wireItems)) as unknown[]);
         // Results go straight into a Float64Array while they are numbers (no boxed double per result, no second
         // pass to pack them); the first other value moves them to an Array.
         let packed = items.length >= PACKED_MIN ? new Float64Array(items.length) : undefined;
@@ -91,7 +94,7 @@ export async function runWorker(payload: StartPayload, channel: ParentChannel): 
           }
           results![i] = r;
         }
-        out.push([taskId, 1, packed ?? results]);
+        out.push([taskId, 1, packed ?? (isPlainData(results) ? results : encodeResults(taskId, results!))]);
       } catch (error) {
         out.push([taskId, 0, encodeThrown(error)]);
       }
@@ -117,17 +120,22 @@ export async function runWorker(payload: StartPayload, channel: ParentChannel): 
     }
     if (message.t !== 'tasks') return;
     if (message.defs) for (const [id, ref] of message.defs) pendingDefs.set(id, ref);
-    for (const chunk of message.batch) {
-      // Packed numbers need no reviving; anything else may hold reduced runtime objects or errors.
-      if (!(chunk[3] instanceof Float64Array)) chunk[3] = decode(chunk[3]) as unknown[];
-      queue.push(chunk);
-    }
+    for (const chunk of message.batch) queue.push(chunk);
     if (!running) void drain();
   });
   channel.send({ t: 'ready' } satisfies FromWorker);
   const code = await done;
   channel.close();
   return code;
+}
+
+/** Results with runtime objects, errors or functions inside, encoded; one that cannot cross fails its task, naming why. */
+function encodeResults(taskId: number, results: unknown[]): unknown[] {
+  try {
+    return encode(results, { startMethod: 'spawn', transfer: [] }, 'result') as unknown[];
+  } catch (error) {
+    throw new PicklingError(`the result of task ${taskId} could not be sent back to the parent: ${error instanceof Error ? error.message : String(error)}`);
+  }
 }
 
 /** A results batch where every value that cannot be cloned is replaced by an error naming the task. */
@@ -138,9 +146,7 @@ function sendable(message: Extract<FromWorker, { t: 'results' }>, cause: unknown
       return [taskId, ok, value];
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(cause);
-      const e = new Error(`the result of task ${taskId} could not be sent back to the parent: ${reason}`);
-      e.name = 'PicklingError';
-      return [taskId, 0, encodeThrown(e)];
+      return [taskId, 0, encodeThrown(new PicklingError(`the result of task ${taskId} could not be sent back to the parent: ${reason}`))];
     }
   });
   return { t: 'results', r, us: message.us };

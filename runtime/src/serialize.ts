@@ -1,17 +1,30 @@
 // Prepares values to cross into another process or thread, and rebuilds them there: runtime objects
-// become descriptors (reduction.ts), errors keep name/message/stack, and anything that cannot be
-// structured-cloned is refused with its path (`args[1].callback is a function`). Node's modules only.
+// become descriptors (reduction.ts), exported functions and error classes travel by module and export
+// name (as pickle sends them), errors keep class/name/message/stack, and anything that cannot cross is
+// refused with its path (`args[1].callback is …`). The one codec of queues, pipes, pools and managers.
+// Node's modules only.
 import { deserialize, serialize } from 'node:v8';
 import { PicklingError, RemoteError } from './errors';
 import * as errors from './errors';
 import { isReducible, reduceSymbol, reviveObject, type ReducedObject, type TransferContext } from './reduction';
+import { findTarget, lookupRef, importRef, type TargetRef } from './targets';
 
 /** Marks a descriptor in the encoded tree; a plain key so structured clone keeps it. */
 const REDUCED = '__forkscope_reduced__';
 const ERROR = '__forkscope_error__';
+const FUNCTION = '__forkscope_function__';
+
+interface EncodedFunction {
+  [FUNCTION]: true;
+  ref: TargetRef;
+}
 
 interface EncodedError {
   [ERROR]: true;
+  /** The runtime's or JavaScript's own class, by name (its `name` may differ: `e.name = 'CustomError'`). */
+  ctor?: string;
+  /** The user's class, by module and export name. */
+  cls?: TargetRef;
   name: string;
   message: string;
   stack?: string;
@@ -33,7 +46,7 @@ function walk(value: unknown, context: TransferContext, path: string, seen: Map<
     case 'bigint':
       return value;
     case 'function':
-      throw new PicklingError(`${path} is a function (${value.name || 'anonymous'}) and cannot be sent to another process; pass data, or pass an exported function as the target`);
+      return encodeFunction(value, path);
     case 'symbol':
       throw new PicklingError(`${path} is a symbol and cannot be sent to another process`);
   }
@@ -85,6 +98,16 @@ function walk(value: unknown, context: TransferContext, path: string, seen: Map<
   return out;
 }
 
+/** A function crosses by module and export name, as pickle sends one; anything else is refused with its path. */
+function encodeFunction(fn: Function, path: string): EncodedFunction {
+  try {
+    return { [FUNCTION]: true, ref: findTarget(fn) };
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new PicklingError(`${path} is a function that cannot be sent to another process by reference: ${reason}`);
+  }
+}
+
 function describeKey(key: unknown): string {
   return typeof key === 'string' ? JSON.stringify(key) : String(key);
 }
@@ -93,6 +116,18 @@ function describeKey(key: unknown): string {
 export function encodeError(error: Error, seen = new Map<object, unknown>()): EncodedError {
   const out: EncodedError = { [ERROR]: true, name: safeString(() => error.name, 'Error'), message: safeString(() => error.message, '') };
   seen.set(error, out);
+  const ctor = safeCtor(error);
+  if (ctor) {
+    const own = knownName(ctor);
+    if (own) out.ctor = own;
+    else {
+      try {
+        out.cls = findTarget(ctor);
+      } catch {
+        // Not exported: it comes back as a RemoteError that carries its name.
+      }
+    }
+  }
   const stack = safeString(() => error.stack, '');
   if (stack) out.stack = stack;
   const props: Record<string, unknown> = {};
@@ -145,6 +180,21 @@ function safeKeys(o: object): string[] {
   }
 }
 
+function safeCtor(error: Error): Function | undefined {
+  try {
+    const ctor = (Object.getPrototypeOf(error) as { constructor?: unknown } | null)?.constructor;
+    return typeof ctor === 'function' ? ctor : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The name a built-in or runtime error class is known by on every side, or undefined for the user's own. */
+function knownName(ctor: Function): string | undefined {
+  const name = ctor.name;
+  return Object.hasOwn(knownErrors, name) && knownErrors[name] === ctor ? name : undefined;
+}
+
 const knownErrors: Record<string, new (message: string) => Error> = {
   Error,
   TypeError,
@@ -155,20 +205,27 @@ const knownErrors: Record<string, new (message: string) => Error> = {
   URIError,
 };
 for (const [name, cls] of Object.entries(errors)) {
-  if (typeof cls === 'function' && cls.prototype instanceof Error && name !== 'RemoteError' && name !== 'WorkerDiedError' && name !== 'TargetNotExportedError') {
+  if (typeof cls === 'function' && cls.prototype instanceof Error && name !== 'RemoteError' && name !== 'TargetNotExportedError') {
     knownErrors[name] = cls as new (message: string) => Error;
   }
 }
 
-/** Rebuilds an encoded error: a known class when the name is one, else an Error with the remote name. */
+/**
+ * Rebuilds an encoded error as its own class: the runtime's or JavaScript's by name, the user's by module and
+ * export name when this process has that module loaded (decodeAsync() loads it first), else a RemoteError that
+ * carries the remote name, message and stack. No constructor runs: the instance is made from the prototype.
+ */
 export function decodeError(encoded: EncodedError): Error {
-  const Known = Object.hasOwn(knownErrors, encoded.name) ? knownErrors[encoded.name] : undefined;
+  const byName = encoded.ctor ?? (encoded.cls ? undefined : encoded.name);
+  const Known = byName !== undefined && Object.hasOwn(knownErrors, byName) ? knownErrors[byName] : undefined;
+  const User = encoded.cls ? lookupRef(encoded.cls) : undefined;
+  const Class = Known ?? (User && (User === Error || User.prototype instanceof Error) ? User : undefined);
   let error: Error;
-  if (Known) {
-    error = new Known(encoded.message);
-    error.name = encoded.name;
-    if (encoded.stack) error.stack = encoded.stack;
-    else delete error.stack;
+  if (Class) {
+    error = Object.create(Class.prototype as object) as Error;
+    Object.defineProperty(error, 'message', { value: encoded.message, writable: true, configurable: true });
+    if (encoded.name !== (Class.prototype as Error).name) Object.defineProperty(error, 'name', { value: encoded.name, writable: true, configurable: true });
+    Object.defineProperty(error, 'stack', { value: encoded.stack ?? `${encoded.name}: ${encoded.message}`, writable: true, configurable: true });
   } else {
     error = new RemoteError(encoded.name, encoded.message, encoded.stack);
   }
@@ -232,6 +289,13 @@ function unwalk(value: unknown, seen: Map<object, unknown>): unknown {
     seen.set(value, error);
     return error;
   }
+  if (record[FUNCTION] === true) {
+    const ref = record.ref as TargetRef;
+    const fn = lookupRef(ref);
+    if (!fn) throw new PicklingError(`${ref.label} (export ${ref.name} of ${ref.module}) arrived by reference, but its module is not loaded in this process; receive it with decodeAsync(), or import the module first`);
+    seen.set(value, fn);
+    return fn;
+  }
   seen.set(value, value);
   for (const key of Object.keys(record)) {
     const v = record[key];
@@ -243,6 +307,55 @@ function unwalk(value: unknown, seen: Map<object, unknown>): unknown {
 /** A thrown value from the other side: encoded errors become errors, other values pass through. */
 export function decodeThrown(value: unknown): unknown {
   return isEncodedError(value) ? decodeError(value) : decode(value);
+}
+
+/**
+ * decode(), after importing every module that a function or error class inside `value` is exported from: the one
+ * to use where the receiver may not have loaded them (a worker's arguments, a result, an error from another
+ * process). It imports code named on the wire, so it is for the program's own processes, never a network peer.
+ */
+export async function decodeAsync(value: unknown): Promise<unknown> {
+  const refs: TargetRef[] = [];
+  collectRefs(value, refs, new Set());
+  for (const ref of refs) {
+    try {
+      await importRef(ref);
+    } catch {
+      // An error class that cannot be loaded comes back as RemoteError; a function then fails in decode() naming it.
+    }
+  }
+  return decode(value);
+}
+
+/** decodeThrown() after decodeAsync()'s imports: an error of the user's own class comes back as that class. */
+export async function decodeThrownAsync(value: unknown): Promise<unknown> {
+  return isEncodedError(value) ? (await decodeAsync([value]) as unknown[])[0] : decodeAsync(value);
+}
+
+function collectRefs(value: unknown, refs: TargetRef[], seen: Set<object>): void {
+  if (typeof value !== 'object' || value === null || seen.has(value)) return;
+  seen.add(value);
+  if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer || value instanceof Date || value instanceof RegExp) return;
+  if (Array.isArray(value)) {
+    for (const v of value) collectRefs(v, refs, seen);
+    return;
+  }
+  if (value instanceof Map) {
+    for (const [k, v] of value) {
+      collectRefs(k, refs, seen);
+      collectRefs(v, refs, seen);
+    }
+    return;
+  }
+  if (value instanceof Set) {
+    for (const v of value) collectRefs(v, refs, seen);
+    return;
+  }
+  const record = value as Record<string, unknown>;
+  if (record[FUNCTION] === true) refs.push(record.ref as TargetRef);
+  else if (record[ERROR] === true && record.cls) refs.push(record.cls as TargetRef);
+  if (record[REDUCED] === true) return;
+  for (const key of Object.keys(record)) collectRefs(record[key], refs, seen);
 }
 
 /** Cheap test: true when `value` needs no walking (primitives, and arrays of primitives). */
@@ -284,6 +397,7 @@ export function packedNumbers(items: ArrayLike<unknown>): Float64Array | undefin
  * turn it into `{}`: a pipe or queue sends such a value reduced instead.
  */
 export function holdsReducible(value: unknown): boolean {
+  if (typeof value === 'function') return true;
   return typeof value === 'object' && value !== null && scanForReducible(value, { visits: 0, seen: undefined });
 }
 
@@ -310,34 +424,39 @@ function scanForReducible(value: object, scan: Scan): boolean {
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
       const v: unknown = value[i];
-      if (typeof v === 'object' && v !== null && scanForReducible(v, scan)) return true;
+      if (typeof v === 'object' ? v !== null && scanForReducible(v, scan) : typeof v === 'function') return true;
     }
     return false;
   }
   if (value instanceof Map) {
     for (const [k, v] of value) {
-      if (typeof k === 'object' && k !== null && scanForReducible(k, scan)) return true;
-      if (typeof v === 'object' && v !== null && scanForReducible(v as object, scan)) return true;
+      if (typeof k === 'object' ? k !== null && scanForReducible(k, scan) : typeof k === 'function') return true;
+      if (typeof v === 'object' ? v !== null && scanForReducible(v as object, scan) : typeof v === 'function') return true;
     }
     return false;
   }
   if (value instanceof Set) {
-    for (const v of value) if (typeof v === 'object' && v !== null && scanForReducible(v as object, scan)) return true;
+    for (const v of value) if (typeof v === 'object' ? v !== null && scanForReducible(v as object, scan) : typeof v === 'function') return true;
     return false;
   }
   for (const key in value) {
     const v = (value as Record<string, unknown>)[key];
-    if (typeof v === 'object' && v !== null && Object.hasOwn(value, key) && scanForReducible(v, scan)) return true;
+    if ((typeof v === 'object' ? v !== null && scanForReducible(v, scan) : typeof v === 'function') && Object.hasOwn(value, key)) return true;
   }
   return false;
 }
 
-/** A value that holdsReducible(), as bytes: each runtime object inside reduced (a copy this process holds until received). */
-export function serializeReducing(value: object, path: string): Buffer {
+/** A value that holdsReducible(), as bytes: each runtime object inside reduced (a copy this process holds until received), each function by reference. */
+export function serializeReducing(value: unknown, path: string): Buffer {
   return serialize(encode(value, { startMethod: 'spawn', transfer: [] }, path));
 }
 
 /** The value serializeReducing() wrote, its runtime objects revived. */
 export function deserializeReduced(bytes: Uint8Array): unknown {
   return decode(deserialize(bytes));
+}
+
+/** deserializeReduced() after importing the modules its functions and error classes come from (see decodeAsync). */
+export function deserializeReducedAsync(bytes: Uint8Array): Promise<unknown> {
+  return decodeAsync(deserialize(bytes));
 }

@@ -137,6 +137,7 @@ export function findTarget(fn: Function): TargetRef {
   const fromCjs = searchRequireCache(fn);
   if (fromCjs) {
     cache.set(fn, fromCjs);
+    known.set(refKey(fromCjs), fn);
     return fromCjs;
   }
   const { scriptId, scopeTypes } = inspect(fn);
@@ -166,6 +167,7 @@ export function findTarget(fn: Function): TargetRef {
   }
   const ref: TargetRef = { module: file, name: exportName, label };
   cache.set(fn, ref);
+  known.set(refKey(ref), fn);
   return ref;
 }
 
@@ -252,6 +254,7 @@ function sourceOf(file: string): string {
 export async function loadTarget(ref: TargetRef): Promise<Function> {
   const url = isAbsolute(ref.module) ? pathToFileURL(ref.module).href : ref.module;
   const ns = (await import(url)) as Record<string, unknown>;
+  namespaces.set(ref.module, ns);
   let value: unknown;
   if (ref.name === 'module.exports') value = ns.default ?? ns;
   else {
@@ -262,5 +265,44 @@ export async function loadTarget(ref: TargetRef): Promise<Function> {
   if (typeof value !== 'function') {
     throw new TargetNotExportedError(`${ref.label} is not exported from ${ref.module} as ${ref.name}; export it so a child can import it`);
   }
+  known.set(refKey(ref), value);
   return value;
+}
+
+/** Functions and classes already found or loaded in this process, by module and export name. */
+const known = new Map<string, Function>();
+/** Modules loadTarget() imported: any of their exports resolves without importing again. */
+const namespaces = new Map<string, Record<string, unknown>>();
+
+function refKey(ref: TargetRef): string {
+  return `${ref.name}\u0000${ref.module}`;
+}
+
+/**
+ * The function `ref` names, when this process can tell without importing: found or loaded before, or exported by a
+ * CommonJS module already required. Undefined otherwise (importRef() then loads it).
+ */
+export function lookupRef(ref: TargetRef): Function | undefined {
+  const hit = known.get(refKey(ref));
+  if (hit) return hit;
+  const ns = namespaces.get(ref.module);
+  if (ns) {
+    const value = ref.name === 'module.exports' ? (ns.default ?? ns) : (ns[ref.name] ?? (ns.default as Record<string, unknown> | undefined)?.[ref.name]);
+    if (typeof value === 'function') {
+      known.set(refKey(ref), value);
+      return value;
+    }
+  }
+  const mod = typeof require === 'function' && isAbsolute(ref.module) ? require.cache[ref.module] : undefined;
+  if (!mod) return undefined;
+  const exports = mod.exports as Record<string, unknown> | Function;
+  const value = ref.name === 'module.exports' ? exports : (exports as Record<string, unknown>)?.[ref.name];
+  if (typeof value !== 'function') return undefined;
+  known.set(refKey(ref), value);
+  return value;
+}
+
+/** Imports `ref`'s module (the same instance the program's own imports see) and returns the function. */
+export async function importRef(ref: TargetRef): Promise<Function> {
+  return lookupRef(ref) ?? (await loadTarget(ref));
 }

@@ -1,8 +1,8 @@
 // The worker set behind Pool and ProcessPoolExecutor: starts workers, batches chunks to them, replaces
 // a dead worker (failing only the chunk it was running) or breaks the whole set, as the owner asks.
 // Parent side only; Node's modules only.
-import { WorkerDiedError, TimeoutError, ProcessError, BrokenProcessPool } from './errors';
-import { encode, decodeThrown, isPlainData, packedNumbers } from './serialize';
+import { WorkerDiedError, TimeoutError, ProcessError, BrokenProcessPool, PicklingError } from './errors';
+import { encode, decodeAsync, decodeThrownAsync, isPlainData, packedNumbers } from './serialize';
 import { findTarget, type TargetRef } from './targets';
 import { spawnChild, startThread, parentTsxDir, type ChildHandle, type StartPayload } from './popen';
 import { startFromForkserver } from './forkserver';
@@ -284,7 +284,14 @@ export class WorkerSet {
       slot.cost -= c.cost ?? 0;
       // A chunk of numbers stays a Float64Array: whoever gathers results indexes it, and boxing 100,000 doubles into
       // an Array first cost 7-10 ms per chunk (pool.map's default chunksize).
-      this.#settle(c, ok === 1, ok === 1 ? value : decodeThrown(value));
+      if (ok === 1 && (value instanceof Float64Array || isPlainData(value))) this.#settle(c, true, value);
+      else {
+        // Errors come back as their own class, functions by reference: their modules may need importing first.
+        (ok === 1 ? decodeAsync(value) : decodeThrownAsync(value)).then(
+          (decoded) => this.#settle(c, ok === 1, decoded),
+          (error: unknown) => this.#settle(c, false, error),
+        );
+      }
     }
     const max = this.#options.maxTasksPerChild;
     if (max && slot.dispatched >= max && slot.outstanding.size === 0 && !slot.retiring) {
@@ -463,7 +470,7 @@ export class WorkerSet {
           slot.dispatched--;
           if (c) {
             slot.cost -= c.cost ?? 0;
-            this.#settle(c, false, Object.assign(new Error(`an argument of task ${wire[0]} could not be sent to the worker: ${(e as Error).message ?? e}`), { name: 'PicklingError' }));
+            this.#settle(c, false, new PicklingError(`an argument of task ${wire[0]} could not be sent to the worker: ${(e as Error).message ?? e}`));
           }
         }
       }

@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { Pool, AsyncResult, isMainProcess, activeChildren, TimeoutError } from 'forkscope';
 import { square, add, slowSquare, whoAmI, throw42, throwCustom, exitNow, returnsFunction, spin, init, readInit, failInit, sleepMs, identity, recordPidAndSleep } from '../fixtures/runtime-tasks';
 import { quietly } from './runProgram';
-import { nap, echo } from '../fixtures/pool-tasks';
+import { nap, echo, InsufficientFunds, throwInsufficient, throwHidden, callIt, double, giveDouble, writeCall, callFromQueue } from '../fixtures/pool-tasks';
+import { ProcessPoolExecutor, Process, Queue, Pipe, RemoteError, PicklingError } from 'forkscope';
 
 
 const dir = isMainProcess() ? mkdtempSync(join(tmpdir(), 'forkscope-pool-')) : '';
@@ -203,6 +204,63 @@ if (isMainProcess()) {
         for await (const v of later) rest.push(v);
         assert.deepEqual(rest, [1, 4, 9]);
         assert.equal((await it.next()).done, false);
+      });
+    });
+
+    describe(`values across processes (${method})`, { timeout: 90_000 }, () => {
+      it('an exported Error subclass comes back as its own class; a hidden one as RemoteError', async () => {
+        await using pool = new Pool({ processes: 1, context: method });
+        await assert.rejects(pool.apply(throwInsufficient, [5]), (e: Error) => {
+          assert.ok(e instanceof InsufficientFunds, `not InsufficientFunds: ${e}`);
+          assert.equal(e.name, 'InsufficientFunds');
+          assert.equal(e.message, 'needs 5 more');
+          assert.match(e.stack ?? '', /throwInsufficient/);
+          return true;
+        });
+        await assert.rejects(pool.apply(throwHidden, []), (e: Error) => {
+          assert.ok(e instanceof RemoteError);
+          assert.equal(e.name, 'RemoteError');
+          assert.equal((e as RemoteError).remoteName, 'Hidden');
+          assert.equal(e.message, 'not exported');
+          assert.match(e.stack ?? '', /throwHidden/);
+          return true;
+        });
+        await using executor = new ProcessPoolExecutor({ maxWorkers: 1, context: method });
+        await assert.rejects(executor.submit(throwInsufficient, 1).result(), InsufficientFunds);
+      });
+
+      it('an exported function crosses by reference as an argument and a result; a closure is a PicklingError naming its path', async () => {
+        await using pool = new Pool({ processes: 1, context: method });
+        assert.equal(await pool.apply(callIt, [double, 21]), 42);
+        assert.deepEqual(await pool.starmap(callIt, [[double, 1], [double, 2]]), [2, 4]);
+        assert.equal(await pool.apply(giveDouble, []), double);
+        const k = 3;
+        await assert.rejects(pool.apply(callIt, [(x: number) => x * k, 1]), (e: Error) => e instanceof PicklingError && /args\[0\]\[0\] is a function .*export/.test(e.message));
+        await using executor = new ProcessPoolExecutor({ maxWorkers: 1, context: method });
+        assert.equal(await executor.submit(callIt, double, 4), 8);
+        const file = join(dir, `call-${method}`);
+        const p = new Process({ target: writeCall, args: [file, double, 7], startMethod: method });
+        p.start();
+        await p.join();
+        assert.deepEqual(JSON.parse(readFileSync(file, 'utf8')), { result: 14, same: true });
+      });
+
+      it('an exported function crosses a Queue and a Pipe by reference', async () => {
+        const inbox = new Queue();
+        const outbox = new Queue();
+        const p = new Process({ target: callFromQueue, args: [inbox, outbox], startMethod: method });
+        p.start();
+        await inbox.put(double);
+        assert.deepEqual(await outbox.get({ timeout: 30_000 }), { result: 10, same: true });
+        await p.join();
+        const [a, b] = Pipe();
+        a.send(double);
+        assert.equal(await b.recv(), double);
+        assert.throws(() => a.send({ cb: () => 1 }), PicklingError);
+        a.close();
+        b.close();
+        inbox.close();
+        outbox.close();
       });
     });
 
