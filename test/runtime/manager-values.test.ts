@@ -60,6 +60,16 @@ if (isMainProcess()) {
       assert.equal(await d.len(), 3);
     });
 
+    it("a proxy of another manager stored in this one's dict comes back as a proxy of its own manager", async () => {
+      await using other = await Manager();
+      const q = await other.Queue();
+      const d = await manager.dict();
+      await d.set('q', q);
+      const back = (await d.get('q')) as typeof q;
+      await back.put('via the other manager');
+      assert.equal(await q.get({ timeout: 5000 }), 'via the other manager');
+    });
+
     it('a function is never dropped: a closure is a PicklingError at the call, nothing is sent', async () => {
       const q = await manager.Queue();
       await assert.rejects(q.put(() => 1), PicklingError);

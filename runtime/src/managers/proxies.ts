@@ -81,9 +81,9 @@ export class BaseProxy {
   }
 
   [reduceSymbol](context: TransferContext): ReducedObject {
-    if (isManagerWire(context)) return managerRef(this.#token);
+    if (isManagerWire(context)) return managerRef({ ...this.#token, address: this.#client.address });
     // To another process: it connects to the manager itself, proving the key as this one did.
-    return { kind: 'forkscope.Proxy', state: { address: this.#client.address, authkey: this.#client.authkey.toString('hex'), ...this.#token } };
+    return { kind: 'forkscope.Proxy', state: { ...this.#token, address: this.#client.address, authkey: this.#client.authkey.toString('hex') } };
   }
 
   [inspect.custom](): string {
