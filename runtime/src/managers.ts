@@ -268,7 +268,7 @@ export class BaseManager {
       if (!this.#starting) void this.start().catch(() => {});
       await this.#starting;
     }
-    const body = encodeValue({ op: 'create', typeid, args }, `${typeid}() arguments`);
+    const body = encodeValue({ op: 'create', typeid, args }, `${typeid}()`);
     return (await this.#client!.send(body, `${typeid}()`)) as T;
   }
 

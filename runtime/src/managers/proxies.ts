@@ -77,7 +77,7 @@ export class BaseProxy {
   }
 
   #request(op: string, method: string, args: readonly unknown[]): Buffer {
-    return encodeValue({ op, oid: this.#token.oid, method, args }, `${this.#token.typeid}.${method}() arguments`);
+    return encodeValue({ op, oid: this.#token.oid, method, args }, `${this.#token.typeid}.${method}()`);
   }
 
   [reduceSymbol](context: TransferContext): ReducedObject {
