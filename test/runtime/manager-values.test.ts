@@ -34,6 +34,7 @@ if (isMainProcess()) {
       assert.equal(await d.get('missing'), null, 'a missing key gives the default, null');
       await d.set(5n, 'bigint key');
       assert.equal(await d.get(5n), 'bigint key');
+      assert.deepEqual(Object.keys(await d._getValue()).sort(), ['5', 'v'], '_getValue() is a copy of the dict');
       const l = await manager.list([undefined, 1n]);
       assert.deepEqual(await l.copy(), [undefined, 1n]);
       const ns = await manager.Namespace();
