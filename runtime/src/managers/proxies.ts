@@ -91,7 +91,9 @@ export class BaseProxy {
   }
 
   toString(): string {
-    return `<${this.constructor.name === 'AutoProxy' ? `AutoProxy[${this.#token.typeid}]` : this.constructor.name} object, typeid '${this.#token.typeid}' at ${this.#client.address.join(':')}>`;
+    // By prototype, not by name: a minified build renames classes.
+    const kind = this instanceof AutoProxy && Object.getPrototypeOf(this) === AutoProxy.prototype ? `AutoProxy[${this.#token.typeid}]` : this.constructor.name;
+    return `<${kind} object, typeid '${this.#token.typeid}' at ${this.#client.address.join(':')}>`;
   }
 }
 
