@@ -265,10 +265,11 @@ export class BaseManager {
   /** Makes an object of `typeid` in the server and returns its proxy (starting the manager if nobody did). Python: BaseManager._create */
   async create<T = any>(typeid: string, ...args: unknown[]): Promise<T> {
     if (!this.#client) {
-      if (!this.#starting) void this.start().catch(() => {});
+      if (!this.#starting && !this.#server) void this.start().catch(() => {});
       await this.#starting;
+      if (!this.#client) throw new Error('start() or connect() the manager first');
     }
-    const body = encodeValue({ op: 'create', typeid, args }, `${typeid}() arguments`);
+    const body = encodeValue({ op: 'create', typeid, args }, `${typeid}()`);
     return (await this.#client!.send(body, `${typeid}()`)) as T;
   }
 

@@ -43,6 +43,7 @@ if (isMainProcess()) {
         assert.equal(await cursor.next(), 2n);
         await cursor.rewind();
         assert.equal(await cursor.next(), 'a');
+        assert.deepEqual(await (cursor as unknown as BaseProxy)._getValue(), { items: ['a', 2n] }, "_getValue(): a copy of the referent's own fields");
         assert.equal('Cursor' in manager, false, 'create: false adds no creation method');
         await assert.rejects(manager.create('NarrowCursor'), TypeError, 'a typeid without a callable cannot be created');
         const narrow = await m.NarrowStore();

@@ -112,10 +112,14 @@ export class Client implements ReferenceReviver {
     socket.unref();
   }
 
-  /** A proxy for an object of this manager named in a reply. */
+  /** A proxy for an object named in a reply: of this manager, or of another one this process is connected to. */
   revive(token: ObjectToken): unknown {
     if (!makeProxy) throw new TypeError('forkscope cannot make manager proxies: managers.ts was not loaded');
-    return makeProxy(this, token);
+    const address = token.address;
+    if (!address || (address[0] === this.address[0] && address[1] === this.address[1])) return makeProxy(this, token);
+    // The key is never on a wire: a proxy of another manager works where this process already holds its key.
+    for (const client of Client.#clients.values()) if (client.address[0] === address[0] && client.address[1] === address[1]) return makeProxy(client, token);
+    throw new TypeError(`a proxy of the manager at ${address.join(':')} cannot be rebuilt here: this process has no connection to that manager`);
   }
 
   /** Sends a request already encoded (encodeValue: it threw before anything was referenced) and awaits its reply. */

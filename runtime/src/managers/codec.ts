@@ -16,6 +16,8 @@ export interface ObjectToken {
   typeid: string;
   /** The methods a proxy may call. */
   exposed: string[];
+  /** The manager's address, when the reference may reach another manager's client. */
+  address?: [string, number];
 }
 
 /** A TransferContext that tells proxies they cross their manager's wire (reduce to a reference, not a key). */
@@ -31,7 +33,9 @@ export function isManagerWire(context: TransferContext): boolean {
 
 /** A proxy's reduction on its manager's wire. */
 export function managerRef(token: ObjectToken): ReducedObject {
-  return { kind: MANAGER_REF, state: { oid: token.oid, typeid: token.typeid, exposed: [...token.exposed] } };
+  const state: ObjectToken = { oid: token.oid, typeid: token.typeid, exposed: [...token.exposed] };
+  if (token.address) state.address = [token.address[0], token.address[1]];
+  return { kind: MANAGER_REF, state };
 }
 
 /** The token inside a reduced reference left as data (the server never revives), or undefined. */
@@ -45,7 +49,10 @@ export function checkToken(state: unknown): ObjectToken | undefined {
   const token = state as Partial<ObjectToken> | null;
   if (typeof token !== 'object' || token === null || typeof token.oid !== 'string' || typeof token.typeid !== 'string') return undefined;
   const exposed = Array.isArray(token.exposed) ? token.exposed.filter((name): name is string => typeof name === 'string') : [];
-  return { oid: token.oid, typeid: token.typeid, exposed };
+  const checked: ObjectToken = { oid: token.oid, typeid: token.typeid, exposed };
+  const address = token.address;
+  if (Array.isArray(address) && typeof address[0] === 'string' && typeof address[1] === 'number') checked.address = [address[0], address[1]];
+  return checked;
 }
 
 /**

@@ -77,13 +77,13 @@ export class BaseProxy {
   }
 
   #request(op: string, method: string, args: readonly unknown[]): Buffer {
-    return encodeValue({ op, oid: this.#token.oid, method, args }, `${this.#token.typeid}.${method}() arguments`);
+    return encodeValue({ op, oid: this.#token.oid, method, args }, `${this.#token.typeid}.${method}()`);
   }
 
   [reduceSymbol](context: TransferContext): ReducedObject {
-    if (isManagerWire(context)) return managerRef(this.#token);
+    if (isManagerWire(context)) return managerRef({ ...this.#token, address: this.#client.address });
     // To another process: it connects to the manager itself, proving the key as this one did.
-    return { kind: 'forkscope.Proxy', state: { address: this.#client.address, authkey: this.#client.authkey.toString('hex'), ...this.#token } };
+    return { kind: 'forkscope.Proxy', state: { ...this.#token, address: this.#client.address, authkey: this.#client.authkey.toString('hex') } };
   }
 
   [inspect.custom](): string {
@@ -91,7 +91,9 @@ export class BaseProxy {
   }
 
   toString(): string {
-    return `<${this.constructor.name === 'AutoProxy' ? `AutoProxy[${this.#token.typeid}]` : this.constructor.name} object, typeid '${this.#token.typeid}' at ${this.#client.address.join(':')}>`;
+    // By prototype, not by name: a minified build renames classes.
+    const kind = this instanceof AutoProxy && Object.getPrototypeOf(this) === AutoProxy.prototype ? `AutoProxy[${this.#token.typeid}]` : this.constructor.name;
+    return `<${kind} object, typeid '${this.#token.typeid}' at ${this.#client.address.join(':')}>`;
   }
 }
 
