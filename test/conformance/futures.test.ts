@@ -260,7 +260,7 @@ once('FutureTests', () => {
     assert.equal(((await f1.exception({ timeout: SHORT_TIMEOUT })) as Error).name, 'OSError');
   });
 
-  it('test_multiple_set_result (FutureTests)', { todo: 'Future.setResult()/setException() twice does not raise InvalidStateError' }, async () => {
+  it('test_multiple_set_result (FutureTests)', { todo: 'Future.setResult()/setException() twice does not raise InvalidStateError (new)' }, async () => {
     const f = PENDING_FUTURE();
     f.setResult(1);
     assert.throws(() => f.setResult(2), { name: 'InvalidStateError' });
@@ -268,7 +268,7 @@ once('FutureTests', () => {
     assert.equal(await f.result(), 1);
   });
 
-  it('test_multiple_set_exception (FutureTests)', { todo: 'Future.setResult()/setException() twice does not raise InvalidStateError' }, async () => {
+  it('test_multiple_set_exception (FutureTests)', { todo: 'Future.setResult()/setException() twice does not raise InvalidStateError (new)' }, async () => {
     const f = PENDING_FUTURE();
     const e = Object.assign(new Error(), { name: 'ValueError' });
     f.setException(e);
@@ -357,7 +357,7 @@ forEachMethod('WaitTests', ALL, (ctx) => {
     const future2 = executor().submit(t.raiseLargeValueError, 1500);
     const future3 = executor().submit(t.nap, 3000);
     future2.catch(() => {});
-    const { done, notDone } = await wait([future1, future2, future3], { returnWhen: FIRST_EXCEPTION });
+    const { done, notDone } = await wait([future1, future2, future3] as Future[], { returnWhen: FIRST_EXCEPTION });
     sameSet(done, [future1, future2]);
     sameSet(notDone, [future3]);
   });
