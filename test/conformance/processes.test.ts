@@ -5,9 +5,9 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import * as mp from 'forkscope';
-import { forEachMethod, ALL, PROCESSES, DELTA, sleep, timed } from './support';
+import { forEachMethod, once, ALL, PROCESSES, DELTA, sleep, timed } from './support';
 import * as t from './targets';
 
 /** poll(timeout=…) in DESIGN.md's options form; the runtime's types take it once issue 15's argument forms land. */
@@ -317,5 +317,12 @@ forEachMethod('_TestSubclassingProcess', PROCESSES, (ctx, method) => {
       await p.join();
       assert.equal(p.exitCode, expected, `exit(${args.join(',')})`);
     }
+  });
+});
+
+once('Found by this port', () => {
+  it('join() of a daemon child keeps the program alive (daemon join, _TestProcess.test_process)', { todo: 'the program exits in the middle of await p.join() of a daemon child (new)', timeout: 120_000 }, () => {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'daemonJoin.ts')], { encoding: 'utf8', timeout: 110_000 });
+    assert.equal(r.stdout.trim(), 'joined 0');
   });
 });
