@@ -893,3 +893,9 @@ export async function attachExistingShmemThenWrite(shmemNameOrObj: string | impo
   localShm.buf.write(binaryData, 0, 'latin1');
   localShm.close();
 }
+
+/** CPython's sleep_and_raise(t): sleeps, then raises Exception('this is an exception'). */
+export async function sleepAndRaise(ms: number): Promise<never> {
+  await sleepMs(ms);
+  throw new Error('this is an exception');
+}
