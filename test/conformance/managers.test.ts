@@ -38,7 +38,7 @@ forEachMethod('_TestContainers', PROCESSES, () => {
     for (let i = 0; i < (await e.len()); i++) elements.push(await (await e.get(i)).slice());
     assert.deepEqual(elements, [range(10), [0, 1, 2, 3, 4, 0, 1, 2, 3, 4]]);
     const f = await manager.list([a]);
-    await a.append('hello');
+    await (a as mp.ListProxy<unknown>).append('hello');
     assert.deepEqual(await (await f.get(0)).slice(), [...range(10), 'hello']);
   });
 
@@ -103,7 +103,7 @@ forEachMethod('_TestContainers', PROCESSES, () => {
     assert.equal(await pets.get('marmots'), 1);
     const outer = await manager.list([[88, 99], l]);
     assert.ok(Array.isArray(await outer.get(0)));
-    assert.equal(await (await (await outer.get(-1)).get(-1)).get('feed'), 3);
+    assert.equal(await (await ((await outer.get(-1)) as mp.ListProxy<mp.DictProxy>).get(-1)).get('feed'), 3);
   });
 
   it('test_nested_queue (_TestContainers)', { todo: 'proxies nested in a manager list do not come back as proxies' }, async () => {
@@ -328,7 +328,7 @@ forEachMethod('TestSyncManagerTypes', PROCESSES, (ctx) => {
     ['test_joinable_queue', 'JoinableQueue'],
   ] as const) {
     it(`${title} (TestSyncManagerTypes)`, { todo: '#15 argument forms (manager Queue({ maxsize }))' }, async () => {
-      const o = await (manager[qname] as (o: { maxsize: number }) => Promise<mp.QueueProxy>)({ maxsize: 2 });
+      const o = await (manager[qname] as unknown as (o: { maxsize: number }) => Promise<mp.QueueProxy>)({ maxsize: 2 });
       await o.put(5);
       await o.put(6);
       await runWorker(t.mgrQueue, o);

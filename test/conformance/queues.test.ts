@@ -91,7 +91,7 @@ forEachMethod('_TestQueue', ALL, (ctx, method) => {
     q.close();
   });
 
-  it('test_task_done (_TestQueue)', { timeout: 60_000 }, async () => {
+  it('test_task_done (_TestQueue)', { timeout: 120_000 }, async () => {
     const queue = new ctx.JoinableQueue<number | null>();
     const workers = Array.from({ length: 4 }, () => new ctx.Process({ target: t.taskDoneWorker, args: [queue], daemon: true }));
     for (const p of workers) p.start();
@@ -131,7 +131,7 @@ forEachMethod('_TestQueue', ALL, (ctx, method) => {
 
   it('test_queue_feeder_on_queue_feeder_error (_TestQueue)', { skip: 'not ported: _on_queue_feeder_error is a private hook of CPython\'s feeder thread' }, () => {});
 
-  it('test_closed_queue_empty_exceptions (_TestQueue)', { todo: 'Queue.empty() after close() does not raise OSError' }, async () => {
+  it('test_closed_queue_empty_exceptions (_TestQueue)', { todo: 'Queue.empty() after close() does not raise OSError (new)' }, async () => {
     for (const q of [new ctx.Queue(), new ctx.JoinableQueue()]) {
       q.close();
       q.joinThread();

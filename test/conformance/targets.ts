@@ -192,7 +192,8 @@ export class UpperCaser extends Process {
 export function stderrToFileThenFail(testfn: string): void {
   const fd = openSync(testfn, 'wx');
   process.stderr.write = ((chunk: string | Uint8Array) => {
-    writeSync(fd, chunk);
+    if (typeof chunk === 'string') writeSync(fd, chunk);
+    else writeSync(fd, chunk);
     return true;
   }) as typeof process.stderr.write;
   throw new RangeError('1/0 # MARKER');
@@ -313,7 +314,8 @@ export async function waitForTimeout(cond: Condition, state: Counter, success: C
   try {
     const expected = 100;
     const started = performance.now();
-    const result = await cond.waitFor(() => state.value === 4, { timeout: expected });
+    // waitFor(predicate, timeout=…) in DESIGN.md's options form (issue 15's argument forms give it its type).
+    const result = await (cond.waitFor as unknown as (p: () => boolean, o: { timeout: number }) => Promise<boolean>).call(cond, () => state.value === 4, { timeout: expected });
     const dt = performance.now() - started;
     if (!result && expected - 20 <= dt) success.value = 1;
   } finally {
@@ -890,4 +892,10 @@ export async function attachExistingShmemThenWrite(shmemNameOrObj: string | impo
   const localShm = typeof shmemNameOrObj === 'string' ? new SharedMemory({ name: shmemNameOrObj }) : shmemNameOrObj;
   localShm.buf.write(binaryData, 0, 'latin1');
   localShm.close();
+}
+
+/** CPython's sleep_and_raise(t): sleeps, then raises Exception('this is an exception'). */
+export async function sleepAndRaise(ms: number): Promise<never> {
+  await sleepMs(ms);
+  throw new Error('this is an exception');
 }
