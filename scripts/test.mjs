@@ -14,6 +14,9 @@ const steps = [
   ['test:runtime', 30],
   ['test:adapter', 15],
   ['test:e2e', 30],
+  // The runtime and adapter layers again on Node 24 (installed by scripts/e2e-env.mjs), as users run it.
+  ['test:runtime:node24', 30],
+  ['test:adapter:node24', 15],
 ];
 const results = [];
 let current = null;
