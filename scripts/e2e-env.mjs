@@ -218,7 +218,38 @@ export async function waitForHealthz(port, child, timeoutMs = 180_000) {
   }
 }
 
+/**
+ * The `bin` folder of Node `major` (the npm registry's `node-<platform>-<arch>` package), installed
+ * on first need into `<cache>/node<major>`, so test layers can run on more than the machine's Node.
+ */
+export function ensureNode(major, options = {}) {
+  const log = options.log ?? ((line) => process.stderr.write(`[e2e-env] ${line}\n`));
+  const pkg = `node-${process.platform === 'win32' ? 'win' : process.platform}-${process.arch}`;
+  const prefix = join(cacheDir(), `node${major}`);
+  const bin = join(prefix, 'node_modules', pkg, 'bin');
+  const node = join(bin, process.platform === 'win32' ? 'node.exe' : 'node');
+  if (existsSync(node)) return bin;
+  mkdirSync(cacheDir(), { recursive: true });
+  withLock(join(cacheDir(), `.lock-node${major}`), () => existsSync(node) || npmInstall(prefix, `${pkg}@${major}`, cleanEnv(), log), log);
+  if (!existsSync(node)) throw new Error(`${pkg}@${major} installed but ${node} is missing`);
+  return bin;
+}
+
+/** `--with-node <major> -- <command…>`: runs the command with that Node first on PATH; exits with its code. */
+function runWithNode(argv) {
+  const major = argv[argv.indexOf('--with-node') + 1];
+  const command = argv.slice(argv.indexOf('--') + 1);
+  if (!/^\d+$/.test(major ?? '') || command.length === 0) throw new Error('usage: e2e-env.mjs --with-node <major> -- <command…>');
+  const bin = ensureNode(major);
+  const env = { ...process.env, PATH: [bin, process.env.PATH ?? ''].join(delimiter) };
+  const version = spawnSync(join(bin, 'node'), ['--version'], { encoding: 'utf8' }).stdout.trim();
+  process.stderr.write(`[e2e-env] running \`${command.join(' ')}\` on Node ${version} (${bin})\n`);
+  const r = spawnSync(command[0], command.slice(1), { stdio: 'inherit', env });
+  process.exit(r.status ?? 1);
+}
+
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  if (process.argv.includes('--with-node')) runWithNode(process.argv.slice(2));
   const env = ensureE2EEnvironment();
   console.log(JSON.stringify(env, null, 2));
 }

@@ -15,6 +15,9 @@ const steps = [
   ['test:conformance', 15],
   ['test:adapter', 15],
   ['test:e2e', 30],
+  // The runtime and adapter layers again on Node 24 (installed by scripts/e2e-env.mjs), as users run it.
+  ['test:runtime:node24', 30],
+  ['test:adapter:node24', 15],
 ];
 const results = [];
 let current = null;

@@ -91,6 +91,7 @@ export function shmBinding(): ShmBinding | undefined {
     // The segments are fds of /dev/shm or tmpfs files locked with flock: a Windows binding needs
     // named file mappings instead (see runtime/native/README.md).
     failure = 'Windows has no forkscope shared-memory binding yet';
+    warnOnce();
     return undefined;
   }
   if (process.env.FORKSCOPE_SHM_BINDING === 'none') {
