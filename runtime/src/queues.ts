@@ -5,7 +5,7 @@ import { getBroker, held, type Peer, type Served } from './broker/broker';
 import type { Frame } from './broker/frame';
 import { ownSlots, RemoteSlot } from './broker/slots';
 import { Fifo, LocalWaiter, RemoteWaiter, decodeWait, encodeWait, type Waiter } from './broker/waiters';
-import { created, QueueTraffic, waiting, watchDepth } from './broker/report';
+import { created, QueueTraffic, waitingUnlessBrief, watchDepth } from './broker/report';
 import { heldBytes, heldFromBytes, heldToBytes, hold, holdReduced, reducedBytes, release, writeHeld, type Held } from './broker/codec';
 import { Empty, Full, ValueError } from './errors';
 import { reduceSymbol, registerReviver, type ReducedObject, type TransferContext } from './reduction';
@@ -445,7 +445,7 @@ abstract class BaseQueue<T> {
 
   /** A pending wait keeps the process alive and shows as "waiting" in the view. */
   async #waitOn<R>(wait: Promise<R>): Promise<R> {
-    const done = waiting({ id: this.#id, kind: this.#kind });
+    const done = waitingUnlessBrief({ id: this.#id, kind: this.#kind });
     try {
       return await held(wait);
     } finally {

@@ -220,7 +220,25 @@ function mappedCallSite(): SourceLocation | undefined {
   Error.stackTraceLimit = 30;
   const stack = new Error().stack ?? '';
   Error.stackTraceLimit = limit;
-  const lines = stack.split('\n');
+  return siteInStack(stack);
+}
+
+/**
+ * A stack captured now and read only if needed: V8 formats (and source-maps) a captured stack when it is
+ * first read, so a wait that is over in a moment pays for the capture only.
+ */
+export function captureStack(): { stack?: string } {
+  const holder: { stack?: string } = {};
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 30;
+  Error.captureStackTrace(holder, captureStack);
+  Error.stackTraceLimit = limit;
+  return holder;
+}
+
+/** The user's call site in a stack from captureStack(): its first frame outside forkscope. */
+export function siteInStack(stack: string | undefined): SourceLocation | undefined {
+  const lines = (stack ?? '').split('\n');
   for (let i = 1; i < lines.length; i++) {
     const match = FRAME.exec(lines[i]!);
     if (!match) continue;

@@ -1,7 +1,7 @@
 // What queues, pipes and locks tell the hub: creation, batched traffic, and waits as they begin and end.
 // Calls telemetry.ts only; costs one boolean check when no hub listens. Traffic goes to telemetry's
 // per-flush sums at each operation (never through timers of its own, which would not fire at exit).
-import { beforeFlush, callSite, emit, emitNow, isReporting, objectCreated, preview } from '../telemetry';
+import { beforeFlush, callSite, captureStack, emit, emitNow, isReporting, objectCreated, preview, siteInStack } from '../telemetry';
 import type { ObjectKind, ObjectRef, PipeActivity, SyncActivity } from '../protocol';
 
 /** Declares a new object; returns its program-wide id. */
@@ -14,6 +14,28 @@ export function waiting(ref: ObjectRef): () => void {
   if (!isReporting()) return noop;
   emitNow({ t: 'state', ts: Date.now(), state: 'waiting', on: ref, site: callSite() });
   return () => emitNow({ t: 'state', ts: Date.now(), state: 'running' });
+}
+
+/** A queue wait is reported once it lasted this long: a consumer that drains faster than its producers waits at every other item. */
+const BRIEF_WAIT_MS = 20;
+
+/**
+ * waiting() for waits that are usually over in a moment: reported only once it lasted BRIEF_WAIT_MS (then
+ * as waiting() would, with its call site), so a busy queue under a hub costs no event per wait.
+ */
+export function waitingUnlessBrief(ref: ObjectRef): () => void {
+  if (!isReporting()) return noop;
+  const captured = captureStack();
+  let reported = false;
+  const timer = setTimeout(() => {
+    reported = true;
+    emitNow({ t: 'state', ts: Date.now(), state: 'waiting', on: ref, site: siteInStack(captured.stack) });
+  }, BRIEF_WAIT_MS);
+  timer.unref();
+  return () => {
+    clearTimeout(timer);
+    if (reported) emitNow({ t: 'state', ts: Date.now(), state: 'running' });
+  };
 }
 
 export function syncOp(id: string, op: SyncActivity['op'], holder?: string | null): void {

@@ -182,6 +182,8 @@ export class QueueMemory {
       writeFileSync(`${this.files.base}.x${spilled}`, data, { mode: 0o600 });
     }
     const words = this.#words;
+    // Visibly full: no lock taken (a sleeper counts itself before it looks, so no wake-up is missed).
+    if (maxsize > 0 && Atomics.load(words, COUNT) >= maxsize && !spilled) return false;
     this.#lock();
     try {
       if (maxsize > 0 && Atomics.load(words, COUNT) >= maxsize) {
@@ -221,6 +223,9 @@ export class QueueMemory {
   /** Takes the oldest item, or undefined when there is none. Its bytes are read before it leaves the queue. */
   take(): Taken {
     const words = this.#words;
+    // Visibly empty: no lock taken, so idle consumers do not hold producers up. COUNT rises inside the
+    // lock before the producer looks for sleepers, and a sleeper counts itself before it looks here.
+    if (Atomics.load(words, COUNT) <= 0) return undefined;
     this.#lock();
     let passed = -1;
     try {
@@ -247,8 +252,9 @@ export class QueueMemory {
           item = readFileSync(side);
           unlinkSync(side);
         } else item = segment.subarray(start, end);
-        Atomics.sub(words, COUNT, 1);
+        // Head first, count second: a holder killed between leaves the count high (harmless), never low.
         Atomics.store(words, HEAD_OFF, end);
+        Atomics.sub(words, COUNT, 1);
         return item;
       }
     } finally {
@@ -299,8 +305,11 @@ export class QueueMemory {
   /** True when a sleep on `kind` would end now (checked by the doorbell's owner as a sleeper registers). */
   ready(kind: Sleep, maxsize: number): boolean {
     switch (kind) {
-      case Sleep.Get:
-        return this.count > 0;
+      case Sleep.Get: {
+        // By position, not count: a count left high by a holder killed mid-update must not wake for ever.
+        const words = this.#words;
+        return Atomics.load(words, HEAD_SEG) !== Atomics.load(words, TAIL_SEG) || Atomics.load(words, HEAD_OFF) !== Atomics.load(words, TAIL_OFF);
+      }
       case Sleep.Put:
         return maxsize <= 0 || this.count < maxsize;
       case Sleep.Join:

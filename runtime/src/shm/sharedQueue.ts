@@ -19,8 +19,11 @@ export interface SharedQueueRef {
   index: number;
 }
 
-/** Retry after this long when the creator (and its doorbell) has gone. */
-const ORPHAN_RETRY_MS = 50;
+/**
+ * While asleep, also look by itself, from every millisecond backing off to this: a creator busy in a loop
+ * that never yields answers no sleep, and a creator that has gone answers none at all.
+ */
+const MAX_LOOK_MS = 100;
 
 /** The waiting calls of one kind in this context, in order, behind at most one sleep. */
 class WaitLine {
@@ -28,6 +31,10 @@ class WaitLine {
   readonly #kind: Sleep;
   readonly #queue: SharedQueue;
   #asleep = false;
+  /** A sleep request is with the creator (one at a time: its answer wakes whichever sleep is current). */
+  #outstanding = false;
+  #look: NodeJS.Timeout | undefined;
+  #lookDelay = 1;
 
   constructor(queue: SharedQueue, kind: Sleep) {
     this.#queue = queue;
@@ -63,23 +70,40 @@ class WaitLine {
       return;
     }
     this.#asleep = true;
-    this.#queue.rope.sleep(this.#kind).then(this.#woken, () => {
-      this.#asleep = true;
-      memory.sleepers(this.#kind, -1);
-      setTimeout(this.#retry, ORPHAN_RETRY_MS);
-    });
+    if (!this.#outstanding) {
+      this.#outstanding = true;
+      this.#queue.rope.sleep(this.#kind).then(this.#answered, this.#answered);
+    }
+    this.#look = setTimeout(this.#lookNow, this.#lookDelay);
+    this.#look.unref(); // the waiting call holds the process, not this
   };
 
-  readonly #woken = (): void => {
+  readonly #answered = (): void => {
+    this.#outstanding = false;
+    this.#wake();
+  };
+
+  readonly #lookNow = (): void => {
+    this.#look = undefined;
+    if (!this.#asleep) return;
+    if (this.#queue.memory.ready(this.#kind, this.#queue.maxsize)) {
+      this.#lookDelay = 1;
+      this.#wake();
+      return;
+    }
+    this.#lookDelay = Math.min(this.#lookDelay * 2, MAX_LOOK_MS);
+    this.#look = setTimeout(this.#lookNow, this.#lookDelay);
+    this.#look.unref();
+  };
+
+  #wake(): void {
+    if (!this.#asleep) return;
     this.#asleep = false;
+    clearTimeout(this.#look);
+    this.#look = undefined;
     this.#queue.memory.sleepers(this.#kind, -1);
     this.#cycle();
-  };
-
-  readonly #retry = (): void => {
-    this.#asleep = false;
-    this.#cycle();
-  };
+  }
 }
 
 export class SharedQueue {
