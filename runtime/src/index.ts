@@ -13,4 +13,4 @@ export { getLogger, logToStderr, Logger, type LogLevel } from './logging';
 export { runChild as _runChild } from './spawn';
 export { Manager, SyncManager, BaseManager, serveManager as _serveManager, type Address, type BaseManagerOptions, type DictProxy, type ListProxy, type NamespaceProxy, type ValueProxy, type ArrayProxy, type QueueProxy, type LockProxy, type SemaphoreProxy, type EventProxy, type ConditionProxy, type BarrierProxy } from './managers';
 export { Lock, RLock, Semaphore, BoundedSemaphore, Event, Condition, Barrier, type AcquireOptions, type BarrierOptions } from './synchronize';
-export { Pipe, Connection, connection } from './connection';
+export { Pipe, Connection, connection, Listener, Client, type ListenerOptions, type ClientOptions, type ConnectionAddress } from './connection';
