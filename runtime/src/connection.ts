@@ -11,6 +11,7 @@ import { created, PipeTraffic, waiting } from './broker/report';
 import { decodeItem, encodeItem } from './broker/codec';
 import { BrokenPipeError, BufferTooShort, EOFError, ValueError } from './errors';
 import { readTimeout, type TimeoutOptions } from './timeouts';
+import { Client, Listener } from './listener';
 import { reduceSymbol, registerReviver, type ReducedObject, type TransferContext } from './reduction';
 import { deserializeReduced, holdsReducible, serializeReducing } from './serialize';
 
@@ -728,5 +729,7 @@ export async function wait<T extends Connection>(objects: readonly T[], options?
   }
 }
 
-/** `connection.wait` under Python's module name. */
-export const connection = { wait, Connection, Pipe };
+export { Client, Listener, type ClientOptions, type ConnectionAddress, type ListenerOptions } from './listener';
+
+/** `connection.wait` under Python's module name, with Listener and Client. */
+export const connection = { wait, Connection, Pipe, Listener, Client };

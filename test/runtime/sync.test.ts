@@ -187,7 +187,9 @@ describe('failures', () => {
     const barrier = new Barrier(3);
     const party = start('barrier-wait', [barrier], [], 'spawn');
     await party.signalled('ready');
-    await sleep(200); // its wait must reach the owner before it dies
+    // Its wait must reach the owner before it dies: a fixed sleep lost that race on a loaded machine.
+    for (const end = Date.now() + 15_000; barrier.nWaiting < 1 && Date.now() < end; ) await sleep(10);
+    assert.equal(barrier.nWaiting, 1);
     const mine = assert.rejects(barrier.wait(), BrokenBarrierError);
     await party.kill();
     await mine;
