@@ -141,14 +141,16 @@ export class TargetNotExportedError extends PicklingError {
 
 /**
  * An error from another process whose class cannot be found here (not exported, or not loaded): it carries the
- * remote name (`remoteName`), message and stack. Python: multiprocessing.managers.RemoteError
+ * remote name (`remoteName`), message and stack. serialize.ts's decodeError() names it 'RemoteError'; a direct
+ * `new RemoteError(name, …)` keeps `name` as given until every channel decodes through serialize.ts.
+ * Python: multiprocessing.managers.RemoteError
  */
 export class RemoteError extends Error {
   /** The error's own name in the process that threw it. */
   readonly remoteName: string;
   constructor(name: string, message: string, stack?: string) {
     super(message);
-    this.name = 'RemoteError';
+    this.name = name;
     this.remoteName = name;
     if (stack) this.stack = stack;
   }
@@ -167,5 +169,13 @@ export class KeyError extends Error {
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = 'KeyError';
+  }
+}
+
+/** A missing attribute or method (manager proxies, Namespace). Python: AttributeError */
+export class AttributeError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'AttributeError';
   }
 }
