@@ -193,3 +193,11 @@ export class BufferTooShort extends ProcessError {
     this.args = [data];
   }
 }
+
+/** A missing attribute or method (manager proxies, Namespace). Python: AttributeError */
+export class AttributeError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'AttributeError';
+  }
+}

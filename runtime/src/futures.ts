@@ -6,6 +6,7 @@ import { cpuCount, self } from './process';
 import { resolveStartMethod, type PoolOptions } from './pool';
 import { ensureForkserver } from './forkserver';
 import * as telemetry from './telemetry';
+import { readTimeout, deadlineOf } from './timeouts';
 
 /** wait() returns when any future finishes or is cancelled. Python: concurrent.futures.FIRST_COMPLETED */
 export const FIRST_COMPLETED = 'FIRST_COMPLETED';
@@ -58,6 +59,7 @@ export class Future<T = unknown> implements PromiseLike<T> {
 
   async #waitDone(timeout: number | undefined): Promise<void> {
     if (this.done()) return;
+    if (timeout === 0) throw new TimeoutError('the future did not finish in time');
     await new Promise<void>((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined;
       const waiter = (): void => {
@@ -75,16 +77,16 @@ export class Future<T = unknown> implements PromiseLike<T> {
   }
 
   /** The result; rejects with the call's error, CancelledError or TimeoutError. Python: Future.result */
-  async result(options: { timeout?: number } = {}): Promise<T> {
-    await this.#waitDone(options.timeout);
+  async result(options?: number | { timeout?: number }): Promise<T> {
+    await this.#waitDone(readTimeout(options, 'Future.result', true));
     if (this.#state === 'CANCELLED') throw new CancelledError();
     if (this.#failed) throw this.#error;
     return this.#result as T;
   }
 
   /** The call's error, or null. Python: Future.exception */
-  async exception(options: { timeout?: number } = {}): Promise<unknown> {
-    await this.#waitDone(options.timeout);
+  async exception(options?: number | { timeout?: number }): Promise<unknown> {
+    await this.#waitDone(readTimeout(options, 'Future.exception', true));
     if (this.#state === 'CANCELLED') throw new CancelledError();
     return this.#failed ? this.#error : null;
   }
@@ -255,7 +257,7 @@ export class ProcessPoolExecutor {
     for (let i = 0; i < length; i++) argsList.push(lists.map((l) => l[i]));
     const chunksize = options.chunksize ?? 1;
     if (!(chunksize >= 1)) throw new ValueError('chunksize must be >= 1.');
-    const deadline = options.timeout === undefined ? undefined : Date.now() + options.timeout;
+    const deadline = deadlineOf(readTimeout(options, 'Executor.map'));
     const futures: Array<Future<Awaited<R>[]>> = [];
     for (let i = 0; i < argsList.length; i += chunksize) futures.push(this.#submitChunk(fn, argsList.slice(i, i + chunksize), true, (values) => Array.from(values) as Awaited<R>[]));
     let index = 0;
@@ -315,8 +317,10 @@ export async function wait<T>(
   fs: Iterable<Future<T>>,
   options: { timeout?: number; returnWhen?: ReturnWhen } = {},
 ): Promise<{ done: Set<Future<T>>; notDone: Set<Future<T>> }> {
+  const timeout = readTimeout(options, 'wait');
   const all = new Set(fs);
   const returnWhen = options.returnWhen ?? ALL_COMPLETED;
+  if (![FIRST_COMPLETED, FIRST_EXCEPTION, ALL_COMPLETED].includes(returnWhen)) throw new ValueError(`Invalid return condition: ${String(returnWhen)}`);
   const split = () => {
     const done = new Set([...all].filter((f) => f.done()));
     const notDone = new Set([...all].filter((f) => !f.done()));
@@ -340,7 +344,7 @@ export async function wait<T>(
       resolve();
     };
     for (const f of all) f.addDoneCallback(() => satisfied() && finish());
-    if (options.timeout !== undefined && options.timeout !== null) timer = setTimeout(finish, Math.max(0, options.timeout));
+    if (timeout !== undefined) timer = setTimeout(finish, timeout);
   });
   return split();
 }
@@ -354,8 +358,8 @@ export type CompletedFuture<T> = Omit<Future<T>, 'then' | 'catch' | 'finally'> &
 /** Yields the futures themselves as they finish; TimeoutError if `timeout` ms pass first. Python: concurrent.futures.as_completed */
 export function asCompleted<T>(fs: Iterable<Future<T>>, options: { timeout?: number } = {}): AsyncIterableIterator<CompletedFuture<T>> {
   // A hand-written iterator: an async generator would await each yielded Future (they are thenables).
+  const deadline = deadlineOf(readTimeout(options, 'asCompleted'));
   const pending = new Set(fs);
-  const deadline = options.timeout === undefined ? undefined : Date.now() + options.timeout;
   const finished: Future<T>[] = [];
   let wake: (() => void) | undefined;
   for (const f of pending) {

@@ -1,6 +1,7 @@
 // Pool and AsyncResult, as CPython's multiprocessing/pool.py, over the worker set (workers.ts).
 // A dead worker fails only the task it held (CPython hangs: bpo-22393). Parent side; Node's modules only.
 import { TimeoutError, ValueError, Full, ProcessError } from './errors';
+import { readTimeout } from './timeouts';
 import { IMapFeed, FEED_WINDOW_PER_WORKER, type IMapIterator } from './imap';
 import { WorkerSet, type Chunk } from './workers';
 import { defaultStartMethod, cpuCount, forcedInline } from './process';
@@ -76,11 +77,16 @@ export class AsyncResult<T> implements PromiseLike<T> {
   }
 
   /** The result; rejects with the task's error, or TimeoutError after `timeout` ms. Python: AsyncResult.get */
-  get(options: { timeout?: number } = {}): Promise<T> {
-    if (options.timeout === undefined || options.timeout === null) return this.#promise;
-    if (this.#ready) return this.#promise;
+  get(options?: number | { timeout?: number }): Promise<T> {
+    let timeout: number | undefined;
+    try {
+      timeout = readTimeout(options, 'AsyncResult.get', true);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (timeout === undefined || this.#ready) return this.#promise;
     return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new TimeoutError('the result was not ready in time')), Math.max(0, options.timeout!));
+      const timer = setTimeout(() => reject(new TimeoutError('the result was not ready in time')), timeout);
       this.#promise.then(
         (v) => {
           clearTimeout(timer);
@@ -95,8 +101,9 @@ export class AsyncResult<T> implements PromiseLike<T> {
   }
 
   /** Waits until ready or `timeout` ms pass; never rejects. Python: AsyncResult.wait */
-  async wait(options: { timeout?: number } = {}): Promise<void> {
-    await this.get(options).catch(() => {});
+  async wait(options?: number | { timeout?: number }): Promise<void> {
+    const timeout = readTimeout(options, 'AsyncResult.wait', true);
+    await this.get({ timeout }).catch(() => {});
   }
 
   /** Python: AsyncResult.ready */

@@ -7,6 +7,7 @@ import { isMainThread, threadId } from 'node:worker_threads';
 import { resolve } from 'node:path';
 import { AssertionError, RuntimeError, ValueError } from './errors';
 import { encode } from './serialize';
+import { readTimeout } from './timeouts';
 import { findTarget, type TargetRef } from './targets';
 import { processKey, type StartMethod } from './protocol';
 import { spawnChild, startThread, parentTsxDir, type ChildHandle, type StartPayload } from './popen';
@@ -251,13 +252,14 @@ export class Process {
   }
 
   /** Waits until the process exits or `timeout` ms pass; never rejects on timeout. Python: Process.join */
-  async join(options: JoinOptions = {}): Promise<void> {
+  async join(options?: number | JoinOptions): Promise<void> {
+    const timeout = readTimeout(options, 'Process.join', true);
     if (this.#closed) throw new ValueError('process object is closed');
     if (self.current === this || this === mainProcess || inlineCurrent.getStore() === this) throw new AssertionError('can only join a child process');
     if (!this.#started || !this.#exited) throw new AssertionError('can only join a started process');
-    if (options.timeout === undefined || options.timeout === null) return this.#exited;
+    if (timeout === undefined) return this.#exited;
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([this.#exited, new Promise<void>((r) => (timer = setTimeout(r, Math.max(0, options.timeout!))))]);
+    await Promise.race([this.#exited, new Promise<void>((r) => (timer = setTimeout(r, timeout)))]);
     clearTimeout(timer);
   }
 

@@ -228,6 +228,7 @@ export function decodeError(encoded: EncodedError): Error {
     Object.defineProperty(error, 'stack', { value: encoded.stack ?? `${encoded.name}: ${encoded.message}`, writable: true, configurable: true });
   } else {
     error = new RemoteError(encoded.name, encoded.message, encoded.stack);
+    error.name = 'RemoteError';
   }
   if (encoded.props) {
     for (const [k, v] of Object.entries(encoded.props)) {

@@ -88,6 +88,7 @@ export class WorkerSet {
   #refed = true;
   #inlineRunning = false;
   #inlineInitialised = false;
+  #retiredAll = false;
   #onBroken: ((error: Error) => void) | undefined;
 
   constructor(options: WorkerSetOptions, onBroken?: (error: Error) => void) {
@@ -219,7 +220,8 @@ export class WorkerSet {
     if (c.timer) clearTimeout(c.timer);
     if (c.onAbort) c.signal?.removeEventListener('abort', c.onAbort);
     void error;
-    this.#updateRef();
+    // Dispatching drops it from the queue, and lets a closing set retire once nothing else is pending.
+    this.#dispatch();
     return true;
   }
 
@@ -392,6 +394,7 @@ export class WorkerSet {
       this.#head = 0;
     }
     this.#updateRef();
+    if (this.#closing) this.#maybeRetireAll();
   }
 
   /**
@@ -527,12 +530,11 @@ export class WorkerSet {
     this.#maybeRetireAll();
   }
 
+  /** Called on close() and after every dispatch (each result, exit or cancellation ends in one), never polled. */
   #maybeRetireAll(): void {
-    if (!this.#closing || this.#terminated) return;
-    if (this.pendingCount > 0) {
-      setImmediate(() => this.#maybeRetireAll());
-      return;
-    }
+    if (!this.#closing || this.#terminated || this.#retiredAll) return;
+    if (this.pendingCount > 0) return;
+    this.#retiredAll = true;
     for (const s of this.#slots) {
       s.expectedExit = true;
       s.handle.send({ t: 'exit' } satisfies ToWorker);

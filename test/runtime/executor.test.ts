@@ -18,6 +18,8 @@ import {
   TimeoutError,
   isMainProcess,
   activeChildren,
+  AsyncResult,
+  Process,
 } from 'forkscope';
 import { square, add, slowSquare, throwCustom, sleepMs, recordPidAndSleep } from '../fixtures/runtime-tasks';
 import { nap } from '../fixtures/pool-tasks';
@@ -31,6 +33,31 @@ if (isMainProcess()) {
   });
 
   describe('Future (no workers)', () => {
+    it('every wait reads its timeout one way: a bare number where Python\'s first parameter is it, NaN or a string is a TypeError', async () => {
+      const f = new Future<number>();
+      await assert.rejects(f.result(10), TimeoutError);
+      await assert.rejects(f.exception(-1), TimeoutError);
+      await assert.rejects(f.result({ timeout: Number.NaN }), TypeError);
+      await assert.rejects(f.result('5' as never), TypeError);
+      await assert.rejects(wait([f], { timeout: 'x' as never }), TypeError);
+      await assert.rejects(wait([f], 10 as never), TypeError);
+      assert.deepEqual((await wait([f], { timeout: -1 })).notDone, new Set([f]));
+      assert.throws(() => asCompleted([f], { timeout: Number.NaN }), TypeError);
+      const it = asCompleted([f], { timeout: 20 });
+      await assert.rejects(it.next(), TimeoutError);
+      const r = new AsyncResult(new Promise<number>(() => {}));
+      await assert.rejects(r.get(10), TimeoutError);
+      await assert.rejects(r.get({ timeout: Number.NaN }), TypeError);
+      await r.wait(5);
+      await assert.rejects(r.wait('1' as never), TypeError);
+      const p = new Process({ target: square, args: [1], startMethod: 'inline' });
+      p.start();
+      await assert.rejects(p.join(Number.NaN), TypeError);
+      await p.join(20_000);
+      assert.equal(p.exitCode, 0);
+    });
+
+
     it('settles once, runs done callbacks, and cancels only while pending', async () => {
       const f = new Future<number>();
       const seen: number[] = [];

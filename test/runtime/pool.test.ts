@@ -265,6 +265,19 @@ if (isMainProcess()) {
     });
 
     describe(`Pool dispatch (${method})`, { timeout: 90_000 }, () => {
+      it('close() then join() waits for a running task without spinning the parent\'s CPU', async () => {
+        const pool = new Pool({ processes: 1, context: method });
+        await pool.apply(echo, [1]);
+        const task = pool.apply(nap, [1500]);
+        // Event-loop utilisation, not CPU time: on a loaded machine a spinning loop gets little CPU but never idles.
+        const before = performance.eventLoopUtilization();
+        pool.close();
+        await pool.join();
+        await task;
+        const { utilization } = performance.eventLoopUtilization(before);
+        assert.ok(utilization < 0.5, `the parent's event loop was busy ${Math.round(utilization * 100)}% of the wait`);
+      });
+
       it('an idle worker takes the next task: short naps do not queue behind a long one', async () => {
         await using pool = new Pool({ processes: 2, context: method });
         // A few quick tasks first, so the pool has measured its workers as fast.

@@ -2,9 +2,10 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { serialize, deserialize } from 'node:v8';
-import { encode, decode, decodeThrown, encodeThrown, holdsReducible } from '../../runtime/src/serialize';
+import { encode, decode, decodeAsync, decodeThrown, decodeThrownAsync, encodeThrown, holdsReducible, serializeReducing, deserializeReduced } from '../../runtime/src/serialize';
 import { reduceSymbol, registerReviver } from '../../runtime/src/reduction';
-import { Empty } from '../../runtime/src/errors';
+import { Empty, RemoteError, PicklingError } from '../../runtime/src/errors';
+import * as cjs from '../fixtures/runtime-targets-cjs';
 
 const ctx = () => ({ startMethod: 'spawn' as const, transfer: [] });
 const roundTrip = (v: unknown) => decode(deserialize(serialize(encode(v, ctx(), 'args'))));
@@ -32,14 +33,40 @@ describe('serialize', () => {
       }
     }
     const err = new MyError();
-    const back = decodeThrown(deserialize(serialize(encodeThrown(err)))) as Error & { code: string };
-    assert.equal(back.name, 'MyError');
+    // A class nobody can import by name comes back as a RemoteError carrying its name.
+    const back = decodeThrown(deserialize(serialize(encodeThrown(err)))) as RemoteError & { code: string };
+    assert.ok(back instanceof RemoteError);
+    assert.equal(back.name, 'RemoteError');
+    assert.equal(back.remoteName, 'MyError');
     assert.equal(back.message, 'boom');
     assert.equal(back.stack, err.stack);
     assert.equal(back.code, 'E_X');
     const empty = decodeThrown(deserialize(serialize(encodeThrown(new Empty())))) as Error;
     assert.ok(empty instanceof Empty);
     assert.equal(decodeThrown(deserialize(serialize(encodeThrown(42)))), 42);
+  });
+  it('sends an exported function by reference and refuses a closure, naming its path', async () => {
+    const wire = deserialize(serialize(encode({ fn: cjs.square, list: [cjs.square] }, ctx(), 'args')));
+    const back = decode(wire) as { fn: unknown; list: unknown[] };
+    assert.equal(back.fn, cjs.square);
+    assert.equal(back.list[0], cjs.square);
+    const esm = await import('../fixtures/runtime-targets-esm.mjs');
+    const viaImport = (await decodeAsync(deserialize(serialize(encode([esm.cube], ctx(), 'args'))))) as unknown[];
+    assert.equal(viaImport[0], esm.cube);
+    const k = 2;
+    assert.throws(() => encode({ cb: (x: number) => x * k }, ctx(), 'item'), (e: Error) => e instanceof PicklingError && /^item\.cb is a function .*export/.test(e.message));
+    assert.equal(holdsReducible(cjs.square), true);
+    assert.equal(holdsReducible({ a: [1, { f: cjs.square }] }), true);
+    assert.equal(deserializeReduced(serializeReducing({ f: cjs.square }, 'obj')) instanceof Object, true);
+  });
+  it('brings an exported Error subclass back as its own class, without running its constructor', async () => {
+    const { InsufficientFunds } = await import('../fixtures/pool-tasks');
+    const err = new InsufficientFunds('needs 3 more');
+    const back = (await decodeThrownAsync(deserialize(serialize(encodeThrown(err))))) as Error;
+    assert.ok(back instanceof InsufficientFunds);
+    assert.equal(back.name, 'InsufficientFunds');
+    assert.equal(back.message, 'needs 3 more');
+    assert.equal(back.stack, err.stack);
   });
   it('survives an error whose getter throws', () => {
     const err = new Error('x');
