@@ -194,7 +194,7 @@ forEachMethod('TestStdinBadfiledescriptor', PROCESSES, (ctx) => {
     assert.equal(proc.exitCode, 0);
   });
 
-  it('test_pool_in_process (TestStdinBadfiledescriptor)', { timeout: 60_000 }, async () => {
+  it('test_pool_in_process (TestStdinBadfiledescriptor)', { timeout: 120_000 }, async () => {
     const p = new ctx.Process({ target: t.poolInProcess });
     p.start();
     await p.join();
