@@ -299,7 +299,7 @@ forEachMethod('ExecutorTest (ProcessPoolExecutorTest)', ALL, (ctx) => {
     await assert.rejects(i.next(), { name: 'ZeroDivisionError' });
   });
 
-  it('test_map_timeout (ExecutorTest)', { timeout: 30_000 }, async () => {
+  it('test_map_timeout (ExecutorTest)', { timeout: 120_000 }, async () => {
     const results: unknown[] = [];
     // Workers up first (CPython's start in milliseconds): the 5 s are the map's, not a loaded machine's start-up.
     await Promise.all(range(5).map(() => executor().submit(t.noop).result()));
@@ -500,7 +500,7 @@ forEachMethod('ProcessPoolExecutorTest', PROCESSES, (ctx, method) => {
     await executor().shutdown();
   });
 
-  it('test_max_tasks_per_child (ProcessPoolExecutorTest)', { timeout: 60_000 }, async () => {
+  it('test_max_tasks_per_child (ProcessPoolExecutorTest)', { timeout: 120_000 }, async () => {
     const e = new ctx.ProcessPoolExecutor({ maxWorkers: 1, maxTasksPerChild: 3 });
     const originalPid = await e.submit(t.workerPid).result();
     assert.equal(await e.submit(t.workerPid).result(), originalPid);
@@ -512,7 +512,7 @@ forEachMethod('ProcessPoolExecutorTest', PROCESSES, (ctx, method) => {
 
   it('test_max_tasks_per_child_defaults_to_spawn_context (ProcessPoolExecutorTest)', { skip: "not ported: reads the executor's private _mp_context (spawn is already Forkscope's default)" }, () => {});
 
-  it('test_max_tasks_early_shutdown (ProcessPoolExecutorTest)', { timeout: 60_000 }, async () => {
+  it('test_max_tasks_early_shutdown (ProcessPoolExecutorTest)', { timeout: 120_000 }, async () => {
     const e = new ctx.ProcessPoolExecutor({ maxWorkers: 3, maxTasksPerChild: 1 });
     const futures = range(6).map((i) => e.submit(t.mul, i, i));
     await e.shutdown();
@@ -532,7 +532,7 @@ forEachMethod('ExecutorShutdownTest', ALL, (ctx, method) => {
     assert.throws(() => executor().submit(t.pow, 2, 5), { name: 'RuntimeError' });
   });
 
-  it('test_interpreter_shutdown (ExecutorShutdownTest)', { timeout: 60_000 }, () => {
+  it('test_interpreter_shutdown (ExecutorShutdownTest)', { timeout: 120_000 }, () => {
     const r = spawnSync(process.execPath, ['--import', 'tsx', program('executorExit.ts'), method, 'submit'], { encoding: 'utf8', timeout: 50_000 });
     assert.equal(r.stderr, '');
     assert.equal(r.stdout.trim(), 'apple');
@@ -541,13 +541,13 @@ forEachMethod('ExecutorShutdownTest', ALL, (ctx, method) => {
 
   it('test_submit_after_interpreter_shutdown (ExecutorShutdownTest)', { skip: "not ported: Node's exit handlers cannot await, so nothing can be submitted at exit" }, () => {});
 
-  it('test_hang_issue12364 (ExecutorShutdownTest)', { timeout: 60_000 }, async () => {
+  it('test_hang_issue12364 (ExecutorShutdownTest)', { timeout: 120_000 }, async () => {
     const fs = range(50).map(() => executor().submit(t.nap, 100));
     await executor().shutdown();
     for (const f of fs) await f.result();
   });
 
-  it('test_cancel_futures (ExecutorShutdownTest)', { timeout: 60_000 }, async () => {
+  it('test_cancel_futures (ExecutorShutdownTest)', { timeout: 120_000 }, async () => {
     const fs = range(50).map(() => executor().submit(t.nap, 100));
     await executor().shutdown({ cancelFutures: true });
     const cancelled = fs.filter((f) => f.cancelled());
@@ -561,14 +561,14 @@ forEachMethod('ExecutorShutdownTest', ALL, (ctx, method) => {
     for (const f of cancelled) f.catch(() => {});
   });
 
-  it('test_hang_gh83386 (ExecutorShutdownTest)', { timeout: 60_000 }, () => {
+  it('test_hang_gh83386 (ExecutorShutdownTest)', { timeout: 120_000 }, () => {
     // CPython skips this for ProcessPoolExecutor (it hangs there, gh-83386); ours must not.
     const r = spawnSync(process.execPath, ['--import', 'tsx', program('executorExit.ts'), method, 'no-wait'], { encoding: 'utf8', timeout: 50_000 });
     assert.equal(r.stderr, '');
     assert.equal(r.stdout.trim(), 'apple');
   });
 
-  it('test_hang_gh94440 (ExecutorShutdownTest)', { timeout: 30_000 }, async () => {
+  it('test_hang_gh94440 (ExecutorShutdownTest)', { timeout: 120_000 }, async () => {
     const e = new ctx.ProcessPoolExecutor({ maxWorkers: 1 });
     await e.submit(t.zero).result();
     e.submit(t.zero).cancel();
@@ -592,7 +592,7 @@ forEachMethod('ProcessPoolShutdownTest', PROCESSES, (ctx) => {
     await Promise.all(fs);
   });
 
-  it('test_context_manager_shutdown (ProcessPoolShutdownTest)', { timeout: 60_000 }, async () => {
+  it('test_context_manager_shutdown (ProcessPoolShutdownTest)', { timeout: 120_000 }, async () => {
     let processes: mp.Process[];
     {
       await using e = new ctx.ProcessPoolExecutor({ maxWorkers: 5 });
@@ -605,7 +605,7 @@ forEachMethod('ProcessPoolShutdownTest', PROCESSES, (ctx) => {
 
   it('test_del_shutdown (ProcessPoolShutdownTest)', { skip: 'not ported: shutdown when the executor is garbage-collected (del)' }, () => {});
 
-  it('test_shutdown_no_wait (ProcessPoolShutdownTest)', { timeout: 60_000 }, async () => {
+  it('test_shutdown_no_wait (ProcessPoolShutdownTest)', { timeout: 120_000 }, async () => {
     const e = new ctx.ProcessPoolExecutor({ maxWorkers: 5 });
     const res = e.map(t.abs, range(-5, 5));
     await e.shutdown({ wait: false });
@@ -638,33 +638,33 @@ forEachMethod('ExecutorDeadlockTest', PROCESSES, (ctx) => {
     it(`${name} (ExecutorDeadlockTest)`, { skip: 'deviates on purpose: data-only serialisation, nothing on the wire runs code when decoded (RELIABILITY.md), so decoding cannot crash or exit' }, () => {});
   }
 
-  it('test_crash_during_func_exec_on_worker (ExecutorDeadlockTest)', { timeout: 60_000 }, async () => {
+  it('test_crash_during_func_exec_on_worker (ExecutorDeadlockTest)', { timeout: 120_000 }, async () => {
     await checkCrash('BrokenProcessPool', t.crashWorker);
   });
 
-  it('test_exit_during_func_exec_on_worker (ExecutorDeadlockTest)', { timeout: 60_000 }, async () => {
+  it('test_exit_during_func_exec_on_worker (ExecutorDeadlockTest)', { timeout: 120_000 }, async () => {
     // Deviates on purpose: CPython's sys.exit() raises SystemExit, which the worker returns; process.exit() ends the worker.
     await checkCrash('BrokenProcessPool', t.exitWorker, 1);
   });
 
-  it('test_error_during_func_exec_on_worker (ExecutorDeadlockTest)', { timeout: 60_000 }, async () => {
+  it('test_error_during_func_exec_on_worker (ExecutorDeadlockTest)', { timeout: 120_000 }, async () => {
     await checkCrash('RuntimeError', t.raiseRuntimeError, 'x');
   });
 
-  it('test_crash_during_result_pickle_on_worker (ExecutorDeadlockTest)', { timeout: 60_000 }, async () => {
+  it('test_crash_during_result_pickle_on_worker (ExecutorDeadlockTest)', { timeout: 120_000 }, async () => {
     await checkCrash('BrokenProcessPool', t.returnInstance, 'CrashAtPickle');
   });
 
-  it('test_exit_during_result_pickle_on_worker (ExecutorDeadlockTest)', { timeout: 60_000 }, async () => {
+  it('test_exit_during_result_pickle_on_worker (ExecutorDeadlockTest)', { timeout: 120_000 }, async () => {
     // Deviates on purpose, as test_exit_during_func_exec_on_worker: process.exit() ends the worker.
     await checkCrash('BrokenProcessPool', t.returnInstance, 'ExitAtPickle');
   });
 
-  it('test_error_during_result_pickle_on_worker (ExecutorDeadlockTest)', { timeout: 60_000 }, async () => {
+  it('test_error_during_result_pickle_on_worker (ExecutorDeadlockTest)', { timeout: 120_000 }, async () => {
     await checkCrash('PicklingError', t.returnInstance, 'ErrorAtPickle');
   });
 
-  it('test_shutdown_deadlock (ExecutorDeadlockTest)', { timeout: 60_000 }, async () => {
+  it('test_shutdown_deadlock (ExecutorDeadlockTest)', { timeout: 120_000 }, async () => {
     const executor = new ctx.ProcessPoolExecutor({ maxWorkers: 2 });
     const f = executor.submit(t.crashWorker, 100);
     await executor.shutdown({ wait: true });
@@ -680,7 +680,7 @@ forEachMethod('ExecutorDeadlockTest', PROCESSES, (ctx) => {
     await assert.rejects(f.result(), { name: 'PicklingError' });
   });
 
-  it('test_crash_big_data (ExecutorDeadlockTest)', { timeout: 60_000 }, async () => {
+  it('test_crash_big_data (ExecutorDeadlockTest)', { timeout: 120_000 }, async () => {
     const data = 'a'.repeat(4 * 1024 * 1024 + 1);
     const executor = new ctx.ProcessPoolExecutor({ maxWorkers: 2 });
     try {
@@ -704,7 +704,7 @@ forEachMethod('InitializerMixin', ALL, (ctx) => {
 forEachMethod('FailingInitializerMixin', ALL, (ctx) => {
   const executor = executorPerCase(ctx, 2, () => ({ initializer: t.initFail }));
   const broken = (e: Error) => ['BrokenProcessPool', 'BrokenExecutor'].includes(e.name);
-  it('test_initializer (FailingInitializerMixin)', { timeout: 30_000 }, async () => {
+  it('test_initializer (FailingInitializerMixin)', { timeout: 120_000 }, async () => {
     // CPython also checks the 'ValueError: error in initializer' log line, read from the workers' logger.
     let future: Future | undefined;
     try {
