@@ -328,7 +328,7 @@ forEachMethod('_TestPoolWorkerLifetime', PROCESSES, (ctx) => {
   });
 
   it('test_worker_finalization_via_atexit_handler_of_multiprocessing (_TestPoolWorkerLifetime)', { timeout: 120_000 }, () => {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'unclosedPool.ts'), ctx.getStartMethod()], { encoding: 'utf8', timeout: 50_000 });
+    const r = spawnSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'unclosedPool.ts'), ctx.getStartMethod()], { encoding: 'utf8', timeout: 110_000 });
     assert.equal(r.status, 0, r.stderr);
   });
 });
