@@ -5,7 +5,7 @@ import { it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Socket } from 'node:net';
 import * as mp from 'forkscope';
-import { forEachMethod, once, ALL, PROCESSES, TIMEOUT1, EARLY, sleep, timed } from './support';
+import { forEachMethod, once, ALL, PROCESSES, TIMEOUT1, EARLY, sleep, timed, PROMPT } from './support';
 import * as t from './targets';
 
 const { connection } = mp;
@@ -60,7 +60,7 @@ forEachMethod('_TestConnection', ALL, (ctx, method) => {
     assert.equal(r.value, false);
     r = await timed(() => conn.poll(-1));
     assert.equal(r.value, false);
-    assert.ok(r.elapsed < 1000);
+    assert.ok(r.elapsed < PROMPT);
     r = await timed(() => conn.poll(TIMEOUT1));
     assert.equal(r.value, false);
     assert.ok(r.elapsed >= TIMEOUT1 - EARLY);
@@ -307,7 +307,7 @@ forEachMethod('_TestPoll', ALL, (ctx) => {
 forEachMethod('_TestPicklingConnections', PROCESSES, (ctx) => {
   it('test_pickling (_TestPicklingConnections)', { skip: 'not ported: sends Listener-accepted connections and raw sockets through a pipe (fd passing); Forkscope connections cross only as Pipe ends' }, () => {});
 
-  it('test_access (_TestPicklingConnections)', { timeout: 30_000 }, async () => {
+  it('test_access (_TestPicklingConnections)', { timeout: 120_000 }, async () => {
     const [conn, childConn] = ctx.Pipe();
     const p = new ctx.Process({ target: t.childAccess, args: [childConn], daemon: true });
     p.start();
@@ -393,7 +393,7 @@ forEachMethod('TestWait', PROCESSES, (ctx) => {
     });
   }
 
-  it('test_wait_timeout (TestWait)', { timeout: 30_000 }, async () => {
+  it('test_wait_timeout (TestWait)', { timeout: 120_000 }, async () => {
     const timeout = 5000;
     const [a, b] = ctx.Pipe();
     const r = await timed(() => connection.wait([a, b], { timeout }));

@@ -84,7 +84,7 @@ once('TestStartMethod', () => {
     }
   });
 
-  it('test_nested_startmethod (TestStartMethod)', { timeout: 60_000 }, async () => {
+  it('test_nested_startmethod (TestStartMethod)', { timeout: 120_000 }, async () => {
     const queue = new mp.Queue<number>();
     const p = new mp.Process({ target: t.putTwoAndNestOnce, args: [queue] });
     p.start();

@@ -33,7 +33,7 @@ forEachMethod('_TestValue', PROCESSES, (ctx) => {
     });
   }
 
-  it('test_getobj_getlock (_TestValue)', { todo: 'Value({ lock: false }) still has getLock()/getObj()' }, () => {
+  it('test_getobj_getlock (_TestValue)', { todo: "RawValue has getObj(); CPython's RawValue is the ctypes object itself, without get_obj() (new, minor)" }, () => {
     const val1 = new ctx.Value('i', 5);
     assert.ok(val1.getLock());
     assert.ok(val1.getObj());
@@ -88,7 +88,7 @@ forEachMethod('_TestArray', PROCESSES, (ctx) => {
     }
   });
 
-  it('test_getobj_getlock_obj (_TestArray)', { todo: 'Array({ lock: false }) still has getLock()/getObj()' }, () => {
+  it('test_getobj_getlock_obj (_TestArray)', { todo: "RawArray has getObj(); CPython's RawArray is the ctypes array itself, without get_obj() (new, minor)" }, () => {
     const range10 = Array.from({ length: 10 }, (_, i) => i);
     const arr1 = new ctx.Array('i', range10);
     assert.ok(arr1.getLock());

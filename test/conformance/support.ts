@@ -69,6 +69,12 @@ export async function timedRejects(fn: () => Promise<unknown>, name: string): Pr
 /** Resolves after `ms`: CPython's time.sleep in the test's own process. */
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * How long a call that must not wait may take, in ms. CPython checks no timing with CHECK_TIMINGS off; this
+ * bound only tells "returned without waiting" from "waited for a timeout or for ever", even on a loaded machine.
+ */
+export const PROMPT = 10_000;
+
 /** The margin an elapsed time may fall short of a timeout by (timer granularity), in ms. */
 export const EARLY = 20;
 
