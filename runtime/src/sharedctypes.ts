@@ -559,7 +559,9 @@ export class RawArray<C extends SharedType = Typecode> {
   }
 
   [inspect.custom](): string {
-    return `${this.constructor.name === 'SharedArray' ? 'Array' : this.constructor.name}(${typeName(this.#typecode)}, ${inspect(this.toArray())})`;
+    // util.inspect calls this with the indexing proxy as `this`, where #private fields do not exist.
+    const self = (targets.get(this) ?? this) as RawArray<C>;
+    return `${self.constructor.name === 'SharedArray' ? 'Array' : self.constructor.name}(${typeName(self.#typecode)}, ${inspect(self.toArray())})`;
   }
 }
 

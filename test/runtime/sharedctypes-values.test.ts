@@ -4,6 +4,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { inspect } from 'node:util';
 import { runProgram } from './runProgram';
 import { Value, RawValue, SharedArray, RawArray, Structure, MemoryError } from '../../runtime/src/index';
 import { ValueError } from '../../runtime/src/errors';
@@ -96,6 +97,9 @@ describe('Structure', () => {
     assert.deepEqual(A.toArray(), [{ x: 1, y: 20 }, { x: 30, y: 40 }]);
     A[0] = { x: -1, y: -2 };
     assert.equal(A[-2].y, -2);
+    assert.equal(inspect(A), 'Array(Point, [ { x: -1, y: -2 }, { x: 30, y: 40 } ])');
+    assert.equal(inspect(A[1]), 'Point({ x: 30, y: 40 })');
+    assert.equal(inspect(new RawArray('i', [1, 2])), 'RawArray("i", [ 1, 2 ])');
     const empty = new RawArray(Point, 3);
     assert.deepEqual(empty.toArray(), [{ x: 0, y: 0 }, { x: 0, y: 0 }, { x: 0, y: 0 }]);
   });

@@ -206,7 +206,8 @@ function runTests(files: string[], env: NodeJS.ProcessEnv, deadlineMs: number): 
   // Under `node --test` this file runs with NODE_TEST_CONTEXT set, which would make the inner runner refuse.
   const { NODE_TEST_CONTEXT: _outer, ...inherited } = process.env;
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-force-exit', '--test-concurrency=1', ...files], {
+    // TAP explicitly: it is the default off a TTY only up to Node 22; Node 24 defaults to spec.
+    const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-force-exit', '--test-concurrency=1', '--test-reporter=tap', ...files], {
       cwd: REPO_ROOT,
       env: { ...inherited, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
