@@ -141,8 +141,7 @@ export class TargetNotExportedError extends PicklingError {
 
 /**
  * An error from another process whose class cannot be found here (not exported, or not loaded): it carries the
- * remote name (`remoteName`), message and stack. serialize.ts's decodeError() names it 'RemoteError'; a direct
- * `new RemoteError(name, …)` keeps `name` as given until every channel decodes through serialize.ts.
+ * remote name (as its `name`, since a child's error keeps its name, and as `remoteName`), message and stack.
  * Python: multiprocessing.managers.RemoteError
  */
 export class RemoteError extends Error {

@@ -227,8 +227,8 @@ export function decodeError(encoded: EncodedError): Error {
     if (encoded.name !== (Class.prototype as Error).name) Object.defineProperty(error, 'name', { value: encoded.name, writable: true, configurable: true });
     Object.defineProperty(error, 'stack', { value: encoded.stack ?? `${encoded.name}: ${encoded.message}`, writable: true, configurable: true });
   } else {
+    // DESIGN.md: a child's error keeps its name; `instanceof RemoteError` and `remoteName` say it is foreign.
     error = new RemoteError(encoded.name, encoded.message, encoded.stack);
-    error.name = 'RemoteError';
   }
   if (encoded.props) {
     for (const [k, v] of Object.entries(encoded.props)) {

@@ -2,6 +2,7 @@
 // (kill -9 mid-map, process.exit in a task, throw 42, unserialisable results, failing start-up), each bounded.
 // Children re-import this file as their main module, so every test is registered only in the main process.
 import { describe, it, after } from 'node:test';
+import { performance } from 'node:perf_hooks';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -219,7 +220,7 @@ if (isMainProcess()) {
         });
         await assert.rejects(pool.apply(throwHidden, []), (e: Error) => {
           assert.ok(e instanceof RemoteError);
-          assert.equal(e.name, 'RemoteError');
+          assert.equal(e.name, 'Hidden'); // DESIGN.md: a child's error keeps its name
           assert.equal((e as RemoteError).remoteName, 'Hidden');
           assert.equal(e.message, 'not exported');
           assert.match(e.stack ?? '', /throwHidden/);

@@ -36,7 +36,7 @@ describe('serialize', () => {
     // A class nobody can import by name comes back as a RemoteError carrying its name.
     const back = decodeThrown(deserialize(serialize(encodeThrown(err)))) as RemoteError & { code: string };
     assert.ok(back instanceof RemoteError);
-    assert.equal(back.name, 'RemoteError');
+    assert.equal(back.name, 'MyError');
     assert.equal(back.remoteName, 'MyError');
     assert.equal(back.message, 'boom');
     assert.equal(back.stack, err.stack);
