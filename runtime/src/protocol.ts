@@ -24,8 +24,12 @@ export const FRAME_HEADER_BYTES = 4;
 export const MAX_HELLO_BYTES = 4 * 1024;
 /** Largest frame after the hello; a bigger length closes the connection. */
 export const MAX_FRAME_BYTES = 1024 * 1024;
-/** A connection that has not sent a valid hello by then is closed. */
-export const AUTH_TIMEOUT_MS = 2_000;
+/**
+ * A connection that has not sent a valid hello by then is closed. The hello leaves only when the process's event
+ * loop turns, which its first synchronous imports can hold for seconds on a loaded machine (2 s was missed there
+ * on Node 22 and 24); still short enough that a silent connection costs the hub little.
+ */
+export const AUTH_TIMEOUT_MS = 10_000;
 /** Longest preview of a value sent over a pipe or queue, in characters. */
 export const MAX_PREVIEW_CHARS = 120;
 
