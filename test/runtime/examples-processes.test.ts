@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { REPO_ROOT as root, runProgram } from './runProgram';
 import { isAlive as alive, waitUntil as until } from './waiting';
@@ -157,6 +157,27 @@ describe('examples (Process, Pool, executor)', { timeout: 300_000 }, () => {
     } finally {
       child.kill('SIGKILL');
       rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+
+  it('a root killed with SIGKILL leaves no shared-memory queue directory', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'test/fixtures/leftover-queue-dir.ts')], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let stdout = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d));
+    try {
+      assert.ok(await until(() => stdout.includes('}'), 30_000), 'the fixture printed its child');
+      const { child: pid, dir } = JSON.parse(stdout.trim().split('\n')[0]!) as { child: number; dir: string | null };
+      if (dir === null) return; // no binding: the creator holds the items, there is no directory to leave
+      assert.ok(existsSync(dir), 'the program made its queue directory');
+      child.kill('SIGKILL');
+      const clean = await until(() => !existsSync(dir) && !alive(pid), 10_000);
+      if (alive(pid)) process.kill(pid, 'SIGKILL');
+      assert.ok(clean, `left behind: ${dir}`);
+    } finally {
+      child.kill('SIGKILL');
     }
   });
 

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { threadId } from 'node:worker_threads';
 import { shmBinding } from './binding';
+import { trackDirectory } from './lifeline';
 
 /** Control words (Int32): who holds the lock, the counts, where reading and writing are, who sleeps. */
 const LOCK = 0;
@@ -67,6 +68,8 @@ function queueDir(): string {
   ownDir = dir;
   process.env[QUEUE_DIR_ENV] = dir;
   process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  // kill -9 runs no exit handler: the shared-memory watchdog removes the directory once this process is gone.
+  trackDirectory(dir);
   return dir;
 }
 
