@@ -1,26 +1,15 @@
 // Shared by bench/programs/startup.cjs and startup.ts (bench/start.bench.ts): start() → first line of
 // run() and start()+join() per start method, a burst of 10 started back to back, and the two-children
-// locked Value counter. argv: method count. Prints one JSON line.
+// locked Value counter. argv: method count. Prints one JSON line. The targets (`mark`, `count`) come from
+// the program itself, so a .ts program's children load a .ts module as a real program's do.
 const { Process, Value, setStartMethod } = require('forkscope');
-const { mkdtempSync, readFileSync, rmSync, writeFileSync } = require('node:fs');
+const { mkdtempSync, readFileSync, rmSync } = require('node:fs');
 const { join } = require('node:path');
 const { tmpdir } = require('node:os');
 
 const now = () => performance.timeOrigin + performance.now();
 
-function mark(file) {
-  writeFileSync(file, String(now()));
-}
-
-async function count(v, n) {
-  for (let i = 0; i < n; i++) {
-    await v.getLock().acquire();
-    v.value += 1;
-    v.getLock().release();
-  }
-}
-
-async function measure(argv) {
+async function measure(argv, { mark, count }) {
   const [method, countText] = argv;
   const n = Number(countText);
   const dir = mkdtempSync(join(tmpdir(), 'forkscope-start-'));
@@ -60,4 +49,4 @@ async function measure(argv) {
   console.log(JSON.stringify(out));
 }
 
-module.exports = { mark, count, measure };
+module.exports = { measure };

@@ -1,3 +1,2 @@
 // Types of startHarness.cjs for startup.ts.
-export declare function mark(file: string): void;
-export declare function measure(argv: string[]): Promise<void>;
+export declare function measure(argv: string[], targets: { mark(file: string): void; count(v: unknown, n: number): Promise<void> }): Promise<void>;

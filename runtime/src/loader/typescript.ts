@@ -16,8 +16,12 @@ export function nodeStripsTypes(): boolean {
   return Boolean((process.features as { typescript?: unknown }).typescript);
 }
 
-/** Prepares this thread for `file` (the program's main module): nothing when it is not TypeScript. */
-export function useTypeScriptFor(file: string | undefined): ModuleKind | undefined {
+/**
+ * Prepares this thread for `file` (the program's main module): nothing when it is not TypeScript. A child's
+ * bootstrap passes `always`: another loader's require hook (tsx) may be here without its ES module hooks,
+ * which a worker thread does not inherit.
+ */
+export function useTypeScriptFor(file: string | undefined, always = false): ModuleKind | undefined {
   const kind = file ? moduleKindOf(file) : undefined;
   if (!kind) return kind;
   if (nodeStripsTypes()) {
@@ -25,7 +29,7 @@ export function useTypeScriptFor(file: string | undefined): ModuleKind | undefin
     return kind;
   }
   // Another loader (tsx, ts-node) already runs TypeScript in this thread: a second would only cost time.
-  if (hasOtherRequireHook()) return kind;
+  if (!always && hasOtherRequireHook()) return kind;
   installRequireHook();
   // Stack traces point into the .ts files (the compiled modules carry inline source maps).
   process.setSourceMapsEnabled(true);
