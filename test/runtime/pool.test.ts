@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pool, AsyncResult, isMainProcess, activeChildren, TimeoutError } from 'forkscope';
 import { square, add, slowSquare, whoAmI, throw42, throwCustom, exitNow, returnsFunction, spin, init, readInit, failInit, sleepMs, identity, recordPidAndSleep } from '../fixtures/runtime-tasks';
+import { performance } from 'node:perf_hooks';
 import { quietly } from './runProgram';
 import { nap, echo, InsufficientFunds, throwInsufficient, throwHidden, callIt, double, giveDouble, writeCall, callFromQueue } from '../fixtures/pool-tasks';
 import { ProcessPoolExecutor, Process, Queue, Pipe, RemoteError, PicklingError } from 'forkscope';
