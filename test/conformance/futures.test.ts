@@ -474,9 +474,13 @@ forEachMethod('ProcessPoolExecutorTest', PROCESSES, (ctx, method) => {
     const sem = new ctx.Semaphore(0);
     const jobCount = 15 * executor().maxWorkers;
     const fs = range(jobCount).map(() => executor().submit(t.acquireSem, sem));
-    await sleep(1000);
-    assert.equal(workerCount(), executor().maxWorkers);
-    for (let i = 0; i < jobCount; i++) sem.release();
+    try {
+      await sleep(1000);
+      assert.equal(workerCount(), executor().maxWorkers);
+    } finally {
+      // Released even when the count is wrong: blocked tasks would hold the executor's shutdown for ever.
+      for (let i = 0; i < jobCount; i++) sem.release();
+    }
     await Promise.all(fs.map((f) => f.result()));
   });
 
@@ -583,9 +587,12 @@ forEachMethod('ProcessPoolShutdownTest', PROCESSES, (ctx) => {
   it('test_processes_terminate (ProcessPoolShutdownTest)', { todo: 'activeChildren() does not list executor workers (CPython: active_children() does) (new)', timeout: 60_000 }, async () => {
     const sem = new ctx.Semaphore(0);
     const fs = range(3).map(() => executor().submit(t.acquireSem, sem));
-    await sleep(1000);
-    assert.equal(workerCount(), 3);
-    for (let i = 0; i < 3; i++) sem.release();
+    try {
+      await sleep(1000);
+      assert.equal(workerCount(), 3);
+    } finally {
+      for (let i = 0; i < 3; i++) sem.release();
+    }
     const processes = mp.activeChildren();
     await executor().shutdown();
     for (const p of processes) await p.join();
