@@ -2,7 +2,6 @@
 // (kill -9 mid-map, process.exit in a task, throw 42, unserialisable results, failing start-up), each bounded.
 // Children re-import this file as their main module, so every test is registered only in the main process.
 import { describe, it, after } from 'node:test';
-import { performance } from 'node:perf_hooks';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
