@@ -13,9 +13,7 @@ import { Socket } from 'node:net';
 import { readFrames, writeFrame } from './frames';
 import { DATA_FD, type StartPayload } from './popen';
 import { importModule } from './loader/importModule';
-import { registerEsmHooks, useTypeScriptFor } from './loader/typescript';
-import { hasRequireHook } from './loader/requireHook';
-import { moduleKindOf } from './loader/moduleKind';
+import { useTypeScriptFor } from './loader/typescript';
 
 /** The parent, seen from the child: one message channel however the child was started. */
 export interface ParentChannel {
@@ -86,16 +84,12 @@ function threadChannel(): ParentChannel {
   };
 }
 
-/** This thread runs the program's TypeScript as its parent does (worker threads inherit no loader). */
-function useTypeScript(main: string | undefined, payload?: StartPayload): void {
-  const kind = useTypeScriptFor(main, true);
-  // Targets load through import() (targets.ts), which Node 20 refuses for a .ts file without loader hooks
-  // (on their own thread). A Process whose target is in a .js module does not need them; a pool worker
-  // cannot know its tasks' modules in advance. A standby (no payload yet) readies them for either.
-  // TODO(#16): drop this once loadTarget loads through importModule (the require hook, no loader thread).
-  if (kind !== 'cjs' || !hasRequireHook()) return;
-  const modules = payload?.kind === 'process' ? [payload.target, payload.subclass].map((t) => (t as TargetRef | undefined)?.module) : undefined;
-  if (!modules || modules.some((m) => m !== undefined && moduleKindOf(m) !== undefined)) registerEsmHooks();
+/**
+ * This thread runs the program's TypeScript as its parent does (worker threads inherit no loader). Targets load
+ * through importModule (loader/importModule.ts), which starts Node 20's module hooks only for ES module TypeScript.
+ */
+function useTypeScript(main: string | undefined): void {
+  useTypeScriptFor(main, true);
 }
 
 /** Imports the main module with isMainProcess() false, as Python's spawn imports __main__ as __mp_main__. */
@@ -167,7 +161,7 @@ async function main(payload: StartPayload, channel: ParentChannel, preloaded?: P
   waitForDebuggerIfOpened({ endsWithParent: true });
   let code = 0;
   try {
-    useTypeScript(payload.main, payload);
+    useTypeScript(payload.main);
     if (preloaded) await preloaded;
     const target = payload.target as TargetRef | undefined;
     const subclass = payload.subclass as TargetRef | undefined;

@@ -3,9 +3,10 @@
 // 20); the child side imports and looks up. Node's modules only; nothing here runs user code.
 import { Session } from 'node:inspector';
 import { readFileSync } from 'node:fs';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { isAbsolute } from 'node:path';
 import { TargetNotExportedError } from './errors';
+import { importModule } from './loader/importModule';
 
 /** Where a target lives: a module (file path or URL) and the name it is exported under. */
 export interface TargetRef {
@@ -149,7 +150,11 @@ export function findTarget(fn: Function): TargetRef {
   if (isMethod(fn)) {
     throw new TargetNotExportedError(`${describe(fn)} is a class method, so a child cannot import it by name; export a top-level function that calls it`);
   }
-  const isCommonJs = typeof require === 'function' && require.cache[file] !== undefined;
+  const cjsEntry = typeof require === 'function' ? require.cache[file] : undefined;
+  // Node ≥ 22 leaves an empty CommonJS entry for a file it tried as CommonJS, then ran as an ES module (syntax
+  // detection, a .ts file in a package without "type"): that file's exports are found by the ES module scan.
+  const ranAsEsm = cjsEntry !== undefined && isEmptyExports(cjsEntry.exports) && scanEsmExports(file, fn) !== undefined;
+  const isCommonJs = cjsEntry !== undefined && !ranAsEsm;
   if (isCommonJs) {
     // Loaders wrap CommonJS modules in one or more functions, so scopes cannot tell a closure here.
     throw new TargetNotExportedError(
@@ -169,6 +174,10 @@ export function findTarget(fn: Function): TargetRef {
   cache.set(fn, ref);
   known.set(refKey(ref), fn);
   return ref;
+}
+
+function isEmptyExports(exports: unknown): boolean {
+  return typeof exports === 'object' && exports !== null && Object.keys(exports).length === 0;
 }
 
 function searchRequireCache(fn: Function): TargetRef | undefined {
@@ -252,8 +261,9 @@ function sourceOf(file: string): string {
 
 /** Child side: imports the module and returns the export, or throws a clear error naming both. */
 export async function loadTarget(ref: TargetRef): Promise<Function> {
-  const url = isAbsolute(ref.module) ? pathToFileURL(ref.module).href : ref.module;
-  const ns = (await import(url)) as Record<string, unknown>;
+  // Through the require hook where the module is CommonJS TypeScript: Node 20's import() of a .ts file would
+  // start a loader-hooks thread, slow and listed by the debugger as one more thread of the program.
+  const ns = await importModule(ref.module);
   namespaces.set(ref.module, ns);
   let value: unknown;
   if (ref.name === 'module.exports') value = ns.default ?? ns;

@@ -6,12 +6,16 @@ import { isAbsolute } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { moduleKindOf } from './moduleKind';
 import { hasRequireHook } from './requireHook';
+import { registerEsmHooks } from './typescript';
 
 /** The module's namespace, as `import()` gives it (a CommonJS module's exports are also its `default`). */
 export async function importModule(file: string): Promise<Record<string, unknown>> {
-  if (isAbsolute(file) && hasRequireHook() && moduleKindOf(file) === 'cjs') {
+  const kind = isAbsolute(file) ? moduleKindOf(file) : undefined;
+  if (kind === 'cjs' && hasRequireHook()) {
     const exports = createRequire(file)(file) as Record<string, unknown>;
     return { ...exports, default: exports };
   }
+  // ES module TypeScript needs the module hooks (their own thread on Node 20): started on first such import only.
+  if (kind === 'esm' && hasRequireHook()) registerEsmHooks();
   return (await import(isAbsolute(file) ? pathToFileURL(file).href : file)) as Record<string, unknown>;
 }
