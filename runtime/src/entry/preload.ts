@@ -10,7 +10,7 @@ import { constants } from 'node:os';
 import { ENV, FRAME_HEADER_BYTES, PROTOCOL_VERSION, processKey, type Hello, type ProcessKey } from '../protocol';
 import * as telemetry from '../telemetry';
 import { openInspectorIfDebugging, waitForDebuggerIfOpened } from '../inspector';
-import { INTERNAL_THREAD_MARK, isInternalThread } from '../internalThreads';
+import { isInternalThread } from '../internalThreads';
 import { explainModuleKindErrors } from '../moduleKindHint';
 
 const PATCHED = Symbol.for('forkscope.preload.v1');
@@ -248,31 +248,26 @@ function measure(message: unknown): number {
 }
 
 /**
- * Says hello synchronously: a helper thread connects, sends the hello (marked announce-only, since
- * its connection closes at once) and waits for the welcome, while this thread sleeps on a shared flag.
+ * Says hello synchronously: a short-lived helper process connects, sends the hello (marked announce-only,
+ * since its connection closes at once) and waits for the welcome, while this thread waits for it. Not a
+ * helper thread: this thread then blocks in waitForDebugger and cannot reap one, so the debugger would list
+ * it as one more thread of the program, "Running" for ever in the Call Stack.
  */
 function announceSync(who: Pick<Hello, 'name' | 'role' | 'startMethod' | 'inspectorUrl'> & { parent?: ProcessKey }): void {
-  const flag = new Int32Array(new SharedArrayBuffer(4));
   const hello: Hello = { t: 'hello', v: PROTOCOL_VERSION, token: process.env[ENV.token]!, pid: process.pid, ppid: process.ppid, threadId: workerThreads.threadId, ...who, announceOnly: true };
-  const source = `${INTERNAL_THREAD_MARK}
-const { workerData } = require('node:worker_threads');
+  const source = `
 const net = require('node:net');
-const done = () => { Atomics.store(workerData.flag, 0, 1); Atomics.notify(workerData.flag, 0); };
-const socket = net.createConnection(workerData.address);
-const body = Buffer.from(JSON.stringify(workerData.hello));
+const { address, hello } = JSON.parse(require('node:fs').readFileSync(0, 'utf8'));
+const socket = net.createConnection(address);
+const body = Buffer.from(JSON.stringify(hello));
 const header = Buffer.alloc(${FRAME_HEADER_BYTES});
 header.writeUInt32BE(body.length, 0);
-socket.on('error', done);
-socket.on('data', () => { socket.end(); done(); });
+socket.on('error', () => process.exit(0));
+socket.on('data', () => { socket.end(); process.exit(0); });
 socket.write(Buffer.concat([header, body]));
-setTimeout(() => { socket.destroy(); done(); }, 2000).unref();`;
-  try {
-    const helper = new workerThreads.Worker(source, { eval: true, workerData: { flag, address: process.env[ENV.hub], hello }, env: {}, execArgv: [], stdout: false, stderr: false });
-    helper.unref();
-    Atomics.wait(flag, 0, 0, 3_000);
-  } catch {
-    // No helper thread: the process is announced by its own connection, a moment later.
-  }
+setTimeout(() => process.exit(0), 2000);`;
+  // No preload, loader or inspector flags in the helper: it must not announce itself or wait for a debugger.
+  childProcess.spawnSync(process.execPath, ['-e', source], { input: JSON.stringify({ address: process.env[ENV.hub], hello }), env: {}, stdio: ['pipe', 'ignore', 'ignore'], timeout: 3_000 });
 }
 
 install();
