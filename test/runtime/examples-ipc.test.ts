@@ -2,7 +2,7 @@
 // Python twins print; each under a hard deadline, leaving no process or socket directory behind.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { runProgram } from './runProgram';
+import { leftBehindIn, runProgram } from './runProgram';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,7 +16,7 @@ async function check(file: string, expect: (stdout: string) => void, env: NodeJS
     const { code, stdout, stderr } = await runExample(file, { ...env, TMPDIR: tmp });
     assert.equal(code, 0, stderr);
     expect(stdout);
-    assert.deepEqual(readdirSync(tmp).filter((d) => d.startsWith('forkscope-')), [], 'no socket directory left behind');
+    assert.deepEqual(leftBehindIn(tmp), [], 'no socket directory left behind');
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }

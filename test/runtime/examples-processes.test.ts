@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { REPO_ROOT as root, runProgram } from './runProgram';
+import { REPO_ROOT as root, leftBehindIn, runProgram } from './runProgram';
 import { isAlive as alive, waitUntil as until } from './waiting';
 
 const run = (file: string, args: string[] = [], env: NodeJS.ProcessEnv = {}) => runProgram(file, { args, env });
@@ -139,7 +139,7 @@ describe('examples (Process, Pool, executor)', { timeout: 300_000 }, () => {
   it('a root killed with SIGKILL leaves no forkscope socket directory in TMPDIR', async () => {
     const tmp = mkdtempSync(join(tmpdir(), 'fs-leftover-'));
     // The loader's compile cache (forkscope-ts-<uid>) is meant to outlive the program; socket directories are not.
-    const forkscopeDirs = () => readdirSync(tmp).filter((f) => f.startsWith('forkscope-') && !f.startsWith('forkscope-ts-'));
+    const forkscopeDirs = () => leftBehindIn(tmp);
     const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'test/fixtures/leftover-socket-dir.ts')], {
       cwd: root,
       env: { ...process.env, TMPDIR: tmp },

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pipe, Queue, connection, EOFError, BrokenPipeError, type Connection } from '../../runtime/src/index';
 import { start, killAll } from '../fixtures/sync-harness';
-import { runProgram } from './runProgram';
+import { leftBehindIn, runProgram } from './runProgram';
 import type { StartMethod } from '../../runtime/src/protocol';
 
 after(async () => {
@@ -170,7 +170,7 @@ for (const method of ['spawn', 'forkserver', 'thread'] as const) {
           results.set(result.name as string, result);
         }
         assert.equal(run.code, 0, `pipe-death.ts exited with ${run.code}\n${run.stdout}\n${run.stderr}`);
-        leftBehind = readdirSync(tmp).filter((d) => d.startsWith('forkscope-'));
+        leftBehind = leftBehindIn(tmp);
       } finally {
         rmSync(tmp, { recursive: true, force: true });
       }

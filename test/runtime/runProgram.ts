@@ -1,5 +1,6 @@
 // Runs a TypeScript program under tsx the way a user would, with a hard deadline: past it the whole
 // process group is killed and the run fails with what the program printed. Shared by the runtime tests.
+import { readdirSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { isAbsolute, join } from 'node:path';
 
@@ -60,4 +61,12 @@ export async function quietly<T>(fn: () => Promise<T>): Promise<T> {
   } finally {
     process.stderr.write = write;
   }
+}
+
+/**
+ * What a program left in `dir` (its TMPDIR) that it should have removed: socket and other per-run directories.
+ * The TypeScript compile cache (`forkscope-ts-<uid>`) is meant to stay, so later runs and children skip esbuild.
+ */
+export function leftBehindIn(dir: string): string[] {
+  return readdirSync(dir).filter((d) => d.startsWith('forkscope-') && !d.startsWith('forkscope-ts-'));
 }
