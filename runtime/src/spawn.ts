@@ -14,6 +14,7 @@ import { readFrames, writeFrame } from './frames';
 import { DATA_FD, type StartPayload } from './popen';
 import { importModule } from './loader/importModule';
 import { useTypeScriptFor } from './loader/typescript';
+import { existingBroker } from './broker/broker';
 
 /** The parent, seen from the child: one message channel however the child was started. */
 export interface ParentChannel {
@@ -193,6 +194,7 @@ async function main(payload: StartPayload, channel: ParentChannel, preloaded?: P
   }
   terminateDaemonicChildren();
   await telemetry.flush();
+  await existingBroker()?.flush(2_000);
   await channel.drain();
   // A worker thread's stdio goes through its parent asynchronously: let it leave before exiting.
   await Promise.all([process.stdout, process.stderr].map((stream) => new Promise<void>((r) => stream.write('', () => r()))));

@@ -423,6 +423,12 @@ export class Peer {
     this.#close();
   }
 
+  /** True once every frame sent so far has left this process (or the connection is gone). */
+  get flushed(): boolean {
+    if (this.#closed) return true;
+    return this.#connected && this.#queued.length === 0 && this.#behind.length === 0 && (this.#socket?.writableLength ?? 0) === 0;
+  }
+
   #close(): void {
     if (this.#closed) return;
     // What the other side put in its ring after its last doorbell came after all it sent on the socket:
@@ -549,6 +555,17 @@ export class Broker {
     };
   }
 
+  /**
+   * Resolves once every frame sent to any peer has left this process, or after `limitMs`: a child calls it
+   * before it exits, so a last send (a notify(), a release) made while its connection was still being set up
+   * is not lost with it.
+   */
+  async flush(limitMs: number): Promise<void> {
+    const deadline = Date.now() + limitMs;
+    const peers = () => [...this.#peers.values(), ...this.#anonymous];
+    while (!peers().every((peer) => peer.flushed) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 2));
+  }
+
   /** Closes the server and every connection (tests and shutdown). */
   close(): void {
     for (const peer of [...this.#peers.values(), ...this.#anonymous]) peer.destroy();
@@ -579,6 +596,11 @@ let broker: Broker | undefined;
 /** This context's broker, created on first use. */
 export function getBroker(): Broker {
   return (broker ??= new Broker());
+}
+
+/** This context's broker if it was ever needed (so asking costs nothing when it was not). */
+export function existingBroker(): Broker | undefined {
+  return broker;
 }
 
 /** Runs `wait` holding the process alive until it settles. */
