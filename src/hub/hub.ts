@@ -49,6 +49,8 @@ export interface HubOptions {
   sampleIntervalMs?: number | false;
   /** Environment whose NODE_OPTIONS the returned `env` extends. @default process.env */
   baseEnv?: NodeJS.ProcessEnv;
+  /** How long a new connection may stay silent before its hello (tests shorten it). @default AUTH_TIMEOUT_MS */
+  authTimeoutMs?: number;
 }
 
 export interface HubSession {
@@ -83,7 +85,7 @@ export class Hub {
         if (!hello.announceOnly) this.model.disconnected(key, Date.now());
       },
       onReject: () => this.model.connectionRejected(),
-    });
+    }, { authTimeoutMs: options.authTimeoutMs });
   }
 
   get token(): string {

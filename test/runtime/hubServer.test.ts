@@ -145,10 +145,10 @@ describe('HubServer', () => {
   });
 
   it('closes a silent connection after the auth timeout', async () => {
-    const quick = new Hub({ preload: false, sampleIntervalMs: false });
+    const quick = new Hub({ preload: false, sampleIntervalMs: false, authTimeoutMs: 1_000 });
     const session = await quick.start();
     try {
-      // AUTH_TIMEOUT_MS is 2 s: the connection must be gone well before this test's own deadline.
+      // A 1 s auth timeout: the connection must be gone well before this test's own deadline.
       await sendAndAwaitClose(session.address, [], 6_000);
       assert.equal(quick.rejectedConnections, 1);
     } finally {
