@@ -13,18 +13,10 @@ const bytes = (s: string): Buffer => Buffer.from(s, 'latin1');
 const SENTINEL = bytes('');
 const LISTENER = '#15 Listener/Client';
 
-/** The Listener/Client pair as DESIGN.md's rules give them: `new Listener(address?, { family, authkey })`, `await Client(address, { authkey })`. */
-interface ListenerLike {
-  readonly address: unknown;
-  accept(): Promise<mp.Connection>;
-  close(): void;
-}
-const api = connection as unknown as {
-  Listener: new (address?: unknown, options?: { family?: string; authkey?: Buffer }) => ListenerLike;
-  Client: (address: unknown, options?: { family?: string; authkey?: Buffer }) => Promise<mp.Connection>;
-  families?: string[];
-};
-const families = (): string[] => api.families ?? ['AF_INET', 'AF_UNIX'];
+/** Listener/Client of multiprocessing.connection; an AF_INET listener's port is known once listening (`Listener.create`). */
+type ListenerLike = mp.Listener;
+const api = connection;
+const families = (): Array<'AF_INET' | 'AF_UNIX'> => ['AF_INET', 'AF_UNIX'];
 
 forEachMethod('_TestConnection', ALL, (ctx, method) => {
   const processes = method !== 'thread';
@@ -111,7 +103,7 @@ forEachMethod('_TestConnection', ALL, (ctx, method) => {
     await p.join();
   });
 
-  it('test_sendbytes (_TestConnection)', { skip: processes ? false : 'CPython runs it only for processes', todo: '#15 argument forms (sendBytes offset/size checks)' }, async () => {
+  it('test_sendbytes (_TestConnection)', { skip: processes ? false : 'CPython runs it only for processes' }, async () => {
     const msg = bytes('abcdefghijklmnopqrstuvwxyz');
     const [a, b] = ctx.Pipe();
     await a.sendBytes(msg);
@@ -166,7 +158,7 @@ forEachMethod('_TestListener', PROCESSES, () => {
     }
   });
 
-  it('test_context (_TestListener)', { todo: LISTENER }, async () => {
+  it('test_context (_TestListener)', async () => {
     let l: ListenerLike;
     {
       using listener = new api.Listener() as ListenerLike & Disposable;
@@ -179,7 +171,7 @@ forEachMethod('_TestListener', PROCESSES, () => {
     await assert.rejects(async () => l.accept(), { name: 'OSError' });
   });
 
-  it('test_empty_authkey (_TestListener)', { todo: LISTENER }, async () => {
+  it('test_empty_authkey (_TestListener)', async () => {
     const key = Buffer.alloc(0);
     let l: ListenerLike;
     {
@@ -199,7 +191,7 @@ forEachMethod('_TestListener', PROCESSES, () => {
     await assert.rejects(async () => l.accept(), { name: 'OSError' });
   });
 
-  it('test_abstract_socket (_TestListener)', { todo: LISTENER }, async () => {
+  it('test_abstract_socket (_TestListener)', async () => {
     let l: ListenerLike;
     {
       using listener = new api.Listener('\0something') as ListenerLike & Disposable;
@@ -214,9 +206,9 @@ forEachMethod('_TestListener', PROCESSES, () => {
 });
 
 forEachMethod('_TestListenerClient', ALL, (ctx) => {
-  it('test_listener_client (_TestListenerClient)', { todo: LISTENER }, async () => {
+  it('test_listener_client (_TestListenerClient)', async () => {
     for (const family of families()) {
-      const l = new api.Listener(undefined, { family });
+      const l = await api.Listener.create(undefined, { family });
       const p = new ctx.Process({ target: t.clientHello, args: [l.address], daemon: true });
       p.start();
       const conn = await l.accept();
@@ -226,8 +218,8 @@ forEachMethod('_TestListenerClient', ALL, (ctx) => {
     }
   });
 
-  it('test_issue14725 (_TestListenerClient)', { todo: LISTENER }, async () => {
-    const l = new api.Listener();
+  it('test_issue14725 (_TestListenerClient)', async () => {
+    const l = await api.Listener.create();
     const p = new ctx.Process({ target: t.clientHello, args: [l.address], daemon: true });
     p.start();
     await sleep(1000);
@@ -238,9 +230,9 @@ forEachMethod('_TestListenerClient', ALL, (ctx) => {
     l.close();
   });
 
-  it('test_issue16955 (_TestListenerClient)', { todo: LISTENER }, async () => {
+  it('test_issue16955 (_TestListenerClient)', async () => {
     for (const family of families()) {
-      const l = new api.Listener(undefined, { family });
+      const l = await api.Listener.create(undefined, { family });
       const c = await api.Client(l.address);
       const a = await l.accept();
       await a.sendBytes(Buffer.from('hello'));
@@ -437,10 +429,10 @@ forEachMethod('TestWait', PROCESSES, (ctx) => {
 });
 
 forEachMethod('TestTimeouts', PROCESSES, (ctx) => {
-  it('test_timeout (TestTimeouts)', { todo: LISTENER, timeout: 30_000 }, async () => {
+  it('test_timeout (TestTimeouts)', { timeout: 30_000 }, async () => {
     // CPython sets socket.setdefaulttimeout(0.1) to prove accept() and recv() ignore it; Node has no such default.
     const [parent, child] = ctx.Pipe({ duplex: true });
-    const l = new api.Listener(undefined, { family: 'AF_INET' });
+    const l = await api.Listener.create(undefined, { family: 'AF_INET' });
     const p = new ctx.Process({ target: t.sendThenConnect, args: [child, l.address] });
     p.start();
     child.close();
