@@ -1,11 +1,10 @@
 // CPython's _TestConnection, _TestListener, _TestListenerClient, _TestPoll, _TestPicklingConnections, TestWait,
 // TestTimeouts and TestInvalidFamily (Lib/test/_test_multiprocessing.py), ported: Pipe connections between
 // processes, Listener/Client, and connection.wait().
-import { it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Socket } from 'node:net';
 import * as mp from 'forkscope';
-import { forEachMethod, once, ALL, PROCESSES, TIMEOUT1, EARLY, sleep, timed, PROMPT } from './support';
+import { forEachMethod, once, ALL, PROCESSES, TIMEOUT1, EARLY, sleep, timed, PROMPT, it } from './support';
 import * as t from './targets';
 
 const { connection } = mp;

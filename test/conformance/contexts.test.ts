@@ -1,7 +1,6 @@
 // CPython's TestStartMethod, TestNoForkBomb, MiscTestCase, _TestImportStar, _TestAtExit and _TestLogging
 // (Lib/test/_test_multiprocessing.py), ported: contexts and start methods, the public names, exit handlers
 // and the logger in children.
-import { it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -9,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as mp from 'forkscope';
 import type { StartMethod } from '../../runtime/src/protocol';
-import { forEachMethod, once, PROCESSES, ALL } from './support';
+import { forEachMethod, once, PROCESSES, ALL, it } from './support';
 import * as t from './targets';
 
 /** check_context(ctx): a child of `ctx` reports the start method it runs under. */

@@ -1,13 +1,13 @@
 // CPython's Lib/test/test_concurrent_futures/ (the ProcessPoolExecutor parts: executor, wait, as_completed,
 // Future, process_pool, shutdown, deadlock, init), ported. CPython's ThreadPoolMixin runs as our "thread"
 // start method; each case gets a fresh executor of 5 workers, as CPython's ExecutorMixin.setUp makes one.
-import { it, before, after, beforeEach, afterEach } from 'node:test';
+import { before, after, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import * as mp from 'forkscope';
 import { Future, wait, asCompleted, FIRST_COMPLETED, FIRST_EXCEPTION, ALL_COMPLETED, ProcessPoolExecutor } from 'forkscope';
-import { forEachMethod, once, ALL, PROCESSES, SHORT_TIMEOUT, sleep, timed } from './support';
+import { forEachMethod, once, ALL, PROCESSES, SHORT_TIMEOUT, sleep, timed, it } from './support';
 import * as t from './targets';
 
 const range = (a: number, b?: number): number[] => (b === undefined ? Array.from({ length: a }, (_, i) => i) : Array.from({ length: b - a }, (_, i) => a + i));

@@ -1,11 +1,11 @@
 // CPython's _TestPool, _TestPoolWorkerErrors, _TestPoolWorkerLifetime and TestInitializers.test_pool_initializer
 // (Lib/test/_test_multiprocessing.py), ported. Like CPython's setUpClass, one Pool(4) serves a class's cases.
-import { it, before, after } from 'node:test';
+import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import * as mp from 'forkscope';
-import { forEachMethod, ALL, PROCESSES, TIMEOUT1, TIMEOUT2, SHORT_TIMEOUT, EARLY, DELTA, sleep, timed, timedRejects, PROMPT } from './support';
+import { forEachMethod, ALL, PROCESSES, TIMEOUT1, TIMEOUT2, SHORT_TIMEOUT, EARLY, DELTA, sleep, timed, timedRejects, PROMPT, it } from './support';
 import * as t from './targets';
 
 const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);

@@ -1,9 +1,8 @@
 // CPython's _TestQueue, TestSimpleQueue and TestStdinBadfiledescriptor (Lib/test/_test_multiprocessing.py),
 // ported: Queue/JoinableQueue/SimpleQueue between real processes, with CPython's timeouts and errors.
-import { it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as mp from 'forkscope';
-import { forEachMethod, ALL, PROCESSES, DELTA, TIMEOUT1, TIMEOUT2, TIMEOUT3, SHORT_TIMEOUT, EARLY, sleep, timedRejects, PROMPT } from './support';
+import { forEachMethod, ALL, PROCESSES, DELTA, TIMEOUT1, TIMEOUT2, TIMEOUT3, SHORT_TIMEOUT, EARLY, sleep, timedRejects, PROMPT, it } from './support';
 import * as t from './targets';
 
 forEachMethod('_TestQueue', ALL, (ctx, method) => {

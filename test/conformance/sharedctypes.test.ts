@@ -1,9 +1,8 @@
 // CPython's _TestValue, _TestArray and _TestSharedCTypes (Lib/test/_test_multiprocessing.py), ported:
 // shared C values and arrays written by a child and read back by the parent.
-import { it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as mp from 'forkscope';
-import { forEachMethod, PROCESSES } from './support';
+import { forEachMethod, PROCESSES, it } from './support';
 import * as t from './targets';
 
 const codesValues = [

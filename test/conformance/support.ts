@@ -1,7 +1,7 @@
 // Shared pieces of the conformance layer (CPython's own multiprocessing tests, ported): the start methods
 // each class runs in, CPython's timing constants in ms, and a stopwatch. Test files register their cases
 // only in the main process, because every child re-imports its main module (the twin of __mp_main__).
-import { describe } from 'node:test';
+import { describe, it as nodeIt, type TestContext, type TestOptions } from 'node:test';
 import { getContext, isMainProcess, type Context } from 'forkscope';
 import type { StartMethod } from '../../runtime/src/protocol';
 
@@ -31,6 +31,16 @@ export function forEachMethod(cpythonClass: string, methods: readonly StartMetho
   if (!isMainProcess()) return;
   keepAlive();
   for (const method of methods.filter(selected)) describe(`${cpythonClass} (${method})`, () => body(getContext(method), method));
+}
+
+/** Longest a case may run: no case can hang the layer. Per case, not per file (--test-timeout would time a whole file). */
+const CASE_TIMEOUT_MS = 120_000;
+type CaseBody = (t: TestContext) => unknown;
+
+/** node:test's `it` with CASE_TIMEOUT_MS unless the case sets its own timeout. */
+export function it(name: string, optionsOrBody?: TestOptions | CaseBody, body?: CaseBody): void {
+  if (typeof optionsOrBody === 'function') void nodeIt(name, { timeout: CASE_TIMEOUT_MS }, optionsOrBody as never);
+  else void nodeIt(name, { timeout: CASE_TIMEOUT_MS, ...optionsOrBody }, body as never);
 }
 
 let keeping = false;

@@ -1,10 +1,10 @@
 // CPython's _TestLock, _TestSemaphore, _TestCondition, _TestEvent and _TestBarrier
 // (Lib/test/_test_multiprocessing.py), ported. CPython's threading.Thread in the parent is a worker thread here
 // (the "thread" start method); its processes are real ones in the start method at hand.
-import { it, beforeEach, afterEach } from 'node:test';
+import { beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Barrier, Context, Value } from 'forkscope';
-import { forEachMethod, ALL, DELTA, TIMEOUT1, TIMEOUT2, TIMEOUT3, EARLY, sleep, timed, PROMPT } from './support';
+import { forEachMethod, ALL, DELTA, TIMEOUT1, TIMEOUT2, TIMEOUT3, EARLY, sleep, timed, PROMPT, it } from './support';
 import * as t from './targets';
 
 /** CPython's assertReachesEventually: polls `fn` every DELTA, up to 10 times, then checks it once more. */
