@@ -42,7 +42,7 @@ once('TestStartMethod', () => {
     assert.throws(() => ctx.setForkserverPreload([1, 2, 3]), { name: 'TypeError', message: /module_names must be a list of strings|moduleNames/ });
   });
 
-  it('test_set_get (TestStartMethod)', { todo: INHERIT, timeout: 60_000 }, async () => {
+  it('test_set_get (TestStartMethod)', { timeout: 60_000 }, async () => {
     let count = 0;
     const oldMethod = mp.getStartMethod();
     try {

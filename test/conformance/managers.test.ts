@@ -191,7 +191,7 @@ forEachMethod('_TestMyManager', PROCESSES, () => {
 const VALUES = ['hello world', null, true, 2.25, 'hall\xe5 v\xe4rlden', '\u043f\u0440\u0438\u0432\u0456\u0442 \u0441\u0432\u0456\u0442', Buffer.from('hall\xe5 v\xe4rlden', 'latin1')];
 
 forEachMethod('_TestRemoteManager', PROCESSES, (ctx) => {
-  it('test_remote (_TestRemoteManager)', { todo: "a child's put() through a registered getQueue() never reaches the parent's get(), which hangs (new); #15 functions by reference (through a manager)", timeout: 30_000 }, async () => {
+  it('test_remote (_TestRemoteManager)', { timeout: 30_000 }, async () => {
     const authkey = randomBytes(32);
     class QueueManager extends BaseManager {}
     QueueManager.register('getQueue', t.getQueue);
@@ -249,7 +249,7 @@ forEachMethod('TestManagerExceptions', PROCESSES, () => {
     await mgr.shutdown();
   });
 
-  it('test_queue_get (TestManagerExceptions)', { todo: '#15 errors keep their class (manager Empty)' }, async () => {
+  it('test_queue_get (TestManagerExceptions)', async () => {
     const queue = await mgr.Queue();
     await assert.rejects(queue.getNowait(), (e: Error) => e instanceof Empty);
   });

@@ -124,7 +124,7 @@ forEachMethod('_TestPool', ALL, (ctx, method) => {
     assert.equal((await it.next()).done, true);
   });
 
-  it('test_imap_handle_iterable_exception (_TestPool)', { todo: LAZY_IMAP }, async () => {
+  it('test_imap_handle_iterable_exception (_TestPool)', async () => {
     const isSayWhen = (e: Error) => e instanceof t.SayWhenError;
     let it = pool.imap(t.sqr, t.exceptionThrowingGenerator(1, -1), { chunksize: 1 });
     await assert.rejects(it.next(), isSayWhen);
@@ -146,7 +146,7 @@ forEachMethod('_TestPool', ALL, (ctx, method) => {
     assert.deepEqual((await list(pool.imapUnordered(t.sqr, range(1000), { chunksize: 100 }))).sort((a, b) => a - b), squares(1000));
   });
 
-  it('test_imap_unordered_handle_iterable_exception (_TestPool)', { todo: LAZY_IMAP }, async () => {
+  it('test_imap_unordered_handle_iterable_exception (_TestPool)', async () => {
     const isSayWhen = (e: Error) => e instanceof t.SayWhenError;
     let it = pool.imapUnordered(t.sqr, t.exceptionThrowingGenerator(1, -1), { chunksize: 1 });
     await assert.rejects(it.next(), isSayWhen);

@@ -18,7 +18,7 @@ forEachMethod('_TestProcess', ALL, (ctx, method) => {
   const isThread = method === 'thread';
   const notThreads = isThread ? 'CPython skips it for threads' : false;
 
-  it('test_current (_TestProcess)', { skip: notThreads, todo: '#15 currentProcess' }, () => {
+  it('test_current (_TestProcess)', { skip: notThreads, }, () => {
     const current = mp.currentProcess() as mp.Process & { authkey?: Uint8Array };
     assert.equal(current.isAlive(), true);
     assert.equal(current.daemon, false);
