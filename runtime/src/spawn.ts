@@ -197,6 +197,10 @@ async function main(payload: StartPayload, channel: ParentChannel, preloaded?: P
   await existingBroker()?.flush(2_000);
   await channel.drain();
   // A worker thread's stdio goes through its parent asynchronously: let it leave before exiting.
-  await Promise.all([process.stdout, process.stderr].map((stream) => new Promise<void>((r) => stream.write('', () => r()))));
+  // Bounded: a program that replaced stream.write (CPython's test_stderr_flush does) may never call the callback.
+  const flushed = Promise.all([process.stdout, process.stderr].map((stream) => new Promise<void>((r) => stream.write('', () => r()))));
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([flushed, new Promise<void>((r) => (timer = setTimeout(r, 1_000)))]);
+  clearTimeout(timer);
   process.exit(process.exitCode !== undefined && code === 0 ? Number(process.exitCode) : code);
 }
