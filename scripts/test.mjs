@@ -12,7 +12,7 @@ const steps = [
   ['typecheck', 10],
   ['test:unit', 10],
   ['test:runtime', 30],
-  ['test:conformance', 15],
+  ['test:conformance', 25],
   ['test:adapter', 15],
   ['test:e2e', 30],
   // The runtime and adapter layers again on Node 24 (installed by scripts/e2e-env.mjs), as users run it.

@@ -637,7 +637,7 @@ forEachMethod('ExecutorDeadlockTest', PROCESSES, (ctx) => {
     }
   }
 
-  it('test_error_at_task_pickle (ExecutorDeadlockTest)', { todo: '#15 functions by reference (PicklingError)', timeout: 60_000 }, async () => {
+  it('test_error_at_task_pickle (ExecutorDeadlockTest)', { timeout: 60_000 }, async () => {
     await checkCrash('PicklingError', t.identity, () => 1);
   });
 
@@ -678,7 +678,7 @@ forEachMethod('ExecutorDeadlockTest', PROCESSES, (ctx) => {
     await assert.rejects(f.result(), { name: 'BrokenProcessPool' });
   });
 
-  it('test_shutdown_deadlock_pickle (ExecutorDeadlockTest)', { todo: '#15 functions by reference (PicklingError)', timeout: 60_000 }, async () => {
+  it('test_shutdown_deadlock_pickle (ExecutorDeadlockTest)', { timeout: 60_000 }, async () => {
     const executor = new ctx.ProcessPoolExecutor({ maxWorkers: 2 });
     assert.equal(await executor.submit(t.identity, 42).result(), 42);
     const f = executor.submit(t.identity, () => 1);
