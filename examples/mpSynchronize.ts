@@ -11,6 +11,7 @@ const write = (text: string): void => void process.stdout.write(text);
 
 export async function valueFunc(running: Value<'i'>, mutex: Lock): Promise<void> {
   await sleep(Math.random() * 4000);
+  // forkscope-disable-next-line unreleased-lock
   await mutex.acquire();
   print(`\n\t\t\t${currentProcess().name} has finished`);
   running.value -= 1;
@@ -24,6 +25,7 @@ async function testValue(): Promise<void> {
   for (let i = 0; i < TASKS; i++) new Process({ target: valueFunc, args: [running, mutex] }).start();
   while (running.value > 0) {
     await sleep(80);
+    // forkscope-disable-next-line unreleased-lock
     await mutex.acquire();
     write(`${running.value} `);
     mutex.release();
@@ -63,6 +65,7 @@ async function testQueue(): Promise<void> {
 //// TEST_CONDITION
 
 export async function conditionFunc(cond: Condition): Promise<void> {
+  // forkscope-disable-next-line unreleased-lock
   await cond.acquire();
   print('\tchild has the condition');
   await sleep(2000);
@@ -74,7 +77,9 @@ export async function conditionFunc(cond: Condition): Promise<void> {
 async function testCondition(): Promise<void> {
   const cond = new Condition();
   const p = new Process({ target: conditionFunc, args: [cond] });
+  // forkscope-disable-next-line unreleased-lock
   await cond.acquire();
+  // forkscope-disable-next-line unreleased-lock
   await cond.acquire();
   p.start();
   print('main is waiting');
@@ -88,12 +93,15 @@ async function testCondition(): Promise<void> {
 //// TEST_SEMAPHORE
 
 export async function semaphoreFunc(sema: Semaphore, mutex: RLock, running: Value<'i'>): Promise<void> {
+  // forkscope-disable-next-line unreleased-lock
   await sema.acquire();
+  // forkscope-disable-next-line unreleased-lock
   await mutex.acquire();
   running.value += 1;
   print(running.value, 'tasks are running');
   mutex.release();
   await sleep(Math.random() * 2000);
+  // forkscope-disable-next-line unreleased-lock
   await mutex.acquire();
   running.value -= 1;
   print(`${currentProcess().name} has finished`);

@@ -236,6 +236,7 @@ if (isMainProcess()) {
         assert.deepEqual(await pool.starmap(callIt, [[double, 1], [double, 2]]), [2, 4]);
         assert.equal(await pool.apply(giveDouble, []), double);
         const k = 3;
+        // forkscope-disable-next-line unserialisable-argument
         await assert.rejects(pool.apply(callIt, [(x: number) => x * k, 1]), (e: Error) => e instanceof PicklingError && /args\[0\]\[0\] is a function .*export/.test(e.message));
         await using executor = new ProcessPoolExecutor({ maxWorkers: 1, context: method });
         assert.equal(await executor.submit(callIt, double, 4), 8);

@@ -42,6 +42,7 @@ if (main) describe('argument forms (in this process)', () => {
       await assert.rejects(barrier.wait(bad as never), TypeError, `Barrier.wait(${String(bad)})`);
       await assert.rejects(b.poll(bad as never), TypeError, `Connection.poll(${String(bad)})`);
       await assert.rejects(connection.wait([b], bad as never), TypeError, `connection.wait(${String(bad)})`);
+      // forkscope-disable-next-line unreleased-lock
       await cond.acquire();
       await assert.rejects(cond.wait(bad as never), TypeError, `Condition.wait(${String(bad)})`);
       await assert.rejects(cond.waitFor(() => false, bad as never), TypeError, `Condition.waitFor(${String(bad)})`);
@@ -74,6 +75,7 @@ if (main) describe('argument forms (in this process)', () => {
 
   it('Condition.wait() and waitFor() take { timeout } and a bare number; waitFor ends (no spin for ever)', { timeout: 20_000 }, async () => {
     const cond = new Condition();
+    // forkscope-disable-next-line unreleased-lock
     await cond.acquire();
     const [waited, ms] = await timed(cond.wait({ timeout: 100 }));
     assert.equal(waited, false);
@@ -86,6 +88,7 @@ if (main) describe('argument forms (in this process)', () => {
     let n = 0;
     const counted = cond.waitFor(() => n >= 1, { timeout: 10_000 });
     await new Promise((resolve) => setTimeout(resolve, 20));
+    // forkscope-disable-next-line unreleased-lock
     await cond.acquire();
     n = 1;
     cond.notify();
@@ -140,8 +143,10 @@ if (main) describe('Condition ownership (in this process)', () => {
       assert.throws(() => cond.notify(), { name: 'RuntimeError' });
       assert.throws(() => cond.notifyAll(), { name: 'RuntimeError' });
       // A real waiter is woken by the next notify(1): nothing enlisted above takes it.
+      // forkscope-disable-next-line unreleased-lock
       await cond.acquire();
       const waited = cond.wait({ timeout: 5000 });
+      // forkscope-disable-next-line unreleased-lock
       await cond.acquire();
       cond.notify(1);
       cond.release();
@@ -201,6 +206,7 @@ for (const method of methods.filter((m) => !process.env.SYNC_METHODS || process.
       const condLock = new Lock();
       const cond = new Condition(condLock);
       const held = new Lock();
+      // forkscope-disable-next-line unreleased-lock
       await held.acquire();
       const sem = new Semaphore(0);
       const [mine, theirs] = Pipe();
@@ -259,6 +265,7 @@ for (const method of methods.filter((m) => !process.env.SYNC_METHODS || process.
       p.start();
       try {
         assert.equal(await ready.wait({ timeout: 60_000 }), true);
+        // forkscope-disable-next-line unreleased-lock
         await cond.acquire(); // the child released it by waiting
         cond.notify(1);
         cond.release();
