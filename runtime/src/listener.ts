@@ -54,6 +54,8 @@ function keyOf(authkey: Uint8Array | string | undefined): Buffer | undefined {
 function checkAddress(address: unknown, family: Family | undefined): ConnectionAddress {
   if (typeof address === 'string' && address.length > 0) {
     if (family === 'AF_INET') throw new ValueError(`address ${JSON.stringify(address)} is not an AF_INET [host, port]`);
+    // Python: a named pipe (\\.\pipe\…) is AF_PIPE, which only Windows has; elsewhere it is a ValueError, not a socket file.
+    if (address.startsWith('\\\\.\\') && process.platform !== 'win32') throw new ValueError(`Family AF_PIPE is not recognized: ${address} is a Windows named pipe`);
     return address;
   }
   if (Array.isArray(address) && address.length === 2 && typeof address[0] === 'string' && Number.isInteger(address[1]) && address[1] >= 0 && address[1] <= 65535) {
@@ -66,6 +68,7 @@ function checkAddress(address: unknown, family: Family | undefined): ConnectionA
 /** A private address of `family`, as Python's arbitrary_address(). */
 function arbitraryAddress(family: Family | undefined): { address: ConnectionAddress; dir?: string } {
   if (family === 'AF_INET') return { address: ['127.0.0.1', 0] };
+  if (family === 'AF_PIPE' && process.platform !== 'win32') throw new ValueError('Family AF_PIPE is not recognized: named pipes are Windows only');
   if (family === 'AF_PIPE' || process.platform === 'win32') return { address: `\\\\.\\pipe\\forkscope-listener-${randomBytes(8).toString('hex')}` };
   const dir = mkdtempSync(join(tmpdir(), 'forkscope-listener-'));
   return { address: join(dir, 'socket'), dir };

@@ -446,7 +446,7 @@ forEachMethod('TestTimeouts', PROCESSES, (ctx) => {
 });
 
 forEachMethod('TestInvalidFamily', PROCESSES, () => {
-  it('test_invalid_family (TestInvalidFamily)', { todo: LISTENER }, () => {
+  it('test_invalid_family (TestInvalidFamily)', () => {
     assert.throws(() => new api.Listener('\\\\.\\test'), { name: 'ValueError' });
   });
   it('test_invalid_family_win32 (TestInvalidFamily)', { skip: 'not ported: Windows only' }, () => {});
