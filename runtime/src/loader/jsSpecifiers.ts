@@ -1,5 +1,5 @@
 // Where Node strips types itself it still resolves `./x.js` to x.js only; TypeScript (and tsx) let a
-// .ts module name its neighbour x.ts as `./x.js`. One synchronous resolve hook (module.registerHooks, in
+// .ts module name its neighbour x.ts as `./x.js` (tsx also as `./x`). One synchronous resolve hook (module.registerHooks, in
 // this thread, no loader thread) keeps such programs running. Node's modules only.
 import Module from 'node:module';
 
@@ -25,13 +25,18 @@ export function resolveJsSpecifiersToTs(): void {
       try {
         return next(specifier, context);
       } catch (error) {
+        if (!specifier.startsWith('.') || !context.parentURL || !/\.[cm]?tsx?$/.test(context.parentURL)) throw error;
         const ext = /\.[cm]?jsx?$/.exec(specifier)?.[0];
-        if (!ext || !specifier.startsWith('.') || !context.parentURL || !/\.[cm]?tsx?$/.test(context.parentURL)) throw error;
-        try {
-          return next(specifier.slice(0, -ext.length) + JS_TO_TS[ext], context);
-        } catch {
-          throw error;
+        // `./x.js` → x.ts; an extensionless `./x` → x.ts or x/index.ts, as under tsx.
+        const candidates = ext ? [specifier.slice(0, -ext.length) + JS_TO_TS[ext]] : /\.\w+$/.test(specifier) ? [] : [`${specifier}.ts`, `${specifier}/index.ts`];
+        for (const candidate of candidates) {
+          try {
+            return next(candidate, context);
+          } catch {
+            // Try the next form.
+          }
         }
+        throw error;
       }
     },
   });
