@@ -19,8 +19,6 @@ export interface StartPayload {
   kind: 'process' | 'worker';
   /** The parent's main module, re-imported in the child with isMainProcess() false. */
   main?: string;
-  /** Unused: every child loads the program's TypeScript itself (spawn.ts). */
-  tsxDir?: string;
   name: string;
   identity: number[];
   daemon: boolean;
@@ -54,11 +52,6 @@ export function childEntryPath(): string {
   const candidates = [join(__dirname, 'child.cjs'), join(__dirname, '..', 'dist', 'child.cjs'), join(__dirname, '..', '..', 'dist', 'child.cjs')];
   childEntry = candidates.find((p) => existsSync(p)) ?? candidates[0];
   return childEntry;
-}
-
-/** Kept for callers that still fill `StartPayload.tsxDir`: every child now loads TypeScript itself (spawn.ts). */
-export function parentTsxDir(): string | undefined {
-  return undefined;
 }
 
 function signalExitCode(signal: NodeJS.Signals): number {

@@ -10,7 +10,7 @@ import { encode } from './serialize';
 import { readTimeout } from './timeouts';
 import { findTarget, type TargetRef } from './targets';
 import { processKey, type StartMethod } from './protocol';
-import { spawnChild, startThread, parentTsxDir, type ChildHandle, type StartPayload } from './popen';
+import { spawnChild, startThread, type ChildHandle, type StartPayload } from './popen';
 import { startFromForkserver } from './forkserver';
 import * as telemetry from './telemetry';
 import type { TransferContext } from './reduction';
@@ -215,7 +215,6 @@ export class Process {
     return {
       kind: 'process',
       main: self.mainModule,
-      tsxDir: method === 'thread' ? parentTsxDir() : undefined,
       name: this.#name,
       identity: this.#identity,
       daemon: this.#daemon,

@@ -4,7 +4,7 @@
 import { WorkerDiedError, TimeoutError, ProcessError, BrokenProcessPool, PicklingError } from './errors';
 import { encode, decodeAsync, decodeThrownAsync, isPlainData, packedNumbers } from './serialize';
 import { findTarget, type TargetRef } from './targets';
-import { spawnChild, startThread, parentTsxDir, type ChildHandle, type StartPayload } from './popen';
+import { spawnChild, startThread, type ChildHandle, type StartPayload } from './popen';
 import { startFromForkserver } from './forkserver';
 import { self, selfKey, nextIdentity, currentProcess, checkNotBootstrapping } from './process';
 import { processKey, type StartMethod } from './protocol';
@@ -233,7 +233,6 @@ export class WorkerSet {
     const payload: StartPayload = {
       kind: 'worker',
       main: self.mainModule,
-      tsxDir: method === 'thread' ? parentTsxDir() : undefined,
       name,
       identity,
       daemon: true,

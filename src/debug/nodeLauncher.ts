@@ -138,11 +138,6 @@ export class HubProgram extends LaunchedProgram {
   }
 }
 
-/** tsx's `--import` entry, found from the program's folder first (the project's own tsx), then ours. */
-export function findTsxLoader(searchFrom: string[]): string | undefined {
-  return findInPackage(searchFrom, 'tsx', 'dist/loader.mjs');
-}
-
 /** The preload of the runtime the program itself uses (its `forkscope` package), so versions match; else undefined. */
 export function findRuntimePreload(searchFrom: string[]): string | undefined {
   return findInPackage(searchFrom, 'forkscope', 'dist/preload.cjs');

@@ -41,9 +41,14 @@ export function typeScriptNodeOptions(program: string, node: NodeTypeScript, sea
     return options;
   }
   if (loader) return [['--require', loader]];
-  const tsx = findInPackage(searchFrom, 'tsx', 'dist/loader.mjs');
+  const tsx = findTsxLoader(searchFrom);
   if (tsx) return [['--import', pathToFileURL(tsx).href]];
   return `cannot run ${path.basename(program)}: this Node cannot run TypeScript by itself and no forkscope loader was found (npm install forkscope in the program's project)`;
+}
+
+/** tsx's `--import` entry, found from the program's folder first (the project's own tsx), then ours. */
+export function findTsxLoader(searchFrom: string[]): string | undefined {
+  return findInPackage(searchFrom, 'tsx', 'dist/loader.mjs');
 }
 
 function existsFile(file: string): string | undefined {

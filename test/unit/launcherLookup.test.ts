@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { findRuntimePreload, findTsxLoader } from '../../src/debug/nodeLauncher';
+import { findRuntimePreload } from '../../src/debug/nodeLauncher';
+import { findTsxLoader } from '../../src/hub/typeScriptOptions';
 
 const ROOT = join(__dirname, '..', '..');
 
