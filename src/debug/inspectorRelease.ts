@@ -308,15 +308,27 @@ function upgrade(target: URL, timeoutMs: number): Promise<Socket> {
 }
 
 /** A client-to-server WebSocket text frame (RFC 6455: FIN, opcode 1, masked). */
-function maskedTextFrame(text: string): Buffer {
+export function maskedTextFrame(text: string): Buffer {
   const payload = Buffer.from(text, 'utf8');
   const mask = randomBytes(4);
   const length = payload.length;
-  const header =
-    length < 126
-      ? Buffer.from([0x81, 0x80 | length])
-      : Buffer.from([0x81, 0x80 | 126, (length >> 8) & 0xff, length & 0xff]);
+  const header = frameHeader(length);
   const body = Buffer.alloc(length);
   for (let i = 0; i < length; i++) body[i] = payload[i]! ^ mask[i % 4]!;
   return Buffer.concat([header, mask, body]);
+}
+
+/** FIN + text opcode, the mask bit, and the payload length in the smallest of RFC 6455's three forms (7, 16, 64 bits). */
+function frameHeader(length: number): Buffer {
+  if (length < 126) return Buffer.from([0x81, 0x80 | length]);
+  if (length <= 0xffff) {
+    const header = Buffer.from([0x81, 0x80 | 126, 0, 0]);
+    header.writeUInt16BE(length, 2);
+    return header;
+  }
+  const header = Buffer.alloc(10);
+  header[0] = 0x81;
+  header[1] = 0x80 | 127;
+  header.writeBigUInt64BE(BigInt(length), 2);
+  return header;
 }
