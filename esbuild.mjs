@@ -18,7 +18,7 @@ const common = {
   platform: 'node',
 };
 
-/** Entry points, one options object each. Missing sources are skipped so a partial tree still builds. */
+/** Entry points, one options object each. Every one must exist: a build that silently skips a part is not a build. */
 const builds = [
   {
     name: 'extension',
@@ -144,6 +144,13 @@ const afterRuntime = {
   },
 };
 
+// Checked before anything is written, so a broken tree leaves the last good build in place and says what is missing.
+const missing = builds.flatMap(({ name, entryPoints }) => entryPoints.filter((p) => !existsSync(p)).map((p) => `${p} (${name})`));
+if (missing.length > 0) {
+  console.error(`esbuild: entry points not found: ${missing.join(', ')}. Run the build from the repository root of a complete checkout.`);
+  process.exit(1);
+}
+
 mkdirSync('dist', { recursive: true });
 mkdirSync('runtime/dist', { recursive: true });
 // The webview loads codicons from the extension's own files (CSP allows nothing else).
@@ -152,10 +159,6 @@ for (const file of ['codicon.css', 'codicon.ttf']) cpSync(require.resolve(`@vsco
 
 const contexts = [];
 for (const { name, ...options } of builds) {
-  if (!options.entryPoints.every((p) => existsSync(p))) {
-    console.warn(`esbuild: skipping ${name}: ${options.entryPoints.join(', ')} not found`);
-    continue;
-  }
   const plugins = [...(options.plugins ?? []), ...(name === 'runtime' ? [afterRuntime] : [])];
   // The runtime runs in users' programs, where its stack frames and source maps are read: never minified.
   const readable = options.outfile.startsWith('runtime/') ? { minify: false, sourcemap: true } : {};
