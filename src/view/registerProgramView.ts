@@ -6,6 +6,7 @@ import type { SourceLocation } from '../../runtime/src/protocol';
 import { isWebviewToHost } from './messages';
 import { ProcessControls } from './processControls';
 import { ProgramSessions } from './programSessions';
+import { OpenConnections } from './openConnections';
 import { findReportedSite } from './reportedSites';
 import { registerProcessTreeView } from './processTreeView';
 import { ViewUpdater } from './viewUpdater';
@@ -31,12 +32,12 @@ function where(site: SourceLocation | undefined): string {
   return site ? `${site.file.split(/[\\/]/).pop()}:${site.line}` : 'an unknown location';
 }
 
-/** Connects one webview (the view or a panel) to the followed program until it is disposed. */
+/** Connects one webview (the view or a panel) to the followed program, until the returned disposable is disposed. */
 function connect(
   webview: vscode.Webview,
   sessions: ProgramSessions,
   controls: ProcessControls,
-  visibility: { isVisible(): boolean; onDidChange: vscode.Event<unknown>; onDidDispose: vscode.Event<void> },
+  visibility: { isVisible(): boolean; onDidChange: vscode.Event<unknown> },
 ): vscode.Disposable {
   const updater = new ViewUpdater({
     content: () => sessions.content(),
@@ -78,9 +79,7 @@ function connect(
     }),
   ];
   updater.setVisible(visibility.isVisible());
-  const connection = vscode.Disposable.from(...disposables, { dispose: () => updater.dispose() });
-  visibility.onDidDispose(() => connection.dispose());
-  return connection;
+  return vscode.Disposable.from(...disposables, { dispose: () => updater.dispose() });
 }
 
 async function exportTrace(sessions: ProgramSessions): Promise<void> {
@@ -111,19 +110,22 @@ export function registerProgramView(context: vscode.ExtensionContext): ProgramSe
   const { extensionUri } = context;
   const sessions = new ProgramSessions();
   const controls = new ProcessControls(sessions);
+  // A closed panel's connection is let go, not kept in context.subscriptions until the extension deactivates.
+  const connections = new OpenConnections();
   context.subscriptions.push(
     sessions,
+    connections,
     vscode.window.registerWebviewViewProvider(Views.program, {
       resolveWebviewView(view) {
         configure(view.webview, extensionUri);
-        context.subscriptions.push(connect(view.webview, sessions, controls, { isVisible: () => view.visible, onDidChange: view.onDidChangeVisibility, onDidDispose: view.onDidDispose }));
+        connections.hold(connect(view.webview, sessions, controls, { isVisible: () => view.visible, onDidChange: view.onDidChangeVisibility }), view.onDidDispose);
       },
     }),
     vscode.commands.registerCommand(Commands.openInEditor, () => {
       const panel = vscode.window.createWebviewPanel(Views.program, 'Forkscope', vscode.ViewColumn.Active, { retainContextWhenHidden: false });
       panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'forkscope.svg');
       configure(panel.webview, extensionUri);
-      context.subscriptions.push(connect(panel.webview, sessions, controls, { isVisible: () => panel.visible, onDidChange: panel.onDidChangeViewState, onDidDispose: panel.onDidDispose }));
+      connections.hold(connect(panel.webview, sessions, controls, { isVisible: () => panel.visible, onDidChange: panel.onDidChangeViewState }), panel.onDidDispose);
     }),
     vscode.commands.registerCommand(Commands.exportTrace, () => exportTrace(sessions)),
     sessions.onDidFindDeadlock(async ({ snapshot }) => {
