@@ -3,6 +3,7 @@
 import type { Deadlock, PipeNode, PoolNode, ProcessNode, ProgramSnapshot, QueueNode, SyncNode } from '../src/hub/snapshot';
 import type { CollectionName, HostToWebview, SnapshotCollections } from '../src/view/messages';
 import { COLLECTION_NAMES } from '../src/view/messages';
+export { formatBytes } from '../src/hub/units';
 
 export interface ViewState {
   /** False until the first snapshot, and while no Forkscope session runs (the empty state). */
@@ -195,14 +196,6 @@ export function formatDuration(ms: number): string {
   if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
   const minutes = Math.floor(ms / 60_000);
   return `${minutes} min ${Math.round((ms % 60_000) / 1000)} s`;
-}
-
-export function formatBytes(bytes: number | undefined): string {
-  if (bytes === undefined || !Number.isFinite(bytes)) return '–';
-  if (bytes < 1024) return `${Math.round(bytes)} B`;
-  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
-  if (bytes < 1024 ** 3) return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
-  return `${(bytes / 1024 ** 3).toFixed(2)} GB`;
 }
 
 export function formatRate(perSecond: number): string {

@@ -1,6 +1,7 @@
 // Renders a program snapshot as text for the terminal: the process tree with states, then queues,
 // pipes, locks and pools on one line each. Pure: no I/O, no Node or vscode imports.
 import type { ProcessNode, ProgramSnapshot, SyncNode } from './snapshot';
+import { formatBytes } from './units';
 
 const MAX_CHILDREN_SHOWN = 12;
 
@@ -66,11 +67,4 @@ function shortSite(file: string): string {
 
 function round(n: number): number {
   return Math.round(n * 10) / 10;
-}
-
-export function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  if (n < 1024 * 1024) return `${round(n / 1024)} kB`;
-  if (n < 1024 * 1024 * 1024) return `${round(n / 1024 / 1024)} MB`;
-  return `${round(n / 1024 / 1024 / 1024)} GB`;
 }
