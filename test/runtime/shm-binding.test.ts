@@ -8,11 +8,10 @@ import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join, sep } from 'node:path';
+import { PLATFORM_TAG, hasPrebuild } from './bindingExpected';
 
 const runtimeDir = join(__dirname, '..', '..', 'runtime');
-const tag = `${process.platform}-${process.arch}`;
-// The platforms the package ships a prebuild for (runtime/native/prebuild.mjs).
-const hasPrebuild = ['linux-x64', 'linux-arm64', 'darwin-x64', 'darwin-arm64'].includes(tag);
+const tag = PLATFORM_TAG;
 
 function node(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}) {
   const env = { ...process.env, ...options.env };

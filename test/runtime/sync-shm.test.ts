@@ -10,11 +10,11 @@ import { BoundedSemaphore, Lock, Pool, Process, RLock, RawArray, Semaphore, Valu
 import { cycleSemaphoreWhileCreatorFrozen, cycleWhileCreatorFrozen, holdSemaphore, holdUntilKilled, holdUntilTold, overRelease } from '../fixtures/sync-shm-targets';
 import { spawn } from 'node:child_process';
 import { REPO_ROOT } from './runProgram';
-import { canShareWithProcesses } from '../../runtime/src/shm/arena';
+import { skipWithoutBinding } from './bindingExpected';
 import type { StartMethod } from '../../runtime/src/protocol';
 
 const main = isMainProcess();
-const skip = main && !canShareWithProcesses() ? 'the native shared-memory binding is not built here' : false;
+const skip = main ? skipWithoutBinding() : false;
 
 async function until(check: () => boolean, ms: number): Promise<void> {
   const end = Date.now() + ms;
