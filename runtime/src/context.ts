@@ -5,7 +5,7 @@ import { Process, defaultStartMethod, setDefaultStartMethod, self, internalSubcl
 import { Pool, type PoolOptions } from './pool';
 import { ProcessPoolExecutor, type ExecutorOptions } from './futures';
 import { ensureForkserver } from './forkserver';
-import type { StartMethod } from './protocol';
+import { ENV, type StartMethod } from './protocol';
 import * as api from './index';
 
 const ALL: StartMethod[] = ['spawn', 'forkserver', 'thread', 'inline'];
@@ -18,7 +18,7 @@ function check(method: string): asserts method is StartMethod {
 /** The start method new processes use. Python: get_start_method() */
 export function getStartMethod(options: { allowNone?: boolean } = {}): StartMethod | null {
   // A child's method was set by its start (Python's spawn.prepare() calls set_start_method(force=True)).
-  if (options.allowNone && !explicitlySet && !self.startMethod && process.env.FORKSCOPE_SINGLE_PROCESS !== '1') return null;
+  if (options.allowNone && !explicitlySet && !self.startMethod && process.env[ENV.singleProcess] !== '1') return null;
   return defaultStartMethod();
 }
 

@@ -8,30 +8,12 @@ import * as inspector from 'node:inspector';
 import { isMainThread, Worker } from 'node:worker_threads';
 import { existsSync } from 'node:fs';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { ENV } from './protocol';
+import { DEBUG_HANDSHAKE, ENV } from './protocol';
 import * as telemetry from './telemetry';
 import { INTERNAL_THREAD_MARK } from './internalThreads';
 import { startDebugSentinel } from './debugSentinel';
 
-/** Longest a process waits for its debugger before it runs without one, in ms (`0`: never wait). */
-export const DEBUG_WAIT_ENV = 'FORKSCOPE_DEBUG_WAIT_MS';
-export const DEFAULT_DEBUG_WAIT_MS = 30_000;
-
-/**
- * `globalThis[Symbol.for(WAITING_FLAG)]` is true while this process is parked in waitForDebugger(). A debugger
- * sends Runtime.runIfWaitingForDebugger once; sent before the wait began (the hello races the wait), it is lost.
- * So the adapter evaluates this flag over CDP and only attaches or releases once it reads true.
- */
-export const WAITING_FLAG = 'forkscope.waitingForDebugger';
-
-/**
- * `globalThis[Symbol.for(DISMISS_WATCHDOG)]()`, evaluated over CDP while the process is parked, ends its watchdog
- * thread: the adapter that found the process waiting takes over the promise that it is never parked forever (it
- * attaches a debugger or releases it, within its attach timeout), and a small shell outside the process keeps the
- * orphan checks. A thread still alive when js-debug attaches is listed as a `[worker N]` session of its own, one per
- * child, which also slowed attaching many children.
- */
-export const DISMISS_WATCHDOG = 'forkscope.dismissWatchdog';
+const { waitingFlag: WAITING_FLAG, dismissWatchdog: DISMISS_WATCHDOG, defaultWaitMs: DEFAULT_DEBUG_WAIT_MS } = DEBUG_HANDSHAKE;
 
 let openedUrl: string | undefined;
 
@@ -122,7 +104,7 @@ function startOrphanGuard(endsWithParent: boolean): ChildProcess | undefined {
 }
 
 function debugWaitMs(): number {
-  const raw = process.env[DEBUG_WAIT_ENV];
+  const raw = process.env[ENV.debugWaitMs];
   if (raw === undefined || raw === '') return DEFAULT_DEBUG_WAIT_MS;
   const ms = Number(raw);
   return Number.isFinite(ms) && ms >= 0 ? ms : DEFAULT_DEBUG_WAIT_MS;

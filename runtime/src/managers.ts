@@ -16,6 +16,7 @@ import { builtinRegistry, builtinTypes, ManagerServer, type Factory, type TypeSp
 import { findTarget, loadTarget, type TargetRef } from './targets';
 import { Process } from './process';
 import { RawArray, RawValue } from './sharedctypes';
+import { ENV } from './protocol';
 
 export type { Address } from './managers/client';
 export { BaseProxy, AutoProxy, type Token } from './managers/proxies';
@@ -174,7 +175,7 @@ export class BaseManager {
   }
 
   async #start(): Promise<this> {
-    if (process.env.FORKSCOPE_SINGLE_PROCESS === '1') {
+    if (process.env[ENV.singleProcess] === '1') {
       const server = await this.getServer();
       server.unref();
       this.#connectClient();

@@ -9,7 +9,7 @@ import { AssertionError, RuntimeError, ValueError } from './errors';
 import { encode } from './serialize';
 import { readTimeout } from './timeouts';
 import { findTarget, type TargetRef } from './targets';
-import { processKey, type StartMethod } from './protocol';
+import { ENV, processKey, type StartMethod } from './protocol';
 import { spawnChild, startThread, type ChildHandle, type StartPayload } from './popen';
 import { startFromForkserver } from './forkserver';
 import * as telemetry from './telemetry';
@@ -50,7 +50,7 @@ const children = new Set<Process>();
 
 let defaultMethod: StartMethod | undefined;
 export function forcedInline(): boolean {
-  return process.env.FORKSCOPE_SINGLE_PROCESS === '1';
+  return process.env[ENV.singleProcess] === '1';
 }
 
 /**

@@ -16,6 +16,42 @@ export const ENV = {
   singleProcess: 'FORKSCOPE_SINGLE_PROCESS',
   /** Set by the preload in each process for its children: the key of the process that started them (empty: none). */
   parent: 'FORKSCOPE_PARENT',
+  /** Longest a process waits for its debugger before it runs without one, in ms (`0`: never wait). */
+  debugWaitMs: 'FORKSCOPE_DEBUG_WAIT_MS',
+  /** Set by the adapter on the program it launches, so the processes of one debug session can be found by it. */
+  debugSession: 'FORKSCOPE_DEBUG_SESSION',
+  /** Path of the shared-memory binding to load instead of the packaged one; `none` turns it off. */
+  shmBinding: 'FORKSCOPE_SHM_BINDING',
+  /** `1` once a process said that the binding is missing, so its children do not say it again. */
+  shmWarned: 'FORKSCOPE_SHM_WARNED',
+  /** The program's folder of shared-memory queue segments, made by its first process and inherited. */
+  queueDir: 'FORKSCOPE_QUEUE_DIR',
+  /** The program's folder of broker sockets, made by its first process and inherited. */
+  ipcDir: 'FORKSCOPE_IPC_DIR',
+  /** `1` in a worker thread the runtime starts (as opposed to one the program starts itself). */
+  runtimeThread: 'FORKSCOPE_RUNTIME_THREAD',
+  /** Folder of the TypeScript loader's compile cache (default: `forkscope-ts-<uid>` in the temp folder). */
+  tsCache: 'FORKSCOPE_TS_CACHE',
+} as const;
+
+/** The debugger handshake between a waiting process (runtime/src/inspector.ts) and the adapter (src/debug). */
+export const DEBUG_HANDSHAKE = {
+  /** How long a process waits for its debugger when ENV.debugWaitMs is not set, in ms. */
+  defaultWaitMs: 30_000,
+  /**
+   * `globalThis[Symbol.for(waitingFlag)]` is true while the process is parked in waitForDebugger(). A debugger
+   * sends Runtime.runIfWaitingForDebugger once; sent before the wait began (the hello races the wait), it is lost.
+   * So the adapter evaluates this flag over CDP and only attaches or releases once it reads true.
+   */
+  waitingFlag: 'forkscope.waitingForDebugger',
+  /**
+   * `globalThis[Symbol.for(dismissWatchdog)]()`, evaluated over CDP while the process is parked, ends its watchdog
+   * thread: the adapter that found the process waiting takes over the promise that it is never parked forever (it
+   * attaches a debugger or releases it, within its attach timeout), and a small shell outside the process keeps the
+   * orphan checks. A thread still alive when js-debug attaches is listed as a `[worker N]` session of its own, one
+   * per child, which also slowed attaching many children.
+   */
+  dismissWatchdog: 'forkscope.dismissWatchdog',
 } as const;
 
 /** Frames are a 4-byte big-endian length, then that many bytes of UTF-8 JSON. */

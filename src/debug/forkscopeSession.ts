@@ -9,7 +9,7 @@ import { AttachedProgram } from './attachedProgram';
 import type { ForkscopeEventName, ForkscopeEvents } from './debugEvents';
 import { connectObserver, type ObserverConnection } from '../hub/observer';
 import { armEntryBreakpoint, releaseIfStillParked, releaseInspector, waitUntilWaiting } from './inspectorRelease';
-import { DEFAULT_DEBUG_WAIT_MS } from '../../runtime/src/inspector';
+import { DEBUG_HANDSHAKE } from '../../runtime/src/protocol';
 import { watchForPause, type PauseWatch, type WatchedPause } from './onDemandWatch';
 import { resolveLaunchSpec, type ForkscopeAttachArguments, type ForkscopeLaunchArguments } from './launchArguments';
 import type { AnnouncedProcess, LaunchHost, ProgramLauncher, RunningProgram, TerminalCommand } from './programHost';
@@ -29,7 +29,7 @@ export type ChildSessionStarter = (
  */
 const MAX_CONCURRENT_ATTACHES = 32;
 /** As long as a child's own watchdog lets it wait for a debugger. */
-const PARKED_BACKSTOP_MS = DEFAULT_DEBUG_WAIT_MS;
+const PARKED_BACKSTOP_MS = DEBUG_HANDSHAKE.defaultWaitMs;
 export interface ForkscopeSessionDeps {
   launcher: ProgramLauncher;
   /** The id children carry in `__forkscope.rootSessionId` (VS Code passes its session's id). Default: a UUID. */

@@ -5,7 +5,9 @@ import * as http from 'node:http';
 import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { pathToFileURL } from 'node:url';
-import { DISMISS_WATCHDOG, WAITING_FLAG } from '../../runtime/src/inspector';
+import { DEBUG_HANDSHAKE } from '../../runtime/src/protocol';
+
+const { waitingFlag: WAITING_FLAG, dismissWatchdog: DISMISS_WATCHDOG } = DEBUG_HANDSHAKE;
 
 /** Sends `Runtime.runIfWaitingForDebugger` once the process at `url` waits, then disconnects. */
 export async function releaseInspector(url: string, timeoutMs = 5_000): Promise<void> {

@@ -3,9 +3,10 @@
 // catches double-forked escapees. No `vscode`.
 import { readdirSync, readFileSync } from 'node:fs';
 import pidtree from 'pidtree';
+import { ENV } from '../../runtime/src/protocol';
 
 /** Environment variable every process of a debug session inherits, so escapees can be found by it. */
-export const SESSION_MARKER_ENV = 'FORKSCOPE_DEBUG_SESSION';
+export const SESSION_MARKER_ENV = ENV.debugSession;
 
 export interface TreeKillOptions {
   /** The program's main process; absent when it never announced itself (then the other sources name the tree). */

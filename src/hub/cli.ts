@@ -11,6 +11,7 @@ import { ObserverServer } from './observer';
 import { TraceRecorder } from './traceRecorder';
 import { describeProcess, renderTree } from './treeView';
 import type { Deadlock, ProgramSnapshot } from './snapshot';
+import { ENV } from '../../runtime/src/protocol';
 
 const USAGE = `Usage: forkscope run <program.ts|js> [args…] [--trace out.json] [--single-process] [--inspect] [--quiet]
 
@@ -213,7 +214,7 @@ async function main(): Promise<number> {
     const address = await observer.listen();
     hub.onProcess((p) => observer!.publish({ t: 'process', process: p }));
     // Someone at a terminal needs longer than a launch's 30 s to start the attach session.
-    env.FORKSCOPE_DEBUG_WAIT_MS ??= '300000';
+    env[ENV.debugWaitMs] ??= '300000';
     screen.note(`forkscope: hub ${session.address}`);
     screen.note(`forkscope: token ${session.token}`);
     screen.note('forkscope: every process waits for a debugger; attach with this launch.json configuration:');

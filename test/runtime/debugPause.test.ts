@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Hub, type AnnouncedProcess } from '../../src/hub/hub';
-import { WAITING_FLAG } from '../../runtime/src/inspector';
+import { DEBUG_HANDSHAKE } from '../../runtime/src/protocol';
 import { REPO_ROOT } from './runProgram';
 
 const require = createRequire(__filename);
@@ -90,7 +90,7 @@ async function run(mode: string, timeoutMs: number, onProcess: OnProcess, startM
 
 /** A debugger's runIfWaitingForDebugger is lost if sent before the process parks: wait for it, as the adapter does. */
 async function untilParked(cdp: Cdp): Promise<void> {
-  const expression = `globalThis[Symbol.for(${JSON.stringify(WAITING_FLAG)})] === true`;
+  const expression = `globalThis[Symbol.for(${JSON.stringify(DEBUG_HANDSHAKE.waitingFlag)})] === true`;
   for (let i = 0; i < 1000; i++) {
     const reply = await cdp.send('Runtime.evaluate', { expression, returnByValue: true });
     if (reply.result?.value === true) return;

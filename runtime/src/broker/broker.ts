@@ -11,6 +11,7 @@ import { RING_BLOCK_BYTES, Ring } from './ring';
 import { allocate, canShareWithProcesses, reduceBlock, reviveBlock, type BlockDescriptor } from '../shm/arena';
 import { trackDirectory } from '../shm/lifeline';
 import { BrokenPipeError, BrokenBarrierError, EOFError, Empty, Full, RemoteError, TimeoutError, ValueError } from '../errors';
+import { ENV } from '../protocol';
 
 /** Frame ops below 16 belong to the transport; 16–127 go to a served object; 128+ are pushes to a subscriber. */
 export const OP_HELLO = 1;
@@ -578,7 +579,7 @@ export class Broker {
 }
 
 /** Children put their sockets under the program's directory, so the root's exit removes what a killed child left. */
-const IPC_DIR_ENV = 'FORKSCOPE_IPC_DIR';
+const IPC_DIR_ENV = ENV.ipcDir;
 
 function programDir(): string {
   const inherited = process.env[IPC_DIR_ENV];

@@ -15,7 +15,7 @@ import { explainModuleKindErrors } from '../moduleKindHint';
 
 const PATCHED = Symbol.for('forkscope.preload.v1');
 /** Set (only in a new thread's copy of the environment) when the thread runs the runtime's child bootstrap. */
-const RUNTIME_THREAD_ENV = 'FORKSCOPE_RUNTIME_THREAD';
+const RUNTIME_THREAD_ENV = ENV.runtimeThread;
 /** Bytes counted for one IPC message: a JSON length estimate, capped so counting stays cheap. */
 const MAX_MEASURED = 64 * 1024;
 

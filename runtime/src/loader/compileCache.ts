@@ -6,6 +6,7 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ModuleKind } from './moduleKind';
+import { ENV } from '../protocol';
 
 /** Bumped when what the cache holds changes shape, so old entries are never read. */
 const CACHE_VERSION = '1';
@@ -15,7 +16,7 @@ let cacheDir: string | undefined;
 function directory(): string {
   if (cacheDir) return cacheDir;
   const uid = typeof process.getuid === 'function' ? process.getuid() : 'user';
-  cacheDir = process.env.FORKSCOPE_TS_CACHE || join(tmpdir(), `forkscope-ts-${uid}`);
+  cacheDir = process.env[ENV.tsCache] || join(tmpdir(), `forkscope-ts-${uid}`);
   mkdirSync(cacheDir, { recursive: true, mode: 0o700 });
   return cacheDir;
 }

@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { ENV } from '../protocol';
 
 export interface ShmBinding {
   /** Maps `length` bytes of `fd` MAP_SHARED as a SharedArrayBuffer (unmapped when collected). */
@@ -43,7 +44,7 @@ function nativeDirs(): string[] {
 
 /** Where the addon may be, in the order it is tried. */
 export function bindingCandidates(): string[] {
-  const fromEnv = process.env.FORKSCOPE_SHM_BINDING;
+  const fromEnv = process.env[ENV.shmBinding];
   const tag = `${process.platform}-${process.arch}`;
   const dirs = nativeDirs();
   const prebuilds = dirs.map((dir) => join(dir, 'prebuilds', tag, 'forkscope_shm.napi.node'));
@@ -78,9 +79,9 @@ function tryLoad(path: string): ShmBinding | string {
 
 function warnOnce(): void {
   // Children inherit the environment, so a program warns once, not once per process.
-  if (warned || !failure || process.env.FORKSCOPE_SHM_WARNED === '1') return;
+  if (warned || !failure || process.env[ENV.shmWarned] === '1') return;
   warned = true;
-  process.env.FORKSCOPE_SHM_WARNED = '1';
+  process.env[ENV.shmWarned] = '1';
   process.emitWarning(`forkscope: no shared-memory binding (${failure}); ${FALLBACK}.`, { code: 'FORKSCOPE_NO_SHM_BINDING' });
 }
 
@@ -94,7 +95,7 @@ export function shmBinding(): ShmBinding | undefined {
     warnOnce();
     return undefined;
   }
-  if (process.env.FORKSCOPE_SHM_BINDING === 'none') {
+  if (process.env[ENV.shmBinding] === 'none') {
     failure = 'the native binding is turned off (FORKSCOPE_SHM_BINDING=none)';
     return undefined;
   }

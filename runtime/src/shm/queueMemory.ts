@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { threadId } from 'node:worker_threads';
 import { shmBinding } from './binding';
 import { trackDirectory } from './lifeline';
+import { ENV } from '../protocol';
 
 /** Control words (Int32): who holds the lock, the counts, where reading and writing are, who sleeps. */
 const LOCK = 0;
@@ -55,7 +56,7 @@ export interface QueueFiles {
   base: string;
 }
 
-const QUEUE_DIR_ENV = 'FORKSCOPE_QUEUE_DIR';
+const QUEUE_DIR_ENV = ENV.queueDir;
 let ownDir: string | undefined;
 
 /** One 0700 directory per program in tmpfs, removed when the process that made it exits. */
