@@ -3,18 +3,17 @@
 // Must not import vscode.
 //
 // API:
-//   const hub = new Hub({ onSnapshot(snapshot, delta) {…}, debug: true });
+//   const hub = new Hub({ onSnapshot(snapshot) {…}, debug: true });
 //   const { address, token, env } = await hub.start();   // env: FORKSCOPE_HUB, FORKSCOPE_TOKEN,
 //        // NODE_OPTIONS (with the preload, appended to `baseEnv.NODE_OPTIONS`), FORKSCOPE_DEBUG/SINGLE_PROCESS
 //   spawn(process.execPath, [program], { env: { ...process.env, ...env } });
 //   const off = hub.onProcess((p) => p.inspectorUrl && attach(p));  // each hello, and each new inspector URL
-//   hub.model.snapshot();        // ProgramSnapshot, any time; hub.model.takeDelta() for the view
+//   hub.model.snapshot();        // ProgramSnapshot, any time
 //   hub.processExited(pid, code, signal);  // the launcher saw its root child end
 //   await hub.close();           // closes every connection and removes the socket directory
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ENV, type Hello, type ProcessKey, type RuntimeEvent } from '../../runtime/src/protocol';
-import type { SnapshotDelta } from '../view/messages';
 import { HubServer } from './hubServer';
 import { ProgramModel } from './programModel';
 import { ProcessSampler } from './processSampler';
@@ -36,7 +35,7 @@ export interface AnnouncedProcess {
 
 export interface HubOptions {
   /** Called at most every `snapshotIntervalMs` when the model changed, with what changed since the last call. */
-  onSnapshot?: (snapshot: ProgramSnapshot, delta: SnapshotDelta) => void;
+  onSnapshot?: (snapshot: ProgramSnapshot) => void;
   /** @default 100 */
   snapshotIntervalMs?: number;
   /** Every process opens an inspector and waits for a debugger (FORKSCOPE_DEBUG=1). */
@@ -72,6 +71,8 @@ export class Hub {
   #helloListeners = new Set<(key: ProcessKey, hello: Hello) => void>();
   #announced = new Map<ProcessKey, AnnouncedProcess>();
   #timer: NodeJS.Timeout | undefined;
+  /** The model version last given to onSnapshot: a publish with nothing new is skipped. */
+  #publishedVersion = -1;
   #started = false;
 
   constructor(options: HubOptions = {}) {
@@ -227,9 +228,10 @@ export class Hub {
   #publish(): void {
     const onSnapshot = this.#options.onSnapshot;
     if (!onSnapshot) return;
-    const delta = this.model.takeDelta();
-    if (!delta) return;
-    safely(() => onSnapshot(this.model.snapshot(), delta));
+    const version = this.model.version;
+    if (version === this.#publishedVersion) return;
+    this.#publishedVersion = version;
+    safely(() => onSnapshot(this.model.snapshot()));
   }
 }
 

@@ -2,7 +2,6 @@
 // (process tree, queues, pipes, locks, pools, deadlocks) plus compact deltas for the view.
 // No I/O, no clock of its own (time is the events' `ts`), no Node or vscode imports.
 import type { Hello, ObjectCreated, ObjectKind, ProcessKey, RuntimeEvent, SourceLocation } from '../../runtime/src/protocol';
-import type { CollectionName, SnapshotDelta } from '../view/messages';
 import type { Deadlock, PipeNode, PoolNode, ProcessNode, ProgramSnapshot, QueueNode, SyncNode, Waiter } from './snapshot';
 
 /** Depth samples older than this (behind the newest event) are dropped. */
@@ -43,7 +42,7 @@ export interface ProgramModelOptions {
   singleProcess?: boolean;
 }
 
-/** Events in, snapshot and deltas out. Feed it with `hello`, `apply` and `disconnected`; read it with `snapshot` and `takeDelta`. */
+/** Events in, snapshot out. Feed it with `hello`, `apply` and `disconnected`; read it with `snapshot` (the view diffs snapshots itself). */
 export class ProgramModel {
   #version = 0;
   #now = 0;
@@ -60,17 +59,15 @@ export class ProgramModel {
   #pools = new Map<string, PoolRecord>();
   #deadlocks: Deadlock[] = [];
   #graphDirty = false;
-  #dirty: Record<CollectionName, Set<string>> = { processes: new Set(), queues: new Set(), pipes: new Set(), syncs: new Set(), pools: new Set() };
-  #deltaBase = 0;
-  #deadlocksChanged = false;
-  #countersChanged = false;
   #cached: ProgramSnapshot | undefined;
 
   constructor(options: ProgramModelOptions = {}) {
     this.#singleProcess = options.singleProcess ?? false;
   }
 
+  /** Grows with every change, deadlocks found included: a reader compares it to know whether to read again. */
   get version(): number {
+    this.#detect();
     return this.#version;
   }
 
@@ -102,7 +99,7 @@ export class ProgramModel {
     }
     if (hello.role === 'external') node.external = true;
     if (hello.inspectorUrl !== undefined) node.inspectorUrl = hello.inspectorUrl;
-    this.#touch('processes', key);
+    this.#touch();
     return key;
   }
 
@@ -128,7 +125,7 @@ export class ProgramModel {
         if (event.startMethod !== undefined) node.startMethod = event.startMethod;
         if (event.parent !== undefined) node.parent = event.parent;
         if (event.inspectorUrl !== undefined) node.inspectorUrl = event.inspectorUrl;
-        return this.#touch('processes', key);
+        return this.#touch();
       }
       case 'child.start': {
         let node = this.#processes.get(event.key);
@@ -148,7 +145,7 @@ export class ProgramModel {
           if (event.role !== 'external') delete node.external;
         }
         if (event.pool !== undefined) this.#poolWorker(event.pool, event.key);
-        return this.#touch('processes', event.key);
+        return this.#touch();
       }
       case 'child.exit':
         return this.processExited(event.key, event.exitCode, event.signal ?? null, event.ts);
@@ -164,7 +161,6 @@ export class ProgramModel {
         return this.#task(event);
       case 'dropped':
         this.#dropped += Math.max(0, event.count);
-        this.#countersChanged = true;
         this.#version++;
         return;
       case 'log':
@@ -181,7 +177,7 @@ export class ProgramModel {
     node.exitCode = exitCode;
     node.signal = signal;
     if (node.state !== 'exited') this.#markExited(node, ts);
-    this.#touch('processes', key);
+    this.#touch();
   }
 
   /** A connection closed: the process is gone, though its exit code may still come from its parent. */
@@ -190,7 +186,7 @@ export class ProgramModel {
     const node = this.#processes.get(key);
     if (!node || node.state === 'exited') return;
     this.#markExited(node, ts);
-    this.#touch('processes', key);
+    this.#touch();
   }
 
   /** CPU (percent) and memory (bytes) from a process listing; `ppid` adds a descendant that does not report (not Node). */
@@ -206,19 +202,17 @@ export class ProgramModel {
     } else if (node.cpu === sample.cpu && node.memory === sample.memory) return;
     if (sample.cpu !== undefined) node.cpu = sample.cpu;
     if (sample.memory !== undefined) node.memory = sample.memory;
-    this.#touch('processes', key);
+    this.#touch();
   }
 
   /** A connection was refused (bad token, bad frame, too big, too slow). */
   connectionRejected(): void {
     this.#rejected++;
-    this.#countersChanged = true;
     this.#version++;
   }
 
   setSingleProcess(value: boolean): void {
     this.#singleProcess = value;
-    this.#countersChanged = true;
     this.#version++;
   }
 
@@ -253,30 +247,6 @@ export class ProgramModel {
     return this.#cached;
   }
 
-  /** What changed since the last delta (or the start); `undefined` when nothing did. */
-  takeDelta(): SnapshotDelta | undefined {
-    this.#detect();
-    if (this.#version === this.#deltaBase) return undefined;
-    const delta: SnapshotDelta = { from: this.#deltaBase, to: this.#version, upsert: {}, remove: {} };
-    const d = this.#dirty;
-    if (d.processes.size) delta.upsert.processes = pick(d.processes, this.#processes, copyProcess);
-    if (d.queues.size) delta.upsert.queues = pick(d.queues, this.#queues, copyQueue);
-    if (d.pipes.size) delta.upsert.pipes = pick(d.pipes, this.#pipes, (p) => this.#copyPipe(p));
-    if (d.syncs.size) delta.upsert.syncs = pick(d.syncs, this.#syncs, copySync);
-    if (d.pools.size) delta.upsert.pools = pick(d.pools, this.#pools, copyPool);
-    if (this.#deadlocksChanged) delta.deadlocks = this.#deadlocks.map(copyDeadlock);
-    if (this.#countersChanged) {
-      delta.singleProcess = this.#singleProcess;
-      delta.rejectedConnections = this.#rejected;
-      delta.droppedEvents = this.#dropped;
-    }
-    for (const set of Object.values(d)) set.clear();
-    this.#deadlocksChanged = false;
-    this.#countersChanged = false;
-    this.#deltaBase = this.#version;
-    return delta;
-  }
-
   // ---- reducers ---------------------------------------------------------------------------------
 
   #object(key: ProcessKey, event: ObjectCreated): void {
@@ -290,22 +260,22 @@ export class ProgramModel {
       q.label = label;
       if (event.site) q.site = event.site;
       q.maxsize = event.capacity ?? 0;
-      this.#touch('queues', event.id);
+      this.#touch();
     } else if (PIPE_KINDS.has(event.kind)) {
       const p = this.#pipeNode(event.id);
       p.kind = event.kind;
       p.label = label;
-      this.#touch('pipes', event.id);
+      this.#touch();
     } else if (SYNC_KINDS.has(event.kind)) {
       const s = this.#syncNode(event.id);
       s.kind = event.kind;
       s.label = label;
       if (event.site) s.site = event.site;
-      this.#touch('syncs', event.id);
+      this.#touch();
     } else if (event.kind === 'Pool') {
       const p = this.#poolNode(event.id);
       p.label = label;
-      this.#touch('pools', event.id);
+      this.#touch();
     }
   }
 
@@ -323,7 +293,7 @@ export class ProgramModel {
       if (objectKind && SYNC_KINDS.has(objectKind)) {
         const s = this.#syncNode(on, objectKind);
         if (!s.waiters.some((w) => w.key === key)) s.waiters.push(site ? { key, since: ts, site } : { key, since: ts });
-        this.#touch('syncs', on);
+        this.#touch();
       }
     } else {
       delete node.waitingOn;
@@ -331,12 +301,12 @@ export class ProgramModel {
       delete node.waitSite;
     }
     this.#graphDirty = true;
-    this.#touch('processes', key);
+    this.#touch();
   }
 
   #leaveWait(node: ProcessNode, id: string): void {
     const s = this.#syncs.get(id);
-    if (s && removeWaiter(s, node.key)) this.#touch('syncs', id);
+    if (s && removeWaiter(s, node.key)) this.#touch();
   }
 
   #queue(key: ProcessKey, event: Extract<RuntimeEvent, { t: 'queue' }>): void {
@@ -350,7 +320,7 @@ export class ProgramModel {
     const owner = this.#owners.get(event.id);
     if (owner !== undefined && owner !== key) {
       this.#graphDirty = true;
-      return this.#touch('queues', event.id);
+      return this.#touch();
     }
     q.depth = event.depth;
     const h = q.history;
@@ -366,7 +336,7 @@ export class ProgramModel {
       }
     }
     this.#graphDirty = true;
-    this.#touch('queues', event.id);
+    this.#touch();
   }
 
   #pipe(key: ProcessKey, event: Extract<RuntimeEvent, { t: 'pipe' }>): void {
@@ -407,7 +377,7 @@ export class ProgramModel {
         if (cut > 0) p.samples.splice(0, cut);
       }
     }
-    this.#touch('pipes', event.id);
+    this.#touch();
   }
 
   #sync(key: ProcessKey, event: Extract<RuntimeEvent, { t: 'sync' }>): void {
@@ -458,7 +428,7 @@ export class ProgramModel {
         break;
     }
     this.#graphDirty = true;
-    this.#touch('syncs', event.id);
+    this.#touch();
   }
 
   #stopWaiting(key: ProcessKey, id: string): void {
@@ -468,7 +438,7 @@ export class ProgramModel {
     delete node.waitingSince;
     delete node.waitSite;
     if (node.state === 'waiting') node.state = 'running';
-    this.#touch('processes', key);
+    this.#touch();
   }
 
   #task(event: Extract<RuntimeEvent, { t: 'task' }>): void {
@@ -507,7 +477,7 @@ export class ProgramModel {
         if (p.queued > 0) p.queued--;
         break;
     }
-    this.#touch('pools', event.pool);
+    this.#touch();
   }
 
   #markExited(node: ProcessNode, ts: number): void {
@@ -521,14 +491,14 @@ export class ProgramModel {
     for (const s of this.#syncs.values()) {
       if (s.holder === node.key) {
         s.ownerDied = true;
-        this.#touch('syncs', s.id);
+        this.#touch();
       }
-      if (removeWaiter(s, node.key)) this.#touch('syncs', s.id);
+      if (removeWaiter(s, node.key)) this.#touch();
     }
     for (const p of this.#pools.values()) {
       if (p.busy.includes(node.key)) {
         p.busy = p.busy.filter((w) => w !== node.key);
-        this.#touch('pools', p.id);
+        this.#touch();
       }
     }
     this.#graphDirty = true;
@@ -543,7 +513,6 @@ export class ProgramModel {
     const before = JSON.stringify(this.#deadlocks);
     if (JSON.stringify(found) !== before) {
       this.#deadlocks = found;
-      this.#deadlocksChanged = true;
       this.#version++;
     }
   }
@@ -642,8 +611,7 @@ export class ProgramModel {
     if (typeof ts === 'number' && ts > this.#now) this.#now = ts;
   }
 
-  #touch(collection: CollectionName, id: string): void {
-    this.#dirty[collection].add(id);
+  #touch(): void {
     this.#version++;
   }
 
@@ -696,7 +664,7 @@ export class ProgramModel {
     const p = this.#poolNode(pool);
     if (p.workers.includes(worker)) return;
     p.workers.push(worker);
-    this.#touch('pools', pool);
+    this.#touch();
   }
 
   #poolNode(id: string): PoolRecord {
@@ -759,14 +727,6 @@ function where(site: SourceLocation): string {
   return `${site.file}:${site.line}:${site.column}`;
 }
 
-function pick<T, U>(ids: Set<string>, from: Map<string, T>, copy: (item: T) => U): U[] {
-  const out: U[] = [];
-  for (const id of ids) {
-    const item = from.get(id);
-    if (item) out.push(copy(item));
-  }
-  return out;
-}
 
 function copyProcess(p: ProcessNode): ProcessNode {
   return p.waitSite ? { ...p, waitSite: { ...p.waitSite } } : { ...p };

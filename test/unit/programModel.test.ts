@@ -169,23 +169,22 @@ describe('ProgramModel', () => {
     assert.deepEqual([p.workers, p.busy], [['101', '102', '103'], ['102']]);
   });
 
-  it('hands out compact deltas and immutable snapshots', () => {
+  it('moves its version on every change and hands out immutable snapshots', () => {
     const m = new ProgramModel();
     m.hello(hello(100, 'MainProcess', { role: 'main' }), 0);
     m.apply('100', { t: 'object', ts: 0, id: 'Q', kind: 'Queue' });
-    const first = m.takeDelta()!;
-    assert.equal(first.from, 0);
-    assert.equal(first.upsert.processes?.length, 1);
-    assert.equal(m.takeDelta(), undefined);
+    const first = m.version;
+    assert.equal(m.snapshot().version, first);
+    assert.equal(m.version, first, 'reading does not change it');
     const before = m.snapshot();
     m.apply('100', { t: 'queue', ts: 1, id: 'Q', puts: 1, gets: 0, depth: 1 });
-    const second = m.takeDelta()!;
-    assert.equal(second.from, first.to);
-    assert.deepEqual(Object.keys(second.upsert), ['queues']);
+    assert.ok(m.version > first);
     assert.equal(before.queues[0]!.depth, 0, 'an earlier snapshot never changes');
     assert.equal(m.snapshot().queues[0]!.depth, 1);
+    const beforeRejected = m.version;
     m.connectionRejected();
-    assert.equal(m.takeDelta()!.rejectedConnections, 1);
+    assert.ok(m.version > beforeRejected);
+    assert.equal(m.snapshot().rejectedConnections, 1);
   });
 
   it('a waiter state clears when the process runs again', () => {
