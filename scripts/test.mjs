@@ -10,6 +10,7 @@ const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 const steps = [
   ['build', 10],
   ['typecheck', 10],
+  ['lint', 5],
   ['test:unit', 10],
   ['test:runtime', 30],
   ['test:conformance', 25],

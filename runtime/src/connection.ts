@@ -121,7 +121,7 @@ class PipeDirectory implements Served {
    */
   release(id: number): void {
     const record = this.#copies.get(id);
-    if (!record || record.state !== 'pending') return;
+    if (record?.state !== 'pending') return;
     setTimeout(() => {
       if (record.state !== 'pending') return;
       const unread = [...(record.backlog ?? []), ...record.buffered.map(({ frame }) => messageOf(frame))];

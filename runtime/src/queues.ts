@@ -6,7 +6,7 @@ import type { Frame } from './broker/frame';
 import { ownSlots, RemoteSlot } from './broker/slots';
 import { Fifo, LocalWaiter, RemoteWaiter, decodeWait, encodeWait, type Waiter } from './broker/waiters';
 import { created, QueueTraffic, waitingUnlessBrief, watchDepth } from './broker/report';
-import { heldBytes, heldFromBytes, heldToBytes, hold, holdReduced, reducedBytes, release, writeHeld, type Held } from './broker/codec';
+import { heldFromBytes, heldToBytes, hold, holdReduced, reducedBytes, release, type Held } from './broker/codec';
 import { Empty, Full, ValueError } from './errors';
 import { reduceSymbol, registerReviver, type ReducedObject, type TransferContext } from './reduction';
 import type { ObjectKind } from './protocol';

@@ -103,7 +103,7 @@ export class ForkscopeSession extends DebugSession {
       return this.sendErrorResponse(response, 4001, 'Forkscope does not launch programs in an untrusted workspace.');
     }
     const launch = args as ForkscopeLaunchArguments;
-    let spec;
+    let spec: ReturnType<typeof resolveLaunchSpec>;
     try {
       spec = resolveLaunchSpec(launch);
     } catch (error) {

@@ -238,7 +238,7 @@ export class Hub {
 /** Adds `--require "<path>"` to a NODE_OPTIONS string, quoted so paths with spaces survive. */
 export function appendNodeOption(existing: string | undefined, flag: string, value: string): string {
   const option = `${flag} "${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
-  return existing && existing.trim() ? `${existing} ${option}` : option;
+  return existing?.trim() ? `${existing} ${option}` : option;
 }
 
 /** `runtime/dist/preload.cjs`, beside this bundle (the CLI) or in the workspace (the extension, tests). */

@@ -10,7 +10,7 @@ const PERFETTO = 'https://ui.perfetto.dev';
 export function registerLensCommands(context: vscode.ExtensionContext): void {
   const programOf = (arg?: string | vscode.Uri): vscode.Uri | undefined => {
     const uri = typeof arg === 'string' ? vscode.Uri.parse(arg) : (arg ?? vscode.window.activeTextEditor?.document.uri);
-    if (!uri || uri.scheme !== 'file') {
+    if (uri?.scheme !== 'file') {
       void vscode.window.showInformationMessage('Forkscope: save the program to a file to run it.');
       return undefined;
     }

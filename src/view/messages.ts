@@ -76,7 +76,7 @@ export function isWebviewToHost(value: unknown): value is WebviewToHost {
   for (const key of keys) {
     if (key === 'type') continue;
     const check = Object.hasOwn(schema, key) ? schema[key] : undefined;
-    if (!check || !check((value as Record<string, unknown>)[key])) return false;
+    if (!check?.((value as Record<string, unknown>)[key])) return false;
   }
   return true;
 }

@@ -79,7 +79,7 @@ export class ViewUpdater {
     const content = this.#options.content();
     const last = this.#lastSent;
     const now = this.#now();
-    if (!last || !last.snapshot || !content.snapshot || last.sessionName !== content.sessionName) {
+    if (!last?.snapshot || !content.snapshot || last.sessionName !== content.sessionName) {
       if (last && last.snapshot === content.snapshot && last.sessionName === content.sessionName) return;
       this.#options.post({ type: 'snapshot', snapshot: content.snapshot, sessionName: content.sessionName, now });
     } else {

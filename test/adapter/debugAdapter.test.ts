@@ -2,7 +2,7 @@
 // right configuration, unselected children released, terminate ends every process of the program.
 // Real processes (test/fixtures/debug-tree.cjs) and the real launcher; the hub is a fake fed by the fixture,
 // and the child-session sink is injected (DebugClient drops reverse requests) and acts as the debugger over CDP.
-import { describe, it, before, after } from 'node:test';
+import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:net';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';

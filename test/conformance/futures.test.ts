@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import * as mp from 'forkscope';
-import { Future, wait, asCompleted, FIRST_COMPLETED, FIRST_EXCEPTION, ALL_COMPLETED, ProcessPoolExecutor } from 'forkscope';
+import { Future, wait, asCompleted, FIRST_COMPLETED, FIRST_EXCEPTION, ALL_COMPLETED, type ProcessPoolExecutor } from 'forkscope';
 import { forEachMethod, once, ALL, PROCESSES, SHORT_TIMEOUT, sleep, timed, it } from './support';
 import * as t from './targets';
 

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import * as mp from 'forkscope';
-import { forEachMethod, ALL, PROCESSES, TIMEOUT1, TIMEOUT2, SHORT_TIMEOUT, EARLY, DELTA, sleep, timed, timedRejects, PROMPT, it } from './support';
+import { forEachMethod, ALL, PROCESSES, TIMEOUT1, TIMEOUT2, SHORT_TIMEOUT, EARLY, DELTA, sleep, timed, timedRejects, it } from './support';
 import * as t from './targets';
 
 const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);

@@ -4,7 +4,7 @@
 import type { StartMethod } from '../../runtime/src/protocol';
 import { appendFileSync, openSync, readdirSync, writeFileSync, writeSync } from 'node:fs';
 import { setTimeout as sleepMs } from 'node:timers/promises';
-import { Process, Connection, currentProcess, parentProcess, getStartMethod, connection, type Barrier, type BoundedSemaphore, type Condition, type Event, type JoinableQueue, type Lock, type Queue, type RLock, type Semaphore, type SimpleQueue, type Value, type RawValue } from 'forkscope';
+import { Process, type Connection, currentProcess, parentProcess, getStartMethod, connection, type Barrier, type BoundedSemaphore, type Condition, type Event, type JoinableQueue, type Lock, type Queue, type RLock, type Semaphore, type SimpleQueue, type Value, type RawValue } from 'forkscope';
 
 type AnyQueue<T = unknown> = Queue<T> | JoinableQueue<T> | SimpleQueue<T>;
 type Counter = Value<'i'>;
@@ -719,7 +719,7 @@ export async function waitThenReturn(event: Event, value: unknown): Promise<unkn
 }
 
 /** Counts calls per worker: the initializer's global. */
-let initialized: unknown = undefined;
+let initialized: unknown;
 /** CPython's init(x): the executor/pool initializer sets a global. */
 export function initGlobal(x: unknown): void {
   initialized = x;

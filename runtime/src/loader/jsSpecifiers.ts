@@ -10,9 +10,7 @@ interface ResolveContext {
   parentURL?: string;
 }
 type NextResolve = (specifier: string, context: ResolveContext) => unknown;
-interface RegisterHooks {
-  (hooks: { resolve(specifier: string, context: ResolveContext, next: NextResolve): unknown }): unknown;
-}
+type RegisterHooks = (hooks: { resolve(specifier: string, context: ResolveContext, next: NextResolve): unknown }) => unknown;
 
 /** Installs the hook once per thread where Node has module.registerHooks (22.15+, 23.5+). */
 export function resolveJsSpecifiersToTs(): void {

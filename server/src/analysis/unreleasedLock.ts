@@ -6,7 +6,6 @@ import { indentAt, reindent } from './edits';
 import type { Finding, Fix } from './types';
 
 export function unreleasedLock(model: FileModel): Finding[] {
-  const sf = model.sourceFile;
   const findings: Finding[] = [];
   for (const node of model.nodes.expressionStatements) {
     const receiver = acquireReceiver(model, node.expression);

@@ -29,7 +29,7 @@ export function unsharedState(model: FileModel, sites: TargetSite[]): Finding[] 
       const root = rootOf(write.target);
       if (!root || !ts.isIdentifier(root)) continue;
       const decl = model.declarationOf(root);
-      if (!decl || !decl.isModuleLevel || decl.kind !== 'variable') continue;
+      if (!decl?.isModuleLevel || decl.kind !== 'variable') continue;
       if (decl.initializer && model.creates(decl.initializer) !== undefined) continue;
       // A target that also reads its copy uses it on purpose (a per-process cache or counter, a demo of
       // copies); one that only writes can only mean it for someone else, who will never see it.
