@@ -1,0 +1,28 @@
+// The accuracy layer (issue 17): unmodified programs run under `forkscope run --snapshot --trace`, each
+// with its ground truth known by construction (or counted by the program itself), and every count,
+// state, start and exit asserted exactly. Build first (`npm run build`).
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { forkscopeRun } from './forkscopeRun';
+
+describe('accuracy: worker_threads', () => {
+  it('counts worker.postMessage, parentPort and MessagePort traffic exactly, and nothing of Node’s own', async () => {
+    const N = 5_000;
+    const K = 300;
+    const { code, stdout, snapshot } = await forkscopeRun('accuracy-threads.js', { args: [String(N), String(K)] });
+    assert.equal(code, 0);
+    assert.equal(stdout, `thread a up\ntruth a=${2 * N + 1} b=${2 * K + 1} local=3\n`);
+    const main = snapshot.processes.find((p) => p.parent === undefined)!;
+    const threads = snapshot.processes.filter((p) => p.threadId !== 0).sort((x, y) => x.threadId - y.threadId);
+    assert.deepEqual(threads.map((t) => [t.name, t.parent, t.state, t.exitCode]), [
+      ['Thread-1', main.key, 'exited', 0],
+      ['Thread-2', main.key, 'exited', 1],
+    ]);
+    const byPeer = (t: { key: string }) => snapshot.pipes.find((p) => p.kind === 'Channel' && p.ends.includes(t.key));
+    assert.equal(byPeer(threads[0]!)?.messages, 2 * N + 1, 'thread a: N round trips and "stop"');
+    assert.equal(byPeer(threads[1]!)?.messages, 2 * K + 1, 'thread b: the port, then K round trips over it');
+    const local = snapshot.pipes.filter((p) => p.kind === 'Channel' && p.ends.length === 1 && p.ends[0] === main.key);
+    assert.deepEqual(local.map((p) => p.messages), [3], 'the main thread’s own MessageChannel: 3 sends, counted once');
+    assert.equal(snapshot.pipes.filter((p) => p.kind === 'Channel').length, 3, JSON.stringify(snapshot.pipes.map((p) => [p.label, p.messages])));
+  });
+});
