@@ -26,3 +26,25 @@ describe('accuracy: worker_threads', () => {
     assert.equal(snapshot.pipes.filter((p) => p.kind === 'Channel').length, 3, JSON.stringify(snapshot.pipes.map((p) => [p.label, p.messages])));
   });
 });
+
+describe('accuracy: piscina', () => {
+  it('counts 20,000 piscina tasks exactly, per thread, from a program that keeps its event loop busy from the start', async () => {
+    const { code, stdout, snapshot } = await forkscopeRun('accuracy-piscina.js', { args: ['20000'] });
+    assert.equal(code, 0);
+    const match = /^sum (\d+) truth (.*)\n$/.exec(stdout);
+    assert.ok(match, stdout);
+    assert.equal(match[1], String(Array.from({ length: 20_000 }, (_, i) => i * i).reduce((a, b) => a + b, 0)));
+    const truth = new Map(match[2]!.split(' ').map((pair) => pair.split(':').map(Number) as [number, number]));
+    const main = snapshot.processes.find((p) => p.parent === undefined)!;
+    assert.deepEqual([main.name, main.state, main.exitCode], ['MainProcess', 'exited', 0]);
+    const threads = snapshot.processes.filter((p) => p.threadId !== 0);
+    assert.equal(threads.length, 2);
+    for (const t of threads) {
+      // piscina ends its threads with terminate(): exit code 1.
+      assert.deepEqual([t.parent, t.state, t.exitCode], [main.key, 'exited', 1]);
+      const channel = snapshot.pipes.filter((p) => p.kind === 'Channel' && p.ends.includes(t.key));
+      assert.deepEqual(channel.map((p) => p.messages), [truth.get(t.threadId)], `thread ${t.threadId}`);
+    }
+    assert.equal(snapshot.pipes.length, 2, JSON.stringify(snapshot.pipes.map((p) => [p.label, p.messages])));
+  });
+});
