@@ -48,3 +48,57 @@ describe('accuracy: piscina', () => {
     assert.equal(snapshot.pipes.length, 2, JSON.stringify(snapshot.pipes.map((p) => [p.label, p.messages])));
   });
 });
+
+describe('accuracy: workerpool', () => {
+  it('counts 5,000 workerpool tasks exactly, per thread', async () => {
+    const { code, stdout, snapshot } = await forkscopeRun('accuracy-workerpool.js', { args: ['5000'] });
+    assert.equal(code, 0);
+    const match = /^sum (\d+) truth (.*)\n$/.exec(stdout);
+    assert.ok(match, stdout);
+    const truth = new Map(match[2]!.split(' ').map((pair) => pair.split(':').map(Number) as [number, number]));
+    const main = snapshot.processes.find((p) => p.parent === undefined)!;
+    const threads = snapshot.processes.filter((p) => p.threadId !== 0);
+    assert.equal(threads.length, 2);
+    for (const t of threads) {
+      assert.deepEqual([t.parent, t.state, t.exitCode], [main.key, 'exited', 0]);
+      assert.deepEqual(snapshot.pipes.filter((p) => p.ends.includes(t.key)).map((p) => p.messages), [truth.get(t.threadId)], `thread ${t.threadId}`);
+    }
+    assert.equal(snapshot.pipes.length, 2);
+  });
+});
+
+describe('accuracy: tinypool', () => {
+  it('counts tinypool tasks exactly on threads and on child processes it forks with an environment of its own', async () => {
+    const tasks = 1_000;
+    const { code, stdout, snapshot, trace } = await forkscopeRun('accuracy-tinypool.mjs', { args: [String(tasks)] });
+    assert.equal(code, 0);
+    const lines = stdout.trim().split('\n');
+    assert.equal(lines.length, 2, stdout);
+    const ranOn = (line: string) => new Map(line.split(' ').slice(2).map((pair) => pair.split(':').map(Number) as [number, number]));
+    const threadsRan = ranOn(lines[0]!);
+    const processesRan = ranOn(lines[1]!);
+    const main = snapshot.processes.find((p) => p.parent === undefined)!;
+    const threads = snapshot.processes.filter((p) => p.threadId !== 0);
+    assert.equal(threads.length, 2);
+    for (const t of threads) {
+      // Per thread: tinypool's start message and "ready", then each task and its result.
+      assert.deepEqual([t.parent, t.state, t.exitCode], [main.key, 'exited', 1]);
+      assert.deepEqual(snapshot.pipes.filter((p) => p.ends.includes(t.key)).map((p) => p.messages), [2 + 2 * threadsRan.get(t.threadId)!]);
+    }
+    const children = snapshot.processes.filter((p) => p.threadId === 0 && p.parent === main.key);
+    assert.deepEqual(children.map((c) => c.pid).sort(), [...processesRan.keys()].sort(), 'both forked processes, though the preload cannot reach them');
+    for (const c of children) {
+      assert.deepEqual([c.name, c.state, c.signal], ['process.js', 'exited', 'SIGTERM']);
+      const ipc = snapshot.pipes.filter((p) => p.ends.includes(c.key));
+      assert.deepEqual(ipc.map((p) => p.messages), [2 + 2 * processesRan.get(c.pid)!], `IPC with ${c.pid}`);
+      const starts = trace.traceEvents.filter((e) => e.ph === 'i' && e.cat === 'Process' && e.args?.child === c.key);
+      assert.equal(starts.length, 1, 'one start in the trace');
+      const exits = trace.traceEvents.filter((e) => e.ph === 'i' && e.cat === 'Process' && e.pid === c.pid && e.args?.exitCode !== undefined);
+      assert.deepEqual(exits.map((e) => e.args?.signal), ['SIGTERM'], 'one exit in the trace, with its signal');
+    }
+    // In child_process mode tinypool relays each task through a MessageChannel of its own in the main thread.
+    const local = snapshot.pipes.filter((p) => p.ends.length === 1).map((p) => p.messages).sort((a, b) => a - b);
+    assert.deepEqual(local, [...processesRan.values()].map((n) => 2 * n).sort((a, b) => a - b));
+    assert.equal(snapshot.processes.length, 5);
+  });
+});
