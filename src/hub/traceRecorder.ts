@@ -42,6 +42,9 @@ export class TraceRecorder {
   #nextFlow = 1;
   #lost = 0;
   #counters = new Map<string, number>();
+  /** One start and one exit per process or thread, whoever reports it (its parent, the runtime, itself, the launcher). */
+  #started = new Set<ProcessKey>();
+  #exited = new Set<ProcessKey>();
 
   constructor(t0 = Date.now()) {
     this.#t0 = t0;
@@ -83,10 +86,14 @@ export class TraceRecorder {
         }
         return;
       case 'child.start':
+        if (this.#started.has(e.key)) return;
+        this.#started.add(e.key);
         this.#push({ name: `start ${e.name}`, ph: 'i', s: 't', pid, tid, ts, cat: 'Process', args: { child: e.key, startMethod: e.startMethod } });
         return;
       case 'child.exit': {
         this.#closeWait(e.key, e.ts);
+        if (this.#exited.has(e.key)) return;
+        this.#exited.add(e.key);
         const child = split(e.key);
         this.#push({ name: e.signal ? `killed by ${e.signal}` : `exit ${e.exitCode}`, ph: 'i', s: 'p', pid: child.pid, tid: child.tid, ts, cat: 'Process', args: { exitCode: e.exitCode, signal: e.signal ?? null } });
         return;

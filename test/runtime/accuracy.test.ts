@@ -102,3 +102,44 @@ describe('accuracy: tinypool', () => {
     assert.equal(snapshot.processes.length, 5);
   });
 });
+
+describe('accuracy: cluster', () => {
+  it('keeps everything up to Ctrl+C: every message, and each process killed by SIGINT with its signal', async () => {
+    const servedBy = new Map<number, number>();
+    let failure: unknown;
+    const { snapshot, trace } = await forkscopeRun('accuracy-cluster.js', {
+      onOutput: {
+        when: /ready \d+\n/,
+        then: (group, stdout) => {
+          const port = Number(/ready (\d+)/.exec(stdout)![1]);
+          void (async () => {
+            try {
+              for (let i = 0; i < 3; i++) {
+                const response = await fetch(`http://127.0.0.1:${port}/`, { headers: { connection: 'close' } });
+                const pid = Number((await response.text()).trim());
+                servedBy.set(pid, (servedBy.get(pid) ?? 0) + 1);
+              }
+            } catch (error) {
+              failure = error;
+            }
+            // At once, as a person pressing Ctrl+C right after the last answer: the whole process group.
+            process.kill(-group, 'SIGINT');
+          })();
+        },
+      },
+    });
+    assert.equal(failure, undefined);
+    const main = snapshot.processes.find((p) => p.parent === undefined)!;
+    assert.deepEqual([main.state, main.signal, main.exitCode], ['exited', 'SIGINT', -2]);
+    const workers = snapshot.processes.filter((p) => p.parent === main.key);
+    assert.equal(workers.length, 2);
+    for (const w of workers) {
+      assert.deepEqual([w.name, w.state, w.signal, w.exitCode], ['accuracy-cluster.js', 'exited', 'SIGINT', -2], 'killed by SIGINT, and says so');
+      // The greeting from the primary, then one report per request this worker served; Node's own cluster messages are not counted.
+      assert.deepEqual(snapshot.pipes.filter((p) => p.ends.includes(w.key)).map((p) => p.messages), [1 + (servedBy.get(w.pid) ?? 0)], `worker ${w.pid}`);
+      const exits = trace.traceEvents.filter((e) => e.ph === 'i' && e.cat === 'Process' && e.pid === w.pid && e.args?.exitCode !== undefined);
+      assert.deepEqual(exits.map((e) => e.args?.signal), ['SIGINT']);
+    }
+    assert.equal([...servedBy.values()].reduce((a, b) => a + b, 0), 3);
+  });
+});

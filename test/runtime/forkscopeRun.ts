@@ -23,8 +23,8 @@ export interface ForkscopeRunOptions {
   args?: string[];
   deadlineMs?: number;
   env?: NodeJS.ProcessEnv;
-  /** Called with the CLI's process once its stdout has printed `when` (to send it a signal, say). */
-  onOutput?: { when: RegExp; then: (pid: number) => void };
+  /** Called with the CLI's pid (its process group's id) once its stdout has printed `when`: to interrupt the group, say. */
+  onOutput?: { when: RegExp; then: (pid: number, stdout: string) => void };
 }
 
 export async function forkscopeRun(program: string, { args = [], deadlineMs = 120_000, env = {}, onOutput }: ForkscopeRunOptions = {}): Promise<ForkscopeRun> {
@@ -32,7 +32,12 @@ export async function forkscopeRun(program: string, { args = [], deadlineMs = 12
   try {
     const snapshotFile = join(dir, 'snapshot.json');
     const traceFile = join(dir, 'trace.json');
-    const child = spawn(process.execPath, [CLI, 'run', '--snapshot', snapshotFile, '--trace', traceFile, '--', program, ...args], { cwd: FIXTURES, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, 'run', '--snapshot', snapshotFile, '--trace', traceFile, '--', program, ...args], {
+      cwd: FIXTURES,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true, // its own process group: a test can interrupt it as Ctrl+C does, and the deadline ends all of it
+    });
     let stdout = '';
     let stderr = '';
     let fired = false;
@@ -40,13 +45,17 @@ export async function forkscopeRun(program: string, { args = [], deadlineMs = 12
       stdout += d;
       if (onOutput && !fired && onOutput.when.test(stdout)) {
         fired = true;
-        onOutput.then(child.pid!);
+        onOutput.then(child.pid!, stdout);
       }
     });
     child.stderr.on('data', (d: Buffer) => (stderr += d));
     const code = await new Promise<number | null>((resolve, reject) => {
       const timer = setTimeout(() => {
-        child.kill('SIGKILL');
+        try {
+          process.kill(-child.pid!, 'SIGKILL');
+        } catch {
+          child.kill('SIGKILL');
+        }
         reject(new Error(`forkscope run ${program} hung:\n${stdout}\n${stderr}`));
       }, deadlineMs);
       child.on('exit', (c, signal) => {

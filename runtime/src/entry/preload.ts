@@ -59,12 +59,40 @@ function install(): void {
 
   patchChildProcess(self);
   patchWorkers();
+  if (workerThreads.isMainThread) reportOwnEnd(self);
   // The runtime's own processes and threads report their traffic themselves, and measuring every
   // message of theirs here would only cost them time.
   const runtimeThread = !workerThreads.isMainThread && process.env[RUNTIME_THREAD_ENV] === '1';
   if (!runtimeEntry && !runtimeThread) {
     countOwnIpc();
     countPortSends(parentFromEnv ?? String(process.pid));
+  }
+}
+
+/**
+ * Every process says how it ended, and sends what it still holds first: its parent may be gone (a
+ * cluster stopped with Ctrl+C, a manager outliving its program), and a batch not yet sent would be lost.
+ * A signal the program does not handle itself is caught only to do that, then raised again, so the
+ * process still dies by it.
+ */
+function reportOwnEnd(self: ProcessKey): void {
+  let reported = false;
+  const end = (exitCode: number | null, signal: NodeJS.Signals | null): void => {
+    if (reported) return;
+    reported = true;
+    telemetry.emitNow({ t: 'child.exit', ts: Date.now(), key: self, exitCode, signal });
+    void telemetry.flush();
+  };
+  process.on('exit', (code) => end(code, null));
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    const onSignal = (): void => {
+      // The program has its own handler: it decides whether this ends it ('exit' tells).
+      if (process.listenerCount(signal) > 1) return void telemetry.flush();
+      end(-(constants.signals[signal] ?? 0), signal);
+      process.off(signal, onSignal);
+      process.kill(process.pid, signal);
+    };
+    process.on(signal, onSignal);
   }
 }
 
@@ -365,7 +393,7 @@ function countSends(target: object, id: string, peer: ProcessKey, method: 'send'
   if (typeof original !== 'function') return;
   holder[method] = function (this: unknown, message: unknown, ...rest: unknown[]) {
     try {
-      telemetry.emit({ t: 'pipe', ts: Date.now(), id, sent: 1, received: 0, bytesSent: measure(message), bytesReceived: 0, peer, previews: [telemetry.preview(message)] });
+      if (!isNodeInternalMessage(message)) telemetry.emit({ t: 'pipe', ts: Date.now(), id, sent: 1, received: 0, bytesSent: measure(message), bytesReceived: 0, peer, previews: [telemetry.preview(message)] });
     } catch {
       // counting never breaks sending
     }
@@ -390,6 +418,12 @@ function countReceipts(target: object, id: string, peer: ProcessKey): void {
     }
     return original.call(this, event, ...args);
   };
+}
+
+/** Node's own IPC (cluster's `{ cmd: 'NODE_CLUSTER' }`, handle passing): Node's test, not the program's traffic. */
+function isNodeInternalMessage(message: unknown): boolean {
+  const cmd = (message as { cmd?: unknown } | null)?.cmd;
+  return typeof cmd === 'string' && cmd.startsWith('NODE_');
 }
 
 function measure(message: unknown): number {
