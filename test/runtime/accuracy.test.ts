@@ -9,7 +9,7 @@ describe('accuracy: worker_threads', () => {
   it('counts worker.postMessage, parentPort and MessagePort traffic exactly, and nothing of Node’s own', async () => {
     const N = 5_000;
     const K = 300;
-    const { code, stdout, snapshot } = await forkscopeRun('accuracy-threads.js', { args: [String(N), String(K)] });
+    const { code, stdout, snapshot, trace } = await forkscopeRun('accuracy-threads.js', { args: [String(N), String(K)] });
     assert.equal(code, 0);
     assert.equal(stdout, `thread a up\ntruth a=${2 * N + 1} b=${2 * K + 1} local=3\n`);
     const main = snapshot.processes.find((p) => p.parent === undefined)!;
@@ -24,6 +24,12 @@ describe('accuracy: worker_threads', () => {
     const local = snapshot.pipes.filter((p) => p.kind === 'Channel' && p.ends.length === 1 && p.ends[0] === main.key);
     assert.deepEqual(local.map((p) => p.messages), [3], 'the main thread’s own MessageChannel: 3 sends, counted once');
     assert.equal(snapshot.pipes.filter((p) => p.kind === 'Channel').length, 3, JSON.stringify(snapshot.pipes.map((p) => [p.label, p.messages])));
+    // Every message is one arrow whose two ends share an id.
+    const starts = trace.traceEvents.filter((e) => e.ph === 's' && e.cat === 'Channel');
+    const ends = new Map(trace.traceEvents.filter((e) => e.ph === 'f' && e.cat === 'Channel').map((e) => [e.id, e]));
+    assert.equal(starts.length, 2 * N + 1 + 2 * K + 1 + 3);
+    assert.equal(ends.size, starts.length);
+    assert.ok(starts.every((e) => ends.has(e.id)), 'each arrow has both ends');
   });
 });
 

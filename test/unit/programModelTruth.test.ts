@@ -61,3 +61,41 @@ describe('TraceRecorder: one start and one exit', () => {
     assert.deepEqual(events.map((e) => e.name), ['MainProcess started', 'start child.cjs', 'exit 0']);
   });
 });
+
+describe('TraceRecorder: every counted message is one joined arrow', () => {
+  const arrows = (r: TraceRecorder) => {
+    const events = r.toJSON().traceEvents;
+    const starts = events.filter((e) => e.ph === 's');
+    const ends = events.filter((e) => e.ph === 'f');
+    return { starts, ends, joined: starts.filter((s) => ends.some((f) => f.id === s.id)).length };
+  };
+
+  it('joins a channel that only one side reports (a worker thread, a child the preload cannot reach)', () => {
+    const r = new TraceRecorder(0);
+    r.hello('100', hello(100, 'MainProcess', { role: 'main' }), 0);
+    r.events('100', [
+      { t: 'object', ts: 1, id: 'port-100-1', kind: 'Channel', label: 'worker 1' },
+      { t: 'pipe', ts: 2, id: 'port-100-1', sent: 2, received: 0, bytesSent: 2, bytesReceived: 0, peer: '100/1' },
+      { t: 'pipe', ts: 3, id: 'port-100-1', sent: 0, received: 3, bytesSent: 0, bytesReceived: 3, peer: '100/1' },
+    ]);
+    const { starts, ends, joined } = arrows(r);
+    assert.equal(starts.length, 5);
+    assert.equal(ends.length, 5);
+    assert.equal(joined, 5);
+    assert.equal(new Set(starts.map((s) => s.id)).size, 5, 'one id per message');
+    const pairs = starts.map((s) => `${s.tid}>${ends.find((f) => f.id === s.id)!.tid}`).sort();
+    assert.deepEqual(pairs, ['0>1', '0>1', '1>0', '1>0', '1>0'], 'from the sender to the receiver: 2 to the thread, 3 from it');
+  });
+
+  it('joins a Pipe whose ends do not name each other, each direction in order', () => {
+    const r = new TraceRecorder(0);
+    r.events('200', [{ t: 'object', ts: 1, id: 'Pipe-1', kind: 'Pipe', label: 'jobs' }]);
+    r.events('200', [{ t: 'pipe', ts: 2, id: 'Pipe-1', sent: 2, received: 0, bytesSent: 2, bytesReceived: 0 }]);
+    r.events('300', [{ t: 'pipe', ts: 3, id: 'Pipe-1', sent: 1, received: 2, bytesSent: 1, bytesReceived: 2 }]);
+    r.events('200', [{ t: 'pipe', ts: 4, id: 'Pipe-1', sent: 0, received: 1, bytesSent: 0, bytesReceived: 1 }]);
+    const { starts, ends, joined } = arrows(r);
+    assert.equal(starts.length, 3);
+    assert.equal(joined, 3);
+    for (const s of starts) assert.notEqual(ends.find((f) => f.id === s.id)!.pid, s.pid, 'from one end to the other');
+  });
+});
