@@ -149,3 +149,17 @@ describe('accuracy: cluster', () => {
     assert.equal([...servedBy.values()].reduce((a, b) => a + b, 0), 3);
   });
 });
+
+describe('accuracy: the end of a program', () => {
+  for (const [how, exitCode, signal] of [['error', 1, null], ['sigterm', -15, 'SIGTERM'], ['exit', 3, null]] as const) {
+    it(`keeps every message up to the end when the program ends by ${how}`, async () => {
+      const N = 2_000;
+      const { stdout, snapshot } = await forkscopeRun('accuracy-end.js', { args: [how, String(N)] });
+      assert.equal(stdout, 'ending\n');
+      const main = snapshot.processes.find((p) => p.parent === undefined)!;
+      assert.deepEqual([main.state, main.exitCode, main.signal ?? null], ['exited', exitCode, signal]);
+      assert.ok(snapshot.processes.every((p) => p.state === 'exited'), JSON.stringify(snapshot.processes.map((p) => [p.name, p.state])));
+      assert.deepEqual(snapshot.pipes.map((p) => p.messages), [2 * N, 2 * N], JSON.stringify(snapshot.pipes.map((p) => [p.label, p.messages])));
+    });
+  }
+});
