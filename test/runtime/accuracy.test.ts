@@ -3,7 +3,18 @@
 // state, start and exit asserted exactly. Build first (`npm run build`).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { forkscopeRun } from './forkscopeRun';
+import { delimiter } from 'node:path';
+import { FIXTURES, forkscopeRun } from './forkscopeRun';
+
+/** A devDependency the layer needs, or why its test is skipped. */
+function missing(name: string): string | false {
+  try {
+    require.resolve(name, { paths: [FIXTURES, ...(process.env.NODE_PATH ?? '').split(delimiter).filter(Boolean)] });
+    return false;
+  } catch {
+    return `${name} is not installed: add it to devDependencies (npm i -D ${name})`;
+  }
+}
 
 describe('accuracy: worker_threads', () => {
   it('counts worker.postMessage, parentPort and MessagePort traffic exactly, and nothing of Node’s own', async () => {
@@ -162,4 +173,30 @@ describe('accuracy: the end of a program', () => {
       assert.deepEqual(snapshot.pipes.map((p) => p.messages), [2 * N, 2 * N], JSON.stringify(snapshot.pipes.map((p) => [p.label, p.messages])));
     });
   }
+});
+
+describe('accuracy: jest-worker', () => {
+  it('counts jest-worker calls exactly on child processes and on threads', { skip: missing('jest-worker') }, async () => {
+    const tasks = 1_000;
+    const { code, stdout, snapshot } = await forkscopeRun('accuracy-jest-worker.js', { args: [String(tasks)] });
+    assert.equal(code, 0);
+    const lines = stdout.trim().split('\n');
+    assert.equal(lines.length, 2, stdout);
+    const ranOn = (line: string) => new Map(line.split(' ').slice(2).map((pair) => pair.split(':').map(Number) as [number, number]));
+    const processesRan = ranOn(lines[0]!);
+    const threadsRan = ranOn(lines[1]!);
+    const main = snapshot.processes.find((p) => p.parent === undefined)!;
+    assert.equal(snapshot.processes.length, 5);
+    // Per worker: jest-worker's initialize, then each call and its answer, then its end.
+    const channelOf = (key: string) => snapshot.pipes.filter((p) => p.ends.includes(key)).map((p) => p.messages);
+    for (const c of snapshot.processes.filter((p) => p.threadId === 0 && p.parent === main.key)) {
+      assert.deepEqual([c.name, c.state, c.exitCode], ['processChild.js', 'exited', 0]);
+      assert.deepEqual(channelOf(c.key), [2 + 2 * processesRan.get(c.pid)!], `process ${c.pid}`);
+    }
+    for (const t of snapshot.processes.filter((p) => p.threadId !== 0)) {
+      assert.deepEqual([t.parent, t.state, t.exitCode], [main.key, 'exited', 0]);
+      assert.deepEqual(channelOf(t.key), [2 + 2 * threadsRan.get(t.threadId)!], `thread ${t.threadId}`);
+    }
+    assert.equal(snapshot.pipes.length, 4);
+  });
 });
