@@ -44,6 +44,16 @@ describe('accuracy: worker_threads', () => {
   });
 });
 
+describe('accuracy: a thread the preload cannot reach', () => {
+  it('counts a thread started with an environment of its own exactly, from the thread that started it', async () => {
+    const { code, stdout, snapshot } = await forkscopeRun('accuracy-threads-env.js', { args: ['1000'] });
+    assert.equal(code, 0);
+    assert.equal(stdout, 'truth 2001\n');
+    assert.deepEqual(snapshot.pipes.map((p) => p.messages), [2001]);
+    assert.deepEqual(snapshot.processes.map((p) => [p.name, p.state, p.exitCode]), [['MainProcess', 'exited', 0], ['Thread-1', 'exited', 0]]);
+  });
+});
+
 describe('accuracy: piscina', () => {
   it('counts 20,000 piscina tasks exactly, per thread, from a program that keeps its event loop busy from the start', async () => {
     const { code, stdout, snapshot } = await forkscopeRun('accuracy-piscina.js', { args: ['20000'] });

@@ -225,16 +225,22 @@ function threadSends(counters: SharedArrayBuffer, channel: PortChannel, worker: 
   const bytes = new Float64Array(counters, 8, 1);
   let seenMessages = 0;
   let seenBytes = 0;
+  // Messages the Worker object emitted: what counts when the thread cannot count (its environment was
+  // replaced, so the preload is not in it); otherwise never more than its own count, which includes them.
+  let emitted = 0;
   let last: { message: unknown } | undefined;
   const emitter = worker as unknown as { emit: (event: string | symbol, ...args: unknown[]) => boolean };
   const original = emitter.emit;
   // Wrapping `emit`, not adding a listener: a 'message' listener would change how the program's worker behaves.
   emitter.emit = function (this: unknown, event: string | symbol, ...args: unknown[]) {
-    if (event === 'message') last = { message: args[0] };
+    if (event === 'message') {
+      emitted++;
+      last = { message: args[0] };
+    }
     return original.call(this, event, ...args);
   };
   return () => {
-    const m = Atomics.load(messages, 0);
+    const m = Math.max(Atomics.load(messages, 0), emitted);
     const b = bytes[0]!;
     if (m === seenMessages && last === undefined) return;
     const preview = last ? [telemetry.preview(last.message)] : undefined;
