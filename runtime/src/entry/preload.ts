@@ -59,7 +59,8 @@ function install(): void {
 
   patchChildProcess(self);
   patchWorkers();
-  if (workerThreads.isMainThread) reportOwnEnd(self);
+  // A runtime child debugged waits for its debugger later, blocked: a signal listener there would defer Ctrl+C until it is attached.
+  if (workerThreads.isMainThread) reportOwnEnd(self, !(runtimeEntry && process.env[ENV.debug] === '1'));
   // The runtime's own processes and threads report their traffic themselves, and measuring every
   // message of theirs here would only cost them time.
   const runtimeThread = !workerThreads.isMainThread && process.env[RUNTIME_THREAD_ENV] === '1';
@@ -75,7 +76,7 @@ function install(): void {
  * A signal the program does not handle itself is caught only to do that, then raised again, so the
  * process still dies by it.
  */
-function reportOwnEnd(self: ProcessKey): void {
+function reportOwnEnd(self: ProcessKey, catchSignals: boolean): void {
   let reported = false;
   const end = (exitCode: number | null, signal: NodeJS.Signals | null): void => {
     if (reported) return;
@@ -84,6 +85,7 @@ function reportOwnEnd(self: ProcessKey): void {
     void telemetry.flush();
   };
   process.on('exit', (code) => end(code, null));
+  if (!catchSignals) return;
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     const onSignal = (): void => {
       // The program has its own handler: it decides whether this ends it ('exit' tells).
