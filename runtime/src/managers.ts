@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { serialize } from 'node:v8';
-import { objectCreated } from './telemetry';
+import { objectCreated, selfKey } from './telemetry';
 import { Client, type Address } from './managers/client';
 import { encodeValue } from './managers/codec';
 import { BaseProxy, proxyTypes, type Token } from './managers/proxies';
@@ -200,7 +200,7 @@ export class BaseManager {
         if (message?.t === 'ready' && message.address) resolve(message.address);
         if (message?.t === 'failed') reject(new Error(`the manager process could not start: ${message.error}`));
       });
-      child.send({ t: 'start', host, port, authkey: this.#authkey.toString('hex') });
+      child.send({ t: 'start', host, port, authkey: this.#authkey.toString('hex'), name: `${this.constructor.name}-server`, parent: selfKey() });
     });
     child.removeAllListeners('exit');
     child.removeAllListeners('error');

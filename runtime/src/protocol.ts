@@ -143,7 +143,8 @@ export interface Hello {
   announceOnly?: boolean;
 }
 
-export type ProcessState = 'starting' | 'running' | 'waiting' | 'idle' | 'paused' | 'exited';
+/** `serving`: a Manager's server process, up and answering. */
+export type ProcessState = 'starting' | 'running' | 'waiting' | 'idle' | 'paused' | 'exited' | 'serving';
 
 /** A reference to an object some process waits on. */
 export interface ObjectRef {

@@ -473,6 +473,9 @@ function watchStall(s: Socket, written: number): void {
   S.stallTimer = setTimeout(() => {
     S.stallTimer = undefined;
     if (s !== S.socket || s.destroyed || s.writableLength === 0) return;
+    // Still connecting (a program that keeps its event loop busy from its first line): nothing is stalled
+    // yet; a hub that never answers closes the connection itself (after AUTH_TIMEOUT_MS).
+    if (s.connecting) return watchStall(s, written);
     const now = flushed(s);
     if (now > written) watchStall(s, now);
     else stop();

@@ -65,7 +65,9 @@ export class ProcessSampler {
     try {
       const roots = this.model.livePids();
       if (roots.length === 0) return;
-      for (const sample of await sampleTree(roots)) this.model.sampled(sample);
+      const samples = await sampleTree(roots);
+      for (const sample of samples) this.model.sampled(sample);
+      this.model.sampledRound(samples.map((sample) => sample.pid));
     } catch {
       // ps missing or failing: CPU/memory stay unknown, nothing else depends on them.
     } finally {

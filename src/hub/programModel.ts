@@ -60,6 +60,10 @@ export class ProgramModel {
   #deadlocks: Deadlock[] = [];
   #graphDirty = false;
   #cached: ProgramSnapshot | undefined;
+  /** Processes that said hello: a process that never does (the preload cannot reach it) is followed by the sampler. */
+  #greeted = new Set<ProcessKey>();
+  /** Silent processes the sampler has seen alive: gone from a later sample, they have exited. */
+  #sampledAlive = new Set<ProcessKey>();
 
   constructor(options: ProgramModelOptions = {}) {
     this.#singleProcess = options.singleProcess ?? false;
@@ -98,7 +102,12 @@ export class ProgramModel {
       if (node.parent === undefined && parent !== undefined) node.parent = parent;
     }
     if (hello.role === 'external') node.external = true;
+    else if (hello.role === 'manager') {
+      delete node.external;
+      if (node.state !== 'exited') node.state = 'serving';
+    }
     if (hello.inspectorUrl !== undefined) node.inspectorUrl = hello.inspectorUrl;
+    if (!hello.announceOnly) this.#greeted.add(key);
     this.#touch();
     return key;
   }
@@ -203,6 +212,28 @@ export class ProgramModel {
     if (sample.cpu !== undefined) node.cpu = sample.cpu;
     if (sample.memory !== undefined) node.memory = sample.memory;
     this.#touch();
+  }
+
+  /**
+   * One sampling round is over and `pids` were alive: a process that never said hello (the preload cannot
+   * reach it: a replaced environment, not Node) runs while the sampler sees it, and has exited once it does not.
+   */
+  sampledRound(pids: readonly number[], ts = this.#now): void {
+    this.#tick(ts);
+    const alive = new Set(pids);
+    for (const node of this.#processes.values()) {
+      if (node.threadId !== 0 || node.state === 'exited' || this.#greeted.has(node.key)) continue;
+      if (alive.has(node.pid)) {
+        this.#sampledAlive.add(node.key);
+        if (node.state === 'starting' && node.external) {
+          node.state = 'running';
+          this.#touch();
+        }
+      } else if (this.#sampledAlive.has(node.key)) {
+        this.#markExited(node, ts);
+        this.#touch();
+      }
+    }
   }
 
   /** A connection was refused (bad token, bad frame, too big, too slow). */
@@ -481,6 +512,14 @@ export class ProgramModel {
   }
 
   #markExited(node: ProcessNode, ts: number): void {
+    if (node.threadId === 0) {
+      // A thread ends with its process, whether or not anyone reported its own end.
+      for (const thread of this.#processes.values()) {
+        if (thread.pid !== node.pid || thread.threadId === 0 || thread.state === 'exited') continue;
+        this.#markExited(thread, ts);
+        this.#touch();
+      }
+    }
     if (node.waitingOn !== undefined) this.#leaveWait(node, node.waitingOn);
     node.state = 'exited';
     node.exitedAt = ts;

@@ -24,6 +24,17 @@ const MAX_EVENTS = 2_000_000;
 /** Arrows drawn per channel; beyond, messages are still counted, not drawn. */
 const MAX_FLOWS_PER_CHANNEL = 10_000;
 
+interface PendingEnd {
+  id: number;
+  phase: 's' | 'f';
+  /** Microseconds, as drawn. */
+  ts: number;
+  kind: ObjectKind;
+  label: string;
+  /** The process at the other end, when the report named it. */
+  peer?: ProcessKey;
+}
+
 interface OpenWait {
   ts: number;
   id: string;
@@ -38,10 +49,16 @@ export class TraceRecorder {
   #named = new Set<string>();
   #waits = new Map<ProcessKey, OpenWait>();
   #tasks = new Map<string, { ts: number; worker?: ProcessKey; fn?: string }>();
-  #flowIds = new Map<string, number>();
+  /** Message ends seen once so far: the other end joins them, or (when one side reports both) is drawn from this one. */
+  #pendingEnds = new Map<string, PendingEnd>();
+  /** Messages of a pipe whose reports name no peer, not yet paired, in order: sends and receipts. */
+  #unpaired = new Map<string, { sends: Array<{ key: ProcessKey; name: string }>; receipts: Array<{ key: ProcessKey; name: string }> }>();
   #nextFlow = 1;
   #lost = 0;
   #counters = new Map<string, number>();
+  /** One start and one exit per process or thread, whoever reports it (its parent, the runtime, itself, the launcher). */
+  #started = new Set<ProcessKey>();
+  #exited = new Set<ProcessKey>();
 
   constructor(t0 = Date.now()) {
     this.#t0 = t0;
@@ -83,10 +100,14 @@ export class TraceRecorder {
         }
         return;
       case 'child.start':
+        if (this.#started.has(e.key)) return;
+        this.#started.add(e.key);
         this.#push({ name: `start ${e.name}`, ph: 'i', s: 't', pid, tid, ts, cat: 'Process', args: { child: e.key, startMethod: e.startMethod } });
         return;
       case 'child.exit': {
         this.#closeWait(e.key, e.ts);
+        if (this.#exited.has(e.key)) return;
+        this.#exited.add(e.key);
         const child = split(e.key);
         this.#push({ name: e.signal ? `killed by ${e.signal}` : `exit ${e.exitCode}`, ph: 'i', s: 'p', pid: child.pid, tid: child.tid, ts, cat: 'Process', args: { exitCode: e.exitCode, signal: e.signal ?? null } });
         return;
@@ -115,9 +136,9 @@ export class TraceRecorder {
         const o = this.#object(e.id, 'Pipe');
         this.#push({ name: `${o.kind} ${o.label} bytes`, ph: 'C', pid, tid: 0, ts, cat: o.kind, args: { sent: e.bytesSent, received: e.bytesReceived } });
         // Without message ids, a pipe is FIFO per direction: the n-th receipt from a peer is its n-th send.
-        const sends = e.sendIds ?? (e.peer !== undefined ? this.#sequence(`${e.id}:${key}>${e.peer}:s`, `${e.id}:${key}>${e.peer}`, e.sent) : undefined);
-        const receipts = e.recvIds ?? (e.peer !== undefined ? this.#sequence(`${e.id}:${e.peer}>${key}:r`, `${e.id}:${e.peer}>${key}`, e.received) : undefined);
-        this.#flows(o.kind, o.label, pid, tid, ts, sends, receipts);
+        const sends = e.sendIds ?? (e.peer !== undefined ? this.#sequence(`${e.id}:${key}>${e.peer}:s`, `${e.id}:${key}>${e.peer}`, e.sent) : this.#pairInOrder(e.id, key, 'sends', e.sent));
+        const receipts = e.recvIds ?? (e.peer !== undefined ? this.#sequence(`${e.id}:${e.peer}>${key}:r`, `${e.id}:${e.peer}>${key}`, e.received) : this.#pairInOrder(e.id, key, 'receipts', e.received));
+        this.#flows(o.kind, o.label, pid, tid, ts, sends, receipts, e.peer);
         return;
       }
       case 'task': {
@@ -162,23 +183,51 @@ export class TraceRecorder {
   toJSON(): { traceEvents: TraceEvent[]; displayTimeUnit: 'ms'; otherData: Record<string, unknown> } {
     const open: TraceEvent[] = [];
     for (const [key, wait] of this.#waits) open.push(this.#waitEvent(key, wait, this.#lastTs(), 'still waiting'));
-    return { traceEvents: [...this.#events, ...open], displayTimeUnit: 'ms', otherData: { producer: 'forkscope', eventsLost: this.#lost } };
+    return { traceEvents: [...this.#events, ...this.#otherEnds(), ...open], displayTimeUnit: 'ms', otherData: { producer: 'forkscope', eventsLost: this.#lost } };
   }
 
   writeTo(path: string): void {
     writeFileSync(path, JSON.stringify(this.toJSON()));
   }
 
-  #flows(kind: ObjectKind, label: string, pid: number, tid: number, ts: number, sends: string[] | undefined, receipts: string[] | undefined): void {
+  #flows(kind: ObjectKind, label: string, pid: number, tid: number, ts: number, sends: string[] | undefined, receipts: string[] | undefined, peer?: ProcessKey): void {
     // Each end gets a short slice so the arrow has something to bind to in Perfetto.
     if (sends?.length) {
       this.#push({ name: `${kind} send ${label}`, ph: 'X', pid, tid, ts, dur: 1, cat: kind, args: { messages: sends.length, kind } });
-      for (const m of sends) this.#push({ name: `${kind} message`, ph: 's', pid, tid, ts, id: this.#flowId(m), cat: kind });
+      for (const m of sends) this.#push({ name: `${kind} message`, ph: 's', pid, tid, ts, id: this.#flowId(m, { phase: 's', ts, kind, label, peer }), cat: kind });
     }
     if (receipts?.length) {
       this.#push({ name: `${kind} receive ${label}`, ph: 'X', pid, tid, ts, dur: 1, cat: kind, args: { messages: receipts.length, kind } });
-      for (const m of receipts) this.#push({ name: `${kind} message`, ph: 'f', bp: 'e', pid, tid, ts, id: this.#flowId(m), cat: kind });
+      for (const m of receipts) this.#push({ name: `${kind} message`, ph: 'f', bp: 'e', pid, tid, ts, id: this.#flowId(m, { phase: 'f', ts, kind, label, peer }), cat: kind });
     }
+  }
+
+  /**
+   * Names for `count` more sends (or receipts) at `key` on a pipe whose reports name no peer: each pairs,
+   * in order, with the oldest unpaired receipt (or send) at another end. A pipe is FIFO per direction.
+   */
+  #pairInOrder(pipe: string, key: ProcessKey, side: 'sends' | 'receipts', count: number): string[] | undefined {
+    if (count <= 0) return undefined;
+    let lists = this.#unpaired.get(pipe);
+    if (!lists) this.#unpaired.set(pipe, (lists = { sends: [], receipts: [] }));
+    const mine = lists[side];
+    const theirs = lists[side === 'sends' ? 'receipts' : 'sends'];
+    const names: string[] = [];
+    for (let n = 0; n < count; n++) {
+      const i = theirs.findIndex((m) => m.key !== key);
+      if (i !== -1) {
+        names.push(theirs[i]!.name);
+        theirs.splice(i, 1);
+        continue;
+      }
+      const next = this.#counters.get(`${pipe}:unpaired`) ?? 0;
+      if (next >= MAX_FLOWS_PER_CHANNEL) break;
+      this.#counters.set(`${pipe}:unpaired`, next + 1);
+      const name = `${pipe}#${next}`;
+      mine.push({ key, name });
+      names.push(name);
+    }
+    return names.length ? names : undefined;
   }
 
   /** Message names for `count` more messages on a FIFO channel; only the first MAX_FLOWS_PER_CHANNEL get arrows. */
@@ -192,13 +241,37 @@ export class TraceRecorder {
     return names.length ? names : undefined;
   }
 
-  #flowId(message: string): number {
-    let id = this.#flowIds.get(message);
-    if (id === undefined) {
-      id = this.#nextFlow++;
-      this.#flowIds.set(message, id);
-    } else this.#flowIds.delete(message); // both ends seen: the pairing is done
+  #flowId(message: string, end: Omit<PendingEnd, 'id'>): number {
+    const pending = this.#pendingEnds.get(message);
+    if (pending && pending.phase !== end.phase) {
+      this.#pendingEnds.delete(message); // both ends seen: the pairing is done
+      return pending.id;
+    }
+    const id = this.#nextFlow++;
+    this.#pendingEnds.set(message, { id, ...end });
     return id;
+  }
+
+  /**
+   * The other end of each message that only one side reported (the thread that starts a worker counts both
+   * directions of its channel; a child the preload cannot reach reports nothing): drawn on the peer's track
+   * at the report's time, so every counted message is one joined arrow.
+   */
+  #otherEnds(): TraceEvent[] {
+    const out: TraceEvent[] = [];
+    const slices = new Set<string>();
+    for (const end of this.#pendingEnds.values()) {
+      if (end.peer === undefined) continue;
+      const { pid, tid } = split(end.peer);
+      const phase = end.phase === 's' ? 'f' : 's';
+      const slice = `${pid}/${tid}@${end.ts}:${end.kind}:${phase}`;
+      if (!slices.has(slice)) {
+        slices.add(slice);
+        out.push({ name: `${end.kind} ${phase === 'f' ? 'receive' : 'send'} ${end.label}`, ph: 'X', pid, tid, ts: end.ts, dur: 1, cat: end.kind, args: { kind: end.kind } });
+      }
+      out.push({ name: `${end.kind} message`, ph: phase, ...(phase === 'f' ? { bp: 'e' as const } : {}), pid, tid, ts: end.ts, id: end.id, cat: end.kind });
+    }
+    return out;
   }
 
   #closeWait(key: ProcessKey, ts: number, outcome?: string): void {

@@ -59,12 +59,42 @@ function install(): void {
 
   patchChildProcess(self);
   patchWorkers();
+  // A runtime child debugged waits for its debugger later, blocked: a signal listener there would defer Ctrl+C until it is attached.
+  if (workerThreads.isMainThread) reportOwnEnd(self, !(runtimeEntry && process.env[ENV.debug] === '1'));
   // The runtime's own processes and threads report their traffic themselves, and measuring every
   // message of theirs here would only cost them time.
   const runtimeThread = !workerThreads.isMainThread && process.env[RUNTIME_THREAD_ENV] === '1';
   if (!runtimeEntry && !runtimeThread) {
     countOwnIpc();
-    countPortSends();
+    countPortSends(parentFromEnv ?? String(process.pid));
+  }
+}
+
+/**
+ * Every process says how it ended, and sends what it still holds first: its parent may be gone (a
+ * cluster stopped with Ctrl+C, a manager outliving its program), and a batch not yet sent would be lost.
+ * A signal the program does not handle itself is caught only to do that, then raised again, so the
+ * process still dies by it.
+ */
+function reportOwnEnd(self: ProcessKey, catchSignals: boolean): void {
+  let reported = false;
+  const end = (exitCode: number | null, signal: NodeJS.Signals | null): void => {
+    if (reported) return;
+    reported = true;
+    telemetry.emitNow({ t: 'child.exit', ts: Date.now(), key: self, exitCode, signal });
+    void telemetry.flush();
+  };
+  process.on('exit', (code) => end(code, null));
+  if (!catchSignals) return;
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    const onSignal = (): void => {
+      // The program has its own handler: it decides whether this ends it ('exit' tells).
+      if (process.listenerCount(signal) > 1) return void telemetry.flush();
+      end(-(constants.signals[signal] ?? 0), signal);
+      process.off(signal, onSignal);
+      process.kill(process.pid, signal);
+    };
+    process.on(signal, onSignal);
   }
 }
 
@@ -95,12 +125,17 @@ function watchChild(child: childProcess.ChildProcess, self: ProcessKey): void {
   const isNode = args[0] === process.execPath || /(^|[/\\])node(\.exe)?$/.test(args[0] ?? '');
   const script = isNode ? args.slice(1).find((a) => !a.startsWith('-')) : undefined;
   const name = script ? basename(script) : basename(args[0] ?? child.spawnfile ?? 'child');
-  telemetry.emitNow({ t: 'child.start', ts: Date.now(), key, pid, threadId: 0, name, startMethod: 'spawn', role: 'external' });
-  child.once('exit', (code, signal) => {
-    telemetry.emitNow({ t: 'child.exit', ts: Date.now(), key, exitCode: signal ? -(constants.signals[signal] ?? 0) : code, signal });
-  });
   // The runtime's own children (child.cjs, manager.cjs) report their traffic themselves; their IPC is bootstrap only.
   const runtimeChild = script !== undefined && /(^|[\\/])(child|manager)\.(cjs|ts)$/.test(script);
+  // A `Process` or pool worker (child.cjs) is started, and seen to end, by the runtime, which reports both
+  // with its real name: one start and one exit per process.
+  const reportedByRuntime = script !== undefined && /(^|[\\/])child\.(cjs|ts)$/.test(script);
+  if (!reportedByRuntime) {
+    telemetry.emitNow({ t: 'child.start', ts: Date.now(), key, pid, threadId: 0, name, startMethod: 'spawn', role: 'external' });
+    child.once('exit', (code, signal) => {
+      telemetry.emitNow({ t: 'child.exit', ts: Date.now(), key, exitCode: signal ? -(constants.signals[signal] ?? 0) : code, signal });
+    });
+  }
   if (typeof child.send === 'function' && child.connected && !runtimeChild) {
     const id = `ipc-${pid}`;
     telemetry.emitNow({ t: 'object', ts: Date.now(), id, kind: 'Channel', label: `IPC ${name} (${pid})` });
@@ -110,7 +145,7 @@ function watchChild(child: childProcess.ChildProcess, self: ProcessKey): void {
   void self;
 }
 
-/** worker_threads.Worker, replaced by a subclass that reports the thread and counts postMessage. */
+/** worker_threads.Worker, replaced by a subclass that reports the thread and counts its messages. */
 function patchWorkers(): void {
   const Original = workerThreads.Worker;
   class Worker extends Original {
@@ -121,29 +156,58 @@ function patchWorkers(): void {
       const before = process.env[RUNTIME_THREAD_ENV];
       if (runtime) process.env[RUNTIME_THREAD_ENV] = '1';
       else delete process.env[RUNTIME_THREAD_ENV];
+      // The new thread adds what it sends to these shared counters, read here: a thread that is
+      // terminated (as pools end theirs) cannot flush its own reports, and it needs no connection.
+      const counters = new SharedArrayBuffer(COUNTER_BYTES);
+      const held = workerThreads.getEnvironmentData(COUNTERS_KEY);
+      workerThreads.setEnvironmentData(COUNTERS_KEY, counters);
       try {
         super(...args);
       } finally {
         if (before === undefined) delete process.env[RUNTIME_THREAD_ENV];
         else process.env[RUNTIME_THREAD_ENV] = before;
+        workerThreads.setEnvironmentData(COUNTERS_KEY, held as never);
       }
-      if (isInternal) return; // the runtime's own helper thread, not the program's
+      // The thread's own ports (Node's internal one carries stdio and errors) are never the program's traffic.
+      for (const symbol of Object.getOwnPropertySymbols(this)) {
+        const value = (this as unknown as Record<symbol, unknown>)[symbol];
+        if (value instanceof workerThreads.MessagePort) notProgramPorts.add(value);
+      }
+      // The runtime's own helper thread is not the program's; a runtime thread (a `Process` or pool
+      // worker started as a thread) is reported, start, exit and traffic, by the runtime itself.
+      if (isInternal || runtime) return;
       try {
         const key = processKey(process.pid, this.threadId);
         const parent = telemetry.selfKey();
-        telemetry.emitNow({ t: 'child.start', ts: Date.now(), key, pid: process.pid, threadId: this.threadId, name: `Thread-${this.threadId}`, startMethod: 'thread', role: 'external' });
-        this.once('exit', (code: number) => telemetry.emitNow({ t: 'child.exit', ts: Date.now(), key, exitCode: code, signal: null }));
         const id = `port-${process.pid}-${this.threadId}`;
+        const channel: PortChannel = { id, peer: key };
+        if (countingPorts) workerChannels.set(this, channel);
+        telemetry.emitNow({ t: 'child.start', ts: Date.now(), key, pid: process.pid, threadId: this.threadId, name: `Thread-${this.threadId}`, startMethod: 'thread', role: 'external' });
         telemetry.emitNow({ t: 'object', ts: Date.now(), id, kind: 'Channel', label: `worker ${this.threadId} of ${parent}` });
-        // worker.postMessage posts on the worker's own MessagePort: attribute that port to this channel.
-        for (const symbol of Object.getOwnPropertySymbols(this)) {
-          const value = (this as unknown as Record<symbol, unknown>)[symbol];
-          if (value instanceof workerThreads.MessagePort) portChannels.set(value, { id, peer: key });
-        }
-        countReceipts(this, id, key);
+        linkTransferred(args[1]?.transferList, channel);
+        const read = threadSends(counters, channel, this);
+        const unhook = telemetry.beforeFlush(read);
+        this.once('exit', (code: number) => {
+          read();
+          unhook();
+          telemetry.emitNow({ t: 'child.exit', ts: Date.now(), key, exitCode: code, signal: null });
+        });
       } catch {
         // see patchChildProcess
       }
+    }
+
+    override postMessage(value: unknown, transferList?: unknown): void {
+      try {
+        const channel = workerChannels.get(this);
+        if (channel) {
+          telemetry.emit({ t: 'pipe', ts: Date.now(), id: channel.id, sent: 1, received: 0, bytesSent: measure(value), bytesReceived: 0, peer: channel.peer, previews: [telemetry.preview(value)] });
+          linkTransferred(transferList, channel);
+        }
+      } catch {
+        // counting never breaks sending
+      }
+      return super.postMessage(value, transferList as never);
     }
   }
   Object.defineProperty(Worker, 'name', { value: 'Worker' });
@@ -152,6 +216,52 @@ function patchWorkers(): void {
   mutable.Worker = Worker;
   // `import { Worker } from 'node:worker_threads'` reads the builtin's ESM face: bring it up to date.
   syncBuiltinESMExports();
+}
+
+/**
+ * What a thread sent, from its shared counters: reported by the thread that started it, as received
+ * from it. The last message seen from the thread gives the preview (one per flush, not one per message).
+ */
+function threadSends(counters: SharedArrayBuffer, channel: PortChannel, worker: workerThreads.Worker): () => void {
+  const messages = new Int32Array(counters, 0, 1);
+  const bytes = new Float64Array(counters, 8, 1);
+  let seenMessages = 0;
+  let seenBytes = 0;
+  // Messages the Worker object emitted: what counts when the thread cannot count (its environment was
+  // replaced, so the preload is not in it); otherwise never more than its own count, which includes them.
+  let emitted = 0;
+  let last: { message: unknown } | undefined;
+  const emitter = worker as unknown as { emit: (event: string | symbol, ...args: unknown[]) => boolean };
+  const original = emitter.emit;
+  // Wrapping `emit`, not adding a listener: a 'message' listener would change how the program's worker behaves.
+  emitter.emit = function (this: unknown, event: string | symbol, ...args: unknown[]) {
+    if (event === 'message') {
+      emitted++;
+      last = { message: args[0] };
+    }
+    return original.call(this, event, ...args);
+  };
+  return () => {
+    const m = Math.max(Atomics.load(messages, 0), emitted);
+    const b = bytes[0]!;
+    if (m === seenMessages && last === undefined) return;
+    const preview = last ? [telemetry.preview(last.message)] : undefined;
+    last = undefined;
+    telemetry.emit({ t: 'pipe', ts: Date.now(), id: channel.id, sent: 0, received: m - seenMessages, bytesSent: 0, bytesReceived: b - seenBytes, peer: channel.peer, ...(preview ? { previews: preview } : {}) });
+    seenMessages = m;
+    seenBytes = b;
+  };
+}
+
+/** A program port sent to a thread: what this side then posts on its partner is traffic with that thread. */
+function linkTransferred(transferList: unknown, channel: PortChannel): void {
+  const list = Array.isArray(transferList) ? transferList : (transferList as { transfer?: unknown } | undefined)?.transfer;
+  if (!Array.isArray(list)) return;
+  for (const item of list) {
+    if (!(item instanceof workerThreads.MessagePort)) continue;
+    const partner = partners.get(item);
+    if (partner) portChannels.set(partner, channel);
+  }
 }
 
 /**
@@ -173,34 +283,116 @@ function countOwnIpc(): void {
   }
 }
 
-/** Which channel a MessagePort's messages belong to: a worker's port, the parentPort, else the thread's own. */
-const portChannels = new WeakMap<object, { id: string; peer?: ProcessKey }>();
+interface PortChannel {
+  id: string;
+  peer: ProcessKey;
+  /** Declared to the hub on its first message: a channel whose end goes to a thread at once never shows empty. */
+  label?: string;
+}
+/** Bytes of a thread's shared counters: messages (Int32) at 0, bytes (Float64) at 8. */
+const COUNTER_BYTES = 16;
+/** The environment-data key under which a new thread finds its shared counters. */
+const COUNTERS_KEY = 'forkscope.portCounters.v1';
+/** Which channel a program port's sends belong to: a thread's it was sent to, else its own channel's. */
+const portChannels = new WeakMap<object, PortChannel>();
+/** The two ends of each MessageChannel the program made. */
+const partners = new WeakMap<object, object>();
+/** Ports of Node's and of tools (a Worker's own ports, stdio's, tsx's loader channel): never counted. */
+const notProgramPorts = new WeakSet<object>();
+/** The channel of each Worker this thread started. */
+const workerChannels = new WeakMap<object, PortChannel>();
+/** Off in the runtime's own processes and threads, which report their traffic themselves. */
+let countingPorts = false;
 
 /**
- * Counts every MessagePort send (worker.postMessage, parentPort.postMessage, and ports of their own such
- * as piscina's). Receipts are counted by the sending side, or by a Worker's 'message' event: a listener on
- * a port would start it and keep a thread alive.
+ * Counts the program's messages, each once, by the sending side (a receipt is never counted: a
+ * listener on a port would start it and keep a thread alive): `worker.postMessage` in the Worker
+ * class; in a thread, everything it posts on a port of the program's (parentPort, ports it was sent)
+ * into the counters its parent reads; elsewhere, ports of the program's own MessageChannels.
  */
-function countPortSends(): void {
-  // In a worker, every port it posts on talks to its parent's side (parentPort, or a pool's own port
-  // such as piscina's). In a main thread only a Worker's own port is known: other ports there belong
-  // to anything (tsx's loader talks to its hooks thread over one), so they are not counted.
-  let own: { id: string; peer?: ProcessKey } | undefined;
+function countPortSends(parent: ProcessKey): void {
+  countingPorts = true;
+  const self = telemetry.selfKey();
+  let counters: { messages: Int32Array; bytes: Float64Array } | undefined;
+  let own: PortChannel | undefined;
   if (!workerThreads.isMainThread) {
-    const parent = process.env[ENV.parent] || String(process.pid);
-    own = { id: `port-${process.pid}-${workerThreads.threadId}`, peer: parent };
+    const shared = workerThreads.getEnvironmentData(COUNTERS_KEY);
+    if (shared instanceof SharedArrayBuffer && shared.byteLength >= COUNTER_BYTES) counters = { messages: new Int32Array(shared, 0, 1), bytes: new Float64Array(shared, 8, 1) };
+    // A thread whose parent has no counters for it (started where the preload was not) reports itself.
+    else own = { id: `port-${process.pid}-${workerThreads.threadId}`, peer: parent };
+    // Node's internal port (stdio, errors) is held by the stdio streams.
+    for (const stream of [process.stdout, process.stderr, process.stdin]) {
+      for (const symbol of Object.getOwnPropertySymbols(stream)) {
+        const value = (stream as unknown as Record<symbol, unknown>)[symbol];
+        if (value instanceof workerThreads.MessagePort) notProgramPorts.add(value);
+      }
+    }
   }
+  patchMessageChannel(self);
   const proto = workerThreads.MessagePort.prototype as unknown as { postMessage: (...args: unknown[]) => void };
   const original = proto.postMessage;
   proto.postMessage = function (this: object, message: unknown, ...rest: unknown[]) {
     try {
-      const channel = portChannels.get(this) ?? own;
-      if (channel) telemetry.emit({ t: 'pipe', ts: Date.now(), id: channel.id, sent: 1, received: 0, bytesSent: measure(message), bytesReceived: 0, ...(channel.peer !== undefined ? { peer: channel.peer } : {}), previews: [telemetry.preview(message)] });
+      if (!notProgramPorts.has(this)) {
+        const channel = portChannels.get(this);
+        if (channel?.label !== undefined) {
+          telemetry.emitNow({ t: 'object', ts: Date.now(), id: channel.id, kind: 'Channel', label: channel.label });
+          delete channel.label;
+        }
+        if (channel) telemetry.emit({ t: 'pipe', ts: Date.now(), id: channel.id, sent: 1, received: 0, bytesSent: measure(message), bytesReceived: 0, peer: channel.peer, previews: [telemetry.preview(message)] });
+        else if (counters) {
+          Atomics.add(counters.messages, 0, 1);
+          counters.bytes[0] = counters.bytes[0]! + measure(message);
+        } else if (own) telemetry.emit({ t: 'pipe', ts: Date.now(), id: own.id, sent: 1, received: 0, bytesSent: measure(message), bytesReceived: 0, peer: own.peer, previews: [telemetry.preview(message)] });
+      }
     } catch {
       // counting never breaks sending
     }
     return original.call(this, message, ...rest);
   };
+}
+
+/**
+ * MessageChannel, replaced by a subclass that knows the program's channels: each is a channel of this
+ * thread until one end is sent to a thread. Channels made by tools (tsx's loader) are not the program's.
+ */
+function patchMessageChannel(self: ProcessKey): void {
+  const Original = workerThreads.MessageChannel;
+  let next = 0;
+  class MessageChannel extends Original {
+    constructor() {
+      super();
+      try {
+        if (isToolSite(new Error().stack)) {
+          notProgramPorts.add(this.port1);
+          notProgramPorts.add(this.port2);
+          return;
+        }
+        partners.set(this.port1, this.port2);
+        partners.set(this.port2, this.port1);
+        // In a thread, its own channels' traffic goes to its parent's counters (see countPortSends).
+        if (!workerThreads.isMainThread) return;
+        const channel: PortChannel = { id: `port-${process.pid}-${workerThreads.threadId}-${next++}`, peer: self, label: `MessageChannel in ${self}` };
+        portChannels.set(this.port1, channel);
+        portChannels.set(this.port2, channel);
+      } catch {
+        // see patchChildProcess
+      }
+    }
+  }
+  Object.defineProperty(MessageChannel, 'name', { value: 'MessageChannel' });
+  const mutable = require('node:worker_threads') as { MessageChannel: typeof Original };
+  mutable.MessageChannel = MessageChannel;
+  (globalThis as { MessageChannel: unknown }).MessageChannel = MessageChannel;
+  syncBuiltinESMExports();
+}
+
+/** The constructor's caller is a tool's code (a TypeScript loader), not the program's. */
+function isToolSite(stack: string | undefined): boolean {
+  // Lines: the message, this constructor, then its caller. Deeper frames do not count: a program's own
+  // module is run from inside its loader's frames.
+  const caller = (stack ?? '').split('\n')[2] ?? '';
+  return /[\\/]node_modules[\\/](tsx|esbuild|forkscope)[\\/]|\(node:internal|at node:internal/.test(caller);
 }
 
 function countSends(target: object, id: string, peer: ProcessKey, method: 'send' | 'postMessage' = 'send'): void {
@@ -209,7 +401,7 @@ function countSends(target: object, id: string, peer: ProcessKey, method: 'send'
   if (typeof original !== 'function') return;
   holder[method] = function (this: unknown, message: unknown, ...rest: unknown[]) {
     try {
-      telemetry.emit({ t: 'pipe', ts: Date.now(), id, sent: 1, received: 0, bytesSent: measure(message), bytesReceived: 0, peer, previews: [telemetry.preview(message)] });
+      if (!isNodeInternalMessage(message)) telemetry.emit({ t: 'pipe', ts: Date.now(), id, sent: 1, received: 0, bytesSent: measure(message), bytesReceived: 0, peer, previews: [telemetry.preview(message)] });
     } catch {
       // counting never breaks sending
     }
@@ -234,6 +426,12 @@ function countReceipts(target: object, id: string, peer: ProcessKey): void {
     }
     return original.call(this, event, ...args);
   };
+}
+
+/** Node's own IPC (cluster's `{ cmd: 'NODE_CLUSTER' }`, handle passing): Node's test, not the program's traffic. */
+function isNodeInternalMessage(message: unknown): boolean {
+  const cmd = (message as { cmd?: unknown } | null)?.cmd;
+  return typeof cmd === 'string' && cmd.startsWith('NODE_');
 }
 
 function measure(message: unknown): number {
