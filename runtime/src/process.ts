@@ -13,6 +13,7 @@ import { processKey, type StartMethod } from './protocol';
 import { spawnChild, startThread, type ChildHandle, type StartPayload } from './popen';
 import { startFromForkserver } from './forkserver';
 import * as telemetry from './telemetry';
+import { getLogger } from './logging';
 import type { TransferContext } from './reduction';
 
 /** This process's (or thread's) place in the program; the child bootstrap fills it before user code. */
@@ -221,6 +222,7 @@ export class Process {
       startMethod: method,
       parentKey: selfKey(),
       parentName: currentProcess().name,
+      logLevel: getLogger().getEffectiveLevel(),
       target,
       subclass,
       args: this.#target ? encode(this.#args, context, 'args') : [],

@@ -9,6 +9,7 @@ import { startFromForkserver } from './forkserver';
 import { self, selfKey, nextIdentity, currentProcess, checkNotBootstrapping } from './process';
 import { processKey, type StartMethod } from './protocol';
 import * as telemetry from './telemetry';
+import { getLogger } from './logging';
 import { isPauseAccounting, pausedWithin } from './debugSentinel';
 import type { FromWorker, ToWorker, WireChunk } from './poolWorker';
 import type { TransferListItem } from 'node:worker_threads';
@@ -242,6 +243,7 @@ export class WorkerSet {
       initializer: this.#options.initializer ? findTarget(this.#options.initializer) : undefined,
       initargs: encode(this.#options.initargs ?? [], context, 'initargs'),
       authkey: currentProcess().authkey.toString('hex'),
+      logLevel: getLogger().getEffectiveLevel(),
     };
     const handle = method === 'thread' ? startThread(payload, context.transfer) : method === 'forkserver' ? startFromForkserver(payload) : spawnChild(payload, context.transfer);
     const slot: Slot = {

@@ -327,7 +327,7 @@ forEachMethod('TestSyncManagerTypes', PROCESSES, (ctx) => {
     ['test_queue', 'Queue'],
     ['test_joinable_queue', 'JoinableQueue'],
   ] as const) {
-    it(`${title} (TestSyncManagerTypes)`, { todo: '#15 argument forms (manager Queue({ maxsize }))' }, async () => {
+    it(`${title} (TestSyncManagerTypes)`, async () => {
       const o = await (manager[qname] as unknown as (o: { maxsize: number }) => Promise<mp.QueueProxy>)({ maxsize: 2 });
       await o.put(5);
       await o.put(6);
