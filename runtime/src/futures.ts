@@ -237,6 +237,7 @@ export class ProcessPoolExecutor {
       onDeath: 'break',
       workerName: method === 'thread' ? 'ThreadProcess' : method === 'forkserver' ? 'ForkServerProcess' : 'SpawnProcess',
       poolId: id,
+      onDemand: true,
     });
   }
 

@@ -11,7 +11,7 @@ export { ProcessPoolExecutor, Future, wait, asCompleted, FIRST_COMPLETED, FIRST_
 export { getStartMethod, setStartMethod, getAllStartMethods, getContext, setExecutable, setForkserverPreload, freezeSupport, type Context } from './context';
 export { getLogger, logToStderr, Logger, type LogLevel } from './logging';
 export { runChild as _runChild } from './spawn';
-export { Manager, SyncManager, BaseManager, serveManager as _serveManager, type Address, type BaseManagerOptions, type DictProxy, type ListProxy, type NamespaceProxy, type ValueProxy, type ArrayProxy, type QueueProxy, type LockProxy, type SemaphoreProxy, type EventProxy, type ConditionProxy, type BarrierProxy, BaseProxy, AutoProxy, type Token, type RegisterOptions, type ProxyMembers } from './managers';
+export { Manager, SyncManager, BaseManager, serveManager as _serveManager, type Address, type BaseManagerOptions, type DictProxy, type ListProxy, type NamespaceProxy, type ValueProxy, type ArrayProxy, type QueueProxy, type LockProxy, type SemaphoreProxy, type EventProxy, type ConditionProxy, type BarrierProxy, BaseProxy, AutoProxy, IteratorProxy, type Token, type RegisterOptions, type ProxyMembers } from './managers';
 export { Lock, RLock, Semaphore, BoundedSemaphore, Event, Condition, Barrier, type AcquireOptions, type BarrierOptions, type WaitTimeout } from './synchronize';
 export { Pipe, Connection, connection, Listener, Client, type ListenerOptions, type ClientOptions, type ConnectionAddress } from './connection';
 export { MemoryError } from './errors';
