@@ -147,6 +147,23 @@ export class InvalidStateError extends Error {
   }
 }
 
+/**
+ * A pool task's result could not be sent back to the parent; `exc` says why and `value` shows the result.
+ * Python: multiprocessing.pool.MaybeEncodingError
+ */
+export class MaybeEncodingError extends Error {
+  /** Why the result could not be sent (Python: repr of the exception). */
+  exc: string;
+  /** The result that could not be sent (Python: repr of the value). */
+  value: string;
+  constructor(exc: string, value: string) {
+    super(`Error sending result: '${value}'. Reason: '${exc}'`);
+    this.name = 'MaybeEncodingError';
+    this.exc = exc;
+    this.value = value;
+  }
+}
+
 /** A target could not be found by module and export name, so it cannot run in a child. Python: pickle.PicklingError "Can't pickle <function>" */
 export class TargetNotExportedError extends PicklingError {
   constructor(message: string) {

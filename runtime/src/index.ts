@@ -1,7 +1,7 @@
 // The `forkscope` package: Python's multiprocessing for TypeScript on Node.
 // Runs inside the user's processes: depends on Node's own modules only, never on the extension.
 export const version: string = '0.1.0';
-export { ProcessError, TimeoutError, BrokenBarrierError, AuthenticationError, Empty, Full, EOFError, BrokenPipeError, CancelledError, BrokenExecutor, BrokenProcessPool, InvalidStateError, WorkerDiedError, PicklingError, ValueError, AssertionError, RuntimeError, TargetNotExportedError, RemoteError, IndexError, KeyError, BufferTooShort, AttributeError } from './errors';
+export { ProcessError, TimeoutError, BrokenBarrierError, AuthenticationError, Empty, Full, EOFError, BrokenPipeError, CancelledError, BrokenExecutor, BrokenProcessPool, InvalidStateError, WorkerDiedError, PicklingError, ValueError, AssertionError, RuntimeError, TargetNotExportedError, RemoteError, IndexError, KeyError, BufferTooShort, AttributeError, MaybeEncodingError } from './errors';
 export { Value, RawValue, SharedArray, Array, RawArray, type Typecode, type ElementOf, type SynchronizedOptions, type SharedObjectLock } from './sharedctypes';
 export { Queue, SimpleQueue, JoinableQueue, type QueueWaitOptions } from './queues';
 export { SharedMemory, ShareableList, type SharedMemoryOptions } from './shared_memory';

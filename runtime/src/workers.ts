@@ -69,6 +69,8 @@ export interface WorkerSetOptions {
    * worker is idle, up to `processes`) and listed by activeChildren() as Process objects.
    */
   onDemand?: boolean;
+  /** Pool: a result that cannot be sent back fails as MaybeEncodingError (the executor's: PicklingError), as Python. */
+  maybeEncodingError?: boolean;
 }
 
 /** A worker that dies before it is ready this many times in a row fails the set instead of respawning. */
@@ -266,6 +268,7 @@ export class WorkerSet {
       initargs: encode(this.#options.initargs ?? [], context, 'initargs'),
       authkey: currentProcess().authkey.toString('hex'),
       logLevel: getLogger().getEffectiveLevel(),
+      maybeEncodingError: this.#options.maybeEncodingError === true,
     };
     const handle = method === 'thread' ? startThread(payload, context.transfer) : method === 'forkserver' ? startFromForkserver(payload) : spawnChild(payload, context.transfer);
     if (this.#options.onDemand) listWorker(handle, name, identity, method);

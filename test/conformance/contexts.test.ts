@@ -24,7 +24,7 @@ async function checkContext(ctx: { Pipe: typeof mp.Pipe; Process: typeof mp.Proc
 }
 
 once('TestStartMethod', () => {
-  it('test_context (TestStartMethod)', { timeout: 60_000 }, async () => {
+  it('test_context (TestStartMethod)', { timeout: 120_000 }, async () => {
     for (const method of ALL) {
       const ctx = mp.getContext(method);
       assert.equal(ctx.getStartMethod(), method);
@@ -40,7 +40,7 @@ once('TestStartMethod', () => {
     assert.throws(() => ctx.setForkserverPreload([1, 2, 3]), { name: 'TypeError', message: /module_names must be a list of strings|moduleNames/ });
   });
 
-  it('test_set_get (TestStartMethod)', { timeout: 60_000 }, async () => {
+  it('test_set_get (TestStartMethod)', { timeout: 120_000 }, async () => {
     let count = 0;
     const oldMethod = mp.getStartMethod();
     try {
