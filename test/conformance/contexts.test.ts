@@ -68,7 +68,7 @@ once('TestStartMethod', () => {
 
   it('test_preload_resources (TestStartMethod)', { skip: 'not ported: needs set_forkserver_preload (reported missing in test_context_check_module_types)' }, () => {});
 
-  it('test_mixed_startmethod (TestStartMethod)', { timeout: 120_000 }, async () => {
+  it('test_mixed_startmethod (TestStartMethod)', { timeout: 240_000 }, async () => {
     // CPython's first half checks a queue made under "fork"; Forkscope has no fork start method.
     for (const queueMethod of PROCESSES) {
       for (const processMethod of mp.getAllStartMethods()) {
