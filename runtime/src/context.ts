@@ -4,7 +4,8 @@ import { RuntimeError, ValueError } from './errors';
 import { Process, defaultStartMethod, setDefaultStartMethod, self, internalSubclass, type ProcessOptions } from './process';
 import { Pool, type PoolOptions } from './pool';
 import { ProcessPoolExecutor, type ExecutorOptions } from './futures';
-import { ensureForkserver } from './forkserver';
+import { ensureForkserver, setForkserverPreload as setPreload } from './forkserver';
+import { setChildExecutable } from './popen';
 import { ENV, type StartMethod } from './protocol';
 import * as api from './index';
 
@@ -35,6 +36,27 @@ export function setStartMethod(method: StartMethod | null, options: { force?: bo
   setDefaultStartMethod(method);
   if (method === 'forkserver' && self.isMain) ensureForkserver(self.mainModule);
 }
+
+/**
+ * The Node executable that spawn and forkserver children run (`undefined` restores this process's own).
+ * Python: set_executable()
+ */
+export function setExecutable(executable: string | undefined): void {
+  if (executable !== undefined && (typeof executable !== 'string' || executable === '')) throw new TypeError(`setExecutable() takes the path of a Node executable, got ${typeof executable === 'string' ? 'an empty string' : typeof executable}`);
+  setChildExecutable(executable);
+}
+
+/**
+ * Modules (specifiers resolved from the main module) each forkserver standby loads before the program, so a
+ * child started from it finds them loaded; one that cannot be loaded is skipped. Python: set_forkserver_preload()
+ */
+export function setForkserverPreload(moduleNames: string[]): void {
+  if (!Array.isArray(moduleNames) || !moduleNames.every((name) => typeof name === 'string')) throw new TypeError('setForkserverPreload(moduleNames): moduleNames must be an array of module specifiers (strings)');
+  setPreload(moduleNames);
+}
+
+/** Nothing to do: Node programs are not frozen into executables. Python: freeze_support() */
+export function freezeSupport(): void {}
 
 /** Every start method this platform has. Python: get_all_start_methods() */
 export function getAllStartMethods(): StartMethod[] {
@@ -77,6 +99,14 @@ function makeContext(method: StartMethod): Context {
     Pool: { value: ContextPool, enumerable: true },
     ProcessPoolExecutor: { value: ContextExecutor, enumerable: true },
     getStartMethod: { value: () => method, enumerable: true },
+    // Python's concrete context: get_context() is itself, and its start method is fixed.
+    getContext: { value: (other?: StartMethod) => (other === undefined ? context : getContext(other)), enumerable: true },
+    setStartMethod: {
+      value: () => {
+        throw new ValueError(`cannot set the start method of a concrete context (getContext('${method}')); use setStartMethod() from 'forkscope'`);
+      },
+      enumerable: true,
+    },
   });
   return context;
 }

@@ -74,14 +74,6 @@ export class CancelledError extends Error {
   }
 }
 
-/** A worker of the executor died abruptly, so the executor cannot be used. Python: concurrent.futures.process.BrokenProcessPool */
-export class BrokenProcessPool extends Error {
-  constructor(message = 'A process in the process pool was terminated abruptly while the future was running or pending.', options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'BrokenProcessPool';
-  }
-}
-
 /** A pool worker died while it held a task; only that task fails. Python: (none: CPython's Pool hangs, bpo-22393) */
 export class WorkerDiedError extends ProcessError {
   /** The worker's pid, when it had one. */
@@ -128,6 +120,47 @@ export class RuntimeError extends Error {
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = 'RuntimeError';
+  }
+}
+
+/** An executor cannot be used because one of its workers failed. Python: concurrent.futures.BrokenExecutor (a RuntimeError) */
+export class BrokenExecutor extends RuntimeError {
+  constructor(message = 'the executor is broken', options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'BrokenExecutor';
+  }
+}
+
+/** A worker of the executor died abruptly, so the executor cannot be used. Python: concurrent.futures.process.BrokenProcessPool */
+export class BrokenProcessPool extends BrokenExecutor {
+  constructor(message = 'A process in the process pool was terminated abruptly while the future was running or pending.', options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'BrokenProcessPool';
+  }
+}
+
+/** An operation not allowed in the Future's state (a result set twice). Python: concurrent.futures.InvalidStateError */
+export class InvalidStateError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'InvalidStateError';
+  }
+}
+
+/**
+ * A pool task's result could not be sent back to the parent; `exc` says why and `value` shows the result.
+ * Python: multiprocessing.pool.MaybeEncodingError
+ */
+export class MaybeEncodingError extends Error {
+  /** Why the result could not be sent (Python: repr of the exception). */
+  exc: string;
+  /** The result that could not be sent (Python: repr of the value). */
+  value: string;
+  constructor(exc: string, value: string) {
+    super(`Error sending result: '${value}'. Reason: '${exc}'`);
+    this.name = 'MaybeEncodingError';
+    this.exc = exc;
+    this.value = value;
   }
 }
 

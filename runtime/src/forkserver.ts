@@ -3,14 +3,21 @@
 // start payload: start() → run() costs one message. As many as recent demand asks for (warmSpares.ts).
 // Parent side only; Node's modules only.
 import { fork, type ChildProcess } from 'node:child_process';
-import { CHILD_STDIO, DATA_FD, childEntryPath, wrapChildProcess, type ChildHandle, type StartPayload } from './popen';
+import { CHILD_STDIO, DATA_FD, childEntryPath, childExecutable, wrapChildProcess, type ChildHandle, type StartPayload } from './popen';
 import { WarmSpares } from './warmSpares';
 
 let main: string | undefined;
+let preload: string[] = [];
+
+/** Modules each standby loads before the program's main module. Python: set_forkserver_preload() */
+export function setForkserverPreload(moduleNames: string[]): void {
+  preload = [...moduleNames];
+}
 let exitHookInstalled = false;
 
 function warm(): ChildProcess {
   const child = fork(childEntryPath(), [], {
+    execPath: childExecutable(),
     execArgv: process.execArgv,
     serialization: 'advanced',
     stdio: CHILD_STDIO,
@@ -21,7 +28,7 @@ function warm(): ChildProcess {
   (child.stdio[DATA_FD] as { unref?: () => void } | null)?.unref?.();
   child.on('error', () => {});
   child.once('exit', () => standbys.forget(child));
-  child.send({ t: 'standby', main });
+  child.send({ t: 'standby', main, preload });
   if (!exitHookInstalled) {
     exitHookInstalled = true;
     process.on('exit', stopForkserver);

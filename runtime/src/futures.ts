@@ -1,6 +1,6 @@
 // concurrent.futures for TypeScript: Future, ProcessPoolExecutor, wait, asCompleted and their constants.
 // A worker that dies breaks the executor (BrokenProcessPool), as in Python. Parent side; Node's modules only.
-import { BrokenProcessPool, CancelledError, TimeoutError, ValueError } from './errors';
+import { BrokenProcessPool, CancelledError, InvalidStateError, RuntimeError, TimeoutError, ValueError } from './errors';
 import { WorkerSet, type Chunk } from './workers';
 import { cpuCount, self } from './process';
 import { resolveStartMethod, type PoolOptions } from './pool';
@@ -31,6 +31,9 @@ export class Future<T = unknown> implements PromiseLike<T> {
   #waiters: Array<() => void> = [];
   #onCancel: (() => boolean) | undefined;
   #promise: Promise<T> | undefined;
+  /** Python's CANCELLED_AND_NOTIFIED: whoever runs the Future has seen its cancellation. */
+  #notified = false;
+  #settledListeners: Array<() => void> = [];
 
   /** Python: Future.cancel — succeeds only while pending. */
   cancel(): boolean {
@@ -38,6 +41,8 @@ export class Future<T = unknown> implements PromiseLike<T> {
     if (this.#state === 'CANCELLED') return true;
     if (this.#onCancel && !this.#onCancel()) return false;
     this.#state = 'CANCELLED';
+    // An executor's Future was taken back from its queue just now: the executor has noticed (CANCELLED_AND_NOTIFIED).
+    if (this.#onCancel) this.#notified = true;
     this.#finish();
     return true;
   }
@@ -108,26 +113,51 @@ export class Future<T = unknown> implements PromiseLike<T> {
   #finish(): void {
     for (const w of this.#waiters.splice(0)) w();
     for (const cb of this.#callbacks.splice(0)) this.#call(cb);
+    if (this._settled) for (const l of this.#settledListeners.splice(0)) l();
   }
 
-  /** Python: Future.set_running_or_notify_cancel */
+  /**
+   * PENDING → RUNNING (true), or CANCELLED → CANCELLED_AND_NOTIFIED (false); RuntimeError in any other state.
+   * Python: Future.set_running_or_notify_cancel
+   */
   setRunningOrNotifyCancel(): boolean {
-    if (this.#state === 'CANCELLED') return false;
-    if (this.#state === 'PENDING') this.#state = 'RUNNING';
+    if (this.#state === 'CANCELLED') {
+      if (!this.#notified) {
+        this.#notified = true;
+        for (const l of this.#settledListeners.splice(0)) l();
+      }
+      return false;
+    }
+    if (this.#state !== 'PENDING') throw new RuntimeError(`Future in unexpected state: ${this.#state}`);
+    this.#state = 'RUNNING';
     return true;
   }
 
-  /** Python: Future.set_result */
+  /**
+   * Finished, or cancelled and noticed by whoever runs it: what wait() and asCompleted() count as complete
+   * (Python's FINISHED and CANCELLED_AND_NOTIFIED; a cancelled Future nobody has noticed stays not done there).
+   */
+  get _settled(): boolean {
+    return this.#state === 'FINISHED' || (this.#state === 'CANCELLED' && this.#notified);
+  }
+
+  /** Calls `fn` once the Future is settled (at once if it is): wait()'s and asCompleted()'s waiter. */
+  _whenSettled(fn: () => void): void {
+    if (this._settled) fn();
+    else this.#settledListeners.push(fn);
+  }
+
+  /** Python: Future.set_result — InvalidStateError once the Future is done. */
   setResult(value: T): void {
-    if (this.done()) return;
+    if (this.done()) throw new InvalidStateError(`${this.#state}: the Future is already done; its result or exception is set only once`);
     this.#state = 'FINISHED';
     this.#result = value;
     this.#finish();
   }
 
-  /** Python: Future.set_exception */
+  /** Python: Future.set_exception — InvalidStateError once the Future is done. */
   setException(error: unknown): void {
-    if (this.done()) return;
+    if (this.done()) throw new InvalidStateError(`${this.#state}: the Future is already done; its result or exception is set only once`);
     this.#state = 'FINISHED';
     this.#failed = true;
     this.#error = error;
@@ -207,6 +237,7 @@ export class ProcessPoolExecutor {
       onDeath: 'break',
       workerName: method === 'thread' ? 'ThreadProcess' : method === 'forkserver' ? 'ForkServerProcess' : 'SpawnProcess',
       poolId: id,
+      onDemand: true,
     });
   }
 
@@ -218,7 +249,7 @@ export class ProcessPoolExecutor {
   #check(): void {
     const broken = this.#workers.broken;
     if (broken) throw new BrokenProcessPool(broken.message);
-    if (this.#shutdown) throw new Error('cannot schedule new futures after shutdown');
+    if (this.#shutdown) throw new RuntimeError('cannot schedule new futures after shutdown');
   }
 
   #submitChunk<V>(fn: Function, items: unknown[], star: boolean, pick: (values: unknown[]) => V): Future<V> {
@@ -228,8 +259,13 @@ export class ProcessPoolExecutor {
       fn,
       star,
       items,
-      settle: (ok, value) => (ok ? future.setResult(pick(value as unknown[])) : future.setException(value)),
-      onStart: () => void future.setRunningOrNotifyCancel(),
+      settle: (ok, value) => {
+        // A Future cancelled while its chunk was already on the way keeps its cancellation.
+        if (future.done()) return;
+        if (ok) future.setResult(pick(value as unknown[]));
+        else future.setException(value);
+      },
+      onStart: () => void (future.done() || future.running() || future.setRunningOrNotifyCancel()),
     };
     future._onCancel(() => this.#workers.cancelQueued(chunk, new CancelledError()));
     this.#futures.add(future as Future<unknown>);
@@ -322,8 +358,8 @@ export async function wait<T>(
   const returnWhen = options.returnWhen ?? ALL_COMPLETED;
   if (![FIRST_COMPLETED, FIRST_EXCEPTION, ALL_COMPLETED].includes(returnWhen)) throw new ValueError(`Invalid return condition: ${String(returnWhen)}`);
   const split = () => {
-    const done = new Set([...all].filter((f) => f.done()));
-    const notDone = new Set([...all].filter((f) => !f.done()));
+    const done = new Set([...all].filter((f) => f._settled));
+    const notDone = new Set([...all].filter((f) => !f._settled));
     return { done, notDone };
   };
   const satisfied = (): boolean => {
@@ -343,7 +379,7 @@ export async function wait<T>(
       clearTimeout(timer);
       resolve();
     };
-    for (const f of all) f.addDoneCallback(() => satisfied() && finish());
+    for (const f of all) f._whenSettled(() => satisfied() && finish());
     if (timeout !== undefined) timer = setTimeout(finish, timeout);
   });
   return split();
@@ -363,7 +399,7 @@ export function asCompleted<T>(fs: Iterable<Future<T>>, options: { timeout?: num
   const finished: Future<T>[] = [];
   let wake: (() => void) | undefined;
   for (const f of pending) {
-    f.addDoneCallback(() => {
+    f._whenSettled(() => {
       finished.push(f);
       wake?.();
     });

@@ -19,7 +19,7 @@ import { RawArray, RawValue } from './sharedctypes';
 import { ENV } from './protocol';
 
 export type { Address } from './managers/client';
-export { BaseProxy, AutoProxy, type Token } from './managers/proxies';
+export { BaseProxy, AutoProxy, IteratorProxy, type Token } from './managers/proxies';
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 
@@ -166,16 +166,21 @@ export class BaseManager {
 
   /**
    * Starts the server in a new process (in this one under FORKSCOPE_SINGLE_PROCESS=1); the first create() does
-   * it if nobody did, so `await using m = new MyManager()` works as Python's `with`. Python: BaseManager.start()
+   * it if nobody did, so `await using m = new MyManager()` works as Python's `with`. `initializer(...initargs)`
+   * runs in the server's process before it serves (an exported function, as a target).
+   * Python: BaseManager.start(initializer=None, initargs=())
    */
-  start(): Promise<this> {
+  start(initializer?: ((...args: any[]) => unknown) | null, initargs: readonly unknown[] = []): Promise<this> {
+    if (initializer !== undefined && initializer !== null && typeof initializer !== 'function') return Promise.reject(new TypeError(`start(initializer, initargs): initializer must be a function, got ${typeof initializer}`));
+    if (!Array.isArray(initargs)) return Promise.reject(new TypeError('start(initializer, initargs): initargs must be an array'));
     if (this.#starting || this.#client || this.#server) return Promise.reject(new Error('this manager has already been started'));
-    this.#starting = this.#start();
+    this.#starting = this.#start(initializer ?? undefined, initargs);
     return this.#starting;
   }
 
-  async #start(): Promise<this> {
+  async #start(initializer?: (...args: any[]) => unknown, initargs: readonly unknown[] = []): Promise<this> {
     if (process.env[ENV.singleProcess] === '1') {
+      if (initializer) await initializer(...initargs);
       const server = await this.getServer();
       server.unref();
       this.#connectClient();
@@ -188,7 +193,8 @@ export class BaseManager {
       custom.push({ typeid, target: callable ? findTarget(callable) : undefined, exposed: exposed ? [...exposed] : undefined, methodToTypeid: methodToTypeid ? { ...methodToTypeid } : undefined });
     }
     const builtins = [...registryOf(this.constructor).keys()].filter((typeid) => isBuiltin(typeid, registryOf(this.constructor).get(typeid)!));
-    if (custom.length > 0) return this.#startAsProcess(custom, builtins);
+    // The user's modules (custom typeids, an initializer) load in a forkscope Process; the rest serves from the runtime alone.
+    if (custom.length > 0 || initializer) return this.#startAsProcess(custom, builtins, initializer, initargs);
     const entry = managerEntry();
     const child = fork(entry.path, [], { execArgv: entry.execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'json' });
     this.#process = child;
@@ -218,11 +224,13 @@ export class BaseManager {
    * Custom typeids need the user's modules, so the server runs as a forkscope Process (daemonic, so an
    * idle manager never keeps the program alive) that imports them by module and export, as targets.
    */
-  async #startAsProcess(custom: CustomType[], builtins: string[]): Promise<this> {
+  async #startAsProcess(custom: CustomType[], builtins: string[], initializer?: (...args: any[]) => unknown, initargs: readonly unknown[] = []): Promise<this> {
+    if (initializer) findTarget(initializer);
     const port = new RawValue('i', 0);
     const failure = new RawArray('c', 512);
     const [host, requested] = this.#address;
-    const child = new Process({ target: serveManager, args: [{ host, port: requested, authkey: this.#authkey.toString('hex'), custom, builtins }, port, failure], daemon: true, name: `${this.constructor.name}-server` });
+    const config: ServeConfig = { host, port: requested, authkey: this.#authkey.toString('hex'), custom, builtins };
+    const child = new Process({ target: serveManager, args: [config, port, failure, initializer, [...initargs]], daemon: true, name: `${this.constructor.name}-server` });
     child.start();
     this.#serverProcess = child;
     while (port.value === 0) {
@@ -327,9 +335,10 @@ interface ServeConfig {
 }
 
 /** A manager's server as a Process target: serves until a client asks it to shut down. Not for direct use. */
-export async function serveManager(config: ServeConfig, port: RawValue<'i'>, failure: RawArray<'c'>): Promise<void> {
+export async function serveManager(config: ServeConfig, port: RawValue<'i'>, failure: RawArray<'c'>, initializer?: (...args: unknown[]) => unknown, initargs: unknown[] = []): Promise<void> {
   let server: ManagerServer;
   try {
+    if (initializer) await initializer(...initargs);
     const registry = builtinRegistry();
     if (config.builtins) for (const typeid of Object.keys(registry)) if (!config.builtins.includes(typeid)) delete registry[typeid];
     for (const { typeid, target, exposed, methodToTypeid } of config.custom) {

@@ -190,6 +190,7 @@ export class Pool {
       onDeath: 'replace',
       workerName: workerNames[method],
       poolId: this.#id,
+      maybeEncodingError: true,
     });
     openPools.add(this);
   }

@@ -2,7 +2,7 @@
 // results back in batches (the fast path), flushing often enough that slow tasks report one by one.
 // Runs only inside children; Node's modules only.
 import { decodeAsync, encode, encodeThrown, isPlainData, PACKED_MIN } from './serialize';
-import { PicklingError } from './errors';
+import { MaybeEncodingError, PicklingError } from './errors';
 import { loadTarget, type TargetRef } from './targets';
 import type { StartPayload } from './popen';
 import type { ParentChannel } from './spawn';
@@ -27,6 +27,7 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
 /** Runs the worker until told to exit; returns the exit code. */
 export async function runWorker(payload: StartPayload, channel: ParentChannel): Promise<number> {
   if (typeof payload.authkey === 'string') self.authkey = Buffer.from(payload.authkey, 'hex');
+  maybeEncodingErrors = payload.maybeEncodingError === true;
   const initializer = payload.initializer as TargetRef | undefined;
   if (initializer) {
     const init = await loadTarget(initializer);
@@ -129,12 +130,34 @@ export async function runWorker(payload: StartPayload, channel: ParentChannel): 
   return code;
 }
 
+/** A Pool's worker (not an executor's): a result that cannot be sent back is a MaybeEncodingError, as Python's Pool. */
+let maybeEncodingErrors = false;
+
+/** Short text for a value, as Python's repr() in MaybeEncodingError. */
+function describeValue(value: unknown): string {
+  try {
+    if (typeof value === 'function') return `[Function: ${value.name || '(anonymous)'}]`;
+    if (typeof value === 'symbol') return value.toString();
+    const text = typeof value === 'object' && value !== null ? (Array.isArray(value) ? `[${value.map(describeValue).join(', ')}]` : Object.prototype.toString.call(value)) : String(value);
+    return text.length > 200 ? `${text.slice(0, 200)}…` : text;
+  } catch {
+    return typeof value;
+  }
+}
+
+/** The error a task gets when its result cannot cross: PicklingError (executor), MaybeEncodingError (Pool). */
+function resultError(taskId: number, cause: unknown, value: unknown): Error {
+  const reason = cause instanceof Error ? cause.message : String(cause);
+  if (maybeEncodingErrors) return new MaybeEncodingError(cause instanceof Error ? `${cause.name}: ${reason}` : reason, describeValue(value));
+  return new PicklingError(`the result of task ${taskId} could not be sent back to the parent: ${reason}`);
+}
+
 /** Results with runtime objects, errors or functions inside, encoded; one that cannot cross fails its task, naming why. */
 function encodeResults(taskId: number, results: unknown[]): unknown[] {
   try {
     return encode(results, { startMethod: 'spawn', transfer: [] }, 'result') as unknown[];
   } catch (error) {
-    throw new PicklingError(`the result of task ${taskId} could not be sent back to the parent: ${error instanceof Error ? error.message : String(error)}`);
+    throw resultError(taskId, error, results.length === 1 ? results[0] : results);
   }
 }
 
@@ -145,8 +168,7 @@ function sendable(message: Extract<FromWorker, { t: 'results' }>, cause: unknown
       structuredClone(value);
       return [taskId, ok, value];
     } catch (error) {
-      const reason = error instanceof Error ? error.message : String(cause);
-      return [taskId, 0, encodeThrown(new PicklingError(`the result of task ${taskId} could not be sent back to the parent: ${reason}`))];
+      return [taskId, 0, encodeThrown(resultError(taskId, error instanceof Error ? error : cause, value))];
     }
   });
   return { t: 'results', r, us: message.us };

@@ -45,6 +45,16 @@ export interface ChildHandle {
   readonly exited: boolean;
 }
 
+let executable: string | undefined;
+/** The Node executable children are started with (setExecutable()), else this process's own. */
+export function childExecutable(): string {
+  return executable ?? process.execPath;
+}
+/** Python: multiprocessing.set_executable() (see context.ts). */
+export function setChildExecutable(path: string | undefined): void {
+  executable = path;
+}
+
 let childEntry: string | undefined;
 /** The built bootstrap: beside index.cjs in dist, or dist/ when this file runs from source. */
 export function childEntryPath(): string {
@@ -61,6 +71,7 @@ function signalExitCode(signal: NodeJS.Signals): number {
 /** Starts a child process on the bootstrap and sends it the payload as its first message. */
 export function spawnChild(payload: StartPayload, transfer: TransferListItem[] = [], execArgv = process.execArgv): ChildHandle {
   const child = fork(childEntryPath(), [], {
+    execPath: childExecutable(),
     execArgv,
     serialization: 'advanced',
     stdio: CHILD_STDIO,

@@ -3,6 +3,8 @@
 // worker loop. Runs only inside children; Node's modules only.
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import { openInspectorIfDebugging, waitForDebuggerIfOpened } from './inspector';
 import * as telemetry from './telemetry';
 import { decode } from './serialize';
@@ -15,6 +17,7 @@ import { DATA_FD, type StartPayload } from './popen';
 import { importModule } from './loader/importModule';
 import { useTypeScriptFor } from './loader/typescript';
 import { existingBroker } from './broker/broker';
+import { getLogger } from './logging';
 
 /** The parent, seen from the child: one message channel however the child was started. */
 export interface ParentChannel {
@@ -105,6 +108,21 @@ async function importMain(main: string | undefined, targets: Array<TargetRef | u
   void targets;
 }
 
+/**
+ * setForkserverPreload()'s modules, resolved from the main module (or the working directory); one that cannot
+ * be loaded is skipped, as CPython's forkserver skips an ImportError.
+ */
+async function preloadModules(main: string | undefined, names: string[]): Promise<void> {
+  const from = createRequire(main ?? join(process.cwd(), 'index.js'));
+  for (const name of names) {
+    try {
+      await importModule(from.resolve(name));
+    } catch {
+      // Not importable here: the program loads it itself when it needs it.
+    }
+  }
+}
+
 function adopt(payload: StartPayload): void {
   self.isMain = false;
   self.identity = payload.identity;
@@ -113,6 +131,8 @@ function adopt(payload: StartPayload): void {
   self.daemon = payload.daemon;
   self.mainModule = payload.main;
   self.startMethod = payload.startMethod;
+  // Python's spawn.prepare() sets the child's logger to the parent's level.
+  if (typeof payload.logLevel === 'number') getLogger().setLevel(payload.logLevel);
   const [pid] = String(payload.parentKey).split('/');
   self.parent = { pid: Number(pid), name: String(payload.parentName ?? 'MainProcess'), key: payload.parentKey };
 }
@@ -125,12 +145,12 @@ export function runChild(): void {
     process.once('disconnect', () => process.exit(self.daemon ? -15 : 1));
     let preloaded: Promise<void> | undefined;
     const onMessage = (message: unknown): void => {
-      const m = message as { t?: string; main?: string };
+      const m = message as { t?: string; main?: string; preload?: string[] };
       if (m?.t === 'standby') {
-        // A forkserver standby: load the program now, run when the payload comes.
+        // A forkserver standby: load the preloaded modules and the program now, run when the payload comes.
         self.isMain = false;
         useTypeScript(m.main);
-        preloaded = importMain(m.main, []);
+        preloaded = preloadModules(m.main, m.preload ?? []).then(() => importMain(m.main, []));
         // Its failure is reported when the payload comes, as the bootstrap's own failure.
         preloaded.catch(() => {});
         return;

@@ -6,9 +6,10 @@ import { encode, decodeAsync, decodeThrownAsync, isPlainData, packedNumbers } fr
 import { findTarget, type TargetRef } from './targets';
 import { spawnChild, startThread, type ChildHandle, type StartPayload } from './popen';
 import { startFromForkserver } from './forkserver';
-import { self, selfKey, nextIdentity, currentProcess, checkNotBootstrapping } from './process';
+import { self, selfKey, nextIdentity, currentProcess, checkNotBootstrapping, listWorker } from './process';
 import { processKey, type StartMethod } from './protocol';
 import * as telemetry from './telemetry';
+import { getLogger } from './logging';
 import { isPauseAccounting, pausedWithin } from './debugSentinel';
 import type { FromWorker, ToWorker, WireChunk } from './poolWorker';
 import type { TransferListItem } from 'node:worker_threads';
@@ -30,8 +31,10 @@ export interface Chunk {
   onAbort?: () => void;
   /** Estimated microseconds, while a worker holds it. */
   cost?: number;
-  /** Called when the chunk leaves the queue for a worker. */
+  /** Called when the chunk leaves the queue for a worker (onDemand: when it enters the call queue). */
   onStart?: () => void;
+  /** onDemand: in Python's call queue (workers + 1 deep), so it can no longer be cancelled. */
+  committed?: boolean;
 }
 
 interface Slot {
@@ -61,6 +64,13 @@ export interface WorkerSetOptions {
   /** Prefix of worker names: `SpawnPoolWorker`. */
   workerName: string;
   poolId: string;
+  /**
+   * The executor's workers, as Python's ProcessPoolExecutor: started on demand (a submit starts one while no
+   * worker is idle, up to `processes`) and listed by activeChildren() as Process objects.
+   */
+  onDemand?: boolean;
+  /** Pool: a result that cannot be sent back fails as MaybeEncodingError (the executor's: PicklingError), as Python. */
+  maybeEncodingError?: boolean;
 }
 
 /** A worker that dies before it is ready this many times in a row fails the set instead of respawning. */
@@ -90,6 +100,10 @@ export class WorkerSet {
   #inlineInitialised = false;
   #retiredAll = false;
   #onBroken: ((error: Error) => void) | undefined;
+  /** onDemand: Python's idle-worker semaphore, one token per result a worker returned (it is free again). */
+  #idleTokens = 0;
+  /** onDemand: chunks in the call queue or at a worker, not yet settled. */
+  #committed = 0;
 
   constructor(options: WorkerSetOptions, onBroken?: (error: Error) => void) {
     this.#options = options;
@@ -98,7 +112,7 @@ export class WorkerSet {
     if (options.startMethod === 'inline') return;
     checkNotBootstrapping();
     if (options.initializer) findTarget(options.initializer);
-    for (let i = 0; i < options.processes; i++) this.#spawn();
+    if (!options.onDemand) for (let i = 0; i < options.processes; i++) this.#spawn();
     this.#updateRef();
   }
 
@@ -158,8 +172,18 @@ export class WorkerSet {
         c.onAbort = () => this.#expire(c, abortReason(c.signal!));
         c.signal.addEventListener('abort', c.onAbort, { once: true });
       }
+      if (this.#options.onDemand) this.#adjustProcessCount();
     }
     this.#dispatch();
+  }
+
+  /** Python's ProcessPoolExecutor._adjust_process_count: a worker that is free takes the task, else one more starts. */
+  #adjustProcessCount(): void {
+    if (this.#idleTokens > 0) {
+      this.#idleTokens--;
+      return;
+    }
+    if (this.#slots.size < this.#options.processes && !this.#closing && !this.#terminated) this.#spawn();
   }
 
   /**
@@ -204,6 +228,7 @@ export class WorkerSet {
 
   #settle(c: Chunk, ok: boolean, value: unknown): void {
     if (c.settled) return;
+    if (c.committed) this.#committed--;
     if (telemetry.isReporting()) this.#task(c, ok ? 'done' : 'failed', ok ? undefined : value);
     c.settled = true;
     if (c.timer) clearTimeout(c.timer);
@@ -213,7 +238,7 @@ export class WorkerSet {
 
   /** Cancels a chunk still in the queue; false once a worker has it. */
   cancelQueued(c: Chunk, error: unknown): boolean {
-    if (c.settled || c.worker) return false;
+    if (c.settled || c.worker || c.committed) return false;
     // Settled quietly: the owner (a Future) records the cancellation itself.
     if (telemetry.isReporting()) this.#task(c, 'cancelled');
     c.settled = true;
@@ -242,8 +267,11 @@ export class WorkerSet {
       initializer: this.#options.initializer ? findTarget(this.#options.initializer) : undefined,
       initargs: encode(this.#options.initargs ?? [], context, 'initargs'),
       authkey: currentProcess().authkey.toString('hex'),
+      logLevel: getLogger().getEffectiveLevel(),
+      maybeEncodingError: this.#options.maybeEncodingError === true,
     };
     const handle = method === 'thread' ? startThread(payload, context.transfer) : method === 'forkserver' ? startFromForkserver(payload) : spawnChild(payload, context.transfer);
+    if (this.#options.onDemand) listWorker(handle, name, identity, method);
     const slot: Slot = {
       handle,
       name,
@@ -282,6 +310,7 @@ export class WorkerSet {
       const c = slot.outstanding.get(id);
       if (!c) continue;
       slot.outstanding.delete(id);
+      if (this.#options.onDemand) this.#idleTokens++;
       slot.cost -= c.cost ?? 0;
       // A chunk of numbers stays a Float64Array: whoever gathers results indexes it, and boxing 100,000 doubles into
       // an Array first cost 7-10 ms per chunk (pool.map's default chunksize).
@@ -386,6 +415,7 @@ export class WorkerSet {
       return;
     }
     if (this.#broken) return;
+    if (this.#options.onDemand) this.#fillCallQueue();
     const ready = [...this.#slots].filter((s) => s.ready && !s.retiring);
     if (ready.length > 0 && this.#head < this.#queue.length) this.#plan(ready);
     if (this.#head >= this.#queue.length) {
@@ -394,6 +424,21 @@ export class WorkerSet {
     }
     this.#updateRef();
     if (this.#closing) this.#maybeRetireAll();
+  }
+
+  /**
+   * Python's executor moves up to workers + 1 pending calls into its call queue at once, marking them running
+   * (no longer cancellable) before any worker has taken them: the next queued chunks are committed the same way.
+   */
+  #fillCallQueue(): void {
+    const depth = this.#options.processes + 1;
+    for (let i = this.#head; i < this.#queue.length && this.#committed < depth; i++) {
+      const c = this.#queue[i];
+      if (!c || c.settled || c.committed) continue;
+      c.committed = true;
+      this.#committed++;
+      c.onStart?.();
+    }
   }
 
   /**
@@ -451,7 +496,13 @@ export class WorkerSet {
       if (reporting) this.#task(c, 'started');
       slot.outstanding.set(c.id, c);
       slot.dispatched++;
-      c.onStart?.();
+      if (!c.committed) {
+        if (this.#options.onDemand) {
+          c.committed = true;
+          this.#committed++;
+        }
+        c.onStart?.();
+      }
       plan.batch.push([c.id, t.id, c.star ? 1 : 0, items]);
     }
     for (const [slot, plan] of plans) this.#send(slot, plan.batch, plan.defs, plan.transfer);

@@ -260,7 +260,7 @@ once('FutureTests', () => {
     assert.equal(((await f1.exception({ timeout: SHORT_TIMEOUT })) as Error).name, 'OSError');
   });
 
-  it('test_multiple_set_result (FutureTests)', { todo: 'Future.setResult()/setException() twice does not raise InvalidStateError (new)' }, async () => {
+  it('test_multiple_set_result (FutureTests)', async () => {
     const f = PENDING_FUTURE();
     f.setResult(1);
     assert.throws(() => f.setResult(2), { name: 'InvalidStateError' });
@@ -268,7 +268,7 @@ once('FutureTests', () => {
     assert.equal(await f.result(), 1);
   });
 
-  it('test_multiple_set_exception (FutureTests)', { todo: 'Future.setResult()/setException() twice does not raise InvalidStateError (new)' }, async () => {
+  it('test_multiple_set_exception (FutureTests)', async () => {
     const f = PENDING_FUTURE();
     const e = Object.assign(new Error(), { name: 'ValueError' });
     f.setException(e);
@@ -335,7 +335,7 @@ forEachMethod('WaitTests', ALL, (ctx) => {
     sameSet(notDone, []);
   });
 
-  it('test_first_completed (WaitTests)', { todo: 'wait() counts a cancelled Future as done before an executor notices it; CPython keeps CANCELLED in not_done until CANCELLED_AND_NOTIFIED (new)' }, async () => {
+  it('test_first_completed (WaitTests)', async () => {
     const future1 = executor().submit(t.mul, 21, 2);
     const future2 = executor().submit(t.nap, 1500);
     const cancelled = CANCELLED_FUTURE();
@@ -362,7 +362,7 @@ forEachMethod('WaitTests', ALL, (ctx) => {
     sameSet(notDone, [future3]);
   });
 
-  it('test_first_exception_some_already_complete (WaitTests)', { todo: 'wait() counts a cancelled Future as done before an executor notices it; CPython keeps CANCELLED in not_done until CANCELLED_AND_NOTIFIED (new)' }, async () => {
+  it('test_first_exception_some_already_complete (WaitTests)', { todo: "timing under load: a worker's first error pays for source-mapping the runtime's dev bundle (index.cjs.map, 0.6 s at load 32; the shipped build has no maps), so divmod's error lands after the 1.5 s task" }, async () => {
     const future1 = executor().submit(t.divmod, 21, 0);
     const future2 = executor().submit(t.nap, 1500);
     future1.catch(() => {});
@@ -444,7 +444,7 @@ forEachMethod('ProcessPoolExecutorTest', PROCESSES, (ctx, method) => {
 
   it('test_max_workers_too_large (ProcessPoolExecutorTest)', { skip: 'not ported: Windows only' }, () => {});
 
-  it('test_killed_child (ProcessPoolExecutorTest)', { todo: 'activeChildren() does not list executor workers (CPython: active_children() does) (new)', timeout: 30_000 }, async () => {
+  it('test_killed_child (ProcessPoolExecutorTest)', { timeout: 30_000 }, async () => {
     const futures = [executor().submit(t.nap, 3000)];
     await sleep(500);
     const p = mp.activeChildren()[0];
@@ -470,7 +470,7 @@ forEachMethod('ProcessPoolExecutorTest', PROCESSES, (ctx, method) => {
 
   it('test_ressources_gced_in_workers (ProcessPoolExecutorTest)', { skip: 'not ported: garbage collection of an argument in the worker (__del__)' }, () => {});
 
-  it('test_saturation (ProcessPoolExecutorTest)', { todo: 'activeChildren() does not list executor workers (CPython: active_children() does) (new)', timeout: 60_000 }, async () => {
+  it('test_saturation (ProcessPoolExecutorTest)', { timeout: 60_000 }, async () => {
     const sem = new ctx.Semaphore(0);
     const jobCount = 15 * executor().maxWorkers;
     const fs = range(jobCount).map(() => executor().submit(t.acquireSem, sem));
@@ -484,7 +484,7 @@ forEachMethod('ProcessPoolExecutorTest', PROCESSES, (ctx, method) => {
     await Promise.all(fs.map((f) => f.result()));
   });
 
-  it('test_idle_process_reuse_one (ProcessPoolExecutorTest)', { todo: 'activeChildren() does not list executor workers (CPython: active_children() does) (new)' }, async () => {
+  it('test_idle_process_reuse_one (ProcessPoolExecutorTest)', async () => {
     assert.ok(executor().maxWorkers >= 4);
     await executor().submit(t.mul, 21, 2).result();
     await executor().submit(t.mul, 6, 7).result();
@@ -492,7 +492,7 @@ forEachMethod('ProcessPoolExecutorTest', PROCESSES, (ctx, method) => {
     assert.equal(workerCount(), 1);
   });
 
-  it('test_idle_process_reuse_multiple (ProcessPoolExecutorTest)', { todo: 'activeChildren() does not list executor workers (CPython: active_children() does) (new)' }, async () => {
+  it('test_idle_process_reuse_multiple (ProcessPoolExecutorTest)', async () => {
     assert.ok(executor().maxWorkers <= 5);
     await executor().submit(t.mul, 12, 7).result();
     executor().submit(t.mul, 33, 25);
@@ -531,7 +531,7 @@ forEachMethod('ProcessPoolExecutorTest', PROCESSES, (ctx, method) => {
 forEachMethod('ExecutorShutdownTest', ALL, (ctx, method) => {
   const executor = executorPerCase(ctx);
 
-  it('test_run_after_shutdown (ExecutorShutdownTest)', { todo: 'submit() after shutdown() throws a plain Error, not RuntimeError (new)' }, async () => {
+  it('test_run_after_shutdown (ExecutorShutdownTest)', async () => {
     await executor().shutdown();
     assert.throws(() => executor().submit(t.pow, 2, 5), { name: 'RuntimeError' });
   });
@@ -551,7 +551,7 @@ forEachMethod('ExecutorShutdownTest', ALL, (ctx, method) => {
     for (const f of fs) await f.result();
   });
 
-  it('test_cancel_futures (ExecutorShutdownTest)', { todo: 'shutdown({ cancelFutures: true }) right after 50 submits cancels all 50: nothing is handed to a worker before its process is up, where CPython\'s call queue already holds workers + 1 items (new)', timeout: 120_000 }, async () => {
+  it('test_cancel_futures (ExecutorShutdownTest)', { timeout: 120_000 }, async () => {
     const fs = range(50).map(() => executor().submit(t.nap, 100));
     await executor().shutdown({ cancelFutures: true });
     const cancelled = fs.filter((f) => f.cancelled());
@@ -584,7 +584,7 @@ forEachMethod('ExecutorShutdownTest', ALL, (ctx, method) => {
 forEachMethod('ProcessPoolShutdownTest', PROCESSES, (ctx) => {
   const executor = executorPerCase(ctx);
 
-  it('test_processes_terminate (ProcessPoolShutdownTest)', { todo: 'activeChildren() does not list executor workers (CPython: active_children() does) (new)', timeout: 60_000 }, async () => {
+  it('test_processes_terminate (ProcessPoolShutdownTest)', { timeout: 60_000 }, async () => {
     const sem = new ctx.Semaphore(0);
     const fs = range(3).map(() => executor().submit(t.acquireSem, sem));
     try {

@@ -117,7 +117,7 @@ forEachMethod('_TestContainers', PROCESSES, () => {
     assert.equal(await (await b.get(0)).get(), 456);
   });
 
-  it('test_namespace (_TestContainers)', { todo: 'String() of a Namespace proxy throws; Python prints Namespace(name=…) (new)' }, async () => {
+  it('test_namespace (_TestContainers)', { skip: "deviates on purpose: String() is synchronous and a proxy's referent lives in the manager, read only by a Promise (DESIGN.md), so String(ns) cannot print Namespace(name='Bob')" }, async () => {
     const n = await manager.Namespace();
     n.name = 'Bob';
     n.job = 'Builder';
@@ -136,7 +136,7 @@ function myManagerClass(): typeof BaseManager {
   const register = MyManager.register as (typeid: string, callable: unknown, options?: Record<string, unknown>) => void;
   register.call(MyManager, 'Foo', t.FooBar);
   register.call(MyManager, 'Bar', t.FooBar, { exposed: ['f', '_h'] });
-  register.call(MyManager, 'baz', t.baz, { proxytype: 'iterator' });
+  register.call(MyManager, 'baz', t.baz, { proxytype: mp.IteratorProxy });
   return MyManager;
 }
 
@@ -150,20 +150,21 @@ async function common(manager: BaseManager): Promise<void> {
   assert.deepEqual(['f', 'g', '_h'].filter((n) => has(bar, n)), ['f', '_h']);
   assert.equal(await foo.f(), 'f()');
   await assert.rejects(foo.g(), { name: 'ValueError' });
-  assert.equal(await foo._callmethod('f'), 'f()');
-  await assert.rejects(foo._callmethod('_h'), { name: 'RemoteError' });
+  assert.equal(await foo._callMethod('f'), 'f()');
+  // Deviates on purpose: an error keeps its class across processes (the server's AttributeError), where CPython
+  // wraps this one in RemoteError.
+  await assert.rejects(foo._callMethod('_h'), { name: 'AttributeError' });
   assert.equal(await bar.f(), 'f()');
   assert.equal(await bar._h(), '_h()');
-  assert.equal(await bar._callmethod('f'), 'f()');
-  assert.equal(await bar._callmethod('_h'), '_h()');
+  assert.equal(await bar._callMethod('f'), 'f()');
+  assert.equal(await bar._callMethod('_h'), '_h()');
   const squares: number[] = [];
   for await (const x of baz) squares.push(x);
   assert.deepEqual(squares, range(10).map((i) => i * i));
 }
 
 forEachMethod('_TestMyManager', PROCESSES, () => {
-  const CUSTOM = '#15 custom managers';
-  it('test_mymanager (_TestMyManager)', { todo: CUSTOM, timeout: 20_000 }, async () => {
+  it('test_mymanager (_TestMyManager)', { timeout: 60_000 }, async () => {
     const manager = new (myManagerClass())();
     await manager.start();
     try {
@@ -173,12 +174,12 @@ forEachMethod('_TestMyManager', PROCESSES, () => {
     }
   });
 
-  it('test_mymanager_context (_TestMyManager)', { todo: CUSTOM, timeout: 20_000 }, async () => {
+  it('test_mymanager_context (_TestMyManager)', { timeout: 60_000 }, async () => {
     await using manager = new (myManagerClass())();
     await common(manager);
   });
 
-  it('test_mymanager_context_prestarted (_TestMyManager)', { todo: CUSTOM, timeout: 20_000 }, async () => {
+  it('test_mymanager_context_prestarted (_TestMyManager)', { timeout: 60_000 }, async () => {
     const manager = new (myManagerClass())();
     await manager.start();
     {
@@ -191,7 +192,7 @@ forEachMethod('_TestMyManager', PROCESSES, () => {
 const VALUES = ['hello world', null, true, 2.25, 'hall\xe5 v\xe4rlden', '\u043f\u0440\u0438\u0432\u0456\u0442 \u0441\u0432\u0456\u0442', Buffer.from('hall\xe5 v\xe4rlden', 'latin1')];
 
 forEachMethod('_TestRemoteManager', PROCESSES, (ctx) => {
-  it('test_remote (_TestRemoteManager)', { timeout: 30_000 }, async () => {
+  it('test_remote (_TestRemoteManager)', { timeout: 120_000 }, async () => {
     const authkey = randomBytes(32);
     class QueueManager extends BaseManager {}
     QueueManager.register('getQueue', t.getQueue);
@@ -215,7 +216,7 @@ forEachMethod('_TestRemoteManager', PROCESSES, (ctx) => {
 });
 
 forEachMethod('_TestManagerRestart', PROCESSES, (ctx) => {
-  it('test_rapid_restart (_TestManagerRestart)', { todo: 'BaseManager.getServer() gives no listener to close (new)', timeout: 60_000 }, async () => {
+  it('test_rapid_restart (_TestManagerRestart)', { timeout: 60_000 }, async () => {
     const authkey = randomBytes(32);
     class QueueManager extends BaseManager {}
     QueueManager.register('getQueue', t.getQueue);
@@ -288,7 +289,7 @@ forEachMethod('TestSyncManagerTypes', PROCESSES, (ctx) => {
     await o.wait({ timeout: 1 });
   });
 
-  it('test_lock (TestSyncManagerTypes)', { todo: 'a manager Lock acquired in a child cannot be released by the parent: release() rejects (new)' }, async () => {
+  it('test_lock (TestSyncManagerTypes)', async () => {
     const o = await manager.Lock();
     await runWorker(t.mgrAcquire, o);
     await o.release();
@@ -327,7 +328,7 @@ forEachMethod('TestSyncManagerTypes', PROCESSES, (ctx) => {
     ['test_queue', 'Queue'],
     ['test_joinable_queue', 'JoinableQueue'],
   ] as const) {
-    it(`${title} (TestSyncManagerTypes)`, { todo: '#15 argument forms (manager Queue({ maxsize }))' }, async () => {
+    it(`${title} (TestSyncManagerTypes)`, async () => {
       const o = await (manager[qname] as unknown as (o: { maxsize: number }) => Promise<mp.QueueProxy>)({ maxsize: 2 });
       await o.put(5);
       await o.put(6);
@@ -371,7 +372,7 @@ forEachMethod('TestSyncManagerTypes', PROCESSES, (ctx) => {
 });
 
 forEachMethod('TestInitializers', PROCESSES, () => {
-  it('test_manager_initializer (TestInitializers)', { todo: 'missing API: SyncManager.start(initializer, initargs) (new)', timeout: 30_000 }, async () => {
+  it('test_manager_initializer (TestInitializers)', { timeout: 60_000 }, async () => {
     const mgr = await Manager();
     try {
       const ns = await mgr.Namespace();

@@ -282,7 +282,7 @@ forEachMethod('_TestPoolWorkerErrors', PROCESSES, (ctx) => {
     await p.join();
   });
 
-  it('test_unpickleable_result (_TestPoolWorkerErrors)', { todo: "an unencodable result rejects PicklingError; CPython's Pool wraps it in MaybeEncodingError with .exc and .value (new)" }, async () => {
+  it('test_unpickleable_result (_TestPoolWorkerErrors)', async () => {
     const p = new ctx.Pool(2);
     try {
       for (let iteration = 0; iteration < 20; iteration++) {

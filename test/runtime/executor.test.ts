@@ -65,7 +65,9 @@ if (isMainProcess()) {
       assert.equal(f.done(), false);
       await assert.rejects(f.result({ timeout: 10 }), TimeoutError);
       f.setResult(5);
-      f.setResult(6);
+      // Python: a second set_result() raises InvalidStateError and keeps the first result.
+      assert.throws(() => f.setResult(6), { name: 'InvalidStateError' });
+      assert.throws(() => f.setException(new Error('late')), { name: 'InvalidStateError' });
       assert.equal(await f, 5);
       assert.equal(await f.exception(), null);
       assert.deepEqual(seen, [1]);

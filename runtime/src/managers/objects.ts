@@ -314,6 +314,11 @@ export class LockObject implements Served {
   readonly exposed = exposed('acquire', 'release', 'locked');
   #owner: string | undefined;
   #count = 0;
+  /**
+   * A plain Lock whose holder's connection went while nobody waited: still locked, as Python's (any process may
+   * release it, as threading.Lock allows), but the next acquire() takes it at once, since its holder is gone.
+   */
+  #orphaned = false;
   readonly #waiters = new WaitList();
 
   constructor(readonly recursive = false) {}
@@ -321,7 +326,8 @@ export class LockObject implements Served {
   async acquire(caller: Caller, options: unknown): Promise<boolean> {
     const { block, deadline } = waitOptions(options, this.recursive ? 'RLock.acquire' : 'Lock.acquire');
     for (;;) {
-      if (this.#owner === undefined) {
+      if (this.#owner === undefined || this.#orphaned) {
+        this.#orphaned = false;
         this.#owner = caller.owner;
         this.#count = 1;
         return true;
@@ -340,6 +346,7 @@ export class LockObject implements Served {
     if (this.recursive && this.#owner !== caller.owner) throw new RuntimeError('cannot release un-acquired lock');
     if (this.recursive && --this.#count > 0) return;
     this.#owner = undefined;
+    this.#orphaned = false;
     this.#count = 0;
     this.#waiters.wakeOne();
   }
@@ -369,6 +376,11 @@ export class LockObject implements Served {
 
   dropOwner(owner: string): void {
     if (this.#owner !== owner) return;
+    // Nobody waits for a plain Lock: it stays locked for a release() from another process (a hand-off, as Python).
+    if (!this.recursive && this.#waiters.size === 0) {
+      this.#orphaned = true;
+      return;
+    }
     this.#owner = undefined;
     this.#count = 0;
     this.#waiters.wakeOne();

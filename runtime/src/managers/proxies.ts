@@ -109,6 +109,33 @@ export class AutoProxy extends BaseProxy {
   }
 }
 
+/**
+ * A proxy for an iterator or generator in the manager: `for await (const x of proxy)`, each step one call.
+ * Give it as `register(typeid, makeGenerator, { proxytype: IteratorProxy })`. Python: multiprocessing.managers.IteratorProxy
+ */
+export class IteratorProxy extends BaseProxy implements AsyncIterableIterator<any> {
+  static override _exposed_: readonly string[] = ['next', 'return', 'throw'];
+
+  /** The next step, `{ value, done }`. Python: IteratorProxy.__next__ / send */
+  next(...args: [] | [unknown]): Promise<IteratorResult<any>> {
+    return this._callMethod('next', args);
+  }
+
+  /** Ends the iterator in the manager. Python: IteratorProxy.close */
+  return(value?: unknown): Promise<IteratorResult<any>> {
+    return this._callMethod('return', [value]);
+  }
+
+  /** Throws `error` into the generator in the manager. Python: IteratorProxy.throw */
+  throw(error?: unknown): Promise<IteratorResult<any>> {
+    return this._callMethod('throw', [error]);
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+}
+
 /** Python: ValueProxy (get(), set(), and `value`) */
 class ManagedValue extends AutoProxy {
   get value(): Promise<unknown> {

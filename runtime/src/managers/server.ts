@@ -176,6 +176,15 @@ export class ManagerServer implements ReferenceReviver {
     return [address.address, address.port];
   }
 
+  /**
+   * The listening end: `listener.close()` stops taking connections and frees the port, with `address` kept
+   * for a new manager to listen at. Python: Server.listener
+   */
+  get listener(): { readonly address: [string, number]; close(): void } {
+    const address = this.address;
+    return { address, close: () => void this.#server.close() };
+  }
+
   /** Lets an idle server stop keeping its process alive (a manager inside a user's program). */
   unref(): void {
     this.#server.unref();
