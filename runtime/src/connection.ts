@@ -9,9 +9,10 @@ import { Remote, type OwnerRef } from './broker/remote';
 import { Mailbox, type Message } from './broker/mailbox';
 import { created, PipeTraffic, waiting } from './broker/report';
 import { decodeItem, encodeItem } from './broker/codec';
-import { BrokenPipeError, BufferTooShort, EOFError, ValueError } from './errors';
+import { BrokenPipeError, BufferTooShort, EOFError, OSError, ValueError } from './errors';
 import { readTimeout, type TimeoutOptions } from './timeouts';
 import { Client, Listener } from './listener';
+import { answerChallenge, deliverChallenge } from './challenge';
 import { reduceSymbol, registerReviver, type ReducedObject, type TransferContext } from './reduction';
 import { deserializeReduced, holdsReducible, serializeReducing } from './serialize';
 
@@ -464,7 +465,7 @@ class PipeEnd implements Served {
     else if (!this.#creatorGone) this.#remote!.send(OP_CLOSE, Buffer.from(JSON.stringify({ id: this.copy, sentTo })));
     this.#unsubscribe?.();
     if (this.#index) getBroker().unserve(this.#index);
-    this.#inbox.close(new ValueError('the connection was closed'));
+    this.#inbox.close(new OSError('the connection was closed'));
   }
 
   /** A copy for another process: registered with the creator before it leaves, let go if its receiver is gone first. */
@@ -555,9 +556,9 @@ export class Connection {
   #closedHere = false;
 
   #check(writing: boolean): void {
-    if (this.#closedHere) throw new ValueError('handle is closed');
-    if (writing && !this.#writable) throw Object.assign(new Error('connection is read-only'), { name: 'OSError' });
-    if (!writing && !this.#readable) throw Object.assign(new Error('connection is write-only'), { name: 'OSError' });
+    if (this.#closedHere) throw new OSError('handle is closed');
+    if (writing && !this.#writable) throw new OSError('connection is read-only');
+    if (!writing && !this.#readable) throw new OSError('connection is write-only');
   }
 
   /** Sends a structured-cloneable object; resolves once it is on its way (awaiting it gives backpressure). Python: Connection.send */
@@ -606,7 +607,7 @@ export class Connection {
   /** Resolves with the next message's bytes; rejects EOFError at end of file. Python: Connection.recv_bytes */
   async recvBytes(maxlength?: number): Promise<Buffer> {
     const message = await this.#take();
-    if (maxlength !== undefined && message.body.length > maxlength) throw Object.assign(new Error('bad message length'), { name: 'OSError' });
+    if (maxlength !== undefined && message.body.length > maxlength) throw new OSError('bad message length');
     return message.kind === KIND_BYTES ? message.body : Buffer.from(message.body);
   }
 
@@ -660,7 +661,7 @@ export class Connection {
 
   /** A Connection crosses as a new copy of its end: closing this one afterwards never affects it. */
   [reduceSymbol](context: TransferContext): ReducedObject {
-    if (this.#closedHere) throw new ValueError('handle is closed');
+    if (this.#closedHere) throw new OSError('handle is closed');
     const state = { ...this.#end.duplicate(context), readable: this.#readable, writable: this.#writable, id: this.#id };
     return { kind: 'Connection', state };
   }
@@ -730,6 +731,7 @@ export async function wait<T extends Connection>(objects: readonly T[], options?
 }
 
 export { Client, Listener, type ClientOptions, type ConnectionAddress, type ListenerOptions } from './listener';
+export { deliverChallenge, answerChallenge, type ChallengeConnection } from './challenge';
 
-/** `connection.wait` under Python's module name, with Listener and Client. */
-export const connection = { wait, Connection, Pipe, Listener, Client };
+/** `connection.wait` under Python's module name, with Listener, Client and the challenge functions. */
+export const connection = { wait, Connection, Pipe, Listener, Client, deliverChallenge, answerChallenge };
