@@ -8,7 +8,7 @@ import type { Frame } from './broker/frame';
 import { Remote, type OwnerRef } from './broker/remote';
 import { Mailbox, type Message } from './broker/mailbox';
 import { created, PipeTraffic, waiting } from './broker/report';
-import { decodeItem, encodeItem } from './broker/codec';
+import { decodeIfItem, decodeItem, encodeItem } from './broker/codec';
 import { BrokenPipeError, BufferTooShort, EOFError, OSError, ValueError } from './errors';
 import { readTimeout, type TimeoutOptions } from './timeouts';
 import { Client, Listener } from './listener';
@@ -597,11 +597,15 @@ export class Connection {
     return message;
   }
 
-  /** Resolves with the next object; rejects EOFError once every copy of the other end is closed. Python: Connection.recv */
+  /** Resolves with the next object (bytes that sendBytes() sent come back as bytes); rejects EOFError once every copy of the other end is closed. Python: Connection.recv */
   async recv<T = unknown>(): Promise<T> {
     const message = await this.#take();
     if (message.kind === KIND_REDUCED) return deserializeReduced(message.body) as T;
-    return (message.kind === KIND_BYTES ? message.body : decodeItem(message.body)) as T;
+    if (message.kind !== KIND_BYTES) return decodeItem(message.body) as T;
+    // Bytes that a send() made, relayed by recvBytes()/sendBytes(), are that object again (Python: a
+    // pickle is bytes); other bytes come back as bytes.
+    const relayed = decodeIfItem(message.body);
+    return (relayed ? relayed.value : message.body) as T;
   }
 
   /** Resolves with the next message's bytes; rejects EOFError at end of file. Python: Connection.recv_bytes */
