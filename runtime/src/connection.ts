@@ -22,6 +22,7 @@ const OP_CLOSE = 50;
 const OP_DUP = 51;
 const OP_BACKLOG = 52; // unread messages a copy handed to its duplicate: already in order, not counted
 const OP_RELEASE = 53; // a copy made elsewhere for one receiver that is gone before reviving it
+const OP_RETURN = 54; // an unread message of a copy that closed: to another copy of that end
 const PUSH_ROUTE = FIRST_PUSH_OP + 1;
 const PUSH_EOF = FIRST_PUSH_OP + 2;
 
@@ -151,7 +152,8 @@ class PipeDirectory implements Served {
   deliver(frame: Frame, from?: Peer): void {
     const target = frame.payload.readUInt32BE(5);
     const record = this.#copies.get(target);
-    if (!record || record.state === 'closed') return;
+    if (!record) return;
+    if (record.state === 'closed') return this.returned(target, messageOf(frame));
     if (record.state === 'local') record.local!.receive(frame, from);
     else if (record.state === 'pending') record.buffered.push({ frame });
     else record.peer!.send(record.index!, OP_DATA, frame.payload, frame.request);
@@ -169,6 +171,21 @@ class PipeDirectory implements Served {
     this.#announce(end);
     const other = (1 - end) as 0 | 1;
     return { route: this.routeTo(other), eof: this.#open(other).length === 0 ? this.#eofFor(id) : undefined };
+  }
+
+  /**
+   * A message that copy `from` will not read (it closed with it unread, or it came after the close):
+   * to the newest other open copy of that end, as an OS pipe keeps what one reader left for the others.
+   * Not among the counted messages, since its sender counted it for `from`. With no reader left it is dropped.
+   */
+  returned(from: number, message: Message): void {
+    const end = this.#copies.get(from)?.end;
+    if (end === undefined) return;
+    const heir = this.#open(end).filter((c) => c.id !== from).at(-1);
+    if (!heir) return;
+    if (heir.state === 'local') heir.local!.receiveBacklog(message);
+    else if (heir.state === 'pending') (heir.backlog ??= []).push(message);
+    else heir.peer!.sendParts(heir.index!, OP_BACKLOG, [Buffer.from([message.kind]), message.body], 0);
   }
 
   /** Tells every open copy of the other end where `end` now receives. */
@@ -229,6 +246,8 @@ class PipeDirectory implements Served {
         const { id } = JSON.parse(frame.payload.toString('utf8')) as { id: number };
         return this.release(id);
       }
+      case OP_RETURN:
+        return this.returned(frame.payload.readUInt32BE(0), { kind: frame.payload.readUInt8(4), body: frame.payload.subarray(5) });
     }
   }
 
@@ -375,7 +394,7 @@ class PipeEnd implements Served {
 
   /** A message for this copy arrived (in order per sender, or held until its turn) over `from`. */
   receive(frame: Frame, from?: Peer): void {
-    if (this.#closed) return;
+    if (this.#closed) return this.#handBack([messageOf(frame)]);
     if (from) this.#senders.add(from);
     const sender = frame.payload.readUInt32BE(1);
     const message = messageOf(frame);
@@ -396,6 +415,7 @@ class PipeEnd implements Served {
   }
 
   receiveBacklog(message: Message): void {
+    if (this.#closed) return this.#handBack([message]);
     this.#received--; // not among the counted messages
     this.#accept(message);
   }
@@ -461,11 +481,28 @@ class PipeEnd implements Served {
     this.#closed = true;
     openRevived.delete(this);
     const sentTo = Object.fromEntries(this.#sent);
+    // What this copy did not read stays in the pipe for the end's other copies (a child that polled and
+    // exited, a parent that closed its copy after start()). Messages still on their way here are handed
+    // on as they arrive: this copy stays served for that.
+    const unread = [...this.#inbox.drain(), ...[...this.#order.values()].flatMap((o) => [...o.early.values()])];
+    this.#handBack(unread);
     if (this.directory) this.directory.close(this.copy, sentTo);
     else if (!this.#creatorGone) this.#remote!.send(OP_CLOSE, Buffer.from(JSON.stringify({ id: this.copy, sentTo })));
     this.#unsubscribe?.();
-    if (this.#index) getBroker().unserve(this.#index);
     this.#inbox.close(new OSError('the connection was closed'));
+  }
+
+  /** Messages this closed copy will not read, to the directory (which gives them to another copy of the end). */
+  #handBack(messages: Message[]): void {
+    for (const message of messages) {
+      if (this.directory) this.directory.returned(this.copy, message);
+      else if (!this.#creatorGone) {
+        const head = Buffer.allocUnsafe(5);
+        head.writeUInt32BE(this.copy, 0);
+        head.writeUInt8(message.kind, 4);
+        this.#remote!.send(OP_RETURN, Buffer.concat([head, message.body]));
+      }
+    }
   }
 
   /** A copy for another process: registered with the creator before it leaves, let go if its receiver is gone first. */
