@@ -8,10 +8,11 @@ import type { Frame } from './broker/frame';
 import { Remote, type OwnerRef } from './broker/remote';
 import { Mailbox, type Message } from './broker/mailbox';
 import { created, PipeTraffic, waiting } from './broker/report';
-import { decodeItem, encodeItem } from './broker/codec';
-import { BrokenPipeError, BufferTooShort, EOFError, ValueError } from './errors';
+import { decodeIfItem, decodeItem, encodeItem } from './broker/codec';
+import { BrokenPipeError, BufferTooShort, EOFError, OSError, ValueError } from './errors';
 import { readTimeout, type TimeoutOptions } from './timeouts';
 import { Client, Listener } from './listener';
+import { answerChallenge, deliverChallenge } from './challenge';
 import { reduceSymbol, registerReviver, type ReducedObject, type TransferContext } from './reduction';
 import { deserializeReduced, holdsReducible, serializeReducing } from './serialize';
 
@@ -21,6 +22,7 @@ const OP_CLOSE = 50;
 const OP_DUP = 51;
 const OP_BACKLOG = 52; // unread messages a copy handed to its duplicate: already in order, not counted
 const OP_RELEASE = 53; // a copy made elsewhere for one receiver that is gone before reviving it
+const OP_RETURN = 54; // an unread message of a copy that closed: to another copy of that end
 const PUSH_ROUTE = FIRST_PUSH_OP + 1;
 const PUSH_EOF = FIRST_PUSH_OP + 2;
 
@@ -150,7 +152,8 @@ class PipeDirectory implements Served {
   deliver(frame: Frame, from?: Peer): void {
     const target = frame.payload.readUInt32BE(5);
     const record = this.#copies.get(target);
-    if (!record || record.state === 'closed') return;
+    if (!record) return;
+    if (record.state === 'closed') return this.returned(target, messageOf(frame));
     if (record.state === 'local') record.local!.receive(frame, from);
     else if (record.state === 'pending') record.buffered.push({ frame });
     else record.peer!.send(record.index!, OP_DATA, frame.payload, frame.request);
@@ -168,6 +171,21 @@ class PipeDirectory implements Served {
     this.#announce(end);
     const other = (1 - end) as 0 | 1;
     return { route: this.routeTo(other), eof: this.#open(other).length === 0 ? this.#eofFor(id) : undefined };
+  }
+
+  /**
+   * A message that copy `from` will not read (it closed with it unread, or it came after the close):
+   * to the newest other open copy of that end, as an OS pipe keeps what one reader left for the others.
+   * Not among the counted messages, since its sender counted it for `from`. With no reader left it is dropped.
+   */
+  returned(from: number, message: Message): void {
+    const end = this.#copies.get(from)?.end;
+    if (end === undefined) return;
+    const heir = this.#open(end).filter((c) => c.id !== from).at(-1);
+    if (!heir) return;
+    if (heir.state === 'local') heir.local!.receiveBacklog(message);
+    else if (heir.state === 'pending') (heir.backlog ??= []).push(message);
+    else heir.peer!.sendParts(heir.index!, OP_BACKLOG, [Buffer.from([message.kind]), message.body], 0);
   }
 
   /** Tells every open copy of the other end where `end` now receives. */
@@ -228,6 +246,8 @@ class PipeDirectory implements Served {
         const { id } = JSON.parse(frame.payload.toString('utf8')) as { id: number };
         return this.release(id);
       }
+      case OP_RETURN:
+        return this.returned(frame.payload.readUInt32BE(0), { kind: frame.payload.readUInt8(4), body: frame.payload.subarray(5) });
     }
   }
 
@@ -374,7 +394,7 @@ class PipeEnd implements Served {
 
   /** A message for this copy arrived (in order per sender, or held until its turn) over `from`. */
   receive(frame: Frame, from?: Peer): void {
-    if (this.#closed) return;
+    if (this.#closed) return this.#handBack([messageOf(frame)]);
     if (from) this.#senders.add(from);
     const sender = frame.payload.readUInt32BE(1);
     const message = messageOf(frame);
@@ -395,6 +415,7 @@ class PipeEnd implements Served {
   }
 
   receiveBacklog(message: Message): void {
+    if (this.#closed) return this.#handBack([message]);
     this.#received--; // not among the counted messages
     this.#accept(message);
   }
@@ -460,11 +481,28 @@ class PipeEnd implements Served {
     this.#closed = true;
     openRevived.delete(this);
     const sentTo = Object.fromEntries(this.#sent);
+    // What this copy did not read stays in the pipe for the end's other copies (a child that polled and
+    // exited, a parent that closed its copy after start()). Messages still on their way here are handed
+    // on as they arrive: this copy stays served for that.
+    const unread = [...this.#inbox.drain(), ...[...this.#order.values()].flatMap((o) => [...o.early.values()])];
+    this.#handBack(unread);
     if (this.directory) this.directory.close(this.copy, sentTo);
     else if (!this.#creatorGone) this.#remote!.send(OP_CLOSE, Buffer.from(JSON.stringify({ id: this.copy, sentTo })));
     this.#unsubscribe?.();
-    if (this.#index) getBroker().unserve(this.#index);
-    this.#inbox.close(new ValueError('the connection was closed'));
+    this.#inbox.close(new OSError('the connection was closed'));
+  }
+
+  /** Messages this closed copy will not read, to the directory (which gives them to another copy of the end). */
+  #handBack(messages: Message[]): void {
+    for (const message of messages) {
+      if (this.directory) this.directory.returned(this.copy, message);
+      else if (!this.#creatorGone) {
+        const head = Buffer.allocUnsafe(5);
+        head.writeUInt32BE(this.copy, 0);
+        head.writeUInt8(message.kind, 4);
+        this.#remote!.send(OP_RETURN, Buffer.concat([head, message.body]));
+      }
+    }
   }
 
   /** A copy for another process: registered with the creator before it leaves, let go if its receiver is gone first. */
@@ -555,9 +593,9 @@ export class Connection {
   #closedHere = false;
 
   #check(writing: boolean): void {
-    if (this.#closedHere) throw new ValueError('handle is closed');
-    if (writing && !this.#writable) throw Object.assign(new Error('connection is read-only'), { name: 'OSError' });
-    if (!writing && !this.#readable) throw Object.assign(new Error('connection is write-only'), { name: 'OSError' });
+    if (this.#closedHere) throw new OSError('handle is closed');
+    if (writing && !this.#writable) throw new OSError('connection is read-only');
+    if (!writing && !this.#readable) throw new OSError('connection is write-only');
   }
 
   /** Sends a structured-cloneable object; resolves once it is on its way (awaiting it gives backpressure). Python: Connection.send */
@@ -596,17 +634,21 @@ export class Connection {
     return message;
   }
 
-  /** Resolves with the next object; rejects EOFError once every copy of the other end is closed. Python: Connection.recv */
+  /** Resolves with the next object (bytes that sendBytes() sent come back as bytes); rejects EOFError once every copy of the other end is closed. Python: Connection.recv */
   async recv<T = unknown>(): Promise<T> {
     const message = await this.#take();
     if (message.kind === KIND_REDUCED) return deserializeReduced(message.body) as T;
-    return (message.kind === KIND_BYTES ? message.body : decodeItem(message.body)) as T;
+    if (message.kind !== KIND_BYTES) return decodeItem(message.body) as T;
+    // Bytes that a send() made, relayed by recvBytes()/sendBytes(), are that object again (Python: a
+    // pickle is bytes); other bytes come back as bytes.
+    const relayed = decodeIfItem(message.body);
+    return (relayed ? relayed.value : message.body) as T;
   }
 
   /** Resolves with the next message's bytes; rejects EOFError at end of file. Python: Connection.recv_bytes */
   async recvBytes(maxlength?: number): Promise<Buffer> {
     const message = await this.#take();
-    if (maxlength !== undefined && message.body.length > maxlength) throw Object.assign(new Error('bad message length'), { name: 'OSError' });
+    if (maxlength !== undefined && message.body.length > maxlength) throw new OSError('bad message length');
     return message.kind === KIND_BYTES ? message.body : Buffer.from(message.body);
   }
 
@@ -660,7 +702,7 @@ export class Connection {
 
   /** A Connection crosses as a new copy of its end: closing this one afterwards never affects it. */
   [reduceSymbol](context: TransferContext): ReducedObject {
-    if (this.#closedHere) throw new ValueError('handle is closed');
+    if (this.#closedHere) throw new OSError('handle is closed');
     const state = { ...this.#end.duplicate(context), readable: this.#readable, writable: this.#writable, id: this.#id };
     return { kind: 'Connection', state };
   }
@@ -730,6 +772,7 @@ export async function wait<T extends Connection>(objects: readonly T[], options?
 }
 
 export { Client, Listener, type ClientOptions, type ConnectionAddress, type ListenerOptions } from './listener';
+export { deliverChallenge, answerChallenge, type ChallengeConnection } from './challenge';
 
-/** `connection.wait` under Python's module name, with Listener and Client. */
-export const connection = { wait, Connection, Pipe, Listener, Client };
+/** `connection.wait` under Python's module name, with Listener, Client and the challenge functions. */
+export const connection = { wait, Connection, Pipe, Listener, Client, deliverChallenge, answerChallenge };

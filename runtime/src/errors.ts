@@ -233,3 +233,11 @@ export class AttributeError extends Error {
     this.name = 'AttributeError';
   }
 }
+
+/** An operation on a closed handle, or a system call that failed (a closed Connection, a closed Listener…). Python: OSError */
+export class OSError extends Error {
+  constructor(message?: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'OSError';
+  }
+}

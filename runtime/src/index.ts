@@ -13,6 +13,6 @@ export { getStartMethod, setStartMethod, getAllStartMethods, getContext, setExec
 export { getLogger, logToStderr, Logger, type LogLevel } from './logging';
 export { Manager, SyncManager, BaseManager, type Address, type BaseManagerOptions, type DictProxy, type ListProxy, type NamespaceProxy, type ValueProxy, type ArrayProxy, type QueueProxy, type LockProxy, type SemaphoreProxy, type EventProxy, type ConditionProxy, type BarrierProxy, BaseProxy, AutoProxy, IteratorProxy, type Token, type RegisterOptions, type ProxyMembers } from './managers';
 export { Lock, RLock, Semaphore, BoundedSemaphore, Event, Condition, Barrier, type AcquireOptions, type BarrierOptions, type WaitTimeout } from './synchronize';
-export { Pipe, Connection, connection, Listener, Client, type ListenerOptions, type ClientOptions, type ConnectionAddress } from './connection';
-export { MemoryError } from './errors';
+export { Pipe, Connection, connection, Listener, Client, deliverChallenge, answerChallenge, type ListenerOptions, type ClientOptions, type ConnectionAddress, type ChallengeConnection } from './connection';
+export { MemoryError, OSError } from './errors';
 export { Structure, type StructType, type StructFields, type StructOf } from './sharedctypes';

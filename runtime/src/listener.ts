@@ -11,7 +11,7 @@ import { held } from './broker/broker';
 import { LocalWaiter, Fifo } from './broker/waiters';
 import { created } from './broker/report';
 import { clientHandshake, serverHandshake } from './managers/wire';
-import { AuthenticationError, ValueError } from './errors';
+import { AuthenticationError, OSError, ValueError } from './errors';
 import { Connection } from './connection';
 import { SocketEnd } from './socketEnd';
 
@@ -83,7 +83,7 @@ function pythonError(error: NodeJS.ErrnoException): Error {
 }
 
 function osError(message: string): Error {
-  return Object.assign(new Error(message), { name: 'OSError' });
+  return new OSError(message);
 }
 
 /** What accept() hands out next: a connection that passed the handshake, or why one did not. */

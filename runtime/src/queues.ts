@@ -7,7 +7,7 @@ import { ownSlots, RemoteSlot } from './broker/slots';
 import { Fifo, LocalWaiter, RemoteWaiter, decodeWait, encodeWait, type Waiter } from './broker/waiters';
 import { created, QueueTraffic, waitingUnlessBrief, watchDepth } from './broker/report';
 import { heldFromBytes, heldToBytes, hold, holdReduced, reducedBytes, release, type Held } from './broker/codec';
-import { Empty, Full, ValueError } from './errors';
+import { Empty, Full, OSError, ValueError } from './errors';
 import { reduceSymbol, registerReviver, type ReducedObject, type TransferContext } from './reduction';
 import type { ObjectKind } from './protocol';
 import { deserializeReduced, holdsReducible, serializeReducing } from './serialize';
@@ -299,6 +299,8 @@ abstract class BaseQueue<T> {
   readonly #id: string;
   readonly #kind: ObjectKind;
   #closed = false;
+  /** This context put an item: Python's close() closes a Queue's pipe only once its feeder started. */
+  #used = false;
   /** This context's own puts and gets, so the hub knows producers and consumers by process. */
   #traffic: QueueTraffic | undefined;
 
@@ -330,6 +332,7 @@ abstract class BaseQueue<T> {
 
   protected putItem(obj: T, block: boolean, timeout: number | undefined): Promise<void> {
     this.checkOpen();
+    this.#used = true;
     // A Connection (or queue, lock…) inside crosses as a copy, as over a pipe; structured clone would make it `{}`.
     const item = holdsReducible(obj) ? holdReduced(serializeReducing(obj as object, 'item')) : hold(obj);
     const shared = this.#shared;
@@ -457,6 +460,11 @@ abstract class BaseQueue<T> {
     this.#closed = true;
   }
 
+  /** empty() after close(): an OSError as Python's poll() of a closed pipe, for a queue this context used (`always`: any queue). */
+  protected checkPollable(always: boolean): void {
+    if (this.#closed && (always || this.#used)) throw new OSError(`handle is closed: this ${this.#kind} was closed here`);
+  }
+
   /** How the queue crosses into a child: the owner's address and the queue's index there. */
   [reduceSymbol](_context: TransferContext): ReducedObject {
     let state: QueueState;
@@ -523,8 +531,9 @@ export class Queue<T = unknown> extends BaseQueue<T> {
     return this.depth();
   }
 
-  /** True when the queue looks empty. Python: Queue.empty */
+  /** True when the queue looks empty; an OSError after close() once this context put into it. Python: Queue.empty */
   empty(): boolean {
+    this.checkPollable(false);
     return this.depth() === 0;
   }
 
@@ -584,8 +593,9 @@ export class SimpleQueue<T = unknown> extends BaseQueue<T> {
     return this.getItem(true, undefined);
   }
 
-  /** True when the queue looks empty. Python: SimpleQueue.empty */
+  /** True when the queue looks empty; an OSError after close(). Python: SimpleQueue.empty */
   empty(): boolean {
+    this.checkPollable(true);
     return this.depth() === 0;
   }
 

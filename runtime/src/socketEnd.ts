@@ -4,7 +4,7 @@
 import type { Socket } from 'node:net';
 import { held } from './broker/broker';
 import { Mailbox, type Message } from './broker/mailbox';
-import { BrokenPipeError, PicklingError, ValueError } from './errors';
+import { BrokenPipeError, OSError, PicklingError, ValueError } from './errors';
 import type { Endpoint, EndState } from './connection';
 
 const HEADER_BYTES = 5;
@@ -106,7 +106,7 @@ export class SocketEnd implements Endpoint {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#inbox.close(new ValueError('the connection was closed'));
+    this.#inbox.close(new OSError('the connection was closed'));
     // What was written still goes out; then the socket is gone for good.
     this.#socket.end(() => this.#socket.destroy());
   }

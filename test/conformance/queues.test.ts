@@ -130,7 +130,7 @@ forEachMethod('_TestQueue', ALL, (ctx, method) => {
 
   it('test_queue_feeder_on_queue_feeder_error (_TestQueue)', { skip: 'not ported: _on_queue_feeder_error is a private hook of CPython\'s feeder thread' }, () => {});
 
-  it('test_closed_queue_empty_exceptions (_TestQueue)', { todo: 'Queue.empty() after close() does not raise OSError (new)' }, async () => {
+  it('test_closed_queue_empty_exceptions (_TestQueue)', async () => {
     for (const q of [new ctx.Queue(), new ctx.JoinableQueue()]) {
       q.close();
       q.joinThread();
@@ -154,13 +154,13 @@ forEachMethod('_TestQueue', ALL, (ctx, method) => {
 });
 
 forEachMethod('TestSimpleQueue', PROCESSES, (ctx) => {
-  it('test_empty_exceptions (TestSimpleQueue)', { todo: 'SimpleQueue.empty() after close() does not raise OSError (new)' }, async () => {
+  it('test_empty_exceptions (TestSimpleQueue)', async () => {
     const q = new ctx.SimpleQueue();
     q.close();
     assert.throws(() => q.empty(), { name: 'OSError', message: /is closed/ });
   });
 
-  it('test_empty (TestSimpleQueue)', { todo: '#15 stale reads (SimpleQueue.empty)' }, async () => {
+  it('test_empty (TestSimpleQueue)', async () => {
     const queue = new ctx.SimpleQueue<boolean>();
     const childCanStart = new ctx.Event();
     const parentCanContinue = new ctx.Event();

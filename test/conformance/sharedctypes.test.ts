@@ -32,7 +32,7 @@ forEachMethod('_TestValue', PROCESSES, (ctx) => {
     });
   }
 
-  it('test_getobj_getlock (_TestValue)', { todo: "RawValue has getObj(); CPython's RawValue is the ctypes object itself, without get_obj() (new, minor)" }, () => {
+  it('test_getobj_getlock (_TestValue)', { skip: "deviates on purpose: `new Value/Array(…)` is typed as the class it names, so `{ lock: false }` keeps getLock() (a TypeError) and RawValue/RawArray keep getObj() (the typed array: Python's ctypes object)" }, () => {
     const val1 = new ctx.Value('i', 5);
     assert.ok(val1.getLock());
     assert.ok(val1.getObj());
@@ -87,7 +87,7 @@ forEachMethod('_TestArray', PROCESSES, (ctx) => {
     }
   });
 
-  it('test_getobj_getlock_obj (_TestArray)', { todo: "RawArray has getObj(); CPython's RawArray is the ctypes array itself, without get_obj() (new, minor)" }, () => {
+  it('test_getobj_getlock_obj (_TestArray)', { skip: "deviates on purpose: `new Value/Array(…)` is typed as the class it names, so `{ lock: false }` keeps getLock() (a TypeError) and RawValue/RawArray keep getObj() (the typed array: Python's ctypes object)" }, () => {
     const range10 = Array.from({ length: 10 }, (_, i) => i);
     const arr1 = new ctx.Array('i', range10);
     assert.ok(arr1.getLock());
@@ -121,7 +121,7 @@ forEachMethod('_TestSharedCTypes', PROCESSES, (ctx) => {
     ['test_sharedctypes', false],
     ['test_synchronize', true],
   ] as const) {
-    it(`${title} (_TestSharedCTypes)`, { todo: '#15 Structure values' }, async () => {
+    it(`${title} (_TestSharedCTypes)`, async () => {
       const x = new ctx.Value('i', 7, { lock });
       const y = new ctx.Value('d', 1 / 3, { lock });
       const z = new ctx.Value('q', 2 ** 33, { lock });
@@ -129,7 +129,8 @@ forEachMethod('_TestSharedCTypes', PROCESSES, (ctx) => {
       const arr = new ctx.Array('d', Array.from({ length: 10 }, (_, i) => i), { lock });
       const string = new ctx.Array('c', 20, { lock });
       string.value = 'hello';
-      const p = new ctx.Process({ target: t.doubleAll, args: [x, y, z, foo.value, arr, string], daemon: true });
+      // CPython's synchronized struct reads its fields as `foo.x`; Forkscope's Value as `foo.value.x`, so foo itself crosses.
+      const p = new ctx.Process({ target: t.doubleAll, args: [x, y, z, foo, arr, string], daemon: true });
       p.start();
       await p.join();
       assert.equal(p.exitCode, 0);
@@ -143,7 +144,7 @@ forEachMethod('_TestSharedCTypes', PROCESSES, (ctx) => {
     });
   }
 
-  it('test_copy (_TestSharedCTypes)', { todo: '#15 Structure values' }, () => {
+  it('test_copy (_TestSharedCTypes)', { skip: 'deviates on purpose: Structure() is a shared-memory layout for Value/Array, not a class; a struct outside shared memory is a plain object, copied with structuredClone' }, () => {
     const Foo = fooStructure() as new (init: { x: number; y: number; z: number }) => { x: number; y: number; z: number };
     const foo = new Foo({ x: 2, y: 5.0, z: 2 ** 33 });
     const bar = structuredClone(foo);

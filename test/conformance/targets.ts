@@ -491,13 +491,13 @@ export function prefixSums(seq: { length: number; getItem(i: number): number; se
 }
 
 /** _TestSharedCTypes._double(x, y, z, foo, arr, string). */
-export function doubleAll(x: RawValue<'i'>, y: RawValue<'d'>, z: RawValue<'q'>, foo: { x: number; y: number } | null, arr: { length: number; getItem(i: number): number; setItem(i: number, v: number): void }, string: { value: string }): void {
+export function doubleAll(x: RawValue<'i'>, y: RawValue<'d'>, z: RawValue<'q'>, foo: { value: { x: number; y: number } } | null, arr: { length: number; getItem(i: number): number; setItem(i: number, v: number): void }, string: { value: string }): void {
   x.value *= 2;
   y.value *= 2;
   z.value *= 2;
   if (foo) {
-    foo.x *= 2;
-    foo.y *= 2;
+    foo.value.x *= 2;
+    foo.value.y *= 2;
   }
   string.value = string.value + string.value;
   for (let i = 0; i < arr.length; i++) arr.setItem(i, arr.getItem(i) * 2);

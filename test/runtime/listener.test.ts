@@ -5,7 +5,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { AuthenticationError, Client, Listener, Process, connection, isMainProcess, type Connection } from 'forkscope';
+import { createHmac } from 'node:crypto';
+import { AuthenticationError, Client, Listener, Pipe, Process, connection, isMainProcess, type Connection } from 'forkscope';
 import { echoClient } from '../fixtures/listener-targets';
 import { runProgram } from './runProgram';
 import type { StartMethod } from '../../runtime/src/protocol';
@@ -125,3 +126,31 @@ for (const method of methods.filter((m) => !process.env.SYNC_METHODS || process.
     });
   });
 }
+
+if (main) describe("connection.deliverChallenge / answerChallenge (Python's handshake over any connection)", () => {
+  it('the same key passes both ways over a Pipe; a wrong key fails on both sides with AuthenticationError', { timeout: 20_000 }, async () => {
+    const [a, b] = Pipe();
+    await Promise.all([connection.deliverChallenge(a, 'secret'), connection.answerChallenge(b, Buffer.from('secret'))]);
+    await Promise.all([connection.answerChallenge(a, 'secret'), connection.deliverChallenge(b, 'secret', 'sha3_256')]);
+    const [delivered, answered] = await Promise.allSettled([connection.deliverChallenge(a, 'secret'), connection.answerChallenge(b, 'wrong')]);
+    assert.ok(delivered.status === 'rejected' && delivered.reason instanceof AuthenticationError, String(delivered.status));
+    assert.ok(answered.status === 'rejected' && answered.reason instanceof AuthenticationError, String(answered.status));
+  });
+
+  it('sends what CPython 3.12+ sends: #CHALLENGE#{sha256} and 40 random bytes, then #WELCOME#', { timeout: 20_000 }, async () => {
+    const [a, b] = Pipe();
+    const delivering = connection.deliverChallenge(a, 'k');
+    const challenge = await b.recvBytes();
+    assert.equal(challenge.subarray(0, 19).toString(), '#CHALLENGE#{sha256}');
+    assert.equal(challenge.length, 19 + 40);
+    const mac = createHmac('sha256', 'k').update(challenge.subarray(11)).digest();
+    await b.sendBytes(Buffer.concat([Buffer.from('{sha256}'), mac]));
+    assert.equal((await b.recvBytes()).toString(), '#WELCOME#');
+    await delivering;
+  });
+
+  it('an unknown digest name is a ValueError at the call', async () => {
+    const [a] = Pipe();
+    await assert.rejects(connection.deliverChallenge(a, 'k', 'sha1'), { name: 'ValueError' });
+  });
+});

@@ -140,6 +140,22 @@ export function release(held: Held): unknown {
   return held[0] === TAG_JSON ? JSON.parse(held.toString('utf8', 1)) : deserialize(held);
 }
 
+/**
+ * What encodeItem() made `bytes` from, or undefined when they are not such bytes: a send()'s message
+ * relayed as raw bytes (recvBytes() then sendBytes()) still reads back as its object, as a pickle does.
+ */
+export function decodeIfItem(bytes: Buffer): { value: unknown } | undefined {
+  const tag = bytes[0];
+  const looksEncoded =
+    (tag === TAG_NUMBER && bytes.length === 9) || (tag === TAG_STRING && !bytes.subarray(1).toString('utf8').includes('\uFFFD')) || (tag === TAG_CONSTANT && bytes.length === 2 && bytes[1]! < constants.length) || tag === TAG_JSON || tag === 0xff;
+  if (!looksEncoded) return undefined;
+  try {
+    return { value: decodeItem(bytes) };
+  } catch {
+    return undefined;
+  }
+}
+
 /** The held form of bytes from the wire (a view, not a copy). */
 export function heldFromBytes(bytes: Buffer): Held {
   switch (bytes[0]) {
