@@ -58,13 +58,74 @@ function signalExitCode(signal: NodeJS.Signals): number {
   return -((constants.signals as Record<string, number>)[signal] ?? 1);
 }
 
+function forkChild(execArgv: string[]): ChildProcess {
+  return fork(childEntryPath(), [], { execArgv, serialization: 'advanced', stdio: CHILD_STDIO });
+}
+
+/** What a spawned child inherits from this process at fork time: a spare forked under another one is stale. */
+function inherited(): string {
+  return `${process.cwd()}\0${JSON.stringify(process.env)}`;
+}
+
+interface SpawnSpare {
+  child: ChildProcess;
+  inherited: string;
+}
+
+/**
+ * Warm "spawn" children: a fresh Node that has booted, opened its IPC and loaded the runtime (child.cjs), and
+ * waits for its payload. Nothing of the program has run in it: the payload still brings the main module's
+ * import, as a cold spawn does, so start() → run() no longer pays for booting Node. As many as recent demand
+ * asks for, none once idle (warmSpares.ts); none while debugging (a debugger would list each spare). A spare
+ * forked before the program changed its environment or working directory is not used.
+ */
+const spawnSpares = new WarmSpares<SpawnSpare>({
+  warm() {
+    const child = forkChild(process.execArgv);
+    // A spare never keeps the program alive.
+    child.unref();
+    (child.channel as { unref?: () => void } | undefined)?.unref?.();
+    (child.stdio[DATA_FD] as { unref?: () => void } | null)?.unref?.();
+    child.on('error', () => {});
+    const spare = { child, inherited: inherited() };
+    child.once('exit', () => spawnSpares.forget(spare));
+    if (!sparesExitHook) {
+      sparesExitHook = true;
+      process.on('exit', () => spawnSpares.stop());
+    }
+    return spare;
+  },
+  usable: ({ child }) => child.exitCode === null && child.signalCode === null && child.connected,
+  discard: ({ child }) => killSpare(child),
+});
+let sparesExitHook = false;
+
+function killSpare(child: ChildProcess): void {
+  try {
+    child.kill('SIGKILL');
+  } catch {
+    // Already gone.
+  }
+}
+
+function takeSpawnSpare(): ChildProcess | undefined {
+  const spare = spawnSpares.take();
+  if (!spare) return undefined;
+  if (spare.inherited === inherited()) return spare.child;
+  // The program changed its environment or directory since: every spare is stale.
+  killSpare(spare.child);
+  spawnSpares.stop();
+  return undefined;
+}
+
 /** Starts a child process on the bootstrap and sends it the payload as its first message. */
 export function spawnChild(payload: StartPayload, transfer: TransferListItem[] = [], execArgv = process.execArgv): ChildHandle {
-  const child = fork(childEntryPath(), [], {
-    execArgv,
-    serialization: 'advanced',
-    stdio: CHILD_STDIO,
-  });
+  const warm = execArgv === process.execArgv && process.env[ENV.debug] !== '1' ? takeSpawnSpare() : undefined;
+  const child = warm ?? forkChild(execArgv);
+  if (warm) {
+    warm.ref();
+    (warm.channel as { ref?: () => void } | undefined)?.ref?.();
+  }
   const handle = wrapChildProcess(child);
   void transfer;
   child.send(payload as never);

@@ -10,7 +10,7 @@ export interface SpareOps<T> {
   discard(spare: T): void;
 }
 
-/** Starts remembered to size the spares: a burst of starts within this window asks for as many spares. */
+/** Bursts remembered to size the spares: the largest burst within this window asks for as many spares. */
 const DEMAND_WINDOW_MS = 5_000;
 /** No start for this long: every spare ends, so an idle program holds no warm children. */
 const IDLE_MS = 10_000;
@@ -20,7 +20,9 @@ const MAX_SPARES = 16;
 export class WarmSpares<T> {
   readonly #ops: SpareOps<T>;
   readonly #spares: T[] = [];
-  readonly #starts: number[] = [];
+  /** Recent bursts (starts taken in one turn of the event loop): when, and how many. */
+  readonly #bursts: Array<{ at: number; size: number }> = [];
+  #burst = 0;
   #floor = 0;
   #refill: NodeJS.Immediate | undefined;
   #idle: NodeJS.Timeout | undefined;
@@ -38,14 +40,16 @@ export class WarmSpares<T> {
 
   /** A spare for one start, or undefined (start cold); warms the ones recent demand asks for behind it. */
   take(): T | undefined {
-    const now = Date.now();
-    this.#starts.push(now);
-    while (this.#starts.length > 0 && this.#starts[0]! < now - DEMAND_WINDOW_MS) this.#starts.shift();
+    this.#burst++;
     let spare = this.#spares.shift();
     while (spare !== undefined && !this.#ops.usable(spare)) spare = this.#spares.shift();
     // Warmed on the next turn, so a burst of start() calls in one turn is not slowed by its own refill.
     this.#refill ??= setImmediate(() => {
       this.#refill = undefined;
+      const now = Date.now();
+      this.#bursts.push({ at: now, size: this.#burst });
+      this.#burst = 0;
+      while (this.#bursts.length > 0 && this.#bursts[0]!.at < now - DEMAND_WINDOW_MS) this.#bursts.shift();
       this.#fill();
     });
     this.#refill.unref();
@@ -63,7 +67,7 @@ export class WarmSpares<T> {
   stop(): void {
     for (const spare of this.#spares.splice(0)) this.#ops.discard(spare);
     this.#floor = 0;
-    this.#starts.length = 0;
+    this.#bursts.length = 0;
   }
 
   get size(): number {
@@ -71,8 +75,12 @@ export class WarmSpares<T> {
   }
 
   #wanted(): number {
-    // One ahead of the recent rate: a program that starts one child at a time always finds one warm.
-    return Math.min(MAX_SPARES, Math.max(this.#floor, this.#starts.length + (this.#starts.length > 0 ? 1 : 0)));
+    // One more than the largest recent burst (starts in one turn): a program that starts one child at a time
+    // keeps two, so the next start finds one that has finished booting even when a child's run is shorter
+    // than a boot; the docs' Lock example (ten started back to back) eleven. Sequential starts do not add up.
+    let largest = 0;
+    for (const burst of this.#bursts) largest = Math.max(largest, burst.size);
+    return Math.min(MAX_SPARES, Math.max(this.#floor, largest > 0 ? largest + 1 : 0));
   }
 
   #fill(): void {
