@@ -70,7 +70,12 @@ function inherited(): string {
 interface SpawnSpare {
   child: ChildProcess;
   inherited: string;
+  ready: boolean;
 }
+
+/** What a spare child says once it has booted (spawn.ts); never reaches the program. */
+export const SPARE_READY = 'spare-ready';
+const isSpareReady = (m: unknown): boolean => (m as { t?: unknown } | null)?.t === SPARE_READY;
 
 /**
  * Warm "spawn" children: a fresh Node that has booted, opened its IPC and loaded the runtime (child.cjs), and
@@ -87,8 +92,17 @@ const spawnSpares = new WarmSpares<SpawnSpare>({
     (child.channel as { unref?: () => void } | undefined)?.unref?.();
     (child.stdio[DATA_FD] as { unref?: () => void } | null)?.unref?.();
     child.on('error', () => {});
-    const spare = { child, inherited: inherited() };
+    const spare: SpawnSpare = { child, inherited: inherited(), ready: false };
     child.once('exit', () => spawnSpares.forget(spare));
+    const onReady = (m: unknown): void => {
+      if (!isSpareReady(m)) return;
+      child.off('message', onReady);
+      spare.ready = true;
+      spawnSpares.readied();
+    };
+    child.on('message', onReady);
+    // Answered once the child has loaded the runtime and listens for its payload.
+    child.send({ t: 'ping' });
     if (!sparesExitHook) {
       sparesExitHook = true;
       process.on('exit', () => spawnSpares.stop());
@@ -96,6 +110,7 @@ const spawnSpares = new WarmSpares<SpawnSpare>({
     return spare;
   },
   usable: ({ child }) => child.exitCode === null && child.signalCode === null && child.connected,
+  ready: (spare) => spare.ready,
   discard: ({ child }) => killSpare(child),
 });
 let sparesExitHook = false;
@@ -118,10 +133,14 @@ function takeSpawnSpare(): ChildProcess | undefined {
   return undefined;
 }
 
-/** Starts a child process on the bootstrap and sends it the payload as its first message. */
-export function spawnChild(payload: StartPayload, transfer: TransferListItem[] = [], execArgv = process.execArgv): ChildHandle {
-  const warm = execArgv === process.execArgv && process.env[ENV.debug] !== '1' ? takeSpawnSpare() : undefined;
-  const child = warm ?? forkChild(execArgv);
+/**
+ * Starts a child process on the bootstrap and sends it the payload as its first message. `spares`: a warm spare
+ * may take the start and demand sizes the spares behind it; a pool's workers start cold (warming spares beside a
+ * pool's first tasks only took CPU from them: a pool.map ran at 0.7x).
+ */
+export function spawnChild(payload: StartPayload, transfer: TransferListItem[] = [], spares = true): ChildHandle {
+  const warm = spares && process.env[ENV.debug] !== '1' ? takeSpawnSpare() : undefined;
+  const child = warm ?? forkChild(process.execArgv);
   if (warm) {
     warm.ref();
     (warm.channel as { ref?: () => void } | undefined)?.ref?.();
@@ -138,6 +157,7 @@ export function wrapChildProcess(child: ChildProcess): ChildHandle {
   const exitListeners: ExitListener[] = [];
   const messageListeners: Array<(m: unknown) => void> = [];
   const deliver = (m: unknown): void => {
+    if (isSpareReady(m)) return;
     for (const l of messageListeners) l(m);
   };
   child.on('message', deliver);
@@ -196,10 +216,18 @@ const endedThreads = new WeakSet<Worker>();
  * so a spare never used has run none of the program's code. None while debugging, where a debugger would
  * list each spare as a thread of the program.
  */
+const readyThreads = new WeakSet<Worker>();
 const threadSpares = new WarmSpares<Worker>({
   warm() {
     const worker = new Worker(childEntryPath(), { workerData: { t: 'standby', main: threadMain }, stdout: false, stderr: false });
     worker.unref();
+    const onReady = (m: unknown): void => {
+      if (!isSpareReady(m)) return;
+      worker.off('message', onReady);
+      readyThreads.add(worker);
+      threadSpares.readied();
+    };
+    worker.on('message', onReady);
     worker.on('error', () => {});
     worker.once('exit', () => {
       endedThreads.add(worker);
@@ -208,6 +236,7 @@ const threadSpares = new WarmSpares<Worker>({
     return worker;
   },
   usable: (worker) => !endedThreads.has(worker),
+  ready: (worker) => readyThreads.has(worker),
   discard: (worker) => void worker.terminate(),
 });
 
@@ -225,6 +254,7 @@ export function startThread(payload: StartPayload, transfer: TransferListItem[] 
   const exitListeners: ExitListener[] = [];
   const messageListeners: Array<(m: unknown) => void> = [];
   worker.on('message', (m) => {
+    if (isSpareReady(m)) return;
     for (const l of messageListeners) l(m);
   });
   // An uncaught error ends the thread with code 1, as an uncaught error ends a process; 'exit' reports it.

@@ -1,6 +1,7 @@
 // Warm spares for the start methods that hand a start to an already running child (forkserver processes,
 // thread workers): as many as recent demand asks for, none once the program has been idle a while.
-// Parent side only; no Node APIs beyond timers.
+// Parent side only; no Node APIs beyond timers and the core count.
+import { availableParallelism } from 'node:os';
 
 export interface SpareOps<T> {
   /** Starts one spare (it must not keep the program alive). */
@@ -8,6 +9,8 @@ export interface SpareOps<T> {
   /** False once a spare can no longer take a start (it died while waiting). */
   usable(spare: T): boolean;
   discard(spare: T): void;
+  /** True once the spare has booted and waits for its payload (the owner calls readied() then). */
+  ready(spare: T): boolean;
 }
 
 /** Bursts remembered to size the spares: the largest burst within this window asks for as many spares. */
@@ -16,6 +19,11 @@ const DEMAND_WINDOW_MS = 5_000;
 const IDLE_MS = 10_000;
 /** A spare costs a process or thread of memory: demand above this many waits for cold starts. */
 const MAX_SPARES = 16;
+/**
+ * Spares booting at once: one per core. Booting is CPU-bound; more at once only slows the children the
+ * program just started (a burst of ten cold starts plus eleven booting spares took 2.5x as long).
+ */
+const MAX_BOOTING = Math.max(1, availableParallelism());
 
 export class WarmSpares<T> {
   readonly #ops: SpareOps<T>;
@@ -23,6 +31,8 @@ export class WarmSpares<T> {
   /** Recent bursts (starts taken in one turn of the event loop): when, and how many. */
   readonly #bursts: Array<{ at: number; size: number }> = [];
   #burst = 0;
+  /** Starts that found no booted spare since the program was last idle: each asks for one more spare. */
+  #behind = 0;
   #floor = 0;
   #refill: NodeJS.Immediate | undefined;
   #idle: NodeJS.Timeout | undefined;
@@ -41,8 +51,11 @@ export class WarmSpares<T> {
   /** A spare for one start, or undefined (start cold); warms the ones recent demand asks for behind it. */
   take(): T | undefined {
     this.#burst++;
-    let spare = this.#spares.shift();
-    while (spare !== undefined && !this.#ops.usable(spare)) spare = this.#spares.shift();
+    for (let i = this.#spares.length - 1; i >= 0; i--) if (!this.#ops.usable(this.#spares[i]!)) this.#spares.splice(i, 1);
+    // A booted spare first; else the one booting longest, which is still ahead of a cold start.
+    const ready = this.#spares.findIndex((s) => this.#ops.ready(s));
+    const spare = this.#spares.splice(ready >= 0 ? ready : 0, 1)[0];
+    if (ready < 0 && spare !== undefined) this.#behind = Math.min(this.#behind + 1, MAX_SPARES);
     // Warmed on the next turn, so a burst of start() calls in one turn is not slowed by its own refill.
     this.#refill ??= setImmediate(() => {
       this.#refill = undefined;
@@ -57,6 +70,11 @@ export class WarmSpares<T> {
     return spare;
   }
 
+  /** A spare has booted: the next one may start booting. */
+  readied(): void {
+    this.#fill();
+  }
+
   /** A spare that ended by itself leaves the list. */
   forget(spare: T): void {
     const i = this.#spares.indexOf(spare);
@@ -67,6 +85,7 @@ export class WarmSpares<T> {
   stop(): void {
     for (const spare of this.#spares.splice(0)) this.#ops.discard(spare);
     this.#floor = 0;
+    this.#behind = 0;
     this.#bursts.length = 0;
   }
 
@@ -80,11 +99,18 @@ export class WarmSpares<T> {
     // than a boot; the docs' Lock example (ten started back to back) eleven. Sequential starts do not add up.
     let largest = 0;
     for (const burst of this.#bursts) largest = Math.max(largest, burst.size);
-    return Math.min(MAX_SPARES, Math.max(this.#floor, largest > 0 ? largest + 1 : 0));
+    // Each start that found none booted adds one: a program whose children run shorter than a boot needs more ahead.
+    return Math.min(MAX_SPARES, Math.max(this.#floor, largest > 0 ? largest + 1 + this.#behind : 0));
   }
 
   #fill(): void {
-    while (this.#spares.length < this.#wanted()) this.#spares.push(this.#ops.warm());
+    const wanted = this.#wanted();
+    let booting = 0;
+    for (const spare of this.#spares) if (!this.#ops.ready(spare)) booting++;
+    while (this.#spares.length < wanted && booting < MAX_BOOTING) {
+      this.#spares.push(this.#ops.warm());
+      booting++;
+    }
   }
 
   #armIdle(): void {

@@ -243,7 +243,7 @@ export class WorkerSet {
       initargs: encode(this.#options.initargs ?? [], context, 'initargs'),
       authkey: currentProcess().authkey.toString('hex'),
     };
-    const handle = method === 'thread' ? startThread(payload, context.transfer) : method === 'forkserver' ? startFromForkserver(payload) : spawnChild(payload, context.transfer);
+    const handle = method === 'thread' ? startThread(payload, context.transfer) : method === 'forkserver' ? startFromForkserver(payload) : spawnChild(payload, context.transfer, false);
     const slot: Slot = {
       handle,
       name,
