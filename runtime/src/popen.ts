@@ -102,7 +102,7 @@ const spawnSpares = new WarmSpares<SpawnSpare>({
     };
     child.on('message', onReady);
     // Answered once the child has loaded the runtime and listens for its payload.
-    child.send({ t: 'ping' });
+    child.send({ t: 'ping', main: spawnMain });
     if (!sparesExitHook) {
       sparesExitHook = true;
       process.on('exit', () => spawnSpares.stop());
@@ -114,6 +114,8 @@ const spawnSpares = new WarmSpares<SpawnSpare>({
   discard: ({ child }) => killSpare(child),
 });
 let sparesExitHook = false;
+/** The program's main module, for spares to look up its TypeScript ahead (spawn.ts). */
+let spawnMain: string | undefined;
 
 function killSpare(child: ChildProcess): void {
   try {
@@ -139,6 +141,7 @@ function takeSpawnSpare(): ChildProcess | undefined {
  * pool's first tasks only took CPU from them: a pool.map ran at 0.7x).
  */
 export function spawnChild(payload: StartPayload, transfer: TransferListItem[] = [], spares = true): ChildHandle {
+  spawnMain = payload.main;
   const warm = spares && process.env[ENV.debug] !== '1' ? takeSpawnSpare() : undefined;
   const child = warm ?? forkChild(process.execArgv);
   if (warm) {

@@ -13,7 +13,7 @@ import { Socket } from 'node:net';
 import { readFrames, writeFrame } from './frames';
 import { DATA_FD, SPARE_READY, type StartPayload } from './popen';
 import { importModule } from './loader/importModule';
-import { useTypeScriptFor } from './loader/typescript';
+import { precompileMain, useTypeScriptFor } from './loader/typescript';
 import { existingBroker } from './broker/broker';
 
 /** The parent, seen from the child: one message channel however the child was started. */
@@ -127,7 +127,9 @@ export function runChild(): void {
     const onMessage = (message: unknown): void => {
       const m = message as { t?: string; main?: string };
       if (m?.t === 'ping') {
-        // A "spawn" spare (popen.ts): booted, waiting for its payload.
+        // A "spawn" spare (popen.ts): booted, waiting for its payload; its program's TypeScript looked up ahead.
+        useTypeScript(m.main);
+        precompileMain(m.main);
         process.send?.({ t: SPARE_READY });
         return;
       }
@@ -148,6 +150,7 @@ export function runChild(): void {
   } else if ((workerData as { t?: string } | undefined)?.t === 'standby') {
     // A warm thread (popen.ts): the runtime and the loader are ready; the program's module loads with the payload.
     useTypeScript((workerData as { main?: string }).main);
+    precompileMain((workerData as { main?: string }).main);
     parentPort!.once('message', (payload: StartPayload) => void main(payload, threadChannel()));
     parentPort!.postMessage({ t: SPARE_READY });
   } else {
