@@ -1,6 +1,7 @@
 // start() → first line of run() and start()+join(), per start method, for a .js and a .ts program, beside
 // Python's multiprocessing measured in the same run (spawn, forkserver, a burst of 10 as in Python's docs'
-// Lock example); "thread" beside a raw `new Worker`; and the two-children locked Value counter (200,000
+// Lock example); the medians leave out each program's first start (cold disk caches, no warm spare yet),
+// which has its own row for "spawn"; "thread" beside a raw `new Worker`; and the two-children locked Value counter (200,000
 // increments each under getLock(), start-up included). Needs `npm run build` first.
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -54,6 +55,8 @@ export default async function startBench(): Promise<void> {
     const spawn = run('spawn');
     const forkserver = run('forkserver');
     const thread = run('thread');
+    // The program's first start finds no warm spare (popen.ts): a cold Node boot, shown apart from the median.
+    row(`${kind} spawn: the program's first start, cold`, spawn.first[0] ?? NaN, peer.spawn.first[0] ?? NaN, 'Python');
     row(`${kind} spawn: start() → first line of run()`, median(spawn.first), median(peer.spawn.first), 'Python');
     row(`${kind} spawn: start() + join()`, median(spawn.join), median(peer.spawn.join), 'Python');
     row(`${kind} spawn: burst of 10, start() … join()`, median(spawn.burst), median(peer.spawn.burst), 'Python');

@@ -3,7 +3,7 @@
 // start payload: start() → run() costs one message. As many as recent demand asks for (warmSpares.ts).
 // Parent side only; Node's modules only.
 import { fork, type ChildProcess } from 'node:child_process';
-import { CHILD_STDIO, DATA_FD, childEntryPath, childExecutable, wrapChildProcess, type ChildHandle, type StartPayload } from './popen';
+import { CHILD_STDIO, DATA_FD, SPARE_READY, childEntryPath, childExecutable, wrapChildProcess, type ChildHandle, type StartPayload } from './popen';
 import { WarmSpares } from './warmSpares';
 
 let main: string | undefined;
@@ -28,6 +28,13 @@ function warm(): ChildProcess {
   (child.stdio[DATA_FD] as { unref?: () => void } | null)?.unref?.();
   child.on('error', () => {});
   child.once('exit', () => standbys.forget(child));
+  const onReady = (m: unknown): void => {
+    if ((m as { t?: unknown } | null)?.t !== SPARE_READY) return;
+    child.off('message', onReady);
+    readyStandbys.add(child);
+    standbys.readied();
+  };
+  child.on('message', onReady);
   child.send({ t: 'standby', main, preload });
   if (!exitHookInstalled) {
     exitHookInstalled = true;
@@ -36,9 +43,11 @@ function warm(): ChildProcess {
   return child;
 }
 
+const readyStandbys = new WeakSet<ChildProcess>();
 const standbys = new WarmSpares<ChildProcess>({
   warm,
   usable: (child) => child.exitCode === null && child.signalCode === null && child.connected,
+  ready: (child) => readyStandbys.has(child),
   discard(child) {
     try {
       child.kill('SIGKILL');

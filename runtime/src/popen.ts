@@ -68,14 +68,96 @@ function signalExitCode(signal: NodeJS.Signals): number {
   return -((constants.signals as Record<string, number>)[signal] ?? 1);
 }
 
-/** Starts a child process on the bootstrap and sends it the payload as its first message. */
-export function spawnChild(payload: StartPayload, transfer: TransferListItem[] = [], execArgv = process.execArgv): ChildHandle {
-  const child = fork(childEntryPath(), [], {
-    execPath: childExecutable(),
-    execArgv,
-    serialization: 'advanced',
-    stdio: CHILD_STDIO,
-  });
+function forkChild(execArgv: string[]): ChildProcess {
+  return fork(childEntryPath(), [], { execPath: childExecutable(), execArgv, serialization: 'advanced', stdio: CHILD_STDIO });
+}
+
+/** What a spawned child inherits from this process at fork time (and the executable it runs): a spare forked under another one is stale. */
+function inherited(): string {
+  return `${childExecutable()}\0${process.cwd()}\0${JSON.stringify(process.env)}`;
+}
+
+interface SpawnSpare {
+  child: ChildProcess;
+  inherited: string;
+  ready: boolean;
+}
+
+/** What a spare child says once it has booted (spawn.ts); never reaches the program. */
+export const SPARE_READY = 'spare-ready';
+const isSpareReady = (m: unknown): boolean => (m as { t?: unknown } | null)?.t === SPARE_READY;
+
+/**
+ * Warm "spawn" children: a fresh Node that has booted, opened its IPC and loaded the runtime (child.cjs), and
+ * waits for its payload. Nothing of the program has run in it: the payload still brings the main module's
+ * import, as a cold spawn does, so start() → run() no longer pays for booting Node. As many as recent demand
+ * asks for, none once idle (warmSpares.ts); none while debugging (a debugger would list each spare). A spare
+ * forked before the program changed its environment or working directory is not used.
+ */
+const spawnSpares = new WarmSpares<SpawnSpare>({
+  warm() {
+    const child = forkChild(process.execArgv);
+    // A spare never keeps the program alive.
+    child.unref();
+    (child.channel as { unref?: () => void } | undefined)?.unref?.();
+    (child.stdio[DATA_FD] as { unref?: () => void } | null)?.unref?.();
+    child.on('error', () => {});
+    const spare: SpawnSpare = { child, inherited: inherited(), ready: false };
+    child.once('exit', () => spawnSpares.forget(spare));
+    const onReady = (m: unknown): void => {
+      if (!isSpareReady(m)) return;
+      child.off('message', onReady);
+      spare.ready = true;
+      spawnSpares.readied();
+    };
+    child.on('message', onReady);
+    // Answered once the child has loaded the runtime and listens for its payload.
+    child.send({ t: 'ping', main: spawnMain });
+    if (!sparesExitHook) {
+      sparesExitHook = true;
+      process.on('exit', () => spawnSpares.stop());
+    }
+    return spare;
+  },
+  usable: ({ child }) => child.exitCode === null && child.signalCode === null && child.connected,
+  ready: (spare) => spare.ready,
+  discard: ({ child }) => killSpare(child),
+});
+let sparesExitHook = false;
+/** The program's main module, for spares to look up its TypeScript ahead (spawn.ts). */
+let spawnMain: string | undefined;
+
+function killSpare(child: ChildProcess): void {
+  try {
+    child.kill('SIGKILL');
+  } catch {
+    // Already gone.
+  }
+}
+
+function takeSpawnSpare(): ChildProcess | undefined {
+  const spare = spawnSpares.take();
+  if (!spare) return undefined;
+  if (spare.inherited === inherited()) return spare.child;
+  // The program changed its environment or directory since: every spare is stale.
+  killSpare(spare.child);
+  spawnSpares.stop();
+  return undefined;
+}
+
+/**
+ * Starts a child process on the bootstrap and sends it the payload as its first message. `spares`: a warm spare
+ * may take the start and demand sizes the spares behind it; a pool's workers start cold (warming spares beside a
+ * pool's first tasks only took CPU from them: a pool.map ran at 0.7x).
+ */
+export function spawnChild(payload: StartPayload, transfer: TransferListItem[] = [], spares = true): ChildHandle {
+  spawnMain = payload.main;
+  const warm = spares && process.env[ENV.debug] !== '1' ? takeSpawnSpare() : undefined;
+  const child = warm ?? forkChild(process.execArgv);
+  if (warm) {
+    warm.ref();
+    (warm.channel as { ref?: () => void } | undefined)?.ref?.();
+  }
   const handle = wrapChildProcess(child);
   void transfer;
   child.send(payload as never);
@@ -88,6 +170,7 @@ export function wrapChildProcess(child: ChildProcess): ChildHandle {
   const exitListeners: ExitListener[] = [];
   const messageListeners: Array<(m: unknown) => void> = [];
   const deliver = (m: unknown): void => {
+    if (isSpareReady(m)) return;
     for (const l of messageListeners) l(m);
   };
   child.on('message', deliver);
@@ -146,10 +229,18 @@ const endedThreads = new WeakSet<Worker>();
  * so a spare never used has run none of the program's code. None while debugging, where a debugger would
  * list each spare as a thread of the program.
  */
+const readyThreads = new WeakSet<Worker>();
 const threadSpares = new WarmSpares<Worker>({
   warm() {
     const worker = new Worker(childEntryPath(), { workerData: { t: 'standby', main: threadMain }, stdout: false, stderr: false });
     worker.unref();
+    const onReady = (m: unknown): void => {
+      if (!isSpareReady(m)) return;
+      worker.off('message', onReady);
+      readyThreads.add(worker);
+      threadSpares.readied();
+    };
+    worker.on('message', onReady);
     worker.on('error', () => {});
     worker.once('exit', () => {
       endedThreads.add(worker);
@@ -158,6 +249,7 @@ const threadSpares = new WarmSpares<Worker>({
     return worker;
   },
   usable: (worker) => !endedThreads.has(worker),
+  ready: (worker) => readyThreads.has(worker),
   discard: (worker) => void worker.terminate(),
 });
 
@@ -175,6 +267,7 @@ export function startThread(payload: StartPayload, transfer: TransferListItem[] 
   const exitListeners: ExitListener[] = [];
   const messageListeners: Array<(m: unknown) => void> = [];
   worker.on('message', (m) => {
+    if (isSpareReady(m)) return;
     for (const l of messageListeners) l(m);
   });
   // An uncaught error ends the thread with code 1, as an uncaught error ends a process; 'exit' reports it.

@@ -392,6 +392,9 @@ export class Process {
   /** Used by the child bootstrap to build a Process from its payload without running user constructors. */
   static _revive(cls: Function | undefined, options: ProcessOptions & { identity: number[] }, fields: Record<string, unknown>): Process {
     const saved = self.counter;
+    // The parent's key, before the constructor copies it: a child never makes one of its own (and so does not
+    // start the crypto library before its first line).
+    if (fields.authkey instanceof Uint8Array) self.authkey = Buffer.from(fields.authkey);
     const p = (cls ? Reflect.construct(Process, [options], cls) : new Process(options)) as Process;
     self.counter = saved;
     Object.assign(p, fields);

@@ -13,9 +13,9 @@ import { Process, self, reportUncaught, joinNonDaemonicChildren, terminateDaemon
 import { runWorker } from './poolWorker';
 import { Socket } from 'node:net';
 import { readFrames, writeFrame } from './frames';
-import { DATA_FD, type StartPayload } from './popen';
+import { DATA_FD, SPARE_READY, type StartPayload } from './popen';
 import { importModule } from './loader/importModule';
-import { useTypeScriptFor } from './loader/typescript';
+import { precompileMain, useTypeScriptFor } from './loader/typescript';
 import { existingBroker } from './broker/broker';
 import { getLogger } from './logging';
 
@@ -146,13 +146,21 @@ export function runChild(): void {
     let preloaded: Promise<void> | undefined;
     const onMessage = (message: unknown): void => {
       const m = message as { t?: string; main?: string; preload?: string[] };
+      if (m?.t === 'ping') {
+        // A "spawn" spare (popen.ts): booted, waiting for its payload; its program's TypeScript looked up ahead.
+        useTypeScript(m.main);
+        precompileMain(m.main);
+        process.send?.({ t: SPARE_READY });
+        return;
+      }
       if (m?.t === 'standby') {
         // A forkserver standby: load the preloaded modules and the program now, run when the payload comes.
         self.isMain = false;
         useTypeScript(m.main);
         preloaded = preloadModules(m.main, m.preload ?? []).then(() => importMain(m.main, []));
-        // Its failure is reported when the payload comes, as the bootstrap's own failure.
-        preloaded.catch(() => {});
+        // Its failure is reported when the payload comes, as the bootstrap's own failure. Ready either way.
+        const ready = (): void => void process.send?.({ t: SPARE_READY });
+        preloaded.then(ready, ready);
         return;
       }
       process.off('message', onMessage);
@@ -162,7 +170,9 @@ export function runChild(): void {
   } else if ((workerData as { t?: string } | undefined)?.t === 'standby') {
     // A warm thread (popen.ts): the runtime and the loader are ready; the program's module loads with the payload.
     useTypeScript((workerData as { main?: string }).main);
+    precompileMain((workerData as { main?: string }).main);
     parentPort!.once('message', (payload: StartPayload) => void main(payload, threadChannel()));
+    parentPort!.postMessage({ t: SPARE_READY });
   } else {
     void main(workerData as StartPayload, threadChannel());
   }
@@ -218,7 +228,10 @@ async function main(payload: StartPayload, channel: ParentChannel, preloaded?: P
   await channel.drain();
   // A worker thread's stdio goes through its parent asynchronously: let it leave before exiting.
   // Bounded: a program that replaced stream.write (CPython's test_stderr_flush does) may never call the callback.
-  const flushed = Promise.all([process.stdout, process.stderr].map((stream) => new Promise<void>((r) => stream.write('', () => r()))));
+  // Only a stream with writes still pending is waited for: a worker thread's write('') is a round trip to its
+  // parent's event loop, most of a thread's join when the child printed nothing.
+  const pending = [process.stdout, process.stderr].filter((stream) => stream.writableLength > 0 || stream.writableNeedDrain);
+  const flushed = Promise.all(pending.map((stream) => new Promise<void>((r) => stream.write('', () => r()))));
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([flushed, new Promise<void>((r) => (timer = setTimeout(r, 1_000)))]);
   clearTimeout(timer);

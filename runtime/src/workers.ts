@@ -270,7 +270,7 @@ export class WorkerSet {
       logLevel: getLogger().getEffectiveLevel(),
       maybeEncodingError: this.#options.maybeEncodingError === true,
     };
-    const handle = method === 'thread' ? startThread(payload, context.transfer) : method === 'forkserver' ? startFromForkserver(payload) : spawnChild(payload, context.transfer);
+    const handle = method === 'thread' ? startThread(payload, context.transfer) : method === 'forkserver' ? startFromForkserver(payload) : spawnChild(payload, context.transfer, false);
     if (this.#options.onDemand) listWorker(handle, name, identity, method);
     const slot: Slot = {
       handle,

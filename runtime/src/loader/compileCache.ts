@@ -41,8 +41,34 @@ function transpiler(): Esbuild {
 /** How many transforms this process ran (0 in a child that found everything cached): for tests. */
 export let transformCount = 0;
 
+/** Modules looked up ahead by a spare (precompile()), each handed out once, to the load it was made for. */
+const prepared = new Map<string, { source: string; code: string }>();
+
 /** The JavaScript for `source` (the text of `filename`) as `kind`, with an inline source map to the .ts file. */
 export function compiled(filename: string, source: string, kind: ModuleKind): string {
+  const ahead = prepared.get(`${kind}\0${filename}`);
+  if (ahead) {
+    prepared.delete(`${kind}\0${filename}`);
+    if (ahead.source === source) return ahead.code;
+  }
+  return compiledOnce(filename, source, kind);
+}
+
+/**
+ * A spare (popen.ts, forkserver.ts) looks up the program's main module ahead of its payload: the hash (the crypto
+ * library's start-up) and the cache read leave the start's path. Nothing of the program runs; errors wait for the
+ * real load.
+ */
+export function precompile(filename: string, kind: ModuleKind): void {
+  try {
+    const source = readFileSync(filename, 'utf8');
+    prepared.set(`${kind}\0${filename}`, { source, code: compiledOnce(filename, source, kind) });
+  } catch {
+    // Reported when the module really loads.
+  }
+}
+
+function compiledOnce(filename: string, source: string, kind: ModuleKind): string {
   const key = createHash('sha256').update(`${CACHE_VERSION}\0${kind}\0${process.versions.node}\0${filename}\0`).update(source).digest('hex');
   const entry = join(directory(), `${key}.js`);
   try {

@@ -4,18 +4,37 @@
 import { createRequire } from 'node:module';
 import { isAbsolute } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { moduleKindOf } from './moduleKind';
+import { javaScriptKindOf, moduleKindOf } from './moduleKind';
 import { hasRequireHook } from './requireHook';
 import { registerEsmHooks } from './typescript';
 
 /** The module's namespace, as `import()` gives it (a CommonJS module's exports are also its `default`). */
 export async function importModule(file: string): Promise<Record<string, unknown>> {
   const kind = isAbsolute(file) ? moduleKindOf(file) : undefined;
-  if (kind === 'cjs' && hasRequireHook()) {
-    const exports = createRequire(file)(file) as Record<string, unknown>;
-    return { ...exports, default: exports };
+  if (kind === 'cjs' && hasRequireHook()) return requireModule(file);
+  // CommonJS JavaScript through require too: import() would start Node's ES module loader in this process and
+  // lex the module for its export names, tens of milliseconds of a child's start-up before its first line.
+  if (!kind && isAbsolute(file) && javaScriptKindOf(file) === 'cjs') {
+    try {
+      return requireModule(file);
+    } catch (error) {
+      // ES module syntax in a package without "type" (Node 20): import() decides, as it did before.
+      if (!isModuleSyntaxError(error)) throw error;
+    }
   }
   // ES module TypeScript needs the module hooks (their own thread on Node 20): started on first such import only.
   if (kind === 'esm' && hasRequireHook()) registerEsmHooks();
   return (await import(isAbsolute(file) ? pathToFileURL(file).href : file)) as Record<string, unknown>;
+}
+
+function requireModule(file: string): Record<string, unknown> {
+  const exports = createRequire(file)(file) as Record<string, unknown>;
+  return { ...exports, default: exports };
+}
+
+/** The file is an ES module that require() cannot load (it threw before running any of it). */
+function isModuleSyntaxError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (code === 'ERR_REQUIRE_ESM' || code === 'ERR_REQUIRE_ASYNC_MODULE') return true;
+  return error instanceof SyntaxError && /\bimport\b|\bexport\b|await is only valid/.test(error.message);
 }

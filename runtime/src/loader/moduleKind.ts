@@ -17,6 +17,14 @@ export function moduleKindOf(file: string): ModuleKind | undefined {
   return packageType(dirname(file));
 }
 
+/** The module kind Node gives a JavaScript file by its name and package (`.cjs`, `.mjs`, `.js`); undefined otherwise. */
+export function javaScriptKindOf(file: string): ModuleKind | undefined {
+  if (file.endsWith('.cjs')) return 'cjs';
+  if (file.endsWith('.mjs')) return 'esm';
+  if (file.endsWith('.js')) return packageType(dirname(file));
+  return undefined;
+}
+
 function packageType(dir: string): ModuleKind {
   const known = typeByDir.get(dir);
   if (known) return known;

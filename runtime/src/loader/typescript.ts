@@ -8,6 +8,7 @@ import { pathToFileURL } from 'node:url';
 import { hasRequireHook, installRequireHook } from './requireHook';
 import { moduleKindOf, type ModuleKind } from './moduleKind';
 import { resolveJsSpecifiersToTs } from './jsSpecifiers';
+import { precompile } from './compileCache';
 
 const ESM_HOOKS = Symbol.for('forkscope.loader.esmHooks');
 
@@ -35,6 +36,12 @@ export function useTypeScriptFor(file: string | undefined, always = false): Modu
   process.setSourceMapsEnabled(true);
   if (kind === 'esm') registerEsmHooks();
   return kind;
+}
+
+/** A spare's head start on `file` (the program's main module): its JavaScript looked up, nothing run. */
+export function precompileMain(file: string | undefined): void {
+  if (!file || nodeStripsTypes() || !hasRequireHook() || moduleKindOf(file) !== 'cjs') return;
+  precompile(file, 'cjs');
 }
 
 /** Registers the ES module hooks once per thread (Node starts its loader thread for them). */
