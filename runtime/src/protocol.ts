@@ -255,6 +255,34 @@ export interface PoolTask {
   error?: string;
 }
 
+/**
+ * Aggregated pool task counts since the last flush, for the tasks a pool did not report one by one: a pool reports
+ * its first few tasks of each interval as `task` events (the trace shows them) and only counts the rest, so a
+ * stream of tiny tasks costs one event per flush. The numbers are changes, except `busy`; each task is counted in
+ * exactly one of the two forms, so the sums stay exact.
+ */
+export interface PoolActivity {
+  t: 'pool';
+  ts: number;
+  pool: string;
+  /** Tasks that entered the queue. */
+  queued: number;
+  /** Tasks a worker took from the queue (again, after a `returned`). */
+  started: number;
+  /** Tasks a worker held when it died that went back to the queue. */
+  returned: number;
+  /** Tasks that left the queue without a worker: cancelled, timed out, aborted, or failed by a broken pool. */
+  dropped: number;
+  /** Tasks that ended on a worker, and the sum of their times from `started` (ms). */
+  finished: number;
+  runMs: number;
+  /** Outcomes (a `dropped` task is failed unless cancelled). */
+  done: number;
+  failed: number;
+  /** The workers holding at least one task as the event is sent (absolute, not a change). */
+  busy: ProcessKey[];
+}
+
 /** A `console`/logger line with its process, for the trace and the CLI. */
 export interface LogLine {
   t: 'log';
@@ -304,6 +332,7 @@ export type RuntimeEvent =
   | PipeActivity
   | SyncActivity
   | PoolTask
+  | PoolActivity
   | LogLine
   | Dropped;
 

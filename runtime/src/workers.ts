@@ -7,7 +7,7 @@ import { findTarget, type TargetRef } from './targets';
 import { spawnChild, startThread, type ChildHandle, type StartPayload } from './popen';
 import { startFromForkserver } from './forkserver';
 import { self, selfKey, nextIdentity, currentProcess, checkNotBootstrapping, listWorker } from './process';
-import { processKey, type StartMethod } from './protocol';
+import { processKey, type PoolActivity, type StartMethod } from './protocol';
 import * as telemetry from './telemetry';
 import { getLogger } from './logging';
 import { isPauseAccounting, pausedWithin } from './debugSentinel';
@@ -35,6 +35,10 @@ export interface Chunk {
   onStart?: () => void;
   /** onDemand: in Python's call queue (workers + 1 deep), so it can no longer be cancelled. */
   committed?: boolean;
+  /** Under a hub: reported one by one (`task` events), or only counted (`pool` events). */
+  report?: 'detailed' | 'counted';
+  /** Counted chunks: when a worker took it (ms since the epoch). */
+  startedAt?: number;
 }
 
 interface Slot {
@@ -80,6 +84,12 @@ const MAX_WINDOW = 1024;
 const BUDGET_US = 20_000;
 /** How often a task timer whose worker is paused in a debugger looks again. */
 const PAUSED_RECHECK_MS = 250;
+/**
+ * Under a hub, this many tasks per interval are reported one by one (each a span in the trace); the rest are only
+ * counted, in one `pool` event per flush: three events per tiny task cost a chunksize-1 map half its speed.
+ */
+const DETAILED_TASKS_PER_INTERVAL = 32;
+const DETAIL_INTERVAL_MS = 200;
 
 export class WorkerSet {
   #options: WorkerSetOptions;
@@ -93,7 +103,7 @@ export class WorkerSet {
   #closing = false;
   #terminated = false;
   #allExited: Promise<void>;
-  #markAllExited!: () => void;
+  #markExited!: () => void;
   #respawnTimer: NodeJS.Timeout | undefined;
   #refed = true;
   #inlineRunning = false;
@@ -104,11 +114,16 @@ export class WorkerSet {
   #idleTokens = 0;
   /** onDemand: chunks in the call queue or at a worker, not yet settled. */
   #committed = 0;
+  /** The `pool` event being summed, already in telemetry's batch; closed (busy filled in) just before it is sent. */
+  #counts: PoolActivity | undefined;
+  #unhookCounts: (() => void) | undefined;
+  #detailWindow = 0;
+  #detailLeft = 0;
 
   constructor(options: WorkerSetOptions, onBroken?: (error: Error) => void) {
     this.#options = options;
     this.#onBroken = onBroken;
-    this.#allExited = new Promise((r) => (this.#markAllExited = r));
+    this.#allExited = new Promise((r) => (this.#markExited = r));
     if (options.startMethod === 'inline') return;
     checkNotBootstrapping();
     if (options.initializer) findTarget(options.initializer);
@@ -162,7 +177,7 @@ export class WorkerSet {
     const reporting = telemetry.isReporting();
     for (const c of chunks) {
       this.#queue.push(c);
-      if (reporting) this.#task(c, 'queued');
+      if (reporting) this.#queued(c);
       if (c.timeout !== undefined && c.timeout !== null) this.#armTimeout(c, Date.now(), c.timeout);
       if (c.signal) {
         if (c.signal.aborted) {
@@ -220,6 +235,41 @@ export class WorkerSet {
     }
   }
 
+  /** Reports a chunk entering the queue, one by one while this interval's budget lasts, else in the counts. */
+  #queued(c: Chunk): void {
+    const now = Date.now();
+    if (now - this.#detailWindow >= DETAIL_INTERVAL_MS) {
+      this.#detailWindow = now;
+      this.#detailLeft = DETAILED_TASKS_PER_INTERVAL;
+    }
+    if (this.#detailLeft > 0) {
+      this.#detailLeft--;
+      c.report = 'detailed';
+      this.#task(c, 'queued');
+    } else {
+      c.report = 'counted';
+      this.#count().queued++;
+    }
+  }
+
+  #count(): PoolActivity {
+    if (this.#counts) return this.#counts;
+    const e: PoolActivity = { t: 'pool', ts: Date.now(), pool: this.#options.poolId, queued: 0, started: 0, returned: 0, dropped: 0, finished: 0, runMs: 0, done: 0, failed: 0, busy: [] };
+    this.#counts = e;
+    this.#unhookCounts ??= telemetry.beforeFlush(() => this.#closeCounts());
+    // In the batch from now on; the counters below change it in place until the flush closes it.
+    telemetry.emit(e);
+    return e;
+  }
+
+  #closeCounts(): void {
+    const e = this.#counts;
+    if (!e) return;
+    this.#counts = undefined;
+    e.ts = Date.now();
+    for (const s of this.#slots) if (s.outstanding.size > 0) e.busy.push(processKey(s.handle.pid, s.handle.threadId));
+  }
+
   #task(c: Chunk, op: 'queued' | 'started' | 'done' | 'failed' | 'cancelled', error?: unknown): void {
     const worker = c.worker ? processKey(c.worker.handle.pid, c.worker.handle.threadId) : undefined;
     const text = error === undefined ? undefined : error instanceof Error ? `${error.name}: ${error.message}` : String(error);
@@ -229,7 +279,16 @@ export class WorkerSet {
   #settle(c: Chunk, ok: boolean, value: unknown): void {
     if (c.settled) return;
     if (c.committed) this.#committed--;
-    if (telemetry.isReporting()) this.#task(c, ok ? 'done' : 'failed', ok ? undefined : value);
+    if (c.report === 'detailed') this.#task(c, ok ? 'done' : 'failed', ok ? undefined : value);
+    else if (c.report === 'counted') {
+      const e = this.#count();
+      if (c.worker) {
+        e.finished++;
+        e.runMs += Math.max(0, Date.now() - c.startedAt!);
+      } else e.dropped++;
+      if (ok) e.done++;
+      else e.failed++;
+    }
     c.settled = true;
     if (c.timer) clearTimeout(c.timer);
     if (c.onAbort) c.signal?.removeEventListener('abort', c.onAbort);
@@ -240,7 +299,8 @@ export class WorkerSet {
   cancelQueued(c: Chunk, error: unknown): boolean {
     if (c.settled || c.worker || c.committed) return false;
     // Settled quietly: the owner (a Future) records the cancellation itself.
-    if (telemetry.isReporting()) this.#task(c, 'cancelled');
+    if (c.report === 'detailed') this.#task(c, 'cancelled');
+    else if (c.report === 'counted') this.#count().dropped++;
     c.settled = true;
     if (c.timer) clearTimeout(c.timer);
     if (c.onAbort) c.signal?.removeEventListener('abort', c.onAbort);
@@ -337,7 +397,10 @@ export class WorkerSet {
     const back = [...slot.outstanding.values()].filter((c) => !c.settled);
     slot.outstanding.clear();
     slot.cost = 0;
-    for (const c of back) c.worker = undefined;
+    for (const c of back) {
+      c.worker = undefined;
+      if (c.report === 'counted') this.#count().returned++;
+    }
     // Requeued chunks go first, in their order, so results keep flowing in order.
     this.#queue.splice(this.#head, 0, ...back);
   }
@@ -449,7 +512,6 @@ export class WorkerSet {
    * current task whose length nobody knows.
    */
   #plan(ready: Slot[]): void {
-    const reporting = telemetry.isReporting();
     const max = this.#options.maxTasksPerChild;
     const plans = new Map<Slot, { batch: WireChunk[]; transfer: TransferListItem[]; defs?: Array<[number, TargetRef]> }>();
     while (this.#head < this.#queue.length) {
@@ -493,7 +555,11 @@ export class WorkerSet {
       c.worker = slot;
       c.cost = cost;
       slot.cost += cost;
-      if (reporting) this.#task(c, 'started');
+      if (c.report === 'detailed') this.#task(c, 'started');
+      else if (c.report === 'counted') {
+        c.startedAt = Date.now();
+        this.#count().started++;
+      }
       slot.outstanding.set(c.id, c);
       slot.dispatched++;
       if (!c.committed) {
@@ -618,6 +684,14 @@ export class WorkerSet {
       return;
     }
     if (this.#slots.size === 0) this.#markAllExited();
+  }
+
+  #markAllExited(): void {
+    // The last counts go with the next flush (at exit at the latest); nothing more will change them.
+    if (this.#counts) this.#closeCounts();
+    this.#unhookCounts?.();
+    this.#unhookCounts = undefined;
+    this.#markExited();
   }
 
   /** Resolves when every worker has exited (after close() or terminate()). */

@@ -36,6 +36,8 @@ interface PoolRecord extends PoolNode {
   tasks: Map<number, { start: number; worker?: ProcessKey }>;
   totalMs: number;
   finished: number;
+  /** Busy workers as the last `pool` event (the counted tasks) said. */
+  countedBusy: ProcessKey[];
 }
 
 export interface ProgramModelOptions {
@@ -168,6 +170,8 @@ export class ProgramModel {
         return this.#sync(key, event);
       case 'task':
         return this.#task(event);
+      case 'pool':
+        return this.#poolActivity(event);
       case 'dropped':
         this.#dropped += Math.max(0, event.count);
         this.#version++;
@@ -479,8 +483,11 @@ export class ProgramModel {
         p.queued++;
         break;
       case 'started': {
-        if (p.queued > 0) p.queued--;
-        p.running++;
+        // A task started again after its worker died never stopped counting as running (the dead leave `busy` on exit).
+        if (!p.tasks.has(event.task)) {
+          if (p.queued > 0) p.queued--;
+          p.running++;
+        }
         p.tasks.set(event.task, event.worker === undefined ? { start: event.ts } : { start: event.ts, worker: event.worker });
         if (event.worker !== undefined) {
           if (!p.workers.includes(event.worker)) p.workers.push(event.worker);
@@ -498,7 +505,7 @@ export class ProgramModel {
           p.finished++;
           p.meanTaskMs = p.totalMs / p.finished;
           const worker = task.worker ?? event.worker;
-          if (worker !== undefined && ![...p.tasks.values()].some((t) => t.worker === worker)) p.busy = p.busy.filter((w) => w !== worker);
+          if (worker !== undefined && !p.countedBusy.includes(worker) && ![...p.tasks.values()].some((t) => t.worker === worker)) p.busy = p.busy.filter((w) => w !== worker);
         } else if (p.queued > 0) p.queued--;
         if (event.op === 'done') p.done++;
         else p.failed++;
@@ -508,6 +515,24 @@ export class ProgramModel {
         if (p.queued > 0) p.queued--;
         break;
     }
+    this.#touch();
+  }
+
+  /** Counts of the tasks a pool did not report one by one: changes, added to what the `task` events say. */
+  #poolActivity(event: Extract<RuntimeEvent, { t: 'pool' }>): void {
+    const p = this.#poolNode(event.pool);
+    p.queued = Math.max(0, p.queued + event.queued + event.returned - event.started - event.dropped);
+    p.running = Math.max(0, p.running + event.started - event.returned - event.finished);
+    p.done += event.done;
+    p.failed += event.failed;
+    p.totalMs += event.runMs;
+    p.finished += event.finished;
+    if (p.finished > 0) p.meanTaskMs = p.totalMs / p.finished;
+    p.countedBusy = event.busy.filter((w) => this.#processes.get(w)?.state !== 'exited');
+    for (const w of p.countedBusy) if (!p.workers.includes(w)) p.workers.push(w);
+    const detailed = new Set<ProcessKey>();
+    for (const t of p.tasks.values()) if (t.worker !== undefined) detailed.add(t.worker);
+    p.busy = [...new Set([...p.countedBusy, ...detailed])];
     this.#touch();
   }
 
@@ -537,6 +562,7 @@ export class ProgramModel {
     for (const p of this.#pools.values()) {
       if (p.busy.includes(node.key)) {
         p.busy = p.busy.filter((w) => w !== node.key);
+        p.countedBusy = p.countedBusy.filter((w) => w !== node.key);
         this.#touch();
       }
     }
@@ -709,7 +735,7 @@ export class ProgramModel {
   #poolNode(id: string): PoolRecord {
     let p = this.#pools.get(id);
     if (!p) {
-      p = { id, label: this.#objects.get(id)?.label ?? id, workers: [], busy: [], queued: 0, running: 0, done: 0, failed: 0, meanTaskMs: 0, tasks: new Map(), totalMs: 0, finished: 0 };
+      p = { id, label: this.#objects.get(id)?.label ?? id, workers: [], busy: [], queued: 0, running: 0, done: 0, failed: 0, meanTaskMs: 0, tasks: new Map(), totalMs: 0, finished: 0, countedBusy: [] };
       this.#pools.set(id, p);
     }
     return p;

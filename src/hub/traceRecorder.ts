@@ -168,6 +168,10 @@ export class TraceRecorder {
       case 'dropped':
         this.#push({ name: `${e.count} events dropped`, ph: 'i', s: 'p', pid, tid, ts, cat: 'forkscope' });
         return;
+      case 'pool':
+        // Counted tasks carry no spans; the pool's first tasks of each interval come as `task` events above.
+        this.#push({ name: `Pool ${e.pool} tasks`, ph: 'C', pid, tid: 0, ts, cat: 'Pool', args: { done: e.done, failed: e.failed } });
+        return;
       case 'manager':
         return;
     }

@@ -74,6 +74,12 @@ export function isEvent(e: unknown): e is RuntimeEvent {
       return isText(e.id, 256) && SYNC_OPS.has(e.op as string) && opt(e.holder, (x) => x === null || isKey(x)) && opt(e.site, isSite);
     case 'task':
       return isText(e.pool, 256) && isCount(e.task) && TASK_OPS.has(e.op as string) && opt(e.worker, isKey) && opt(e.fn, (x) => isText(x, 256)) && opt(e.error, isText);
+    case 'pool':
+      return (
+        isText(e.pool, 256) &&
+        isCount(e.queued) && isCount(e.started) && isCount(e.returned) && isCount(e.dropped) && isCount(e.finished) && isTs(e.runMs) && isCount(e.done) && isCount(e.failed) &&
+        Array.isArray(e.busy) && e.busy.length <= MAX_LIST && e.busy.every(isKey)
+      );
     case 'log':
       return LEVELS.has(e.level as string) && isText(e.text, 16 * 1024);
     case 'dropped':

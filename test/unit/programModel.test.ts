@@ -156,6 +156,39 @@ describe('ProgramModel', () => {
     assert.deepEqual([p.queued, p.running, p.done, p.failed, p.busy.length, p.meanTaskMs], [1, 0, 1, 1, 0, 30]);
   });
 
+  it('adds counted pool tasks (pool events) to the ones reported one by one, exactly', () => {
+    const m = new ProgramModel();
+    m.hello(hello(100, 'MainProcess', { role: 'main' }), 0);
+    m.apply('100', { t: 'object', ts: 0, id: 'pool', kind: 'Pool', label: 'pool' });
+    const counts = { queued: 0, started: 0, returned: 0, dropped: 0, finished: 0, runMs: 0, done: 0, failed: 0 };
+    // One detailed task (running on 101) beside 100 counted ones: 40 started, 2 of them handed back by a dying worker.
+    m.apply('100', { t: 'task', ts: 0, pool: 'pool', task: 1, op: 'queued' });
+    m.apply('100', { t: 'task', ts: 5, pool: 'pool', task: 1, op: 'started', worker: '101' });
+    m.apply('100', { t: 'pool', ts: 10, pool: 'pool', ...counts, queued: 100, started: 40, returned: 2, finished: 30, runMs: 60, done: 30, busy: ['102'] });
+    let p = m.snapshot().pools[0]!;
+    assert.deepEqual([p.queued, p.running, p.done, p.failed, p.meanTaskMs], [62, 9, 30, 0, 2]);
+    assert.deepEqual([...p.busy].sort(), ['101', '102']);
+    // The detailed task ends: its worker is idle, the counted one still busy.
+    m.apply('100', { t: 'task', ts: 7, pool: 'pool', task: 1, op: 'done' });
+    p = m.snapshot().pools[0]!;
+    assert.deepEqual(p.busy, ['102']);
+    // The rest: 62 start, 2 are cancelled while queued (dropped, neither done nor failed), 1 fails on a worker.
+    m.apply('100', { t: 'pool', ts: 20, pool: 'pool', ...counts, started: 60, dropped: 2, finished: 68, runMs: 136, done: 67, failed: 1, busy: [] });
+    p = m.snapshot().pools[0]!;
+    assert.deepEqual([p.queued, p.running, p.done, p.failed, p.busy], [0, 0, 98, 1, []]);
+  });
+
+  it('counts a task started again after its worker died once', () => {
+    const m = new ProgramModel();
+    m.hello(hello(100, 'MainProcess', { role: 'main' }), 0);
+    m.apply('100', { t: 'task', ts: 0, pool: 'pool', task: 1, op: 'queued' });
+    m.apply('100', { t: 'task', ts: 1, pool: 'pool', task: 1, op: 'started', worker: '101' });
+    m.apply('100', { t: 'task', ts: 2, pool: 'pool', task: 1, op: 'started', worker: '102' });
+    m.apply('100', { t: 'task', ts: 3, pool: 'pool', task: 1, op: 'done' });
+    const p = m.snapshot().pools[0]!;
+    assert.deepEqual([p.queued, p.running, p.done, p.meanTaskMs], [0, 0, 1, 1]);
+  });
+
   it('lists every worker of a pool from its start, idle until a task runs on it', () => {
     const m = new ProgramModel();
     m.hello(hello(100, 'MainProcess', { role: 'main' }), 0);
