@@ -285,7 +285,7 @@ function isLoopback(host: string): boolean {
   return host === '127.0.0.1' || host === 'localhost' || host === '[::1]' || host === '::1';
 }
 
-function upgrade(target: URL, timeoutMs: number): Promise<Socket> {
+export function upgrade(target: URL, timeoutMs: number): Promise<Socket> {
   return new Promise((resolve, reject) => {
     const request = http.request({
       host: target.hostname,
@@ -308,7 +308,7 @@ function upgrade(target: URL, timeoutMs: number): Promise<Socket> {
 }
 
 /** A client-to-server WebSocket text frame (RFC 6455: FIN, opcode 1, masked). */
-function maskedTextFrame(text: string): Buffer {
+export function maskedTextFrame(text: string): Buffer {
   const payload = Buffer.from(text, 'utf8');
   const mask = randomBytes(4);
   const length = payload.length;
