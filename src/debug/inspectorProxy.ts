@@ -1,7 +1,9 @@
 // Stands between js-debug and one process's inspector and hides the threads that are not the program's: Node's own
 // (Node 20's module hooks thread, `node:internal/modules/esm/worker`) and the runtime's helper threads. js-debug lists
 // every worker the NodeWorker domain reports as a Call Stack row; such a row never pauses with the program.
-// A hidden worker waiting for its debugger is run and detached here. Node's modules only, loopback only.
+// A hidden worker waiting for its debugger is run and detached here. And a pause asked of a process whose event loop
+// is idle (a main process awaiting its pool) lands: V8 pauses only when JavaScript runs, so the proxy runs a no-op.
+// Node's modules only, loopback only.
 import * as http from 'node:http';
 import { createHash } from 'node:crypto';
 import type { AddressInfo, Socket } from 'node:net';
@@ -15,10 +17,18 @@ interface WorkerInfo {
   title?: string;
 }
 
+/** How long a pause may wait for JavaScript to run by itself before the proxy runs some. */
+export const IDLE_PAUSE_MS = 300;
+/** What runs to let a pause land in an idle process; the frame it stops in is named for what happened. */
+const IDLE_PAUSE_EXPRESSION = 'void 0; // paused while the program ran no JavaScript (all-stop, or Pause)\n//# sourceURL=forkscope-idle-pause.js';
+
 /** Whether js-debug should not see this worker: a thread of Node's own or of the runtime, not of the program. */
 export function isHiddenWorker(info: WorkerInfo): boolean {
   return (info.url ?? '').startsWith('node:internal/') || RUNTIME_THREAD_TITLE.test(info.title ?? '');
 }
+
+/** A `Debugger.pause` request to the process's main thread (a worker's go inside NodeWorker.sendMessageToWorker). */
+const PAUSE_REQUEST = /^\{[^{]*"method"\s*:\s*"Debugger\.pause"/;
 
 /** One WebSocket frame as it arrived: its bytes, and for a whole text frame its text. */
 interface Frame {
@@ -71,6 +81,17 @@ export class WorkerFilter {
   readonly #hidden = new Set<string>();
   readonly #ownIds = new Set<number>();
   #nextId = 2_000_000_000;
+  #paused = false;
+
+  /** js-debug asked for a pause (main thread). */
+  pauseRequested(): void {
+    this.#paused = false;
+  }
+
+  /** After IDLE_PAUSE_MS: the request that makes JavaScript run, when the pause has not landed by itself. */
+  idlePause(): string | undefined {
+    return this.#paused ? undefined : this.#request('Runtime.evaluate', { expression: IDLE_PAUSE_EXPRESSION, silent: true });
+  }
 
   /** What to send the inspector for this message from it, and whether js-debug gets the message. */
   fromInspector(text: string): { forward: boolean; requests: string[] } {
@@ -81,6 +102,7 @@ export class WorkerFilter {
       return { forward: true, requests: [] };
     }
     if (message.id !== undefined) return { forward: !this.#ownIds.delete(message.id), requests: [] };
+    if (message.method === 'Debugger.paused') this.#paused = true;
     const sessionId = message.params?.sessionId;
     if (message.method === 'NodeWorker.attachedToWorker' && sessionId && message.params?.workerInfo && isHiddenWorker(message.params.workerInfo)) {
       this.#hidden.add(sessionId);
@@ -161,7 +183,15 @@ export class InspectorProxy {
     const onClient = (chunk: Buffer) => {
       const { frames, rest } = readFrames(Buffer.concat([fromClient, chunk]));
       fromClient = Buffer.from(rest);
-      for (const frame of frames) inspector.write(frame.raw);
+      for (const frame of frames) {
+        inspector.write(frame.raw);
+        if (frame.text === undefined || !PAUSE_REQUEST.test(frame.text)) continue;
+        filter.pauseRequested();
+        setTimeout(() => {
+          const request = filter.idlePause();
+          if (request && !inspector.destroyed) inspector.write(maskedTextFrame(request));
+        }, IDLE_PAUSE_MS).unref();
+      }
     };
     if (head.length > 0) onClient(head);
     client.on('data', onClient);

@@ -32,6 +32,18 @@ describe('InspectorProxy', () => {
     assert.equal(filter.fromInspector(JSON.stringify({ method: 'Debugger.paused', params: {} })).forward, true);
   });
 
+  it('WorkerFilter runs a no-op for a pause that has not landed (an idle event loop), and only then', () => {
+    const filter = new WorkerFilter();
+    filter.pauseRequested();
+    const request = JSON.parse(filter.idlePause()!) as { id: number; method: string; params: { expression: string } };
+    assert.equal(request.method, 'Runtime.evaluate');
+    assert.match(request.params.expression, /sourceURL=forkscope-idle-pause\.js/);
+    assert.equal(filter.fromInspector(JSON.stringify({ id: request.id, result: {} })).forward, false, 'its answer is the proxy\'s');
+    filter.pauseRequested();
+    assert.equal(filter.fromInspector(JSON.stringify({ method: 'Debugger.paused', params: { callFrames: [] } })).forward, true);
+    assert.equal(filter.idlePause(), undefined, 'the pause landed by itself');
+  });
+
   it('readFrames splits whole frames, unmasks text, and leaves a partial frame for later', () => {
     const big = 'x'.repeat(300);
     const bytes = Buffer.concat([maskedTextFrame('{"id":1}'), maskedTextFrame(big)]);
