@@ -4,6 +4,7 @@
 import { DebugSession, Event, ExitedEvent, InitializedEvent, OutputEvent, TerminatedEvent } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { randomUUID } from 'node:crypto';
+import { InspectorProxy } from './inspectorProxy';
 import { attachConfiguration, decideAttach, normalizePolicy, sessionName, type AttachPolicy, type ChildSessionOptions } from './attachPlan';
 import { AttachedProgram } from './attachedProgram';
 import type { ForkscopeEventName, ForkscopeEvents } from './debugEvents';
@@ -78,6 +79,7 @@ export class ForkscopeSession extends DebugSession {
   #progressId: string | undefined;
   #terminating: Promise<void> | undefined;
   #terminatedSent = false;
+  readonly #proxies = new Set<InspectorProxy>();
 
   constructor(deps: ForkscopeSessionDeps) {
     super();
@@ -240,6 +242,7 @@ export class ForkscopeSession extends DebugSession {
   async #attach(process: AnnouncedProcess, initial: boolean): Promise<boolean> {
     this.#setState(process, 'attaching');
     await this.#slot();
+    let proxy: InspectorProxy | undefined;
     try {
       // js-debug sends runIfWaitingForDebugger once; it must not arrive before the process waits for it.
       if (initial) {
@@ -264,7 +267,10 @@ export class ForkscopeSession extends DebugSession {
           this.sendEvent(new OutputEvent(`Forkscope: stopOnEntry: ${messageOf(error)}; the program runs on.\n`, 'stderr')),
         );
       }
-      const configuration = attachConfiguration(process, this.#childOptions, {
+      // js-debug reaches the inspector through a proxy that hides threads that are not the program's.
+      proxy = await InspectorProxy.open(process.inspectorUrl!);
+      this.#proxies.add(proxy);
+      const configuration = attachConfiguration({ ...process, inspectorUrl: proxy.url }, this.#childOptions, {
         rootSessionId: this.#id,
         key: process.key,
         parent: process.parent,
@@ -281,6 +287,10 @@ export class ForkscopeSession extends DebugSession {
       if (initial) this.#releaseIfNeverRun(process);
       return true;
     } catch (error) {
+      if (proxy) {
+        proxy.close();
+        this.#proxies.delete(proxy);
+      }
       this.#failed++;
       const reason = messageOf(error);
       this.sendEvent(new OutputEvent(`Forkscope: could not attach to ${sessionName(process)}: ${reason}; it runs without a debugger.\n`, 'stderr'));
@@ -419,6 +429,8 @@ export class ForkscopeSession extends DebugSession {
   #sendTerminated(): void {
     if (this.#terminatedSent) return;
     this.#terminatedSent = true;
+    for (const proxy of this.#proxies) proxy.close();
+    this.#proxies.clear();
     this.sendEvent(new TerminatedEvent());
   }
 

@@ -287,7 +287,7 @@ function isLoopback(host: string): boolean {
   return host === '127.0.0.1' || host === 'localhost' || host === '[::1]' || host === '::1';
 }
 
-function upgrade(target: URL, timeoutMs: number): Promise<Socket> {
+export function upgrade(target: URL, timeoutMs: number): Promise<Socket> {
   return new Promise((resolve, reject) => {
     const request = http.request({
       host: target.hostname,

@@ -62,6 +62,7 @@ async function nameThread(session: vscode.DebugSession, pid: number, threadId: n
 }
 
 export class ChildSessions implements vscode.Disposable {
+  /** Per root and process key: js-debug's target session (the row the user sees) under the attach session we started. */
   readonly #byKey = new Map<string, vscode.DebugSession>();
   readonly #waiters = new Map<string, Array<(s: vscode.DebugSession) => void>>();
   readonly #disposables: vscode.Disposable[] = [];
@@ -69,21 +70,27 @@ export class ChildSessions implements vscode.Disposable {
   constructor() {
     this.#disposables.push(
       vscode.debug.onDidStartDebugSession((session) => {
-        const tag = tagOf(session);
-        if (!tag) return nameTargetSession(session);
+        if (tagOf(session)) return;
+        nameTargetSession(session);
+        const tag = session.parentSession && tagOf(session.parentSession);
+        if (!tag) return;
         const id = `${tag.rootSessionId}\0${tag.key}`;
         this.#byKey.set(id, session);
         for (const resolve of this.#waiters.get(id) ?? []) resolve(session);
         this.#waiters.delete(id);
       }),
       vscode.debug.onDidTerminateDebugSession((session) => {
-        const tag = tagOf(session);
-        if (tag) this.#byKey.delete(`${tag.rootSessionId}\0${tag.key}`);
+        const tag = session.parentSession && tagOf(session.parentSession);
+        if (tag && this.#byKey.get(`${tag.rootSessionId}\0${tag.key}`) === session) this.#byKey.delete(`${tag.rootSessionId}\0${tag.key}`);
       }),
     );
   }
 
-  /** Starts children of `root` nested under their parent process's session when it is up, else under the root. */
+  /**
+   * Starts children of `root` nested under their parent process's row when it is up, else under the root. The row is
+   * js-debug's target session: nested under our attach session instead, the children would keep VS Code from
+   * compacting that attach session away, and it would show as a second row, "Running" for ever (it holds no thread).
+   */
   starterFor(root: vscode.DebugSession): ChildSessionStarter {
     return async (configuration, process) => {
       const parent = process.parent ? await this.#sessionOf(root.id, process.parent, 2_000) : undefined;

@@ -73,9 +73,9 @@ describe('a new user: forkscope from its tarball, the extension from its .vsix',
     assert.match(r.stderr, /MainProcess/, 'the process tree on stderr');
   });
 
-  // Seen on Node 20 in code-server: the three workers stop at the breakpoint under their runtime names, but the main
-  // process's row reads js-debug's "[worker 2]" and stays Running after the all-stop (issue 18, still open).
-  it('F5 stops every pool worker at a breakpoint in main.ts; all-stop pauses every row; Stop leaves no process', { todo: 'issue 18: the main process shows as a Running "[worker 2]" row after an all-stop' }, async () => {
+  // On Node 20 this ES module TypeScript needs Node's module hooks thread in the main process; the inspector lists it
+  // as a worker, and js-debug showed it as a "[worker 2]" row that never paused (src/debug/inspectorProxy.ts hides it).
+  it('F5 stops every pool worker at a breakpoint in main.ts; all-stop pauses every row; Stop leaves no process', async () => {
     const programProcesses = () => suite.programProcesses();
     const atBreakpoint = (v: SessionView) => /Paused on breakpoint/i.test(v.state) && new RegExp(`(^|/)main\\.ts:${WORKER_LINE}:`).test(v.top ?? '');
     const pidOf = (name: string) => WORKER_SESSION.exec(name)![1]!;
@@ -108,7 +108,15 @@ describe('a new user: forkscope from its tarball, the extension from its .vsix',
         const strangers = names.filter((name) => !MAIN_SESSION.test(name) && !WORKER_SESSION.test(name) && name !== 'First hour');
         assert.deepEqual(strangers, [], `only the program's processes, named by the runtime: ${names.join(' | ')}`);
         for (const [name, v] of rows) if (WORKER_SESSION.test(name) && atBreakpoint(v)) seen.add(pidOf(name));
-        if (round === 1) await wb().screenshot('newuser-all-paused');
+        if (round === 1) {
+          // A name read once above may hide a second row of the same name (js-debug's attach session, holding no
+          // thread, "Running" for ever): the main process is one row, read at the top of the list.
+          await wb().page.mouse.wheel(0, -100_000);
+          await new Promise((resolve) => setTimeout(resolve, 200));
+          const mainRows = (await wb().callStackRows()).filter((r) => r.kind === 'session' && MAIN_SESSION.test(r.name));
+          assert.deepEqual(mainRows.map((r) => r.state.replace(/^Paused.*/i, 'Paused')), ['Paused'], `one main process row, paused: ${JSON.stringify(mainRows)}`);
+          await wb().screenshot('newuser-all-paused');
+        }
         if (seen.size < 3) await wb().runCommand('Debug: Continue');
       }
 

@@ -119,8 +119,13 @@ describe('forkscope run', () => {
     assert.deepEqual([child?.state, child?.signal, child?.exitCode], ['exited', 'SIGKILL', -9]);
   });
 
+  // The deadlock fixtures speak the protocol through runtime/src/telemetry.ts, which is CommonJS TypeScript with
+  // import statements (runtime/package.json says "type": "commonjs"): only a compiler can load it, never Node's own
+  // type stripping. Where Node strips types, this run turns stripping off, so the runtime's loader takes over.
+  const RUNTIME_LOADER = (process.features as { typescript?: unknown }).typescript ? { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --no-experimental-strip-types`.trim() } : {};
+
   it('reports a deadlock with both source locations, and the waits as trace spans', async () => {
-    const { code, stdout, stderr, snapshot, trace } = await forkscopeRun('hub-deadlock-main.ts');
+    const { code, stdout, stderr, snapshot, trace } = await forkscopeRun('hub-deadlock-main.ts', [], 90_000, RUNTIME_LOADER);
     assert.equal(code, 0);
     assert.equal(stdout, 'both gave up\n');
     assert.equal(snapshot.deadlocksSeen.length, 1, stderr);

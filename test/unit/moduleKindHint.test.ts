@@ -14,6 +14,12 @@ describe('moduleKindHint', () => {
     assert.match(moduleKindHint(new SyntaxError('await is only valid in async functions and the top level bodies of modules')) ?? '', /^forkscope: the program uses top-level await/);
   });
 
+  it("covers Node's own parse of import statements in a \"type\": \"commonjs\" package (Node strips types itself)", () => {
+    const hint = moduleKindHint(new SyntaxError('Cannot use import statement outside a module')) ?? '';
+    assert.match(hint, /^forkscope: the program uses import statements in a package whose package\.json says "type": "commonjs".*: set "type": "module" there/);
+    assert.equal(hint.includes('\n'), false);
+  });
+
   it('stays quiet for other errors and for an error that already says what to change', () => {
     assert.equal(moduleKindHint(new Error('Cannot find module x')), undefined);
     assert.equal(moduleKindHint(new SyntaxError('Top-level await is currently not supported with the "cjs" output format (this file is CommonJS: add "type": "module" to its package.json, or rename it to .mts, to use top-level await)')), undefined);
