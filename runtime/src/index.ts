@@ -16,3 +16,7 @@ export { Lock, RLock, Semaphore, BoundedSemaphore, Event, Condition, Barrier, ty
 export { Pipe, Connection, connection, Listener, Client, type ListenerOptions, type ClientOptions, type ConnectionAddress } from './connection';
 export { MemoryError } from './errors';
 export { Structure, type StructType, type StructFields, type StructOf } from './sharedctypes';
+export { workerCommand as _workerCommand } from './bullmq/workerCommand';
+export { ConnectionError } from './bullmq/connection';
+export type { BullmqContext } from './context';
+export type { BullmqOptions } from './bullmq/connection';

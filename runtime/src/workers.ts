@@ -71,6 +71,9 @@ const BUDGET_US = 20_000;
 /** How often a task timer whose worker is paused in a debugger looks again. */
 const PAUSED_RECHECK_MS = 250;
 
+/** What Pool and ProcessPoolExecutor run tasks on: a local WorkerSet, or the bullmq backend's RemoteTaskSet. */
+export type TaskSet = Pick<WorkerSet, 'broken' | 'pendingCount' | 'queuedCount' | 'workers' | 'checkTarget' | 'newChunkId' | 'submit' | 'cancelQueued' | 'close' | 'terminate' | 'joined' | 'closing'>;
+
 export class WorkerSet {
   #options: WorkerSetOptions;
   #queue: Chunk[] = [];

@@ -11,8 +11,10 @@ import { ObserverServer } from './observer';
 import { TraceRecorder } from './traceRecorder';
 import { describeProcess, renderTree } from './treeView';
 import type { Deadlock, ProgramSnapshot } from './snapshot';
+import { _workerCommand } from '../../runtime/src/index';
 
 const USAGE = `Usage: forkscope run <program.ts|js> [args…] [--trace out.json] [--single-process] [--inspect] [--quiet]
+       forkscope worker --backend redis://host:6379 [--concurrency N] [--name NAME]   (forkscope worker --help)
 
   --trace <file>     write a Chrome trace-event file (open it in https://ui.perfetto.dev)
   --single-process   run the whole program in one process (FORKSCOPE_SINGLE_PROCESS=1)
@@ -145,6 +147,8 @@ class Screen {
 }
 
 async function main(): Promise<number> {
+  // A cluster worker: serves tasks until a signal stops it, then exits even if a library left a handle open.
+  if (process.argv[2] === 'worker') process.exit(await _workerCommand(process.argv.slice(3)));
   const parsed = parse(process.argv.slice(2));
   if (typeof parsed === 'string') {
     (parsed === USAGE || parsed.startsWith('forkscope ') ? process.stdout : process.stderr).write(`${parsed}\n`);
