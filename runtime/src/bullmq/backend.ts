@@ -4,7 +4,7 @@
 // unreachable or refuses the credentials, and never keeps an idle program alive. Caller side only.
 import type { Queue as BullQueue, QueueEvents, Job } from 'bullmq';
 import type Redis from 'ioredis';
-import { loadBullmq, resolveBackend, credentialsError, ConnectionError, type BullmqOptions, type ResolvedBackend } from './connection';
+import { loadBullmq, probe, resolveBackend, credentialsError, ConnectionError, type BullmqOptions, type ResolvedBackend } from './connection';
 import type { JobData, JobResult } from './wire';
 import { unpackValue, unpackThrown } from './wire';
 import { WorkerDiedError } from '../errors';
@@ -61,13 +61,16 @@ export class Backend {
     if (this.#failure) return Promise.reject(this.#failure);
     this.#ready ??= this.#connect().catch((error: unknown) => {
       this.#ready = undefined;
-      throw error;
+      const refused = credentialsError(error, this.config.address);
+      if (refused) this.#fail(refused);
+      throw refused ?? error;
     });
     return this.#ready;
   }
 
   async #connect(): Promise<void> {
     const { Queue, QueueEvents } = loadBullmq();
+    await probe(this.config);
     const { redis, prefix, queue: name } = this.config;
     const queue = new Queue(name, { connection: redis, prefix, defaultJobOptions: { attempts: 1, removeOnComplete: KEEP_COMPLETED, removeOnFail: KEEP_FAILED } });
     this.#queue = queue;
@@ -174,7 +177,9 @@ export class Backend {
           }
         },
         (error: unknown) => {
-          for (const j of jobs) this.#settle(j.id, false, error);
+          const refused = credentialsError(error, this.config.address);
+          if (refused) this.#fail(refused);
+          for (const j of jobs) this.#settle(j.id, false, refused ?? error);
         },
       );
   }

@@ -94,8 +94,40 @@ export function resolveBackend(options: BullmqOptions = {}): ResolvedBackend {
   };
 }
 
+/**
+ * Connects once with a plain client and pings, so bad credentials or a Redis that is not there are one clear error
+ * before BullMQ starts (its clients retry forever, and reject promises nobody can catch on bad credentials).
+ */
+export async function probe(config: ResolvedBackend): Promise<void> {
+  const IORedis = (require('ioredis') as { default: typeof import('ioredis').default }).default;
+  let last: unknown;
+  const deadline = Date.now() + config.unreachableTimeout;
+  const client = new IORedis({ ...config.redis, lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null });
+  client.on('error', (error) => (last = error));
+  try {
+    for (;;) {
+      try {
+        await client.connect();
+        await client.ping();
+        return;
+      } catch (error) {
+        const refused = credentialsError(error, config.address) ?? credentialsError(last, config.address);
+        if (refused) throw refused;
+        if (Date.now() >= deadline) {
+          throw new ConnectionError(`Redis at ${config.address} could not be reached in ${config.unreachableTimeout} ms (${(error as Error).message}); start it, or check the address in the redis:// URL`);
+        }
+        client.disconnect();
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    }
+  } finally {
+    client.disconnect();
+  }
+}
+
 /** Redis's answer to bad credentials, as an AuthenticationError that says where to fix them; else undefined. */
 export function credentialsError(error: unknown, address: string): AuthenticationError | undefined {
+  if (error instanceof AuthenticationError) return error;
   const message = error instanceof Error ? error.message : String(error);
   if (!/WRONGPASS|NOAUTH|invalid password|invalid username|AUTH.*without any password/i.test(message)) return undefined;
   return new AuthenticationError(`Redis at ${address} refused the credentials (${message.split('\n')[0]}); check the user and password in the redis:// URL (or the connection options)`);

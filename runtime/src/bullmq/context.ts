@@ -4,6 +4,7 @@ import { Backend } from './backend';
 import { resolveBackend, type BullmqOptions } from './connection';
 import { RedisQueue, RedisJoinableQueue, setReviveBackend } from './queues';
 import type { StartMethod } from '../protocol';
+import { forcedInline } from '../process';
 
 /** Marks a context (or Pool `context` option) whose tasks go to the cluster. */
 const backendSymbol = Symbol.for('forkscope.bullmqBackend');
@@ -23,6 +24,8 @@ let envBackend: Backend | undefined;
 
 /** The backend a Pool or executor runs on: its context's, FORKSCOPE_BACKEND's when it has none, else undefined (local). */
 export function remoteBackendOf(context: unknown): Backend | undefined {
+  // FORKSCOPE_SINGLE_PROCESS=1 (the view's toggle) runs a whole program in one process, cluster pools too.
+  if (forcedInline()) return undefined;
   if (context && typeof context === 'object' && backendSymbol in context) return (context as { [backendSymbol]: Backend })[backendSymbol];
   if (context === undefined && process.env.FORKSCOPE_BACKEND) return (envBackend ??= backendFor({ connection: process.env.FORKSCOPE_BACKEND }));
   return undefined;

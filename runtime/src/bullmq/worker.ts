@@ -9,7 +9,7 @@ import type Redis from 'ioredis';
 import { TargetNotExportedError } from '../errors';
 import { loadTarget, type TargetRef } from '../targets';
 import { useTypeScriptFor } from '../loader/typescript';
-import { loadBullmq, resolveBackend, credentialsError, hostName, type BullmqOptions } from './connection';
+import { loadBullmq, probe, resolveBackend, credentialsError, hostName, type BullmqOptions } from './connection';
 import { packValue, packThrown, unpackValue, type JobData, type JobResult } from './wire';
 import { backendFor, useWorkerBackend } from './context';
 
@@ -124,6 +124,7 @@ export async function serveWorker(options: WorkerOptions): Promise<ServingWorker
   };
 
   const { Worker: BullWorker } = loadBullmq();
+  await probe(config);
   const worker: Worker = new BullWorker(config.queue, processor, {
     connection: config.redis,
     prefix: config.prefix,

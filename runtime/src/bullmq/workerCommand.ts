@@ -1,6 +1,7 @@
 // `forkscope worker --backend redis://… --concurrency N [--name NAME]`: the command line of serveWorker().
 // SIGTERM (or Ctrl+C) finishes the jobs in hand and exits 0; a second one hands them back and exits at once.
 import { serveWorker, type WorkerOptions } from './worker';
+import { credentialsError } from './connection';
 
 export const WORKER_USAGE = `Usage: forkscope worker --backend redis://[user:password@]host:port[/db] [--concurrency N] [--name NAME]
                         [--prefix forkscope] [--queue tasks] [--root DIR]
@@ -59,7 +60,8 @@ export async function workerCommand(argv: string[]): Promise<number> {
   try {
     worker = await serveWorker(options);
   } catch (error) {
-    process.stderr.write(`forkscope worker: ${error instanceof Error ? error.message : String(error)}\n`);
+    const refused = credentialsError(error, String(options.connection ?? process.env.FORKSCOPE_BACKEND ?? '').replace(/\/\/[^@/]*@/, '//'));
+    process.stderr.write(`forkscope worker: ${refused?.message ?? (error instanceof Error ? error.message : String(error))}\n`);
     return 1;
   }
   return new Promise<number>((resolve) => {
