@@ -7,6 +7,7 @@ import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import type { Job, Worker } from 'bullmq';
 import type Redis from 'ioredis';
 import { TargetNotExportedError } from '../errors';
+import { self } from '../process';
 import { loadTarget, type TargetRef } from '../targets';
 import { useTypeScriptFor } from '../loader/typescript';
 import { loadBullmq, probe, resolveBackend, credentialsError, hostName, type BullmqOptions } from './connection';
@@ -78,6 +79,10 @@ export async function serveWorker(options: WorkerOptions): Promise<ServingWorker
   const { program, version } = programOf(root);
   const backend = backendFor(options);
   useWorkerBackend(backend);
+  // Importing the program's modules here must not start the program: isMainProcess() is false in a worker, as in a child.
+  self.isMain = false;
+  self.name = `ClusterWorker-${name}`;
+  self.mainModule = undefined;
 
   const targets = new Map<string, Promise<Function>>();
   const missing = (ref: TargetRef, why: string) =>
