@@ -181,11 +181,11 @@ export class Pool {
     this.#processes = processes;
     this.#maxQueue = opts.maxQueue;
     this.#id = telemetry.objectCreated('Pool', { capacity: processes, site: telemetry.callSite() });
-    openPools.add(this);
     // On a cluster (a bullmq context, or FORKSCOPE_BACKEND), `processes` is how many tasks are in flight at most.
     const backend = remoteBackendOf(opts.context);
     if (backend) {
       this.#workers = new RemoteTaskSet(backend, { processes, poolId: this.#id });
+      openPools.add(this);
       return;
     }
     const method = resolveStartMethod(opts.context);
@@ -200,6 +200,7 @@ export class Pool {
       workerName: workerNames[method],
       poolId: this.#id,
     });
+    openPools.add(this);
   }
 
   /** Number of workers. */

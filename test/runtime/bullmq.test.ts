@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { getContext, AuthenticationError, WorkerDiedError, ConnectionError, Pool } from '../../runtime/src/index';
 import { square, add, whereAmI, slowSquare, failWith, InventoryError, doubler, countedSlow, roundTrip } from '../fixtures/bullmq-tasks';
 import { backendFor } from '../../runtime/src/bullmq/context';
+import { guardSeen } from '../fixtures/bullmq-main-guard';
 import { startRedis, startWorker, type Redis, type Worker } from './bullmqCluster';
 
 let prefixes = 0;
@@ -56,6 +57,8 @@ describe('bullmq backend', { timeout: 110_000 }, () => {
       // Values cross as between local processes: Map, Set, Date, BigInt, undefined.
       const value = { m: new Map([[1, 'a']]), s: new Set([2]), d: new Date(5), b: 10n, u: undefined };
       assert.deepEqual(await pool.apply(roundTrip, [value]), value);
+      // Importing a program's module for its target does not start the program on the worker.
+      assert.deepEqual(await pool.apply(guardSeen, []), { isMain: false, mainRan: false });
       // Both "hosts" take work.
       const hosts = new Set((await pool.map(whereAmI, Array.from({ length: 24 }, (_, i) => String(i)), { chunksize: 1 })).map((w) => w.host));
       assert.deepEqual([...hosts].sort(), ['hostA', 'hostB']);
