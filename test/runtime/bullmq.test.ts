@@ -241,6 +241,28 @@ describe('bullmq backend', { timeout: 110_000 }, () => {
     }
   });
 
+  it('Redis restarted without its data: a call whose job was lost fails clearly instead of hanging', async () => {
+    const volatile = await startRedis();
+    const workers: Worker[] = [];
+    try {
+      const prefix = 'volatile';
+      const ctx = getContext('bullmq', { connection: volatile.url, prefix, unreachableTimeout: 20_000 });
+      workers.push(await startWorker(volatile.url, 'hostA', ['--prefix', prefix]));
+      await using pool = new ctx.Pool({ processes: 1 });
+      const call = pool.apply(slowSquare, [3, 3000]);
+      const queue = await backendFor({ connection: volatile.url, prefix }).queue();
+      for (let i = 0; i < 400 && (await queue.getActiveCount()) === 0; i++) await new Promise((r) => setTimeout(r, 25));
+      await volatile.stop();
+      await volatile.start();
+      const started = Date.now();
+      await assert.rejects(call, (e: Error) => e instanceof ConnectionError && /was lost: Redis at .* no longer holds its job/.test(e.message));
+      assert.ok(Date.now() - started < 15_000, `failed after ${Date.now() - started} ms`);
+    } finally {
+      await stopAll(workers);
+      await volatile.dispose();
+    }
+  });
+
   it('FORKSCOPE_BACKEND sends a plain Pool to the cluster', async () => {
     const prefix = 'forkscope';
     const worker = await startWorker(redis.url, 'hostA', ['--prefix', prefix]);
