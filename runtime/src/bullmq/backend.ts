@@ -284,15 +284,22 @@ export class Backend {
     this.#applyRef(true);
   }
 
+  /** Forgets a connection a queue closed. */
+  untrack(client: Redis): void {
+    this.#clients.delete(client);
+  }
+
   /** Idle connections never keep the program alive; pending work does. */
   #applyRef(force = false): void {
     const busy = this.#pending.size > 0 || this.#busy > 0;
     if (busy === this.#refed && !force) return;
     this.#refed = busy;
     for (const c of this.#clients) {
-      const stream = (c as unknown as { stream?: { ref?(): void; unref?(): void } }).stream;
-      if (busy) stream?.ref?.();
-      else stream?.unref?.();
+      const stream = (c as unknown as { stream?: { connecting?: boolean; destroyed?: boolean; ref?(): void; unref?(): void } }).stream;
+      // A socket not connected would queue a listener per call: it is set once connected ('connect'/'ready' call here again).
+      if (!stream || stream.connecting || stream.destroyed) continue;
+      if (busy) stream.ref?.();
+      else stream.unref?.();
     }
   }
 

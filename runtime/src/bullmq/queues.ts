@@ -135,6 +135,7 @@ export class RedisQueue<T = unknown> {
             if (popped) raw = popped[1];
           }
         } finally {
+          this.#backend.untrack(blocking);
           blocking.disconnect();
         }
       }
