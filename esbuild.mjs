@@ -48,7 +48,8 @@ const builds = [
     entryPoints: ['runtime/src/bundle.ts'],
     outfile: 'runtime/dist/index.cjs',
     format: 'cjs',
-    external: ['esbuild'],
+    // bullmq and ioredis are optional peers, required only when the bullmq backend is asked for.
+    external: ['esbuild', 'bullmq', 'ioredis'],
   },
   {
     // `--require` preload that runs a program's TypeScript on any Node (self-contained: no runtime bundle).

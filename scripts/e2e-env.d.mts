@@ -14,6 +14,7 @@ export interface E2EEnvironment {
 export const CODE_SERVER_VERSION: string;
 export const NODE_MAJOR: string;
 export const CHROMIUM: string;
+export const REDIS_SERVER: string;
 export function cacheDir(): string;
 export function ensureE2EEnvironment(options?: { log?: (line: string) => void }): E2EEnvironment;
 export interface CodeServerDirs {

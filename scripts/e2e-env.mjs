@@ -9,6 +9,8 @@ import { pathToFileURL } from 'node:url';
 export const CODE_SERVER_VERSION = '4.139.1';
 export const NODE_MAJOR = '24';
 export const CHROMIUM = '/usr/bin/chromium';
+export const REDIS_SERVER = '/usr/bin/redis-server';
+const DEBIAN_PACKAGES = ['libkrb5-dev', 'chromium', 'redis-server'];
 
 /** Where everything is cached: `FORKSCOPE_E2E_CACHE`, else `~/.cache/forkscope-e2e`. */
 export function cacheDir() {
@@ -53,8 +55,9 @@ function dpkgInstalled(pkg) {
 }
 
 function ensureDebianPackages(log) {
-  const missing = ['libkrb5-dev', 'chromium'].filter((p) => !dpkgInstalled(p));
-  if (missing.length === 0 && existsSync(CHROMIUM)) return;
+  // redis-server: the cluster backend's tests (test/runtime/bullmq.test.ts) and bench start their own on loopback.
+  const missing = DEBIAN_PACKAGES.filter((p) => !dpkgInstalled(p));
+  if (missing.length === 0 && existsSync(CHROMIUM) && existsSync(REDIS_SERVER)) return;
   const isRoot = process.getuid?.() === 0;
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   // apt has its own lock; other users of the machine may hold it for a while.
@@ -63,7 +66,7 @@ function ensureDebianPackages(log) {
     return isRoot ? run(full[0], full.slice(1), { log, env }) : run('sudo', ['-n', '-E', ...full], { log, env });
   };
   apt('update', '-q');
-  apt('install', '-y', '-q', '--no-install-recommends', 'libkrb5-dev', 'chromium');
+  apt('install', '-y', '-q', '--no-install-recommends', ...DEBIAN_PACKAGES);
 }
 
 function npmInstall(prefix, spec, env, log) {
@@ -150,7 +153,7 @@ export function ensureE2EEnvironment(options = {}) {
   const log = options.log ?? ((line) => process.stderr.write(`[e2e-env] ${line}\n`));
   const p = paths();
   const result = { cache: p.cache, node: p.node, codeServerEntry: p.codeServerEntry, chromium: CHROMIUM };
-  const isReady = () => existsSync(p.ready) && existsSync(p.node) && existsSync(p.codeServerEntry) && existsSync(CHROMIUM) && dpkgInstalled('libkrb5-dev');
+  const isReady = () => existsSync(p.ready) && existsSync(p.node) && existsSync(p.codeServerEntry) && existsSync(CHROMIUM) && existsSync(REDIS_SERVER) && dpkgInstalled('libkrb5-dev');
   if (isReady()) return result;
   mkdirSync(p.cache, { recursive: true });
   return withLock(

@@ -1,6 +1,7 @@
-// The entry of runtime/dist/index.cjs: the public API (index.ts) plus the two functions the runtime's own processes
-// find by name in the bundle, a child's bootstrap and the manager server's target. They are not in index.ts, so
+// The entry of runtime/dist/index.cjs: the public API (index.ts) plus the functions the runtime's own processes
+// and CLI find by name in the bundle (a child's bootstrap, the manager server's target, `forkscope worker`). Not in index.ts, so
 // the published types and the ES module face (index.mjs) carry only the public API.
 export * from './index';
 export { runChild as _runChild } from './spawn';
 export { serveManager as _serveManager } from './managers';
+export { workerCommand as _workerCommand } from './bullmq/workerCommand';

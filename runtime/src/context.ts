@@ -8,6 +8,8 @@ import { ensureForkserver, setForkserverPreload as setPreload } from './forkserv
 import { setChildExecutable } from './popen';
 import { ENV, type StartMethod } from './protocol';
 import * as api from './index';
+import { bullmqContextParts, type BullmqContextParts } from './bullmq/context';
+import type { BullmqOptions } from './bullmq/connection';
 
 const ALL: StartMethod[] = ['spawn', 'forkserver', 'thread', 'inline'];
 let explicitlySet = false;
@@ -71,7 +73,48 @@ export type Context = Omit<typeof api, 'Process' | 'Pool' | 'ProcessPoolExecutor
   getStartMethod(): StartMethod;
 };
 
+/**
+ * The API on a cluster: Pool and ProcessPoolExecutor run tasks as BullMQ jobs on `forkscope worker` processes
+ * (`processes`/`maxWorkers` = most tasks in flight), Queue and JoinableQueue live in Redis.
+ */
+export type BullmqContext = Omit<Context, 'Queue' | 'JoinableQueue' | 'getStartMethod'> & {
+  Queue: BullmqContextParts['Queue'];
+  JoinableQueue: BullmqContextParts['JoinableQueue'];
+  getStartMethod(): 'bullmq';
+  /** Closes this context's Redis connections (they never keep an idle program alive; this frees them at once). */
+  close(): Promise<void>;
+};
+
 const contexts = new Map<StartMethod, Context>();
+const bullmqContexts = new Map<unknown, BullmqContext>();
+
+function makeBullmqContext(options: BullmqOptions): BullmqContext {
+  const parts = bullmqContextParts(options);
+  class ClusterPool extends Pool {
+    constructor(opts: PoolOptions | number = {}) {
+      super(typeof opts === 'number' ? { processes: opts, context: parts.marker } : { ...opts, context: parts.marker });
+    }
+  }
+  Object.defineProperty(ClusterPool, 'name', { value: 'Pool' });
+  class ClusterExecutor extends ProcessPoolExecutor {
+    constructor(opts: ExecutorOptions = {}) {
+      super({ ...opts, context: parts.marker });
+    }
+  }
+  Object.defineProperty(ClusterExecutor, 'name', { value: 'ProcessPoolExecutor' });
+  Object.defineProperty(parts.Queue, 'name', { value: 'Queue' });
+  Object.defineProperty(parts.JoinableQueue, 'name', { value: 'JoinableQueue' });
+  const context = Object.create(getContext()) as BullmqContext;
+  Object.defineProperties(context, {
+    Pool: { value: ClusterPool, enumerable: true },
+    ProcessPoolExecutor: { value: ClusterExecutor, enumerable: true },
+    Queue: { value: parts.Queue, enumerable: true },
+    JoinableQueue: { value: parts.JoinableQueue, enumerable: true },
+    getStartMethod: { value: () => 'bullmq', enumerable: true },
+    close: { value: () => parts.backend.close(), enumerable: true },
+  });
+  return context;
+}
 
 function makeContext(method: StartMethod): Context {
   class ContextProcess extends Process {
@@ -112,7 +155,15 @@ function makeContext(method: StartMethod): Context {
 }
 
 /** The API bound to `method` (the default start method when omitted). Python: get_context() */
-export function getContext(method?: StartMethod): Context {
+export function getContext(method: 'bullmq', options?: BullmqOptions): BullmqContext;
+export function getContext(method?: StartMethod): Context;
+export function getContext(method?: StartMethod | 'bullmq', options?: BullmqOptions): Context | BullmqContext {
+  if (method === 'bullmq') {
+    const key = JSON.stringify([options?.connection ?? process.env.FORKSCOPE_BACKEND ?? '', options?.prefix ?? '', options?.queue ?? '', options?.unreachableTimeout ?? '']);
+    let context = bullmqContexts.get(key);
+    if (!context) bullmqContexts.set(key, (context = makeBullmqContext(options ?? {})));
+    return context;
+  }
   const m = method ?? defaultStartMethod();
   check(m);
   let context = contexts.get(m);

@@ -1,7 +1,9 @@
 // concurrent.futures for TypeScript: Future, ProcessPoolExecutor, wait, asCompleted and their constants.
 // A worker that dies breaks the executor (BrokenProcessPool), as in Python. Parent side; Node's modules only.
 import { BrokenProcessPool, CancelledError, InvalidStateError, RuntimeError, TimeoutError, ValueError } from './errors';
-import { WorkerSet, type Chunk } from './workers';
+import { WorkerSet, type Chunk, type TaskSet } from './workers';
+import { remoteBackendOf } from './bullmq/context';
+import { RemoteTaskSet } from './bullmq/remoteTaskSet';
 import { cpuCount, self } from './process';
 import { resolveStartMethod, type PoolOptions } from './pool';
 import { ensureForkserver } from './forkserver';
@@ -216,7 +218,7 @@ export interface MapResults<R> extends AsyncIterableIterator<R>, PromiseLike<R[]
  * Python: concurrent.futures.ProcessPoolExecutor
  */
 export class ProcessPoolExecutor {
-  #workers: WorkerSet;
+  #workers: TaskSet;
   #shutdown = false;
   #futures = new Set<Future<unknown>>();
   #maxWorkers: number;
@@ -224,10 +226,16 @@ export class ProcessPoolExecutor {
   constructor(options: ExecutorOptions = {}) {
     const maxWorkers = options.maxWorkers ?? cpuCount();
     if (!Number.isInteger(maxWorkers) || maxWorkers <= 0) throw new ValueError('max_workers must be greater than 0');
-    const method = resolveStartMethod(options.context);
-    if (method === 'forkserver') ensureForkserver(self.mainModule, Math.min(maxWorkers, 4));
     this.#maxWorkers = maxWorkers;
     const id = telemetry.objectCreated('Pool', { capacity: maxWorkers, label: 'ProcessPoolExecutor', site: telemetry.callSite() });
+    // On a cluster a worker's death is not the executor's: BullMQ retries or fails the job, and only that future fails.
+    const backend = remoteBackendOf(options.context);
+    if (backend) {
+      this.#workers = new RemoteTaskSet(backend, { processes: maxWorkers, poolId: id });
+      return;
+    }
+    const method = resolveStartMethod(options.context);
+    if (method === 'forkserver') ensureForkserver(self.mainModule, Math.min(maxWorkers, 4));
     this.#workers = new WorkerSet({
       processes: maxWorkers,
       startMethod: method,

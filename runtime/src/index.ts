@@ -16,3 +16,6 @@ export { Lock, RLock, Semaphore, BoundedSemaphore, Event, Condition, Barrier, ty
 export { Pipe, Connection, connection, Listener, Client, deliverChallenge, answerChallenge, type ListenerOptions, type ClientOptions, type ConnectionAddress, type ChallengeConnection } from './connection';
 export { MemoryError, OSError } from './errors';
 export { Structure, type StructType, type StructFields, type StructOf } from './sharedctypes';
+export { ConnectionError } from './bullmq/connection';
+export type { BullmqContext } from './context';
+export type { BullmqOptions } from './bullmq/connection';

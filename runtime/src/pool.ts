@@ -3,7 +3,9 @@
 import { TimeoutError, ValueError, Full, ProcessError } from './errors';
 import { readTimeout } from './timeouts';
 import { IMapFeed, FEED_WINDOW_PER_WORKER, type IMapIterator } from './imap';
-import { WorkerSet, type Chunk } from './workers';
+import { WorkerSet, type Chunk, type TaskSet } from './workers';
+import { remoteBackendOf } from './bullmq/context';
+import { RemoteTaskSet } from './bullmq/remoteTaskSet';
 import { defaultStartMethod, cpuCount, forcedInline } from './process';
 import { ensureForkserver } from './forkserver';
 import { self } from './process';
@@ -162,7 +164,7 @@ const openPools = new Set<Pool>();
  * Python: multiprocessing.Pool
  */
 export class Pool {
-  #workers: WorkerSet;
+  #workers: TaskSet;
   #processes: number;
   #state: 'RUN' | 'CLOSE' | 'TERMINATE' = 'RUN';
   #maxQueue: number | undefined;
@@ -176,11 +178,18 @@ export class Pool {
     if (opts.maxTasksPerChild !== undefined && (!Number.isInteger(opts.maxTasksPerChild) || opts.maxTasksPerChild < 1)) {
       throw new ValueError('maxtasksperchild must be a positive int or None');
     }
-    const method = resolveStartMethod(opts.context);
-    if (method === 'forkserver') ensureForkserver(self.mainModule, Math.min(processes, 4));
     this.#processes = processes;
     this.#maxQueue = opts.maxQueue;
     this.#id = telemetry.objectCreated('Pool', { capacity: processes, site: telemetry.callSite() });
+    // On a cluster (a bullmq context, or FORKSCOPE_BACKEND), `processes` is how many tasks are in flight at most.
+    const backend = remoteBackendOf(opts.context);
+    if (backend) {
+      this.#workers = new RemoteTaskSet(backend, { processes, poolId: this.#id });
+      openPools.add(this);
+      return;
+    }
+    const method = resolveStartMethod(opts.context);
+    if (method === 'forkserver') ensureForkserver(self.mainModule, Math.min(processes, 4));
     this.#workers = new WorkerSet({
       processes,
       startMethod: method,

@@ -91,6 +91,9 @@ const PAUSED_RECHECK_MS = 250;
 const DETAILED_TASKS_PER_INTERVAL = 32;
 const DETAIL_INTERVAL_MS = 200;
 
+/** What Pool and ProcessPoolExecutor run tasks on: a local WorkerSet, or the bullmq backend's RemoteTaskSet. */
+export type TaskSet = Pick<WorkerSet, 'broken' | 'pendingCount' | 'queuedCount' | 'workers' | 'checkTarget' | 'newChunkId' | 'submit' | 'cancelQueued' | 'close' | 'terminate' | 'joined' | 'closing'>;
+
 export class WorkerSet {
   #options: WorkerSetOptions;
   #queue: Chunk[] = [];

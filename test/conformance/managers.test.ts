@@ -4,7 +4,7 @@
 import { before, after, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import type * as mp from 'forkscope';
+import * as mp from 'forkscope';
 import { BaseManager, Empty, Manager, SyncManager } from 'forkscope';
 import { forEachMethod, PROCESSES, DELTA, sleep, it } from './support';
 import * as t from './targets';

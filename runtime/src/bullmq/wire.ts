@@ -1,0 +1,48 @@
+// What a task and its result look like as a BullMQ job: the target by module and export name (plus the module's
+// path relative to the caller's directory, for a deployment at another path), arguments and results through
+// serialize.ts as v8 bytes in base64, an error with its name, message, remote stack and host. Both sides.
+import { serialize, deserialize } from 'node:v8';
+import { encode, decodeAsync, encodeThrown, decodeThrownAsync } from '../serialize';
+import type { TargetRef } from '../targets';
+
+/** A job's data. Short keys: every task carries them through Redis. */
+export interface JobData {
+  /** The target: module path, export name, label. */
+  t: TargetRef;
+  /** The target's module relative to the caller's working directory ('' when outside it). */
+  r: string;
+  /** 1: fn(...item), 0: fn(item). */
+  s: 0 | 1;
+  /** The items, encoded (base64 of v8 bytes). */
+  a: string;
+  /** The caller: host and pid, for the view and for errors. */
+  c: string;
+  /** Set by the worker when the task threw: the encoded error (base64). */
+  e?: string;
+}
+
+/** A completed job's return value. */
+export interface JobResult {
+  /** The results in order, encoded (base64 of v8 bytes). */
+  r: string;
+  /** The worker that ran it: `name@host`. */
+  w: string;
+}
+
+export function packValue(value: unknown, path: string): string {
+  return serialize(encode(value, { startMethod: 'spawn', transfer: [] }, path)).toString('base64');
+}
+
+export function unpackValue(packed: string): Promise<unknown> {
+  return decodeAsync(deserialize(Buffer.from(packed, 'base64')));
+}
+
+export function packThrown(error: unknown, extra: Record<string, string | number>): string {
+  const encoded = encodeThrown(error) as { props?: Record<string, unknown>; __forkscope_error__?: true };
+  if (encoded && typeof encoded === 'object' && encoded.__forkscope_error__) encoded.props = { ...encoded.props, ...extra };
+  return serialize(encoded).toString('base64');
+}
+
+export function unpackThrown(packed: string): Promise<unknown> {
+  return decodeThrownAsync(deserialize(Buffer.from(packed, 'base64')));
+}
