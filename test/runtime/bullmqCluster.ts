@@ -92,7 +92,12 @@ export async function startRedis(options: { password?: string; persist?: boolean
       rmSync(dir, { recursive: true, force: true });
     },
   };
-  await redis.start();
+  try {
+    await redis.start();
+  } catch (error) {
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
   return redis;
 }
 
