@@ -72,7 +72,10 @@ export async function startRedis(options: { password?: string; persist?: boolean
     url: `redis://${options.password ? `:${encodeURIComponent(options.password)}@` : ''}127.0.0.1:${port}`,
     async start() {
       child = spawn(REDIS_SERVER, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-      await waitForLine(child, /Ready to accept connections/, 20_000, 'redis-server');
+      const missing = new Promise<never>((_, reject) =>
+        child!.once('error', (error) => reject(new Error(`cannot start ${REDIS_SERVER} (${error.message}): install it with \`node scripts/e2e-env.mjs\` (or apt-get install redis-server)`))),
+      );
+      await Promise.race([waitForLine(child, /Ready to accept connections/, 20_000, 'redis-server'), missing]);
     },
     async stop() {
       const c = child;
@@ -89,7 +92,12 @@ export async function startRedis(options: { password?: string; persist?: boolean
       rmSync(dir, { recursive: true, force: true });
     },
   };
-  await redis.start();
+  try {
+    await redis.start();
+  } catch (error) {
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
   return redis;
 }
 

@@ -203,7 +203,7 @@ export class Backend {
     if (!this.#pending.has(id)) return;
     try {
       const result = (typeof returnvalue === 'string' ? JSON.parse(returnvalue) : returnvalue) as JobResult;
-      this.#settle(id, true, await unpackValue(result.r));
+      this.#settle(id, true, result.p ?? (await unpackValue(result.r!)));
     } catch (error) {
       this.#settle(id, false, error);
     }

@@ -6,7 +6,7 @@ import { TimeoutError } from '../errors';
 import { findTarget } from '../targets';
 import * as telemetry from '../telemetry';
 import { hostName } from './connection';
-import { packValue, type JobData } from './wire';
+import { packValue, isJsonExact, type JobData } from './wire';
 import type { Backend } from './backend';
 import type { Chunk, TaskSet } from '../workers';
 
@@ -94,7 +94,10 @@ export class RemoteTaskSet implements TaskSet {
       try {
         const ref = findTarget(c.fn);
         const rel = isAbsolute(ref.module) ? relative(process.cwd(), ref.module) : '';
-        data = { t: ref, r: rel.startsWith('..') ? '' : rel, s: c.star ? 1 : 0, a: packValue(c.items, 'args'), c: this.#caller };
+        data = { t: ref, r: rel.startsWith('..') ? '' : rel, s: c.star ? 1 : 0, c: this.#caller };
+        // Plain items (the common case) go as JSON, which BullMQ writes anyway; anything else through serialize.ts.
+        if (!c.star && isJsonExact(c.items)) data.p = c.items;
+        else data.a = packValue(c.items, 'args');
       } catch (error) {
         this.#settle(c, false, error);
         continue;

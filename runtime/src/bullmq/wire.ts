@@ -13,8 +13,10 @@ export interface JobData {
   r: string;
   /** 1: fn(...item), 0: fn(item). */
   s: 0 | 1;
-  /** The items, encoded (base64 of v8 bytes). */
-  a: string;
+  /** The items, encoded (base64 of v8 bytes); absent when they travel as `p`. */
+  a?: string;
+  /** The items as they are, when JSON keeps them exactly (strings, finite numbers, booleans, null). */
+  p?: unknown[];
   /** The caller: host and pid, for the view and for errors. */
   c: string;
   /** Set by the worker when the task threw: the encoded error (base64). */
@@ -23,10 +25,24 @@ export interface JobData {
 
 /** A completed job's return value. */
 export interface JobResult {
-  /** The results in order, encoded (base64 of v8 bytes). */
-  r: string;
+  /** The results in order, encoded (base64 of v8 bytes); absent when they travel as `p`. */
+  r?: string;
+  /** The results as they are, when JSON keeps them exactly. */
+  p?: unknown[];
   /** The worker that ran it: `name@host`. */
   w: string;
+}
+
+/** True when JSON gives back exactly these values: no -0, NaN, Infinity, undefined, BigInt or objects. */
+export function isJsonExact(items: unknown[]): boolean {
+  for (let i = 0; i < items.length; i++) {
+    const v = items[i];
+    const t = typeof v;
+    if (t === 'string' || t === 'boolean' || v === null) continue;
+    if (t === 'number' && Number.isFinite(v) && !Object.is(v, -0)) continue;
+    return false;
+  }
+  return true;
 }
 
 export function packValue(value: unknown, path: string): string {

@@ -11,7 +11,7 @@ import { self } from '../process';
 import { loadTarget, type TargetRef } from '../targets';
 import { useTypeScriptFor } from '../loader/typescript';
 import { loadBullmq, probe, resolveBackend, credentialsError, hostName, type BullmqOptions } from './connection';
-import { packValue, packThrown, unpackValue, type JobData, type JobResult } from './wire';
+import { packValue, packThrown, unpackValue, isJsonExact, type JobData, type JobResult } from './wire';
 import { backendFor, useWorkerBackend } from './context';
 
 export interface WorkerOptions extends BullmqOptions {
@@ -116,10 +116,10 @@ export async function serveWorker(options: WorkerOptions): Promise<ServingWorker
     const data = job.data;
     try {
       const fn = await target(data);
-      const items = (await unpackValue(data.a)) as unknown[];
+      const items = data.p ?? ((await unpackValue(data.a!)) as unknown[]);
       const results: unknown[] = new Array(items.length);
       for (let i = 0; i < items.length; i++) results[i] = await (data.s ? fn(...(items[i] as unknown[])) : fn(items[i]));
-      return { r: packValue(results, 'result'), w: `${name}@${host}` };
+      return isJsonExact(results) ? { p: results, w: `${name}@${host}` } : { r: packValue(results, 'result'), w: `${name}@${host}` };
     } catch (error) {
       // The caller reads the error back from the job: its class, name, message, remote stack, and where it ran.
       await job.updateData({ ...data, e: packThrown(error, { host, worker: name, pid: process.pid }) });
