@@ -169,6 +169,10 @@ export class InspectorProxy {
       client.destroy();
     });
     inspector.on('error', () => inspector.destroy());
+    // An upgraded server socket is half-open on the client's end(): without this the inspector keeps a debugger
+    // connected, and Node keeps a finished process alive while one is.
+    client.on('end', () => client.destroy());
+    inspector.on('end', () => inspector.destroy());
     client.on('close', () => {
       inspector.destroy();
       // One debugger per proxy: once it has gone, nobody else may come in.
