@@ -362,7 +362,7 @@ forEachMethod('WaitTests', ALL, (ctx) => {
     sameSet(notDone, [future3]);
   });
 
-  it('test_first_exception_some_already_complete (WaitTests)', { todo: "timing under load: a worker's first error pays for source-mapping the runtime's dev bundle (index.cjs.map, 0.6 s at load 32; the shipped build has no maps), so divmod's error lands after the 1.5 s task" }, async () => {
+  it('test_first_exception_some_already_complete (WaitTests)', async () => {
     const future1 = executor().submit(t.divmod, 21, 0);
     const future2 = executor().submit(t.nap, 1500);
     future1.catch(() => {});
