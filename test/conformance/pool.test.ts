@@ -303,7 +303,7 @@ forEachMethod('_TestPoolWorkerErrors', PROCESSES, (ctx) => {
 });
 
 forEachMethod('_TestPoolWorkerLifetime', PROCESSES, (ctx) => {
-  it('test_pool_worker_lifetime (_TestPoolWorkerLifetime)', { timeout: 120_000 }, async () => {
+  it('test_pool_worker_lifetime (_TestPoolWorkerLifetime)', { timeout: 240_000 }, async () => {
     const p = new ctx.Pool({ processes: 3, maxTasksPerChild: 10 });
     assert.equal(p.processes, 3);
     const results = range(100).map((i) => p.applyAsync(t.sqr, [i]));
@@ -315,7 +315,7 @@ forEachMethod('_TestPoolWorkerLifetime', PROCESSES, (ctx) => {
     await p.join();
   });
 
-  it('test_pool_worker_lifetime_early_close (_TestPoolWorkerLifetime)', { timeout: 120_000 }, async () => {
+  it('test_pool_worker_lifetime_early_close (_TestPoolWorkerLifetime)', { timeout: 240_000 }, async () => {
     const p = new ctx.Pool({ processes: 3, maxTasksPerChild: 1 });
     const results = range(6).map((i) => p.applyAsync(t.sqr, [i, 300]));
     p.close();
