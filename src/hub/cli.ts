@@ -183,14 +183,14 @@ async function main(): Promise<number> {
         screen.note(`forkscope: + ${describeProcess(p.state === 'exited' ? { ...p, state: 'running', cpu: undefined } : p)}`);
       }
       if (p.state !== 'exited' || seen.get(p.key) === 'exited') continue;
-      if (p.pid === mainPid && p.threadId === 0 && !final) continue;
-      if (p.pid !== mainPid || p.threadId !== 0) {
+      if (p.key === String(mainPid) && !final) continue;
+      if (p.key !== String(mainPid)) {
         seen.set(p.key, 'exited');
         screen.note(`forkscope: - ${describeProcess(p)}`);
       }
     }
     if (!final) return;
-    const main = snapshot.processes.find((p) => p.pid === mainPid && p.threadId === 0 && p.state === 'exited' && seen.get(p.key) !== 'exited');
+    const main = snapshot.processes.find((p) => p.key === String(mainPid) && p.state === 'exited' && seen.get(p.key) !== 'exited');
     if (main) {
       seen.set(main.key, 'exited');
       screen.note(`forkscope: - ${describeProcess(main)}`);

@@ -10,7 +10,7 @@ const EXAMPLES = join(__dirname, '..', '..', 'examples');
 
 describe('single-process mode', () => {
   it('producer_consumer.ts: Process-1 and Process-2 are in the tree, inline, and the queue traffic is theirs', async () => {
-    const { code, stdout, snapshot, trace } = await forkscopeRun(join(EXAMPLES, 'producer_consumer.ts'), { args: [], env: { FORKSCOPE_SINGLE_PROCESS: '1' } });
+    const { code, stdout, stderr, snapshot, trace } = await forkscopeRun(join(EXAMPLES, 'producer_consumer.ts'), { args: [], env: { FORKSCOPE_SINGLE_PROCESS: '1' } });
     assert.equal(code, 0, stdout);
     assert.match(stdout, /Exit: naik/);
     const main = snapshot.processes.find((p) => p.name === 'MainProcess')!;
@@ -24,6 +24,10 @@ describe('single-process mode', () => {
     assert.deepEqual([q!.puts, q!.gets], [7, 7]);
     assert.deepEqual([...q!.producers].sort(), [main.key, p1].sort());
     assert.deepEqual(q!.consumers, [p2]);
+    for (const name of ['Process-1', 'Process-2']) {
+      assert.match(stderr, new RegExp(`forkscope: \\+ ${name} \\(pid ${main.pid}, inline\\) running`), stderr);
+      assert.match(stderr, new RegExp(`forkscope: - ${name} \\(pid ${main.pid}, inline\\) exited 0`), stderr);
+    }
     assert.ok(trace.traceEvents.every((e) => Number.isFinite(e.pid)), 'every trace event has a real pid');
   });
 });
