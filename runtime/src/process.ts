@@ -42,6 +42,13 @@ function ownAuthkey(): Buffer {
 
 /** Inline processes run in the parent's process; this tells currentProcess() which one is running. */
 export const inlineCurrent = new AsyncLocalStorage<Process>();
+/** Inline processes' keys in the telemetry (`pid~n`), and how many were started. */
+const inlineKeys = new WeakMap<Process, string>();
+let inlineCount = 0;
+function currentInlineKey(): string | undefined {
+  const running = inlineCurrent.getStore();
+  return running === undefined ? undefined : inlineKeys.get(running);
+}
 
 /** Marks the runtime's own Process subclasses (contexts), which children rebuild as a plain Process. */
 export const internalSubclass: unique symbol = Symbol('forkscope.internalSubclass');
@@ -260,6 +267,11 @@ export class Process {
     this.#started = true;
     this.#pid = process.pid;
     children.add(this);
+    // Shown as the logical process it is: its own node (key `pid~n`) under the process that started it.
+    const key = `${process.pid}~${++inlineCount}`;
+    inlineKeys.set(this, key);
+    telemetry.setInlineContext(currentInlineKey);
+    telemetry.emitNow({ t: 'child.start', ts: Date.now(), key, pid: process.pid, threadId: 0, name: this.#name, startMethod: 'inline', role: 'process', daemon: this.#daemon });
     // Python's child runs from a fresh start: run() begins on a later tick, as a real child would.
     setImmediate(() => {
       inlineCurrent.run(this, async () => {
@@ -272,6 +284,7 @@ export class Process {
         }
         this.#exitCode = code;
         children.delete(this);
+        telemetry.emitNow({ t: 'child.exit', ts: Date.now(), key, exitCode: code, signal: null });
         this.#markExited?.();
       });
     });

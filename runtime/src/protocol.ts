@@ -313,6 +313,16 @@ export interface IdentityChanged {
   entry?: string;
 }
 
+/**
+ * Single-process mode: the events after this one on the same connection are on behalf of the inline process
+ * `key` (from its `child.start`), or of the connection's own process when `key` is absent.
+ */
+export interface ContextChanged {
+  t: 'context';
+  ts: number;
+  key?: ProcessKey;
+}
+
 /** Aggregated Manager proxy calls since the last flush (`method` → count). */
 export interface ManagerCalls {
   t: 'manager';
@@ -323,6 +333,7 @@ export interface ManagerCalls {
 
 export type RuntimeEvent =
   | IdentityChanged
+  | ContextChanged
   | ManagerCalls
   | ObjectCreated
   | ChildStarted

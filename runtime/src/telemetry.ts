@@ -67,6 +67,12 @@ interface TelemetryState {
   beforeSend: Set<() => void>;
   nextObject: number;
   nextMessage: number;
+  /** Single-process mode: the inline process running now (its key), set by process.ts. */
+  inline?: () => ProcessKey | undefined;
+  /** The context the last event queued for sending was on behalf of. */
+  sentContext?: ProcessKey | undefined;
+  /** Merged queue and pipe sums: the inline process each is for. */
+  mergedContext?: WeakMap<object, ProcessKey | undefined>;
 }
 const STATE_KEY = Symbol.for('forkscope.telemetry.v1');
 const S: TelemetryState = ((globalThis as Record<symbol, TelemetryState | undefined>)[STATE_KEY] ??= {
@@ -119,6 +125,7 @@ export async function connect(who: Identity): Promise<void> {
 /** Queues an event for the next flush (a few times a second); queue and pipe activity is summed per object. */
 export function emit(event: RuntimeEvent): void {
   if (!S.reporting) return;
+  if (S.inline) return emitInline(event);
   if (event.t === 'queue') mergeQueue(event);
   else if (event.t === 'pipe') mergePipe(event);
   else if (S.pending.length < MAX_PENDING_EVENTS) S.pending.push(event);
@@ -129,6 +136,7 @@ export function emit(event: RuntimeEvent): void {
 /** Sends an event at once: waits, state changes, lock operations, process start/exit. */
 export function emitNow(event: RuntimeEvent): void {
   if (!S.reporting) return;
+  if (S.inline) pushContext(S.pending, S.inline());
   if (S.pending.length < MAX_PENDING_EVENTS) S.pending.push(event);
   else drop(1);
   if (!S.socket) return schedule();
@@ -140,6 +148,45 @@ export function emitNow(event: RuntimeEvent): void {
     });
     S.sendSoon.unref();
   }
+}
+
+/** Single-process mode: `current` names the inline process running now, so what it does is its own in the model. */
+export function setInlineContext(current: () => ProcessKey | undefined): void {
+  S.inline = current;
+}
+
+/** Single-process mode with inline processes started: callers that sum their own traffic send each count instead. */
+export function isInline(): boolean {
+  return S.inline !== undefined;
+}
+
+/** emit() in single-process mode: queue and pipe sums are kept per inline process. */
+function emitInline(event: RuntimeEvent): void {
+  const context = S.inline!();
+  if (event.t === 'queue' || event.t === 'pipe') {
+    const map: Map<string, RuntimeEvent> = event.t === 'queue' ? S.queues : S.pipes;
+    const mapKey = context === undefined ? event.id : `${context}|${event.id}`;
+    const held = map.get(mapKey);
+    if (held) {
+      if (event.t === 'queue') mergeQueueInto(held as QueueActivity, event);
+      else mergePipeInto(held as PipeActivity, event);
+    } else {
+      const copy = event.t === 'queue' ? firstQueue(event) : firstPipe(event);
+      map.set(mapKey, copy);
+      (S.mergedContext ??= new WeakMap()).set(copy, context);
+    }
+  } else {
+    pushContext(S.pending, context);
+    if (S.pending.length < MAX_PENDING_EVENTS) S.pending.push(event);
+    else drop(1);
+  }
+  schedule();
+}
+
+function pushContext(events: RuntimeEvent[], context: ProcessKey | undefined): void {
+  if (context === S.sentContext) return;
+  S.sentContext = context;
+  events.push(context === undefined ? { t: 'context', ts: Date.now() } : { t: 'context', ts: Date.now(), key: context });
 }
 
 /** A program-wide unique id for a new object; also reports the object when reporting. */
@@ -417,8 +464,14 @@ function send(): void {
   if (S.pending.length === 0 && S.queues.size === 0 && S.pipes.size === 0 && S.dropped === 0) return;
   const events = S.pending;
   S.pending = [];
-  for (const q of S.queues.values()) events.push(q);
-  for (const p of S.pipes.values()) events.push(p);
+  for (const q of S.queues.values()) {
+    if (S.inline) pushContext(events, S.mergedContext?.get(q));
+    events.push(q);
+  }
+  for (const p of S.pipes.values()) {
+    if (S.inline) pushContext(events, S.mergedContext?.get(p));
+    events.push(p);
+  }
   S.queues = new Map();
   S.pipes = new Map();
   if (S.socket.writableLength > MAX_UNSENT_BYTES) {
@@ -486,9 +539,17 @@ function watchStall(s: Socket, written: number): void {
 function mergeQueue(event: QueueActivity): void {
   const held = S.queues.get(event.id);
   if (!held) {
-    S.queues.set(event.id, { ...event, putIds: event.putIds?.slice(0, MAX_IDS_PER_FLUSH), getIds: event.getIds?.slice(0, MAX_IDS_PER_FLUSH) });
+    S.queues.set(event.id, firstQueue(event));
     return;
   }
+  mergeQueueInto(held, event);
+}
+
+function firstQueue(event: QueueActivity): QueueActivity {
+  return { ...event, putIds: event.putIds?.slice(0, MAX_IDS_PER_FLUSH), getIds: event.getIds?.slice(0, MAX_IDS_PER_FLUSH) };
+}
+
+function mergeQueueInto(held: QueueActivity, event: QueueActivity): void {
   held.ts = event.ts;
   held.puts += event.puts;
   held.gets += event.gets;
@@ -500,9 +561,17 @@ function mergeQueue(event: QueueActivity): void {
 function mergePipe(event: PipeActivity): void {
   const held = S.pipes.get(event.id);
   if (!held) {
-    S.pipes.set(event.id, { ...event, sendIds: event.sendIds?.slice(0, MAX_IDS_PER_FLUSH), recvIds: event.recvIds?.slice(0, MAX_IDS_PER_FLUSH) });
+    S.pipes.set(event.id, firstPipe(event));
     return;
   }
+  mergePipeInto(held, event);
+}
+
+function firstPipe(event: PipeActivity): PipeActivity {
+  return { ...event, sendIds: event.sendIds?.slice(0, MAX_IDS_PER_FLUSH), recvIds: event.recvIds?.slice(0, MAX_IDS_PER_FLUSH) };
+}
+
+function mergePipeInto(held: PipeActivity, event: PipeActivity): void {
   held.ts = event.ts;
   held.sent += event.sent;
   held.received += event.received;

@@ -176,16 +176,31 @@ async function main(): Promise<number> {
       screen.note(`forkscope: ${d.message}`);
     }
     if (tty) screen.status(renderTree(snapshot, { now: Date.now() }));
-    else if (!parsed.quiet) {
-      // Plain lines: one per process as it starts and as it ends.
-      for (const p of snapshot.processes) {
-        const phase = p.state === 'exited' ? 'exited' : p.state === 'starting' ? undefined : 'started';
-        if (!phase || seen.get(p.key) === phase || (phase === 'started' && seen.has(p.key))) continue;
-        seen.set(p.key, phase);
-        screen.note(`forkscope: ${phase === 'started' ? '+' : '-'} ${describeProcess(p)}`);
+    else if (!parsed.quiet) plainLines(snapshot, false);
+  };
+  // Plain lines: one "+" per process as it starts and one "-" as it ends. A process that came and went between
+  // two snapshots gets its "+" with its "-"; the main process's "-" waits for the end, so it is the last line.
+  const plainLines = (snapshot: ProgramSnapshot, final: boolean): void => {
+    for (const p of snapshot.processes) {
+      if (!seen.has(p.key) && (p.state !== 'starting' || final)) {
+        seen.set(p.key, 'started');
+        screen.note(`forkscope: + ${describeProcess(p.state === 'exited' ? { ...p, state: 'running', cpu: undefined } : p)}`);
+      }
+      if (p.state !== 'exited' || seen.get(p.key) === 'exited') continue;
+      if (p.key === String(mainPid) && !final) continue;
+      if (p.key !== String(mainPid)) {
+        seen.set(p.key, 'exited');
+        screen.note(`forkscope: - ${describeProcess(p)}`);
       }
     }
+    if (!final) return;
+    const main = snapshot.processes.find((p) => p.key === String(mainPid) && p.state === 'exited' && seen.get(p.key) !== 'exited');
+    if (main) {
+      seen.set(main.key, 'exited');
+      screen.note(`forkscope: - ${describeProcess(main)}`);
+    }
   };
+  let mainPid: number | undefined;
 
   const hub = new Hub({ onSnapshot, snapshotIntervalMs: tty ? 100 : 250, debug: parsed.inspect, singleProcess: parsed.singleProcess });
   if (recorder) {
@@ -226,6 +241,7 @@ async function main(): Promise<number> {
   }
 
   const child: ChildProcess = spawn(process.execPath, [program, ...parsed.args], { env, stdio: ['inherit', tty ? 'pipe' : 'inherit', tty ? 'pipe' : 'inherit'] });
+  mainPid = child.pid;
   child.stdout?.on('data', (chunk: Buffer) => screen.output(process.stdout, chunk));
   child.stderr?.on('data', (chunk: Buffer) => screen.output(process.stderr, chunk));
   // Ctrl-C at a terminal reaches the whole foreground process group, the program included: it decides
@@ -255,6 +271,7 @@ async function main(): Promise<number> {
   observer?.publish({ t: 'exit', code, signal });
   await observer?.close();
   for (const close of closers) await close();
+  if (!tty && !parsed.quiet) plainLines(hub.model.snapshot(), true);
   screen.end();
   if (recorder && parsed.trace) {
     recorder.writeTo(resolve(parsed.trace));

@@ -15,6 +15,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ENV, type Hello, type ProcessKey, type RuntimeEvent } from '../../runtime/src/protocol';
 import { HubServer } from './hubServer';
+import { ObjectNamer } from './objectNames';
 import { ProgramModel } from './programModel';
 import { ProcessSampler } from './processSampler';
 import type { ProgramSnapshot } from './snapshot';
@@ -70,6 +71,8 @@ export class Hub {
   #eventListeners = new Set<EventListener>();
   #helloListeners = new Set<(key: ProcessKey, hello: Hello) => void>();
   #announced = new Map<ProcessKey, AnnouncedProcess>();
+  /** Labels objects made without one (from their construction site's binding) before the model and the trace see them. */
+  #namer = new ObjectNamer();
   #timer: NodeJS.Timeout | undefined;
   /** The model version last given to onSnapshot: a publish with nothing new is skipped. */
   #publishedVersion = -1;
@@ -196,6 +199,7 @@ export class Hub {
   }
 
   #events(key: ProcessKey, events: RuntimeEvent[]): void {
+    for (const e of events) if (e.t === 'object') this.#namer.name(e);
     this.model.applyAll(key, events);
     for (const e of events) {
       if (e.t !== 'identity') continue;

@@ -49,6 +49,8 @@ export class ProgramModel {
   #version = 0;
   #now = 0;
   #singleProcess: boolean;
+  /** Connection → the inline process its events are now on behalf of (single-process mode). */
+  #contexts = new Map<ProcessKey, ProcessKey>();
   #rejected = 0;
   #dropped = 0;
   #processes = new Map<ProcessKey, ProcessNode>();
@@ -122,6 +124,14 @@ export class ProgramModel {
   /** Applies one event from the process `key`. */
   apply(key: ProcessKey, event: RuntimeEvent): void {
     this.#tick(event.ts);
+    if (event.t === 'context') {
+      if (event.key === undefined) this.#contexts.delete(key);
+      else this.#contexts.set(key, event.key);
+      return;
+    }
+    // Single-process mode: what an inline process does, on its host's connection, is its own.
+    const inline = this.#contexts.get(key);
+    if (inline !== undefined && this.#processes.has(inline)) key = inline;
     switch (event.t) {
       case 'object':
         return this.#object(key, event);
@@ -143,7 +153,8 @@ export class ProgramModel {
         if (!node) {
           if (this.#processes.size >= MAX_PROCESSES) return;
           // An external thread may never say hello itself (its parent reports it): it runs once started.
-          const state = event.role === 'external' && event.threadId !== 0 ? 'running' : 'starting';
+          // An inline process (single-process mode) runs in its host and never says hello: it runs once started.
+          const state = (event.role === 'external' && event.threadId !== 0) || event.startMethod === 'inline' ? 'running' : 'starting';
           node = { key: event.key, pid: event.pid, threadId: event.threadId, name: event.name, role: event.role, startMethod: event.startMethod, state, startedAt: event.ts, parent: key };
           if (event.role === 'external') node.external = true;
           this.#processes.set(event.key, node);

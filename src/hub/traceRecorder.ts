@@ -328,6 +328,9 @@ export class TraceRecorder {
 }
 
 function split(key: ProcessKey): { pid: number; tid: number } {
+  // An inline process (single-process mode, `pid~n`) is a row of its host process.
+  const tilde = key.indexOf('~');
+  if (tilde !== -1) return { pid: Number(key.slice(0, tilde)), tid: 1_000_000 + Number(key.slice(tilde + 1)) };
   const slash = key.indexOf('/');
   return slash === -1 ? { pid: Number(key), tid: 0 } : { pid: Number(key.slice(0, slash)), tid: Number(key.slice(slash + 1)) };
 }

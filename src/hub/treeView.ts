@@ -52,7 +52,7 @@ export function describeProcess(p: ProcessNode, labels: Map<string, string> = ne
     if (now !== undefined && p.waitingSince !== undefined) state += ` for ${round((now - p.waitingSince) / 1000)}s`;
   }
   const usage = p.cpu !== undefined ? ` · ${round(p.cpu)}% ${formatBytes(p.memory ?? 0)}` : '';
-  return `${p.name} (pid ${p.pid}${p.threadId ? `, thread ${p.threadId}` : ''}) ${state}${usage}`;
+  return `${p.name} (pid ${p.pid}${p.threadId ? `, thread ${p.threadId}` : ''}${p.startMethod === 'inline' ? ', inline' : ''}) ${state}${usage}`;
 }
 
 function describeSync(s: SyncNode, names: Map<string, string>): string {

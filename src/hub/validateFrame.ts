@@ -16,7 +16,7 @@ type Obj = Record<string, unknown>;
 
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isText = (v: unknown, max = MAX_TEXT): v is string => typeof v === 'string' && v.length <= max;
-const isKey = (v: unknown): v is string => typeof v === 'string' && /^\d{1,10}(\/\d{1,10})?$/.test(v);
+const isKey = (v: unknown): v is string => typeof v === 'string' && /^\d{1,10}(\/\d{1,10}|~\d{1,10})?$/.test(v);
 const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v);
 const isCount = (v: unknown): v is number => isInt(v) && v >= 0;
 const isTs = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v >= 0;
@@ -84,6 +84,8 @@ export function isEvent(e: unknown): e is RuntimeEvent {
       return LEVELS.has(e.level as string) && isText(e.text, 16 * 1024);
     case 'dropped':
       return isCount(e.count);
+    case 'context':
+      return opt(e.key, isKey);
     case 'manager':
       return isText(e.id, 256) && isObj(e.calls) && Object.keys(e.calls).length <= 256 && Object.values(e.calls).every(isCount);
     default:

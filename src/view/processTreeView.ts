@@ -75,13 +75,15 @@ class ProcessTreeProvider implements vscode.TreeDataProvider<string> {
     const hasChildren = (this.#children.get(key)?.length ?? 0) > 0;
     const item = new vscode.TreeItem(node.name, hasChildren ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None);
     item.id = key;
-    const pid = node.threadId ? `${node.pid}/${node.threadId}` : String(node.pid);
+    // An inline process (single-process mode) runs in its host's pid: marked so, and has no session of its own to reveal.
+    const inline = node.startMethod === 'inline';
+    const pid = node.threadId ? `${node.pid}/${node.threadId}` : inline ? `${node.pid} inline` : String(node.pid);
     item.description = `${pid} · ${stateOf(node)}`;
     item.tooltip = `${node.name} (${node.role}, ${node.startMethod}), pid ${pid}: ${stateOf(node)}`;
     item.iconPath = iconOf(node);
     item.contextValue = `forkscope.process.${node.state}`;
     item.accessibilityInformation = { label: `${node.name}, ${node.role}, pid ${pid}, ${stateOf(node)}` };
-    if (node.state !== 'exited') item.command = { command: REVEAL_COMMAND, title: 'Reveal in Call Stack', arguments: [key] };
+    if (node.state !== 'exited' && !inline) item.command = { command: REVEAL_COMMAND, title: 'Reveal in Call Stack', arguments: [key] };
     return item;
   }
 }

@@ -111,6 +111,19 @@ describe('forkscope run', () => {
     assert.equal(root(snapshot).exitCode, 7);
   });
 
+  it('prints one "+" and one "-" line for every process, however short-lived, and the main process\'s "-" last', async () => {
+    const { code, stderr, snapshot } = await forkscopeRun('cli-lines.js');
+    assert.equal(code, 0, stderr);
+    const lines = stderr.split('\n').filter((l) => /^forkscope: [+-] /.test(l));
+    const pids = snapshot.processes.map((p) => p.pid);
+    assert.equal(pids.length, 9, JSON.stringify(snapshot.processes.map((p) => [p.name, p.state])));
+    for (const pid of pids) {
+      const mine = lines.filter((l) => l.includes(`(pid ${pid})`) || l.includes(`(pid ${pid},`));
+      assert.deepEqual(mine.map((l) => l.slice('forkscope: '.length, 'forkscope: '.length + 1)), ['+', '-'], `pid ${pid}:\n${lines.join('\n')}`);
+    }
+    assert.match(lines.at(-1)!, new RegExp(`^forkscope: - ${root(snapshot).name} \\(pid ${root(snapshot).pid}\\)`), lines.join('\n'));
+  });
+
   it('marks a child killed with SIGKILL as dead with its signal', async () => {
     const { code, stdout, snapshot } = await forkscopeRun('hub-kill-parent.js');
     assert.equal(code, 0);

@@ -1,7 +1,7 @@
 // What queues, pipes and locks tell the hub: creation, batched traffic, and waits as they begin and end.
 // Calls telemetry.ts only; costs one boolean check when no hub listens. Traffic goes to telemetry's
 // per-flush sums at each operation (never through timers of its own, which would not fire at exit).
-import { beforeFlush, callSite, captureStack, emit, emitNow, isReporting, objectCreated, preview, siteInStack } from '../telemetry';
+import { beforeFlush, callSite, captureStack, emit, emitNow, isInline, isReporting, objectCreated, preview, siteInStack } from '../telemetry';
 import type { ObjectKind, ObjectRef, PipeActivity, SyncActivity } from '../protocol';
 
 /** Declares a new object; returns its program-wide id. */
@@ -67,6 +67,8 @@ export class QueueTraffic {
 
   count(puts: number, gets: number): void {
     if (!isReporting()) return;
+    // Single-process mode: each count goes as it happens, so telemetry sums it for the inline process that made it.
+    if (isInline()) return emit({ t: 'queue', ts: Date.now(), id: this.#id, puts, gets, depth: this.#depth() });
     if (this.#unhook === undefined) {
       this.#unhook = beforeFlush(this.#handOver);
       emit({ t: 'queue', ts: Date.now(), id: this.#id, puts, gets, depth: this.#depth() });
@@ -121,6 +123,7 @@ export class PipeTraffic {
     this.#received += received;
     this.#bytesSent += bytesSent;
     this.#bytesReceived += bytesReceived;
+    if (isInline()) return this.#emit();
     if (this.#unhook === undefined) {
       this.#unhook = beforeFlush(this.#handOver);
       this.#emit();
