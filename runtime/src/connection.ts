@@ -3,6 +3,7 @@
 // directory of copies and says when an end is closed everywhere, or its last holder is dead). Depends
 // on the broker and reduction.
 import { randomInt } from 'node:crypto';
+import { Socket } from 'node:net';
 import { getBroker, held, FIRST_PUSH_OP, type Peer, type Served } from './broker/broker';
 import type { Frame } from './broker/frame';
 import { Remote, type OwnerRef } from './broker/remote';
@@ -752,22 +753,88 @@ export function Pipe(options: { duplex?: boolean } = {}): [Connection, Connectio
   return [new Connection(a, true, duplex, id), new Connection(b, duplex, true, id)];
 }
 
-/** Resolves with the connections that have a message (or end of file), or [] after `{ timeout }` ms. Python: multiprocessing.connection.wait */
-export async function wait<T extends Connection>(objects: readonly T[], options?: TimeoutOptions): Promise<T[]> {
+/** What connection.wait() watches: a Connection, a socket (net.Socket), or a process's `sentinel`. */
+export type Waitable = Connection | Socket | Promise<unknown>;
+
+/** Per socket: one lasting 'readable' listener (adding and removing one per wait would lose wake-ups). */
+const socketWatchers = new WeakMap<Socket, Set<() => void>>();
+
+function socketReady(socket: Socket): boolean {
+  const state = (socket as unknown as { _readableState?: { ended?: boolean } })._readableState;
+  return socket.readableLength > 0 || socket.readableEnded || socket.destroyed || state?.ended === true;
+}
+
+function watchSocket(socket: Socket, wake: () => void): () => void {
+  let wakers = socketWatchers.get(socket);
+  if (!wakers) {
+    const all = new Set<() => void>();
+    wakers = all;
+    socketWatchers.set(socket, all);
+    const fire = () => {
+      for (const w of [...all]) w();
+    };
+    socket.on('readable', fire);
+    socket.on('end', fire);
+    socket.on('close', fire);
+  }
+  wakers.add(wake);
+  return () => wakers.delete(wake);
+}
+
+/** Settled sentinels (and other promises): a promise cannot be asked whether it has settled. */
+const settledPromises = new WeakSet<Promise<unknown>>();
+const trackedPromises = new WeakSet<Promise<unknown>>();
+
+function trackPromise(promise: Promise<unknown>): void {
+  if (trackedPromises.has(promise)) return;
+  trackedPromises.add(promise);
+  const settled = () => void settledPromises.add(promise);
+  promise.then(settled, settled);
+}
+
+function isSocket(value: unknown): value is Socket {
+  return value instanceof Socket;
+}
+
+/**
+ * Resolves with the objects that are ready, or [] after `{ timeout }` ms: a Connection with a message
+ * (or end of file), a socket with data (or end of file), a process's `sentinel` once it ended.
+ * Python: multiprocessing.connection.wait
+ */
+export async function wait<T extends Waitable>(objects: readonly T[], options?: TimeoutOptions): Promise<T[]> {
   const timeout = readTimeout(options, 'connection.wait');
+  for (const o of objects) {
+    if (o instanceof Promise) trackPromise(o);
+    else if (!(o instanceof Connection) && !isSocket(o)) throw new TypeError(`connection.wait() takes Connections, sockets and process sentinels, not ${o === null ? 'null' : typeof o}`);
+  }
+  // One turn of the event loop lets an already settled sentinel be seen as settled.
+  if (objects.some((o) => o instanceof Promise)) await new Promise<void>((r) => setImmediate(r));
   const ready = async () => {
-    const flags = await Promise.all(objects.map((c) => c.poll(0)));
+    const flags = await Promise.all(objects.map((o) => (o instanceof Connection ? o.poll(0) : o instanceof Promise ? settledPromises.has(o) : socketReady(o as Socket))));
     return objects.filter((_, i) => flags[i]);
   };
   const now = await ready();
   if (now.length > 0 || objects.length === 0) return now;
-  // Every end is watched; the first that is ready (or the timeout) ends the wait and cancels the rest.
-  const watches = objects.map((c) => c.end.watch(timeout ?? null));
+  if (timeout !== undefined && timeout !== null && timeout <= 0) return [];
+  // Every object is watched; the first that is ready (or the timeout) ends the wait and cancels the rest.
+  const cancels: (() => void)[] = [];
+  const watches = objects.map((o): Promise<boolean> => {
+    if (o instanceof Connection) {
+      const w = o.end.watch(timeout ?? null);
+      cancels.push(w.cancel);
+      return w.promise;
+    }
+    if (o instanceof Promise) return o.then(() => true, () => true);
+    return new Promise<boolean>((resolve) => cancels.push(watchSocket(o as Socket, () => socketReady(o as Socket) && resolve(true))));
+  });
+  let timer: NodeJS.Timeout | undefined;
+  if (timeout !== undefined && timeout !== null) watches.push(new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeout))));
   try {
-    const any = await held(Promise.race(watches.map((w) => w.promise)));
+    const any = await held(Promise.race(watches));
     return any ? ready() : [];
   } finally {
-    for (const w of watches) w.cancel();
+    clearTimeout(timer);
+    for (const cancel of cancels) cancel();
   }
 }
 
