@@ -28,7 +28,7 @@ forEachMethod('_TestProcess', ALL, (ctx, method) => {
     assert.equal(mp.currentProcess(), current, 'the same _MainProcess every time');
   });
 
-  it('test_set_executable (_TestProcess)', { skip: notThreads, todo: 'missing API: setExecutable (new)' }, async () => {
+  it('test_set_executable (_TestProcess)', { skip: notThreads }, async () => {
     const setExecutable = (mp as unknown as { setExecutable?: (path: string) => void }).setExecutable;
     assert.equal(typeof setExecutable, 'function', 'setExecutable is exported');
     for (const path of [process.execPath]) {
