@@ -6,7 +6,7 @@ export { ProcessError, TimeoutError, BrokenBarrierError, AuthenticationError, Em
 export { Value, RawValue, SharedArray, Array, RawArray, type Typecode, type ElementOf, type SynchronizedOptions, type SharedObjectLock } from './sharedctypes';
 export { Queue, SimpleQueue, JoinableQueue, type QueueWaitOptions } from './queues';
 export { SharedMemory, ShareableList, type SharedMemoryOptions } from './shared_memory';
-export { Process, currentProcess, parentProcess, activeChildren, cpuCount, isMainProcess, type ProcessOptions, type JoinOptions } from './process';
+export { Process, ParentProcess, currentProcess, parentProcess, activeChildren, cpuCount, isMainProcess, type ProcessOptions, type JoinOptions } from './process';
 export { Pool, AsyncResult, type PoolOptions, type TaskOptions, type AsyncOptions, type MapOptions } from './pool';
 export { ProcessPoolExecutor, Future, wait, asCompleted, FIRST_COMPLETED, FIRST_EXCEPTION, ALL_COMPLETED, type CompletedFuture, type ExecutorOptions, type ExecutorMapOptions, type ReturnWhen, type MapResults } from './futures';
 export { getStartMethod, setStartMethod, getAllStartMethods, getContext, setExecutable, setForkserverPreload, freezeSupport, type Context } from './context';

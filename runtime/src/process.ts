@@ -7,7 +7,7 @@ import { isMainThread, threadId } from 'node:worker_threads';
 import { resolve } from 'node:path';
 import { AssertionError, RuntimeError, ValueError } from './errors';
 import { encode } from './serialize';
-import { readTimeout } from './timeouts';
+import { deadlineOf, readTimeout } from './timeouts';
 import { findTarget, type TargetRef } from './targets';
 import { ENV, processKey, type StartMethod } from './protocol';
 import { spawnChild, startThread, type ChildHandle, type StartPayload } from './popen';
@@ -467,11 +467,53 @@ export function currentProcess(): Process {
 }
 
 /** The parent of the current process, or null in the main process. Python: parent_process() */
-export function parentProcess(): { name: string; pid: number } | null {
-  if (inlineCurrent.getStore()) return { name: mainProcessObject().name, pid: process.pid };
+export function parentProcess(): ParentProcess | null {
+  if (inlineCurrent.getStore()) return (inlineParent ??= new ParentProcess(mainProcessObject().name, process.pid));
   if (!self.parent) return null;
-  return { name: self.parent.name, pid: self.parent.pid };
+  return (parent ??= new ParentProcess(self.parent.name, self.parent.pid));
 }
+let parent: ParentProcess | undefined;
+let inlineParent: ParentProcess | undefined;
+
+/**
+ * The process that started this one, the same object at every call. Python: multiprocessing.parent_process(), whose
+ * is_alive() and join(timeout) watch the parent's sentinel; here the parent is alive while it is still this
+ * process's parent (a process whose parent died is re-parented) and answers a signal 0.
+ */
+export class ParentProcess {
+  constructor(
+    readonly name: string,
+    readonly pid: number,
+  ) {}
+
+  /** Python: ident, the same as pid. */
+  get ident(): number {
+    return this.pid;
+  }
+
+  isAlive(): boolean {
+    // A worker thread's (or an inline process's) parent is the very process it runs in.
+    if (this.pid === process.pid) return true;
+    if (process.ppid !== this.pid) return false;
+    try {
+      process.kill(this.pid, 0);
+      return true;
+    } catch (error) {
+      return (error as NodeJS.ErrnoException).code === 'EPERM';
+    }
+  }
+
+  /** Resolves once the parent has exited, or after `timeout` ms. Python: _ParentProcess.join(timeout) */
+  async join(options?: number | JoinOptions): Promise<void> {
+    const deadline = deadlineOf(readTimeout(options, 'ParentProcess.join', true));
+    while (this.isAlive() && (deadline === undefined || Date.now() < deadline)) {
+      const left = deadline === undefined ? PARENT_POLL_MS : Math.min(PARENT_POLL_MS, deadline - Date.now());
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, left)));
+    }
+  }
+}
+/** How often ParentProcess.join looks: Node has no handle that becomes readable when another process ends. */
+const PARENT_POLL_MS = 50;
 
 /** The children of this process that are still alive. Python: active_children() */
 export function activeChildren(): Process[] {

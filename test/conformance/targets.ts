@@ -127,7 +127,7 @@ export async function createGrandchildProcess(wconn: Connection, startMethod: St
 
 /** _test_report_parent_status(wconn). */
 export async function reportParentStatus(wconn: Connection): Promise<void> {
-  const parent = parentProcess() as unknown as { isAlive(): boolean; join(o: { timeout: number }): Promise<void> };
+  const parent = parentProcess()!;
   await wconn.send(parent.isAlive() ? 'alive' : 'not alive');
   await parent.join({ timeout: 30_000 });
   await wconn.send(parent.isAlive() ? 'alive' : 'not alive');
