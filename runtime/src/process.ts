@@ -133,6 +133,8 @@ export class Process {
   #identity: number[];
   #startMethod: StartMethod | undefined;
   #handle: ChildHandle | undefined;
+  /** join() calls pending on a daemonic child, which hold its handle. */
+  #joiners = 0;
   #pid: number | undefined;
   #threadId = 0;
   #exitCode: number | null = null;
@@ -296,10 +298,25 @@ export class Process {
     if (this.#closed) throw new ValueError('process object is closed');
     if (self.current === this || this === mainProcess || inlineCurrent.getStore() === this) throw new AssertionError('can only join a child process');
     if (!this.#started || !this.#exited) throw new AssertionError('can only join a started process');
-    if (timeout === undefined) return this.#exited;
+    if (timeout === undefined) return this.#whileJoined(this.#exited);
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([this.#exited, new Promise<void>((r) => (timer = setTimeout(r, timeout)))]);
+    await this.#whileJoined(Promise.race([this.#exited, new Promise<void>((r) => (timer = setTimeout(r, timeout)))]));
     clearTimeout(timer);
+  }
+
+  /**
+   * A daemonic child does not keep the program alive, but a pending join() of it does (DESIGN.md: pending waits keep
+   * a program alive): its handle is held while anyone waits, and let go again after.
+   */
+  async #whileJoined(wait: Promise<void>): Promise<void> {
+    const handle = this.#handle;
+    if (!this.#daemon || !handle) return wait;
+    if (this.#joiners++ === 0) handle.ref();
+    try {
+      await wait;
+    } finally {
+      if (--this.#joiners === 0 && this.#exitCode === null) handle.unref();
+    }
   }
 
   /** True from start() until the process exits. Python: Process.is_alive */

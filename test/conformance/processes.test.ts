@@ -320,7 +320,7 @@ forEachMethod('_TestSubclassingProcess', PROCESSES, (ctx, method) => {
 });
 
 once('Found by this port', () => {
-  it('join() of a daemon child keeps the program alive (daemon join, _TestProcess.test_process)', { todo: 'the program exits in the middle of await p.join() of a daemon child (new)', timeout: 120_000 }, () => {
+  it('join() of a daemon child keeps the program alive (daemon join, _TestProcess.test_process)', { timeout: 120_000 }, () => {
     const r = spawnSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'daemonJoin.ts')], { encoding: 'utf8', timeout: 110_000 });
     assert.equal(r.stdout.trim(), 'joined 0');
   });
