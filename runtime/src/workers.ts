@@ -6,7 +6,7 @@ import { encode, decodeAsync, decodeThrownAsync, isPlainData, packedNumbers } fr
 import { findTarget, type TargetRef } from './targets';
 import { spawnChild, startThread, type ChildHandle, type StartPayload } from './popen';
 import { startFromForkserver } from './forkserver';
-import { self, selfKey, nextIdentity, currentProcess, checkNotBootstrapping, listWorker } from './process';
+import { self, selfKey, nextIdentity, currentProcess, checkNotBootstrapping } from './process';
 import { processKey, type PoolActivity, type StartMethod } from './protocol';
 import * as telemetry from './telemetry';
 import { getLogger } from './logging';
@@ -334,7 +334,6 @@ export class WorkerSet {
       maybeEncodingError: this.#options.maybeEncodingError === true,
     };
     const handle = method === 'thread' ? startThread(payload, context.transfer) : method === 'forkserver' ? startFromForkserver(payload) : spawnChild(payload, context.transfer, false);
-    if (this.#options.onDemand) listWorker(handle, name, identity, method);
     const slot: Slot = {
       handle,
       name,
