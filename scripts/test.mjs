@@ -13,7 +13,7 @@ const steps = [
   ['lint', 5],
   ['test:unit', 10],
   ['test:runtime', 30],
-  ['test:conformance', 25],
+  ['test:conformance', 35],
   ['test:adapter', 15],
   ['test:e2e', 30],
   // Node 24 (issue 18): the suites whose behaviour depends on the Node in use, where Node strips types itself: the
