@@ -364,7 +364,9 @@ forEachMethod('WaitTests', ALL, (ctx) => {
 
   it('test_first_exception_some_already_complete (WaitTests)', async () => {
     const future1 = executor().submit(t.divmod, 21, 0);
-    const future2 = executor().submit(t.nap, 1500);
+    // CPython sleeps 1.5 s; a worker's first error can take longer than that to come back on a loaded machine
+    // (its stack is source-mapped), and future2 must still be running then.
+    const future2 = executor().submit(t.nap, 5000);
     future1.catch(() => {});
     const [ok, c, cn] = [SUCCESSFUL_FUTURE(), CANCELLED_FUTURE(), CANCELLED_AND_NOTIFIED_FUTURE()];
     const { done, notDone } = await wait([ok, c, cn, future1, future2], { returnWhen: FIRST_EXCEPTION });
