@@ -53,10 +53,6 @@ function currentInlineKey(): string | undefined {
 /** Marks the runtime's own Process subclasses (contexts), which children rebuild as a plain Process. */
 export const internalSubclass: unique symbol = Symbol('forkscope.internalSubclass');
 
-/** Marks a Process made for a worker the runtime started itself (Process._adopt). */
-
-/** Lists a worker the runtime started (an executor's) among this process's children, as a Process. */
-
 /** Live children of this process, for activeChildren() and exit handling. */
 const children = new Set<Process>();
 
@@ -151,7 +147,6 @@ export class Process {
     this.#daemon = options.daemon ?? self.daemon;
     this.#startMethod = options.startMethod;
   }
-
 
   /** The method run in the child: calls the target. Override it in a subclass. Python: Process.run */
   run(): unknown {
