@@ -3,7 +3,7 @@
 import type { HostToWebview, WebviewToHost } from '../src/view/messages';
 import { DeadlockView } from './deadlockView';
 import { el, icon, setText } from './dom';
-import { PipePanel, PoolPanel, QueuePanel, SyncPanel } from './objectPanels';
+import { ClusterPanel, PipePanel, PoolPanel, QueuePanel, SyncPanel } from './objectPanels';
 import { ProcessTree } from './processTree';
 import type { ViewState } from './viewState';
 import { EMPTY_STATE, reduceView } from './viewState';
@@ -67,7 +67,8 @@ const queues = new QueuePanel(post);
 const pipes = new PipePanel(post, scheduleRender);
 const syncs = new SyncPanel(post);
 const pools = new PoolPanel(post);
-program.append(toolbar, deadlocks.element, processes.element, pools.element, queues.element, pipes.element, syncs.element, status);
+const clusters = new ClusterPanel(post);
+program.append(toolbar, deadlocks.element, processes.element, pools.element, clusters.element, queues.element, pipes.element, syncs.element, status);
 
 function render(): void {
   frame = 0;
@@ -89,6 +90,7 @@ function render(): void {
   deadlocks.render(view);
   processes.render(view);
   pools.render(view);
+  clusters.render(view);
   queues.render(view);
   pipes.render(view);
   syncs.render(view);

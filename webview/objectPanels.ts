@@ -1,7 +1,7 @@
 // The object panels: queues, pipes, locks and other sync objects, pools. Each is a keyed list whose
 // rows rebuild their (small) content only when what they show changed. Browser only.
 import type { SourceLocation } from '../runtime/src/protocol';
-import type { PipeNode, PoolNode, QueueNode, SyncNode } from '../src/hub/snapshot';
+import type { ClusterNode, PipeNode, PoolNode, QueueNode, SyncNode } from '../src/hub/snapshot';
 import type { WebviewToHost } from '../src/view/messages';
 import { el, icon, KeyedList, setText, svg, toggleClass } from './dom';
 import type { KeyedRow } from './dom';
@@ -388,6 +388,62 @@ export class PoolPanel extends Panel<PoolModel> {
         list.append(el('span', 'muted', 'workers '), chips(state, p.workers, post, 'none yet'));
         row.setAttribute('aria-label', `Pool ${p.label || p.id}: ${busy.size} of ${p.workers.length} workers busy, ${p.queued} queued, ${p.running} running, ${p.done} done, ${p.failed} failed`);
         row.replaceChildren(title, workers, tasks, list);
+      },
+    );
+  }
+}
+
+/** A bullmq cluster: the queue's counts read from Redis, then a node per host with its workers (pid, capacity, program, state, this program's jobs). */
+export class ClusterPanel extends Panel<ClusterNode> {
+  constructor(post: Post) {
+    super('clusters', 'Remote workers', post);
+  }
+
+  protected items(state: ViewState) {
+    return [...state.clusters.values()].map((c) => [c.id, c] as const);
+  }
+
+  protected createRow(_key: string): KeyedRow<ClusterNode> {
+    return new SignedRow<ClusterNode>(
+      'object cluster',
+      (c) => JSON.stringify(c),
+      (c, row) => {
+        const title = el('div', 'object-title');
+        title.append(...titleParts('cloud', c.queue, `redis ${c.address}`));
+        const jobs = el('div', 'object-line tasks');
+        jobs.append(
+          el('span', 'metric', `${c.waiting} waiting`),
+          el('span', 'metric', `${c.active} in flight`),
+          el('span', 'metric', `${c.completed} completed`),
+          el('span', `metric${c.failed ? ' error-text' : ''}`, `${c.failed} failed`),
+          el('span', `metric${c.retried ? ' error-text' : ''}`, `${c.retried} retried`),
+        );
+        const hosts = el('ul', 'cluster-hosts');
+        const byHost = new Map<string, ClusterNode['workers']>();
+        for (const w of c.workers) byHost.set(w.host, [...(byHost.get(w.host) ?? []), w]);
+        for (const [host, workers] of byHost) {
+          const item = el('li', 'cluster-host');
+          item.append(icon('vm'), el('span', 'object-label', ` ${host}`));
+          const list = el('ul', 'cluster-workers');
+          for (const w of workers) {
+            const state = w.alive ? (w.running ? `running ${w.running}` : 'idle') : 'gone';
+            const line = el('li', `cluster-worker${w.alive ? '' : ' dead'}`);
+            line.append(
+              icon(w.alive ? 'server-process' : 'debug-disconnect'),
+              el('span', undefined, ` ${w.name} `),
+              el('span', 'muted', `pid ${w.pid}${w.capacity ? ` · capacity ${w.capacity}` : ''}${w.program ? ` · ${w.program}@${w.version}` : ''} · `),
+              el('span', w.alive ? 'metric' : 'muted', state),
+              el('span', 'metric', ` · ${w.jobsDone} done`),
+              el('span', `metric${w.jobsFailed ? ' error-text' : ''}`, ` · ${w.jobsFailed} failed`),
+            );
+            line.setAttribute('aria-label', `worker ${w.name} on ${host}, pid ${w.pid}, capacity ${w.capacity}, ${state}, ${w.jobsDone} done, ${w.jobsFailed} failed`);
+            list.append(line);
+          }
+          item.append(list);
+          hosts.append(item);
+        }
+        row.setAttribute('aria-label', `Cluster ${c.queue} on ${c.address}: ${byHost.size} hosts, ${c.workers.length} workers, ${c.waiting} waiting, ${c.active} in flight, ${c.failed} failed, ${c.retried} retried`);
+        row.replaceChildren(title, jobs, hosts);
       },
     );
   }

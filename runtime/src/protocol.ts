@@ -331,6 +331,79 @@ export interface ManagerCalls {
   calls: Record<string, number>;
 }
 
+/** What a `forkscope worker` of a bullmq cluster says of itself in Redis (`<prefix>:workers`), refreshed with its heartbeat. */
+export interface WorkerAnnouncement {
+  name: string;
+  host: string;
+  pid: number;
+  /** Jobs it runs at once (`--concurrency`). */
+  capacity: number;
+  /** The program it serves: its package.json's name and version. */
+  program: string;
+  version: string;
+  /** `prefix:queue`. */
+  queue: string;
+  startedAt: number;
+  /** Its own counts, as of its last heartbeat: jobs in hand, and jobs ended since it started. */
+  running?: number;
+  done?: number;
+  failed?: number;
+}
+
+/** One worker of a cluster as a caller sees it: its announcement, whether its heartbeat lives, and this caller's jobs that ended on it. */
+export interface ClusterWorker extends WorkerAnnouncement {
+  /** Its heartbeat key still lives (it expires some 10 s after the worker went silent or was killed). */
+  alive: boolean;
+  /** This caller's jobs that ended on it (exact: counted from each job's end). */
+  jobsDone: number;
+  jobsFailed: number;
+}
+
+/**
+ * A bullmq cluster as the calling process reads it from Redis: the roll of workers and the queue's counts. Every
+ * number is absolute (the latest reading), so a missed event loses nothing; sent when something changed.
+ */
+export interface ClusterActivity {
+  t: 'cluster';
+  ts: number;
+  /** `redis-address/prefix:queue`: one cluster. */
+  id: string;
+  address: string;
+  queue: string;
+  workers: ClusterWorker[];
+  /** BullMQ's job counts for the queue: waiting (with prioritized), active, delayed, completed and failed (those kept). */
+  waiting: number;
+  active: number;
+  delayed: number;
+  completed: number;
+  failed: number;
+  /** Jobs put back to run again since this caller watched (a worker stopped renewing its lock: killed, hung). */
+  retried: number;
+  /** This caller's jobs: submitted, and ended (done or failed). */
+  submitted: number;
+  ended: number;
+}
+
+/**
+ * One job of this caller's, for trace arrows from its submit here to its run on a worker. Capped per flush (the
+ * counts in `cluster` stay exact); `done`/`failed` name the worker and when it started the job (its clock).
+ */
+export interface ClusterJob {
+  t: 'job';
+  ts: number;
+  cluster: string;
+  job: string;
+  op: 'submitted' | 'done' | 'failed' | 'retried';
+  fn?: string;
+  /** `name@host` of the worker that ran it. */
+  worker?: string;
+  /** The worker's pid. */
+  pid?: number;
+  /** When the worker started it (ms since the epoch, the worker's clock). */
+  startedAt?: number;
+  error?: string;
+}
+
 export type RuntimeEvent =
   | IdentityChanged
   | ContextChanged
@@ -344,6 +417,8 @@ export type RuntimeEvent =
   | SyncActivity
   | PoolTask
   | PoolActivity
+  | ClusterActivity
+  | ClusterJob
   | LogLine
   | Dropped;
 

@@ -2,7 +2,7 @@
 // (process tree, queues, pipes, locks, pools, deadlocks) plus compact deltas for the view.
 // No I/O, no clock of its own (time is the events' `ts`), no Node or vscode imports.
 import type { Hello, ObjectCreated, ObjectKind, ProcessKey, RuntimeEvent, SourceLocation } from '../../runtime/src/protocol';
-import type { Deadlock, PipeNode, PoolNode, ProcessNode, ProgramSnapshot, QueueNode, SyncNode, Waiter } from './snapshot';
+import type { ClusterNode, Deadlock, PipeNode, PoolNode, ProcessNode, ProgramSnapshot, QueueNode, SyncNode, Waiter } from './snapshot';
 
 /** Depth samples older than this (behind the newest event) are dropped. */
 const HISTORY_MS = 60_000;
@@ -61,6 +61,7 @@ export class ProgramModel {
   #pipes = new Map<string, PipeRecord>();
   #syncs = new Map<string, SyncNode>();
   #pools = new Map<string, PoolRecord>();
+  #clusters = new Map<string, ClusterNode>();
   #deadlocks: Deadlock[] = [];
   #graphDirty = false;
   #cached: ProgramSnapshot | undefined;
@@ -183,12 +184,15 @@ export class ProgramModel {
         return this.#task(event);
       case 'pool':
         return this.#poolActivity(event);
+      case 'cluster':
+        return this.#cluster(key, event);
       case 'dropped':
         this.#dropped += Math.max(0, event.count);
         this.#version++;
         return;
       case 'log':
       case 'manager':
+      case 'job':
         return;
     }
   }
@@ -285,6 +289,7 @@ export class ProgramModel {
       pipes: [...this.#pipes.values()].map((p) => this.#copyPipe(p)),
       syncs: [...this.#syncs.values()].map(copySync),
       pools: [...this.#pools.values()].map(copyPool),
+      clusters: [...this.#clusters.values()].map((c) => ({ ...c, workers: c.workers.map((w) => ({ ...w })) })),
       deadlocks: this.#deadlocks.map(copyDeadlock),
       singleProcess: this.#singleProcess,
       rejectedConnections: this.#rejected,
@@ -544,6 +549,15 @@ export class ProgramModel {
     const detailed = new Set<ProcessKey>();
     for (const t of p.tasks.values()) if (t.worker !== undefined) detailed.add(t.worker);
     p.busy = [...new Set([...p.countedBusy, ...detailed])];
+    this.#touch();
+  }
+
+  /** A cluster's reading replaces the last one: every number in it is absolute. Workers grouped by host. */
+  #cluster(key: ProcessKey, event: Extract<RuntimeEvent, { t: 'cluster' }>): void {
+    if (!this.#clusters.has(event.id) && this.#clusters.size >= 64) return;
+    const { t: _t, ts, ...reading } = event;
+    const workers = reading.workers.map((w) => ({ ...w })).sort((a, b) => a.host.localeCompare(b.host) || a.name.localeCompare(b.name));
+    this.#clusters.set(event.id, { ...reading, workers, reportedBy: key, updatedAt: ts });
     this.#touch();
   }
 

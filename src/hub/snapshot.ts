@@ -1,6 +1,7 @@
 // The program model's output: what the webview, the CLI and the tests read. Pure data, no imports
 // beyond the protocol's types, so the webview can import it as a type.
 import type {
+  ClusterActivity,
   ObjectKind,
   ProcessKey,
   ProcessRole,
@@ -96,6 +97,13 @@ export interface PoolNode {
   meanTaskMs: number;
 }
 
+/** A bullmq cluster as the latest `cluster` event of the process that uses it said (read from Redis); workers sorted by host. */
+export interface ClusterNode extends Omit<ClusterActivity, 't' | 'ts'> {
+  /** The caller process that reads it. */
+  reportedBy: ProcessKey;
+  updatedAt: number;
+}
+
 /** A cycle in the wait-for graph: each process waits on a lock the next one holds. */
 export interface Deadlock {
   /** `locks`: a cycle of lock waits (the default when absent). `queue`: consumers wait on an empty queue whose every producer exited (`heldBy` is the last producer). */
@@ -114,6 +122,8 @@ export interface ProgramSnapshot {
   pipes: PipeNode[];
   syncs: SyncNode[];
   pools: PoolNode[];
+  /** Remote workers per cluster (bullmq), absent in snapshots from before clusters were shown. */
+  clusters?: ClusterNode[];
   deadlocks: Deadlock[];
   /** Whether the program runs in the inline start method. */
   singleProcess: boolean;

@@ -23,6 +23,8 @@ export interface TraceEvent {
 const MAX_EVENTS = 2_000_000;
 /** Arrows drawn per channel; beyond, messages are still counted, not drawn. */
 const MAX_FLOWS_PER_CHANNEL = 10_000;
+/** Trace rows of remote workers start here, above any local pid (Linux's pid_max is at most 2^22). */
+const REMOTE_ROWS = 10_000_000;
 
 interface PendingEnd {
   id: number;
@@ -59,6 +61,7 @@ export class TraceRecorder {
   /** One start and one exit per process or thread, whoever reports it (its parent, the runtime, itself, the launcher). */
   #started = new Set<ProcessKey>();
   #exited = new Set<ProcessKey>();
+  #remoteRows = new Map<string, number>();
 
   constructor(t0 = Date.now()) {
     this.#t0 = t0;
@@ -174,7 +177,38 @@ export class TraceRecorder {
         return;
       case 'manager':
         return;
+      case 'cluster':
+        this.#push({ name: `cluster ${e.queue} jobs`, ph: 'C', pid, tid: 0, ts, cat: 'Cluster', args: { waiting: e.waiting, active: e.active, failed: e.failed, retried: e.retried } });
+        return;
+      case 'job': {
+        const message = `${e.cluster}#${e.job}`;
+        if (e.op === 'submitted') {
+          this.#push({ name: `submit ${e.fn ?? 'task'}`, ph: 'X', pid, tid, ts, dur: 1, cat: 'Cluster', args: { job: e.job, cluster: e.cluster } });
+          this.#push({ name: 'cluster job', ph: 's', pid, tid, ts, id: this.#flowId(message, { phase: 's', ts, kind: 'Pool', label: e.cluster }), cat: 'Cluster' });
+        } else if (e.op === 'retried') {
+          this.#push({ name: `retry ${e.fn ?? 'task'}`, ph: 'i', s: 't', pid, tid, ts, cat: 'Cluster', args: { job: e.job } });
+        } else if (e.worker !== undefined) {
+          // The run is drawn on the worker's own row, joined to its submit by the arrow.
+          const row = this.#remoteRow(e.worker, e.pid);
+          const start = e.startedAt !== undefined ? Math.min(ts, this.#us(e.startedAt)) : ts;
+          this.#push({ name: e.fn ?? 'task', ph: 'X', pid: row, tid: 0, ts: start, dur: Math.max(1, ts - start), cat: 'Cluster', args: { job: e.job, cluster: e.cluster, outcome: e.op, ...(e.error ? { error: e.error } : {}) } });
+          this.#push({ name: 'cluster job', ph: 'f', bp: 'e', pid: row, tid: 0, ts: start, id: this.#flowId(message, { phase: 'f', ts: start, kind: 'Pool', label: e.cluster }), cat: 'Cluster' });
+        } else this.#push({ name: `${e.fn ?? 'task'} ${e.op}`, ph: 'i', s: 't', pid, tid, ts, cat: 'Cluster', args: { job: e.job, ...(e.error ? { error: e.error } : {}) } });
+        return;
+      }
     }
+  }
+
+  /** A row of its own per remote worker (`name@host`): pids of other machines would collide with this one's. */
+  #remoteRow(worker: string, pid: number | undefined): number {
+    let row = this.#remoteRows.get(worker);
+    if (row === undefined) {
+      row = REMOTE_ROWS + this.#remoteRows.size;
+      this.#remoteRows.set(worker, row);
+      this.#push({ name: 'process_name', ph: 'M', pid: row, tid: 0, args: { name: `${worker} · remote worker${pid ? ` · pid ${pid}` : ''}` } });
+      this.#push({ name: 'thread_name', ph: 'M', pid: row, tid: 0, args: { name: 'jobs' } });
+    }
+    return row;
   }
 
   /** A process ended without a parent to say so (the root): closes what it had open. */

@@ -1,6 +1,6 @@
 // Renders a program snapshot as text for the terminal: the process tree with states, then queues,
 // pipes, locks and pools on one line each. Pure: no I/O, no Node or vscode imports.
-import type { ProcessNode, ProgramSnapshot, SyncNode } from './snapshot';
+import type { ClusterNode, ProcessNode, ProgramSnapshot, SyncNode } from './snapshot';
 import { formatBytes } from './units';
 
 const MAX_CHILDREN_SHOWN = 12;
@@ -39,6 +39,7 @@ export function renderTree(snapshot: ProgramSnapshot, options: { width?: number;
   if (locks.length) lines.push(`locks: ${locks.join(' · ')}`);
   const pools = snapshot.pools.map((p) => `${p.label} ${p.busy.length}/${p.workers.length} busy, ${p.queued} queued, ${p.done} done${p.failed ? `, ${p.failed} failed` : ''}`);
   if (pools.length) lines.push(`pools: ${pools.join(' · ')}`);
+  for (const c of snapshot.clusters ?? []) lines.push(...describeCluster(c));
   for (const d of snapshot.deadlocks) lines.push(`DEADLOCK ${d.message}`);
   return options.width ? lines.map((l) => (l.length > options.width! ? `${l.slice(0, options.width! - 1)}…` : l)) : lines;
 }
@@ -53,6 +54,24 @@ export function describeProcess(p: ProcessNode, labels: Map<string, string> = ne
   }
   const usage = p.cpu !== undefined ? ` · ${round(p.cpu)}% ${formatBytes(p.memory ?? 0)}` : '';
   return `${p.name} (pid ${p.pid}${p.threadId ? `, thread ${p.threadId}` : ''}${p.startMethod === 'inline' ? ', inline' : ''}) ${state}${usage}`;
+}
+
+/** A cluster's line, then a node per host with its workers: host, pid, capacity, program version, state and counts. */
+export function describeCluster(c: ClusterNode): string[] {
+  const lines = [`cluster ${c.queue} on redis ${c.address}: ${c.waiting} waiting, ${c.active} active${c.delayed ? `, ${c.delayed} delayed` : ''}, ${c.completed} completed, ${c.failed} failed, ${c.retried} retried`];
+  const hosts = new Map<string, ClusterNode['workers']>();
+  for (const w of c.workers) hosts.set(w.host, [...(hosts.get(w.host) ?? []), w]);
+  [...hosts].forEach(([host, workers], i) => {
+    const lastHost = i === hosts.size - 1;
+    lines.push(`${lastHost ? '└─ ' : '├─ '}host ${host}`);
+    workers.forEach((w, j) => {
+      const state = w.alive ? (w.running ? `running ${w.running}` : 'idle') : 'gone';
+      const program = w.program ? `, ${w.program}@${w.version}` : '';
+      const mine = `${w.jobsDone} done${w.jobsFailed ? `, ${w.jobsFailed} failed` : ''}`;
+      lines.push(`${lastHost ? '   ' : '│  '}${j === workers.length - 1 ? '└─ ' : '├─ '}worker ${w.name} (pid ${w.pid}${w.capacity ? `, capacity ${w.capacity}` : ''}${program}) ${state} · ${mine}`);
+    });
+  });
+  return lines;
 }
 
 function describeSync(s: SyncNode, names: Map<string, string>): string {

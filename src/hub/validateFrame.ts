@@ -10,6 +10,7 @@ const KINDS = new Set(['Queue', 'SimpleQueue', 'JoinableQueue', 'Pipe', 'Lock', 
 const STATES = new Set(['starting', 'running', 'waiting', 'idle', 'paused', 'exited', 'serving']);
 const SYNC_OPS = new Set(['acquire', 'wait', 'release', 'timeout', 'set', 'clear', 'notify', 'broken', 'ownerDied']);
 const TASK_OPS = new Set(['queued', 'started', 'done', 'failed', 'cancelled']);
+const JOB_OPS = new Set(['submitted', 'done', 'failed', 'retried']);
 const LEVELS = new Set(['debug', 'info', 'warn', 'error']);
 
 type Obj = Record<string, unknown>;
@@ -23,6 +24,11 @@ const isTs = (v: unknown): v is number => typeof v === 'number' && Number.isFini
 const opt = (v: unknown, check: (v: unknown) => boolean): boolean => v === undefined || check(v);
 const isTextList = (v: unknown): boolean => Array.isArray(v) && v.length <= MAX_LIST && v.every((x) => isText(x, 512));
 const isSite = (v: unknown): v is SourceLocation => isObj(v) && isText(v.file) && isCount(v.line) && isCount(v.column);
+
+const isClusterWorker = (w: unknown): boolean =>
+  isObj(w) &&
+  isText(w.name, 256) && isText(w.host, 256) && isCount(w.pid) && isCount(w.capacity) && isText(w.program, 512) && isText(w.version, 128) && isText(w.queue, 256) && isTs(w.startedAt) &&
+  typeof w.alive === 'boolean' && isCount(w.jobsDone) && isCount(w.jobsFailed) && opt(w.running, isCount) && opt(w.done, isCount) && opt(w.failed, isCount);
 
 /** A hello with every field of the right type (the token is checked by the server, in constant time). */
 export function isHello(v: unknown): v is Hello {
@@ -80,6 +86,14 @@ export function isEvent(e: unknown): e is RuntimeEvent {
         isCount(e.queued) && isCount(e.started) && isCount(e.returned) && isCount(e.dropped) && isCount(e.finished) && isTs(e.runMs) && isCount(e.done) && isCount(e.failed) &&
         Array.isArray(e.busy) && e.busy.length <= MAX_LIST && e.busy.every(isKey)
       );
+    case 'cluster':
+      return (
+        isText(e.id, 512) && isText(e.address, 256) && isText(e.queue, 256) &&
+        isCount(e.waiting) && isCount(e.active) && isCount(e.delayed) && isCount(e.completed) && isCount(e.failed) && isCount(e.retried) && isCount(e.submitted) && isCount(e.ended) &&
+        Array.isArray(e.workers) && e.workers.length <= MAX_LIST && e.workers.every(isClusterWorker)
+      );
+    case 'job':
+      return isText(e.cluster, 512) && isText(e.job, 256) && JOB_OPS.has(e.op as string) && opt(e.fn, (x) => isText(x, 256)) && opt(e.worker, (x) => isText(x, 512)) && opt(e.pid, isCount) && opt(e.startedAt, isTs) && opt(e.error, isText);
     case 'log':
       return LEVELS.has(e.level as string) && isText(e.text, 16 * 1024);
     case 'dropped':

@@ -27,7 +27,7 @@ function isSnapshot(value: unknown): value is ProgramSnapshot {
 }
 
 function emptySnapshot(singleProcess: boolean): ProgramSnapshot {
-  return { version: 0, processes: [], queues: [], pipes: [], syncs: [], pools: [], deadlocks: [], singleProcess, rejectedConnections: 0, droppedEvents: 0 };
+  return { version: 0, processes: [], queues: [], pipes: [], syncs: [], pools: [], clusters: [], deadlocks: [], singleProcess, rejectedConnections: 0, droppedEvents: 0 };
 }
 
 export class ProgramSessions implements vscode.Disposable {

@@ -11,6 +11,10 @@ import { square, add, whereAmI, slowSquare, failWith, InventoryError, doubler, c
 import { backendFor } from '../../runtime/src/bullmq/context';
 import { guardSeen } from '../fixtures/bullmq-main-guard';
 import { startRedis, startWorker, type Redis, type Worker } from './bullmqCluster';
+import { Hub } from '../../src/hub/hub';
+import { TraceRecorder } from '../../src/hub/traceRecorder';
+import { renderTree } from '../../src/hub/treeView';
+import { runProgram } from './runProgram';
 
 let prefixes = 0;
 /** A context of its own per test: its own prefix, so no test sees another's jobs or workers. */
@@ -260,6 +264,59 @@ describe('bullmq backend', { timeout: 110_000 }, () => {
     } finally {
       await stopAll(workers);
       await volatile.dispose();
+    }
+  });
+
+  it('a hub shows the cluster: a node per host with its workers, exact job counts, a failure and a retry, and arrows from each submit to its run', async () => {
+    const prefix = `t${process.pid}x${++prefixes}`;
+    const flags = ['--prefix', prefix, '--concurrency', '2', '--lock-duration', '2000', '--stalled-interval', '1000'];
+    const workers = [await startWorker(redis.url, 'hostA', flags), await startWorker(redis.url, 'hostB', flags)];
+    const hub = new Hub({ preload: false, sampleIntervalMs: false });
+    const trace = new TraceRecorder();
+    hub.onHello((key, hello) => trace.hello(key, hello));
+    hub.onEvents((key, events) => trace.events(key, events));
+    const { env } = await hub.start();
+    try {
+      const run = await runProgram('test/fixtures/bullmq-hub.ts', { args: [redis.url, prefix, join(redis.dir, `die-${prefix}`)], env, deadlineMs: 90_000 });
+      assert.equal(run.code, 0, run.stderr);
+      const truth = JSON.parse(run.stdout.trim().split('\n').pop()!) as { done: Record<string, number>; failedOn: string; retriedOn: string };
+      assert.equal(Object.values(truth.done).reduce((a, b) => a + b, 0), 21);
+      const deadline = Date.now() + 10_000;
+      const cluster = () => hub.model.snapshot().clusters?.[0];
+      while ((cluster()?.ended ?? 0) < 22 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      const c = cluster();
+      assert.ok(c, 'the cluster was reported');
+      assert.equal(c.queue, `${prefix}:tasks`);
+      assert.equal(c.address, `127.0.0.1:${redis.port}`);
+      assert.equal(c.reportedBy, String(run.pid));
+      assert.deepEqual({ submitted: c.submitted, ended: c.ended, retried: c.retried, completed: c.completed, failed: c.failed, waiting: c.waiting, active: c.active }, { submitted: 22, ended: 22, retried: 1, completed: 21, failed: 1, waiting: 0, active: 0 });
+      assert.deepEqual(c.workers.map((w) => w.host), ['hostA', 'hostB']);
+      for (const w of c.workers) {
+        const real = workers.find((x) => x.name === w.name)!;
+        assert.deepEqual(
+          { name: w.name, pid: w.pid, capacity: w.capacity, program: `${w.program}@${w.version}`, jobsDone: w.jobsDone, jobsFailed: w.jobsFailed },
+          { name: w.host, pid: real.child.pid, capacity: 2, program: 'forkscope@0.1.0', jobsDone: truth.done[w.host] ?? 0, jobsFailed: truth.failedOn === w.host ? 1 : 0 },
+        );
+      }
+      assert.equal(c.workers.find((w) => w.host === truth.retriedOn)!.alive, true, 'the survivor is alive');
+      // The CLI's tree: a node per host, each worker with pid, capacity, program and counts.
+      const tree = renderTree(hub.model.snapshot()).join('\n');
+      assert.match(tree, new RegExp(`cluster ${prefix}:tasks on redis 127\\.0\\.0\\.1:${redis.port}: 0 waiting, 0 active, 21 completed, 1 failed, 1 retried`));
+      for (const w of workers) assert.match(tree, new RegExp(`host ${w.name}\\n.*worker ${w.name} \\(pid ${w.child.pid}, capacity 2, forkscope@0\\.1\\.0\\) .* ${truth.done[w.name] ?? 0} done`));
+      // Trace: each job's submit (caller's row) joined by one arrow to its run on the worker's own row.
+      const events = trace.toJSON().traceEvents;
+      const starts = events.filter((e) => e.ph === 's' && e.cat === 'Cluster');
+      const ends = events.filter((e) => e.ph === 'f' && e.cat === 'Cluster');
+      assert.equal(starts.length, 22);
+      assert.equal(ends.length, 22, 'one run per job ended on a worker (the killed run has none)');
+      assert.ok(starts.every((e) => e.pid === run.pid));
+      const startIds = new Set(starts.map((e) => e.id));
+      assert.ok(ends.every((e) => startIds.has(e.id) && e.pid >= 10_000_000));
+      const rows = events.filter((e) => e.ph === 'M' && e.name === 'process_name' && e.pid >= 10_000_000).map((e) => String(e.args?.name));
+      assert.deepEqual(rows.map((r) => r.split(' · ')[0]).sort(), ['hostA@hostA', 'hostB@hostB']);
+    } finally {
+      await hub.close();
+      await stopAll(workers);
     }
   });
 

@@ -8,6 +8,8 @@ import { loadBullmq, probe, resolveBackend, credentialsError, ConnectionError, t
 import type { JobData, JobResult } from './wire';
 import { unpackValue, unpackThrown } from './wire';
 import { WorkerDiedError } from '../errors';
+import * as telemetry from '../telemetry';
+import { ClusterReport, type JobRun } from './clusterReport';
 
 /** What a submitted job waits for; `settle` is called exactly once. */
 export interface PendingJob {
@@ -42,6 +44,8 @@ export class Backend {
   #refed = true;
   #runId = `${process.pid.toString(36)}${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
   #nextJob = 1;
+  /** Made only when this process reports to a hub. */
+  #report: ClusterReport | undefined;
 
   constructor(options: BullmqOptions) {
     this.config = resolveBackend(options);
@@ -85,6 +89,7 @@ export class Backend {
     this.#events = events;
     events.on('error', (error) => this.#onError(error));
     events.on('completed', ({ jobId, returnvalue }) => void this.#completed(jobId, returnvalue as unknown));
+    events.on('stalled', ({ jobId }) => this.#report?.retried(jobId));
     events.on('failed', ({ jobId, failedReason }) => void this.#failed(jobId, failedReason));
     events.on('active', ({ jobId }) => {
       const p = this.#pending.get(jobId);
@@ -95,6 +100,10 @@ export class Backend {
     });
     this.#watch(await this.#untilReady(events.client as unknown as Promise<Redis>));
     this.#applyRef();
+    if (telemetry.isReporting()) {
+      this.#report ??= new ClusterReport(this.config);
+      this.#report.watch(queue, client);
+    }
   }
 
   /** Resolves with the client, or rejects when Redis refuses the credentials (ioredis would retry forever). */
@@ -163,7 +172,11 @@ export class Backend {
   /** Adds jobs; each one's PendingJob settles once. Rejections of the add itself settle them too. */
   add(jobs: Array<{ id: string; data: JobData; pending: PendingJob }>): void {
     if (jobs.length === 0) return;
-    for (const j of jobs) this.#pending.set(j.id, j.pending);
+    if (telemetry.isReporting()) this.#report ??= new ClusterReport(this.config);
+    for (const j of jobs) {
+      this.#pending.set(j.id, j.pending);
+      this.#report?.submitted(j.id, j.pending.label);
+    }
     this.#startReconciling();
     this.#applyRef();
     void this.ready()
@@ -191,10 +204,11 @@ export class Backend {
     void this.#queue?.remove(id).catch(() => {});
   }
 
-  #settle(id: string, ok: boolean, value: unknown): void {
+  #settle(id: string, ok: boolean, value: unknown, run: JobRun = {}): void {
     const p = this.#pending.get(id);
     if (!p) return;
     this.#pending.delete(id);
+    this.#report?.ended(id, ok, run, value);
     p.settle(ok, value);
     this.#applyRef();
   }
@@ -203,7 +217,7 @@ export class Backend {
     if (!this.#pending.has(id)) return;
     try {
       const result = (typeof returnvalue === 'string' ? JSON.parse(returnvalue) : returnvalue) as JobResult;
-      this.#settle(id, true, result.p ?? (await unpackValue(result.r!)));
+      this.#settle(id, true, result.p ?? (await unpackValue(result.r!)), { w: result.w, wp: result.wp, st: result.st });
     } catch (error) {
       this.#settle(id, false, error);
     }
@@ -222,7 +236,7 @@ export class Backend {
     let error: unknown;
     if (data?.e) error = await unpackThrown(data.e).catch((e: unknown) => e);
     else error = new WorkerDiedError(`task ${id} (${p.label}) failed on the cluster: ${reason || job?.failedReason || 'no reason given'}`, {});
-    this.#settle(id, false, error);
+    this.#settle(id, false, error, { w: data?.w ?? job?.processedBy, wp: data?.wp, st: data?.st ?? job?.processedOn });
   }
 
   #startReconciling(): void {
@@ -316,6 +330,8 @@ export class Backend {
   }
 
   async close(): Promise<void> {
+    this.#report?.stop();
+    this.#report = undefined;
     if (this.#reconcileTimer) clearInterval(this.#reconcileTimer);
     this.#reconcileTimer = undefined;
     const queue = this.#queue;

@@ -19,8 +19,11 @@ export interface JobData {
   p?: unknown[];
   /** The caller: host and pid, for the view and for errors. */
   c: string;
-  /** Set by the worker when the task threw: the encoded error (base64). */
+  /** Set by the worker when the task threw: the encoded error (base64), the worker (`name@host`), its pid and when it started the task. */
   e?: string;
+  w?: string;
+  wp?: number;
+  st?: number;
 }
 
 /** A completed job's return value. */
@@ -29,8 +32,10 @@ export interface JobResult {
   r?: string;
   /** The results as they are, when JSON keeps them exactly. */
   p?: unknown[];
-  /** The worker that ran it: `name@host`. */
+  /** The worker that ran it: `name@host`, its pid, and when it started the task (ms since the epoch, its clock). */
   w: string;
+  wp?: number;
+  st?: number;
 }
 
 /** True when JSON gives back exactly these values: no -0, NaN, Infinity, undefined, BigInt or objects. */

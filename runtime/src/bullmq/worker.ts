@@ -7,6 +7,7 @@ import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import type { Job, Worker } from 'bullmq';
 import type Redis from 'ioredis';
 import { TargetNotExportedError } from '../errors';
+import type { WorkerAnnouncement } from '../protocol';
 import { self } from '../process';
 import { loadTarget, type TargetRef } from '../targets';
 import { useTypeScriptFor } from '../loader/typescript';
@@ -31,16 +32,7 @@ export interface WorkerOptions extends BullmqOptions {
   log?: (line: string) => void;
 }
 
-export interface Announcement {
-  name: string;
-  host: string;
-  pid: number;
-  capacity: number;
-  program: string;
-  version: string;
-  queue: string;
-  startedAt: number;
-}
+export type Announcement = WorkerAnnouncement;
 
 export interface ServingWorker {
   announcement: Announcement;
@@ -51,6 +43,7 @@ export interface ServingWorker {
 /** How long a worker's registration outlives its last heartbeat. */
 const HEARTBEAT_MS = 3_000;
 const REGISTRATION_TTL_S = 10;
+const COUNTS_REFRESH_MS = 200;
 
 /** The program a deployment serves: the nearest package.json's name and version above `root`. */
 function programOf(root: string): { program: string; version: string } {
@@ -112,19 +105,39 @@ export async function serveWorker(options: WorkerOptions): Promise<ServingWorker
     return found;
   };
 
+  const counts = { running: 0, done: 0, failed: 0 };
+  let counted: NodeJS.Timeout | undefined;
+  let stopped = false;
+  // The roll shows a worker's own counts: refreshed soon after a job ends, at most a few times a second.
+  const countsChanged = () => {
+    if (stopped) return;
+    counted ??= setTimeout(() => {
+      counted = undefined;
+      // A job can end before the first registration below is written: `register` may not exist yet.
+      if (!stopped) void Promise.resolve().then(() => register()).catch(() => {});
+    }, COUNTS_REFRESH_MS);
+  };
   const processor = async (job: Job<JobData>): Promise<JobResult> => {
     const data = job.data;
+    const st = Date.now();
+    counts.running++;
     try {
       const fn = await target(data);
       const items = data.p ?? ((await unpackValue(data.a!)) as unknown[]);
       const results: unknown[] = new Array(items.length);
       for (let i = 0; i < items.length; i++) results[i] = await (data.s ? fn(...(items[i] as unknown[])) : fn(items[i]));
-      return isJsonExact(results) ? { p: results, w: `${name}@${host}` } : { r: packValue(results, 'result'), w: `${name}@${host}` };
+      counts.done++;
+      const who = { w: `${name}@${host}`, wp: process.pid, st };
+      return isJsonExact(results) ? { p: results, ...who } : { r: packValue(results, 'result'), ...who };
     } catch (error) {
+      counts.failed++;
       // The caller reads the error back from the job: its class, name, message, remote stack, and where it ran.
-      await job.updateData({ ...data, e: packThrown(error, { host, worker: name, pid: process.pid }) });
+      await job.updateData({ ...data, e: packThrown(error, { host, worker: name, pid: process.pid }), w: `${name}@${host}`, wp: process.pid, st });
       const { UnrecoverableError } = loadBullmq();
       throw new UnrecoverableError(error instanceof Error ? `${error.name}: ${error.message}` : String(error));
+    } finally {
+      counts.running--;
+      countsChanged();
     }
   };
 
@@ -170,7 +183,7 @@ export async function serveWorker(options: WorkerOptions): Promise<ServingWorker
   // The cluster's roll of workers, for the hub and the view: a hash entry per worker and a key that expires with its heartbeat.
   const registry = `${config.prefix}:workers`;
   const alive = `${config.prefix}:worker:${name}`;
-  const register = () => client.multi().hset(registry, name, JSON.stringify(announcement)).set(alive, '1', 'EX', REGISTRATION_TTL_S).exec();
+  const register = () => client.multi().hset(registry, name, JSON.stringify({ ...announcement, ...counts })).set(alive, '1', 'EX', REGISTRATION_TTL_S).exec();
   await register();
   const heartbeat = setInterval(() => void register().catch(() => {}), HEARTBEAT_MS);
   log(`forkscope worker ${name}: host ${host}, pid ${process.pid}, capacity ${concurrency}, serving ${program}@${version} from ${root}, queue ${announcement.queue} on redis ${config.address}`);
@@ -182,6 +195,8 @@ export async function serveWorker(options: WorkerOptions): Promise<ServingWorker
       closing ??= (async () => {
         clearInterval(heartbeat);
         await worker.close(force);
+        stopped = true;
+        clearTimeout(counted);
         await client.multi().hdel(registry, name).del(alive).exec().catch(() => {});
         await backend.close();
       })();
