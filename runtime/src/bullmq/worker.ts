@@ -183,7 +183,8 @@ export async function serveWorker(options: WorkerOptions): Promise<ServingWorker
   // The cluster's roll of workers, for the hub and the view: a hash entry per worker and a key that expires with its heartbeat.
   const registry = `${config.prefix}:workers`;
   const alive = `${config.prefix}:worker:${name}`;
-  const register = () => client.multi().hset(registry, name, JSON.stringify({ ...announcement, ...counts })).set(alive, '1', 'EX', REGISTRATION_TTL_S).exec();
+  // The object form: BullMQ's clients replace a transaction's hset with hset(key, fields) (hset(key, name, value) wrote the name's letters).
+  const register = () => client.multi().hset(registry, { [name]: JSON.stringify({ ...announcement, ...counts }) }).set(alive, '1', 'EX', REGISTRATION_TTL_S).exec();
   await register();
   const heartbeat = setInterval(() => void register().catch(() => {}), HEARTBEAT_MS);
   log(`forkscope worker ${name}: host ${host}, pid ${process.pid}, capacity ${concurrency}, serving ${program}@${version} from ${root}, queue ${announcement.queue} on redis ${config.address}`);
