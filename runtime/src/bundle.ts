@@ -4,4 +4,4 @@
 export * from './index';
 export { runChild as _runChild } from './spawn';
 export { serveManager as _serveManager } from './managers';
-export { workerCommand as _workerCommand } from './bullmq/workerCommand';
+export { workerCommand as _workerCommand, debugWorkerCommand as _debugWorkerCommand } from './bullmq/workerCommand';

@@ -32,6 +32,8 @@ export const ENV = {
   runtimeThread: 'FORKSCOPE_RUNTIME_THREAD',
   /** Folder of the TypeScript loader's compile cache (default: `forkscope-ts-<uid>` in the temp folder). */
   tsCache: 'FORKSCOPE_TS_CACHE',
+  /** The secret a `forkscope worker` and `forkscope debug-worker` share to seal a remote debug session (16+ chars). */
+  debugKey: 'FORKSCOPE_DEBUG_KEY',
 } as const;
 
 /** The debugger handshake between a waiting process (runtime/src/inspector.ts) and the adapter (src/debug). */

@@ -12,7 +12,7 @@ import { TraceRecorder } from './traceRecorder';
 import { describeProcess, renderTree } from './treeView';
 import type { Deadlock, ProgramSnapshot } from './snapshot';
 import { ENV } from '../../runtime/src/protocol';
-import { _workerCommand } from '../../runtime/src/bundle';
+import { _debugWorkerCommand, _workerCommand } from '../../runtime/src/bundle';
 
 const USAGE = `Usage: forkscope run <program.ts|js> [args…] [--trace out.json] [--single-process] [--inspect] [--quiet]
        forkscope worker --backend redis://host:6379 [--concurrency N] [--name NAME]   (forkscope worker --help)
@@ -150,6 +150,7 @@ class Screen {
 async function main(): Promise<number> {
   // A cluster worker: serves tasks until a signal stops it, then exits even if a library left a handle open.
   if (process.argv[2] === 'worker') process.exit(await _workerCommand(process.argv.slice(3)));
+  if (process.argv[2] === 'debug-worker') process.exit(await _debugWorkerCommand(process.argv.slice(3)));
   const parsed = parse(process.argv.slice(2));
   if (typeof parsed === 'string') {
     (parsed === USAGE || parsed.startsWith('forkscope ') ? process.stdout : process.stderr).write(`${parsed}\n`);

@@ -7,7 +7,8 @@ import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import type { Job, Worker } from 'bullmq';
 import type Redis from 'ioredis';
 import { TargetNotExportedError } from '../errors';
-import type { WorkerAnnouncement } from '../protocol';
+import { ENV, type WorkerAnnouncement } from '../protocol';
+import { checkDebugKey, serveDebugRequests } from './debugRelay';
 import { self } from '../process';
 import { loadTarget, type TargetRef } from '../targets';
 import { useTypeScriptFor } from '../loader/typescript';
@@ -28,6 +29,8 @@ export interface WorkerOptions extends BullmqOptions {
   stalledInterval?: number;
   /** How many times a stalled job is run again before it fails. @default 1 */
   maxStalledCount?: number;
+  /** A secret (16+ chars) that lets `forkscope debug-worker` attach through Redis; without one the worker cannot be debugged. @default FORKSCOPE_DEBUG_KEY */
+  debugKey?: string;
   /** Where announcements go. @default stdout */
   log?: (line: string) => void;
 }
@@ -70,6 +73,8 @@ export async function serveWorker(options: WorkerOptions): Promise<ServingWorker
   const root = resolve(options.root ?? process.cwd());
   const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
   const { program, version } = programOf(root);
+  const debugKey = options.debugKey ?? process.env[ENV.debugKey];
+  if (debugKey !== undefined) checkDebugKey(debugKey, `forkscope worker ${name}`);
   const backend = backendFor(options);
   useWorkerBackend(backend);
   // Importing the program's modules here must not start the program: isMainProcess() is false in a worker, as in a child.
@@ -187,6 +192,7 @@ export async function serveWorker(options: WorkerOptions): Promise<ServingWorker
   const register = () => client.multi().hset(registry, { [name]: JSON.stringify({ ...announcement, ...counts }) }).set(alive, '1', 'EX', REGISTRATION_TTL_S).exec();
   await register();
   const heartbeat = setInterval(() => void register().catch(() => {}), HEARTBEAT_MS);
+  const stopDebug = debugKey ? serveDebugRequests({ ...options, worker: name, secret: debugKey, log }) : undefined;
   log(`forkscope worker ${name}: host ${host}, pid ${process.pid}, capacity ${concurrency}, serving ${program}@${version} from ${root}, queue ${announcement.queue} on redis ${config.address}`);
 
   let closing: Promise<void> | undefined;
@@ -195,6 +201,7 @@ export async function serveWorker(options: WorkerOptions): Promise<ServingWorker
     close(force = false) {
       closing ??= (async () => {
         clearInterval(heartbeat);
+        await stopDebug?.();
         await worker.close(force);
         stopped = true;
         clearTimeout(counted);

@@ -2,10 +2,12 @@
 // SIGTERM (or Ctrl+C) finishes the jobs in hand and exits 0; a second one hands them back and exits at once.
 import { serveWorker, type WorkerOptions } from './worker';
 import { credentialsError } from './connection';
+import { checkDebugKey, openDebugRelay } from './debugRelay';
+import { ENV } from '../protocol';
 
 export const WORKER_USAGE = `Usage: forkscope worker --backend redis://[user:password@]host:port[/db] [--concurrency N] [--name NAME]
                         [--prefix forkscope] [--queue tasks] [--root DIR]
-                        [--lock-duration ms] [--stalled-interval ms] [--max-stalled N]
+                        [--lock-duration ms] [--stalled-interval ms] [--max-stalled N] [--debug-key SECRET]
 
 Serves the tasks of programs that use getContext("bullmq", …) or FORKSCOPE_BACKEND on that Redis.
   --backend           the Redis to serve (default: FORKSCOPE_BACKEND)
@@ -15,6 +17,7 @@ Serves the tasks of programs that use getContext("bullmq", …) or FORKSCOPE_BAC
   --lock-duration     a job whose worker went silent is taken back after this long (default 5000)
   --stalled-interval  how often to look for such jobs (default 5000)
   --max-stalled       runs again of a stalled job before it fails (default 1)
+  --debug-key         a secret (16+ chars) that lets \`forkscope debug-worker\` attach through Redis (default FORKSCOPE_DEBUG_KEY)
 SIGTERM finishes the tasks in hand and exits; a second SIGTERM hands them back at once.`;
 
 function parse(argv: string[]): WorkerOptions | string {
@@ -25,7 +28,7 @@ function parse(argv: string[]): WorkerOptions | string {
     '--stalled-interval': 'stalledInterval',
     '--max-stalled': 'maxStalledCount',
   };
-  const strings: Record<string, keyof WorkerOptions> = { '--backend': 'connection', '--name': 'name', '--prefix': 'prefix', '--queue': 'queue', '--root': 'root' };
+  const strings: Record<string, keyof WorkerOptions> = { '--backend': 'connection', '--name': 'name', '--prefix': 'prefix', '--queue': 'queue', '--root': 'root', '--debug-key': 'debugKey' };
   for (let i = 0; i < argv.length; i++) {
     let arg = argv[i]!;
     let value: string | undefined;
@@ -78,4 +81,63 @@ export async function workerCommand(argv: string[]): Promise<number> {
     process.on('SIGTERM', stop);
     process.on('SIGINT', stop);
   });
+}
+
+export const DEBUG_WORKER_USAGE = `Usage: forkscope debug-worker --backend redis://… --name WORKER [--prefix forkscope] [--queue tasks]
+                              [--port N] [--debug-key SECRET]
+
+Attaches to a remote \`forkscope worker\` started with the same --debug-key (or FORKSCOPE_DEBUG_KEY): the worker opens
+its inspector on its own loopback and relays it, sealed (AES-256-GCM), through Redis; this command offers it on
+127.0.0.1:PORT here and prints the ws:// URL to attach a debugger to (VS Code: a "node" attach with that port).
+Runs until SIGINT/SIGTERM.`;
+
+/** `forkscope debug-worker`: relays a remote worker's inspector to a loopback port here until a signal. */
+export async function debugWorkerCommand(argv: string[]): Promise<number> {
+  const values: Record<string, string> = {};
+  for (let i = 0; i < argv.length; i++) {
+    let arg = argv[i]!;
+    let value: string | undefined;
+    const eq = arg.indexOf('=');
+    if (arg.startsWith('--') && eq > 0) {
+      value = arg.slice(eq + 1);
+      arg = arg.slice(0, eq);
+    }
+    if (arg === '--help' || arg === '-h') {
+      process.stdout.write(`${DEBUG_WORKER_USAGE}\n`);
+      return 0;
+    }
+    if (!['--backend', '--name', '--prefix', '--queue', '--port', '--debug-key'].includes(arg)) {
+      process.stderr.write(`forkscope debug-worker: unknown option ${arg}\n${DEBUG_WORKER_USAGE}\n`);
+      return 2;
+    }
+    value ??= argv[++i];
+    if (value === undefined || value === '') {
+      process.stderr.write(`forkscope debug-worker: ${arg} needs a value\n`);
+      return 2;
+    }
+    values[arg.slice(2)] = value;
+  }
+  if (!values.name) {
+    process.stderr.write(`forkscope debug-worker: say which worker: --name WORKER\n`);
+    return 2;
+  }
+  const port = values.port === undefined ? 0 : Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    process.stderr.write(`forkscope debug-worker: --port must be a port number, not ${JSON.stringify(values.port)}\n`);
+    return 2;
+  }
+  try {
+    const secret = checkDebugKey(values['debug-key'] ?? process.env[ENV.debugKey], 'forkscope debug-worker');
+    const options = { worker: values.name, secret, port, ...(values.backend ? { connection: values.backend } : {}), ...(values.prefix ? { prefix: values.prefix } : {}), ...(values.queue ? { queue: values.queue } : {}) };
+    const relay = await openDebugRelay(options);
+    process.stdout.write(`forkscope debug-worker: worker ${values.name} (pid ${relay.pid}) is at ${relay.url}\n`);
+    return await new Promise<number>((resolve) => {
+      const stop = () => void relay.close().then(() => resolve(0));
+      process.once('SIGTERM', stop);
+      process.once('SIGINT', stop);
+    });
+  } catch (error) {
+    process.stderr.write(`forkscope debug-worker: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  }
 }
