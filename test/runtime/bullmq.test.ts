@@ -15,6 +15,12 @@ import { Hub } from '../../src/hub/hub';
 import { TraceRecorder } from '../../src/hub/traceRecorder';
 import { renderTree } from '../../src/hub/treeView';
 import { runProgram } from './runProgram';
+import { spawn } from 'node:child_process';
+import { CLI, ROOT } from './bullmqCluster';
+import { openDebugRelay } from '../../runtime/src/bullmq/debugRelay';
+
+// chrome-remote-interface ships no types; the one call used here is typed at this seam.
+const CDP = require('chrome-remote-interface') as (options: { target: string; local?: boolean }) => Promise<{ send(method: string, params?: object): Promise<{ result: { value: unknown } }>; close(): Promise<void> }>;
 
 let prefixes = 0;
 /** A context of its own per test: its own prefix, so no test sees another's jobs or workers. */
@@ -317,6 +323,43 @@ describe('bullmq backend', { timeout: 110_000 }, () => {
     } finally {
       await hub.close();
       await stopAll(workers);
+    }
+  });
+
+  it('forkscope debug-worker attaches to a remote worker through Redis, sealed, its inspector on loopback only; a wrong key is refused', async () => {
+    const { prefix } = context(redis);
+    const key = 'a-debug-secret-of-32-characters!';
+    const worker = await startWorker(redis.url, 'hostA', ['--prefix', prefix, '--debug-key', key]);
+    const relayCli = spawn(process.execPath, [CLI, 'debug-worker', '--backend', redis.url, '--prefix', prefix, '--name', 'hostA'], { cwd: ROOT, env: { ...process.env, FORKSCOPE_DEBUG_KEY: key }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    relayCli.stdout.on('data', (d: Buffer) => (out += d));
+    relayCli.stderr.on('data', (d: Buffer) => (out += d));
+    const exited = new Promise<number | null>((r) => relayCli.on('exit', (code) => r(code)));
+    try {
+      for (let i = 0; i < 1200 && !/ws:\/\/\S+/.test(out) && relayCli.exitCode === null; i++) await new Promise((r) => setTimeout(r, 25));
+      const url = /is at (ws:\/\/127\.0\.0\.1:\d+\/\S+)/.exec(out)?.[1];
+      assert.ok(url, out);
+      assert.match(out, new RegExp(`worker hostA \\(pid ${worker.child.pid}\\)`));
+      const cdp = await CDP({ target: url, local: true });
+      try {
+        const evaluate = async (expression: string) => (await cdp.send('Runtime.evaluate', { expression, returnByValue: true })).result.value;
+        assert.equal(await evaluate('process.pid'), worker.child.pid);
+        assert.equal(await evaluate('process.env.FORKSCOPE_HOST'), 'hostA');
+        // The worker's inspector listens on its loopback only; the debugger reached it through Redis.
+        assert.match(String(await evaluate("process.mainModule.require('node:inspector').url()")), /^ws:\/\/127\.0\.0\.1:\d+\//);
+      } finally {
+        await cdp.close();
+      }
+      assert.match(worker.output(), /debugger attached through Redis/);
+      // A debugger without the key gets a clear error, and the worker refuses the request.
+      await assert.rejects(openDebugRelay({ connection: redis.url, prefix, worker: 'hostA', secret: 'not-the-right-key-at-all', timeoutMs: 2_000 }), /did not answer the debug request in 2 s: start it with --debug-key/);
+      assert.match(worker.output(), /refused a debug request: it was not sealed with this worker's debug key/);
+      await assert.rejects(openDebugRelay({ connection: redis.url, prefix, worker: 'nobody', secret: key }), /no worker named nobody in the roll/);
+      relayCli.kill('SIGTERM');
+      assert.equal(await exited, 0, out);
+    } finally {
+      relayCli.kill('SIGKILL');
+      await stopAll([worker]);
     }
   });
 
