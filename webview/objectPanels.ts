@@ -403,7 +403,7 @@ export class ClusterPanel extends Panel<ClusterNode> {
     return [...state.clusters.values()].map((c) => [c.id, c] as const);
   }
 
-  protected createRow(_key: string): KeyedRow<ClusterNode> {
+  protected createRow(_key: string, post: Post): KeyedRow<ClusterNode> {
     return new SignedRow<ClusterNode>(
       'object cluster',
       (c) => JSON.stringify(c),
@@ -436,6 +436,16 @@ export class ClusterPanel extends Panel<ClusterNode> {
               el('span', 'metric', ` · ${w.jobsDone} done`),
               el('span', `metric${w.jobsFailed ? ' error-text' : ''}`, ` · ${w.jobsFailed} failed`),
             );
+            if (w.alive) {
+              const debug = el('button', 'link', ' Debug this worker');
+              debug.type = 'button';
+              debug.setAttribute('aria-label', `Debug worker ${w.name} on ${host}`);
+              debug.addEventListener('click', (event) => {
+                event.stopPropagation();
+                post({ type: 'debugRemoteWorker', cluster: c.id, worker: w.name });
+              });
+              line.append(debug);
+            }
             line.setAttribute('aria-label', `worker ${w.name} on ${host}, pid ${w.pid}, capacity ${w.capacity}, ${state}, ${w.jobsDone} done, ${w.jobsFailed} failed`);
             list.append(line);
           }

@@ -44,6 +44,8 @@ export type WebviewToHost =
   | { type: 'exportTrace' }
   | { type: 'revealProcess'; key: string }
   | { type: 'processAction'; key: string; action: ProcessAction }
+  /** Attach the debugger to a remote worker of a cluster in the snapshot (through the relay its worker opens outward). */
+  | { type: 'debugRemoteWorker'; cluster: string; worker: string }
   /** Open a source location the program reported (the host only opens locations present in the snapshot). */
   | { type: 'openSource'; file: string; line: number; column: number };
 
@@ -63,6 +65,7 @@ const WEBVIEW_MESSAGE_SCHEMAS: Readonly<Record<WebviewToHost['type'], Schema>> =
   revealProcess: { key: isProcessKey },
   processAction: { key: isProcessKey, action: (v) => v === 'pause' || v === 'continue' || v === 'stop' },
   openSource: { file: isPath, line: isPositiveInt, column: isPositiveInt },
+  debugRemoteWorker: { cluster: (v) => typeof v === 'string' && v.length > 0 && v.length <= 512, worker: (v) => typeof v === 'string' && /^[\w.@:-]{1,256}$/.test(v) },
 };
 
 /** The allowlist and schema check every message from the webview passes before the host acts on it. */

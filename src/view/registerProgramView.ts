@@ -8,6 +8,7 @@ import { ProcessControls } from './processControls';
 import { ProgramSessions } from './programSessions';
 import { OpenConnections } from './openConnections';
 import { findReportedSite } from './reportedSites';
+import { debugRemoteWorker } from './remoteWorkerDebug';
 import { registerProcessTreeView } from './processTreeView';
 import { ViewUpdater } from './viewUpdater';
 import { webviewHtml } from './webviewHtml';
@@ -68,6 +69,12 @@ function connect(
         case 'processAction': {
           const node = snapshot?.processes.find((p) => p.key === message.key);
           if (node && node.state !== 'exited' && !node.external) void run(controls.act(message.key, message.action, node.threadId ? undefined : node.pid));
+          return;
+        }
+        case 'debugRemoteWorker': {
+          // Only a worker the program reported, and alive.
+          const cluster = snapshot?.clusters?.find((c) => c.id === message.cluster);
+          if (cluster?.workers.some((w) => w.name === message.worker && w.alive)) void run(debugRemoteWorker(cluster, message.worker));
           return;
         }
         case 'openSource': {

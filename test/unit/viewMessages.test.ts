@@ -19,6 +19,7 @@ describe('isWebviewToHost', () => {
       { type: 'processAction', key: '4711', action: 'continue' },
       { type: 'processAction', key: '4711', action: 'stop' },
       { type: 'openSource', file: '/work/examples/pool.ts', line: 3, column: 1 },
+      { type: 'debugRemoteWorker', cluster: '10.0.0.5:6379/forkscope:tasks', worker: 'hostA-4711' },
     ]) assert.equal(isWebviewToHost(message), true, JSON.stringify(message));
   });
 
@@ -43,6 +44,9 @@ describe('isWebviewToHost', () => {
       { type: 'processAction', key: '4711', action: 'kill' },
       { type: 'processAction', key: '4711' },
       { type: 'openSource', file: '', line: 1, column: 1 },
+      { type: 'debugRemoteWorker', cluster: 'c', worker: 'a b; rm -rf /' },
+      { type: 'debugRemoteWorker', cluster: '', worker: 'hostA' },
+      { type: 'debugRemoteWorker', cluster: 'c' },
       { type: 'openSource', file: 'a.ts', line: 0, column: 1 },
       { type: 'openSource', file: 'a.ts', line: 1.5, column: 1 },
       { type: 'openSource', file: 'a\0.ts', line: 1, column: 1 },
