@@ -182,6 +182,8 @@ export function serveDebugRequests(options: BullmqOptions & { worker: string; se
     } finally {
       sessions.delete(end);
       end();
+      // The last debugger gone, the inspector closes again: a worker keeps no inspector open for nobody.
+      if (sessions.size === 0) inspector.close();
       options.log(`forkscope worker ${options.worker}: debugger detached (session ${id.slice(0, 8)})`);
     }
   };
