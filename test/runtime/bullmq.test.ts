@@ -357,6 +357,9 @@ describe('bullmq backend', { timeout: 110_000 }, () => {
       await assert.rejects(openDebugRelay({ connection: redis.url, prefix, worker: 'nobody', secret: key }), /no worker named nobody in the roll/);
       relayCli.kill('SIGTERM');
       assert.equal(await exited, 0, out);
+      // The relay's end ends the worker's session (and closes the inspector it opened).
+      for (let i = 0; i < 400 && !/debugger detached/.test(worker.output()); i++) await new Promise((r) => setTimeout(r, 25));
+      assert.match(worker.output(), /debugger detached/);
     } finally {
       relayCli.kill('SIGKILL');
       await stopAll([worker]);

@@ -132,6 +132,8 @@ export function serveDebugRequests(options: BullmqOptions & { worker: string; se
   let stopped = false;
   const sessions = new Set<() => void>();
   const seen = new Set<string>();
+  /** This relay opened the inspector (one the worker was started with stays as it is). */
+  let openedHere = false;
 
   const session = async (id: string, request: string): Promise<void> => {
     const inbound = new Seal(options.secret, id, 'up');
@@ -152,7 +154,10 @@ export function serveDebugRequests(options: BullmqOptions & { worker: string; se
     const { up, down } = keys(prefix, id);
     const pump = new Pump(push, down, outbound);
     const inspector = await import('node:inspector');
-    if (!inspector.url()) inspector.open(0, '127.0.0.1', false);
+    if (!inspector.url()) {
+      inspector.open(0, '127.0.0.1', false);
+      openedHere = true;
+    }
     const url = inspector.url()!;
     const port = Number(new URL(url).port);
     pump.send({ op: 'ready', url, pid: process.pid });
@@ -183,7 +188,10 @@ export function serveDebugRequests(options: BullmqOptions & { worker: string; se
       sessions.delete(end);
       end();
       // The last debugger gone, the inspector closes again: a worker keeps no inspector open for nobody.
-      if (sessions.size === 0) inspector.close();
+      if (sessions.size === 0 && openedHere) {
+        openedHere = false;
+        inspector.close();
+      }
       options.log(`forkscope worker ${options.worker}: debugger detached (session ${id.slice(0, 8)})`);
     }
   };
