@@ -1,7 +1,8 @@
 // The program model: a pure reducer from control-channel events to a snapshot of the program
-// (process tree, queues, pipes, locks, pools, deadlocks) plus compact deltas for the view.
+// (process tree, queues, pipes, locks, pools, deadlocks); deadlocks are found by deadlocks.ts.
 // No I/O, no clock of its own (time is the events' `ts`), no Node or vscode imports.
 import type { Hello, ObjectCreated, ObjectKind, ProcessKey, RuntimeEvent, SourceLocation } from '../../runtime/src/protocol';
+import { findDeadlocks } from './deadlocks';
 import type { Deadlock, PipeNode, PoolNode, ProcessNode, ProgramSnapshot, QueueNode, SyncNode, Waiter } from './snapshot';
 
 /** Depth samples older than this (behind the newest event) are dropped. */
@@ -19,8 +20,6 @@ const MAX_PROCESSES = 20_000;
 const QUEUE_KINDS = new Set<ObjectKind>(['Queue', 'SimpleQueue', 'JoinableQueue']);
 const PIPE_KINDS = new Set<ObjectKind>(['Pipe', 'Channel']);
 const SYNC_KINDS = new Set<ObjectKind>(['Lock', 'RLock', 'Semaphore', 'BoundedSemaphore', 'Event', 'Condition', 'Barrier']);
-/** Kinds whose holder blocks its waiters: edges of the wait-for graph. */
-const HELD_KINDS = new Set<ObjectKind>(['Lock', 'RLock', 'Semaphore', 'BoundedSemaphore', 'Condition']);
 
 interface PipeRecord extends PipeNode {
   /**
@@ -585,100 +584,12 @@ export class ProgramModel {
   #detect(): void {
     if (!this.#graphDirty) return;
     this.#graphDirty = false;
-    const found = [...this.#lockCycles(), ...this.#starvedQueues()];
+    const found = findDeadlocks({ processes: this.#processes, syncs: this.#syncs, queues: this.#queues });
     const before = JSON.stringify(this.#deadlocks);
     if (JSON.stringify(found) !== before) {
       this.#deadlocks = found;
       this.#version++;
     }
-  }
-
-  #lockCycles(): Deadlock[] {
-    // Edges: a live waiter → the live holder of what it waits on.
-    const edges = new Map<ProcessKey, Array<{ to: ProcessKey; sync: SyncNode; site?: SourceLocation }>>();
-    for (const s of this.#syncs.values()) {
-      if (!HELD_KINDS.has(s.kind) || s.holder == null || s.waiters.length === 0) continue;
-      const holder = this.#processes.get(s.holder);
-      if (!holder || holder.state === 'exited') continue;
-      for (const w of s.waiters) {
-        if (w.key === s.holder && s.kind !== 'Lock') continue; // an RLock's owner re-entering waits on nobody
-        const list = edges.get(w.key) ?? [];
-        list.push(w.site ? { to: s.holder, sync: s, site: w.site } : { to: s.holder, sync: s });
-        edges.set(w.key, list);
-      }
-    }
-    const cycles: Deadlock[] = [];
-    const seen = new Set<string>();
-    const path: Array<{ from: ProcessKey; to: ProcessKey; sync: SyncNode; site?: SourceLocation }> = [];
-    const onPath = new Set<ProcessKey>();
-    const done = new Set<ProcessKey>();
-    const visit = (key: ProcessKey): void => {
-      onPath.add(key);
-      for (const edge of edges.get(key) ?? []) {
-        if (onPath.has(edge.to)) {
-          const start = path.findIndex((p) => p.from === edge.to);
-          const cycle = [...path.slice(start === -1 ? path.length : start), { from: key, ...edge }];
-          const id = cycle.map((c) => `${c.from}>${c.sync.id}`).sort().join('|');
-          if (!seen.has(id)) {
-            seen.add(id);
-            cycles.push(this.#describeCycle(cycle));
-          }
-        } else if (!done.has(edge.to)) {
-          path.push({ from: key, ...edge });
-          visit(edge.to);
-          path.pop();
-        }
-      }
-      onPath.delete(key);
-      done.add(key);
-    };
-    for (const key of [...edges.keys()].sort()) if (!done.has(key)) visit(key);
-    return cycles;
-  }
-
-  #describeCycle(cycle: Array<{ from: ProcessKey; to: ProcessKey; sync: SyncNode; site?: SourceLocation }>): Deadlock {
-    const entries = cycle.map((c) => {
-      const entry: Deadlock['cycle'][number] = { process: c.from, waitsFor: c.sync.id, heldBy: c.to };
-      if (c.site) entry.site = c.site;
-      if (c.sync.acquiredAt) entry.heldAt = c.sync.acquiredAt;
-      return entry;
-    });
-    const parts = cycle.map((c) => {
-      const held = c.sync.acquiredAt ? ` (acquired at ${where(c.sync.acquiredAt)})` : '';
-      return `${this.#who(c.from)} waits for ${c.sync.kind} ${c.sync.label}${c.site ? ` at ${where(c.site)}` : ''}, held by ${this.#who(c.to)}${held}`;
-    });
-    return { kind: 'locks', cycle: entries, message: `Deadlock: ${parts.join('; ')}.` };
-  }
-
-  #starvedQueues(): Deadlock[] {
-    const found: Deadlock[] = [];
-    const waitingOn = new Map<string, ProcessNode[]>();
-    for (const p of this.#processes.values()) {
-      if (p.state !== 'waiting' || p.waitingOn === undefined || !this.#queues.has(p.waitingOn)) continue;
-      const list = waitingOn.get(p.waitingOn) ?? [];
-      list.push(p);
-      waitingOn.set(p.waitingOn, list);
-    }
-    for (const [id, waiters] of waitingOn) {
-      const q = this.#queues.get(id)!;
-      if (q.depth !== 0 || q.producers.length === 0) continue;
-      const others = q.producers.filter((k) => !waiters.some((w) => w.key === k));
-      if (others.length === 0 || others.some((k) => this.#processes.get(k)?.state !== 'exited')) continue;
-      const last = others[others.length - 1]!;
-      const cycle = waiters.map((w) => {
-        const entry: Deadlock['cycle'][number] = { process: w.key, waitsFor: q.id, heldBy: last };
-        if (w.waitSite) entry.site = w.waitSite;
-        return entry;
-      });
-      const who = waiters.map((w) => `${this.#who(w.key)}${w.waitSite ? ` at ${where(w.waitSite)}` : ''}`).join(', ');
-      found.push({ kind: 'queue', cycle, message: `Deadlock: ${who} waits on ${q.kind} ${q.label}, which is empty and whose every producer (${others.map((k) => this.#who(k)).join(', ')}) has exited.` });
-    }
-    return found;
-  }
-
-  #who(key: ProcessKey): string {
-    const node = this.#processes.get(key);
-    return node ? `${node.name} (pid ${node.pid}${node.threadId ? `, thread ${node.threadId}` : ''})` : `process ${key}`;
   }
 
   // ---- records ------------------------------------------------------------------------------------
@@ -797,10 +708,6 @@ function removeWaiter(s: SyncNode, key: ProcessKey): boolean {
   if (i === -1) return false;
   s.waiters.splice(i, 1);
   return true;
-}
-
-function where(site: SourceLocation): string {
-  return `${site.file}:${site.line}:${site.column}`;
 }
 
 
