@@ -743,7 +743,6 @@ function sharedRef(handle: ChildHandle): ChildHandle {
 function abortReason(signal: AbortSignal): unknown {
   const reason = signal.reason as unknown;
   if (reason !== undefined) return reason;
-  const e = new Error('This operation was aborted');
-  e.name = 'AbortError';
-  return e;
+  // What Node's own AbortSignal.abort() gives as its reason: a DOMException named AbortError.
+  return new DOMException('This operation was aborted', 'AbortError');
 }

@@ -4,7 +4,7 @@
 import { connect as netConnect, type Socket } from 'node:net';
 import { createHash } from 'node:crypto';
 import { deserialize } from 'node:v8';
-import { EOFError } from '../errors';
+import { EOFError, errnoError } from '../errors';
 import { decodeThrown } from '../serialize';
 import { clientHandshake, dataFrameReader, writeDataFrame, REPLY_ERROR, REPLY_PROXY, REQUEST } from './wire';
 import { checkToken, decodeValue, type ObjectToken, type ReferenceReviver } from './codec';
@@ -62,11 +62,10 @@ export class Client implements ReferenceReviver {
         socket.destroy();
         this.#connecting = undefined;
         const code = (error as NodeJS.ErrnoException).code;
-        if (code === 'ECONNREFUSED' || code === 'ECONNRESET' || code === 'EPIPE') {
-          const gone = new Error(code === 'ECONNREFUSED' ? `no manager is listening at ${host}:${port}` : `the manager at ${host}:${port} dropped the connection`);
-          gone.name = code === 'ECONNREFUSED' ? 'ConnectionRefusedError' : 'ConnectionResetError';
-          reject(gone);
-        } else reject(error);
+        const gone = code === 'ECONNREFUSED' || code === 'ECONNRESET' || code === 'EPIPE'
+          ? errnoError(error, code === 'ECONNREFUSED' ? `no manager is listening at ${host}:${port}` : `the manager at ${host}:${port} dropped the connection`)
+          : undefined;
+        reject(gone ?? error);
       };
       socket.once('error', fail);
       socket.once('connect', () => {

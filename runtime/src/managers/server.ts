@@ -9,6 +9,7 @@ import { serialize } from 'node:v8';
 import { dataFrameReader, serverHandshake, writeDataFrame, AUTH_TIMEOUT_MS, REPLY_ERROR, REPLY_PROXY, REPLY_VALUE } from './wire';
 import { decodeData, decodeWith, encodeValue, managerRef, tokenOfData, type ObjectToken, type ReferenceReviver } from './codec';
 import { encodeThrown } from '../serialize';
+import { AttributeError } from '../errors';
 import { reduceSymbol, type ReducedObject } from '../reduction';
 import { readTimeout } from '../timeouts';
 import {
@@ -350,8 +351,6 @@ function describe(request: Request): string {
   return request.op === 'call' ? `${String(request.method)}()` : `${request.op}()`;
 }
 
-function attributeError(entry: Entry, method: string): Error {
-  const error = new Error(`method '${method}' of ${entry.typeid} object is not in exposed=[${[...entry.exposed].map((name) => `'${name}'`).join(', ')}]`);
-  error.name = 'AttributeError';
-  return error;
+function attributeError(entry: Entry, method: string): AttributeError {
+  return new AttributeError(`method '${method}' of ${entry.typeid} object is not in exposed=[${[...entry.exposed].map((name) => `'${name}'`).join(', ')}]`);
 }
