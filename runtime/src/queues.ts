@@ -3,6 +3,7 @@
 // the items and other contexts reach it over its broker socket. Depends on the broker and reduction contract only.
 import { getBroker, held, type Peer, type Served } from './broker/broker';
 import type { Frame } from './broker/frame';
+import { OP_QUEUE_GET, OP_QUEUE_GOT, OP_QUEUE_JOIN, OP_QUEUE_PUT, OP_QUEUE_PUT_WAIT, OP_QUEUE_TASK_DONE } from './broker/ops';
 import { ownSlots, RemoteSlot } from './broker/slots';
 import { Fifo, LocalWaiter, RemoteWaiter, decodeWait, encodeWait, type Waiter } from './broker/waiters';
 import { created, QueueTraffic, waitingUnlessBrief, watchDepth } from './broker/report';
@@ -14,14 +15,6 @@ import { deserializeReduced, holdsReducible, serializeReducing } from './seriali
 import { canShareQueues } from './shm/queueMemory';
 import { SharedQueue, type SharedQueueRef } from './shm/sharedQueue';
 import { readTimeout } from './timeouts';
-
-const OP_PUT = 16; // unbounded: no reply, the write is the acknowledgement
-const OP_PUT_WAIT = 17; // bounded: replied once the item is in
-const OP_GET = 18;
-const OP_TASK_DONE = 19;
-const OP_JOIN = 20;
-/** A consumer read the item its get() was answered with: the owner forgets it (else redelivers it if the consumer dies). */
-const OP_GOT = 21;
 
 const EMPTY = Buffer.alloc(0);
 const RESOLVED: Promise<void> = Promise.resolve();
@@ -175,32 +168,32 @@ class QueueCore implements Served {
 
   onFrame(peer: Peer, frame: Frame): void {
     switch (frame.op) {
-      case OP_PUT: {
+      case OP_QUEUE_PUT: {
         const item = heldFromBytes(frame.payload);
         if (!this.tryPut(item)) this.put(item, true, undefined, new RemoteWaiter<void>(peer, 0, () => EMPTY));
         return;
       }
-      case OP_PUT_WAIT: {
+      case OP_QUEUE_PUT_WAIT: {
         const { block, timeout, rest } = decodeWait(frame.payload);
         this.put(heldFromBytes(rest), block, timeout, new RemoteWaiter<void>(peer, frame.request, () => EMPTY));
         return;
       }
-      case OP_GET: {
+      case OP_QUEUE_GET: {
         const { block, timeout } = decodeWait(frame.payload);
         this.get(block, timeout, new RemoteWaiter<Held>(peer, frame.request, (item) => this.#hand(peer, item)));
         return;
       }
-      case OP_GOT:
+      case OP_QUEUE_GOT:
         this.#handed.get(peer)?.shift();
         return;
-      case OP_TASK_DONE:
+      case OP_QUEUE_TASK_DONE:
         try {
           this.taskDone();
         } catch (error) {
           process.emitWarning(`forkscope: ${(error as Error).message} (from ${peer.label})`);
         }
         return;
-      case OP_JOIN:
+      case OP_QUEUE_JOIN:
         this.join(new RemoteWaiter<void>(peer, frame.request, () => EMPTY));
         return;
     }
@@ -357,7 +350,7 @@ abstract class BaseQueue<T> {
     const remote = this.#remote!;
     // Answered once the item is in and the depth published: qsize()/empty() here read it back at once.
     const payload = Buffer.concat([encodeWait(block, timeout), heldToBytes(item)]);
-    return this.#waitOn(remote.peer.request(remote.state.index, OP_PUT_WAIT, payload)).then(() => this.#count(1, 0));
+    return this.#waitOn(remote.peer.request(remote.state.index, OP_QUEUE_PUT_WAIT, payload)).then(() => this.#count(1, 0));
   }
 
   protected getItem(block: boolean, timeout: number | undefined): Promise<T> {
@@ -385,8 +378,8 @@ abstract class BaseQueue<T> {
       return wait.then((item) => this.#took(item));
     }
     const remote = this.#remote!;
-    return this.#waitOn(remote.peer.request(remote.state.index, OP_GET, encodeWait(block, timeout))).then((bytes) => {
-      remote.peer.send(remote.state.index, OP_GOT, EMPTY);
+    return this.#waitOn(remote.peer.request(remote.state.index, OP_QUEUE_GET, encodeWait(block, timeout))).then((bytes) => {
+      remote.peer.send(remote.state.index, OP_QUEUE_GOT, EMPTY);
       return this.#took(heldFromBytes(bytes));
     });
   }
@@ -422,7 +415,7 @@ abstract class BaseQueue<T> {
     if (this.#shared) {
       if (!this.#shared.taskDone()) throw new ValueError('task_done() called too many times');
     } else if (this.#core) this.#core.taskDone();
-    else this.#remote!.peer.send(this.#remote!.state.index, OP_TASK_DONE, EMPTY);
+    else this.#remote!.peer.send(this.#remote!.state.index, OP_QUEUE_TASK_DONE, EMPTY);
   }
 
   protected joinItems(): Promise<void> {
@@ -438,7 +431,7 @@ abstract class BaseQueue<T> {
       return waiter.done ? waiter.promise : this.#waitOn(waiter.promise);
     }
     const remote = this.#remote!;
-    return this.#waitOn(remote.peer.request(remote.state.index, OP_JOIN).then(() => undefined));
+    return this.#waitOn(remote.peer.request(remote.state.index, OP_QUEUE_JOIN).then(() => undefined));
   }
 
   protected depth(): number {

@@ -4,6 +4,7 @@
 // loads. Depends on the broker, shm/ and the reduction contract only.
 import { getBroker, held, type Peer, type Served } from './broker/broker';
 import type { Frame } from './broker/frame';
+import { OP_ACQUIRE, OP_BARRIER_ABORT, OP_BARRIER_RESET, OP_BARRIER_WAIT, OP_COND_ENLISTED, OP_COND_WAIT, OP_EVENT_SET, OP_EVENT_WAIT, OP_NOTIFY, OP_RELEASE } from './broker/ops';
 import { contextId, Remote, type OwnerRef } from './broker/remote';
 import { flushSlots, ownSlots } from './broker/slots';
 import { Fifo, LocalWaiter, RemoteWaiter, decodeWait, encodeWait, type Waiter } from './broker/waiters';
@@ -15,18 +16,6 @@ import { acquireTimeout, ShmLock } from './shm/lock';
 import { checkTimeout, deadlineOf, readTimeout, type TimeoutOptions } from './timeouts';
 import { SEMAPHORE_MAX, ShmSemaphore } from './shm/semaphore';
 import { canShareWithProcesses } from './shm/arena';
-
-const OP_ACQUIRE = 32;
-const OP_RELEASE = 33;
-const OP_EVENT_WAIT = 34;
-const OP_EVENT_SET = 35;
-const OP_COND_WAIT = 36;
-const OP_NOTIFY = 37;
-const OP_BARRIER_WAIT = 38;
-const OP_BARRIER_ABORT = 39;
-const OP_BARRIER_RESET = 40;
-/** Answered at once: frames from one peer are handled in order, so its earlier OP_COND_WAIT is enlisted. */
-const OP_COND_ENLISTED = 41;
 
 /** Acquire outcomes on the wire. */
 const TIMED_OUT = 0;
