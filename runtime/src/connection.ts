@@ -539,8 +539,6 @@ export interface Endpoint {
   duplicate(context: TransferContext): EndState;
 }
 
-let reviving: EndState | undefined;
-
 /** One end of a pipe: send()/recv() structured-cloneable objects, or raw bytes. Python: multiprocessing.connection.Connection */
 export class Connection {
   readonly #end: Endpoint;
@@ -551,23 +549,11 @@ export class Connection {
   #traffic: PipeTraffic | undefined;
 
   /** @internal Made by Pipe() or revived; not constructed by users. */
-  constructor(end?: Endpoint, readable = true, writable = true, id = '') {
-    if (reviving) {
-      const state = reviving;
-      const directory = getBroker().isLocal(state.address) ? (getBroker().served(state.index) as PipeDirectory | undefined) : undefined;
-      const remote = directory ? undefined : new Remote({ address: state.address, index: state.index, slot: -1 } satisfies OwnerRef);
-      const end = new PipeEnd(state.end, state.copy, directory, remote);
-      if (!directory) end.attach();
-      this.#end = end;
-      this.#readable = state.readable;
-      this.#writable = state.writable;
-      this.#id = state.id;
-    } else {
-      this.#end = end!;
-      this.#readable = readable;
-      this.#writable = writable;
-      this.#id = id;
-    }
+  constructor(end: Endpoint, readable = true, writable = true, id = '') {
+    this.#end = end;
+    this.#readable = readable;
+    this.#writable = writable;
+    this.#id = id;
   }
 
   get readable(): boolean {
@@ -724,13 +710,14 @@ function quiet(promise: Promise<void>): Promise<void> {
   return promise;
 }
 
-registerReviver('Connection', (state) => {
-  reviving = state as EndState;
-  try {
-    return new Connection();
-  } finally {
-    reviving = undefined;
-  }
+/** A copy of an end, revived from what duplicate() made: attached to its directory, here or at the creator. */
+registerReviver('Connection', (reduced) => {
+  const state = reduced as EndState;
+  const directory = getBroker().isLocal(state.address) ? (getBroker().served(state.index) as PipeDirectory | undefined) : undefined;
+  const remote = directory ? undefined : new Remote({ address: state.address, index: state.index, slot: -1 } satisfies OwnerRef);
+  const end = new PipeEnd(state.end, state.copy, directory, remote);
+  if (!directory) end.attach();
+  return new Connection(end, state.readable, state.writable, state.id);
 });
 
 /** Two connected ends; with `duplex: false`, `[receiver, sender]`. Python: multiprocessing.Pipe */

@@ -278,8 +278,23 @@ class RemoteQueue {
   }
 }
 
-/** What a revived queue is built from; set only while a reviver constructs one. */
-let reviving: { core?: QueueCore; remote?: RemoteQueue; shared?: SharedQueue; state?: QueueState } | undefined;
+/**
+ * @internal What a reviver hands a queue's constructor: what the revived queue wraps (the owner's core when
+ * it lives in this context, else a handle to its owner, or its shared memory) instead of making its own.
+ */
+export class RevivedQueue {
+  readonly core?: QueueCore;
+  readonly remote?: RemoteQueue;
+  readonly shared?: SharedQueue;
+  readonly state?: QueueState;
+
+  constructor(parts: { core?: QueueCore; remote?: RemoteQueue; shared?: SharedQueue; state?: QueueState }) {
+    this.core = parts.core;
+    this.remote = parts.remote;
+    this.shared = parts.shared;
+    this.state = parts.state;
+  }
+}
 
 /** The machinery every queue kind shares: local or remote, serialised items, reduction. */
 abstract class BaseQueue<T> {
@@ -297,15 +312,16 @@ abstract class BaseQueue<T> {
   /** This context's own puts and gets, so the hub knows producers and consumers by process. */
   #traffic: QueueTraffic | undefined;
 
-  constructor(kind: ObjectKind, maxsize: number) {
+  /** @internal */
+  constructor(kind: ObjectKind, maxsize: number, revived: RevivedQueue | undefined) {
     this.#kind = kind;
-    if (reviving) {
-      this.#core = reviving.core;
-      this.#remote = reviving.remote;
-      this.#shared = reviving.shared;
-      this.#sharedRef = reviving.state?.shm;
-      this.#id = reviving.state?.id ?? reviving.remote?.state.id ?? 'queue';
-      this.#maxsize = reviving.state?.maxsize ?? 0;
+    if (revived) {
+      this.#core = revived.core;
+      this.#remote = revived.remote;
+      this.#shared = revived.shared;
+      this.#sharedRef = revived.state?.shm;
+      this.#id = revived.state?.id ?? revived.remote?.state.id ?? 'queue';
+      this.#maxsize = revived.state?.maxsize ?? 0;
       return;
     }
     this.#maxsize = maxsize > 0 ? maxsize : 0;
@@ -466,24 +482,12 @@ abstract class BaseQueue<T> {
     return { kind: this.#kind, state };
   }
 
-  /** Rebuilds a queue from its reduced state: this very queue's core when the owner is here. */
-  static revive<Q>(make: () => Q, state: QueueState): Q {
-    if (state.shm) {
-      reviving = { shared: sharedHandle(state.shm, state.maxsize), state };
-      try {
-        return make();
-      } finally {
-        reviving = undefined;
-      }
-    }
+  /** @internal What a queue is rebuilt from its reduced state: this very queue's core when the owner is here. */
+  static revived(state: QueueState): RevivedQueue {
+    if (state.shm) return new RevivedQueue({ shared: sharedHandle(state.shm, state.maxsize), state });
     const broker = getBroker();
     const core = broker.isLocal(state.address) ? (broker.served(state.index) as QueueCore | undefined) : undefined;
-    reviving = core ? { core } : { remote: new RemoteQueue(state) };
-    try {
-      return make();
-    } finally {
-      reviving = undefined;
-    }
+    return new RevivedQueue(core ? { core } : { remote: new RemoteQueue(state) });
   }
 }
 
@@ -493,8 +497,11 @@ export class Queue<T = unknown> extends BaseQueue<T> {
   protected static readonly kindName: ObjectKind = 'Queue';
 
   /** @param options.maxsize Most items held at once; 0 is unbounded. @default 0 */
-  constructor(options: { maxsize?: number } = {}) {
-    super((new.target as unknown as { kindName: ObjectKind }).kindName, options.maxsize ?? 0);
+  constructor(options?: { maxsize?: number });
+  /** @internal */
+  constructor(options: { maxsize?: number }, revived: RevivedQueue);
+  constructor(options: { maxsize?: number } = {}, revived?: RevivedQueue) {
+    super((new.target as unknown as { kindName: ObjectKind }).kindName, options.maxsize ?? 0, revived);
   }
 
   /** Puts an item, waiting for room in a full bounded queue; rejects `Full` on timeout or with `block: false`. Python: Queue.put */
@@ -555,8 +562,11 @@ export class Queue<T = unknown> extends BaseQueue<T> {
 export class JoinableQueue<T = unknown> extends Queue<T> {
   protected static override readonly kindName: ObjectKind = 'JoinableQueue';
 
-  constructor(options: { maxsize?: number } = {}) {
-    super(options);
+  constructor(options?: { maxsize?: number });
+  /** @internal */
+  constructor(options: { maxsize?: number }, revived: RevivedQueue);
+  constructor(options: { maxsize?: number } = {}, revived?: RevivedQueue) {
+    super(options, revived as RevivedQueue);
   }
 
   /** Marks one item taken by get() as processed; throws ValueError when called too often here. Python: JoinableQueue.task_done */
@@ -572,8 +582,11 @@ export class JoinableQueue<T = unknown> extends Queue<T> {
 
 /** An unbounded queue with just put, get and empty. Python: multiprocessing.SimpleQueue */
 export class SimpleQueue<T = unknown> extends BaseQueue<T> {
-  constructor() {
-    super('SimpleQueue', 0);
+  constructor();
+  /** @internal */
+  constructor(revived: RevivedQueue);
+  constructor(revived?: RevivedQueue) {
+    super('SimpleQueue', 0, revived);
   }
 
   /** Puts an item. Python: SimpleQueue.put */
@@ -598,9 +611,9 @@ export class SimpleQueue<T = unknown> extends BaseQueue<T> {
   }
 }
 
-registerReviver('Queue', (state) => BaseQueue.revive(() => new Queue(), state as QueueState));
-registerReviver('JoinableQueue', (state) => BaseQueue.revive(() => new JoinableQueue(), state as QueueState));
-registerReviver('SimpleQueue', (state) => BaseQueue.revive(() => new SimpleQueue(), state as QueueState));
+registerReviver('Queue', (state) => new Queue({}, BaseQueue.revived(state as QueueState)));
+registerReviver('JoinableQueue', (state) => new JoinableQueue({}, BaseQueue.revived(state as QueueState)));
+registerReviver('SimpleQueue', (state) => new SimpleQueue(BaseQueue.revived(state as QueueState)));
 
 /** The value get() returns for a held item: its runtime objects revived when it was put reduced. */
 function releaseItem(item: Held): unknown {

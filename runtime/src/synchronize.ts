@@ -184,23 +184,29 @@ class LockCore extends Core {
   }
 }
 
-type Revived = { core?: Core; remote?: Remote; shm?: ShmLock; sem?: ShmSemaphore };
-let reviving: Revived | undefined;
+/**
+ * @internal What a reviver hands a constructor: the state the revived object wraps (the owner's core when
+ * it lives in this context, else a handle to its owner, or its shared memory) instead of making its own.
+ */
+export class Revived {
+  readonly core?: Core;
+  readonly remote?: Remote;
+  readonly shm?: ShmLock;
+  readonly sem?: ShmSemaphore;
 
-/** Runs a constructor that takes what it wraps from `reviving` instead of creating its own. */
-function constructReviving<T>(make: () => T, revived: Revived): T {
-  reviving = revived;
-  try {
-    return make();
-  } finally {
-    reviving = undefined;
+  constructor(parts: { core?: Core; remote?: Remote; shm?: ShmLock; sem?: ShmSemaphore }) {
+    this.core = parts.core;
+    this.remote = parts.remote;
+    this.shm = parts.shm;
+    this.sem = parts.sem;
   }
 }
 
-function reviveWith<T>(make: () => T, state: OwnerRef): T {
+/** The token for an object served by its owner at `state`: its very core when the owner is this context. */
+function revivedFrom(state: OwnerRef): Revived {
   const broker = getBroker();
   const core = broker.isLocal(state.address) ? (broker.served(state.index) as Core | undefined) : undefined;
-  return constructReviving(make, core ? { core } : { remote: new Remote(state) });
+  return new Revived(core ? { core } : { remote: new Remote(state) });
 }
 
 /**
@@ -217,12 +223,13 @@ abstract class BaseLock {
   #heldHere = 0;
   #ownerDied = false;
 
-  constructor(kind: 'Lock' | 'RLock') {
+  /** @internal */
+  constructor(kind: 'Lock' | 'RLock', revived: Revived | undefined) {
     this.#kind = kind;
-    if (reviving) {
-      this.#shm = reviving.shm;
-      this.#core = reviving.core as LockCore | undefined;
-      this.#remote = reviving.remote;
+    if (revived) {
+      this.#shm = revived.shm;
+      this.#core = revived.core as LockCore | undefined;
+      this.#remote = revived.remote;
     } else if (canShareWithProcesses()) {
       this.#shm = new ShmLock({ recursive: kind === 'RLock', id: created(kind) });
     } else {
@@ -334,26 +341,32 @@ abstract class BaseLock {
 /** A reduced Lock/RLock: its shared-memory word, or its owner's address. */
 type LockState = OwnerRef | { shm: ReducedObject };
 
-function reviveLock<T>(make: () => T, state: LockState): T {
-  return 'shm' in state ? constructReviving(make, { shm: reviveObject(state.shm) as ShmLock }) : reviveWith(make, state);
+function revivedLock(state: LockState): Revived {
+  return 'shm' in state ? new Revived({ shm: reviveObject(state.shm) as ShmLock }) : revivedFrom(state);
 }
 
 /** A mutual-exclusion lock any process or thread may release; a dead holder's lock passes on with `ownerDied`. Python: multiprocessing.Lock */
 export class Lock extends BaseLock {
-  constructor() {
-    super('Lock');
+  constructor();
+  /** @internal */
+  constructor(revived: Revived);
+  constructor(revived?: Revived) {
+    super('Lock', revived);
   }
 }
 
 /** A lock its holding process/thread may take again; released as often as taken. Python: multiprocessing.RLock */
 export class RLock extends BaseLock {
-  constructor() {
-    super('RLock');
+  constructor();
+  /** @internal */
+  constructor(revived: Revived);
+  constructor(revived?: Revived) {
+    super('RLock', revived);
   }
 }
 
-registerReviver('Lock', (state) => reviveLock(() => new Lock(), state as LockState));
-registerReviver('RLock', (state) => reviveLock(() => new RLock(), state as LockState));
+registerReviver('Lock', (state) => new Lock(revivedLock(state as LockState)));
+registerReviver('RLock', (state) => new RLock(revivedLock(state as LockState)));
 
 // ---- Semaphore and BoundedSemaphore ---------------------------------------------------------
 
@@ -434,12 +447,13 @@ abstract class BaseSemaphore {
   readonly #kind: 'Semaphore' | 'BoundedSemaphore';
   readonly #bound: number | undefined;
 
-  constructor(kind: 'Semaphore' | 'BoundedSemaphore', value: number) {
+  /** @internal */
+  constructor(kind: 'Semaphore' | 'BoundedSemaphore', value: number, revived: Revived | undefined) {
     this.#kind = kind;
-    if (reviving) {
-      this.#shm = reviving.sem;
-      this.#core = reviving.core as SemaphoreCore | undefined;
-      this.#remote = reviving.remote;
+    if (revived) {
+      this.#shm = revived.sem;
+      this.#core = revived.core as SemaphoreCore | undefined;
+      this.#remote = revived.remote;
       this.#bound = kind === 'BoundedSemaphore' ? value : undefined;
       return;
     }
@@ -542,28 +556,34 @@ abstract class BaseSemaphore {
 /** A counter that acquire() decrements and release() increments. Python: multiprocessing.Semaphore */
 export class Semaphore extends BaseSemaphore {
   /** @param value Initial count. @default 1 */
-  constructor(value = 1) {
-    super('Semaphore', value);
+  constructor(value?: number);
+  /** @internal */
+  constructor(value: number, revived: Revived);
+  constructor(value = 1, revived?: Revived) {
+    super('Semaphore', value, revived);
   }
 }
 
 /** A Semaphore whose release() past its initial value throws ValueError. Python: multiprocessing.BoundedSemaphore */
 export class BoundedSemaphore extends BaseSemaphore {
   /** @param value Initial and largest count. @default 1 */
-  constructor(value = 1) {
-    super('BoundedSemaphore', value);
+  constructor(value?: number);
+  /** @internal */
+  constructor(value: number | undefined, revived: Revived);
+  constructor(value = 1, revived?: Revived) {
+    super('BoundedSemaphore', value, revived);
   }
 }
 
 /** A reduced Semaphore: its shared-memory word, or its owner's address; and a BoundedSemaphore's bound. */
 type SemaphoreState = (OwnerRef | { shm: ReducedObject }) & { bound?: number };
 
-function reviveSemaphore<T>(make: () => T, state: SemaphoreState): T {
-  return 'shm' in state ? constructReviving(make, { sem: reviveObject(state.shm) as ShmSemaphore }) : reviveWith(make, state);
+function revivedSemaphore(state: SemaphoreState): Revived {
+  return 'shm' in state ? new Revived({ sem: reviveObject(state.shm) as ShmSemaphore }) : revivedFrom(state);
 }
 
-registerReviver('Semaphore', (state) => reviveSemaphore(() => new Semaphore(0), state as SemaphoreState));
-registerReviver('BoundedSemaphore', (state) => reviveSemaphore(() => new BoundedSemaphore((state as SemaphoreState).bound), state as SemaphoreState));
+registerReviver('Semaphore', (state) => new Semaphore(0, revivedSemaphore(state as SemaphoreState)));
+registerReviver('BoundedSemaphore', (state) => new BoundedSemaphore((state as SemaphoreState).bound, revivedSemaphore(state as SemaphoreState)));
 
 // ---- Event ----------------------------------------------------------------------------------
 
@@ -625,10 +645,13 @@ export class Event {
   readonly #core: EventCore | undefined;
   readonly #remote: Remote | undefined;
 
-  constructor() {
-    if (reviving) {
-      this.#core = reviving.core as EventCore | undefined;
-      this.#remote = reviving.remote;
+  constructor();
+  /** @internal */
+  constructor(revived: Revived);
+  constructor(revived?: Revived) {
+    if (revived) {
+      this.#core = revived.core as EventCore | undefined;
+      this.#remote = revived.remote;
       return;
     }
     this.#core = new EventCore(created('Event'));
@@ -675,7 +698,7 @@ export class Event {
   }
 }
 
-registerReviver('Event', (state) => reviveWith(() => new Event(), state as OwnerRef));
+registerReviver('Event', (state) => new Event(revivedFrom(state as OwnerRef)));
 
 // ---- Condition ------------------------------------------------------------------------------
 
@@ -726,10 +749,13 @@ export class Condition {
   readonly #lock: BaseLock;
 
   /** @param lock The lock it uses. @default a new RLock */
-  constructor(lock?: Lock | RLock) {
-    if (reviving) {
-      this.#core = reviving.core as ConditionCore | undefined;
-      this.#remote = reviving.remote;
+  constructor(lock?: Lock | RLock);
+  /** @internal */
+  constructor(lock: Lock | RLock, revived: Revived);
+  constructor(lock?: Lock | RLock, revived?: Revived) {
+    if (revived) {
+      this.#core = revived.core as ConditionCore | undefined;
+      this.#remote = revived.remote;
       this.#lock = lock!;
       return;
     }
@@ -824,7 +850,7 @@ export class Condition {
 registerReviver('Condition', (state) => {
   const { lock, ...ref } = state as OwnerRef & { lock: ReducedObject };
   const revivedLock = reviveObject(lock) as Lock | RLock;
-  return reviveWith(() => new Condition(revivedLock), ref);
+  return new Condition(revivedLock, revivedFrom(ref));
 });
 
 // ---- Barrier --------------------------------------------------------------------------------
@@ -922,12 +948,15 @@ export class Barrier {
   readonly #parties: number;
   readonly #timeout: number | undefined;
 
-  constructor(parties: number, options: BarrierOptions = {}) {
+  constructor(parties: number, options?: BarrierOptions);
+  /** @internal */
+  constructor(parties: number, options: BarrierOptions, revived: Revived);
+  constructor(parties: number, options: BarrierOptions = {}, revived?: Revived) {
     this.#parties = parties;
     this.#timeout = checkTimeout(options.timeout, 'Barrier');
-    if (reviving) {
-      this.#core = reviving.core as BarrierCore | undefined;
-      this.#remote = reviving.remote;
+    if (revived) {
+      this.#core = revived.core as BarrierCore | undefined;
+      this.#remote = revived.remote;
       return;
     }
     if (!Number.isInteger(parties) || parties < 1) throw new ValueError('parties must be >= 1');
@@ -985,5 +1014,5 @@ export class Barrier {
 
 registerReviver('Barrier', (state) => {
   const s = state as OwnerRef & { parties: number; timeout?: number };
-  return reviveWith(() => new Barrier(s.parties, { timeout: s.timeout }), s);
+  return new Barrier(s.parties, { timeout: s.timeout }, revivedFrom(s));
 });
