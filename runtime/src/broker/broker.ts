@@ -14,19 +14,7 @@ import { deserialize, serialize } from 'node:v8';
 import { BrokenPipeError } from '../errors';
 import { decodeThrown, encodeError } from '../serialize';
 import { ENV } from '../protocol';
-
-/** Frame ops below 16 belong to the transport; 16–127 go to a served object; 128+ are pushes to a subscriber. */
-export const OP_HELLO = 1;
-export const OP_REPLY = 2;
-export const OP_ERROR = 3;
-/** A request carrying the descriptor of the sender's ring (JSON); the reply says it is mapped. */
-export const OP_RING = 4;
-/**
- * A frame carrying a tail (u32) of the sender's ring: take its frames up to there. Never answered: a
- * reply could reach a sender that just exited, and the EPIPE would make us drop what it sent last.
- */
-export const OP_DOORBELL = 5;
-export const FIRST_PUSH_OP = 128;
+import { FIRST_PUSH_OP, OP_DOORBELL, OP_ERROR, OP_HELLO, OP_REPLY, OP_RING } from './ops';
 
 /** An object this context owns and serves to others. */
 export interface Served {
