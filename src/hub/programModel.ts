@@ -3,7 +3,7 @@
 // No I/O, no clock of its own (time is the events' `ts`), no Node or vscode imports.
 import type { Hello, ObjectCreated, ObjectKind, ProcessKey, RuntimeEvent, SourceLocation } from '../../runtime/src/protocol';
 import { findDeadlocks } from './deadlocks';
-import type { Deadlock, PipeNode, PoolNode, ProcessNode, ProgramSnapshot, QueueNode, SyncNode, Waiter } from './snapshot';
+import type { Deadlock, ManagerNode, PipeNode, PoolNode, ProcessNode, ProgramSnapshot, QueueNode, SyncNode, Waiter } from './snapshot';
 
 /** Depth samples older than this (behind the newest event) are dropped. */
 const HISTORY_MS = 60_000;
@@ -16,6 +16,10 @@ const MAX_RECENT_PREVIEWS = 5;
 /** A hostile or runaway program cannot grow the model without bound. */
 const MAX_OBJECTS = 50_000;
 const MAX_PROCESSES = 20_000;
+const MAX_MANAGERS = 1_000;
+/** Per manager: distinct typeid.method rows and callers kept, and detailed calls shown. */
+const MAX_MANAGER_ROWS = 256;
+const MAX_RECENT_CALLS = 8;
 
 const QUEUE_KINDS = new Set<ObjectKind>(['Queue', 'SimpleQueue', 'JoinableQueue']);
 const PIPE_KINDS = new Set<ObjectKind>(['Pipe', 'Channel']);
@@ -39,6 +43,13 @@ interface PoolRecord extends PoolNode {
   countedBusy: ProcessKey[];
 }
 
+interface ManagerRecord extends ManagerNode {
+  /** `typeid.method` → its row; the total time behind each mean. */
+  byMethod: Map<string, ManagerNode['methods'][number] & { totalMs: number }>;
+  byCaller: Map<ProcessKey, number>;
+  totalMs: number;
+}
+
 export interface ProgramModelOptions {
   singleProcess?: boolean;
 }
@@ -60,6 +71,7 @@ export class ProgramModel {
   #pipes = new Map<string, PipeRecord>();
   #syncs = new Map<string, SyncNode>();
   #pools = new Map<string, PoolRecord>();
+  #managers = new Map<string, ManagerRecord>();
   #deadlocks: Deadlock[] = [];
   #graphDirty = false;
   #cached: ProgramSnapshot | undefined;
@@ -186,8 +198,9 @@ export class ProgramModel {
         this.#dropped += Math.max(0, event.count);
         this.#version++;
         return;
-      case 'log':
       case 'manager':
+        return this.#managerCalls(key, event);
+      case 'log':
         return;
     }
   }
@@ -284,6 +297,7 @@ export class ProgramModel {
       pipes: [...this.#pipes.values()].map((p) => this.#copyPipe(p)),
       syncs: [...this.#syncs.values()].map(copySync),
       pools: [...this.#pools.values()].map(copyPool),
+      managers: [...this.#managers.values()].map(copyManager),
       deadlocks: this.#deadlocks.map(copyDeadlock),
       singleProcess: this.#singleProcess,
       rejectedConnections: this.#rejected,
@@ -546,6 +560,49 @@ export class ProgramModel {
     this.#touch();
   }
 
+  /** Calls to a manager: counted from their callers' reports; the server's reports say who serves it. */
+  #managerCalls(key: ProcessKey, event: Extract<RuntimeEvent, { t: 'manager' }>): void {
+    let m = this.#managers.get(event.manager);
+    if (!m) {
+      if (this.#managers.size >= MAX_MANAGERS) return;
+      m = { id: event.manager, label: `Manager ${event.manager}`, calls: 0, errors: 0, served: 0, meanMs: 0, methods: [], callers: [], recent: [], byMethod: new Map(), byCaller: new Map(), totalMs: 0 };
+      this.#managers.set(event.manager, m);
+    }
+    if (event.side === 'serve') {
+      m.server = key;
+      m.served += event.calls.length;
+      for (const c of Object.values(event.counted ?? {})) m.served += c.calls;
+      return this.#touch();
+    }
+    const add = (typeid: string, method: string, calls: number, errors: number, ms: number): void => {
+      m.calls += calls;
+      m.errors += errors;
+      m.totalMs += ms;
+      const name = `${typeid}.${method}`;
+      let row = m.byMethod.get(name);
+      if (!row && m.byMethod.size < MAX_MANAGER_ROWS) m.byMethod.set(name, (row = { typeid, method, calls: 0, errors: 0, meanMs: 0, totalMs: 0 }));
+      if (row) {
+        row.calls += calls;
+        row.errors += errors;
+        row.totalMs += ms;
+      }
+      if (m.byCaller.has(key) || m.byCaller.size < MAX_MANAGER_ROWS) m.byCaller.set(key, (m.byCaller.get(key) ?? 0) + calls);
+    };
+    for (const c of event.calls) {
+      add(c.typeid, c.method, 1, c.outcome === 'error' ? 1 : 0, c.ms);
+      m.recent.push({ caller: key, typeid: c.typeid, method: c.method, ts: c.start, ms: c.ms, outcome: c.outcome, ...(c.error !== undefined ? { error: c.error } : {}) });
+    }
+    if (m.recent.length > MAX_RECENT_CALLS) m.recent.splice(0, m.recent.length - MAX_RECENT_CALLS);
+    for (const [name, c] of Object.entries(event.counted ?? {})) {
+      const dot = name.indexOf('.');
+      add(dot === -1 ? name : name.slice(0, dot), dot === -1 ? '?' : name.slice(dot + 1), c.calls, c.errors, c.ms);
+    }
+    m.meanMs = m.calls > 0 ? m.totalMs / m.calls : 0;
+    m.methods = [...m.byMethod.values()].map(({ totalMs, ...row }) => ({ ...row, meanMs: row.calls > 0 ? totalMs / row.calls : 0 })).sort((a, b) => b.calls - a.calls);
+    m.callers = [...m.byCaller].map(([k, calls]) => ({ key: k, calls })).sort((a, b) => b.calls - a.calls);
+    this.#touch();
+  }
+
   #markExited(node: ProcessNode, ts: number): void {
     if (node.threadId === 0) {
       // A thread ends with its process, whether or not anyone reported its own end.
@@ -725,6 +782,12 @@ function copySync(s: SyncNode): SyncNode {
 
 function copyPool(p: PoolRecord): PoolNode {
   return { id: p.id, label: p.label, workers: [...p.workers], busy: [...p.busy], queued: p.queued, running: p.running, done: p.done, failed: p.failed, meanTaskMs: p.meanTaskMs };
+}
+
+function copyManager(m: ManagerRecord): ManagerNode {
+  const node: ManagerNode = { id: m.id, label: m.label, calls: m.calls, errors: m.errors, served: m.served, meanMs: m.meanMs, methods: m.methods.map((r) => ({ ...r })), callers: m.callers.map((c) => ({ ...c })), recent: m.recent.map((c) => ({ ...c })) };
+  if (m.server !== undefined) node.server = m.server;
+  return node;
 }
 
 function copyDeadlock(d: Deadlock): Deadlock {

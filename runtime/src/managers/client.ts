@@ -8,6 +8,7 @@ import { EOFError, errnoError } from '../errors';
 import { decodeThrown } from '../serialize';
 import { clientHandshake, dataFrameReader, writeDataFrame, REPLY_ERROR, REPLY_PROXY, REQUEST } from './wire';
 import { checkToken, decodeValue, type ObjectToken, type ReferenceReviver } from './codec';
+import { reported, type CallReport } from './report';
 
 /** Where a manager listens: `[host, port]`. Python: the address tuple */
 export type Address = [host: string, port: number];
@@ -121,8 +122,15 @@ export class Client implements ReferenceReviver {
     throw new TypeError(`a proxy of the manager at ${address.join(':')} cannot be rebuilt here: this process has no connection to that manager`);
   }
 
-  /** Sends a request already encoded (encodeValue: it threw before anything was referenced) and awaits its reply. */
-  async send(body: Buffer, what: string): Promise<unknown> {
+  /**
+   * Sends a request already encoded (encodeValue: it threw before anything was referenced) and awaits its reply;
+   * `report` (report.ts' beginCall) tells the hub about the call when it settles.
+   */
+  send(body: Buffer, what: string, report?: CallReport): Promise<unknown> {
+    return reported(report, this.#send(body, what));
+  }
+
+  async #send(body: Buffer, what: string): Promise<unknown> {
     const socket = await this.#connect();
     const id = this.#nextId++;
     if (this.#nextId > 0xffff_ffff) this.#nextId = 1;
