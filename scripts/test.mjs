@@ -39,11 +39,41 @@ function kill(child, signal) {
   } catch {}
 }
 
+/**
+ * The spec reporter's closing "failing tests" section, without stack frames: printed again beside the summary,
+ * because a CI log is often read from its tail, where a layer's first failure scrolled away long before.
+ */
+function failureDigest(maxLines = 20) {
+  let text = '';
+  return {
+    feed(chunk) {
+      text += chunk.toString('utf8');
+      if (text.length > 4_000_000) text = text.slice(-2_000_000);
+    },
+    lines() {
+      const at = text.lastIndexOf('failing tests:');
+      if (at < 0) return [];
+      const kept = text
+        .slice(at)
+        .split('\n')
+        .map((line) => line.trimEnd())
+        .filter((line) => !/^\s*$|^\s+at |^\s*[{}]\s*$|^\s+(generatedMessage|code|actual|expected|operator|failureType|cause): /.test(line));
+      return kept.length > maxLines ? [...kept.slice(0, maxLines), `… ${kept.length - maxLines} more lines in the step's output above`] : kept;
+    },
+  };
+}
+
 function run(step, minutes) {
   return new Promise((resolve) => {
     // detached: the step leads its own process group, so a deadline can end every process it started.
-    const child = spawn(npm, ['run', step], { cwd: root, stdio: 'inherit', detached: true });
+    const child = spawn(npm, ['run', step], { cwd: root, stdio: ['inherit', 'pipe', 'pipe'], detached: true });
     current = child;
+    const digest = failureDigest();
+    child.stdout.on('data', (chunk) => {
+      process.stdout.write(chunk);
+      digest.feed(chunk);
+    });
+    child.stderr.on('data', (chunk) => process.stderr.write(chunk));
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
@@ -54,7 +84,13 @@ function run(step, minutes) {
     child.on('exit', (code, signal) => {
       clearTimeout(timer);
       current = null;
-      resolve({ code: timedOut ? `deadline ${minutes} min` : (code ?? signal), ok: code === 0 && !timedOut });
+      const settle = () => resolve({ code: timedOut ? `deadline ${minutes} min` : (code ?? signal), ok: code === 0 && !timedOut, failures: digest.lines() });
+      // The last output may still be in the pipe; a process the step leaked may hold it open for ever, so wait briefly.
+      const grace = setTimeout(settle, 2_000);
+      child.stdout.once('close', () => {
+        clearTimeout(grace);
+        settle();
+      });
     });
   });
 }
@@ -62,14 +98,19 @@ function run(step, minutes) {
 for (const [step, minutes] of steps) {
   const started = Date.now();
   console.log(`\n> npm run ${step}`);
-  const { ok, code } = await run(step, minutes);
-  results.push({ step, ok, code, seconds: Math.round((Date.now() - started) / 1000) });
+  const { ok, code, failures } = await run(step, minutes);
+  results.push({ step, ok, code, failures, seconds: Math.round((Date.now() - started) / 1000) });
   if (step === 'build' && !ok) break; // testing a stale or partial build proves nothing
 }
 
+const failed = results.filter((r) => !r.ok);
+for (const { step, failures } of failed) {
+  if (failures.length === 0) continue;
+  console.log(`\n${step}: what failed`);
+  for (const line of failures) console.log(`  ${line}`);
+}
 console.log('\nnpm test summary');
 for (const { step, ok, seconds, code } of results) console.log(`  ${ok ? 'pass' : 'FAIL'}  ${step.padEnd(13)} ${String(seconds).padStart(5)} s${ok ? '' : `  (${code})`}`);
-const failed = results.filter((r) => !r.ok);
 if (failed.length > 0 || results.length < steps.length) {
   console.log(`npm test failed: ${failed.map((r) => r.step).join(', ')}`);
   process.exit(1);

@@ -4,7 +4,8 @@
 // on the broker and reduction.
 import { randomInt } from 'node:crypto';
 import { Socket } from 'node:net';
-import { getBroker, held, FIRST_PUSH_OP, type Peer, type Served } from './broker/broker';
+import { getBroker, held, type Peer, type Served } from './broker/broker';
+import { OP_PIPE_ATTACH, OP_PIPE_BACKLOG, OP_PIPE_CLOSE, OP_PIPE_DATA, OP_PIPE_DUP, OP_PIPE_RELEASE, OP_PIPE_RETURN, PUSH_PIPE_EOF, PUSH_PIPE_ROUTE } from './broker/ops';
 import type { Frame } from './broker/frame';
 import { Remote, type OwnerRef } from './broker/remote';
 import { Mailbox, type Message } from './broker/mailbox';
@@ -16,16 +17,6 @@ import { Client, Listener } from './listener';
 import { answerChallenge, deliverChallenge } from './challenge';
 import { reduceSymbol, registerReviver, type ReducedObject, type TransferContext } from './reduction';
 import { deserializeReduced, holdsReducible, serializeReducing } from './serialize';
-
-const OP_DATA = 48; // to a copy, or to the directory for a copy not yet attached
-const OP_ATTACH = 49;
-const OP_CLOSE = 50;
-const OP_DUP = 51;
-const OP_BACKLOG = 52; // unread messages a copy handed to its duplicate: already in order, not counted
-const OP_RELEASE = 53; // a copy made elsewhere for one receiver that is gone before reviving it
-const OP_RETURN = 54; // an unread message of a copy that closed: to another copy of that end
-const PUSH_ROUTE = FIRST_PUSH_OP + 1;
-const PUSH_EOF = FIRST_PUSH_OP + 2;
 
 const KIND_OBJECT = 0;
 const KIND_BYTES = 1;
@@ -157,7 +148,7 @@ class PipeDirectory implements Served {
     if (record.state === 'closed') return this.returned(target, messageOf(frame));
     if (record.state === 'local') record.local!.receive(frame, from);
     else if (record.state === 'pending') record.buffered.push({ frame });
-    else record.peer!.send(record.index!, OP_DATA, frame.payload, frame.request);
+    else record.peer!.send(record.index!, OP_PIPE_DATA, frame.payload, frame.request);
   }
 
   attach(peer: Peer, id: number, end: 0 | 1, address: string, index: number): unknown {
@@ -166,9 +157,9 @@ class PipeDirectory implements Served {
     const record = this.#copies.get(id) ?? { id, end, state: 'pending' as const, buffered: [] };
     this.#copies.set(id, record);
     Object.assign(record, { state: 'attached', peer, address, index });
-    for (const message of record.backlog ?? []) peer.sendParts(index, OP_BACKLOG, [Buffer.from([message.kind]), message.body], 0);
+    for (const message of record.backlog ?? []) peer.sendParts(index, OP_PIPE_BACKLOG, [Buffer.from([message.kind]), message.body], 0);
     record.backlog = undefined;
-    for (const { frame } of record.buffered.splice(0)) peer.send(index, OP_DATA, frame.payload, frame.request);
+    for (const { frame } of record.buffered.splice(0)) peer.send(index, OP_PIPE_DATA, frame.payload, frame.request);
     this.#announce(end);
     const other = (1 - end) as 0 | 1;
     return { route: this.routeTo(other), eof: this.#open(other).length === 0 ? this.#eofFor(id) : undefined };
@@ -186,7 +177,7 @@ class PipeDirectory implements Served {
     if (!heir) return;
     if (heir.state === 'local') heir.local!.receiveBacklog(message);
     else if (heir.state === 'pending') (heir.backlog ??= []).push(message);
-    else heir.peer!.sendParts(heir.index!, OP_BACKLOG, [Buffer.from([message.kind]), message.body], 0);
+    else heir.peer!.sendParts(heir.index!, OP_PIPE_BACKLOG, [Buffer.from([message.kind]), message.body], 0);
   }
 
   /** Tells every open copy of the other end where `end` now receives. */
@@ -194,7 +185,7 @@ class PipeDirectory implements Served {
     const route = this.routeTo(end);
     for (const c of this.#open((1 - end) as 0 | 1)) {
       if (c.state === 'local') c.local!.setRoute(route);
-      else if (c.state === 'attached') c.peer!.send(c.id, PUSH_ROUTE, Buffer.from(JSON.stringify(route ?? null)));
+      else if (c.state === 'attached') c.peer!.send(c.id, PUSH_PIPE_ROUTE, Buffer.from(JSON.stringify(route ?? null)));
     }
   }
 
@@ -222,32 +213,32 @@ class PipeDirectory implements Served {
     for (const c of this.#open((1 - record.end) as 0 | 1)) {
       const eof = this.#eofFor(c.id);
       if (c.state === 'local') c.local!.endOfFile(eof);
-      else if (c.state === 'attached') c.peer!.send(c.id, PUSH_EOF, Buffer.from(JSON.stringify(eof)));
+      else if (c.state === 'attached') c.peer!.send(c.id, PUSH_PIPE_EOF, Buffer.from(JSON.stringify(eof)));
     }
   }
 
   onFrame(peer: Peer, frame: Frame): void {
     switch (frame.op) {
-      case OP_DATA:
+      case OP_PIPE_DATA:
         return this.deliver(frame, peer);
-      case OP_ATTACH: {
+      case OP_PIPE_ATTACH: {
         const { id, end, address, index } = JSON.parse(frame.payload.toString('utf8')) as { id: number; end: 0 | 1; address: string; index: number };
         peer.reply(frame.request, Buffer.from(JSON.stringify(this.attach(peer, id, end, address, index))));
         return;
       }
-      case OP_CLOSE: {
+      case OP_PIPE_CLOSE: {
         const { id, sentTo } = JSON.parse(frame.payload.toString('utf8')) as { id: number; sentTo: Record<string, number> };
         return this.close(id, sentTo);
       }
-      case OP_DUP: {
+      case OP_PIPE_DUP: {
         const { id, end } = JSON.parse(frame.payload.toString('utf8')) as { id: number; end: 0 | 1 };
         return this.addPending(id, end, undefined, peer);
       }
-      case OP_RELEASE: {
+      case OP_PIPE_RELEASE: {
         const { id } = JSON.parse(frame.payload.toString('utf8')) as { id: number };
         return this.release(id);
       }
-      case OP_RETURN:
+      case OP_PIPE_RETURN:
         return this.returned(frame.payload.readUInt32BE(0), { kind: frame.payload.readUInt8(4), body: frame.payload.subarray(5) });
     }
   }
@@ -342,7 +333,7 @@ class PipeEnd implements Served {
     const remote = this.#remote!;
     this.#unsubscribe = remote.peer.subscribe(this.copy, (frame) => this.#onPush(frame));
     const payload = JSON.stringify({ id: this.copy, end: this.end, address, index: this.#index });
-    this.attached = remote.request(OP_ATTACH, Buffer.from(payload)).then(
+    this.attached = remote.request(OP_PIPE_ATTACH, Buffer.from(payload)).then(
       (reply) => {
         const { route, eof, released } = JSON.parse(reply.toString('utf8')) as { route?: Route; eof?: Eof; released?: true };
         if (released) return this.endOfFile({ expected: 0 });
@@ -360,8 +351,8 @@ class PipeEnd implements Served {
 
   #onPush(frame: Frame): void {
     const body = JSON.parse(frame.payload.toString('utf8')) as unknown;
-    if (frame.op === PUSH_ROUTE) this.setRoute((body as Route | null) ?? undefined);
-    else if (frame.op === PUSH_EOF) this.endOfFile(body as Eof);
+    if (frame.op === PUSH_PIPE_ROUTE) this.setRoute((body as Route | null) ?? undefined);
+    else if (frame.op === PUSH_PIPE_EOF) this.endOfFile(body as Eof);
   }
 
   setRoute(route: Route | undefined): void {
@@ -385,11 +376,11 @@ class PipeEnd implements Served {
     const broker = getBroker();
     if (this.directory && (route.address === '' || broker.isLocal(route.address))) {
       // The other end is here, or not attached yet: the creator's directory delivers or holds it.
-      this.directory.deliver({ op: OP_DATA, object: route.index, request: seq, payload: Buffer.concat([prefix, body]) });
+      this.directory.deliver({ op: OP_PIPE_DATA, object: route.index, request: seq, payload: Buffer.concat([prefix, body]) });
       return Promise.resolve();
     }
     return new Promise<void>((resolve, reject) => {
-      broker.peer(route.address).sendParts(route.index, OP_DATA, [prefix, body], seq, (error) => (error ? reject(error) : resolve()));
+      broker.peer(route.address).sendParts(route.index, OP_PIPE_DATA, [prefix, body], seq, (error) => (error ? reject(error) : resolve()));
     });
   }
 
@@ -488,7 +479,7 @@ class PipeEnd implements Served {
     const unread = [...this.#inbox.drain(), ...[...this.#order.values()].flatMap((o) => [...o.early.values()])];
     this.#handBack(unread);
     if (this.directory) this.directory.close(this.copy, sentTo);
-    else if (!this.#creatorGone) this.#remote!.send(OP_CLOSE, Buffer.from(JSON.stringify({ id: this.copy, sentTo })));
+    else if (!this.#creatorGone) this.#remote!.send(OP_PIPE_CLOSE, Buffer.from(JSON.stringify({ id: this.copy, sentTo })));
     this.#unsubscribe?.();
     this.#inbox.close(new OSError('the connection was closed'));
   }
@@ -501,7 +492,7 @@ class PipeEnd implements Served {
         const head = Buffer.allocUnsafe(5);
         head.writeUInt32BE(this.copy, 0);
         head.writeUInt8(message.kind, 4);
-        this.#remote!.send(OP_RETURN, Buffer.concat([head, message.body]));
+        this.#remote!.send(OP_PIPE_RETURN, Buffer.concat([head, message.body]));
       }
     }
   }
@@ -518,17 +509,17 @@ class PipeEnd implements Served {
       return { address, index: directory.index, end: this.end, copy, readable: true, writable: true, id: '' };
     }
     const remote = this.#remote!;
-    remote.send(OP_DUP, Buffer.from(JSON.stringify({ id: copy, end: this.end })));
+    remote.send(OP_PIPE_DUP, Buffer.from(JSON.stringify({ id: copy, end: this.end })));
     context.receiverGone?.push(() => {
       // A creator that is gone took its directory with it: nothing to tell, nothing to reconnect to.
-      if (!this.#creatorGone) remote.send(OP_RELEASE, Buffer.from(JSON.stringify({ id: copy })));
+      if (!this.#creatorGone) remote.send(OP_PIPE_RELEASE, Buffer.from(JSON.stringify({ id: copy })));
     });
     return { address: remote.ref.address, index: remote.ref.index, end: this.end, copy, readable: true, writable: true, id: '' };
   }
 
   onFrame(peer: Peer, frame: Frame): void {
-    if (frame.op === OP_DATA) this.receive(frame, peer);
-    else if (frame.op === OP_BACKLOG) this.receiveBacklog({ kind: frame.payload.readUInt8(0), body: frame.payload.subarray(1) });
+    if (frame.op === OP_PIPE_DATA) this.receive(frame, peer);
+    else if (frame.op === OP_PIPE_BACKLOG) this.receiveBacklog({ kind: frame.payload.readUInt8(0), body: frame.payload.subarray(1) });
   }
 
   onPeerClosed(): void {}
@@ -548,8 +539,6 @@ export interface Endpoint {
   duplicate(context: TransferContext): EndState;
 }
 
-let reviving: EndState | undefined;
-
 /** One end of a pipe: send()/recv() structured-cloneable objects, or raw bytes. Python: multiprocessing.connection.Connection */
 export class Connection {
   readonly #end: Endpoint;
@@ -560,23 +549,11 @@ export class Connection {
   #traffic: PipeTraffic | undefined;
 
   /** @internal Made by Pipe() or revived; not constructed by users. */
-  constructor(end?: Endpoint, readable = true, writable = true, id = '') {
-    if (reviving) {
-      const state = reviving;
-      const directory = getBroker().isLocal(state.address) ? (getBroker().served(state.index) as PipeDirectory | undefined) : undefined;
-      const remote = directory ? undefined : new Remote({ address: state.address, index: state.index, slot: -1 } satisfies OwnerRef);
-      const end = new PipeEnd(state.end, state.copy, directory, remote);
-      if (!directory) end.attach();
-      this.#end = end;
-      this.#readable = state.readable;
-      this.#writable = state.writable;
-      this.#id = state.id;
-    } else {
-      this.#end = end!;
-      this.#readable = readable;
-      this.#writable = writable;
-      this.#id = id;
-    }
+  constructor(end: Endpoint, readable = true, writable = true, id = '') {
+    this.#end = end;
+    this.#readable = readable;
+    this.#writable = writable;
+    this.#id = id;
   }
 
   get readable(): boolean {
@@ -733,13 +710,14 @@ function quiet(promise: Promise<void>): Promise<void> {
   return promise;
 }
 
-registerReviver('Connection', (state) => {
-  reviving = state as EndState;
-  try {
-    return new Connection();
-  } finally {
-    reviving = undefined;
-  }
+/** A copy of an end, revived from what duplicate() made: attached to its directory, here or at the creator. */
+registerReviver('Connection', (reduced) => {
+  const state = reduced as EndState;
+  const directory = getBroker().isLocal(state.address) ? (getBroker().served(state.index) as PipeDirectory | undefined) : undefined;
+  const remote = directory ? undefined : new Remote({ address: state.address, index: state.index, slot: -1 } satisfies OwnerRef);
+  const end = new PipeEnd(state.end, state.copy, directory, remote);
+  if (!directory) end.attach();
+  return new Connection(end, state.readable, state.writable, state.id);
 });
 
 /** Two connected ends; with `duplex: false`, `[receiver, sender]`. Python: multiprocessing.Pipe */

@@ -11,7 +11,7 @@ import { held } from './broker/broker';
 import { LocalWaiter, Fifo } from './broker/waiters';
 import { created } from './broker/report';
 import { clientHandshake, serverHandshake } from './managers/wire';
-import { AuthenticationError, OSError, ValueError } from './errors';
+import { AuthenticationError, errnoError, OSError, ValueError } from './errors';
 import { Connection } from './connection';
 import { SocketEnd } from './socketEnd';
 
@@ -74,12 +74,9 @@ function arbitraryAddress(family: Family | undefined): { address: ConnectionAddr
   return { address: join(dir, 'socket'), dir };
 }
 
-/** Node's connect/listen errors under Python's names (ConnectionRefusedError, FileNotFoundError…). */
+/** Node's connect/listen errors as Python's classes (ConnectionRefusedError, FileNotFoundError…). */
 function pythonError(error: NodeJS.ErrnoException): Error {
-  const names: Record<string, string> = { ECONNREFUSED: 'ConnectionRefusedError', ENOENT: 'FileNotFoundError', EADDRINUSE: 'OSError', EACCES: 'PermissionError' };
-  const name = error.code ? names[error.code] : undefined;
-  if (name) error.name = name;
-  return error;
+  return errnoError(error) ?? error;
 }
 
 function osError(message: string): Error {

@@ -13,6 +13,7 @@ import { Client, type Address } from './managers/client';
 import { encodeValue } from './managers/codec';
 import { BaseProxy, proxyTypes, type Token } from './managers/proxies';
 import { builtinRegistry, builtinTypes, ManagerServer, type Factory, type TypeSpec } from './managers/server';
+import { beginCall } from './managers/report';
 import { findTarget, loadTarget, type TargetRef } from './targets';
 import { Process } from './process';
 import { RawArray, RawValue } from './sharedctypes';
@@ -278,8 +279,9 @@ export class BaseManager {
       await this.#starting;
       if (!this.#client) throw new Error('start() or connect() the manager first');
     }
-    const body = encodeValue({ op: 'create', typeid, args }, `${typeid}()`);
-    return (await this.#client!.send(body, `${typeid}()`)) as T;
+    const report = beginCall(this.#client!.address, typeid, 'create');
+    const body = encodeValue({ op: 'create', typeid, args, ...(report?.id ? { trace: report.id } : {}) }, `${typeid}()`);
+    return (await this.#client!.send(body, `${typeid}()`, report)) as T;
   }
 
   /** Stops the server (and its process) and waits for it. Python: BaseManager.shutdown() */

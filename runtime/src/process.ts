@@ -53,6 +53,18 @@ function currentInlineKey(): string | undefined {
 /** Marks the runtime's own Process subclasses (contexts), which children rebuild as a plain Process. */
 export const internalSubclass: unique symbol = Symbol('forkscope.internalSubclass');
 
+/** Marks a Process made for a worker the runtime started itself (Process._adopt). */
+const adoptedIdentity = Symbol('forkscope.adoptedIdentity');
+
+/**
+ * Lists a worker the runtime started (an executor's) among this process's children, as a Process: alive until its
+ * handle exits, then unlisted. `handle` should be a view of its own for ref()/unref() (a pending join() refs it),
+ * so a join does not undo its owner's choice (see sharedRef in workers.ts).
+ */
+export function listWorker(handle: ChildHandle, name: string, identity: number[], method: StartMethod): Process {
+  return Process._adopt(handle, name, identity, method);
+}
+
 /** Live children of this process, for activeChildren() and exit handling. */
 const children = new Set<Process>();
 
@@ -142,10 +154,27 @@ export class Process {
     this.#target = options.target;
     this.#args = options.args ?? [];
     this.#kwargs = options.kwargs;
-    this.#identity = nextIdentity();
+    this.#identity = (options as { [adoptedIdentity]?: number[] })[adoptedIdentity] ?? nextIdentity();
     this.#name = options.name ?? `Process-${this.#identity.join(':')}`;
     this.#daemon = options.daemon ?? self.daemon;
     this.#startMethod = options.startMethod;
+  }
+
+  /** A worker the runtime started (an executor's) as a Process of this one, as Python's are. Internal: listWorker(). */
+  static _adopt(handle: ChildHandle, name: string, identity: number[], method: StartMethod): Process {
+    const p = new Process({ name, daemon: true, startMethod: method, [adoptedIdentity]: identity } as ProcessOptions);
+    p.#started = true;
+    p.#handle = handle;
+    p.#pid = handle.pid;
+    p.#threadId = handle.threadId;
+    p.#exited = new Promise((r) => (p.#markExited = r));
+    children.add(p);
+    handle.onExit((exitCode) => {
+      p.#exitCode = exitCode;
+      children.delete(p);
+      p.#markExited?.();
+    });
+    return p;
   }
 
   /** The method run in the child: calls the target. Override it in a subclass. Python: Process.run */

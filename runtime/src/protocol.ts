@@ -325,12 +325,44 @@ export interface ContextChanged {
   key?: ProcessKey;
 }
 
-/** Aggregated Manager proxy calls since the last flush (`method` → count). */
+/** One Manager request as its caller or the manager's server saw it. */
+export interface ManagerCall {
+  /** Shared by the caller's and the server's report of the same call: the trace joins them into one arrow. */
+  id: string;
+  /** The proxy's typeid (`Queue`, `dict`, a registered name). */
+  typeid: string;
+  /** The proxy method called, or `create` (a new object), `getvalue` (a copy). */
+  method: string;
+  /** When it began (ms since the epoch) and how long it took, in ms (the caller: until the reply; the server: handling). */
+  start: number;
+  ms: number;
+  outcome: 'ok' | 'error';
+  /** `Name: message`, when `outcome` is `error`. */
+  error?: string;
+}
+
+/** Calls only counted, per `typeid.method`. */
+export interface ManagerCallCount {
+  calls: number;
+  errors: number;
+  /** Sum of their durations, ms. */
+  ms: number;
+}
+
+/**
+ * Manager calls since the last flush, from a calling process (`side: 'call'`) or from the manager's server
+ * (`side: 'serve'`). As PoolActivity: a caller details its first calls of each interval in `calls` and only
+ * counts the rest in `counted`; each call is in exactly one of the two, so the sums stay exact. The server
+ * details exactly the calls its caller detailed (the request carries the id), so each has both ends.
+ */
 export interface ManagerCalls {
   t: 'manager';
   ts: number;
-  id: string;
-  calls: Record<string, number>;
+  /** The manager's address, `host:port`. */
+  manager: string;
+  side: 'call' | 'serve';
+  calls: ManagerCall[];
+  counted?: Record<string, ManagerCallCount>;
 }
 
 /** What a `forkscope worker` of a bullmq cluster says of itself in Redis (`<prefix>:workers`), refreshed with its heartbeat. */

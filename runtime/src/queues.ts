@@ -3,6 +3,7 @@
 // the items and other contexts reach it over its broker socket. Depends on the broker and reduction contract only.
 import { getBroker, held, type Peer, type Served } from './broker/broker';
 import type { Frame } from './broker/frame';
+import { OP_QUEUE_GET, OP_QUEUE_GOT, OP_QUEUE_JOIN, OP_QUEUE_PUT, OP_QUEUE_PUT_WAIT, OP_QUEUE_TASK_DONE } from './broker/ops';
 import { ownSlots, RemoteSlot } from './broker/slots';
 import { Fifo, LocalWaiter, RemoteWaiter, decodeWait, encodeWait, type Waiter } from './broker/waiters';
 import { created, QueueTraffic, waitingUnlessBrief, watchDepth } from './broker/report';
@@ -14,14 +15,6 @@ import { deserializeReduced, holdsReducible, serializeReducing } from './seriali
 import { canShareQueues } from './shm/queueMemory';
 import { SharedQueue, type SharedQueueRef } from './shm/sharedQueue';
 import { readTimeout } from './timeouts';
-
-const OP_PUT = 16; // unbounded: no reply, the write is the acknowledgement
-const OP_PUT_WAIT = 17; // bounded: replied once the item is in
-const OP_GET = 18;
-const OP_TASK_DONE = 19;
-const OP_JOIN = 20;
-/** A consumer read the item its get() was answered with: the owner forgets it (else redelivers it if the consumer dies). */
-const OP_GOT = 21;
 
 const EMPTY = Buffer.alloc(0);
 const RESOLVED: Promise<void> = Promise.resolve();
@@ -175,32 +168,32 @@ class QueueCore implements Served {
 
   onFrame(peer: Peer, frame: Frame): void {
     switch (frame.op) {
-      case OP_PUT: {
+      case OP_QUEUE_PUT: {
         const item = heldFromBytes(frame.payload);
         if (!this.tryPut(item)) this.put(item, true, undefined, new RemoteWaiter<void>(peer, 0, () => EMPTY));
         return;
       }
-      case OP_PUT_WAIT: {
+      case OP_QUEUE_PUT_WAIT: {
         const { block, timeout, rest } = decodeWait(frame.payload);
         this.put(heldFromBytes(rest), block, timeout, new RemoteWaiter<void>(peer, frame.request, () => EMPTY));
         return;
       }
-      case OP_GET: {
+      case OP_QUEUE_GET: {
         const { block, timeout } = decodeWait(frame.payload);
         this.get(block, timeout, new RemoteWaiter<Held>(peer, frame.request, (item) => this.#hand(peer, item)));
         return;
       }
-      case OP_GOT:
+      case OP_QUEUE_GOT:
         this.#handed.get(peer)?.shift();
         return;
-      case OP_TASK_DONE:
+      case OP_QUEUE_TASK_DONE:
         try {
           this.taskDone();
         } catch (error) {
           process.emitWarning(`forkscope: ${(error as Error).message} (from ${peer.label})`);
         }
         return;
-      case OP_JOIN:
+      case OP_QUEUE_JOIN:
         this.join(new RemoteWaiter<void>(peer, frame.request, () => EMPTY));
         return;
     }
@@ -285,8 +278,23 @@ class RemoteQueue {
   }
 }
 
-/** What a revived queue is built from; set only while a reviver constructs one. */
-let reviving: { core?: QueueCore; remote?: RemoteQueue; shared?: SharedQueue; state?: QueueState } | undefined;
+/**
+ * @internal What a reviver hands a queue's constructor: what the revived queue wraps (the owner's core when
+ * it lives in this context, else a handle to its owner, or its shared memory) instead of making its own.
+ */
+export class RevivedQueue {
+  readonly core?: QueueCore;
+  readonly remote?: RemoteQueue;
+  readonly shared?: SharedQueue;
+  readonly state?: QueueState;
+
+  constructor(parts: { core?: QueueCore; remote?: RemoteQueue; shared?: SharedQueue; state?: QueueState }) {
+    this.core = parts.core;
+    this.remote = parts.remote;
+    this.shared = parts.shared;
+    this.state = parts.state;
+  }
+}
 
 /** The machinery every queue kind shares: local or remote, serialised items, reduction. */
 abstract class BaseQueue<T> {
@@ -304,15 +312,16 @@ abstract class BaseQueue<T> {
   /** This context's own puts and gets, so the hub knows producers and consumers by process. */
   #traffic: QueueTraffic | undefined;
 
-  constructor(kind: ObjectKind, maxsize: number) {
+  /** @internal */
+  constructor(kind: ObjectKind, maxsize: number, revived: RevivedQueue | undefined) {
     this.#kind = kind;
-    if (reviving) {
-      this.#core = reviving.core;
-      this.#remote = reviving.remote;
-      this.#shared = reviving.shared;
-      this.#sharedRef = reviving.state?.shm;
-      this.#id = reviving.state?.id ?? reviving.remote?.state.id ?? 'queue';
-      this.#maxsize = reviving.state?.maxsize ?? 0;
+    if (revived) {
+      this.#core = revived.core;
+      this.#remote = revived.remote;
+      this.#shared = revived.shared;
+      this.#sharedRef = revived.state?.shm;
+      this.#id = revived.state?.id ?? revived.remote?.state.id ?? 'queue';
+      this.#maxsize = revived.state?.maxsize ?? 0;
       return;
     }
     this.#maxsize = maxsize > 0 ? maxsize : 0;
@@ -357,7 +366,7 @@ abstract class BaseQueue<T> {
     const remote = this.#remote!;
     // Answered once the item is in and the depth published: qsize()/empty() here read it back at once.
     const payload = Buffer.concat([encodeWait(block, timeout), heldToBytes(item)]);
-    return this.#waitOn(remote.peer.request(remote.state.index, OP_PUT_WAIT, payload)).then(() => this.#count(1, 0));
+    return this.#waitOn(remote.peer.request(remote.state.index, OP_QUEUE_PUT_WAIT, payload)).then(() => this.#count(1, 0));
   }
 
   protected getItem(block: boolean, timeout: number | undefined): Promise<T> {
@@ -385,8 +394,8 @@ abstract class BaseQueue<T> {
       return wait.then((item) => this.#took(item));
     }
     const remote = this.#remote!;
-    return this.#waitOn(remote.peer.request(remote.state.index, OP_GET, encodeWait(block, timeout))).then((bytes) => {
-      remote.peer.send(remote.state.index, OP_GOT, EMPTY);
+    return this.#waitOn(remote.peer.request(remote.state.index, OP_QUEUE_GET, encodeWait(block, timeout))).then((bytes) => {
+      remote.peer.send(remote.state.index, OP_QUEUE_GOT, EMPTY);
       return this.#took(heldFromBytes(bytes));
     });
   }
@@ -422,7 +431,7 @@ abstract class BaseQueue<T> {
     if (this.#shared) {
       if (!this.#shared.taskDone()) throw new ValueError('task_done() called too many times');
     } else if (this.#core) this.#core.taskDone();
-    else this.#remote!.peer.send(this.#remote!.state.index, OP_TASK_DONE, EMPTY);
+    else this.#remote!.peer.send(this.#remote!.state.index, OP_QUEUE_TASK_DONE, EMPTY);
   }
 
   protected joinItems(): Promise<void> {
@@ -438,7 +447,7 @@ abstract class BaseQueue<T> {
       return waiter.done ? waiter.promise : this.#waitOn(waiter.promise);
     }
     const remote = this.#remote!;
-    return this.#waitOn(remote.peer.request(remote.state.index, OP_JOIN).then(() => undefined));
+    return this.#waitOn(remote.peer.request(remote.state.index, OP_QUEUE_JOIN).then(() => undefined));
   }
 
   protected depth(): number {
@@ -473,24 +482,12 @@ abstract class BaseQueue<T> {
     return { kind: this.#kind, state };
   }
 
-  /** Rebuilds a queue from its reduced state: this very queue's core when the owner is here. */
-  static revive<Q>(make: () => Q, state: QueueState): Q {
-    if (state.shm) {
-      reviving = { shared: sharedHandle(state.shm, state.maxsize), state };
-      try {
-        return make();
-      } finally {
-        reviving = undefined;
-      }
-    }
+  /** @internal What a queue is rebuilt from its reduced state: this very queue's core when the owner is here. */
+  static revived(state: QueueState): RevivedQueue {
+    if (state.shm) return new RevivedQueue({ shared: sharedHandle(state.shm, state.maxsize), state });
     const broker = getBroker();
     const core = broker.isLocal(state.address) ? (broker.served(state.index) as QueueCore | undefined) : undefined;
-    reviving = core ? { core } : { remote: new RemoteQueue(state) };
-    try {
-      return make();
-    } finally {
-      reviving = undefined;
-    }
+    return new RevivedQueue(core ? { core } : { remote: new RemoteQueue(state) });
   }
 }
 
@@ -500,8 +497,11 @@ export class Queue<T = unknown> extends BaseQueue<T> {
   protected static readonly kindName: ObjectKind = 'Queue';
 
   /** @param options.maxsize Most items held at once; 0 is unbounded. @default 0 */
-  constructor(options: { maxsize?: number } = {}) {
-    super((new.target as unknown as { kindName: ObjectKind }).kindName, options.maxsize ?? 0);
+  constructor(options?: { maxsize?: number });
+  /** @internal */
+  constructor(options: { maxsize?: number }, revived: RevivedQueue);
+  constructor(options: { maxsize?: number } = {}, revived?: RevivedQueue) {
+    super((new.target as unknown as { kindName: ObjectKind }).kindName, options.maxsize ?? 0, revived);
   }
 
   /** Puts an item, waiting for room in a full bounded queue; rejects `Full` on timeout or with `block: false`. Python: Queue.put */
@@ -562,8 +562,11 @@ export class Queue<T = unknown> extends BaseQueue<T> {
 export class JoinableQueue<T = unknown> extends Queue<T> {
   protected static override readonly kindName: ObjectKind = 'JoinableQueue';
 
-  constructor(options: { maxsize?: number } = {}) {
-    super(options);
+  constructor(options?: { maxsize?: number });
+  /** @internal */
+  constructor(options: { maxsize?: number }, revived: RevivedQueue);
+  constructor(options: { maxsize?: number } = {}, revived?: RevivedQueue) {
+    super(options, revived as RevivedQueue);
   }
 
   /** Marks one item taken by get() as processed; throws ValueError when called too often here. Python: JoinableQueue.task_done */
@@ -579,8 +582,11 @@ export class JoinableQueue<T = unknown> extends Queue<T> {
 
 /** An unbounded queue with just put, get and empty. Python: multiprocessing.SimpleQueue */
 export class SimpleQueue<T = unknown> extends BaseQueue<T> {
-  constructor() {
-    super('SimpleQueue', 0);
+  constructor();
+  /** @internal */
+  constructor(revived: RevivedQueue);
+  constructor(revived?: RevivedQueue) {
+    super('SimpleQueue', 0, revived);
   }
 
   /** Puts an item. Python: SimpleQueue.put */
@@ -605,9 +611,9 @@ export class SimpleQueue<T = unknown> extends BaseQueue<T> {
   }
 }
 
-registerReviver('Queue', (state) => BaseQueue.revive(() => new Queue(), state as QueueState));
-registerReviver('JoinableQueue', (state) => BaseQueue.revive(() => new JoinableQueue(), state as QueueState));
-registerReviver('SimpleQueue', (state) => BaseQueue.revive(() => new SimpleQueue(), state as QueueState));
+registerReviver('Queue', (state) => new Queue({}, BaseQueue.revived(state as QueueState)));
+registerReviver('JoinableQueue', (state) => new JoinableQueue({}, BaseQueue.revived(state as QueueState)));
+registerReviver('SimpleQueue', (state) => new SimpleQueue(BaseQueue.revived(state as QueueState)));
 
 /** The value get() returns for a held item: its runtime objects revived when it was put reduced. */
 function releaseItem(item: Held): unknown {

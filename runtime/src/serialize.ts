@@ -4,8 +4,7 @@
 // refused with its path (`args[1].callback is …`). The one codec of queues, pipes, pools and managers.
 // Node's modules only.
 import { deserialize, serialize } from 'node:v8';
-import { PicklingError, RemoteError } from './errors';
-import * as errors from './errors';
+import { errorClass, knownErrorName, PicklingError, RemoteError } from './errors';
 import { isReducible, reduceSymbol, reviveObject, type ReducedObject, type TransferContext } from './reduction';
 import { findTarget, lookupRef, importRef, type TargetRef } from './targets';
 
@@ -21,7 +20,7 @@ interface EncodedFunction {
 
 interface EncodedError {
   [ERROR]: true;
-  /** The runtime's or JavaScript's own class, by name (its `name` may differ: `e.name = 'CustomError'`). */
+  /** The runtime's or JavaScript's own class, by name (its `name` may differ where the program renamed the instance). */
   ctor?: string;
   /** The user's class, by module and export name. */
   cls?: TargetRef;
@@ -118,7 +117,7 @@ export function encodeError(error: Error, seen = new Map<object, unknown>()): En
   seen.set(error, out);
   const ctor = safeCtor(error);
   if (ctor) {
-    const own = knownName(ctor);
+    const own = knownErrorName(ctor);
     if (own) out.ctor = own;
     else {
       try {
@@ -189,27 +188,6 @@ function safeCtor(error: Error): Function | undefined {
   }
 }
 
-/** The name a built-in or runtime error class is known by on every side, or undefined for the user's own. */
-function knownName(ctor: Function): string | undefined {
-  const name = ctor.name;
-  return Object.hasOwn(knownErrors, name) && knownErrors[name] === ctor ? name : undefined;
-}
-
-const knownErrors: Record<string, new (message: string) => Error> = {
-  Error,
-  TypeError,
-  RangeError,
-  SyntaxError,
-  ReferenceError,
-  EvalError,
-  URIError,
-};
-for (const [name, cls] of Object.entries(errors)) {
-  if (typeof cls === 'function' && cls.prototype instanceof Error && name !== 'RemoteError' && name !== 'TargetNotExportedError') {
-    knownErrors[name] = cls as new (message: string) => Error;
-  }
-}
-
 /**
  * Rebuilds an encoded error as its own class: the runtime's or JavaScript's by name, the user's by module and
  * export name when this process has that module loaded (decodeAsync() loads it first), else a RemoteError that
@@ -217,7 +195,7 @@ for (const [name, cls] of Object.entries(errors)) {
  */
 export function decodeError(encoded: EncodedError): Error {
   const byName = encoded.ctor ?? (encoded.cls ? undefined : encoded.name);
-  const Known = byName !== undefined && Object.hasOwn(knownErrors, byName) ? knownErrors[byName] : undefined;
+  const Known = byName !== undefined ? errorClass(byName) : undefined;
   const User = encoded.cls ? lookupRef(encoded.cls) : undefined;
   const Class = Known ?? (User && (User === Error || User.prototype instanceof Error) ? User : undefined);
   let error: Error;

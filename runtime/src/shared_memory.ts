@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { reduceSymbol, registerReviver, reviveObject, type ReducedObject, type TransferContext } from './reduction';
-import { IndexError, ValueError } from './errors';
+import { FileExistsError, FileNotFoundError, IndexError, ValueError } from './errors';
 import { bindingFailure, shmBinding } from './shm/binding';
 import { trackSegment, untrackSegment } from './shm/lifeline';
 
@@ -20,13 +20,6 @@ function segmentPath(name: string): string {
   const bare = name.startsWith('/') ? name.slice(1) : name;
   if (bare === '' || bare.includes('/') || bare === '.' || bare === '..') throw new ValueError(`invalid shared memory name ${JSON.stringify(name)}`);
   return join(segmentDir(), bare);
-}
-
-/** Python's FileNotFoundError / FileExistsError, named so. */
-function osError(name: 'FileNotFoundError' | 'FileExistsError', message: string): Error {
-  const error = new Error(message);
-  error.name = name;
-  return error;
 }
 
 export interface SharedMemoryOptions {
@@ -72,8 +65,8 @@ export class SharedMemory {
       fd = openSync(this.#path, create ? 'wx+' : 'r+', 0o600);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'EEXIST') throw osError('FileExistsError', `[Errno 17] File exists: '/${this.#name}'`);
-      if (code === 'ENOENT') throw osError('FileNotFoundError', `[Errno 2] No such file or directory: '/${this.#name}'`);
+      if (code === 'EEXIST') throw new FileExistsError(`[Errno 17] File exists: '/${this.#name}'`);
+      if (code === 'ENOENT') throw new FileNotFoundError(`[Errno 2] No such file or directory: '/${this.#name}'`);
       throw error;
     }
     try {
@@ -137,7 +130,7 @@ export class SharedMemory {
     try {
       unlinkSync(this.#path);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw osError('FileNotFoundError', `[Errno 2] No such file or directory: '/${this.#name}'`);
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new FileNotFoundError(`[Errno 2] No such file or directory: '/${this.#name}'`);
       throw error;
     }
   }

@@ -1,37 +1,21 @@
 // Lock, RLock, Semaphore, BoundedSemaphore, Event, Condition and Barrier: the creating context owns the
-// state, others reach it over its broker socket and read published flags synchronously. Locks and
-// semaphores live in shared memory instead (shm/lock.ts, shm/semaphore.ts) wherever the native binding
-// loads. Depends on the broker, shm/ and the reduction contract only.
-import { getBroker, held, type Peer, type Served } from './broker/broker';
+// state, others reach it over its broker socket and read published flags synchronously (the skeleton all
+// share is sync/backend.ts). Locks and semaphores live in shared memory instead (shm/lock.ts,
+// shm/semaphore.ts) wherever the native binding loads. Depends on the broker, shm/ and the reduction contract only.
+import { held, type Peer } from './broker/broker';
 import type { Frame } from './broker/frame';
-import { contextId, Remote, type OwnerRef } from './broker/remote';
+import { OP_ACQUIRE, OP_BARRIER_ABORT, OP_BARRIER_RESET, OP_BARRIER_WAIT, OP_COND_ENLISTED, OP_COND_WAIT, OP_EVENT_SET, OP_EVENT_WAIT, OP_NOTIFY, OP_RELEASE } from './broker/ops';
+import { contextId, type OwnerRef } from './broker/remote';
 import { flushSlots, ownSlots } from './broker/slots';
 import { Fifo, LocalWaiter, RemoteWaiter, decodeWait, encodeWait, type Waiter } from './broker/waiters';
 import { created, syncOp, waiting } from './broker/report';
 import { BrokenBarrierError, RuntimeError, ValueError } from './errors';
 import { reduceSymbol, registerReviver, reviveObject, type ReducedObject, type TransferContext } from './reduction';
-import type { ObjectKind } from './protocol';
 import { acquireTimeout, ShmLock } from './shm/lock';
 import { checkTimeout, deadlineOf, readTimeout, type TimeoutOptions } from './timeouts';
 import { SEMAPHORE_MAX, ShmSemaphore } from './shm/semaphore';
 import { canShareWithProcesses } from './shm/arena';
-
-const OP_ACQUIRE = 32;
-const OP_RELEASE = 33;
-const OP_EVENT_WAIT = 34;
-const OP_EVENT_SET = 35;
-const OP_COND_WAIT = 36;
-const OP_NOTIFY = 37;
-const OP_BARRIER_WAIT = 38;
-const OP_BARRIER_ABORT = 39;
-const OP_BARRIER_RESET = 40;
-/** Answered at once: frames from one peer are handled in order, so its earlier OP_COND_WAIT is enlisted. */
-const OP_COND_ENLISTED = 41;
-
-/** Acquire outcomes on the wire. */
-const TIMED_OUT = 0;
-const ACQUIRED = 1;
-const ACQUIRED_OWNER_DIED = 2;
+import { ACQUIRED, ACQUIRED_OWNER_DIED, Backend, byte, Core, Revived, TIMED_OUT, u32 } from './sync/backend';
 
 /** Options of acquire(). */
 export interface AcquireOptions {
@@ -43,48 +27,6 @@ export interface AcquireOptions {
 
 /** A timeout given as `{ timeout }`, or as a bare number where Python takes the timeout first. */
 export type WaitTimeout = number | null | TimeoutOptions;
-
-function byte(value: number): Buffer {
-  return Buffer.from([value]);
-}
-
-function u32(value: number): Buffer {
-  const bytes = Buffer.allocUnsafe(4);
-  bytes.writeUInt32BE(value >>> 0, 0);
-  return bytes;
-}
-
-/** Owner-side state shared by every sync kind: where it is served and the slot it publishes. */
-abstract class Core implements Served {
-  index = 0;
-  slot = -1;
-  readonly id: string;
-  readonly kind: ObjectKind;
-
-  constructor(kind: ObjectKind, id: string) {
-    this.kind = kind;
-    this.id = id;
-  }
-
-  share(): OwnerRef {
-    const address = getBroker().listen();
-    if (this.index === 0) {
-      this.index = getBroker().serve(this);
-      this.slot = ownSlots().allocate(this.published());
-    }
-    return { address, index: this.index, slot: this.slot, id: this.id };
-  }
-
-  /** The value other contexts read synchronously. */
-  protected abstract published(): number;
-
-  protected publish(): void {
-    if (this.slot >= 0) ownSlots().write(this.slot, this.published());
-  }
-
-  abstract onFrame(peer: Peer, frame: Frame): void;
-  abstract onPeerClosed(peer: Peer): void;
-}
 
 // ---- Lock and RLock -------------------------------------------------------------------------
 
@@ -195,24 +137,6 @@ class LockCore extends Core {
   }
 }
 
-type Revived = { core?: Core; remote?: Remote; shm?: ShmLock; sem?: ShmSemaphore };
-let reviving: Revived | undefined;
-
-/** Runs a constructor that takes what it wraps from `reviving` instead of creating its own. */
-function constructReviving<T>(make: () => T, revived: Revived): T {
-  reviving = revived;
-  try {
-    return make();
-  } finally {
-    reviving = undefined;
-  }
-}
-
-function reviveWith<T>(make: () => T, state: OwnerRef): T {
-  const broker = getBroker();
-  const core = broker.isLocal(state.address) ? (broker.served(state.index) as Core | undefined) : undefined;
-  return constructReviving(make, core ? { core } : { remote: new Remote(state) });
-}
 
 /**
  * Shared by Lock and RLock. With the native binding the lock is a word of shared memory that every
@@ -220,37 +144,31 @@ function reviveWith<T>(make: () => T, state: OwnerRef): T {
  * context owns it (LockCore) and the others ask over its broker socket.
  */
 abstract class BaseLock {
-  readonly #shm: ShmLock | undefined;
-  readonly #core: LockCore | undefined;
-  readonly #remote: Remote | undefined;
+  readonly #backend: ShmLock | Backend<LockCore>;
   readonly #kind: 'Lock' | 'RLock';
   /** Levels this context holds (known for remote locks, so release() can check at once). */
   #heldHere = 0;
   #ownerDied = false;
 
-  constructor(kind: 'Lock' | 'RLock') {
+  /** @internal */
+  constructor(kind: 'Lock' | 'RLock', revived: Revived | undefined) {
     this.#kind = kind;
-    if (reviving) {
-      this.#shm = reviving.shm;
-      this.#core = reviving.core as LockCore | undefined;
-      this.#remote = reviving.remote;
-    } else if (canShareWithProcesses()) {
-      this.#shm = new ShmLock({ recursive: kind === 'RLock', id: created(kind) });
-    } else {
-      this.#core = new LockCore(kind, created(kind));
-    }
+    if (revived) this.#backend = (revived.shm ?? revived.backend) as ShmLock | Backend<LockCore>;
+    else if (canShareWithProcesses()) this.#backend = new ShmLock({ recursive: kind === 'RLock', id: created(kind) });
+    else this.#backend = new Backend(kind, new LockCore(kind, created(kind)));
   }
 
   /** True when the latest acquisition here took the lock over from a holder that died holding it. */
   get ownerDied(): boolean {
-    return this.#shm ? this.#shm.ownerDied : this.#ownerDied;
+    const backend = this.#backend;
+    return backend instanceof ShmLock ? backend.ownerDied : this.#ownerDied;
   }
 
   /** Takes the lock, waiting while another holds it; resolves false on timeout or with `block: false`. Python: Lock.acquire */
   acquire(options?: AcquireOptions): Promise<boolean> {
     // No `= {}` default: the shared-memory path is the hot one and must not allocate.
-    const shm = this.#shm;
-    if (shm) return shm.acquire(options);
+    const backend = this.#backend;
+    if (backend instanceof ShmLock) return backend.acquire(options);
     const timeout = acquireTimeout(options, `${this.#kind}.acquire`);
     if (timeout instanceof TypeError) return Promise.reject(timeout);
     return this.acquireLevels(options?.block ?? true, timeout, 1);
@@ -258,18 +176,16 @@ abstract class BaseLock {
 
   /** @internal Acquire `count` levels at once (Condition restores an RLock's depth this way). */
   acquireLevels(block: boolean, timeout: number | undefined, count: number): Promise<boolean> {
-    if (this.#shm) return this.#shm.acquire({ block, timeout }, count);
-    const core = this.#core;
-    if (core) {
-      const now = core.tryAcquire(contextId, undefined, count);
-      if (now !== undefined) return Promise.resolve(this.#took(now, count));
-      const waiter = new LocalWaiter<number>();
-      core.acquire(contextId, block, timeout, waiter, count);
-      return this.#wait(waiter.promise).then((outcome) => this.#took(outcome, count));
-    }
-    const remote = this.#remote!;
-    const payload = Buffer.concat([encodeWait(block, timeout), u32(count), Buffer.from(contextId)]);
-    return this.#wait(remote.request(OP_ACQUIRE, payload)).then((reply) => this.#took(reply.readUInt8(0), count));
+    const backend = this.#backend;
+    if (backend instanceof ShmLock) return backend.acquire({ block, timeout }, count);
+    return backend
+      .call<number>(
+        (core, waiter) => core.acquire(contextId, block, timeout, waiter, count),
+        OP_ACQUIRE,
+        () => Buffer.concat([encodeWait(block, timeout), u32(count), Buffer.from(contextId)]),
+        (reply) => reply.readUInt8(0),
+      )
+      .then((outcome) => this.#took(outcome, count));
   }
 
   #took(outcome: number, count: number): boolean {
@@ -279,52 +195,45 @@ abstract class BaseLock {
     return true;
   }
 
-  async #wait<R>(wait: Promise<R>): Promise<R> {
-    const done = waiting({ id: this.#core?.id ?? this.#remote?.ref.id ?? this.#kind, kind: this.#kind });
-    try {
-      return await held(wait);
-    } finally {
-      done();
-    }
-  }
-
   /** Releases the lock (an RLock one level). Python: Lock.release */
   release(): void {
-    const shm = this.#shm;
-    if (shm) {
-      flushSlots();
-      return shm.releaseLevels(1);
-    }
     this.releaseLevels(1);
   }
 
   /** @internal Releases `count` levels; Condition releases an RLock fully this way. */
   releaseLevels(count: number): void {
-    if (this.#shm) {
+    const backend = this.#backend;
+    if (backend instanceof ShmLock) {
       flushSlots();
-      return this.#shm.releaseLevels(count);
+      return backend.releaseLevels(count);
     }
-    const core = this.#core;
-    if (core) {
-      const problem = core.release(contextId, count);
-      if (problem) throw this.#kind === 'RLock' ? new RuntimeError(problem) : new ValueError(problem);
-    } else {
-      if (this.#kind === 'RLock' && this.#heldHere < count) throw new RuntimeError('cannot release un-acquired lock');
-      this.#remote!.send(OP_RELEASE, Buffer.concat([u32(count), Buffer.from(contextId)]));
-    }
+    backend.on(
+      (core) => {
+        const problem = core.release(contextId, count);
+        if (problem) throw this.#kind === 'RLock' ? new RuntimeError(problem) : new ValueError(problem);
+      },
+      (remote) => {
+        if (this.#kind === 'RLock' && this.#heldHere < count) throw new RuntimeError('cannot release un-acquired lock');
+        remote.send(OP_RELEASE, Buffer.concat([u32(count), Buffer.from(contextId)]));
+      },
+    );
     this.#heldHere = Math.max(0, this.#heldHere - count);
   }
 
   /** @internal How many levels this context holds. */
   get levelsHeld(): number {
-    if (this.#shm) return this.#shm.levelsHeld;
-    return this.#core ? this.#core.heldBy(contextId) : this.#heldHere;
+    const backend = this.#backend;
+    if (backend instanceof ShmLock) return backend.levelsHeld;
+    return backend.on(
+      (core) => core.heldBy(contextId),
+      () => this.#heldHere,
+    );
   }
 
   /** True while some process or thread holds it. Python: Lock.locked (3.13+) */
   locked(): boolean {
-    if (this.#shm) return this.#shm.locked();
-    return this.#core ? this.#core.locked : this.#remote!.slot!.read() === 1;
+    const backend = this.#backend;
+    return backend instanceof ShmLock ? backend.locked() : backend.read() === 1;
   }
 
   /** `await lock.acquire(); using _ = lock;` releases at the end of the block. */
@@ -337,34 +246,41 @@ abstract class BaseLock {
   }
 
   [reduceSymbol](context: TransferContext): ReducedObject {
-    if (this.#shm) return { kind: this.#kind, state: { shm: this.#shm[reduceSymbol](context) } };
-    return { kind: this.#kind, state: this.#core ? this.#core.share() : this.#remote!.ref };
+    const backend = this.#backend;
+    if (backend instanceof ShmLock) return { kind: this.#kind, state: { shm: backend[reduceSymbol](context) } };
+    return { kind: this.#kind, state: backend.ref() };
   }
 }
 
 /** A reduced Lock/RLock: its shared-memory word, or its owner's address. */
 type LockState = OwnerRef | { shm: ReducedObject };
 
-function reviveLock<T>(make: () => T, state: LockState): T {
-  return 'shm' in state ? constructReviving(make, { shm: reviveObject(state.shm) as ShmLock }) : reviveWith(make, state);
+function revivedLock(kind: 'Lock' | 'RLock', state: LockState): Revived {
+  return 'shm' in state ? new Revived({ shm: reviveObject(state.shm) as ShmLock }) : Revived.from(kind, state);
 }
 
 /** A mutual-exclusion lock any process or thread may release; a dead holder's lock passes on with `ownerDied`. Python: multiprocessing.Lock */
 export class Lock extends BaseLock {
-  constructor() {
-    super('Lock');
+  constructor();
+  /** @internal */
+  constructor(revived: Revived);
+  constructor(revived?: Revived) {
+    super('Lock', revived);
   }
 }
 
 /** A lock its holding process/thread may take again; released as often as taken. Python: multiprocessing.RLock */
 export class RLock extends BaseLock {
-  constructor() {
-    super('RLock');
+  constructor();
+  /** @internal */
+  constructor(revived: Revived);
+  constructor(revived?: Revived) {
+    super('RLock', revived);
   }
 }
 
-registerReviver('Lock', (state) => reviveLock(() => new Lock(), state as LockState));
-registerReviver('RLock', (state) => reviveLock(() => new RLock(), state as LockState));
+registerReviver('Lock', (state) => new Lock(revivedLock('Lock', state as LockState)));
+registerReviver('RLock', (state) => new RLock(revivedLock('RLock', state as LockState)));
 
 // ---- Semaphore and BoundedSemaphore ---------------------------------------------------------
 
@@ -439,18 +355,15 @@ const NOT_TAKEN = Promise.resolve(false);
  * context owns it (SemaphoreCore) and the others ask over its broker socket.
  */
 abstract class BaseSemaphore {
-  readonly #shm: ShmSemaphore | undefined;
-  readonly #core: SemaphoreCore | undefined;
-  readonly #remote: Remote | undefined;
+  readonly #backend: ShmSemaphore | Backend<SemaphoreCore>;
   readonly #kind: 'Semaphore' | 'BoundedSemaphore';
   readonly #bound: number | undefined;
 
-  constructor(kind: 'Semaphore' | 'BoundedSemaphore', value: number) {
+  /** @internal */
+  constructor(kind: 'Semaphore' | 'BoundedSemaphore', value: number, revived: Revived | undefined) {
     this.#kind = kind;
-    if (reviving) {
-      this.#shm = reviving.sem;
-      this.#core = reviving.core as SemaphoreCore | undefined;
-      this.#remote = reviving.remote;
+    if (revived) {
+      this.#backend = (revived.sem ?? revived.backend) as ShmSemaphore | Backend<SemaphoreCore>;
       this.#bound = kind === 'BoundedSemaphore' ? value : undefined;
       return;
     }
@@ -458,9 +371,9 @@ abstract class BaseSemaphore {
     this.#bound = kind === 'BoundedSemaphore' ? value : undefined;
     if (canShareWithProcesses()) {
       if (value > SEMAPHORE_MAX) throw new ValueError('semaphore initial value too large');
-      this.#shm = new ShmSemaphore({ value, bound: this.#bound, id: created(kind, value) });
+      this.#backend = new ShmSemaphore({ value, bound: this.#bound, id: created(kind, value) });
     } else {
-      this.#core = new SemaphoreCore(kind, created(kind, value), value);
+      this.#backend = new Backend(kind, new SemaphoreCore(kind, created(kind, value), value));
     }
   }
 
@@ -468,23 +381,23 @@ abstract class BaseSemaphore {
   acquire(options?: AcquireOptions): Promise<boolean> {
     const timeout = acquireTimeout(options, `${this.#kind}.acquire`);
     if (timeout instanceof TypeError) return Promise.reject(timeout);
-    const shm = this.#shm;
-    if (shm) {
-      if (shm.tryAcquire()) return TAKEN;
+    const backend = this.#backend;
+    if (backend instanceof ShmSemaphore) {
+      if (backend.tryAcquire()) return TAKEN;
       if (options?.block === false) return NOT_TAKEN;
       // What the owner of a broker semaphore reports: a wait (the view lists waiters by their own state).
-      syncOp(shm.id, 'wait');
-      return this.#waitShm(shm, timeout);
+      syncOp(backend.id, 'wait');
+      return this.#waitShm(backend, timeout);
     }
     const block = options?.block ?? true;
-    const core = this.#core;
-    if (core) {
-      const waiter = new LocalWaiter<number>();
-      core.acquire(block, timeout, waiter);
-      const outcome = waiter.done ? waiter.promise : this.#wait(waiter.promise);
-      return outcome.then((o) => o !== TIMED_OUT);
-    }
-    return this.#wait(this.#remote!.request(OP_ACQUIRE, encodeWait(block, timeout))).then((r) => r.readUInt8(0) !== TIMED_OUT);
+    return backend
+      .call<number>(
+        (core, waiter) => core.acquire(block, timeout, waiter),
+        OP_ACQUIRE,
+        () => encodeWait(block, timeout),
+        (reply) => reply.readUInt8(0),
+      )
+      .then((outcome) => outcome !== TIMED_OUT);
   }
 
   /** A shared-memory wait polls on timers, which keep the process alive: no broker hold needed. */
@@ -497,42 +410,35 @@ abstract class BaseSemaphore {
     }
   }
 
-  async #wait<R>(wait: Promise<R>): Promise<R> {
-    const done = waiting({ id: this.#core?.id ?? this.#remote?.ref.id ?? this.#kind, kind: this.#kind });
-    try {
-      return await held(wait);
-    } finally {
-      done();
-    }
-  }
-
   /** Increments the counter by `n`, waking waiters; a BoundedSemaphore throws ValueError past its start. Python: Semaphore.release */
   release(n = 1): void {
     // Python's threading.Semaphore.release(n) check: a count below one would take instead of give.
     if (!Number.isInteger(n) || n < 1) throw new ValueError('n must be one or more');
-    const shm = this.#shm;
-    if (shm) {
+    const backend = this.#backend;
+    if (backend instanceof ShmSemaphore) {
       // As a lock's release: what this context published must be visible to whoever takes it next.
       flushSlots();
-      shm.release(n);
-      syncOp(shm.id, 'release');
+      backend.release(n);
+      syncOp(backend.id, 'release');
       return;
     }
-    const core = this.#core;
-    if (core) {
-      const problem = core.release(n);
-      if (problem) throw new ValueError(problem);
-      return;
-    }
-    const remote = this.#remote!;
-    if (this.#bound !== undefined && remote.slot!.read() + n > this.#bound) throw new ValueError('Semaphore released too many times');
-    remote.send(OP_RELEASE, u32(n));
+    backend.on(
+      (core) => {
+        const problem = core.release(n);
+        if (problem) throw new ValueError(problem);
+      },
+      (remote) => {
+        // The owner would only warn: a BoundedSemaphore released too often throws here, as in the owner.
+        if (this.#bound !== undefined && backend.read() + n > this.#bound) throw new ValueError('Semaphore released too many times');
+        remote.send(OP_RELEASE, u32(n));
+      },
+    );
   }
 
   /** The counter's current value. Python: Semaphore.get_value */
   getValue(): number {
-    if (this.#shm) return this.#shm.value;
-    return this.#core ? this.#core.value : this.#remote!.slot!.read();
+    const backend = this.#backend;
+    return backend instanceof ShmSemaphore ? backend.value : backend.read();
   }
 
   [Symbol.dispose](): void {
@@ -544,37 +450,43 @@ abstract class BaseSemaphore {
   }
 
   [reduceSymbol](context: TransferContext): ReducedObject {
-    if (this.#shm) return { kind: this.#kind, state: { shm: this.#shm[reduceSymbol](context), bound: this.#bound } };
-    const ref = this.#core ? this.#core.share() : this.#remote!.ref;
-    return { kind: this.#kind, state: { ...ref, bound: this.#bound } };
+    const backend = this.#backend;
+    if (backend instanceof ShmSemaphore) return { kind: this.#kind, state: { shm: backend[reduceSymbol](context), bound: this.#bound } };
+    return { kind: this.#kind, state: { ...backend.ref(), bound: this.#bound } };
   }
 }
 
 /** A counter that acquire() decrements and release() increments. Python: multiprocessing.Semaphore */
 export class Semaphore extends BaseSemaphore {
   /** @param value Initial count. @default 1 */
-  constructor(value = 1) {
-    super('Semaphore', value);
+  constructor(value?: number);
+  /** @internal */
+  constructor(value: number, revived: Revived);
+  constructor(value = 1, revived?: Revived) {
+    super('Semaphore', value, revived);
   }
 }
 
 /** A Semaphore whose release() past its initial value throws ValueError. Python: multiprocessing.BoundedSemaphore */
 export class BoundedSemaphore extends BaseSemaphore {
   /** @param value Initial and largest count. @default 1 */
-  constructor(value = 1) {
-    super('BoundedSemaphore', value);
+  constructor(value?: number);
+  /** @internal */
+  constructor(value: number | undefined, revived: Revived);
+  constructor(value = 1, revived?: Revived) {
+    super('BoundedSemaphore', value, revived);
   }
 }
 
 /** A reduced Semaphore: its shared-memory word, or its owner's address; and a BoundedSemaphore's bound. */
 type SemaphoreState = (OwnerRef | { shm: ReducedObject }) & { bound?: number };
 
-function reviveSemaphore<T>(make: () => T, state: SemaphoreState): T {
-  return 'shm' in state ? constructReviving(make, { sem: reviveObject(state.shm) as ShmSemaphore }) : reviveWith(make, state);
+function revivedSemaphore(kind: 'Semaphore' | 'BoundedSemaphore', state: SemaphoreState): Revived {
+  return 'shm' in state ? new Revived({ sem: reviveObject(state.shm) as ShmSemaphore }) : Revived.from(kind, state);
 }
 
-registerReviver('Semaphore', (state) => reviveSemaphore(() => new Semaphore(0), state as SemaphoreState));
-registerReviver('BoundedSemaphore', (state) => reviveSemaphore(() => new BoundedSemaphore((state as SemaphoreState).bound), state as SemaphoreState));
+registerReviver('Semaphore', (state) => new Semaphore(0, revivedSemaphore('Semaphore', state as SemaphoreState)));
+registerReviver('BoundedSemaphore', (state) => new BoundedSemaphore((state as SemaphoreState).bound, revivedSemaphore('BoundedSemaphore', state as SemaphoreState)));
 
 // ---- Event ----------------------------------------------------------------------------------
 
@@ -593,6 +505,10 @@ class EventCore extends Core {
 
   protected published(): number {
     return this.#flag ? 1 : 0;
+  }
+
+  override current(): number {
+    return this.flag ? 1 : 0;
   }
 
   set(value: boolean): void {
@@ -633,60 +549,50 @@ class EventCore extends Core {
 
 /** A flag processes wait for; isSet() is synchronous everywhere, even in a busy loop. Python: multiprocessing.Event */
 export class Event {
-  readonly #core: EventCore | undefined;
-  readonly #remote: Remote | undefined;
+  readonly #backend: Backend<EventCore>;
 
-  constructor() {
-    if (reviving) {
-      this.#core = reviving.core as EventCore | undefined;
-      this.#remote = reviving.remote;
-      return;
-    }
-    this.#core = new EventCore(created('Event'));
+  constructor();
+  /** @internal */
+  constructor(revived: Revived);
+  constructor(revived?: Revived) {
+    this.#backend = (revived?.backend as Backend<EventCore> | undefined) ?? new Backend('Event', new EventCore(created('Event')));
   }
 
   /** True once set() was called and not cleared since; one file read, no message. Python: Event.is_set */
   isSet(): boolean {
-    return this.#core ? this.#core.flag : this.#remote!.slot!.read() === 1;
+    return this.#backend.read() === 1;
   }
 
   /** Sets the flag and wakes every waiter. Python: Event.set */
   set(): void {
-    if (this.#core) return this.#core.set(true);
-    this.#remote!.slot!.write(1);
-    this.#remote!.send(OP_EVENT_SET, Buffer.alloc(0));
+    // Elsewhere the slot is written first: the flag is visible everywhere before the owner hears of it.
+    this.#backend.tell((core) => core.set(true), OP_EVENT_SET, undefined, 1);
   }
 
   /** Clears the flag. Python: Event.clear */
   clear(): void {
-    if (this.#core) return this.#core.set(false);
-    this.#remote!.slot!.write(0);
+    this.#backend.tell((core) => core.set(false), undefined, undefined, 0);
   }
 
   /** Resolves true once the flag is set, or false after `timeout` ms (`wait(100)` or `wait({ timeout: 100 })`). Python: Event.wait */
   async wait(timeout?: WaitTimeout): Promise<boolean> {
     const ms = readTimeout(timeout, 'Event.wait', true);
     if (this.isSet()) return true;
-    const id = this.#core?.id ?? this.#remote?.ref.id ?? 'Event';
-    const done = waiting({ id, kind: 'Event' });
-    try {
-      if (this.#core) {
-        const waiter = new LocalWaiter<number>();
-        this.#core.wait(ms, waiter);
-        return (await held(waiter.promise)) === 1;
-      }
-      return (await held(this.#remote!.request(OP_EVENT_WAIT, encodeWait(true, ms)))).readUInt8(0) === 1;
-    } finally {
-      done();
-    }
+    const woken = await this.#backend.call<number>(
+      (core, waiter) => core.wait(ms, waiter),
+      OP_EVENT_WAIT,
+      () => encodeWait(true, ms),
+      (reply) => reply.readUInt8(0),
+    );
+    return woken === 1;
   }
 
   [reduceSymbol](_context: TransferContext): ReducedObject {
-    return { kind: 'Event', state: this.#core ? this.#core.share() : this.#remote!.ref };
+    return { kind: 'Event', state: this.#backend.ref() };
   }
 }
 
-registerReviver('Event', (state) => reviveWith(() => new Event(), state as OwnerRef));
+registerReviver('Event', (state) => new Event(Revived.from('Event', state as OwnerRef)));
 
 // ---- Condition ------------------------------------------------------------------------------
 
@@ -732,20 +638,21 @@ class ConditionCore extends Core {
 
 /** Waits for a notify() while its lock is released, then takes the lock back. Python: multiprocessing.Condition */
 export class Condition {
-  readonly #core: ConditionCore | undefined;
-  readonly #remote: Remote | undefined;
+  readonly #backend: Backend<ConditionCore>;
   readonly #lock: BaseLock;
 
   /** @param lock The lock it uses. @default a new RLock */
-  constructor(lock?: Lock | RLock) {
-    if (reviving) {
-      this.#core = reviving.core as ConditionCore | undefined;
-      this.#remote = reviving.remote;
+  constructor(lock?: Lock | RLock);
+  /** @internal */
+  constructor(lock: Lock | RLock, revived: Revived);
+  constructor(lock?: Lock | RLock, revived?: Revived) {
+    if (revived) {
+      this.#backend = revived.backend as Backend<ConditionCore>;
       this.#lock = lock!;
       return;
     }
     this.#lock = lock ?? new RLock();
-    this.#core = new ConditionCore(created('Condition'));
+    this.#backend = new Backend('Condition', new ConditionCore(created('Condition')));
   }
 
   /** Takes the underlying lock. Python: Condition.acquire */
@@ -764,21 +671,26 @@ export class Condition {
     // Python: any lock, not only an RLock, must be held here (a plain Lock by this very thread).
     const levels = this.#lock.levelsHeld;
     if (levels === 0) throw new RuntimeError('cannot wait on un-acquired lock');
-    const id = this.#core?.id ?? this.#remote?.ref.id ?? 'Condition';
-    const done = waiting({ id, kind: 'Condition' });
-    let notified: Promise<number>;
+    const backend = this.#backend;
+    const done = waiting({ id: backend.id, kind: 'Condition' });
     // Enlist before releasing, so a notify() between the two is not lost.
-    if (this.#core) {
-      const waiter = new LocalWaiter<number>();
-      this.#core.enlist(ms, waiter);
-      notified = waiter.promise;
-    } else {
-      notified = this.#remote!.request(OP_COND_WAIT, encodeWait(true, ms)).then((r) => r.readUInt8(0));
-      // A shared-memory lock is taken without a message, so a notifier could take it and notify before
-      // the owner has read our OP_COND_WAIT: wait until it has, then release.
-      notified.catch(() => undefined);
+    const { notified, enlisted } = backend.on<{ notified: Promise<number>; enlisted?: Promise<Buffer> }>(
+      (core) => {
+        const waiter = new LocalWaiter<number>();
+        core.enlist(ms, waiter);
+        return { notified: waiter.promise };
+      },
+      (remote) => {
+        const notified = remote.request(OP_COND_WAIT, encodeWait(true, ms)).then((r) => r.readUInt8(0));
+        notified.catch(() => undefined);
+        // A shared-memory lock is taken without a message, so a notifier could take it and notify before
+        // the owner has read our OP_COND_WAIT: wait until it has, then release.
+        return { notified, enlisted: remote.request(OP_COND_ENLISTED) };
+      },
+    );
+    if (enlisted) {
       try {
-        await held(this.#remote!.request(OP_COND_ENLISTED));
+        await held(enlisted);
       } catch (error) {
         done();
         throw error;
@@ -809,8 +721,7 @@ export class Condition {
   /** Wakes up to `n` waiters; throws RuntimeError unless the caller holds the lock. Python: Condition.notify */
   notify(n = 1): void {
     if (this.#lock.levelsHeld === 0) throw new RuntimeError('cannot notify on un-acquired lock');
-    if (this.#core) this.#core.notify(n);
-    else this.#remote!.send(OP_NOTIFY, u32(n));
+    this.#backend.tell((core) => core.notify(n), OP_NOTIFY, () => u32(n));
   }
 
   /** Wakes every waiter. Python: Condition.notify_all */
@@ -827,15 +738,14 @@ export class Condition {
   }
 
   [reduceSymbol](context: TransferContext): ReducedObject {
-    const ref = this.#core ? this.#core.share() : this.#remote!.ref;
-    return { kind: 'Condition', state: { ...ref, lock: this.#lock[reduceSymbol](context) } };
+    return { kind: 'Condition', state: { ...this.#backend.ref(), lock: this.#lock[reduceSymbol](context) } };
   }
 }
 
 registerReviver('Condition', (state) => {
   const { lock, ...ref } = state as OwnerRef & { lock: ReducedObject };
   const revivedLock = reviveObject(lock) as Lock | RLock;
-  return reviveWith(() => new Condition(revivedLock), ref);
+  return new Condition(revivedLock, Revived.from('Condition', ref));
 });
 
 // ---- Barrier --------------------------------------------------------------------------------
@@ -928,21 +838,22 @@ class BarrierCore extends Core {
 
 /** `parties` processes wait until all have arrived, then go on together. Python: multiprocessing.Barrier */
 export class Barrier {
-  readonly #core: BarrierCore | undefined;
-  readonly #remote: Remote | undefined;
+  readonly #backend: Backend<BarrierCore>;
   readonly #parties: number;
   readonly #timeout: number | undefined;
 
-  constructor(parties: number, options: BarrierOptions = {}) {
+  constructor(parties: number, options?: BarrierOptions);
+  /** @internal */
+  constructor(parties: number, options: BarrierOptions, revived: Revived);
+  constructor(parties: number, options: BarrierOptions = {}, revived?: Revived) {
     this.#parties = parties;
     this.#timeout = checkTimeout(options.timeout, 'Barrier');
-    if (reviving) {
-      this.#core = reviving.core as BarrierCore | undefined;
-      this.#remote = reviving.remote;
+    if (revived) {
+      this.#backend = revived.backend as Backend<BarrierCore>;
       return;
     }
     if (!Number.isInteger(parties) || parties < 1) throw new ValueError('parties must be >= 1');
-    this.#core = new BarrierCore(created('Barrier', parties), parties, options.action);
+    this.#backend = new Backend('Barrier', new BarrierCore(created('Barrier', parties), parties, options.action));
   }
 
   /** How many must arrive. Python: Barrier.parties */
@@ -952,49 +863,41 @@ export class Barrier {
 
   /** How many wait now. Python: Barrier.n_waiting */
   get nWaiting(): number {
-    return this.#core ? this.#core.nWaiting : Math.max(0, this.#remote!.slot!.read());
+    return Math.max(0, this.#backend.read());
   }
 
   /** True once aborted or broken by a timeout. Python: Barrier.broken */
   get broken(): boolean {
-    return this.#core ? this.#core.broken : this.#remote!.slot!.read() === -1;
+    return this.#backend.read() === -1;
   }
 
   /** Resolves with this arrival's index (0 … parties-1) once all arrived (`wait(100)` or `wait({ timeout: 100 })`, else the barrier's own timeout); rejects BrokenBarrierError. Python: Barrier.wait */
   async wait(timeout?: WaitTimeout): Promise<number> {
     const ms = readTimeout(timeout, 'Barrier.wait', true) ?? this.#timeout;
-    const done = waiting({ id: this.#core?.id ?? this.#remote?.ref.id ?? 'Barrier', kind: 'Barrier' });
-    try {
-      if (this.#core) {
-        const waiter = new LocalWaiter<number>();
-        this.#core.wait(ms, waiter);
-        return await held(waiter.promise);
-      }
-      return (await held(this.#remote!.request(OP_BARRIER_WAIT, encodeWait(true, ms)))).readUInt32BE(0);
-    } finally {
-      done();
-    }
+    return this.#backend.call<number>(
+      (core, waiter) => core.wait(ms, waiter),
+      OP_BARRIER_WAIT,
+      () => encodeWait(true, ms),
+      (reply) => reply.readUInt32BE(0),
+    );
   }
 
   /** Breaks the barrier: every waiter, now and later, gets BrokenBarrierError. Python: Barrier.abort */
   abort(): void {
-    if (this.#core) this.#core.abort();
-    else this.#remote!.send(OP_BARRIER_ABORT, Buffer.alloc(0));
+    this.#backend.tell((core) => core.abort(), OP_BARRIER_ABORT);
   }
 
   /** Back to the empty state; current waiters get BrokenBarrierError. Python: Barrier.reset */
   reset(): void {
-    if (this.#core) this.#core.reset();
-    else this.#remote!.send(OP_BARRIER_RESET, Buffer.alloc(0));
+    this.#backend.tell((core) => core.reset(), OP_BARRIER_RESET);
   }
 
   [reduceSymbol](_context: TransferContext): ReducedObject {
-    const ref = this.#core ? this.#core.share() : this.#remote!.ref;
-    return { kind: 'Barrier', state: { ...ref, parties: this.#parties, timeout: this.#timeout } };
+    return { kind: 'Barrier', state: { ...this.#backend.ref(), parties: this.#parties, timeout: this.#timeout } };
   }
 }
 
 registerReviver('Barrier', (state) => {
   const s = state as OwnerRef & { parties: number; timeout?: number };
-  return reviveWith(() => new Barrier(s.parties, { timeout: s.timeout }), s);
+  return new Barrier(s.parties, { timeout: s.timeout }, Revived.from('Barrier', s));
 });

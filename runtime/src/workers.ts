@@ -6,7 +6,7 @@ import { encode, decodeAsync, decodeThrownAsync, isPlainData, packedNumbers } fr
 import { findTarget, type TargetRef } from './targets';
 import { spawnChild, startThread, type ChildHandle, type StartPayload } from './popen';
 import { startFromForkserver } from './forkserver';
-import { self, selfKey, nextIdentity, currentProcess, checkNotBootstrapping } from './process';
+import { self, selfKey, nextIdentity, currentProcess, checkNotBootstrapping, listWorker } from './process';
 import { processKey, type PoolActivity, type StartMethod } from './protocol';
 import * as telemetry from './telemetry';
 import { getLogger } from './logging';
@@ -197,6 +197,8 @@ export class WorkerSet {
 
   /** Python's ProcessPoolExecutor._adjust_process_count: a worker that is free takes the task, else one more starts. */
   #adjustProcessCount(): void {
+    // Inline runs every call in this process: there is no worker to start.
+    if (this.#options.startMethod === 'inline') return;
     if (this.#idleTokens > 0) {
       this.#idleTokens--;
       return;
@@ -334,6 +336,8 @@ export class WorkerSet {
       maybeEncodingError: this.#options.maybeEncodingError === true,
     };
     const handle = method === 'thread' ? startThread(payload, context.transfer) : method === 'forkserver' ? startFromForkserver(payload) : spawnChild(payload, context.transfer, false);
+    // Python's executor workers are Process objects of the program's (active_children() lists them).
+    if (this.#options.onDemand) listWorker(sharedRef(handle), name, identity, method);
     const slot: Slot = {
       handle,
       name,
@@ -706,10 +710,39 @@ export class WorkerSet {
   }
 }
 
+/**
+ * A second view of `handle` whose ref()/unref() are its own: the child is referenced while either view holds it
+ * (the set while it has work, a pending join() of the worker's listed Process), so neither undoes the other's.
+ */
+function sharedRef(handle: ChildHandle): ChildHandle {
+  const ownRef = handle.ref.bind(handle);
+  const ownUnref = handle.unref.bind(handle);
+  let setHolds = true;
+  let viewHolds = false;
+  const apply = (): void => (setHolds || viewHolds ? ownRef() : ownUnref());
+  handle.ref = () => {
+    setHolds = true;
+    apply();
+  };
+  handle.unref = () => {
+    setHolds = false;
+    apply();
+  };
+  const view: ChildHandle = Object.create(handle);
+  view.ref = () => {
+    viewHolds = true;
+    apply();
+  };
+  view.unref = () => {
+    viewHolds = false;
+    apply();
+  };
+  return view;
+}
+
 function abortReason(signal: AbortSignal): unknown {
   const reason = signal.reason as unknown;
   if (reason !== undefined) return reason;
-  const e = new Error('This operation was aborted');
-  e.name = 'AbortError';
-  return e;
+  // What Node's own AbortSignal.abort() gives as its reason: a DOMException named AbortError.
+  return new DOMException('This operation was aborted', 'AbortError');
 }

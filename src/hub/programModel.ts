@@ -1,8 +1,9 @@
 // The program model: a pure reducer from control-channel events to a snapshot of the program
-// (process tree, queues, pipes, locks, pools, deadlocks) plus compact deltas for the view.
+// (process tree, queues, pipes, locks, pools, deadlocks); deadlocks are found by deadlocks.ts.
 // No I/O, no clock of its own (time is the events' `ts`), no Node or vscode imports.
 import type { Hello, ObjectCreated, ObjectKind, ProcessKey, RuntimeEvent, SourceLocation } from '../../runtime/src/protocol';
-import type { ClusterNode, Deadlock, PipeNode, PoolNode, ProcessNode, ProgramSnapshot, QueueNode, SyncNode, Waiter } from './snapshot';
+import { findDeadlocks } from './deadlocks';
+import type { ClusterNode, Deadlock, ManagerNode, PipeNode, PoolNode, ProcessNode, ProgramSnapshot, QueueNode, SyncNode, Waiter } from './snapshot';
 
 /** Depth samples older than this (behind the newest event) are dropped. */
 const HISTORY_MS = 60_000;
@@ -15,12 +16,14 @@ const MAX_RECENT_PREVIEWS = 5;
 /** A hostile or runaway program cannot grow the model without bound. */
 const MAX_OBJECTS = 50_000;
 const MAX_PROCESSES = 20_000;
+const MAX_MANAGERS = 1_000;
+/** Per manager: distinct typeid.method rows and callers kept, and detailed calls shown. */
+const MAX_MANAGER_ROWS = 256;
+const MAX_RECENT_CALLS = 8;
 
 const QUEUE_KINDS = new Set<ObjectKind>(['Queue', 'SimpleQueue', 'JoinableQueue']);
 const PIPE_KINDS = new Set<ObjectKind>(['Pipe', 'Channel']);
 const SYNC_KINDS = new Set<ObjectKind>(['Lock', 'RLock', 'Semaphore', 'BoundedSemaphore', 'Event', 'Condition', 'Barrier']);
-/** Kinds whose holder blocks its waiters: edges of the wait-for graph. */
-const HELD_KINDS = new Set<ObjectKind>(['Lock', 'RLock', 'Semaphore', 'BoundedSemaphore', 'Condition']);
 
 interface PipeRecord extends PipeNode {
   /**
@@ -38,6 +41,13 @@ interface PoolRecord extends PoolNode {
   finished: number;
   /** Busy workers as the last `pool` event (the counted tasks) said. */
   countedBusy: ProcessKey[];
+}
+
+interface ManagerRecord extends ManagerNode {
+  /** `typeid.method` → its row; the total time behind each mean. */
+  byMethod: Map<string, ManagerNode['methods'][number] & { totalMs: number }>;
+  byCaller: Map<ProcessKey, number>;
+  totalMs: number;
 }
 
 export interface ProgramModelOptions {
@@ -62,6 +72,7 @@ export class ProgramModel {
   #syncs = new Map<string, SyncNode>();
   #pools = new Map<string, PoolRecord>();
   #clusters = new Map<string, ClusterNode>();
+  #managers = new Map<string, ManagerRecord>();
   #deadlocks: Deadlock[] = [];
   #graphDirty = false;
   #cached: ProgramSnapshot | undefined;
@@ -190,8 +201,9 @@ export class ProgramModel {
         this.#dropped += Math.max(0, event.count);
         this.#version++;
         return;
-      case 'log':
       case 'manager':
+        return this.#managerCalls(key, event);
+      case 'log':
       case 'job':
         return;
     }
@@ -290,6 +302,7 @@ export class ProgramModel {
       syncs: [...this.#syncs.values()].map(copySync),
       pools: [...this.#pools.values()].map(copyPool),
       clusters: [...this.#clusters.values()].map((c) => ({ ...c, workers: c.workers.map((w) => ({ ...w })) })),
+      managers: [...this.#managers.values()].map(copyManager),
       deadlocks: this.#deadlocks.map(copyDeadlock),
       singleProcess: this.#singleProcess,
       rejectedConnections: this.#rejected,
@@ -561,6 +574,49 @@ export class ProgramModel {
     this.#touch();
   }
 
+  /** Calls to a manager: counted from their callers' reports; the server's reports say who serves it. */
+  #managerCalls(key: ProcessKey, event: Extract<RuntimeEvent, { t: 'manager' }>): void {
+    let m = this.#managers.get(event.manager);
+    if (!m) {
+      if (this.#managers.size >= MAX_MANAGERS) return;
+      m = { id: event.manager, label: `Manager ${event.manager}`, calls: 0, errors: 0, served: 0, meanMs: 0, methods: [], callers: [], recent: [], byMethod: new Map(), byCaller: new Map(), totalMs: 0 };
+      this.#managers.set(event.manager, m);
+    }
+    if (event.side === 'serve') {
+      m.server = key;
+      m.served += event.calls.length;
+      for (const c of Object.values(event.counted ?? {})) m.served += c.calls;
+      return this.#touch();
+    }
+    const add = (typeid: string, method: string, calls: number, errors: number, ms: number): void => {
+      m.calls += calls;
+      m.errors += errors;
+      m.totalMs += ms;
+      const name = `${typeid}.${method}`;
+      let row = m.byMethod.get(name);
+      if (!row && m.byMethod.size < MAX_MANAGER_ROWS) m.byMethod.set(name, (row = { typeid, method, calls: 0, errors: 0, meanMs: 0, totalMs: 0 }));
+      if (row) {
+        row.calls += calls;
+        row.errors += errors;
+        row.totalMs += ms;
+      }
+      if (m.byCaller.has(key) || m.byCaller.size < MAX_MANAGER_ROWS) m.byCaller.set(key, (m.byCaller.get(key) ?? 0) + calls);
+    };
+    for (const c of event.calls) {
+      add(c.typeid, c.method, 1, c.outcome === 'error' ? 1 : 0, c.ms);
+      m.recent.push({ caller: key, typeid: c.typeid, method: c.method, ts: c.start, ms: c.ms, outcome: c.outcome, ...(c.error !== undefined ? { error: c.error } : {}) });
+    }
+    if (m.recent.length > MAX_RECENT_CALLS) m.recent.splice(0, m.recent.length - MAX_RECENT_CALLS);
+    for (const [name, c] of Object.entries(event.counted ?? {})) {
+      const dot = name.indexOf('.');
+      add(dot === -1 ? name : name.slice(0, dot), dot === -1 ? '?' : name.slice(dot + 1), c.calls, c.errors, c.ms);
+    }
+    m.meanMs = m.calls > 0 ? m.totalMs / m.calls : 0;
+    m.methods = [...m.byMethod.values()].map(({ totalMs, ...row }) => ({ ...row, meanMs: row.calls > 0 ? totalMs / row.calls : 0 })).sort((a, b) => b.calls - a.calls);
+    m.callers = [...m.byCaller].map(([k, calls]) => ({ key: k, calls })).sort((a, b) => b.calls - a.calls);
+    this.#touch();
+  }
+
   #markExited(node: ProcessNode, ts: number): void {
     if (node.threadId === 0) {
       // A thread ends with its process, whether or not anyone reported its own end.
@@ -599,100 +655,12 @@ export class ProgramModel {
   #detect(): void {
     if (!this.#graphDirty) return;
     this.#graphDirty = false;
-    const found = [...this.#lockCycles(), ...this.#starvedQueues()];
+    const found = findDeadlocks({ processes: this.#processes, syncs: this.#syncs, queues: this.#queues });
     const before = JSON.stringify(this.#deadlocks);
     if (JSON.stringify(found) !== before) {
       this.#deadlocks = found;
       this.#version++;
     }
-  }
-
-  #lockCycles(): Deadlock[] {
-    // Edges: a live waiter → the live holder of what it waits on.
-    const edges = new Map<ProcessKey, Array<{ to: ProcessKey; sync: SyncNode; site?: SourceLocation }>>();
-    for (const s of this.#syncs.values()) {
-      if (!HELD_KINDS.has(s.kind) || s.holder == null || s.waiters.length === 0) continue;
-      const holder = this.#processes.get(s.holder);
-      if (!holder || holder.state === 'exited') continue;
-      for (const w of s.waiters) {
-        if (w.key === s.holder && s.kind !== 'Lock') continue; // an RLock's owner re-entering waits on nobody
-        const list = edges.get(w.key) ?? [];
-        list.push(w.site ? { to: s.holder, sync: s, site: w.site } : { to: s.holder, sync: s });
-        edges.set(w.key, list);
-      }
-    }
-    const cycles: Deadlock[] = [];
-    const seen = new Set<string>();
-    const path: Array<{ from: ProcessKey; to: ProcessKey; sync: SyncNode; site?: SourceLocation }> = [];
-    const onPath = new Set<ProcessKey>();
-    const done = new Set<ProcessKey>();
-    const visit = (key: ProcessKey): void => {
-      onPath.add(key);
-      for (const edge of edges.get(key) ?? []) {
-        if (onPath.has(edge.to)) {
-          const start = path.findIndex((p) => p.from === edge.to);
-          const cycle = [...path.slice(start === -1 ? path.length : start), { from: key, ...edge }];
-          const id = cycle.map((c) => `${c.from}>${c.sync.id}`).sort().join('|');
-          if (!seen.has(id)) {
-            seen.add(id);
-            cycles.push(this.#describeCycle(cycle));
-          }
-        } else if (!done.has(edge.to)) {
-          path.push({ from: key, ...edge });
-          visit(edge.to);
-          path.pop();
-        }
-      }
-      onPath.delete(key);
-      done.add(key);
-    };
-    for (const key of [...edges.keys()].sort()) if (!done.has(key)) visit(key);
-    return cycles;
-  }
-
-  #describeCycle(cycle: Array<{ from: ProcessKey; to: ProcessKey; sync: SyncNode; site?: SourceLocation }>): Deadlock {
-    const entries = cycle.map((c) => {
-      const entry: Deadlock['cycle'][number] = { process: c.from, waitsFor: c.sync.id, heldBy: c.to };
-      if (c.site) entry.site = c.site;
-      if (c.sync.acquiredAt) entry.heldAt = c.sync.acquiredAt;
-      return entry;
-    });
-    const parts = cycle.map((c) => {
-      const held = c.sync.acquiredAt ? ` (acquired at ${where(c.sync.acquiredAt)})` : '';
-      return `${this.#who(c.from)} waits for ${c.sync.kind} ${c.sync.label}${c.site ? ` at ${where(c.site)}` : ''}, held by ${this.#who(c.to)}${held}`;
-    });
-    return { kind: 'locks', cycle: entries, message: `Deadlock: ${parts.join('; ')}.` };
-  }
-
-  #starvedQueues(): Deadlock[] {
-    const found: Deadlock[] = [];
-    const waitingOn = new Map<string, ProcessNode[]>();
-    for (const p of this.#processes.values()) {
-      if (p.state !== 'waiting' || p.waitingOn === undefined || !this.#queues.has(p.waitingOn)) continue;
-      const list = waitingOn.get(p.waitingOn) ?? [];
-      list.push(p);
-      waitingOn.set(p.waitingOn, list);
-    }
-    for (const [id, waiters] of waitingOn) {
-      const q = this.#queues.get(id)!;
-      if (q.depth !== 0 || q.producers.length === 0) continue;
-      const others = q.producers.filter((k) => !waiters.some((w) => w.key === k));
-      if (others.length === 0 || others.some((k) => this.#processes.get(k)?.state !== 'exited')) continue;
-      const last = others[others.length - 1]!;
-      const cycle = waiters.map((w) => {
-        const entry: Deadlock['cycle'][number] = { process: w.key, waitsFor: q.id, heldBy: last };
-        if (w.waitSite) entry.site = w.waitSite;
-        return entry;
-      });
-      const who = waiters.map((w) => `${this.#who(w.key)}${w.waitSite ? ` at ${where(w.waitSite)}` : ''}`).join(', ');
-      found.push({ kind: 'queue', cycle, message: `Deadlock: ${who} waits on ${q.kind} ${q.label}, which is empty and whose every producer (${others.map((k) => this.#who(k)).join(', ')}) has exited.` });
-    }
-    return found;
-  }
-
-  #who(key: ProcessKey): string {
-    const node = this.#processes.get(key);
-    return node ? `${node.name} (pid ${node.pid}${node.threadId ? `, thread ${node.threadId}` : ''})` : `process ${key}`;
   }
 
   // ---- records ------------------------------------------------------------------------------------
@@ -813,10 +781,6 @@ function removeWaiter(s: SyncNode, key: ProcessKey): boolean {
   return true;
 }
 
-function where(site: SourceLocation): string {
-  return `${site.file}:${site.line}:${site.column}`;
-}
-
 
 function copyProcess(p: ProcessNode): ProcessNode {
   return p.waitSite ? { ...p, waitSite: { ...p.waitSite } } : { ...p };
@@ -832,6 +796,12 @@ function copySync(s: SyncNode): SyncNode {
 
 function copyPool(p: PoolRecord): PoolNode {
   return { id: p.id, label: p.label, workers: [...p.workers], busy: [...p.busy], queued: p.queued, running: p.running, done: p.done, failed: p.failed, meanTaskMs: p.meanTaskMs };
+}
+
+function copyManager(m: ManagerRecord): ManagerNode {
+  const node: ManagerNode = { id: m.id, label: m.label, calls: m.calls, errors: m.errors, served: m.served, meanMs: m.meanMs, methods: m.methods.map((r) => ({ ...r })), callers: m.callers.map((c) => ({ ...c })), recent: m.recent.map((c) => ({ ...c })) };
+  if (m.server !== undefined) node.server = m.server;
+  return node;
 }
 
 function copyDeadlock(d: Deadlock): Deadlock {

@@ -104,6 +104,47 @@ export interface ClusterNode extends Omit<ClusterActivity, 't' | 'ts'> {
   updatedAt: number;
 }
 
+/** Calls of one method of one typeid on a manager. */
+export interface ManagerMethodStats {
+  typeid: string;
+  method: string;
+  calls: number;
+  errors: number;
+  meanMs: number;
+}
+
+/** One call as its caller reported it in detail (the first calls of each interval; the rest are counted only). */
+export interface ManagerCallSample {
+  caller: ProcessKey;
+  typeid: string;
+  method: string;
+  /** When it began (ms since the epoch) and how long it took (ms). */
+  ts: number;
+  ms: number;
+  outcome: 'ok' | 'error';
+  error?: string;
+}
+
+/** A Manager's server and the calls made to it, counted by their callers. */
+export interface ManagerNode {
+  /** The manager's address, `host:port`. */
+  id: string;
+  label: string;
+  /** The process that serves it, once it reported a call it handled. */
+  server?: ProcessKey;
+  calls: number;
+  errors: number;
+  /** Calls the server reported handling. */
+  served: number;
+  /** Mean call time as the callers measured it (ms). */
+  meanMs: number;
+  /** Most called first. */
+  methods: ManagerMethodStats[];
+  callers: Array<{ key: ProcessKey; calls: number }>;
+  /** The last few detailed calls, newest last. */
+  recent: ManagerCallSample[];
+}
+
 /** A cycle in the wait-for graph: each process waits on a lock the next one holds. */
 export interface Deadlock {
   /** `locks`: a cycle of lock waits (the default when absent). `queue`: consumers wait on an empty queue whose every producer exited (`heldBy` is the last producer). */
@@ -124,6 +165,8 @@ export interface ProgramSnapshot {
   pools: PoolNode[];
   /** Remote workers per cluster (bullmq), absent in snapshots from before clusters were shown. */
   clusters?: ClusterNode[];
+  /** Absent where no model made the snapshot (an empty one). */
+  managers?: ManagerNode[];
   deadlocks: Deadlock[];
   /** Whether the program runs in the inline start method. */
   singleProcess: boolean;

@@ -175,8 +175,35 @@ export class TraceRecorder {
         // Counted tasks carry no spans; the pool's first tasks of each interval come as `task` events above.
         this.#push({ name: `Pool ${e.pool} tasks`, ph: 'C', pid, tid: 0, ts, cat: 'Pool', args: { done: e.done, failed: e.failed } });
         return;
-      case 'manager':
+      case 'manager': {
+        // A slice per detailed call: the caller's from call to reply, the server's while it handled it; one arrow
+        // joins them by the id the request carried. Counted calls show as a running total.
+        const serve = e.side === 'serve';
+        for (const c of e.calls) {
+          const start = this.#us(c.start);
+          this.#push({
+            name: `${serve ? 'serve' : 'Manager'} ${c.typeid}.${c.method}`,
+            ph: 'X',
+            pid,
+            tid,
+            ts: start,
+            dur: Math.max(1, Math.round(c.ms * 1000)),
+            cat: 'Manager',
+            args: { manager: e.manager, typeid: c.typeid, method: c.method, outcome: c.outcome, ...(c.error ? { error: c.error } : {}) },
+          });
+          const phase = serve ? 'f' : 's';
+          this.#push({ name: 'Manager call', ph: phase, ...(serve ? { bp: 'e' as const } : {}), pid, tid, ts: start, id: this.#flowId(`manager:${c.id}`, { phase, ts: start, kind: 'Manager', label: e.manager }), cat: 'Manager' });
+        }
+        let counted = 0;
+        for (const c of Object.values(e.counted ?? {})) counted += c.calls;
+        if (counted > 0) {
+          const name = `${e.manager}:${key}:${e.side}`;
+          const total = (this.#counters.get(name) ?? 0) + counted;
+          this.#counters.set(name, total);
+          this.#push({ name: `Manager ${e.manager} ${serve ? 'served' : 'calls'} (counted)`, ph: 'C', pid, tid: 0, ts, cat: 'Manager', args: { calls: total } });
+        }
         return;
+      }
       case 'cluster':
         this.#push({ name: `cluster ${e.queue} jobs`, ph: 'C', pid, tid: 0, ts, cat: 'Cluster', args: { waiting: e.waiting, active: e.active, failed: e.failed, retried: e.retried } });
         return;

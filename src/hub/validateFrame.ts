@@ -22,6 +22,8 @@ const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isSaf
 const isCount = (v: unknown): v is number => isInt(v) && v >= 0;
 const isTs = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v >= 0;
 const opt = (v: unknown, check: (v: unknown) => boolean): boolean => v === undefined || check(v);
+const isManagerCall = (c: unknown): boolean =>
+  isObj(c) && isText(c.id, 256) && isText(c.typeid, 256) && isText(c.method, 256) && isTs(c.start) && isTs(c.ms) && (c.outcome === 'ok' || c.outcome === 'error') && opt(c.error, (x) => isText(x, 1024));
 const isTextList = (v: unknown): boolean => Array.isArray(v) && v.length <= MAX_LIST && v.every((x) => isText(x, 512));
 const isSite = (v: unknown): v is SourceLocation => isObj(v) && isText(v.file) && isCount(v.line) && isCount(v.column);
 
@@ -101,7 +103,11 @@ export function isEvent(e: unknown): e is RuntimeEvent {
     case 'context':
       return opt(e.key, isKey);
     case 'manager':
-      return isText(e.id, 256) && isObj(e.calls) && Object.keys(e.calls).length <= 256 && Object.values(e.calls).every(isCount);
+      return (
+        isText(e.manager, 300) && (e.side === 'call' || e.side === 'serve') &&
+        Array.isArray(e.calls) && e.calls.length <= MAX_LIST && e.calls.every(isManagerCall) &&
+        opt(e.counted, (x) => isObj(x) && Object.keys(x).length <= 512 && Object.keys(x).every((k) => k.length <= 512) && Object.values(x).every((c) => isObj(c) && isCount(c.calls) && isCount(c.errors) && isTs(c.ms)))
+      );
     default:
       return false;
   }

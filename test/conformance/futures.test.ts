@@ -446,7 +446,7 @@ forEachMethod('ProcessPoolExecutorTest', PROCESSES, (ctx, method) => {
 
   it('test_max_workers_too_large (ProcessPoolExecutorTest)', { skip: 'not ported: Windows only' }, () => {});
 
-  it('test_killed_child (ProcessPoolExecutorTest)', { timeout: 30_000, todo: 'activeChildren() does not list executor workers (new; listing them was withdrawn: a worker stayed listed as alive after its executor shut down)' }, async () => {
+  it('test_killed_child (ProcessPoolExecutorTest)', { timeout: 30_000 }, async () => {
     const futures = [executor().submit(t.nap, 3000)];
     const p = mp.activeChildren()[0];
     assert.ok(p, 'the executor has a worker process');
@@ -471,7 +471,7 @@ forEachMethod('ProcessPoolExecutorTest', PROCESSES, (ctx, method) => {
 
   it('test_ressources_gced_in_workers (ProcessPoolExecutorTest)', { skip: 'not ported: garbage collection of an argument in the worker (__del__)' }, () => {});
 
-  it('test_saturation (ProcessPoolExecutorTest)', { timeout: 60_000, todo: 'activeChildren() does not list executor workers (new; listing them was withdrawn: a worker stayed listed as alive after its executor shut down)' }, async () => {
+  it('test_saturation (ProcessPoolExecutorTest)', { timeout: 60_000 }, async () => {
     const sem = new ctx.Semaphore(0);
     const jobCount = 15 * executor().maxWorkers;
     const fs = range(jobCount).map(() => executor().submit(t.acquireSem, sem));
@@ -484,7 +484,7 @@ forEachMethod('ProcessPoolExecutorTest', PROCESSES, (ctx, method) => {
     await Promise.all(fs.map((f) => f.result()));
   });
 
-  it('test_idle_process_reuse_one (ProcessPoolExecutorTest)', { todo: 'activeChildren() does not list executor workers (new; listing them was withdrawn: a worker stayed listed as alive after its executor shut down)' }, async () => {
+  it('test_idle_process_reuse_one (ProcessPoolExecutorTest)', async () => {
     assert.ok(executor().maxWorkers >= 4);
     await executor().submit(t.mul, 21, 2).result();
     await executor().submit(t.mul, 6, 7).result();
@@ -492,7 +492,7 @@ forEachMethod('ProcessPoolExecutorTest', PROCESSES, (ctx, method) => {
     assert.equal(workerCount(), 1);
   });
 
-  it('test_idle_process_reuse_multiple (ProcessPoolExecutorTest)', { todo: 'activeChildren() does not list executor workers (new; listing them was withdrawn: a worker stayed listed as alive after its executor shut down)' }, async () => {
+  it('test_idle_process_reuse_multiple (ProcessPoolExecutorTest)', async () => {
     assert.ok(executor().maxWorkers <= 5);
     await executor().submit(t.mul, 12, 7).result();
     executor().submit(t.mul, 33, 25);
@@ -584,7 +584,7 @@ forEachMethod('ExecutorShutdownTest', ALL, (ctx, method) => {
 forEachMethod('ProcessPoolShutdownTest', PROCESSES, (ctx) => {
   const executor = executorPerCase(ctx);
 
-  it('test_processes_terminate (ProcessPoolShutdownTest)', { timeout: 60_000, todo: 'activeChildren() does not list executor workers (new; listing them was withdrawn: a worker stayed listed as alive after its executor shut down)' }, async () => {
+  it('test_processes_terminate (ProcessPoolShutdownTest)', { timeout: 60_000 }, async () => {
     const sem = new ctx.Semaphore(0);
     const fs = range(3).map(() => executor().submit(t.acquireSem, sem));
     try {
@@ -598,7 +598,7 @@ forEachMethod('ProcessPoolShutdownTest', PROCESSES, (ctx) => {
     await Promise.all(fs);
   });
 
-  it('test_context_manager_shutdown (ProcessPoolShutdownTest)', { timeout: 120_000, todo: 'activeChildren() does not list executor workers (new; listing them was withdrawn: a worker stayed listed as alive after its executor shut down)' }, async () => {
+  it('test_context_manager_shutdown (ProcessPoolShutdownTest)', { timeout: 120_000 }, async () => {
     let processes: mp.Process[];
     {
       await using e = new ctx.ProcessPoolExecutor({ maxWorkers: 5 });
@@ -611,7 +611,7 @@ forEachMethod('ProcessPoolShutdownTest', PROCESSES, (ctx) => {
 
   it('test_del_shutdown (ProcessPoolShutdownTest)', { skip: 'not ported: shutdown when the executor is garbage-collected (del)' }, () => {});
 
-  it('test_shutdown_no_wait (ProcessPoolShutdownTest)', { timeout: 120_000, todo: 'activeChildren() does not list executor workers (new; listing them was withdrawn: a worker stayed listed as alive after its executor shut down)' }, async () => {
+  it('test_shutdown_no_wait (ProcessPoolShutdownTest)', { timeout: 120_000 }, async () => {
     const e = new ctx.ProcessPoolExecutor({ maxWorkers: 5 });
     const res = e.map(t.abs, range(-5, 5));
     // CPython keeps executor._processes and joins each after shutdown(wait=False): they are cleaned up.

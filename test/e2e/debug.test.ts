@@ -196,7 +196,7 @@ describe('forkscope debug type in code-server', { timeout: 600_000 }, () => {
       timeoutMs,
     );
 
-  it('child sessions leave the Forkscope view in the side bar while they attach', { todo: 'issue 17 item 8: the check has not run to its end yet: its setup step "Debug: Remove All Breakpoints" was not offered by the palette' }, async () => {
+  it('child sessions leave the Forkscope view in the side bar while they attach', async () => {
     const page = wb().page;
     const forkscopeItem = '.activitybar .action-item:has(a[aria-label^="Forkscope"])';
     const showForkscope = async (): Promise<void> => {
@@ -206,7 +206,10 @@ describe('forkscope debug type in code-server', { timeout: 600_000 }, () => {
     try {
       await wb().openFile('pool.ts');
       // One breakpoint, where every worker stops (the others put back at the end, for the tests after this one).
-      await wb().runCommand('Debug: Remove All Breakpoints');
+      // The palette offers it only while a breakpoint exists (VS Code's `breakpointsExist`): none, when run alone.
+      await wb()
+        .runCommand('Debug: Remove All Breakpoints')
+        .catch(() => page.keyboard.press('Escape'));
       await goToLine(WORKER_LINE);
       await wb().toggleBreakpoint();
       await showForkscope();

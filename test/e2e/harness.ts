@@ -382,12 +382,17 @@ function makeWorkbench(w: { page: Page; url: string; port: number; workspace: st
     },
 
     async openFile(relativePath) {
-      await openQuickInput('Control+P');
-      await page.locator('.quick-input-widget input').fill(relativePath);
       const want = basename(relativePath);
-      await waitFor(`"${want}" in the quick open list`, () =>
-        page.evaluate((name) => Array.from(document.querySelectorAll('.quick-input-widget .monaco-list-row .label-name')).some((e) => e.textContent?.trim() === name), want),
-      );
+      // The workbench's first file search can come back empty on a loaded machine (its index still building): a new
+      // quick open asks again.
+      for (let attempt = 1; ; attempt++) {
+        await openQuickInput('Control+P');
+        await page.locator('.quick-input-widget input').fill(relativePath);
+        const listed = await waitFor(`"${want}" in the quick open list`, () =>
+          page.evaluate((name) => Array.from(document.querySelectorAll('.quick-input-widget .monaco-list-row .label-name')).some((e) => e.textContent?.trim() === name), want),
+        ).catch((error: unknown) => (attempt < 3 ? false : Promise.reject(error)));
+        if (listed) break;
+      }
       await page.keyboard.press('Enter');
       await waitFor(`the ${want} tab`, () =>
         page.evaluate((name) => Array.from(document.querySelectorAll('.tabs-container .tab.active')).some((t) => t.getAttribute('data-resource-name') === name), want),

@@ -210,3 +210,34 @@ describe('accuracy: jest-worker', () => {
     assert.equal(snapshot.pipes.length, 4);
   });
 });
+
+describe('accuracy: Manager calls', () => {
+  it('counts every call to a Manager exactly, per caller, method and outcome, and joins each detailed call to its handling in the trace', async () => {
+    const N = 600;
+    const { code, stdout, snapshot, trace } = await forkscopeRun('accuracy-manager.js', { args: [String(N)] });
+    assert.equal(code, 0);
+    assert.equal(stdout, `truth main=${2 * N + 3} child=${2 * N + 1} dict=${2 * N} exit=0,0\n`);
+    const managers = snapshot.managers ?? [];
+    assert.equal(managers.length, 1);
+    const m = managers[0]!;
+    const byName = (name: string) => snapshot.processes.find((p) => p.name === name)!;
+    const main = byName('MainProcess');
+    const server = byName('SyncManager-server');
+    assert.deepEqual([server.role, server.state, server.exitCode], ['manager', 'exited', 0]);
+    assert.deepEqual({ calls: m.calls, errors: m.errors, served: m.served, server: m.server }, { calls: 6 * N + 5, errors: 2, served: 6 * N + 5, server: server.key });
+    const methods = Object.fromEntries(m.methods.map((r) => [`${r.typeid}.${r.method}`, [r.calls, r.errors]]));
+    assert.deepEqual(methods, { 'dict.create': [1, 0], 'Queue.create': [1, 0], 'dict.set': [2 * N, 0], 'Queue.put': [2 * N, 0], 'Queue.get': [2 * N, 0], 'dict.pop': [2, 2], 'dict.len': [1, 0] });
+    const callers = new Map(m.callers.map((c) => [c.key, c.calls]));
+    assert.equal(callers.get(main.key), 2 * N + 3);
+    assert.deepEqual([byName('Process-1'), byName('Process-2')].map((p) => callers.get(p.key)), [2 * N + 1, 2 * N + 1]);
+    assert.ok(m.meanMs > 0 && m.recent.length > 0, JSON.stringify(m.recent));
+    // Each detailed call is a slice in its caller and one in the server, joined by one arrow.
+    const events = trace.traceEvents.filter((e) => e.cat === 'Manager');
+    const starts = events.filter((e) => e.ph === 's');
+    const ends = new Map(events.filter((e) => e.ph === 'f').map((e) => [e.id, e]));
+    assert.ok(starts.length >= 3, `some calls are detailed (${starts.length})`);
+    assert.equal(ends.size, starts.length);
+    assert.ok(starts.every((s) => ends.get(s.id)?.pid === server.pid && s.pid !== server.pid), 'every arrow goes from a caller to the server');
+    assert.equal(events.filter((e) => e.ph === 'X').length, 2 * starts.length);
+  });
+});

@@ -2,8 +2,10 @@
 // proxies, a typeid without a creation method, a BaseProxy subclass, and `await using` starting the manager.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import * as forkscope from 'forkscope';
 import { AutoProxy, BaseManager, BaseProxy, isMainProcess } from 'forkscope';
-import { Cursor, Store } from '../fixtures/manager-custom-tasks';
+import { Cursor, Store, Thrower } from '../fixtures/manager-custom-tasks';
+import { errorClassNames, sampleError } from '../fixtures/error-samples';
 import { isAlive, waitUntil } from './waiting';
 
 class CursorProxy extends BaseProxy {
@@ -17,6 +19,7 @@ class StoreManager extends BaseManager {}
 StoreManager.register('Store', Store, { methodToTypeid: { cursor: 'Cursor' } });
 StoreManager.register('Cursor', Cursor, { create: false });
 StoreManager.register('NarrowCursor', null, { create: false, proxytype: CursorProxy });
+StoreManager.register('Thrower', Thrower);
 StoreManager.register('NarrowStore', Store, { exposed: ['add', 'cursor'], methodToTypeid: { cursor: 'NarrowCursor' } });
 
 type StoreProxy = { add(item: unknown): Promise<number>; cursor(): Promise<any>; _exposed_: readonly string[] };
@@ -52,7 +55,18 @@ if (isMainProcess()) {
         assert.ok(narrowCursor instanceof CursorProxy, "the typeid's proxytype makes the proxy");
         assert.deepEqual(narrowCursor._exposed_, ['next'], "the proxytype's _exposed_ limits what the server serves");
         assert.equal(await narrowCursor.next(), 'x');
-        await assert.rejects(narrowCursor._callMethod('rewind'), { name: 'AttributeError' });
+        await assert.rejects(narrowCursor._callMethod('rewind'), forkscope.AttributeError);
+        // Every class of the runtime's error table comes back as itself (test/unit/errors.test.ts: the broker's crossing).
+        const thrower = (await manager.create('Thrower')) as { throwSample(name: string): Promise<never> };
+        for (const name of errorClassNames(forkscope)) {
+          const sent = sampleError(forkscope, name);
+          const Class = (forkscope as Record<string, unknown>)[name] as new (...args: never[]) => Error;
+          await assert.rejects(thrower.throwSample(name), (e: Error) => {
+            assert.ok(e instanceof Class, `${name} came back as ${e.constructor.name} ${e}`);
+            assert.deepEqual([e.name, e.message], [sent.name, sent.message]);
+            return true;
+          });
+        }
       }
       assert.equal(await waitUntil(() => !isAlive(pid!), 20_000), true, 'the server is gone at the end of the block');
     });

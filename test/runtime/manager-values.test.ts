@@ -82,25 +82,21 @@ if (isMainProcess()) {
       assert.throws(() => (ns.f = () => 1), PicklingError);
     });
 
-    it(
-      'an exported function crosses a manager as it crosses a Queue: as itself',
-      { todo: "passes once #15's functions-by-reference change to serialize.ts is merged (today a Queue refuses every function)" },
-      async () => {
-        const outcome = async (q: { put(v: unknown): Promise<void>; get(o: { timeout: number }): Promise<unknown> }, value: unknown): Promise<unknown> => {
-          try {
-            await q.put(value);
-            return await q.get({ timeout: 5000 });
-          } catch (error) {
-            return (error as Error).name;
-          }
-        };
-        const local = new Queue();
-        const managed = await manager.Queue();
-        assert.equal(await outcome(managed, exportedDouble), await outcome(local, exportedDouble));
-        assert.equal(await outcome(managed, exportedDouble), exportedDouble);
-        assert.deepEqual(await outcome(managed, { cb: exportedDouble, n: 1 }), { cb: exportedDouble, n: 1 });
-      },
-    );
+    it('an exported function crosses a manager as it crosses a Queue: as itself', async () => {
+      const outcome = async (q: { put(v: unknown): Promise<void>; get(o: { timeout: number }): Promise<unknown> }, value: unknown): Promise<unknown> => {
+        try {
+          await q.put(value);
+          return await q.get({ timeout: 5000 });
+        } catch (error) {
+          return (error as Error).name;
+        }
+      };
+      const local = new Queue();
+      const managed = await manager.Queue();
+      assert.equal(await outcome(managed, exportedDouble), await outcome(local, exportedDouble));
+      assert.equal(await outcome(managed, exportedDouble), exportedDouble);
+      assert.deepEqual(await outcome(managed, { cb: exportedDouble, n: 1 }), { cb: exportedDouble, n: 1 });
+    });
 
     it('a value that cannot be encoded is an error at the call, and the program still exits', async () => {
       const run = await runProgram('test/fixtures/manager-values-tasks.ts', { args: ['unencodable'], deadlineMs: 60_000 });

@@ -10,8 +10,10 @@ import { Pool, AsyncResult, isMainProcess, activeChildren, TimeoutError } from '
 import { square, add, slowSquare, whoAmI, throw42, throwCustom, exitNow, returnsFunction, spin, init, readInit, failInit, sleepMs, identity, recordPidAndSleep } from '../fixtures/runtime-tasks';
 import { performance } from 'node:perf_hooks';
 import { quietly } from './runProgram';
-import { nap, echo, InsufficientFunds, throwInsufficient, throwHidden, callIt, double, giveDouble, writeCall, callFromQueue } from '../fixtures/pool-tasks';
+import { nap, echo, InsufficientFunds, throwInsufficient, throwHidden, throwSample, callIt, double, giveDouble, writeCall, callFromQueue } from '../fixtures/pool-tasks';
+import * as forkscope from 'forkscope';
 import { ProcessPoolExecutor, Process, Queue, Pipe, RemoteError, PicklingError } from 'forkscope';
+import { errorClassNames, sampleError } from '../fixtures/error-samples';
 
 
 const dir = isMainProcess() ? mkdtempSync(join(tmpdir(), 'forkscope-pool-')) : '';
@@ -229,6 +231,16 @@ if (isMainProcess()) {
         });
         await using executor = new ProcessPoolExecutor({ maxWorkers: 1, context: method });
         await assert.rejects(executor.submit(throwInsufficient, 1).result(), InsufficientFunds);
+        // Every class of the runtime's error table comes back as itself (test/unit/errors.test.ts: the broker's crossing).
+        for (const name of errorClassNames(forkscope)) {
+          const sent = sampleError(forkscope, name);
+          const Class = (forkscope as Record<string, unknown>)[name] as new (...args: never[]) => Error;
+          await assert.rejects(pool.apply(throwSample, [name]), (e: Error) => {
+            assert.ok(e instanceof Class, `${name} came back as ${e.constructor.name} ${e}`);
+            assert.deepEqual([e.name, e.message], [sent.name, sent.message]);
+            return true;
+          });
+        }
       });
 
       it('an exported function crosses by reference as an argument and a result; a closure is a PicklingError naming its path', async () => {

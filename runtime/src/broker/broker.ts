@@ -10,21 +10,11 @@ import { FrameReader, encodeFrame, encodeHeader, type Frame } from './frame';
 import { RING_BLOCK_BYTES, Ring } from './ring';
 import { allocate, canShareWithProcesses, reduceBlock, reviveBlock, type BlockDescriptor } from '../shm/arena';
 import { trackDirectory } from '../shm/lifeline';
-import { BrokenPipeError, BrokenBarrierError, EOFError, Empty, Full, RemoteError, TimeoutError, ValueError } from '../errors';
+import { deserialize, serialize } from 'node:v8';
+import { BrokenPipeError } from '../errors';
+import { decodeThrown, encodeError } from '../serialize';
 import { ENV } from '../protocol';
-
-/** Frame ops below 16 belong to the transport; 16–127 go to a served object; 128+ are pushes to a subscriber. */
-export const OP_HELLO = 1;
-export const OP_REPLY = 2;
-export const OP_ERROR = 3;
-/** A request carrying the descriptor of the sender's ring (JSON); the reply says it is mapped. */
-export const OP_RING = 4;
-/**
- * A frame carrying a tail (u32) of the sender's ring: take its frames up to there. Never answered: a
- * reply could reach a sender that just exited, and the EPIPE would make us drop what it sent last.
- */
-export const OP_DOORBELL = 5;
-export const FIRST_PUSH_OP = 128;
+import { FIRST_PUSH_OP, OP_DOORBELL, OP_ERROR, OP_HELLO, OP_REPLY, OP_RING } from './ops';
 
 /** An object this context owns and serves to others. */
 export interface Served {
@@ -49,16 +39,6 @@ const CONNECT_ATTEMPTS = 40;
 
 function copyInto(target: Buffer, offset: number, payload: Uint8Array): void {
   target.set(payload, offset);
-}
-
-const errorClasses: Record<string, new (message: string) => Error> = {
-  Empty, Full, EOFError, BrokenPipeError, BrokenBarrierError, TimeoutError, ValueError,
-};
-
-function errorFrom(payload: Buffer): Error {
-  const { name, message } = JSON.parse(payload.toString('utf8')) as { name: string; message: string };
-  const Class = Object.hasOwn(errorClasses, name) ? errorClasses[name] : undefined;
-  return Class ? new Class(message) : new RemoteError(name, message);
 }
 
 interface Outgoing { data: Buffer[]; written?: (error?: Error | null) => void }
@@ -171,7 +151,7 @@ export class Peer {
         if (!pending) return;
         this.#pending.delete(frame.request);
         if (frame.op === OP_REPLY) pending.resolve(frame.payload);
-        else pending.reject(errorFrom(frame.payload));
+        else pending.reject(decodeThrown(deserialize(frame.payload)) as Error);
         return;
       }
       case OP_RING:
@@ -399,7 +379,8 @@ export class Peer {
   }
 
   fail(request: number, error: Error): void {
-    if (request !== 0) this.send(0, OP_ERROR, Buffer.from(JSON.stringify({ name: error.name, message: error.message })), request);
+    // The runtime's one error codec (serialize.ts), as a pool worker's and a manager's errors cross.
+    if (request !== 0) this.send(0, OP_ERROR, serialize(encodeError(error)), request);
   }
 
   /** Receives the pushes a served object sends to its users here. */

@@ -3,11 +3,7 @@
 // a sleep rings the creator, only when somebody sleeps. Knows frames and peers, not what the object holds.
 import type { Frame } from './frame';
 import { getBroker, type Peer, type Served } from './broker';
-
-/** A request: payload u8 kind; answered (replied) when the sleeper should look again. */
-const OP_SLEEP = 24;
-/** Payload u8 kind: something changed that may end sleeps of that kind. Never answered. */
-const OP_RING = 25;
+import { OP_DOORBELL_RING, OP_DOORBELL_SLEEP } from './ops';
 
 /** What the doorbell reads in shared memory: whether a sleep would end now, and the bell's reset. */
 export interface BellState {
@@ -59,8 +55,8 @@ export class Doorbell implements Served {
   onFrame(peer: Peer, frame: Frame): void {
     const kind = frame.payload[0]!;
     if (kind >= this.#sleepers.length) return;
-    if (frame.op === OP_SLEEP) this.register(kind, () => peer.reply(frame.request), peer);
-    else if (frame.op === OP_RING) this.ring(kind);
+    if (frame.op === OP_DOORBELL_SLEEP) this.register(kind, () => peer.reply(frame.request), peer);
+    else if (frame.op === OP_DOORBELL_RING) this.ring(kind);
   }
 
   /**
@@ -98,7 +94,7 @@ export class BellRope {
 
   ring(kind: number): void {
     if (this.#local) this.#local.ring(kind);
-    else this.#connection().send(this.#index, OP_RING, Uint8Array.of(kind));
+    else this.#connection().send(this.#index, OP_DOORBELL_RING, Uint8Array.of(kind));
   }
 
   /** Resolves when woken; rejects when the creator has gone (the caller then looks by itself). */
@@ -107,6 +103,6 @@ export class BellRope {
       const local = this.#local;
       return new Promise<void>((resolve) => local.register(kind, resolve));
     }
-    return this.#connection().request(this.#index, OP_SLEEP, Uint8Array.of(kind));
+    return this.#connection().request(this.#index, OP_DOORBELL_SLEEP, Uint8Array.of(kind));
   }
 }

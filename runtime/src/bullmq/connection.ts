@@ -2,7 +2,7 @@
 // runtime), reads `redis://` URLs, names this host, and turns Redis's refusals into errors that say what to do.
 // Used by both sides (caller and `forkscope worker`); never imports the extension.
 import { hostname } from 'node:os';
-import { AuthenticationError, ValueError } from '../errors';
+import { AuthenticationError, ConnectionError, ValueError } from '../errors';
 import type * as BullMQ from 'bullmq';
 import type { RedisOptions } from 'ioredis';
 
@@ -27,13 +27,8 @@ export interface ResolvedBackend {
   unreachableTimeout: number;
 }
 
-/** Redis could not be reached, or stayed unreachable longer than the backend allows. */
-export class ConnectionError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ConnectionError';
-  }
-}
+// Redis could not be reached, or stayed unreachable longer than the backend allows: errors.ts' ConnectionError.
+export { ConnectionError };
 
 let bullmq: typeof BullMQ | undefined;
 

@@ -4,10 +4,11 @@
 import { connect as netConnect, type Socket } from 'node:net';
 import { createHash } from 'node:crypto';
 import { deserialize } from 'node:v8';
-import { EOFError } from '../errors';
+import { EOFError, errnoError } from '../errors';
 import { decodeThrown } from '../serialize';
 import { clientHandshake, dataFrameReader, writeDataFrame, REPLY_ERROR, REPLY_PROXY, REQUEST } from './wire';
 import { checkToken, decodeValue, type ObjectToken, type ReferenceReviver } from './codec';
+import { reported, type CallReport } from './report';
 
 /** Where a manager listens: `[host, port]`. Python: the address tuple */
 export type Address = [host: string, port: number];
@@ -62,11 +63,10 @@ export class Client implements ReferenceReviver {
         socket.destroy();
         this.#connecting = undefined;
         const code = (error as NodeJS.ErrnoException).code;
-        if (code === 'ECONNREFUSED' || code === 'ECONNRESET' || code === 'EPIPE') {
-          const gone = new Error(code === 'ECONNREFUSED' ? `no manager is listening at ${host}:${port}` : `the manager at ${host}:${port} dropped the connection`);
-          gone.name = code === 'ECONNREFUSED' ? 'ConnectionRefusedError' : 'ConnectionResetError';
-          reject(gone);
-        } else reject(error);
+        const gone = code === 'ECONNREFUSED' || code === 'ECONNRESET' || code === 'EPIPE'
+          ? errnoError(error, code === 'ECONNREFUSED' ? `no manager is listening at ${host}:${port}` : `the manager at ${host}:${port} dropped the connection`)
+          : undefined;
+        reject(gone ?? error);
       };
       socket.once('error', fail);
       socket.once('connect', () => {
@@ -122,8 +122,15 @@ export class Client implements ReferenceReviver {
     throw new TypeError(`a proxy of the manager at ${address.join(':')} cannot be rebuilt here: this process has no connection to that manager`);
   }
 
-  /** Sends a request already encoded (encodeValue: it threw before anything was referenced) and awaits its reply. */
-  async send(body: Buffer, what: string): Promise<unknown> {
+  /**
+   * Sends a request already encoded (encodeValue: it threw before anything was referenced) and awaits its reply;
+   * `report` (report.ts' beginCall) tells the hub about the call when it settles.
+   */
+  send(body: Buffer, what: string, report?: CallReport): Promise<unknown> {
+    return reported(report, this.#send(body, what));
+  }
+
+  async #send(body: Buffer, what: string): Promise<unknown> {
     const socket = await this.#connect();
     const id = this.#nextId++;
     if (this.#nextId > 0xffff_ffff) this.#nextId = 1;

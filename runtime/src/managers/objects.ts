@@ -4,7 +4,7 @@
 // local class does (timeouts.ts). Values are the v8 data clients sent. Waits are cancelled when the
 // waiting client's connection goes, and what a vanished client held is released. Node's modules only.
 import { serialize } from 'node:v8';
-import { BrokenBarrierError, Empty, Full, IndexError, KeyError, RuntimeError, ValueError } from '../errors';
+import { AttributeError, BrokenBarrierError, Empty, Full, IndexError, KeyError, RuntimeError, ValueError } from '../errors';
 import { readTimeout } from '../timeouts';
 
 /** Who is calling: the connection (a process's proxies share one) and its lifetime. */
@@ -255,11 +255,7 @@ export class NamespaceObject implements Served {
     for (const [k, v] of Object.entries((init ?? {}) as Record<string, unknown>)) this.#attributes.set(k, v);
   }
   __getattr__(_caller: Caller, name: unknown): unknown {
-    if (!this.#attributes.has(String(name))) {
-      const error = new Error(`'Namespace' object has no attribute '${String(name)}'`);
-      error.name = 'AttributeError';
-      throw error;
-    }
+    if (!this.#attributes.has(String(name))) throw new AttributeError(`'Namespace' object has no attribute '${String(name)}'`);
     return this.#attributes.get(String(name));
   }
   __setattr__(_caller: Caller, name: unknown, value: unknown): void {

@@ -8,6 +8,7 @@ import { reduceSymbol, registerReviver, type ReducedObject, type TransferContext
 import { readTimeout } from '../timeouts';
 import { Client, setProxyMaker, type Address } from './client';
 import { checkToken, encodeValue, isManagerWire, managerRef, type ObjectToken } from './codec';
+import { beginCall, type CallReport } from './report';
 
 /** What names an object in a manager. Python: multiprocessing.managers.Token */
 export interface Token {
@@ -59,7 +60,8 @@ export class BaseProxy {
   /** Calls `name` on the object in the manager; a value that cannot cross rejects with PicklingError before anything is sent. Python: BaseProxy._callmethod */
   _callMethod(name: string, args: readonly unknown[] = []): Promise<any> {
     try {
-      return this.#client.send(this.#request('call', name, args), `${this.#token.typeid}.${name}()`);
+      const report = beginCall(this.#client.address, this.#token.typeid, name);
+      return this.#client.send(this.#request('call', name, args, report), `${this.#token.typeid}.${name}()`, report);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -67,17 +69,20 @@ export class BaseProxy {
 
   /** A copy of the object in the manager. Python: BaseProxy._getvalue */
   _getValue(): Promise<any> {
-    return this.#client.send(serialize({ op: 'getvalue', oid: this.#token.oid }), `${this.#token.typeid} _getValue()`);
+    const report = beginCall(this.#client.address, this.#token.typeid, 'getvalue');
+    return this.#client.send(serialize({ op: 'getvalue', oid: this.#token.oid, ...(report?.id ? { trace: report.id } : {}) }), `${this.#token.typeid} _getValue()`, report);
   }
 
   /** Sends without waiting (attribute assignment); throws at once if the value cannot cross. */
   protected _fire(name: string, args: readonly unknown[]): void {
-    const body = this.#request('call', name, args);
-    void this.#client.send(body, `${this.#token.typeid}.${name}()`).catch(warnLost);
+    const report = beginCall(this.#client.address, this.#token.typeid, name);
+    const body = this.#request('call', name, args, report);
+    void this.#client.send(body, `${this.#token.typeid}.${name}()`, report).catch(warnLost);
   }
 
-  #request(op: string, method: string, args: readonly unknown[]): Buffer {
-    return encodeValue({ op, oid: this.#token.oid, method, args }, `${this.#token.typeid}.${method}()`);
+  /** `report`'s id, when the call is detailed for the hub, goes along so the server reports it under the same id. */
+  #request(op: string, method: string, args: readonly unknown[], report: CallReport | undefined): Buffer {
+    return encodeValue({ op, oid: this.#token.oid, method, args, ...(report?.id ? { trace: report.id } : {}) }, `${this.#token.typeid}.${method}()`);
   }
 
   [reduceSymbol](context: TransferContext): ReducedObject {

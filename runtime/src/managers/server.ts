@@ -9,8 +9,12 @@ import { serialize } from 'node:v8';
 import { dataFrameReader, serverHandshake, writeDataFrame, AUTH_TIMEOUT_MS, REPLY_ERROR, REPLY_PROXY, REPLY_VALUE } from './wire';
 import { decodeData, decodeWith, encodeValue, managerRef, tokenOfData, type ObjectToken, type ReferenceReviver } from './codec';
 import { encodeThrown } from '../serialize';
+import { AttributeError } from '../errors';
 import { reduceSymbol, type ReducedObject } from '../reduction';
 import { readTimeout } from '../timeouts';
+import { isReporting } from '../telemetry';
+import { served } from './report';
+import { performance } from 'node:perf_hooks';
 import {
   ArrayObject,
   BarrierObject,
@@ -105,6 +109,8 @@ interface Request {
   oid?: unknown;
   method?: unknown;
   args?: unknown;
+  /** The caller's id for this call, when it reports it to the hub in detail (report.ts). */
+  trace?: unknown;
 }
 
 interface Entry {
@@ -253,6 +259,7 @@ export class ManagerServer implements ReferenceReviver {
   async #handle(id: number, request: Request, caller: Caller, socket: Socket): Promise<void> {
     let kind = REPLY_VALUE;
     let body: Buffer;
+    const report = isReporting() && (request.op === 'call' || request.op === 'create' || request.op === 'getvalue') ? this.#beginServe(request) : undefined;
     try {
       const result = await this.#perform(request, caller);
       if (result instanceof NewObject) {
@@ -263,8 +270,23 @@ export class ManagerServer implements ReferenceReviver {
       kind = REPLY_ERROR;
       body = serialize(encodeThrown(error));
     }
+    if (report) served(report.manager, report.typeid, report.method, report.id, report.start, performance.now() - report.t0, kind === REPLY_ERROR);
     if (!socket.destroyed) writeDataFrame(socket, id, kind, body);
     if (request.op === 'shutdown') setImmediate(() => this.#options.onShutdown?.());
+  }
+
+  /** What the hub is told of a call this server handles: the caller's id when it detailed the call. */
+  #beginServe(request: Request): { manager: string; typeid: string; method: string; id?: string; start: number; t0: number } {
+    let manager = '?';
+    try {
+      manager = this.address.join(':');
+    } catch {
+      // closed meanwhile
+    }
+    const typeid = request.op === 'create' ? String(request.typeid) : (typeof request.oid === 'string' ? this.#objects.get(request.oid)?.typeid : undefined) ?? '?';
+    const method = request.op === 'call' ? String(request.method) : request.op;
+    const trace = typeof request.trace === 'string' && request.trace.length <= 64 ? request.trace : undefined;
+    return { manager, typeid, method, ...(trace !== undefined ? { id: trace } : {}), start: Date.now(), t0: performance.now() };
   }
 
   async #perform(request: Request, caller: Caller): Promise<unknown> {
@@ -350,8 +372,6 @@ function describe(request: Request): string {
   return request.op === 'call' ? `${String(request.method)}()` : `${request.op}()`;
 }
 
-function attributeError(entry: Entry, method: string): Error {
-  const error = new Error(`method '${method}' of ${entry.typeid} object is not in exposed=[${[...entry.exposed].map((name) => `'${name}'`).join(', ')}]`);
-  error.name = 'AttributeError';
-  return error;
+function attributeError(entry: Entry, method: string): AttributeError {
+  return new AttributeError(`method '${method}' of ${entry.typeid} object is not in exposed=[${[...entry.exposed].map((name) => `'${name}'`).join(', ')}]`);
 }
