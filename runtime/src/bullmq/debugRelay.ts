@@ -35,7 +35,7 @@ export function checkDebugKey(key: string | undefined, who: string): string {
 }
 
 /** One direction of one session: its key, and the sequence number each frame must carry in order. */
-class Seal {
+export class Seal {
   #key: Buffer;
   #aad: string;
   #seq = 0;
