@@ -16,6 +16,7 @@ import { _debugWorkerCommand, _workerCommand } from '../../runtime/src/bundle';
 
 const USAGE = `Usage: forkscope run <program.ts|js> [args…] [--trace out.json] [--single-process] [--inspect] [--quiet]
        forkscope worker --backend redis://host:6379 [--concurrency N] [--name NAME]   (forkscope worker --help)
+       forkscope debug-worker --backend redis://host:6379 --name NAME   (forkscope debug-worker --help)
 
   --trace <file>     write a Chrome trace-event file (open it in https://ui.perfetto.dev)
   --single-process   run the whole program in one process (FORKSCOPE_SINGLE_PROCESS=1)
