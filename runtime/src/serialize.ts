@@ -111,7 +111,10 @@ function describeKey(key: unknown): string {
   return typeof key === 'string' ? JSON.stringify(key) : String(key);
 }
 
-/** An error as data: name, message and stack survive, whatever its class. */
+/**
+ * An error as data: name, message and stack survive, whatever its class. The one encoding of an error that crosses
+ * a process, whichever way (a pool worker's result, a manager's reply, a broker's OP_ERROR); decodeError() reads it.
+ */
 export function encodeError(error: Error, seen = new Map<object, unknown>()): EncodedError {
   const out: EncodedError = { [ERROR]: true, name: safeString(() => error.name, 'Error'), message: safeString(() => error.message, '') };
   seen.set(error, out);
@@ -191,7 +194,8 @@ function safeCtor(error: Error): Function | undefined {
 /**
  * Rebuilds an encoded error as its own class: the runtime's or JavaScript's by name, the user's by module and
  * export name when this process has that module loaded (decodeAsync() loads it first), else a RemoteError that
- * carries the remote name, message and stack. No constructor runs: the instance is made from the prototype.
+ * carries the remote name, message and stack. No constructor runs: the instance is made from the prototype. The
+ * runtime's classes are found in errors.ts' one table (errorClass()).
  */
 export function decodeError(encoded: EncodedError): Error {
   const byName = encoded.ctor ?? (encoded.cls ? undefined : encoded.name);

@@ -23,6 +23,7 @@ import {
   type RuntimeEvent,
   type SourceLocation,
 } from './protocol';
+import { FrameSplitter, lengthPrefixed } from './framing';
 
 type Identity = Pick<Hello, 'name' | 'startMethod' | 'role'> & Partial<Pick<Hello, 'parent' | 'inspectorUrl' | 'entry'>>;
 
@@ -399,19 +400,18 @@ function open(who: Identity): void {
   s.on('close', stop);
   // Ref'd only until the welcome (or its timeout): `await connect()` must not let the program end early.
   S.welcomed = new Promise<void>((resolve) => {
-    let buffered = Buffer.alloc(0);
+    // The welcome's content does not matter, only that one whole frame of it came.
+    const welcome = new FrameSplitter(MAX_FRAME_BYTES, () => finish(), () => finish());
     const timer = setTimeout(() => finish(), WELCOME_TIMEOUT_MS);
     const finish = (): void => {
+      welcome.stop();
       s.unref();
       clearTimeout(timer);
       s.off('data', onData);
       s.off('close', finish);
       resolve();
     };
-    const onData = (chunk: Buffer): void => {
-      buffered = Buffer.concat([buffered, chunk]);
-      if (buffered.length >= FRAME_HEADER_BYTES && buffered.length >= FRAME_HEADER_BYTES + buffered.readUInt32BE(0)) finish();
-    };
+    const onData = (chunk: Buffer): void => welcome.push(chunk);
     s.on('data', onData);
     s.on('close', finish);
   });
@@ -505,10 +505,8 @@ function write(frame: object): void {
 }
 
 function writeBody(body: Buffer): void {
-  const header = Buffer.allocUnsafe(FRAME_HEADER_BYTES);
-  header.writeUInt32BE(body.length, 0);
   const s = S.socket!;
-  s.write(Buffer.concat([header, body]));
+  s.write(lengthPrefixed(body));
   if (s.writableLength > 0 && !S.stallTimer) watchStall(s, flushed(s));
 }
 

@@ -5,8 +5,9 @@ import { mkdtempSync, rmSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { AUTH_TIMEOUT_MS, FRAME_HEADER_BYTES, MAX_FRAME_BYTES, MAX_HELLO_BYTES, PROTOCOL_VERSION, type Hello, type ProcessKey, type RuntimeEvent } from '../../runtime/src/protocol';
-import { parseSafeJson } from './safeJson';
+import { AUTH_TIMEOUT_MS, MAX_FRAME_BYTES, MAX_HELLO_BYTES, PROTOCOL_VERSION, type Hello, type ProcessKey, type RuntimeEvent } from '../../runtime/src/protocol';
+import { FrameSplitter, jsonFrame } from '../../runtime/src/framing';
+import { parseSafeJson } from '../../runtime/src/safeJson';
 import { eventsOf, isHello } from './validateFrame';
 
 /** Connections allowed to be between accept and hello at once (a burst of starting workers stays far below). */
@@ -120,8 +121,6 @@ export class HubServer {
     this.#sockets.add(socket);
     let key: ProcessKey | undefined;
     let hello: Hello | undefined;
-    let chunks: Buffer[] = [];
-    let buffered = 0;
     let closed = false;
     const authTimer = setTimeout(() => reject('no hello in time'), this.#authTimeout);
     authTimer.unref();
@@ -140,6 +139,10 @@ export class HubServer {
     };
 
     const onFrame = (body: Buffer): boolean => {
+      if (body.length === 0) {
+        reject('frame of 0 bytes');
+        return false;
+      }
       const text = decodeUtf8(body);
       const value = text === undefined ? undefined : parseSafeJson(text);
       if (value === undefined) {
@@ -163,6 +166,7 @@ export class HubServer {
         authenticated();
         hello = value;
         key = this.#handlers.onHello(value, connection);
+        frames.max = this.#maxFrame;
         socket.write(frame({ t: 'welcome', v: PROTOCOL_VERSION }));
         return true;
       }
@@ -175,34 +179,24 @@ export class HubServer {
       return true;
     };
 
-    socket.on('data', (chunk: Buffer) => {
-      if (closed) return;
-      chunks.push(chunk);
-      buffered += chunk.length;
-      while (buffered >= FRAME_HEADER_BYTES) {
-        const all = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, buffered);
-        const length = all.readUInt32BE(0);
-        const max = key === undefined ? MAX_HELLO_BYTES : this.#maxFrame;
-        if (length > max || length === 0) {
-          reject(`frame of ${length} bytes (max ${max})`);
-          return;
-        }
-        if (all.length < FRAME_HEADER_BYTES + length) {
-          chunks = [all];
-          return;
-        }
-        const body = all.subarray(FRAME_HEADER_BYTES, FRAME_HEADER_BYTES + length);
-        const rest = all.subarray(FRAME_HEADER_BYTES + length);
-        chunks = rest.length > 0 ? [rest] : [];
-        buffered = rest.length;
+    // Frames up to the hello's size until the hello is accepted, then up to maxFrameBytes (set in onFrame).
+    const frames = new FrameSplitter(
+      MAX_HELLO_BYTES,
+      (body) => {
+        let more: boolean;
         try {
-          if (!onFrame(body)) return;
+          more = onFrame(body);
         } catch (error) {
           // A handler's bug must not take the hub down with it; the connection goes, the hub stays.
           reject(`handler failed: ${error instanceof Error ? error.message : String(error)}`);
-          return;
+          more = false;
         }
-      }
+        if (!more) frames.stop();
+      },
+      (error) => reject(error.message),
+    );
+    socket.on('data', (chunk: Buffer) => {
+      if (!closed) frames.push(chunk);
     });
     socket.on('error', () => {});
     socket.on('close', () => {
@@ -210,7 +204,7 @@ export class HubServer {
       authenticated();
       clearTimeout(authTimer);
       this.#sockets.delete(socket);
-      chunks = [];
+      frames.stop();
       if (key !== undefined && hello !== undefined) {
         try {
           this.#handlers.onClose(key, connection, hello);
@@ -229,13 +223,8 @@ export class HubServer {
   }
 }
 
-/** A length-prefixed frame: 4-byte big-endian length, then UTF-8 JSON. */
-export function frame(value: unknown): Buffer {
-  const body = Buffer.from(JSON.stringify(value), 'utf8');
-  const header = Buffer.allocUnsafe(FRAME_HEADER_BYTES);
-  header.writeUInt32BE(body.length, 0);
-  return Buffer.concat([header, body]);
-}
+/** A length-prefixed frame of UTF-8 JSON, as the control channel carries it (runtime/src/framing.ts). */
+export const frame = jsonFrame;
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
 function decodeUtf8(bytes: Buffer): string | undefined {

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import * as forkscope from 'forkscope';
 import { AutoProxy, BaseManager, BaseProxy, isMainProcess } from 'forkscope';
 import { Cursor, Store, Thrower } from '../fixtures/manager-custom-tasks';
-import { errorClassNames, sampleError } from '../fixtures/error-samples';
+import { crossedAs, errorClassNames } from '../fixtures/error-samples';
 import { isAlive, waitUntil } from './waiting';
 
 class CursorProxy extends BaseProxy {
@@ -58,15 +58,7 @@ if (isMainProcess()) {
         await assert.rejects(narrowCursor._callMethod('rewind'), forkscope.AttributeError);
         // Every class of the runtime's error table comes back as itself (test/unit/errors.test.ts: the broker's crossing).
         const thrower = (await manager.create('Thrower')) as { throwSample(name: string): Promise<never> };
-        for (const name of errorClassNames(forkscope)) {
-          const sent = sampleError(forkscope, name);
-          const Class = (forkscope as Record<string, unknown>)[name] as new (...args: never[]) => Error;
-          await assert.rejects(thrower.throwSample(name), (e: Error) => {
-            assert.ok(e instanceof Class, `${name} came back as ${e.constructor.name} ${e}`);
-            assert.deepEqual([e.name, e.message], [sent.name, sent.message]);
-            return true;
-          });
-        }
+        for (const name of errorClassNames(forkscope)) await assert.rejects(thrower.throwSample(name), crossedAs(forkscope, name));
       }
       assert.equal(await waitUntil(() => !isAlive(pid!), 20_000), true, 'the server is gone at the end of the block');
     });

@@ -13,7 +13,7 @@ import { quietly } from './runProgram';
 import { nap, echo, InsufficientFunds, throwInsufficient, throwHidden, throwSample, callIt, double, giveDouble, writeCall, callFromQueue } from '../fixtures/pool-tasks';
 import * as forkscope from 'forkscope';
 import { ProcessPoolExecutor, Process, Queue, Pipe, RemoteError, PicklingError } from 'forkscope';
-import { errorClassNames, sampleError } from '../fixtures/error-samples';
+import { crossedAs, errorClassNames } from '../fixtures/error-samples';
 
 
 const dir = isMainProcess() ? mkdtempSync(join(tmpdir(), 'forkscope-pool-')) : '';
@@ -232,15 +232,7 @@ if (isMainProcess()) {
         await using executor = new ProcessPoolExecutor({ maxWorkers: 1, context: method });
         await assert.rejects(executor.submit(throwInsufficient, 1).result(), InsufficientFunds);
         // Every class of the runtime's error table comes back as itself (test/unit/errors.test.ts: the broker's crossing).
-        for (const name of errorClassNames(forkscope)) {
-          const sent = sampleError(forkscope, name);
-          const Class = (forkscope as Record<string, unknown>)[name] as new (...args: never[]) => Error;
-          await assert.rejects(pool.apply(throwSample, [name]), (e: Error) => {
-            assert.ok(e instanceof Class, `${name} came back as ${e.constructor.name} ${e}`);
-            assert.deepEqual([e.name, e.message], [sent.name, sent.message]);
-            return true;
-          });
-        }
+        for (const name of errorClassNames(forkscope)) await assert.rejects(pool.apply(throwSample, [name]), crossedAs(forkscope, name));
       });
 
       it('an exported function crosses by reference as an argument and a result; a closure is a PicklingError naming its path', async () => {

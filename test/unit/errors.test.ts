@@ -14,17 +14,11 @@ import * as errors from '../../runtime/src/errors';
 import { decodeThrown, encodeError } from '../../runtime/src/serialize';
 import { Broker } from '../../runtime/src/broker/broker';
 import { ENV } from '../../runtime/src/protocol';
-import { errorClassNames, sampleError } from '../fixtures/error-samples';
+import { crossedAs, errorClassNames, sampleError } from '../fixtures/error-samples';
 
 const names = errorClassNames(errors);
 const classOf = (name: string) => (errors as Record<string, unknown>)[name] as new (...args: never[]) => Error;
 
-/** `back` is what `sent` should be on the other side: its class, name and message. */
-function assertSame(back: unknown, sent: Error, name: string): void {
-  assert.ok(back instanceof classOf(name), `${name} came back as ${String(back)} (${(back as object)?.constructor?.name})`);
-  assert.equal((back as Error).name, sent.name, name);
-  assert.equal((back as Error).message, sent.message, name);
-}
 
 describe('the error table', () => {
   it('every class errors.ts holds is exported by the package', () => {
@@ -60,9 +54,7 @@ describe('the error table', () => {
 
   it('every class comes back as itself through encodeError/decodeError, its own fields kept', () => {
     for (const name of names) {
-      const sample = sampleError(errors, name);
-      const back = decodeThrown(deserialize(serialize(encodeError(sample))));
-      assertSame(back, sample, name);
+      crossedAs(errors, name)(decodeThrown(deserialize(serialize(encodeError(sampleError(errors, name))))));
     }
     const died = decodeThrown(deserialize(serialize(encodeError(sampleError(errors, 'WorkerDiedError'))))) as errors.WorkerDiedError;
     assert.deepEqual([died.pid, died.signal, died.exitCode], [7, 'SIGKILL', null]);
@@ -96,11 +88,7 @@ describe('the error table', () => {
       const { address, object } = JSON.parse(first!) as { address: string; object: number };
       const peer = broker.peer(address);
       for (const name of names) {
-        const back = await peer.request(object, 16, Buffer.from(name)).then(
-          () => assert.fail(`${name}: the request succeeded`),
-          (error: unknown) => error,
-        );
-        assertSame(back, sampleError(errors, name), name);
+        await assert.rejects(peer.request(object, 16, Buffer.from(name)), crossedAs(errors, name));
       }
     } finally {
       release();

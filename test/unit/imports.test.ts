@@ -66,6 +66,8 @@ function resolveRelative(from: string, specifier: string, exists: (p: string) =>
  * - webview/ never imports Node built-ins or `vscode`, nor (through value imports) a file that does.
  * - server/ never imports `vscode`.
  * - src/debug/ uses `import type` for `vscode`, except files that register with VS Code.
+ * - src/hub/ (shipped by the CLI and by the extension, a context of its own) imports neither `vscode` nor any file of
+ *   the extension outside src/hub/ (src/view, webview/, src/debug…), not even for a type: only itself, runtime/ and Node.
  */
 export function checkImports(root: string, files: Map<string, string>): string[] {
   const violations: string[] = [];
@@ -109,6 +111,13 @@ export function checkImports(root: string, files: Map<string, string>): string[]
         else if (isNodeBuiltin(s)) at(file, ref, `the webview must not import Node built-ins${via}`);
       }
       if (under(file, join(root, 'server')) && isVscode(s)) at(file, ref, 'the language server must not import vscode');
+      if (under(file, join(root, 'src', 'hub'))) {
+        const target = isRelative(s) ? resolve(dirname(file), s) : undefined;
+        if (isVscode(s)) at(file, ref, 'the hub must not import vscode');
+        else if (target !== undefined && !under(target, join(root, 'src', 'hub')) && !under(target, join(root, 'runtime'))) {
+          at(file, ref, 'the hub imports only src/hub/, runtime/ and Node, never the extension');
+        }
+      }
       if (under(file, join(root, 'src', 'debug')) && isVscode(s) && !ref.isTypeOnly && !registersWithVscode(file)) {
         at(file, ref, 'the debug adapter core must use `import type` for vscode (only register*/…Provider/…Factory/…Tracker files may load it)');
       }
@@ -161,6 +170,7 @@ describe('import rules (STYLE.md)', () => {
       ['/repo/src/debug/adapter.ts', "import * as vscode from 'vscode';"],
       ['/repo/src/debug/session.ts', "import type * as vscode from 'vscode';"],
       ['/repo/src/debug/registerDebugging.ts', "import * as vscode from 'vscode';"],
+      ['/repo/src/hub/a.ts', "import type * as vscode from 'vscode';\nimport type { T } from '../view/messages';\nimport { s } from '../../webview/state';\nimport { p } from '../../runtime/src/protocol';\nimport { m } from './b';"],
     ]);
     assert.deepEqual(checkImports(root, files), [
       'runtime/src/a.ts:1: the runtime must not import vscode (vscode)',
@@ -171,6 +181,9 @@ describe('import rules (STYLE.md)', () => {
       'src/view/helper.ts:1: the webview must not import Node built-ins (reached from webview/) (crypto)',
       'server/src/server.ts:1: the language server must not import vscode (vscode)',
       'src/debug/adapter.ts:1: the debug adapter core must use `import type` for vscode (only register*/…Provider/…Factory/…Tracker files may load it) (vscode)',
+      'src/hub/a.ts:1: the hub must not import vscode (vscode)',
+      'src/hub/a.ts:2: the hub imports only src/hub/, runtime/ and Node, never the extension (../view/messages)',
+      'src/hub/a.ts:3: the hub imports only src/hub/, runtime/ and Node, never the extension (../../webview/state)',
     ]);
   });
 

@@ -7,7 +7,8 @@ import * as workerThreads from 'node:worker_threads';
 import { syncBuiltinESMExports } from 'node:module';
 import { basename } from 'node:path';
 import { constants } from 'node:os';
-import { ENV, FRAME_HEADER_BYTES, PROTOCOL_VERSION, processKey, type Hello, type ProcessKey } from '../protocol';
+import { ENV, PROTOCOL_VERSION, processKey, type Hello, type ProcessKey } from '../protocol';
+import { jsonFrame } from '../framing';
 import * as telemetry from '../telemetry';
 import { openInspectorIfDebugging, waitForDebuggerIfOpened } from '../inspector';
 import { isInternalThread } from '../internalThreads';
@@ -449,23 +450,21 @@ function measure(message: unknown): number {
  * Says hello synchronously: a short-lived helper process connects, sends the hello (marked announce-only,
  * since its connection closes at once) and waits for the welcome, while this thread waits for it. Not a
  * helper thread: this thread then blocks in waitForDebugger and cannot reap one, so the debugger would list
- * it as one more thread of the program, "Running" for ever in the Call Stack.
+ * it as one more thread of the program, "Running" for ever in the Call Stack. The frame is made here (framing.ts):
+ * the helper, a `node -e` script with no module of ours, only writes its bytes.
  */
 function announceSync(who: Pick<Hello, 'name' | 'role' | 'startMethod' | 'inspectorUrl'> & { parent?: ProcessKey }): void {
   const hello: Hello = { t: 'hello', v: PROTOCOL_VERSION, token: process.env[ENV.token]!, pid: process.pid, ppid: process.ppid, threadId: workerThreads.threadId, ...who, announceOnly: true };
   const source = `
 const net = require('node:net');
-const { address, hello } = JSON.parse(require('node:fs').readFileSync(0, 'utf8'));
+const { address, frame } = JSON.parse(require('node:fs').readFileSync(0, 'utf8'));
 const socket = net.createConnection(address);
-const body = Buffer.from(JSON.stringify(hello));
-const header = Buffer.alloc(${FRAME_HEADER_BYTES});
-header.writeUInt32BE(body.length, 0);
 socket.on('error', () => process.exit(0));
 socket.on('data', () => { socket.end(); process.exit(0); });
-socket.write(Buffer.concat([header, body]));
+socket.write(Buffer.from(frame, 'base64'));
 setTimeout(() => process.exit(0), 2000);`;
   // No preload, loader or inspector flags in the helper: it must not announce itself or wait for a debugger.
-  childProcess.spawnSync(process.execPath, ['-e', source], { input: JSON.stringify({ address: process.env[ENV.hub], hello }), env: {}, stdio: ['pipe', 'ignore', 'ignore'], timeout: 3_000 });
+  childProcess.spawnSync(process.execPath, ['-e', source], { input: JSON.stringify({ address: process.env[ENV.hub], frame: jsonFrame(hello).toString('base64') }), env: {}, stdio: ['pipe', 'ignore', 'ignore'], timeout: 3_000 });
 }
 
 install();

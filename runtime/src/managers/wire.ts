@@ -1,11 +1,13 @@
 // The manager's wire: the HMAC challenge-response both ways that opens every connection (the key never
 // crosses; each side proves itself on the other's fresh nonce) in small JSON frames parsed as data only
-// (no key can reach a prototype), then binary frames of v8 bytes (managers/codec.ts), all length-prefixed
-// with hard size caps.
+// (safeJson.ts: no key can reach a prototype), then binary frames of v8 bytes (managers/codec.ts), all
+// length-prefixed (framing.ts) with hard size caps.
 // Node's modules only; shared by the manager server and its clients.
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { AuthenticationError } from '../errors';
+import { FrameSplitter, jsonFrame } from '../framing';
+import { parseData } from '../safeJson';
 
 /** Largest frame before authentication: a handshake message is well under this. */
 export const PRE_AUTH_MAX = 512;
@@ -13,76 +15,6 @@ export const PRE_AUTH_MAX = 512;
 export const FRAME_MAX = 64 * 1024 * 1024;
 /** How long a peer may take to finish the handshake, in ms. */
 export const AUTH_TIMEOUT_MS = 3000;
-
-const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
-
-/** JSON.parse that refuses keys able to reach a prototype. */
-export function parseData(text: string): unknown {
-  return JSON.parse(text, (key, value: unknown) => {
-    if (FORBIDDEN_KEYS.has(key)) throw new SyntaxError(`forbidden key ${JSON.stringify(key)}`);
-    return value;
-  });
-}
-
-export function encodeFrame(message: unknown): Buffer {
-  const body = Buffer.from(JSON.stringify(message) ?? 'null', 'utf8');
-  const head = Buffer.allocUnsafe(4);
-  head.writeUInt32BE(body.length, 0);
-  return Buffer.concat([head, body]);
-}
-
-/**
- * Splits a byte stream into length-prefixed bodies. Chunks are kept as they come and joined once per whole
- * frame, so each byte is copied a bounded number of times (joining on every chunk made a 32 MB frame cost
- * 26 s). A length over `max` calls `onError` once and nothing more is read.
- */
-export class FrameSplitter {
-  #chunks: Buffer[] = [];
-  #size = 0;
-  #failed = false;
-  max: number;
-
-  constructor(
-    max: number,
-    readonly onBody: (body: Buffer) => void,
-    readonly onError: (error: Error) => void,
-  ) {
-    this.max = max;
-  }
-
-  push(chunk: Buffer): void {
-    if (this.#failed) return;
-    this.#chunks.push(chunk);
-    this.#size += chunk.length;
-    while (this.#size >= 4) {
-      const head = this.#chunks[0]!.length >= 4 ? this.#chunks[0]! : this.#join();
-      const length = head.readUInt32BE(0);
-      if (length > this.max) return this.fail(new Error(`frame of ${length} bytes is over the ${this.max}-byte limit`));
-      if (this.#size < 4 + length) return;
-      const whole = this.#chunks.length === 1 ? this.#chunks[0]! : this.#join();
-      const rest = whole.subarray(4 + length);
-      this.#chunks = rest.length > 0 ? [rest] : [];
-      this.#size = rest.length;
-      this.onBody(whole.subarray(4, 4 + length));
-      if (this.#failed) return;
-    }
-  }
-
-  #join(): Buffer {
-    const joined = Buffer.concat(this.#chunks, this.#size);
-    this.#chunks = [joined];
-    return joined;
-  }
-
-  /** Stops reading: drops what is buffered and reports `error` once. */
-  fail(error: Error): void {
-    if (this.#failed) return;
-    this.#failed = true;
-    this.#chunks = [];
-    this.#size = 0;
-    this.onError(error);
-  }
-}
 
 /** Splits a byte stream into parsed JSON frames; any oversized or malformed frame calls `onError` once. */
 export class FrameReader {
@@ -131,8 +63,9 @@ export const REPLY_PROXY = 2;
 export const DATA_FRAME_MAX = 2 ** 30;
 
 /**
- * A binary frame after authentication: length, request id, a kind byte, then the body (v8 bytes). Returned as
- * head and body so a large body is written as it is, never copied into a joined buffer.
+ * A binary frame after authentication: framing.ts's length prefix over a request id, a kind byte and the body (v8
+ * bytes). The prefix is written here with the id and kind as one head, not by lengthPrefixed(), so a large body
+ * goes out as it is, never copied into a joined buffer; dataFrameReader() splits it with framing.ts' FrameSplitter.
  */
 export function dataFrame(id: number, kind: number, body: Buffer): [Buffer, Buffer] {
   if (body.length + 5 > DATA_FRAME_MAX) throw new RangeError(`a message of ${body.length} bytes is over the manager's ${DATA_FRAME_MAX}-byte limit`);
@@ -215,14 +148,14 @@ export async function serverHandshake(socket: Socket, key: Buffer, timeoutMs = A
   const reader = handshakeReader(socket, timeoutMs);
   try {
     const nonce = randomBytes(32).toString('hex');
-    socket.write(encodeFrame({ challenge: nonce }));
+    socket.write(jsonFrame({ challenge: nonce }));
     const answer = await reader.next();
     const clientNonce = answer.challenge;
     if (!matches(digest(key, 'client', nonce), answer.response) || typeof clientNonce !== 'string' || !/^[0-9a-f]{64}$/.test(clientNonce)) {
-      socket.write(encodeFrame({ failure: 'digest received was wrong' }));
+      socket.write(jsonFrame({ failure: 'digest received was wrong' }));
       throw new AuthenticationError('digest received was wrong');
     }
-    socket.write(encodeFrame({ welcome: true, response: digest(key, 'server', clientNonce).toString('hex') }));
+    socket.write(jsonFrame({ welcome: true, response: digest(key, 'server', clientNonce).toString('hex') }));
   } finally {
     reader.done();
   }
@@ -235,7 +168,7 @@ export async function clientHandshake(socket: Socket, key: Buffer, timeoutMs = A
     const hello = await reader.next();
     if (typeof hello.challenge !== 'string') throw new AuthenticationError('the manager sent no challenge');
     const nonce = randomBytes(32).toString('hex');
-    socket.write(encodeFrame({ response: digest(key, 'client', hello.challenge).toString('hex'), challenge: nonce }));
+    socket.write(jsonFrame({ response: digest(key, 'client', hello.challenge).toString('hex'), challenge: nonce }));
     const verdict = await reader.next();
     if (verdict.welcome !== true) throw new AuthenticationError(typeof verdict.failure === 'string' ? verdict.failure : 'the manager refused the connection');
     if (!matches(digest(key, 'server', nonce), verdict.response)) throw new AuthenticationError('the manager failed to prove it knows the authkey');
