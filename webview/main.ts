@@ -3,7 +3,7 @@
 import type { HostToWebview, WebviewToHost } from '../src/view/messages';
 import { DeadlockView } from './deadlockView';
 import { el, icon, setText } from './dom';
-import { PipePanel, PoolPanel, QueuePanel, SyncPanel } from './objectPanels';
+import { ManagerPanel, PipePanel, PoolPanel, QueuePanel, SyncPanel } from './objectPanels';
 import { ProcessTree } from './processTree';
 import type { ViewState } from './viewState';
 import { EMPTY_STATE, reduceView } from './viewState';
@@ -67,7 +67,8 @@ const queues = new QueuePanel(post);
 const pipes = new PipePanel(post, scheduleRender);
 const syncs = new SyncPanel(post);
 const pools = new PoolPanel(post);
-program.append(toolbar, deadlocks.element, processes.element, pools.element, queues.element, pipes.element, syncs.element, status);
+const managers = new ManagerPanel(post);
+program.append(toolbar, deadlocks.element, processes.element, pools.element, managers.element, queues.element, pipes.element, syncs.element, status);
 
 function render(): void {
   frame = 0;
@@ -89,6 +90,7 @@ function render(): void {
   deadlocks.render(view);
   processes.render(view);
   pools.render(view);
+  managers.render(view);
   queues.render(view);
   pipes.render(view);
   syncs.render(view);

@@ -1,6 +1,6 @@
 // The webview's state reducer: full snapshots and deltas from the host in, view state out.
 // Pure (no DOM, no Node): unchanged items keep their identity so the renderer can skip them with `===`.
-import type { Deadlock, PipeNode, PoolNode, ProcessNode, ProgramSnapshot, QueueNode, SyncNode } from '../src/hub/snapshot';
+import type { Deadlock, ManagerNode, PipeNode, PoolNode, ProcessNode, ProgramSnapshot, QueueNode, SyncNode } from '../src/hub/snapshot';
 import type { CollectionName, HostToWebview, SnapshotCollections } from '../src/view/messages';
 import { COLLECTION_NAMES } from '../src/view/messages';
 export { formatBytes } from '../src/hub/units';
@@ -17,6 +17,7 @@ export interface ViewState {
   pipes: ReadonlyMap<string, PipeNode>;
   syncs: ReadonlyMap<string, SyncNode>;
   pools: ReadonlyMap<string, PoolNode>;
+  managers: ReadonlyMap<string, ManagerNode>;
   deadlocks: readonly Deadlock[];
   singleProcess: boolean;
   rejectedConnections: number;
@@ -36,6 +37,7 @@ export const EMPTY_STATE: ViewState = {
   pipes: new Map(),
   syncs: new Map(),
   pools: new Map(),
+  managers: new Map(),
   deadlocks: [],
   singleProcess: false,
   rejectedConnections: 0,
@@ -64,6 +66,7 @@ function fromSnapshot(snapshot: ProgramSnapshot, sessionName: string | undefined
     pipes: toMap('pipes', snapshot.pipes),
     syncs: toMap('syncs', snapshot.syncs),
     pools: toMap('pools', snapshot.pools),
+    managers: toMap('managers', snapshot.managers),
     deadlocks: snapshot.deadlocks ?? [],
     singleProcess: snapshot.singleProcess === true,
     rejectedConnections: snapshot.rejectedConnections ?? 0,

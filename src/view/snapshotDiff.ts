@@ -18,10 +18,10 @@ export function snapshotDiff(prev: ProgramSnapshot, next: ProgramSnapshot): Snap
   let changed = false;
   for (const name of COLLECTION_NAMES) {
     const before = new Map<string, unknown>();
-    for (const item of prev[name] as ReadonlyArray<SnapshotCollections[CollectionName]>) before.set(keyOf(name, item), item);
+    for (const item of (prev[name] ?? []) as ReadonlyArray<SnapshotCollections[CollectionName]>) before.set(keyOf(name, item), item);
     const upserts: unknown[] = [];
     const seen = new Set<string>();
-    for (const item of next[name] as ReadonlyArray<SnapshotCollections[CollectionName]>) {
+    for (const item of (next[name] ?? []) as ReadonlyArray<SnapshotCollections[CollectionName]>) {
       const key = keyOf(name, item);
       seen.add(key);
       if (!before.has(key) || !sameValue(before.get(key), item)) upserts.push(item);
