@@ -241,3 +241,28 @@ describe('accuracy: Manager calls', () => {
     assert.equal(events.filter((e) => e.ph === 'X').length, 2 * starts.length);
   });
 });
+
+describe('accuracy: queue arrows join by message', () => {
+  it('2 producers and 3 consumers on one Queue: every arrow goes from the process that put the item to the one that took it', async () => {
+    const N = 25; // under a producer's per-flush budget of ids, so every item is drawn
+    const { code, stdout, trace } = await forkscopeRun('accuracy-queue-ids.js', { args: [String(N)] });
+    assert.equal(code, 0);
+    const { main, producers, truth } = JSON.parse(stdout) as { main: string; producers: string[]; truth: Array<{ consumer: string; got: Record<string, number> }> };
+    const expected: Record<string, number> = {};
+    for (const { consumer, got } of truth) {
+      for (const [from, count] of Object.entries(got)) expected[`${from === 'main' ? main : from}>${consumer}`] = count;
+      expected[`${consumer}>${main}`] = 1; // its tally, on the second queue
+    }
+    assert.equal(Object.values(expected).reduce((a, b) => a + b, 0), 2 * N + 3 + 3);
+    assert.equal(producers.length, 2);
+    const flows = trace.traceEvents.filter((e) => e.cat === 'Queue');
+    const ends = new Map(flows.filter((e) => e.ph === 'f').map((e) => [e.id, e]));
+    const drawn: Record<string, number> = {};
+    for (const s of flows.filter((e) => e.ph === 's')) {
+      const f = ends.get(s.id);
+      const pair = `${s.pid}>${f?.pid ?? 'nobody'}`;
+      drawn[pair] = (drawn[pair] ?? 0) + 1;
+    }
+    assert.deepEqual(drawn, expected);
+  });
+});
