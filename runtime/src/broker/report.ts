@@ -121,22 +121,36 @@ export class PipeTraffic {
   #bytesSent = 0;
   #bytesReceived = 0;
   #previews: string[] = [];
+  #sendIds: string[] = [];
+  #recvIds: string[] = [];
   #unhook: (() => void) | undefined;
+  /** Messages this context may still give an id before the next flush (the rest are counted only). */
+  #traceLeft = TRACED_PUTS_PER_FLUSH;
 
   constructor(id: string) {
     this.#id = id;
   }
 
-  /** One message sent; `raw` bytes are previewed by their size only. */
-  sent(bytes: number, message: unknown, raw: boolean): void {
+  /** A message id for the next message sent, while the budget lasts (undefined without a hub, or past it). */
+  traceId(): string | undefined {
+    if (!isReporting() || this.#traceLeft <= 0) return undefined;
+    this.#traceLeft--;
+    return messageId();
+  }
+
+  /** One message sent (`id`: the message id it carries, if any); `raw` bytes are previewed by their size only. */
+  sent(bytes: number, message: unknown, raw: boolean, id?: string): void {
     if (!isReporting()) return;
     this.#previews.push(raw ? `bytes(${bytes})` : preview(message));
     if (this.#previews.length > MAX_PREVIEWS) this.#previews.shift();
+    if (id !== undefined) this.#sendIds.push(id);
     this.#add(1, 0, bytes, 0);
   }
 
-  received(bytes: number): void {
-    if (isReporting()) this.#add(0, 1, 0, bytes);
+  received(bytes: number, id?: string): void {
+    if (!isReporting()) return;
+    if (id !== undefined) this.#recvIds.push(id);
+    this.#add(0, 1, 0, bytes);
   }
 
   #add(sent: number, received: number, bytesSent: number, bytesReceived: number): void {
@@ -153,22 +167,26 @@ export class PipeTraffic {
 
   #emit(): void {
     if (this.#sent === 0 && this.#received === 0) return;
-    const event: PipeActivity = { t: 'pipe', ts: Date.now(), id: this.#id, sent: this.#sent, received: this.#received, bytesSent: this.#bytesSent, bytesReceived: this.#bytesReceived };
+    // Every report says which messages it names (none, when none was traced): the trace never pairs them by order.
+    const event: PipeActivity = { t: 'pipe', ts: Date.now(), id: this.#id, sent: this.#sent, received: this.#received, bytesSent: this.#bytesSent, bytesReceived: this.#bytesReceived, sendIds: this.#sendIds, recvIds: this.#recvIds };
     if (this.#previews.length > 0) event.previews = this.#previews;
     emit(event);
     this.#sent = this.#received = this.#bytesSent = this.#bytesReceived = 0;
     this.#previews = [];
+    this.#sendIds = [];
+    this.#recvIds = [];
   }
 
   readonly #handOver = (): void => {
     this.#unhook?.();
     this.#unhook = undefined;
+    this.#traceLeft = TRACED_PUTS_PER_FLUSH;
     this.#emit();
   };
 }
 
 /**
- * Items a context puts with a message id per queue and flush; the rest are counted only. Telemetry keeps 256 ids
+ * Items (messages) a context puts (sends) with a message id per queue (pipe end) and flush; the rest are counted only. Telemetry keeps 256 ids
  * per queue and flush, so up to 8 producers at full rate leave every consumer's ids whole.
  */
 const TRACED_PUTS_PER_FLUSH = 32;
