@@ -3,7 +3,7 @@
 import type { HostToWebview, WebviewToHost } from '../src/view/messages';
 import { DeadlockView } from './deadlockView';
 import { el, icon, setText } from './dom';
-import { ClusterPanel, PipePanel, PoolPanel, QueuePanel, SyncPanel } from './objectPanels';
+import { ClusterPanel, ManagerPanel, PipePanel, PoolPanel, QueuePanel, SyncPanel } from './objectPanels';
 import { ProcessTree } from './processTree';
 import type { ViewState } from './viewState';
 import { EMPTY_STATE, reduceView } from './viewState';
@@ -68,7 +68,8 @@ const pipes = new PipePanel(post, scheduleRender);
 const syncs = new SyncPanel(post);
 const pools = new PoolPanel(post);
 const clusters = new ClusterPanel(post);
-program.append(toolbar, deadlocks.element, processes.element, pools.element, clusters.element, queues.element, pipes.element, syncs.element, status);
+const managers = new ManagerPanel(post);
+program.append(toolbar, deadlocks.element, processes.element, pools.element, managers.element, clusters.element, queues.element, pipes.element, syncs.element, status);
 
 function render(): void {
   frame = 0;
@@ -91,6 +92,7 @@ function render(): void {
   processes.render(view);
   pools.render(view);
   clusters.render(view);
+  managers.render(view);
   queues.render(view);
   pipes.render(view);
   syncs.render(view);

@@ -1,7 +1,7 @@
-// The object panels: queues, pipes, locks and other sync objects, pools. Each is a keyed list whose
+// The object panels: queues, pipes, locks and other sync objects, pools, managers. Each is a keyed list whose
 // rows rebuild their (small) content only when what they show changed. Browser only.
 import type { SourceLocation } from '../runtime/src/protocol';
-import type { ClusterNode, PipeNode, PoolNode, QueueNode, SyncNode } from '../src/hub/snapshot';
+import type { ClusterNode, ManagerNode, PipeNode, PoolNode, QueueNode, SyncNode } from '../src/hub/snapshot';
 import type { WebviewToHost } from '../src/view/messages';
 import { el, icon, KeyedList, setText, svg, toggleClass } from './dom';
 import type { KeyedRow } from './dom';
@@ -457,4 +457,69 @@ export class ClusterPanel extends Panel<ClusterNode> {
       },
     );
   }
+}
+
+interface ManagerModel {
+  manager: ManagerNode;
+  state: ViewState;
+}
+
+/** Managers: calls counted by their callers, per method and per caller, and the last few calls. */
+export class ManagerPanel extends Panel<ManagerModel> {
+  constructor(post: Post) {
+    super('managers', 'Managers', post);
+  }
+
+  protected items(state: ViewState) {
+    return [...state.managers.values()].map((manager) => [manager.id, { manager, state }] as const);
+  }
+
+  protected createRow(_key: string, post: Post): KeyedRow<ManagerModel> {
+    return new SignedRow<ManagerModel>(
+      'object manager',
+      ({ manager: m, state }) => JSON.stringify([m.calls, m.errors, m.served, m.server, m.methods, m.callers, m.recent, processSignature(state, m.callers.map((c) => c.key))]),
+      ({ manager: m, state }, row) => {
+        const title = el('div', 'object-title');
+        title.append(...titleParts('server-process', m.label || m.id, 'Manager'));
+        if (m.server !== undefined) title.append(el('span', 'muted', ' served by '), processChip(state, m.server, post));
+        const totals = el('div', 'object-line calls');
+        totals.append(
+          el('span', 'metric', `${m.calls} call${m.calls === 1 ? '' : 's'}`),
+          el('span', `metric${m.errors ? ' error-text' : ''}`, `${m.errors} failed`),
+          el('span', 'muted', m.calls > 0 ? `mean ${callTime(m.meanMs)}` : 'no call yet'),
+        );
+        const methods = el('ul', 'manager-methods');
+        methods.setAttribute('aria-label', 'calls per method');
+        for (const r of m.methods.slice(0, 8)) {
+          const item = el('li');
+          item.append(el('span', 'object-label', `${r.typeid}.${r.method}`), el('span', 'metric', ` ${r.calls}`), el('span', 'muted', ` · mean ${callTime(r.meanMs)}`));
+          if (r.errors) item.append(el('span', 'error-text', ` · ${r.errors} failed`));
+          methods.append(item);
+        }
+        if (m.methods.length > 8) methods.append(el('li', 'muted', `… ${m.methods.length - 8} more`));
+        const callers = el('div', 'object-line flow');
+        callers.append(el('span', 'muted', 'callers '));
+        for (const c of m.callers.slice(0, 8)) callers.append(processChip(state, c.key, post), el('span', 'muted', ` ${c.calls} `));
+        if (m.callers.length > 8) callers.append(el('span', 'muted', `+${m.callers.length - 8} more`));
+        const children: HTMLElement[] = [title, totals, methods, callers];
+        const last = m.recent[m.recent.length - 1];
+        if (last) {
+          const recent = el('div', 'object-line muted');
+          recent.append(
+            el('span', undefined, 'last call '),
+            processChip(state, last.caller, post),
+            el('span', last.outcome === 'error' ? 'error-text' : undefined, ` ${last.typeid}.${last.method} ${callTime(last.ms)}${last.outcome === 'error' ? ` failed${last.error ? `: ${last.error}` : ''}` : ''}`),
+          );
+          children.push(recent);
+        }
+        row.setAttribute('aria-label', `Manager ${m.label || m.id}: ${m.calls} calls, ${m.errors} failed, from ${m.callers.length} process${m.callers.length === 1 ? '' : 'es'}`);
+        row.replaceChildren(...children);
+      },
+    );
+  }
+}
+
+/** A call's time: manager calls often take a fraction of a millisecond. */
+function callTime(ms: number): string {
+  return ms < 10 && ms >= 0 ? `${ms.toFixed(ms < 1 ? 2 : 1)} ms` : formatDuration(ms);
 }

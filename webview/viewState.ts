@@ -1,6 +1,6 @@
 // The webview's state reducer: full snapshots and deltas from the host in, view state out.
 // Pure (no DOM, no Node): unchanged items keep their identity so the renderer can skip them with `===`.
-import type { ClusterNode, Deadlock, PipeNode, PoolNode, ProcessNode, ProgramSnapshot, QueueNode, SyncNode } from '../src/hub/snapshot';
+import type { ClusterNode, Deadlock, ManagerNode, PipeNode, PoolNode, ProcessNode, ProgramSnapshot, QueueNode, SyncNode } from '../src/hub/snapshot';
 import type { CollectionName, HostToWebview, SnapshotCollections } from '../src/view/messages';
 import { COLLECTION_NAMES } from '../src/view/messages';
 export { formatBytes } from '../src/hub/units';
@@ -18,6 +18,7 @@ export interface ViewState {
   syncs: ReadonlyMap<string, SyncNode>;
   pools: ReadonlyMap<string, PoolNode>;
   clusters: ReadonlyMap<string, ClusterNode>;
+  managers: ReadonlyMap<string, ManagerNode>;
   deadlocks: readonly Deadlock[];
   singleProcess: boolean;
   rejectedConnections: number;
@@ -38,6 +39,7 @@ export const EMPTY_STATE: ViewState = {
   syncs: new Map(),
   pools: new Map(),
   clusters: new Map(),
+  managers: new Map(),
   deadlocks: [],
   singleProcess: false,
   rejectedConnections: 0,
@@ -67,6 +69,7 @@ function fromSnapshot(snapshot: ProgramSnapshot, sessionName: string | undefined
     syncs: toMap('syncs', snapshot.syncs),
     pools: toMap('pools', snapshot.pools),
     clusters: toMap('clusters', snapshot.clusters),
+    managers: toMap('managers', snapshot.managers),
     deadlocks: snapshot.deadlocks ?? [],
     singleProcess: snapshot.singleProcess === true,
     rejectedConnections: snapshot.rejectedConnections ?? 0,

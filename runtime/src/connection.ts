@@ -22,6 +22,8 @@ const KIND_OBJECT = 0;
 const KIND_BYTES = 1;
 /** An object holding runtime objects (a Connection, a Queue…): they cross as descriptors, as pickle reduces them. */
 const KIND_REDUCED = 2;
+/** Set on a message's kind when its body starts with its message id for the hub's trace (one byte of length, ASCII). */
+const KIND_TRACED = 0x80;
 /** `u8 kind | u32 sender copy | u32 target copy` before each message's body. */
 const PREFIX_BYTES = 9;
 /**
@@ -582,8 +584,10 @@ export class Connection {
     // A Connection (or queue, lock…) inside crosses as a copy, held by this process until it is received.
     const reduced = holdsReducible(obj);
     const body = reduced ? serializeReducing(obj as object, 'obj') : encodeItem(obj);
-    (this.#traffic ??= new PipeTraffic(this.#id)).sent(body.length, obj, false);
-    return quiet(this.#end.send(reduced ? KIND_REDUCED : KIND_OBJECT, body));
+    const traffic = (this.#traffic ??= new PipeTraffic(this.#id));
+    const id = traffic.traceId();
+    traffic.sent(body.length, obj, false, id);
+    return quiet(this.#end.send((reduced ? KIND_REDUCED : KIND_OBJECT) | (id === undefined ? 0 : KIND_TRACED), traced(body, id)));
   }
 
   /** Sends raw bytes, or the `size` bytes from `offset` (a slice past the end is a ValueError, as Python's). Python: Connection.send_bytes */
@@ -591,8 +595,10 @@ export class Connection {
     this.#check(true);
     const [start, length] = sliceOf(buf, offset, size);
     const body = Buffer.from(buf.buffer, buf.byteOffset + start, length);
-    (this.#traffic ??= new PipeTraffic(this.#id)).sent(body.length, body, true);
-    return quiet(this.#end.send(KIND_BYTES, body));
+    const traffic = (this.#traffic ??= new PipeTraffic(this.#id));
+    const id = traffic.traceId();
+    traffic.sent(body.length, body, true, id);
+    return quiet(this.#end.send(KIND_BYTES | (id === undefined ? 0 : KIND_TRACED), traced(body, id)));
   }
 
   async #take(): Promise<Message> {
@@ -608,7 +614,12 @@ export class Connection {
       }
     } else message = now;
     if (!message) throw new EOFError();
-    (this.#traffic ??= new PipeTraffic(this.#id)).received(message.body.length);
+    if (message.kind & KIND_TRACED) {
+      const length = message.body[0]!;
+      const id = Buffer.from(message.body.buffer, message.body.byteOffset + 1, length).toString('latin1');
+      message = { kind: message.kind & ~KIND_TRACED, body: message.body.subarray(1 + length) };
+      (this.#traffic ??= new PipeTraffic(this.#id)).received(message.body.length, id);
+    } else (this.#traffic ??= new PipeTraffic(this.#id)).received(message.body.length);
     return message;
   }
 
@@ -821,3 +832,13 @@ export { deliverChallenge, answerChallenge, type ChallengeConnection } from './c
 
 /** `connection.wait` under Python's module name, with Listener, Client and the challenge functions. */
 export const connection = { wait, Connection, Pipe, Listener, Client, deliverChallenge, answerChallenge };
+
+/** `body` with message id `id` in front (KIND_TRACED), or `body` itself without one. */
+function traced(body: Uint8Array, id: string | undefined): Uint8Array {
+  if (id === undefined) return body;
+  const out = Buffer.allocUnsafe(1 + id.length + body.length);
+  out[0] = id.length;
+  out.write(id, 1, 'latin1');
+  out.set(body, 1 + id.length);
+  return out;
+}

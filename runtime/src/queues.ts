@@ -7,7 +7,8 @@ import { OP_QUEUE_GET, OP_QUEUE_GOT, OP_QUEUE_JOIN, OP_QUEUE_PUT, OP_QUEUE_PUT_W
 import { ownSlots, RemoteSlot } from './broker/slots';
 import { Fifo, LocalWaiter, RemoteWaiter, decodeWait, encodeWait, type Waiter } from './broker/waiters';
 import { created, QueueTraffic, waitingUnlessBrief, watchDepth } from './broker/report';
-import { heldFromBytes, heldToBytes, hold, holdReduced, reducedBytes, release, type Held } from './broker/codec';
+import { isReporting as isReportingQueues } from './telemetry';
+import { heldFromBytes, heldToBytes, hold, holdReduced, holdTraced, reducedBytes, release, tracedId, untraced, type Held } from './broker/codec';
 import { Empty, Full, OSError, ValueError } from './errors';
 import { reduceSymbol, registerReviver, type ReducedObject, type TransferContext } from './reduction';
 import type { ObjectKind } from './protocol';
@@ -343,30 +344,33 @@ abstract class BaseQueue<T> {
     this.checkOpen();
     this.#used = true;
     // A Connection (or queue, lock…) inside crosses as a copy, as over a pipe; structured clone would make it `{}`.
-    const item = holdsReducible(obj) ? holdReduced(serializeReducing(obj as object, 'item')) : hold(obj);
+    let item = holdsReducible(obj) ? holdReduced(serializeReducing(obj as object, 'item')) : hold(obj);
+    // Under a hub, the item carries its message id to whoever takes it (up to a budget per flush).
+    const id = isReportingQueues() ? this.#trafficNow().traceId() : undefined;
+    if (id !== undefined) item = holdTraced(item, id);
     const shared = this.#shared;
     if (shared) {
       if (shared.tryPut(item)) {
-        this.#count(1, 0);
+        this.#count(1, 0, id);
         return RESOLVED;
       }
       if (!block || timeout === 0) return Promise.reject(new Full());
-      return this.#waitShared<void>((settle) => shared.waitPut(item, settle), timeout, Full).then(() => this.#count(1, 0));
+      return this.#waitShared<void>((settle) => shared.waitPut(item, settle), timeout, Full).then(() => this.#count(1, 0, id));
     }
     const core = this.#core;
     if (core) {
       if (core.tryPut(item)) {
-        this.#count(1, 0);
+        this.#count(1, 0, id);
         return RESOLVED;
       }
       const waiter = new LocalWaiter<void>();
       core.put(item, block, timeout, waiter);
-      return (waiter.done ? waiter.promise : this.#waitOn(waiter.promise)).then(() => this.#count(1, 0));
+      return (waiter.done ? waiter.promise : this.#waitOn(waiter.promise)).then(() => this.#count(1, 0, id));
     }
     const remote = this.#remote!;
     // Answered once the item is in and the depth published: qsize()/empty() here read it back at once.
     const payload = Buffer.concat([encodeWait(block, timeout), heldToBytes(item)]);
-    return this.#waitOn(remote.peer.request(remote.state.index, OP_QUEUE_PUT_WAIT, payload)).then(() => this.#count(1, 0));
+    return this.#waitOn(remote.peer.request(remote.state.index, OP_QUEUE_PUT_WAIT, payload)).then(() => this.#count(1, 0, id));
   }
 
   protected getItem(block: boolean, timeout: number | undefined): Promise<T> {
@@ -374,20 +378,14 @@ abstract class BaseQueue<T> {
     const shared = this.#shared;
     if (shared) {
       const bytes = shared.tryGet();
-      if (bytes) {
-        this.#count(0, 1);
-        return Promise.resolve(releaseItem(heldFromBytes(bytes)) as T);
-      }
+      if (bytes) return Promise.resolve(this.#took(heldFromBytes(bytes)));
       if (!block || timeout === 0) return Promise.reject(new Empty());
       return this.#waitShared<Buffer>((settle) => shared.waitGet(settle), timeout, Empty).then((got) => this.#took(heldFromBytes(got)));
     }
     const core = this.#core;
     if (core) {
       const now = core.tryGet();
-      if (now !== NOTHING) {
-        this.#count(0, 1);
-        return Promise.resolve(releaseItem(now) as T);
-      }
+      if (now !== NOTHING) return Promise.resolve(this.#took(now));
       const waiter = new LocalWaiter<Held>();
       core.get(block, timeout, waiter);
       const wait = waiter.done ? waiter.promise : this.#waitOn(waiter.promise);
@@ -419,12 +417,21 @@ abstract class BaseQueue<T> {
   }
 
   #took(item: Held): T {
-    this.#count(0, 1);
-    return releaseItem(item) as T;
+    const id = tracedId(item);
+    if (id === undefined) {
+      this.#count(0, 1);
+      return releaseItem(item) as T;
+    }
+    this.#count(0, 1, id);
+    return releaseItem(untraced(item as Buffer)) as T;
   }
 
-  #count(puts: number, gets: number): void {
-    (this.#traffic ??= new QueueTraffic(this.#id, () => this.depth())).count(puts, gets);
+  #trafficNow(): QueueTraffic {
+    return (this.#traffic ??= new QueueTraffic(this.#id, () => this.depth()));
+  }
+
+  #count(puts: number, gets: number, id?: string): void {
+    this.#trafficNow().count(puts, gets, id);
   }
 
   protected taskDoneItem(): void {

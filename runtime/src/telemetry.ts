@@ -34,7 +34,7 @@ const MAX_UNSENT_BYTES = 4 * 1024 * 1024;
 /** Events held between flushes before new ones are dropped and counted. */
 const MAX_PENDING_EVENTS = 20_000;
 /** Message ids kept per aggregated queue/pipe record between flushes (for trace flow arrows). */
-const MAX_IDS_PER_FLUSH = 64;
+const MAX_IDS_PER_FLUSH = 256;
 const MAX_PREVIEWS = 3;
 /** A hello the hub never answers does not hold up a child's start for long. */
 const WELCOME_TIMEOUT_MS = 2_000;

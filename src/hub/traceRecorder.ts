@@ -62,6 +62,8 @@ export class TraceRecorder {
   #started = new Set<ProcessKey>();
   #exited = new Set<ProcessKey>();
   #remoteRows = new Map<string, number>();
+  /** Single-process mode: connection → the inline process its events are now on behalf of (a `context` event says). */
+  #contexts = new Map<ProcessKey, ProcessKey>();
 
   constructor(t0 = Date.now()) {
     this.#t0 = t0;
@@ -89,6 +91,13 @@ export class TraceRecorder {
   }
 
   event(key: ProcessKey, e: RuntimeEvent): void {
+    if (e.t === 'context') {
+      if (e.key === undefined) this.#contexts.delete(key);
+      else this.#contexts.set(key, e.key);
+      return;
+    }
+    // What an inline process does, on its host's connection, is drawn on its own row.
+    key = this.#contexts.get(key) ?? key;
     const { pid, tid } = split(key);
     this.#time(e.ts);
     const ts = this.#us(e.ts);
@@ -105,6 +114,10 @@ export class TraceRecorder {
       case 'child.start':
         if (this.#started.has(e.key)) return;
         this.#started.add(e.key);
+        if (e.startMethod === 'inline') {
+          const row = split(e.key);
+          this.#push({ name: 'thread_name', ph: 'M', pid: row.pid, tid: row.tid, args: { name: `${e.name} (inline)` } });
+        }
         this.#push({ name: `start ${e.name}`, ph: 'i', s: 't', pid, tid, ts, cat: 'Process', args: { child: e.key, startMethod: e.startMethod } });
         return;
       case 'child.exit': {

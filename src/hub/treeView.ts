@@ -1,5 +1,5 @@
 // Renders a program snapshot as text for the terminal: the process tree with states, then queues,
-// pipes, locks and pools on one line each. Pure: no I/O, no Node or vscode imports.
+// pipes, locks, pools, managers and remote workers on one line each. Pure: no I/O, no Node or vscode imports.
 import type { ClusterNode, ProcessNode, ProgramSnapshot, SyncNode } from './snapshot';
 import { formatBytes } from './units';
 
@@ -40,6 +40,11 @@ export function renderTree(snapshot: ProgramSnapshot, options: { width?: number;
   const pools = snapshot.pools.map((p) => `${p.label} ${p.busy.length}/${p.workers.length} busy, ${p.queued} queued, ${p.done} done${p.failed ? `, ${p.failed} failed` : ''}`);
   if (pools.length) lines.push(`pools: ${pools.join(' · ')}`);
   for (const c of snapshot.clusters ?? []) lines.push(...describeCluster(c));
+  const managers = (snapshot.managers ?? []).map((m) => {
+    const top = m.methods.slice(0, 3).map((r) => `${r.typeid}.${r.method} ${r.calls}`).join(', ');
+    return `${m.label} ${m.calls} calls${m.errors ? `, ${m.errors} failed` : ''}, mean ${round(m.meanMs)} ms${top ? ` (${top})` : ''}`;
+  });
+  if (managers.length) lines.push(`managers: ${managers.join(' · ')}`);
   for (const d of snapshot.deadlocks) lines.push(`DEADLOCK ${d.message}`);
   return options.width ? lines.map((l) => (l.length > options.width! ? `${l.slice(0, options.width! - 1)}…` : l)) : lines;
 }

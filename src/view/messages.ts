@@ -1,6 +1,6 @@
 // Typed messages between the extension host and the webview, one definition for both sides.
 // No Node or vscode imports: the webview bundle imports this file.
-import type { ClusterNode, Deadlock, PipeNode, PoolNode, ProcessNode, ProgramSnapshot, QueueNode, SyncNode } from '../hub/snapshot';
+import type { ClusterNode, Deadlock, ManagerNode, PipeNode, PoolNode, ProcessNode, ProgramSnapshot, QueueNode, SyncNode } from '../hub/snapshot';
 
 /** The keyed collections of a snapshot, by the type of their items. */
 export interface SnapshotCollections {
@@ -10,9 +10,10 @@ export interface SnapshotCollections {
   syncs: SyncNode;
   pools: PoolNode;
   clusters: ClusterNode;
+  managers: ManagerNode;
 }
 export type CollectionName = keyof SnapshotCollections;
-export const COLLECTION_NAMES: readonly CollectionName[] = ['processes', 'queues', 'pipes', 'syncs', 'pools', 'clusters'];
+export const COLLECTION_NAMES: readonly CollectionName[] = ['processes', 'queues', 'pipes', 'syncs', 'pools', 'clusters', 'managers'];
 
 /** What changed between two snapshots: whole items upserted or removed by key (`key` for processes, `id` otherwise). */
 export interface SnapshotDelta {

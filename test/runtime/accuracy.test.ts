@@ -241,3 +241,31 @@ describe('accuracy: Manager calls', () => {
     assert.equal(events.filter((e) => e.ph === 'X').length, 2 * starts.length);
   });
 });
+
+describe('accuracy: queue and pipe arrows join by message', () => {
+  it('2 producers and 3 consumers on one Queue, 3 senders on one Pipe: every arrow goes from the process that sent the message to the one that took it', async () => {
+    const N = 25; // under a producer's per-flush budget of ids, so every item is drawn
+    const { code, stdout, trace } = await forkscopeRun('accuracy-queue-ids.js', { args: [String(N)] });
+    assert.equal(code, 0);
+    const { main, producers, truth } = JSON.parse(stdout) as { main: string; producers: string[]; truth: Array<{ consumer: string; got: Record<string, number> }> };
+    const expected: Record<string, number> = {};
+    for (const { consumer, got } of truth) {
+      for (const [from, count] of Object.entries(got)) expected[`${from === 'main' ? main : from}>${consumer}`] = count;
+    }
+    assert.equal(Object.values(expected).reduce((a, b) => a + b, 0), 2 * N + 3);
+    assert.equal(producers.length, 2);
+    const drawn = (cat: string) => {
+      const flows = trace.traceEvents.filter((e) => e.cat === cat);
+      const ends = new Map(flows.filter((e) => e.ph === 'f').map((e) => [e.id, e]));
+      const pairs: Record<string, number> = {};
+      for (const s of flows.filter((e) => e.ph === 's')) {
+        const pair = `${s.pid}>${ends.get(s.id)?.pid ?? 'nobody'}`;
+        pairs[pair] = (pairs[pair] ?? 0) + 1;
+      }
+      return pairs;
+    };
+    assert.deepEqual(drawn('Queue'), expected);
+    // The tallies went over one Pipe whose sending end the three consumers share: one arrow from each to main.
+    assert.deepEqual(drawn('Pipe'), Object.fromEntries(truth.map(({ consumer }) => [`${consumer}>${main}`, 1])));
+  });
+});

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Hello, RuntimeEvent } from '../../runtime/src/protocol';
 import { ProgramModel } from '../../src/hub/programModel';
+import { renderTree } from '../../src/hub/treeView';
 
 const hello = (pid: number, name: string, extra: Partial<Hello> = {}): Hello => ({
   t: 'hello', v: 1, token: 'x', pid, ppid: 1, threadId: 0, name, startMethod: 'spawn', role: 'process', ...extra,
@@ -230,5 +231,24 @@ describe('ProgramModel', () => {
     m.apply('100', { t: 'state', ts: 2, state: 'running' });
     assert.equal(m.snapshot().syncs[0]!.waiters.length, 0);
     assert.equal(m.snapshot().processes[0]!.state, 'running');
+  });
+
+  it('counts manager calls from their callers, detailed and counted alike, and takes the server from its own reports', () => {
+    const m = new ProgramModel();
+    m.hello(hello(100, 'MainProcess', { role: 'main' }), 0);
+    m.hello(hello(101, 'SyncManager-server', { role: 'manager', parent: '100' }), 0);
+    m.hello(hello(102, 'Process-1', { parent: '100' }), 0);
+    const call = (id: string, method: string, ms: number, outcome: 'ok' | 'error' = 'ok') => ({ id, typeid: 'dict', method, start: 5, ms, outcome, ...(outcome === 'error' ? { error: "KeyError: 'x'" } : {}) });
+    m.apply('100', { t: 'manager', ts: 6, manager: '127.0.0.1:9', side: 'call', calls: [call('a', 'set', 2), call('b', 'pop', 4, 'error')] });
+    m.apply('102', { t: 'manager', ts: 7, manager: '127.0.0.1:9', side: 'call', calls: [call('c', 'set', 3)], counted: { 'dict.set': { calls: 10, errors: 0, ms: 10 }, 'Queue.put': { calls: 5, errors: 1, ms: 5 } } });
+    m.apply('101', { t: 'manager', ts: 8, manager: '127.0.0.1:9', side: 'serve', calls: [call('a', 'set', 1), call('b', 'pop', 1, 'error'), call('c', 'set', 1)], counted: { 'dict.set': { calls: 10, errors: 0, ms: 3 }, 'Queue.put': { calls: 5, errors: 1, ms: 1 } } });
+    const [node] = m.snapshot().managers!;
+    assert.deepEqual({ calls: node!.calls, errors: node!.errors, served: node!.served, server: node!.server, meanMs: node!.meanMs }, { calls: 18, errors: 2, served: 18, server: '101', meanMs: 24 / 18 });
+    assert.deepEqual(node!.methods.map((r) => [`${r.typeid}.${r.method}`, r.calls, r.errors, r.meanMs]), [['dict.set', 12, 0, 15 / 12], ['Queue.put', 5, 1, 1], ['dict.pop', 1, 1, 4]]);
+    assert.deepEqual(node!.callers, [{ key: '102', calls: 16 }, { key: '100', calls: 2 }]);
+    assert.deepEqual(node!.recent.map((c) => [c.caller, c.method, c.outcome]), [['100', 'set', 'ok'], ['100', 'pop', 'error'], ['102', 'set', 'ok']]);
+    assert.equal(node!.recent[1]!.error, "KeyError: 'x'");
+    // The terminal's tree says it on one line.
+    assert.ok(renderTree(m.snapshot()).includes('managers: Manager 127.0.0.1:9 18 calls, 2 failed, mean 1.3 ms (dict.set 12, Queue.put 5, dict.pop 1)'), renderTree(m.snapshot()).join('\n'));
   });
 });

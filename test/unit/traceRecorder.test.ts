@@ -43,4 +43,22 @@ describe('TraceRecorder', () => {
     assert.deepEqual([wait.ph, wait.pid, wait.ts, wait.dur, wait.cat, wait.args?.site], ['X', 200, 50_000, 30_000, 'Lock', '/app/a.ts:3:9']);
     assert.doesNotThrow(() => JSON.parse(JSON.stringify(r.toJSON())));
   });
+
+  it('single-process mode: what an inline process does is drawn on its own named row, not on the host’s', () => {
+    const t0 = 1_000_000;
+    const r = new TraceRecorder(t0);
+    r.hello('100', hello(100, 0, 'MainProcess'), t0);
+    r.events('100', [
+      { t: 'object', ts: t0 + 1, id: 'L', kind: 'Lock', label: 'ledger' },
+      { t: 'child.start', ts: t0 + 2, key: '100~1', pid: 100, threadId: 0, name: 'Holder', startMethod: 'inline', role: 'process' },
+      { t: 'context', ts: t0 + 3, key: '100~1' },
+      { t: 'sync', ts: t0 + 3, id: 'L', op: 'acquire', holder: '100~1' },
+      { t: 'context', ts: t0 + 4 },
+      { t: 'sync', ts: t0 + 5, id: 'L', op: 'release', holder: null },
+    ]);
+    const { traceEvents } = r.toJSON();
+    const row = traceEvents.find((e) => e.ph === 'M' && e.name === 'thread_name' && e.args?.name === 'Holder (inline)');
+    assert.ok(row, 'the inline process has a row of its own');
+    assert.deepEqual(traceEvents.filter((e) => e.cat === 'Lock').map((e) => [e.name, e.pid, e.tid]), [['Lock acquire ledger', 100, row.tid], ['Lock release ledger', 100, 0]]);
+  });
 });

@@ -11,6 +11,8 @@ const TAG_CONSTANT = 0xf2;
 const TAG_REDUCED = 0xf3;
 /** Plain data that JSON round-trips exactly (see `jsonExact`): its UTF-8 JSON follows. */
 const TAG_JSON = 0xf4;
+/** An item that carries its message id for the hub's trace: one byte of id length, the id (ASCII), then the item's own bytes. */
+const TAG_TRACED = 0xf5;
 const constants = [undefined, null, false, true] as const;
 
 export function encodeItem(value: unknown): Buffer {
@@ -131,6 +133,27 @@ export function holdReduced(bytes: Buffer): Held {
 /** serializeReducing's bytes when `held` came from holdReduced, else undefined. */
 export function reducedBytes(held: Held): Buffer | undefined {
   return Buffer.isBuffer(held) && held[0] === TAG_REDUCED ? held.subarray(1) : undefined;
+}
+
+/** `held` carrying message id `id` (ASCII, under 256 characters) to whoever takes it: the trace joins put and get by it. */
+export function holdTraced(held: Held, id: string): Buffer {
+  const inner = heldToBytes(held);
+  const bytes = Buffer.allocUnsafe(2 + id.length + inner.length);
+  bytes[0] = TAG_TRACED;
+  bytes[1] = id.length;
+  bytes.write(id, 2, 'latin1');
+  inner.copy(bytes, 2 + id.length);
+  return bytes;
+}
+
+/** The message id a traced item carries, else undefined. */
+export function tracedId(held: Held): string | undefined {
+  return Buffer.isBuffer(held) && held[0] === TAG_TRACED ? held.toString('latin1', 2, 2 + held[1]!) : undefined;
+}
+
+/** The item inside a traced one (tracedId() said it is one). */
+export function untraced(held: Buffer): Held {
+  return heldFromBytes(held.subarray(2 + held[1]!));
 }
 
 /** The value a get() returns: a fresh clone of an object, the primitive itself. */

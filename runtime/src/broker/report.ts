@@ -1,8 +1,8 @@
 // What queues, pipes and locks tell the hub: creation, batched traffic, and waits as they begin and end.
 // Calls telemetry.ts only; costs one boolean check when no hub listens. Traffic goes to telemetry's
 // per-flush sums at each operation (never through timers of its own, which would not fire at exit).
-import { beforeFlush, callSite, captureStack, emit, emitNow, isInline, isReporting, objectCreated, preview, siteInStack } from '../telemetry';
-import type { ObjectKind, ObjectRef, PipeActivity, SyncActivity } from '../protocol';
+import { beforeFlush, callSite, captureStack, emit, emitNow, isInline, isReporting, messageId, objectCreated, preview, siteInStack } from '../telemetry';
+import type { ObjectKind, ObjectRef, PipeActivity, QueueActivity, SyncActivity } from '../protocol';
 
 /** Declares a new object; returns its program-wide id. */
 export function created(kind: ObjectKind, capacity?: number): string {
@@ -56,8 +56,12 @@ export class QueueTraffic {
   readonly #depth: () => number;
   #puts = 0;
   #gets = 0;
+  #putIds: string[] = [];
+  #getIds: string[] = [];
   #changed = false;
   #unhook: (() => void) | undefined;
+  /** Items this context may still give an id in this window (the rest are counted only). */
+  #traceLeft = TRACED_PUTS_PER_FLUSH;
 
   /** @param depth read only when reporting (a remote queue's depth is a system call). */
   constructor(id: string, depth: () => number) {
@@ -65,26 +69,43 @@ export class QueueTraffic {
     this.#depth = depth;
   }
 
-  count(puts: number, gets: number): void {
+  /**
+   * A message id for the next item put, while this window's budget lasts (undefined without a hub, or past it):
+   * the item carries it, and the put's and the get's reports name it, so the trace joins the two by message.
+   */
+  traceId(): string | undefined {
+    if (!isReporting() || this.#traceLeft <= 0) return undefined;
+    this.#traceLeft--;
+    return messageId();
+  }
+
+  /** `id`: the message id of the item put or taken, when it carries one. */
+  count(puts: number, gets: number, id?: string): void {
     if (!isReporting()) return;
+    // Every report says which items it names (none, when none was traced): the trace never pairs them by order.
+    const ids = (): Pick<QueueActivity, 'putIds' | 'getIds'> => ({ putIds: id !== undefined && puts > 0 ? [id] : [], getIds: id !== undefined && gets > 0 ? [id] : [] });
     // Single-process mode: each count goes as it happens, so telemetry sums it for the inline process that made it.
-    if (isInline()) return emit({ t: 'queue', ts: Date.now(), id: this.#id, puts, gets, depth: this.#depth() });
+    if (isInline()) return emit({ t: 'queue', ts: Date.now(), id: this.#id, puts, gets, depth: this.#depth(), ...ids() });
     if (this.#unhook === undefined) {
       this.#unhook = beforeFlush(this.#handOver);
-      emit({ t: 'queue', ts: Date.now(), id: this.#id, puts, gets, depth: this.#depth() });
+      emit({ t: 'queue', ts: Date.now(), id: this.#id, puts, gets, depth: this.#depth(), ...ids() });
       return;
     }
     this.#puts += puts;
     this.#gets += gets;
+    if (id !== undefined) (puts > 0 ? this.#putIds : this.#getIds).push(id);
     this.#changed = true;
   }
 
   readonly #handOver = (): void => {
     this.#unhook?.();
     this.#unhook = undefined;
+    this.#traceLeft = TRACED_PUTS_PER_FLUSH;
     if (!this.#changed) return;
-    emit({ t: 'queue', ts: Date.now(), id: this.#id, puts: this.#puts, gets: this.#gets, depth: this.#depth() });
+    emit({ t: 'queue', ts: Date.now(), id: this.#id, puts: this.#puts, gets: this.#gets, depth: this.#depth(), putIds: this.#putIds, getIds: this.#getIds });
     this.#puts = this.#gets = 0;
+    this.#putIds = [];
+    this.#getIds = [];
     this.#changed = false;
   };
 }
@@ -100,22 +121,36 @@ export class PipeTraffic {
   #bytesSent = 0;
   #bytesReceived = 0;
   #previews: string[] = [];
+  #sendIds: string[] = [];
+  #recvIds: string[] = [];
   #unhook: (() => void) | undefined;
+  /** Messages this context may still give an id before the next flush (the rest are counted only). */
+  #traceLeft = TRACED_PUTS_PER_FLUSH;
 
   constructor(id: string) {
     this.#id = id;
   }
 
-  /** One message sent; `raw` bytes are previewed by their size only. */
-  sent(bytes: number, message: unknown, raw: boolean): void {
+  /** A message id for the next message sent, while the budget lasts (undefined without a hub, or past it). */
+  traceId(): string | undefined {
+    if (!isReporting() || this.#traceLeft <= 0) return undefined;
+    this.#traceLeft--;
+    return messageId();
+  }
+
+  /** One message sent (`id`: the message id it carries, if any); `raw` bytes are previewed by their size only. */
+  sent(bytes: number, message: unknown, raw: boolean, id?: string): void {
     if (!isReporting()) return;
     this.#previews.push(raw ? `bytes(${bytes})` : preview(message));
     if (this.#previews.length > MAX_PREVIEWS) this.#previews.shift();
+    if (id !== undefined) this.#sendIds.push(id);
     this.#add(1, 0, bytes, 0);
   }
 
-  received(bytes: number): void {
-    if (isReporting()) this.#add(0, 1, 0, bytes);
+  received(bytes: number, id?: string): void {
+    if (!isReporting()) return;
+    if (id !== undefined) this.#recvIds.push(id);
+    this.#add(0, 1, 0, bytes);
   }
 
   #add(sent: number, received: number, bytesSent: number, bytesReceived: number): void {
@@ -132,19 +167,29 @@ export class PipeTraffic {
 
   #emit(): void {
     if (this.#sent === 0 && this.#received === 0) return;
-    const event: PipeActivity = { t: 'pipe', ts: Date.now(), id: this.#id, sent: this.#sent, received: this.#received, bytesSent: this.#bytesSent, bytesReceived: this.#bytesReceived };
+    // Every report says which messages it names (none, when none was traced): the trace never pairs them by order.
+    const event: PipeActivity = { t: 'pipe', ts: Date.now(), id: this.#id, sent: this.#sent, received: this.#received, bytesSent: this.#bytesSent, bytesReceived: this.#bytesReceived, sendIds: this.#sendIds, recvIds: this.#recvIds };
     if (this.#previews.length > 0) event.previews = this.#previews;
     emit(event);
     this.#sent = this.#received = this.#bytesSent = this.#bytesReceived = 0;
     this.#previews = [];
+    this.#sendIds = [];
+    this.#recvIds = [];
   }
 
   readonly #handOver = (): void => {
     this.#unhook?.();
     this.#unhook = undefined;
+    this.#traceLeft = TRACED_PUTS_PER_FLUSH;
     this.#emit();
   };
 }
+
+/**
+ * Items (messages) a context puts (sends) with a message id per queue (pipe end) and flush; the rest are counted only. Telemetry keeps 256 ids
+ * per queue and flush, so up to 8 producers at full rate leave every consumer's ids whole.
+ */
+const TRACED_PUTS_PER_FLUSH = 32;
 
 /** Previews kept per flush, as telemetry keeps them. */
 const MAX_PREVIEWS = 3;
