@@ -91,6 +91,14 @@ export async function armEntryBreakpoint(url: string, program: string, timeoutMs
     // Wanted until the entry pause turns out to be one no debugger resumes by itself, or has outlasted such a resume.
     let nextWanted = true;
     let nextId: string | undefined;
+    // Whether V8 has answered the request for it (with a place, or none); `onNextKnown` waits for that answer.
+    let nextKnown = false;
+    let onNextKnown: (() => void) | undefined;
+    const knowNext = () => {
+      nextKnown = true;
+      onNextKnown?.();
+      onNextKnown = undefined;
+    };
     const dropNext = () => {
       nextWanted = false;
       if (nextId) remove(nextId);
@@ -102,10 +110,11 @@ export async function armEntryBreakpoint(url: string, program: string, timeoutMs
       // three can come in one read, before a promise would settle.
       const onAnswer = (reply: unknown) => {
         const { breakpointId, actualLocation } = reply as { breakpointId: string; actualLocation: Location };
-        if (!nextWanted || sameLocation(actualLocation, entry)) return remove(breakpointId);
-        nextId = breakpointId;
+        if (!nextWanted || sameLocation(actualLocation, entry)) remove(breakpointId);
+        else nextId = breakpointId;
+        knowNext();
       };
-      cdp.call('Debugger.setBreakpoint', { location: after }, onAnswer).catch(() => {});
+      cdp.call('Debugger.setBreakpoint', { location: after }, onAnswer).catch(knowNext);
     };
 
     // CommonJS scripts are named by path or file URL, ES modules by file URL (a loader may add a query).
@@ -135,18 +144,29 @@ export async function armEntryBreakpoint(url: string, program: string, timeoutMs
       const keptTimer = setTimeout(dropNext, AUTO_RESUME_MS);
       cdp.once('Debugger.resumed', () => {
         clearTimeout(keptTimer);
-        const armed = nextWanted ? nextId : undefined;
-        nextWanted = false;
-        if (Date.now() - pausedAt > AUTO_RESUME_MS) return close();
-        const onRepaused = (again: unknown) => {
-          if (armed && !hitBreakpoints(again).includes(armed)) return cdp.once('Debugger.paused', onRepaused);
-          if (armed) remove(armed);
-          cdp.once('Debugger.resumed', close);
+        if (Date.now() - pausedAt > AUTO_RESUME_MS) {
+          if (nextWanted) dropNext();
+          return close();
+        }
+        // A debugger resumed the entry pause before V8 answered for the next statement's breakpoint (it processes that
+        // request at the program's first interrupt, still in time for its next statement): wait for the answer. Not
+        // waiting meant a Debugger.pause instead, which lands inside the first statement's own work (Node's source-map
+        // cache, as it loads an import) rather than at the program's top.
+        const proceed = () => {
+          const armed = nextWanted ? nextId : undefined;
+          nextWanted = false;
+          const onRepaused = (again: unknown) => {
+            if (armed && !hitBreakpoints(again).includes(armed)) return cdp.once('Debugger.paused', onRepaused);
+            if (armed) remove(armed);
+            cdp.once('Debugger.resumed', close);
+          };
+          cdp.once('Debugger.paused', onRepaused);
+          // No next statement to catch it (a one-statement program): pause wherever V8 goes next, which may be a
+          // loader's code rather than the program's.
+          if (!armed) void cdp.call('Debugger.pause').catch(close);
         };
-        cdp.once('Debugger.paused', onRepaused);
-        // No next statement to catch it (a one-statement program): pause wherever V8 goes next, which may be a
-        // loader's code rather than the program's.
-        if (!armed) void cdp.call('Debugger.pause').catch(close);
+        if (nextKnown) proceed();
+        else onNextKnown = proceed;
       });
     };
     cdp.once('Debugger.paused', onPaused);
