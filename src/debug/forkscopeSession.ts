@@ -8,6 +8,7 @@ import { InspectorProxy } from './inspectorProxy';
 import { attachConfiguration, decideAttach, normalizePolicy, sessionName, type AttachPolicy, type ChildSessionOptions } from './attachPlan';
 import { AttachedProgram } from './attachedProgram';
 import type { ForkscopeEventName, ForkscopeEvents } from './debugEvents';
+import { dapError, type DAP_ERRORS, type DapErrorKind } from './dapErrors';
 import { connectObserver, type ObserverConnection } from '../hub/observer';
 import { armEntryBreakpoint, releaseIfStillParked, releaseInspector, waitUntilWaiting } from './inspectorRelease';
 import { DEBUG_HANDSHAKE } from '../../runtime/src/protocol';
@@ -102,14 +103,14 @@ export class ForkscopeSession extends DebugSession {
 
   protected override async launchRequest(response: DebugProtocol.LaunchResponse, args: DebugProtocol.LaunchRequestArguments): Promise<void> {
     if (this.#deps.isTrusted && !this.#deps.isTrusted()) {
-      return this.sendErrorResponse(response, 4001, 'Forkscope does not launch programs in an untrusted workspace.');
+      return this.#fail(response, 'untrusted', 'launch programs');
     }
     const launch = args as ForkscopeLaunchArguments;
     let spec: ReturnType<typeof resolveLaunchSpec>;
     try {
       spec = resolveLaunchSpec(launch);
     } catch (error) {
-      return this.sendErrorResponse(response, 4002, messageOf(error));
+      return this.#fail(response, 'invalidLaunch', messageOf(error));
     }
     this.#policy = normalizePolicy(launch.attach);
     this.#entry = launch.stopOnEntry === true ? spec.program : undefined;
@@ -126,7 +127,7 @@ export class ForkscopeSession extends DebugSession {
     try {
       this.#program = await this.#deps.launcher.launch(spec, host);
     } catch (error) {
-      return this.sendErrorResponse(response, 4003, `Could not start ${spec.program}: ${messageOf(error)}`);
+      return this.#fail(response, 'launchFailed', spec.program, messageOf(error));
     }
     this.#follow(this.#program);
     this.#emit('forkscope/launched', { pid: this.#program.pid, singleProcess: spec.singleProcess, program: spec.program });
@@ -136,11 +137,11 @@ export class ForkscopeSession extends DebugSession {
   /** Joins a program started with `forkscope run --inspect` (the address and token it printed). */
   protected override async attachRequest(response: DebugProtocol.AttachResponse, args: DebugProtocol.AttachRequestArguments): Promise<void> {
     if (this.#deps.isTrusted && !this.#deps.isTrusted()) {
-      return this.sendErrorResponse(response, 4001, 'Forkscope does not attach in an untrusted workspace.');
+      return this.#fail(response, 'untrusted', 'attach');
     }
     const attach = args as ForkscopeAttachArguments;
     if (typeof attach.address !== 'string' || typeof attach.token !== 'string') {
-      return this.sendErrorResponse(response, 4006, 'The attach configuration needs the "address" and "token" that `forkscope run --inspect` printed.');
+      return this.#fail(response, 'attachNeedsAddress');
     }
     this.#policy = normalizePolicy(attach.attach);
     this.#childOptions = { cwd: attach.cwd, skipFiles: attach.skipFiles, sourceMaps: attach.sourceMaps, outFiles: attach.outFiles };
@@ -148,7 +149,7 @@ export class ForkscopeSession extends DebugSession {
       const connection = await (this.#deps.connectObserver ?? connectObserver)(attach.address, attach.token);
       this.#attachedProgram = new AttachedProgram(connection);
     } catch (error) {
-      return this.sendErrorResponse(response, 4007, `Could not join the forkscope hub at ${attach.address}: ${messageOf(error)}`);
+      return this.#fail(response, 'hubUnreachable', attach.address, messageOf(error));
     }
     this.#program = this.#attachedProgram;
     this.sendResponse(response);
@@ -205,12 +206,12 @@ export class ForkscopeSession extends DebugSession {
     }
     if (command === 'forkscope/exportTrace') {
       const target = (args as { path?: unknown } | undefined)?.path;
-      if (typeof target !== 'string' || target === '') return this.sendErrorResponse(response, 4008, 'forkscope/exportTrace needs a "path".');
-      if (!this.#program?.exportTrace) return this.sendErrorResponse(response, 4009, 'This session records no trace (an attached program: use `forkscope run --trace`).');
+      if (typeof target !== 'string' || target === '') return this.#fail(response, 'traceNeedsPath');
+      if (!this.#program?.exportTrace) return this.#fail(response, 'noTrace');
       try {
         this.#program.exportTrace(target);
       } catch (error) {
-        return this.sendErrorResponse(response, 4010, `Could not write the trace to ${target}: ${messageOf(error)}`);
+        return this.#fail(response, 'traceWriteFailed', target, messageOf(error));
       }
       response.body = { path: target };
       return this.sendResponse(response);
@@ -218,10 +219,10 @@ export class ForkscopeSession extends DebugSession {
     if (command === 'forkscope/attach') {
       const key = (args as { key?: unknown } | undefined)?.key;
       const entry = typeof key === 'string' ? this.#processes.get(key) : undefined;
-      if (!entry?.process.inspectorUrl) return this.sendErrorResponse(response, 4004, `No process ${String(key)} with an inspector.`);
+      if (!entry?.process.inspectorUrl) return this.#fail(response, 'noSuchProcess', String(key));
       if (entry.state === 'attached' || entry.state === 'attaching') return this.sendResponse(response);
       const ok = await this.#attach(entry.process, false);
-      return ok ? this.sendResponse(response) : this.sendErrorResponse(response, 4005, `Could not attach to ${sessionName(entry.process)}.`);
+      return ok ? this.sendResponse(response) : this.#fail(response, 'attachFailed', sessionName(entry.process));
     }
     super.customRequest(command, response, args);
   }
@@ -406,6 +407,12 @@ export class ForkscopeSession extends DebugSession {
       this.sendEvent(new Event('progressEnd', { progressId: this.#progressId, message: `${this.#attached} attached` }));
       this.#progressId = undefined;
     }
+  }
+
+  /** Answers `response` with an error of the adapter's table (dapErrors.ts). */
+  #fail<K extends DapErrorKind>(response: DebugProtocol.Response, kind: K, ...args: Parameters<(typeof DAP_ERRORS)[K]['message']>): void {
+    const { code, message } = dapError(kind, ...args);
+    this.sendErrorResponse(response, code, message);
   }
 
   #emit<E extends ForkscopeEventName>(name: E, body: ForkscopeEvents[E]): void {
