@@ -1,36 +1,19 @@
-// The `forkscope` debug adapter: translates DAP requests to a launched program and asks the host for a js-debug
-// child session per announced process. Imports `vscode` never (host capabilities come in as ForkscopeSessionDeps),
-// so the same class runs inline in VS Code and over a socket in tests.
+// The `forkscope` debug adapter: translates DAP requests to a launched program, and what the attach coordinator
+// (attachCoordinator.ts, which decides each process's debugger) tells it to DAP events; it asks the host for a js-debug
+// child session per attached process. Imports `vscode` never (host capabilities come in as ForkscopeSessionDeps), so
+// the same class runs inline in VS Code and over a socket in tests. Its error answers are dapErrors.ts'.
 import { DebugSession, Event, ExitedEvent, InitializedEvent, OutputEvent, TerminatedEvent } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { randomUUID } from 'node:crypto';
-import { InspectorProxy } from './inspectorProxy';
-import { attachConfiguration, decideAttach, normalizePolicy, sessionName, type AttachPolicy, type ChildSessionOptions } from './attachPlan';
+import { AttachCoordinator, type AttachCoordinatorDeps, type AttachEvents, type ChildSessionStarter } from './attachCoordinator';
+import { normalizePolicy, sessionName, type ChildSessionOptions } from './attachPlan';
 import { AttachedProgram } from './attachedProgram';
 import type { ForkscopeEventName, ForkscopeEvents } from './debugEvents';
+import { dapError, type DAP_ERRORS, type DapErrorKind } from './dapErrors';
 import { connectObserver, type ObserverConnection } from '../hub/observer';
-import { armEntryBreakpoint, releaseIfStillParked, releaseInspector, waitUntilWaiting } from './inspectorRelease';
-import { DEBUG_HANDSHAKE } from '../../runtime/src/protocol';
-import { watchForPause, type PauseWatch, type WatchedPause } from './onDemandWatch';
 import { resolveLaunchSpec, type ForkscopeAttachArguments, type ForkscopeLaunchArguments } from './launchArguments';
 import type { AnnouncedProcess, LaunchHost, ProgramLauncher, RunningProgram, TerminalCommand } from './programHost';
 
-/** Asks the host for one js-debug child session; resolves false (or rejects) when it did not start. */
-export type ChildSessionStarter = (
-  configuration: ReturnType<typeof attachConfiguration>,
-  process: AnnouncedProcess,
-) => Promise<boolean>;
-
-
-/**
- * Attaches at once. Measured in code-server on 2 cores (bench/attachWorkbench.bench.ts, 32 children): 8 at once took
- * 26.4 s to have all paused, 32 took 17.8 s; 12 was no better than 32 once the watchdog threads were gone (21.3 s vs
- * 18.6 s, beside js-debug's own auto-attach at 17.0 and 13.3 s in the same runs). The workbench stayed responsive and
- * no attach failed.
- */
-const MAX_CONCURRENT_ATTACHES = 32;
-/** As long as a child's own watchdog lets it wait for a debugger. */
-const PARKED_BACKSTOP_MS = DEBUG_HANDSHAKE.defaultWaitMs;
 export interface ForkscopeSessionDeps {
   launcher: ProgramLauncher;
   /** The id children carry in `__forkscope.rootSessionId` (VS Code passes its session's id). Default: a UUID. */
@@ -38,24 +21,22 @@ export interface ForkscopeSessionDeps {
   /** Default: a DAP `startDebugging` reverse request to the client. */
   startChildSession?: ChildSessionStarter;
   /** Default: CDP `Runtime.runIfWaitingForDebugger` over the inspector's WebSocket. */
-  release?: (inspectorUrl: string) => Promise<void>;
+  release?: AttachCoordinatorDeps['release'];
   /** `attach: "onDemand"`: watches a process about to be released for a stop nobody would see. Default: over CDP. */
-  watchForPause?: (inspectorUrl: string, onPause: (pause: WatchedPause) => void) => Promise<PauseWatch>;
+  watchForPause?: AttachCoordinatorDeps['watchForPause'];
   /** Resolves once a newly announced process is parked waiting for its debugger. Default: asks over CDP. */
-  untilWaiting?: (inspectorUrl: string) => Promise<void>;
+  untilWaiting?: AttachCoordinatorDeps['untilWaiting'];
   /** Checked on every launch: nothing runs in an untrusted workspace. Default: trusted. */
   isTrusted?: () => boolean;
   /** Joins the observer channel of a `forkscope run --inspect` hub (the `attach` request). Default: its Unix socket. */
   connectObserver?: (address: string, token: string) => Promise<ObserverConnection>;
   /** Runs a `console: "integratedTerminal"` launch. Default: a DAP `runInTerminal` reverse request, when the client has it. */
   runInTerminal?: (command: TerminalCommand) => Promise<void>;
-  /** How many attaches run at once. @default MAX_CONCURRENT_ATTACHES */
+  /** How many attaches run at once. @default 32 (attachCoordinator.ts) */
   maxConcurrentAttaches?: number;
   /** A child whose session has not started by then is released and reported. @default 20000 */
   attachTimeoutMs?: number;
 }
-
-type DebuggerState = ForkscopeEvents['forkscope/process']['debugger'];
 
 export class ForkscopeSession extends DebugSession {
   readonly #deps: ForkscopeSessionDeps;
@@ -63,28 +44,32 @@ export class ForkscopeSession extends DebugSession {
   #program: RunningProgram | undefined;
   /** Set by an `attach` request: disconnect then leaves the program running. */
   #attachedProgram: AttachedProgram | undefined;
-  #policy: AttachPolicy = 'all';
-  #childOptions: ChildSessionOptions = {};
-  readonly #processes = new Map<string, { process: AnnouncedProcess; state: DebuggerState }>();
+  /** Decides each announced process's debugger; this session maps what it says to DAP. */
+  readonly #attach: AttachCoordinator;
   /** The program's worker threads in the latest snapshot: what names js-debug's worker sessions. */
   #threads: AnnouncedProcess[] = [];
   #supportsProgress = false;
   #supportsRunInTerminal = false;
-  /** `stopOnEntry`: the program file whose first line the main process pauses on, until that is arranged. */
-  #entry: string | undefined;
-  #active = 0;
-  readonly #waiting: Array<() => void> = [];
-  #attached = 0;
-  #failed = 0;
   #progressId: string | undefined;
   #terminating: Promise<void> | undefined;
   #terminatedSent = false;
-  readonly #proxies = new Set<InspectorProxy>();
 
   constructor(deps: ForkscopeSessionDeps) {
     super();
     this.#deps = deps;
     this.#id = deps.id ?? randomUUID();
+    this.#attach = new AttachCoordinator({
+      rootSessionId: this.#id,
+      startChildSession: deps.startChildSession ?? this.#startDebuggingRequest,
+      release: deps.release,
+      watchForPause: deps.watchForPause,
+      untilWaiting: deps.untilWaiting,
+      maxConcurrentAttaches: deps.maxConcurrentAttaches,
+      attachTimeoutMs: deps.attachTimeoutMs,
+    });
+    this.#attach.on('state', ({ process, state, reason }) => this.#report(process, state, reason));
+    this.#attach.on('progress', (counts) => this.#progress(counts));
+    this.#attach.on('notice', ({ text, category }) => this.sendEvent(new OutputEvent(text, category)));
   }
 
   /** The id child configurations carry in `__forkscope.rootSessionId`. */
@@ -102,17 +87,15 @@ export class ForkscopeSession extends DebugSession {
 
   protected override async launchRequest(response: DebugProtocol.LaunchResponse, args: DebugProtocol.LaunchRequestArguments): Promise<void> {
     if (this.#deps.isTrusted && !this.#deps.isTrusted()) {
-      return this.sendErrorResponse(response, 4001, 'Forkscope does not launch programs in an untrusted workspace.');
+      return this.#fail(response, 'untrusted', 'launch programs');
     }
     const launch = args as ForkscopeLaunchArguments;
     let spec: ReturnType<typeof resolveLaunchSpec>;
     try {
       spec = resolveLaunchSpec(launch);
     } catch (error) {
-      return this.sendErrorResponse(response, 4002, messageOf(error));
+      return this.#fail(response, 'invalidLaunch', messageOf(error));
     }
-    this.#policy = normalizePolicy(launch.attach);
-    this.#entry = launch.stopOnEntry === true ? spec.program : undefined;
     const runInTerminal = this.#deps.runInTerminal ?? (this.#supportsRunInTerminal ? this.#runInTerminalRequest : undefined);
     const host: LaunchHost = {};
     if (spec.console === 'integratedTerminal') {
@@ -122,11 +105,12 @@ export class ForkscopeSession extends DebugSession {
     // Without a terminal the launcher pipes the program's stdout/stderr here: js-debug must not print console calls
     // a second time. In a terminal, js-debug's console capture is the Debug Console's only copy.
     const outputCapture = host.runInTerminal ? undefined : 'std';
-    this.#childOptions = { cwd: spec.cwd, skipFiles: launch.skipFiles, sourceMaps: launch.sourceMaps, outFiles: launch.outFiles, ...(outputCapture ? { outputCapture } : {}) };
+    const childOptions: ChildSessionOptions = { cwd: spec.cwd, skipFiles: launch.skipFiles, sourceMaps: launch.sourceMaps, outFiles: launch.outFiles, ...(outputCapture ? { outputCapture } : {}) };
+    this.#attach.configure({ policy: normalizePolicy(launch.attach), childOptions, ...(launch.stopOnEntry === true ? { entry: spec.program } : {}) });
     try {
       this.#program = await this.#deps.launcher.launch(spec, host);
     } catch (error) {
-      return this.sendErrorResponse(response, 4003, `Could not start ${spec.program}: ${messageOf(error)}`);
+      return this.#fail(response, 'launchFailed', spec.program, messageOf(error));
     }
     this.#follow(this.#program);
     this.#emit('forkscope/launched', { pid: this.#program.pid, singleProcess: spec.singleProcess, program: spec.program });
@@ -136,19 +120,22 @@ export class ForkscopeSession extends DebugSession {
   /** Joins a program started with `forkscope run --inspect` (the address and token it printed). */
   protected override async attachRequest(response: DebugProtocol.AttachResponse, args: DebugProtocol.AttachRequestArguments): Promise<void> {
     if (this.#deps.isTrusted && !this.#deps.isTrusted()) {
-      return this.sendErrorResponse(response, 4001, 'Forkscope does not attach in an untrusted workspace.');
+      return this.#fail(response, 'untrusted', 'attach');
     }
     const attach = args as ForkscopeAttachArguments;
     if (typeof attach.address !== 'string' || typeof attach.token !== 'string') {
-      return this.sendErrorResponse(response, 4006, 'The attach configuration needs the "address" and "token" that `forkscope run --inspect` printed.');
+      return this.#fail(response, 'attachNeedsAddress');
     }
-    this.#policy = normalizePolicy(attach.attach);
-    this.#childOptions = { cwd: attach.cwd, skipFiles: attach.skipFiles, sourceMaps: attach.sourceMaps, outFiles: attach.outFiles };
+    this.#attach.configure({
+      policy: normalizePolicy(attach.attach),
+      childOptions: { cwd: attach.cwd, skipFiles: attach.skipFiles, sourceMaps: attach.sourceMaps, outFiles: attach.outFiles },
+      joining: true,
+    });
     try {
       const connection = await (this.#deps.connectObserver ?? connectObserver)(attach.address, attach.token);
       this.#attachedProgram = new AttachedProgram(connection);
     } catch (error) {
-      return this.sendErrorResponse(response, 4007, `Could not join the forkscope hub at ${attach.address}: ${messageOf(error)}`);
+      return this.#fail(response, 'hubUnreachable', attach.address, messageOf(error));
     }
     this.#program = this.#attachedProgram;
     this.sendResponse(response);
@@ -156,7 +143,7 @@ export class ForkscopeSession extends DebugSession {
   }
 
   #follow(program: RunningProgram): void {
-    program.onProcess((p) => this.#announce(p));
+    program.onProcess((p) => this.#attach.announce(p));
     program.onOutput((category, text) => this.sendEvent(new OutputEvent(text, category)));
     program.onSnapshot?.((snapshot) => {
       this.#threads = snapshot.processes.filter((p) => p.threadId !== 0);
@@ -193,171 +180,37 @@ export class ForkscopeSession extends DebugSession {
 
   protected override async customRequest(command: string, response: DebugProtocol.Response, args: unknown): Promise<void> {
     if (command === 'forkscope/processes') {
-      response.body = { processes: [...this.#processes.values()].map(({ process, state }) => ({ ...process, debugger: state })) };
+      response.body = { processes: this.#attach.processes() };
       return this.sendResponse(response);
     }
     if (command === 'forkscope/thread') {
       const { pid, threadId } = (args ?? {}) as { pid?: unknown; threadId?: unknown };
       const isThread = (p: AnnouncedProcess) => p.pid === pid && p.threadId === threadId;
-      const thread = [...this.#processes.values()].map((e) => e.process).find(isThread) ?? this.#threads.find(isThread);
+      const thread = this.#attach.processes().find(isThread) ?? this.#threads.find(isThread);
       response.body = thread ? { name: sessionName(thread) } : {};
       return this.sendResponse(response);
     }
     if (command === 'forkscope/exportTrace') {
       const target = (args as { path?: unknown } | undefined)?.path;
-      if (typeof target !== 'string' || target === '') return this.sendErrorResponse(response, 4008, 'forkscope/exportTrace needs a "path".');
-      if (!this.#program?.exportTrace) return this.sendErrorResponse(response, 4009, 'This session records no trace (an attached program: use `forkscope run --trace`).');
+      if (typeof target !== 'string' || target === '') return this.#fail(response, 'traceNeedsPath');
+      if (!this.#program?.exportTrace) return this.#fail(response, 'noTrace');
       try {
         this.#program.exportTrace(target);
       } catch (error) {
-        return this.sendErrorResponse(response, 4010, `Could not write the trace to ${target}: ${messageOf(error)}`);
+        return this.#fail(response, 'traceWriteFailed', target, messageOf(error));
       }
       response.body = { path: target };
       return this.sendResponse(response);
     }
     if (command === 'forkscope/attach') {
       const key = (args as { key?: unknown } | undefined)?.key;
-      const entry = typeof key === 'string' ? this.#processes.get(key) : undefined;
-      if (!entry?.process.inspectorUrl) return this.sendErrorResponse(response, 4004, `No process ${String(key)} with an inspector.`);
-      if (entry.state === 'attached' || entry.state === 'attaching') return this.sendResponse(response);
-      const ok = await this.#attach(entry.process, false);
-      return ok ? this.sendResponse(response) : this.sendErrorResponse(response, 4005, `Could not attach to ${sessionName(entry.process)}.`);
+      const result = await this.#attach.attachNow(key);
+      if (result === 'noInspector') return this.#fail(response, 'noSuchProcess', String(key));
+      const process = this.#attach.processes().find((p) => p.key === key);
+      if (result === 'failed') return this.#fail(response, 'attachFailed', process ? sessionName(process) : String(key));
+      return this.sendResponse(response);
     }
     super.customRequest(command, response, args);
-  }
-
-  #announce(process: AnnouncedProcess): void {
-    const decision = decideAttach(this.#policy, process);
-    this.#processes.set(process.key, { process, state: decision === 'viaParent' ? 'viaParent' : 'attaching' });
-    if (decision === 'viaParent') return this.#report(process, 'viaParent');
-    if (decision === 'release') {
-      if (this.#policy === 'onDemand') void this.#releaseOnDemand(process);
-      else void this.#release(process, 'released', 'not selected by the attach filter');
-      return;
-    }
-    void this.#attach(process, true);
-  }
-
-  /** `initial`: the process just announced itself and waits; else it already runs (attach on demand). */
-  async #attach(process: AnnouncedProcess, initial: boolean): Promise<boolean> {
-    this.#setState(process, 'attaching');
-    await this.#slot();
-    let proxy: InspectorProxy | undefined;
-    try {
-      // js-debug sends runIfWaitingForDebugger once; it must not arrive before the process waits for it.
-      if (initial) {
-        try {
-          await (this.#deps.untilWaiting ?? waitUntilWaiting)(process.inspectorUrl!);
-        } catch (error) {
-          // Joining a program that already runs (attach): a process announced earlier may have ended since, or
-          // stopped waiting (its watchdog released it). The first has nothing to attach to; the second is attached as it runs.
-          if (!this.#attachedProgram) throw error;
-          if ((error as NodeJS.ErrnoException).code === 'ECONNREFUSED') {
-            this.#setState(process, 'none', 'ended before the debugger joined');
-            return false;
-          }
-          initial = false;
-        }
-      }
-      if (initial && process.role === 'main' && this.#entry) {
-        const entry = this.#entry;
-        this.#entry = undefined;
-        // Armed before js-debug runs the process, so its first line cannot pass unseen.
-        await armEntryBreakpoint(process.inspectorUrl!, entry).catch((error: unknown) =>
-          this.sendEvent(new OutputEvent(`Forkscope: stopOnEntry: ${messageOf(error)}; the program runs on.\n`, 'stderr')),
-        );
-      }
-      // js-debug reaches the inspector through a proxy that hides threads that are not the program's.
-      proxy = await InspectorProxy.open(process.inspectorUrl!);
-      this.#proxies.add(proxy);
-      const configuration = attachConfiguration({ ...process, inspectorUrl: proxy.url }, this.#childOptions, {
-        rootSessionId: this.#id,
-        key: process.key,
-        parent: process.parent,
-        pid: process.pid,
-      });
-      const started = await withTimeout(
-        (this.#deps.startChildSession ?? this.#startDebuggingRequest)(configuration, process),
-        this.#deps.attachTimeoutMs ?? 20_000,
-        'the debugger did not start in time',
-      );
-      if (!started) throw new Error('VS Code did not start the session');
-      this.#attached++;
-      this.#setState(process, 'attached');
-      if (initial) this.#releaseIfNeverRun(process);
-      return true;
-    } catch (error) {
-      if (proxy) {
-        proxy.close();
-        this.#proxies.delete(proxy);
-      }
-      this.#failed++;
-      const reason = messageOf(error);
-      this.sendEvent(new OutputEvent(`Forkscope: could not attach to ${sessionName(process)}: ${reason}; it runs without a debugger.\n`, 'stderr'));
-      if (initial) await this.#release(process, 'failed', reason);
-      else this.#report(process, 'failed', reason);
-      return false;
-    } finally {
-      this.#freeSlot();
-    }
-  }
-
-  /**
-   * waitUntilWaiting ended the process's watchdog, so its promise is ours: if the debugger that started never runs
-   * it (its session was stopped, or failed, while it attached), it is released when the watchdog would have.
-   */
-  #releaseIfNeverRun(process: AnnouncedProcess): void {
-    const check = async () => {
-      if (!(await releaseIfStillParked(process.inspectorUrl!).catch(() => false))) return;
-      this.#setState(process, 'failed', 'its debugger never ran it; released');
-      this.sendEvent(new OutputEvent(`Forkscope: ${sessionName(process)} was still waiting for its debugger after ${PARKED_BACKSTOP_MS / 1000} s; released.\n`, 'stderr'));
-    };
-    setTimeout(() => void check(), PARKED_BACKSTOP_MS).unref();
-  }
-
-  /**
-   * Released with a watch on: when the process stops at a `debugger` statement or an uncaught exception, it gets
-   * its debugger there (the view's attach path) and the watch leaves without resuming it, so the user lands on that
-   * line. If no debugger comes, the watch resumes it: a released process is never left stopped.
-   */
-  async #releaseOnDemand(process: AnnouncedProcess): Promise<void> {
-    let watch: PauseWatch | undefined;
-    // The process may stop before the release's answer is back: from then on its state is the attach's, not 'released'.
-    let stopped = false;
-    const onPause = (pause: WatchedPause): void => {
-      void (async () => {
-        const entry = this.#processes.get(process.key);
-        if (!watch || !entry || stopped || entry.state === 'attached') return;
-        stopped = true;
-        const why = pause.reason === 'exception' || pause.reason === 'promiseRejection' ? 'an uncaught exception' : 'a debugger statement';
-        this.sendEvent(new OutputEvent(`Forkscope: ${sessionName(process)} stopped at ${why}; attaching its debugger.\n`, 'console'));
-        const attached = await this.#attach(process, false);
-        if (attached) watch.handOver();
-        else await watch.resume().catch(() => watch?.close());
-      })();
-    };
-    try {
-      watch = await (this.#deps.watchForPause ?? watchForPause)(process.inspectorUrl!, onPause);
-    } catch (error) {
-      this.sendEvent(new OutputEvent(`Forkscope: ${sessionName(process)} is not watched for debugger statements: ${messageOf(error)}\n`, 'stderr'));
-    }
-    try {
-      await (this.#deps.release ?? releaseInspector)(process.inspectorUrl!);
-      if (!stopped) this.#setState(process, 'released', 'attach on demand');
-    } catch (error) {
-      watch?.close();
-      this.#setState(process, 'failed', `attach on demand; release failed: ${messageOf(error)}`);
-    }
-  }
-
-  async #release(process: AnnouncedProcess, state: DebuggerState, reason: string): Promise<void> {
-    try {
-      await (this.#deps.release ?? releaseInspector)(process.inspectorUrl!);
-      this.#setState(process, state, reason);
-    } catch (error) {
-      // The process's own watchdog releases it if this did not; say why it may lag.
-      this.#setState(process, 'failed', `${reason}; release failed: ${messageOf(error)}`);
-    }
   }
 
   readonly #runInTerminalRequest = (command: TerminalCommand): Promise<void> =>
@@ -372,14 +225,7 @@ export class ForkscopeSession extends DebugSession {
       this.sendRequest('startDebugging', args, this.#deps.attachTimeoutMs ?? 20_000, (r) => resolve(r.success));
     });
 
-  #setState(process: AnnouncedProcess, state: DebuggerState, reason?: string): void {
-    const entry = this.#processes.get(process.key);
-    if (entry) entry.state = state;
-    this.#report(process, state, reason);
-    this.#progress();
-  }
-
-  #report(process: AnnouncedProcess, state: DebuggerState, reason?: string): void {
+  #report(process: AnnouncedProcess, state: AttachEvents['state']['state'], reason?: string): void {
     this.#emit('forkscope/process', {
       key: process.key,
       pid: process.pid,
@@ -391,9 +237,8 @@ export class ForkscopeSession extends DebugSession {
     });
   }
 
-  #progress(): void {
-    const pending = [...this.#processes.values()].filter((e) => e.state === 'attaching').length;
-    this.#emit('forkscope/attachProgress', { attached: this.#attached, pending, failed: this.#failed });
+  #progress({ attached, pending, failed }: AttachEvents['progress']): void {
+    this.#emit('forkscope/attachProgress', { attached, pending, failed });
     if (!this.#supportsProgress) return;
     if (pending > 0 && !this.#progressId) {
       this.#progressId = `forkscope-attach-${this.#id}`;
@@ -401,36 +246,28 @@ export class ForkscopeSession extends DebugSession {
     }
     if (!this.#progressId) return;
     if (pending > 0) {
-      this.sendEvent(new Event('progressUpdate', { progressId: this.#progressId, message: `${this.#attached} attached, ${pending} pending` }));
+      this.sendEvent(new Event('progressUpdate', { progressId: this.#progressId, message: `${attached} attached, ${pending} pending` }));
     } else {
-      this.sendEvent(new Event('progressEnd', { progressId: this.#progressId, message: `${this.#attached} attached` }));
+      this.sendEvent(new Event('progressEnd', { progressId: this.#progressId, message: `${attached} attached` }));
       this.#progressId = undefined;
     }
+  }
+
+  /** Answers `response` with an error of the adapter's table (dapErrors.ts). */
+  #fail<K extends DapErrorKind>(response: DebugProtocol.Response, kind: K, ...args: Parameters<(typeof DAP_ERRORS)[K]['message']>): void {
+    const { code, message } = dapError(kind, ...args);
+    this.sendErrorResponse(response, code, message);
   }
 
   #emit<E extends ForkscopeEventName>(name: E, body: ForkscopeEvents[E]): void {
     this.sendEvent(new Event(name, body));
   }
 
-  #slot(): Promise<void> {
-    if (this.#active < (this.#deps.maxConcurrentAttaches ?? MAX_CONCURRENT_ATTACHES)) {
-      this.#active++;
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => this.#waiting.push(() => (this.#active++, resolve())));
-  }
-
-  #freeSlot(): void {
-    this.#active--;
-    this.#waiting.shift()?.();
-  }
-
   /** Once per session: the program's end and a terminate request may both get here. */
   #sendTerminated(): void {
     if (this.#terminatedSent) return;
     this.#terminatedSent = true;
-    for (const proxy of this.#proxies) proxy.close();
-    this.#proxies.clear();
+    this.#attach.close();
     this.sendEvent(new TerminatedEvent());
   }
 
@@ -444,12 +281,3 @@ function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(message)), ms);
-    promise.then(
-      (value) => (clearTimeout(timer), resolve(value)),
-      (error) => (clearTimeout(timer), reject(error)),
-    );
-  });
-}

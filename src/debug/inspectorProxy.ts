@@ -7,7 +7,7 @@
 import * as http from 'node:http';
 import { createHash } from 'node:crypto';
 import type { AddressInfo, Socket } from 'node:net';
-import { maskedTextFrame, upgrade } from './inspectorRelease';
+import { maskedTextFrame, upgrade } from './cdpConnection';
 
 /** The worker_threads name of the runtime's debugger watchdog (runtime/src/inspector.ts). */
 const RUNTIME_THREAD_TITLE = /^\[worker \d+\] forkscope debugger watchdog$/;

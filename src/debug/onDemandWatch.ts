@@ -1,7 +1,7 @@
 // `attach: "onDemand"`: a quiet session of the adapter's own on a released process's inspector, so a stop that no
 // debugger would see (a `debugger` statement, an uncaught exception) is noticed and a debugger attached to it there.
-// No `vscode`; loopback CDP only (inspectorRelease's connection).
-import { CdpConnection } from './inspectorRelease';
+// No `vscode`; loopback CDP only (cdpConnection.ts).
+import { CdpConnection } from './cdpConnection';
 
 /** Where a watched process stopped, as V8 reports it. */
 export interface WatchedPause {

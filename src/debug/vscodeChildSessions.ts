@@ -5,7 +5,7 @@
 import * as vscode from 'vscode';
 import { DEBUG_TYPE } from '../contributions';
 import type { ForkscopeChildTag } from './attachPlan';
-import type { ChildSessionStarter } from './forkscopeSession';
+import type { ChildSessionStarter } from './attachCoordinator';
 
 /** Finds the `forkscope` session a (possibly deeply nested js-debug) session belongs to. */
 export function forkscopeRootOf(session: vscode.DebugSession | undefined): vscode.DebugSession | undefined {

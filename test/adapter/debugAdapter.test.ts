@@ -9,7 +9,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { ChildSessionStarter } from '../../src/debug/forkscopeSession';
+import type { ChildSessionStarter } from '../../src/debug/attachCoordinator';
 import { NodeLauncher, type ProgramHub } from '../../src/debug/nodeLauncher';
 import { releaseInspector } from '../../src/debug/inspectorRelease';
 import type { AnnouncedProcess } from '../../src/debug/programHost';

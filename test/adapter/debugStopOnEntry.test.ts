@@ -105,7 +105,7 @@ describe('ForkscopeSession stopOnEntry', { timeout: 120_000 }, () => {
     await end();
   });
 
-  it('a debugger that resumes its own entry breakpoint at the same spot still leaves the program stopped at its top', { todo: 'flaky since the inspector proxy (1 of 3 runs): the kept pause sometimes lands in node:internal/source_map/source_map_cache instead of the program top' }, async () => {
+  it('a debugger that resumes its own entry breakpoint at the same spot still leaves the program stopped at its top', { todo: 'fails ~1 run in 5 at load 30: after the kept pause is resumed the program does not run to its end within 30 s (the plain case above fails so too, as often); cause not found yet' }, async () => {
     const { dc, outputs, event, where, autoResumed } = await launchUnderStandIn({ entryBreakpoint: true });
     assert.equal(autoResumed(), 1, "the stand-in's entry breakpoint was hit together with ours, and resumed");
     assert.equal(where.split('?')[0], pathToFileURL(fixture).href, 'paused again in the program itself, not in a loader');

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { WorkerFilter, isHiddenWorker, readFrames } from '../../src/debug/inspectorProxy';
-import { maskedTextFrame } from '../../src/debug/inspectorRelease';
+import { maskedTextFrame } from '../../src/debug/cdpConnection';
 
 const attached = (sessionId: string, url: string, title: string, waitingForDebugger: boolean) =>
   JSON.stringify({ method: 'NodeWorker.attachedToWorker', params: { sessionId, workerInfo: { workerId: sessionId, type: 'worker', title, url }, waitingForDebugger } });

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { CdpConnection, maskedTextFrame } from '../../src/debug/inspectorRelease';
+import { CdpConnection, maskedTextFrame } from '../../src/debug/cdpConnection';
 
 /** Reads one client frame back: its declared length and its unmasked text. */
 function decode(frame: Buffer): { length: number; text: string } {
