@@ -19,65 +19,22 @@ export function waiting(ref: ObjectRef): () => void {
 /** A queue wait is reported once it lasted this long: a consumer that drains faster than its producers waits at every other item. */
 const BRIEF_WAIT_MS = 20;
 
-/** A wait in progress that waitingUnlessBrief() has not reported yet. */
-interface PendingWait {
-  ref: ObjectRef;
-  since: number;
-  stack: string | undefined;
-  reported: boolean;
-}
-
-const pendingWaits = new Set<PendingWait>();
-/** One sweep for every pending wait (a timer per wait cost more than the wait on a busy queue); stops once idle. */
-let sweep: NodeJS.Timeout | undefined;
-let sweepIdle = 0;
-/** The last stack captured for a wait on each object, and when: reused within BRIEF_WAIT_MS. */
-const recentStacks = new Map<string, { at: number; stack: string | undefined }>();
-
-function sweepWaits(): void {
-  if (pendingWaits.size === 0) {
-    // Idle for a few sweeps: stop, so an idle program has no timer running.
-    if (++sweepIdle >= 5) {
-      clearInterval(sweep);
-      sweep = undefined;
-      recentStacks.clear();
-    }
-    return;
-  }
-  sweepIdle = 0;
-  const now = Date.now();
-  for (const wait of pendingWaits) {
-    if (wait.reported || now - wait.since < BRIEF_WAIT_MS) continue;
-    wait.reported = true;
-    emitNow({ t: 'state', ts: now, state: 'waiting', on: wait.ref, site: siteInStack(wait.stack) });
-  }
-}
-
 /**
  * waiting() for waits that are usually over in a moment: reported only once it lasted BRIEF_WAIT_MS (then
- * as waiting() would, with its call site), so a busy queue under a hub costs no event per wait. Nor a stack
- * or a timer per wait (each costs more than a message: a consumer faster than its producer waits at every
- * item): one sweep serves every wait, and a stack captured for a wait on the same object within
- * BRIEF_WAIT_MS serves the next one.
+ * as waiting() would, with its call site), so a busy queue under a hub costs no event per wait.
  */
 export function waitingUnlessBrief(ref: ObjectRef): () => void {
   if (!isReporting()) return noop;
-  const now = Date.now();
-  let recent = recentStacks.get(ref.id);
-  if (recent === undefined || now - recent.at >= BRIEF_WAIT_MS) {
-    recent = { at: now, stack: captureStack().stack };
-    recentStacks.set(ref.id, recent);
-  }
-  const wait: PendingWait = { ref, since: now, stack: recent.stack, reported: false };
-  pendingWaits.add(wait);
-  if (sweep === undefined) {
-    sweep = setInterval(sweepWaits, BRIEF_WAIT_MS / 2);
-    sweep.unref();
-  }
-  sweepIdle = 0;
+  const captured = captureStack();
+  let reported = false;
+  const timer = setTimeout(() => {
+    reported = true;
+    emitNow({ t: 'state', ts: Date.now(), state: 'waiting', on: ref, site: siteInStack(captured.stack) });
+  }, BRIEF_WAIT_MS);
+  timer.unref();
   return () => {
-    pendingWaits.delete(wait);
-    if (wait.reported) emitNow({ t: 'state', ts: Date.now(), state: 'running' });
+    clearTimeout(timer);
+    if (reported) emitNow({ t: 'state', ts: Date.now(), state: 'running' });
   };
 }
 
