@@ -5,6 +5,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { CHILD_STDIO, DATA_FD, SPARE_READY, childEntryPath, childExecutable, wrapChildProcess, type ChildHandle, type StartPayload } from './popen';
 import { WarmSpares } from './warmSpares';
+import { availableParallelism } from 'node:os';
 
 let main: string | undefined;
 let preload: string[] = [];
@@ -48,6 +49,8 @@ const standbys = new WarmSpares<ChildProcess>({
   warm,
   usable: (child) => child.exitCode === null && child.signalCode === null && child.connected,
   ready: (child) => readyStandbys.has(child),
+  maxBooting: 2 * availableParallelism(),
+  countsSequential: true,
   discard(child) {
     try {
       child.kill('SIGKILL');

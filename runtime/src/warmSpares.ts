@@ -11,6 +11,13 @@ export interface SpareOps<T> {
   discard(spare: T): void;
   /** True once the spare has booted and waits for its payload (the owner calls readied() then). */
   ready(spare: T): boolean;
+  /**
+   * Spares booting at once (default: one per core). A forkserver standby, which loads the whole program, is
+   * worth booting ahead of sequential starts even while one runs: a start that finds none ready pays a whole boot.
+   */
+  maxBooting?: number;
+  /** Sequential starts add up too: n starts within the demand window keep n + 1 spares. */
+  countsSequential?: boolean;
 }
 
 /** Bursts remembered to size the spares: the largest burst within this window asks for as many spares. */
@@ -34,6 +41,8 @@ export class WarmSpares<T> {
   /** Starts that found no booted spare since the program was last idle: each asks for one more spare. */
   #behind = 0;
   #floor = 0;
+  /** When ensure() last asked: its floor is demand like a burst, and lapses with the demand window. */
+  #floorAt = 0;
   #refill: NodeJS.Immediate | undefined;
   #idle: NodeJS.Timeout | undefined;
 
@@ -43,9 +52,10 @@ export class WarmSpares<T> {
 
   /** At least `count` spares from now until the program goes idle (a pool's size, setStartMethod's first). */
   ensure(count = 1): void {
-    this.#floor = Math.max(this.#floor, Math.min(count, MAX_SPARES));
-    this.#fill();
+    this.#floor = Math.max(this.#floorAt >= Date.now() - DEMAND_WINDOW_MS ? this.#floor : 0, Math.min(count, MAX_SPARES));
+    this.#floorAt = Date.now();
     this.#armIdle();
+    this.#fill();
   }
 
   /** A spare for one start, or undefined (start cold); warms the ones recent demand asks for behind it. */
@@ -83,6 +93,8 @@ export class WarmSpares<T> {
 
   /** Ends every spare (at exit, when idle, and for tests). */
   stop(): void {
+    if (this.#idle) clearTimeout(this.#idle);
+    this.#idle = undefined;
     for (const spare of this.#spares.splice(0)) this.#ops.discard(spare);
     this.#floor = 0;
     this.#behind = 0;
@@ -96,18 +108,28 @@ export class WarmSpares<T> {
   #wanted(): number {
     // One more than the largest recent burst (starts in one turn): a program that starts one child at a time
     // keeps two, so the next start finds one that has finished booting even when a child's run is shorter
-    // than a boot; the docs' Lock example (ten started back to back) eleven. Sequential starts do not add up.
+    // than a boot; the docs' Lock example (ten started back to back) eleven. Sequential starts add up only where
+    // the owner says so (forkserver: a standby loads the whole program, so a start that finds none pays all of it).
     let largest = 0;
-    for (const burst of this.#bursts) largest = Math.max(largest, burst.size);
+    let recent = 0;
+    for (const burst of this.#bursts) {
+      largest = Math.max(largest, burst.size);
+      recent += burst.size;
+    }
     // Each start that found none booted adds one: a program whose children run shorter than a boot needs more ahead.
-    return Math.min(MAX_SPARES, Math.max(this.#floor, largest > 0 ? largest + 1 + this.#behind : 0));
+    const floor = this.#floorAt >= Date.now() - DEMAND_WINDOW_MS ? this.#floor : 0;
+    const ahead = this.#ops.countsSequential && recent > 0 ? recent + 1 : 0;
+    return Math.min(MAX_SPARES, Math.max(floor, ahead, largest > 0 ? largest + 1 + this.#behind : 0));
   }
 
   #fill(): void {
+    // Only between a start (or ensure()) and the idle stop: a spare warmed after it would outlive the idle rule.
+    if (this.#idle === undefined) return;
     const wanted = this.#wanted();
     let booting = 0;
     for (const spare of this.#spares) if (!this.#ops.ready(spare)) booting++;
-    while (this.#spares.length < wanted && booting < MAX_BOOTING) {
+    const maxBooting = this.#ops.maxBooting ?? MAX_BOOTING;
+    while (this.#spares.length < wanted && booting < maxBooting) {
       this.#spares.push(this.#ops.warm());
       booting++;
     }
@@ -115,10 +137,7 @@ export class WarmSpares<T> {
 
   #armIdle(): void {
     if (this.#idle) clearTimeout(this.#idle);
-    this.#idle = setTimeout(() => {
-      this.#idle = undefined;
-      this.stop();
-    }, IDLE_MS);
+    this.#idle = setTimeout(() => this.stop(), IDLE_MS);
     this.#idle.unref();
   }
 }
