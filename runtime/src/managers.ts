@@ -13,12 +13,12 @@ import { Client, type Address } from './managers/client';
 import { encodeValue } from './managers/codec';
 import { BaseProxy, proxyTypes, type Token } from './managers/proxies';
 import { builtinRegistry, builtinTypes, ManagerServer, type Factory, type TypeSpec } from './managers/server';
-import { poolTypes } from './managers/pool';
 import { findTarget, loadTarget, type TargetRef } from './targets';
 import { Process, defaultStartMethod, self } from './process';
 import type { MapOptions, TaskOptions } from './pool';
 import { RawArray, RawValue } from './sharedctypes';
 import { ENV } from './protocol';
+import { poolTypes } from './managers/pool';
 
 export type { Address } from './managers/client';
 export { BaseProxy, AutoProxy, IteratorProxy, type Token } from './managers/proxies';
