@@ -15,9 +15,11 @@ import { BaseProxy, proxyTypes, type Token } from './managers/proxies';
 import { builtinRegistry, builtinTypes, ManagerServer, type Factory, type TypeSpec } from './managers/server';
 import { beginCall } from './managers/report';
 import { findTarget, loadTarget, type TargetRef } from './targets';
-import { Process } from './process';
+import { Process, defaultStartMethod, self } from './process';
+import type { MapOptions, TaskOptions } from './pool';
 import { RawArray, RawValue } from './sharedctypes';
 import { ENV } from './protocol';
+import { poolTypes } from './managers/pool';
 
 export type { Address } from './managers/client';
 export { BaseProxy, AutoProxy, IteratorProxy, type Token } from './managers/proxies';
@@ -45,6 +47,8 @@ export interface RegisterOptions {
 
 interface Registration {
   callable?: Factory;
+  /** One of SyncManager's own typeids served by the runtime as it is (its Pool and what the Pool returns). */
+  builtin?: boolean;
   exposed?: readonly string[];
   proxytype?: ProxyType;
   methodToTypeid?: Readonly<Record<string, string>>;
@@ -64,6 +68,7 @@ function registryOf(cls: object): Map<string, Registration> {
 
 /** A registration SyncManager makes itself: served as data, in the manager's own process. */
 function isBuiltin(typeid: string, registration: Registration): boolean {
+  if (registration.builtin === true) return true;
   return registration.callable !== undefined && builtinTypes[typeid] === registration.callable && !registration.exposed && !registration.methodToTypeid;
 }
 
@@ -207,7 +212,9 @@ export class BaseManager {
         if (message?.t === 'ready' && message.address) resolve(message.address);
         if (message?.t === 'failed') reject(new Error(`the manager process could not start: ${message.error}`));
       });
-      child.send({ t: 'start', host, port, authkey: this.#authkey.toString('hex'), name: `${this.constructor.name}-server`, parent: selfKey() });
+      // The program's main module and start method: a Pool in the manager starts its workers as this process would.
+      const { mainModule: main } = self;
+      child.send({ t: 'start', host, port, authkey: this.#authkey.toString('hex'), name: `${this.constructor.name}-server`, parent: selfKey(), main, startMethod: defaultStartMethod() });
     });
     child.removeAllListeners('exit');
     child.removeAllListeners('error');
@@ -459,6 +466,33 @@ export interface ArrayProxy<T = any> extends ProxyMembers {
   copy(): Promise<T[]>;
   slice(start?: number, end?: number): Promise<T[]>;
 }
+/** An AsyncResult of a manager's Pool. Python: AsyncResult through an AutoProxy */
+export interface AsyncResultProxy<T = any> extends ProxyMembers {
+  get(options?: number | { timeout?: number }): Promise<T>;
+  wait(options?: number | { timeout?: number }): Promise<void>;
+  ready(): Promise<boolean>;
+  successful(): Promise<boolean>;
+}
+/** The iterator of a manager's Pool.imap: `for await`, or `next({ timeout })`. Python: IteratorProxy of 'Iterator' */
+export interface PoolIteratorProxy<T = any> extends ProxyMembers, AsyncIterableIterator<T> {
+  next(options?: number | { timeout?: number }): Promise<IteratorResult<T>>;
+}
+/** A Pool in a manager; the iterables cross the wire (arrays, not generators). Python: PoolProxy */
+export interface PoolProxy extends ProxyMembers {
+  apply<A extends unknown[], R>(fn: (...args: A) => R | Promise<R>, args?: A, options?: Omit<TaskOptions, 'signal'>): Promise<Awaited<R>>;
+  applyAsync<A extends unknown[], R>(fn: (...args: A) => R | Promise<R>, args?: A, options?: Omit<TaskOptions, 'signal'>): Promise<AsyncResultProxy<Awaited<R>>>;
+  map<T, R>(fn: (item: T) => R | Promise<R>, iterable: Iterable<T>, options?: Omit<MapOptions, 'signal'>): Promise<Awaited<R>[]>;
+  mapAsync<T, R>(fn: (item: T) => R | Promise<R>, iterable: Iterable<T>, options?: Omit<MapOptions, 'signal'>): Promise<AsyncResultProxy<Awaited<R>[]>>;
+  starmap<A extends unknown[], R>(fn: (...args: A) => R | Promise<R>, iterable: Iterable<A>, options?: Omit<MapOptions, 'signal'>): Promise<Awaited<R>[]>;
+  starmapAsync<A extends unknown[], R>(fn: (...args: A) => R | Promise<R>, iterable: Iterable<A>, options?: Omit<MapOptions, 'signal'>): Promise<AsyncResultProxy<Awaited<R>[]>>;
+  imap<T, R>(fn: (item: T) => R | Promise<R>, iterable: Iterable<T>, options?: Omit<MapOptions, 'signal'>): Promise<PoolIteratorProxy<Awaited<R>>>;
+  imapUnordered<T, R>(fn: (item: T) => R | Promise<R>, iterable: Iterable<T>, options?: Omit<MapOptions, 'signal'>): Promise<PoolIteratorProxy<Awaited<R>>>;
+  close(): Promise<void>;
+  terminate(): Promise<void>;
+  join(): Promise<void>;
+  /** `await using pool = await manager.Pool()` terminates it at the block's end, as Python's `with`. */
+  [Symbol.asyncDispose](): Promise<void>;
+}
 /** Attributes live in the manager: `ns.x = 1` sends, `await ns.x` reads, `delete ns.x` removes. */
 export type NamespaceProxy = Record<string, any>;
 
@@ -520,9 +554,17 @@ export class SyncManager extends BaseManager {
   Array<T = any>(typecode: string, sizeOrInit: number | T[]): Promise<ArrayProxy<T>> {
     return this.create('Array', typecode, sizeOrInit);
   }
+  /**
+   * A Pool in the manager's process, as `new Pool(options)`; its workers are that process's children, and what its
+   * proxy maps must be exported (functions cross by reference). `await using` terminates it. Python: manager.Pool()
+   */
+  Pool(options: { processes?: number; initializer?: Function; initargs?: unknown[]; maxTasksPerChild?: number } | number = {}): Promise<PoolProxy> {
+    return this.create('Pool', options);
+  }
 }
 
 for (const [typeid, factory] of Object.entries(builtinTypes)) registryOf(SyncManager).set(typeid, { callable: factory });
+for (const typeid of Object.keys(poolTypes)) registryOf(SyncManager).set(typeid, { builtin: true });
 
 /** Starts a SyncManager in its own process: `await using manager = await Manager()`. Python: multiprocessing.Manager() */
 export async function Manager(options: BaseManagerOptions = {}): Promise<SyncManager> {

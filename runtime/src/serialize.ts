@@ -298,6 +298,12 @@ export function decodeThrown(value: unknown): unknown {
  * process). It imports code named on the wire, so it is for the program's own processes, never a network peer.
  */
 export async function decodeAsync(value: unknown): Promise<unknown> {
+  await importRefs(value);
+  return decode(value);
+}
+
+/** Imports every module a function or error class inside encoded `value` is exported from (decodeAsync's first step). */
+export async function importRefs(value: unknown): Promise<void> {
   const refs: TargetRef[] = [];
   collectRefs(value, refs, new Set());
   for (const ref of refs) {
@@ -307,7 +313,6 @@ export async function decodeAsync(value: unknown): Promise<unknown> {
       // An error class that cannot be loaded comes back as RemoteError; a function then fails in decode() naming it.
     }
   }
-  return decode(value);
 }
 
 /** decodeThrown() after decodeAsync()'s imports: an error of the user's own class comes back as that class. */

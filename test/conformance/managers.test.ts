@@ -319,8 +319,8 @@ forEachMethod('TestSyncManagerTypes', PROCESSES, (ctx) => {
     await runWorker(t.mgrBarrier, await manager.Barrier(5));
   });
 
-  it('test_pool (TestSyncManagerTypes)', { todo: 'missing API: SyncManager.Pool (new)' }, async () => {
-    const o = await (manager as unknown as { Pool(o: { processes: number }): Promise<unknown> }).Pool({ processes: 4 });
+  it('test_pool (TestSyncManagerTypes)', async () => {
+    const o = await manager.Pool({ processes: 4 });
     await runWorker(t.mgrPool, o);
   });
 

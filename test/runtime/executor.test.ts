@@ -121,19 +121,6 @@ if (isMainProcess()) {
         assert.equal(all.notDone.size, 0);
       });
 
-      it(method === 'inline' ? 'starts no process: every call runs here' : 'lists its workers in activeChildren() while they live, none once shut down', async () => {
-        const executor = new ProcessPoolExecutor({ maxWorkers: 2, context: method });
-        const calls = [executor.submit(slowSquare, 2, 300), executor.submit(square, 3)];
-        const listed = activeChildren();
-        // Python's executor workers are Process objects of the program's; inline has none (it started two before).
-        assert.equal(listed.length, method === 'inline' ? 0 : 2);
-        for (const p of listed) assert.ok(p.isAlive() && p.daemon && p.name.startsWith(method === 'thread' ? 'ThreadProcess-' : 'SpawnProcess-'), p.name);
-        assert.deepEqual(await Promise.all(calls), [4, 9]);
-        await executor.shutdown({ wait: true });
-        assert.deepEqual(activeChildren(), []);
-        for (const p of listed) assert.equal(p.exitCode, 0);
-      });
-
       it('shutdown({ cancelFutures }) cancels what has not started', async () => {
         const executor = new ProcessPoolExecutor({ maxWorkers: 1, context: method });
         const running = executor.submit(slowSquare, 2, 300);
@@ -143,6 +130,23 @@ if (isMainProcess()) {
         assert.equal(await running, 4);
         assert.ok(queued.some((f) => f.cancelled()));
         assert.throws(() => executor.submit(square, 1), /after shutdown/);
+      });
+    });
+  }
+
+  for (const method of ['spawn', 'thread', 'forkserver', 'inline'] as const) {
+    describe(`ProcessPoolExecutor workers as children (${method})`, { timeout: 90_000 }, () => {
+      it(method === 'inline' ? 'starts no process: every call runs here' : 'lists its workers in activeChildren() while they live, none once shut down', async () => {
+        const executor = new ProcessPoolExecutor({ maxWorkers: 2, context: method });
+        const calls = [executor.submit(slowSquare, 2, 300), executor.submit(square, 3)];
+        const listed = activeChildren();
+        // Python's executor workers are Process objects of the program's; inline has none (it started two before).
+        assert.equal(listed.length, method === 'inline' ? 0 : 2);
+        for (const p of listed) assert.ok(p.isAlive() && p.daemon && p.name.startsWith({ spawn: 'SpawnProcess-', thread: 'ThreadProcess-', forkserver: 'ForkServerProcess-', inline: '' }[method]), p.name);
+        assert.deepEqual(await Promise.all(calls), [4, 9]);
+        await executor.shutdown({ wait: true });
+        assert.deepEqual(activeChildren(), []);
+        for (const p of listed) assert.equal(p.exitCode, 0);
       });
     });
   }

@@ -4,10 +4,13 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BaseManager, Manager, Process, isMainProcess, activeChildren, type SyncManager } from 'forkscope';
 import { addUnderLock, holdForever, Maths, makeGreeter } from '../fixtures/shm-manager-tasks';
 import { isAlive, waitUntil } from './waiting';
+import { runProgram } from './runProgram';
 
 class MathsManager extends BaseManager {}
 MathsManager.register('Maths', Maths);
@@ -182,6 +185,34 @@ if (isMainProcess()) {
         await manager.shutdown();
       }
       assert.equal(await waitUntil(() => !isAlive(pid), 10_000), true, 'its process is gone after shutdown()');
+    });
+  });
+
+  describe('SyncManager.Pool', () => {
+    it("serves a Pool from the manager's process: the main module's functions cross by reference, the program runs once", { timeout: 150_000 }, async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'forkscope-manager-pool-'));
+      try {
+        const log = join(dir, 'runs');
+        // The program's main branch logs each run and stops at a second one, so a regression cannot fork-bomb.
+        const run = await runProgram('test/fixtures/manager-pool.ts', { env: { MANAGER_POOL_LOG: log }, deadlineMs: 120_000 });
+        assert.equal(run.code, 0, run.stdout + run.stderr);
+        assert.deepEqual(run.stdout.trim().split('\n'), [
+          'map [1,8,27]',
+          'starmap [3,7]',
+          'applyAsync 5 true true',
+          'mapAsync [8,27]',
+          'imap [64,125,216]',
+          'imapUnordered false true',
+          'apply error RangeError no',
+          'workers are not this process nor the manager true',
+          'child 0',
+          'after terminate ValueError',
+          'done',
+        ]);
+        assert.equal(readFileSync(log, 'utf8').trim().split('\n').length, 1, 'the program ran once');
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
     });
   });
 

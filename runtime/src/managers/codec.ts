@@ -3,7 +3,7 @@
 // manager itself crosses as a reference (oid and typeid, never the authkey), rebuilt by whichever side decodes it.
 // Node's modules and the runtime's codec only; used by the manager's clients and its server.
 import { deserialize, serialize } from 'node:v8';
-import { decode, encode, holdsReducible } from '../serialize';
+import { decode, encode, holdsReducible, importRefs } from '../serialize';
 import { PicklingError } from '../errors';
 import { registerReviver, type ReducedObject, type TransferContext } from '../reduction';
 
@@ -108,6 +108,27 @@ export function decodeWith(raw: unknown, side: ReferenceReviver): unknown {
   } finally {
     reviving = outer;
   }
+}
+
+let prepareImports: (() => void) | undefined;
+
+/** Runs `prepare` once before the first import decodeWithAsync() may make (the manager process readies the program's loader). */
+export function beforeImports(prepare: () => void): void {
+  prepareImports = prepare;
+}
+
+/**
+ * decodeWith() after importing the modules that functions and error classes in `raw` come from, as decodeAsync():
+ * a server calling a user's typeid (a Pool's map(fn, …)) gets `fn` itself. Only after the peer proved the authkey.
+ */
+export async function decodeWithAsync(raw: unknown, side: ReferenceReviver): Promise<unknown> {
+  if (prepareImports) {
+    const prepare = prepareImports;
+    prepareImports = undefined;
+    prepare();
+  }
+  await importRefs(raw);
+  return decodeWith(raw, side);
 }
 
 registerReviver(MANAGER_REF, (state) => {

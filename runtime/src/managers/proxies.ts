@@ -181,6 +181,29 @@ class ManagedCondition extends AutoProxy {
   }
 }
 
+/** Python: PoolProxy, whose `with` block terminates the pool (`await using` here). */
+class ManagedPool extends AutoProxy {
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this._callMethod('terminate');
+  }
+}
+
+/** A Pool's imap iterator in the manager (typeid 'Iterator'): `for await`, or `next({ timeout })`. */
+class ManagedIterator extends AutoProxy implements AsyncIterableIterator<any> {
+  next(...args: [] | [unknown]): Promise<IteratorResult<any>> {
+    return this._callMethod('next', args);
+  }
+
+  /** Leaving a `for await` early: the pool finishes the rest, as Python's abandoned imap iterator. */
+  async return(value?: unknown): Promise<IteratorResult<any>> {
+    return { done: true, value };
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+}
+
 /** Python: NamespaceProxy: attributes live in the manager (`ns.x = 1` sends, `await ns.x` reads, `delete ns.x`). */
 class ManagedNamespace extends BaseProxy {}
 
@@ -216,6 +239,8 @@ export const proxyTypes = new Map<string, ProxyType>([
   ['Barrier', ManagedBarrier],
   ['Condition', ManagedCondition],
   ['Namespace', ManagedNamespace],
+  ['Pool', ManagedPool],
+  ['Iterator', ManagedIterator],
 ]);
 
 /** The proxy for `token`: the class its manager registered for the typeid, else AutoProxy. */

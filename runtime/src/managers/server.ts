@@ -7,7 +7,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { serialize } from 'node:v8';
 import { dataFrameReader, serverHandshake, writeDataFrame, AUTH_TIMEOUT_MS, REPLY_ERROR, REPLY_PROXY, REPLY_VALUE } from './wire';
-import { decodeData, decodeWith, encodeValue, managerRef, tokenOfData, type ObjectToken, type ReferenceReviver } from './codec';
+import { decodeData, decodeWithAsync, encodeValue, managerRef, tokenOfData, type ObjectToken, type ReferenceReviver } from './codec';
 import { encodeThrown } from '../serialize';
 import { AttributeError } from '../errors';
 import { reduceSymbol, type ReducedObject } from '../reduction';
@@ -30,6 +30,7 @@ import {
   type Caller,
   type Served,
 } from './objects';
+import { poolTypes } from './pool';
 
 /** Makes the object behind a typeid, in the server. */
 export type Factory = (...args: unknown[]) => unknown;
@@ -87,6 +88,7 @@ export const builtinTypes: Record<string, Factory> = {
 export function builtinRegistry(): Record<string, TypeSpec> {
   const registry: Record<string, TypeSpec> = Object.create(null) as Record<string, TypeSpec>;
   for (const [typeid, factory] of Object.entries(builtinTypes)) registry[typeid] = { factory };
+  Object.assign(registry, poolTypes);
   return registry;
 }
 
@@ -298,7 +300,7 @@ export class ManagerServer implements ReferenceReviver {
         if (!spec) throw new TypeError(`this manager has no typeid ${JSON.stringify(typeid)}`);
         const factory = spec.factory;
         if (!factory) throw new TypeError(`typeid ${JSON.stringify(typeid)} has no creation method: it is only returned by other methods`);
-        const resolved = (spec.custom ? (decodeWith(args, this) as unknown[]) : args).map((a) => this.#resolve(a));
+        const resolved = (spec.custom ? ((await decodeWithAsync(args, this)) as unknown[]) : args).map((a) => this.#resolve(a));
         // Python's register() takes a class or a function; a JavaScript class needs `new`.
         const object = isClass(factory) ? new (factory as unknown as new (...a: unknown[]) => unknown)(...resolved) : await factory(...resolved);
         return this.#add(object, typeid, spec);
@@ -309,15 +311,17 @@ export class ManagerServer implements ReferenceReviver {
         if (!entry.exposed.has(method)) throw attributeError(entry, method);
         const { object } = entry;
         const spec = this.#options.registry[entry.typeid];
+        const typeid = spec?.methodToTypeid?.[method];
         let result: unknown;
         if (isServed(object) && !spec?.custom) {
           result = await (object as unknown as Record<string, (...a: unknown[]) => unknown>)[method]!(caller, ...args);
         } else {
           const fn = (object as Record<string, unknown>)[method];
           if (typeof fn !== 'function') throw new TypeError(`'${method}' of a ${entry.typeid} object is not a method`);
-          result = await fn.apply(object, decodeWith(args, this) as unknown[]);
+          result = fn.apply(object, (await decodeWithAsync(args, this)) as unknown[]);
+          // A result served as another typeid is the object itself, even a thenable one (a Pool's AsyncResult).
+          if (typeid === undefined || result instanceof Promise) result = await result;
         }
-        const typeid = spec?.methodToTypeid?.[method];
         if (typeid === undefined) return result;
         const resultSpec = Object.hasOwn(this.#options.registry, typeid) ? this.#options.registry[typeid] : undefined;
         if (!resultSpec) throw new TypeError(`methodToTypeid names typeid ${JSON.stringify(typeid)}, which this manager does not have`);
