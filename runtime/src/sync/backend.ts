@@ -11,7 +11,11 @@ import { LocalWaiter } from '../broker/waiters';
 import { waiting } from '../broker/report';
 import type { ObjectKind } from '../protocol';
 import type { ShmLock } from '../shm/lock';
+import type { TimeoutOptions } from '../timeouts';
 import type { ShmSemaphore } from '../shm/semaphore';
+
+/** A timeout given as `{ timeout }`, or as a bare number where Python takes the timeout first. */
+export type WaitTimeout = number | null | TimeoutOptions;
 
 /** Acquire outcomes on the wire. */
 export const TIMED_OUT = 0;
