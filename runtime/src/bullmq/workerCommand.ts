@@ -20,6 +20,29 @@ Serves the tasks of programs that use getContext("bullmq", …) or FORKSCOPE_BAC
   --debug-key         a secret (16+ chars) that lets \`forkscope debug-worker\` attach through Redis (default FORKSCOPE_DEBUG_KEY)
 SIGTERM finishes the tasks in hand and exits; a second SIGTERM hands them back at once.`;
 
+/**
+ * `--name value` and `--name=value` pairs of a command line, for the options `known`; `usage` itself for --help or
+ * -h, or one line that says what is wrong (an unknown option, one without its value).
+ */
+function readOptions(argv: readonly string[], known: readonly string[], command: string, usage: string): Map<string, string> | string {
+  const given = new Map<string, string>();
+  for (let i = 0; i < argv.length; i++) {
+    let arg = argv[i]!;
+    let value: string | undefined;
+    const eq = arg.indexOf('=');
+    if (arg.startsWith('--') && eq > 0) {
+      value = arg.slice(eq + 1);
+      arg = arg.slice(0, eq);
+    }
+    if (arg === '--help' || arg === '-h') return usage;
+    if (!known.includes(arg)) return `${command}: unknown option ${arg}\n${usage}`;
+    value ??= argv[++i];
+    if (value === undefined || value === '') return `${command}: ${arg} needs a value`;
+    given.set(arg, value);
+  }
+  return given;
+}
+
 function parse(argv: string[]): WorkerOptions | string {
   const options: WorkerOptions = {};
   const numbers: Record<string, keyof WorkerOptions> = {
@@ -29,19 +52,10 @@ function parse(argv: string[]): WorkerOptions | string {
     '--max-stalled': 'maxStalledCount',
   };
   const strings: Record<string, keyof WorkerOptions> = { '--backend': 'connection', '--name': 'name', '--prefix': 'prefix', '--queue': 'queue', '--root': 'root', '--debug-key': 'debugKey' };
-  for (let i = 0; i < argv.length; i++) {
-    let arg = argv[i]!;
-    let value: string | undefined;
-    const eq = arg.indexOf('=');
-    if (arg.startsWith('--') && eq > 0) {
-      value = arg.slice(eq + 1);
-      arg = arg.slice(0, eq);
-    }
-    if (arg === '--help' || arg === '-h') return WORKER_USAGE;
-    const key = numbers[arg] ?? strings[arg];
-    if (!key) return `forkscope worker: unknown option ${arg}\n${WORKER_USAGE}`;
-    value ??= argv[++i];
-    if (value === undefined || value === '') return `forkscope worker: ${arg} needs a value`;
+  const given = readOptions(argv, [...Object.keys(numbers), ...Object.keys(strings)], 'forkscope worker', WORKER_USAGE);
+  if (typeof given === 'string') return given;
+  for (const [arg, value] of given) {
+    const key = (numbers[arg] ?? strings[arg])!;
     if (numbers[arg]) {
       const n = Number(value);
       if (!Number.isInteger(n) || n < (arg === '--max-stalled' ? 0 : 1)) return `forkscope worker: ${arg} must be a whole number${arg === '--max-stalled' ? '' : ' ≥ 1'}, not ${JSON.stringify(value)}`;
@@ -93,30 +107,12 @@ Runs until SIGINT/SIGTERM.`;
 
 /** `forkscope debug-worker`: relays a remote worker's inspector to a loopback port here until a signal. */
 export async function debugWorkerCommand(argv: string[]): Promise<number> {
-  const values: Record<string, string> = {};
-  for (let i = 0; i < argv.length; i++) {
-    let arg = argv[i]!;
-    let value: string | undefined;
-    const eq = arg.indexOf('=');
-    if (arg.startsWith('--') && eq > 0) {
-      value = arg.slice(eq + 1);
-      arg = arg.slice(0, eq);
-    }
-    if (arg === '--help' || arg === '-h') {
-      process.stdout.write(`${DEBUG_WORKER_USAGE}\n`);
-      return 0;
-    }
-    if (!['--backend', '--name', '--prefix', '--queue', '--port', '--debug-key'].includes(arg)) {
-      process.stderr.write(`forkscope debug-worker: unknown option ${arg}\n${DEBUG_WORKER_USAGE}\n`);
-      return 2;
-    }
-    value ??= argv[++i];
-    if (value === undefined || value === '') {
-      process.stderr.write(`forkscope debug-worker: ${arg} needs a value\n`);
-      return 2;
-    }
-    values[arg.slice(2)] = value;
+  const given = readOptions(argv, ['--backend', '--name', '--prefix', '--queue', '--port', '--debug-key'], 'forkscope debug-worker', DEBUG_WORKER_USAGE);
+  if (typeof given === 'string') {
+    (given === DEBUG_WORKER_USAGE ? process.stdout : process.stderr).write(`${given}\n`);
+    return given === DEBUG_WORKER_USAGE ? 0 : 2;
   }
+  const values = Object.fromEntries([...given].map(([arg, value]) => [arg.slice(2), value])) as Record<string, string>;
   if (!values.name) {
     process.stderr.write(`forkscope debug-worker: say which worker: --name WORKER\n`);
     return 2;
