@@ -66,7 +66,12 @@ once('TestStartMethod', () => {
     assert.ok(!methods.includes('fork' as StartMethod));
   });
 
-  it('test_preload_resources (TestStartMethod)', { skip: 'not ported: needs set_forkserver_preload (reported missing in test_context_check_module_types)' }, () => {});
+  it('test_preload_resources (TestStartMethod)', { timeout: 120_000 }, () => {
+    // CPython runs mp_preload.py as a script: a forkserver preloading a module that makes a Lock, and its child.
+    const r = spawnSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'mpPreload.ts')], { encoding: 'utf8', timeout: 110_000 });
+    assert.equal(r.stdout.trim(), 'ok', `failed spawning forkserver or grandchild: exit ${r.status}\n${r.stderr}`);
+    assert.equal(r.stderr, '');
+  });
 
   it('test_mixed_startmethod (TestStartMethod)', { timeout: 240_000 }, async () => {
     // CPython's first half checks a queue made under "fork"; Forkscope has no fork start method.
