@@ -57,7 +57,7 @@ export const internalSubclass: unique symbol = Symbol('forkscope.internalSubclas
 const adoptedIdentity = Symbol('forkscope.adoptedIdentity');
 
 /**
- * Lists a worker the runtime started (an executor's) among this process's children, as a Process: alive until its
+ * Lists a worker the runtime started (a pool's or an executor's) among this process's children, as a Process: alive until its
  * handle exits, then unlisted. `handle` should be a view of its own for ref()/unref() (a pending join() refs it),
  * so a join does not undo its owner's choice (see sharedRef in workers.ts).
  */
@@ -160,7 +160,7 @@ export class Process {
     this.#startMethod = options.startMethod;
   }
 
-  /** A worker the runtime started (an executor's) as a Process of this one, as Python's are. Internal: listWorker(). */
+  /** A worker the runtime started (a pool's or an executor's) as a Process of this one, as Python's are. Internal: listWorker(). */
   static _adopt(handle: ChildHandle, name: string, identity: number[], method: StartMethod): Process {
     const p = new Process({ name, daemon: true, startMethod: method, [adoptedIdentity]: identity } as ProcessOptions);
     p.#started = true;

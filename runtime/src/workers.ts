@@ -336,8 +336,8 @@ export class WorkerSet {
       maybeEncodingError: this.#options.maybeEncodingError === true,
     };
     const handle = method === 'thread' ? startThread(payload, context.transfer) : method === 'forkserver' ? startFromForkserver(payload) : spawnChild(payload, context.transfer, false);
-    // Python's executor workers are Process objects of the program's (active_children() lists them).
-    if (this.#options.onDemand) listWorker(sharedRef(handle), name, identity, method);
+    // Python's pool and executor workers are Process objects of the program's (active_children() lists them).
+    listWorker(sharedRef(handle), name, identity, method);
     const slot: Slot = {
       handle,
       name,

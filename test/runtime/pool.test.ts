@@ -285,6 +285,22 @@ if (isMainProcess()) {
         assert.ok(utilization < 0.5, `the parent's event loop was busy ${Math.round(utilization * 100)}% of the wait`);
       });
 
+      it('lists its workers in activeChildren() while they live, none once terminated and joined', async () => {
+        const pool = new Pool({ processes: 2, context: method });
+        // Both workers up and answering, whichever takes the quick tasks first.
+        for (let seen = new Set<string>(); seen.size < 2; ) for (const pid of await pool.map(nap, [5, 5, 5, 5], { chunksize: 1 })) seen.add(pid);
+        const listed = activeChildren();
+        assert.equal(listed.length, 2, listed.map((p) => p.name).join(', '));
+        for (const p of listed) {
+          assert.match(p.name, /PoolWorker-\d+$/);
+          assert.equal(p.isAlive(), true);
+          assert.equal(p.daemon, true);
+        }
+        pool.terminate();
+        await pool.join();
+        assert.deepEqual(activeChildren(), []);
+      });
+
       it('an idle worker takes the next task: short naps do not queue behind a long one', async () => {
         await using pool = new Pool({ processes: 2, context: method });
         // A few quick tasks first, so the pool has measured its workers as fast.
