@@ -230,19 +230,25 @@ function isEncodedError(value: unknown): value is EncodedError {
   return typeof value === 'object' && value !== null && (value as Record<string, unknown>)[ERROR] === true;
 }
 
+/**
+ * @internal Kinds that only the side decoding can rebuild (a manager's references: managers/codec.ts), handed to
+ * one decode() explicitly; they take precedence over the revivers registered for the process.
+ */
+export type OwnRevivers = ReadonlyMap<string, (state: unknown) => unknown>;
+
 /** Rebuilds what encode() produced: descriptors become live objects, encoded errors become errors. */
-export function decode(value: unknown): unknown {
-  return unwalk(value, new Map());
+export function decode(value: unknown, own?: OwnRevivers): unknown {
+  return unwalk(value, new Map(), own);
 }
 
-function unwalk(value: unknown, seen: Map<object, unknown>): unknown {
+function unwalk(value: unknown, seen: Map<object, unknown>, own: OwnRevivers | undefined): unknown {
   if (typeof value !== 'object' || value === null) return value;
   if (seen.has(value)) return seen.get(value);
   if (Array.isArray(value)) {
     seen.set(value, value);
     for (let i = 0; i < value.length; i++) {
       const v = value[i];
-      if (typeof v === 'object' && v !== null) value[i] = unwalk(v, seen);
+      if (typeof v === 'object' && v !== null) value[i] = unwalk(v, seen, own);
     }
     return value;
   }
@@ -250,20 +256,21 @@ function unwalk(value: unknown, seen: Map<object, unknown>): unknown {
     seen.set(value, value);
     const entries = [...value];
     value.clear();
-    for (const [k, v] of entries) value.set(unwalk(k, seen), unwalk(v, seen));
+    for (const [k, v] of entries) value.set(unwalk(k, seen, own), unwalk(v, seen, own));
     return value;
   }
   if (value instanceof Set) {
     seen.set(value, value);
     const items = [...value];
     value.clear();
-    for (const v of items) value.add(unwalk(v, seen));
+    for (const v of items) value.add(unwalk(v, seen, own));
     return value;
   }
   if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer || value instanceof Date || value instanceof RegExp || value instanceof Error) return value;
   const record = value as Record<string, unknown>;
   if (record[REDUCED] === true) {
-    const revived = reviveObject({ kind: record.kind as string, state: record.state } as ReducedObject);
+    const revive = own?.get(record.kind as string);
+    const revived = revive ? revive(record.state) : reviveObject({ kind: record.kind as string, state: record.state } as ReducedObject);
     seen.set(value, revived);
     return revived;
   }
@@ -282,7 +289,7 @@ function unwalk(value: unknown, seen: Map<object, unknown>): unknown {
   seen.set(value, value);
   for (const key of Object.keys(record)) {
     const v = record[key];
-    if (typeof v === 'object' && v !== null) record[key] = unwalk(v, seen);
+    if (typeof v === 'object' && v !== null) record[key] = unwalk(v, seen, own);
   }
   return value;
 }

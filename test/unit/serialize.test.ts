@@ -5,6 +5,7 @@ import { serialize, deserialize } from 'node:v8';
 import { encode, decode, decodeAsync, decodeThrown, decodeThrownAsync, encodeThrown, holdsReducible, serializeReducing, deserializeReduced } from '../../runtime/src/serialize';
 import { reduceSymbol, registerReviver } from '../../runtime/src/reduction';
 import { Empty, RemoteError, PicklingError } from '../../runtime/src/errors';
+import { decodeWith, managerRef, type ObjectToken } from '../../runtime/src/managers/codec';
 import * as cjs from '../fixtures/runtime-targets-cjs';
 
 const ctx = () => ({ startMethod: 'spawn' as const, transfer: [] });
@@ -90,5 +91,23 @@ describe('serialize', () => {
     let shared: object = { leaf: 1 };
     for (let i = 0; i < 40; i++) shared = { a: shared, b: shared };
     assert.equal(holdsReducible(shared), false);
+  });
+  it('revives a kind with the revivers handed to one decode(), ahead of the registry, for that call only', () => {
+    registerReviver('TestOwn', (state) => ({ registry: state }));
+    const thing = { [reduceSymbol]: () => ({ kind: 'TestOwn', state: 3 }) };
+    const wire = () => deserialize(serialize(encode([thing], ctx(), 'args')));
+    assert.deepEqual(decode(wire(), new Map([['TestOwn', (state: unknown) => ({ own: state })]])), [{ own: 3 }]);
+    assert.deepEqual(decode(wire()), [{ registry: 3 }]);
+  });
+  it('rebuilds a manager reference by the side given to decodeWith(), nested sides apart, and nowhere else', () => {
+    const token = (oid: string): ObjectToken => ({ oid, typeid: 'dict', exposed: ['get'] });
+    const ref = (oid: string) => ({ [reduceSymbol]: () => managerRef(token(oid)) });
+    const wire = (value: unknown) => deserialize(serialize(encode(value, ctx(), 'args')));
+    const inner = { revive: (t: ObjectToken) => `inner:${t.oid}` };
+    // The outer side decodes another message with its own side while reviving: each reference keeps its side.
+    const outer = { revive: (t: ObjectToken) => `outer:${t.oid}+${(decodeWith(wire([ref('x')]), inner) as string[])[0]}` };
+    assert.deepEqual(decodeWith(wire([ref('a'), { b: ref('b') }]), outer), ['outer:a+inner:x', { b: 'outer:b+inner:x' }]);
+    assert.throws(() => decode(wire([ref('c')])), { name: 'TypeError', message: 'a reference to dict object c can only be read from its manager' });
+    assert.throws(() => decodeWith(wire([{ [reduceSymbol]: () => ({ kind: managerRef(token('d')).kind, state: 5 }) }]), inner), { name: 'TypeError', message: 'a malformed manager reference' });
   });
 });

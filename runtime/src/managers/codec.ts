@@ -90,8 +90,6 @@ export interface ReferenceReviver {
   revive(token: ObjectToken): unknown;
 }
 
-let reviving: ReferenceReviver | undefined;
-
 /** `bytes` as live values: runtime objects revived, references to the manager rebuilt by `side`. */
 export function decodeValue(bytes: Buffer, side: ReferenceReviver): unknown {
   const raw = deserialize(bytes);
@@ -101,13 +99,8 @@ export function decodeValue(bytes: Buffer, side: ReferenceReviver): unknown {
 
 /** Revives data already deserialised (a server's raw args, for a user's own typeid). */
 export function decodeWith(raw: unknown, side: ReferenceReviver): unknown {
-  const outer = reviving;
-  reviving = side;
-  try {
-    return decode(raw);
-  } finally {
-    reviving = outer;
-  }
+  // `side` goes to this decode() alone, as its own reviver of references, never through a module-global slot.
+  return decode(raw, new Map([[MANAGER_REF, (state: unknown) => side.revive(tokenOf(state))]]));
 }
 
 let prepareImports: (() => void) | undefined;
@@ -131,9 +124,15 @@ export async function decodeWithAsync(raw: unknown, side: ReferenceReviver): Pro
   return decodeWith(raw, side);
 }
 
-registerReviver(MANAGER_REF, (state) => {
+/** The token of a reduced reference's state; a TypeError when it is malformed. */
+function tokenOf(state: unknown): ObjectToken {
   const token = checkToken(state);
   if (!token) throw new TypeError('a malformed manager reference');
-  if (!reviving) throw new TypeError(`a reference to ${token.typeid} object ${token.oid} can only be read from its manager`);
-  return reviving.revive(token);
+  return token;
+}
+
+// Off a manager's wire (decodeWith() revives its references itself), a reference has nobody to rebuild it.
+registerReviver(MANAGER_REF, (state) => {
+  const token = tokenOf(state);
+  throw new TypeError(`a reference to ${token.typeid} object ${token.oid} can only be read from its manager`);
 });
