@@ -52,6 +52,14 @@ const builds = [
     external: ['esbuild', 'bullmq', 'ioredis'],
   },
   {
+    // A remote worker's debug relay runs on a thread of its own (a breakpoint pauses the main one).
+    name: 'runtime debug relay thread',
+    entryPoints: ['runtime/src/bullmq/debugRelayThread.ts'],
+    outfile: 'runtime/dist/debugRelayThread.cjs',
+    format: 'cjs',
+    external: ['esbuild', 'bullmq', 'ioredis'],
+  },
+  {
     // `--require` preload that runs a program's TypeScript on any Node (self-contained: no runtime bundle).
     name: 'runtime TypeScript loader',
     entryPoints: ['runtime/src/entry/loader.ts'],

@@ -20,7 +20,7 @@ import { CLI, ROOT } from './bullmqCluster';
 import { openDebugRelay } from '../../runtime/src/bullmq/debugRelay';
 
 // chrome-remote-interface ships no types; the one call used here is typed at this seam.
-const CDP = require('chrome-remote-interface') as (options: { target: string; local?: boolean }) => Promise<{ send(method: string, params?: object): Promise<{ result: { value: unknown } }>; close(): Promise<void> }>;
+const CDP = require('chrome-remote-interface') as (options: { target: string; local?: boolean }) => Promise<{ send(method: string, params?: object): Promise<{ result: { value: unknown } }>; on(event: string, listener: (params: { callFrames: Array<{ functionName: string }> }) => void): void; close(): Promise<void> }>;
 
 let prefixes = 0;
 /** A context of its own per test: its own prefix, so no test sees another's jobs or workers. */
@@ -347,6 +347,14 @@ describe('bullmq backend', { timeout: 110_000 }, () => {
         assert.equal(await evaluate('process.env.FORKSCOPE_HOST'), 'hostA');
         // The worker's inspector listens on its loopback only; the debugger reached it through Redis.
         assert.match(String(await evaluate("process.mainModule.require('node:inspector').url()")), /^ws:\/\/127\.0\.0\.1:\d+\//);
+        // A pause stops the worker's event loop, not the relay: the debugger hears of the pause and can resume it.
+        await cdp.send('Debugger.enable');
+        const paused = new Promise<string>((resolve) => cdp.on('Debugger.paused', (p) => resolve(p.callFrames[0]?.functionName ?? '')));
+        const evaluated = evaluate('(function pausedHere() { debugger; return 7; })()');
+        const stopped = await Promise.race([paused, new Promise((r) => setTimeout(r, 10_000, 'no pause event in 10 s'))]);
+        assert.equal(stopped, 'pausedHere');
+        await cdp.send('Debugger.resume');
+        assert.equal(await evaluated, 7);
       } finally {
         await cdp.close();
       }

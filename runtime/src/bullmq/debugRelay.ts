@@ -4,7 +4,10 @@
 // key derived from the shared secret and the session (a wrong key, a replayed or reordered frame ends the session).
 // The debugger's side offers the worker's inspector on a loopback port of its own machine. Both sides.
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { connect as netConnect, createServer, type Server, type Socket } from 'node:net';
+import { join } from 'node:path';
+import { Worker as WorkerThread } from 'node:worker_threads';
 import type Redis from 'ioredis';
 import { AuthenticationError, ValueError } from '../errors';
 import { resolveBackend, type BullmqOptions } from './connection';
@@ -128,7 +131,6 @@ class Pump {
 export function serveDebugRequests(options: BullmqOptions & { worker: string; secret: string; log(line: string): void }): () => Promise<void> {
   const { prefix } = resolveBackend(options);
   const listen = newRedis(options);
-  const push = newRedis(options);
   let stopped = false;
   const sessions = new Set<() => void>();
   const seen = new Set<string>();
@@ -136,8 +138,6 @@ export function serveDebugRequests(options: BullmqOptions & { worker: string; se
   let openedHere = false;
 
   const session = async (id: string, request: string): Promise<void> => {
-    const inbound = new Seal(options.secret, id, 'up');
-    const outbound = new Seal(options.secret, id, 'down');
     const requestSeal = new Seal(options.secret, id, 'request');
     let frame: Frame;
     try {
@@ -151,49 +151,33 @@ export function serveDebugRequests(options: BullmqOptions & { worker: string; se
       return;
     }
     seen.add(id);
-    const { up, down } = keys(prefix, id);
-    const pump = new Pump(push, down, outbound);
     const inspector = await import('node:inspector');
     if (!inspector.url()) {
       inspector.open(0, '127.0.0.1', false);
       openedHere = true;
     }
     const url = inspector.url()!;
-    const port = Number(new URL(url).port);
-    pump.send({ op: 'ready', url, pid: process.pid });
+    // The relay runs on a thread of its own: a breakpoint pauses this thread's event loop, and with it anything that
+    // would carry the debugger's "resume" from Redis to the inspector.
+    const thread = new WorkerThread(relayThreadFile(), { workerData: { connection: options.connection, prefix: options.prefix, id, secret: options.secret, url, pid: process.pid } satisfies RelayThreadData });
+    thread.unref();
     options.log(`forkscope worker ${options.worker}: debugger attached through Redis (session ${id.slice(0, 8)}), inspector on 127.0.0.1 only`);
-    const read = listen.duplicate();
-    let open = true;
-    const end = () => {
-      open = false;
-      pump.closeAll();
-      read.disconnect();
-    };
+    const end = () => void thread.terminate();
     sessions.add(end);
-    let last = Date.now();
-    try {
-      while (open && !stopped && Date.now() - last < IDLE_MS) {
-        const got = await read.blpop(up, POLL_S).catch(() => null);
-        if (!got) continue;
-        last = Date.now();
-        const f = inbound.open(got[1]);
-        if (f.op === 'open') pump.attach(f.c, netConnect(port, '127.0.0.1'));
-        else if (f.op === 'data') pump.data(f.c, f.d);
-        else if (f.op === 'close') pump.close(f.c);
-        else if (f.op === 'end') break;
-      }
-    } catch (error) {
-      options.log(`forkscope worker ${options.worker}: debug session ${id.slice(0, 8)} ended: ${(error as Error).message}`);
-    } finally {
-      sessions.delete(end);
-      end();
-      // The last debugger gone, the inspector closes again: a worker keeps no inspector open for nobody.
-      if (sessions.size === 0 && openedHere) {
-        openedHere = false;
-        inspector.close();
-      }
-      options.log(`forkscope worker ${options.worker}: debugger detached (session ${id.slice(0, 8)})`);
+    const why = await new Promise<string | undefined>((resolve) => {
+      thread.on('message', (m: { ended?: string }) => resolve(m.ended || undefined));
+      thread.on('error', (error) => resolve(error.message));
+      thread.on('exit', () => resolve(undefined));
+    });
+    if (why) options.log(`forkscope worker ${options.worker}: debug session ${id.slice(0, 8)} ended: ${why}`);
+    sessions.delete(end);
+    void thread.terminate();
+    // The last debugger gone, the inspector closes again: a worker keeps no inspector open for nobody.
+    if (sessions.size === 0 && openedHere) {
+      openedHere = false;
+      inspector.close();
     }
+    options.log(`forkscope worker ${options.worker}: debugger detached (session ${id.slice(0, 8)})`);
   };
 
   const loop = async () => {
@@ -215,8 +199,64 @@ export function serveDebugRequests(options: BullmqOptions & { worker: string; se
     stopped = true;
     for (const end of [...sessions]) end();
     listen.disconnect();
-    push.disconnect();
   };
+}
+
+/** What the worker's relay thread gets: one session's Redis, key and inspector. */
+export interface RelayThreadData {
+  connection: BullmqOptions['connection'];
+  prefix: BullmqOptions['prefix'];
+  id: string;
+  secret: string;
+  url: string;
+  pid: number;
+}
+
+/** runtime/dist/debugRelayThread.cjs, beside the bundle (or the built one, from the sources). */
+function relayThreadFile(): string {
+  const candidates = [join(__dirname, 'debugRelayThread.cjs'), join(__dirname, '..', '..', 'dist', 'debugRelayThread.cjs')];
+  const file = candidates.find((f) => existsSync(f));
+  if (!file) throw new Error(`the debug relay's thread is missing (${candidates[0]}): reinstall forkscope, or run \`npm run build\` in its repository`);
+  return file;
+}
+
+/**
+ * The worker's side of one session, on the relay thread: says ready, then moves bytes between the session's sealed
+ * Redis lists and connections to the inspector on 127.0.0.1 until the debugger's side ends it. Resolves with why it
+ * ended early ('' when the debugger said end, or went idle).
+ */
+export async function relaySession(data: RelayThreadData): Promise<string> {
+  const options = { connection: data.connection, prefix: data.prefix };
+  const { prefix } = resolveBackend(options);
+  const push = newRedis(options);
+  const read = newRedis(options);
+  const inbound = new Seal(data.secret, data.id, 'up');
+  const outbound = new Seal(data.secret, data.id, 'down');
+  const { up, down } = keys(prefix, data.id);
+  const pump = new Pump(push, down, outbound);
+  const port = Number(new URL(data.url).port);
+  pump.send({ op: 'ready', url: data.url, pid: data.pid });
+  let last = Date.now();
+  try {
+    while (Date.now() - last < IDLE_MS) {
+      const got = await read.blpop(up, POLL_S).catch(() => null);
+      if (!got) continue;
+      last = Date.now();
+      const f = inbound.open(got[1]);
+      if (f.op === 'open') pump.attach(f.c, netConnect(port, '127.0.0.1'));
+      else if (f.op === 'data') pump.data(f.c, f.d);
+      else if (f.op === 'close') pump.close(f.c);
+      else if (f.op === 'end') break;
+    }
+    return '';
+  } catch (error) {
+    return (error as Error).message;
+  } finally {
+    pump.closeAll();
+    read.disconnect();
+    // The last frames (closes) leave before the connection does.
+    await push.quit().catch(() => push.disconnect());
+  }
 }
 
 export interface DebugRelay {
