@@ -52,10 +52,10 @@ const builds = [
     external: ['esbuild', 'bullmq', 'ioredis'],
   },
   {
-    // A remote worker's debug relay runs on a thread of its own (a breakpoint pauses the main one).
-    name: 'runtime debug relay thread',
-    entryPoints: ['runtime/src/bullmq/debugRelayThread.ts'],
-    outfile: 'runtime/dist/debugRelayThread.cjs',
+    // A remote worker's debug relay runs in a process of its own (a breakpoint pauses the worker's event loop).
+    name: 'runtime debug relay process',
+    entryPoints: ['runtime/src/bullmq/debugRelayProcess.ts'],
+    outfile: 'runtime/dist/debugRelayProcess.cjs',
     format: 'cjs',
     external: ['esbuild', 'bullmq', 'ioredis'],
   },

@@ -156,6 +156,8 @@ describe('Debug this worker (bullmq) in code-server', { timeout: 300_000 }, () =
       });
       console.log(`# breakpoint hit in the worker ${Date.now() - started} ms after Start: ${JSON.stringify(hit)}`);
       assert.match(worker!.output(), /debugger attached through Redis/);
+      // The worker's relay is a process of its own, not a thread the debugger would list (and could pause) beside it.
+      assert.deepEqual(hit.map(([name]) => name).filter((name) => /\[worker \d+\]/.test(name)), [], `no thread of the worker's besides its main one: ${hit.map(([n]) => n).join(' | ')}`);
       await wb().screenshot('remote-debug-paused');
 
       // Stop every session: the program's processes and the relay end; the worker, another host, goes on detached.
@@ -169,6 +171,7 @@ describe('Debug this worker (bullmq) in code-server', { timeout: 300_000 }, () =
       assert.deepEqual(left.map((p) => `${p.pid} ${p.cmdline}`), [], 'no process of the program or relay survives Stop');
       await waitFor('the worker to say the debugger detached', () => /debugger detached/.test(worker!.output()), 30_000);
       assert.ok(isRunning(worker!.child.pid!), 'the worker goes on after the debugger left');
+      await waitFor("the worker's relay process to end", () => ![...workerPids()].some((pid) => pid !== worker!.child.pid), 10_000);
       console.log(`# whole run ${Date.now() - started} ms`);
     } catch (error) {
       await wb().screenshot('remote-debug-failure').catch(() => undefined);

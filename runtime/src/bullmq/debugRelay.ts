@@ -3,11 +3,11 @@
 // inspector on 127.0.0.1 and relays its bytes through Redis lists, every frame sealed with AES-256-GCM under a
 // key derived from the shared secret and the session (a wrong key, a replayed or reordered frame ends the session).
 // The debugger's side offers the worker's inspector on a loopback port of its own machine. Both sides.
+import { spawn } from 'node:child_process';
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { connect as netConnect, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
-import { Worker as WorkerThread } from 'node:worker_threads';
 import type Redis from 'ioredis';
 import { AuthenticationError, ValueError } from '../errors';
 import { resolveBackend, type BullmqOptions } from './connection';
@@ -157,21 +157,24 @@ export function serveDebugRequests(options: BullmqOptions & { worker: string; se
       openedHere = true;
     }
     const url = inspector.url()!;
-    // The relay runs on a thread of its own: a breakpoint pauses this thread's event loop, and with it anything that
-    // would carry the debugger's "resume" from Redis to the inspector.
-    const thread = new WorkerThread(relayThreadFile(), { workerData: { connection: options.connection, prefix: options.prefix, id, secret: options.secret, url, pid: process.pid } satisfies RelayThreadData });
-    thread.unref();
+    // The relay runs in a process of its own: a breakpoint pauses this event loop, and with it anything here that
+    // would carry the debugger's "resume" from Redis to the inspector. A thread would do, but the debugger attached
+    // here would list it beside the worker and could pause it too. Without NODE_OPTIONS: no debugger's bootloader.
+    const env = { ...process.env };
+    delete env.NODE_OPTIONS;
+    const relay = spawn(process.execPath, [relayProcessFile()], { env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    relay.send({ connection: options.connection, prefix: options.prefix, id, secret: options.secret, url, pid: process.pid } satisfies RelayData);
     options.log(`forkscope worker ${options.worker}: debugger attached through Redis (session ${id.slice(0, 8)}), inspector on 127.0.0.1 only`);
-    const end = () => void thread.terminate();
+    const end = () => void relay.kill('SIGTERM');
     sessions.add(end);
     const why = await new Promise<string | undefined>((resolve) => {
-      thread.on('message', (m: { ended?: string }) => resolve(m.ended || undefined));
-      thread.on('error', (error) => resolve(error.message));
-      thread.on('exit', () => resolve(undefined));
+      relay.on('message', (m: { ended?: string }) => resolve(m.ended || undefined));
+      relay.on('error', (error) => resolve(error.message));
+      relay.on('exit', (code, signal) => resolve(code || (signal && signal !== 'SIGTERM') ? `the relay exited (${code ?? signal})` : undefined));
     });
     if (why) options.log(`forkscope worker ${options.worker}: debug session ${id.slice(0, 8)} ended: ${why}`);
     sessions.delete(end);
-    void thread.terminate();
+    relay.kill('SIGTERM');
     // The last debugger gone, the inspector closes again: a worker keeps no inspector open for nobody.
     if (sessions.size === 0 && openedHere) {
       openedHere = false;
@@ -202,8 +205,8 @@ export function serveDebugRequests(options: BullmqOptions & { worker: string; se
   };
 }
 
-/** What the worker's relay thread gets: one session's Redis, key and inspector. */
-export interface RelayThreadData {
+/** What the worker's relay process gets: one session's Redis, key and inspector. */
+export interface RelayData {
   connection: BullmqOptions['connection'];
   prefix: BullmqOptions['prefix'];
   id: string;
@@ -212,20 +215,20 @@ export interface RelayThreadData {
   pid: number;
 }
 
-/** runtime/dist/debugRelayThread.cjs, beside the bundle (or the built one, from the sources). */
-function relayThreadFile(): string {
-  const candidates = [join(__dirname, 'debugRelayThread.cjs'), join(__dirname, '..', '..', 'dist', 'debugRelayThread.cjs')];
+/** runtime/dist/debugRelayProcess.cjs, beside the bundle (or the built one, from the sources). */
+function relayProcessFile(): string {
+  const candidates = [join(__dirname, 'debugRelayProcess.cjs'), join(__dirname, '..', '..', 'dist', 'debugRelayProcess.cjs')];
   const file = candidates.find((f) => existsSync(f));
-  if (!file) throw new Error(`the debug relay's thread is missing (${candidates[0]}): reinstall forkscope, or run \`npm run build\` in its repository`);
+  if (!file) throw new Error(`the debug relay's program is missing (${candidates[0]}): reinstall forkscope, or run \`npm run build\` in its repository`);
   return file;
 }
 
 /**
- * The worker's side of one session, on the relay thread: says ready, then moves bytes between the session's sealed
+ * The worker's side of one session, in the relay process: says ready, then moves bytes between the session's sealed
  * Redis lists and connections to the inspector on 127.0.0.1 until the debugger's side ends it. Resolves with why it
  * ended early ('' when the debugger said end, or went idle).
  */
-export async function relaySession(data: RelayThreadData): Promise<string> {
+export async function relaySession(data: RelayData): Promise<string> {
   const options = { connection: data.connection, prefix: data.prefix };
   const { prefix } = resolveBackend(options);
   const push = newRedis(options);
