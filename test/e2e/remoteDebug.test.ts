@@ -1,9 +1,10 @@
 // "Debug this worker" in a real VS Code (code-server) in real Chromium: a real redis-server on loopback, one
-// `forkscope worker --debug-key` as a process group of its own (a host), and a program in the workspace that sends slow
-// tasks to it through getContext('bullmq'), run under the `forkscope` debug type. The view's Remote workers panel
-// shows the worker; its button asks for the Redis URL and the debug key, relays the worker's inspector through Redis
-// and attaches js-debug; a breakpoint in the task's function (set in the workspace file) is hit in the worker. Stop
-// ends the program and the relay; the worker goes on, detached. Uses test/e2e/harness.ts and the bullmq tests' cluster.
+// `forkscope worker --debug-key` as a process group of its own (a host), and a program in the workspace that sends
+// slow tasks to it through getContext('bullmq'), run under the `forkscope` debug type. The view's Remote workers
+// panel shows the worker; its button takes the Redis URL from the launch configuration, asks for the debug key,
+// relays the worker's inspector through Redis and attaches js-debug; a breakpoint in the task's function (set in the
+// workspace file) is hit in the worker. Stop ends the program and the relay; the worker goes on, detached.
+// Uses test/e2e/harness.ts and the bullmq tests' cluster (test/runtime/bullmqCluster.ts).
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
@@ -29,7 +30,7 @@ import { getContext } from 'forkscope';
 import { slowTask } from './tasks';
 
 async function main(): Promise<void> {
-  const ctx = getContext('bullmq', { connection: process.env.REDIS_URL!, prefix: process.env.CLUSTER_PREFIX! });
+  const ctx = getContext('bullmq', { connection: process.env.FORKSCOPE_BACKEND!, prefix: process.env.CLUSTER_PREFIX! });
   const pool = new ctx.Pool({ processes: 2 });
   for (let round = 0; ; round++) {
     try {
@@ -55,7 +56,7 @@ describe('Debug this worker (bullmq) in code-server', { timeout: 300_000 }, () =
   const launch: object[] = [];
   before(async () => {
     redis = await startRedis();
-    launch.push({ type: 'forkscope', request: 'launch', name: 'Cluster program', program: '${workspaceFolder}/main.ts', env: { REDIS_URL: redis.url, CLUSTER_PREFIX: PREFIX } });
+    launch.push({ type: 'forkscope', request: 'launch', name: 'Cluster program', program: '${workspaceFolder}/main.ts', env: { FORKSCOPE_BACKEND: redis.url, CLUSTER_PREFIX: PREFIX } });
   });
   const suite = workbenchSuite({
     name: 'remote-debug',
@@ -137,7 +138,8 @@ describe('Debug this worker (bullmq) in code-server', { timeout: 300_000 }, () =
       assert.ok(panel.some((t) => t.includes(WORKER) && t.includes(`pid ${worker!.child.pid}`)), `the worker with its pid: ${panel.join(' | ')}`);
       await wb().screenshot('remote-debug-panel');
       await button.first().click();
-      await answer('Redis', redis!.url);
+      // The Redis URL comes from the program's launch configuration (FORKSCOPE_BACKEND); the key, a secret, is asked for
+      // (a box asking for Redis instead would time this out).
       await answer('debug key', KEY);
       await showCallStack(wb());
       const hit = await waitFor(
