@@ -50,7 +50,7 @@ const KEY = 'e2e-remote-debug-key-0123456789';
 const PREFIX = `e2e${process.pid}`;
 const WORKER = 'hostA';
 
-describe('Debug this worker (bullmq) in code-server', { timeout: 300_000 }, () => {
+describe('Debug this worker (bullmq) in code-server', { timeout: 480_000 }, () => {
   let redis: Redis | undefined;
   let worker: Worker | undefined;
   const launch: object[] = [];
@@ -131,7 +131,7 @@ describe('Debug this worker (bullmq) in code-server', { timeout: 300_000 }, () =
           const b = f.locator(`button[aria-label="Debug worker ${WORKER} on ${WORKER}"]`);
           return (await b.count()) > 0 ? b : null;
         },
-        90_000,
+        150_000,
       );
       const panel = await (await view()).evaluate(() => Array.from(document.querySelectorAll('.cluster-worker')).map((e) => e.textContent ?? ''));
       console.log(`# cluster panel after ${Date.now() - started} ms: ${panel.join(' | ')}`);
@@ -149,7 +149,7 @@ describe('Debug this worker (bullmq) in code-server', { timeout: 300_000 }, () =
           const found = all.find(([name, v]) => name.includes(`${WORKER} · remote worker`) && /Paused on breakpoint/i.test(v.state) && new RegExp(`(^|/)tasks\\.ts:${TASK_LINE}:`).test(v.top ?? ''));
           return found ? all : null;
         },
-        90_000,
+        120_000,
       ).catch(async (error: unknown) => {
         console.log(JSON.stringify([...(await callStackSessions(wb()).catch(() => new Map<string, SessionView>()))], null, 1));
         console.log(await wb().notifications().catch(() => []));

@@ -368,6 +368,22 @@ describe('bullmq backend', { timeout: 110_000 }, () => {
       // The relay's end ends the worker's session (and closes the inspector it opened).
       for (let i = 0; i < 400 && !/debugger detached/.test(worker.output()); i++) await new Promise((r) => setTimeout(r, 25));
       assert.match(worker.output(), /debugger detached/);
+      // The worker stopping while debugged ends the session on the debugger's side too (its port closes, the CLI exits).
+      const second = spawn(process.execPath, [CLI, 'debug-worker', '--backend', redis.url, '--prefix', prefix, '--name', 'hostA'], { cwd: ROOT, env: { ...process.env, FORKSCOPE_DEBUG_KEY: key }, stdio: ['ignore', 'pipe', 'pipe'] });
+      let secondOut = '';
+      second.stdout.on('data', (d: Buffer) => (secondOut += d));
+      second.stderr.on('data', (d: Buffer) => (secondOut += d));
+      const secondExit = new Promise<number | null>((r) => second.on('exit', (code) => r(code)));
+      try {
+        for (let i = 0; i < 1200 && !/ws:\/\/\S+/.test(secondOut) && second.exitCode === null; i++) await new Promise((r) => setTimeout(r, 25));
+        assert.match(secondOut, /is at ws:/);
+        worker.signal('SIGTERM');
+        const code = await Promise.race([secondExit, new Promise((r) => setTimeout(r, 15_000, 'still running 15 s after the worker stopped'))]);
+        assert.equal(code, 0, `${secondOut}\n${worker.output()}`);
+        assert.match(secondOut, /worker hostA ended the debug session \(it stopped\)/);
+      } finally {
+        second.kill('SIGKILL');
+      }
     } finally {
       relayCli.kill('SIGKILL');
       await stopAll([worker]);

@@ -225,10 +225,10 @@ function relayProcessFile(): string {
 
 /**
  * The worker's side of one session, in the relay process: says ready, then moves bytes between the session's sealed
- * Redis lists and connections to the inspector on 127.0.0.1 until the debugger's side ends it. Resolves with why it
- * ended early ('' when the debugger said end, or went idle).
+ * Redis lists and connections to the inspector on 127.0.0.1 until the debugger's side ends it or `stop` aborts (the
+ * worker stops). Resolves with why it ended early ('' when the debugger said end, went idle or the worker stopped).
  */
-export async function relaySession(data: RelayData): Promise<string> {
+export async function relaySession(data: RelayData, stop?: AbortSignal): Promise<string> {
   const options = { connection: data.connection, prefix: data.prefix };
   const { prefix } = resolveBackend(options);
   const push = newRedis(options);
@@ -241,7 +241,7 @@ export async function relaySession(data: RelayData): Promise<string> {
   pump.send({ op: 'ready', url: data.url, pid: data.pid });
   let last = Date.now();
   try {
-    while (Date.now() - last < IDLE_MS) {
+    while (!stop?.aborted && Date.now() - last < IDLE_MS) {
       const got = await read.blpop(up, POLL_S).catch(() => null);
       if (!got) continue;
       last = Date.now();
@@ -255,6 +255,8 @@ export async function relaySession(data: RelayData): Promise<string> {
   } catch (error) {
     return (error as Error).message;
   } finally {
+    // The worker stopping (or going idle) says so: the debugger's side closes its port and the editor's session ends.
+    pump.send({ op: 'end' });
     pump.closeAll();
     read.disconnect();
     // The last frames (closes) leave before the connection does.
@@ -268,6 +270,8 @@ export interface DebugRelay {
   /** The worker's pid and its own inspector URL (on its loopback). */
   pid: number;
   remoteUrl: string;
+  /** Resolves when the worker's side ended the session (it stopped, or a frame failed authentication). */
+  ended: Promise<void>;
   close(): Promise<void>;
 }
 
@@ -311,6 +315,8 @@ export async function openDebugRelay(options: BullmqOptions & { worker: string; 
     });
     const port = (server.address() as { port: number }).port;
     let open = true;
+    let ended!: () => void;
+    const endedByWorker = new Promise<void>((resolve) => (ended = resolve));
     const loop = async () => {
       try {
         while (open) {
@@ -324,9 +330,11 @@ export async function openDebugRelay(options: BullmqOptions & { worker: string; 
       } catch {
         // A frame that failed authentication ends the session.
       }
+      const byWorker = open;
       open = false;
       pump.closeAll();
       server?.close();
+      if (byWorker) ended();
     };
     void loop();
     const remote = new URL(ready.url);
@@ -334,6 +342,7 @@ export async function openDebugRelay(options: BullmqOptions & { worker: string; 
       url: `ws://127.0.0.1:${port}${remote.pathname}`,
       pid: ready.pid,
       remoteUrl: ready.url,
+      ended: endedByWorker,
       async close() {
         if (!open) return cleanup();
         open = false;

@@ -4,9 +4,18 @@
 // its session (with the key) over IPC, never on its command line; ends with the session or when the worker is gone.
 import { relaySession, type RelayData } from './debugRelay';
 
-process.on('disconnect', () => process.exit(0));
+// SIGTERM (the worker stopping) ends the session as the debugger would see it end: its port closes.
+const stop = new AbortController();
+let started = false;
+const end = () => {
+  stop.abort();
+  if (!started) process.exit(0);
+};
+process.on('SIGTERM', end);
+process.on('disconnect', end);
 process.once('message', (data) => {
-  void relaySession(data as RelayData).then((ended) => {
+  started = true;
+  void relaySession(data as RelayData, stop.signal).then((ended) => {
     if (process.connected) process.send?.({ ended }, () => process.exit(0));
     else process.exit(0);
   });
