@@ -52,6 +52,14 @@ const builds = [
     external: ['esbuild', 'bullmq', 'ioredis'],
   },
   {
+    // A remote worker's debug relay runs in a process of its own (a breakpoint pauses the worker's event loop).
+    name: 'runtime debug relay process',
+    entryPoints: ['runtime/src/bullmq/debugRelayProcess.ts'],
+    outfile: 'runtime/dist/debugRelayProcess.cjs',
+    format: 'cjs',
+    external: ['esbuild', 'bullmq', 'ioredis'],
+  },
+  {
     // `--require` preload that runs a program's TypeScript on any Node (self-contained: no runtime bundle).
     name: 'runtime TypeScript loader',
     entryPoints: ['runtime/src/entry/loader.ts'],

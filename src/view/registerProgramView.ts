@@ -74,7 +74,7 @@ function connect(
         case 'debugRemoteWorker': {
           // Only a worker the program reported, and alive.
           const cluster = snapshot?.clusters?.find((c) => c.id === message.cluster);
-          if (cluster?.workers.some((w) => w.name === message.worker && w.alive)) void run(debugRemoteWorker(cluster, message.worker));
+          if (cluster?.workers.some((w) => w.name === message.worker && w.alive)) void run(debugRemoteWorker(cluster, message.worker, sessions.followed?.configuration.env));
           return;
         }
         case 'openSource': {

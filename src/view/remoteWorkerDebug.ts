@@ -9,14 +9,18 @@ import { findInPackage } from '../hub/typeScriptOptions';
 
 const RELAY_READY_MS = 30_000;
 
-/** Starts the relay and a debug session attached through it; the relay ends with the session. */
-export async function debugRemoteWorker(cluster: ClusterNode, worker: string): Promise<void> {
+/**
+ * Starts the relay and a debug session attached through it; the relay ends with the session. The Redis URL and the
+ * debug key come from the program's launch configuration (`env`: FORKSCOPE_BACKEND, FORKSCOPE_DEBUG_KEY), else this
+ * window's environment, else input boxes.
+ */
+export async function debugRemoteWorker(cluster: ClusterNode, worker: string, launchEnv?: Record<string, string | null | undefined>): Promise<void> {
   const folders = (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath);
   const cli = findInPackage(folders, 'forkscope', 'bin/forkscope.js');
   if (!cli) throw new Error('debugging a remote worker needs the forkscope package in this workspace (npm install forkscope bullmq ioredis)');
-  const backend = process.env.FORKSCOPE_BACKEND ?? (await vscode.window.showInputBox({ title: `Debug worker ${worker}: Redis`, prompt: 'The redis:// URL the worker serves (with its user and password)', value: `redis://${cluster.address}`, ignoreFocusOut: true }));
+  const backend = launchEnv?.FORKSCOPE_BACKEND || process.env.FORKSCOPE_BACKEND || (await vscode.window.showInputBox({ title: `Debug worker ${worker}: Redis`, prompt: 'The redis:// URL the worker serves (with its user and password)', value: `redis://${cluster.address}`, ignoreFocusOut: true }));
   if (!backend) return;
-  const key = process.env[ENV.debugKey] ?? (await vscode.window.showInputBox({ title: `Debug worker ${worker}: debug key`, prompt: 'The --debug-key the worker was started with', password: true, ignoreFocusOut: true }));
+  const key = launchEnv?.[ENV.debugKey] || process.env[ENV.debugKey] || (await vscode.window.showInputBox({ title: `Debug worker ${worker}: debug key`, prompt: 'The --debug-key the worker was started with', password: true, ignoreFocusOut: true }));
   if (!key) return;
   const split = cluster.queue.lastIndexOf(':');
   const args = [cli, 'debug-worker', '--backend', backend, '--prefix', cluster.queue.slice(0, split), '--queue', cluster.queue.slice(split + 1), '--name', worker];

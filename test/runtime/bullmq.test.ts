@@ -20,7 +20,7 @@ import { CLI, ROOT } from './bullmqCluster';
 import { openDebugRelay } from '../../runtime/src/bullmq/debugRelay';
 
 // chrome-remote-interface ships no types; the one call used here is typed at this seam.
-const CDP = require('chrome-remote-interface') as (options: { target: string; local?: boolean }) => Promise<{ send(method: string, params?: object): Promise<{ result: { value: unknown } }>; close(): Promise<void> }>;
+const CDP = require('chrome-remote-interface') as (options: { target: string; local?: boolean }) => Promise<{ send(method: string, params?: object): Promise<{ result: { value: unknown } }>; on(event: string, listener: (params: { callFrames: Array<{ functionName: string }> }) => void): void; close(): Promise<void> }>;
 
 let prefixes = 0;
 /** A context of its own per test: its own prefix, so no test sees another's jobs or workers. */
@@ -347,6 +347,14 @@ describe('bullmq backend', { timeout: 110_000 }, () => {
         assert.equal(await evaluate('process.env.FORKSCOPE_HOST'), 'hostA');
         // The worker's inspector listens on its loopback only; the debugger reached it through Redis.
         assert.match(String(await evaluate("process.mainModule.require('node:inspector').url()")), /^ws:\/\/127\.0\.0\.1:\d+\//);
+        // A pause stops the worker's event loop, not the relay: the debugger hears of the pause and can resume it.
+        await cdp.send('Debugger.enable');
+        const paused = new Promise<string>((resolve) => cdp.on('Debugger.paused', (p) => resolve(p.callFrames[0]?.functionName ?? '')));
+        const evaluated = evaluate('(function pausedHere() { debugger; return 7; })()');
+        const stopped = await Promise.race([paused, new Promise((r) => setTimeout(r, 10_000, 'no pause event in 10 s'))]);
+        assert.equal(stopped, 'pausedHere');
+        await cdp.send('Debugger.resume');
+        assert.equal(await evaluated, 7);
       } finally {
         await cdp.close();
       }
@@ -360,6 +368,22 @@ describe('bullmq backend', { timeout: 110_000 }, () => {
       // The relay's end ends the worker's session (and closes the inspector it opened).
       for (let i = 0; i < 400 && !/debugger detached/.test(worker.output()); i++) await new Promise((r) => setTimeout(r, 25));
       assert.match(worker.output(), /debugger detached/);
+      // The worker stopping while debugged ends the session on the debugger's side too (its port closes, the CLI exits).
+      const second = spawn(process.execPath, [CLI, 'debug-worker', '--backend', redis.url, '--prefix', prefix, '--name', 'hostA'], { cwd: ROOT, env: { ...process.env, FORKSCOPE_DEBUG_KEY: key }, stdio: ['ignore', 'pipe', 'pipe'] });
+      let secondOut = '';
+      second.stdout.on('data', (d: Buffer) => (secondOut += d));
+      second.stderr.on('data', (d: Buffer) => (secondOut += d));
+      const secondExit = new Promise<number | null>((r) => second.on('exit', (code) => r(code)));
+      try {
+        for (let i = 0; i < 1200 && !/ws:\/\/\S+/.test(secondOut) && second.exitCode === null; i++) await new Promise((r) => setTimeout(r, 25));
+        assert.match(secondOut, /is at ws:/);
+        worker.signal('SIGTERM');
+        const code = await Promise.race([secondExit, new Promise((r) => setTimeout(r, 15_000, 'still running 15 s after the worker stopped'))]);
+        assert.equal(code, 0, `${secondOut}\n${worker.output()}`);
+        assert.match(secondOut, /worker hostA ended the debug session \(it stopped\)/);
+      } finally {
+        second.kill('SIGKILL');
+      }
     } finally {
       relayCli.kill('SIGKILL');
       await stopAll([worker]);

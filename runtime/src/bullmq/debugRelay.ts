@@ -3,8 +3,11 @@
 // inspector on 127.0.0.1 and relays its bytes through Redis lists, every frame sealed with AES-256-GCM under a
 // key derived from the shared secret and the session (a wrong key, a replayed or reordered frame ends the session).
 // The debugger's side offers the worker's inspector on a loopback port of its own machine. Both sides.
+import { spawn } from 'node:child_process';
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { connect as netConnect, createServer, type Server, type Socket } from 'node:net';
+import { join } from 'node:path';
 import type Redis from 'ioredis';
 import { AuthenticationError, ValueError } from '../errors';
 import { resolveBackend, type BullmqOptions } from './connection';
@@ -128,7 +131,6 @@ class Pump {
 export function serveDebugRequests(options: BullmqOptions & { worker: string; secret: string; log(line: string): void }): () => Promise<void> {
   const { prefix } = resolveBackend(options);
   const listen = newRedis(options);
-  const push = newRedis(options);
   let stopped = false;
   const sessions = new Set<() => void>();
   const seen = new Set<string>();
@@ -136,8 +138,6 @@ export function serveDebugRequests(options: BullmqOptions & { worker: string; se
   let openedHere = false;
 
   const session = async (id: string, request: string): Promise<void> => {
-    const inbound = new Seal(options.secret, id, 'up');
-    const outbound = new Seal(options.secret, id, 'down');
     const requestSeal = new Seal(options.secret, id, 'request');
     let frame: Frame;
     try {
@@ -151,49 +151,36 @@ export function serveDebugRequests(options: BullmqOptions & { worker: string; se
       return;
     }
     seen.add(id);
-    const { up, down } = keys(prefix, id);
-    const pump = new Pump(push, down, outbound);
     const inspector = await import('node:inspector');
     if (!inspector.url()) {
       inspector.open(0, '127.0.0.1', false);
       openedHere = true;
     }
     const url = inspector.url()!;
-    const port = Number(new URL(url).port);
-    pump.send({ op: 'ready', url, pid: process.pid });
+    // The relay runs in a process of its own: a breakpoint pauses this event loop, and with it anything here that
+    // would carry the debugger's "resume" from Redis to the inspector. A thread would do, but the debugger attached
+    // here would list it beside the worker and could pause it too. Without NODE_OPTIONS: no debugger's bootloader.
+    const env = { ...process.env };
+    delete env.NODE_OPTIONS;
+    const relay = spawn(process.execPath, [relayProcessFile()], { env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    relay.send({ connection: options.connection, prefix: options.prefix, id, secret: options.secret, url, pid: process.pid } satisfies RelayData);
     options.log(`forkscope worker ${options.worker}: debugger attached through Redis (session ${id.slice(0, 8)}), inspector on 127.0.0.1 only`);
-    const read = listen.duplicate();
-    let open = true;
-    const end = () => {
-      open = false;
-      pump.closeAll();
-      read.disconnect();
-    };
+    const end = () => void relay.kill('SIGTERM');
     sessions.add(end);
-    let last = Date.now();
-    try {
-      while (open && !stopped && Date.now() - last < IDLE_MS) {
-        const got = await read.blpop(up, POLL_S).catch(() => null);
-        if (!got) continue;
-        last = Date.now();
-        const f = inbound.open(got[1]);
-        if (f.op === 'open') pump.attach(f.c, netConnect(port, '127.0.0.1'));
-        else if (f.op === 'data') pump.data(f.c, f.d);
-        else if (f.op === 'close') pump.close(f.c);
-        else if (f.op === 'end') break;
-      }
-    } catch (error) {
-      options.log(`forkscope worker ${options.worker}: debug session ${id.slice(0, 8)} ended: ${(error as Error).message}`);
-    } finally {
-      sessions.delete(end);
-      end();
-      // The last debugger gone, the inspector closes again: a worker keeps no inspector open for nobody.
-      if (sessions.size === 0 && openedHere) {
-        openedHere = false;
-        inspector.close();
-      }
-      options.log(`forkscope worker ${options.worker}: debugger detached (session ${id.slice(0, 8)})`);
+    const why = await new Promise<string | undefined>((resolve) => {
+      relay.on('message', (m: { ended?: string }) => resolve(m.ended || undefined));
+      relay.on('error', (error) => resolve(error.message));
+      relay.on('exit', (code, signal) => resolve(code || (signal && signal !== 'SIGTERM') ? `the relay exited (${code ?? signal})` : undefined));
+    });
+    if (why) options.log(`forkscope worker ${options.worker}: debug session ${id.slice(0, 8)} ended: ${why}`);
+    sessions.delete(end);
+    relay.kill('SIGTERM');
+    // The last debugger gone, the inspector closes again: a worker keeps no inspector open for nobody.
+    if (sessions.size === 0 && openedHere) {
+      openedHere = false;
+      inspector.close();
     }
+    options.log(`forkscope worker ${options.worker}: debugger detached (session ${id.slice(0, 8)})`);
   };
 
   const loop = async () => {
@@ -215,8 +202,66 @@ export function serveDebugRequests(options: BullmqOptions & { worker: string; se
     stopped = true;
     for (const end of [...sessions]) end();
     listen.disconnect();
-    push.disconnect();
   };
+}
+
+/** What the worker's relay process gets: one session's Redis, key and inspector. */
+export interface RelayData {
+  connection: BullmqOptions['connection'];
+  prefix: BullmqOptions['prefix'];
+  id: string;
+  secret: string;
+  url: string;
+  pid: number;
+}
+
+/** runtime/dist/debugRelayProcess.cjs, beside the bundle (or the built one, from the sources). */
+function relayProcessFile(): string {
+  const candidates = [join(__dirname, 'debugRelayProcess.cjs'), join(__dirname, '..', '..', 'dist', 'debugRelayProcess.cjs')];
+  const file = candidates.find((f) => existsSync(f));
+  if (!file) throw new Error(`the debug relay's program is missing (${candidates[0]}): reinstall forkscope, or run \`npm run build\` in its repository`);
+  return file;
+}
+
+/**
+ * The worker's side of one session, in the relay process: says ready, then moves bytes between the session's sealed
+ * Redis lists and connections to the inspector on 127.0.0.1 until the debugger's side ends it or `stop` aborts (the
+ * worker stops). Resolves with why it ended early ('' when the debugger said end, went idle or the worker stopped).
+ */
+export async function relaySession(data: RelayData, stop?: AbortSignal): Promise<string> {
+  const options = { connection: data.connection, prefix: data.prefix };
+  const { prefix } = resolveBackend(options);
+  const push = newRedis(options);
+  const read = newRedis(options);
+  const inbound = new Seal(data.secret, data.id, 'up');
+  const outbound = new Seal(data.secret, data.id, 'down');
+  const { up, down } = keys(prefix, data.id);
+  const pump = new Pump(push, down, outbound);
+  const port = Number(new URL(data.url).port);
+  pump.send({ op: 'ready', url: data.url, pid: data.pid });
+  let last = Date.now();
+  try {
+    while (!stop?.aborted && Date.now() - last < IDLE_MS) {
+      const got = await read.blpop(up, POLL_S).catch(() => null);
+      if (!got) continue;
+      last = Date.now();
+      const f = inbound.open(got[1]);
+      if (f.op === 'open') pump.attach(f.c, netConnect(port, '127.0.0.1'));
+      else if (f.op === 'data') pump.data(f.c, f.d);
+      else if (f.op === 'close') pump.close(f.c);
+      else if (f.op === 'end') break;
+    }
+    return '';
+  } catch (error) {
+    return (error as Error).message;
+  } finally {
+    // The worker stopping (or going idle) says so: the debugger's side closes its port and the editor's session ends.
+    pump.send({ op: 'end' });
+    pump.closeAll();
+    read.disconnect();
+    // The last frames (closes) leave before the connection does.
+    await push.quit().catch(() => push.disconnect());
+  }
 }
 
 export interface DebugRelay {
@@ -225,6 +270,8 @@ export interface DebugRelay {
   /** The worker's pid and its own inspector URL (on its loopback). */
   pid: number;
   remoteUrl: string;
+  /** Resolves when the worker's side ended the session (it stopped, or a frame failed authentication). */
+  ended: Promise<void>;
   close(): Promise<void>;
 }
 
@@ -268,6 +315,8 @@ export async function openDebugRelay(options: BullmqOptions & { worker: string; 
     });
     const port = (server.address() as { port: number }).port;
     let open = true;
+    let ended!: () => void;
+    const endedByWorker = new Promise<void>((resolve) => (ended = resolve));
     const loop = async () => {
       try {
         while (open) {
@@ -281,9 +330,11 @@ export async function openDebugRelay(options: BullmqOptions & { worker: string; 
       } catch {
         // A frame that failed authentication ends the session.
       }
+      const byWorker = open;
       open = false;
       pump.closeAll();
       server?.close();
+      if (byWorker) ended();
     };
     void loop();
     const remote = new URL(ready.url);
@@ -291,6 +342,7 @@ export async function openDebugRelay(options: BullmqOptions & { worker: string; 
       url: `ws://127.0.0.1:${port}${remote.pathname}`,
       pid: ready.pid,
       remoteUrl: ready.url,
+      ended: endedByWorker,
       async close() {
         if (!open) return cleanup();
         open = false;

@@ -131,6 +131,10 @@ export async function debugWorkerCommand(argv: string[]): Promise<number> {
       const stop = () => void relay.close().then(() => resolve(0));
       process.once('SIGTERM', stop);
       process.once('SIGINT', stop);
+      void relay.ended.then(() => {
+        process.stdout.write(`forkscope debug-worker: worker ${values.name} ended the debug session (it stopped)\n`);
+        void relay.close().then(() => resolve(0));
+      });
     });
   } catch (error) {
     process.stderr.write(`forkscope debug-worker: ${error instanceof Error ? error.message : String(error)}\n`);
