@@ -12,7 +12,7 @@ const steps = [
   ['typecheck', 10],
   ['lint', 5],
   ['test:unit', 10],
-  ['test:runtime', 30],
+  ['test:runtime', 40],
   ['test:conformance', 35],
   ['test:adapter', 15],
   ['test:e2e', 30],
