@@ -240,12 +240,13 @@ describe('forkscope debug type in code-server', { timeout: 600_000 }, () => {
       });
       const started = dapEvents(suite.workspace).filter((e) => e.ev === 'session' && e.t >= since).length;
       await wb().screenshot('debug-forkscope-view-kept');
-      assert.equal(hidden, 0, `the Forkscope view was replaced ${hidden} times while ${started} sessions started`);
-      if (stops instanceof Error) throw stops;
+      // Breakpoints and sessions back as the cases after this one expect, before judging what was seen.
       await roomForCallStack();
       await stopAndExpectNoProcess();
       await goToLine(ONE_WORKER_LINE);
       await wb().toggleBreakpoint();
+      assert.equal(hidden, 0, `the Forkscope view was replaced ${hidden} times while ${started} sessions started`);
+      if (stops instanceof Error) throw stops;
     } catch (error) {
       await failWithEvidence('debug-forkscope-view-failure', error);
     }
