@@ -717,27 +717,21 @@ export class WorkerSet {
 function sharedRef(handle: ChildHandle): ChildHandle {
   const ownRef = handle.ref.bind(handle);
   const ownUnref = handle.unref.bind(handle);
-  let setHolds = true;
-  let viewHolds = false;
-  const apply = (): void => (setHolds || viewHolds ? ownRef() : ownUnref());
-  handle.ref = () => {
-    setHolds = true;
-    apply();
-  };
-  handle.unref = () => {
-    setHolds = false;
-    apply();
-  };
-  const view: ChildHandle = Object.create(handle);
-  view.ref = () => {
-    viewHolds = true;
-    apply();
-  };
-  view.unref = () => {
-    viewHolds = false;
-    apply();
-  };
-  return view;
+  const holds = { set: true, view: false };
+  const apply = (): void => (holds.set || holds.view ? ownRef() : ownUnref());
+  /** ref()/unref() that set only `who`'s hold. */
+  const holdFor = (who: keyof typeof holds): Pick<ChildHandle, 'ref' | 'unref'> => ({
+    ref: () => {
+      holds[who] = true;
+      apply();
+    },
+    unref: () => {
+      holds[who] = false;
+      apply();
+    },
+  });
+  Object.assign(handle, holdFor('set'));
+  return Object.assign(Object.create(handle) as ChildHandle, holdFor('view'));
 }
 
 function abortReason(signal: AbortSignal): unknown {
