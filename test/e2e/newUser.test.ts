@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { callStackSessions, npmEnv, packRuntime, REPO_ROOT, showCallStack, waitFor, workbenchSuite, type SessionView } from './harness';
+import { callStackBox, callStackSessions, npmEnv, packRuntime, REPO_ROOT, showCallStack, waitFor, workbenchSuite, type SessionView } from './harness';
 import { killQuietly } from './processes';
 
 const PROGRAM = `import { Barrier, Pool, isMainProcess } from 'forkscope';
@@ -111,10 +111,20 @@ describe('a new user: forkscope from its tarball, the extension from its .vsix',
         if (round === 1) {
           // A name read once above may hide a second row of the same name (js-debug's attach session, holding no
           // thread, "Running" for ever): the main process is one row, read at the top of the list.
-          await wb().page.mouse.wheel(0, -100_000);
-          await new Promise((resolve) => setTimeout(resolve, 200));
-          const mainRows = (await wb().callStackRows()).filter((r) => r.kind === 'session' && MAIN_SESSION.test(r.name));
-          assert.deepEqual(mainRows.map((r) => r.state.replace(/^Paused.*/i, 'Paused')), ['Paused'], `one main process row, paused: ${JSON.stringify(mainRows)}`);
+          // Scroll the list itself to its top (the pointer over it: a wheel elsewhere left it mid-list, and the row
+          // unseen, in a fresh clone's run) until the row shows; the count and state are checked as before.
+          const mainRowsAtTop = async () => {
+            const box = await callStackBox(wb());
+            if (box) await wb().page.mouse.move(box.x + box.width / 2, box.y + Math.min(box.height / 2, 50));
+            await wb().page.mouse.wheel(0, -100_000);
+            return (await wb().callStackRows()).filter((r) => r.kind === 'session' && MAIN_SESSION.test(r.name));
+          };
+          const mainRows = await waitFor('the main process row at the top of the Call Stack', async () => {
+            const rows = await mainRowsAtTop();
+            return rows.length > 0 ? rows : null;
+          }, 10_000).catch(mainRowsAtTop);
+          const shown = mainRows.length > 0 ? '' : ` (rows shown: ${JSON.stringify((await wb().callStackRows()).map((r) => `${r.kind} ${r.name}`))})`;
+          assert.deepEqual(mainRows.map((r) => r.state.replace(/^Paused.*/i, 'Paused')), ['Paused'], `one main process row, paused: ${JSON.stringify(mainRows)}${shown}`);
           await wb().screenshot('newuser-all-paused');
         }
         if (seen.size < 3) await wb().runCommand('Debug: Continue');
