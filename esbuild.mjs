@@ -109,7 +109,7 @@ const builds = [
   },
   {
     name: 'cli',
-    entryPoints: ['src/hub/cli.ts'],
+    entryPoints: ['hub/cli.ts'],
     outfile: 'runtime/dist/cli.cjs',
     format: 'cjs',
     plugins: [runtimeInstance()],

@@ -10,9 +10,9 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { Hello, RuntimeEvent } from '../runtime/src/protocol';
 import * as telemetry from '../runtime/src/telemetry';
-import { Hub } from '../src/hub/hub';
-import { frame } from '../src/hub/hubServer';
-import { ProgramModel } from '../src/hub/programModel';
+import { Hub } from '../hub/hub';
+import { frame } from '../hub/hubServer';
+import { ProgramModel } from '../hub/programModel';
 
 const run = promisify(execFile);
 const PROCESSES = 1_000;

@@ -4,7 +4,7 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
-import { Hub } from '../src/hub/hub';
+import { Hub } from '../hub/hub';
 
 const programs = join(__dirname, 'programs');
 const COUNT = Number(process.env.FORKSCOPE_BENCH_TASKS ?? 200_000);

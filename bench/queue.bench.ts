@@ -6,7 +6,7 @@ import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { cpus, loadavg } from 'node:os';
-import { Hub } from '../src/hub/hub';
+import { Hub } from '../hub/hub';
 
 const run = promisify(execFile);
 const N = Number(process.env.FORKSCOPE_BENCH_ITEMS ?? 200_000);

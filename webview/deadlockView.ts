@@ -1,6 +1,6 @@
 // Deadlocks: each cycle of the wait-for graph drawn as a ring of processes and the locks between
 // them, with the sentence naming the locations. Browser only.
-import type { Deadlock } from '../src/hub/snapshot';
+import type { Deadlock } from '../hub/snapshot';
 import { el, icon, setText, svg } from './dom';
 import type { Post } from './objectPanels';
 import { processChip, siteLink } from './objectPanels';

@@ -1,7 +1,7 @@
 // The object panels: queues, pipes, locks and other sync objects, pools, managers. Each is a keyed list whose
 // rows rebuild their (small) content only when what they show changed. Browser only.
 import type { SourceLocation } from '../runtime/src/protocol';
-import type { ClusterNode, ManagerNode, PipeNode, PoolNode, QueueNode, SyncNode } from '../src/hub/snapshot';
+import type { ClusterNode, ManagerNode, PipeNode, PoolNode, QueueNode, SyncNode } from '../hub/snapshot';
 import type { WebviewToHost } from '../src/view/messages';
 import { el, icon, KeyedList, setText, svg, toggleClass } from './dom';
 import type { KeyedRow } from './dom';

@@ -1,6 +1,6 @@
 // The process tree: a keyboard-navigable treegrid of every process and worker, keyed by process key.
 // Browser only; reads ViewState, posts actions through the `post` function it is given.
-import type { ProcessNode } from '../src/hub/snapshot';
+import type { ProcessNode } from '../hub/snapshot';
 import type { WebviewToHost } from '../src/view/messages';
 import { el, icon, iconButton, KeyedList, setText, toggleClass } from './dom';
 import type { KeyedRow } from './dom';

@@ -1,9 +1,9 @@
 // The webview's state reducer: full snapshots and deltas from the host in, view state out.
 // Pure (no DOM, no Node): unchanged items keep their identity so the renderer can skip them with `===`.
-import type { ClusterNode, Deadlock, ManagerNode, PipeNode, PoolNode, ProcessNode, ProgramSnapshot, QueueNode, SyncNode } from '../src/hub/snapshot';
+import type { ClusterNode, Deadlock, ManagerNode, PipeNode, PoolNode, ProcessNode, ProgramSnapshot, QueueNode, SyncNode } from '../hub/snapshot';
 import type { CollectionName, HostToWebview, SnapshotCollections } from '../src/view/messages';
 import { COLLECTION_NAMES } from '../src/view/messages';
-export { formatBytes } from '../src/hub/units';
+export { formatBytes } from '../hub/units';
 
 export interface ViewState {
   /** False until the first snapshot, and while no Forkscope session runs (the empty state). */

@@ -1,6 +1,6 @@
 // The one length-prefixed framing of the runtime's byte streams: a 4-byte big-endian length, then the body (UTF-8
 // JSON, or bytes). The control channel to the hub uses it (telemetry.ts and entry/preload.ts write, the hub's
-// src/hub/hubServer.ts reads) and so does the manager's wire (managers/wire.ts: its handshake's JSON frames and
+// hub/hubServer.ts reads) and so does the manager's wire (managers/wire.ts: its handshake's JSON frames and
 // its binary frames, whose body starts with a request id and a kind byte). The broker (broker/frame.ts) frames
 // otherwise: a fixed header naming object, op and request, that a shared-memory ring also carries.
 // Node's Buffer only, so the hub (shipped by the CLI and the extension) imports it as it imports protocol.ts.

@@ -1,5 +1,5 @@
 // The one prototype-safe JSON parser, for JSON from a peer that is not trusted yet: data only, bounded nesting, no
-// key that could reach a prototype. Read by the hub's control channel (src/hub/hubServer.ts) and the manager's
+// key that could reach a prototype. Read by the hub's control channel (hub/hubServer.ts) and the manager's
 // handshake (managers/wire.ts). Pure: no Node or vscode imports.
 
 /** Nesting deeper than this is refused before JSON.parse sees it. */

@@ -1,6 +1,6 @@
 // A program someone started with `forkscope run --inspect` in a terminal, seen through the CLI's observer channel:
 // the RunningProgram the adapter follows on an `attach` request. Its output stays in that terminal. No `vscode`.
-import type { ObserverConnection } from '../hub/observer';
+import type { ObserverConnection } from '../../hub/observer';
 import type { AnnouncedProcess, OutputCategory, RunningProgram } from './programHost';
 import { killProgramTree } from './processTree';
 

@@ -1,7 +1,7 @@
 // Custom DAP events the `forkscope` adapter sends, typed once for the adapter and whatever listens
 // (the view, tests). Every name shares the `forkscope/` prefix. Plain data, no imports beyond types.
 import type { ProcessKey, ProcessRole } from '../../runtime/src/protocol';
-import type { ProgramSnapshot } from '../hub/snapshot';
+import type { ProgramSnapshot } from '../../hub/snapshot';
 
 export interface ForkscopeEvents {
   /** The program started; `singleProcess` tells the view which mode it is in. */

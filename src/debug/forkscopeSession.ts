@@ -10,7 +10,7 @@ import { normalizePolicy, sessionName, type ChildSessionOptions } from './attach
 import { AttachedProgram } from './attachedProgram';
 import type { ForkscopeEventName, ForkscopeEvents } from './debugEvents';
 import { dapError, type DAP_ERRORS, type DapErrorKind } from './dapErrors';
-import { connectObserver, type ObserverConnection } from '../hub/observer';
+import { connectObserver, type ObserverConnection } from '../../hub/observer';
 import { resolveLaunchSpec, type ForkscopeAttachArguments, type ForkscopeLaunchArguments } from './launchArguments';
 import type { AnnouncedProcess, LaunchHost, ProgramLauncher, RunningProgram, TerminalCommand } from './programHost';
 

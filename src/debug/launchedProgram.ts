@@ -1,8 +1,8 @@
 // What every program the launcher starts under a hub has in common, however it runs (a child of the adapter, or a
 // command in the client's terminal): its announcements replayed to late listeners, its snapshots and trace, its end
 // reported once, and one terminate() that ends its whole tree and the hub. No `vscode`.
-import type { ProgramSnapshot } from '../hub/snapshot';
-import type { TraceRecorder } from '../hub/traceRecorder';
+import type { ProgramSnapshot } from '../../hub/snapshot';
+import type { TraceRecorder } from '../../hub/traceRecorder';
 import type { ProgramHub } from './nodeLauncher';
 import type { AnnouncedProcess, OutputCategory, RunningProgram } from './programHost';
 import { killProgramTree } from './processTree';

@@ -3,17 +3,17 @@
 import { execFile, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import * as path from 'node:path';
-import type { ProgramSnapshot } from '../hub/snapshot';
-import { TraceRecorder } from '../hub/traceRecorder';
+import type { ProgramSnapshot } from '../../hub/snapshot';
+import { TraceRecorder } from '../../hub/traceRecorder';
 import type { Hello, ProcessKey, RuntimeEvent } from '../../runtime/src/protocol';
 import type { AnnouncedProcess, LaunchHost, LaunchSpec, OutputCategory, ProgramLauncher, RunningProgram } from './programHost';
 import { LaunchedProgram } from './launchedProgram';
 import { TerminalProgram } from './terminalProgram';
 import { SESSION_MARKER_ENV } from './processTree';
-import { appendNodeOption } from '../hub/hub';
-import { findInPackage, typeScriptNodeOptions, TYPESCRIPT_PROGRAM, type NodeTypeScript } from '../hub/typeScriptOptions';
+import { appendNodeOption } from '../../hub/hub';
+import { findInPackage, typeScriptNodeOptions, TYPESCRIPT_PROGRAM, type NodeTypeScript } from '../../hub/typeScriptOptions';
 
-/** What the launcher needs of the hub (src/hub/hub.ts's Hub has it); a test can hand in a fake. */
+/** What the launcher needs of the hub (hub/hub.ts's Hub has it); a test can hand in a fake. */
 export interface ProgramHub {
   start(): Promise<{ env: Record<string, string> }>;
   onProcess(listener: (process: AnnouncedProcess) => void): () => void;

@@ -1,7 +1,7 @@
 // The narrow seam between the debug adapter and whatever runs the program (a hub-backed Node launcher in
 // VS Code, an injected fake in tests). No `vscode`, no DAP: plain data and callbacks.
 import type { ProcessKey } from '../../runtime/src/protocol';
-import type { ProcessNode, ProgramSnapshot } from '../hub/snapshot';
+import type { ProcessNode, ProgramSnapshot } from '../../hub/snapshot';
 
 /** One process or worker thread the program announced (the hub's hello, or the preload's): the model's
  * process fields that exist from the first frame on. */

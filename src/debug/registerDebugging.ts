@@ -3,7 +3,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { Commands, DEBUG_TYPE } from '../contributions';
-import { Hub } from '../hub/hub';
+import { Hub } from '../../hub/hub';
 import { AllStop, ChildSessions, forkscopeRootOf } from './vscodeChildSessions';
 import { ForkscopeConfigurationProvider, launchConfigurationFor } from './configurationProvider';
 import { ForkscopeSession } from './forkscopeSession';

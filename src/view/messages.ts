@@ -1,6 +1,6 @@
 // Typed messages between the extension host and the webview, one definition for both sides.
 // No Node or vscode imports: the webview bundle imports this file.
-import type { ClusterNode, Deadlock, ManagerNode, PipeNode, PoolNode, ProcessNode, ProgramSnapshot, QueueNode, SyncNode } from '../hub/snapshot';
+import type { ClusterNode, Deadlock, ManagerNode, PipeNode, PoolNode, ProcessNode, ProgramSnapshot, QueueNode, SyncNode } from '../../hub/snapshot';
 
 /** The keyed collections of a snapshot, by the type of their items. */
 export interface SnapshotCollections {

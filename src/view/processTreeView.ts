@@ -2,7 +2,7 @@
 // state; clicking one reveals its debug session. Refreshed at the view's capped rate, never while hidden.
 import * as vscode from 'vscode';
 import { Commands, Settings, Views } from '../contributions';
-import type { ProcessNode, ProgramSnapshot } from '../hub/snapshot';
+import type { ProcessNode, ProgramSnapshot } from '../../hub/snapshot';
 import type { ProcessControls } from './processControls';
 import type { ProgramSessions } from './programSessions';
 

@@ -3,7 +3,7 @@
 // `forkscope/snapshot` custom DAP events, or through `publish` from code in the same extension host.
 import * as vscode from 'vscode';
 import { DEBUG_TYPE } from '../contributions';
-import type { ProgramSnapshot } from '../hub/snapshot';
+import type { ProgramSnapshot } from '../../hub/snapshot';
 import { withPausedProcesses } from './pausedOverlay';
 import type { ViewContent } from './viewUpdater';
 

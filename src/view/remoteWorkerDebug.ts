@@ -4,8 +4,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as vscode from 'vscode';
 import { ENV } from '../../runtime/src/protocol';
-import type { ClusterNode } from '../hub/snapshot';
-import { findInPackage } from '../hub/typeScriptOptions';
+import type { ClusterNode } from '../../hub/snapshot';
+import { findInPackage } from '../../hub/typeScriptOptions';
 
 const RELAY_READY_MS = 30_000;
 

@@ -1,7 +1,7 @@
 // The source locations a program reported in its snapshot: the only places the view may ask the host to open.
 // Pure: no vscode, no Node.
 import type { SourceLocation } from '../../runtime/src/protocol';
-import type { ProgramSnapshot } from '../hub/snapshot';
+import type { ProgramSnapshot } from '../../hub/snapshot';
 
 export function reportedSites(snapshot: ProgramSnapshot | null): SourceLocation[] {
   if (!snapshot) return [];

@@ -1,6 +1,6 @@
 // Computes the delta the host sends the webview between two program snapshots. Pure: no vscode, no Node.
 // Items are compared by identity first (the hub's model keeps unchanged items), then by value.
-import type { ProgramSnapshot } from '../hub/snapshot';
+import type { ProgramSnapshot } from '../../hub/snapshot';
 import type { CollectionName, SnapshotCollections, SnapshotDelta } from './messages';
 import { COLLECTION_NAMES } from './messages';
 

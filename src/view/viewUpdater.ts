@@ -1,6 +1,6 @@
 // Paces what one webview receives: a full snapshot when it (re)appears or asks, then deltas at most
 // `maxUpdatesPerSecond` times a second, nothing while hidden. No vscode import, so it is unit-tested.
-import type { ProgramSnapshot } from '../hub/snapshot';
+import type { ProgramSnapshot } from '../../hub/snapshot';
 import type { HostToWebview } from './messages';
 import { snapshotDiff } from './snapshotDiff';
 

@@ -18,7 +18,7 @@ import { until } from './polling';
 
 const fixture = fileURLToPath(new URL('../fixtures/debug-tree.cjs', import.meta.url));
 
-/** A stand-in for src/hub's Hub: a Unix socket taking one JSON announcement per connection. */
+/** A stand-in for hub/'s Hub: a Unix socket taking one JSON announcement per connection. */
 class FakeHub implements ProgramHub {
   readonly dir = mkdtempSync(path.join(tmpdir(), 'fs-dap-'));
   readonly address = path.join(this.dir, 'announce.sock');

@@ -5,7 +5,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import { Hub } from '../../src/hub/hub';
+import { Hub } from '../../hub/hub';
 import { ForkscopeSession, type ForkscopeSessionDeps } from '../../src/debug/forkscopeSession';
 import { NodeLauncher } from '../../src/debug/nodeLauncher';
 import { programPids } from '../../src/debug/processTree';

@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Hub } from '../../src/hub/hub';
+import type { Hub } from '../../hub/hub';
 import { releaseInspector } from '../../src/debug/inspectorRelease';
 import { killProgram, realLauncher, repo, startDebugClient, type DebugHarness } from './debugClient';
 import { until, isAlive as alive } from './polling';

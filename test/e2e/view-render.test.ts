@@ -9,7 +9,7 @@ import { extname, join, resolve } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { CHROMIUM, ensureE2EEnvironment } from '../../scripts/e2e-env.mjs';
 import { webviewHtml } from '../../src/view/webviewHtml';
-import type { ProgramSnapshot } from '../../src/hub/snapshot';
+import type { ProgramSnapshot } from '../../hub/snapshot';
 import type { HostToWebview, WebviewToHost } from '../../src/view/messages';
 import { HOSTILE_NAME, HOSTILE_PREVIEW, NOW, busyProgram, deadlockedProgram, largeProgram } from '../fixtures/view-snapshots';
 

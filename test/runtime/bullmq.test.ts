@@ -11,9 +11,9 @@ import { square, add, whereAmI, slowSquare, failWith, InventoryError, doubler, c
 import { backendFor } from '../../runtime/src/bullmq/context';
 import { guardSeen } from '../fixtures/bullmq-main-guard';
 import { startRedis, startWorker, type Redis, type Worker } from './bullmqCluster';
-import { Hub } from '../../src/hub/hub';
-import { TraceRecorder } from '../../src/hub/traceRecorder';
-import { renderTree } from '../../src/hub/treeView';
+import { Hub } from '../../hub/hub';
+import { TraceRecorder } from '../../hub/traceRecorder';
+import { renderTree } from '../../hub/treeView';
 import { runProgram } from './runProgram';
 import { spawn } from 'node:child_process';
 import { CLI, ROOT } from './bullmqCluster';

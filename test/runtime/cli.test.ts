@@ -6,8 +6,8 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Deadlock, ProgramSnapshot } from '../../src/hub/snapshot';
-import type { TraceEvent } from '../../src/hub/traceRecorder';
+import type { Deadlock, ProgramSnapshot } from '../../hub/snapshot';
+import type { TraceEvent } from '../../hub/traceRecorder';
 
 const ROOT = join(__dirname, '..', '..');
 const CLI = join(ROOT, 'runtime', 'bin', 'forkscope.js');

@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { Hub, type AnnouncedProcess } from '../../src/hub/hub';
+import { Hub, type AnnouncedProcess } from '../../hub/hub';
 import { DEBUG_HANDSHAKE } from '../../runtime/src/protocol';
 import { REPO_ROOT } from './runProgram';
 

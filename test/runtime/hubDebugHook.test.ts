@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { Hub, type AnnouncedProcess } from '../../src/hub/hub';
+import { Hub, type AnnouncedProcess } from '../../hub/hub';
 
 describe('preload debugger hook', () => {
   it('announces every process of a plain fork program with its inspector URL before it waits', { timeout: 60_000 }, async () => {

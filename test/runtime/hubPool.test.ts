@@ -2,7 +2,7 @@
 // counted, in `pool` events, past the first tasks of each interval). Needs `npm run build` (imports 'forkscope').
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { Hub } from '../../src/hub/hub';
+import { Hub } from '../../hub/hub';
 import { runProgram } from './runProgram';
 
 describe('a pool under a hub', () => {

@@ -3,8 +3,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { ProgramModel } from '../../src/hub/programModel';
-import { ProcessSampler, sampleTree } from '../../src/hub/processSampler';
+import { ProgramModel } from '../../hub/programModel';
+import { ProcessSampler, sampleTree } from '../../hub/processSampler';
 
 describe('ProcessSampler', () => {
   it('adds a shell and its sleep under this process, with CPU and memory', { timeout: 30_000 }, async () => {

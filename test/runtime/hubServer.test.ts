@@ -6,8 +6,8 @@ import { spawn } from 'node:child_process';
 import { existsSync, statSync, mkdtempSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { Hub } from '../../src/hub/hub';
-import { frame } from '../../src/hub/hubServer';
+import { Hub } from '../../hub/hub';
+import { frame } from '../../hub/hubServer';
 
 const CHILD = join(__dirname, '..', 'fixtures', 'hub-telemetry-child.ts');
 

@@ -3,9 +3,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ClusterActivity } from '../../runtime/src/protocol';
-import { ProgramModel } from '../../src/hub/programModel';
-import { isEvent } from '../../src/hub/validateFrame';
-import { describeCluster } from '../../src/hub/treeView';
+import { ProgramModel } from '../../hub/programModel';
+import { isEvent } from '../../hub/validateFrame';
+import { describeCluster } from '../../hub/treeView';
 import { snapshotDiff } from '../../src/view/snapshotDiff';
 import { EMPTY_STATE, reduceView } from '../../webview/viewState';
 

@@ -2,8 +2,8 @@
 // RLock re-entered by its owner, and a queue starved by producers that all exited.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { findDeadlocks, type WaitState } from '../../src/hub/deadlocks';
-import type { ProcessNode, QueueNode, SyncNode } from '../../src/hub/snapshot';
+import { findDeadlocks, type WaitState } from '../../hub/deadlocks';
+import type { ProcessNode, QueueNode, SyncNode } from '../../hub/snapshot';
 
 const proc = (pid: number, state: ProcessNode['state'] = 'waiting', extra: Partial<ProcessNode> = {}): ProcessNode => ({
   key: String(pid),

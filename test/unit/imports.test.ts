@@ -66,8 +66,9 @@ function resolveRelative(from: string, specifier: string, exists: (p: string) =>
  * - webview/ never imports Node built-ins or `vscode`, nor (through value imports) a file that does.
  * - server/ never imports `vscode`.
  * - src/debug/ uses `import type` for `vscode`, except files that register with VS Code.
- * - src/hub/ (shipped by the CLI and by the extension, a context of its own) imports neither `vscode` nor any file of
- *   the extension outside src/hub/ (src/view, webview/, src/debug…), not even for a type: only itself, runtime/ and Node.
+ * - hub/ (shipped by the CLI and by the extension, a top-level context of its own) imports neither `vscode` nor any file
+ *   of the extension (src/: src/view, src/debug…; webview/; server/), not even for a type: only itself, runtime/ and Node
+ *   (and ps-list, which the process sampler loads).
  */
 export function checkImports(root: string, files: Map<string, string>): string[] {
   const violations: string[] = [];
@@ -111,12 +112,12 @@ export function checkImports(root: string, files: Map<string, string>): string[]
         else if (isNodeBuiltin(s)) at(file, ref, `the webview must not import Node built-ins${via}`);
       }
       if (under(file, join(root, 'server')) && isVscode(s)) at(file, ref, 'the language server must not import vscode');
-      if (under(file, join(root, 'src', 'hub'))) {
+      if (under(file, join(root, 'hub'))) {
         const target = isRelative(s) ? resolve(dirname(file), s) : undefined;
         if (isVscode(s)) at(file, ref, 'the hub must not import vscode');
-        else if (target !== undefined && !under(target, join(root, 'src', 'hub')) && !under(target, join(root, 'runtime'))) {
-          at(file, ref, 'the hub imports only src/hub/, runtime/ and Node, never the extension');
-        }
+        else if (target !== undefined && !under(target, join(root, 'hub')) && !under(target, join(root, 'runtime'))) {
+          at(file, ref, 'the hub imports only hub/, runtime/ and Node, never the extension (src/, webview/, server/)');
+        } else if (!isRelative(s) && !isNodeBuiltin(s) && s !== 'ps-list') at(file, ref, "the hub uses Node's own modules only (and ps-list, the sampler's process listing)");
       }
       if (under(file, join(root, 'src', 'debug')) && isVscode(s) && !ref.isTypeOnly && !registersWithVscode(file)) {
         at(file, ref, 'the debug adapter core must use `import type` for vscode (only register*/…Provider/…Factory/…Tracker files may load it)');
@@ -159,7 +160,7 @@ describe('import rules (STYLE.md)', () => {
   it('checkImports() fails on each kind of violation (negative cases)', () => {
     const root = '/repo';
     const files = new Map([
-      ['/repo/runtime/src/a.ts', "import * as vscode from 'vscode';\nimport { x } from '../../src/hub/snapshot';\nimport lodash from 'lodash';\nimport { y } from './ok';\nimport { z } from 'node:fs';"],
+      ['/repo/runtime/src/a.ts', "import * as vscode from 'vscode';\nimport { x } from '../../hub/snapshot';\nimport lodash from 'lodash';\nimport { y } from './ok';\nimport { z } from 'node:fs';"],
       ['/repo/runtime/src/ok.ts', "import { EventEmitter } from 'events';"],
       ['/repo/runtime/src/pool2.ts', "import { Queue } from 'bullmq';"],
       ['/repo/runtime/src/bullmq/ok.ts', "import { Queue } from 'bullmq';\nimport type Redis from 'ioredis';"],
@@ -170,27 +171,33 @@ describe('import rules (STYLE.md)', () => {
       ['/repo/src/debug/adapter.ts', "import * as vscode from 'vscode';"],
       ['/repo/src/debug/session.ts', "import type * as vscode from 'vscode';"],
       ['/repo/src/debug/registerDebugging.ts', "import * as vscode from 'vscode';"],
-      ['/repo/src/hub/a.ts', "import type * as vscode from 'vscode';\nimport type { T } from '../view/messages';\nimport { s } from '../../webview/state';\nimport { p } from '../../runtime/src/protocol';\nimport { m } from './b';"],
+      ['/repo/hub/a.ts', "import type * as vscode from 'vscode';\nimport type { T } from '../src/view/messages';\nimport { s } from '../webview/state';\nimport { p } from '../runtime/src/protocol';\nimport { m } from './b';\nimport { d } from '../src/debug/nodeLauncher';\nimport { l } from '../server/src/server';\nimport lodash from 'lodash';\nimport { createServer } from 'node:net';"],
+      ['/repo/hub/model/b.ts', "import type { P } from '../../runtime/src/protocol';\nimport { s } from '../state';\nimport { v } from '../../src/view/messages';"],
     ]);
     assert.deepEqual(checkImports(root, files), [
       'runtime/src/a.ts:1: the runtime must not import vscode (vscode)',
-      'runtime/src/a.ts:2: the runtime must not import the extension or anything outside runtime/ (../../src/hub/snapshot)',
+      'runtime/src/a.ts:2: the runtime must not import the extension or anything outside runtime/ (../../hub/snapshot)',
       "runtime/src/a.ts:3: the runtime uses Node's own modules only (lodash)",
       "runtime/src/pool2.ts:1: the runtime uses Node's own modules only (bullmq)",
       'webview/main.ts:1: the webview must not import Node built-ins (node:fs)',
       'src/view/helper.ts:1: the webview must not import Node built-ins (reached from webview/) (crypto)',
       'server/src/server.ts:1: the language server must not import vscode (vscode)',
       'src/debug/adapter.ts:1: the debug adapter core must use `import type` for vscode (only register*/…Provider/…Factory/…Tracker files may load it) (vscode)',
-      'src/hub/a.ts:1: the hub must not import vscode (vscode)',
-      'src/hub/a.ts:2: the hub imports only src/hub/, runtime/ and Node, never the extension (../view/messages)',
-      'src/hub/a.ts:3: the hub imports only src/hub/, runtime/ and Node, never the extension (../../webview/state)',
+      'hub/a.ts:1: the hub must not import vscode (vscode)',
+      'hub/a.ts:2: the hub imports only hub/, runtime/ and Node, never the extension (src/, webview/, server/) (../src/view/messages)',
+      'hub/a.ts:3: the hub imports only hub/, runtime/ and Node, never the extension (src/, webview/, server/) (../webview/state)',
+      'hub/a.ts:6: the hub imports only hub/, runtime/ and Node, never the extension (src/, webview/, server/) (../src/debug/nodeLauncher)',
+      'hub/a.ts:7: the hub imports only hub/, runtime/ and Node, never the extension (src/, webview/, server/) (../server/src/server)',
+      "hub/a.ts:8: the hub uses Node's own modules only (and ps-list, the sampler's process listing) (lodash)",
+      'hub/model/b.ts:3: the hub imports only hub/, runtime/ and Node, never the extension (src/, webview/, server/) (../../src/view/messages)',
     ]);
   });
 
-  it('every .ts file of runtime/, src/, webview/ and server/ follows the rules', () => {
+  it('every .ts file of runtime/, hub/, src/, webview/ and server/ follows the rules', () => {
     const files = new Map<string, string>();
-    for (const dir of ['runtime', 'src', 'webview', 'server']) for (const f of tsFiles(join(ROOT, dir))) files.set(f, readFileSync(f, 'utf8'));
+    for (const dir of ['runtime', 'hub', 'src', 'webview', 'server']) for (const f of tsFiles(join(ROOT, dir))) files.set(f, readFileSync(f, 'utf8'));
     assert.ok(files.size > 5, `found only ${files.size} files: is the scan looking in the right place?`);
+    assert.ok(files.has(join(ROOT, 'hub', 'hub.ts')), 'the hub is scanned where it lives (hub/)');
     assert.deepEqual(checkImports(ROOT, files), []);
   });
 });

@@ -6,7 +6,7 @@ import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findRuntimePreload } from '../../src/debug/nodeLauncher';
-import { findTsxLoader } from '../../src/hub/typeScriptOptions';
+import { findTsxLoader } from '../../hub/typeScriptOptions';
 
 const ROOT = join(__dirname, '..', '..');
 

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ObjectNamer, bindingName } from '../../src/hub/objectNames';
+import { ObjectNamer, bindingName } from '../../hub/objectNames';
 import type { ObjectCreated } from '../../runtime/src/protocol';
 
 describe('bindingName', () => {

@@ -2,8 +2,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Hello, RuntimeEvent } from '../../runtime/src/protocol';
-import { ProgramModel } from '../../src/hub/programModel';
-import { renderTree } from '../../src/hub/treeView';
+import { ProgramModel } from '../../hub/programModel';
+import { renderTree } from '../../hub/treeView';
 
 const hello = (pid: number, name: string, extra: Partial<Hello> = {}): Hello => ({
   t: 'hello', v: 1, token: 'x', pid, ppid: 1, threadId: 0, name, startMethod: 'spawn', role: 'process', ...extra,

@@ -5,8 +5,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Hello, RuntimeEvent } from '../../runtime/src/protocol';
-import { ProgramModel } from '../../src/hub/programModel';
-import type { ProgramSnapshot } from '../../src/hub/snapshot';
+import { ProgramModel } from '../../hub/programModel';
+import type { ProgramSnapshot } from '../../hub/snapshot';
 
 type Line = { key: string; hello?: Hello; events?: RuntimeEvent[] };
 

@@ -3,8 +3,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Hello } from '../../runtime/src/protocol';
-import { ProgramModel } from '../../src/hub/programModel';
-import { TraceRecorder } from '../../src/hub/traceRecorder';
+import { ProgramModel } from '../../hub/programModel';
+import { TraceRecorder } from '../../hub/traceRecorder';
 
 const hello = (pid: number, name: string, extra: Partial<Hello> = {}): Hello => ({
   t: 'hello', v: 1, token: 'x', pid, ppid: 1, threadId: 0, name, startMethod: 'spawn', role: 'process', ...extra,

@@ -2,7 +2,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Hello } from '../../runtime/src/protocol';
-import { TraceRecorder } from '../../src/hub/traceRecorder';
+import { TraceRecorder } from '../../hub/traceRecorder';
 
 const hello = (pid: number, threadId: number, name: string): Hello => ({ t: 'hello', v: 1, token: 'x', pid, ppid: 1, threadId, name, startMethod: threadId ? 'thread' : 'spawn', role: threadId ? 'worker' : 'main' });
 

@@ -1,7 +1,7 @@
 // One size formatter for the terminal tree and the view: the same bytes read the same in both.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatBytes } from '../../src/hub/units';
+import { formatBytes } from '../../hub/units';
 import { formatBytes as viewFormatBytes } from '../../webview/viewState';
 
 test('sizes read alike everywhere', () => {

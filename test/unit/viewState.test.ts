@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { snapshotDiff } from '../../src/view/snapshotDiff';
 import { EMPTY_STATE, describeExit, describeState, processRows, reduceView } from '../../webview/viewState';
 import type { ViewState } from '../../webview/viewState';
-import type { ProgramSnapshot } from '../../src/hub/snapshot';
+import type { ProgramSnapshot } from '../../hub/snapshot';
 import { NOW, busyProgram, deadlockedProgram, largeProgram } from '../fixtures/view-snapshots';
 
 function load(snapshot: ProgramSnapshot | null, sessionName = 'demo'): ViewState {

@@ -1,7 +1,7 @@
 // ViewUpdater: full snapshot on show and on request, deltas at a capped rate, nothing while hidden.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ProgramSnapshot } from '../../src/hub/snapshot';
+import type { ProgramSnapshot } from '../../hub/snapshot';
 import type { HostToWebview } from '../../src/view/messages';
 import { ViewUpdater } from '../../src/view/viewUpdater';
 import { busyProgram } from '../fixtures/view-snapshots';

@@ -2,7 +2,7 @@
 // chrome://tracing): processes and threads named, task spans, queue depth counters, messages as flow
 // arrows, waits as spans. Pure apart from `writeTo`; never imports vscode.
 import { writeFileSync } from 'node:fs';
-import type { Hello, ObjectKind, ProcessKey, RuntimeEvent } from '../../runtime/src/protocol';
+import type { Hello, ObjectKind, ProcessKey, RuntimeEvent } from '../runtime/src/protocol';
 
 /** One Chrome trace event (the fields we use). */
 export interface TraceEvent {

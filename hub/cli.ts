@@ -11,8 +11,8 @@ import { ObserverServer } from './observer';
 import { TraceRecorder } from './traceRecorder';
 import { describeProcess, renderTree } from './treeView';
 import type { Deadlock, ProgramSnapshot } from './snapshot';
-import { ENV } from '../../runtime/src/protocol';
-import { _debugWorkerCommand, _workerCommand } from '../../runtime/src/bundle';
+import { ENV } from '../runtime/src/protocol';
+import { _debugWorkerCommand, _workerCommand } from '../runtime/src/bundle';
 
 const USAGE = `Usage: forkscope run <program.ts|js> [args…] [--trace out.json] [--single-process] [--inspect] [--quiet]
        forkscope worker --backend redis://host:6379 [--concurrency N] [--name NAME]   (forkscope worker --help)

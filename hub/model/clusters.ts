@@ -1,5 +1,5 @@
 // The program model's remote clusters (BullMQ): each reading replaces the last, workers sorted by host.
-import type { ProcessKey, RuntimeEvent } from '../../../runtime/src/protocol';
+import type { ProcessKey, RuntimeEvent } from '../../runtime/src/protocol';
 import type { ClusterNode } from '../snapshot';
 import { touch, type ModelState } from './state';
 

@@ -1,5 +1,5 @@
 // The program model's queues: depth (the owner's exact count), puts, gets, producers, consumers and a minute of depth history.
-import type { ObjectCreated, ObjectKind, ProcessKey, RuntimeEvent } from '../../../runtime/src/protocol';
+import type { ObjectCreated, ObjectKind, ProcessKey, RuntimeEvent } from '../../runtime/src/protocol';
 import type { QueueNode } from '../snapshot';
 import { labelOf, SAMPLE_MS, touch, type ModelState } from './state';
 

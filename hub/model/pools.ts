@@ -1,6 +1,6 @@
 // The program model's pools: workers, busy workers, queued and running tasks, outcomes and mean task time, from
 // per-task events and from the counts a pool sends instead past its detail budget.
-import type { ProcessKey, RuntimeEvent } from '../../../runtime/src/protocol';
+import type { ProcessKey, RuntimeEvent } from '../../runtime/src/protocol';
 import type { PoolNode } from '../snapshot';
 import { touch, type ModelState } from './state';
 

@@ -1,6 +1,6 @@
 // Checks the shape of frames from the control channel before the model sees them: whatever a
 // process sends, the model only ever gets well-typed, bounded data. Pure: no Node or vscode imports.
-import type { Hello, ProcessRole, RuntimeEvent, SourceLocation, StartMethod } from '../../runtime/src/protocol';
+import type { Hello, ProcessRole, RuntimeEvent, SourceLocation, StartMethod } from '../runtime/src/protocol';
 
 const MAX_TEXT = 4096;
 const MAX_LIST = 1024;

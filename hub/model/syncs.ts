@@ -1,6 +1,6 @@
 // The program model's locks, semaphores, events, conditions and barriers: holder, waiters with their call sites,
 // what the dead held. The waits themselves are the processes' (processes.ts); deadlocks are deadlocks.ts's.
-import type { ObjectCreated, ObjectKind, ProcessKey, RuntimeEvent } from '../../../runtime/src/protocol';
+import type { ObjectCreated, ObjectKind, ProcessKey, RuntimeEvent } from '../../runtime/src/protocol';
 import type { SyncNode, Waiter } from '../snapshot';
 import { labelOf, touch, type ModelState } from './state';
 

@@ -3,7 +3,7 @@
 // short number ("Lock 3"). The hub reads the source line at the reported site, so the runtime's hot path
 // pays nothing; files are read once each, bounded, and a file that cannot be read just gives no name.
 import { readFileSync, statSync } from 'node:fs';
-import type { ObjectCreated, ObjectKind } from '../../runtime/src/protocol';
+import type { ObjectCreated, ObjectKind } from '../runtime/src/protocol';
 
 const MAX_FILES = 64;
 const MAX_FILE_BYTES = 4 * 1024 * 1024;

@@ -5,9 +5,9 @@ import { mkdtempSync, rmSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { AUTH_TIMEOUT_MS, MAX_FRAME_BYTES, MAX_HELLO_BYTES, PROTOCOL_VERSION, type Hello, type ProcessKey, type RuntimeEvent } from '../../runtime/src/protocol';
-import { FrameSplitter, jsonFrame } from '../../runtime/src/framing';
-import { parseSafeJson } from '../../runtime/src/safeJson';
+import { AUTH_TIMEOUT_MS, MAX_FRAME_BYTES, MAX_HELLO_BYTES, PROTOCOL_VERSION, type Hello, type ProcessKey, type RuntimeEvent } from '../runtime/src/protocol';
+import { FrameSplitter, jsonFrame } from '../runtime/src/framing';
+import { parseSafeJson } from '../runtime/src/safeJson';
 import { eventsOf, isHello } from './validateFrame';
 
 /** Connections allowed to be between accept and hello at once (a burst of starting workers stays far below). */

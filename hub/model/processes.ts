@@ -1,6 +1,6 @@
 // The program model's processes and threads: who said hello, who started whom, running/waiting/exited, what each
 // waits on (and so the waiters of locks), CPU and memory from the sampler, and what an exit leaves behind.
-import type { Hello, ObjectKind, ProcessKey, RuntimeEvent, SourceLocation } from '../../../runtime/src/protocol';
+import type { Hello, ObjectKind, ProcessKey, RuntimeEvent, SourceLocation } from '../../runtime/src/protocol';
 import type { ProcessNode } from '../snapshot';
 import { poolsProcessExited, poolWorker } from './pools';
 import { touch, type ModelState } from './state';

@@ -1,6 +1,6 @@
 // The program model's pipes and channels: each message counted once (by its sender, its receiver or both), per
 // direction, with the ends seen, the last previews and rates over a 5-second window.
-import type { ObjectCreated, ObjectKind, ProcessKey, RuntimeEvent } from '../../../runtime/src/protocol';
+import type { ObjectCreated, ObjectKind, ProcessKey, RuntimeEvent } from '../../runtime/src/protocol';
 import type { PipeNode } from '../snapshot';
 import { labelOf, SAMPLE_MS, touch, type ModelState } from './state';
 

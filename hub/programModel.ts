@@ -2,7 +2,7 @@
 // event to the reducer of its kind (model/processes.ts, queues.ts, pipes.ts, syncs.ts, pools.ts, managers.ts,
 // clusters.ts, over one model/state.ts); deadlocks are found by deadlocks.ts.
 // No I/O, no clock of its own (time is the events' `ts`), no Node or vscode imports.
-import type { Hello, ObjectCreated, ProcessKey, RuntimeEvent } from '../../runtime/src/protocol';
+import type { Hello, ObjectCreated, ProcessKey, RuntimeEvent } from '../runtime/src/protocol';
 import { findDeadlocks } from './deadlocks';
 import { copyCluster, reduceCluster } from './model/clusters';
 import { copyManager, reduceManagerCalls } from './model/managers';

@@ -13,7 +13,7 @@
 //   await hub.close();           // closes every connection and removes the socket directory
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { ENV, type Hello, type ProcessKey, type RuntimeEvent } from '../../runtime/src/protocol';
+import { ENV, type Hello, type ProcessKey, type RuntimeEvent } from '../runtime/src/protocol';
 import { HubServer } from './hubServer';
 import { ObjectNamer } from './objectNames';
 import { ProgramModel } from './programModel';

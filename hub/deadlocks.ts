@@ -1,7 +1,7 @@
 // Deadlock detection over the program model's state, as a pure function: lock cycles in the wait-for graph
 // (a live waiter → the live holder of what it waits on) and queues whose waiters can never be fed (empty, and
 // every producer other than the waiters has exited). No state of its own; the model calls it when a wait changed.
-import type { ObjectKind, ProcessKey, SourceLocation } from '../../runtime/src/protocol';
+import type { ObjectKind, ProcessKey, SourceLocation } from '../runtime/src/protocol';
 import type { Deadlock, ProcessNode, QueueNode, SyncNode } from './snapshot';
 
 /** Kinds whose holder blocks its waiters: edges of the wait-for graph. */

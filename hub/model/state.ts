@@ -1,7 +1,7 @@
 // The program model's state, shared by the reducers of each kind (processes.ts, queues.ts, pipes.ts, syncs.ts,
 // pools.ts, managers.ts, clusters.ts); programModel.ts owns one and routes events to them.
 // Pure data and helpers: no I/O, no clock, no Node or vscode imports.
-import type { ObjectCreated, ObjectKind, ProcessKey, SourceLocation } from '../../../runtime/src/protocol';
+import type { ObjectCreated, ObjectKind, ProcessKey, SourceLocation } from '../../runtime/src/protocol';
 import type { ClusterNode, ProcessNode, QueueNode, SyncNode } from '../snapshot';
 import type { ManagerRecord } from './managers';
 import type { PipeRecord } from './pipes';

@@ -8,7 +8,7 @@ import type {
   ProcessState,
   SourceLocation,
   StartMethod,
-} from '../../runtime/src/protocol';
+} from '../runtime/src/protocol';
 
 export interface ProcessNode {
   key: ProcessKey;

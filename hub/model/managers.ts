@@ -1,6 +1,6 @@
 // The program model's managers: calls counted per manager, method and caller from the callers' reports, the last
 // few detailed calls, and who serves each manager from the server's reports.
-import type { ProcessKey, RuntimeEvent } from '../../../runtime/src/protocol';
+import type { ProcessKey, RuntimeEvent } from '../../runtime/src/protocol';
 import type { ManagerNode } from '../snapshot';
 import { touch, type ModelState } from './state';
 
