@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { Barrier, BoundedSemaphore, BrokenBarrierError, BufferTooShort, Condition, Event, Lock, Pipe, Process, Queue, RLock, Semaphore, connection, isMainProcess } from 'forkscope';
 import { barrierReads, condWaiter, waitForms } from '../fixtures/sync-forms-targets';
 import type { StartMethod } from '../../runtime/src/protocol';
+import { waitUntil } from './waiting';
 
 const main = isMainProcess();
 
@@ -100,8 +101,10 @@ if (main) describe('argument forms (in this process)', () => {
   it('Barrier.wait({ timeout }) waits for the other parties instead of breaking at once', { timeout: 20_000 }, async () => {
     const barrier = new Barrier(2);
     const first = barrier.wait({ timeout: 10_000 });
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // The first party is seen waiting (not a fixed pause): a barrier that broke at once never gets there.
+    assert.equal(await waitUntil(() => barrier.nWaiting === 1 || barrier.broken, 10_000), true);
     assert.equal(barrier.broken, false);
+    assert.equal(barrier.nWaiting, 1);
     const second = barrier.wait(10_000);
     assert.deepEqual([await first, await second].sort(), [0, 1]);
     const [lone, ms] = await timed(barrier.wait({ timeout: 100 }).catch((e: Error) => e));
