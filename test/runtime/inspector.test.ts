@@ -126,19 +126,23 @@ describe('waitForDebuggerIfOpened', { timeout: 60_000 }, () => {
       const cdp = await CDP({ target: url, local: true });
       const titles: string[] = [];
       cdp.on('NodeWorker.attachedToWorker', (e) => titles.push(e.workerInfo.title));
+      // The inspector lists the running workers (attachedToWorker) before it answers enable.
       await cdp.send('NodeWorker.enable', { waitForDebuggerOnStart: false });
-      await sleep(300);
       await cdp.close();
       return titles;
     };
     await waitFor(() => /"url"/.test(run.output()));
-    await sleep(200);
     // Other threads may be listed (tsx runs the fixture with one of its own); the watchdog is the one that matters.
     const watchdogs = async () => (await workersSeenBy(run.url!)).filter((title) => /forkscope debugger watchdog/.test(title));
-    assert.equal((await watchdogs()).length, 1, 'the watchdog thread, while nobody took over');
+    /** Asks the inspector until `done` holds of its watchdogs (the thread starts and ends on its own time), or 1 s passed. */
+    const watchdogsUntil = async (done: (w: string[]) => boolean) => {
+      let seen = await watchdogs();
+      for (const end = Date.now() + 1_000; !done(seen) && Date.now() < end; ) seen = await watchdogs();
+      return seen;
+    };
+    assert.equal((await watchdogsUntil((w) => w.length > 0)).length, 1, 'the watchdog thread, while nobody took over');
     await waitUntilWaiting(run.url!);
-    await sleep(100);
-    assert.deepEqual(await watchdogs(), [], 'what js-debug would list once the adapter took over');
+    assert.deepEqual(await watchdogsUntil((w) => w.length === 0), [], 'what js-debug would list once the adapter took over');
     const guards = orphanGuards();
     assert.equal(guards.filter((g) => g.parkedPid === run.child.pid).length, 1, 'a shell keeps the orphan checks');
     await sleep(1_500);
