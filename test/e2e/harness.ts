@@ -626,7 +626,24 @@ export type DapEvent =
   | { t: number; ev: 'output'; id: string; category?: string; output: string }
   | { t: number; ev: 'terminated' | 'exited'; id: string }
   | { t: number; ev: 'error'; id: string; message: string }
-  | { t: number; ev: 'exit'; id: string; code?: number; signal?: string };
+  | { t: number; ev: 'exit'; id: string; code?: number; signal?: string }
+  | { t: number; ev: 'response'; id: string; command: 'launch' | 'attach'; success: boolean }
+  | { t: number; ev: 'breakpoints'; count: number };
+
+/**
+ * Sets exactly these breakpoints (1-based lines), through the DAP recorder's command (`dapRecorder()` must be
+ * installed): unlike toggling in an editor, it does not depend on which breakpoints exist already.
+ */
+export async function setBreakpoints(wb: Workbench, breakpoints: Array<{ file: string; line: number }>): Promise<void> {
+  writeFileSync(join(wb.workspace, '.e2e-breakpoints.json'), JSON.stringify(breakpoints));
+  const since = Date.now();
+  await wb.runCommand('DAP Recorder: Set Breakpoints From File');
+  await waitFor(
+    `${breakpoints.length} breakpoints set`,
+    () => dapEvents(wb.workspace).some((e) => e.ev === 'breakpoints' && e.t >= since && e.count === breakpoints.length),
+    30_000,
+  );
+}
 
 /** What the DAP recorder wrote so far in `workspace` (a half-written last line is left for the next read). */
 export function dapEvents(workspace: string): DapEvent[] {
