@@ -461,7 +461,10 @@ function makeWorkbench(w: { page: Page; url: string; port: number; workspace: st
     async screenshot(name, clip) {
       mkdirSync(RESULTS_DIR, { recursive: true });
       const path = join(RESULTS_DIR, `${name.replace(/[^\w.-]+/g, '-')}.png`);
-      await page.screenshot({ path, timeout: 15_000, ...(clip ? { clip } : {}) });
+      // Evidence, not a check: a screenshot the loaded machine cannot take in time is said, and the test goes on.
+      await page.screenshot({ path, timeout: 30_000, ...(clip ? { clip } : {}) }).catch((error: unknown) => {
+        console.log(`# screenshot ${name} not taken: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
+      });
       return path;
     },
 

@@ -121,6 +121,11 @@ describe('Program view in code-server', { timeout: 600_000 }, () => {
     assert.ok(panels.some((t) => /Queue[\s\S]*\/ 5/.test(t)), 'the bounded queue shows with its maxsize');
     assert.ok(panels.some((t) => /[1-9]\d* messages · [\d.]+ (B|KB|MB) in all/.test(t)), `pipe and channel traffic shows in bytes: ${panels.join(' | ')}`);
     assert.ok(panels.some((t) => /Lock/.test(t)), 'the lock shows');
+    const managers = await text(frame, '.object.manager');
+    assert.ok(
+      managers.some((t) => /[3-9]\d* calls[\s\S]*\.set 3\b[\s\S]*MainProcess/.test(t)),
+      `the manager's panel counts main's three dict.set calls: ${managers.join(' | ')}`,
+    );
     console.log(`# view rows: ${rows.join(' | ')}`);
     console.log(`# view panels: ${panels.join(' | ')}`);
     await wb().screenshot('view-e2e-program');
