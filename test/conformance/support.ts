@@ -121,6 +121,8 @@ export interface Kit {
   Event(): Promise<any>;
   Barrier(parties: number, options?: { timeout?: number; action?: () => void }): Promise<any>;
   Value(typecode: 'i', value: number): Promise<any>;
+  /** `new ctx.Pool(n)`, or ManagerMixin's `manager.Pool(n)` (a Pool in the manager's process). */
+  Pool(processes: number): Promise<any>;
   /** _TestBarrier's DummyList: a counter appended to by t.append and read by t.count (a shared int, or manager.list()). */
   DummyList(): Promise<any>;
 }
@@ -142,6 +144,7 @@ function localKit(type: MixinType, method: StartMethod): Kit {
     Event: async () => new ctx.Event(),
     Barrier: async (n, o) => new ctx.Barrier(n, o),
     Value: async (tc, v) => new ctx.Value(tc, v),
+    Pool: async (n) => new ctx.Pool(n),
     DummyList: async () => new ctx.Value('i', 0),
   };
 }
@@ -186,6 +189,7 @@ function managerKit(): Kit {
     Event: () => mgr().Event(),
     Barrier: (n, o) => mgr().Barrier(n, o),
     Value: (tc, v) => mgr().Value(tc, v),
+    Pool: (n) => mgr().Pool(n),
     DummyList: () => mgr().list(),
   };
   before(async () => {
