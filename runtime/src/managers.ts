@@ -425,11 +425,15 @@ export interface LockProxy extends ProxyMembers {
   acquire(options?: { block?: boolean; timeout?: number }): Promise<boolean>;
   release(): Promise<void>;
   locked(): Promise<boolean>;
+  /** `await lock.acquire(); await using held = lock;` releases at the block's end, as Python's `with`. */
+  [Symbol.asyncDispose](): Promise<void>;
 }
 export interface SemaphoreProxy extends ProxyMembers {
   acquire(options?: { block?: boolean; timeout?: number }): Promise<boolean>;
   release(n?: number): Promise<void>;
   getValue(): Promise<number>;
+  /** `await sem.acquire(); await using held = sem;` releases at the block's end, as Python's `with`. */
+  [Symbol.asyncDispose](): Promise<void>;
 }
 export interface EventProxy extends ProxyMembers {
   set(): Promise<void>;

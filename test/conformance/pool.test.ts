@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import * as mp from 'forkscope';
-import { forEachMethod, ALL, PROCESSES, TIMEOUT1, TIMEOUT2, SHORT_TIMEOUT, EARLY, DELTA, sleep, timed, timedRejects, it } from './support';
+import { forEachMethod, forEachType, ALL_TYPES, type Kit, PROCESSES, TIMEOUT1, TIMEOUT2, SHORT_TIMEOUT, EARLY, DELTA, sleep, timed, timedRejects, it } from './support';
 import * as t from './targets';
 
 const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
@@ -20,13 +20,24 @@ async function list<T>(it: AsyncIterable<T>): Promise<T[]> {
 
 const LAZY_IMAP = '#15 lazy imap';
 
-forEachMethod('_TestPool', ALL, (ctx, method) => {
-  let pool: mp.Pool;
-  before(() => {
-    pool = new ctx.Pool(4);
+/**
+ * The handle a Pool's *Async call gives, in a one-item array: a manager's call resolves to its AsyncResult proxy;
+ * a local AsyncResult is itself thenable (awaiting it would give its value), so it is taken as it is.
+ */
+async function handle(kit: Kit, call: any): Promise<[any]> {
+  return [kit.type === 'manager' ? await call : call];
+}
+
+forEachType('_TestPool', ALL_TYPES, (kit) => {
+  const { method } = kit;
+  const onlyProcesses = kit.type !== 'processes' ? 'CPython runs it only for processes' : false;
+  const notForManager = (reason: string | false): string | false => (kit.type === 'manager' ? 'CPython skips it for managers' : reason);
+  let pool: any;
+  before(async () => {
+    pool = await kit.Pool(4);
   });
   after(async () => {
-    pool.terminate();
+    await pool.terminate();
     await pool.join();
   });
 
@@ -50,14 +61,16 @@ forEachMethod('_TestPool', ALL, (ctx, method) => {
 
   it('test_starmap_async (_TestPool)', async () => {
     const tuples = range(100).map((i) => [i, 99 - i] as [number, number]);
-    assert.deepEqual(await pool.starmapAsync(t.mul, tuples).get(), tuples.map(([a, b]) => a * b));
+    const [res] = await handle(kit, pool.starmapAsync(t.mul, tuples));
+    assert.deepEqual(await res.get(), tuples.map(([a, b]) => a * b));
   });
 
   it('test_map_async (_TestPool)', async () => {
-    assert.deepEqual(await pool.mapAsync(t.sqr, range(10)).get(), squares(10));
+    const [res] = await handle(kit, pool.mapAsync(t.sqr, range(10)));
+    assert.deepEqual(await res.get(), squares(10));
   });
 
-  it('test_map_async_callbacks (_TestPool)', async () => {
+  it('test_map_async_callbacks (_TestPool)', { skip: kit.type === 'manager' ? "deviates on purpose: a callback crosses to the manager by module and name (DESIGN.md), and JavaScript has no bound method of a list proxy to send (CPython's call_args.append pickles)" : false }, async () => {
     const callArgs: unknown[] = [];
     const push = (x: unknown) => void callArgs.push(x);
     await pool.mapAsync(t.toInt, ['1'], { callback: push, errorCallback: push }).wait();
@@ -68,15 +81,16 @@ forEachMethod('_TestPool', ALL, (ctx, method) => {
     assert.equal((callArgs[1] as Error).name, 'ValueError');
   });
 
-  it('test_map_unplicklable (_TestPool)', { skip: method === 'thread' ? 'CPython skips it for threads' : false }, async () => {
+  it('test_map_unplicklable (_TestPool)', { skip: kit.type === 'threads' ? 'CPython skips it for threads' : false }, async () => {
     await assert.rejects(async () => pool.map(t.sqr, Array.from({ length: 10 }, () => Symbol('cannot pickle')) as never));
   });
 
   it('test_map_chunksize (_TestPool)', async () => {
-    await pool.mapAsync(t.sqr, [], { chunksize: 1 }).get({ timeout: TIMEOUT1 });
+    const [res] = await handle(kit, pool.mapAsync(t.sqr, [], { chunksize: 1 }));
+    await res.get({ timeout: TIMEOUT1 });
   });
 
-  it('test_map_handle_iterable_exception (_TestPool)', async () => {
+  it('test_map_handle_iterable_exception (_TestPool)', { skip: notForManager(false) }, async () => {
     const isSayWhen = (e: Error) => e instanceof t.SayWhenError;
     await assert.rejects(async () => pool.map(t.sqr, t.exceptionThrowingGenerator(1, -1), { chunksize: 1 }), isSayWhen);
     await assert.rejects(async () => pool.map(t.sqr, t.exceptionThrowingGenerator(1, -1), { chunksize: 1 }), isSayWhen);
@@ -95,36 +109,36 @@ forEachMethod('_TestPool', ALL, (ctx, method) => {
   });
 
   it('test_async (_TestPool)', async () => {
-    const res = pool.applyAsync(t.sqr, [7, TIMEOUT1]);
+    const [res] = await handle(kit, pool.applyAsync(t.sqr, [7, TIMEOUT1]));
     const r = await timed(() => res.get());
     assert.equal(r.value, 49);
     assert.ok(r.elapsed >= TIMEOUT1 - EARLY - 50);
   });
 
   it('test_async_timeout (_TestPool)', { timeout: 120_000 }, async () => {
-    const p = new ctx.Pool(3);
+    const p = await kit.Pool(3);
     try {
-      const res = p.applyAsync(t.sqr, [6, TIMEOUT2 + SHORT_TIMEOUT]);
-      res.catch(() => {});
+      const [res] = await handle(kit, p.applyAsync(t.sqr, [6, TIMEOUT2 + SHORT_TIMEOUT]));
+      res.catch?.(() => {});
       const elapsed = await timedRejects(() => res.get({ timeout: TIMEOUT2 }), 'TimeoutError');
       assert.ok(elapsed >= TIMEOUT2 - EARLY, `waited ${elapsed} ms`);
     } finally {
-      p.terminate();
+      await p.terminate();
       await p.join();
     }
   });
 
   it('test_imap (_TestPool)', async () => {
-    assert.deepEqual(await list(pool.imap(t.sqr, range(10))), squares(10));
-    let it = pool.imap(t.sqr, range(10));
+    assert.deepEqual(await list(await pool.imap(t.sqr, range(10))), squares(10));
+    let it = await pool.imap(t.sqr, range(10));
     for (let i = 0; i < 10; i++) assert.deepEqual(await it.next(), { value: i * i, done: false });
     assert.equal((await it.next()).done, true);
-    it = pool.imap(t.sqr, range(1000), { chunksize: 100 });
+    it = await pool.imap(t.sqr, range(1000), { chunksize: 100 });
     for (let i = 0; i < 1000; i++) assert.equal((await it.next()).value, i * i);
     assert.equal((await it.next()).done, true);
   });
 
-  it('test_imap_handle_iterable_exception (_TestPool)', async () => {
+  it('test_imap_handle_iterable_exception (_TestPool)', { skip: notForManager(false) }, async () => {
     const isSayWhen = (e: Error) => e instanceof t.SayWhenError;
     let it = pool.imap(t.sqr, t.exceptionThrowingGenerator(1, -1), { chunksize: 1 });
     await assert.rejects(it.next(), isSayWhen);
@@ -142,11 +156,11 @@ forEachMethod('_TestPool', ALL, (ctx, method) => {
   });
 
   it('test_imap_unordered (_TestPool)', async () => {
-    assert.deepEqual((await list(pool.imapUnordered(t.sqr, range(10)))).sort((a, b) => a - b), squares(10));
-    assert.deepEqual((await list(pool.imapUnordered(t.sqr, range(1000), { chunksize: 100 }))).sort((a, b) => a - b), squares(1000));
+    assert.deepEqual((await list<number>(await pool.imapUnordered(t.sqr, range(10)))).sort((a, b) => a - b), squares(10));
+    assert.deepEqual((await list<number>(await pool.imapUnordered(t.sqr, range(1000), { chunksize: 100 }))).sort((a, b) => a - b), squares(1000));
   });
 
-  it('test_imap_unordered_handle_iterable_exception (_TestPool)', async () => {
+  it('test_imap_unordered_handle_iterable_exception (_TestPool)', { skip: notForManager(false) }, async () => {
     const isSayWhen = (e: Error) => e instanceof t.SayWhenError;
     let it = pool.imapUnordered(t.sqr, t.exceptionThrowingGenerator(1, -1), { chunksize: 1 });
     await assert.rejects(it.next(), isSayWhen);
@@ -170,9 +184,11 @@ forEachMethod('_TestPool', ALL, (ctx, method) => {
   });
 
   it('test_make_pool (_TestPool)', async () => {
-    assert.throws(() => new ctx.Pool(-1), { name: 'ValueError' });
-    assert.throws(() => new ctx.Pool(0), { name: 'ValueError' });
-    const p = new ctx.Pool(3);
+    // CPython's manager run expects RemoteError; an error keeps its class across processes here (ValueError).
+    await assert.rejects(async () => kit.Pool(-1), { name: 'ValueError' });
+    await assert.rejects(async () => kit.Pool(0), { name: 'ValueError' });
+    if (kit.type === 'manager') return;
+    const p = await kit.Pool(3);
     try {
       assert.equal(p.processes, 3);
     } finally {
@@ -183,29 +199,30 @@ forEachMethod('_TestPool', ALL, (ctx, method) => {
 
   it('test_terminate (_TestPool)', { timeout: 120_000 }, async () => {
     const sleepTime = method === 'thread' ? 1000 : 300_000;
-    const p = new ctx.Pool(3);
-    const result = p.mapAsync(t.nap, Array.from({ length: 10_000 }, () => sleepTime), { chunksize: 1 });
-    result.catch(() => {});
+    const p = await kit.Pool(3);
+    const [result] = await handle(kit, p.mapAsync(t.nap, Array.from({ length: 10_000 }, () => sleepTime), { chunksize: 1 }));
+    result.catch?.(() => {});
     await sleep(200);
-    p.terminate();
+    await p.terminate();
     await p.join();
   });
 
   it('test_empty_iterable (_TestPool)', async () => {
-    const p = new ctx.Pool(1);
+    const p = await kit.Pool(1);
     assert.deepEqual(await p.map(t.sqr, []), []);
-    assert.deepEqual(await list(p.imap(t.sqr, [])), []);
-    assert.deepEqual(await list(p.imapUnordered(t.sqr, [])), []);
-    assert.deepEqual(await p.mapAsync(t.sqr, []).get(), []);
-    p.close();
+    assert.deepEqual(await list(await p.imap(t.sqr, [])), []);
+    assert.deepEqual(await list(await p.imapUnordered(t.sqr, [])), []);
+    const [res] = await handle(kit, p.mapAsync(t.sqr, []));
+    assert.deepEqual(await res.get(), []);
+    await p.close();
     await p.join();
   });
 
-  it('test_context (_TestPool)', { skip: method === 'thread' ? 'CPython runs it only for processes' : false }, async () => {
+  it('test_context (_TestPool)', { skip: onlyProcesses }, async () => {
     const L = range(10);
     let p: mp.Pool;
     {
-      await using q = new ctx.Pool(2);
+      await using q = await kit.Pool(2);
       p = q;
       assert.deepEqual(await q.mapAsync(t.sqr, L).get(), squares(10));
     }
@@ -213,10 +230,10 @@ forEachMethod('_TestPool', ALL, (ctx, method) => {
     assert.throws(() => p.mapAsync(t.sqr, L), { name: 'ValueError' });
   });
 
-  it('test_traceback (_TestPool)', { skip: method === 'thread' ? 'CPython runs it only for processes' : false }, async () => {
+  it('test_traceback (_TestPool)', { skip: onlyProcesses }, async () => {
     let exc: Error | undefined;
     {
-      await using p = new ctx.Pool(1);
+      await using p = await kit.Pool(1);
       try {
         await p.apply(t.raiseRuntimeError, [123]);
       } catch (e) {
@@ -231,7 +248,7 @@ forEachMethod('_TestPool', ALL, (ctx, method) => {
     assert.match(exc.stack ?? '', /targets\.ts/);
     exc = undefined;
     {
-      await using p = new ctx.Pool(1);
+      await using p = await kit.Pool(1);
       try {
         await p.map(t.sqr, t.exceptionThrowingGenerator(1, -1), { chunksize: 1 });
       } catch (e) {
@@ -243,7 +260,7 @@ forEachMethod('_TestPool', ALL, (ctx, method) => {
   });
 
   it('test_wrapped_exception (_TestPool)', async () => {
-    await using p = new ctx.Pool(1);
+    await using p = await kit.Pool(1);
     await assert.rejects(p.apply(t.raiseRuntimeError, ['foo']), { name: 'RuntimeError' });
   });
 
@@ -251,12 +268,12 @@ forEachMethod('_TestPool', ALL, (ctx, method) => {
     const started = performance.now();
     await assert.rejects(
       async () => {
-        const p = new ctx.Pool(2);
+        const p = await kit.Pool(2);
         try {
           await p.map(t.raiseLargeValueError, [0, 1000]);
         } finally {
           await sleep(500);
-          p.close();
+          await p.close();
           await p.join();
         }
       },
@@ -266,8 +283,8 @@ forEachMethod('_TestPool', ALL, (ctx, method) => {
   });
 
   it('test_release_task_refs (_TestPool)', { skip: "not ported: counts CPython objects freed by the garbage collector (weakref)" }, () => {});
-  it('test_enter (_TestPool)', { skip: 'not ported: JavaScript `using` has no enter step that could refuse a terminated pool' }, () => {});
-  it('test_resource_warning (_TestPool)', { skip: 'not ported: a ResourceWarning at garbage collection' }, () => {});
+  it('test_enter (_TestPool)', { skip: notForManager('not ported: JavaScript `using` has no enter step that could refuse a terminated pool') }, () => {});
+  it('test_resource_warning (_TestPool)', { skip: notForManager('not ported: a ResourceWarning at garbage collection') }, () => {});
 });
 
 forEachMethod('_TestPoolWorkerErrors', PROCESSES, (ctx) => {

@@ -2,19 +2,23 @@
 // ported: Queue/JoinableQueue/SimpleQueue between real processes, with CPython's timeouts and errors.
 import assert from 'node:assert/strict';
 import * as mp from 'forkscope';
-import { forEachMethod, ALL, PROCESSES, DELTA, TIMEOUT1, TIMEOUT2, TIMEOUT3, SHORT_TIMEOUT, EARLY, sleep, timedRejects, PROMPT, it } from './support';
+import { forEachMethod, forEachType, ALL_TYPES, PROCESSES, DELTA, TIMEOUT1, TIMEOUT2, TIMEOUT3, SHORT_TIMEOUT, EARLY, sleep, timedRejects, PROMPT, it } from './support';
 import * as t from './targets';
 
-forEachMethod('_TestQueue', ALL, (ctx, method) => {
+forEachType('_TestQueue', ALL_TYPES, (kit) => {
+  const { ctx } = kit;
+  /** Python's `multiprocessing.Queue` (module level), which some cases use whatever the mixin: the default context's. */
+  const mpQueue = kit.type === 'manager' ? mp : ctx;
+
   it('test_put (_TestQueue)', async () => {
     const MAXSIZE = 6;
-    const queue = new ctx.Queue<number>({ maxsize: MAXSIZE });
-    const childCanStart = new ctx.Event();
-    const parentCanContinue = new ctx.Event();
+    const queue = await kit.Queue({ maxsize: MAXSIZE });
+    const childCanStart = await kit.Event();
+    const parentCanContinue = await kit.Event();
     const proc = new ctx.Process({ target: t.takeSix, args: [queue, childCanStart, parentCanContinue], daemon: true });
     proc.start();
-    assert.equal(queue.empty(), true);
-    assert.equal(queue.full(), false);
+    assert.equal(await queue.empty(), true);
+    assert.equal(await queue.full(), false);
     await queue.put(1);
     await queue.put(2, { block: true });
     await queue.put(3, { block: true, timeout: undefined });
@@ -22,38 +26,38 @@ forEachMethod('_TestQueue', ALL, (ctx, method) => {
     await queue.put(5, { block: false, timeout: undefined });
     await queue.putNowait(6);
     await sleep(DELTA);
-    assert.equal(queue.empty(), false);
-    assert.equal(queue.full(), true);
+    assert.equal(await queue.empty(), false);
+    assert.equal(await queue.full(), true);
     assert.ok((await timedRejects(() => queue.put(7, { block: false }), 'Full')) < PROMPT);
     assert.ok((await timedRejects(() => queue.put(7, { block: false, timeout: undefined }), 'Full')) < PROMPT);
     assert.ok((await timedRejects(() => queue.putNowait(7), 'Full')) < PROMPT);
     assert.ok((await timedRejects(() => queue.put(7, { block: true, timeout: TIMEOUT1 }), 'Full')) >= TIMEOUT1 - EARLY);
     assert.ok((await timedRejects(() => queue.put(7, { block: false, timeout: TIMEOUT2 }), 'Full')) < PROMPT);
     assert.ok((await timedRejects(() => queue.put(7, { timeout: TIMEOUT3 }), 'Full')) >= TIMEOUT3 - EARLY);
-    childCanStart.set();
+    await childCanStart.set();
     await parentCanContinue.wait();
-    assert.equal(queue.empty(), true);
-    assert.equal(queue.full(), false);
+    assert.equal(await queue.empty(), true);
+    assert.equal(await queue.full(), false);
     await proc.join();
-    queue.close();
+    closeQueue(queue);
   });
 
   it('test_get (_TestQueue)', async () => {
-    const queue = new ctx.Queue<number>();
-    const childCanStart = new ctx.Event();
-    const parentCanContinue = new ctx.Event();
+    const queue = await kit.Queue();
+    const childCanStart = await kit.Event();
+    const parentCanContinue = await kit.Event();
     const proc = new ctx.Process({ target: t.putTwoToFive, args: [queue, childCanStart, parentCanContinue], daemon: true });
     proc.start();
-    assert.equal(queue.empty(), true);
-    childCanStart.set();
+    assert.equal(await queue.empty(), true);
+    await childCanStart.set();
     await parentCanContinue.wait();
     await sleep(DELTA);
-    assert.equal(queue.empty(), false);
+    assert.equal(await queue.empty(), false);
     assert.equal(await queue.get({ block: true, timeout: undefined }), 2);
     assert.equal(await queue.get({ block: true }), 3);
     assert.equal(await queue.get({ timeout: 1000 }), 4);
     assert.equal(await queue.getNowait(), 5);
-    assert.equal(queue.empty(), true);
+    assert.equal(await queue.empty(), true);
     assert.ok((await timedRejects(() => queue.get({ block: false }), 'Empty')) < PROMPT);
     assert.ok((await timedRejects(() => queue.get({ block: false, timeout: undefined }), 'Empty')) < PROMPT);
     assert.ok((await timedRejects(() => queue.getNowait(), 'Empty')) < PROMPT);
@@ -61,11 +65,11 @@ forEachMethod('_TestQueue', ALL, (ctx, method) => {
     assert.ok((await timedRejects(() => queue.get({ block: false, timeout: TIMEOUT2 }), 'Empty')) < PROMPT);
     assert.ok((await timedRejects(() => queue.get({ timeout: TIMEOUT3 }), 'Empty')) >= TIMEOUT3 - EARLY);
     await proc.join();
-    queue.close();
+    closeQueue(queue);
   });
 
   it('test_fork (_TestQueue)', async () => {
-    const queue = new ctx.Queue<number>();
+    const queue = await kit.Queue();
     for (let i = 0; i < 10; i++) await queue.put(i);
     await sleep(DELTA);
     const p = new ctx.Process({ target: t.putTenToNineteen, args: [queue], daemon: true });
@@ -73,44 +77,45 @@ forEachMethod('_TestQueue', ALL, (ctx, method) => {
     for (let i = 0; i < 20; i++) assert.equal(await queue.get(), i);
     await assert.rejects(queue.get({ block: false }), { name: 'Empty' });
     await p.join();
-    queue.close();
+    closeQueue(queue);
   });
 
   it('test_qsize (_TestQueue)', async () => {
-    const q = new ctx.Queue<number>();
-    assert.equal(q.qsize(), 0);
+    const q = await kit.Queue();
+    assert.equal(await q.qsize(), 0);
     await q.put(1);
-    assert.equal(q.qsize(), 1);
+    assert.equal(await q.qsize(), 1);
     await q.put(5);
-    assert.equal(q.qsize(), 2);
+    assert.equal(await q.qsize(), 2);
     await q.get();
-    assert.equal(q.qsize(), 1);
+    assert.equal(await q.qsize(), 1);
     await q.get();
-    assert.equal(q.qsize(), 0);
-    q.close();
+    assert.equal(await q.qsize(), 0);
+    closeQueue(q);
   });
 
   it('test_task_done (_TestQueue)', { timeout: 120_000 }, async () => {
-    const queue = new ctx.JoinableQueue<number | null>();
+    const queue = await kit.JoinableQueue();
     const workers = Array.from({ length: 4 }, () => new ctx.Process({ target: t.taskDoneWorker, args: [queue], daemon: true }));
     for (const p of workers) p.start();
     for (let i = 0; i < 10; i++) await queue.put(i);
     await queue.join();
     for (const _ of workers) await queue.put(null);
     for (const p of workers) await p.join();
-    queue.close();
+    closeQueue(queue);
   });
 
   it('test_no_import_lock_contention (_TestQueue)', { skip: "not ported: CPython's import lock (issue 22853) has no Node twin" }, () => {});
 
   it('test_timeout (_TestQueue)', async () => {
-    const q = new ctx.Queue();
+    // CPython's case makes a multiprocessing.Queue() whatever the mixin.
+    const q = new mpQueue.Queue();
     const elapsed = await timedRejects(() => q.get({ block: true, timeout: 200 }), 'Empty');
     assert.ok(elapsed >= 100, `waited ${elapsed} ms`);
     q.close();
   });
 
-  it('test_queue_feeder_donot_stop_onexc (_TestQueue)', { skip: method === 'thread' ? 'CPython runs it only for processes' : false }, async () => {
+  it('test_queue_feeder_donot_stop_onexc (_TestQueue)', { skip: kit.type !== 'processes' ? 'CPython runs it only for processes' : false }, async () => {
     // Deviates on purpose: an object that cannot cross fails its own put() (RELIABILITY.md: a clear error at
     // the call), where CPython's feeder thread prints and drops it; either way the queue keeps working.
     const notSerializable = Symbol('cannot cross');
@@ -131,12 +136,13 @@ forEachMethod('_TestQueue', ALL, (ctx, method) => {
   it('test_queue_feeder_on_queue_feeder_error (_TestQueue)', { skip: 'not ported: _on_queue_feeder_error is a private hook of CPython\'s feeder thread' }, () => {});
 
   it('test_closed_queue_empty_exceptions (_TestQueue)', async () => {
-    for (const q of [new ctx.Queue(), new ctx.JoinableQueue()]) {
+    // CPython's case makes multiprocessing.Queue()/JoinableQueue() whatever the mixin.
+    for (const q of [new mpQueue.Queue(), new mpQueue.JoinableQueue()]) {
       q.close();
       q.joinThread();
       assert.equal(q.empty(), true);
     }
-    for (const q of [new ctx.Queue(), new ctx.JoinableQueue()]) {
+    for (const q of [new mpQueue.Queue(), new mpQueue.JoinableQueue()]) {
       await q.put('foo');
       q.close();
       q.joinThread();
@@ -145,13 +151,18 @@ forEachMethod('_TestQueue', ALL, (ctx, method) => {
   });
 
   it('test_closed_queue_put_get_exceptions (_TestQueue)', async () => {
-    for (const q of [new ctx.Queue(), new ctx.JoinableQueue()]) {
+    for (const q of [new mpQueue.Queue(), new mpQueue.JoinableQueue()]) {
       q.close();
       await assert.rejects(async () => q.put('foo'), { name: 'ValueError', message: /is closed/ });
       await assert.rejects(async () => q.get(), { name: 'ValueError', message: /is closed/ });
     }
   });
 });
+
+/** CPython's close_queue(q): closes a multiprocessing queue; a manager's proxy has nothing to close. */
+function closeQueue(q: { close?: () => void }): void {
+  if (typeof q.close === 'function') q.close();
+}
 
 forEachMethod('TestSimpleQueue', PROCESSES, (ctx) => {
   it('test_empty_exceptions (TestSimpleQueue)', async () => {

@@ -1,8 +1,8 @@
 // Shared pieces of the conformance layer (CPython's own multiprocessing tests, ported): the start methods
 // each class runs in, CPython's timing constants in ms, and a stopwatch. Test files register their cases
 // only in the main process, because every child re-imports its main module (the twin of __mp_main__).
-import { describe, it as nodeIt, type TestContext, type TestOptions } from 'node:test';
-import { getContext, isMainProcess, type Context } from 'forkscope';
+import { after, before, describe, it as nodeIt, type TestContext, type TestOptions } from 'node:test';
+import { getContext, isMainProcess, Manager, type Context, type SyncManager } from 'forkscope';
 import type { StartMethod } from '../../runtime/src/protocol';
 
 /** CPython's DELTA and TIMEOUT1..3 (CHECK_TIMINGS off), in ms. */
@@ -17,8 +17,8 @@ export const SHORT_TIMEOUT = 10_000;
 export const PROCESSES: readonly StartMethod[] = ['spawn', 'forkserver'];
 export const ALL: readonly StartMethod[] = ['spawn', 'forkserver', 'thread'];
 
-/** CONFORMANCE_METHODS=spawn,thread narrows a run (to debug one start method). */
-function selected(method: StartMethod): boolean {
+/** CONFORMANCE_METHODS=spawn,thread,manager narrows a run (to debug one start method, or the manager runs). */
+function selected(method: StartMethod | 'manager'): boolean {
   const only = process.env.CONFORMANCE_METHODS;
   return !only || only.split(',').includes(method);
 }
@@ -93,4 +93,126 @@ export function once(cpythonClass: string, body: () => void): void {
   if (!isMainProcess()) return;
   keepAlive();
   describe(cpythonClass, body);
+}
+
+/** CPython's mixin types: ProcessesMixin, ThreadsMixin and ManagerMixin (a class's ALLOWED_TYPES). */
+export type MixinType = 'processes' | 'threads' | 'manager';
+export const ALL_TYPES: readonly MixinType[] = ['processes', 'threads', 'manager'];
+
+/**
+ * What a CPython mixin hands a class's cases: its Process (a context), and the objects made as that mixin makes
+ * them: `new ctx.Queue()` for processes and threads, `await manager.Queue()` for ManagerMixin. Each factory
+ * resolves, so one case body serves all three; local objects' synchronous calls are awaited like a proxy's.
+ */
+export interface Kit {
+  type: MixinType;
+  /** The start method of the cases' processes (ManagerMixin's Process is multiprocessing.Process: spawn). */
+  method: StartMethod;
+  ctx: Context;
+  /** ManagerMixin's manager (started once per file, shut down at its end); undefined for the other types. */
+  readonly manager: SyncManager | undefined;
+  Queue(options?: { maxsize?: number }): Promise<any>;
+  JoinableQueue(options?: { maxsize?: number }): Promise<any>;
+  Lock(): Promise<any>;
+  RLock(): Promise<any>;
+  Semaphore(value?: number): Promise<any>;
+  BoundedSemaphore(value?: number): Promise<any>;
+  Condition(): Promise<any>;
+  Event(): Promise<any>;
+  Barrier(parties: number, options?: { timeout?: number; action?: () => void }): Promise<any>;
+  Value(typecode: 'i', value: number): Promise<any>;
+  /** `new ctx.Pool(n)`, or ManagerMixin's `manager.Pool(n)` (a Pool in the manager's process). */
+  Pool(processes: number): Promise<any>;
+  /** _TestBarrier's DummyList: a counter appended to by t.append and read by t.count (a shared int, or manager.list()). */
+  DummyList(): Promise<any>;
+}
+
+function localKit(type: MixinType, method: StartMethod): Kit {
+  const ctx = getContext(method);
+  return {
+    type,
+    method,
+    ctx,
+    manager: undefined,
+    Queue: async (o) => new ctx.Queue(o),
+    JoinableQueue: async (o) => new ctx.JoinableQueue(o),
+    Lock: async () => new ctx.Lock(),
+    RLock: async () => new ctx.RLock(),
+    Semaphore: async (v) => new ctx.Semaphore(v),
+    BoundedSemaphore: async (v) => new ctx.BoundedSemaphore(v),
+    Condition: async () => new ctx.Condition(),
+    Event: async () => new ctx.Event(),
+    Barrier: async (n, o) => new ctx.Barrier(n, o),
+    Value: async (tc, v) => new ctx.Value(tc, v),
+    Pool: async (n) => new ctx.Pool(n),
+    DummyList: async () => new ctx.Value('i', 0),
+  };
+}
+
+let sharedManager: Promise<SyncManager> | undefined;
+let shutdownHooked = false;
+/** The file's one manager, started at its first ManagerMixin class and shut down when the file's tests end. */
+function fileManager(): Promise<SyncManager> {
+  sharedManager ??= Manager();
+  return sharedManager;
+}
+
+/** Registers (at the file's top level, once) the shutdown of the file's manager after its last test. */
+function hookShutdown(): void {
+  if (shutdownHooked) return;
+  shutdownHooked = true;
+  after(async () => {
+    if (sharedManager) await (await sharedManager).shutdown();
+  });
+}
+
+function managerKit(): Kit {
+  let m: SyncManager | undefined;
+  const mgr = (): SyncManager => {
+    if (!m) throw new Error('the manager is not started yet (the describe\'s before hook)');
+    return m;
+  };
+  const kit: Kit = {
+    type: 'manager',
+    method: 'spawn',
+    ctx: getContext('spawn'),
+    get manager() {
+      return m;
+    },
+    Queue: (o) => mgr().Queue(o),
+    JoinableQueue: (o) => mgr().JoinableQueue(o),
+    Lock: () => mgr().Lock(),
+    RLock: () => mgr().RLock(),
+    Semaphore: (v) => mgr().Semaphore(v),
+    BoundedSemaphore: (v) => mgr().BoundedSemaphore(v),
+    Condition: () => mgr().Condition(),
+    Event: () => mgr().Event(),
+    Barrier: (n, o) => mgr().Barrier(n, o),
+    Value: (tc, v) => mgr().Value(tc, v),
+    Pool: (n) => mgr().Pool(n),
+    DummyList: () => mgr().list(),
+  };
+  before(async () => {
+    m = await fileManager();
+  });
+  return kit;
+}
+
+/**
+ * One describe per run CPython makes of a class: its ProcessesMixin as "spawn" and "forkserver", its ThreadsMixin
+ * as "thread", its ManagerMixin as `<Class> (manager)` (one start method, spawn: ManagerMixin's objects live in the
+ * manager, whatever starts the processes that use them).
+ */
+export function forEachType(cpythonClass: string, types: readonly MixinType[], body: (kit: Kit) => void): void {
+  if (!isMainProcess()) return;
+  keepAlive();
+  const runs: Array<[StartMethod | 'manager', MixinType]> = [];
+  if (types.includes('processes')) runs.push(['spawn', 'processes'], ['forkserver', 'processes']);
+  if (types.includes('threads')) runs.push(['thread', 'threads']);
+  if (types.includes('manager')) runs.push(['manager', 'manager']);
+  const selectedRuns = runs.filter(([r]) => selected(r));
+  if (selectedRuns.some(([, type]) => type === 'manager')) hookShutdown();
+  for (const [run, type] of selectedRuns) {
+    describe(`${cpythonClass} (${run})`, () => body(type === 'manager' ? managerKit() : localKit(type, run as StartMethod)));
+  }
 }

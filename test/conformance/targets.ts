@@ -4,11 +4,18 @@
 import type { StartMethod } from '../../runtime/src/protocol';
 import { appendFileSync, openSync, readdirSync, writeFileSync, writeSync } from 'node:fs';
 import { setTimeout as sleepMs } from 'node:timers/promises';
-import { Process, type Connection, currentProcess, parentProcess, getStartMethod, connection, type Barrier, type BoundedSemaphore, type Condition, type Event, type JoinableQueue, type Lock, type Queue, type RLock, type Semaphore, type SimpleQueue, type Value, type RawValue } from 'forkscope';
+import { Process, type Connection, currentProcess, parentProcess, getStartMethod, connection, type Barrier, type BoundedSemaphore, type Condition, type Event, type JoinableQueue, type Lock, type Queue, type RLock, type Semaphore, type SimpleQueue, type Value, type RawValue, type BarrierProxy, type ConditionProxy, type EventProxy, type ListProxy, type QueueProxy, type SemaphoreProxy, type ValueProxy } from 'forkscope';
 
 type AnyQueue<T = unknown> = Queue<T> | JoinableQueue<T> | SimpleQueue<T>;
-type Counter = Value<'i'>;
-type BarrierLike = Barrier;
+/** A shared int, or a manager's Value proxy (ManagerMixin). */
+type Counter = Value<'i'> | ValueProxy<number>;
+/** _TestBarrier's DummyList: a shared int whose value counts appends, or ManagerMixin's manager.list(). */
+type DummyList = Value<'i'> | ListProxy;
+type BarrierLike = Barrier | BarrierProxy;
+type EventLike = Event | EventProxy;
+type QueueLike = Queue | QueueProxy;
+type ConditionLike = Condition | ConditionProxy;
+type SemaphoreLike = Semaphore | SemaphoreProxy;
 
 /** time.sleep(ms) in a child. */
 export async function nap(ms: number): Promise<void> {
@@ -216,29 +223,29 @@ export function exitWith(code?: number): void {
 // --- _TestQueue ---
 
 /** _test_put: waits for the go, takes 6 items, signals. */
-export async function takeSix(queue: Queue, childCanStart: Event, parentCanContinue: Event): Promise<void> {
+export async function takeSix(queue: QueueLike, childCanStart: EventLike, parentCanContinue: EventLike): Promise<void> {
   await childCanStart.wait();
   for (let i = 0; i < 6; i++) await queue.get();
-  parentCanContinue.set();
+  await parentCanContinue.set();
 }
 
 /** _test_get: waits for the go, puts 2..5, signals. */
-export async function putTwoToFive(queue: Queue, childCanStart: Event, parentCanContinue: Event): Promise<void> {
+export async function putTwoToFive(queue: QueueLike, childCanStart: EventLike, parentCanContinue: EventLike): Promise<void> {
   await childCanStart.wait();
   for (const i of [2, 3, 4, 5]) await queue.put(i);
-  parentCanContinue.set();
+  await parentCanContinue.set();
 }
 
 /** _test_fork: puts 10..19. */
-export async function putTenToNineteen(queue: Queue): Promise<void> {
+export async function putTenToNineteen(queue: QueueLike): Promise<void> {
   for (let i = 10; i < 20; i++) await queue.put(i);
 }
 
 /** _test_task_done: takes items until null, marking each done after DELTA. */
-export async function taskDoneWorker(q: JoinableQueue<number | null>): Promise<void> {
+export async function taskDoneWorker(q: JoinableQueue<number | null> | QueueProxy<number | null>): Promise<void> {
   for (let obj = await q.get(); obj !== null; obj = await q.get()) {
     await sleepMs(100);
-    q.taskDone();
+    await q.taskDone();
   }
 }
 
@@ -286,100 +293,114 @@ export function closeQueue(q: Queue): void {
 // --- _TestCondition ---
 
 /** f(cond, sleeping, woken, timeout=None): waits on the condition, counting sleepers and wakers. */
-export async function conditionWaiter(cond: Condition, sleeping: Semaphore, woken: Semaphore, timeout?: number): Promise<void> {
+export async function conditionWaiter(cond: ConditionLike, sleeping: SemaphoreLike, woken: SemaphoreLike, timeout?: number): Promise<void> {
   await cond.acquire();
-  sleeping.release();
+  await sleeping.release();
   await (timeout === undefined ? cond.wait() : cond.wait(timeout));
-  woken.release();
-  cond.release();
+  await woken.release();
+  await cond.release();
 }
 
 /** _test_waitfor_f(cond, state). */
-export async function waitForFour(cond: Condition, state: Counter): Promise<void> {
+export async function waitForFour(cond: ConditionLike, state: Counter): Promise<void> {
   await cond.acquire();
   try {
     state.value = 0;
-    cond.notify();
-    const result = await cond.waitFor(() => state.value === 4);
-    if (!result || state.value !== 4) process.exitCode = 1;
+    await cond.notify();
+    const result = await cond.waitFor(async () => (await state.value) === 4);
+    if (!result || (await state.value) !== 4) process.exitCode = 1;
   } finally {
-    cond.release();
+    await cond.release();
   }
 }
 
 /** _test_waitfor_timeout_f(cond, state, success, sem). */
-export async function waitForTimeout(cond: Condition, state: Counter, success: Counter, sem: Semaphore): Promise<void> {
-  sem.release();
+export async function waitForTimeout(cond: ConditionLike, state: Counter, success: Counter, sem: SemaphoreLike): Promise<void> {
+  await sem.release();
   await cond.acquire();
   try {
     const expected = 100;
     const started = performance.now();
-    // waitFor(predicate, timeout=…) in DESIGN.md's options form (issue 15's argument forms give it its type).
-    const result = await (cond.waitFor as unknown as (p: () => boolean, o: { timeout: number }) => Promise<boolean>).call(cond, () => state.value === 4, { timeout: expected });
+    // waitFor(predicate, timeout=…) in DESIGN.md's options form.
+    const result = await cond.waitFor(async () => (await state.value) === 4, { timeout: expected });
     const dt = performance.now() - started;
-    if (!result && expected - 20 <= dt) success.value = 1;
+    if (!result && expected - 20 <= dt) {
+      success.value = 1;
+      // A proxy's assignment is sent without waiting: read it back so it is in before the child ends.
+      await success.value;
+    }
   } finally {
-    cond.release();
+    await cond.release();
   }
 }
 
 /** _test_wait_result(c, pid=None): notifies once. */
-export async function notifyOnce(c: Condition): Promise<void> {
+export async function notifyOnce(c: ConditionLike): Promise<void> {
   await c.acquire();
-  c.notify();
-  c.release();
+  await c.notify();
+  await c.release();
 }
 
 // --- _TestEvent ---
 
 /** _test_event(event): sleeps TIMEOUT2, then sets. */
-export async function setAfter(event: Event, delay = 100): Promise<void> {
+export async function setAfter(event: EventLike, delay = 100): Promise<void> {
   await sleepMs(delay);
-  event.set();
+  await event.set();
 }
 
 // --- _TestBarrier (Bunch) ---
 
-/** _DummyList's twin: a shared int with a lock, whose length counts appends. */
-export async function append(list: Counter): Promise<void> {
+/** _DummyList.append's twin: a shared int with a lock, whose value counts appends; a manager list appends. */
+export async function append(list: DummyList): Promise<void> {
+  if (!('acquire' in list)) return list.append(true);
   await list.acquire();
   list.value = list.value + 1;
   list.release();
 }
 
+/** len(DummyList): the shared int's value, or the manager list's length. */
+export async function count(list: DummyList): Promise<number> {
+  return 'acquire' in list ? list.value : list.len();
+}
+
 const N = 5;
 
-async function multipass(barrier: BarrierLike, results: [Counter, Counter], n: number): Promise<void> {
-  const m = barrier.parties;
+async function multipass(barrier: BarrierLike, results: [DummyList, DummyList], n: number): Promise<void> {
+  const m = await barrier.parties;
   if (m !== N) throw new Error(`parties ${m}`);
   for (let i = 0; i < n; i++) {
     await append(results[0]);
-    if (results[1].value !== i * m) throw new Error(`pass ${i}: results[1] ${results[1].value}`);
+    const second = await count(results[1]);
+    if (second !== i * m) throw new Error(`pass ${i}: results[1] ${second}`);
     await barrier.wait();
     await append(results[1]);
-    if (results[0].value !== (i + 1) * m) throw new Error(`pass ${i}: results[0] ${results[0].value}`);
+    const first = await count(results[0]);
+    if (first !== (i + 1) * m) throw new Error(`pass ${i}: results[0] ${first}`);
     await barrier.wait();
   }
-  if (barrier.nWaiting !== 0) throw new Error(`nWaiting ${barrier.nWaiting}`);
-  if (barrier.broken) throw new Error('broken');
+  const waiting = await barrier.nWaiting;
+  if (waiting !== 0) throw new Error(`nWaiting ${waiting}`);
+  if (await barrier.broken) throw new Error('broken');
 }
 
-async function waitReturn(barrier: BarrierLike, queue: Queue<number>): Promise<void> {
+async function waitReturn(barrier: BarrierLike, queue: QueueLike): Promise<void> {
   await queue.put(await barrier.wait());
 }
 
-async function actionF(barrier: BarrierLike, results: Counter): Promise<void> {
+async function actionF(barrier: BarrierLike, results: DummyList): Promise<void> {
   await barrier.wait();
-  if (results.value !== 1) throw new Error(`action ran ${results.value} times`);
+  const n = await count(results);
+  if (n !== 1) throw new Error(`action ran ${n} times`);
 }
 
 const isBroken = (e: unknown): boolean => e instanceof Error && e.name === 'BrokenBarrierError';
 
-async function abortF(barrier: BarrierLike, results1: Counter, results2: Counter): Promise<void> {
+async function abortF(barrier: BarrierLike, results1: DummyList, results2: DummyList): Promise<void> {
   try {
     const i = await barrier.wait();
     if (i === Math.floor(N / 2)) {
-      barrier.abort();
+      await barrier.abort();
       return;
     }
     await barrier.wait();
@@ -390,11 +411,11 @@ async function abortF(barrier: BarrierLike, results1: Counter, results2: Counter
   }
 }
 
-async function resetF(barrier: BarrierLike, results1: Counter, results2: Counter, results3: Counter): Promise<void> {
+async function resetF(barrier: BarrierLike, results1: DummyList, results2: DummyList, results3: DummyList): Promise<void> {
   const i = await barrier.wait();
   if (i === Math.floor(N / 2)) {
-    while (barrier.nWaiting < N - 1) await sleepMs(1);
-    barrier.reset();
+    while ((await barrier.nWaiting) < N - 1) await sleepMs(1);
+    await barrier.reset();
   } else {
     try {
       await barrier.wait();
@@ -408,11 +429,11 @@ async function resetF(barrier: BarrierLike, results1: Counter, results2: Counter
   await append(results3);
 }
 
-async function abortAndResetF(barrier: BarrierLike, barrier2: BarrierLike, results1: Counter, results2: Counter, results3: Counter): Promise<void> {
+async function abortAndResetF(barrier: BarrierLike, barrier2: BarrierLike, results1: DummyList, results2: DummyList, results3: DummyList): Promise<void> {
   try {
     const i = await barrier.wait();
     if (i === Math.floor(N / 2)) {
-      barrier.abort();
+      await barrier.abort();
     } else {
       await barrier.wait();
       await append(results1);
@@ -421,13 +442,13 @@ async function abortAndResetF(barrier: BarrierLike, barrier2: BarrierLike, resul
     if (!isBroken(e)) throw e;
     await append(results2);
   }
-  if ((await barrier2.wait()) === Math.floor(N / 2)) barrier.reset();
+  if ((await barrier2.wait()) === Math.floor(N / 2)) await barrier.reset();
   await barrier2.wait();
   await barrier.wait();
   await append(results3);
 }
 
-async function timeoutF(barrier: BarrierLike, results: Counter): Promise<void> {
+async function timeoutF(barrier: BarrierLike, results: DummyList): Promise<void> {
   const i = await barrier.wait();
   if (i === Math.floor(N / 2)) await sleepMs(1000);
   try {
@@ -438,7 +459,7 @@ async function timeoutF(barrier: BarrierLike, results: Counter): Promise<void> {
   }
 }
 
-async function defaultTimeoutF(barrier: BarrierLike, results: Counter): Promise<void> {
+async function defaultTimeoutF(barrier: BarrierLike, results: DummyList): Promise<void> {
   const i = await barrier.wait(30_000);
   if (i === Math.floor(N / 2)) await sleepMs(1000);
   try {
@@ -453,7 +474,7 @@ async function defaultTimeoutF(barrier: BarrierLike, results: Counter): Promise<
 export const barrierBodies: Record<string, (...args: any[]) => Promise<void>> = { multipass, waitReturn, actionF, abortF, resetF, abortAndResetF, timeoutF, defaultTimeoutF };
 
 /** Bunch.task: counts itself started, runs the named body, counts itself finished, waits for the go to exit. */
-export async function bunchTask(body: string, args: unknown[], started: Counter, finished: Counter, canExit: Event): Promise<void> {
+export async function bunchTask(body: string, args: unknown[], started: DummyList, finished: DummyList, canExit: EventLike): Promise<void> {
   await append(started);
   try {
     await barrierBodies[body]!(...args);

@@ -488,7 +488,12 @@ export class BarrierObject implements Served {
   readonly exposed = exposed('wait', 'abort', 'reset', 'parties', 'nWaiting', 'broken');
   readonly #parties: number;
   readonly #timeout: number | undefined;
-  #generation = 0;
+  /**
+   * The current pass. A waiter keeps the one it joined: it passes when a new one began by the last party's
+   * arrival, and raises BrokenBarrierError when abort() or reset() broke its own, even if a reset has already
+   * begun a fresh one by the time its wake-up runs (Python: the "resetting" state its waiters see).
+   */
+  #generation = { broken: false };
   #count = 0;
   #broken = false;
   readonly #waiters = new WaitList();
@@ -505,7 +510,7 @@ export class BarrierObject implements Served {
     const index = this.#count++;
     const generation = this.#generation;
     if (this.#count === this.#parties) {
-      this.#generation++;
+      this.#generation = { broken: false };
       this.#count = 0;
       this.#waiters.wakeAll();
       return index;
@@ -518,20 +523,21 @@ export class BarrierObject implements Served {
         break;
       }
     }
-    if (generation === this.#generation || this.#broken) throw new BrokenBarrierError();
+    if (generation.broken || generation === this.#generation) throw new BrokenBarrierError();
     return index;
   }
   abort(_caller: Caller): void {
     this.#broken = true;
+    this.#generation.broken = true;
     this.#count = 0;
     this.#waiters.wakeAll();
   }
   reset(_caller: Caller): void {
     if (this.#count > 0) {
-      this.#broken = true;
+      this.#generation.broken = true;
       this.#waiters.wakeAll();
     }
-    this.#generation++;
+    this.#generation = { broken: false };
     this.#count = 0;
     this.#broken = false;
   }

@@ -164,8 +164,18 @@ class ManagedBarrier extends AutoProxy {
   }
 }
 
-/** Python: ConditionProxy, whose wait_for() loops on wait() in the caller, where the predicate lives. */
-class ManagedCondition extends AutoProxy {
+/**
+ * Python: AcquirerProxy (Lock, RLock, Semaphore, BoundedSemaphore): `await using` releases at the block's end, as
+ * Python's `with` does; JavaScript's `using` has no enter step, so `await lock.acquire()` comes first.
+ */
+class ManagedAcquirer extends AutoProxy {
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this._callMethod('release');
+  }
+}
+
+/** Python: ConditionProxy (an AcquirerProxy), whose wait_for() loops on wait() in the caller, where the predicate lives. */
+class ManagedCondition extends ManagedAcquirer {
   async waitFor<T>(predicate: () => T | Promise<T>, timeout?: number | { timeout?: number | null }): Promise<T> {
     if (typeof predicate !== 'function') throw new TypeError('Condition.waitFor(predicate, timeout): predicate must be a function');
     const ms = readTimeout(timeout, 'Condition.waitFor', true);
@@ -235,6 +245,10 @@ type ProxyType = new (handle: unknown) => BaseProxy;
 
 /** Proxy classes by typeid, for proxies revived in a process that has no manager object (a child). */
 export const proxyTypes = new Map<string, ProxyType>([
+  ['Lock', ManagedAcquirer],
+  ['RLock', ManagedAcquirer],
+  ['Semaphore', ManagedAcquirer],
+  ['BoundedSemaphore', ManagedAcquirer],
   ['Value', ManagedValue],
   ['Barrier', ManagedBarrier],
   ['Condition', ManagedCondition],
