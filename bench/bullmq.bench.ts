@@ -1,7 +1,7 @@
 // Tasks per second through the bullmq backend with 1, 2 and 4 local `forkscope worker` processes, beside BullMQ
 // used directly for the same jobs in the same run: the same task (x*x over 0..N-1, one job per item), the same window
 // of jobs in flight, the same Redis and worker settings (concurrency, lock and stall times). Needs `npm run build`
-// (the workers are the built CLI) and redis-server. Goal: Forkscope's overhead over raw BullMQ at most 10%
+// (the caller and the workers run the built runtime) and redis-server. Goal: Forkscope's overhead over raw BullMQ at most 10%
 // (ratio ≥ 1/1.1 ≈ 0.91).
 //
 // Steadiness on a shared machine: for each worker count both sides' workers are started once and warmed up, then
@@ -12,9 +12,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type IORedis from 'ioredis';
-import { getContext } from '../runtime/src/index';
 import { square } from '../test/fixtures/bullmq-tasks';
-import { startRedis, startWorker, type Redis } from '../test/runtime/bullmqCluster';
+import { ROOT, startRedis, startWorker, type Redis } from '../test/runtime/bullmqCluster';
 
 const COUNT = Number(process.env.FORKSCOPE_BENCH_BULLMQ_TASKS ?? 4_000);
 const ROUNDS = Number(process.env.FORKSCOPE_BENCH_RUNS ?? 3);
@@ -39,6 +38,9 @@ const items = (count: number): number[] => Array.from({ length: count }, (_, i) 
 function check(results: ArrayLike<number>, count: number, who: string): void {
   for (let i = 0; i < count; i++) if (results[i] !== i * i) throw new Error(`${who}: wrong result for ${i}: ${results[i]}`);
 }
+
+/** The built runtime, as a program that installed forkscope runs it (the source through tsx pays for its keepNames). */
+const { getContext } = require(join(ROOT, 'runtime', 'dist', 'index.cjs')) as typeof import('../runtime/src/index');
 
 export async function ours(redis: Redis, workers: number, prefix: string): Promise<Side> {
   const started = await Promise.all(Array.from({ length: workers }, (_, i) => startWorker(redis.url, `${prefix}w${i}`, ['--prefix', prefix, '--concurrency', String(CONCURRENCY)])));
