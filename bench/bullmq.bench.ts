@@ -213,6 +213,7 @@ export default async function bullmqBench(): Promise<void> {
       try {
         for (const side of sides) await side.round(WARMUP);
         const best = [Infinity, Infinity];
+        const rates: number[][] = [[], []];
         const stats: string[] = [];
         for (let round = 0; round < ROUNDS; round++) {
           // The side going first alternates, so neither always runs right after the other's load.
@@ -220,6 +221,7 @@ export default async function bullmqBench(): Promise<void> {
           for (const i of order) {
             const m = await measure(sides[i], COUNT, admin);
             best[i] = Math.min(best[i], m.seconds);
+            rates[i].push(COUNT / m.seconds);
             if (m.stats) stats[i] = m.stats;
           }
         }
@@ -229,6 +231,7 @@ export default async function bullmqBench(): Promise<void> {
         console.log(
           `${workers} worker(s): forkscope Pool.map ${fmt(mine)} vs BullMQ directly ${fmt(peer)} = ${ratio.toFixed(2)}x (goal >= ${GOAL.toFixed(2)}x, overhead <= 10%) ${ratio >= GOAL ? 'ok' : 'BELOW GOAL'}`,
         );
+        console.log(`    rounds: ${sides.map((side, i) => `${side.name} ${rates[i].map((r) => Math.round(r).toLocaleString('en-US')).join(', ')}`).join('; ')} (/s)`);
         for (const s of stats) if (s) console.log(s);
       } finally {
         for (const side of sides) await side.close();
