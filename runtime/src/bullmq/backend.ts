@@ -28,6 +28,8 @@ const RECONCILE_EVERY_MS = 1_000;
 /** Kept so a job's end can still be read when its event was missed. */
 const KEEP_COMPLETED = { age: 600 };
 const KEEP_FAILED = { age: 3600 };
+/** Jobs added at once from this many go in one addBulk pipeline; fewer, each by itself. */
+const BULK_FROM = 4;
 
 export class Backend {
   readonly config: ResolvedBackend;
@@ -179,22 +181,36 @@ export class Backend {
     }
     this.#startReconciling();
     this.#applyRef();
-    void this.ready()
-      .then(() => this.#queue!.addBulk(jobs.map((j) => ({ name: j.pending.label, data: j.data, opts: { jobId: j.id } }))))
-      .then(
-        () => {
-          const now = Date.now();
-          for (const j of jobs) {
-            j.pending.added = true;
-            j.pending.seen = now;
-          }
-        },
-        (error: unknown) => {
-          const refused = credentialsError(error, this.config.address);
-          if (refused) this.#fail(refused);
-          for (const j of jobs) this.#settle(j.id, false, refused ?? error);
-        },
-      );
+    void this.ready().then(
+      () => {
+        const queue = this.#queue!;
+        // A pipeline costs the caller about as much CPU as a few single adds (ioredis copies every script of the
+        // client into each one): the job or two that a finished job frees go one by one, a map's first window in bulk.
+        if (jobs.length >= BULK_FROM) this.#added(jobs, queue.addBulk(jobs.map((j) => ({ name: j.pending.label, data: j.data, opts: { jobId: j.id } }))));
+        else for (const j of jobs) this.#added([j], queue.add(j.pending.label, j.data, { jobId: j.id }));
+      },
+      (error: unknown) => this.#notAdded(jobs, error),
+    );
+  }
+
+  /** Marks jobs as held by Redis once `adding` resolves; settles them with the error when it rejects. */
+  #added(jobs: Array<{ id: string; pending: PendingJob }>, adding: Promise<unknown>): void {
+    adding.then(
+      () => {
+        const now = Date.now();
+        for (const j of jobs) {
+          j.pending.added = true;
+          j.pending.seen = now;
+        }
+      },
+      (error: unknown) => this.#notAdded(jobs, error),
+    );
+  }
+
+  #notAdded(jobs: Array<{ id: string }>, error: unknown): void {
+    const refused = credentialsError(error, this.config.address);
+    if (refused) this.#fail(refused);
+    for (const j of jobs) this.#settle(j.id, false, refused ?? error);
   }
 
   /** Forgets a job (timeout, abort, terminate); removes it from Redis when no worker has taken it yet. */

@@ -27,6 +27,8 @@ export class RemoteTaskSet implements TaskSet {
   #joined: Promise<void>;
   #markJoined!: () => void;
   #caller = `${hostName()}:${process.pid}`;
+  #relativeTo = '';
+  #relative = new Map<string, string>();
 
   constructor(backend: Backend, options: RemoteTaskSetOptions) {
     this.#backend = backend;
@@ -93,8 +95,7 @@ export class RemoteTaskSet implements TaskSet {
       let data: JobData;
       try {
         const ref = findTarget(c.fn);
-        const rel = isAbsolute(ref.module) ? relative(process.cwd(), ref.module) : '';
-        data = { t: ref, r: rel.startsWith('..') ? '' : rel, s: c.star ? 1 : 0, c: this.#caller };
+        data = { t: ref, r: this.#relativeModule(ref.module), s: c.star ? 1 : 0, c: this.#caller };
         // Plain items (the common case) go as JSON, which BullMQ writes anyway; anything else through serialize.ts.
         if (!c.star && isJsonExact(c.items)) data.p = c.items;
         else data.a = packValue(c.items, 'args');
@@ -124,6 +125,22 @@ export class RemoteTaskSet implements TaskSet {
     }
     this.#backend.add(jobs);
     this.#checkJoined();
+  }
+
+  /** The module's path relative to the working directory ('' outside it), worked out once per module and directory. */
+  #relativeModule(module: string): string {
+    const cwd = process.cwd();
+    if (cwd !== this.#relativeTo) {
+      this.#relativeTo = cwd;
+      this.#relative.clear();
+    }
+    let rel = this.#relative.get(module);
+    if (rel === undefined) {
+      const r = isAbsolute(module) ? relative(cwd, module) : '';
+      rel = r.startsWith('..') ? '' : r;
+      this.#relative.set(module, rel);
+    }
+    return rel;
   }
 
   #task(c: Chunk, op: 'queued' | 'started' | 'done' | 'failed' | 'cancelled', error?: unknown): void {
