@@ -19,7 +19,8 @@ export interface Chunk {
   id: number;
   fn: Function;
   star: boolean;
-  items: unknown[];
+  /** A map's slice; numbers packed once by the Pool come as a view of one Float64Array (never for a starmap). */
+  items: unknown[] | Float64Array;
   /** `value` when ok: the results in order, an Array or (all numbers) a Float64Array; index it, do not hand it out. */
   settle(ok: boolean, value: unknown): void;
   /** Set while a worker holds it. */
@@ -485,7 +486,9 @@ export class WorkerSet {
     }
     if (this.#broken) return;
     if (this.#options.onDemand) this.#fillCallQueue();
-    const ready = [...this.#slots].filter((s) => s.ready && !s.retiring);
+    // A starting process may be sent work ahead (see #plan), ready ones first.
+    const early = this.#sendsEarly();
+    const ready = [...this.#slots].filter((s) => (s.ready || early) && !s.retiring).sort((a, b) => Number(b.ready) - Number(a.ready));
     if (ready.length > 0 && this.#head < this.#queue.length) this.#plan(ready);
     if (this.#head >= this.#queue.length) {
       this.#queue = [];
@@ -493,6 +496,16 @@ export class WorkerSet {
     }
     this.#updateRef();
     if (this.#closing) this.#maybeRetireAll();
+  }
+
+  /**
+   * A Pool's worker process still starting may be sent its first chunks: they wait in its data pipe (read only once
+   * its worker loop runs), so the frames are written while it boots and it starts on them without a 'ready' round
+   * trip; a worker that dies starting gives them back. Not a thread (its port may drop messages before the loop
+   * listens), and not the executor (a queued future stays cancellable until a worker takes it).
+   */
+  #sendsEarly(): boolean {
+    return !this.#options.onDemand && (this.#options.startMethod === 'spawn' || this.#options.startMethod === 'forkserver');
   }
 
   /**
@@ -532,7 +545,10 @@ export class WorkerSet {
         if (max && s.dispatched >= max) continue;
         const inHand = s.outstanding.size;
         const sCost = s.avgItemUs < 0 ? BUDGET_US : s.avgItemUs * Math.max(1, c.items.length);
-        const room = inHand === 0 || (deep && (inHand < 2 || (inHand < MAX_WINDOW && s.cost + sCost <= BUDGET_US)));
+        // Ahead of 'ready' only from a deep queue, two chunks at most, none that a signal or timer may take back.
+        const room = s.ready
+          ? inHand === 0 || (deep && (inHand < 2 || (inHand < MAX_WINDOW && s.cost + sCost <= BUDGET_US)))
+          : deep && inHand < 2 && !c.signal && (c.timeout === undefined || c.timeout === null);
         if (!room) continue;
         if (!slot || inHand < slot.outstanding.size || (inHand === slot.outstanding.size && s.cost < slot.cost)) {
           slot = s;
@@ -552,8 +568,10 @@ export class WorkerSet {
       try {
         // Thread workers may be handed MessagePorts and the like by reduced objects.
         items =
-          (packedNumbers(c.items) as unknown[] | undefined) ??
-          (isPlainData(c.items) ? c.items : (encode(c.items, { startMethod: this.#options.startMethod, transfer: plan.transfer }, 'args') as unknown[]));
+          c.items instanceof Float64Array
+            ? wireNumbers(c.items, this.#options.startMethod)
+            : ((packedNumbers(c.items) as unknown[] | undefined) ??
+              (isPlainData(c.items) ? c.items : (encode(c.items, { startMethod: this.#options.startMethod, transfer: plan.transfer }, 'args') as unknown[])));
       } catch (error) {
         this.#settle(c, false, error);
         continue;
@@ -732,6 +750,15 @@ function sharedRef(handle: ChildHandle): ChildHandle {
   });
   Object.assign(handle, holdFor('set'));
   return Object.assign(Object.create(handle) as ChildHandle, holdFor('view'));
+}
+
+/**
+ * A view of the Pool's packed numbers as it goes on the wire: a process's frame (v8.serialize) carries only the
+ * view's bytes, but a thread's postMessage clones the whole buffer under a view, so a thread gets its own copy.
+ */
+function wireNumbers(view: Float64Array, method: StartMethod): unknown[] {
+  const whole = view.byteOffset === 0 && view.byteLength === view.buffer.byteLength;
+  return (method === 'thread' && !whole ? view.slice() : view) as unknown as unknown[];
 }
 
 function abortReason(signal: AbortSignal): unknown {
