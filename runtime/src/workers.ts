@@ -178,10 +178,11 @@ export class WorkerSet {
       for (const c of chunks) this.#settle(c, false, this.#broken);
       return;
     }
-    const reporting = telemetry.isReporting();
+    // Under a hub, one clock read for the whole batch (a chunksize-1 map submits 200,000 at once).
+    const now = telemetry.isReporting() ? Date.now() : 0;
     for (const c of chunks) {
       this.#queue.push(c);
-      if (reporting) this.#queued(c);
+      if (now) this.#queued(c, now);
       if (c.timeout !== undefined && c.timeout !== null) this.#armTimeout(c, Date.now(), c.timeout);
       if (c.signal) {
         if (c.signal.aborted) {
@@ -242,8 +243,7 @@ export class WorkerSet {
   }
 
   /** Reports a chunk entering the queue, one by one while this interval's budget lasts, else in the counts. */
-  #queued(c: Chunk): void {
-    const now = Date.now();
+  #queued(c: Chunk, now: number): void {
     if (now - this.#detailWindow >= DETAIL_INTERVAL_MS) {
       this.#detailWindow = now;
       this.#detailLeft = DETAILED_TASKS_PER_INTERVAL;
@@ -282,7 +282,8 @@ export class WorkerSet {
     telemetry.emit({ t: 'task', ts: Date.now(), pool: this.#options.poolId, task: c.id, op, worker, fn: c.fn.name || undefined, error: text });
   }
 
-  #settle(c: Chunk, ok: boolean, value: unknown): void {
+  /** `now`: the clock when a batch of results came in (one read for them all), else read here when needed. */
+  #settle(c: Chunk, ok: boolean, value: unknown, now?: number): void {
     if (c.settled) return;
     if (c.committed) this.#committed--;
     if (c.report === 'detailed') this.#task(c, ok ? 'done' : 'failed', ok ? undefined : value);
@@ -290,7 +291,7 @@ export class WorkerSet {
       const e = this.#count();
       if (c.worker) {
         e.finished++;
-        e.runMs += Math.max(0, Date.now() - c.startedAt!);
+        e.runMs += Math.max(0, (now ?? Date.now()) - c.startedAt!);
       } else e.dropped++;
       if (ok) e.done++;
       else e.failed++;
@@ -373,6 +374,7 @@ export class WorkerSet {
       const per = message.us / items;
       slot.avgItemUs = slot.avgItemUs < 0 ? per : slot.avgItemUs * 0.7 + per * 0.3;
     }
+    const now = telemetry.isReporting() ? Date.now() : undefined;
     for (const [id, ok, value] of message.r) {
       const c = slot.outstanding.get(id);
       if (!c) continue;
@@ -381,7 +383,7 @@ export class WorkerSet {
       slot.cost -= c.cost ?? 0;
       // A chunk of numbers stays a Float64Array: whoever gathers results indexes it, and boxing 100,000 doubles into
       // an Array first cost 7-10 ms per chunk (pool.map's default chunksize).
-      if (ok === 1 && (value instanceof Float64Array || isPlainData(value))) this.#settle(c, true, value);
+      if (ok === 1 && (value instanceof Float64Array || isPlainData(value))) this.#settle(c, true, value, now);
       else {
         // Errors come back as their own class, functions by reference: their modules may need importing first.
         (ok === 1 ? decodeAsync(value) : decodeThrownAsync(value)).then(
@@ -533,6 +535,8 @@ export class WorkerSet {
   #plan(ready: Slot[]): void {
     const max = this.#options.maxTasksPerChild;
     const plans = new Map<Slot, { batch: WireChunk[]; transfer: TransferListItem[]; defs?: Array<[number, TargetRef]> }>();
+    /** Read once per batch, for chunks the hub only counts. */
+    let now: number | undefined;
     while (this.#head < this.#queue.length) {
       while (this.#head < this.#queue.length && this.#queue[this.#head].settled) this.#queue[this.#head++] = undefined as never;
       if (this.#head >= this.#queue.length) break;
@@ -581,7 +585,7 @@ export class WorkerSet {
       slot.cost += cost;
       if (c.report === 'detailed') this.#task(c, 'started');
       else if (c.report === 'counted') {
-        c.startedAt = Date.now();
+        c.startedAt = now ??= Date.now();
         this.#count().started++;
       }
       slot.outstanding.set(c.id, c);
