@@ -4,6 +4,7 @@ import { TimeoutError, ValueError, Full, ProcessError } from './errors';
 import { readTimeout } from './timeouts';
 import { IMapFeed, FEED_WINDOW_PER_WORKER, type IMapIterator } from './imap';
 import { WorkerSet, type Chunk, type TaskSet } from './workers';
+import { packedNumbers, PACKED_MIN } from './serialize';
 import { remoteBackendOf } from './bullmq/context';
 import { RemoteTaskSet } from './bullmq/remoteTaskSet';
 import { defaultStartMethod, cpuCount, forcedInline } from './process';
@@ -170,6 +171,8 @@ export class Pool {
   #maxQueue: number | undefined;
   #id: string;
   #feeds = new Set<IMapFeed<unknown>>();
+  /** Whether a map's numbers go packed to the workers (local processes or threads; not inline, not a cluster). */
+  #packs = false;
 
   constructor(options: PoolOptions | number = {}) {
     const opts: PoolOptions = typeof options === 'number' ? { processes: options } : options;
@@ -190,6 +193,7 @@ export class Pool {
     }
     const method = resolveStartMethod(opts.context);
     if (method === 'forkserver') ensureForkserver(self.mainModule, Math.min(processes, 4));
+    this.#packs = method !== 'inline';
     this.#workers = new WorkerSet({
       processes,
       startMethod: method,
@@ -218,7 +222,7 @@ export class Pool {
     if (this.#state !== 'RUN') throw new ValueError('Pool not running');
   }
 
-  #chunks(fn: Function, items: unknown[], chunksize: number, star: boolean, options: TaskOptions, settle: (index: number, ok: boolean, value: unknown) => void): Chunk[] {
+  #chunks(fn: Function, items: unknown[] | Float64Array, chunksize: number, star: boolean, options: TaskOptions, settle: (index: number, ok: boolean, value: unknown) => void): Chunk[] {
     const chunks: Chunk[] = [];
     for (let start = 0, index = 0; start < items.length; start += chunksize, index++) {
       const i = index;
@@ -227,7 +231,7 @@ export class Pool {
         id,
         fn,
         star,
-        items: chunksize === items.length && start === 0 ? items : items.slice(start, start + chunksize),
+        items: chunksize === items.length && start === 0 ? items : items instanceof Float64Array ? items.subarray(start, start + chunksize) : items.slice(start, start + chunksize),
         settle: (ok, value) => settle(i, ok, value),
         signal: options.signal,
         timeout: options.timeout,
@@ -247,7 +251,9 @@ export class Pool {
       const out: R[] = new Array(items.length);
       let remaining = Math.ceil(items.length / chunksize);
       let failed = false;
-      const chunks = this.#chunks(fn, items, chunksize, star, options, (index, ok, value) => {
+      // A map of numbers is packed once, whole, and each chunk is a view of it: no slice, no repacking per chunk.
+      const packed = !star && this.#packs && chunksize >= PACKED_MIN ? packedNumbers(items) : undefined;
+      const chunks = this.#chunks(fn, packed ?? items, chunksize, star, options, (index, ok, value) => {
         if (failed) return;
         if (!ok) {
           failed = true;

@@ -19,7 +19,8 @@ export interface Chunk {
   id: number;
   fn: Function;
   star: boolean;
-  items: unknown[];
+  /** A map's slice; numbers packed once by the Pool come as a view of one Float64Array (never for a starmap). */
+  items: unknown[] | Float64Array;
   /** `value` when ok: the results in order, an Array or (all numbers) a Float64Array; index it, do not hand it out. */
   settle(ok: boolean, value: unknown): void;
   /** Set while a worker holds it. */
@@ -177,10 +178,11 @@ export class WorkerSet {
       for (const c of chunks) this.#settle(c, false, this.#broken);
       return;
     }
-    const reporting = telemetry.isReporting();
+    // Under a hub, one clock read for the whole batch (a chunksize-1 map submits 200,000 at once).
+    const now = telemetry.isReporting() ? Date.now() : 0;
     for (const c of chunks) {
       this.#queue.push(c);
-      if (reporting) this.#queued(c);
+      if (now) this.#queued(c, now);
       if (c.timeout !== undefined && c.timeout !== null) this.#armTimeout(c, Date.now(), c.timeout);
       if (c.signal) {
         if (c.signal.aborted) {
@@ -241,8 +243,7 @@ export class WorkerSet {
   }
 
   /** Reports a chunk entering the queue, one by one while this interval's budget lasts, else in the counts. */
-  #queued(c: Chunk): void {
-    const now = Date.now();
+  #queued(c: Chunk, now: number): void {
     if (now - this.#detailWindow >= DETAIL_INTERVAL_MS) {
       this.#detailWindow = now;
       this.#detailLeft = DETAILED_TASKS_PER_INTERVAL;
@@ -281,7 +282,8 @@ export class WorkerSet {
     telemetry.emit({ t: 'task', ts: Date.now(), pool: this.#options.poolId, task: c.id, op, worker, fn: c.fn.name || undefined, error: text });
   }
 
-  #settle(c: Chunk, ok: boolean, value: unknown): void {
+  /** `now`: the clock when a batch of results came in (one read for them all), else read here when needed. */
+  #settle(c: Chunk, ok: boolean, value: unknown, now?: number): void {
     if (c.settled) return;
     if (c.committed) this.#committed--;
     if (c.report === 'detailed') this.#task(c, ok ? 'done' : 'failed', ok ? undefined : value);
@@ -289,7 +291,7 @@ export class WorkerSet {
       const e = this.#count();
       if (c.worker) {
         e.finished++;
-        e.runMs += Math.max(0, Date.now() - c.startedAt!);
+        e.runMs += Math.max(0, (now ?? Date.now()) - c.startedAt!);
       } else e.dropped++;
       if (ok) e.done++;
       else e.failed++;
@@ -372,6 +374,7 @@ export class WorkerSet {
       const per = message.us / items;
       slot.avgItemUs = slot.avgItemUs < 0 ? per : slot.avgItemUs * 0.7 + per * 0.3;
     }
+    const now = telemetry.isReporting() ? Date.now() : undefined;
     for (const [id, ok, value] of message.r) {
       const c = slot.outstanding.get(id);
       if (!c) continue;
@@ -380,7 +383,7 @@ export class WorkerSet {
       slot.cost -= c.cost ?? 0;
       // A chunk of numbers stays a Float64Array: whoever gathers results indexes it, and boxing 100,000 doubles into
       // an Array first cost 7-10 ms per chunk (pool.map's default chunksize).
-      if (ok === 1 && (value instanceof Float64Array || isPlainData(value))) this.#settle(c, true, value);
+      if (ok === 1 && (value instanceof Float64Array || isPlainData(value))) this.#settle(c, true, value, now);
       else {
         // Errors come back as their own class, functions by reference: their modules may need importing first.
         (ok === 1 ? decodeAsync(value) : decodeThrownAsync(value)).then(
@@ -485,7 +488,9 @@ export class WorkerSet {
     }
     if (this.#broken) return;
     if (this.#options.onDemand) this.#fillCallQueue();
-    const ready = [...this.#slots].filter((s) => s.ready && !s.retiring);
+    // A starting process may be sent work ahead (see #plan), ready ones first.
+    const early = this.#sendsEarly();
+    const ready = [...this.#slots].filter((s) => (s.ready || early) && !s.retiring).sort((a, b) => Number(b.ready) - Number(a.ready));
     if (ready.length > 0 && this.#head < this.#queue.length) this.#plan(ready);
     if (this.#head >= this.#queue.length) {
       this.#queue = [];
@@ -493,6 +498,16 @@ export class WorkerSet {
     }
     this.#updateRef();
     if (this.#closing) this.#maybeRetireAll();
+  }
+
+  /**
+   * A Pool's worker process still starting may be sent its first chunks: they wait in its data pipe (read only once
+   * its worker loop runs), so the frames are written while it boots and it starts on them without a 'ready' round
+   * trip; a worker that dies starting gives them back. Not a thread (its port may drop messages before the loop
+   * listens), and not the executor (a queued future stays cancellable until a worker takes it).
+   */
+  #sendsEarly(): boolean {
+    return !this.#options.onDemand && (this.#options.startMethod === 'spawn' || this.#options.startMethod === 'forkserver');
   }
 
   /**
@@ -520,6 +535,8 @@ export class WorkerSet {
   #plan(ready: Slot[]): void {
     const max = this.#options.maxTasksPerChild;
     const plans = new Map<Slot, { batch: WireChunk[]; transfer: TransferListItem[]; defs?: Array<[number, TargetRef]> }>();
+    /** Read once per batch, for chunks the hub only counts. */
+    let now: number | undefined;
     while (this.#head < this.#queue.length) {
       while (this.#head < this.#queue.length && this.#queue[this.#head].settled) this.#queue[this.#head++] = undefined as never;
       if (this.#head >= this.#queue.length) break;
@@ -532,7 +549,10 @@ export class WorkerSet {
         if (max && s.dispatched >= max) continue;
         const inHand = s.outstanding.size;
         const sCost = s.avgItemUs < 0 ? BUDGET_US : s.avgItemUs * Math.max(1, c.items.length);
-        const room = inHand === 0 || (deep && (inHand < 2 || (inHand < MAX_WINDOW && s.cost + sCost <= BUDGET_US)));
+        // Ahead of 'ready' only from a deep queue, two chunks at most, none that a signal or timer may take back.
+        const room = s.ready
+          ? inHand === 0 || (deep && (inHand < 2 || (inHand < MAX_WINDOW && s.cost + sCost <= BUDGET_US)))
+          : deep && inHand < 2 && !c.signal && (c.timeout === undefined || c.timeout === null);
         if (!room) continue;
         if (!slot || inHand < slot.outstanding.size || (inHand === slot.outstanding.size && s.cost < slot.cost)) {
           slot = s;
@@ -552,8 +572,10 @@ export class WorkerSet {
       try {
         // Thread workers may be handed MessagePorts and the like by reduced objects.
         items =
-          (packedNumbers(c.items) as unknown[] | undefined) ??
-          (isPlainData(c.items) ? c.items : (encode(c.items, { startMethod: this.#options.startMethod, transfer: plan.transfer }, 'args') as unknown[]));
+          c.items instanceof Float64Array
+            ? wireNumbers(c.items, this.#options.startMethod)
+            : ((packedNumbers(c.items) as unknown[] | undefined) ??
+              (isPlainData(c.items) ? c.items : (encode(c.items, { startMethod: this.#options.startMethod, transfer: plan.transfer }, 'args') as unknown[])));
       } catch (error) {
         this.#settle(c, false, error);
         continue;
@@ -563,7 +585,7 @@ export class WorkerSet {
       slot.cost += cost;
       if (c.report === 'detailed') this.#task(c, 'started');
       else if (c.report === 'counted') {
-        c.startedAt = Date.now();
+        c.startedAt = now ??= Date.now();
         this.#count().started++;
       }
       slot.outstanding.set(c.id, c);
@@ -732,6 +754,15 @@ function sharedRef(handle: ChildHandle): ChildHandle {
   });
   Object.assign(handle, holdFor('set'));
   return Object.assign(Object.create(handle) as ChildHandle, holdFor('view'));
+}
+
+/**
+ * A view of the Pool's packed numbers as it goes on the wire: a process's frame (v8.serialize) carries only the
+ * view's bytes, but a thread's postMessage clones the whole buffer under a view, so a thread gets its own copy.
+ */
+function wireNumbers(view: Float64Array, method: StartMethod): unknown[] {
+  const whole = view.byteOffset === 0 && view.byteLength === view.buffer.byteLength;
+  return (method === 'thread' && !whole ? view.slice() : view) as unknown as unknown[];
 }
 
 function abortReason(signal: AbortSignal): unknown {

@@ -97,8 +97,10 @@ export class RemoteTaskSet implements TaskSet {
         const ref = findTarget(c.fn);
         data = { t: ref, r: this.#relativeModule(ref.module), s: c.star ? 1 : 0, c: this.#caller };
         // Plain items (the common case) go as JSON, which BullMQ writes anyway; anything else through serialize.ts.
-        if (!c.star && isJsonExact(c.items)) data.p = c.items;
-        else data.a = packValue(c.items, 'args');
+        // (A Pool packs numbers only for local workers; an Array here either way.)
+        const items = c.items instanceof Float64Array ? Array.from(c.items) : c.items;
+        if (!c.star && isJsonExact(items)) data.p = items;
+        else data.a = packValue(items, 'args');
       } catch (error) {
         this.#settle(c, false, error);
         continue;
