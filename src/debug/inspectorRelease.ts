@@ -1,6 +1,7 @@
 // Talks to a waiting child's inspector without attaching a debugger: waits until the child is really parked in
 // waitForDebugger() (so an attach cannot race its hello), and releases it with Runtime.runIfWaitingForDebugger.
 // Over the CDP connection of cdpConnection.ts.
+import { readFile } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
 import { CdpConnection } from './cdpConnection';
 import { DEBUG_HANDSHAKE } from '../../runtime/src/protocol';
@@ -64,19 +65,41 @@ interface Location {
   columnNumber?: number;
 }
 
+/** At most this many lines of the program's compiled form get an entry candidate (see armEntryBreakpoint). */
+const MAX_ENTRY_LINES = 2_000;
+
+/**
+ * The lines of the program as V8 will see it, over-counted: a loader's output (esbuild's, Node's transform mode) may
+ * spread the source over more lines than it has. Just the first line when the file cannot be read.
+ */
+async function entryLines(program: string): Promise<number> {
+  const text = await readFile(program, 'utf8').catch(() => '');
+  let lines = 1;
+  for (let at = text.indexOf('\n'); at >= 0; at = text.indexOf('\n', at + 1)) lines++;
+  return text ? Math.min(MAX_ENTRY_LINES, lines * 2 + 50) : 1;
+}
+
 /**
  * `stopOnEntry`: a session of our own on the main process's inspector, opened before js-debug attaches, that pauses
- * the program on the first line of `program` once. V8 tells every debugger session of the isolate about a pause, so
- * js-debug shows the main process stopped there; ours removes its breakpoints, and leaves once the program resumes.
+ * the program on its first statement once. V8 tells every debugger session of the isolate about a pause, so js-debug
+ * shows the main process stopped there; ours removes its breakpoints, and leaves once the program resumes.
  *
- * js-debug puts a module-entry breakpoint of its own at this very spot when the file has breakpoints, and resumes a
- * pause that hit it unless a breakpoint it counts as the user's was hit too: ours is not one. A breakpoint it does not
- * know is, alone, a pause it shows. So ours also sets a second one-shot breakpoint just after the entry, on the next
- * statement of the program's top level, as soon as the script is compiled (before it runs, so before any resume can
- * beat it); it catches the program when a debugger resumes the entry pause, and is let go once the pause has lasted
- * longer than a debugger's resume takes.
+ * Where the first statement is cannot be known before V8 compiles the program (a loader may rewrite it), and once it
+ * is compiled a CommonJS program runs at once. So the breakpoints are set by URL before it loads: V8 moves one asked
+ * for at a line to the first place it can stop at or after it in source order, which is inside a function when one is
+ * declared there (a hoisted declaration is not a place to stop; an ES module's imports are not either). One on line 1
+ * alone then lands in the first function's body, and a program that starts with declarations runs past its top
+ * unseen. One on every line has one that lands on the first statement: nothing runs before it, so it is the first hit.
+ *
+ * js-debug puts a module-entry breakpoint of its own on the program's first line when the file has breakpoints, and
+ * resumes a pause that hit it unless a breakpoint it counts as the user's was hit too: ours is not one. A breakpoint it
+ * does not know is, alone, a pause it shows. So where line 1's breakpoint (the spot js-debug's lands on too) is the
+ * first statement, ours also sets a one-shot breakpoint just after it, on the next statement of the program's top
+ * level, as soon as the script is compiled (before it runs, so before any resume can beat it); it catches the program
+ * when a debugger resumes the entry pause, and is let go once the pause has lasted longer than a debugger's resume takes.
  */
 export async function armEntryBreakpoint(url: string, program: string, timeoutMs = 5_000): Promise<void> {
+  const lines = await entryLines(program);
   const cdp = await CdpConnection.open(url, timeoutMs);
   const close = () => cdp.close();
   try {
@@ -89,7 +112,9 @@ export async function armEntryBreakpoint(url: string, program: string, timeoutMs
     // Wanted until the entry pause turns out to be one no debugger resumes by itself, or has outlasted such a resume.
     let nextWanted = true;
     let nextId: string | undefined;
-    // Whether V8 has answered the request for it (with a place, or none); `onNextKnown` waits for that answer.
+    // The spot the next statement's breakpoint follows, and whether V8 has answered for it (with a place, or none);
+    // `onNextKnown` waits for that answer.
+    let nextAfter: Location | undefined;
     let nextKnown = false;
     let onNextKnown: (() => void) | undefined;
     const knowNext = () => {
@@ -100,41 +125,56 @@ export async function armEntryBreakpoint(url: string, program: string, timeoutMs
     const dropNext = () => {
       nextWanted = false;
       if (nextId) remove(nextId);
+      nextId = undefined;
     };
     const armNext = (entry: Location) => {
-      // V8 moves a breakpoint to the first place it can stop at or after the given one, in the function there.
+      nextAfter = entry;
+      nextKnown = false;
+      // V8 moves a breakpoint to the first place it can stop at or after the given one.
       const after = { ...entry, columnNumber: (entry.columnNumber ?? 0) + 1 };
       // Read as the answer arrives: it precedes the pause and a resume on this socket when V8 took it first, and the
       // three can come in one read, before a promise would settle.
       const onAnswer = (reply: unknown) => {
         const { breakpointId, actualLocation } = reply as { breakpointId: string; actualLocation: Location };
+        // An answer for a spot given up since (the entry pause was elsewhere) is not the one waited for.
+        if (nextAfter !== entry) return remove(breakpointId);
         if (!nextWanted || sameLocation(actualLocation, entry)) remove(breakpointId);
         else nextId = breakpointId;
         knowNext();
       };
-      cdp.call('Debugger.setBreakpoint', { location: after }, onAnswer).catch(knowNext);
+      cdp.call('Debugger.setBreakpoint', { location: after }, onAnswer).catch(() => nextAfter === entry && knowNext());
     };
 
     // CommonJS scripts are named by path or file URL, ES modules by file URL (a loader may add a query).
     const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
     const urlRegex = `^(${escape(pathToFileURL(program).href)}|${escape(program)})(\\?.*)?$`;
-    const entry = (await cdp.call('Debugger.setBreakpointByUrl', { urlRegex, lineNumber: 0, columnNumber: 0 })) as {
-      breakpointId: string;
-      locations: Location[];
-    };
+    // Sent together, answered in order: the wait is one round trip and V8's own work, not one round trip a line.
+    const candidates = (await Promise.all(
+      Array.from({ length: lines }, (_, lineNumber) => cdp.call('Debugger.setBreakpointByUrl', { urlRegex, lineNumber, columnNumber: 0 })),
+    )) as Array<{ breakpointId: string; locations: Location[] }>;
+    const entryIds = new Set(candidates.map((c) => c.breakpointId));
+    const firstLine = candidates[0]!;
     const onResolved = (params: unknown) => {
       const { breakpointId, location } = params as { breakpointId: string; location: Location };
-      if (breakpointId === entry.breakpointId) armNext(location);
+      if (breakpointId === firstLine.breakpointId) armNext(location);
       else cdp.once('Debugger.breakpointResolved', onResolved);
     };
-    if (entry.locations[0]) armNext(entry.locations[0]);
+    if (firstLine.locations[0]) armNext(firstLine.locations[0]);
     else cdp.once('Debugger.breakpointResolved', onResolved);
 
     // Other pauses come first under js-debug (its instrumentation breakpoint before each script with a source
-    // map): they are not ours, and removing our breakpoint on them let the program run past its first line.
+    // map): they are not ours, and removing our breakpoints on them let the program run past its first line.
     const onPaused = (params: unknown) => {
-      if (!hitBreakpoints(params).includes(entry.breakpointId)) return cdp.once('Debugger.paused', onPaused);
-      remove(entry.breakpointId);
+      if (!hitBreakpoints(params).some((id) => entryIds.has(id))) return cdp.once('Debugger.paused', onPaused);
+      for (const id of entryIds) remove(id);
+      // The first statement is not where line 1's breakpoint went (js-debug's entry breakpoint is not here either):
+      // the next statement is found now, in time for a person's quick Continue.
+      const at = topFrameLocation(params);
+      if (at && !(nextAfter && sameLocation(nextAfter, at))) {
+        if (nextId) remove(nextId);
+        nextId = undefined;
+        armNext(at);
+      }
       // V8 names only this session's breakpoints in a pause, so whether js-debug's entry breakpoint was hit too cannot
       // be seen here: a resume within AUTO_RESUME_MS is taken as its. A person's Continue that fast stops once more, on
       // the next statement.
@@ -153,9 +193,12 @@ export async function armEntryBreakpoint(url: string, program: string, timeoutMs
         const proceed = () => {
           const armed = nextWanted ? nextId : undefined;
           nextWanted = false;
+          // An entry candidate whose removal the resume beat catches the program as well as the armed one.
           const onRepaused = (again: unknown) => {
-            if (armed && !hitBreakpoints(again).includes(armed)) return cdp.once('Debugger.paused', onRepaused);
+            const hit = hitBreakpoints(again);
+            if (!hit.some((id) => id === armed || entryIds.has(id))) return cdp.once('Debugger.paused', onRepaused);
             if (armed) remove(armed);
+            for (const id of hit) if (entryIds.has(id)) remove(id);
             cdp.once('Debugger.resumed', close);
           };
           cdp.once('Debugger.paused', onRepaused);
@@ -174,6 +217,8 @@ export async function armEntryBreakpoint(url: string, program: string, timeoutMs
   }
 }
 
+const topFrameLocation = (paused: unknown): Location | undefined =>
+  (paused as { callFrames?: Array<{ location: Location }> } | undefined)?.callFrames?.[0]?.location;
 const hitBreakpoints = (paused: unknown): string[] => (paused as { hitBreakpoints?: string[] } | undefined)?.hitBreakpoints ?? [];
 const sameLocation = (a: Location, b: Location) =>
   a.scriptId === b.scriptId && a.lineNumber === b.lineNumber && (a.columnNumber ?? 0) === (b.columnNumber ?? 0);
