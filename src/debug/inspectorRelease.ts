@@ -101,7 +101,7 @@ async function entryLines(program: string): Promise<number> {
 export async function armEntryBreakpoint(url: string, program: string, timeoutMs = 5_000): Promise<void> {
   const lines = await entryLines(program);
   const cdp = await CdpConnection.open(url, timeoutMs);
-  const close = () => cdp.close();
+  const close = () => void cdp.leave();
   try {
     // Node keeps a finished program alive while a session is connected, unless that session asked to be told.
     await cdp.call('NodeRuntime.notifyWhenWaitingForDisconnect', { enabled: true });
@@ -166,7 +166,13 @@ export async function armEntryBreakpoint(url: string, program: string, timeoutMs
     // map): they are not ours, and removing our breakpoints on them let the program run past its first line.
     const onPaused = (params: unknown) => {
       if (!hitBreakpoints(params).some((id) => entryIds.has(id))) return cdp.once('Debugger.paused', onPaused);
-      for (const id of entryIds) remove(id);
+      // The candidates stay until the pause is kept: a debugger's resume read before the next statement's breakpoint
+      // would let the program run past it, and the candidates on the lines after it still catch the program.
+      const letGo = () => {
+        dropNext();
+        for (const id of entryIds) remove(id);
+        entryIds.clear();
+      };
       // The first statement is not where line 1's breakpoint went (js-debug's entry breakpoint is not here either):
       // the next statement is found now, in time for a person's quick Continue.
       const at = topFrameLocation(params);
@@ -179,11 +185,11 @@ export async function armEntryBreakpoint(url: string, program: string, timeoutMs
       // be seen here: a resume within AUTO_RESUME_MS is taken as its. A person's Continue that fast stops once more, on
       // the next statement.
       const pausedAt = Date.now();
-      const keptTimer = setTimeout(dropNext, AUTO_RESUME_MS);
+      const keptTimer = setTimeout(letGo, AUTO_RESUME_MS);
       cdp.once('Debugger.resumed', () => {
         clearTimeout(keptTimer);
         if (Date.now() - pausedAt > AUTO_RESUME_MS) {
-          if (nextWanted) dropNext();
+          letGo();
           return close();
         }
         // A debugger resumed the entry pause before V8 answered for the next statement's breakpoint (it processes that
@@ -193,12 +199,11 @@ export async function armEntryBreakpoint(url: string, program: string, timeoutMs
         const proceed = () => {
           const armed = nextWanted ? nextId : undefined;
           nextWanted = false;
-          // An entry candidate whose removal the resume beat catches the program as well as the armed one.
+          // Caught by the armed one, or else by the next entry candidate the program reaches.
           const onRepaused = (again: unknown) => {
-            const hit = hitBreakpoints(again);
-            if (!hit.some((id) => id === armed || entryIds.has(id))) return cdp.once('Debugger.paused', onRepaused);
+            if (!hitBreakpoints(again).some((id) => id === armed || entryIds.has(id))) return cdp.once('Debugger.paused', onRepaused);
             if (armed) remove(armed);
-            for (const id of hit) if (entryIds.has(id)) remove(id);
+            letGo();
             cdp.once('Debugger.resumed', close);
           };
           cdp.once('Debugger.paused', onRepaused);

@@ -32,7 +32,7 @@ export async function watchForPause(url: string, onPause: (pause: WatchedPause) 
   let closed = false;
   const close = () => {
     closed = true;
-    cdp.close();
+    void cdp.leave();
   };
   try {
     // Node keeps an exiting process alive while a session is connected, unless that session asked to be told.
