@@ -33,7 +33,12 @@ export interface NodeLauncherOptions {
 
 /** Node's inspector banner, printed by every debugged process: noise in the Debug Console, where sessions already show. */
 const INSPECTOR_BANNER =
-  /^(Debugger listening on ws:\/\/\S+|For help, see: https:\/\/nodejs\.org\/en\/docs\/inspector|Debugger attached\.|Debugger ending on ws:\/\/\S+|Waiting for the debugger to disconnect\.\.\.)\r?\n/gm;
+  /^(Debugger listening on ws:\/\/\S+|For help, see: https:\/\/nodejs\.org\/\S+|Debugger attached\.|Debugger ending on ws:\/\/\S+|Waiting for the debugger to disconnect\.\.\.)\r?\n/gm;
+
+/** A program's stderr without the inspector's own lines (Node 20's help link and Node 22/24's alike). */
+export function withoutInspectorBanner(stderr: string): string {
+  return stderr.replace(INSPECTOR_BANNER, '');
+}
 
 export class NodeLauncher implements ProgramLauncher {
   readonly #options: NodeLauncherOptions;
@@ -123,7 +128,7 @@ export class HubProgram extends LaunchedProgram {
     for (const [stream, category] of [[child.stdout!, 'stdout'], [child.stderr!, 'stderr']] as const) {
       stream.setEncoding('utf8');
       stream.on('data', (raw: string) => {
-        const text = category === 'stderr' ? raw.replace(INSPECTOR_BANNER, '') : raw;
+        const text = category === 'stderr' ? withoutInspectorBanner(raw) : raw;
         if (text === '') return;
         if (this.#outputListeners.length === 0) this.#bufferedOutput.push([category, text]);
         for (const l of this.#outputListeners) l(category, text);
