@@ -390,6 +390,17 @@ describe('bullmq backend', { timeout: 110_000 }, () => {
     }
   });
 
+  it('an idle caller whose Redis went away still ends by itself (ioredis\'s reconnect timer is unref\'d while idle)', async () => {
+    const gone = await startRedis();
+    try {
+      const run = await runProgram('test/fixtures/bullmq-idle-exit.ts', { args: [gone.url, `t${process.pid}idle`], deadlineMs: 30_000 });
+      assert.equal(run.code, 0, run.stderr);
+      assert.match(run.stdout, /idle, so ending/);
+    } finally {
+      await gone.dispose();
+    }
+  });
+
   it('FORKSCOPE_BACKEND sends a plain Pool to the cluster', async () => {
     const prefix = 'forkscope';
     const worker = await startWorker(redis.url, 'hostA', ['--prefix', prefix]);

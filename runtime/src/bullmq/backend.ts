@@ -158,6 +158,7 @@ export class Backend {
       this.#downSince = undefined;
       this.#applyRef(true);
     });
+    client.on('reconnecting', () => this.#applyRef(true));
   }
 
   /** Every pending call fails with `error`; so do later ones. */
@@ -311,6 +312,7 @@ export class Backend {
   track(client: Redis): void {
     this.#clients.add(client);
     client.on('connect', () => this.#applyRef(true));
+    client.on('reconnecting', () => this.#applyRef(true));
     this.#applyRef(true);
   }
 
@@ -319,12 +321,18 @@ export class Backend {
     this.#clients.delete(client);
   }
 
-  /** Idle connections never keep the program alive; pending work does. */
+  /**
+   * Idle connections never keep the program alive; pending work does. That holds for a connection Redis dropped
+   * too: ioredis then waits on its reconnect timer (ref'd, retrying forever), which follows the same rule.
+   */
   #applyRef(force = false): void {
     const busy = this.#pending.size > 0 || this.#busy > 0;
     if (busy === this.#refed && !force) return;
     this.#refed = busy;
     for (const c of this.#clients) {
+      const reconnect = (c as unknown as { reconnectTimeout?: NodeJS.Timeout | null }).reconnectTimeout;
+      if (busy) reconnect?.ref();
+      else reconnect?.unref();
       const stream = (c as unknown as { stream?: { connecting?: boolean; destroyed?: boolean; ref?(): void; unref?(): void } }).stream;
       // A socket not connected would queue a listener per call: it is set once connected ('connect'/'ready' call here again).
       if (!stream || stream.connecting || stream.destroyed) continue;
