@@ -13,6 +13,7 @@ import { threadId } from 'node:worker_threads';
 import { existsSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ENV } from './protocol';
+import { atExit } from './atExit';
 
 /** Longest wall-clock span list a sentinel keeps: older pauses cannot overlap a task that is still timed. */
 const MAX_SPANS = 64;
@@ -89,7 +90,7 @@ export function startDebugSentinel(): void {
     }
   };
   // In a worker thread, `process` is the thread's own: its 'exit' is the thread's end.
-  process.once('exit', remove);
+  atExit(remove);
 }
 
 /** How long, within [from, to], any of `threads` (a process's main thread is threadId 0) was paused in a debugger, and whether one still is. */

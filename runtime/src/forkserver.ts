@@ -6,6 +6,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { CHILD_STDIO, DATA_FD, SPARE_READY, childEntryPath, childExecutable, wrapChildProcess, type ChildHandle, type StartPayload } from './popen';
 import { WarmSpares } from './warmSpares';
 import { availableParallelism } from 'node:os';
+import { atExit } from './atExit';
 
 let main: string | undefined;
 let preload: string[] = [];
@@ -39,7 +40,7 @@ function warm(): ChildProcess {
   child.send({ t: 'standby', main, preload });
   if (!exitHookInstalled) {
     exitHookInstalled = true;
-    process.on('exit', stopForkserver);
+    atExit(stopForkserver);
   }
   return child;
 }

@@ -3,6 +3,7 @@
 // statements in a package that says "type": "commonjs": what to change, just above Node's own report.
 // Node's modules only; installed by the preload in a session's main process.
 import { writeSync } from 'node:fs';
+import { atExit } from './atExit';
 
 const TOP_LEVEL_AWAIT = [
   /Top-level await is currently not supported with the "cjs" output format/,
@@ -37,7 +38,7 @@ export function explainModuleKindErrors(): void {
   process.on('uncaughtExceptionMonitor', (error) => {
     hint ??= moduleKindHint(error);
   });
-  process.once('exit', () => {
+  atExit(() => {
     if (!hint) return;
     try {
       writeSync(2, `${hint}\n`);

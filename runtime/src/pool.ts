@@ -12,6 +12,7 @@ import { ensureForkserver } from './forkserver';
 import { self } from './process';
 import type { StartMethod } from './protocol';
 import * as telemetry from './telemetry';
+import { atExit } from './atExit';
 
 export interface PoolOptions {
   /** Number of workers. @default cpuCount() */
@@ -396,7 +397,7 @@ export class Pool {
   }
 }
 
-process.on('exit', () => {
+atExit(() => {
   if (openPools.size > 0 && self.isMain) {
     process.stderr.write(`forkscope: ${openPools.size} pool(s) were not closed; their workers are ended at exit (call close() and join(), or use \`await using\`)\n`);
   }

@@ -9,6 +9,7 @@ import type { Duplex } from 'node:stream';
 import { readFrames, writeFrame } from './frames';
 import { WarmSpares } from './warmSpares';
 import { ENV } from './protocol';
+import { atExit } from './atExit';
 
 /** stdio of a forked child: fd 3 is Node's IPC (start payload, lifeline), fd 4 the framed data pipe. */
 export const CHILD_STDIO: ['inherit', 'inherit', 'inherit', 'ipc', 'pipe'] = ['inherit', 'inherit', 'inherit', 'ipc', 'pipe'];
@@ -115,7 +116,7 @@ const spawnSpares = new WarmSpares<SpawnSpare>({
     child.send({ t: 'ping', main: spawnMain });
     if (!sparesExitHook) {
       sparesExitHook = true;
-      process.on('exit', () => spawnSpares.stop());
+      atExit(() => spawnSpares.stop());
     }
     return spare;
   },

@@ -15,6 +15,7 @@ import { startFromForkserver } from './forkserver';
 import * as telemetry from './telemetry';
 import { getLogger } from './logging';
 import type { TransferContext } from './reduction';
+import { atExit } from './atExit';
 
 /** This process's (or thread's) place in the program; the child bootstrap fills it before user code. */
 export const self = {
@@ -571,4 +572,4 @@ export async function joinNonDaemonicChildren(): Promise<void> {
   }
 }
 
-process.on('exit', terminateDaemonicChildren);
+atExit(terminateDaemonicChildren);

@@ -24,6 +24,7 @@ import {
   type SourceLocation,
 } from './protocol';
 import { FrameSplitter, lengthPrefixed } from './framing';
+import { atExit } from './atExit';
 
 type Identity = Pick<Hello, 'name' | 'startMethod' | 'role'> & Partial<Pick<Hello, 'parent' | 'inspectorUrl' | 'entry'>>;
 
@@ -429,7 +430,7 @@ function open(who: Identity): void {
   if (!S.exitHooked && isMainThread) {
     S.exitHooked = true;
     // A last synchronous attempt: a Unix socket write is tried at once by libuv, so this usually lands.
-    process.on('exit', () => send());
+    atExit(() => send());
   }
   if (S.pending.length > 0 || S.queues.size > 0 || S.pipes.size > 0) send();
 }

@@ -111,6 +111,13 @@ describe('forkscope run', () => {
     assert.equal(root(snapshot).exitCode, 7);
   });
 
+  it('adds no Node warning of its own: a program with a Queue, Process, Pool, Pipe, Lock, Value and its own exit listener', async () => {
+    const { code, stdout, stderr } = await forkscopeRun('exit-listeners.ts');
+    assert.equal(code, 0, stderr);
+    assert.equal(stdout, '1\n1,4,9\nx Lock 0\n');
+    assert.doesNotMatch(stderr, /Warning/, stderr);
+  });
+
   it('prints one "+" and one "-" line for every process, however short-lived, and the main process\'s "-" last', async () => {
     const { code, stderr, snapshot } = await forkscopeRun('cli-lines.js');
     assert.equal(code, 0, stderr);

@@ -15,6 +15,7 @@ import { BrokenPipeError } from '../errors';
 import { decodeThrown, encodeError } from '../serialize';
 import { ENV } from '../protocol';
 import { FIRST_PUSH_OP, OP_DOORBELL, OP_ERROR, OP_HELLO, OP_REPLY, OP_RING } from './ops';
+import { atExit } from '../atExit';
 
 /** An object this context owns and serves to others. */
 export interface Served {
@@ -473,7 +474,7 @@ export class Broker {
     server.unref();
     this.#server = server;
     const dir = this.#dir;
-    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+    atExit(() => rmSync(dir, { recursive: true, force: true }));
     // Peers met before this context had an address learn it, so they can reach its pipe ends.
     for (const peer of [...this.#peers.values(), ...this.#anonymous]) peer.sayHello();
     return this.#address;
@@ -567,7 +568,7 @@ function programDir(): string {
   if (inherited && existsSync(inherited)) return inherited;
   const dir = mkdtempSync(join(tmpdir(), 'forkscope-'));
   process.env[IPC_DIR_ENV] = dir;
-  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  atExit(() => rmSync(dir, { recursive: true, force: true }));
   // A root killed with SIGKILL runs no exit handler: the shared-memory watchdog removes the directory then.
   trackDirectory(dir);
   return dir;

@@ -4,6 +4,7 @@
 import { closeSync, openSync, readSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { getBroker } from './broker';
+import { atExit } from '../atExit';
 
 const SLOT_BYTES = 4;
 
@@ -113,6 +114,6 @@ export class RemoteSlot {
   }
 }
 
-process.once('exit', () => {
+atExit(() => {
   for (const fd of openFiles.values()) closeSync(fd);
 });

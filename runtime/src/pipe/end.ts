@@ -10,6 +10,7 @@ import { Mailbox, type Message } from '../broker/mailbox';
 import { BrokenPipeError, OSError } from '../errors';
 import type { TransferContext } from '../reduction';
 import { messageOf, PREFIX_BYTES, type Eof, type PipeDirectory, type Route } from './directory';
+import { atExit } from '../atExit';
 
 /** After a holder's death (message counts unknown), the least time given to what it wrote to reach us… */
 const UNKNOWN_COUNT_GRACE_MS = 50;
@@ -26,7 +27,7 @@ function closeAtExit(end: PipeEnd): void {
   exitHooked = true;
   // A write here goes out synchronously when the socket is free; if not, the creator falls back to
   // "counts unknown" when the connection drops, as after a kill.
-  process.once('exit', () => {
+  atExit(() => {
     for (const open of [...openRevived]) open.close();
   });
 }

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { StartMethod } from '../protocol';
 import { bindingFailure, shmBinding } from './binding';
+import { atExit } from '../atExit';
 
 const ARENA_SIZE = 1 << 20;
 const OWN_ARENA_FROM = 1 << 18;
@@ -151,7 +152,7 @@ export function reviveBlock(descriptor: BlockDescriptor): Block {
 }
 
 // Without /proc the files keep a name: the creator removes them when it exits.
-process.on('exit', () => {
+atExit(() => {
   for (const path of namedPaths) {
     try {
       unlinkSync(path);

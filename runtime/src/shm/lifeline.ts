@@ -6,6 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, unlinkSync } from 'node:fs';
 import { shmBinding, bindingPath } from './binding';
+import { atExit } from '../atExit';
 
 // Runs in the watchdog: argv[1] is the binding (if any); stdin brings "+path" / "-path" lines for segments and
 // ">dir" lines for directories until EOF.
@@ -107,7 +108,7 @@ export function trackDirectory(dir: string): void {
 
 const closers = new Map<string, () => void>();
 
-process.on('exit', () => {
+atExit(() => {
   for (const [path, closeOwn] of closers) {
     closeOwn();
     unlinkIfUnused(path);

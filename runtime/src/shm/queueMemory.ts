@@ -9,6 +9,7 @@ import { threadId } from 'node:worker_threads';
 import { shmBinding } from './binding';
 import { trackDirectory } from './lifeline';
 import { ENV } from '../protocol';
+import { atExit } from '../atExit';
 
 /** Control words (Int32): who holds the lock, the counts, where reading and writing are, who sleeps. */
 const LOCK = 0;
@@ -68,7 +69,7 @@ function queueDir(): string {
   const dir = mkdtempSync(join(root, 'forkscope-q-'));
   ownDir = dir;
   process.env[QUEUE_DIR_ENV] = dir;
-  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  atExit(() => rmSync(dir, { recursive: true, force: true }));
   // kill -9 runs no exit handler: the shared-memory watchdog removes the directory once this process is gone.
   trackDirectory(dir);
   return dir;
