@@ -25,7 +25,9 @@ const CDP = require('chrome-remote-interface') as (options: { target: string; lo
 
 const repo = path.resolve(__dirname, '..');
 const fixture = path.join(repo, 'test', 'fixtures', 'debug-fanout.cjs');
-const firstLine = readFileSync(fixture, 'utf8').split('\n').findIndex((l) => l.includes('// FIRST_USER_LINE'));
+const firstLine = readFileSync(fixture, 'utf8')
+  .split('\n')
+  .findIndex((l) => l.includes('// FIRST_USER_LINE'));
 const fixtureUrl = pathToFileURL(fixture).href;
 
 /** Attaches like a debugger: breakpoint on the first user line, run, and resolve once paused there. */
@@ -102,7 +104,16 @@ async function forkscope(n: number): Promise<{ ms: number; failed: number }> {
     }),
   });
   const t0 = performance.now();
-  const program = await launcher.launch({ program: fixture, args: [String(n)], cwd: repo, env: {}, runtimeExecutable: process.execPath, runtimeArgs: [], debug: true, singleProcess: false });
+  const program = await launcher.launch({
+    program: fixture,
+    args: [String(n)],
+    cwd: repo,
+    env: {},
+    runtimeExecutable: process.execPath,
+    runtimeArgs: [],
+    debug: true,
+    singleProcess: false,
+  });
   const run = attachAll(n, t0);
   program.onProcess((p) => {
     if (process.env.BENCH_DEBUG) console.error('announce', p.name, p.inspectorUrl);
@@ -153,7 +164,10 @@ async function inspectBrk(n: number): Promise<{ ms: number; failed: number }> {
 function deadline<T>(promise: Promise<T>, n: number): Promise<T> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${n} children were not all paused within 120 s`)), 120_000);
-    promise.then((v) => (clearTimeout(timer), resolve(v)), (e) => (clearTimeout(timer), reject(e)));
+    promise.then(
+      (v) => (clearTimeout(timer), resolve(v)),
+      (e) => (clearTimeout(timer), reject(e)),
+    );
   });
 }
 

@@ -45,7 +45,14 @@ const configName = (peer: Peer, n: number) => `${peer} ${n}`;
 
 function launchConfigurations(counts: number[]): object[] {
   return counts.flatMap((n) => [
-    { type: 'node', request: 'launch', name: configName('js-debug', n), program: '${workspaceFolder}/fanout.cjs', args: [String(n)], autoAttachChildProcesses: true },
+    {
+      type: 'node',
+      request: 'launch',
+      name: configName('js-debug', n),
+      program: '${workspaceFolder}/fanout.cjs',
+      args: [String(n)],
+      autoAttachChildProcesses: true,
+    },
     { type: 'forkscope', request: 'launch', name: configName('forkscope', n), program: '${workspaceFolder}/fanout.cjs', args: [String(n)] },
   ]);
 }
@@ -56,7 +63,8 @@ function pausedAtFirstLine(events: DapEvent[], from: number): Map<string, number
   const paused = new Map<string, number>();
   for (const e of events.slice(from)) {
     if (e.ev === 'stopped' && e.reason === 'breakpoint') stoppedAt.set(e.id, e.t);
-    else if (e.ev === 'stack' && stoppedAt.has(e.id) && e.line === FIRST_LINE && /fanout\.cjs$/.test(e.path) && !paused.has(e.id)) paused.set(e.id, stoppedAt.get(e.id)!);
+    else if (e.ev === 'stack' && stoppedAt.has(e.id) && e.line === FIRST_LINE && /fanout\.cjs$/.test(e.path) && !paused.has(e.id))
+      paused.set(e.id, stoppedAt.get(e.id)!);
   }
   return paused;
 }
@@ -79,7 +87,9 @@ async function measure(wb: Workbench, peer: Peer, n: number): Promise<Run> {
   const ms = paused.size >= n ? Math.max(...paused.values()) - t0 : NaN;
   const events = dapEvents(wb.workspace).slice(from);
   if (process.env.BENCH_DEBUG) for (const e of events) console.error(JSON.stringify({ ...e, t: e.t - t0 }));
-  const reasons = events.flatMap((e) => (e.ev === 'output' && /could not attach/i.test(e.output) ? [`${((e.t - t0) / 1000).toFixed(1)} s: ${e.output.trim()}`] : []));
+  const reasons = events.flatMap((e) =>
+    e.ev === 'output' && /could not attach/i.test(e.output) ? [`${((e.t - t0) / 1000).toFixed(1)} s: ${e.output.trim()}`] : [],
+  );
   const orphans = await stop(wb);
   return { ms, paused: Math.min(paused.size, n), failed: Math.max(0, n - paused.size), orphans, reasons };
 }
@@ -116,7 +126,9 @@ export default async function attachWorkbenchBench(): Promise<void> {
     await wb.goToLine(FIRST_LINE);
     await wb.toggleBreakpoint();
     console.log(`Start Debugging → all N children paused at fanout.cjs:${FIRST_LINE}, in code-server ${CODE_SERVER_VERSION} (one workbench, runs alternate)`);
-    console.log('children | forkscope launch | js-debug autoAttachChildProcesses | ratio (js-debug / forkscope) | failed attaches (forkscope / js-debug) | orphans after Stop (forkscope / js-debug)');
+    console.log(
+      'children | forkscope launch | js-debug autoAttachChildProcesses | ratio (js-debug / forkscope) | failed attaches (forkscope / js-debug) | orphans after Stop (forkscope / js-debug)',
+    );
     for (const n of counts) {
       const theirs = await measure(wb, 'js-debug', n);
       const ours = await measure(wb, 'forkscope', n);

@@ -43,7 +43,9 @@ function check(results: ArrayLike<number>, count: number, who: string): void {
 const { getContext } = require(join(ROOT, 'runtime', 'dist', 'index.cjs')) as typeof import('../runtime/src/index');
 
 export async function ours(redis: Redis, workers: number, prefix: string): Promise<Side> {
-  const started = await Promise.all(Array.from({ length: workers }, (_, i) => startWorker(redis.url, `${prefix}w${i}`, ['--prefix', prefix, '--concurrency', String(CONCURRENCY)])));
+  const started = await Promise.all(
+    Array.from({ length: workers }, (_, i) => startWorker(redis.url, `${prefix}w${i}`, ['--prefix', prefix, '--concurrency', String(CONCURRENCY)])),
+  );
   const ctx = getContext('bullmq', { connection: redis.url, prefix });
   const pool = new ctx.Pool({ processes: WINDOW });
   return {
@@ -69,7 +71,10 @@ export async function ours(redis: Redis, workers: number, prefix: string): Promi
 export async function raw(redis: Redis, workers: number, prefix: string): Promise<Side> {
   const { Queue, QueueEvents } = (await import('bullmq')) as typeof import('bullmq');
   const children: ChildProcess[] = Array.from({ length: workers }, () =>
-    spawn(process.execPath, [join(__dirname, 'programs', 'bullmq-raw-worker.cjs'), redis.url, prefix, 'tasks', String(CONCURRENCY)], { stdio: ['ignore', 'pipe', 'inherit'], detached: true }),
+    spawn(process.execPath, [join(__dirname, 'programs', 'bullmq-raw-worker.cjs'), redis.url, prefix, 'tasks', String(CONCURRENCY)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      detached: true,
+    }),
   );
   const exited = children.map((c) => new Promise((r) => c.once('exit', r)));
   await Promise.all(children.map((c) => new Promise<void>((r) => c.stdout!.once('data', () => r()))));
@@ -233,7 +238,9 @@ export default async function bullmqBench(): Promise<void> {
         );
         // Each round's two sides ran back to back, under much the same load: their ratios show the spread.
         const paired = rates[1].map((r, k) => (r / rates[0][k]).toFixed(2)).join(', ');
-        console.log(`    rounds: ${sides.map((side, i) => `${side.name} ${rates[i].map((r) => Math.round(r).toLocaleString('en-US')).join(', ')}`).join('; ')} (/s); ratio per round ${paired}`);
+        console.log(
+          `    rounds: ${sides.map((side, i) => `${side.name} ${rates[i].map((r) => Math.round(r).toLocaleString('en-US')).join(', ')}`).join('; ')} (/s); ratio per round ${paired}`,
+        );
         for (const s of stats) if (s) console.log(s);
       } finally {
         for (const side of sides) await side.close();

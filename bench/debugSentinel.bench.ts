@@ -24,7 +24,12 @@ export default async function debugSentinelBench(): Promise<void> {
     // Interleaved, so the shared machine's load falls on every variant alike.
     for (let i = 0; i < n; i++) {
       for (const mode of Object.keys(runs)) {
-        const out = execFileSync(process.execPath, ['--import', 'tsx', program, mode], { env, encoding: 'utf8', timeout: 120_000, stdio: ['ignore', 'pipe', 'ignore'] });
+        const out = execFileSync(process.execPath, ['--import', 'tsx', program, mode], {
+          env,
+          encoding: 'utf8',
+          timeout: 120_000,
+          stdio: ['ignore', 'pipe', 'ignore'],
+        });
         runs[mode].push(JSON.parse(out.trim().split('\n').pop()!) as Run);
       }
     }
@@ -36,6 +41,8 @@ export default async function debugSentinelBench(): Promise<void> {
   console.log(`mixed CPU workload (calls, JSON, sort, throw/catch), median of ${n} processes`);
   console.log(`no inspector: ${work('none').toFixed(1)} ms`);
   console.log(`inspector open, no session: ${work('open').toFixed(1)} ms = ${(work('open') / work('none')).toFixed(3)}x`);
-  console.log(`inspector + idle sentinel (Debugger on): ${work('sentinel').toFixed(1)} ms = ${(work('sentinel') / work('open')).toFixed(3)}x the inspector alone`);
+  console.log(
+    `inspector + idle sentinel (Debugger on): ${work('sentinel').toFixed(1)} ms = ${(work('sentinel') / work('open')).toFixed(3)}x the inspector alone`,
+  );
   console.log(`starting the sentinel: ${(setup('sentinel') - setup('open')).toFixed(2)} ms on the main thread`);
 }

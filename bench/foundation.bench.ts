@@ -40,7 +40,13 @@ export default async function foundationBench(): Promise<void> {
   console.log('bundle sizes (bytes on disk)');
   row('dist/extension.js', size(join(REPO_ROOT, 'dist', 'extension.js')), `js-debug src/extension.js`, size(jsDebugMain), kib);
   row('dist/server.js', size(join(REPO_ROOT, 'dist', 'server.js')), 'typescript/lib/typescript.js', size(join(nm('typescript'), 'lib', 'typescript.js')), kib);
-  row('dist/webview.js', size(join(REPO_ROOT, 'dist', 'webview.js')), 'js-debug src/diagnosticTool.js (webview)', jsDebug ? size(join(builtins, jsDebug, 'src', 'diagnosticTool.js')) : 0, kib);
+  row(
+    'dist/webview.js',
+    size(join(REPO_ROOT, 'dist', 'webview.js')),
+    'js-debug src/diagnosticTool.js (webview)',
+    jsDebug ? size(join(builtins, jsDebug, 'src', 'diagnosticTool.js')) : 0,
+    kib,
+  );
   row('runtime/dist (all .cjs/.mjs)', jsSize(join(REPO_ROOT, 'runtime', 'dist')), 'piscina/dist (all .js)', jsSize(join(nm('piscina'), 'dist')), kib);
   row('runtime/dist (all .cjs/.mjs)', jsSize(join(REPO_ROOT, 'runtime', 'dist')), 'tinypool/dist (all .js)', jsSize(join(nm('tinypool'), 'dist')), kib);
   row('runtime/dist (all .cjs/.mjs)', jsSize(join(REPO_ROOT, 'runtime', 'dist')), 'workerpool/dist (all .js)', jsSize(join(nm('workerpool'), 'dist')), kib);
@@ -49,10 +55,26 @@ export default async function foundationBench(): Promise<void> {
   // What `node esbuild.mjs --production` would ship: the same entries minified, measured in memory.
   console.log('\nminified (as --production builds them), measured in memory');
   const minified = async (entry: string, platform: 'node' | 'browser', external: string[] = []) => {
-    const r = await build({ entryPoints: [join(REPO_ROOT, entry)], bundle: true, minify: true, write: false, platform, format: platform === 'node' ? 'cjs' : 'iife', external, logLevel: 'silent', outfile: 'out.js' });
+    const r = await build({
+      entryPoints: [join(REPO_ROOT, entry)],
+      bundle: true,
+      minify: true,
+      write: false,
+      platform,
+      format: platform === 'node' ? 'cjs' : 'iife',
+      external,
+      logLevel: 'silent',
+      outfile: 'out.js',
+    });
     return r.outputFiles.reduce((sum, f) => sum + f.contents.length, 0);
   };
-  row('extension (minified)', await minified('src/extension.ts', 'node', ['vscode']), 'dist/extension.js (dev build)', size(join(REPO_ROOT, 'dist', 'extension.js')), kib);
+  row(
+    'extension (minified)',
+    await minified('src/extension.ts', 'node', ['vscode']),
+    'dist/extension.js (dev build)',
+    size(join(REPO_ROOT, 'dist', 'extension.js')),
+    kib,
+  );
   row('server (minified)', await minified('server/src/server.ts', 'node'), 'dist/server.js (dev build)', size(join(REPO_ROOT, 'dist', 'server.js')), kib);
   row('webview (minified)', await minified('webview/main.ts', 'browser'), 'dist/webview.js (dev build)', size(join(REPO_ROOT, 'dist', 'webview.js')), kib);
 

@@ -19,7 +19,17 @@ const PROCESSES = 1_000;
 const EVENTS = 1_000_000;
 
 function hello(pid: number): Hello {
-  return { t: 'hello', v: 1, token: 't', pid, ppid: pid === 1000 ? 1 : 1000, threadId: 0, name: `Process-${pid}`, startMethod: 'spawn', role: pid === 1000 ? 'main' : 'process' };
+  return {
+    t: 'hello',
+    v: 1,
+    token: 't',
+    pid,
+    ppid: pid === 1000 ? 1 : 1000,
+    threadId: 0,
+    name: `Process-${pid}`,
+    startMethod: 'spawn',
+    role: pid === 1000 ? 'main' : 'process',
+  };
 }
 
 /** A recorded-like stream: aggregated queue and pipe counters, lock ops, state changes, pool tasks. */
@@ -31,7 +41,11 @@ function stream(n: number): Array<[string, RuntimeEvent]> {
     const ts = 1_000_000 + i / 1000;
     const r = i % 10;
     if (r < 5) out.push([key, { t: 'queue', ts, id: `Queue-${i % 50}`, puts: 7, gets: 6, depth: i % 100 }]);
-    else if (r < 7) out.push([key, { t: 'pipe', ts, id: `Pipe-${i % 200}`, sent: 3, received: 0, bytesSent: 300, bytesReceived: 0, peer: String(1000 + ((i + 1) % PROCESSES)) }]);
+    else if (r < 7)
+      out.push([
+        key,
+        { t: 'pipe', ts, id: `Pipe-${i % 200}`, sent: 3, received: 0, bytesSent: 300, bytesReceived: 0, peer: String(1000 + ((i + 1) % PROCESSES)) },
+      ]);
     else if (r < 8) out.push([key, { t: 'sync', ts, id: `Lock-${i % 20}`, op: i % 20 < 10 ? 'acquire' : 'release', holder: `${pid}/0` }]);
     else if (r < 9) out.push([key, { t: 'state', ts, state: i % 2 ? 'running' : 'idle' }]);
     else out.push([key, { t: 'task', ts, pool: 'Pool-1', task: i, op: 'queued' }]);
@@ -77,7 +91,8 @@ async function hubEndToEnd(events: Array<[string, RuntimeEvent]>): Promise<{ ms:
   await new Promise<void>((resolve) => socket.once('data', () => resolve()));
   const only = events.filter(([, e]) => e.t === 'queue').map(([, e]) => e);
   const t = performance.now();
-  for (let i = 0; i < only.length; i += 500) if (!socket.write(frame({ t: 'events', events: only.slice(i, i + 500) }))) await new Promise((r) => socket.once('drain', r));
+  for (let i = 0; i < only.length; i += 500)
+    if (!socket.write(frame({ t: 'events', events: only.slice(i, i + 500) }))) await new Promise((r) => socket.once('drain', r));
   // Done when the model has counted every put.
   const expected = only.reduce((n, e) => n + (e as { puts: number }).puts, 0);
   const counted = () => hub.model.snapshot().queues.reduce((n, q) => n + q.puts, 0);
@@ -99,7 +114,8 @@ function memoryFor1000(gc: () => void): { bytes: number; snapshotBytes: number }
     model.apply(key, { t: 'object', ts: p, id: `Q-${p}`, kind: 'Queue', label: `queue ${p}`, site: { file: '/app/main.ts', line: p, column: 1 } });
     model.apply(key, { t: 'object', ts: p, id: `L-${p}`, kind: 'Lock', label: `lock ${p}` });
     for (let s = 0; s < 60; s++) model.apply(key, { t: 'queue', ts: p + s * 1000, id: `Q-${p}`, puts: 1, gets: 0, depth: s });
-    for (let s = 0; s < 5; s++) model.apply(key, { t: 'pipe', ts: p + s, id: `P-${p}`, sent: 1, received: 0, bytesSent: 100, bytesReceived: 0, previews: [`{ job: ${s} }`] });
+    for (let s = 0; s < 5; s++)
+      model.apply(key, { t: 'pipe', ts: p + s, id: `P-${p}`, sent: 1, received: 0, bytesSent: 100, bytesReceived: 0, previews: [`{ job: ${s} }`] });
     model.apply(key, { t: 'sync', ts: p, id: `L-${p}`, op: 'acquire', holder: key });
   }
   const snapshot = model.snapshot();
@@ -131,7 +147,11 @@ function telemetryIdleCost(): { emitNs: number; noopNs: number } {
 
 /** Runs the workload in a child; asynchronously, since the hub in this process must keep serving it. */
 async function workload(env: NodeJS.ProcessEnv): Promise<{ queueMs: number; poolMs: number }> {
-  const { stdout } = await run(process.execPath, ['--import', 'tsx', join(__dirname, 'hubWorkload.ts'), '20000', '2000'], { env, encoding: 'utf8', timeout: 120_000 });
+  const { stdout } = await run(process.execPath, ['--import', 'tsx', join(__dirname, 'hubWorkload.ts'), '20000', '2000'], {
+    env,
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
   return JSON.parse(stdout.trim().split('\n').pop()!) as { queueMs: number; poolMs: number };
 }
 
@@ -140,16 +160,22 @@ export default async function bench(): Promise<void> {
   modelIngest(events.slice(0, 100_000)); // warm the JIT
   const modelMs = Math.min(modelIngest(events), modelIngest(events));
   const parseMs = Math.min(parsePeer(events), parsePeer(events));
-  console.log(`model ingest (one core, ${EVENTS / 1e6}M aggregated events, ${PROCESSES} processes): ${rate(EVENTS, modelMs)}  beside JSON.parse of the same frames: ${rate(EVENTS, parseMs)}  (model/parse time ${(modelMs / parseMs).toFixed(2)}x)  goal ≥ 1 M/s`);
+  console.log(
+    `model ingest (one core, ${EVENTS / 1e6}M aggregated events, ${PROCESSES} processes): ${rate(EVENTS, modelMs)}  beside JSON.parse of the same frames: ${rate(EVENTS, parseMs)}  (model/parse time ${(modelMs / parseMs).toFixed(2)}x)  goal ≥ 1 M/s`,
+  );
 
   const e2e = await hubEndToEnd(events);
   console.log(`hub end to end (socket, frames, safe parse, validation, model; one process): ${rate(e2e.counted, e2e.ms)} queue events, every count kept`);
 
   const mem = memoryFor1000(gcFunction());
-  console.log(`model memory, ${PROCESSES} processes (each a queue with 60 depth samples, a pipe, a lock): ${(mem.bytes / 1024 / 1024).toFixed(1)} MB heap, ${(mem.bytes / PROCESSES / 1024).toFixed(1)} kB/process; snapshot JSON ${(mem.snapshotBytes / 1024 / 1024).toFixed(1)} MB`);
+  console.log(
+    `model memory, ${PROCESSES} processes (each a queue with 60 depth samples, a pipe, a lock): ${(mem.bytes / 1024 / 1024).toFixed(1)} MB heap, ${(mem.bytes / PROCESSES / 1024).toFixed(1)} kB/process; snapshot JSON ${(mem.snapshotBytes / 1024 / 1024).toFixed(1)} MB`,
+  );
 
   const idle = telemetryIdleCost();
-  console.log(`telemetry with no hub: emit() ${idle.emitNs.toFixed(2)} ns/call beside an empty call ${idle.noopNs.toFixed(2)} ns (${(idle.emitNs / idle.noopNs).toFixed(2)}x)`);
+  console.log(
+    `telemetry with no hub: emit() ${idle.emitNs.toFixed(2)} ns/call beside an empty call ${idle.noopNs.toFixed(2)} ns (${(idle.emitNs / idle.noopNs).toFixed(2)}x)`,
+  );
 
   const hub = new Hub({ sampleIntervalMs: false });
   const session = await hub.start();
@@ -170,7 +196,9 @@ export default async function bench(): Promise<void> {
   for (const k of ['queueMs', 'poolMs'] as const) {
     const a = best(runs.without, k);
     const b = best(runs.with, k);
-    console.log(`${k === 'queueMs' ? 'Queue 20k put+get' : 'Pool.map 2k tasks, 2 workers'}: with a hub ${b.toFixed(0)} ms beside without ${a.toFixed(0)} ms (${((b / a - 1) * 100).toFixed(1)}%, interleaved, best of 5; goal ≤ 10%)`);
+    console.log(
+      `${k === 'queueMs' ? 'Queue 20k put+get' : 'Pool.map 2k tasks, 2 workers'}: with a hub ${b.toFixed(0)} ms beside without ${a.toFixed(0)} ms (${((b / a - 1) * 100).toFixed(1)}%, interleaved, best of 5; goal ≤ 10%)`,
+    );
   }
   const s = hub.model.snapshot();
   console.log(`  (the hub saw ${s.processes.length} processes, ${s.queues.reduce((n, q) => n + q.puts, 0)} queue puts, ${s.droppedEvents} dropped)`);

@@ -18,7 +18,11 @@ async function main(): Promise<void> {
   const pool = new Pool(2);
   await pool.map(square, [1, 2]); // warm: both workers up
   t = performance.now();
-  await pool.map(square, Array.from({ length: tasks }, (_, i) => i), { chunksize: 1 });
+  await pool.map(
+    square,
+    Array.from({ length: tasks }, (_, i) => i),
+    { chunksize: 1 },
+  );
   const poolMs = performance.now() - t;
   pool.close();
   await pool.join();

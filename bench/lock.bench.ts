@@ -36,7 +36,10 @@ if __name__ == '__main__':
 
 /** Lock here, Lock in a child, Semaphore here, Semaphore in a child (ops/s). */
 function run(command: string, args: string[], env: NodeJS.ProcessEnv = {}): number[] {
-  return execFileSync(command, args, { encoding: 'utf8', env: { ...process.env, ...env } }).trim().split(/\s+/).map(Number);
+  return execFileSync(command, args, { encoding: 'utf8', env: { ...process.env, ...env } })
+    .trim()
+    .split(/\s+/)
+    .map(Number);
 }
 
 const fmt = (n: number) => `${Math.round(n).toLocaleString('en-US')} ops/s`;
@@ -51,12 +54,18 @@ export default async function lockBench(): Promise<void> {
     ours = best(ours, run(process.execPath, ['--import', 'tsx', join(__dirname, 'programs', 'lock-ours.ts'), String(N)]));
     py = best(py, run('python3', ['-c', PYTHON, String(N)]));
   }
-  const broker = run(process.execPath, ['--import', 'tsx', join(__dirname, 'programs', 'lock-ours.ts'), String(FALLBACK_N), String(FALLBACK_CHILD_N)], { FORKSCOPE_SHM_BINDING: 'none' });
+  const broker = run(process.execPath, ['--import', 'tsx', join(__dirname, 'programs', 'lock-ours.ts'), String(FALLBACK_N), String(FALLBACK_CHILD_N)], {
+    FORKSCOPE_SHM_BINDING: 'none',
+  });
   const row = (label: string, i: number): void => {
-    console.log(`  ${label.padEnd(16)} forkscope ${fmt(ours[i]!).padStart(18)}   Python ${fmt(py[i]!).padStart(18)}   ratio ${(ours[i]! / py[i]!).toFixed(2)}×`);
+    console.log(
+      `  ${label.padEnd(16)} forkscope ${fmt(ours[i]!).padStart(18)}   Python ${fmt(py[i]!).padStart(18)}   ratio ${(ours[i]! / py[i]!).toFixed(2)}×`,
+    );
   };
   const fallback = (i: number): void => {
-    console.log(`  broker fallback (FORKSCOPE_SHM_BINDING=none): creator ${fmt(broker[i]!)} (${(broker[i]! / py[i]!).toFixed(2)}× Python), child ${fmt(broker[i + 1]!)} (${(broker[i + 1]! / py[i + 1]!).toFixed(4)}× Python)`);
+    console.log(
+      `  broker fallback (FORKSCOPE_SHM_BINDING=none): creator ${fmt(broker[i]!)} (${(broker[i]! / py[i]!).toFixed(2)}× Python), child ${fmt(broker[i + 1]!)} (${(broker[i + 1]! / py[i + 1]!).toFixed(4)}× Python)`,
+    );
   };
   console.log('Lock, uncontended acquire() + release()');
   row('in the creator:', 0);

@@ -48,7 +48,9 @@ export async function underHub(runs: number): Promise<void> {
   const counted = hub.model.snapshot().pools.reduce((n, p) => n + p.done, 0);
   const cost = (without / withHub - 1) * 100;
   const fmt = (n: number): string => `${Math.round(n).toLocaleString('en-US')}/s`;
-  console.log(`pool.map, chunksize 1, hub on: ${fmt(withHub)} beside no hub ${fmt(without)}: ${cost >= 0 ? '+' : ''}${cost.toFixed(1)}% time (goal <= 10%) ${cost <= 10 ? 'ok' : 'ABOVE GOAL'}; the hub counted ${counted.toLocaleString('en-US')} tasks done of ${(runs * (COUNT + 4)).toLocaleString('en-US')}`);
+  console.log(
+    `pool.map, chunksize 1, hub on: ${fmt(withHub)} beside no hub ${fmt(without)}: ${cost >= 0 ? '+' : ''}${cost.toFixed(1)}% time (goal <= 10%) ${cost <= 10 ? 'ok' : 'ABOVE GOAL'}; the hub counted ${counted.toLocaleString('en-US')} tasks done of ${(runs * (COUNT + 4)).toLocaleString('en-US')}`,
+  );
 }
 
 /** Ours and the peer alternately, best of `runs` each: a burst of someone else's load then hits both sides alike. */

@@ -29,18 +29,42 @@ interface Row {
 }
 
 const rows: Row[] = [];
-for (const [shape, what] of [['main-child', 'main → child'], ['child-main', 'child → main'], ['child-child', 'child → child'], ['1-4', 'main → 4 children'], ['4-1', '4 children → main']]) {
+for (const [shape, what] of [
+  ['main-child', 'main → child'],
+  ['child-main', 'child → main'],
+  ['child-child', 'child → child'],
+  ['1-4', 'main → 4 children'],
+  ['4-1', '4 children → main'],
+]) {
   for (const item of ['object', 'number']) rows.push({ label: `Queue ${what}, ${item}s`, shape, kind: 'Queue', item });
 }
 for (const kind of ['SimpleQueue', 'JoinableQueue']) {
-  for (const [shape, what] of [['main-child', 'main → child'], ['child-main', 'child → main']]) rows.push({ label: `${kind} ${what}, objects`, shape, kind, item: 'object' });
+  for (const [shape, what] of [
+    ['main-child', 'main → child'],
+    ['child-main', 'child → main'],
+  ])
+    rows.push({ label: `${kind} ${what}, objects`, shape, kind, item: 'object' });
 }
 rows.push({ label: 'Queue main → worker thread, objects', shape: 'main-thread', kind: 'Queue', item: 'object', peer: 'main-child' });
 rows.push({ label: 'Queue worker thread → main, objects', shape: 'thread-main', kind: 'Queue', item: 'object', peer: 'child-main' });
 rows.push({ label: 'Queue main → child, objects, no binding', shape: 'main-child', kind: 'Queue', item: 'object', env: 'nobinding' });
 rows.push({ label: 'Queue child → main, objects, no binding', shape: 'child-main', kind: 'Queue', item: 'object', env: 'nobinding' });
-rows.push({ label: 'Queue main → child, objects, hub on', shape: 'main-child', kind: 'Queue', item: 'object', env: 'hub', against: 'Queue main → child, objects' });
-rows.push({ label: 'Queue child → main, numbers, hub on', shape: 'child-main', kind: 'Queue', item: 'number', env: 'hub', against: 'Queue child → main, numbers' });
+rows.push({
+  label: 'Queue main → child, objects, hub on',
+  shape: 'main-child',
+  kind: 'Queue',
+  item: 'object',
+  env: 'hub',
+  against: 'Queue main → child, objects',
+});
+rows.push({
+  label: 'Queue child → main, numbers, hub on',
+  shape: 'child-main',
+  kind: 'Queue',
+  item: 'number',
+  env: 'hub',
+  against: 'Queue child → main, numbers',
+});
 
 /** Asynchronous, so that a hub in this process keeps serving the program it measures. */
 async function rate(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<number> {
@@ -60,7 +84,9 @@ export default async function queueBench(): Promise<void> {
   const ours = new Map<string, number>();
   const python = new Map<string, number>();
   const pyKey = (r: Row) => `${r.peer ?? r.shape} ${r.kind} ${r.item}`;
-  console.log(`${N.toLocaleString('en-US')} items per row ({ id, op, v } objects or numbers), best of ${RUNS}, each row interleaved with Python ${PYTHON} (${cpus().length} cores; 1-min load average before each row in brackets)`);
+  console.log(
+    `${N.toLocaleString('en-US')} items per row ({ id, op, v } objects or numbers), best of ${RUNS}, each row interleaved with Python ${PYTHON} (${cpus().length} cores; 1-min load average before each row in brackets)`,
+  );
   try {
     // Row by row, so a partial run still says something on a loaded machine.
     // FORKSCOPE_BENCH_ROWS: a regular expression that picks rows by label (e.g. "hub on|4 children").
@@ -68,7 +94,8 @@ export default async function queueBench(): Promise<void> {
     for (const row of rows.filter((r) => !only || only.test(r.label))) {
       const load = loadavg()[0]!;
       const key = pyKey(row);
-      const ourRate = (env: NodeJS.ProcessEnv) => rate(process.execPath, ['--import', 'tsx', join(programs, 'queue-shapes.ts'), row.shape, row.kind, row.item, String(N)], env);
+      const ourRate = (env: NodeJS.ProcessEnv) =>
+        rate(process.execPath, ['--import', 'tsx', join(programs, 'queue-shapes.ts'), row.shape, row.kind, row.item, String(N)], env);
       // A row with a hub is interleaved with the same program without one (the row it is compared with takes the best).
       const hubRounds = row.env === 'hub' ? Math.max(RUNS, 3) : RUNS;
       for (let round = 0; round < hubRounds; round++) {
@@ -83,18 +110,24 @@ export default async function queueBench(): Promise<void> {
       if (row.against) {
         const without = ours.get(row.against)!;
         const cost = (without / mine - 1) * 100;
-        console.log(`  ${row.label.padEnd(44)} ${fmt(mine)}  beside no hub ${fmt(without)} (interleaved, best of ${hubRounds}): ${cost >= 0 ? '+' : ''}${cost.toFixed(1)}% time (goal ≤ 10%)${cost <= 10 ? '' : ' ABOVE GOAL'}  [${load.toFixed(1)}]`);
+        console.log(
+          `  ${row.label.padEnd(44)} ${fmt(mine)}  beside no hub ${fmt(without)} (interleaved, best of ${hubRounds}): ${cost >= 0 ? '+' : ''}${cost.toFixed(1)}% time (goal ≤ 10%)${cost <= 10 ? '' : ' ABOVE GOAL'}  [${load.toFixed(1)}]`,
+        );
         continue;
       }
       const theirs = python.get(key)!;
       const ratio = mine / theirs;
       const goal = row.env === 'nobinding' ? '' : ` (goal ≥ 2×)${ratio >= 2 ? '' : ' BELOW GOAL'}`;
-      console.log(`  ${row.label.padEnd(44)} ${fmt(mine)}  Python ${row.peer ? '(processes) ' : ''}${fmt(theirs)}  ${ratio.toFixed(2)}×${goal}  [${load.toFixed(1)}]`);
+      console.log(
+        `  ${row.label.padEnd(44)} ${fmt(mine)}  Python ${row.peer ? '(processes) ' : ''}${fmt(theirs)}  ${ratio.toFixed(2)}×${goal}  [${load.toFixed(1)}]`,
+      );
     }
   } finally {
     await hub.close();
   }
   const counted = hub.model.snapshot().queues.reduce((n, q) => n + q.puts, 0);
-  const hubRuns = rows.filter((r) => r.env === 'hub' && (!process.env.FORKSCOPE_BENCH_ROWS || new RegExp(process.env.FORKSCOPE_BENCH_ROWS).test(r.label))).length * Math.max(RUNS, 3);
+  const hubRuns =
+    rows.filter((r) => r.env === 'hub' && (!process.env.FORKSCOPE_BENCH_ROWS || new RegExp(process.env.FORKSCOPE_BENCH_ROWS).test(r.label))).length *
+    Math.max(RUNS, 3);
   console.log(`  (the hub counted ${counted.toLocaleString('en-US')} puts of ${(hubRuns * N).toLocaleString('en-US')})`);
 }

@@ -99,7 +99,11 @@ function row(label: string, ours: number, peer: number): void {
 export default async function sharedBench(): Promise<void> {
   wholeCounter();
   if (process.env.FORKSCOPE_BENCH_ROWS && !new RegExp(process.env.FORKSCOPE_BENCH_ROWS).test('Value read write getLock counter')) return;
-  const result = spawnSync(process.execPath, ['--import', 'tsx', __filename], { stdio: 'inherit', env: { ...process.env, FORKSCOPE_BENCH_SHARED: '1' }, timeout: 600_000 });
+  const result = spawnSync(process.execPath, ['--import', 'tsx', __filename], {
+    stdio: 'inherit',
+    env: { ...process.env, FORKSCOPE_BENCH_SHARED: '1' },
+    timeout: 600_000,
+  });
   if (result.status !== 0) throw new Error(`shared bench failed (${result.status ?? result.signal})`);
 }
 
@@ -120,13 +124,17 @@ function wholeCounter(): void {
     py = Math.max(py, once('python3', [join(programs, 'counter.py'), String(WHOLE_COUNTER_OPS)]));
   }
   const ratio = ours / py;
-  console.log(`${label}: forkscope ${Math.round(ours).toLocaleString('en-US')} ops/s   python ${Math.round(py).toLocaleString('en-US')} ops/s   ratio ${ratio.toFixed(2)}× (goal >= 1x) ${ratio >= 1 ? 'ok' : 'BELOW GOAL'}`);
+  console.log(
+    `${label}: forkscope ${Math.round(ours).toLocaleString('en-US')} ops/s   python ${Math.round(py).toLocaleString('en-US')} ops/s   ratio ${ratio.toFixed(2)}× (goal >= 1x) ${ratio >= 1 ? 'ok' : 'BELOW GOAL'}`,
+  );
 }
 
 /** Python's figures, run ROUNDS times around ours, each kept at its best (as ours are). */
 function python(): Record<string, number> {
   return JSON.parse(
-    execFileSync('python3', ['-c', PYTHON, String(OPS), String(LOCK_OPS), String(COUNTER_OPS)], { encoding: 'utf8', timeout: 300_000 }).trim().replace(/'/g, '"'),
+    execFileSync('python3', ['-c', PYTHON, String(OPS), String(LOCK_OPS), String(COUNTER_OPS)], { encoding: 'utf8', timeout: 300_000 })
+      .trim()
+      .replace(/'/g, '"'),
   ) as Record<string, number>;
 }
 

@@ -17,7 +17,12 @@ interface Figures {
 }
 
 function figures(command: string, args: string[]): Figures {
-  const out = execFileSync(command, args, { encoding: 'utf8', timeout: 900_000, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, NODE_OPTIONS: '' } });
+  const out = execFileSync(command, args, {
+    encoding: 'utf8',
+    timeout: 900_000,
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, NODE_OPTIONS: '' },
+  });
   return { first: [], join: [], burst: [], counter: [], ...(JSON.parse(out.trim().split('\n').pop()!) as Partial<Figures>) };
 }
 

@@ -15,7 +15,9 @@ export default async function viewBench(): Promise<void> {
     console.log(`view: no figure (exit ${run.status}); ${(run.stderr ?? '').slice(-400)}`);
     return;
   }
-  const figures = [...line.matchAll(/\{[^}]*\}/g)].map((m) => JSON.parse(m[0]) as { updatesPerSecond: number; fps: number; p95FrameMs: number; busyPct: number });
+  const figures = [...line.matchAll(/\{[^}]*\}/g)].map(
+    (m) => JSON.parse(m[0]) as { updatesPerSecond: number; fps: number; p95FrameMs: number; busyPct: number },
+  );
   console.log('| view updates/s | fps (goal ≥ 30) | p95 frame ms | main thread busy % |');
   console.log('|---|---|---|---|');
   for (const f of figures) console.log(`| ${f.updatesPerSecond} | ${f.fps} | ${f.p95FrameMs} | ${f.busyPct} |`);

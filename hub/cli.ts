@@ -65,8 +65,7 @@ function parse(argv: string[]): Options | string {
       const file = rest[++i];
       if (!file) return 'forkscope: --record needs a file name';
       options.record = file;
-    }
-    else if (arg === '--single-process') options.singleProcess = true;
+    } else if (arg === '--single-process') options.singleProcess = true;
     else if (arg === '--inspect') options.inspect = true;
     else if (arg === '--quiet') options.quiet = true;
     else if (arg === '--help' || arg === '-h') return USAGE;
@@ -226,7 +225,8 @@ async function main(): Promise<number> {
     await hub.close();
     return 2;
   }
-  for (const [flag, value] of typeScript) env.NODE_OPTIONS = value === undefined ? [env.NODE_OPTIONS, flag].filter(Boolean).join(' ') : appendNodeOption(env.NODE_OPTIONS, flag, value);
+  for (const [flag, value] of typeScript)
+    env.NODE_OPTIONS = value === undefined ? [env.NODE_OPTIONS, flag].filter(Boolean).join(' ') : appendNodeOption(env.NODE_OPTIONS, flag, value);
   if (tty && env.FORCE_COLOR === undefined && env.NO_COLOR === undefined) env.FORCE_COLOR = '1';
   let observer: ObserverServer | undefined;
   if (parsed.inspect) {
@@ -242,7 +242,10 @@ async function main(): Promise<number> {
     screen.note(JSON.stringify({ type: 'forkscope', request: 'attach', name: 'Attach to forkscope run', address, token: session.token }));
   }
 
-  const child: ChildProcess = spawn(process.execPath, [program, ...parsed.args], { env, stdio: ['inherit', tty ? 'pipe' : 'inherit', tty ? 'pipe' : 'inherit'] });
+  const child: ChildProcess = spawn(process.execPath, [program, ...parsed.args], {
+    env,
+    stdio: ['inherit', tty ? 'pipe' : 'inherit', tty ? 'pipe' : 'inherit'],
+  });
   mainPid = child.pid;
   child.stdout?.on('data', (chunk: Buffer) => screen.output(process.stdout, chunk));
   child.stderr?.on('data', (chunk: Buffer) => screen.output(process.stderr, chunk));
@@ -260,7 +263,7 @@ async function main(): Promise<number> {
     });
     child.on('exit', (c, s) => done([c, s]));
   });
-  await new Promise<void>((r) => child.stdout && !child.stdout.readableEnded ? child.stdout.once('end', r) : r());
+  await new Promise<void>((r) => (child.stdout && !child.stdout.readableEnded ? child.stdout.once('end', r) : r()));
   if (child.pid !== undefined) {
     const exitCode = signal ? -(constants.signals[signal] ?? 0) : code;
     hub.processExited(child.pid, exitCode, signal);

@@ -45,7 +45,10 @@ function lockCycles(state: WaitState): Deadlock[] {
       if (onPath.has(edge.to)) {
         const start = path.findIndex((p) => p.from === edge.to);
         const cycle = [...path.slice(start === -1 ? path.length : start), { from: key, ...edge }];
-        const id = cycle.map((c) => `${c.from}>${c.sync.id}`).sort().join('|');
+        const id = cycle
+          .map((c) => `${c.from}>${c.sync.id}`)
+          .sort()
+          .join('|');
         if (!seen.has(id)) {
           seen.add(id);
           cycles.push(describeCycle(state, cycle));
@@ -98,7 +101,11 @@ function starvedQueues(state: WaitState): Deadlock[] {
       return entry;
     });
     const names = waiters.map((w) => `${who(state, w.key)}${w.waitSite ? ` at ${where(w.waitSite)}` : ''}`).join(', ');
-    found.push({ kind: 'queue', cycle, message: `Deadlock: ${names} waits on ${q.kind} ${q.label}, which is empty and whose every producer (${others.map((k) => who(state, k)).join(', ')}) has exited.` });
+    found.push({
+      kind: 'queue',
+      cycle,
+      message: `Deadlock: ${names} waits on ${q.kind} ${q.label}, which is empty and whose every producer (${others.map((k) => who(state, k)).join(', ')}) has exited.`,
+    });
   }
   return found;
 }

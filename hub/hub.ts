@@ -81,15 +81,18 @@ export class Hub {
   constructor(options: HubOptions = {}) {
     this.#options = options;
     this.model = new ProgramModel({ singleProcess: options.singleProcess ?? false });
-    this.#server = new HubServer({
-      onHello: (hello) => this.#hello(hello),
-      onEvents: (key, events) => this.#events(key, events),
-      onClose: (key, _connection, hello) => {
-        // The preload's announcing connection closes by design; the process lives on.
-        if (!hello.announceOnly) this.model.disconnected(key, Date.now());
+    this.#server = new HubServer(
+      {
+        onHello: (hello) => this.#hello(hello),
+        onEvents: (key, events) => this.#events(key, events),
+        onClose: (key, _connection, hello) => {
+          // The preload's announcing connection closes by design; the process lives on.
+          if (!hello.announceOnly) this.model.disconnected(key, Date.now());
+        },
+        onReject: () => this.model.connectionRejected(),
       },
-      onReject: () => this.model.connectionRejected(),
-    }, { authTimeoutMs: options.authTimeoutMs });
+      { authTimeoutMs: options.authTimeoutMs },
+    );
   }
 
   get token(): string {

@@ -10,7 +10,21 @@ const MAX_FILE_BYTES = 4 * 1024 * 1024;
 const MAX_LINE_CHARS = 2_000;
 
 /** Constructors whose call a binding can name: the object's kind, optionally behind a member chain (`ctx.Queue`, `mp.Lock`). */
-const NAMEABLE: ReadonlySet<ObjectKind> = new Set<ObjectKind>(['Queue', 'SimpleQueue', 'JoinableQueue', 'Pipe', 'Lock', 'RLock', 'Semaphore', 'BoundedSemaphore', 'Event', 'Condition', 'Barrier', 'Value', 'Array']);
+const NAMEABLE: ReadonlySet<ObjectKind> = new Set<ObjectKind>([
+  'Queue',
+  'SimpleQueue',
+  'JoinableQueue',
+  'Pipe',
+  'Lock',
+  'RLock',
+  'Semaphore',
+  'BoundedSemaphore',
+  'Event',
+  'Condition',
+  'Barrier',
+  'Value',
+  'Array',
+]);
 
 const IDENT = '[A-Za-z_$][\\w$]*';
 /** `const x`, `let x`, `var x`, `this.x`, `this.#x`, `x` (a class field or an assignment), `x:` (an object literal's property). */
@@ -27,7 +41,10 @@ export function bindingName(line: string, kind: ObjectKind, column?: number): st
   for (let m = call.exec(line); m; m = call.exec(line)) starts.push(m.index);
   if (starts.length === 0) return undefined;
   const at = column === undefined ? starts[0]! : (starts.filter((s) => s <= column - 1 + kind.length + 5).pop() ?? starts[0]!);
-  const before = line.slice(0, at).replace(/\bawait\s+$/, '').replace(/\s+$/, ' ');
+  const before = line
+    .slice(0, at)
+    .replace(/\bawait\s+$/, '')
+    .replace(/\s+$/, ' ');
   if (kind === 'Pipe') {
     const pair = ARRAY.exec(before);
     if (pair) return `${pair[1]} ⇄ ${pair[2]}`;

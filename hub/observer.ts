@@ -9,10 +9,7 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { AnnouncedProcess } from './hub';
 
 /** One line from the CLI to an observer. */
-export type ObserverMessage =
-  | { t: 'welcome' }
-  | { t: 'process'; process: AnnouncedProcess }
-  | { t: 'exit'; code: number | null; signal: string | null };
+export type ObserverMessage = { t: 'welcome' } | { t: 'process'; process: AnnouncedProcess } | { t: 'exit'; code: number | null; signal: string | null };
 
 /** An observer must send its token line within this many ms, and it may be at most this long. */
 const HELLO_MS = 5_000;

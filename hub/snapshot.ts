@@ -1,14 +1,6 @@
 // The program model's output: what the webview, the CLI and the tests read. Pure data, no imports
 // beyond the protocol's types, so the webview can import it as a type.
-import type {
-  ClusterActivity,
-  ObjectKind,
-  ProcessKey,
-  ProcessRole,
-  ProcessState,
-  SourceLocation,
-  StartMethod,
-} from '../runtime/src/protocol';
+import type { ClusterActivity, ObjectKind, ProcessKey, ProcessRole, ProcessState, SourceLocation, StartMethod } from '../runtime/src/protocol';
 
 export interface ProcessNode {
   key: ProcessKey;

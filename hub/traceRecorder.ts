@@ -83,7 +83,16 @@ export class TraceRecorder {
       this.#push({ name: 'thread_name', ph: 'M', pid, tid: 0, args: { name: 'main' } });
     } else this.#push({ name: 'thread_name', ph: 'M', pid, tid, args: { name: hello.name } });
     this.#named.add(key);
-    this.#push({ name: `${hello.name} started`, ph: 'i', s: 't', pid, tid, ts: this.#us(ts), cat: 'Process', args: { startMethod: hello.startMethod, role: hello.role } });
+    this.#push({
+      name: `${hello.name} started`,
+      ph: 'i',
+      s: 't',
+      pid,
+      tid,
+      ts: this.#us(ts),
+      cat: 'Process',
+      args: { startMethod: hello.startMethod, role: hello.role },
+    });
   }
 
   events(key: ProcessKey, events: readonly RuntimeEvent[]): void {
@@ -125,41 +134,79 @@ export class TraceRecorder {
         if (this.#exited.has(e.key)) return;
         this.#exited.add(e.key);
         const child = split(e.key);
-        this.#push({ name: e.signal ? `killed by ${e.signal}` : `exit ${e.exitCode}`, ph: 'i', s: 'p', pid: child.pid, tid: child.tid, ts, cat: 'Process', args: { exitCode: e.exitCode, signal: e.signal ?? null } });
+        this.#push({
+          name: e.signal ? `killed by ${e.signal}` : `exit ${e.exitCode}`,
+          ph: 'i',
+          s: 'p',
+          pid: child.pid,
+          tid: child.tid,
+          ts,
+          cat: 'Process',
+          args: { exitCode: e.exitCode, signal: e.signal ?? null },
+        });
         return;
       }
       case 'state':
         this.#closeWait(key, e.ts);
-        if (e.state === 'waiting' && e.on) this.#waits.set(key, { ts: e.ts, id: e.on.id, ...(e.site ? { site: `${e.site.file}:${e.site.line}:${e.site.column}` } : {}) });
+        if (e.state === 'waiting' && e.on)
+          this.#waits.set(key, { ts: e.ts, id: e.on.id, ...(e.site ? { site: `${e.site.file}:${e.site.line}:${e.site.column}` } : {}) });
         return;
       case 'sync': {
         if (e.op === 'wait') {
           this.#closeWait(key, e.ts);
           this.#waits.set(key, { ts: e.ts, id: e.id, ...(e.site ? { site: `${e.site.file}:${e.site.line}:${e.site.column}` } : {}) });
-        } else if ((e.op === 'acquire' || e.op === 'timeout') && this.#waits.get(key)?.id === e.id) this.#closeWait(key, e.ts, e.op === 'timeout' ? 'timed out' : undefined);
+        } else if ((e.op === 'acquire' || e.op === 'timeout') && this.#waits.get(key)?.id === e.id)
+          this.#closeWait(key, e.ts, e.op === 'timeout' ? 'timed out' : undefined);
         const o = this.#object(e.id, 'Lock');
-        if (e.op !== 'wait') this.#push({ name: `${o.kind} ${e.op} ${o.label}`, ph: 'i', s: 't', pid, tid, ts, cat: o.kind, args: { id: e.id, kind: o.kind, holder: e.holder ?? null } });
+        if (e.op !== 'wait')
+          this.#push({
+            name: `${o.kind} ${e.op} ${o.label}`,
+            ph: 'i',
+            s: 't',
+            pid,
+            tid,
+            ts,
+            cat: o.kind,
+            args: { id: e.id, kind: o.kind, holder: e.holder ?? null },
+          });
         return;
       }
       case 'queue': {
         const o = this.#object(e.id, 'Queue');
         this.#push({ name: `${o.kind} ${o.label} depth`, ph: 'C', pid, tid: 0, ts, cat: o.kind, args: { depth: e.depth } });
         // Without message ids, a FIFO queue's n-th get is its n-th put.
-        this.#flows(o.kind, o.label, pid, tid, ts, e.putIds ?? this.#sequence(`${e.id}:put`, e.id, e.puts), e.getIds ?? this.#sequence(`${e.id}:get`, e.id, e.gets));
+        this.#flows(
+          o.kind,
+          o.label,
+          pid,
+          tid,
+          ts,
+          e.putIds ?? this.#sequence(`${e.id}:put`, e.id, e.puts),
+          e.getIds ?? this.#sequence(`${e.id}:get`, e.id, e.gets),
+        );
         return;
       }
       case 'pipe': {
         const o = this.#object(e.id, 'Pipe');
         this.#push({ name: `${o.kind} ${o.label} bytes`, ph: 'C', pid, tid: 0, ts, cat: o.kind, args: { sent: e.bytesSent, received: e.bytesReceived } });
         // Without message ids, a pipe is FIFO per direction: the n-th receipt from a peer is its n-th send.
-        const sends = e.sendIds ?? (e.peer !== undefined ? this.#sequence(`${e.id}:${key}>${e.peer}:s`, `${e.id}:${key}>${e.peer}`, e.sent) : this.#pairInOrder(e.id, key, 'sends', e.sent));
-        const receipts = e.recvIds ?? (e.peer !== undefined ? this.#sequence(`${e.id}:${e.peer}>${key}:r`, `${e.id}:${e.peer}>${key}`, e.received) : this.#pairInOrder(e.id, key, 'receipts', e.received));
+        const sends =
+          e.sendIds ??
+          (e.peer !== undefined
+            ? this.#sequence(`${e.id}:${key}>${e.peer}:s`, `${e.id}:${key}>${e.peer}`, e.sent)
+            : this.#pairInOrder(e.id, key, 'sends', e.sent));
+        const receipts =
+          e.recvIds ??
+          (e.peer !== undefined
+            ? this.#sequence(`${e.id}:${e.peer}>${key}:r`, `${e.id}:${e.peer}>${key}`, e.received)
+            : this.#pairInOrder(e.id, key, 'receipts', e.received));
         this.#flows(o.kind, o.label, pid, tid, ts, sends, receipts, e.peer);
         return;
       }
       case 'task': {
         const id = `${e.pool}#${e.task}`;
-        if (e.op === 'started') this.#tasks.set(id, { ts: e.ts, ...(e.worker !== undefined ? { worker: e.worker } : {}), ...(e.fn !== undefined ? { fn: e.fn } : {}) });
+        if (e.op === 'started')
+          this.#tasks.set(id, { ts: e.ts, ...(e.worker !== undefined ? { worker: e.worker } : {}), ...(e.fn !== undefined ? { fn: e.fn } : {}) });
         else if (e.op === 'done' || e.op === 'failed') {
           const started = this.#tasks.get(id);
           if (!started) return;
@@ -205,7 +252,16 @@ export class TraceRecorder {
             args: { manager: e.manager, typeid: c.typeid, method: c.method, outcome: c.outcome, ...(c.error ? { error: c.error } : {}) },
           });
           const phase = serve ? 'f' : 's';
-          this.#push({ name: 'Manager call', ph: phase, ...(serve ? { bp: 'e' as const } : {}), pid, tid, ts: start, id: this.#flowId(`manager:${c.id}`, { phase, ts: start, kind: 'Manager', label: e.manager }), cat: 'Manager' });
+          this.#push({
+            name: 'Manager call',
+            ph: phase,
+            ...(serve ? { bp: 'e' as const } : {}),
+            pid,
+            tid,
+            ts: start,
+            id: this.#flowId(`manager:${c.id}`, { phase, ts: start, kind: 'Manager', label: e.manager }),
+            cat: 'Manager',
+          });
         }
         let counted = 0;
         for (const c of Object.values(e.counted ?? {})) counted += c.calls;
@@ -213,27 +269,79 @@ export class TraceRecorder {
           const name = `${e.manager}:${key}:${e.side}`;
           const total = (this.#counters.get(name) ?? 0) + counted;
           this.#counters.set(name, total);
-          this.#push({ name: `Manager ${e.manager} ${serve ? 'served' : 'calls'} (counted)`, ph: 'C', pid, tid: 0, ts, cat: 'Manager', args: { calls: total } });
+          this.#push({
+            name: `Manager ${e.manager} ${serve ? 'served' : 'calls'} (counted)`,
+            ph: 'C',
+            pid,
+            tid: 0,
+            ts,
+            cat: 'Manager',
+            args: { calls: total },
+          });
         }
         return;
       }
       case 'cluster':
-        this.#push({ name: `cluster ${e.queue} jobs`, ph: 'C', pid, tid: 0, ts, cat: 'Cluster', args: { waiting: e.waiting, active: e.active, failed: e.failed, retried: e.retried } });
+        this.#push({
+          name: `cluster ${e.queue} jobs`,
+          ph: 'C',
+          pid,
+          tid: 0,
+          ts,
+          cat: 'Cluster',
+          args: { waiting: e.waiting, active: e.active, failed: e.failed, retried: e.retried },
+        });
         return;
       case 'job': {
         const message = `${e.cluster}#${e.job}`;
         if (e.op === 'submitted') {
           this.#push({ name: `submit ${e.fn ?? 'task'}`, ph: 'X', pid, tid, ts, dur: 1, cat: 'Cluster', args: { job: e.job, cluster: e.cluster } });
-          this.#push({ name: 'cluster job', ph: 's', pid, tid, ts, id: this.#flowId(message, { phase: 's', ts, kind: 'Pool', label: e.cluster }), cat: 'Cluster' });
+          this.#push({
+            name: 'cluster job',
+            ph: 's',
+            pid,
+            tid,
+            ts,
+            id: this.#flowId(message, { phase: 's', ts, kind: 'Pool', label: e.cluster }),
+            cat: 'Cluster',
+          });
         } else if (e.op === 'retried') {
           this.#push({ name: `retry ${e.fn ?? 'task'}`, ph: 'i', s: 't', pid, tid, ts, cat: 'Cluster', args: { job: e.job } });
         } else if (e.worker !== undefined) {
           // The run is drawn on the worker's own row, joined to its submit by the arrow.
           const row = this.#remoteRow(e.worker, e.pid);
           const start = e.startedAt !== undefined ? Math.min(ts, this.#us(e.startedAt)) : ts;
-          this.#push({ name: e.fn ?? 'task', ph: 'X', pid: row, tid: 0, ts: start, dur: Math.max(1, ts - start), cat: 'Cluster', args: { job: e.job, cluster: e.cluster, outcome: e.op, ...(e.error ? { error: e.error } : {}) } });
-          this.#push({ name: 'cluster job', ph: 'f', bp: 'e', pid: row, tid: 0, ts: start, id: this.#flowId(message, { phase: 'f', ts: start, kind: 'Pool', label: e.cluster }), cat: 'Cluster' });
-        } else this.#push({ name: `${e.fn ?? 'task'} ${e.op}`, ph: 'i', s: 't', pid, tid, ts, cat: 'Cluster', args: { job: e.job, ...(e.error ? { error: e.error } : {}) } });
+          this.#push({
+            name: e.fn ?? 'task',
+            ph: 'X',
+            pid: row,
+            tid: 0,
+            ts: start,
+            dur: Math.max(1, ts - start),
+            cat: 'Cluster',
+            args: { job: e.job, cluster: e.cluster, outcome: e.op, ...(e.error ? { error: e.error } : {}) },
+          });
+          this.#push({
+            name: 'cluster job',
+            ph: 'f',
+            bp: 'e',
+            pid: row,
+            tid: 0,
+            ts: start,
+            id: this.#flowId(message, { phase: 'f', ts: start, kind: 'Pool', label: e.cluster }),
+            cat: 'Cluster',
+          });
+        } else
+          this.#push({
+            name: `${e.fn ?? 'task'} ${e.op}`,
+            ph: 'i',
+            s: 't',
+            pid,
+            tid,
+            ts,
+            cat: 'Cluster',
+            args: { job: e.job, ...(e.error ? { error: e.error } : {}) },
+          });
         return;
       }
     }
@@ -261,22 +369,37 @@ export class TraceRecorder {
   toJSON(): { traceEvents: TraceEvent[]; displayTimeUnit: 'ms'; otherData: Record<string, unknown> } {
     const open: TraceEvent[] = [];
     for (const [key, wait] of this.#waits) open.push(this.#waitEvent(key, wait, this.#lastTs(), 'still waiting'));
-    return { traceEvents: [...this.#events, ...this.#otherEnds(), ...open], displayTimeUnit: 'ms', otherData: { producer: 'forkscope', eventsLost: this.#lost } };
+    return {
+      traceEvents: [...this.#events, ...this.#otherEnds(), ...open],
+      displayTimeUnit: 'ms',
+      otherData: { producer: 'forkscope', eventsLost: this.#lost },
+    };
   }
 
   writeTo(path: string): void {
     writeFileSync(path, JSON.stringify(this.toJSON()));
   }
 
-  #flows(kind: ObjectKind, label: string, pid: number, tid: number, ts: number, sends: string[] | undefined, receipts: string[] | undefined, peer?: ProcessKey): void {
+  #flows(
+    kind: ObjectKind,
+    label: string,
+    pid: number,
+    tid: number,
+    ts: number,
+    sends: string[] | undefined,
+    receipts: string[] | undefined,
+    peer?: ProcessKey,
+  ): void {
     // Each end gets a short slice so the arrow has something to bind to in Perfetto.
     if (sends?.length) {
       this.#push({ name: `${kind} send ${label}`, ph: 'X', pid, tid, ts, dur: 1, cat: kind, args: { messages: sends.length, kind } });
-      for (const m of sends) this.#push({ name: `${kind} message`, ph: 's', pid, tid, ts, id: this.#flowId(m, { phase: 's', ts, kind, label, peer }), cat: kind });
+      for (const m of sends)
+        this.#push({ name: `${kind} message`, ph: 's', pid, tid, ts, id: this.#flowId(m, { phase: 's', ts, kind, label, peer }), cat: kind });
     }
     if (receipts?.length) {
       this.#push({ name: `${kind} receive ${label}`, ph: 'X', pid, tid, ts, dur: 1, cat: kind, args: { messages: receipts.length, kind } });
-      for (const m of receipts) this.#push({ name: `${kind} message`, ph: 'f', bp: 'e', pid, tid, ts, id: this.#flowId(m, { phase: 'f', ts, kind, label, peer }), cat: kind });
+      for (const m of receipts)
+        this.#push({ name: `${kind} message`, ph: 'f', bp: 'e', pid, tid, ts, id: this.#flowId(m, { phase: 'f', ts, kind, label, peer }), cat: kind });
     }
   }
 
@@ -345,7 +468,16 @@ export class TraceRecorder {
       const slice = `${pid}/${tid}@${end.ts}:${end.kind}:${phase}`;
       if (!slices.has(slice)) {
         slices.add(slice);
-        out.push({ name: `${end.kind} ${phase === 'f' ? 'receive' : 'send'} ${end.label}`, ph: 'X', pid, tid, ts: end.ts, dur: 1, cat: end.kind, args: { kind: end.kind } });
+        out.push({
+          name: `${end.kind} ${phase === 'f' ? 'receive' : 'send'} ${end.label}`,
+          ph: 'X',
+          pid,
+          tid,
+          ts: end.ts,
+          dur: 1,
+          cat: end.kind,
+          args: { kind: end.kind },
+        });
       }
       out.push({ name: `${end.kind} message`, ph: phase, ...(phase === 'f' ? { bp: 'e' as const } : {}), pid, tid, ts: end.ts, id: end.id, cat: end.kind });
     }

@@ -33,15 +33,22 @@ export function renderTree(snapshot: ProgramSnapshot, options: { width?: number;
   walk(undefined, '');
   const queues = snapshot.queues.map((q) => `${q.label} ${q.depth}${q.maxsize ? `/${q.maxsize}` : ''}`);
   if (queues.length) lines.push(`queues: ${queues.join(' · ')}`);
-  const pipes = snapshot.pipes.map((p) => `${p.label} ${p.messages} msg ${formatBytes(p.bytes)}${p.messagesPerSecond ? ` (${round(p.messagesPerSecond)}/s)` : ''}`);
+  const pipes = snapshot.pipes.map(
+    (p) => `${p.label} ${p.messages} msg ${formatBytes(p.bytes)}${p.messagesPerSecond ? ` (${round(p.messagesPerSecond)}/s)` : ''}`,
+  );
   if (pipes.length) lines.push(`pipes: ${pipes.join(' · ')}`);
   const locks = snapshot.syncs.filter((s) => s.holder || s.waiters.length).map((s) => describeSync(s, names));
   if (locks.length) lines.push(`locks: ${locks.join(' · ')}`);
-  const pools = snapshot.pools.map((p) => `${p.label} ${p.busy.length}/${p.workers.length} busy, ${p.queued} queued, ${p.done} done${p.failed ? `, ${p.failed} failed` : ''}`);
+  const pools = snapshot.pools.map(
+    (p) => `${p.label} ${p.busy.length}/${p.workers.length} busy, ${p.queued} queued, ${p.done} done${p.failed ? `, ${p.failed} failed` : ''}`,
+  );
   if (pools.length) lines.push(`pools: ${pools.join(' · ')}`);
   for (const c of snapshot.clusters ?? []) lines.push(...describeCluster(c));
   const managers = (snapshot.managers ?? []).map((m) => {
-    const top = m.methods.slice(0, 3).map((r) => `${r.typeid}.${r.method} ${r.calls}`).join(', ');
+    const top = m.methods
+      .slice(0, 3)
+      .map((r) => `${r.typeid}.${r.method} ${r.calls}`)
+      .join(', ');
     return `${m.label} ${m.calls} calls${m.errors ? `, ${m.errors} failed` : ''}, mean ${round(m.meanMs)} ms${top ? ` (${top})` : ''}`;
   });
   if (managers.length) lines.push(`managers: ${managers.join(' · ')}`);
@@ -63,7 +70,9 @@ export function describeProcess(p: ProcessNode, labels: Map<string, string> = ne
 
 /** A cluster's line, then a node per host with its workers: host, pid, capacity, program version, state and counts. */
 export function describeCluster(c: ClusterNode): string[] {
-  const lines = [`cluster ${c.queue} on redis ${c.address}: ${c.waiting} waiting, ${c.active} active${c.delayed ? `, ${c.delayed} delayed` : ''}, ${c.completed} completed, ${c.failed} failed, ${c.retried} retried`];
+  const lines = [
+    `cluster ${c.queue} on redis ${c.address}: ${c.waiting} waiting, ${c.active} active${c.delayed ? `, ${c.delayed} delayed` : ''}, ${c.completed} completed, ${c.failed} failed, ${c.retried} retried`,
+  ];
   const hosts = new Map<string, ClusterNode['workers']>();
   for (const w of c.workers) hosts.set(w.host, [...(hosts.get(w.host) ?? []), w]);
   [...hosts].forEach(([host, workers], i) => {
@@ -73,7 +82,9 @@ export function describeCluster(c: ClusterNode): string[] {
       const state = w.alive ? (w.running ? `running ${w.running}` : 'idle') : 'gone';
       const program = w.program ? `, ${w.program}@${w.version}` : '';
       const mine = `${w.jobsDone} done${w.jobsFailed ? `, ${w.jobsFailed} failed` : ''}`;
-      lines.push(`${lastHost ? '   ' : '│  '}${j === workers.length - 1 ? '└─ ' : '├─ '}worker ${w.name} (pid ${w.pid}${w.capacity ? `, capacity ${w.capacity}` : ''}${program}) ${state} · ${mine}`);
+      lines.push(
+        `${lastHost ? '   ' : '│  '}${j === workers.length - 1 ? '└─ ' : '├─ '}worker ${w.name} (pid ${w.pid}${w.capacity ? `, capacity ${w.capacity}` : ''}${program}) ${state} · ${mine}`,
+      );
     });
   });
   return lines;

@@ -39,7 +39,9 @@ async function pickPort() {
 }
 
 function hasCodeCli() {
-  return (process.env.PATH ?? '').split(delimiter).some((dir) => spawnSync(join(dir, 'code'), ['--version'], { stdio: 'ignore', timeout: 10_000 }).status === 0);
+  return (process.env.PATH ?? '')
+    .split(delimiter)
+    .some((dir) => spawnSync(join(dir, 'code'), ['--version'], { stdio: 'ignore', timeout: 10_000 }).status === 0);
 }
 
 if (!skipBuild) {

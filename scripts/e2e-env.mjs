@@ -153,7 +153,13 @@ export function ensureE2EEnvironment(options = {}) {
   const log = options.log ?? ((line) => process.stderr.write(`[e2e-env] ${line}\n`));
   const p = paths();
   const result = { cache: p.cache, node: p.node, codeServerEntry: p.codeServerEntry, chromium: CHROMIUM };
-  const isReady = () => existsSync(p.ready) && existsSync(p.node) && existsSync(p.codeServerEntry) && existsSync(CHROMIUM) && existsSync(REDIS_SERVER) && dpkgInstalled('libkrb5-dev');
+  const isReady = () =>
+    existsSync(p.ready) &&
+    existsSync(p.node) &&
+    existsSync(p.codeServerEntry) &&
+    existsSync(CHROMIUM) &&
+    existsSync(REDIS_SERVER) &&
+    dpkgInstalled('libkrb5-dev');
   if (isReady()) return result;
   mkdirSync(p.cache, { recursive: true });
   return withLock(
@@ -165,7 +171,10 @@ export function ensureE2EEnvironment(options = {}) {
       ensureDebianPackages(log);
       ensureNode24(p, log);
       ensureCodeServer(p, log);
-      writeFileSync(p.ready, JSON.stringify({ codeServer: CODE_SERVER_VERSION, node: run(p.node, ['--version'], { log: () => {} }).trim(), at: new Date().toISOString() }) + '\n');
+      writeFileSync(
+        p.ready,
+        JSON.stringify({ codeServer: CODE_SERVER_VERSION, node: run(p.node, ['--version'], { log: () => {} }).trim(), at: new Date().toISOString() }) + '\n',
+      );
       log(`e2e environment ready in ${((Date.now() - started) / 1000).toFixed(0)} s`);
       return result;
     },
@@ -175,10 +184,14 @@ export function ensureE2EEnvironment(options = {}) {
 
 /** Installs a .vsix into code-server's extensions folder (`--force`: a rebuilt one replaces the old). */
 export function installExtension(env, { userDataDir, extensionsDir, vsix }) {
-  const r = spawnSync(env.node, [env.codeServerEntry, '--user-data-dir', userDataDir, '--extensions-dir', extensionsDir, '--install-extension', vsix, '--force'], {
-    encoding: 'utf8',
-    timeout: 120_000,
-  });
+  const r = spawnSync(
+    env.node,
+    [env.codeServerEntry, '--user-data-dir', userDataDir, '--extensions-dir', extensionsDir, '--install-extension', vsix, '--force'],
+    {
+      encoding: 'utf8',
+      timeout: 120_000,
+    },
+  );
   if (r.status !== 0) throw new Error(`installing ${vsix} into code-server failed (${r.status ?? r.signal}):\n${r.stdout}\n${r.stderr}`);
 }
 
@@ -189,10 +202,14 @@ export function installExtension(env, { userDataDir, extensionsDir, vsix }) {
 export function spawnCodeServer(env, { userDataDir, extensionsDir, port, folder }) {
   const args = [
     env.codeServerEntry,
-    '--user-data-dir', userDataDir,
-    '--extensions-dir', extensionsDir,
-    '--bind-addr', `127.0.0.1:${port}`,
-    '--auth', 'none',
+    '--user-data-dir',
+    userDataDir,
+    '--extensions-dir',
+    extensionsDir,
+    '--bind-addr',
+    `127.0.0.1:${port}`,
+    '--auth',
+    'none',
     '--disable-telemetry',
     '--disable-update-check',
     '--disable-workspace-trust',

@@ -21,6 +21,14 @@ if (!process.argv.includes('--no-build')) run(process.execPath, ['esbuild.mjs', 
 // --no-rewrite-relative-links: README's images live in media/, which ships in the .vsix, so relative links work.
 // Written aside and renamed: several test runs may pack at once, and none may read a half-written .vsix.
 const partial = `${out}.${process.pid}.partial.vsix`;
-run(process.execPath, [join(root, 'node_modules', '@vscode', 'vsce', 'vsce'), 'package', '--no-dependencies', '--allow-missing-repository', '--no-rewrite-relative-links', '--out', partial]);
+run(process.execPath, [
+  join(root, 'node_modules', '@vscode', 'vsce', 'vsce'),
+  'package',
+  '--no-dependencies',
+  '--allow-missing-repository',
+  '--no-rewrite-relative-links',
+  '--out',
+  partial,
+]);
 renameSync(partial, out);
 console.log(`packaged ${relative(process.cwd(), out) || out}: ${(statSync(out).size / 1024).toFixed(1)} KiB`);

@@ -110,7 +110,8 @@ for (const { step, failures } of failed) {
   for (const line of failures) console.log(`  ${line}`);
 }
 console.log('\nnpm test summary');
-for (const { step, ok, seconds, code } of results) console.log(`  ${ok ? 'pass' : 'FAIL'}  ${step.padEnd(13)} ${String(seconds).padStart(5)} s${ok ? '' : `  (${code})`}`);
+for (const { step, ok, seconds, code } of results)
+  console.log(`  ${ok ? 'pass' : 'FAIL'}  ${step.padEnd(13)} ${String(seconds).padStart(5)} s${ok ? '' : `  (${code})`}`);
 if (failed.length > 0 || results.length < steps.length) {
   console.log(`npm test failed: ${failed.map((r) => r.step).join(', ')}`);
   process.exit(1);

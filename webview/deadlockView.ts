@@ -39,7 +39,16 @@ function cycleDrawing(state: ViewState, deadlock: Deadlock): SVGSVGElement {
     const dy = b.y - a.y;
     const length = Math.hypot(dx, dy) || 1;
     const pad = 20;
-    chart.append(svg('line', { class: `edge ${nodes[i].kind === 'process' ? 'waits' : 'held'}`, x1: a.x + (dx / length) * pad, y1: a.y + (dy / length) * pad, x2: b.x - (dx / length) * pad, y2: b.y - (dy / length) * pad, 'marker-end': 'url(#arrow)' }));
+    chart.append(
+      svg('line', {
+        class: `edge ${nodes[i].kind === 'process' ? 'waits' : 'held'}`,
+        x1: a.x + (dx / length) * pad,
+        y1: a.y + (dy / length) * pad,
+        x2: b.x - (dx / length) * pad,
+        y2: b.y - (dy / length) * pad,
+        'marker-end': 'url(#arrow)',
+      }),
+    );
   });
   nodes.forEach((node, i) => {
     const p = at(i);

@@ -69,7 +69,18 @@ const syncs = new SyncPanel(post);
 const pools = new PoolPanel(post);
 const clusters = new ClusterPanel(post);
 const managers = new ManagerPanel(post);
-program.append(toolbar, deadlocks.element, processes.element, pools.element, managers.element, clusters.element, queues.element, pipes.element, syncs.element, status);
+program.append(
+  toolbar,
+  deadlocks.element,
+  processes.element,
+  pools.element,
+  managers.element,
+  clusters.element,
+  queues.element,
+  pipes.element,
+  syncs.element,
+  status,
+);
 
 function render(): void {
   frame = 0;

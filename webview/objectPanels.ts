@@ -206,9 +206,18 @@ class QueueRow implements KeyedRow<QueueModel> {
     const flowSignature = `${processSignature(state, q.producers)}>${processSignature(state, q.consumers)}`;
     if (flowSignature !== this.#flowSignature) {
       this.#flowSignature = flowSignature;
-      this.#flow.replaceChildren(el('span', 'muted', 'producers '), chips(state, q.producers, post, 'none'), icon('arrow-right'), el('span', 'muted', ' consumers '), chips(state, q.consumers, post, 'none'));
+      this.#flow.replaceChildren(
+        el('span', 'muted', 'producers '),
+        chips(state, q.producers, post, 'none'),
+        icon('arrow-right'),
+        el('span', 'muted', ' consumers '),
+        chips(state, q.consumers, post, 'none'),
+      );
     }
-    this.element.setAttribute('aria-label', `${q.kind} ${q.label || q.id}, depth ${q.depth}${q.maxsize > 0 ? ` of ${q.maxsize}` : ''}${isFull ? ', full' : ''}`);
+    this.element.setAttribute(
+      'aria-label',
+      `${q.kind} ${q.label || q.id}, depth ${q.depth}${q.maxsize > 0 ? ` of ${q.maxsize}` : ''}${isFull ? ', full' : ''}`,
+    );
   }
 }
 
@@ -238,7 +247,8 @@ export class PipePanel extends Panel<PipeModel> {
     };
     const row = new SignedRow<PipeModel>(
       'object pipe',
-      ({ pipe: p, state, isOpen }) => `${p.messages}|${p.bytes}|${p.messagesPerSecond}|${p.bytesPerSecond}|${p.label}|${isOpen}|${isOpen ? p.recent.join('\u0000') : ''}|${processSignature(state, p.ends)}`,
+      ({ pipe: p, state, isOpen }) =>
+        `${p.messages}|${p.bytes}|${p.messagesPerSecond}|${p.bytesPerSecond}|${p.label}|${isOpen}|${isOpen ? p.recent.join('\u0000') : ''}|${processSignature(state, p.ends)}`,
       ({ pipe: p, state, isOpen }, element) => {
         const title = el('div', 'object-title');
         const expander = el('button', 'link expander');
@@ -309,14 +319,20 @@ export class SyncPanel extends Panel<SyncModel> {
   protected createRow(_key: string, post: Post): KeyedRow<SyncModel> {
     return new SignedRow<SyncModel>(
       'object sync',
-      ({ sync: s, state, tick }) => JSON.stringify([s, processSignature(state, [...(s.holder ? [s.holder] : []), ...s.waiters.map((w) => w.key)]), s.waiters.length || s.holder ? tick : 0]),
+      ({ sync: s, state, tick }) =>
+        JSON.stringify([
+          s,
+          processSignature(state, [...(s.holder ? [s.holder] : []), ...s.waiters.map((w) => w.key)]),
+          s.waiters.length || s.holder ? tick : 0,
+        ]),
       ({ sync: s, state }, row) => {
         row.classList.toggle('contended', s.waiters.length > 0);
         const title = el('div', 'object-title');
         title.append(...titleParts(SYNC_ICONS[s.kind] ?? 'lock', s.label || s.id, s.kind));
         if (s.site) title.append(siteLink(s.site, post));
         if (s.ownerDied) title.append(el('span', 'badge error', 'owner died'));
-        if (s.isSet !== undefined) title.append(el('span', `badge${s.isSet ? ' ok' : ''}`, s.kind === 'Barrier' ? (s.isSet ? 'broken' : 'intact') : s.isSet ? 'set' : 'not set'));
+        if (s.isSet !== undefined)
+          title.append(el('span', `badge${s.isSet ? ' ok' : ''}`, s.kind === 'Barrier' ? (s.isSet ? 'broken' : 'intact') : s.isSet ? 'set' : 'not set'));
         const holder = el('div', 'object-line holder');
         if (s.holder) {
           holder.append(el('span', 'muted', 'held by '), processChip(state, s.holder, post));
@@ -337,7 +353,10 @@ export class SyncPanel extends Panel<SyncModel> {
           }
           children.push(waiters);
         }
-        row.setAttribute('aria-label', `${s.kind} ${s.label || s.id}${s.holder ? `, held by ${processLabel(state, s.holder)}` : ''}, ${s.waiters.length} waiting`);
+        row.setAttribute(
+          'aria-label',
+          `${s.kind} ${s.label || s.id}${s.holder ? `, held by ${processLabel(state, s.holder)}` : ''}, ${s.waiters.length} waiting`,
+        );
         row.replaceChildren(...children);
       },
     );
@@ -386,7 +405,10 @@ export class PoolPanel extends Panel<PoolModel> {
         );
         const list = el('div', 'object-line flow');
         list.append(el('span', 'muted', 'workers '), chips(state, p.workers, post, 'none yet'));
-        row.setAttribute('aria-label', `Pool ${p.label || p.id}: ${busy.size} of ${p.workers.length} workers busy, ${p.queued} queued, ${p.running} running, ${p.done} done, ${p.failed} failed`);
+        row.setAttribute(
+          'aria-label',
+          `Pool ${p.label || p.id}: ${busy.size} of ${p.workers.length} workers busy, ${p.queued} queued, ${p.running} running, ${p.done} done, ${p.failed} failed`,
+        );
         row.replaceChildren(title, workers, tasks, list);
       },
     );
@@ -446,13 +468,19 @@ export class ClusterPanel extends Panel<ClusterNode> {
               });
               line.append(debug);
             }
-            line.setAttribute('aria-label', `worker ${w.name} on ${host}, pid ${w.pid}, capacity ${w.capacity}, ${state}, ${w.jobsDone} done, ${w.jobsFailed} failed`);
+            line.setAttribute(
+              'aria-label',
+              `worker ${w.name} on ${host}, pid ${w.pid}, capacity ${w.capacity}, ${state}, ${w.jobsDone} done, ${w.jobsFailed} failed`,
+            );
             list.append(line);
           }
           item.append(list);
           hosts.append(item);
         }
-        row.setAttribute('aria-label', `Cluster ${c.queue} on ${c.address}: ${byHost.size} hosts, ${c.workers.length} workers, ${c.waiting} waiting, ${c.active} in flight, ${c.failed} failed, ${c.retried} retried`);
+        row.setAttribute(
+          'aria-label',
+          `Cluster ${c.queue} on ${c.address}: ${byHost.size} hosts, ${c.workers.length} workers, ${c.waiting} waiting, ${c.active} in flight, ${c.failed} failed, ${c.retried} retried`,
+        );
         row.replaceChildren(title, jobs, hosts);
       },
     );
@@ -477,7 +505,20 @@ export class ManagerPanel extends Panel<ManagerModel> {
   protected createRow(_key: string, post: Post): KeyedRow<ManagerModel> {
     return new SignedRow<ManagerModel>(
       'object manager',
-      ({ manager: m, state }) => JSON.stringify([m.calls, m.errors, m.served, m.server, m.methods, m.callers, m.recent, processSignature(state, m.callers.map((c) => c.key))]),
+      ({ manager: m, state }) =>
+        JSON.stringify([
+          m.calls,
+          m.errors,
+          m.served,
+          m.server,
+          m.methods,
+          m.callers,
+          m.recent,
+          processSignature(
+            state,
+            m.callers.map((c) => c.key),
+          ),
+        ]),
       ({ manager: m, state }, row) => {
         const title = el('div', 'object-title');
         title.append(...titleParts('server-process', m.label || m.id, 'Manager'));
@@ -492,7 +533,11 @@ export class ManagerPanel extends Panel<ManagerModel> {
         methods.setAttribute('aria-label', 'calls per method');
         for (const r of m.methods.slice(0, 8)) {
           const item = el('li');
-          item.append(el('span', 'object-label', `${r.typeid}.${r.method}`), el('span', 'metric', ` ${r.calls}`), el('span', 'muted', ` · mean ${callTime(r.meanMs)}`));
+          item.append(
+            el('span', 'object-label', `${r.typeid}.${r.method}`),
+            el('span', 'metric', ` ${r.calls}`),
+            el('span', 'muted', ` · mean ${callTime(r.meanMs)}`),
+          );
           if (r.errors) item.append(el('span', 'error-text', ` · ${r.errors} failed`));
           methods.append(item);
         }
@@ -508,11 +553,18 @@ export class ManagerPanel extends Panel<ManagerModel> {
           recent.append(
             el('span', undefined, 'last call '),
             processChip(state, last.caller, post),
-            el('span', last.outcome === 'error' ? 'error-text' : undefined, ` ${last.typeid}.${last.method} ${callTime(last.ms)}${last.outcome === 'error' ? ` failed${last.error ? `: ${last.error}` : ''}` : ''}`),
+            el(
+              'span',
+              last.outcome === 'error' ? 'error-text' : undefined,
+              ` ${last.typeid}.${last.method} ${callTime(last.ms)}${last.outcome === 'error' ? ` failed${last.error ? `: ${last.error}` : ''}` : ''}`,
+            ),
           );
           children.push(recent);
         }
-        row.setAttribute('aria-label', `Manager ${m.label || m.id}: ${m.calls} calls, ${m.errors} failed, from ${m.callers.length} process${m.callers.length === 1 ? '' : 'es'}`);
+        row.setAttribute(
+          'aria-label',
+          `Manager ${m.label || m.id}: ${m.calls} calls, ${m.errors} failed, from ${m.callers.length} process${m.callers.length === 1 ? '' : 'es'}`,
+        );
         row.replaceChildren(...children);
       },
     );

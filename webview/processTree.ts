@@ -167,7 +167,15 @@ export class ProcessTree {
     this.#grid.setAttribute('aria-labelledby', 'processes-heading');
     const header = el('div', 'row header');
     header.setAttribute('role', 'row');
-    for (const [text, cls] of [['Name', 'name'], ['Role', 'role'], ['PID', 'pid'], ['State', 'state'], ['CPU', 'num'], ['Memory', 'num'], ['', 'actions']]) {
+    for (const [text, cls] of [
+      ['Name', 'name'],
+      ['Role', 'role'],
+      ['PID', 'pid'],
+      ['State', 'state'],
+      ['CPU', 'num'],
+      ['Memory', 'num'],
+      ['', 'actions'],
+    ]) {
       const cell = el('div', `cell ${cls}`, text);
       cell.setAttribute('role', 'columnheader');
       header.append(cell);
@@ -201,7 +209,16 @@ export class ProcessTree {
     for (let index = first; index < last; index++) {
       const row = rows[index];
       const key = row.node.key;
-      models.set(key, { key, index, depth: row.depth, hasChildren: row.hasChildren, expanded: row.expanded, node: row.node, stateText: describeState(state, row.node), isSelected: key === this.#selected });
+      models.set(key, {
+        key,
+        index,
+        depth: row.depth,
+        hasChildren: row.hasChildren,
+        expanded: row.expanded,
+        node: row.node,
+        stateText: describeState(state, row.node),
+        isSelected: key === this.#selected,
+      });
     }
     this.#rows = models;
     this.#body.style.height = `${rows.length * ROW_HEIGHT}px`;

@@ -21,7 +21,20 @@ export function reduceManagerCalls(state: ModelState, key: ProcessKey, event: Ex
   let m = state.managers.get(event.manager);
   if (!m) {
     if (state.managers.size >= MAX_MANAGERS) return;
-    m = { id: event.manager, label: `Manager ${event.manager}`, calls: 0, errors: 0, served: 0, meanMs: 0, methods: [], callers: [], recent: [], byMethod: new Map(), byCaller: new Map(), totalMs: 0 };
+    m = {
+      id: event.manager,
+      label: `Manager ${event.manager}`,
+      calls: 0,
+      errors: 0,
+      served: 0,
+      meanMs: 0,
+      methods: [],
+      callers: [],
+      recent: [],
+      byMethod: new Map(),
+      byCaller: new Map(),
+      totalMs: 0,
+    };
     state.managers.set(event.manager, m);
   }
   if (event.side === 'serve') {
@@ -46,7 +59,15 @@ export function reduceManagerCalls(state: ModelState, key: ProcessKey, event: Ex
   };
   for (const c of event.calls) {
     add(c.typeid, c.method, 1, c.outcome === 'error' ? 1 : 0, c.ms);
-    m.recent.push({ caller: key, typeid: c.typeid, method: c.method, ts: c.start, ms: c.ms, outcome: c.outcome, ...(c.error !== undefined ? { error: c.error } : {}) });
+    m.recent.push({
+      caller: key,
+      typeid: c.typeid,
+      method: c.method,
+      ts: c.start,
+      ms: c.ms,
+      outcome: c.outcome,
+      ...(c.error !== undefined ? { error: c.error } : {}),
+    });
   }
   if (m.recent.length > MAX_RECENT_CALLS) m.recent.splice(0, m.recent.length - MAX_RECENT_CALLS);
   for (const [name, c] of Object.entries(event.counted ?? {})) {
@@ -54,13 +75,25 @@ export function reduceManagerCalls(state: ModelState, key: ProcessKey, event: Ex
     add(dot === -1 ? name : name.slice(0, dot), dot === -1 ? '?' : name.slice(dot + 1), c.calls, c.errors, c.ms);
   }
   m.meanMs = m.calls > 0 ? m.totalMs / m.calls : 0;
-  m.methods = [...m.byMethod.values()].map(({ totalMs, ...row }) => ({ ...row, meanMs: row.calls > 0 ? totalMs / row.calls : 0 })).sort((a, b) => b.calls - a.calls);
+  m.methods = [...m.byMethod.values()]
+    .map(({ totalMs, ...row }) => ({ ...row, meanMs: row.calls > 0 ? totalMs / row.calls : 0 }))
+    .sort((a, b) => b.calls - a.calls);
   m.callers = [...m.byCaller].map(([k, calls]) => ({ key: k, calls })).sort((a, b) => b.calls - a.calls);
   touch(state);
 }
 
 export function copyManager(m: ManagerRecord): ManagerNode {
-  const node: ManagerNode = { id: m.id, label: m.label, calls: m.calls, errors: m.errors, served: m.served, meanMs: m.meanMs, methods: m.methods.map((r) => ({ ...r })), callers: m.callers.map((c) => ({ ...c })), recent: m.recent.map((c) => ({ ...c })) };
+  const node: ManagerNode = {
+    id: m.id,
+    label: m.label,
+    calls: m.calls,
+    errors: m.errors,
+    served: m.served,
+    meanMs: m.meanMs,
+    methods: m.methods.map((r) => ({ ...r })),
+    callers: m.callers.map((c) => ({ ...c })),
+    recent: m.recent.map((c) => ({ ...c })),
+  };
   if (m.server !== undefined) node.server = m.server;
   return node;
 }

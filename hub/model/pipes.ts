@@ -110,5 +110,15 @@ export function copyPipe(p: PipeRecord, now: number): PipeNode {
     bytes += b;
   }
   const seconds = RATE_WINDOW_MS / 1000;
-  return { id: p.id, kind: p.kind, label: p.label, ends: [...p.ends], messages: p.messages, bytes: p.bytes, messagesPerSecond: messages / seconds, bytesPerSecond: bytes / seconds, recent: [...p.recent] };
+  return {
+    id: p.id,
+    kind: p.kind,
+    label: p.label,
+    ends: [...p.ends],
+    messages: p.messages,
+    bytes: p.bytes,
+    messagesPerSecond: messages / seconds,
+    bytesPerSecond: bytes / seconds,
+    recent: [...p.recent],
+  };
 }

@@ -15,7 +15,21 @@ export interface PoolRecord extends PoolNode {
 function poolNode(m: ModelState, id: string): PoolRecord {
   let p = m.pools.get(id);
   if (!p) {
-    p = { id, label: m.objects.get(id)?.label ?? id, workers: [], busy: [], queued: 0, running: 0, done: 0, failed: 0, meanTaskMs: 0, tasks: new Map(), totalMs: 0, finished: 0, countedBusy: [] };
+    p = {
+      id,
+      label: m.objects.get(id)?.label ?? id,
+      workers: [],
+      busy: [],
+      queued: 0,
+      running: 0,
+      done: 0,
+      failed: 0,
+      meanTaskMs: 0,
+      tasks: new Map(),
+      totalMs: 0,
+      finished: 0,
+      countedBusy: [],
+    };
     m.pools.set(id, p);
   }
   return p;
@@ -64,7 +78,8 @@ export function reduceTask(m: ModelState, event: Extract<RuntimeEvent, { t: 'tas
         p.finished++;
         p.meanTaskMs = p.totalMs / p.finished;
         const worker = task.worker ?? event.worker;
-        if (worker !== undefined && !p.countedBusy.includes(worker) && ![...p.tasks.values()].some((t) => t.worker === worker)) p.busy = p.busy.filter((w) => w !== worker);
+        if (worker !== undefined && !p.countedBusy.includes(worker) && ![...p.tasks.values()].some((t) => t.worker === worker))
+          p.busy = p.busy.filter((w) => w !== worker);
       } else if (p.queued > 0) p.queued--;
       if (event.op === 'done') p.done++;
       else p.failed++;
@@ -107,5 +122,15 @@ export function poolsProcessExited(m: ModelState, key: ProcessKey): void {
 }
 
 export function copyPool(p: PoolRecord): PoolNode {
-  return { id: p.id, label: p.label, workers: [...p.workers], busy: [...p.busy], queued: p.queued, running: p.running, done: p.done, failed: p.failed, meanTaskMs: p.meanTaskMs };
+  return {
+    id: p.id,
+    label: p.label,
+    workers: [...p.workers],
+    busy: [...p.busy],
+    queued: p.queued,
+    running: p.running,
+    done: p.done,
+    failed: p.failed,
+    meanTaskMs: p.meanTaskMs,
+  };
 }

@@ -16,7 +16,16 @@ export function reduceHello(m: ModelState, hello: Hello, ts: number): ProcessKey
   const parent = hello.parent ?? guessParent(m, hello.pid, hello.ppid, hello.threadId);
   if (!node) {
     if (m.processes.size >= MAX_PROCESSES) return key;
-    node = { key, pid: hello.pid, threadId: hello.threadId, name: hello.name, role: hello.role, startMethod: hello.startMethod, state: 'running', startedAt: ts };
+    node = {
+      key,
+      pid: hello.pid,
+      threadId: hello.threadId,
+      name: hello.name,
+      role: hello.role,
+      startMethod: hello.startMethod,
+      state: 'running',
+      startedAt: ts,
+    };
     if (parent !== undefined) node.parent = parent;
     m.processes.set(key, node);
   } else {
@@ -62,7 +71,17 @@ export function reduceChildStart(m: ModelState, key: ProcessKey, event: Extract<
     // An external thread may never say hello itself (its parent reports it): it runs once started.
     // An inline process (single-process mode) runs in its host and never says hello: it runs once started.
     const state = (event.role === 'external' && event.threadId !== 0) || event.startMethod === 'inline' ? 'running' : 'starting';
-    node = { key: event.key, pid: event.pid, threadId: event.threadId, name: event.name, role: event.role, startMethod: event.startMethod, state, startedAt: event.ts, parent: key };
+    node = {
+      key: event.key,
+      pid: event.pid,
+      threadId: event.threadId,
+      name: event.name,
+      role: event.role,
+      startMethod: event.startMethod,
+      state,
+      startedAt: event.ts,
+      parent: key,
+    };
     if (event.role === 'external') node.external = true;
     m.processes.set(event.key, node);
   } else if (event.role !== 'external' || node.external) {
@@ -78,7 +97,15 @@ export function reduceChildStart(m: ModelState, key: ProcessKey, event: Extract<
 }
 
 /** The process `key` runs, or waits on `on` (a lock's waiter from now, with its call site). */
-export function reduceState(m: ModelState, key: ProcessKey, state: ProcessNode['state'], on: string | undefined, kind: ObjectKind | undefined, site: SourceLocation | undefined, ts: number): void {
+export function reduceState(
+  m: ModelState,
+  key: ProcessKey,
+  state: ProcessNode['state'],
+  on: string | undefined,
+  kind: ObjectKind | undefined,
+  site: SourceLocation | undefined,
+  ts: number,
+): void {
   const node = m.processes.get(key);
   if (!node || node.state === 'exited') return;
   if (node.waitingOn !== undefined && node.waitingOn !== on) leaveWait(m, node, node.waitingOn);
@@ -134,7 +161,18 @@ export function sampled(m: ModelState, sample: { pid: number; ppid?: number; nam
     if (sample.ppid === undefined || m.processes.size >= MAX_PROCESSES) return;
     const parent = m.processes.get(String(sample.ppid));
     if (!parent) return;
-    node = { key, pid: sample.pid, threadId: 0, parent: parent.key, name: sample.name ?? `pid ${sample.pid}`, role: 'external', startMethod: 'spawn', state: 'running', startedAt: m.now, external: true };
+    node = {
+      key,
+      pid: sample.pid,
+      threadId: 0,
+      parent: parent.key,
+      name: sample.name ?? `pid ${sample.pid}`,
+      role: 'external',
+      startMethod: 'spawn',
+      state: 'running',
+      startedAt: m.now,
+      external: true,
+    };
     m.processes.set(key, node);
   } else if (node.cpu === sample.cpu && node.memory === sample.memory) return;
   if (sample.cpu !== undefined) node.cpu = sample.cpu;

@@ -49,7 +49,12 @@ function hmac(key: Buffer, message: Buffer, name: string): Buffer {
  */
 export async function deliverChallenge(conn: ChallengeConnection, authkey: Uint8Array | string, digestName = 'sha256'): Promise<void> {
   const key = keyOf(authkey);
-  if (!(digestName in DIGESTS) || digestName === 'md5') throw new ValueError(`digestName must be one of ${Object.keys(DIGESTS).filter((d) => d !== 'md5').join(', ')}, got ${String(digestName)}`);
+  if (!(digestName in DIGESTS) || digestName === 'md5')
+    throw new ValueError(
+      `digestName must be one of ${Object.keys(DIGESTS)
+        .filter((d) => d !== 'md5')
+        .join(', ')}, got ${String(digestName)}`,
+    );
   const message = Buffer.concat([Buffer.from(`{${digestName}}`), randomBytes(MESSAGE_LENGTH)]);
   await conn.sendBytes(Buffer.concat([CHALLENGE, message]));
   const response = Buffer.from(await conn.recvBytes(256));
@@ -72,7 +77,8 @@ export async function deliverChallenge(conn: ChallengeConnection, authkey: Uint8
 export async function answerChallenge(conn: ChallengeConnection, authkey: Uint8Array | string): Promise<void> {
   const key = keyOf(authkey);
   const received = Buffer.from(await conn.recvBytes(256));
-  if (!received.subarray(0, CHALLENGE.length).equals(CHALLENGE)) throw new AuthenticationError(`Protocol error, expected a challenge, got ${received.length} bytes`);
+  if (!received.subarray(0, CHALLENGE.length).equals(CHALLENGE))
+    throw new AuthenticationError(`Protocol error, expected a challenge, got ${received.length} bytes`);
   const message = received.subarray(CHALLENGE.length);
   if (message.length < MD5_ONLY_MESSAGE_LENGTH) throw new AuthenticationError(`challenge too short: ${message.length} bytes`);
   const [name] = digestAndPayload(message);

@@ -145,7 +145,11 @@ export class Connection {
    * rejects BufferTooShort (holding the whole message) when they do not fit. Python: Connection.recv_bytes_into
    */
   async recvBytesInto(buffer: ArrayBufferView | ArrayBuffer, offset = 0): Promise<number> {
-    const target = ArrayBuffer.isView(buffer) ? new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength) : buffer instanceof ArrayBuffer ? new Uint8Array(buffer) : undefined;
+    const target = ArrayBuffer.isView(buffer)
+      ? new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength)
+      : buffer instanceof ArrayBuffer
+        ? new Uint8Array(buffer)
+        : undefined;
     if (!target) throw new TypeError('recvBytesInto() takes a typed array, a Buffer, a DataView or an ArrayBuffer');
     if (!Number.isInteger(offset)) throw new TypeError(`offset must be an integer, got ${String(offset)}`);
     if (offset < 0) throw new ValueError('negative offset');
@@ -293,12 +297,15 @@ export async function wait<T extends Waitable>(objects: readonly T[], options?: 
   const timeout = readTimeout(options, 'connection.wait');
   for (const o of objects) {
     if (o instanceof Promise) trackPromise(o);
-    else if (!(o instanceof Connection) && !isSocket(o)) throw new TypeError(`connection.wait() takes Connections, sockets and process sentinels, not ${o === null ? 'null' : typeof o}`);
+    else if (!(o instanceof Connection) && !isSocket(o))
+      throw new TypeError(`connection.wait() takes Connections, sockets and process sentinels, not ${o === null ? 'null' : typeof o}`);
   }
   // One turn of the event loop lets an already settled sentinel be seen as settled.
   if (objects.some((o) => o instanceof Promise)) await new Promise<void>((r) => setImmediate(r));
   const ready = async () => {
-    const flags = await Promise.all(objects.map((o) => (o instanceof Connection ? o.poll(0) : o instanceof Promise ? settledPromises.has(o) : socketReady(o as Socket))));
+    const flags = await Promise.all(
+      objects.map((o) => (o instanceof Connection ? o.poll(0) : o instanceof Promise ? settledPromises.has(o) : socketReady(o as Socket))),
+    );
     return objects.filter((_, i) => flags[i]);
   };
   const now = await ready();
@@ -312,7 +319,11 @@ export async function wait<T extends Waitable>(objects: readonly T[], options?: 
       cancels.push(w.cancel);
       return w.promise;
     }
-    if (o instanceof Promise) return o.then(() => true, () => true);
+    if (o instanceof Promise)
+      return o.then(
+        () => true,
+        () => true,
+      );
     return new Promise<boolean>((resolve) => cancels.push(watchSocket(o as Socket, () => socketReady(o as Socket) && resolve(true))));
   });
   let timer: NodeJS.Timeout | undefined;

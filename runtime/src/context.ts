@@ -44,7 +44,8 @@ export function setStartMethod(method: StartMethod | null, options: { force?: bo
  * Python: set_executable()
  */
 export function setExecutable(executable: string | undefined): void {
-  if (executable !== undefined && (typeof executable !== 'string' || executable === '')) throw new TypeError(`setExecutable() takes the path of a Node executable, got ${typeof executable === 'string' ? 'an empty string' : typeof executable}`);
+  if (executable !== undefined && (typeof executable !== 'string' || executable === ''))
+    throw new TypeError(`setExecutable() takes the path of a Node executable, got ${typeof executable === 'string' ? 'an empty string' : typeof executable}`);
   setChildExecutable(executable);
 }
 
@@ -53,7 +54,8 @@ export function setExecutable(executable: string | undefined): void {
  * child started from it finds them loaded; one that cannot be loaded is skipped. Python: set_forkserver_preload()
  */
 export function setForkserverPreload(moduleNames: string[]): void {
-  if (!Array.isArray(moduleNames) || !moduleNames.every((name) => typeof name === 'string')) throw new TypeError('setForkserverPreload(moduleNames): moduleNames must be an array of module specifiers (strings)');
+  if (!Array.isArray(moduleNames) || !moduleNames.every((name) => typeof name === 'string'))
+    throw new TypeError('setForkserverPreload(moduleNames): moduleNames must be an array of module specifiers (strings)');
   setPreload(moduleNames);
 }
 
@@ -159,7 +161,12 @@ export function getContext(method: 'bullmq', options?: BullmqOptions): BullmqCon
 export function getContext(method?: StartMethod): Context;
 export function getContext(method?: StartMethod | 'bullmq', options?: BullmqOptions): Context | BullmqContext {
   if (method === 'bullmq') {
-    const key = JSON.stringify([options?.connection ?? process.env.FORKSCOPE_BACKEND ?? '', options?.prefix ?? '', options?.queue ?? '', options?.unreachableTimeout ?? '']);
+    const key = JSON.stringify([
+      options?.connection ?? process.env.FORKSCOPE_BACKEND ?? '',
+      options?.prefix ?? '',
+      options?.queue ?? '',
+      options?.unreachableTimeout ?? '',
+    ]);
     let context = bullmqContexts.get(key);
     if (!context) bullmqContexts.set(key, (context = makeBullmqContext(options ?? {})));
     return context;

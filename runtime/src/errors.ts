@@ -78,7 +78,11 @@ export class RuntimeError extends named('RuntimeError', Error) {}
 export class BrokenExecutor extends named('BrokenExecutor', RuntimeError, 'the executor is broken') {}
 
 /** A worker of the executor died abruptly, so the executor cannot be used. Python: concurrent.futures.process.BrokenProcessPool */
-export class BrokenProcessPool extends named('BrokenProcessPool', BrokenExecutor, 'A process in the process pool was terminated abruptly while the future was running or pending.') {}
+export class BrokenProcessPool extends named(
+  'BrokenProcessPool',
+  BrokenExecutor,
+  'A process in the process pool was terminated abruptly while the future was running or pending.',
+) {}
 
 /** An operation not allowed in the Future's state (a result set twice). Python: concurrent.futures.InvalidStateError */
 export class InvalidStateError extends named('InvalidStateError', Error) {}
@@ -193,12 +197,43 @@ export function errnoError(error: NodeJS.ErrnoException, message = error.message
  */
 const CLASSES = new Map<string, ErrorClass>(
   [
-    Error, TypeError, RangeError, SyntaxError, ReferenceError, EvalError, URIError,
-    ProcessError, TimeoutError, BrokenBarrierError, AuthenticationError, Empty, Full, EOFError, BrokenPipeError,
-    CancelledError, WorkerDiedError, PicklingError, ValueError, AssertionError, RuntimeError, BrokenExecutor,
-    BrokenProcessPool, InvalidStateError, MaybeEncodingError, IndexError, KeyError, MemoryError, BufferTooShort,
-    AttributeError, OSError, FileNotFoundError, FileExistsError, PermissionError, ConnectionError,
-    ConnectionRefusedError, ConnectionResetError,
+    Error,
+    TypeError,
+    RangeError,
+    SyntaxError,
+    ReferenceError,
+    EvalError,
+    URIError,
+    ProcessError,
+    TimeoutError,
+    BrokenBarrierError,
+    AuthenticationError,
+    Empty,
+    Full,
+    EOFError,
+    BrokenPipeError,
+    CancelledError,
+    WorkerDiedError,
+    PicklingError,
+    ValueError,
+    AssertionError,
+    RuntimeError,
+    BrokenExecutor,
+    BrokenProcessPool,
+    InvalidStateError,
+    MaybeEncodingError,
+    IndexError,
+    KeyError,
+    MemoryError,
+    BufferTooShort,
+    AttributeError,
+    OSError,
+    FileNotFoundError,
+    FileExistsError,
+    PermissionError,
+    ConnectionError,
+    ConnectionRefusedError,
+    ConnectionResetError,
   ].map((Class) => [(Class.prototype as Error).name, Class as unknown as ErrorClass]),
 );
 

@@ -75,10 +75,13 @@ export class Future<T = unknown> implements PromiseLike<T> {
       };
       this.#waiters.push(waiter);
       if (timeout !== undefined && timeout !== null) {
-        timer = setTimeout(() => {
-          this.#waiters = this.#waiters.filter((w) => w !== waiter);
-          reject(new TimeoutError('the future did not finish in time'));
-        }, Math.max(0, timeout));
+        timer = setTimeout(
+          () => {
+            this.#waiters = this.#waiters.filter((w) => w !== waiter);
+            reject(new TimeoutError('the future did not finish in time'));
+          },
+          Math.max(0, timeout),
+        );
       }
     });
   }
@@ -181,7 +184,10 @@ export class Future<T = unknown> implements PromiseLike<T> {
     return this.#promise;
   }
 
-  then<A = T, B = never>(onFulfilled?: ((value: T) => A | PromiseLike<A>) | null, onRejected?: ((reason: unknown) => B | PromiseLike<B>) | null): Promise<A | B> {
+  then<A = T, B = never>(
+    onFulfilled?: ((value: T) => A | PromiseLike<A>) | null,
+    onRejected?: ((reason: unknown) => B | PromiseLike<B>) | null,
+  ): Promise<A | B> {
     return this.#asPromise().then(onFulfilled, onRejected);
   }
 
@@ -303,7 +309,8 @@ export class ProcessPoolExecutor {
     if (!(chunksize >= 1)) throw new ValueError('chunksize must be >= 1.');
     const deadline = deadlineOf(readTimeout(options, 'Executor.map'));
     const futures: Array<Future<Awaited<R>[]>> = [];
-    for (let i = 0; i < argsList.length; i += chunksize) futures.push(this.#submitChunk(fn, argsList.slice(i, i + chunksize), true, (values) => Array.from(values) as Awaited<R>[]));
+    for (let i = 0; i < argsList.length; i += chunksize)
+      futures.push(this.#submitChunk(fn, argsList.slice(i, i + chunksize), true, (values) => Array.from(values) as Awaited<R>[]));
     let index = 0;
     let buffer: Awaited<R>[] = [];
     let at = 0;

@@ -190,10 +190,13 @@ export class IMapFeed<R> {
       };
       this.#waiters.push(waiter);
       if (deadline !== undefined) {
-        timer = setTimeout(() => {
-          this.#waiters = this.#waiters.filter((w) => w !== waiter);
-          reject(new TimeoutError('the next result was not ready in time'));
-        }, Math.max(0, deadline - Date.now()));
+        timer = setTimeout(
+          () => {
+            this.#waiters = this.#waiters.filter((w) => w !== waiter);
+            reject(new TimeoutError('the next result was not ready in time'));
+          },
+          Math.max(0, deadline - Date.now()),
+        );
       }
     });
   }

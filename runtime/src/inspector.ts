@@ -90,11 +90,15 @@ done`;
 
 function startOrphanGuard(endsWithParent: boolean): ChildProcess | undefined {
   try {
-    const guard = spawn('/bin/sh', ['-c', ORPHAN_GUARD, 'forkscope-orphan-guard', String(process.pid), endsWithParent ? String(process.ppid) : '0', hubSocketFile() ?? ''], {
-      detached: true,
-      stdio: 'ignore',
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
-    });
+    const guard = spawn(
+      '/bin/sh',
+      ['-c', ORPHAN_GUARD, 'forkscope-orphan-guard', String(process.pid), endsWithParent ? String(process.ppid) : '0', hubSocketFile() ?? ''],
+      {
+        detached: true,
+        stdio: 'ignore',
+        env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+      },
+    );
     guard.on('error', () => {});
     guard.unref();
     return guard.pid === undefined ? undefined : guard;

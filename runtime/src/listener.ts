@@ -55,10 +55,18 @@ function checkAddress(address: unknown, family: Family | undefined): ConnectionA
   if (typeof address === 'string' && address.length > 0) {
     if (family === 'AF_INET') throw new ValueError(`address ${JSON.stringify(address)} is not an AF_INET [host, port]`);
     // Python: a named pipe (\\.\pipe\…) is AF_PIPE, which only Windows has; elsewhere it is a ValueError, not a socket file.
-    if (address.startsWith('\\\\.\\') && process.platform !== 'win32') throw new ValueError(`Family AF_PIPE is not recognized: ${address} is a Windows named pipe`);
+    if (address.startsWith('\\\\.\\') && process.platform !== 'win32')
+      throw new ValueError(`Family AF_PIPE is not recognized: ${address} is a Windows named pipe`);
     return address;
   }
-  if (Array.isArray(address) && address.length === 2 && typeof address[0] === 'string' && Number.isInteger(address[1]) && address[1] >= 0 && address[1] <= 65535) {
+  if (
+    Array.isArray(address) &&
+    address.length === 2 &&
+    typeof address[0] === 'string' &&
+    Number.isInteger(address[1]) &&
+    address[1] >= 0 &&
+    address[1] <= 65535
+  ) {
     if (family !== undefined && family !== 'AF_INET') throw new ValueError(`address [${address[0]}, ${address[1]}] is not of family ${family}`);
     return [address[0], address[1]];
   }
@@ -104,7 +112,10 @@ export class Listener {
 
   /** `new Listener(address?, options?)` or `new Listener({ address, authkey, … })`. */
   constructor(address?: ConnectionAddress | ListenerOptions, options: ListenerOptions = {}) {
-    const opts: ListenerOptions = address !== undefined && !Array.isArray(address) && typeof address === 'object' ? address : { ...options, address: address as ConnectionAddress | undefined };
+    const opts: ListenerOptions =
+      address !== undefined && !Array.isArray(address) && typeof address === 'object'
+        ? address
+        : { ...options, address: address as ConnectionAddress | undefined };
     this.#key = keyOf(opts.authkey);
     const made = opts.address === undefined ? arbitraryAddress(opts.family) : { address: checkAddress(opts.address, opts.family) };
     this.#address = made.address;
@@ -112,7 +123,10 @@ export class Listener {
     const backlog = opts.backlog ?? 1;
     if (!Number.isInteger(backlog) || backlog < 0) throw new TypeError(`backlog must be a whole number, got ${String(backlog)}`);
     if (typeof this.#address !== 'string' && !LOOPBACK.has(this.#address[0])) {
-      process.emitWarning(`forkscope: a Listener at ${this.#address[0]} is reachable beyond this machine${this.#key ? '; only the authkey protects it' : ' and has no authkey'}`, { code: 'FORKSCOPE_LISTENER_ADDRESS' });
+      process.emitWarning(
+        `forkscope: a Listener at ${this.#address[0]} is reachable beyond this machine${this.#key ? '; only the authkey protects it' : ' and has no authkey'}`,
+        { code: 'FORKSCOPE_LISTENER_ADDRESS' },
+      );
     }
     this.#server = net.createServer((socket) => this.#connected(socket));
     this.#listening = new Promise<void>((resolve, reject) => {

@@ -73,13 +73,21 @@ function isBuiltin(typeid: string, registration: Registration): boolean {
 }
 
 function checkRegistration(typeid: string, callable: unknown, options: RegisterOptions): void {
-  if (typeof typeid !== 'string' || !/^[A-Za-z_$][\w$]*$/.test(typeid) || typeid === 'constructor' || typeid === '__proto__') throw new TypeError(`bad typeid ${JSON.stringify(typeid)}`);
-  if (callable !== undefined && callable !== null && typeof callable !== 'function') throw new TypeError(`register(${JSON.stringify(typeid)}, callable): callable must be a function or a class`);
-  if (typeof options !== 'object' || options === null) throw new TypeError('register(typeid, callable, options): options must be an object such as { exposed: ["f"] }');
+  if (typeof typeid !== 'string' || !/^[A-Za-z_$][\w$]*$/.test(typeid) || typeid === 'constructor' || typeid === '__proto__')
+    throw new TypeError(`bad typeid ${JSON.stringify(typeid)}`);
+  if (callable !== undefined && callable !== null && typeof callable !== 'function')
+    throw new TypeError(`register(${JSON.stringify(typeid)}, callable): callable must be a function or a class`);
+  if (typeof options !== 'object' || options === null)
+    throw new TypeError('register(typeid, callable, options): options must be an object such as { exposed: ["f"] }');
   const { exposed, proxytype, methodToTypeid, create } = options;
-  if (exposed !== undefined && (!Array.isArray(exposed) || !exposed.every((name) => typeof name === 'string'))) throw new TypeError('register(): exposed must be an array of method names');
-  if (proxytype !== undefined && !(typeof proxytype === 'function' && proxytype.prototype instanceof BaseProxy)) throw new TypeError('register(): proxytype must be a subclass of BaseProxy');
-  if (methodToTypeid !== undefined && (typeof methodToTypeid !== 'object' || methodToTypeid === null || !Object.values(methodToTypeid).every((t) => typeof t === 'string'))) {
+  if (exposed !== undefined && (!Array.isArray(exposed) || !exposed.every((name) => typeof name === 'string')))
+    throw new TypeError('register(): exposed must be an array of method names');
+  if (proxytype !== undefined && !(typeof proxytype === 'function' && proxytype.prototype instanceof BaseProxy))
+    throw new TypeError('register(): proxytype must be a subclass of BaseProxy');
+  if (
+    methodToTypeid !== undefined &&
+    (typeof methodToTypeid !== 'object' || methodToTypeid === null || !Object.values(methodToTypeid).every((t) => typeof t === 'string'))
+  ) {
     throw new TypeError('register(): methodToTypeid must map method names to typeids');
   }
   if (create !== undefined && typeof create !== 'boolean') throw new TypeError('register(): create must be true or false');
@@ -116,7 +124,9 @@ export class BaseManager {
     this.#address = options.address ?? ['127.0.0.1', 0];
     this.#authkey = toKey(options.authkey) ?? randomBytes(32);
     if (!LOOPBACK.has(this.#address[0])) {
-      process.emitWarning(`forkscope: a manager at ${this.#address[0]} is reachable beyond this machine; only the authkey protects it`, { code: 'FORKSCOPE_MANAGER_ADDRESS' });
+      process.emitWarning(`forkscope: a manager at ${this.#address[0]} is reachable beyond this machine; only the authkey protects it`, {
+        code: 'FORKSCOPE_MANAGER_ADDRESS',
+      });
     }
   }
 
@@ -177,7 +187,8 @@ export class BaseManager {
    * Python: BaseManager.start(initializer=None, initargs=())
    */
   start(initializer?: ((...args: any[]) => unknown) | null, initargs: readonly unknown[] = []): Promise<this> {
-    if (initializer !== undefined && initializer !== null && typeof initializer !== 'function') return Promise.reject(new TypeError(`start(initializer, initargs): initializer must be a function, got ${typeof initializer}`));
+    if (initializer !== undefined && initializer !== null && typeof initializer !== 'function')
+      return Promise.reject(new TypeError(`start(initializer, initargs): initializer must be a function, got ${typeof initializer}`));
     if (!Array.isArray(initargs)) return Promise.reject(new TypeError('start(initializer, initargs): initargs must be an array'));
     if (this.#starting || this.#client || this.#server) return Promise.reject(new Error('this manager has already been started'));
     this.#starting = this.#start(initializer ?? undefined, initargs);
@@ -196,7 +207,12 @@ export class BaseManager {
     for (const [typeid, registration] of registryOf(this.constructor)) {
       if (isBuiltin(typeid, registration)) continue;
       const { callable, exposed, methodToTypeid } = registration;
-      custom.push({ typeid, target: callable ? findTarget(callable) : undefined, exposed: exposed ? [...exposed] : undefined, methodToTypeid: methodToTypeid ? { ...methodToTypeid } : undefined });
+      custom.push({
+        typeid,
+        target: callable ? findTarget(callable) : undefined,
+        exposed: exposed ? [...exposed] : undefined,
+        methodToTypeid: methodToTypeid ? { ...methodToTypeid } : undefined,
+      });
     }
     const builtins = [...registryOf(this.constructor).keys()].filter((typeid) => isBuiltin(typeid, registryOf(this.constructor).get(typeid)!));
     // The user's modules (custom typeids, an initializer) load in a forkscope Process; the rest serves from the runtime alone.
@@ -214,7 +230,16 @@ export class BaseManager {
       });
       // The program's main module and start method: a Pool in the manager starts its workers as this process would.
       const { mainModule: main } = self;
-      child.send({ t: 'start', host, port, authkey: this.#authkey.toString('hex'), name: `${this.constructor.name}-server`, parent: selfKey(), main, startMethod: defaultStartMethod() });
+      child.send({
+        t: 'start',
+        host,
+        port,
+        authkey: this.#authkey.toString('hex'),
+        name: `${this.constructor.name}-server`,
+        parent: selfKey(),
+        main,
+        startMethod: defaultStartMethod(),
+      });
     });
     child.removeAllListeners('exit');
     child.removeAllListeners('error');
@@ -238,7 +263,12 @@ export class BaseManager {
     const failure = new RawArray('c', 512);
     const [host, requested] = this.#address;
     const config: ServeConfig = { host, port: requested, authkey: this.#authkey.toString('hex'), custom, builtins };
-    const child = new Process({ target: serveManager, args: [config, port, failure, initializer, [...initargs]], daemon: true, name: `${this.constructor.name}-server` });
+    const child = new Process({
+      target: serveManager,
+      args: [config, port, failure, initializer, [...initargs]],
+      daemon: true,
+      name: `${this.constructor.name}-server`,
+    });
     child.start();
     this.#serverProcess = child;
     while (port.value === 0) {
@@ -344,7 +374,13 @@ interface ServeConfig {
 }
 
 /** A manager's server as a Process target: serves until a client asks it to shut down. Not for direct use. */
-export async function serveManager(config: ServeConfig, port: RawValue<'i'>, failure: RawArray<'c'>, initializer?: (...args: unknown[]) => unknown, initargs: unknown[] = []): Promise<void> {
+export async function serveManager(
+  config: ServeConfig,
+  port: RawValue<'i'>,
+  failure: RawArray<'c'>,
+  initializer?: (...args: unknown[]) => unknown,
+  initargs: unknown[] = [],
+): Promise<void> {
   let server: ManagerServer;
   try {
     if (initializer) await initializer(...initargs);
@@ -355,7 +391,13 @@ export async function serveManager(config: ServeConfig, port: RawValue<'i'>, fai
     }
     let stopped!: () => void;
     const done = new Promise<void>((resolve) => (stopped = resolve));
-    server = await ManagerServer.listen({ host: config.host, port: config.port, authkey: Buffer.from(config.authkey, 'hex'), registry, onShutdown: () => void server.close().then(stopped) });
+    server = await ManagerServer.listen({
+      host: config.host,
+      port: config.port,
+      authkey: Buffer.from(config.authkey, 'hex'),
+      registry,
+      onShutdown: () => void server.close().then(stopped),
+    });
     port.value = server.address[1];
     await done;
   } catch (error) {
@@ -484,11 +526,19 @@ export interface PoolIteratorProxy<T = any> extends ProxyMembers, AsyncIterableI
 /** A Pool in a manager; the iterables cross the wire (arrays, not generators). Python: PoolProxy */
 export interface PoolProxy extends ProxyMembers {
   apply<A extends unknown[], R>(fn: (...args: A) => R | Promise<R>, args?: A, options?: Omit<TaskOptions, 'signal'>): Promise<Awaited<R>>;
-  applyAsync<A extends unknown[], R>(fn: (...args: A) => R | Promise<R>, args?: A, options?: Omit<TaskOptions, 'signal'>): Promise<AsyncResultProxy<Awaited<R>>>;
+  applyAsync<A extends unknown[], R>(
+    fn: (...args: A) => R | Promise<R>,
+    args?: A,
+    options?: Omit<TaskOptions, 'signal'>,
+  ): Promise<AsyncResultProxy<Awaited<R>>>;
   map<T, R>(fn: (item: T) => R | Promise<R>, iterable: Iterable<T>, options?: Omit<MapOptions, 'signal'>): Promise<Awaited<R>[]>;
   mapAsync<T, R>(fn: (item: T) => R | Promise<R>, iterable: Iterable<T>, options?: Omit<MapOptions, 'signal'>): Promise<AsyncResultProxy<Awaited<R>[]>>;
   starmap<A extends unknown[], R>(fn: (...args: A) => R | Promise<R>, iterable: Iterable<A>, options?: Omit<MapOptions, 'signal'>): Promise<Awaited<R>[]>;
-  starmapAsync<A extends unknown[], R>(fn: (...args: A) => R | Promise<R>, iterable: Iterable<A>, options?: Omit<MapOptions, 'signal'>): Promise<AsyncResultProxy<Awaited<R>[]>>;
+  starmapAsync<A extends unknown[], R>(
+    fn: (...args: A) => R | Promise<R>,
+    iterable: Iterable<A>,
+    options?: Omit<MapOptions, 'signal'>,
+  ): Promise<AsyncResultProxy<Awaited<R>[]>>;
   imap<T, R>(fn: (item: T) => R | Promise<R>, iterable: Iterable<T>, options?: Omit<MapOptions, 'signal'>): Promise<PoolIteratorProxy<Awaited<R>>>;
   imapUnordered<T, R>(fn: (item: T) => R | Promise<R>, iterable: Iterable<T>, options?: Omit<MapOptions, 'signal'>): Promise<PoolIteratorProxy<Awaited<R>>>;
   close(): Promise<void>;

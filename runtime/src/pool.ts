@@ -121,7 +121,10 @@ export class AsyncResult<T> implements PromiseLike<T> {
     return this.#ok;
   }
 
-  then<A = T, B = never>(onFulfilled?: ((value: T) => A | PromiseLike<A>) | null, onRejected?: ((reason: unknown) => B | PromiseLike<B>) | null): Promise<A | B> {
+  then<A = T, B = never>(
+    onFulfilled?: ((value: T) => A | PromiseLike<A>) | null,
+    onRejected?: ((reason: unknown) => B | PromiseLike<B>) | null,
+  ): Promise<A | B> {
     return this.#promise.then(onFulfilled, onRejected);
   }
 
@@ -223,7 +226,14 @@ export class Pool {
     if (this.#state !== 'RUN') throw new ValueError('Pool not running');
   }
 
-  #chunks(fn: Function, items: unknown[] | Float64Array, chunksize: number, star: boolean, options: TaskOptions, settle: (index: number, ok: boolean, value: unknown) => void): Chunk[] {
+  #chunks(
+    fn: Function,
+    items: unknown[] | Float64Array,
+    chunksize: number,
+    star: boolean,
+    options: TaskOptions,
+    settle: (index: number, ok: boolean, value: unknown) => void,
+  ): Chunk[] {
     const chunks: Chunk[] = [];
     for (let start = 0, index = 0; start < items.length; start += chunksize, index++) {
       const i = index;
@@ -232,7 +242,12 @@ export class Pool {
         id,
         fn,
         star,
-        items: chunksize === items.length && start === 0 ? items : items instanceof Float64Array ? items.subarray(start, start + chunksize) : items.slice(start, start + chunksize),
+        items:
+          chunksize === items.length && start === 0
+            ? items
+            : items instanceof Float64Array
+              ? items.subarray(start, start + chunksize)
+              : items.slice(start, start + chunksize),
         settle: (ok, value) => settle(i, ok, value),
         signal: options.signal,
         timeout: options.timeout,
@@ -296,7 +311,11 @@ export class Pool {
   }
 
   /** starmap() returning an AsyncResult at once. Python: Pool.starmap_async */
-  starmapAsync<A extends unknown[], R>(fn: (...args: A) => R | Promise<R>, iterable: Iterable<A>, options: MapOptions & AsyncOptions<Awaited<R>[]> = {}): AsyncResult<Awaited<R>[]> {
+  starmapAsync<A extends unknown[], R>(
+    fn: (...args: A) => R | Promise<R>,
+    iterable: Iterable<A>,
+    options: MapOptions & AsyncOptions<Awaited<R>[]> = {},
+  ): AsyncResult<Awaited<R>[]> {
     return new AsyncResult(this.#mapPromise(fn, iterable, true, options), options);
   }
 
@@ -399,6 +418,8 @@ export class Pool {
 
 atExit(() => {
   if (openPools.size > 0 && self.isMain) {
-    process.stderr.write(`forkscope: ${openPools.size} pool(s) were not closed; their workers are ended at exit (call close() and join(), or use \`await using\`)\n`);
+    process.stderr.write(
+      `forkscope: ${openPools.size} pool(s) were not closed; their workers are ended at exit (call close() and join(), or use \`await using\`)\n`,
+    );
   }
 });

@@ -138,7 +138,12 @@ function describeValue(value: unknown): string {
   try {
     if (typeof value === 'function') return `[Function: ${value.name || '(anonymous)'}]`;
     if (typeof value === 'symbol') return value.toString();
-    const text = typeof value === 'object' && value !== null ? (Array.isArray(value) ? `[${value.map(describeValue).join(', ')}]` : Object.prototype.toString.call(value)) : String(value);
+    const text =
+      typeof value === 'object' && value !== null
+        ? Array.isArray(value)
+          ? `[${value.map(describeValue).join(', ')}]`
+          : Object.prototype.toString.call(value)
+        : String(value);
     return text.length > 200 ? `${text.slice(0, 200)}…` : text;
   } catch {
     return typeof value;

@@ -207,7 +207,12 @@ export class Process {
     let handle: ChildHandle;
     try {
       const payload = this.#payload(method, context);
-      handle = method === 'thread' ? startThread(payload, context.transfer) : method === 'forkserver' ? startFromForkserver(payload) : spawnChild(payload, context.transfer);
+      handle =
+        method === 'thread'
+          ? startThread(payload, context.transfer)
+          : method === 'forkserver'
+            ? startFromForkserver(payload)
+            : spawnChild(payload, context.transfer);
     } catch (error) {
       letGo();
       throw error;
@@ -278,7 +283,17 @@ export class Process {
     const key = `${process.pid}~${++inlineCount}`;
     inlineKeys.set(this, key);
     telemetry.setInlineContext(currentInlineKey);
-    telemetry.emitNow({ t: 'child.start', ts: Date.now(), key, pid: process.pid, threadId: 0, name: this.#name, startMethod: 'inline', role: 'process', daemon: this.#daemon });
+    telemetry.emitNow({
+      t: 'child.start',
+      ts: Date.now(),
+      key,
+      pid: process.pid,
+      threadId: 0,
+      name: this.#name,
+      startMethod: 'inline',
+      role: 'process',
+      daemon: this.#daemon,
+    });
     // Python's child runs from a fresh start: run() begins on a later tick, as a real child would.
     setImmediate(() => {
       inlineCurrent.run(this, async () => {
@@ -352,7 +367,8 @@ export class Process {
   /** Releases the process object; it must have exited. Python: Process.close */
   close(): void {
     if (this.#closed) return;
-    if (this.#started && this.#exitCode === null) throw new ValueError("Cannot close a process while it is still running. You should first call join() or terminate().");
+    if (this.#started && this.#exitCode === null)
+      throw new ValueError('Cannot close a process while it is still running. You should first call join() or terminate().');
     this.#closed = true;
     this.#handle = undefined;
   }

@@ -400,20 +400,22 @@ abstract class BaseQueue<T> {
 
   /** A wait in line on the shared queue, given up after `timeout` ms with `Failure`. */
   #waitShared<R>(start: (settle: (value: R) => void) => { done: boolean }, timeout: number | undefined, Failure: new () => Error): Promise<R> {
-    return this.#waitOn(new Promise<R>((resolve, reject) => {
-      let timer: NodeJS.Timeout | undefined;
-      const entry = start((value) => {
-        clearTimeout(timer);
-        resolve(value);
-      });
-      if (timeout !== undefined && !entry.done) {
-        timer = setTimeout(() => {
-          if (entry.done) return;
-          entry.done = true;
-          reject(new Failure());
-        }, timeout);
-      }
-    }));
+    return this.#waitOn(
+      new Promise<R>((resolve, reject) => {
+        let timer: NodeJS.Timeout | undefined;
+        const entry = start((value) => {
+          clearTimeout(timer);
+          resolve(value);
+        });
+        if (timeout !== undefined && !entry.done) {
+          timer = setTimeout(() => {
+            if (entry.done) return;
+            entry.done = true;
+            reject(new Failure());
+          }, timeout);
+        }
+      }),
+    );
   }
 
   #took(item: Held): T {

@@ -282,7 +282,10 @@ function unwalk(value: unknown, seen: Map<object, unknown>, own: OwnRevivers | u
   if (record[FUNCTION] === true) {
     const ref = record.ref as TargetRef;
     const fn = lookupRef(ref);
-    if (!fn) throw new PicklingError(`${ref.label} (export ${ref.name} of ${ref.module}) arrived by reference, but its module is not loaded in this process; receive it with decodeAsync(), or import the module first`);
+    if (!fn)
+      throw new PicklingError(
+        `${ref.label} (export ${ref.name} of ${ref.module}) arrived by reference, but its module is not loaded in this process; receive it with decodeAsync(), or import the module first`,
+      );
     seen.set(value, fn);
     return fn;
   }
@@ -324,7 +327,7 @@ export async function importRefs(value: unknown): Promise<void> {
 
 /** decodeThrown() after decodeAsync()'s imports: an error of the user's own class comes back as that class. */
 export async function decodeThrownAsync(value: unknown): Promise<unknown> {
-  return isEncodedError(value) ? (await decodeAsync([value]) as unknown[])[0] : decodeAsync(value);
+  return isEncodedError(value) ? ((await decodeAsync([value])) as unknown[])[0] : decodeAsync(value);
 }
 
 function collectRefs(value: unknown, refs: TargetRef[], seen: Set<object>): void {

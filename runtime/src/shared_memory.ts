@@ -141,7 +141,8 @@ export class SharedMemory {
 
   [reduceSymbol](context: TransferContext): ReducedObject {
     const shareBuffer = context.startMethod === 'thread' || context.startMethod === 'inline';
-    if (!shareBuffer && !shmBinding()) throw new Error(`forkscope cannot share SharedMemory ${JSON.stringify(this.#name)} with a "${context.startMethod}" process: ${bindingFailure()}`);
+    if (!shareBuffer && !shmBinding())
+      throw new Error(`forkscope cannot share SharedMemory ${JSON.stringify(this.#name)} with a "${context.startMethod}" process: ${bindingFailure()}`);
     return { kind: 'forkscope.SharedMemory', state: { name: this.#name, buffer: shareBuffer && !shmBinding() ? this.#buffer : undefined } };
   }
 

@@ -31,7 +31,8 @@ export type SharedType = Typecode | StructType;
 /** What `.value` and indexes give: characters for `c`/`u`, a live struct for a Structure, numbers otherwise. */
 export type ElementOf<C extends SharedType> = C extends StructType<infer F> ? StructOf<F> : C extends 'c' | 'u' ? string : number;
 /** What may be written: a struct takes its fields as an object or, as Python's tuples, an array in field order. */
-export type InitOf<C extends SharedType> = C extends StructType<infer F> ? Partial<StructOf<F>> | ReadonlyArray<ElementOf<F[keyof F]>> : ElementOf<C> | number | bigint;
+export type InitOf<C extends SharedType> =
+  C extends StructType<infer F> ? Partial<StructOf<F>> | ReadonlyArray<ElementOf<F[keyof F]>> : ElementOf<C> | number | bigint;
 
 type View = Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array | Uint32Array | Float32Array | Float64Array | BigInt64Array | BigUint64Array;
 type ViewClass = { new (buffer: SharedArrayBuffer, offset: number, length: number): View; BYTES_PER_ELEMENT: number };
@@ -136,7 +137,8 @@ const codecs: Record<Typecode, Codec> = {
 
 function codecOf(typecode: string): Codec {
   const codec = (codecs as Record<string, Codec | undefined>)[typecode];
-  if (!codec || !Object.hasOwn(codecs, typecode)) throw new TypeError(`bad typecode ${JSON.stringify(typecode)} (must be one of ${Object.keys(codecs).join(' ')})`);
+  if (!codec || !Object.hasOwn(codecs, typecode))
+    throw new TypeError(`bad typecode ${JSON.stringify(typecode)} (must be one of ${Object.keys(codecs).join(' ')})`);
   return codec;
 }
 
@@ -160,7 +162,8 @@ export function Structure<const F extends StructFields>(fields: F, name = 'Struc
   let align = 1;
   const laid: StructLayout['fields'] = [];
   for (const [field, typecode] of entries) {
-    if (field === '__proto__' || field === 'constructor' || field === 'toJSON') throw new TypeError(`a Structure field cannot be named ${JSON.stringify(field)}`);
+    if (field === '__proto__' || field === 'constructor' || field === 'toJSON')
+      throw new TypeError(`a Structure field cannot be named ${JSON.stringify(field)}`);
     const codec = codecOf(typecode);
     const bytes = codec.View.BYTES_PER_ELEMENT;
     offset = Math.ceil(offset / bytes) * bytes;
@@ -225,15 +228,24 @@ function structCells(type: StructType, block: Block, count: number): Cells {
     });
   }
   const snapshot = (base: number) => Object.fromEntries(fields.map((f) => [f.name, f.codec.read(f.view, base * f.step + f.at)]));
-  Object.defineProperty(proto, 'toJSON', { value(this: { [BASE]: number }) { return snapshot(this[BASE]); } });
-  Object.defineProperty(proto, inspect.custom, { value(this: { [BASE]: number }) { return `${type.name}(${inspect(snapshot(this[BASE]))})`; } });
+  Object.defineProperty(proto, 'toJSON', {
+    value(this: { [BASE]: number }) {
+      return snapshot(this[BASE]);
+    },
+  });
+  Object.defineProperty(proto, inspect.custom, {
+    value(this: { [BASE]: number }) {
+      return `${type.name}(${inspect(snapshot(this[BASE]))})`;
+    },
+  });
   const write = (i: number, value: unknown) => {
     if (Array.isArray(value)) {
       if (value.length > fields.length) throw new TypeError(`${type.name} has ${fields.length} fields, not ${value.length}`);
       value.forEach((v: unknown, k) => fields[k]!.codec.write(fields[k]!.view, i * fields[k]!.step + fields[k]!.at, v, fields[k]!.typecode));
       return;
     }
-    if (typeof value !== 'object' || value === null) throw new TypeError(`a ${type.name} takes an object of its fields or an array in field order, not ${describe(value)}`);
+    if (typeof value !== 'object' || value === null)
+      throw new TypeError(`a ${type.name} takes an object of its fields or an array in field order, not ${describe(value)}`);
     for (const key of Object.keys(value)) if (!fields.some((f) => f.name === key)) throw new TypeError(`${type.name} has no field ${JSON.stringify(key)}`);
     for (const f of fields) if (f.name in value) f.codec.write(f.view, i * f.step + f.at, (value as Record<string, unknown>)[f.name], f.typecode);
   };
@@ -271,7 +283,9 @@ function allocateFor(type: SharedType, count: number, what: string): Block {
     if (!Number.isSafeInteger(bytes) || bytes > MAX_MAPPING) throw new RangeError(`a shared mapping holds at most ${MAX_MAPPING} bytes`);
     return allocate(bytes);
   } catch (error) {
-    throw new MemoryError(`cannot allocate ${bytes} bytes of shared memory for ${what}(${typeName(type)}, ${count}): ${(error as Error).message}`, { cause: error });
+    throw new MemoryError(`cannot allocate ${bytes} bytes of shared memory for ${what}(${typeName(type)}, ${count}): ${(error as Error).message}`, {
+      cause: error,
+    });
   }
 }
 
@@ -289,7 +303,8 @@ export interface SynchronizedOptions {
 function makeLock(option: SynchronizedOptions['lock']): SharedObjectLock | undefined {
   if (option === false) return undefined;
   if (option === undefined || option === true) return new ShmLock({ recursive: true });
-  if (typeof option.acquire !== 'function' || typeof option.release !== 'function') throw new TypeError("'lock' must be a boolean or an object with acquire() and release()");
+  if (typeof option.acquire !== 'function' || typeof option.release !== 'function')
+    throw new TypeError("'lock' must be a boolean or an object with acquire() and release()");
   return option;
 }
 
@@ -349,7 +364,13 @@ export class RawValue<C extends SharedType = Typecode> {
   }
 
   protected reduceState(context: TransferContext, lock: SharedObjectLock | undefined, synchronized: boolean): SharedState {
-    return { typecode: reduceType(this.#typecode), block: reduceBlock(this.#block, context.startMethod, 'Value'), length: 1, lock: reduceLock(lock, context), synchronized };
+    return {
+      typecode: reduceType(this.#typecode),
+      block: reduceBlock(this.#block, context.startMethod, 'Value'),
+      length: 1,
+      lock: reduceLock(lock, context),
+      synchronized,
+    };
   }
 
   [reduceSymbol](context: TransferContext): ReducedObject {
@@ -551,7 +572,13 @@ export class RawArray<C extends SharedType = Typecode> {
   }
 
   protected reduceState(context: TransferContext, lock: SharedObjectLock | undefined, synchronized: boolean): SharedState {
-    return { typecode: reduceType(this.#typecode), block: reduceBlock(this.#block, context.startMethod, 'Array'), length: this.#length, lock: reduceLock(lock, context), synchronized };
+    return {
+      typecode: reduceType(this.#typecode),
+      block: reduceBlock(this.#block, context.startMethod, 'Array'),
+      length: this.#length,
+      lock: reduceLock(lock, context),
+      synchronized,
+    };
   }
 
   [reduceSymbol](context: TransferContext): ReducedObject {
@@ -570,7 +597,12 @@ export class RawArray<C extends SharedType = Typecode> {
  * `Structure()` gives live structs: `arr[0].x = 1`. Python: multiprocessing.Array
  */
 export class SharedArray<C extends SharedType = Typecode> extends RawArray<C> {
-  constructor(typecode: C, sizeOrInit: number | Iterable<InitOf<C>> | string, options: SynchronizedOptions = {}, internal?: { block: Block; length: number; lock?: SharedObjectLock }) {
+  constructor(
+    typecode: C,
+    sizeOrInit: number | Iterable<InitOf<C>> | string,
+    options: SynchronizedOptions = {},
+    internal?: { block: Block; length: number; lock?: SharedObjectLock },
+  ) {
     super(typecode, sizeOrInit, internal);
     // super() returned the indexing proxy, so the lock is kept beside its target, not in a #field.
     arrayLocks.set(targets.get(this) ?? this, internal ? internal.lock : makeLock(options.lock));

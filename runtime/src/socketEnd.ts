@@ -112,6 +112,8 @@ export class SocketEnd implements Endpoint {
   }
 
   duplicate(): EndState {
-    throw new PicklingError('a Connection from Listener.accept() or Client() cannot cross into another process: pass the address and connect from there, or use a Pipe');
+    throw new PicklingError(
+      'a Connection from Listener.accept() or Client() cannot cross into another process: pass the address and connect from there, or use a Pipe',
+    );
   }
 }

@@ -205,7 +205,14 @@ async function main(payload: StartPayload, channel: ParentChannel, preloaded?: P
       const fn = target ? await loadTarget(target) : undefined;
       const process_ = Process._revive(
         cls,
-        { target: fn, args: decode(payload.args) as unknown[], kwargs: decode(payload.kwargs) as Record<string, unknown> | undefined, name: payload.name, daemon: payload.daemon, identity: payload.identity },
+        {
+          target: fn,
+          args: decode(payload.args) as unknown[],
+          kwargs: decode(payload.kwargs) as Record<string, unknown> | undefined,
+          name: payload.name,
+          daemon: payload.daemon,
+          identity: payload.identity,
+        },
         decode(payload.fields) as Record<string, unknown>,
       );
       self.current = process_;

@@ -69,10 +69,10 @@ function inspect(fn: Function): Inspected {
     const evaluated = post<{ result: { objectId?: string } }>('Runtime.evaluate', { expression: `globalThis.${key}` });
     const objectId = evaluated.result.objectId;
     if (!objectId) return { scopeTypes: [] };
-    const props = post<{ internalProperties?: Array<{ name: string; value?: { value?: { scriptId: string }; objectId?: string } }> }>(
-      'Runtime.getProperties',
-      { objectId, ownProperties: true },
-    );
+    const props = post<{ internalProperties?: Array<{ name: string; value?: { value?: { scriptId: string }; objectId?: string } }> }>('Runtime.getProperties', {
+      objectId,
+      ownProperties: true,
+    });
     let scriptId: string | undefined;
     const scopeTypes: string[] = [];
     for (const p of props.internalProperties ?? []) {
@@ -145,7 +145,9 @@ export function findTarget(fn: Function): TargetRef {
   const url = scriptId ? scriptUrl(scriptId) : undefined;
   const file = url ? toFile(url) : undefined;
   if (!url || !file) {
-    throw new TargetNotExportedError(`${describe(fn)} cannot be found by module and name (a built-in, bound or eval'd function); export a plain function from a module and pass that`);
+    throw new TargetNotExportedError(
+      `${describe(fn)} cannot be found by module and name (a built-in, bound or eval'd function); export a plain function from a module and pass that`,
+    );
   }
   if (isMethod(fn)) {
     throw new TargetNotExportedError(`${describe(fn)} is a class method, so a child cannot import it by name; export a top-level function that calls it`);
@@ -168,7 +170,9 @@ export function findTarget(fn: Function): TargetRef {
   }
   const exportName = scanEsmExports(file, fn);
   if (!exportName) {
-    throw new TargetNotExportedError(`${describe(fn)} is not exported from ${file}; export it (\`export ${isClass(fn) ? 'class' : 'function'} ${label}\`) so a child can import it`);
+    throw new TargetNotExportedError(
+      `${describe(fn)} is not exported from ${file}; export it (\`export ${isClass(fn) ? 'class' : 'function'} ${label}\`) so a child can import it`,
+    );
   }
   const ref: TargetRef = { module: file, name: exportName, label };
   cache.set(fn, ref);

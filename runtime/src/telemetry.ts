@@ -113,7 +113,15 @@ export async function connect(who: Identity): Promise<void> {
   if (!S.reporting) return;
   if (S.socket) {
     // Said hello already (the preload speaks first): correct the identity instead.
-    if (!S.identity || who.name !== S.identity.name || who.role !== S.identity.role || who.startMethod !== S.identity.startMethod || who.parent !== S.identity.parent || who.inspectorUrl !== S.identity.inspectorUrl || who.entry !== S.identity.entry) {
+    if (
+      !S.identity ||
+      who.name !== S.identity.name ||
+      who.role !== S.identity.role ||
+      who.startMethod !== S.identity.startMethod ||
+      who.parent !== S.identity.parent ||
+      who.inspectorUrl !== S.identity.inspectorUrl ||
+      who.entry !== S.identity.entry
+    ) {
       S.identity = who;
       emitNow({ t: 'identity', ts: Date.now(), ...who });
     }
@@ -359,7 +367,12 @@ function defaultIdentity(): Identity {
   if (!isMainThread) return { name: `Thread-${currentThreadId}`, startMethod: 'thread', role: 'external', parent: parent ?? String(process.pid) };
   if (parent === undefined) return { name: 'MainProcess', startMethod: 'spawn', role: 'main' };
   const script = process.argv[1];
-  return { name: script ? script.slice(Math.max(script.lastIndexOf('/'), script.lastIndexOf('\\')) + 1) : 'node', startMethod: 'spawn', role: 'external', parent };
+  return {
+    name: script ? script.slice(Math.max(script.lastIndexOf('/'), script.lastIndexOf('\\')) + 1) : 'node',
+    startMethod: 'spawn',
+    role: 'external',
+    parent,
+  };
 }
 
 function drop(count: number): void {
@@ -402,7 +415,11 @@ function open(who: Identity): void {
   // Ref'd only until the welcome (or its timeout): `await connect()` must not let the program end early.
   S.welcomed = new Promise<void>((resolve) => {
     // The welcome's content does not matter, only that one whole frame of it came.
-    const welcome = new FrameSplitter(MAX_FRAME_BYTES, () => finish(), () => finish());
+    const welcome = new FrameSplitter(
+      MAX_FRAME_BYTES,
+      () => finish(),
+      () => finish(),
+    );
     const timer = setTimeout(() => finish(), WELCOME_TIMEOUT_MS);
     const finish = (): void => {
       welcome.stop();

@@ -93,7 +93,21 @@ const DETAILED_TASKS_PER_INTERVAL = 32;
 const DETAIL_INTERVAL_MS = 200;
 
 /** What Pool and ProcessPoolExecutor run tasks on: a local WorkerSet, or the bullmq backend's RemoteTaskSet. */
-export type TaskSet = Pick<WorkerSet, 'broken' | 'pendingCount' | 'queuedCount' | 'workers' | 'checkTarget' | 'newChunkId' | 'submit' | 'cancelQueued' | 'close' | 'terminate' | 'joined' | 'closing'>;
+export type TaskSet = Pick<
+  WorkerSet,
+  | 'broken'
+  | 'pendingCount'
+  | 'queuedCount'
+  | 'workers'
+  | 'checkTarget'
+  | 'newChunkId'
+  | 'submit'
+  | 'cancelQueued'
+  | 'close'
+  | 'terminate'
+  | 'joined'
+  | 'closing'
+>;
 
 export class WorkerSet {
   #options: WorkerSetOptions;
@@ -214,19 +228,22 @@ export class WorkerSet {
    * worker still paused is waited for. Without a debugger the timer simply expires.
    */
   #armTimeout(c: Chunk, since: number, delay: number): void {
-    c.timer = setTimeout(() => {
-      if (c.settled) return;
-      if (isPauseAccounting()) {
-        const now = Date.now();
-        const self = { pid: process.pid, threadId: 0 };
-        const workers = c.worker ? [c.worker.handle] : [...this.#slots].map((s) => s.handle);
-        const { pausedMs, pausedNow } = pausedWithin([self, ...workers.map((w) => ({ pid: w.pid, threadId: w.threadId ?? 0 }))], since, now);
-        if (pausedNow) return this.#armTimeout(c, since, PAUSED_RECHECK_MS);
-        const left = c.timeout! - (now - since - pausedMs);
-        if (left > 0) return this.#armTimeout(c, since, left);
-      }
-      this.#expire(c, new TimeoutError(`task ${c.id} (${c.fn.name || 'anonymous'}) timed out after ${c.timeout} ms`));
-    }, Math.max(0, delay));
+    c.timer = setTimeout(
+      () => {
+        if (c.settled) return;
+        if (isPauseAccounting()) {
+          const now = Date.now();
+          const self = { pid: process.pid, threadId: 0 };
+          const workers = c.worker ? [c.worker.handle] : [...this.#slots].map((s) => s.handle);
+          const { pausedMs, pausedNow } = pausedWithin([self, ...workers.map((w) => ({ pid: w.pid, threadId: w.threadId ?? 0 }))], since, now);
+          if (pausedNow) return this.#armTimeout(c, since, PAUSED_RECHECK_MS);
+          const left = c.timeout! - (now - since - pausedMs);
+          if (left > 0) return this.#armTimeout(c, since, left);
+        }
+        this.#expire(c, new TimeoutError(`task ${c.id} (${c.fn.name || 'anonymous'}) timed out after ${c.timeout} ms`));
+      },
+      Math.max(0, delay),
+    );
   }
 
   /** A queued chunk is dropped; a running one fails and its worker is killed (the only way to stop a task). */
@@ -260,7 +277,20 @@ export class WorkerSet {
 
   #count(): PoolActivity {
     if (this.#counts) return this.#counts;
-    const e: PoolActivity = { t: 'pool', ts: Date.now(), pool: this.#options.poolId, queued: 0, started: 0, returned: 0, dropped: 0, finished: 0, runMs: 0, done: 0, failed: 0, busy: [] };
+    const e: PoolActivity = {
+      t: 'pool',
+      ts: Date.now(),
+      pool: this.#options.poolId,
+      queued: 0,
+      started: 0,
+      returned: 0,
+      dropped: 0,
+      finished: 0,
+      runMs: 0,
+      done: 0,
+      failed: 0,
+      busy: [],
+    };
     this.#counts = e;
     this.#unhookCounts ??= telemetry.beforeFlush(() => this.#closeCounts());
     // In the batch from now on; the counters below change it in place until the flush closes it.
@@ -337,7 +367,12 @@ export class WorkerSet {
       logLevel: getLogger().getEffectiveLevel(),
       maybeEncodingError: this.#options.maybeEncodingError === true,
     };
-    const handle = method === 'thread' ? startThread(payload, context.transfer) : method === 'forkserver' ? startFromForkserver(payload) : spawnChild(payload, context.transfer, false);
+    const handle =
+      method === 'thread'
+        ? startThread(payload, context.transfer)
+        : method === 'forkserver'
+          ? startFromForkserver(payload)
+          : spawnChild(payload, context.transfer, false);
     // Python's pool and executor workers are Process objects of the program's (active_children() lists them).
     listWorker(sharedRef(handle), name, identity, method);
     const slot: Slot = {
@@ -357,7 +392,18 @@ export class WorkerSet {
     if (!this.#refed) handle.unref();
     handle.onMessage((m) => this.#onMessage(slot, m as FromWorker));
     handle.onExit((code, signal) => this.#onExit(slot, code, signal));
-    telemetry.emitNow({ t: 'child.start', ts: Date.now(), key: processKey(handle.pid, handle.threadId), pid: handle.pid, threadId: handle.threadId, name, startMethod: method, role: 'worker', daemon: true, pool: this.#options.poolId });
+    telemetry.emitNow({
+      t: 'child.start',
+      ts: Date.now(),
+      key: processKey(handle.pid, handle.threadId),
+      pid: handle.pid,
+      threadId: handle.threadId,
+      name,
+      startMethod: method,
+      role: 'worker',
+      daemon: true,
+      pool: this.#options.poolId,
+    });
   }
 
   #onMessage(slot: Slot, message: FromWorker): void {
@@ -422,11 +468,19 @@ export class WorkerSet {
       const how = signal ? `was killed by ${signal}` : `exited with code ${exitCode}`;
       const pid = slot.handle.threadId ? `${slot.handle.pid}/${slot.handle.threadId}` : String(slot.handle.pid);
       if (this.#options.onDeath === 'break') {
-        this.#break(new BrokenProcessPool(`A process in the process pool was terminated abruptly while the future was running or pending (${slot.name}, pid ${pid}, ${how}).`));
+        this.#break(
+          new BrokenProcessPool(
+            `A process in the process pool was terminated abruptly while the future was running or pending (${slot.name}, pid ${pid}, ${how}).`,
+          ),
+        );
       } else if (!slot.ready) {
         this.#startupFailures++;
         if (this.#startupFailures >= MAX_STARTUP_FAILURES) {
-          this.#break(new ProcessError(`pool worker ${slot.name} (pid ${pid}) ${how} while starting, ${this.#startupFailures} times in a row; the pool is broken (does the initializer or the main module throw?)`));
+          this.#break(
+            new ProcessError(
+              `pool worker ${slot.name} (pid ${pid}) ${how} while starting, ${this.#startupFailures} times in a row; the pool is broken (does the initializer or the main module throw?)`,
+            ),
+          );
         }
       } else {
         const outstanding = [...slot.outstanding.values()];
@@ -434,7 +488,15 @@ export class WorkerSet {
         if (first) {
           slot.outstanding.delete(first.id);
           const fn = first.fn.name || 'anonymous';
-          this.#settle(first, false, new WorkerDiedError(`pool worker ${slot.name} (pid ${pid}) ${how} while running task ${first.id} (${fn})`, { pid: slot.handle.pid, signal, exitCode: signal ? null : exitCode }));
+          this.#settle(
+            first,
+            false,
+            new WorkerDiedError(`pool worker ${slot.name} (pid ${pid}) ${how} while running task ${first.id} (${fn})`, {
+              pid: slot.handle.pid,
+              signal,
+              exitCode: signal ? null : exitCode,
+            }),
+          );
         }
       }
     }

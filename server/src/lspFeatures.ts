@@ -1,15 +1,7 @@
 // Turns analyses into LSP answers: diagnostics with doc links, quick fixes, code lenses over the guarded
 // main block, and hovers. Offsets become positions here and only here. Never imports `vscode`.
 import ts from 'typescript';
-import {
-  CodeActionKind,
-  DiagnosticSeverity,
-  type CodeAction,
-  type CodeLens,
-  type Diagnostic,
-  type Hover,
-  type Position,
-} from 'vscode-languageserver';
+import { CodeActionKind, DiagnosticSeverity, type CodeAction, type CodeLens, type Diagnostic, type Hover, type Position } from 'vscode-languageserver';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import { Commands } from '../../src/contributions';
 import type { Analysis } from './analysis/analyze';

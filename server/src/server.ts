@@ -1,12 +1,6 @@
 // Forkscope's language server: multi-process pitfalls flagged as you type, with quick fixes, code lenses
 // over the guarded main block and hovers with the Python twin. Never imports `vscode`.
-import {
-  CodeActionKind,
-  createConnection,
-  ProposedFeatures,
-  TextDocuments,
-  TextDocumentSyncKind,
-} from 'vscode-languageserver/node';
+import { CodeActionKind, createConnection, ProposedFeatures, TextDocuments, TextDocumentSyncKind } from 'vscode-languageserver/node';
 import type { Diagnostic } from 'vscode-languageserver';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { DocumentAnalyses } from './documentAnalyses';

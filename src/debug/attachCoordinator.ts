@@ -12,10 +12,7 @@ import { watchForPause, type PauseWatch, type WatchedPause } from './onDemandWat
 import type { AnnouncedProcess } from './programHost';
 
 /** Asks the host for one js-debug child session; resolves false (or rejects) when it did not start. */
-export type ChildSessionStarter = (
-  configuration: ReturnType<typeof attachConfiguration>,
-  process: AnnouncedProcess,
-) => Promise<boolean>;
+export type ChildSessionStarter = (configuration: ReturnType<typeof attachConfiguration>, process: AnnouncedProcess) => Promise<boolean>;
 
 export type DebuggerState = ForkscopeEvents['forkscope/process']['debugger'];
 

@@ -13,10 +13,7 @@ export class ForkscopeConfigurationProvider implements vscode.DebugConfiguration
     return [{ ...launchConfigurationFor('${file}') }];
   }
 
-  resolveDebugConfiguration(
-    _folder: vscode.WorkspaceFolder | undefined,
-    config: vscode.DebugConfiguration,
-  ): vscode.DebugConfiguration | undefined {
+  resolveDebugConfiguration(_folder: vscode.WorkspaceFolder | undefined, config: vscode.DebugConfiguration): vscode.DebugConfiguration | undefined {
     if (!vscode.workspace.isTrusted) {
       void vscode.window.showErrorMessage('Forkscope does not launch programs in an untrusted workspace. Trust the workspace first.');
       return undefined;

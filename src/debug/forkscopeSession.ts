@@ -105,7 +105,13 @@ export class ForkscopeSession extends DebugSession {
     // Without a terminal the launcher pipes the program's stdout/stderr here: js-debug must not print console calls
     // a second time. In a terminal, js-debug's console capture is the Debug Console's only copy.
     const outputCapture = host.runInTerminal ? undefined : 'std';
-    const childOptions: ChildSessionOptions = { cwd: spec.cwd, skipFiles: launch.skipFiles, sourceMaps: launch.sourceMaps, outFiles: launch.outFiles, ...(outputCapture ? { outputCapture } : {}) };
+    const childOptions: ChildSessionOptions = {
+      cwd: spec.cwd,
+      skipFiles: launch.skipFiles,
+      sourceMaps: launch.sourceMaps,
+      outFiles: launch.outFiles,
+      ...(outputCapture ? { outputCapture } : {}),
+    };
     this.#attach.configure({ policy: normalizePolicy(launch.attach), childOptions, ...(launch.stopOnEntry === true ? { entry: spec.program } : {}) });
     try {
       this.#program = await this.#deps.launcher.launch(spec, host);
@@ -215,7 +221,13 @@ export class ForkscopeSession extends DebugSession {
 
   readonly #runInTerminalRequest = (command: TerminalCommand): Promise<void> =>
     new Promise((resolve, reject) => {
-      const args: DebugProtocol.RunInTerminalRequestArguments = { kind: 'integrated', title: command.title, cwd: command.cwd, args: command.args, env: command.env };
+      const args: DebugProtocol.RunInTerminalRequestArguments = {
+        kind: 'integrated',
+        title: command.title,
+        cwd: command.cwd,
+        args: command.args,
+        env: command.env,
+      };
       this.sendRequest('runInTerminal', args, 15_000, (r) => (r.success ? resolve() : reject(new Error(r.message || 'the terminal did not start'))));
     });
 
@@ -280,4 +292,3 @@ export class ForkscopeSession extends DebugSession {
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
-

@@ -109,7 +109,9 @@ export class WorkerFilter {
       const requests: string[] = [];
       // js-debug asked every new worker to wait for it; nobody else will run this one.
       if (message.params.waitingForDebugger) {
-        requests.push(this.#request('NodeWorker.sendMessageToWorker', { sessionId, message: JSON.stringify({ id: 1, method: 'Runtime.runIfWaitingForDebugger' }) }));
+        requests.push(
+          this.#request('NodeWorker.sendMessageToWorker', { sessionId, message: JSON.stringify({ id: 1, method: 'Runtime.runIfWaitingForDebugger' }) }),
+        );
       }
       requests.push(this.#request('NodeWorker.detach', { sessionId }));
       return { forward: false, requests };
@@ -178,7 +180,9 @@ export class InspectorProxy {
       // One debugger per proxy: once it has gone, nobody else may come in.
       this.#server.close();
     });
-    const accept = createHash('sha1').update(`${String(req.headers['sec-websocket-key'])}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64');
+    const accept = createHash('sha1')
+      .update(`${String(req.headers['sec-websocket-key'])}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`)
+      .digest('base64');
     client.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`);
 
     const filter = new WorkerFilter();

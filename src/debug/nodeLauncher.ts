@@ -125,7 +125,10 @@ export class HubProgram extends LaunchedProgram {
   ) {
     super(hub, marker, snapshotListeners, recorder);
     this.pid = pid;
-    for (const [stream, category] of [[child.stdout!, 'stdout'], [child.stderr!, 'stderr']] as const) {
+    for (const [stream, category] of [
+      [child.stdout!, 'stdout'],
+      [child.stderr!, 'stderr'],
+    ] as const) {
       stream.setEncoding('utf8');
       stream.on('data', (raw: string) => {
         const text = category === 'stderr' ? withoutInspectorBanner(raw) : raw;
@@ -154,7 +157,8 @@ function nodeTypeScriptOf(executable: string, cwd: string): Promise<NodeTypeScri
   const key = `${executable}\0${cwd}`;
   let known = probed.get(key);
   if (!known) {
-    const script = "process.stdout.write(JSON.stringify({stripsTypes:!!process.features.typescript,transformTypes:process.allowedNodeEnvironmentFlags.has('--experimental-transform-types')}))";
+    const script =
+      "process.stdout.write(JSON.stringify({stripsTypes:!!process.features.typescript,transformTypes:process.allowedNodeEnvironmentFlags.has('--experimental-transform-types')}))";
     known = new Promise((resolve) => {
       // NODE_OPTIONS of the adapter's own environment must not change the answer (or fail the probe).
       execFile(executable, ['-e', script], { cwd, timeout: 20_000, env: { ...process.env, NODE_OPTIONS: '' }, windowsHide: true }, (error, stdout) => {

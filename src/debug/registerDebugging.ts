@@ -54,7 +54,9 @@ export function registerDebugging(context: vscode.ExtensionContext): void {
     vscode.commands.registerCommand(Commands.toggleStopAll, () => {
       const root = forkscopeRootOf(vscode.debug.activeDebugSession);
       if (!root) {
-        void vscode.window.showInformationMessage('Forkscope: all-stop applies to a running Forkscope session; set "stopAll": true in its launch configuration.');
+        void vscode.window.showInformationMessage(
+          'Forkscope: all-stop applies to a running Forkscope session; set "stopAll": true in its launch configuration.',
+        );
         return;
       }
       const isOn = allStop.toggle(root);

@@ -55,7 +55,10 @@ async function trace(context: vscode.ExtensionContext, uri: vscode.Uri): Promise
       return; // The program or the CLI failed; the terminal shows why.
     }
     const open = 'Open Perfetto';
-    const choice = await vscode.window.showInformationMessage(`Forkscope: trace written to ${run.traceFile}. Open ${PERFETTO} and drop the file on the page.`, open);
+    const choice = await vscode.window.showInformationMessage(
+      `Forkscope: trace written to ${run.traceFile}. Open ${PERFETTO} and drop the file on the page.`,
+      open,
+    );
     if (choice === open) await vscode.env.openExternal(vscode.Uri.parse(PERFETTO));
   });
   context.subscriptions.push(ended);

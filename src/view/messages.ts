@@ -31,8 +31,7 @@ export interface SnapshotDelta {
 
 export type HostToWebview =
   /** A full picture (on show, on resync, on a new session); `null` when no Forkscope session runs. `now` is the host's clock. */
-  | { type: 'snapshot'; snapshot: ProgramSnapshot | null; sessionName?: string; now?: number }
-  | { type: 'delta'; delta: SnapshotDelta; now?: number };
+  { type: 'snapshot'; snapshot: ProgramSnapshot | null; sessionName?: string; now?: number } | { type: 'delta'; delta: SnapshotDelta; now?: number };
 
 export type ProcessAction = 'pause' | 'continue' | 'stop';
 
@@ -66,7 +65,10 @@ const WEBVIEW_MESSAGE_SCHEMAS: Readonly<Record<WebviewToHost['type'], Schema>> =
   revealProcess: { key: isProcessKey },
   processAction: { key: isProcessKey, action: (v) => v === 'pause' || v === 'continue' || v === 'stop' },
   openSource: { file: isPath, line: isPositiveInt, column: isPositiveInt },
-  debugRemoteWorker: { cluster: (v) => typeof v === 'string' && v.length > 0 && v.length <= 512, worker: (v) => typeof v === 'string' && /^[\w.@:-]{1,256}$/.test(v) },
+  debugRemoteWorker: {
+    cluster: (v) => typeof v === 'string' && v.length > 0 && v.length <= 512,
+    worker: (v) => typeof v === 'string' && /^[\w.@:-]{1,256}$/.test(v),
+  },
 };
 
 /** The allowlist and schema check every message from the webview passes before the host acts on it. */

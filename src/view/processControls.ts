@@ -96,7 +96,8 @@ export class ProcessControls {
     try {
       process.kill(pid, 'SIGTERM');
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ESRCH') void vscode.window.showWarningMessage(`Forkscope: could not stop pid ${pid}: ${(error as Error).message}`);
+      if ((error as NodeJS.ErrnoException).code !== 'ESRCH')
+        void vscode.window.showWarningMessage(`Forkscope: could not stop pid ${pid}: ${(error as Error).message}`);
     }
   }
 }

@@ -27,7 +27,10 @@ function iconOf(node: ProcessNode): vscode.ThemeIcon {
     case 'paused':
       return new vscode.ThemeIcon('debug-pause', new vscode.ThemeColor('debugIcon.pauseForeground'));
     case 'exited':
-      return new vscode.ThemeIcon(node.exitCode === 0 ? 'pass' : 'error', new vscode.ThemeColor(node.exitCode === 0 ? 'disabledForeground' : 'errorForeground'));
+      return new vscode.ThemeIcon(
+        node.exitCode === 0 ? 'pass' : 'error',
+        new vscode.ThemeColor(node.exitCode === 0 ? 'disabledForeground' : 'errorForeground'),
+      );
     default:
       return new vscode.ThemeIcon('circle-outline');
   }
@@ -97,11 +100,14 @@ export function registerProcessTreeView(sessions: ProgramSessions, controls: Pro
     void vscode.commands.executeCommand('setContext', 'forkscope.hasProgram', sessions.content().snapshot !== null);
     if (!view.visible || timer) return;
     const interval = 1000 / Math.max(1, Math.min(60, vscode.workspace.getConfiguration().get<number>(Settings.maxUpdatesPerSecond, 10)));
-    timer = setTimeout(() => {
-      timer = undefined;
-      lastAt = Date.now();
-      provider.refresh();
-    }, Math.max(0, lastAt + interval - Date.now()));
+    timer = setTimeout(
+      () => {
+        timer = undefined;
+        lastAt = Date.now();
+        provider.refresh();
+      },
+      Math.max(0, lastAt + interval - Date.now()),
+    );
   };
   return vscode.Disposable.from(
     view,

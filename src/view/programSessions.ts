@@ -27,7 +27,19 @@ function isSnapshot(value: unknown): value is ProgramSnapshot {
 }
 
 function emptySnapshot(singleProcess: boolean): ProgramSnapshot {
-  return { version: 0, processes: [], queues: [], pipes: [], syncs: [], pools: [], clusters: [], deadlocks: [], singleProcess, rejectedConnections: 0, droppedEvents: 0 };
+  return {
+    version: 0,
+    processes: [],
+    queues: [],
+    pipes: [],
+    syncs: [],
+    pools: [],
+    clusters: [],
+    deadlocks: [],
+    singleProcess,
+    rejectedConnections: 0,
+    droppedEvents: 0,
+  };
 }
 
 export class ProgramSessions implements vscode.Disposable {
@@ -147,7 +159,8 @@ export class ProgramSessions implements vscode.Disposable {
     if (!tracked.hasEnded && this.#stopped.size > 0) {
       const paused = [...new Set(this.#stopped.values())].sort().join(',');
       // Cached so an unchanged picture stays the same object for the updater and the tree.
-      if (this.#overlaid?.from !== snapshot || this.#overlaid.paused !== paused) this.#overlaid = { from: snapshot, paused, result: withPausedProcesses(snapshot, new Set(this.#stopped.values())) };
+      if (this.#overlaid?.from !== snapshot || this.#overlaid.paused !== paused)
+        this.#overlaid = { from: snapshot, paused, result: withPausedProcesses(snapshot, new Set(this.#stopped.values())) };
       snapshot = this.#overlaid.result;
     }
     return { snapshot, sessionName: tracked.hasEnded ? `${tracked.session.name} (ended)` : tracked.session.name };

@@ -45,7 +45,8 @@ function connect(
     post: (message) => void webview.postMessage(message),
     maxUpdatesPerSecond: () => vscode.workspace.getConfiguration().get<number>(Settings.maxUpdatesPerSecond, 10),
   });
-  const run = (promise: Thenable<unknown>) => promise.then(undefined, (error: unknown) => void vscode.window.showErrorMessage(`Forkscope: ${error instanceof Error ? error.message : String(error)}`));
+  const run = (promise: Thenable<unknown>) =>
+    promise.then(undefined, (error: unknown) => void vscode.window.showErrorMessage(`Forkscope: ${error instanceof Error ? error.message : String(error)}`));
   const disposables: vscode.Disposable[] = [
     sessions.onDidChange(() => updater.notify()),
     visibility.onDidChange(() => updater.setVisible(visibility.isVisible())),
@@ -74,7 +75,8 @@ function connect(
         case 'debugRemoteWorker': {
           // Only a worker the program reported, and alive.
           const cluster = snapshot?.clusters?.find((c) => c.id === message.cluster);
-          if (cluster?.workers.some((w) => w.name === message.worker && w.alive)) void run(debugRemoteWorker(cluster, message.worker, sessions.followed?.configuration.env));
+          if (cluster?.workers.some((w) => w.name === message.worker && w.alive))
+            void run(debugRemoteWorker(cluster, message.worker, sessions.followed?.configuration.env));
           return;
         }
         case 'openSource': {
@@ -92,7 +94,9 @@ function connect(
 async function exportTrace(sessions: ProgramSessions): Promise<void> {
   const session = sessions.followed;
   if (!session) {
-    void vscode.window.showInformationMessage(`Forkscope: no program is running. From a terminal, \`npx forkscope run app.ts --trace trace.json\` records one; open it at ${PERFETTO}.`);
+    void vscode.window.showInformationMessage(
+      `Forkscope: no program is running. From a terminal, \`npx forkscope run app.ts --trace trace.json\` records one; open it at ${PERFETTO}.`,
+    );
     return;
   }
   const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
@@ -105,11 +109,16 @@ async function exportTrace(sessions: ProgramSessions): Promise<void> {
   try {
     await session.customRequest('forkscope/exportTrace', { path: target.fsPath });
   } catch (error) {
-    void vscode.window.showErrorMessage(`Forkscope: this session could not export its trace (${error instanceof Error ? error.message : String(error)}). From a terminal, \`npx forkscope run app.ts --trace trace.json\` records one.`);
+    void vscode.window.showErrorMessage(
+      `Forkscope: this session could not export its trace (${error instanceof Error ? error.message : String(error)}). From a terminal, \`npx forkscope run app.ts --trace trace.json\` records one.`,
+    );
     return;
   }
   const open = 'Open Perfetto';
-  const choice = await vscode.window.showInformationMessage(`Forkscope: trace written to ${target.fsPath}. To see it, open ${PERFETTO} and drop the file on the page (or use "Open trace file").`, open);
+  const choice = await vscode.window.showInformationMessage(
+    `Forkscope: trace written to ${target.fsPath}. To see it, open ${PERFETTO} and drop the file on the page (or use "Open trace file").`,
+    open,
+  );
   if (choice === open) await vscode.env.openExternal(vscode.Uri.parse(PERFETTO));
 }
 
@@ -125,14 +134,20 @@ export function registerProgramView(context: vscode.ExtensionContext): ProgramSe
     vscode.window.registerWebviewViewProvider(Views.program, {
       resolveWebviewView(view) {
         configure(view.webview, extensionUri);
-        connections.hold(connect(view.webview, sessions, controls, { isVisible: () => view.visible, onDidChange: view.onDidChangeVisibility }), view.onDidDispose);
+        connections.hold(
+          connect(view.webview, sessions, controls, { isVisible: () => view.visible, onDidChange: view.onDidChangeVisibility }),
+          view.onDidDispose,
+        );
       },
     }),
     vscode.commands.registerCommand(Commands.openInEditor, () => {
       const panel = vscode.window.createWebviewPanel(Views.program, 'Forkscope', vscode.ViewColumn.Active, { retainContextWhenHidden: false });
       panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'forkscope.svg');
       configure(panel.webview, extensionUri);
-      connections.hold(connect(panel.webview, sessions, controls, { isVisible: () => panel.visible, onDidChange: panel.onDidChangeViewState }), panel.onDidDispose);
+      connections.hold(
+        connect(panel.webview, sessions, controls, { isVisible: () => panel.visible, onDidChange: panel.onDidChangeViewState }),
+        panel.onDidDispose,
+      );
     }),
     vscode.commands.registerCommand(Commands.exportTrace, () => exportTrace(sessions)),
     sessions.onDidFindDeadlock(async ({ snapshot }) => {

@@ -18,12 +18,39 @@ export async function debugRemoteWorker(cluster: ClusterNode, worker: string, la
   const folders = (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath);
   const cli = findInPackage(folders, 'forkscope', 'bin/forkscope.js');
   if (!cli) throw new Error('debugging a remote worker needs the forkscope package in this workspace (npm install forkscope bullmq ioredis)');
-  const backend = launchEnv?.FORKSCOPE_BACKEND || process.env.FORKSCOPE_BACKEND || (await vscode.window.showInputBox({ title: `Debug worker ${worker}: Redis`, prompt: 'The redis:// URL the worker serves (with its user and password)', value: `redis://${cluster.address}`, ignoreFocusOut: true }));
+  const backend =
+    launchEnv?.FORKSCOPE_BACKEND ||
+    process.env.FORKSCOPE_BACKEND ||
+    (await vscode.window.showInputBox({
+      title: `Debug worker ${worker}: Redis`,
+      prompt: 'The redis:// URL the worker serves (with its user and password)',
+      value: `redis://${cluster.address}`,
+      ignoreFocusOut: true,
+    }));
   if (!backend) return;
-  const key = launchEnv?.[ENV.debugKey] || process.env[ENV.debugKey] || (await vscode.window.showInputBox({ title: `Debug worker ${worker}: debug key`, prompt: 'The --debug-key the worker was started with', password: true, ignoreFocusOut: true }));
+  const key =
+    launchEnv?.[ENV.debugKey] ||
+    process.env[ENV.debugKey] ||
+    (await vscode.window.showInputBox({
+      title: `Debug worker ${worker}: debug key`,
+      prompt: 'The --debug-key the worker was started with',
+      password: true,
+      ignoreFocusOut: true,
+    }));
   if (!key) return;
   const split = cluster.queue.lastIndexOf(':');
-  const args = [cli, 'debug-worker', '--backend', backend, '--prefix', cluster.queue.slice(0, split), '--queue', cluster.queue.slice(split + 1), '--name', worker];
+  const args = [
+    cli,
+    'debug-worker',
+    '--backend',
+    backend,
+    '--prefix',
+    cluster.queue.slice(0, split),
+    '--queue',
+    cluster.queue.slice(split + 1),
+    '--name',
+    worker,
+  ];
   const relay = spawn(process.execPath, args, { env: { ...process.env, ELECTRON_RUN_AS_NODE: '1', [ENV.debugKey]: key }, stdio: ['ignore', 'pipe', 'pipe'] });
   const url = await relayUrl(relay);
   const name = `${worker} · remote worker`;
@@ -32,7 +59,12 @@ export async function debugRemoteWorker(cluster: ClusterNode, worker: string, la
     ended.dispose();
     relay.kill('SIGTERM');
   });
-  const started = await vscode.debug.startDebugging(vscode.workspace.workspaceFolders?.[0], { type: 'pwa-node', request: 'attach', name, websocketAddress: url });
+  const started = await vscode.debug.startDebugging(vscode.workspace.workspaceFolders?.[0], {
+    type: 'pwa-node',
+    request: 'attach',
+    name,
+    websocketAddress: url,
+  });
   if (!started) {
     ended.dispose();
     relay.kill('SIGTERM');

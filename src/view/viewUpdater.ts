@@ -90,7 +90,8 @@ export class ViewUpdater {
         return;
       }
       // A model that restarted its versions, or skipped back, gets a fresh full picture.
-      if (content.snapshot.version < last.snapshot.version) this.#options.post({ type: 'snapshot', snapshot: content.snapshot, sessionName: content.sessionName, now });
+      if (content.snapshot.version < last.snapshot.version)
+        this.#options.post({ type: 'snapshot', snapshot: content.snapshot, sessionName: content.sessionName, now });
       else this.#options.post({ type: 'delta', delta, now });
     }
     this.#lastSent = content;

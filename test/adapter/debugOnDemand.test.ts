@@ -55,7 +55,14 @@ describe('ForkscopeSession attach "onDemand"', { timeout: 90_000 }, () => {
         await cdp.send('Runtime.runIfWaitingForDebugger');
         // The user looks, then presses Continue; Node keeps an exiting process alive while a debugger is connected,
         // so the stand-in leaves after it.
-        setTimeout(() => void cdp.send('Debugger.resume').then(() => cdp.close()).catch(() => {}), 500);
+        setTimeout(
+          () =>
+            void cdp
+              .send('Debugger.resume')
+              .then(() => cdp.close())
+              .catch(() => {}),
+          500,
+        );
         return true;
       },
     });
@@ -66,7 +73,11 @@ describe('ForkscopeSession attach "onDemand"', { timeout: 90_000 }, () => {
     rootPid = (await launched).body.pid as number;
 
     await until('the worker released on demand', () => processEvents.some((e) => e.role === 'worker' && e.debugger === 'released'));
-    assert.deepEqual(asked.filter((n) => !n.startsWith('MainProcess')), [], 'no worker session before it stops');
+    assert.deepEqual(
+      asked.filter((n) => !n.startsWith('MainProcess')),
+      [],
+      'no worker session before it stops',
+    );
     await until('a session asked for the stopped worker', () => asked.some((n) => / · worker · pid \d+$/.test(n)));
     await until('the stand-in debugger saw the stop', () => stop);
     await until('the worker reported attached', () => processEvents.some((e) => e.role === 'worker' && e.debugger === 'attached'));

@@ -60,7 +60,9 @@ class StandIn {
         cdp.on('Debugger.resumed', () => this.seen.push('resumed'));
         cdp.on('Debugger.paused', (event) => {
           const top = event.callFrames[0];
-          this.seen.push(`paused (${event.reason}) at ${scripts.get(top.location.scriptId)}:${top.location.lineNumber + 1}:${top.location.columnNumber + 1} in '${top.functionName}'`);
+          this.seen.push(
+            `paused (${event.reason}) at ${scripts.get(top.location.scriptId)}:${top.location.lineNumber + 1}:${top.location.columnNumber + 1} in '${top.functionName}'`,
+          );
           if (entryId && (event.hitBreakpoints ?? []).includes(entryId)) {
             entryId = undefined;
             this.autoResumed++;
@@ -81,7 +83,10 @@ class StandIn {
     const event = await Promise.race([
       kept,
       new Promise<never>((_, reject) =>
-        setTimeout(() => reject(new Error(`no pause kept within 30 s (entry pauses resumed: ${this.autoResumed}); output:\n${outputs.join('')}`)), 30_000).unref(),
+        setTimeout(
+          () => reject(new Error(`no pause kept within 30 s (entry pauses resumed: ${this.autoResumed}); output:\n${outputs.join('')}`)),
+          30_000,
+        ).unref(),
       ),
     ]);
     const where = scripts.get(event.callFrames[0].location.scriptId) ?? '';
@@ -101,7 +106,9 @@ class StandIn {
           return `${pid} gone`;
         }
       });
-      throw new Error(`${error.message}; the stand-in saw: ${this.seen.join(', ')}; processes: ${processes.join('; ')}; alive: ${alive.join('; ')}; output:\n${outputs.join('')}`);
+      throw new Error(
+        `${error.message}; the stand-in saw: ${this.seen.join(', ')}; processes: ${processes.join('; ')}; alive: ${alive.join('; ')}; output:\n${outputs.join('')}`,
+      );
     });
     // Node keeps a finished program alive while a debugger is connected; js-debug leaves then, and so does its stand-in.
     await this.mainDebugger!.close();
@@ -133,7 +140,6 @@ describe('ForkscopeSession stopOnEntry', { timeout: 120_000 }, () => {
     await standIn.resumeToTheEnd(/attach fixture done/);
     await standIn.end();
   });
-
 });
 
 // The shape where V8 puts a breakpoint asked for on line 1 inside a function: a declaration (hoisted, so not a place to
@@ -142,7 +148,8 @@ describe('ForkscopeSession stopOnEntry', { timeout: 120_000 }, () => {
 describe('ForkscopeSession stopOnEntry in every module kind', { timeout: 240_000 }, () => {
   let dir: string;
   let standIn: StandIn | undefined;
-  const body = (types: boolean) => `function twice(n${types ? ': number): number' : ')'} {\n  return n * 2;\n}\nconsole.log(\`entry fixture done \${twice(21)}\`);\n`;
+  const body = (types: boolean) =>
+    `function twice(n${types ? ': number): number' : ')'} {\n  return n * 2;\n}\nconsole.log(\`entry fixture done \${twice(21)}\`);\n`;
   const programs: Array<[name: string, text: string]> = [
     ['entry.cts', body(true)],
     ['entry.mts', `export ${body(true)}`],
@@ -167,7 +174,11 @@ describe('ForkscopeSession stopOnEntry in every module kind', { timeout: 240_000
     const { outputs, event, where } = await standIn.launch(program, { entryBreakpoint: true });
     assert.equal(standIn.autoResumed, 1, "the stand-in's entry breakpoint was hit together with ours, and resumed");
     assert.equal(where.split('?')[0], pathToFileURL(program).href, 'paused again in the program itself, not in a loader');
-    assert.equal(event.callFrames[0].functionName, '', `paused on the top level of the program: ${event.callFrames.map((f: any) => f.functionName).join(' < ')}`);
+    assert.equal(
+      event.callFrames[0].functionName,
+      '',
+      `paused on the top level of the program: ${event.callFrames.map((f: any) => f.functionName).join(' < ')}`,
+    );
     await new Promise((r) => setTimeout(r, 1_200));
     assert.doesNotMatch(outputs.join(''), /entry fixture done/, 'nothing of the program runs while stopped on entry');
     await standIn.resumeToTheEnd(/entry fixture done 42/);

@@ -108,10 +108,13 @@ describe('ForkscopeSession launch of a TypeScript program without tsx (DAP)', { 
               if (hits.includes(entryId) && !lineId) {
                 const line = map && generatedLine(map, 200, BREAK_LINE);
                 bound = line !== undefined;
-                if (line !== undefined) ({ breakpointId: lineId } = await client.send('Debugger.setBreakpointByUrl', { url: urls.get(top.location.scriptId), lineNumber: line }));
+                if (line !== undefined)
+                  ({ breakpointId: lineId } = await client.send('Debugger.setBreakpointByUrl', { url: urls.get(top.location.scriptId), lineNumber: line }));
               }
               if (lineId && hits.includes(lineId)) {
-                const entry = map?.findEntry(top.location.lineNumber, top.location.columnNumber ?? 0) as { originalLine?: number; originalSource?: string } | undefined;
+                const entry = map?.findEntry(top.location.lineNumber, top.location.columnNumber ?? 0) as
+                  | { originalLine?: number; originalSource?: string }
+                  | undefined;
                 if (entry?.originalSource) hit = { line: entry.originalLine! + 1, url: entry.originalSource };
               }
               await client.send('Debugger.resume');

@@ -28,38 +28,50 @@ const CASES: Record<string, { positive: string; negative: string; fixable: boole
     fixable: true,
   },
   'unserialisable-argument': {
-    positive: 'export function work(f: unknown) {}\nif (isMainProcess()) {\n  const p = new Process({ target: work, args: [() => 1] });\n  p.start();\n  await p.join();\n}\n',
-    negative: "export function work(f: unknown) {}\nif (isMainProcess()) {\n  const p = new Process({ target: work, args: [{ n: 1 }] });\n  p.start();\n  await p.join();\n}\n",
+    positive:
+      'export function work(f: unknown) {}\nif (isMainProcess()) {\n  const p = new Process({ target: work, args: [() => 1] });\n  p.start();\n  await p.join();\n}\n',
+    negative:
+      'export function work(f: unknown) {}\nif (isMainProcess()) {\n  const p = new Process({ target: work, args: [{ n: 1 }] });\n  p.start();\n  await p.join();\n}\n',
     fixable: false,
   },
   'unshared-state': {
-    positive: 'let total = 0;\nexport function work(x: number) { total += x; }\nif (isMainProcess()) {\n  await using pool = new Pool();\n  await pool.map(work, [1, 2]);\n}\n',
-    negative: 'export function work(x: number) { let total = 0; total += x; return total; }\nif (isMainProcess()) {\n  await using pool = new Pool();\n  await pool.map(work, [1, 2]);\n}\n',
+    positive:
+      'let total = 0;\nexport function work(x: number) { total += x; }\nif (isMainProcess()) {\n  await using pool = new Pool();\n  await pool.map(work, [1, 2]);\n}\n',
+    negative:
+      'export function work(x: number) { let total = 0; total += x; return total; }\nif (isMainProcess()) {\n  await using pool = new Pool();\n  await pool.map(work, [1, 2]);\n}\n',
     fixable: false,
   },
   'unreleased-lock': {
     positive: 'export async function work(lock: Lock) {\n  await lock.acquire();\n  step();\n  lock.release();\n}\nfunction step() {}\n',
-    negative: 'export async function work(lock: Lock) {\n  await lock.acquire();\n  try {\n    step();\n  } finally {\n    lock.release();\n  }\n}\nfunction step() {}\n',
+    negative:
+      'export async function work(lock: Lock) {\n  await lock.acquire();\n  try {\n    step();\n  } finally {\n    lock.release();\n  }\n}\nfunction step() {}\n',
     fixable: true,
   },
   'unclosed-pool': {
     positive: 'export async function main() {\n  const pool = new Pool();\n  await pool.map(sq, [1]);\n}\nexport function sq(x: number) { return x * x; }\n',
-    negative: 'export async function main() {\n  await using pool = new Pool();\n  await pool.map(sq, [1]);\n}\nexport function sq(x: number) { return x * x; }\n',
+    negative:
+      'export async function main() {\n  await using pool = new Pool();\n  await pool.map(sq, [1]);\n}\nexport function sq(x: number) { return x * x; }\n',
     fixable: true,
   },
   'get-after-producers-ended': {
-    positive: 'export async function put(q: Queue) { await q.put(1); }\nif (isMainProcess()) {\n  const q = new Queue();\n  const p = new Process({ target: put, args: [q] });\n  p.start();\n  await p.join();\n  console.log(await q.get());\n}\n',
-    negative: 'export async function put(q: Queue) { await q.put(1); }\nif (isMainProcess()) {\n  const q = new Queue();\n  const p = new Process({ target: put, args: [q] });\n  p.start();\n  console.log(await q.get());\n  await p.join();\n}\n',
+    positive:
+      'export async function put(q: Queue) { await q.put(1); }\nif (isMainProcess()) {\n  const q = new Queue();\n  const p = new Process({ target: put, args: [q] });\n  p.start();\n  await p.join();\n  console.log(await q.get());\n}\n',
+    negative:
+      'export async function put(q: Queue) { await q.put(1); }\nif (isMainProcess()) {\n  const q = new Queue();\n  const p = new Process({ target: put, args: [q] });\n  p.start();\n  console.log(await q.get());\n  await p.join();\n}\n',
     fixable: true,
   },
   'join-before-drain': {
-    positive: 'export async function put(q: Queue) { await q.put(1); }\nif (isMainProcess()) {\n  const q = new Queue();\n  const p = new Process({ target: put, args: [q] });\n  p.start();\n  await p.join();\n  console.log(await q.get({ timeout: 1000 }));\n}\n',
-    negative: 'export async function put(q: Queue) { await q.put(1); }\nif (isMainProcess()) {\n  const q = new Queue();\n  const p = new Process({ target: put, args: [q] });\n  p.start();\n  console.log(await q.get({ timeout: 1000 }));\n  await p.join();\n}\n',
+    positive:
+      'export async function put(q: Queue) { await q.put(1); }\nif (isMainProcess()) {\n  const q = new Queue();\n  const p = new Process({ target: put, args: [q] });\n  p.start();\n  await p.join();\n  console.log(await q.get({ timeout: 1000 }));\n}\n',
+    negative:
+      'export async function put(q: Queue) { await q.put(1); }\nif (isMainProcess()) {\n  const q = new Queue();\n  const p = new Process({ target: put, args: [q] });\n  p.start();\n  console.log(await q.get({ timeout: 1000 }));\n  await p.join();\n}\n',
     fixable: false,
   },
   'tiny-chunks': {
-    positive: 'export function sq(x: number) { return x * x; }\nif (isMainProcess()) {\n  await using pool = new Pool();\n  await pool.map(sq, Array.from({ length: 200_000 }, (_, i) => i), { chunksize: 1 });\n}\n',
-    negative: 'export function sq(x: number) { return x * x; }\nif (isMainProcess()) {\n  await using pool = new Pool();\n  await pool.map(sq, [1, 2], { chunksize: 1 });\n}\n',
+    positive:
+      'export function sq(x: number) { return x * x; }\nif (isMainProcess()) {\n  await using pool = new Pool();\n  await pool.map(sq, Array.from({ length: 200_000 }, (_, i) => i), { chunksize: 1 });\n}\n',
+    negative:
+      'export function sq(x: number) { return x * x; }\nif (isMainProcess()) {\n  await using pool = new Pool();\n  await pool.map(sq, [1, 2], { chunksize: 1 });\n}\n',
     fixable: true,
   },
 };
@@ -107,7 +119,10 @@ describe('language server over LSP (stdio)', { timeout: 60_000 }, () => {
           assert.ok(actions.length >= 1);
           const action = actions.find((a) => a.isPreferred) ?? actions[0]!;
           assert.equal(action.kind, 'quickfix');
-          assert.deepEqual(action.diagnostics?.map((x) => x.code), [code]);
+          assert.deepEqual(
+            action.diagnostics?.map((x) => x.code),
+            [code],
+          );
           const after = await client.edit(uri, action.edit!.changes![uri]!);
           assert.deepEqual(only(after, code), [], client.text(uri));
         });
@@ -136,7 +151,10 @@ describe('language server over LSP (stdio)', { timeout: 60_000 }, () => {
   });
 
   it('files that do not import forkscope get no diagnostics', async () => {
-    assert.deepEqual(await client.open(uriFor(), "import { Pool } from 'piscina';\nconst pool = new Pool({ filename: 'w.js' });\nawait pool.run(() => 1);\n"), []);
+    assert.deepEqual(
+      await client.open(uriFor(), "import { Pool } from 'piscina';\nconst pool = new Pool({ filename: 'w.js' });\nawait pool.run(() => 1);\n"),
+      [],
+    );
   });
 
   it('re-analyses incrementally on each edit and clears diagnostics on close', async () => {
@@ -187,16 +205,20 @@ describe('language server over LSP (stdio)', { timeout: 60_000 }, () => {
       const guard = await client.hover(uri, 1, 6);
       assert.match((guard?.contents as { value: string }).value, /__name__ == "__main__"/);
     });
-    it('shows a method\'s doc on a runtime object (`pool.map`, `q.get`)', async () => {
+    it("shows a method's doc on a runtime object (`pool.map`, `q.get`)", async () => {
       const uri = uriFor();
-      await client.open(uri, HEADER + 'export function sq(x: number) { return x * x; }\nif (isMainProcess()) {\n  await using pool = new Pool(2);\n  await pool.map(sq, [1]);\n  const q = new Queue();\n  await q.get();\n}\n');
+      await client.open(
+        uri,
+        HEADER +
+          'export function sq(x: number) { return x * x; }\nif (isMainProcess()) {\n  await using pool = new Pool(2);\n  await pool.map(sq, [1]);\n  const q = new Queue();\n  await q.get();\n}\n',
+      );
       const map = await client.hover(uri, 4, 14);
       assert.match((map?.contents as { value: string }).value, /\*Python:\* `Pool\.map`/);
       const get = await client.hover(uri, 6, 11);
       assert.match((get?.contents as { value: string }).value, /rejects `Empty`/);
       assert.equal(await client.hover(uri, 4, 10), null, 'the receiver itself is a local variable');
     });
-    it('shows nothing for names that are not the runtime\'s', async () => {
+    it("shows nothing for names that are not the runtime's", async () => {
       const uri = uriFor();
       await client.open(uri, HEADER + "import { Pool as Other } from 'piscina';\nconst x = new Other();\n");
       assert.equal(await client.hover(uri, 2, 15), null);
@@ -261,4 +283,3 @@ describe('a server started without options, as the extension starts it', { timeo
     assert.deepEqual(noisy, []);
   });
 });
-

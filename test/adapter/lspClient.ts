@@ -67,7 +67,11 @@ export class LspClient {
     const version = doc.version + 1;
     // Sent last edit first, so each range is still valid in the text the server holds when it applies it.
     const sorted = [...edits].sort((a, b) => doc.offsetAt(b.range.start) - doc.offsetAt(a.range.start));
-    const next = TextDocument.update(doc, sorted.map((e) => ({ range: e.range, text: e.newText })), version);
+    const next = TextDocument.update(
+      doc,
+      sorted.map((e) => ({ range: e.range, text: e.newText })),
+      version,
+    );
     this.#documents.set(uri, next);
     await this.#connection.sendNotification('textDocument/didChange', {
       textDocument: { uri, version },

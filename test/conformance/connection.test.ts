@@ -297,7 +297,9 @@ forEachMethod('_TestPoll', ALL, (ctx) => {
 });
 
 forEachMethod('_TestPicklingConnections', PROCESSES, (ctx) => {
-  it('test_pickling (_TestPicklingConnections)', { skip: 'not ported: sends Listener-accepted connections and raw sockets through a pipe (fd passing); Forkscope connections cross only as Pipe ends' }, () => {});
+  it('test_pickling (_TestPicklingConnections)', {
+    skip: 'not ported: sends Listener-accepted connections and raw sockets through a pipe (fd passing); Forkscope connections cross only as Pipe ends',
+  }, () => {});
 
   it('test_access (_TestPicklingConnections)', { timeout: 120_000 }, async () => {
     const [conn, childConn] = ctx.Pipe();
@@ -458,11 +460,20 @@ forEachMethod('TestInvalidFamily', PROCESSES, () => {
 once('OtherTest', () => {
   it('test_deliver_challenge_auth_failure (OtherTest)', async () => {
     const fake = { recvBytes: async () => Buffer.from('something bogus'), sendBytes: async () => {} };
-    await assert.rejects(async () => connection.deliverChallenge(fake, Buffer.from('abc')), (e: Error) => e instanceof mp.AuthenticationError);
+    await assert.rejects(
+      async () => connection.deliverChallenge(fake, Buffer.from('abc')),
+      (e: Error) => e instanceof mp.AuthenticationError,
+    );
   });
   it('test_answer_challenge_auth_failure (OtherTest)', async () => {
     let count = 0;
-    const fake = { recvBytes: async () => (++count === 1 ? Buffer.from('#CHALLENGE#') : count === 2 ? Buffer.from('something bogus') : Buffer.alloc(0)), sendBytes: async () => {} };
-    await assert.rejects(async () => connection.answerChallenge(fake, Buffer.from('abc')), (e: Error) => e instanceof mp.AuthenticationError);
+    const fake = {
+      recvBytes: async () => (++count === 1 ? Buffer.from('#CHALLENGE#') : count === 2 ? Buffer.from('something bogus') : Buffer.alloc(0)),
+      sendBytes: async () => {},
+    };
+    await assert.rejects(
+      async () => connection.answerChallenge(fake, Buffer.from('abc')),
+      (e: Error) => e instanceof mp.AuthenticationError,
+    );
   });
 });

@@ -114,16 +114,66 @@ const camel = (name: string): string => name.replace(/_([a-z])/g, (_, c: string)
 once('MiscTestCase', () => {
   it('test__all__ (MiscTestCase)', () => {
     // multiprocessing.__all__ of Python 3.13; `reducer` and `allow_connection_pickling` are pickling internals.
-    const python = ['Array', 'AuthenticationError', 'Barrier', 'BoundedSemaphore', 'BufferTooShort', 'Condition', 'Event', 'JoinableQueue', 'Lock', 'Manager', 'Pipe', 'Pool', 'Process', 'ProcessError', 'Queue', 'RLock', 'RawArray', 'RawValue', 'Semaphore', 'SimpleQueue', 'TimeoutError', 'Value', 'active_children', 'cpu_count', 'current_process', 'freeze_support', 'get_all_start_methods', 'get_context', 'get_logger', 'get_start_method', 'log_to_stderr', 'parent_process', 'set_executable', 'set_forkserver_preload', 'set_start_method'];
+    const python = [
+      'Array',
+      'AuthenticationError',
+      'Barrier',
+      'BoundedSemaphore',
+      'BufferTooShort',
+      'Condition',
+      'Event',
+      'JoinableQueue',
+      'Lock',
+      'Manager',
+      'Pipe',
+      'Pool',
+      'Process',
+      'ProcessError',
+      'Queue',
+      'RLock',
+      'RawArray',
+      'RawValue',
+      'Semaphore',
+      'SimpleQueue',
+      'TimeoutError',
+      'Value',
+      'active_children',
+      'cpu_count',
+      'current_process',
+      'freeze_support',
+      'get_all_start_methods',
+      'get_context',
+      'get_logger',
+      'get_start_method',
+      'log_to_stderr',
+      'parent_process',
+      'set_executable',
+      'set_forkserver_preload',
+      'set_start_method',
+    ];
     // concurrent.futures.__all__ (without ThreadPoolExecutor/Executor, which Forkscope does not offer).
-    const futures = ['FIRST_COMPLETED', 'FIRST_EXCEPTION', 'ALL_COMPLETED', 'CancelledError', 'TimeoutError', 'InvalidStateError', 'BrokenExecutor', 'Future', 'wait', 'as_completed', 'ProcessPoolExecutor'];
+    const futures = [
+      'FIRST_COMPLETED',
+      'FIRST_EXCEPTION',
+      'ALL_COMPLETED',
+      'CancelledError',
+      'TimeoutError',
+      'InvalidStateError',
+      'BrokenExecutor',
+      'Future',
+      'wait',
+      'as_completed',
+      'ProcessPoolExecutor',
+    ];
     const missing = [...python, ...futures].map(camel).filter((name) => !(name in mp));
     const connectionMissing = ['Client', 'Listener', 'Pipe', 'wait'].filter((name) => !(name in mp.connection));
     assert.deepEqual({ missing, connectionMissing }, { missing: [], connectionMissing: [] });
   });
 
   it('test_spawn_sys_executable_none_allows_import (MiscTestCase)', { skip: 'not ported: sys.executable = None has no Node twin' }, () => {});
-  it('test_large_pool (MiscTestCase)', { skip: 'not ported: Pool(200) starts 200 Node processes (some 8 GB); the case guards a Windows limit (gh-89240)' }, () => {});
+  it('test_large_pool (MiscTestCase)', {
+    skip: 'not ported: Pool(200) starts 200 Node processes (some 8 GB); the case guards a Windows limit (gh-89240)',
+  }, () => {});
 });
 
 forEachMethod('_TestImportStar', PROCESSES, () => {

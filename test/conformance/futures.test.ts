@@ -14,7 +14,10 @@ const range = (a: number, b?: number): number[] => (b === undefined ? Array.from
 const program = (name: string): string => join(import.meta.dirname, name);
 
 /** CPython's create_future(state, exception, result), through the public methods that reach each state. */
-function createFuture(state: 'PENDING' | 'RUNNING' | 'CANCELLED' | 'CANCELLED_AND_NOTIFIED' | 'FINISHED', outcome: { exception?: Error; result?: unknown } = {}): Future {
+function createFuture(
+  state: 'PENDING' | 'RUNNING' | 'CANCELLED' | 'CANCELLED_AND_NOTIFIED' | 'FINISHED',
+  outcome: { exception?: Error; result?: unknown } = {},
+): Future {
   const f = new Future();
   if (state === 'RUNNING') f.setRunningOrNotifyCancel();
   if (state === 'CANCELLED' || state === 'CANCELLED_AND_NOTIFIED') f.cancel();
@@ -303,23 +306,33 @@ forEachMethod('ExecutorTest (ProcessPoolExecutorTest)', ALL, (ctx) => {
     const results: unknown[] = [];
     // Workers up first (CPython's start in milliseconds): the 5 s are the map's, not a loaded machine's start-up.
     await Promise.all(range(5).map(() => executor().submit(t.noop).result()));
-    await assert.rejects(async () => {
-      for await (const r of executor().map(t.nap, [0, 0, 6000], { timeout: 5000 })) results.push(r);
-    }, { name: 'TimeoutError' });
+    await assert.rejects(
+      async () => {
+        for await (const r of executor().map(t.nap, [0, 0, 6000], { timeout: 5000 })) results.push(r);
+      },
+      { name: 'TimeoutError' },
+    );
     assert.deepEqual(results, [undefined, undefined]);
   });
 
   it('test_shutdown_race_issue12456 (ExecutorTest)', async () => {
     const own = new ctx.ProcessPoolExecutor({ maxWorkers: 5 });
-    const results = own.map(t.toStr, Array.from({ length: 6 }, () => 2));
+    const results = own.map(
+      t.toStr,
+      Array.from({ length: 6 }, () => 2),
+    );
     await own.shutdown();
-    assert.deepEqual(await results, Array.from({ length: 6 }, () => '2'));
+    assert.deepEqual(
+      await results,
+      Array.from({ length: 6 }, () => '2'),
+    );
   });
 
   it('test_no_stale_references (ExecutorTest)', { skip: 'not ported: garbage-collection of a submitted bound method (weakref)' }, () => {});
 
   it('test_max_workers_negative (ExecutorTest)', () => {
-    for (const number of [0, -1]) assert.throws(() => new ctx.ProcessPoolExecutor({ maxWorkers: number }), { name: 'ValueError', message: /must be greater than 0/ });
+    for (const number of [0, -1])
+      assert.throws(() => new ctx.ProcessPoolExecutor({ maxWorkers: number }), { name: 'ValueError', message: /must be greater than 0/ });
   });
 
   it('test_free_reference (ExecutorTest)', { skip: 'not ported: garbage-collection of results (weakref)' }, () => {});
@@ -514,7 +527,9 @@ forEachMethod('ProcessPoolExecutorTest', PROCESSES, (ctx, method) => {
     await e.shutdown();
   });
 
-  it('test_max_tasks_per_child_defaults_to_spawn_context (ProcessPoolExecutorTest)', { skip: "not ported: reads the executor's private _mp_context (spawn is already Forkscope's default)" }, () => {});
+  it('test_max_tasks_per_child_defaults_to_spawn_context (ProcessPoolExecutorTest)', {
+    skip: "not ported: reads the executor's private _mp_context (spawn is already Forkscope's default)",
+  }, () => {});
 
   it('test_max_tasks_early_shutdown (ProcessPoolExecutorTest)', { timeout: 120_000 }, async () => {
     const e = new ctx.ProcessPoolExecutor({ maxWorkers: 3, maxTasksPerChild: 1 });
@@ -543,7 +558,9 @@ forEachMethod('ExecutorShutdownTest', ALL, (ctx, method) => {
     assert.equal(r.status, 0);
   });
 
-  it('test_submit_after_interpreter_shutdown (ExecutorShutdownTest)', { skip: "not ported: Node's exit handlers cannot await, so nothing can be submitted at exit" }, () => {});
+  it('test_submit_after_interpreter_shutdown (ExecutorShutdownTest)', {
+    skip: "not ported: Node's exit handlers cannot await, so nothing can be submitted at exit",
+  }, () => {});
 
   it('test_hang_issue12364 (ExecutorShutdownTest)', { timeout: 120_000 }, async () => {
     const fs = range(50).map(() => executor().submit(t.nap, 100));
@@ -643,8 +660,16 @@ forEachMethod('ExecutorDeadlockTest', PROCESSES, (ctx) => {
     await checkCrash('PicklingError', t.identity, () => 1);
   });
 
-  for (const name of ['test_exit_at_task_unpickle', 'test_error_at_task_unpickle', 'test_crash_at_task_unpickle', 'test_error_during_result_unpickle_in_result_handler', 'test_exit_during_result_unpickle_in_result_handler']) {
-    it(`${name} (ExecutorDeadlockTest)`, { skip: 'deviates on purpose: data-only serialisation, nothing on the wire runs code when decoded (RELIABILITY.md), so decoding cannot crash or exit' }, () => {});
+  for (const name of [
+    'test_exit_at_task_unpickle',
+    'test_error_at_task_unpickle',
+    'test_crash_at_task_unpickle',
+    'test_error_during_result_unpickle_in_result_handler',
+    'test_exit_during_result_unpickle_in_result_handler',
+  ]) {
+    it(`${name} (ExecutorDeadlockTest)`, {
+      skip: 'deviates on purpose: data-only serialisation, nothing on the wire runs code when decoded (RELIABILITY.md), so decoding cannot crash or exit',
+    }, () => {});
   }
 
   it('test_crash_during_func_exec_on_worker (ExecutorDeadlockTest)', { timeout: 120_000 }, async () => {
@@ -693,13 +718,23 @@ forEachMethod('ExecutorDeadlockTest', PROCESSES, (ctx) => {
     const data = 'a'.repeat(4 * 1024 * 1024 + 1);
     const executor = new ctx.ProcessPoolExecutor({ maxWorkers: 2 });
     try {
-      await assert.rejects(list(executor.map(t.crashWithData, Array.from({ length: 10 }, () => data))), { name: 'BrokenProcessPool' });
+      await assert.rejects(
+        list(
+          executor.map(
+            t.crashWithData,
+            Array.from({ length: 10 }, () => data),
+          ),
+        ),
+        { name: 'BrokenProcessPool' },
+      );
     } finally {
       await executor.shutdown({ wait: true });
     }
   });
 
-  it('test_gh105829_should_not_deadlock_if_wakeup_pipe_full (ExecutorDeadlockTest)', { skip: "not ported: mocks CPython's executor manager thread and wakeup pipe" }, () => {});
+  it('test_gh105829_should_not_deadlock_if_wakeup_pipe_full (ExecutorDeadlockTest)', {
+    skip: "not ported: mocks CPython's executor manager thread and wakeup pipe",
+  }, () => {});
 });
 
 forEachMethod('InitializerMixin', ALL, (ctx) => {
@@ -726,7 +761,9 @@ forEachMethod('FailingInitializerMixin', ALL, (ctx) => {
     let refused = false;
     while (!refused && Date.now() < end) {
       try {
-        executor().submit(t.getInitialized).catch(() => {});
+        executor()
+          .submit(t.getInitialized)
+          .catch(() => {});
         await sleep(100);
       } catch (e) {
         assert.ok(broken(e as Error), String(e));
@@ -739,6 +776,11 @@ forEachMethod('FailingInitializerMixin', ALL, (ctx) => {
 
 for (const name of ['FailingInitializerResourcesTest', 'ThreadPoolShutdownTest', 'ThreadPoolExecutorTest']) {
   once(name, () => {
-    it(`(${name})`, { skip: name === 'FailingInitializerResourcesTest' ? "not ported: checks CPython's resource tracker process" : 'not ported: Forkscope has no ThreadPoolExecutor (its "thread" start method runs the ProcessPoolExecutor cases instead)' }, () => {});
+    it(`(${name})`, {
+      skip:
+        name === 'FailingInitializerResourcesTest'
+          ? "not ported: checks CPython's resource tracker process"
+          : 'not ported: Forkscope has no ThreadPoolExecutor (its "thread" start method runs the ProcessPoolExecutor cases instead)',
+    }, () => {});
   });
 }

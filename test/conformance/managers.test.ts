@@ -70,8 +70,14 @@ forEachMethod('_TestContainers', PROCESSES, () => {
     for (const i of indices) await d.set(i, String.fromCharCode(i));
     assert.deepEqual(await d.copy(), Object.fromEntries(indices.map((i) => [i, String.fromCharCode(i)])));
     assert.deepEqual((await d.keys()).sort(), indices);
-    assert.deepEqual((await d.values()).sort(), indices.map((i) => String.fromCharCode(i)));
-    assert.deepEqual((await d.items()).sort(), indices.map((i) => [i, String.fromCharCode(i)]));
+    assert.deepEqual(
+      (await d.values()).sort(),
+      indices.map((i) => String.fromCharCode(i)),
+    );
+    assert.deepEqual(
+      (await d.items()).sort(),
+      indices.map((i) => [i, String.fromCharCode(i)]),
+    );
   });
 
   it('test_dict_iter (_TestContainers)', async () => {
@@ -117,7 +123,9 @@ forEachMethod('_TestContainers', PROCESSES, () => {
     assert.equal(await (await b.get(0)).get(), 456);
   });
 
-  it('test_namespace (_TestContainers)', { skip: "deviates on purpose: String() is synchronous and a proxy's referent lives in the manager, read only by a Promise (DESIGN.md), so String(ns) cannot print Namespace(name='Bob')" }, async () => {
+  it('test_namespace (_TestContainers)', {
+    skip: "deviates on purpose: String() is synchronous and a proxy's referent lives in the manager, read only by a Promise (DESIGN.md), so String(ns) cannot print Namespace(name='Bob')",
+  }, async () => {
     const n = await manager.Namespace();
     n.name = 'Bob';
     n.job = 'Builder';
@@ -146,8 +154,14 @@ async function common(manager: BaseManager): Promise<void> {
   const bar = await m.Bar();
   const baz = await m.baz();
   const has = (o: any, name: string) => typeof o[name] === 'function';
-  assert.deepEqual(['f', 'g', '_h'].filter((n) => has(foo, n)), ['f', 'g']);
-  assert.deepEqual(['f', 'g', '_h'].filter((n) => has(bar, n)), ['f', '_h']);
+  assert.deepEqual(
+    ['f', 'g', '_h'].filter((n) => has(foo, n)),
+    ['f', 'g'],
+  );
+  assert.deepEqual(
+    ['f', 'g', '_h'].filter((n) => has(bar, n)),
+    ['f', '_h'],
+  );
   assert.equal(await foo.f(), 'f()');
   await assert.rejects(foo.g(), { name: 'ValueError' });
   assert.equal(await foo._callMethod('f'), 'f()');
@@ -160,7 +174,10 @@ async function common(manager: BaseManager): Promise<void> {
   assert.equal(await bar._callMethod('_h'), '_h()');
   const squares: number[] = [];
   for await (const x of baz) squares.push(x);
-  assert.deepEqual(squares, range(10).map((i) => i * i));
+  assert.deepEqual(
+    squares,
+    range(10).map((i) => i * i),
+  );
 }
 
 forEachMethod('_TestMyManager', PROCESSES, () => {
@@ -189,7 +206,15 @@ forEachMethod('_TestMyManager', PROCESSES, () => {
   });
 });
 
-const VALUES = ['hello world', null, true, 2.25, 'hall\xe5 v\xe4rlden', '\u043f\u0440\u0438\u0432\u0456\u0442 \u0441\u0432\u0456\u0442', Buffer.from('hall\xe5 v\xe4rlden', 'latin1')];
+const VALUES = [
+  'hello world',
+  null,
+  true,
+  2.25,
+  'hall\xe5 v\xe4rlden',
+  '\u043f\u0440\u0438\u0432\u0456\u0442 \u0441\u0432\u0456\u0442',
+  Buffer.from('hall\xe5 v\xe4rlden', 'latin1'),
+];
 
 forEachMethod('_TestRemoteManager', PROCESSES, (ctx) => {
   it('test_remote (_TestRemoteManager)', { timeout: 120_000 }, async () => {

@@ -5,7 +5,22 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import * as mp from 'forkscope';
-import { forEachMethod, forEachType, ALL_TYPES, type Kit, PROCESSES, TIMEOUT1, TIMEOUT2, SHORT_TIMEOUT, EARLY, DELTA, sleep, timed, timedRejects, it } from './support';
+import {
+  forEachMethod,
+  forEachType,
+  ALL_TYPES,
+  type Kit,
+  PROCESSES,
+  TIMEOUT1,
+  TIMEOUT2,
+  SHORT_TIMEOUT,
+  EARLY,
+  DELTA,
+  sleep,
+  timed,
+  timedRejects,
+  it,
+} from './support';
 import * as t from './targets';
 
 const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
@@ -54,15 +69,24 @@ forEachType('_TestPool', ALL_TYPES, (kit) => {
 
   it('test_starmap (_TestPool)', async () => {
     let tuples = range(10).map((i) => [i, 9 - i] as [number, number]);
-    assert.deepEqual(await pool.starmap(t.mul, tuples), tuples.map(([a, b]) => a * b));
+    assert.deepEqual(
+      await pool.starmap(t.mul, tuples),
+      tuples.map(([a, b]) => a * b),
+    );
     tuples = range(100).map((i) => [i, 99 - i] as [number, number]);
-    assert.deepEqual(await pool.starmap(t.mul, tuples, { chunksize: 20 }), tuples.map(([a, b]) => a * b));
+    assert.deepEqual(
+      await pool.starmap(t.mul, tuples, { chunksize: 20 }),
+      tuples.map(([a, b]) => a * b),
+    );
   });
 
   it('test_starmap_async (_TestPool)', async () => {
     const tuples = range(100).map((i) => [i, 99 - i] as [number, number]);
     const [res] = await handle(kit, pool.starmapAsync(t.mul, tuples));
-    assert.deepEqual(await res.get(), tuples.map(([a, b]) => a * b));
+    assert.deepEqual(
+      await res.get(),
+      tuples.map(([a, b]) => a * b),
+    );
   });
 
   it('test_map_async (_TestPool)', async () => {
@@ -70,7 +94,12 @@ forEachType('_TestPool', ALL_TYPES, (kit) => {
     assert.deepEqual(await res.get(), squares(10));
   });
 
-  it('test_map_async_callbacks (_TestPool)', { skip: kit.type === 'manager' ? "deviates on purpose: a callback crosses to the manager by module and name (DESIGN.md), and JavaScript has no bound method of a list proxy to send (CPython's call_args.append pickles)" : false }, async () => {
+  it('test_map_async_callbacks (_TestPool)', {
+    skip:
+      kit.type === 'manager'
+        ? "deviates on purpose: a callback crosses to the manager by module and name (DESIGN.md), and JavaScript has no bound method of a list proxy to send (CPython's call_args.append pickles)"
+        : false,
+  }, async () => {
     const callArgs: unknown[] = [];
     const push = (x: unknown) => void callArgs.push(x);
     await pool.mapAsync(t.toInt, ['1'], { callback: push, errorCallback: push }).wait();
@@ -156,8 +185,14 @@ forEachType('_TestPool', ALL_TYPES, (kit) => {
   });
 
   it('test_imap_unordered (_TestPool)', async () => {
-    assert.deepEqual((await list<number>(await pool.imapUnordered(t.sqr, range(10)))).sort((a, b) => a - b), squares(10));
-    assert.deepEqual((await list<number>(await pool.imapUnordered(t.sqr, range(1000), { chunksize: 100 }))).sort((a, b) => a - b), squares(1000));
+    assert.deepEqual(
+      (await list<number>(await pool.imapUnordered(t.sqr, range(10)))).sort((a, b) => a - b),
+      squares(10),
+    );
+    assert.deepEqual(
+      (await list<number>(await pool.imapUnordered(t.sqr, range(1000), { chunksize: 100 }))).sort((a, b) => a - b),
+      squares(1000),
+    );
   });
 
   it('test_imap_unordered_handle_iterable_exception (_TestPool)', { skip: notForManager(false) }, async () => {
@@ -200,7 +235,14 @@ forEachType('_TestPool', ALL_TYPES, (kit) => {
   it('test_terminate (_TestPool)', { timeout: 120_000 }, async () => {
     const sleepTime = method === 'thread' ? 1000 : 300_000;
     const p = await kit.Pool(3);
-    const [result] = await handle(kit, p.mapAsync(t.nap, Array.from({ length: 10_000 }, () => sleepTime), { chunksize: 1 }));
+    const [result] = await handle(
+      kit,
+      p.mapAsync(
+        t.nap,
+        Array.from({ length: 10_000 }, () => sleepTime),
+        { chunksize: 1 },
+      ),
+    );
     result.catch?.(() => {});
     await sleep(200);
     await p.terminate();
@@ -282,7 +324,7 @@ forEachType('_TestPool', ALL_TYPES, (kit) => {
     assert.ok(performance.now() - started > 900);
   });
 
-  it('test_release_task_refs (_TestPool)', { skip: "not ported: counts CPython objects freed by the garbage collector (weakref)" }, () => {});
+  it('test_release_task_refs (_TestPool)', { skip: 'not ported: counts CPython objects freed by the garbage collector (weakref)' }, () => {});
   it('test_enter (_TestPool)', { skip: notForManager('not ported: JavaScript `using` has no enter step that could refuse a terminated pool') }, () => {});
   it('test_resource_warning (_TestPool)', { skip: notForManager('not ported: a ResourceWarning at garbage collection') }, () => {});
 });
@@ -341,11 +383,15 @@ forEachMethod('_TestPoolWorkerLifetime', PROCESSES, (ctx) => {
   });
 
   it('test_pool_maxtasksperchild_invalid (_TestPoolWorkerLifetime)', () => {
-    for (const value of [0, -1, 0.5, '12']) assert.throws(() => new ctx.Pool({ processes: 3, maxTasksPerChild: value as number }), { name: 'ValueError' }, String(value));
+    for (const value of [0, -1, 0.5, '12'])
+      assert.throws(() => new ctx.Pool({ processes: 3, maxTasksPerChild: value as number }), { name: 'ValueError' }, String(value));
   });
 
   it('test_worker_finalization_via_atexit_handler_of_multiprocessing (_TestPoolWorkerLifetime)', { timeout: 120_000 }, () => {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'unclosedPool.ts'), ctx.getStartMethod()], { encoding: 'utf8', timeout: 110_000 });
+    const r = spawnSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'unclosedPool.ts'), ctx.getStartMethod()], {
+      encoding: 'utf8',
+      timeout: 110_000,
+    });
     assert.equal(r.status, 0, r.stderr);
   });
 });

@@ -10,7 +10,8 @@ import { forEachMethod, once, ALL, PROCESSES, DELTA, sleep, timed, PROMPT, it } 
 import * as t from './targets';
 
 /** poll(timeout=…) in DESIGN.md's options form; the runtime's types take it once issue 15's argument forms land. */
-const timedPoll = (conn: mp.Connection, timeout: number): Promise<boolean> => (conn.poll as unknown as (o: { timeout: number }) => Promise<boolean>).call(conn, { timeout });
+const timedPoll = (conn: mp.Connection, timeout: number): Promise<boolean> =>
+  (conn.poll as unknown as (o: { timeout: number }) => Promise<boolean>).call(conn, { timeout });
 
 const testfn = (): string => join(tmpdir(), `forkscope-conformance-${process.pid}-${Math.random().toString(36).slice(2)}`);
 
@@ -18,7 +19,7 @@ forEachMethod('_TestProcess', ALL, (ctx, method) => {
   const isThread = method === 'thread';
   const notThreads = isThread ? 'CPython skips it for threads' : false;
 
-  it('test_current (_TestProcess)', { skip: notThreads, }, () => {
+  it('test_current (_TestProcess)', { skip: notThreads }, () => {
     const current = mp.currentProcess() as mp.Process & { authkey?: Uint8Array };
     assert.equal(current.isAlive(), true);
     assert.equal(current.daemon, false);
@@ -70,7 +71,12 @@ forEachMethod('_TestProcess', ALL, (ctx, method) => {
     assert.equal(parentName, mp.currentProcess().name);
   });
 
-  it('test_parent_process (_TestProcess)', { skip: notThreads || 'deviates on purpose: a child ends when its parent does (its IPC channel closes; no orphans, RELIABILITY.md), so the grandchild cannot report its parent dead', timeout: 40_000 }, async () => {
+  it('test_parent_process (_TestProcess)', {
+    skip:
+      notThreads ||
+      'deviates on purpose: a child ends when its parent does (its IPC channel closes; no orphans, RELIABILITY.md), so the grandchild cannot report its parent dead',
+    timeout: 40_000,
+  }, async () => {
     const [rconn, wconn] = mp.Pipe({ duplex: false });
     const p = new ctx.Process({ target: t.createGrandchildProcess, args: [wconn, method] });
     p.start();
@@ -229,13 +235,21 @@ forEachMethod('_TestProcess', ALL, (ctx, method) => {
     }
   });
 
-  it('test_wait_for_threads (_TestProcess)', { skip: 'deviates on purpose: a child exits when run() settles (DESIGN.md); Node has no non-daemon thread to wait for' }, () => {});
+  it('test_wait_for_threads (_TestProcess)', {
+    skip: 'deviates on purpose: a child exits when run() settles (DESIGN.md); Node has no non-daemon thread to wait for',
+  }, () => {});
 
   for (const [name, signal] of [
     ['test_forkserver_sigint', 'SIGINT'],
     ['test_forkserver_sigkill', 'SIGKILL'],
   ] as const) {
-    it(`${name} (_TestProcess)`, { skip: method !== 'forkserver' ? 'CPython runs it only under forkserver' : 'deviates on purpose: Node cannot fork, so there is no forkserver process to signal; "forkserver" starts from warm standby children, one per start (runtime/src/forkserver.ts)', timeout: 120_000 }, async () => {
+    it(`${name} (_TestProcess)`, {
+      skip:
+        method !== 'forkserver'
+          ? 'CPython runs it only under forkserver'
+          : 'deviates on purpose: Node cannot fork, so there is no forkserver process to signal; "forkserver" starts from warm standby children, one per start (runtime/src/forkserver.ts)',
+      timeout: 120_000,
+    }, async () => {
       const delay = 500;
       const evt = new ctx.Event();
       const proc = new ctx.Process({ target: t.setAfter, args: [evt, delay] });

@@ -2,7 +2,22 @@
 // ported: Queue/JoinableQueue/SimpleQueue between real processes, with CPython's timeouts and errors.
 import assert from 'node:assert/strict';
 import * as mp from 'forkscope';
-import { forEachMethod, forEachType, ALL_TYPES, PROCESSES, DELTA, TIMEOUT1, TIMEOUT2, TIMEOUT3, SHORT_TIMEOUT, EARLY, sleep, timedRejects, PROMPT, it } from './support';
+import {
+  forEachMethod,
+  forEachType,
+  ALL_TYPES,
+  PROCESSES,
+  DELTA,
+  TIMEOUT1,
+  TIMEOUT2,
+  TIMEOUT3,
+  SHORT_TIMEOUT,
+  EARLY,
+  sleep,
+  timedRejects,
+  PROMPT,
+  it,
+} from './support';
 import * as t from './targets';
 
 forEachType('_TestQueue', ALL_TYPES, (kit) => {
@@ -133,7 +148,9 @@ forEachType('_TestQueue', ALL_TYPES, (kit) => {
     q.close();
   });
 
-  it('test_queue_feeder_on_queue_feeder_error (_TestQueue)', { skip: 'not ported: _on_queue_feeder_error is a private hook of CPython\'s feeder thread' }, () => {});
+  it('test_queue_feeder_on_queue_feeder_error (_TestQueue)', {
+    skip: "not ported: _on_queue_feeder_error is a private hook of CPython's feeder thread",
+  }, () => {});
 
   it('test_closed_queue_empty_exceptions (_TestQueue)', async () => {
     // CPython's case makes multiprocessing.Queue()/JoinableQueue() whatever the mixin.

@@ -32,7 +32,9 @@ forEachMethod('_TestValue', PROCESSES, (ctx) => {
     });
   }
 
-  it('test_getobj_getlock (_TestValue)', { skip: "deviates on purpose: `new Value/Array(…)` is typed as the class it names, so `{ lock: false }` keeps getLock() (a TypeError) and RawValue/RawArray keep getObj() (the typed array: Python's ctypes object)" }, () => {
+  it('test_getobj_getlock (_TestValue)', {
+    skip: "deviates on purpose: `new Value/Array(…)` is typed as the class it names, so `{ lock: false }` keeps getLock() (a TypeError) and RawValue/RawArray keep getObj() (the typed array: Python's ctypes object)",
+  }, () => {
     const val1 = new ctx.Value('i', 5);
     assert.ok(val1.getLock());
     assert.ok(val1.getObj());
@@ -43,7 +45,10 @@ forEachMethod('_TestValue', PROCESSES, (ctx) => {
     const val3 = new ctx.Value('i', 5, { lock });
     assert.equal(val3.getLock(), lock);
     assert.ok(val3.getObj());
-    assert.throws(() => new ctx.Value('i', 5, { lock: 'navalue' as never }), (e: Error) => ['AttributeError', 'TypeError'].includes(e.name));
+    assert.throws(
+      () => new ctx.Value('i', 5, { lock: 'navalue' as never }),
+      (e: Error) => ['AttributeError', 'TypeError'].includes(e.name),
+    );
     const arr5 = new ctx.RawValue('i', 5);
     assert.equal(has(arr5, 'getLock'), false);
     assert.equal(has(arr5, 'getObj'), false, 'CPython: a RawValue is the ctypes object itself, no get_obj()');
@@ -81,13 +86,21 @@ forEachMethod('_TestArray', PROCESSES, (ctx) => {
     for (let k = 0; k < 3; k++) {
       const arr = new ctx.Array('i', size);
       assert.equal(arr.length, size);
-      assert.deepEqual([...arr], Array.from({ length: size }, () => 0));
+      assert.deepEqual(
+        [...arr],
+        Array.from({ length: size }, () => 0),
+      );
       arr.set(Array.from({ length: 10 }, (_, i) => i));
-      assert.deepEqual([...arr], Array.from({ length: 10 }, (_, i) => i));
+      assert.deepEqual(
+        [...arr],
+        Array.from({ length: 10 }, (_, i) => i),
+      );
     }
   });
 
-  it('test_getobj_getlock_obj (_TestArray)', { skip: "deviates on purpose: `new Value/Array(…)` is typed as the class it names, so `{ lock: false }` keeps getLock() (a TypeError) and RawValue/RawArray keep getObj() (the typed array: Python's ctypes object)" }, () => {
+  it('test_getobj_getlock_obj (_TestArray)', {
+    skip: "deviates on purpose: `new Value/Array(…)` is typed as the class it names, so `{ lock: false }` keeps getLock() (a TypeError) and RawValue/RawArray keep getObj() (the typed array: Python's ctypes object)",
+  }, () => {
     const range10 = Array.from({ length: 10 }, (_, i) => i);
     const arr1 = new ctx.Array('i', range10);
     assert.ok(arr1.getLock());
@@ -99,7 +112,10 @@ forEachMethod('_TestArray', PROCESSES, (ctx) => {
     const arr3 = new ctx.Array('i', range10, { lock });
     assert.equal(arr3.getLock(), lock);
     assert.ok(arr3.getObj());
-    assert.throws(() => new ctx.Array('i', range10, { lock: 'notalock' as never }), (e: Error) => ['AttributeError', 'TypeError'].includes(e.name));
+    assert.throws(
+      () => new ctx.Array('i', range10, { lock: 'notalock' as never }),
+      (e: Error) => ['AttributeError', 'TypeError'].includes(e.name),
+    );
     const arr5 = new ctx.RawArray('i', range10);
     assert.equal(has(arr5, 'getLock'), false);
     assert.equal(has(arr5, 'getObj'), false, 'CPython: a RawArray is the ctypes array itself, no get_obj()');
@@ -126,7 +142,11 @@ forEachMethod('_TestSharedCTypes', PROCESSES, (ctx) => {
       const y = new ctx.Value('d', 1 / 3, { lock });
       const z = new ctx.Value('q', 2 ** 33, { lock });
       const foo = new ctx.Value(fooStructure() as 'i', { x: 3, y: 2 } as never, { lock }) as unknown as { value: { x: number; y: number } };
-      const arr = new ctx.Array('d', Array.from({ length: 10 }, (_, i) => i), { lock });
+      const arr = new ctx.Array(
+        'd',
+        Array.from({ length: 10 }, (_, i) => i),
+        { lock },
+      );
       const string = new ctx.Array('c', 20, { lock });
       string.value = 'hello';
       // CPython's synchronized struct reads its fields as `foo.x`; Forkscope's Value as `foo.value.x`, so foo itself crosses.
@@ -144,7 +164,9 @@ forEachMethod('_TestSharedCTypes', PROCESSES, (ctx) => {
     });
   }
 
-  it('test_copy (_TestSharedCTypes)', { skip: 'deviates on purpose: Structure() is a shared-memory layout for Value/Array, not a class; a struct outside shared memory is a plain object, copied with structuredClone' }, () => {
+  it('test_copy (_TestSharedCTypes)', {
+    skip: 'deviates on purpose: Structure() is a shared-memory layout for Value/Array, not a class; a struct outside shared memory is a plain object, copied with structuredClone',
+  }, () => {
     const Foo = fooStructure() as new (init: { x: number; y: number; z: number }) => { x: number; y: number; z: number };
     const foo = new Foo({ x: 2, y: 5.0, z: 2 ** 33 });
     const bar = structuredClone(foo);

@@ -72,7 +72,8 @@ export async function timedRejects(fn: () => Promise<unknown>, name: string): Pr
     error = e;
   }
   const elapsed = performance.now() - started;
-  if (!(error instanceof Error) || error.name !== name) throw new Error(`expected a rejection named ${name}, got ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`);
+  if (!(error instanceof Error) || error.name !== name)
+    throw new Error(`expected a rejection named ${name}, got ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`);
   return elapsed;
 }
 
@@ -170,7 +171,7 @@ function hookShutdown(): void {
 function managerKit(): Kit {
   let m: SyncManager | undefined;
   const mgr = (): SyncManager => {
-    if (!m) throw new Error('the manager is not started yet (the describe\'s before hook)');
+    if (!m) throw new Error("the manager is not started yet (the describe's before hook)");
     return m;
   };
   const kit: Kit = {

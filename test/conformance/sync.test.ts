@@ -30,7 +30,10 @@ forEachType('_TestLock', ALL_TYPES, (kit) => {
     assert.equal(await lock.acquire(), true);
     assert.equal(await lock.acquire({ block: false }), false);
     assert.equal(await lock.release(), undefined);
-    await assert.rejects(async () => lock.release(), (e: Error) => ['ValueError', 'RuntimeError'].includes(e.name));
+    await assert.rejects(
+      async () => lock.release(),
+      (e: Error) => ['ValueError', 'RuntimeError'].includes(e.name),
+    );
   });
 
   it('test_rlock (_TestLock)', async () => {
@@ -41,7 +44,10 @@ forEachType('_TestLock', ALL_TYPES, (kit) => {
     assert.equal(await lock.release(), undefined);
     assert.equal(await lock.release(), undefined);
     assert.equal(await lock.release(), undefined);
-    await assert.rejects(async () => lock.release(), (e: Error) => ['AssertionError', 'RuntimeError'].includes(e.name));
+    await assert.rejects(
+      async () => lock.release(),
+      (e: Error) => ['AssertionError', 'RuntimeError'].includes(e.name),
+    );
   });
 
   it('test_lock_context (_TestLock)', async () => {
@@ -327,7 +333,13 @@ forEachType('_TestBarrier', ALL_TYPES, (kit) => {
     queue.close?.();
   });
 
-  it('test_action (_TestBarrier)', { timeout: 120_000, skip: kit.type === 'manager' ? "deviates on purpose: a manager's Barrier takes no action (it would run in the manager's process, where a caller's closure cannot go); run it in the waiter that gets index 0" : false }, async () => {
+  it('test_action (_TestBarrier)', {
+    timeout: 120_000,
+    skip:
+      kit.type === 'manager'
+        ? "deviates on purpose: a manager's Barrier takes no action (it would run in the manager's process, where a caller's closure cannot go); run it in the waiter that gets index 0"
+        : false,
+  }, async () => {
     const results = await kit.DummyList();
     // CPython's AppendTrue appends synchronously, before any party goes on; an async append (awaiting the
     // Value's lock) would let a released child read 0 first. One action runs at a time, so no lock is needed.

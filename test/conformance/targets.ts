@@ -4,7 +4,33 @@
 import type { StartMethod } from '../../runtime/src/protocol';
 import { appendFileSync, openSync, readdirSync, writeFileSync, writeSync } from 'node:fs';
 import { setTimeout as sleepMs } from 'node:timers/promises';
-import { Process, type Connection, currentProcess, parentProcess, getStartMethod, connection, type Barrier, type BoundedSemaphore, type Condition, type Event, type JoinableQueue, type Lock, type Queue, type RLock, type Semaphore, type SimpleQueue, type Value, type RawValue, type BarrierProxy, type ConditionProxy, type EventProxy, type ListProxy, type QueueProxy, type SemaphoreProxy, type ValueProxy } from 'forkscope';
+import {
+  Process,
+  type Connection,
+  currentProcess,
+  parentProcess,
+  getStartMethod,
+  connection,
+  type Barrier,
+  type BoundedSemaphore,
+  type Condition,
+  type Event,
+  type JoinableQueue,
+  type Lock,
+  type Queue,
+  type RLock,
+  type Semaphore,
+  type SimpleQueue,
+  type Value,
+  type RawValue,
+  type BarrierProxy,
+  type ConditionProxy,
+  type EventProxy,
+  type ListProxy,
+  type QueueProxy,
+  type SemaphoreProxy,
+  type ValueProxy,
+} from 'forkscope';
 
 type AnyQueue<T = unknown> = Queue<T> | JoinableQueue<T> | SimpleQueue<T>;
 /** A shared int, or a manager's Value proxy (ManagerMixin). */
@@ -106,7 +132,8 @@ export function returnsSymbol(): unknown {
 
 /** _test(q, *args, **kwds): reports its arguments, name and pid. */
 export async function reportArgs(q: Queue, ...rest: unknown[]): Promise<void> {
-  const kwargs = rest.length > 0 && typeof rest[rest.length - 1] === 'object' && rest[rest.length - 1] !== null && !Array.isArray(rest[rest.length - 1]) ? rest.pop() : {};
+  const kwargs =
+    rest.length > 0 && typeof rest[rest.length - 1] === 'object' && rest[rest.length - 1] !== null && !Array.isArray(rest[rest.length - 1]) ? rest.pop() : {};
   const current = currentProcess();
   await q.put(rest);
   await q.put(kwargs);
@@ -471,7 +498,16 @@ async function defaultTimeoutF(barrier: BarrierLike, results: DummyList): Promis
 }
 
 /** The barrier bodies by name: a Bunch task names its function, since functions do not travel as arguments. */
-export const barrierBodies: Record<string, (...args: any[]) => Promise<void>> = { multipass, waitReturn, actionF, abortF, resetF, abortAndResetF, timeoutF, defaultTimeoutF };
+export const barrierBodies: Record<string, (...args: any[]) => Promise<void>> = {
+  multipass,
+  waitReturn,
+  actionF,
+  abortF,
+  resetF,
+  abortAndResetF,
+  timeoutF,
+  defaultTimeoutF,
+};
 
 /** Bunch.task: counts itself started, runs the named body, counts itself finished, waits for the go to exit. */
 export async function bunchTask(body: string, args: unknown[], started: DummyList, finished: DummyList, canExit: EventLike): Promise<void> {
@@ -512,7 +548,14 @@ export function prefixSums(seq: { length: number; getItem(i: number): number; se
 }
 
 /** _TestSharedCTypes._double(x, y, z, foo, arr, string). */
-export function doubleAll(x: RawValue<'i'>, y: RawValue<'d'>, z: RawValue<'q'>, foo: { value: { x: number; y: number } } | null, arr: { length: number; getItem(i: number): number; setItem(i: number, v: number): void }, string: { value: string }): void {
+export function doubleAll(
+  x: RawValue<'i'>,
+  y: RawValue<'d'>,
+  z: RawValue<'q'>,
+  foo: { value: { x: number; y: number } } | null,
+  arr: { length: number; getItem(i: number): number; setItem(i: number, v: number): void },
+  string: { value: string },
+): void {
   x.value *= 2;
   y.value *= 2;
   z.value *= 2;

@@ -14,5 +14,8 @@ class A {
 
 if (isMainProcess()) {
   const problem = new A();
-  void problem.pool.map(toFloat, Array.from({ length: 10 }, (_, i) => i));
+  void problem.pool.map(
+    toFloat,
+    Array.from({ length: 10 }, (_, i) => i),
+  );
 }

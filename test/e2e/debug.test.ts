@@ -7,7 +7,18 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { describe, it } from 'node:test';
-import { callStackBox as harnessCallStackBox, callStackSessions, dapEvents, dapRecorderVsix, REPO_ROOT, setBreakpoints, showCallStack, waitFor, workbenchSuite, type SessionView } from './harness';
+import {
+  callStackBox as harnessCallStackBox,
+  callStackSessions,
+  dapEvents,
+  dapRecorderVsix,
+  REPO_ROOT,
+  setBreakpoints,
+  showCallStack,
+  waitFor,
+  workbenchSuite,
+  type SessionView,
+} from './harness';
 import { killQuietly } from './processes';
 
 const PROGRAM = readFileSync(join(REPO_ROOT, 'test', 'fixtures', 'debug-pool.ts'), 'utf8');
@@ -90,8 +101,14 @@ describe('forkscope debug type in code-server', { timeout: 600_000 }, () => {
 
   const failWithEvidence = async (name: string, error: unknown): Promise<never> => {
     console.log(JSON.stringify([...(await sessions().catch(() => new Map()))], null, 1));
-    console.log(await wb().notifications().catch(() => []));
-    await wb().screenshot(name).catch(() => undefined);
+    console.log(
+      await wb()
+        .notifications()
+        .catch(() => []),
+    );
+    await wb()
+      .screenshot(name)
+      .catch(() => undefined);
     // The next test starts from an empty Call Stack: a session left running would keep the Debug Console's focus.
     for (const p of programProcesses()) killQuietly(p.pid, 'SIGKILL');
     await waitFor('the Call Stack to empty', async () => (await wb().callStackRows()).length === 0, 30_000).catch(() => undefined);
@@ -104,7 +121,11 @@ describe('forkscope debug type in code-server', { timeout: 600_000 }, () => {
     const left = await waitFor('every process of the program to end', () => (programProcesses().length === 0 ? [] : null), 30_000).catch(() =>
       programProcesses(),
     );
-    assert.deepEqual(left.map((p) => `${p.pid} ${p.cmdline}`), [], 'no process of the program survives Stop');
+    assert.deepEqual(
+      left.map((p) => `${p.pid} ${p.cmdline}`),
+      [],
+      'no process of the program survives Stop',
+    );
     await waitFor('the Call Stack to empty', async () => (await wb().callStackRows()).length === 0, 30_000);
   };
 
@@ -141,13 +162,16 @@ describe('forkscope debug type in code-server', { timeout: 600_000 }, () => {
       const [stepped] = paused[0]!;
       await focusTopFrameOf(stepped);
       await wb().page.keyboard.press('F10');
-      await waitFor('the stepped worker on the next line', async () => {
-        const all = new Map(await workers());
-        const s = all.get(stepped);
-        const others = [...all].filter(([name]) => name !== stepped);
-        return atLine(s?.top, WORKER_LINE + 1) &&
-          others.filter(([, v]) => /Paused on breakpoint/i.test(v.state) && atLine(v.top, WORKER_LINE)).length >= 2;
-      }, 60_000);
+      await waitFor(
+        'the stepped worker on the next line',
+        async () => {
+          const all = new Map(await workers());
+          const s = all.get(stepped);
+          const others = [...all].filter(([name]) => name !== stepped);
+          return atLine(s?.top, WORKER_LINE + 1) && others.filter(([, v]) => /Paused on breakpoint/i.test(v.state) && atLine(v.top, WORKER_LINE)).length >= 2;
+        },
+        60_000,
+      );
       await wb().screenshot('debug-pool-stepped-one');
 
       // All-stop on; Continue on one worker resumes every worker (phase 1 ends only if all three go on),
@@ -200,7 +224,8 @@ describe('forkscope debug type in code-server', { timeout: 600_000 }, () => {
     const page = wb().page;
     const forkscopeItem = '.activitybar .action-item:has(a[aria-label^="Forkscope"])';
     const showForkscope = async (): Promise<void> => {
-      if (!(await page.evaluate((sel) => document.querySelector(sel)?.classList.contains('checked') ?? false, forkscopeItem))) await page.locator(`${forkscopeItem} a`).click();
+      if (!(await page.evaluate((sel) => document.querySelector(sel)?.classList.contains('checked') ?? false, forkscopeItem)))
+        await page.locator(`${forkscopeItem} a`).click();
       await wb().frameWith('#root', 60_000);
     };
     // With VS Code's default `debug.openDebug` ("openOnFirstSessionStart") a session opens Run and Debug while the
@@ -267,7 +292,11 @@ describe('forkscope debug type in code-server', { timeout: 600_000 }, () => {
     try {
       await startConfiguration('Pool (single process)');
       const all = await mainPaused('the main process paused at the worker line', /Paused on breakpoint/i, [WORKER_LINE]);
-      assert.deepEqual(all.filter(([name]) => WORKER_SESSION.test(name)), [], 'no worker process in single-process mode');
+      assert.deepEqual(
+        all.filter(([name]) => WORKER_SESSION.test(name)),
+        [],
+        'no worker process in single-process mode',
+      );
       await wb().screenshot('debug-pool-single-process');
       await stopAndExpectNoProcess();
     } catch (error) {
@@ -284,7 +313,11 @@ describe('forkscope debug type in code-server', { timeout: 600_000 }, () => {
       // The first line V8 runs is the compiled module's; its source maps to the top of pool.ts (up to the import).
       const top = Array.from({ length: FIRST_CODE_LINE }, (_, i) => i + 1);
       const all = await mainPaused('the main process paused at the top of pool.ts', /^Paused/i, top, 60_000);
-      assert.deepEqual(all.filter(([name]) => WORKER_SESSION.test(name)), [], 'no worker before the main process goes on');
+      assert.deepEqual(
+        all.filter(([name]) => WORKER_SESSION.test(name)),
+        [],
+        'no worker before the main process goes on',
+      );
       await wb().screenshot('debug-pool-stop-on-entry');
       await stopAndExpectNoProcess();
     } catch (error) {
@@ -300,10 +333,12 @@ describe('forkscope debug type in code-server', { timeout: 600_000 }, () => {
     try {
       await wb().runCommand('Debug: Select and Start Debugging');
       await wb().quickPick('Child log', 30_000);
-      await wb().runCommand('View: Toggle Debug Console').catch(() => undefined);
+      await wb()
+        .runCommand('View: Toggle Debug Console')
+        .catch(() => undefined);
       await waitFor('the Debug Console', () => wb().page.evaluate(() => !!document.querySelector('.repl')?.getBoundingClientRect().height), 30_000);
       const count = (rows: string[], marker: string) => rows.filter((r) => r.includes(marker)).length;
-      await waitFor('the child\'s line in the Debug Console', async () => count(await consoleRows(), 'E2E_CHILD_LINE from pid') > 0, 120_000);
+      await waitFor("the child's line in the Debug Console", async () => count(await consoleRows(), 'E2E_CHILD_LINE from pid') > 0, 120_000);
       // A second copy (js-debug's console API event beside the forwarded stdout) comes within milliseconds of the first.
       await delay(3_000);
       const rows = await consoleRows();

@@ -71,6 +71,10 @@ describe('npm run demo', { timeout: 420_000 }, () => {
     await waitFor('the demo to exit', () => demo.exitCode !== null || demo.signalCode !== null, 20_000);
     assert.equal(demo.exitCode, 0);
     await waitFor(`no process serving port ${port}`, () => serverPids(port).length === 0, 10_000);
-    assert.deepEqual([...demoDirs()].filter((d) => !dirsBefore.has(d)), [], 'the demo removes its temp folder');
+    assert.deepEqual(
+      [...demoDirs()].filter((d) => !dirsBefore.has(d)),
+      [],
+      'the demo removes its temp folder',
+    );
   });
 });

@@ -37,7 +37,11 @@ describe('npm run package', { timeout: 180_000 }, () => {
   before(() => {
     dir = mkdtempSync(join(tmpdir(), 'forkscope-vsix-'));
     vsix = join(dir, 'forkscope.vsix');
-    const r = spawnSync(process.execPath, [join(REPO_ROOT, 'scripts', 'package.mjs'), '--no-build', '--out', vsix], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 150_000 });
+    const r = spawnSync(process.execPath, [join(REPO_ROOT, 'scripts', 'package.mjs'), '--no-build', '--out', vsix], {
+      cwd: REPO_ROOT,
+      encoding: 'utf8',
+      timeout: 150_000,
+    });
     assert.equal(r.status, 0, `package.mjs failed:\n${r.stdout}\n${r.stderr}`);
     entries = listZip(vsix);
   });
@@ -45,7 +49,13 @@ describe('npm run package', { timeout: 180_000 }, () => {
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   it('the allowlist rejects what must not ship (negative case)', () => {
-    const bad = ['extension/src/extension.ts', 'extension/dist/extension.js.map', 'extension/node_modules/x/index.js', 'extension/runtime/dist/index.cjs', 'extension/test/e2e/harness.ts'];
+    const bad = [
+      'extension/src/extension.ts',
+      'extension/dist/extension.js.map',
+      'extension/node_modules/x/index.js',
+      'extension/runtime/dist/index.cjs',
+      'extension/test/e2e/harness.ts',
+    ];
     assert.deepEqual(unexpectedEntries(bad.map((name) => ({ name, size: 1, compressedSize: 1 }))), bad);
   });
 
@@ -55,7 +65,17 @@ describe('npm run package', { timeout: 180_000 }, () => {
 
   it('contains every bundle the manifest needs', () => {
     const names = new Set(entries.map((e) => e.name));
-    for (const required of ['extension/package.json', 'extension/dist/extension.js', 'extension/dist/server.js', 'extension/dist/webview.js', 'extension/media/forkscope.svg', 'extension/runtime/dist/preload.cjs', 'extension/readme.md', 'extension/LICENSE.txt', 'extension/changelog.md']) {
+    for (const required of [
+      'extension/package.json',
+      'extension/dist/extension.js',
+      'extension/dist/server.js',
+      'extension/dist/webview.js',
+      'extension/media/forkscope.svg',
+      'extension/runtime/dist/preload.cjs',
+      'extension/readme.md',
+      'extension/LICENSE.txt',
+      'extension/changelog.md',
+    ]) {
       assert.ok(names.has(required), `${required} missing from the .vsix`);
     }
   });

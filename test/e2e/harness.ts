@@ -36,7 +36,20 @@
 //     session's start, stops and first top frame to <workspace>/.dap-events.jsonl, read back by dapEvents(workspace).
 // Every started workbench is also killed on process exit, SIGINT and SIGTERM.
 import { spawnSync, type ChildProcess } from 'node:child_process';
-import { cpSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -98,7 +111,9 @@ export function buildVsix(): string {
   const { name, version } = require(join(REPO_ROOT, 'package.json')) as { name: string; version: string };
   const vsix = join(REPO_ROOT, `${name}-${version}.vsix`);
   const build = process.env.FORKSCOPE_E2E_BUILD === '1';
-  const inputs = ['dist', 'runtime/dist/preload.cjs', 'media', 'package.json', 'README.md', 'LICENSE', 'CHANGELOG.md', '.vscodeignore'].map((p) => join(REPO_ROOT, p));
+  const inputs = ['dist', 'runtime/dist/preload.cjs', 'media', 'package.json', 'README.md', 'LICENSE', 'CHANGELOG.md', '.vscodeignore'].map((p) =>
+    join(REPO_ROOT, p),
+  );
   if (!build && existsSync(vsix) && statSync(vsix).mtimeMs >= newestMtime(inputs)) return vsix;
   if (!build && !existsSync(join(REPO_ROOT, 'dist', 'extension.js'))) throw new Error('dist/extension.js is missing: run `npm run build` first');
   const r = spawnSync(process.execPath, [join(REPO_ROOT, 'scripts', 'package.mjs'), ...(build ? [] : ['--no-build'])], {
@@ -169,7 +184,11 @@ export interface Workbench {
 }
 
 /** Polls `probe` until it returns a value other than undefined/false/null, or fails with `what`. */
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | null | false> | T | undefined | null | false, timeoutMs = 30_000): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined | null | false> | T | undefined | null | false,
+  timeoutMs = 30_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   for (;;) {
@@ -311,7 +330,11 @@ async function openPage(owned: Owned, env: E2EEnvironment, url: string, workspac
   if (firstFile) {
     await waitFor(
       `the explorer to list ${firstFile}`,
-      () => page.evaluate((name) => Array.from(document.querySelectorAll('.explorer-folders-view .monaco-list-row')).some((r) => r.textContent?.trim() === name), firstFile),
+      () =>
+        page.evaluate(
+          (name) => Array.from(document.querySelectorAll('.explorer-folders-view .monaco-list-row')).some((r) => r.textContent?.trim() === name),
+          firstFile,
+        ),
       timeoutMs,
     );
   }
@@ -330,7 +353,15 @@ export async function openWorkbench(options: { url: string; workspace: string; n
   installExitHandlers();
   try {
     const page = await openPage(owned, env, options.url, resolve(options.workspace), options.timeoutMs ?? 180_000);
-    return makeWorkbench({ page, url: options.url, port: Number(new URL(options.url).port), workspace: resolve(options.workspace), logFile: '', extensionsDir: '', owned });
+    return makeWorkbench({
+      page,
+      url: options.url,
+      port: Number(new URL(options.url).port),
+      workspace: resolve(options.workspace),
+      logFile: '',
+      extensionsDir: '',
+      owned,
+    });
   } catch (error) {
     await shutdown(owned);
     throw error;
@@ -351,7 +382,10 @@ function makeWorkbench(w: { page: Page; url: string; port: number; workspace: st
         }, label),
       timeoutMs,
     );
-    await page.locator('.quick-input-widget .monaco-list-row').nth(index - 1).click();
+    await page
+      .locator('.quick-input-widget .monaco-list-row')
+      .nth(index - 1)
+      .click();
   }
 
   async function openQuickInput(key: string): Promise<void> {
@@ -389,13 +423,19 @@ function makeWorkbench(w: { page: Page; url: string; port: number; workspace: st
         await openQuickInput('Control+P');
         await page.locator('.quick-input-widget input').fill(relativePath);
         const listed = await waitFor(`"${want}" in the quick open list`, () =>
-          page.evaluate((name) => Array.from(document.querySelectorAll('.quick-input-widget .monaco-list-row .label-name')).some((e) => e.textContent?.trim() === name), want),
+          page.evaluate(
+            (name) => Array.from(document.querySelectorAll('.quick-input-widget .monaco-list-row .label-name')).some((e) => e.textContent?.trim() === name),
+            want,
+          ),
         ).catch((error: unknown) => (attempt < 3 ? false : Promise.reject(error)));
         if (listed) break;
       }
       await page.keyboard.press('Enter');
       await waitFor(`the ${want} tab`, () =>
-        page.evaluate((name) => Array.from(document.querySelectorAll('.tabs-container .tab.active')).some((t) => t.getAttribute('data-resource-name') === name), want),
+        page.evaluate(
+          (name) => Array.from(document.querySelectorAll('.tabs-container .tab.active')).some((t) => t.getAttribute('data-resource-name') === name),
+          want,
+        ),
       );
     },
 
@@ -408,7 +448,11 @@ function makeWorkbench(w: { page: Page; url: string; port: number; workspace: st
           await page.keyboard.press('Enter');
           await waitFor(
             `the status bar to show Ln ${line}`,
-            () => page.evaluate((n) => Array.from(document.querySelectorAll('.statusbar-item')).some((e) => new RegExp(`\\bLn ${n}\\b`).test(e.textContent ?? '')), line),
+            () =>
+              page.evaluate(
+                (n) => Array.from(document.querySelectorAll('.statusbar-item')).some((e) => new RegExp(`\\bLn ${n}\\b`).test(e.textContent ?? '')),
+                line,
+              ),
             attempt === 1 ? 15_000 : 30_000,
           );
           return;
@@ -430,7 +474,13 @@ function makeWorkbench(w: { page: Page; url: string; port: number; workspace: st
       return page.evaluate(() =>
         Array.from(document.querySelectorAll('.debug-call-stack .monaco-list-rows > .monaco-list-row')).map((row) => {
           const text = (sel: string) => row.querySelector(sel)?.textContent?.trim() ?? '';
-          const kind = row.querySelector('.session') ? 'session' : row.querySelector('.thread') ? 'thread' : row.querySelector('.stack-frame') ? 'frame' : 'other';
+          const kind = row.querySelector('.session')
+            ? 'session'
+            : row.querySelector('.thread')
+              ? 'thread'
+              : row.querySelector('.stack-frame')
+                ? 'frame'
+                : 'other';
           return {
             text: row.textContent?.trim() ?? '',
             kind,
@@ -470,7 +520,9 @@ function makeWorkbench(w: { page: Page; url: string; port: number; workspace: st
 
     async notifications() {
       return page.evaluate(() =>
-        Array.from(document.querySelectorAll('.notifications-toasts .notification-list-item-message, .monaco-dialog-box .dialog-message-text')).map((e) => e.textContent?.trim() ?? ''),
+        Array.from(document.querySelectorAll('.notifications-toasts .notification-list-item-message, .monaco-dialog-box .dialog-message-text')).map(
+          (e) => e.textContent?.trim() ?? '',
+        ),
       );
     },
 
@@ -596,7 +648,12 @@ export function workbenchSuite(options: SuiteOptions): Suite {
     const left = find(workspace);
     for (const p of left) killQuietly(p.pid, 'SIGKILL');
     rmSync(workspace, { recursive: true, force: true });
-    if (options.leftovers === 'fail') assert.deepEqual(left.map((p) => `${p.pid} ${p.cmdline}`), [], `processes of the program left after the ${options.name} tests`);
+    if (options.leftovers === 'fail')
+      assert.deepEqual(
+        left.map((p) => `${p.pid} ${p.cmdline}`),
+        [],
+        `processes of the program left after the ${options.name} tests`,
+      );
   });
   return suite;
 }
@@ -686,7 +743,9 @@ export async function showCallStack(wb: Workbench): Promise<void> {
   await wb.runCommand('View: Close Panel').catch(() => undefined);
   for (const title of ['Variables', 'Watch', 'Breakpoints']) {
     const header = await wb.page.evaluate((t) => {
-      const h = Array.from(document.querySelectorAll('.pane-header')).find((e) => e.querySelector('h3.title')?.textContent?.trim() === t && e.getAttribute('aria-expanded') === 'true');
+      const h = Array.from(document.querySelectorAll('.pane-header')).find(
+        (e) => e.querySelector('h3.title')?.textContent?.trim() === t && e.getAttribute('aria-expanded') === 'true',
+      );
       if (!h) return null;
       const r = h.getBoundingClientRect();
       return { x: r.left + 40, y: r.top + r.height / 2 };
@@ -739,7 +798,12 @@ export function npmEnv(): NodeJS.ProcessEnv {
 
 /** `npm pack -w runtime` into `dir` (the runtime must be built): the tarball a user installs. */
 export function packRuntime(dir: string): string {
-  const r = spawnSync('npm', ['pack', '-w', 'runtime', '--pack-destination', dir, '--json'], { cwd: REPO_ROOT, encoding: 'utf8', env: npmEnv(), timeout: 180_000 });
+  const r = spawnSync('npm', ['pack', '-w', 'runtime', '--pack-destination', dir, '--json'], {
+    cwd: REPO_ROOT,
+    encoding: 'utf8',
+    env: npmEnv(),
+    timeout: 180_000,
+  });
   if (r.status !== 0) throw new Error(`npm pack -w runtime failed:\n${r.stdout}\n${r.stderr}`);
   const [packed] = JSON.parse(r.stdout) as Array<{ filename: string }>;
   return join(dir, basename(packed!.filename));

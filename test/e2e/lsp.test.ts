@@ -87,15 +87,23 @@ describe('language server in code-server', { timeout: 600_000 }, () => {
     // machine the menu can open before the code actions arrive ("No code actions"): close it and ask again.
     const title = 'Wrap in `if (isMainProcess())`';
     const menuRow = () =>
-      page.evaluate(() => Array.from(document.querySelectorAll('.action-widget .monaco-list-row.action')).map((r) => r.textContent ?? '').find((t) => t.includes('Wrap in')));
+      page.evaluate(() =>
+        Array.from(document.querySelectorAll('.action-widget .monaco-list-row.action'))
+          .map((r) => r.textContent ?? '')
+          .find((t) => t.includes('Wrap in')),
+      );
     let label: string | undefined;
     try {
-      label = await waitFor('the quick fix in the code action menu', async () => {
-        await wb().runCommand('Quick Fix...');
-        const found = await waitFor('the menu row', menuRow, 5_000).catch(() => undefined);
-        if (!found) await page.keyboard.press('Escape');
-        return found;
-      }, 90_000);
+      label = await waitFor(
+        'the quick fix in the code action menu',
+        async () => {
+          await wb().runCommand('Quick Fix...');
+          const found = await waitFor('the menu row', menuRow, 5_000).catch(() => undefined);
+          if (!found) await page.keyboard.press('Escape');
+          return found;
+        },
+        90_000,
+      );
     } catch (error) {
       await wb().screenshot('lsp-quick-fix-failure');
       throw error;
@@ -113,10 +121,14 @@ describe('language server in code-server', { timeout: 600_000 }, () => {
   });
 
   it('shows the three code lenses above the guarded main block', async () => {
-    const lenses = await waitFor('code lenses over if (isMainProcess())', async () => {
-      const texts = await wb().page.evaluate(() => Array.from(document.querySelectorAll('.codelens-decoration a')).map((a) => a.textContent?.trim() ?? ''));
-      return texts.includes('Trace') ? texts : null;
-    }, 60_000);
+    const lenses = await waitFor(
+      'code lenses over if (isMainProcess())',
+      async () => {
+        const texts = await wb().page.evaluate(() => Array.from(document.querySelectorAll('.codelens-decoration a')).map((a) => a.textContent?.trim() ?? ''));
+        return texts.includes('Trace') ? texts : null;
+      },
+      60_000,
+    );
     assert.deepEqual(lenses, ['Debug all processes', 'Run as single process', 'Trace']);
     await wb().screenshot('lsp-code-lenses');
   });
@@ -129,7 +141,7 @@ describe('language server in code-server', { timeout: 600_000 }, () => {
     await clickLens('Trace');
     const trace = await waitFor('program.trace.json', () => (existsSync(traceFile) ? readFileSync(traceFile, 'utf8') : null), 120_000);
     const events = JSON.parse(trace) as { traceEvents?: unknown[] } | unknown[];
-    assert.ok((Array.isArray(events) ? events : events.traceEvents ?? []).length > 0, 'the trace holds events');
+    assert.ok((Array.isArray(events) ? events : (events.traceEvents ?? [])).length > 0, 'the trace holds events');
     await waitFor('the notice naming the trace', async () => (await wb().notifications()).some((n) => n.includes('trace written to')), 30_000);
     await wb().screenshot('lsp-trace-lens');
   });
@@ -138,8 +150,14 @@ describe('language server in code-server', { timeout: 600_000 }, () => {
     await clickLens('Run as single process');
     let line: string;
     try {
-      line = await waitFor('the program\'s output in the Debug Console', () =>
-        wb().page.evaluate(() => Array.from(document.querySelectorAll('.repl .monaco-list-row')).map((r) => r.textContent ?? '').find((t) => t.includes('[ 1, 4, 9 ]'))),
+      line = await waitFor(
+        "the program's output in the Debug Console",
+        () =>
+          wb().page.evaluate(() =>
+            Array.from(document.querySelectorAll('.repl .monaco-list-row'))
+              .map((r) => r.textContent ?? '')
+              .find((t) => t.includes('[ 1, 4, 9 ]')),
+          ),
         120_000,
       );
     } catch (error) {
@@ -154,8 +172,14 @@ describe('language server in code-server', { timeout: 600_000 }, () => {
 
   it('"Debug all processes" starts a Forkscope session with real worker processes', async () => {
     await clickLens('Debug all processes');
-    const line = await waitFor('the multi-process run\'s output in the Debug Console', () =>
-      wb().page.evaluate(() => Array.from(document.querySelectorAll('.repl .monaco-list-row')).map((r) => r.textContent ?? '').find((t) => t.includes('[ 1, 4, 9 ] multi'))),
+    const line = await waitFor(
+      "the multi-process run's output in the Debug Console",
+      () =>
+        wb().page.evaluate(() =>
+          Array.from(document.querySelectorAll('.repl .monaco-list-row'))
+            .map((r) => r.textContent ?? '')
+            .find((t) => t.includes('[ 1, 4, 9 ] multi')),
+        ),
       120_000,
     );
     assert.match(line, /\[ 1, 4, 9 \] multi/);

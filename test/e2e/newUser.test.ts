@@ -54,19 +54,27 @@ describe('a new user: forkscope from its tarball, the extension from its .vsix',
   before(() => {
     const tarball = packRuntime(packDir);
     // Offline when the npm cache holds what the package needs; the install script may build the native binding.
-    const r = spawnSync('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', tarball], { cwd: suite.workspace, encoding: 'utf8', env: npmEnv(), timeout: 600_000 });
+    const r = spawnSync('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', tarball], {
+      cwd: suite.workspace,
+      encoding: 'utf8',
+      env: npmEnv(),
+      timeout: 600_000,
+    });
     if (r.status !== 0) throw new Error(`npm install ${tarball} failed:\n${r.stdout}\n${r.stderr}`);
   });
 
   it('installs forkscope alone: no workspace, no tsx', () => {
-    const manifest = JSON.parse(readFileSync(join(suite.workspace, 'package.json'), 'utf8')) as { dependencies?: Record<string, string>; devDependencies?: unknown };
+    const manifest = JSON.parse(readFileSync(join(suite.workspace, 'package.json'), 'utf8')) as {
+      dependencies?: Record<string, string>;
+      devDependencies?: unknown;
+    };
     assert.deepEqual(Object.keys(manifest.dependencies ?? {}), ['forkscope']);
     assert.equal(manifest.devDependencies, undefined);
     assert.equal(existsSync(join(suite.workspace, 'node_modules', 'tsx')), false, 'no tsx in the project');
     assert.ok(!suite.workspace.startsWith(REPO_ROOT), 'the project lies outside the repository');
   });
 
-  it('npx forkscope run main.ts: the output passes through and the exit code is the program\'s', () => {
+  it("npx forkscope run main.ts: the output passes through and the exit code is the program's", () => {
     const r = spawnSync('npx', ['--no-install', 'forkscope', 'run', 'main.ts'], { cwd: suite.workspace, encoding: 'utf8', env: npmEnv(), timeout: 180_000 });
     assert.equal(r.status, 0, `exit ${r.status}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
     assert.match(r.stdout, /^squares 1 4 9$/m);
@@ -119,12 +127,20 @@ describe('a new user: forkscope from its tarball, the extension from its .vsix',
             await wb().page.mouse.wheel(0, -100_000);
             return (await wb().callStackRows()).filter((r) => r.kind === 'session' && MAIN_SESSION.test(r.name));
           };
-          const mainRows = await waitFor('the main process row at the top of the Call Stack', async () => {
-            const rows = await mainRowsAtTop();
-            return rows.length > 0 ? rows : null;
-          }, 10_000).catch(mainRowsAtTop);
+          const mainRows = await waitFor(
+            'the main process row at the top of the Call Stack',
+            async () => {
+              const rows = await mainRowsAtTop();
+              return rows.length > 0 ? rows : null;
+            },
+            10_000,
+          ).catch(mainRowsAtTop);
           const shown = mainRows.length > 0 ? '' : ` (rows shown: ${JSON.stringify((await wb().callStackRows()).map((r) => `${r.kind} ${r.name}`))})`;
-          assert.deepEqual(mainRows.map((r) => r.state.replace(/^Paused.*/i, 'Paused')), ['Paused'], `one main process row, paused: ${JSON.stringify(mainRows)}${shown}`);
+          assert.deepEqual(
+            mainRows.map((r) => r.state.replace(/^Paused.*/i, 'Paused')),
+            ['Paused'],
+            `one main process row, paused: ${JSON.stringify(mainRows)}${shown}`,
+          );
           await wb().screenshot('newuser-all-paused');
         }
         if (seen.size < 3) await wb().runCommand('Debug: Continue');
@@ -132,10 +148,18 @@ describe('a new user: forkscope from its tarball, the extension from its .vsix',
 
       await wb().page.keyboard.press('Escape');
       await wb().page.keyboard.press('Shift+F5');
-      const left = await waitFor('every process of the program to end', () => (programProcesses().length === 0 ? [] : null), 60_000).catch(() => programProcesses());
-      assert.deepEqual(left.map((p) => `${p.pid} ${p.cmdline}`), [], 'no process of the program survives Stop');
+      const left = await waitFor('every process of the program to end', () => (programProcesses().length === 0 ? [] : null), 60_000).catch(() =>
+        programProcesses(),
+      );
+      assert.deepEqual(
+        left.map((p) => `${p.pid} ${p.cmdline}`),
+        [],
+        'no process of the program survives Stop',
+      );
     } catch (error) {
-      await wb().screenshot('newuser-failure').catch(() => undefined);
+      await wb()
+        .screenshot('newuser-failure')
+        .catch(() => undefined);
       for (const p of programProcesses()) killQuietly(p.pid, 'SIGKILL');
       throw error;
     }

@@ -56,7 +56,13 @@ describe('Debug this worker (bullmq) in code-server', { timeout: 480_000 }, () =
   const launch: object[] = [];
   before(async () => {
     redis = await startRedis();
-    launch.push({ type: 'forkscope', request: 'launch', name: 'Cluster program', program: '${workspaceFolder}/main.ts', env: { FORKSCOPE_BACKEND: redis.url, CLUSTER_PREFIX: PREFIX } });
+    launch.push({
+      type: 'forkscope',
+      request: 'launch',
+      name: 'Cluster program',
+      program: '${workspaceFolder}/main.ts',
+      env: { FORKSCOPE_BACKEND: redis.url, CLUSTER_PREFIX: PREFIX },
+    });
   });
   const suite = workbenchSuite({
     name: 'remote-debug',
@@ -105,10 +111,15 @@ describe('Debug this worker (bullmq) in code-server', { timeout: 480_000 }, () =
   /** Types `text` into the open input box and presses Enter. */
   async function answer(what: string, text: string): Promise<void> {
     const page = wb().page;
-    await waitFor(`the input box asking for ${what}`, () => page.evaluate((w) => {
-      const box = document.querySelector('.quick-input-widget');
-      return !!box && (box as HTMLElement).style.display !== 'none' && (box.textContent ?? '').includes(w);
-    }, what), 30_000);
+    await waitFor(
+      `the input box asking for ${what}`,
+      () =>
+        page.evaluate((w) => {
+          const box = document.querySelector('.quick-input-widget');
+          return !!box && (box as HTMLElement).style.display !== 'none' && (box.textContent ?? '').includes(w);
+        }, what),
+      30_000,
+    );
     const input = page.locator('.quick-input-widget input').first();
     await input.fill(text);
     await input.press('Enter');
@@ -135,7 +146,10 @@ describe('Debug this worker (bullmq) in code-server', { timeout: 480_000 }, () =
       );
       const panel = await (await view()).evaluate(() => Array.from(document.querySelectorAll('.cluster-worker')).map((e) => e.textContent ?? ''));
       console.log(`# cluster panel after ${Date.now() - started} ms: ${panel.join(' | ')}`);
-      assert.ok(panel.some((t) => t.includes(WORKER) && t.includes(`pid ${worker!.child.pid}`)), `the worker with its pid: ${panel.join(' | ')}`);
+      assert.ok(
+        panel.some((t) => t.includes(WORKER) && t.includes(`pid ${worker!.child.pid}`)),
+        `the worker with its pid: ${panel.join(' | ')}`,
+      );
       await wb().screenshot('remote-debug-panel');
       await button.first().click();
       // The Redis URL comes from the program's launch configuration (FORKSCOPE_BACKEND); the key, a secret, is asked for
@@ -146,20 +160,33 @@ describe('Debug this worker (bullmq) in code-server', { timeout: 480_000 }, () =
         'the remote worker paused at the breakpoint in tasks.ts',
         async () => {
           const all = [...(await callStackSessions(wb()))];
-          const found = all.find(([name, v]) => name.includes(`${WORKER} · remote worker`) && /Paused on breakpoint/i.test(v.state) && new RegExp(`(^|/)tasks\\.ts:${TASK_LINE}:`).test(v.top ?? ''));
+          const found = all.find(
+            ([name, v]) =>
+              name.includes(`${WORKER} · remote worker`) &&
+              /Paused on breakpoint/i.test(v.state) &&
+              new RegExp(`(^|/)tasks\\.ts:${TASK_LINE}:`).test(v.top ?? ''),
+          );
           return found ? all : null;
         },
         120_000,
       ).catch(async (error: unknown) => {
         console.log(JSON.stringify([...(await callStackSessions(wb()).catch(() => new Map<string, SessionView>()))], null, 1));
-        console.log(await wb().notifications().catch(() => []));
+        console.log(
+          await wb()
+            .notifications()
+            .catch(() => []),
+        );
         console.log(worker!.output());
         throw error;
       });
       console.log(`# breakpoint hit in the worker ${Date.now() - started} ms after Start: ${JSON.stringify(hit)}`);
       assert.match(worker!.output(), /debugger attached through Redis/);
       // The worker's relay is a process of its own, not a thread the debugger would list (and could pause) beside it.
-      assert.deepEqual(hit.map(([name]) => name).filter((name) => /\[worker \d+\]/.test(name)), [], `no thread of the worker's besides its main one: ${hit.map(([n]) => n).join(' | ')}`);
+      assert.deepEqual(
+        hit.map(([name]) => name).filter((name) => /\[worker \d+\]/.test(name)),
+        [],
+        `no thread of the worker's besides its main one: ${hit.map(([n]) => n).join(' | ')}`,
+      );
       await wb().screenshot('remote-debug-paused');
 
       // Stop every session: the program's processes and the relay end; the worker, another host, goes on detached.
@@ -169,14 +196,22 @@ describe('Debug this worker (bullmq) in code-server', { timeout: 480_000 }, () =
         await waitFor('a session to end', async () => (await wb().callStackRows()).length === 0, 5_000).catch(() => undefined);
       }
       await waitFor('the Call Stack to empty', async () => (await wb().callStackRows()).length === 0, 30_000);
-      const left = await waitFor('every process of the program and the relay to end', () => (suite.programProcesses().length === 0 ? [] : null), 30_000).catch(() => suite.programProcesses());
-      assert.deepEqual(left.map((p) => `${p.pid} ${p.cmdline}`), [], 'no process of the program or relay survives Stop');
+      const left = await waitFor('every process of the program and the relay to end', () => (suite.programProcesses().length === 0 ? [] : null), 30_000).catch(
+        () => suite.programProcesses(),
+      );
+      assert.deepEqual(
+        left.map((p) => `${p.pid} ${p.cmdline}`),
+        [],
+        'no process of the program or relay survives Stop',
+      );
       await waitFor('the worker to say the debugger detached', () => /debugger detached/.test(worker!.output()), 30_000);
       assert.ok(isRunning(worker!.child.pid!), 'the worker goes on after the debugger left');
       await waitFor("the worker's relay process to end", () => ![...workerPids()].some((pid) => pid !== worker!.child.pid), 10_000);
       console.log(`# whole run ${Date.now() - started} ms`);
     } catch (error) {
-      await wb().screenshot('remote-debug-failure').catch(() => undefined);
+      await wb()
+        .screenshot('remote-debug-failure')
+        .catch(() => undefined);
       for (const p of suite.programProcesses()) killQuietly(p.pid, 'SIGKILL');
       throw error;
     }

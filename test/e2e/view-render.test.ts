@@ -20,30 +20,111 @@ const DEADLINE_MS = 180_000;
 /** A few of the variables VS Code defines in a webview, per theme, so the screenshots look like the product. */
 const THEMES: Record<string, Record<string, string>> = {
   dark: {
-    'font-family': 'system-ui, sans-serif', 'font-size': '13px', 'editor-font-family': 'monospace', foreground: '#cccccc', descriptionForeground: '#9d9d9d', disabledForeground: '#6e7681',
-    'editor-background': '#1f1f1f', 'sideBar-background': '#181818', 'editorWidget-background': '#202020', 'panel-border': '#2b2b2b', focusBorder: '#0078d4',
-    'button-background': '#0078d4', 'button-foreground': '#ffffff', 'button-hoverBackground': '#026ec1', 'badge-background': '#616161', 'badge-foreground': '#f8f8f8',
-    'list-hoverBackground': '#2a2d2e', 'list-inactiveSelectionBackground': '#37373d', 'list-activeSelectionBackground': '#04395e', 'list-activeSelectionForeground': '#ffffff',
-    'textLink-foreground': '#4daafc', 'textLink-activeForeground': '#4daafc', errorForeground: '#f85149', 'editorWarning-foreground': '#cca700', 'testing-iconPassed': '#73c991',
-    'charts-blue': '#3794ff', 'charts-red': '#f14c4c', 'charts-green': '#89d185', 'toolbar-hoverBackground': '#5a5d5e50', 'inputOption-activeBackground': '#2489db82', 'inputOption-activeBorder': '#2488db',
-    'debugIcon-pauseForeground': '#75beff', 'inputValidation-errorBorder': '#be1100', 'inputValidation-warningBackground': '#352a05', 'inputValidation-warningBorder': '#b89500',
+    'font-family': 'system-ui, sans-serif',
+    'font-size': '13px',
+    'editor-font-family': 'monospace',
+    foreground: '#cccccc',
+    descriptionForeground: '#9d9d9d',
+    disabledForeground: '#6e7681',
+    'editor-background': '#1f1f1f',
+    'sideBar-background': '#181818',
+    'editorWidget-background': '#202020',
+    'panel-border': '#2b2b2b',
+    focusBorder: '#0078d4',
+    'button-background': '#0078d4',
+    'button-foreground': '#ffffff',
+    'button-hoverBackground': '#026ec1',
+    'badge-background': '#616161',
+    'badge-foreground': '#f8f8f8',
+    'list-hoverBackground': '#2a2d2e',
+    'list-inactiveSelectionBackground': '#37373d',
+    'list-activeSelectionBackground': '#04395e',
+    'list-activeSelectionForeground': '#ffffff',
+    'textLink-foreground': '#4daafc',
+    'textLink-activeForeground': '#4daafc',
+    errorForeground: '#f85149',
+    'editorWarning-foreground': '#cca700',
+    'testing-iconPassed': '#73c991',
+    'charts-blue': '#3794ff',
+    'charts-red': '#f14c4c',
+    'charts-green': '#89d185',
+    'toolbar-hoverBackground': '#5a5d5e50',
+    'inputOption-activeBackground': '#2489db82',
+    'inputOption-activeBorder': '#2488db',
+    'debugIcon-pauseForeground': '#75beff',
+    'inputValidation-errorBorder': '#be1100',
+    'inputValidation-warningBackground': '#352a05',
+    'inputValidation-warningBorder': '#b89500',
   },
   light: {
-    'font-family': 'system-ui, sans-serif', 'font-size': '13px', 'editor-font-family': 'monospace', foreground: '#3b3b3b', descriptionForeground: '#717171', disabledForeground: '#8c8c8c',
-    'editor-background': '#ffffff', 'sideBar-background': '#f8f8f8', 'editorWidget-background': '#f0f0f0', 'panel-border': '#e5e5e5', focusBorder: '#005fb8',
-    'button-background': '#005fb8', 'button-foreground': '#ffffff', 'button-hoverBackground': '#0258a8', 'badge-background': '#cccccc', 'badge-foreground': '#3b3b3b',
-    'list-hoverBackground': '#f2f2f2', 'list-inactiveSelectionBackground': '#e4e6f1', 'list-activeSelectionBackground': '#e8e8e8', 'list-activeSelectionForeground': '#000000',
-    'textLink-foreground': '#005fb8', 'textLink-activeForeground': '#005fb8', errorForeground: '#f85149', 'editorWarning-foreground': '#bf8803', 'testing-iconPassed': '#388a34',
-    'charts-blue': '#1a85ff', 'charts-red': '#e51400', 'charts-green': '#388a34', 'toolbar-hoverBackground': '#b8b8b850', 'inputOption-activeBackground': '#bed6ed', 'inputOption-activeBorder': '#005fb8',
-    'debugIcon-pauseForeground': '#007acc', 'inputValidation-errorBorder': '#be1100', 'inputValidation-warningBackground': '#f6f5d2', 'inputValidation-warningBorder': '#b89500',
+    'font-family': 'system-ui, sans-serif',
+    'font-size': '13px',
+    'editor-font-family': 'monospace',
+    foreground: '#3b3b3b',
+    descriptionForeground: '#717171',
+    disabledForeground: '#8c8c8c',
+    'editor-background': '#ffffff',
+    'sideBar-background': '#f8f8f8',
+    'editorWidget-background': '#f0f0f0',
+    'panel-border': '#e5e5e5',
+    focusBorder: '#005fb8',
+    'button-background': '#005fb8',
+    'button-foreground': '#ffffff',
+    'button-hoverBackground': '#0258a8',
+    'badge-background': '#cccccc',
+    'badge-foreground': '#3b3b3b',
+    'list-hoverBackground': '#f2f2f2',
+    'list-inactiveSelectionBackground': '#e4e6f1',
+    'list-activeSelectionBackground': '#e8e8e8',
+    'list-activeSelectionForeground': '#000000',
+    'textLink-foreground': '#005fb8',
+    'textLink-activeForeground': '#005fb8',
+    errorForeground: '#f85149',
+    'editorWarning-foreground': '#bf8803',
+    'testing-iconPassed': '#388a34',
+    'charts-blue': '#1a85ff',
+    'charts-red': '#e51400',
+    'charts-green': '#388a34',
+    'toolbar-hoverBackground': '#b8b8b850',
+    'inputOption-activeBackground': '#bed6ed',
+    'inputOption-activeBorder': '#005fb8',
+    'debugIcon-pauseForeground': '#007acc',
+    'inputValidation-errorBorder': '#be1100',
+    'inputValidation-warningBackground': '#f6f5d2',
+    'inputValidation-warningBorder': '#b89500',
   },
   'high-contrast': {
-    'font-family': 'system-ui, sans-serif', 'font-size': '13px', 'editor-font-family': 'monospace', foreground: '#ffffff', descriptionForeground: '#ffffff', disabledForeground: '#a5a5a5',
-    'editor-background': '#000000', 'sideBar-background': '#000000', 'editorWidget-background': '#0c141f', 'panel-border': '#6fc3df', focusBorder: '#f38518', contrastBorder: '#6fc3df',
-    'button-background': '#000000', 'button-foreground': '#ffffff', 'button-border': '#6fc3df', 'badge-background': '#000000', 'badge-foreground': '#ffffff',
-    'list-hoverBackground': '#000000', 'list-inactiveSelectionBackground': '#000000', 'list-activeSelectionBackground': '#000000', 'list-focusOutline': '#f38518',
-    'textLink-foreground': '#21a6ff', 'textLink-activeForeground': '#21a6ff', errorForeground: '#f48771', 'editorWarning-foreground': '#ffd370', 'testing-iconPassed': '#73c991',
-    'charts-blue': '#3794ff', 'charts-red': '#f14c4c', 'charts-green': '#89d185', 'inputOption-activeBorder': '#6fc3df', 'inputValidation-errorBorder': '#f48771',
+    'font-family': 'system-ui, sans-serif',
+    'font-size': '13px',
+    'editor-font-family': 'monospace',
+    foreground: '#ffffff',
+    descriptionForeground: '#ffffff',
+    disabledForeground: '#a5a5a5',
+    'editor-background': '#000000',
+    'sideBar-background': '#000000',
+    'editorWidget-background': '#0c141f',
+    'panel-border': '#6fc3df',
+    focusBorder: '#f38518',
+    contrastBorder: '#6fc3df',
+    'button-background': '#000000',
+    'button-foreground': '#ffffff',
+    'button-border': '#6fc3df',
+    'badge-background': '#000000',
+    'badge-foreground': '#ffffff',
+    'list-hoverBackground': '#000000',
+    'list-inactiveSelectionBackground': '#000000',
+    'list-activeSelectionBackground': '#000000',
+    'list-focusOutline': '#f38518',
+    'textLink-foreground': '#21a6ff',
+    'textLink-activeForeground': '#21a6ff',
+    errorForeground: '#f48771',
+    'editorWarning-foreground': '#ffd370',
+    'testing-iconPassed': '#73c991',
+    'charts-blue': '#3794ff',
+    'charts-red': '#f14c4c',
+    'charts-green': '#89d185',
+    'inputOption-activeBorder': '#6fc3df',
+    'inputValidation-errorBorder': '#f48771',
   },
 };
 
@@ -55,7 +136,9 @@ function serve(): Promise<{ server: Server; origin: string }> {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const theme = /^\/theme-([\w-]+)\.css$/.exec(url.pathname)?.[1];
     if (theme && THEMES[theme]) {
-      const vars = Object.entries(THEMES[theme]).map(([k, v]) => `--vscode-${k}: ${v};`).join(' ');
+      const vars = Object.entries(THEMES[theme])
+        .map(([k, v]) => `--vscode-${k}: ${v};`)
+        .join(' ');
       res.writeHead(200, { 'content-type': 'text/css' }).end(`html { ${vars} } body { background: var(--vscode-sideBar-background); }`);
       return;
     }
@@ -75,14 +158,20 @@ function serve(): Promise<{ server: Server; origin: string }> {
     }
     res.writeHead(200, { 'content-type': MIME[extname(file)] ?? 'application/octet-stream' }).end(readFileSync(file));
   });
-  return new Promise((done) => server.listen(0, '127.0.0.1', () => done({ server, origin: `http://127.0.0.1:${(server.address() as { port: number }).port}` })));
+  return new Promise((done) =>
+    server.listen(0, '127.0.0.1', () => done({ server, origin: `http://127.0.0.1:${(server.address() as { port: number }).port}` })),
+  );
 }
 
 /** The real shell from webviewHtml, with a theme stylesheet and the acquireVsCodeApi stub under the same nonce. */
 function pageHtml(origin: string, theme: string): string {
   const uri = (path: string) => ({ path, toString: () => `${origin}${path}` });
   const webview = { cspSource: origin, asWebviewUri: (u: { path: string }) => u.toString() };
-  const html = webviewHtml(webview as never, uri('') as never, ((base: { path: string }, ...parts: string[]) => uri(`${base.path}/${parts.join('/')}`)) as never);
+  const html = webviewHtml(
+    webview as never,
+    uri('') as never,
+    ((base: { path: string }, ...parts: string[]) => uri(`${base.path}/${parts.join('/')}`)) as never,
+  );
   const nonce = /nonce-([^']+)'/.exec(html)![1];
   return html
     .replace('<title>', `<link href="${origin}/theme-${theme}.css" rel="stylesheet"><title>`)
@@ -103,7 +192,15 @@ describe('Program view in Chromium', { timeout: DEADLINE_MS }, () => {
       executablePath: CHROMIUM,
       headless: true,
       timeout: 60_000,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-dev-shm-usage'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+        '--disable-dev-shm-usage',
+      ],
     });
   });
 
@@ -137,7 +234,10 @@ describe('Program view in Chromium', { timeout: DEADLINE_MS }, () => {
     const page = await open();
     assert.match(await page.locator('#root').innerText(), /No program running/);
     await page.getByRole('button', { name: 'Launch Active File' }).click();
-    assert.deepEqual((await posted(page)).map((m) => m.type), ['ready', 'launchActiveFile']);
+    assert.deepEqual(
+      (await posted(page)).map((m) => m.type),
+      ['ready', 'launchActiveFile'],
+    );
     await page.screenshot({ path: join(RESULTS, 'view-empty.png') });
     await page.close();
   });
@@ -272,7 +372,10 @@ describe('Program view in Chromium', { timeout: DEADLINE_MS }, () => {
     const text = await section.innerText();
     assert.match(text, /Process-1 · 5001 waits for Lock lockB at deadlock\.ts:14, held by Process-2 · 5002/);
     assert.match(text, /Process-2 · 5002 waits for Lock lockA at deadlock\.ts:24, held by Process-1 · 5001/);
-    assert.match(await section.locator('svg.cycle').getAttribute('aria-label') ?? '', /Process-1 · 5001, then Lock lockB, then Process-2 · 5002, then Lock lockA/);
+    assert.match(
+      (await section.locator('svg.cycle').getAttribute('aria-label')) ?? '',
+      /Process-1 · 5001, then Lock lockB, then Process-2 · 5002, then Lock lockA/,
+    );
     await section.getByRole('button', { name: 'Open deadlock.ts line 24' }).click();
     assert.deepEqual((await posted(page)).at(-1), { type: 'openSource', file: '/work/examples/deadlock.ts', line: 24, column: 9 });
     await page.screenshot({ path: join(RESULTS, 'view-deadlock.png'), fullPage: true });
@@ -287,7 +390,10 @@ describe('Program view in Chromium', { timeout: DEADLINE_MS }, () => {
     await load(page, busyProgram());
     await send(page, { type: 'delta', delta: { from: 1, to: 2, upsert: {}, remove: {} } });
     await frame(page);
-    assert.deepEqual((await posted(page)).map((m) => m.type), ['ready', 'ready']);
+    assert.deepEqual(
+      (await posted(page)).map((m) => m.type),
+      ['ready', 'ready'],
+    );
     await load(page, null);
     assert.match(await page.locator('#root').innerText(), /No program running/);
     await page.close();
@@ -386,18 +492,40 @@ describe('Program view in Chromium', { timeout: DEADLINE_MS }, () => {
                 const index = 1 + ((Math.random() * (processes.length - 1)) | 0);
                 const p = processes[index];
                 const state = states[(Math.random() * states.length) | 0];
-                processes[index] = { ...p, cpu: Math.random() * 100, state, waitingOn: state === 'waiting' ? queues[0].id : undefined, waitingSince: state === 'waiting' ? clock : undefined };
+                processes[index] = {
+                  ...p,
+                  cpu: Math.random() * 100,
+                  state,
+                  waitingOn: state === 'waiting' ? queues[0].id : undefined,
+                  waitingSince: state === 'waiting' ? clock : undefined,
+                };
                 changedProcesses.set(p.key, processes[index]);
               }
               events++;
             }
-            if (due > 0) window.postMessage({ type: 'delta', now: clock, delta: { from: version, to: ++version, upsert: { processes: [...changedProcesses.values()], queues: [...changedQueues.values()] }, remove: {} } }, '*');
+            if (due > 0)
+              window.postMessage(
+                {
+                  type: 'delta',
+                  now: clock,
+                  delta: {
+                    from: version,
+                    to: ++version,
+                    upsert: { processes: [...changedProcesses.values()], queues: [...changedQueues.values()] },
+                    remove: {},
+                  },
+                },
+                '*',
+              );
           }, 1000 / updatesPerSecond);
           await new Promise((done) => setTimeout(done, seconds * 1000));
           clearInterval(timer);
           isRunning = false;
           await new Promise((done) => requestAnimationFrame(done));
-          const intervals = frames.slice(1).map((t, i) => t - frames[i]).sort((a, b) => a - b);
+          const intervals = frames
+            .slice(1)
+            .map((t, i) => t - frames[i])
+            .sort((a, b) => a - b);
           const elapsed = (frames[frames.length - 1] - frames[0]) / 1000;
           return {
             updatesPerSecond,
@@ -413,7 +541,13 @@ describe('Program view in Chromium', { timeout: DEADLINE_MS }, () => {
       version = result.version;
       const spent = await metrics();
       const share = (name: string) => Math.round(((spent[name] - before[name]) / 4) * 100);
-      figures.push({ ...result, scriptPct: share('ScriptDuration'), stylePct: share('RecalcStyleDuration'), layoutPct: share('LayoutDuration'), busyPct: share('TaskDuration') });
+      figures.push({
+        ...result,
+        scriptPct: share('ScriptDuration'),
+        stylePct: share('RecalcStyleDuration'),
+        layoutPct: share('LayoutDuration'),
+        busyPct: share('TaskDuration'),
+      });
     }
     console.log(`# view frame rate, 1,000 processes: ${figures.map((f) => JSON.stringify(f)).join(' ')}`);
     await page.evaluate(() => window.scrollBy(0, document.querySelector('.rows')!.getBoundingClientRect().bottom - window.innerHeight));

@@ -109,18 +109,36 @@ describe('Program view in code-server', { timeout: 600_000 }, () => {
       120_000,
     );
     frame = await view();
-    assert.ok(rows.some((t) => t.includes('<img src=x onerror="window.__pwned=1">')), `the hostile name shows as text: ${rows.join(' | ')}`);
+    assert.ok(
+      rows.some((t) => t.includes('<img src=x onerror="window.__pwned=1">')),
+      `the hostile name shows as text: ${rows.join(' | ')}`,
+    );
     assert.equal(await frame.evaluate(() => document.querySelectorAll('#root img').length), 0);
     assert.equal(await frame.evaluate(() => (window as unknown as { __pwned?: number }).__pwned), undefined);
     const killed = await frame.evaluate(() => Array.from(document.querySelectorAll('.process-row.dead')).map((e) => e.textContent ?? ''));
-    assert.ok(killed.some((t) => /killed by SIGKILL/.test(t)), 'the killed child is greyed with how it died');
+    assert.ok(
+      killed.some((t) => /killed by SIGKILL/.test(t)),
+      'the killed child is greyed with how it died',
+    );
     const session = await frame.evaluate(() => document.querySelector('.session-name')?.textContent ?? '');
     assert.match(session, /Program/);
     const panels = await text(frame, '.object');
-    assert.ok(panels.some((t) => /Pool/.test(t)), 'the pool shows');
-    assert.ok(panels.some((t) => /Queue[\s\S]*\/ 5/.test(t)), 'the bounded queue shows with its maxsize');
-    assert.ok(panels.some((t) => /[1-9]\d* messages · [\d.]+ (B|KB|MB) in all/.test(t)), `pipe and channel traffic shows in bytes: ${panels.join(' | ')}`);
-    assert.ok(panels.some((t) => /Lock/.test(t)), 'the lock shows');
+    assert.ok(
+      panels.some((t) => /Pool/.test(t)),
+      'the pool shows',
+    );
+    assert.ok(
+      panels.some((t) => /Queue[\s\S]*\/ 5/.test(t)),
+      'the bounded queue shows with its maxsize',
+    );
+    assert.ok(
+      panels.some((t) => /[1-9]\d* messages · [\d.]+ (B|KB|MB) in all/.test(t)),
+      `pipe and channel traffic shows in bytes: ${panels.join(' | ')}`,
+    );
+    assert.ok(
+      panels.some((t) => /Lock/.test(t)),
+      'the lock shows',
+    );
     const managers = await text(frame, '.object.manager');
     assert.ok(
       managers.some((t) => /[3-9]\d* calls[\s\S]*\.set 3\b[\s\S]*MainProcess/.test(t)),
@@ -135,12 +153,14 @@ describe('Program view in code-server', { timeout: 600_000 }, () => {
     const page = wb().page;
     await page.keyboard.press('Control+Shift+D');
     // A view added to Run and Debug starts collapsed at the bottom: expand its pane.
-    await waitFor('the Processes pane, expanded', () =>
-      page.evaluate(() => {
-        const header = Array.from(document.querySelectorAll('.pane-header')).find((e) => /^\s*Processes/.test(e.textContent ?? ''));
-        if (header?.getAttribute('aria-expanded') === 'false') (header as HTMLElement).click();
-        return header?.getAttribute('aria-expanded') === 'true';
-      }),
+    await waitFor(
+      'the Processes pane, expanded',
+      () =>
+        page.evaluate(() => {
+          const header = Array.from(document.querySelectorAll('.pane-header')).find((e) => /^\s*Processes/.test(e.textContent ?? ''));
+          if (header?.getAttribute('aria-expanded') === 'false') (header as HTMLElement).click();
+          return header?.getAttribute('aria-expanded') === 'true';
+        }),
       60_000,
     );
     const rows = await waitFor(
@@ -158,13 +178,24 @@ describe('Program view in code-server', { timeout: 600_000 }, () => {
     });
     await wb().screenshot('view-e2e-processes-tree');
     console.log(`# tree rows: ${rows.join(' | ')}`);
-    assert.ok(rows.some((t) => /MainProcess/.test(t) && /\d+ · (running|waiting)/.test(t)), `the main process with pid and state: ${rows.join(' | ')}`);
+    assert.ok(
+      rows.some((t) => /MainProcess/.test(t) && /\d+ · (running|waiting)/.test(t)),
+      `the main process with pid and state: ${rows.join(' | ')}`,
+    );
     const frame = await view();
     await frame.locator('.process-row', { hasText: 'MainProcess' }).locator('.name-text').click();
     // The host checks the pid against the session's table and brings the Call Stack forward (VS Code has no
     // public API that selects one session in it: `debug.activeDebugSession` is read-only at run time).
-    await waitFor('the Call Stack to come forward with the program session', async () => (await wb().callStackRows()).some((r) => r.kind === 'session' && /Program/.test(r.name)), 30_000);
-    assert.equal(await page.locator('.activitybar .action-item:has(a[aria-label^="Forkscope"])').evaluate((e) => e.classList.contains('checked')), false, 'Run and Debug replaced the Forkscope container');
+    await waitFor(
+      'the Call Stack to come forward with the program session',
+      async () => (await wb().callStackRows()).some((r) => r.kind === 'session' && /Program/.test(r.name)),
+      30_000,
+    );
+    assert.equal(
+      await page.locator('.activitybar .action-item:has(a[aria-label^="Forkscope"])').evaluate((e) => e.classList.contains('checked')),
+      false,
+      'Run and Debug replaced the Forkscope container',
+    );
   });
 
   it('pauses and continues one process from its row; the view shows it paused meanwhile', async () => {
@@ -185,14 +216,22 @@ describe('Program view in code-server', { timeout: 600_000 }, () => {
       'the view to show single-process mode',
       async () => {
         const f = await view();
-        return f.evaluate(() => document.querySelector('[role="switch"]')?.getAttribute('aria-checked') === 'true' && !(document.querySelector('.badge.single') as HTMLElement | null)?.hidden);
+        return f.evaluate(
+          () =>
+            document.querySelector('[role="switch"]')?.getAttribute('aria-checked') === 'true' &&
+            !(document.querySelector('.badge.single') as HTMLElement | null)?.hidden,
+        );
       },
       120_000,
     );
     await wb().screenshot('view-e2e-single-process');
     await stop();
     const after = await view();
-    await waitFor('the view to mark the session ended', () => after.evaluate(() => /\(ended\)/.test(document.querySelector('.session-name')?.textContent ?? '')), 30_000);
+    await waitFor(
+      'the view to mark the session ended',
+      () => after.evaluate(() => /\(ended\)/.test(document.querySelector('.session-name')?.textContent ?? '')),
+      30_000,
+    );
   });
 
   it('draws a deadlock found by the hub and names both locations in a notification', async () => {
@@ -214,7 +253,11 @@ describe('Program view in code-server', { timeout: 600_000 }, () => {
     assert.match(cycle, /view-deadlock-child\.ts · \d+ waits for Lock accounts at view-deadlock-child\.ts:7, held by view-deadlock-child\.ts · \d+/);
     const frame = await view();
     assert.equal(await frame.evaluate(() => document.querySelectorAll('.deadlocks .cycle-node').length), 4);
-    const notice = await waitFor('the deadlock notification', async () => (await wb().notifications()).find((n) => /deadlock at view-deadlock-child\.ts:[67] and view-deadlock-child\.ts:[67]/.test(n)), 30_000);
+    const notice = await waitFor(
+      'the deadlock notification',
+      async () => (await wb().notifications()).find((n) => /deadlock at view-deadlock-child\.ts:[67] and view-deadlock-child\.ts:[67]/.test(n)),
+      30_000,
+    );
     assert.match(notice, /deadlock/);
     await wb().screenshot('view-e2e-deadlock');
     await stop();
@@ -224,10 +267,14 @@ describe('Program view in code-server', { timeout: 600_000 }, () => {
     await waitFor('the previous program to end', () => programProcesses().length === 0, 60_000);
     await wb().runCommand('Debug: Select and Start Debugging');
     await wb().quickPick(`Example ${name}`, 30_000);
-    await waitFor(`the view to follow the ${name} session`, async () => {
-      const f = await view();
-      return f.evaluate((want) => (document.querySelector('.session-name')?.textContent ?? '').includes(want), `Example ${name}`);
-    }, 60_000);
+    await waitFor(
+      `the view to follow the ${name} session`,
+      async () => {
+        const f = await view();
+        return f.evaluate((want) => (document.querySelector('.session-name')?.textContent ?? '').includes(want), `Example ${name}`);
+      },
+      60_000,
+    );
   }
 
   /** Polls the view until `probe` (run in the webview) returns a value; screenshots the failure. */
@@ -244,7 +291,9 @@ describe('Program view in code-server', { timeout: 600_000 }, () => {
     const pool = await seeInView('a pool with workers and done tasks', 'view-e2e-example-pool', () => {
       // Read element by element: a row's textContent runs its figures together ("running9 done").
       const pools = Array.from(document.querySelectorAll('.object.pool')).map((e) => ({
-        text: Array.from(e.querySelectorAll('.object-title, .metric')).map((m) => m.textContent ?? '').join(', '),
+        text: Array.from(e.querySelectorAll('.object-title, .metric'))
+          .map((m) => m.textContent ?? '')
+          .join(', '),
         done: Math.max(0, ...Array.from(e.querySelectorAll('.tasks .metric')).map((m) => Number(/^(\d+) done$/.exec(m.textContent ?? '')?.[1] ?? 0))),
         workers: e.querySelectorAll('.worker-cell').length,
       }));
@@ -255,20 +304,27 @@ describe('Program view in code-server', { timeout: 600_000 }, () => {
       return finished.length >= 2 && rows.some((r) => /PoolWorker/.test(r)) ? { pools, rows } : null;
     });
     console.log(`# pool_square pools: ${pool.pools.map((p) => `${p.workers} workers: ${p.text}`).join(' | ')}`);
-    assert.ok(pool.pools.some((p) => /Pool/.test(p.text) && p.done === 9 && p.workers === 5), `Pool(5).map over 9 items shows its 5 workers and 9 done: ${JSON.stringify(pool.pools)}`);
+    assert.ok(
+      pool.pools.some((p) => /Pool/.test(p.text) && p.done === 9 && p.workers === 5),
+      `Pool(5).map over 9 items shows its 5 workers and 9 done: ${JSON.stringify(pool.pools)}`,
+    );
     await wb().screenshot('view-e2e-example-pool');
 
     // producer_consumer: MainProcess and Process-1 put, Process-2 gets, over one Queue.
     await launchExample('producer_consumer');
     const queue = await seeInView('the queue with puts, gets, producers and consumers', 'view-e2e-example-queue', () => {
       const q = document.querySelector('.object.queue');
-      const text = Array.from(q?.querySelectorAll('.object-line > .muted') ?? []).map((e) => e.textContent ?? '').join(', ');
+      const text = Array.from(q?.querySelectorAll('.object-line > .muted') ?? [])
+        .map((e) => e.textContent ?? '')
+        .join(', ');
       const counts = /^(\d+) put · (\d+) got$/m.exec(text.replace(/, /g, '\n'));
       const depth = Number(q?.querySelector('.metric-value')?.textContent ?? 0);
       const flow = q?.querySelector('.flow')?.textContent ?? '';
       const rows = Array.from(document.querySelectorAll('.process-row')).map((e) => e.textContent ?? '');
       const ok = counts && Number(counts[1]) > 0 && Number(counts[2]) > 0 && /Process-1/.test(flow) && /consumers.*Process-2/.test(flow);
-      return ok && rows.some((r) => /Process-1/.test(r)) && rows.some((r) => /Process-2/.test(r)) ? { text, depth, flow, sparkline: q?.querySelector('.sparkline')?.getAttribute('aria-label') ?? '' } : null;
+      return ok && rows.some((r) => /Process-1/.test(r)) && rows.some((r) => /Process-2/.test(r))
+        ? { text, depth, flow, sparkline: q?.querySelector('.sparkline')?.getAttribute('aria-label') ?? '' }
+        : null;
     });
     const deepest = Math.max(queue.depth, Number(/to (\d+)$/.exec(queue.sparkline)?.[1] ?? 0));
     console.log(`# producer_consumer queue: ${queue.text} (depth ${queue.depth}; ${queue.sparkline}; deepest seen ${deepest})`);
@@ -279,7 +335,9 @@ describe('Program view in code-server', { timeout: 600_000 }, () => {
     // pipe_sender_receiver: four messages from Process-1 to Process-2.
     await launchExample('pipe_sender_receiver');
     const pipe = await seeInView('the pipe with its messages and bytes', 'view-e2e-example-pipe', () => {
-      const p = Array.from(document.querySelectorAll('.object.pipe')).find((e) => Array.from(e.querySelectorAll('.muted')).some((m) => /^[1-9]\d* messages · [\d.]+ (B|KB) in all$/.test(m.textContent ?? '')));
+      const p = Array.from(document.querySelectorAll('.object.pipe')).find((e) =>
+        Array.from(e.querySelectorAll('.muted')).some((m) => /^[1-9]\d* messages · [\d.]+ (B|KB) in all$/.test(m.textContent ?? '')),
+      );
       const ends = p?.querySelector('.flow')?.textContent ?? '';
       return p && /Process-1/.test(ends) && /Process-2/.test(ends) ? (p.textContent ?? '') : null;
     });
@@ -295,14 +353,22 @@ describe('Program view in code-server', { timeout: 600_000 }, () => {
     assert.match(cycle, /alice · \d+ waits for .+? at deadlock\.ts:13, held by bob · \d+/);
     assert.match(cycle, /bob · \d+ waits for .+? at deadlock\.ts:13, held by alice · \d+/);
     const holders = await (await view()).evaluate(() => Array.from(document.querySelectorAll('.object.sync')).map((e) => e.textContent ?? ''));
-    assert.ok(holders.some((t) => /held by alice · \d+/.test(t)) && holders.some((t) => /held by bob · \d+/.test(t)), `each lock shows its holder: ${holders.join(' | ')}`);
-    assert.ok(holders.some((t) => /waiting/.test(t)), `the waiters show: ${holders.join(' | ')}`);
+    assert.ok(
+      holders.some((t) => /held by alice · \d+/.test(t)) && holders.some((t) => /held by bob · \d+/.test(t)),
+      `each lock shows its holder: ${holders.join(' | ')}`,
+    );
+    assert.ok(
+      holders.some((t) => /waiting/.test(t)),
+      `the waiters show: ${holders.join(' | ')}`,
+    );
     console.log(`# deadlock: ${cycle} | ${holders.join(' | ')}`);
     await wb().screenshot('view-e2e-example-deadlock');
     // The README's picture: the cycle beside the line both processes wait at (cosmetic: a miss only logs).
     try {
       await wb().openFile('examples/deadlock.ts');
-      await wb().goToLine(13).catch(() => {}); // the status bar may lag; the file alone serves
+      await wb()
+        .goToLine(13)
+        .catch(() => {}); // the status bar may lag; the file alone serves
       await view();
       await wb().screenshot('view-e2e-example-deadlock-source', { x: 0, y: 0, width: 1600, height: 1300 });
     } catch (error) {
@@ -313,7 +379,9 @@ describe('Program view in code-server', { timeout: 600_000 }, () => {
     // calculate_e: a Process subclass named calculate_e_process spins until the main process sets its Event.
     await launchExample('calculate_e');
     const event = await seeInView('the Event and calculate_e_process', 'view-e2e-example-event', () => {
-      const e = Array.from(document.querySelectorAll('.object.sync')).find((s) => s.querySelector('.kind')?.textContent === 'Event' && /^(not )?set$/.test(s.querySelector('.badge')?.textContent ?? ''));
+      const e = Array.from(document.querySelectorAll('.object.sync')).find(
+        (s) => s.querySelector('.kind')?.textContent === 'Event' && /^(not )?set$/.test(s.querySelector('.badge')?.textContent ?? ''),
+      );
       const rows = Array.from(document.querySelectorAll('.process-row')).map((r) => r.textContent ?? '');
       return e && rows.some((r) => /MainProcess/.test(r)) && rows.some((r) => /calculate_e_process/.test(r)) ? { event: e.textContent ?? '', rows } : null;
     });

@@ -20,7 +20,11 @@ import { CLI, ROOT } from './bullmqCluster';
 import { openDebugRelay } from '../../runtime/src/bullmq/debugRelay';
 
 // chrome-remote-interface ships no types; the one call used here is typed at this seam.
-const CDP = require('chrome-remote-interface') as (options: { target: string; local?: boolean }) => Promise<{ send(method: string, params?: object): Promise<{ result: { value: unknown } }>; on(event: string, listener: (params: { callFrames: Array<{ functionName: string }> }) => void): void; close(): Promise<void> }>;
+const CDP = require('chrome-remote-interface') as (options: { target: string; local?: boolean }) => Promise<{
+  send(method: string, params?: object): Promise<{ result: { value: unknown } }>;
+  on(event: string, listener: (params: { callFrames: Array<{ functionName: string }> }) => void): void;
+  close(): Promise<void>;
+}>;
 
 let prefixes = 0;
 /** A context of its own per test: its own prefix, so no test sees another's jobs or workers. */
@@ -45,13 +49,29 @@ describe('bullmq backend', { timeout: 110_000 }, () => {
 
   it('Pool, executor and queues keep their API on a cluster of two workers', async () => {
     const { prefix, ctx } = context(redis);
-    const workers = [await startWorker(redis.url, 'hostA', ['--prefix', prefix, '--concurrency', '2']), await startWorker(redis.url, 'hostB', ['--prefix', prefix, '--concurrency', '2'])];
+    const workers = [
+      await startWorker(redis.url, 'hostA', ['--prefix', prefix, '--concurrency', '2']),
+      await startWorker(redis.url, 'hostB', ['--prefix', prefix, '--concurrency', '2']),
+    ];
     try {
       for (const w of workers) assert.match(w.output(), new RegExp(`host ${w.name}, pid ${w.child.pid}, capacity 2, serving forkscope@0\\.1\\.0`));
       const pool = new ctx.Pool({ processes: 4 });
       assert.deepEqual(await pool.map(square, [1, 2, 3, 4, 5, 6, 7, 8]), [1, 4, 9, 16, 25, 36, 49, 64]);
-      assert.deepEqual(await pool.map(square, Array.from({ length: 100 }, (_, i) => i), { chunksize: 7 }), Array.from({ length: 100 }, (_, i) => i * i));
-      assert.deepEqual(await pool.starmap(add, [[1, 2], [3, 4]]), [3, 7]);
+      assert.deepEqual(
+        await pool.map(
+          square,
+          Array.from({ length: 100 }, (_, i) => i),
+          { chunksize: 7 },
+        ),
+        Array.from({ length: 100 }, (_, i) => i * i),
+      );
+      assert.deepEqual(
+        await pool.starmap(add, [
+          [1, 2],
+          [3, 4],
+        ]),
+        [3, 7],
+      );
       assert.equal(await pool.apply(add, [20, 22]), 42);
       let called = 0;
       const r = pool.applyAsync(square, [9], { callback: () => called++ });
@@ -70,7 +90,15 @@ describe('bullmq backend', { timeout: 110_000 }, () => {
       // Importing a program's module for its target does not start the program on the worker.
       assert.deepEqual(await pool.apply(guardSeen, []), { isMain: false, mainRan: false });
       // Both "hosts" take work.
-      const hosts = new Set((await pool.map(whereAmI, Array.from({ length: 24 }, (_, i) => String(i)), { chunksize: 1 })).map((w) => w.host));
+      const hosts = new Set(
+        (
+          await pool.map(
+            whereAmI,
+            Array.from({ length: 24 }, (_, i) => String(i)),
+            { chunksize: 1 },
+          )
+        ).map((w) => w.host),
+      );
       assert.deepEqual([...hosts].sort(), ['hostA', 'hostB']);
 
       await using executor = new ctx.ProcessPoolExecutor({ maxWorkers: 2 });
@@ -122,7 +150,10 @@ describe('bullmq backend', { timeout: 110_000 }, () => {
       const { onlyHere } = (await import(module)) as { onlyHere: (x: number) => number };
       await assert.rejects(pool.apply(onlyHere, [1]), (e: Error) => {
         assert.equal(e.name, 'PicklingError', `${e.name}: ${e.message}`);
-        assert.match(e.message, new RegExp(`module ${module.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(export onlyHere\\) is not in the deployment of worker hostA on host hostA`));
+        assert.match(
+          e.message,
+          new RegExp(`module ${module.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(export onlyHere\\) is not in the deployment of worker hostA on host hostA`),
+        );
         return true;
       });
       // A closure fails at the call, as locally.
@@ -139,7 +170,11 @@ describe('bullmq backend', { timeout: 110_000 }, () => {
     try {
       await using pool = new ctx.Pool({ processes: 2 });
       const started = Date.now();
-      await pool.starmap(slowSquare, [1, 2, 3, 4].map((x) => [x, 400] as [number, number]), { chunksize: 1 });
+      await pool.starmap(
+        slowSquare,
+        [1, 2, 3, 4].map((x) => [x, 400] as [number, number]),
+        { chunksize: 1 },
+      );
       // Four 400 ms tasks, two at a time, on a worker that could run eight: at least two rounds.
       assert.ok(Date.now() - started >= 800, `took ${Date.now() - started} ms`);
     } finally {
@@ -156,7 +191,10 @@ describe('bullmq backend', { timeout: 110_000 }, () => {
     const queue = await backendFor({ connection: redis.url, prefix }).queue();
     for (let i = 0; i < 200 && (await queue.getActiveCount()) === 0; i++) await new Promise((r) => setTimeout(r, 25));
     worker.signal('SIGTERM');
-    assert.deepEqual((await result).map((r) => r.x), [49]);
+    assert.deepEqual(
+      (await result).map((r) => r.x),
+      [49],
+    );
     const exit = await worker.exited;
     assert.equal(exit.code, 0, worker.output());
     assert.match(worker.output(), /SIGTERM, finishing the tasks in hand/);
@@ -180,7 +218,10 @@ describe('bullmq backend', { timeout: 110_000 }, () => {
       killed.signal('SIGKILL');
       assert.equal(await call.get({ timeout: 30_000 }), 10);
       assert.ok(Date.now() - killedAt < 30_000);
-      const runs = readFileSync(log, 'utf8').split('\n').filter(Boolean).map((l) => l.split(' ')[1]);
+      const runs = readFileSync(log, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => l.split(' ')[1]);
       assert.deepEqual(runs, [killed.name, survivor.name]);
       await new Promise((r) => setTimeout(r, 300));
       assert.equal(callbacks, 1);
@@ -214,7 +255,10 @@ describe('bullmq backend', { timeout: 110_000 }, () => {
       const wrong = `redis://:nope@127.0.0.1:${guarded.port}`;
       const ctx = getContext('bullmq', { connection: wrong, prefix: 'auth' });
       await using pool = new ctx.Pool({ processes: 1 });
-      await assert.rejects(pool.apply(square, [2]), (e: Error) => e instanceof AuthenticationError && /refused the credentials.*check the user and password/.test(e.message));
+      await assert.rejects(
+        pool.apply(square, [2]),
+        (e: Error) => e instanceof AuthenticationError && /refused the credentials.*check the user and password/.test(e.message),
+      );
       const worker = await startWorker(wrong, 'hostA', [], { announce: false });
       const exit = await worker.exited;
       assert.equal(exit.code, 1, worker.output());
@@ -234,12 +278,19 @@ describe('bullmq backend', { timeout: 110_000 }, () => {
       workers.push(await startWorker(durable.url, 'hostA', ['--prefix', prefix, '--concurrency', '4']));
       await using pool = new ctx.Pool({ processes: 4 });
       assert.equal(await pool.apply(square, [3]), 9);
-      const running = pool.starmap(slowSquare, [1, 2, 3, 4, 5, 6].map((x) => [x, 600] as [number, number]), { chunksize: 1 });
+      const running = pool.starmap(
+        slowSquare,
+        [1, 2, 3, 4, 5, 6].map((x) => [x, 600] as [number, number]),
+        { chunksize: 1 },
+      );
       await new Promise((r) => setTimeout(r, 300));
       await durable.stop();
       await new Promise((r) => setTimeout(r, 1000));
       await durable.start();
-      assert.deepEqual((await running).map((r) => r.x), [1, 4, 9, 16, 25, 36]);
+      assert.deepEqual(
+        (await running).map((r) => r.x),
+        [1, 4, 9, 16, 25, 36],
+      );
 
       await durable.stop();
       const started = Date.now();
@@ -286,7 +337,10 @@ describe('bullmq backend', { timeout: 110_000 }, () => {
       const run = await runProgram('test/fixtures/bullmq-hub.ts', { args: [redis.url, prefix, join(redis.dir, `die-${prefix}`)], env, deadlineMs: 90_000 });
       assert.equal(run.code, 0, run.stderr);
       const truth = JSON.parse(run.stdout.trim().split('\n').pop()!) as { done: Record<string, number>; failedOn: string; retriedOn: string };
-      assert.equal(Object.values(truth.done).reduce((a, b) => a + b, 0), 21);
+      assert.equal(
+        Object.values(truth.done).reduce((a, b) => a + b, 0),
+        21,
+      );
       const deadline = Date.now() + 10_000;
       const cluster = () => hub.model.snapshot().clusters?.[0];
       while ((cluster()?.ended ?? 0) < 22 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
@@ -295,20 +349,37 @@ describe('bullmq backend', { timeout: 110_000 }, () => {
       assert.equal(c.queue, `${prefix}:tasks`);
       assert.equal(c.address, `127.0.0.1:${redis.port}`);
       assert.equal(c.reportedBy, String(run.pid));
-      assert.deepEqual({ submitted: c.submitted, ended: c.ended, retried: c.retried, completed: c.completed, failed: c.failed, waiting: c.waiting, active: c.active }, { submitted: 22, ended: 22, retried: 1, completed: 21, failed: 1, waiting: 0, active: 0 });
-      assert.deepEqual(c.workers.map((w) => w.host), ['hostA', 'hostB']);
+      assert.deepEqual(
+        { submitted: c.submitted, ended: c.ended, retried: c.retried, completed: c.completed, failed: c.failed, waiting: c.waiting, active: c.active },
+        { submitted: 22, ended: 22, retried: 1, completed: 21, failed: 1, waiting: 0, active: 0 },
+      );
+      assert.deepEqual(
+        c.workers.map((w) => w.host),
+        ['hostA', 'hostB'],
+      );
       for (const w of c.workers) {
         const real = workers.find((x) => x.name === w.name)!;
         assert.deepEqual(
           { name: w.name, pid: w.pid, capacity: w.capacity, program: `${w.program}@${w.version}`, jobsDone: w.jobsDone, jobsFailed: w.jobsFailed },
-          { name: w.host, pid: real.child.pid, capacity: 2, program: 'forkscope@0.1.0', jobsDone: truth.done[w.host] ?? 0, jobsFailed: truth.failedOn === w.host ? 1 : 0 },
+          {
+            name: w.host,
+            pid: real.child.pid,
+            capacity: 2,
+            program: 'forkscope@0.1.0',
+            jobsDone: truth.done[w.host] ?? 0,
+            jobsFailed: truth.failedOn === w.host ? 1 : 0,
+          },
         );
       }
       assert.equal(c.workers.find((w) => w.host === truth.retriedOn)!.alive, true, 'the survivor is alive');
       // The CLI's tree: a node per host, each worker with pid, capacity, program and counts.
       const tree = renderTree(hub.model.snapshot()).join('\n');
       assert.match(tree, new RegExp(`cluster ${prefix}:tasks on redis 127\\.0\\.0\\.1:${redis.port}: 0 waiting, 0 active, 21 completed, 1 failed, 1 retried`));
-      for (const w of workers) assert.match(tree, new RegExp(`host ${w.name}\\n.*worker ${w.name} \\(pid ${w.child.pid}, capacity 2, forkscope@0\\.1\\.0\\) .* ${truth.done[w.name] ?? 0} done`));
+      for (const w of workers)
+        assert.match(
+          tree,
+          new RegExp(`host ${w.name}\\n.*worker ${w.name} \\(pid ${w.child.pid}, capacity 2, forkscope@0\\.1\\.0\\) .* ${truth.done[w.name] ?? 0} done`),
+        );
       // Trace: each job's submit (caller's row) joined by one arrow to its run on the worker's own row.
       const events = trace.toJSON().traceEvents;
       const starts = events.filter((e) => e.ph === 's' && e.cat === 'Cluster');
@@ -330,7 +401,11 @@ describe('bullmq backend', { timeout: 110_000 }, () => {
     const { prefix } = context(redis);
     const key = 'a-debug-secret-of-32-characters!';
     const worker = await startWorker(redis.url, 'hostA', ['--prefix', prefix, '--debug-key', key]);
-    const relayCli = spawn(process.execPath, [CLI, 'debug-worker', '--backend', redis.url, '--prefix', prefix, '--name', 'hostA'], { cwd: ROOT, env: { ...process.env, FORKSCOPE_DEBUG_KEY: key }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const relayCli = spawn(process.execPath, [CLI, 'debug-worker', '--backend', redis.url, '--prefix', prefix, '--name', 'hostA'], {
+      cwd: ROOT,
+      env: { ...process.env, FORKSCOPE_DEBUG_KEY: key },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     relayCli.stdout.on('data', (d: Buffer) => (out += d));
     relayCli.stderr.on('data', (d: Buffer) => (out += d));
@@ -360,7 +435,10 @@ describe('bullmq backend', { timeout: 110_000 }, () => {
       }
       assert.match(worker.output(), /debugger attached through Redis/);
       // A debugger without the key gets a clear error, and the worker refuses the request.
-      await assert.rejects(openDebugRelay({ connection: redis.url, prefix, worker: 'hostA', secret: 'not-the-right-key-at-all', timeoutMs: 2_000 }), /did not answer the debug request in 2 s: start it with --debug-key/);
+      await assert.rejects(
+        openDebugRelay({ connection: redis.url, prefix, worker: 'hostA', secret: 'not-the-right-key-at-all', timeoutMs: 2_000 }),
+        /did not answer the debug request in 2 s: start it with --debug-key/,
+      );
       assert.match(worker.output(), /refused a debug request: it was not sealed with this worker's debug key/);
       await assert.rejects(openDebugRelay({ connection: redis.url, prefix, worker: 'nobody', secret: key }), /no worker named nobody in the roll/);
       relayCli.kill('SIGTERM');
@@ -369,7 +447,11 @@ describe('bullmq backend', { timeout: 110_000 }, () => {
       for (let i = 0; i < 400 && !/debugger detached/.test(worker.output()); i++) await new Promise((r) => setTimeout(r, 25));
       assert.match(worker.output(), /debugger detached/);
       // The worker stopping while debugged ends the session on the debugger's side too (its port closes, the CLI exits).
-      const second = spawn(process.execPath, [CLI, 'debug-worker', '--backend', redis.url, '--prefix', prefix, '--name', 'hostA'], { cwd: ROOT, env: { ...process.env, FORKSCOPE_DEBUG_KEY: key }, stdio: ['ignore', 'pipe', 'pipe'] });
+      const second = spawn(process.execPath, [CLI, 'debug-worker', '--backend', redis.url, '--prefix', prefix, '--name', 'hostA'], {
+        cwd: ROOT,
+        env: { ...process.env, FORKSCOPE_DEBUG_KEY: key },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       let secondOut = '';
       second.stdout.on('data', (d: Buffer) => (secondOut += d));
       second.stderr.on('data', (d: Buffer) => (secondOut += d));
@@ -390,7 +472,7 @@ describe('bullmq backend', { timeout: 110_000 }, () => {
     }
   });
 
-  it('an idle caller whose Redis went away still ends by itself (ioredis\'s reconnect timer is unref\'d while idle)', async () => {
+  it("an idle caller whose Redis went away still ends by itself (ioredis's reconnect timer is unref'd while idle)", async () => {
     const gone = await startRedis();
     try {
       const run = await runProgram('test/fixtures/bullmq-idle-exit.ts', { args: [gone.url, `t${process.pid}idle`], deadlineMs: 30_000 });

@@ -73,7 +73,9 @@ export async function startRedis(options: { password?: string; persist?: boolean
     async start() {
       child = spawn(REDIS_SERVER, args, { stdio: ['ignore', 'pipe', 'pipe'] });
       const missing = new Promise<never>((_, reject) =>
-        child!.once('error', (error) => reject(new Error(`cannot start ${REDIS_SERVER} (${error.message}): install it with \`node scripts/e2e-env.mjs\` (or apt-get install redis-server)`))),
+        child!.once('error', (error) =>
+          reject(new Error(`cannot start ${REDIS_SERVER} (${error.message}): install it with \`node scripts/e2e-env.mjs\` (or apt-get install redis-server)`)),
+        ),
       );
       await Promise.race([waitForLine(child, /Ready to accept connections/, 20_000, 'redis-server'), missing]);
     },
@@ -111,7 +113,12 @@ export interface Worker {
 }
 
 /** `forkscope worker` as a process group of its own, FORKSCOPE_HOST=name; resolves once it announced itself. */
-export async function startWorker(url: string, name: string, extra: string[] = [], options: { env?: NodeJS.ProcessEnv; announce?: boolean } = {}): Promise<Worker> {
+export async function startWorker(
+  url: string,
+  name: string,
+  extra: string[] = [],
+  options: { env?: NodeJS.ProcessEnv; announce?: boolean } = {},
+): Promise<Worker> {
   const child = spawn(process.execPath, [CLI, 'worker', '--backend', url, '--name', name, ...extra], {
     cwd: ROOT,
     detached: true,

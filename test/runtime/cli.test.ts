@@ -27,7 +27,11 @@ async function forkscopeRun(program: string, args: string[] = [], ms = 90_000, e
   try {
     const snapshotFile = join(dir, 'snapshot.json');
     const traceFile = join(dir, 'trace.json');
-    const child = spawn(process.execPath, [CLI, 'run', program, '--snapshot', snapshotFile, '--trace', traceFile, ...args], { cwd: FIXTURES, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, 'run', program, '--snapshot', snapshotFile, '--trace', traceFile, ...args], {
+      cwd: FIXTURES,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d));
@@ -62,10 +66,13 @@ describe('forkscope run', () => {
     const main = root(snapshot);
     assert.deepEqual([main.name, main.role, main.state, main.exitCode], ['MainProcess', 'main', 'exited', 0]);
     const children = snapshot.processes.filter((p) => p.parent === main.key);
-    assert.deepEqual(children.map((c) => [c.name, c.external, c.state, c.exitCode]), [
-      ['hub-fork-child.js', true, 'exited', 0],
-      ['hub-fork-child.js', true, 'exited', 0],
-    ]);
+    assert.deepEqual(
+      children.map((c) => [c.name, c.external, c.state, c.exitCode]),
+      [
+        ['hub-fork-child.js', true, 'exited', 0],
+        ['hub-fork-child.js', true, 'exited', 0],
+      ],
+    );
     assert.equal(snapshot.processes.length, 3, 'no stray processes or threads');
     const channels = snapshot.pipes.filter((p) => p.kind === 'Channel');
     assert.equal(channels.length, 2);
@@ -74,10 +81,16 @@ describe('forkscope run', () => {
       assert.equal(ch.messages, 21);
       assert.ok(ch.bytes > 10 * 100, `bytes counted (${ch.bytes})`);
       assert.equal(ch.ends.length, 2);
-      assert.ok(ch.recent.some((r) => r.includes('job')), `previews kept: ${ch.recent.join(' | ')}`);
+      assert.ok(
+        ch.recent.some((r) => r.includes('job')),
+        `previews kept: ${ch.recent.join(' | ')}`,
+      );
     }
     const names = trace.traceEvents.filter((e) => e.ph === 'M' && e.name === 'process_name').map((e) => String(e.args?.name));
-    assert.ok(names.some((n) => n.startsWith('MainProcess')), names.join(', '));
+    assert.ok(
+      names.some((n) => n.startsWith('MainProcess')),
+      names.join(', '),
+    );
     assert.equal(new Set(trace.traceEvents.filter((e) => e.ph === 'M' && e.name === 'process_name').map((e) => e.pid)).size, 3);
     const starts = trace.traceEvents.filter((e) => e.ph === 's' && e.cat === 'Channel');
     const ends = trace.traceEvents.filter((e) => e.ph === 'f' && e.cat === 'Channel');
@@ -126,7 +139,11 @@ describe('forkscope run', () => {
     assert.equal(pids.length, 9, JSON.stringify(snapshot.processes.map((p) => [p.name, p.state])));
     for (const pid of pids) {
       const mine = lines.filter((l) => l.includes(`(pid ${pid})`) || l.includes(`(pid ${pid},`));
-      assert.deepEqual(mine.map((l) => l.slice('forkscope: '.length, 'forkscope: '.length + 1)), ['+', '-'], `pid ${pid}:\n${lines.join('\n')}`);
+      assert.deepEqual(
+        mine.map((l) => l.slice('forkscope: '.length, 'forkscope: '.length + 1)),
+        ['+', '-'],
+        `pid ${pid}:\n${lines.join('\n')}`,
+      );
     }
     assert.match(lines.at(-1)!, new RegExp(`^forkscope: - ${root(snapshot).name} \\(pid ${root(snapshot).pid}\\)`), lines.join('\n'));
   });
@@ -142,7 +159,9 @@ describe('forkscope run', () => {
   // The deadlock fixtures speak the protocol through runtime/src/telemetry.ts, which is CommonJS TypeScript with
   // import statements (runtime/package.json says "type": "commonjs"): only a compiler can load it, never Node's own
   // type stripping. Where Node strips types, this run turns stripping off, so the runtime's loader takes over.
-  const RUNTIME_LOADER = (process.features as { typescript?: unknown }).typescript ? { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --no-experimental-strip-types`.trim() } : {};
+  const RUNTIME_LOADER = (process.features as { typescript?: unknown }).typescript
+    ? { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --no-experimental-strip-types`.trim() }
+    : {};
 
   it('reports a deadlock with both source locations, and the waits as trace spans', async () => {
     const { code, stdout, stderr, snapshot, trace } = await forkscopeRun('hub-deadlock-main.ts', [], 90_000, RUNTIME_LOADER);
@@ -157,7 +176,10 @@ describe('forkscope run', () => {
       assert.equal(step.site?.line, 5);
     }
     assert.deepEqual(new Set(d!.cycle.map((c) => c.waitsFor)).size, 2);
-    assert.match(stderr, /forkscope: Deadlock: hub-deadlock-child\.ts \(pid \d+\) waits for Lock (ledger|accounts) at .*hub-deadlock-child\.ts:5:\d+, held by hub-deadlock-child\.ts/);
+    assert.match(
+      stderr,
+      /forkscope: Deadlock: hub-deadlock-child\.ts \(pid \d+\) waits for Lock (ledger|accounts) at .*hub-deadlock-child\.ts:5:\d+, held by hub-deadlock-child\.ts/,
+    );
     assert.deepEqual(snapshot.deadlocks, [], 'the cycle is gone once both gave up');
     const waits = trace.traceEvents.filter((e) => e.ph === 'X' && e.cat === 'Lock' && e.name.startsWith('Lock wait'));
     assert.equal(waits.length, 2);
@@ -175,7 +197,10 @@ describe('forkscope run', () => {
     assert.deepEqual([q!.producers, q!.consumers], [[producer.key], [consumer.key]]);
     const starved = snapshot.deadlocksSeen.filter((d) => d.kind === 'queue');
     assert.equal(starved.length, 1, JSON.stringify(snapshot.deadlocksSeen));
-    assert.deepEqual(starved[0]!.cycle.map((c) => [c.process, c.waitsFor, c.heldBy]), [[consumer.key, q!.id, producer.key]]);
+    assert.deepEqual(
+      starved[0]!.cycle.map((c) => [c.process, c.waitsFor, c.heldBy]),
+      [[consumer.key, q!.id, producer.key]],
+    );
     assert.equal(starved[0]!.cycle[0]!.site?.file, join(FIXTURES, 'integ-starved-queue.ts'));
     assert.deepEqual(snapshot.deadlocks, [], 'gone once the consumer gave up');
   });
@@ -206,14 +231,21 @@ describe('forkscope run on the examples (the real runtime)', () => {
     assert.equal(q!.gets, 7, `gets ${q!.gets}`);
     assert.equal(q!.depth, 0);
     assert.ok(q!.history.length >= 2, `depth history ${JSON.stringify(q!.history)}`);
-    assert.ok(q!.history.some(([, depth]) => depth > 0), `the depth rose at some point: ${JSON.stringify(q!.history)}`);
+    assert.ok(
+      q!.history.some(([, depth]) => depth > 0),
+      `the depth rose at some point: ${JSON.stringify(q!.history)}`,
+    );
     // Producers and consumers are the processes that put and took, not the queue's owner.
     const [p1, p2] = ['Process-1', 'Process-2'].map((n) => children.find((c) => c.name === n)!.key);
     assert.deepEqual([...q!.producers].sort(), [main.key, p1].sort());
     assert.deepEqual(q!.consumers, [p2]);
     assert.ok(trace.traceEvents.some((e) => e.ph === 'C' && e.cat === 'Queue' && typeof e.args?.depth === 'number'));
     const names = trace.traceEvents.filter((e) => e.ph === 'M' && e.name === 'process_name').map((e) => String(e.args?.name));
-    for (const n of ['MainProcess', 'Process-1', 'Process-2']) assert.ok(names.some((x) => x.startsWith(`${n} ·`)), `${n} named in the trace: ${names.join(', ')}`);
+    for (const n of ['MainProcess', 'Process-1', 'Process-2'])
+      assert.ok(
+        names.some((x) => x.startsWith(`${n} ·`)),
+        `${n} named in the trace: ${names.join(', ')}`,
+      );
   });
 
   // tsx compiles a .ts file on a cold cache (a fresh machine, a full `npm test` run) with esbuild's transformSync,
@@ -221,18 +253,33 @@ describe('forkscope run on the examples (the real runtime)', () => {
   // under each child. TSX_DISABLE_CACHE=1 makes every run cold, so these two checks meet that thread every time.
   const COLD_TSX = { TSX_DISABLE_CACHE: '1' };
 
-  it('producer_consumer.ts: the runtime\'s own bootstrap traffic is not shown as user IPC', async () => {
+  it("producer_consumer.ts: the runtime's own bootstrap traffic is not shown as user IPC", async () => {
     const { snapshot } = await forkscopeRun(join(EXAMPLES, 'producer_consumer.ts'), [], 90_000, COLD_TSX);
-    assert.deepEqual(snapshot.processes.filter((p) => p.threadId !== 0).map((p) => p.name), [], 'no tool thread (esbuild\'s) in the tree');
-    assert.equal(snapshot.pipes.filter((p) => p.kind === 'Channel').length, 0, 'the runtime\'s own bootstrap traffic is not shown as user IPC');
+    assert.deepEqual(
+      snapshot.processes.filter((p) => p.threadId !== 0).map((p) => p.name),
+      [],
+      "no tool thread (esbuild's) in the tree",
+    );
+    assert.equal(snapshot.pipes.filter((p) => p.kind === 'Channel').length, 0, "the runtime's own bootstrap traffic is not shown as user IPC");
   });
 
-  it('under --inspect, the runtime\'s own helper threads (the debugger watchdog) are not shown as the program\'s', async () => {
+  it("under --inspect, the runtime's own helper threads (the debugger watchdog) are not shown as the program's", async () => {
     // No debugger joins: each process's watchdog releases it after 300 ms, and the program runs to its end.
-    const { code, snapshot } = await forkscopeRun(join(EXAMPLES, 'pipe_sender_receiver.ts'), ['--inspect'], 90_000, { ...COLD_TSX, FORKSCOPE_DEBUG_WAIT_MS: '300' });
+    const { code, snapshot } = await forkscopeRun(join(EXAMPLES, 'pipe_sender_receiver.ts'), ['--inspect'], 90_000, {
+      ...COLD_TSX,
+      FORKSCOPE_DEBUG_WAIT_MS: '300',
+    });
     assert.equal(code, 0);
-    assert.deepEqual(snapshot.processes.filter((p) => p.threadId !== 0).map((p) => p.name), [], 'no helper thread in the tree');
-    assert.deepEqual(snapshot.pipes.filter((p) => p.kind === 'Channel').map((p) => p.label), [], 'no helper thread channel');
+    assert.deepEqual(
+      snapshot.processes.filter((p) => p.threadId !== 0).map((p) => p.name),
+      [],
+      'no helper thread in the tree',
+    );
+    assert.deepEqual(
+      snapshot.pipes.filter((p) => p.kind === 'Channel').map((p) => p.label),
+      [],
+      'no helper thread channel',
+    );
     assert.equal(snapshot.processes.filter((p) => !p.external).length, 3);
   });
 
@@ -257,9 +304,15 @@ describe('forkscope run on the examples (the real runtime)', () => {
     assert.equal(snapshot.deadlocksSeen.length, 1);
     const lines = snapshot.deadlocksSeen[0]!.cycle.map((c) => c.site?.line).sort();
     assert.deepEqual(lines, [13, 13], 'both processes wait at the second acquire');
-    assert.deepEqual(snapshot.deadlocksSeen[0]!.cycle.map((c) => c.site?.file), [join(EXAMPLES, 'deadlock.ts'), join(EXAMPLES, 'deadlock.ts')]);
+    assert.deepEqual(
+      snapshot.deadlocksSeen[0]!.cycle.map((c) => c.site?.file),
+      [join(EXAMPLES, 'deadlock.ts'), join(EXAMPLES, 'deadlock.ts')],
+    );
     // Each waits for the lock the other holds: the two real locks, by their ids, not their kind.
-    const ids = snapshot.syncs.filter((x) => x.site?.file === join(EXAMPLES, 'deadlock.ts')).map((x) => x.id).sort();
+    const ids = snapshot.syncs
+      .filter((x) => x.site?.file === join(EXAMPLES, 'deadlock.ts'))
+      .map((x) => x.id)
+      .sort();
     assert.equal(ids.length, 2);
     assert.deepEqual(snapshot.deadlocksSeen[0]!.cycle.map((c) => c.waitsFor).sort(), ids);
     assert.deepEqual(snapshot.deadlocks, [], 'the cycle is gone once both gave up');

@@ -22,7 +22,9 @@ interface Cdp {
 const CDP = require('chrome-remote-interface') as (options: { target: string; local?: boolean }) => Promise<Cdp>;
 
 const fixture = join(REPO_ROOT, 'test', 'fixtures', 'debug-pause.cjs');
-const pauseLine = readFileSync(fixture, 'utf8').split('\n').findIndex((l) => l.includes('// PAUSE_LINE'));
+const pauseLine = readFileSync(fixture, 'utf8')
+  .split('\n')
+  .findIndex((l) => l.includes('// PAUSE_LINE'));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface Outcome {

@@ -31,7 +31,12 @@ export function programBlocks(file: string): Block[] {
   return blocks;
 }
 
-const DOCS = ['README.md', ...readdirSync(join(REPO_ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+const DOCS = [
+  'README.md',
+  ...readdirSync(join(REPO_ROOT, 'docs'))
+    .filter((f) => f.endsWith('.md'))
+    .map((f) => `docs/${f}`),
+];
 const CLI = join(REPO_ROOT, 'runtime', 'bin', 'forkscope.js');
 const roots: string[] = [];
 
@@ -56,7 +61,10 @@ describe('docs examples', { timeout: 600_000 }, () => {
   const blocks = DOCS.flatMap(programBlocks);
 
   it('finds the whole programs of the README', () => {
-    assert.ok(blocks.some((b) => b.where.startsWith('README.md')), `blocks: ${blocks.map((b) => b.where).join(', ')}`);
+    assert.ok(
+      blocks.some((b) => b.where.startsWith('README.md')),
+      `blocks: ${blocks.map((b) => b.where).join(', ')}`,
+    );
   });
 
   for (const block of blocks) {
@@ -81,7 +89,8 @@ describe('docs examples', { timeout: 600_000 }, () => {
   ].join('\n');
 
   /** The lines that tell the user to set "type": "module" (the runtime's loader's error, or the preload's hint). */
-  const hintsIn = (stderr: string) => stderr.split('\n').filter((l) => (l.startsWith('forkscope: ') || /Top-level await/.test(l)) && l.includes('"type": "module"'));
+  const hintsIn = (stderr: string) =>
+    stderr.split('\n').filter((l) => (l.startsWith('forkscope: ') || /Top-level await/.test(l)) && l.includes('"type": "module"'));
 
   it('top-level await in a package that says "type": "commonjs": one line says what to change', async () => {
     const { code, stderr } = await runIn(project('commonjs', topLevelAwait, true));

@@ -26,11 +26,21 @@ for (const mode of ['spawn', 'inline'] as const) {
   const env = mode === 'inline' ? { FORKSCOPE_SINGLE_PROCESS: '1' } : {};
   describe(`examples over queues, pipes and locks (${mode})`, () => {
     it('pipesample.ts: the child receives what was sent before it started (seed 000)', async () => {
-      await check('pipesample.ts', (out) => {
-        const lines = out.trim().split('\n');
-        assert.deepEqual(lines.filter((l) => l.startsWith('parent:')), ['parent:Send:42', 'parent:Send:some string', 'parent:Send:{"one":1}', 'parent:Send:{}', 'parent:Send:null']);
-        assert.deepEqual(lines.filter((l) => l.startsWith('Child:')), ['Child:Receive:42', 'Child:Receive:some string', 'Child:Receive:{"one":1}', 'Child:Receive:{}']);
-      }, env);
+      await check(
+        'pipesample.ts',
+        (out) => {
+          const lines = out.trim().split('\n');
+          assert.deepEqual(
+            lines.filter((l) => l.startsWith('parent:')),
+            ['parent:Send:42', 'parent:Send:some string', 'parent:Send:{"one":1}', 'parent:Send:{}', 'parent:Send:null'],
+          );
+          assert.deepEqual(
+            lines.filter((l) => l.startsWith('Child:')),
+            ['Child:Receive:42', 'Child:Receive:some string', 'Child:Receive:{"one":1}', 'Child:Receive:{}'],
+          );
+        },
+        env,
+      );
     });
 
     it('pipe_child.ts: the child sends [42, null, "hello"] and closes its end (seed 004)', async () => {
@@ -38,31 +48,52 @@ for (const mode of ['spawn', 'inline'] as const) {
     });
 
     it('lock_print.ts: ten processes print whole lines under one Lock (seed 001)', async () => {
-      await check('lock_print.ts', (out) => {
-        const lines = out.trim().split('\n').sort();
-        assert.deepEqual(lines, Array.from({ length: 10 }, (_, i) => `hello world ${i}`).sort());
-      }, env);
+      await check(
+        'lock_print.ts',
+        (out) => {
+          const lines = out.trim().split('\n').sort();
+          assert.deepEqual(lines, Array.from({ length: 10 }, (_, i) => `hello world ${i}`).sort());
+        },
+        env,
+      );
     });
 
     it('producer_consumer.ts: every entry is consumed once, in order (seed 002)', async () => {
-      await check('producer_consumer.ts', (out) => {
-        const exits = out.trim().split('\n').filter((l) => l.startsWith('Exit: '));
-        const names = exits.map((l) => l.slice(6)).filter((n) => n !== 'xyz');
-        assert.deepEqual(names, ['sudh', 'kumar', 'pwskills', 'krish', 'naik']);
-        assert.equal(exits.length, 6);
-      }, env);
+      await check(
+        'producer_consumer.ts',
+        (out) => {
+          const exits = out
+            .trim()
+            .split('\n')
+            .filter((l) => l.startsWith('Exit: '));
+          const names = exits.map((l) => l.slice(6)).filter((n) => n !== 'xyz');
+          assert.deepEqual(names, ['sudh', 'kumar', 'pwskills', 'krish', 'naik']);
+          assert.equal(exits.length, 6);
+        },
+        env,
+      );
     });
 
     it('pipe_sender_receiver.ts: four messages, then EOFError (seed 002)', async () => {
-      await check('pipe_sender_receiver.ts', (out) => {
-        assert.deepEqual(out.trim().split('\n').map((l) => l.trim()), [
-          'my name is sudh',
-          'this is my msg to my students',
-          'i am taking class for dsm',
-          'try to practice all the code',
-          'EOFError: the other end of the connection was closed',
-        ]);
-      }, env);
+      await check(
+        'pipe_sender_receiver.ts',
+        (out) => {
+          assert.deepEqual(
+            out
+              .trim()
+              .split('\n')
+              .map((l) => l.trim()),
+            [
+              'my name is sudh',
+              'this is my msg to my students',
+              'i am taking class for dsm',
+              'try to practice all the code',
+              'EOFError: the other end of the connection was closed',
+            ],
+          );
+        },
+        env,
+      );
     });
   });
 }

@@ -70,14 +70,17 @@ describe('examples (Process, Pool, executor)', { timeout: 300_000 }, () => {
     assert.equal(lines[0], '[9, 16, 25, 36, 36, 49, 7569, 64, 64]');
     for (const w of ['A', 'B', 'C', 'D']) {
       assert.ok(lines.includes(` Process ${w} Finished.`), stdout);
-      assert.ok(lines.some((l) => l.startsWith(` Process ${w} waiting`)), stdout);
+      assert.ok(
+        lines.some((l) => l.startsWith(` Process ${w} waiting`)),
+        stdout,
+      );
     }
     for (const w of ['A', 'B', 'C', 'D']) {
       assert.ok(lines.findIndex((l) => l.startsWith(` Process ${w} waiting`)) < lines.indexOf(` Process ${w} Finished.`));
     }
   });
 
-  it('is_prime.ts prints the seed\'s six lines', async () => {
+  it("is_prime.ts prints the seed's six lines", async () => {
     const { code, stdout } = await run('examples/is_prime.ts');
     assert.equal(code, 0);
     assert.equal(
@@ -94,7 +97,7 @@ describe('examples (Process, Pool, executor)', { timeout: 300_000 }, () => {
     );
   });
 
-  it('ppid.ts: the child sees the parent\'s pid as its ppid', async () => {
+  it("ppid.ts: the child sees the parent's pid as its ppid", async () => {
     const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'examples/ppid.ts')], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
     let stdout = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d));
@@ -110,13 +113,13 @@ describe('examples (Process, Pool, executor)', { timeout: 300_000 }, () => {
     assert.equal(stdout, 'done right after submit: false\nresult: 27\nas completed: 1, 8, 27\n');
   });
 
-  it('context_queue.ts: setStartMethod and getContext(\'spawn\') each get hello through a Queue', async () => {
+  it("context_queue.ts: setStartMethod and getContext('spawn') each get hello through a Queue", async () => {
     const { code, stdout } = await run('examples/context_queue.ts');
     assert.equal(code, 0);
     assert.equal(stdout, 'hello\nhello\n');
   });
 
-  it('an unguarded main module gets Python\'s bootstrapping RuntimeError, not a fork bomb', async () => {
+  it("an unguarded main module gets Python's bootstrapping RuntimeError, not a fork bomb", async () => {
     const { code, stdout, stderr } = await run('test/fixtures/runtime-unguarded.ts');
     assert.equal(code, 0);
     assert.match(stderr, /RuntimeError: An attempt has been made to start a new process before the current process has finished its bootstrapping phase/);
@@ -125,7 +128,10 @@ describe('examples (Process, Pool, executor)', { timeout: 300_000 }, () => {
   });
 
   it('children exit by themselves when their parent is killed (lifeline)', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'test/fixtures/runtime-lifeline.ts')], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'test/fixtures/runtime-lifeline.ts')], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let stdout = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d));
     assert.ok(await until(() => stdout.includes('}'), 30_000), 'the fixture printed its children');

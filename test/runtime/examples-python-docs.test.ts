@@ -22,11 +22,21 @@ describe('Python documentation examples', () => {
     const lines = (await run('poolOfWorkers.ts')).trim().split('\n');
     const squares = Array.from({ length: 10 }, (_, i) => i * i);
     assert.equal(lines[0], `[${squares.join(', ')}]`);
-    assert.deepEqual(lines.slice(1, 11).map(Number).sort((a, b) => a - b), squares);
+    assert.deepEqual(
+      lines
+        .slice(1, 11)
+        .map(Number)
+        .sort((a, b) => a - b),
+      squares,
+    );
     assert.equal(lines[11], '400');
     assert.match(lines[12]!, /^\d+$/);
     assert.match(lines[13]!, /^\[\d+, \d+, \d+, \d+\]$/);
-    assert.deepEqual(lines.slice(14), ['We lacked patience and got a multiprocessing.TimeoutError', 'For the moment, the pool remains available for more work', 'Now the pool is closed and no longer available']);
+    assert.deepEqual(lines.slice(14), [
+      'We lacked patience and got a multiprocessing.TimeoutError',
+      'For the moment, the pool remains available for more work',
+      'Now the pool is closed and no longer available',
+    ]);
   });
 
   it('mpWorkers.ts: Doc/includes/mp_workers.py', { timeout: 130_000 }, async () => {
@@ -41,9 +51,14 @@ describe('Python documentation examples', () => {
   for (const mode of ['processes', 'threads']) {
     it(`mpSynchronize.ts ${mode}: Doc/includes/mp_synchronize.py`, { timeout: 130_000 }, async () => {
       const out = await run('mpSynchronize.ts', [mode]);
-      for (const name of ['testValue', 'testQueue', 'testCondition', 'testSemaphore', 'testJoinTimeout', 'testEvent', 'testSharedvalues']) assert.match(out, new RegExp(`######## ${name}\\n`));
+      for (const name of ['testValue', 'testQueue', 'testCondition', 'testSemaphore', 'testJoinTimeout', 'testEvent', 'testSharedvalues'])
+        assert.match(out, new RegExp(`######## ${name}\\n`));
       assert.match(out, /No more running processes/);
-      const squares = out.match(/######## testQueue\n\n([\s\S]*?)\n\n\t######## testCondition/)![1]!.replace(/TIMEOUT\n/g, '').trim().split(' ');
+      const squares = out
+        .match(/######## testQueue\n\n([\s\S]*?)\n\n\t######## testCondition/)![1]!
+        .replace(/TIMEOUT\n/g, '')
+        .trim()
+        .split(' ');
       assert.deepEqual(squares, [...Array.from({ length: 30 }, (_, i) => String(i * i)), 'STOP']);
       assert.match(out, /main is waiting\n[\s\S]*child is notifying\nmain has woken up/);
       const running = [...out.matchAll(/^(\d+) tasks are running$/gm)].map((m) => Number(m[1]));
@@ -60,7 +75,16 @@ describe('Python documentation examples', () => {
     const results = says(out);
     assert.equal(results.length, 20 * 4 + 1 + 20);
     for (const [func, a, b, r] of results) assert.equal(r, func === 'mul' ? a * b : a + b);
-    for (const line of ['Got ZeroDivisionError as expected from pool.apply()', 'Got ZeroDivisionError as expected from pool.map()', 'Got ZeroDivisionError as expected from list(pool.imap())', 'Got ZeroDivisionError as expected from IMapIterator.next()', 'callbacks succeeded', 'close() succeeded', 'terminate() succeeded']) assert.ok(out.includes(line), line);
+    for (const line of [
+      'Got ZeroDivisionError as expected from pool.apply()',
+      'Got ZeroDivisionError as expected from pool.map()',
+      'Got ZeroDivisionError as expected from list(pool.imap())',
+      'Got ZeroDivisionError as expected from IMapIterator.next()',
+      'callbacks succeeded',
+      'close() succeeded',
+      'terminate() succeeded',
+    ])
+      assert.ok(out.includes(line), line);
   });
 
   it('listenerClient.ts: the Listener/Client example', { timeout: 130_000 }, async () => {

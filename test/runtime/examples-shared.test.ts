@@ -17,7 +17,11 @@ describe('examples over shared memory and managers', () => {
     const { code, stdout, stderr } = await runExample('array_squares.ts');
     assert.equal(code, 0, stderr);
     assert.deepEqual(numbers(stdout), [4, 9, 36, 49, 64, 64, 81, 9, 9, 9]);
-    assert.deepEqual(segments().filter((s) => !before.includes(s)), [], 'no segment left in /dev/shm');
+    assert.deepEqual(
+      segments().filter((s) => !before.includes(s)),
+      [],
+      'no segment left in /dev/shm',
+    );
   });
 
   it('valuearray.ts: a child writes a Value and negates an Array (seeds 000, 001)', async () => {

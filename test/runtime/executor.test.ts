@@ -33,7 +33,7 @@ if (isMainProcess()) {
   });
 
   describe('Future (no workers)', () => {
-    it('every wait reads its timeout one way: a bare number where Python\'s first parameter is it, NaN or a string is a TypeError', async () => {
+    it("every wait reads its timeout one way: a bare number where Python's first parameter is it, NaN or a string is a TypeError", async () => {
       const f = new Future<number>();
       await assert.rejects(f.result(10), TimeoutError);
       await assert.rejects(f.exception(-1), TimeoutError);
@@ -56,7 +56,6 @@ if (isMainProcess()) {
       await p.join(20_000);
       assert.equal(p.exitCode, 0);
     });
-
 
     it('settles once, runs done callbacks, and cancels only while pending', async () => {
       const f = new Future<number>();
@@ -136,18 +135,27 @@ if (isMainProcess()) {
 
   for (const method of ['spawn', 'thread', 'forkserver', 'inline'] as const) {
     describe(`ProcessPoolExecutor workers as children (${method})`, { timeout: 90_000 }, () => {
-      it(method === 'inline' ? 'starts no process: every call runs here' : 'lists its workers in activeChildren() while they live, none once shut down', async () => {
-        const executor = new ProcessPoolExecutor({ maxWorkers: 2, context: method });
-        const calls = [executor.submit(slowSquare, 2, 300), executor.submit(square, 3)];
-        const listed = activeChildren();
-        // Python's executor workers are Process objects of the program's; inline has none (it started two before).
-        assert.equal(listed.length, method === 'inline' ? 0 : 2);
-        for (const p of listed) assert.ok(p.isAlive() && p.daemon && p.name.startsWith({ spawn: 'SpawnProcess-', thread: 'ThreadProcess-', forkserver: 'ForkServerProcess-', inline: '' }[method]), p.name);
-        assert.deepEqual(await Promise.all(calls), [4, 9]);
-        await executor.shutdown({ wait: true });
-        assert.deepEqual(activeChildren(), []);
-        for (const p of listed) assert.equal(p.exitCode, 0);
-      });
+      it(
+        method === 'inline' ? 'starts no process: every call runs here' : 'lists its workers in activeChildren() while they live, none once shut down',
+        async () => {
+          const executor = new ProcessPoolExecutor({ maxWorkers: 2, context: method });
+          const calls = [executor.submit(slowSquare, 2, 300), executor.submit(square, 3)];
+          const listed = activeChildren();
+          // Python's executor workers are Process objects of the program's; inline has none (it started two before).
+          assert.equal(listed.length, method === 'inline' ? 0 : 2);
+          for (const p of listed)
+            assert.ok(
+              p.isAlive() &&
+                p.daemon &&
+                p.name.startsWith({ spawn: 'SpawnProcess-', thread: 'ThreadProcess-', forkserver: 'ForkServerProcess-', inline: '' }[method]),
+              p.name,
+            );
+          assert.deepEqual(await Promise.all(calls), [4, 9]);
+          await executor.shutdown({ wait: true });
+          assert.deepEqual(activeChildren(), []);
+          for (const p of listed) assert.equal(p.exitCode, 0);
+        },
+      );
     });
   }
 
@@ -160,7 +168,10 @@ if (isMainProcess()) {
           const [a, b] = await Promise.all([executor.submit(nap, 200), executor.submit(nap, 200)]);
           if (a !== b) break;
         }
-        await executor.map(nap, Array.from({ length: 20 }, () => 0));
+        await executor.map(
+          nap,
+          Array.from({ length: 20 }, () => 0),
+        );
         const order: number[] = [];
         const long = executor.submit(nap, 600).then(() => order.push(600));
         const short = executor.submit(nap, 50).then(() => order.push(50));

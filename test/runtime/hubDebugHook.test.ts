@@ -14,7 +14,10 @@ describe('preload debugger hook', () => {
     hub.onProcess((p) => announced.push(p));
     try {
       // No debugger attaches: the inspector's watchdog lets each process go after this long.
-      const child = spawn(process.execPath, [join(__dirname, '..', 'fixtures', 'hub-fork-parent.js')], { env: { ...process.env, ...env, FORKSCOPE_DEBUG_WAIT_MS: '1000' }, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, [join(__dirname, '..', 'fixtures', 'hub-fork-parent.js')], {
+        env: { ...process.env, ...env, FORKSCOPE_DEBUG_WAIT_MS: '1000' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       let stdout = '';
       child.stdout.on('data', (d: Buffer) => (stdout += d));
       child.stderr.resume();

@@ -21,10 +21,16 @@ describe('ProcessSampler', () => {
       assert.ok(self && self.memory > 1024 * 1024, `this process is sampled with its memory (${self?.memory})`);
       const sh = samples.find((s) => s.pid === shell.pid);
       assert.ok(sh, 'the shell child is found');
-      assert.ok(samples.some((s) => s.ppid === shell.pid && s.name === 'sleep'), 'and its grandchild');
+      assert.ok(
+        samples.some((s) => s.ppid === shell.pid && s.name === 'sleep'),
+        'and its grandchild',
+      );
 
       const model = new ProgramModel();
-      model.hello({ t: 'hello', v: 1, token: 'x', pid: process.pid, ppid: process.ppid, threadId: 0, name: 'MainProcess', startMethod: 'spawn', role: 'main' }, Date.now());
+      model.hello(
+        { t: 'hello', v: 1, token: 'x', pid: process.pid, ppid: process.ppid, threadId: 0, name: 'MainProcess', startMethod: 'spawn', role: 'main' },
+        Date.now(),
+      );
       await new ProcessSampler(model).sampleOnce();
       const s = model.snapshot();
       const main = s.processes.find((p) => p.pid === process.pid)!;

@@ -57,7 +57,12 @@ function helloClient(address: string, token: string): Promise<Socket> {
   });
 }
 
-function run(args: string[], env: Record<string, string>, onLine?: (line: string) => void, ms = 30_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function run(
+  args: string[],
+  env: Record<string, string>,
+  onLine?: (line: string) => void,
+  ms = 30_000,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', CHILD, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -159,13 +164,25 @@ describe('HubServer', () => {
   it('drops an authenticated connection that sends a bad frame, keeping what came before', async () => {
     const socket = await helloClient(address, token);
     const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
-    socket.write(frame({ t: 'events', events: [{ t: 'object', ts: 1, id: 'probe-q', kind: 'Queue', label: 'probe' }, { t: 'novel-event', ts: 1 }, { t: 'queue', ts: 1, id: 'probe-q', puts: 'NaN' }] }));
+    socket.write(
+      frame({
+        t: 'events',
+        events: [
+          { t: 'object', ts: 1, id: 'probe-q', kind: 'Queue', label: 'probe' },
+          { t: 'novel-event', ts: 1 },
+          { t: 'queue', ts: 1, id: 'probe-q', puts: 'NaN' },
+        ],
+      }),
+    );
     socket.write(rawFrame(`{"t":"events","events":[{"t":"object","ts":1,"id":"x","kind":"Lock","constructor":{"prototype":{}}}]}`));
     await closed;
     const q = hub.model.snapshot().queues.find((x) => x.id === 'probe-q');
     assert.equal(q?.label, 'probe');
     assert.equal(q?.puts, 0, 'the malformed queue event was skipped');
-    assert.equal(hub.model.snapshot().syncs.find((x) => x.id === 'x'), undefined);
+    assert.equal(
+      hub.model.snapshot().syncs.find((x) => x.id === 'x'),
+      undefined,
+    );
     assert.equal(hub.model.process('4242')?.state, 'exited');
   });
 

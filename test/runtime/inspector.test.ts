@@ -20,7 +20,9 @@ interface Cdp {
 const CDP = require('chrome-remote-interface') as (options: { target: string; local?: boolean }) => Promise<Cdp>;
 
 const fixture = fileURLToPath(new URL('../fixtures/debug-waiter.cjs', import.meta.url));
-const firstUserLine = readFileSync(fixture, 'utf8').split('\n').findIndex((l) => l.includes('FIRST_USER_LINE'));
+const firstUserLine = readFileSync(fixture, 'utf8')
+  .split('\n')
+  .findIndex((l) => l.includes('FIRST_USER_LINE'));
 const children = new Set<ChildProcess>();
 
 after(() => {
@@ -173,10 +175,17 @@ describe('waitForDebuggerIfOpened', { timeout: 60_000 }, () => {
   for (const endsWithParent of [true, false]) {
     it(`a dismissed watchdog's guard ${endsWithParent ? 'ends a parked runtime child whose parent died' : 'leaves a process that may outlive its parent parked for the adapter'}`, async () => {
       // A parent that starts the waiter, then is killed: the waiter's output comes through the pipe it inherited.
-      const parent = spawn(process.execPath, ['-e', `require('node:child_process').spawn(process.execPath, ['--import', 'tsx', ${JSON.stringify(fixture)}], { stdio: 'inherit' }); setInterval(() => {}, 1000);`], {
-        env: { ...process.env, FORKSCOPE_DEBUG: '1', DEBUG_WAITER_ENDS_WITH_PARENT: endsWithParent ? '1' : '' },
-        stdio: ['ignore', 'pipe', 'inherit'],
-      });
+      const parent = spawn(
+        process.execPath,
+        [
+          '-e',
+          `require('node:child_process').spawn(process.execPath, ['--import', 'tsx', ${JSON.stringify(fixture)}], { stdio: 'inherit' }); setInterval(() => {}, 1000);`,
+        ],
+        {
+          env: { ...process.env, FORKSCOPE_DEBUG: '1', DEBUG_WAITER_ENDS_WITH_PARENT: endsWithParent ? '1' : '' },
+          stdio: ['ignore', 'pipe', 'inherit'],
+        },
+      );
       children.add(parent);
       const line = await new Promise<string>((resolve) => {
         let out = '';

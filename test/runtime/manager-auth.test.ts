@@ -37,7 +37,11 @@ function raw(port: number): { socket: Socket; frames: Array<Record<string, unkno
       const length = pending.readUInt32BE(0);
       const body = pending.subarray(4, 4 + length);
       // Handshake frames are JSON; after it, binary frames (id, kind, v8 bytes).
-      frames.push(frames.length < 2 ? (JSON.parse(body.toString('utf8')) as Record<string, unknown>) : { id: body.readUInt32BE(0), kind: body[4], body: body.subarray(5) });
+      frames.push(
+        frames.length < 2
+          ? (JSON.parse(body.toString('utf8')) as Record<string, unknown>)
+          : { id: body.readUInt32BE(0), kind: body[4], body: body.subarray(5) },
+      );
       pending = pending.subarray(4 + length);
     }
   });
@@ -82,7 +86,12 @@ describe('BaseManager over TCP', () => {
 
   it('serves registered typeids to a client that knows the key', async () => {
     const client = await new ClientManager({ address: ['127.0.0.1', port], authkey: KEY }).connect();
-    const counter = await client.create<{ increment(by?: number): Promise<number>; _secret?: unknown; _exposed_: string[]; _callMethod(name: string): Promise<unknown> }>('Counter');
+    const counter = await client.create<{
+      increment(by?: number): Promise<number>;
+      _secret?: unknown;
+      _exposed_: string[];
+      _callMethod(name: string): Promise<unknown>;
+    }>('Counter');
     assert.equal(await counter.increment(), 1);
     assert.equal(await counter.increment(5), 6);
     assert.deepEqual(counter._exposed_, ['increment']);

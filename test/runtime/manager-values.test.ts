@@ -20,7 +20,18 @@ if (isMainProcess()) {
 
     it('a dict, list, Namespace and Queue carry what a Queue carries', async () => {
       const when = new Date(1_700_000_000_000);
-      const value = { big: 2n ** 80n, map: new Map<unknown, unknown>([[1, 'one'], ['k', new Set([1, 2])]]), set: new Set(['a']), when, nothing: undefined, bytes: new Uint8Array([1, 2, 3]), re: /x+/g };
+      const value = {
+        big: 2n ** 80n,
+        map: new Map<unknown, unknown>([
+          [1, 'one'],
+          ['k', new Set([1, 2])],
+        ]),
+        set: new Set(['a']),
+        when,
+        nothing: undefined,
+        bytes: new Uint8Array([1, 2, 3]),
+        re: /x+/g,
+      };
       const d = await manager.dict();
       await d.set('v', value);
       const back = (await d.get('v')) as typeof value;
@@ -75,7 +86,10 @@ if (isMainProcess()) {
 
     it('a function is never dropped: a closure is a PicklingError at the call, nothing is sent', async () => {
       const q = await manager.Queue();
-      await assert.rejects(q.put(() => 1), PicklingError);
+      await assert.rejects(
+        q.put(() => 1),
+        PicklingError,
+      );
       await assert.rejects(q.put({ cb: () => 1, n: 1 }), (error: Error) => error instanceof PicklingError && /cb/.test(error.message));
       assert.equal(await q.qsize(), 0);
       const ns = await manager.Namespace();
@@ -135,7 +149,7 @@ if (isMainProcess()) {
     });
   });
 
-  describe('Manager objects take the local objects\' arguments', () => {
+  describe("Manager objects take the local objects' arguments", () => {
     let manager: SyncManager;
     before(async () => {
       manager = await Manager();
@@ -207,7 +221,10 @@ if (isMainProcess()) {
       assert.equal(await cond.wait(100), false);
       assert.ok(Date.now() - started >= 160, 'Condition.wait waited both times');
       assert.equal(await cond.waitFor(() => 'now', { timeout: 10 }), 'now', 'a true predicate returns its value at once');
-      await assert.rejects(cond.waitFor(() => false, { timeout: 'x' } as never), TypeError);
+      await assert.rejects(
+        cond.waitFor(() => false, { timeout: 'x' } as never),
+        TypeError,
+      );
       started = Date.now();
       assert.equal(await cond.waitFor(() => false, 100), false);
       assert.ok(Date.now() - started >= 80, 'waitFor(predicate, 100) waited');

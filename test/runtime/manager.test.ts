@@ -36,7 +36,11 @@ if (isMainProcess()) {
       assert.equal(await d.get('a'), 1);
       assert.equal(await d.get('missing', 'dflt'), 'dflt');
       assert.equal(await d.len(), 3);
-      assert.deepEqual(await d.items(), [['a', 1], ['b', 2], [3, 'three']]);
+      assert.deepEqual(await d.items(), [
+        ['a', 1],
+        ['b', 2],
+        [3, 'three'],
+      ]);
       assert.equal(await d.pop('a'), 1);
       await assert.rejects(d.pop('a'), { name: 'KeyError' });
       assert.equal(await d.setdefault('c', 9), 9);
@@ -144,7 +148,10 @@ if (isMainProcess()) {
         const children = [1, 2].map(() => new Process({ target: addUnderLock, args: [lock, counter, 20], startMethod }));
         for (const child of children) child.start();
         for (const child of children) await child.join({ timeout: 60_000 });
-        assert.deepEqual(children.map((c) => c.exitCode), [0, 0]);
+        assert.deepEqual(
+          children.map((c) => c.exitCode),
+          [0, 0],
+        );
         assert.equal(await counter.value, 40);
       });
     }
@@ -231,7 +238,10 @@ if (isMainProcess()) {
 
     it('under FORKSCOPE_SINGLE_PROCESS=1 the manager serves from the program itself', async () => {
       const fixture = join(__dirname, '..', 'fixtures', 'shm-manager-tasks.ts');
-      const child = spawn(process.execPath, ['--import', 'tsx', fixture, 'single-process'], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, FORKSCOPE_SINGLE_PROCESS: '1' } });
+      const child = spawn(process.execPath, ['--import', 'tsx', fixture, 'single-process'], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+        env: { ...process.env, FORKSCOPE_SINGLE_PROCESS: '1' },
+      });
       let out = '';
       child.stdout.on('data', (d: Buffer) => (out += d));
       const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);

@@ -110,7 +110,10 @@ for (const method of ['spawn', 'thread'] as StartMethod[]) {
       await assert.rejects(async () => {
         for (;;) got.push(await receiver.recv<number>());
       }, EOFError);
-      assert.deepEqual(got, Array.from({ length: 300 }, (_, i) => i));
+      assert.deepEqual(
+        got,
+        Array.from({ length: 300 }, (_, i) => i),
+      );
       assert.equal((await child.outcome).result, 300);
     });
 
@@ -133,7 +136,10 @@ for (const method of ['spawn', 'thread'] as StartMethod[]) {
       b.close();
       const [s, d] = await Promise.all([sender.outcome, drainer.outcome]);
       assert.equal(s.result, 50);
-      assert.deepEqual(d.result, Array.from({ length: 50 }, (_, i) => i));
+      assert.deepEqual(
+        d.result,
+        Array.from({ length: 50 }, (_, i) => i),
+      );
     });
   });
 }
@@ -161,20 +167,23 @@ for (const method of ['spawn', 'forkserver', 'thread'] as const) {
     const results = new Map<string, Record<string, unknown>>();
     let leftBehind: string[] = [];
 
-    before(async () => {
-      const tmp = mkdtempSync(join(tmpdir(), 'pipe-death-'));
-      try {
-        const run = await runProgram('test/fixtures/pipe-death.ts', { args: [method], env: { TMPDIR: tmp, FORKSCOPE_IPC_DIR: '' }, deadlineMs: 120_000 });
-        for (const line of run.stdout.split('\n').filter((l) => l.startsWith('{'))) {
-          const result = JSON.parse(line) as Record<string, unknown>;
-          results.set(result.name as string, result);
+    before(
+      async () => {
+        const tmp = mkdtempSync(join(tmpdir(), 'pipe-death-'));
+        try {
+          const run = await runProgram('test/fixtures/pipe-death.ts', { args: [method], env: { TMPDIR: tmp, FORKSCOPE_IPC_DIR: '' }, deadlineMs: 120_000 });
+          for (const line of run.stdout.split('\n').filter((l) => l.startsWith('{'))) {
+            const result = JSON.parse(line) as Record<string, unknown>;
+            results.set(result.name as string, result);
+          }
+          assert.equal(run.code, 0, `pipe-death.ts exited with ${run.code}\n${run.stdout}\n${run.stderr}`);
+          leftBehind = leftBehindIn(tmp);
+        } finally {
+          rmSync(tmp, { recursive: true, force: true });
         }
-        assert.equal(run.code, 0, `pipe-death.ts exited with ${run.code}\n${run.stdout}\n${run.stderr}`);
-        leftBehind = leftBehindIn(tmp);
-      } finally {
-        rmSync(tmp, { recursive: true, force: true });
-      }
-    }, { timeout: 130_000 });
+      },
+      { timeout: 130_000 },
+    );
 
     const result = (name: string) => {
       const r = results.get(name);

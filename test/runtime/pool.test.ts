@@ -7,14 +7,41 @@ import { mkdtempSync, readFileSync, existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pool, AsyncResult, isMainProcess, activeChildren, TimeoutError } from 'forkscope';
-import { square, add, slowSquare, whoAmI, throw42, throwCustom, exitNow, returnsFunction, spin, init, readInit, failInit, sleepMs, identity, recordPidAndSleep } from '../fixtures/runtime-tasks';
+import {
+  square,
+  add,
+  slowSquare,
+  whoAmI,
+  throw42,
+  throwCustom,
+  exitNow,
+  returnsFunction,
+  spin,
+  init,
+  readInit,
+  failInit,
+  sleepMs,
+  identity,
+  recordPidAndSleep,
+} from '../fixtures/runtime-tasks';
 import { performance } from 'node:perf_hooks';
 import { quietly } from './runProgram';
-import { nap, echo, InsufficientFunds, throwInsufficient, throwHidden, throwSample, callIt, double, giveDouble, writeCall, callFromQueue } from '../fixtures/pool-tasks';
+import {
+  nap,
+  echo,
+  InsufficientFunds,
+  throwInsufficient,
+  throwHidden,
+  throwSample,
+  callIt,
+  double,
+  giveDouble,
+  writeCall,
+  callFromQueue,
+} from '../fixtures/pool-tasks';
 import * as forkscope from 'forkscope';
 import { ProcessPoolExecutor, Process, Queue, Pipe, RemoteError, PicklingError } from 'forkscope';
 import { crossedAs, errorClassNames } from '../fixtures/error-samples';
-
 
 const dir = isMainProcess() ? mkdtempSync(join(tmpdir(), 'forkscope-pool-')) : '';
 
@@ -26,13 +53,25 @@ if (isMainProcess()) {
 
   for (const method of ['spawn', 'thread', 'forkserver', 'inline'] as const) {
     describe(`Pool (${method})`, { timeout: 90_000 }, () => {
-      it('map, starmap, apply, applyAsync and imap give Python\'s results', async () => {
+      it("map, starmap, apply, applyAsync and imap give Python's results", async () => {
         await using pool = new Pool({ processes: 2, context: method });
         const xs = Array.from({ length: 100 }, (_, i) => i);
-        assert.deepEqual(await pool.map(square, xs), xs.map((x) => x * x));
-        assert.deepEqual(await pool.map(square, xs, { chunksize: 1 }), xs.map((x) => x * x));
+        assert.deepEqual(
+          await pool.map(square, xs),
+          xs.map((x) => x * x),
+        );
+        assert.deepEqual(
+          await pool.map(square, xs, { chunksize: 1 }),
+          xs.map((x) => x * x),
+        );
         assert.deepEqual(await pool.map(square, []), []);
-        assert.deepEqual(await pool.starmap(add, [[1, 2], [3, 4]]), [3, 7]);
+        assert.deepEqual(
+          await pool.starmap(add, [
+            [1, 2],
+            [3, 4],
+          ]),
+          [3, 7],
+        );
         assert.equal(await pool.apply(add, [5, 6]), 11);
         let called: number | undefined;
         const r = pool.applyAsync(add, [1, 1], { callback: (v) => (called = v) });
@@ -48,7 +87,10 @@ if (isMainProcess()) {
         assert.deepEqual(ordered, [9, 1, 4]);
         const unordered: number[] = [];
         for await (const v of pool.imapUnordered(square, [1, 2, 3, 4, 5], { chunksize: 2 })) unordered.push(v);
-        assert.deepEqual(unordered.sort((a, b) => a - b), [1, 4, 9, 16, 25]);
+        assert.deepEqual(
+          unordered.sort((a, b) => a - b),
+          [1, 4, 9, 16, 25],
+        );
         assert.deepEqual(await pool.map(identity, [new Map([[1, 2]]), 10n, new Date(3)]), [new Map([[1, 2]]), 10n, new Date(3)]);
         // Chunks of 64+ numbers cross packed both ways; a result that is not a number unpacks the rest of its chunk.
         const mixed = [...Array.from({ length: 70 }, (_, i) => (i === 3 ? -0 : i === 4 ? NaN : i + 0.5)), 'seventy', { n: 71 }, 72];
@@ -56,11 +98,14 @@ if (isMainProcess()) {
         const big = Array.from({ length: 300 }, (_, i) => i);
         const viaImap: number[] = [];
         for await (const v of pool.imap(square, big, { chunksize: 100 })) viaImap.push(v);
-        assert.deepEqual(viaImap, big.map((x) => x * x));
+        assert.deepEqual(
+          viaImap,
+          big.map((x) => x * x),
+        );
         assert.ok(Array.isArray(await pool.map(square, big, { chunksize: 100 })), 'map resolves with an Array, not a typed array');
       });
 
-      it('a task\'s error keeps its name, message and stack; throw 42 rejects with 42', async () => {
+      it("a task's error keeps its name, message and stack; throw 42 rejects with 42", async () => {
         await using pool = new Pool({ processes: 1, context: method });
         await assert.rejects(pool.apply(throwCustom, ['nope']), (e: Error) => {
           assert.equal(e.name, 'CustomError');
@@ -76,7 +121,13 @@ if (isMainProcess()) {
       });
 
       it('runs the initializer in each worker and replaces workers after maxTasksPerChild', async () => {
-        await using pool = new Pool({ processes: 1, context: method, initializer: init, initargs: ['ready'], maxTasksPerChild: method === 'inline' ? undefined : 2 });
+        await using pool = new Pool({
+          processes: 1,
+          context: method,
+          initializer: init,
+          initargs: ['ready'],
+          maxTasksPerChild: method === 'inline' ? undefined : 2,
+        });
         assert.equal(await pool.apply(readInit), 'ready');
         if (method !== 'inline') {
           const who = [];
@@ -136,7 +187,10 @@ if (isMainProcess()) {
           await using pool = new Pool({ processes: 1, context: method });
           await assert.rejects(pool.apply(exitNow, [5]), (e: Error) => e.name === 'WorkerDiedError' && /code 5/.test(e.message));
           // Python's Pool: MaybeEncodingError, whose `exc` is the PicklingError naming what could not cross.
-          await assert.rejects(pool.apply(returnsFunction), (e: Error & { exc?: string }) => e.name === 'MaybeEncodingError' && /Error sending result/.test(e.message) && /PicklingError/.test(e.exc ?? ''));
+          await assert.rejects(
+            pool.apply(returnsFunction),
+            (e: Error & { exc?: string }) => e.name === 'MaybeEncodingError' && /Error sending result/.test(e.message) && /PicklingError/.test(e.exc ?? ''),
+          );
           assert.equal(await pool.apply(add, [1, 1]), 2);
         });
 
@@ -169,15 +223,21 @@ if (isMainProcess()) {
       it('imap and imapUnordered yield the results before a failing source item, then its error', async () => {
         await using pool = new Pool({ processes: 2, context: method });
         const seen: number[] = [];
-        await assert.rejects(async () => {
-          for await (const v of pool.imap(square, failingAtFour())) seen.push(v);
-        }, (e: Error) => e instanceof RangeError && /fourth item/.test(e.message));
+        await assert.rejects(
+          async () => {
+            for await (const v of pool.imap(square, failingAtFour())) seen.push(v);
+          },
+          (e: Error) => e instanceof RangeError && /fourth item/.test(e.message),
+        );
         assert.deepEqual(seen, [0, 1, 4]);
         const unordered: number[] = [];
         await assert.rejects(async () => {
           for await (const v of pool.imapUnordered(square, failingAtFour(), { chunksize: 1 })) unordered.push(v);
         }, RangeError);
-        assert.ok(unordered.every((v) => [0, 1, 4].includes(v)), String(unordered));
+        assert.ok(
+          unordered.every((v) => [0, 1, 4].includes(v)),
+          String(unordered),
+        );
       });
 
       it('an infinite source streams, pulled only a bounded distance ahead of the consumer', async () => {
@@ -238,11 +298,20 @@ if (isMainProcess()) {
       it('an exported function crosses by reference as an argument and a result; a closure is a PicklingError naming its path', async () => {
         await using pool = new Pool({ processes: 1, context: method });
         assert.equal(await pool.apply(callIt, [double, 21]), 42);
-        assert.deepEqual(await pool.starmap(callIt, [[double, 1], [double, 2]]), [2, 4]);
+        assert.deepEqual(
+          await pool.starmap(callIt, [
+            [double, 1],
+            [double, 2],
+          ]),
+          [2, 4],
+        );
         assert.equal(await pool.apply(giveDouble, []), double);
         const k = 3;
         // forkscope-disable-next-line unserialisable-argument
-        await assert.rejects(pool.apply(callIt, [(x: number) => x * k, 1]), (e: Error) => e instanceof PicklingError && /args\[0\]\[0\] is a function .*export/.test(e.message));
+        await assert.rejects(
+          pool.apply(callIt, [(x: number) => x * k, 1]),
+          (e: Error) => e instanceof PicklingError && /args\[0\]\[0\] is a function .*export/.test(e.message),
+        );
         await using executor = new ProcessPoolExecutor({ maxWorkers: 1, context: method });
         assert.equal(await executor.submit(callIt, double, 4), 8);
         const file = join(dir, `call-${method}`);
@@ -272,7 +341,7 @@ if (isMainProcess()) {
     });
 
     describe(`Pool dispatch (${method})`, { timeout: 90_000 }, () => {
-      it('close() then join() waits for a running task without spinning the parent\'s CPU', async () => {
+      it("close() then join() waits for a running task without spinning the parent's CPU", async () => {
         const pool = new Pool({ processes: 1, context: method });
         await pool.apply(echo, [1]);
         const task = pool.apply(nap, [1500]);
@@ -304,7 +373,11 @@ if (isMainProcess()) {
       it('an idle worker takes the next task: short naps do not queue behind a long one', async () => {
         await using pool = new Pool({ processes: 2, context: method });
         // A few quick tasks first, so the pool has measured its workers as fast.
-        await pool.map(echo, Array.from({ length: 40 }, (_, i) => i), { chunksize: 1 });
+        await pool.map(
+          echo,
+          Array.from({ length: 40 }, (_, i) => i),
+          { chunksize: 1 },
+        );
         // Both workers up: on a loaded machine the second may still be booting after the quick tasks, and then the
         // one that is up rightly takes everything.
         for (let seen = new Set<string>(); seen.size < 2; ) for (const pid of await pool.map(nap, [5, 5, 5, 5], { chunksize: 1 })) seen.add(pid);

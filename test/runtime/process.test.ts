@@ -14,8 +14,13 @@ import { Pool } from 'forkscope';
 const dir = isMainProcess() ? mkdtempSync(join(tmpdir(), 'forkscope-process-')) : '';
 let fileNo = 0;
 const newFile = (): string => join(dir, `out-${fileNo++}.txt`);
-const lines = (file: string): unknown[] => (existsSync(file) ? readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as unknown) : []);
-
+const lines = (file: string): unknown[] =>
+  existsSync(file)
+    ? readFileSync(file, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as unknown)
+    : [];
 
 if (isMainProcess()) {
   after(() => {
@@ -80,14 +85,17 @@ if (isMainProcess()) {
 
   for (const method of ['spawn', 'thread', 'forkserver', 'inline'] as const) {
     describe(`Process (${method})`, { timeout: 60_000 }, () => {
-      it('currentProcess() in a child and in a pool worker is its own live object, with the parent\'s authkey', async () => {
+      it("currentProcess() in a child and in a pool worker is its own live object, with the parent's authkey", async () => {
         const file = newFile();
         const p = new Process({ target: writeProcessFacts, args: [file], startMethod: method });
         p.start();
         await p.join();
         assert.equal(p.exitCode, 0);
         const facts = JSON.parse(readFileSync(file, 'utf8')) as ReturnType<typeof processFacts>;
-        assert.deepEqual({ ...facts, pid: undefined }, { name: p.name, alive: true, same: true, authkey: currentProcess().authkey.toString('hex'), pid: undefined });
+        assert.deepEqual(
+          { ...facts, pid: undefined },
+          { name: p.name, alive: true, same: true, authkey: currentProcess().authkey.toString('hex'), pid: undefined },
+        );
         await using pool = new Pool({ processes: 1, context: method });
         const worker = await pool.apply(processFacts, []);
         // Inline pools run their tasks in this process.

@@ -80,12 +80,18 @@ describe('Queue (in this process)', () => {
     await assert.rejects(q.put(2, { timeout: -5 }), Full);
     assert.ok(Date.now() - started < 1000);
     q.close();
-    await assert.rejects(async () => q.get(), (e: Error) => e.name === 'ValueError');
+    await assert.rejects(
+      async () => q.get(),
+      (e: Error) => e.name === 'ValueError',
+    );
   });
 
   it('JoinableQueue.taskDone() called too often throws ValueError', () => {
     const q = new JoinableQueue<number>();
-    assert.throws(() => q.taskDone(), (e: Error) => e.name === 'ValueError');
+    assert.throws(
+      () => q.taskDone(),
+      (e: Error) => e.name === 'ValueError',
+    );
   });
 
   it('SimpleQueue puts and gets', async () => {
@@ -221,10 +227,16 @@ describe('Queue failures', () => {
     try {
       const snapshot = join(dir, 'snapshot.json');
       const cli = join(__dirname, '..', '..', 'runtime', 'bin', 'forkscope.js');
-      const run = spawnSync(process.execPath, [cli, 'run', '--quiet', '--snapshot', snapshot, join(__dirname, '..', 'fixtures', 'queue-depth.ts')], { encoding: 'utf8', timeout: 80_000 });
+      const run = spawnSync(process.execPath, [cli, 'run', '--quiet', '--snapshot', snapshot, join(__dirname, '..', 'fixtures', 'queue-depth.ts')], {
+        encoding: 'utf8',
+        timeout: 80_000,
+      });
       assert.equal(run.stdout.trim(), 'depth 100', run.stderr);
       const { queues } = JSON.parse(readFileSync(snapshot, 'utf8')) as { queues: Array<{ puts: number; depth: number }> };
-      assert.deepEqual(queues.map((q) => [q.puts, q.depth]), [[100, 100]]);
+      assert.deepEqual(
+        queues.map((q) => [q.puts, q.depth]),
+        [[100, 100]],
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

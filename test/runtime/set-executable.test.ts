@@ -27,7 +27,10 @@ if (isMainProcess()) {
       const wrapper = join(dir, 'node-wrapper.sh');
       writeFileSync(wrapper, `#!/bin/sh\nFORKSCOPE_TEST_WRAPPED=yes exec ${JSON.stringify(process.execPath)} "$@"\n`);
       chmodSync(wrapper, 0o755);
-      for (const [executable, expected] of [[wrapper, 'yes'], [undefined, 'not wrapped']] as const) {
+      for (const [executable, expected] of [
+        [wrapper, 'yes'],
+        [undefined, 'not wrapped'],
+      ] as const) {
         setExecutable(executable);
         const [reader, writer] = Pipe({ duplex: false });
         const p = new Process({ target: reportWrapped, args: [writer], startMethod: 'spawn' });

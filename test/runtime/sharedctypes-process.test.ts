@@ -73,8 +73,14 @@ if (isMainProcess()) {
     it('leaves no segment of this test in /dev/shm', () => {
       assert.equal(named.length, METHODS.length * 2);
       const present = new Set(readdirSync('/dev/shm'));
-      assert.deepEqual(named.filter((name) => present.has(name)), []);
-      assert.deepEqual([...present].filter((f) => f.startsWith(`forkscope-${process.pid}-`)), []);
+      assert.deepEqual(
+        named.filter((name) => present.has(name)),
+        [],
+      );
+      assert.deepEqual(
+        [...present].filter((f) => f.startsWith(`forkscope-${process.pid}-`)),
+        [],
+      );
     });
   });
 }

@@ -42,22 +42,31 @@ describe('Value', () => {
 
 describe('Array', () => {
   it('checks every element and write', () => {
-    assert.throws(() => new SharedArray('i', [1, 'x' as unknown as number]), { name: 'TypeError', message: /typecode 'i' takes an integer, not the string "x"/ });
+    assert.throws(() => new SharedArray('i', [1, 'x' as unknown as number]), {
+      name: 'TypeError',
+      message: /typecode 'i' takes an integer, not the string "x"/,
+    });
     const a = new RawArray('d', 2);
     assert.throws(() => (a[0] = 'x' as unknown as number), TypeError);
     assert.throws(() => a.set([1, {} as unknown as number]), TypeError);
     assert.throws(() => new SharedArray('i', 2.5), TypeError);
-    assert.throws(() => new SharedArray('i', -1), (e: unknown) => e instanceof ValueError && e.name === 'ValueError');
+    assert.throws(
+      () => new SharedArray('i', -1),
+      (e: unknown) => e instanceof ValueError && e.name === 'ValueError',
+    );
   });
 
   it('a size no shared memory can hold is a MemoryError naming it', () => {
-    assert.throws(() => new SharedArray('i', 1e12), (e: unknown) => {
-      assert.ok(e instanceof MemoryError);
-      assert.equal(e.name, 'MemoryError');
-      assert.match(e.message, /cannot allocate 4000000000000 bytes of shared memory for Array\("i", 1000000000000\)/);
-      assert.doesNotMatch(e.message, /map\(fd, length\)/);
-      return true;
-    });
+    assert.throws(
+      () => new SharedArray('i', 1e12),
+      (e: unknown) => {
+        assert.ok(e instanceof MemoryError);
+        assert.equal(e.name, 'MemoryError');
+        assert.match(e.message, /cannot allocate 4000000000000 bytes of shared memory for Array\("i", 1000000000000\)/);
+        assert.doesNotMatch(e.message, /map\(fd, length\)/);
+        return true;
+      },
+    );
     assert.throws(() => new RawArray('d', 2 ** 53), MemoryError);
   });
 });
@@ -94,21 +103,37 @@ describe('Structure', () => {
     assert.equal(A.length, 2);
     A[1].x = 30;
     for (const a of A) a.y *= 10;
-    assert.deepEqual(A.toArray(), [{ x: 1, y: 20 }, { x: 30, y: 40 }]);
+    assert.deepEqual(A.toArray(), [
+      { x: 1, y: 20 },
+      { x: 30, y: 40 },
+    ]);
     A[0] = { x: -1, y: -2 };
     assert.equal(A[-2].y, -2);
     assert.equal(inspect(A), 'Array(Point, [ { x: -1, y: -2 }, { x: 30, y: 40 } ])');
     assert.equal(inspect(A[1]), 'Point({ x: 30, y: 40 })');
     assert.equal(inspect(new RawArray('i', [1, 2])), 'RawArray("i", [ 1, 2 ])');
     const empty = new RawArray(Point, 3);
-    assert.deepEqual(empty.toArray(), [{ x: 0, y: 0 }, { x: 0, y: 0 }, { x: 0, y: 0 }]);
+    assert.deepEqual(empty.toArray(), [
+      { x: 0, y: 0 },
+      { x: 0, y: 0 },
+      { x: 0, y: 0 },
+    ]);
   });
 
   for (const method of ['spawn', 'thread']) {
     it(`Python's sharedctypes example with Point, in a "${method}" child`, async () => {
       const run = await runProgram(join(__dirname, '..', 'fixtures', 'sharedctypes-point.ts'), { args: [method], deadlineMs: 90_000 });
       assert.equal(run.code, 0, run.stderr);
-      assert.deepEqual(run.stdout.trim().split('\n'), ['49', '0.1111111111111111', 'HELLO WORLD', JSON.stringify([[3.515625, 39.0625], [33.0625, 4], [5.640625, 90.25]])]);
+      assert.deepEqual(run.stdout.trim().split('\n'), [
+        '49',
+        '0.1111111111111111',
+        'HELLO WORLD',
+        JSON.stringify([
+          [3.515625, 39.0625],
+          [33.0625, 4],
+          [5.640625, 90.25],
+        ]),
+      ]);
     });
   }
 });

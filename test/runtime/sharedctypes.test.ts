@@ -18,7 +18,6 @@ function reduce(value: unknown, startMethod: StartMethod = 'spawn'): ReducedObje
   return (value as { [reduceSymbol]: (c: { startMethod: StartMethod; transfer: [] }) => ReducedObject })[reduceSymbol]({ startMethod, transfer: [] });
 }
 
-
 function ourSegments(): string[] {
   return readdirSync('/dev/shm').filter((f) => f.startsWith(`forkscope-${process.pid}-`));
 }
@@ -118,7 +117,7 @@ describe('shared memory across threads and processes', () => {
     const child = spawn(process.execPath, ['--import', 'tsx', fixture, 'hold', JSON.stringify([reduce(v)])], { stdio: ['ignore', 'pipe', 'inherit'] });
     try {
       await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error("child never held the lock")), 60_000);
+        const timer = setTimeout(() => reject(new Error('child never held the lock')), 60_000);
         child.stdout.on('data', (d: Buffer) => d.toString().includes('holding') && (clearTimeout(timer), resolve()));
       });
       assert.equal(await lock.acquire({ timeout: 50 }), false);

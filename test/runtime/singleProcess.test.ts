@@ -10,15 +10,22 @@ const EXAMPLES = join(__dirname, '..', '..', 'examples');
 
 describe('single-process mode', () => {
   it('producer_consumer.ts: Process-1 and Process-2 are in the tree, inline, and the queue traffic is theirs', async () => {
-    const { code, stdout, stderr, snapshot, trace } = await forkscopeRun(join(EXAMPLES, 'producer_consumer.ts'), { args: [], env: { FORKSCOPE_SINGLE_PROCESS: '1' } });
+    const { code, stdout, stderr, snapshot, trace } = await forkscopeRun(join(EXAMPLES, 'producer_consumer.ts'), {
+      args: [],
+      env: { FORKSCOPE_SINGLE_PROCESS: '1' },
+    });
     assert.equal(code, 0, stdout);
     assert.match(stdout, /Exit: naik/);
     const main = snapshot.processes.find((p) => p.name === 'MainProcess')!;
     const children = snapshot.processes.filter((p) => p.parent === main.key);
-    assert.deepEqual(children.map((c) => [c.name, c.startMethod, c.state, c.exitCode, c.pid]).sort(), [
-      ['Process-1', 'inline', 'exited', 0, main.pid],
-      ['Process-2', 'inline', 'exited', 0, main.pid],
-    ], JSON.stringify(snapshot.processes.map((p) => [p.key, p.name, p.parent])));
+    assert.deepEqual(
+      children.map((c) => [c.name, c.startMethod, c.state, c.exitCode, c.pid]).sort(),
+      [
+        ['Process-1', 'inline', 'exited', 0, main.pid],
+        ['Process-2', 'inline', 'exited', 0, main.pid],
+      ],
+      JSON.stringify(snapshot.processes.map((p) => [p.key, p.name, p.parent])),
+    );
     const [p1, p2] = ['Process-1', 'Process-2'].map((n) => children.find((c) => c.name === n)!.key);
     const [q] = snapshot.queues;
     assert.deepEqual([q!.puts, q!.gets], [7, 7]);
@@ -29,6 +36,9 @@ describe('single-process mode', () => {
       assert.match(stderr, new RegExp(`forkscope: \\+ ${name} \\(pid ${main.pid}, inline\\) (running|waiting on )`), stderr);
       assert.match(stderr, new RegExp(`forkscope: - ${name} \\(pid ${main.pid}, inline\\) exited 0`), stderr);
     }
-    assert.ok(trace.traceEvents.every((e) => Number.isFinite(e.pid)), 'every trace event has a real pid');
+    assert.ok(
+      trace.traceEvents.every((e) => Number.isFinite(e.pid)),
+      'every trace event has a real pid',
+    );
   });
 });

@@ -7,7 +7,14 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { BoundedSemaphore, Lock, Pool, Process, RLock, RawArray, Semaphore, Value, isMainProcess } from 'forkscope';
-import { cycleSemaphoreWhileCreatorFrozen, cycleWhileCreatorFrozen, holdSemaphore, holdUntilKilled, holdUntilTold, overRelease } from '../fixtures/sync-shm-targets';
+import {
+  cycleSemaphoreWhileCreatorFrozen,
+  cycleWhileCreatorFrozen,
+  holdSemaphore,
+  holdUntilKilled,
+  holdUntilTold,
+  overRelease,
+} from '../fixtures/sync-shm-targets';
 import { spawn } from 'node:child_process';
 import { REPO_ROOT } from './runProgram';
 import { skipWithoutBinding } from './bindingExpected';
@@ -129,7 +136,7 @@ for (const method of methods) {
           assert.equal(await next, true);
           assert.equal(lock.ownerDied, true);
           lock.release();
-          assert.equal(lock.locked(), false, 'the dead holder\'s re-entry levels are not inherited');
+          assert.equal(lock.locked(), false, "the dead holder's re-entry levels are not inherited");
           assert.equal(await lock.acquire({ block: false }), true);
           assert.equal(lock.ownerDied, false);
           lock.release();
@@ -144,7 +151,7 @@ for (const method of methods) {
 
 for (const method of methods) {
   describe(`shared-memory Semaphore and BoundedSemaphore (${method})`, { skip }, () => {
-    it('a child cycles a Semaphore 500 times while the creator\'s event loop is frozen', { timeout: 60_000 }, async () => {
+    it("a child cycles a Semaphore 500 times while the creator's event loop is frozen", { timeout: 60_000 }, async () => {
       const sem = new Semaphore(1);
       const flag = new Value('i', 0, { lock: false });
       const p = new Process({ target: cycleSemaphoreWhileCreatorFrozen, args: [sem, flag, 500], startMethod: method });
@@ -171,7 +178,10 @@ for (const method of methods) {
       for (const child of children) child.start();
       try {
         for (const child of children) await child.join();
-        assert.deepEqual(children.map((c) => c.exitCode), [0, 0, 0]);
+        assert.deepEqual(
+          children.map((c) => c.exitCode),
+          [0, 0, 0],
+        );
         assert.equal(cells[0], 0);
         assert.ok(cells[1]! <= 2, `at most two inside at once, saw ${cells[1]}`);
         assert.equal(sem.getValue(), 2);
@@ -181,7 +191,7 @@ for (const method of methods) {
       }
     });
 
-    it('BoundedSemaphore: a child\'s release past the initial value throws ValueError and changes nothing', { timeout: 60_000 }, async () => {
+    it("BoundedSemaphore: a child's release past the initial value throws ValueError and changes nothing", { timeout: 60_000 }, async () => {
       const sem = new BoundedSemaphore(2);
       assert.equal(await sem.acquire(), true);
       sem.release();
@@ -235,7 +245,14 @@ if (main) {
     it('sync.test.ts and sync-process.test.ts pass without the native binding', { timeout: 200_000 }, async () => {
       const files = ['test/runtime/sync.test.ts', 'test/runtime/sync-process.test.ts'];
       const run = await runTests(files, { FORKSCOPE_SHM_BINDING: 'none' }, 180_000);
-      assert.equal(run.code, 0, run.stdout.split('\n').filter((l) => /not ok|Error/.test(l)).join('\n'));
+      assert.equal(
+        run.code,
+        0,
+        run.stdout
+          .split('\n')
+          .filter((l) => /not ok|Error/.test(l))
+          .join('\n'),
+      );
       assert.match(run.stdout, /# fail 0/);
       assert.ok(Number(/# pass (\d+)/.exec(run.stdout)?.[1]) >= 20, 'the suites ran');
     });

@@ -11,7 +11,10 @@ import { join } from 'node:path';
 const ROOT = join(__dirname, '..', '..');
 const CLI = join(ROOT, 'runtime', 'bin', 'forkscope.js');
 const FIXTURE = join(ROOT, 'test', 'fixtures', 'ts-project');
-const THROW_LINE = readFileSync(join(FIXTURE, 'app.ts'), 'utf8').split('\n').findIndex((l) => l.includes('THROW-LINE')) + 1;
+const THROW_LINE =
+  readFileSync(join(FIXTURE, 'app.ts'), 'utf8')
+    .split('\n')
+    .findIndex((l) => l.includes('THROW-LINE')) + 1;
 
 const NODE_STRIPS_TYPES = Boolean((process.features as { typescript?: unknown }).typescript);
 
@@ -37,7 +40,12 @@ function project(kind: 'cjs' | 'esm'): string {
   return dir;
 }
 
-function run(cwd: string, args: string[], cache: string, { ms = 120_000, onStdout }: { ms?: number; onStdout?: (text: string, pid: number) => void } = {}): Promise<Run> {
+function run(
+  cwd: string,
+  args: string[],
+  cache: string,
+  { ms = 120_000, onStdout }: { ms?: number; onStdout?: (text: string, pid: number) => void } = {},
+): Promise<Run> {
   writeFileSync(esbuildLog, '');
   const child = spawn(process.execPath, [CLI, 'run', '--quiet', ...args], {
     cwd,
@@ -59,7 +67,9 @@ function run(cwd: string, args: string[], cache: string, { ms = 120_000, onStdou
     }, ms);
     child.on('exit', (code) => {
       clearTimeout(timer);
-      const transforms = readFileSync(esbuildLog, 'utf8').split('\n').filter((l) => l.includes('--service')).length;
+      const transforms = readFileSync(esbuildLog, 'utf8')
+        .split('\n')
+        .filter((l) => l.includes('--service')).length;
       resolve({ code, stdout, stderr, transforms });
     });
   });
@@ -85,7 +95,15 @@ describe('forkscope run with a TypeScript program and no tsx', () => {
       const cache = join(scratch, `cache-${kind}`);
       const first = await run(dir, ['app.ts'], cache);
       assert.equal(first.code, 0, first.stderr);
-      for (const line of ['main: MainProcess green 7', 'spawn: Process-1 green 7', 'thread: Process-2 green 7', 'forkserver: Process-3 green 7', 'spawn exit 0', 'thread exit 0', 'forkserver exit 0']) {
+      for (const line of [
+        'main: MainProcess green 7',
+        'spawn: Process-1 green 7',
+        'thread: Process-2 green 7',
+        'forkserver: Process-3 green 7',
+        'spawn exit 0',
+        'thread exit 0',
+        'forkserver exit 0',
+      ]) {
         assert.ok(first.stdout.includes(line), `${line} in:\n${first.stdout}\n${first.stderr}`);
       }
       if (NODE_STRIPS_TYPES) assert.equal(first.transforms, 0, 'a Node that strips types runs the program itself');

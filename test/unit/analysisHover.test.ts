@@ -17,8 +17,15 @@ export function runtimeTwins(files: { name: string; text: string }[]): Map<strin
     for (const s of sf.statements) {
       const exported = ts.canHaveModifiers(s) && ts.getModifiers(s)?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword);
       if (!exported) continue;
-      const names = ts.isVariableStatement(s) ? s.declarationList.declarations.map((d) => d.name.getText(sf)) : 'name' in s && s.name ? [(s.name as ts.Identifier).text] : [];
-      const docs = ts.getJSDocCommentsAndTags(s).map((d) => d.getText(sf)).join('\n');
+      const names = ts.isVariableStatement(s)
+        ? s.declarationList.declarations.map((d) => d.name.getText(sf))
+        : 'name' in s && s.name
+          ? [(s.name as ts.Identifier).text]
+          : [];
+      const docs = ts
+        .getJSDocCommentsAndTags(s)
+        .map((d) => d.getText(sf))
+        .join('\n');
       const twin = /Python:\s*([^\n*]+)/.exec(docs)?.[1]?.trim();
       if (twin) for (const n of names) twins.set(n, twin);
     }
@@ -28,7 +35,13 @@ export function runtimeTwins(files: { name: string; text: string }[]): Map<strin
 
 /** `multiprocessing.Pool`, `Pool()`, `multiprocessing.pool.Pool` → `pool` for comparison. */
 function simple(twin: string): string {
-  return twin.split(/\s*\/\s*/)[0]!.replace(/\(\)$/, '').split('.').pop()!.toLowerCase().replace(/_/g, '');
+  return twin
+    .split(/\s*\/\s*/)[0]!
+    .replace(/\(\)$/, '')
+    .split('.')
+    .pop()!
+    .toLowerCase()
+    .replace(/_/g, '');
 }
 
 function runtimeFiles(): { name: string; text: string }[] {
@@ -39,11 +52,16 @@ function runtimeFiles(): { name: string; text: string }[] {
 
 describe('hover docs', () => {
   it('runtimeTwins() reads `Python:` from TSDoc (and ignores undocumented or private names)', () => {
-    const twins = runtimeTwins([{ name: 'a.ts', text: '/** A pool. Python: multiprocessing.Pool */\nexport class Pool {}\n/** No twin. */\nexport function f() {}\n/** Python: x */\nclass Hidden {}\n' }]);
+    const twins = runtimeTwins([
+      {
+        name: 'a.ts',
+        text: '/** A pool. Python: multiprocessing.Pool */\nexport class Pool {}\n/** No twin. */\nexport function f() {}\n/** Python: x */\nclass Hidden {}\n',
+      },
+    ]);
     assert.deepEqual([...twins], [['Pool', 'multiprocessing.Pool']]);
   });
 
-  it('names the same Python twin as the runtime\'s TSDoc', () => {
+  it("names the same Python twin as the runtime's TSDoc", () => {
     const twins = runtimeTwins(runtimeFiles());
     const mismatches: string[] = [];
     for (const [name, doc] of Object.entries(HOVER_DOCS)) {

@@ -18,7 +18,8 @@ describe('code lens launches', () => {
       contributes: { debuggers: { type: string; configurationAttributes: { launch: { properties: Record<string, unknown> } } }[] };
     };
     const launch = manifest.contributes.debuggers.find((d) => d.type === config.type)!.configurationAttributes.launch.properties;
-    for (const key of Object.keys(config).filter((k) => !['type', 'request', 'name'].includes(k))) assert.ok(key in launch, `${key} is not in the launch schema`);
+    for (const key of Object.keys(config).filter((k) => !['type', 'request', 'name'].includes(k)))
+      assert.ok(key in launch, `${key} is not in the launch schema`);
   });
 
   it('"Trace" runs the package CLI with --trace beside the program, never installing anything', () => {

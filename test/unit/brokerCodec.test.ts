@@ -15,7 +15,7 @@ describe('broker codec', () => {
     const values: unknown[] = [
       { id: 1, op: 'add', v: 0.5 },
       [1, 'two', null, true, { nested: [3] }],
-      { '__proto__': 1, constructor: 'x', 10: 'a', b: 'é\ud800' },
+      { __proto__: 1, constructor: 'x', 10: 'a', b: 'é\ud800' },
       { minusZero: -0, nan: NaN, inf: -Infinity, undef: undefined },
       [1, , 3],
       new Map([['k', 1n]]),

@@ -6,7 +6,7 @@ import { FrameReader, HEADER_BYTES, encodeFrame, encodeFrameInto, encodeHeader, 
 /** A deterministic generator, so a failure can be replayed. */
 function random(seed: number): () => number {
   let s = seed >>> 0;
-  return () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32);
+  return () => (s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32;
 }
 
 function frames(rnd: () => number, count: number): { op: number; object: number; request: number; payload: Buffer }[] {

@@ -15,7 +15,8 @@ test('a missing entry point fails the build and names the file', (t) => {
   // A tree with every entry but the webview's.
   cpSync(join(root, 'esbuild.mjs'), join(dir, 'esbuild.mjs'));
   symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'), 'dir');
-  for (const part of ['src', 'server', 'runtime']) cpSync(join(root, part), join(dir, part), { recursive: true, filter: (p) => !p.includes('node_modules') && !p.endsWith('/dist') });
+  for (const part of ['src', 'server', 'runtime'])
+    cpSync(join(root, part), join(dir, part), { recursive: true, filter: (p) => !p.includes('node_modules') && !p.endsWith('/dist') });
 
   const run = spawnSync(process.execPath, ['esbuild.mjs'], { cwd: dir, encoding: 'utf8' });
   assert.equal(run.status, 1, run.stdout + run.stderr);

@@ -10,7 +10,19 @@ import { snapshotDiff } from '../../src/view/snapshotDiff';
 import { EMPTY_STATE, reduceView } from '../../webview/viewState';
 
 function reading(ts: number, over: Partial<ClusterActivity> = {}): ClusterActivity {
-  const worker = (name: string, host: string, pid: number, jobsDone: number) => ({ name, host, pid, capacity: 2, program: 'shop', version: '1.2.0', queue: 'fs:tasks', startedAt: 1, alive: true, jobsDone, jobsFailed: 0 });
+  const worker = (name: string, host: string, pid: number, jobsDone: number) => ({
+    name,
+    host,
+    pid,
+    capacity: 2,
+    program: 'shop',
+    version: '1.2.0',
+    queue: 'fs:tasks',
+    startedAt: 1,
+    alive: true,
+    jobsDone,
+    jobsFailed: 0,
+  });
   return {
     t: 'cluster',
     ts,
@@ -47,8 +59,14 @@ describe('a bullmq cluster in the hub', () => {
     model.apply('100', reading(20, { active: 0, waiting: 0, completed: 11, failed: 1, retried: 1, ended: 12 }));
     const [c] = model.snapshot().clusters!;
     assert.ok(c);
-    assert.deepEqual({ active: c.active, waiting: c.waiting, completed: c.completed, failed: c.failed, retried: c.retried, reportedBy: c.reportedBy, updatedAt: c.updatedAt }, { active: 0, waiting: 0, completed: 11, failed: 1, retried: 1, reportedBy: '100', updatedAt: 20 });
-    assert.deepEqual(c.workers.map((w) => `${w.host}/${w.name}`), ['hostA/a1', 'hostA/a2', 'hostB/b1']);
+    assert.deepEqual(
+      { active: c.active, waiting: c.waiting, completed: c.completed, failed: c.failed, retried: c.retried, reportedBy: c.reportedBy, updatedAt: c.updatedAt },
+      { active: 0, waiting: 0, completed: 11, failed: 1, retried: 1, reportedBy: '100', updatedAt: 20 },
+    );
+    assert.deepEqual(
+      c.workers.map((w) => `${w.host}/${w.name}`),
+      ['hostA/a1', 'hostA/a2', 'hostB/b1'],
+    );
     assert.deepEqual(describeCluster(c), [
       'cluster fs:tasks on redis 10.0.0.5:6379: 0 waiting, 0 active, 11 completed, 1 failed, 1 retried',
       '├─ host hostA',

@@ -67,7 +67,14 @@ describe('package.json contributions vs src/contributions.ts', () => {
 
   it('the debug type agrees, in the debugger, its initial configurations and snippets', () => {
     const debuggers = manifest.contributes.debuggers ?? [];
-    assert.deepEqual(diffIds('debug type', debuggers.map((d) => d.type), [contributions.DEBUG_TYPE]), []);
+    assert.deepEqual(
+      diffIds(
+        'debug type',
+        debuggers.map((d) => d.type),
+        [contributions.DEBUG_TYPE],
+      ),
+      [],
+    );
     for (const d of debuggers) {
       for (const c of d.initialConfigurations ?? []) assert.equal(c.type, contributions.DEBUG_TYPE);
       for (const s of d.configurationSnippets ?? []) assert.equal(s.body.type, contributions.DEBUG_TYPE);
@@ -89,7 +96,9 @@ describe('package.json contributions vs src/contributions.ts', () => {
   });
 
   it('restricted settings exist', () => {
-    const restricted = (manifest as { capabilities?: { untrustedWorkspaces?: { restrictedConfigurations?: string[] } } }).capabilities?.untrustedWorkspaces?.restrictedConfigurations ?? [];
+    const restricted =
+      (manifest as { capabilities?: { untrustedWorkspaces?: { restrictedConfigurations?: string[] } } }).capabilities?.untrustedWorkspaces
+        ?.restrictedConfigurations ?? [];
     const settings = new Set(settingIds());
     for (const id of restricted) assert.ok(settings.has(id), `restrictedConfigurations names unknown setting ${id}`);
   });

@@ -16,7 +16,13 @@ const proc = (pid: number, state: ProcessNode['state'] = 'waiting', extra: Parti
   startedAt: 0,
   ...extra,
 });
-const lock = (id: string, holder: number, waiter: number, kind: SyncNode['kind'] = 'Lock'): SyncNode => ({ id, kind, label: id, holder: String(holder), waiters: [{ key: String(waiter), since: 0 }] });
+const lock = (id: string, holder: number, waiter: number, kind: SyncNode['kind'] = 'Lock'): SyncNode => ({
+  id,
+  kind,
+  label: id,
+  holder: String(holder),
+  waiters: [{ key: String(waiter), since: 0 }],
+});
 const state = (processes: ProcessNode[], syncs: SyncNode[] = [], queues: QueueNode[] = []): WaitState => ({
   processes: new Map(processes.map((p) => [p.key, p])),
   syncs: new Map(syncs.map((s) => [s.id, s])),

@@ -19,7 +19,6 @@ import { crossedAs, errorClassNames, sampleError } from '../fixtures/error-sampl
 const names = errorClassNames(errors);
 const classOf = (name: string) => (errors as Record<string, unknown>)[name] as new (...args: never[]) => Error;
 
-
 describe('the error table', () => {
   it('every class errors.ts holds is exported by the package', () => {
     const api = require('forkscope') as Record<string, unknown>;

@@ -26,6 +26,9 @@ test('the extension bundle holds no runtime implementation file', async () => {
   assert.deepEqual(runtimeFiles.sort(), ['runtime/src/framing.ts', 'runtime/src/protocol.ts', 'runtime/src/safeJson.ts']);
   for (const file of ['runtime/src/framing.ts', 'runtime/src/safeJson.ts']) {
     const imports = result.metafile.inputs[file]!.imports.map((i) => i.path);
-    assert.ok(imports.every((path) => path === 'runtime/src/protocol.ts'), `${file} imports ${imports.join(', ')}`);
+    assert.ok(
+      imports.every((path) => path === 'runtime/src/protocol.ts'),
+      `${file} imports ${imports.join(', ')}`,
+    );
   }
 });

@@ -8,7 +8,11 @@ import { MAX_JSON_DEPTH, parseData, parseSafeJson } from '../../runtime/src/safe
 function split(bytes: Buffer, chunk: number, max = 1 << 20): { bodies: string[]; errors: string[]; splitter: FrameSplitter } {
   const bodies: string[] = [];
   const errors: string[] = [];
-  const splitter = new FrameSplitter(max, (body) => bodies.push(body.toString('utf8')), (error) => errors.push(error.message));
+  const splitter = new FrameSplitter(
+    max,
+    (body) => bodies.push(body.toString('utf8')),
+    (error) => errors.push(error.message),
+  );
   for (let i = 0; i < bytes.length; i += chunk) splitter.push(bytes.subarray(i, i + chunk));
   return { bodies, errors, splitter };
 }
@@ -34,17 +38,25 @@ describe('framing', () => {
     assert.deepEqual(over.bodies, ['1']);
     assert.deepEqual(over.errors, ['frame of 102 bytes is over the 50-byte limit']);
     const grown: string[] = [];
-    const splitter = new FrameSplitter(10, (body) => {
-      grown.push(body.toString());
-      splitter.max = 1000; // as the hub does once the hello is accepted
-    }, assert.fail);
+    const splitter = new FrameSplitter(
+      10,
+      (body) => {
+        grown.push(body.toString());
+        splitter.max = 1000; // as the hub does once the hello is accepted
+      },
+      assert.fail,
+    );
     splitter.push(Buffer.concat([small, big]));
     assert.equal(grown.length, 2);
     const stopped: string[] = [];
-    const quiet = new FrameSplitter(1000, (body) => {
-      stopped.push(body.toString());
-      quiet.stop();
-    }, assert.fail);
+    const quiet = new FrameSplitter(
+      1000,
+      (body) => {
+        stopped.push(body.toString());
+        quiet.stop();
+      },
+      assert.fail,
+    );
     quiet.push(Buffer.concat([small, small]));
     quiet.push(small);
     assert.deepEqual(stopped, ['1']);

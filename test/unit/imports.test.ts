@@ -29,7 +29,8 @@ export function importsOf(fileName: string, text: string): ImportRef[] {
     // With verbatimModuleSyntax only `import type` is erased; `import { type X }` still loads the module.
     if (ts.isImportDeclaration(node)) add(node, node.moduleSpecifier, node.importClause?.isTypeOnly ?? false);
     else if (ts.isExportDeclaration(node)) add(node, node.moduleSpecifier, node.isTypeOnly);
-    else if (ts.isImportEqualsDeclaration(node) && ts.isExternalModuleReference(node.moduleReference)) add(node, node.moduleReference.expression, node.isTypeOnly);
+    else if (ts.isImportEqualsDeclaration(node) && ts.isExternalModuleReference(node.moduleReference))
+      add(node, node.moduleReference.expression, node.isTypeOnly);
     else if (ts.isCallExpression(node)) {
       const isDynamicImport = node.expression.kind === ts.SyntaxKind.ImportKeyword;
       const isRequire = ts.isIdentifier(node.expression) && node.expression.text === 'require';
@@ -94,7 +95,8 @@ export function checkImports(root: string, files: Map<string, string>): string[]
       const s = ref.specifier;
       if (under(file, join(root, 'runtime'))) {
         if (isVscode(s)) at(file, ref, 'the runtime must not import vscode');
-        else if (isRelative(s) && !under(resolve(dirname(file), s), join(root, 'runtime'))) at(file, ref, 'the runtime must not import the extension or anything outside runtime/');
+        else if (isRelative(s) && !under(resolve(dirname(file), s), join(root, 'runtime')))
+          at(file, ref, 'the runtime must not import the extension or anything outside runtime/');
         else if (
           !isRelative(s) &&
           !isNodeBuiltin(s) &&
@@ -117,7 +119,8 @@ export function checkImports(root: string, files: Map<string, string>): string[]
         if (isVscode(s)) at(file, ref, 'the hub must not import vscode');
         else if (target !== undefined && !under(target, join(root, 'hub')) && !under(target, join(root, 'runtime'))) {
           at(file, ref, 'the hub imports only hub/, runtime/ and Node, never the extension (src/, webview/, server/)');
-        } else if (!isRelative(s) && !isNodeBuiltin(s) && s !== 'ps-list') at(file, ref, "the hub uses Node's own modules only (and ps-list, the sampler's process listing)");
+        } else if (!isRelative(s) && !isNodeBuiltin(s) && s !== 'ps-list')
+          at(file, ref, "the hub uses Node's own modules only (and ps-list, the sampler's process listing)");
       }
       if (under(file, join(root, 'src', 'debug')) && isVscode(s) && !ref.isTypeOnly && !registersWithVscode(file)) {
         at(file, ref, 'the debug adapter core must use `import type` for vscode (only register*/…Provider/…Factory/…Tracker files may load it)');
@@ -139,18 +142,21 @@ function tsFiles(dir: string): string[] {
 
 describe('import rules (STYLE.md)', () => {
   it('importsOf() sees every kind of import and which are type-only', () => {
-    const refs = importsOf('x.ts', [
-      "import type { A } from 'a';",
-      "import { type B } from 'b';",
-      "import * as c from 'c';",
-      "export { d } from 'd';",
-      "export type { E } from 'e';",
-      "import f = require('f');",
-      "const g = await import('g');",
-      "const h = require('h');",
-      "let i: import('i').I;",
-      "import 'j';",
-    ].join('\n'));
+    const refs = importsOf(
+      'x.ts',
+      [
+        "import type { A } from 'a';",
+        "import { type B } from 'b';",
+        "import * as c from 'c';",
+        "export { d } from 'd';",
+        "export type { E } from 'e';",
+        "import f = require('f');",
+        "const g = await import('g');",
+        "const h = require('h');",
+        "let i: import('i').I;",
+        "import 'j';",
+      ].join('\n'),
+    );
     assert.deepEqual(
       refs.map((r) => `${r.specifier}:${r.isTypeOnly}`),
       ['a:true', 'b:false', 'c:false', 'd:false', 'e:true', 'f:false', 'g:false', 'h:false', 'i:true', 'j:false'],
@@ -160,19 +166,31 @@ describe('import rules (STYLE.md)', () => {
   it('checkImports() fails on each kind of violation (negative cases)', () => {
     const root = '/repo';
     const files = new Map([
-      ['/repo/runtime/src/a.ts', "import * as vscode from 'vscode';\nimport { x } from '../../hub/snapshot';\nimport lodash from 'lodash';\nimport { y } from './ok';\nimport { z } from 'node:fs';"],
+      [
+        '/repo/runtime/src/a.ts',
+        "import * as vscode from 'vscode';\nimport { x } from '../../hub/snapshot';\nimport lodash from 'lodash';\nimport { y } from './ok';\nimport { z } from 'node:fs';",
+      ],
       ['/repo/runtime/src/ok.ts', "import { EventEmitter } from 'events';"],
       ['/repo/runtime/src/pool2.ts', "import { Queue } from 'bullmq';"],
       ['/repo/runtime/src/bullmq/ok.ts', "import { Queue } from 'bullmq';\nimport type Redis from 'ioredis';"],
-      ['/repo/webview/main.ts', "import { readFileSync } from 'node:fs';\nimport type { T } from '../src/view/messages';\nimport { helper } from '../src/view/helper';"],
+      [
+        '/repo/webview/main.ts',
+        "import { readFileSync } from 'node:fs';\nimport type { T } from '../src/view/messages';\nimport { helper } from '../src/view/helper';",
+      ],
       ['/repo/src/view/messages.ts', "import type * as vscode from 'vscode';"],
       ['/repo/src/view/helper.ts', "import { createHash } from 'crypto';"],
       ['/repo/server/src/server.ts', "import { commands } from 'vscode';\nimport { createConnection } from 'vscode-languageserver/node';"],
       ['/repo/src/debug/adapter.ts', "import * as vscode from 'vscode';"],
       ['/repo/src/debug/session.ts', "import type * as vscode from 'vscode';"],
       ['/repo/src/debug/registerDebugging.ts', "import * as vscode from 'vscode';"],
-      ['/repo/hub/a.ts', "import type * as vscode from 'vscode';\nimport type { T } from '../src/view/messages';\nimport { s } from '../webview/state';\nimport { p } from '../runtime/src/protocol';\nimport { m } from './b';\nimport { d } from '../src/debug/nodeLauncher';\nimport { l } from '../server/src/server';\nimport lodash from 'lodash';\nimport { createServer } from 'node:net';"],
-      ['/repo/hub/model/b.ts', "import type { P } from '../../runtime/src/protocol';\nimport { s } from '../state';\nimport { v } from '../../src/view/messages';"],
+      [
+        '/repo/hub/a.ts',
+        "import type * as vscode from 'vscode';\nimport type { T } from '../src/view/messages';\nimport { s } from '../webview/state';\nimport { p } from '../runtime/src/protocol';\nimport { m } from './b';\nimport { d } from '../src/debug/nodeLauncher';\nimport { l } from '../server/src/server';\nimport lodash from 'lodash';\nimport { createServer } from 'node:net';",
+      ],
+      [
+        '/repo/hub/model/b.ts',
+        "import type { P } from '../../runtime/src/protocol';\nimport { s } from '../state';\nimport { v } from '../../src/view/messages';",
+      ],
     ]);
     assert.deepEqual(checkImports(root, files), [
       'runtime/src/a.ts:1: the runtime must not import vscode (vscode)',

@@ -6,7 +6,16 @@ import { ProgramModel } from '../../hub/programModel';
 import { renderTree } from '../../hub/treeView';
 
 const hello = (pid: number, name: string, extra: Partial<Hello> = {}): Hello => ({
-  t: 'hello', v: 1, token: 'x', pid, ppid: 1, threadId: 0, name, startMethod: 'spawn', role: 'process', ...extra,
+  t: 'hello',
+  v: 1,
+  token: 'x',
+  pid,
+  ppid: 1,
+  threadId: 0,
+  name,
+  startMethod: 'spawn',
+  role: 'process',
+  ...extra,
 });
 const site = (line: number) => ({ file: '/app/deadlock.ts', line, column: 5 });
 
@@ -56,15 +65,24 @@ describe('ProgramModel', () => {
     assert.equal(s.deadlocks.length, 1);
     const [d] = s.deadlocks;
     assert.equal(d!.kind, 'locks');
-    assert.deepEqual(d!.cycle.map((c) => [c.process, c.waitsFor, c.heldBy]).sort(), [['101', 'B', '102'], ['102', 'A', '101']]);
+    assert.deepEqual(d!.cycle.map((c) => [c.process, c.waitsFor, c.heldBy]).sort(), [
+      ['101', 'B', '102'],
+      ['102', 'A', '101'],
+    ]);
     assert.deepEqual(d!.cycle.map((c) => c.site?.line).sort(), [11, 21]);
     // Where 101 took A is known (its own report); 102 took B without waiting, reported by the lock's owner.
-    assert.deepEqual(d!.cycle.map((c) => [c.process, c.heldAt?.line]).sort(), [['101', undefined], ['102', 10]]);
+    assert.deepEqual(d!.cycle.map((c) => [c.process, c.heldAt?.line]).sort(), [
+      ['101', undefined],
+      ['102', 10],
+    ]);
     assert.match(d!.message, /Process-1 \(pid 101\) waits for Lock lockB at \/app\/deadlock\.ts:11:5, held by Process-2/);
     assert.match(d!.message, /deadlock\.ts:21:5/);
     const lockA = s.syncs.find((x) => x.id === 'A')!;
     assert.equal(lockA.holder, '101');
-    assert.deepEqual(lockA.waiters.map((w) => w.key), ['102']);
+    assert.deepEqual(
+      lockA.waiters.map((w) => w.key),
+      ['102'],
+    );
     assert.equal(lockA.acquiredAt?.line, 10);
   });
 
@@ -107,11 +125,14 @@ describe('ProgramModel', () => {
     assert.match(d!.message, /Queue results, which is empty and whose every producer \(Producer \(pid 101\)\) has exited/);
     const q = m.snapshot().queues[0]!;
     assert.deepEqual([q.puts, q.gets, q.depth, q.maxsize], [3, 3, 0, 0]);
-    assert.deepEqual(q.history, [[200, 2], [400, 0]]);
+    assert.deepEqual(q.history, [
+      [200, 2],
+      [400, 0],
+    ]);
     assert.deepEqual([q.producers, q.consumers], [['101'], ['100']]);
   });
 
-  it('takes a queue\'s depth from its owner only: a producer\'s late report does not leave a stale depth', () => {
+  it("takes a queue's depth from its owner only: a producer's late report does not leave a stale depth", () => {
     const m = new ProgramModel();
     m.hello(hello(100, 'MainProcess', { role: 'main' }), 1);
     m.hello(hello(101, 'Producer', { ppid: 100 }), 1);
@@ -195,7 +216,18 @@ describe('ProgramModel', () => {
     m.hello(hello(100, 'MainProcess', { role: 'main' }), 0);
     m.apply('100', { t: 'object', ts: 0, id: 'pool', kind: 'Pool', label: 'pool' });
     for (const pid of [101, 102, 103]) {
-      m.apply('100', { t: 'child.start', ts: 1, key: String(pid), pid, threadId: 0, name: `SpawnPoolWorker-${pid - 100}`, startMethod: 'spawn', role: 'worker', daemon: true, pool: 'pool' });
+      m.apply('100', {
+        t: 'child.start',
+        ts: 1,
+        key: String(pid),
+        pid,
+        threadId: 0,
+        name: `SpawnPoolWorker-${pid - 100}`,
+        startMethod: 'spawn',
+        role: 'worker',
+        daemon: true,
+        pool: 'pool',
+      });
     }
     m.apply('100', { t: 'task', ts: 2, pool: 'pool', task: 0, op: 'queued' });
     m.apply('100', { t: 'task', ts: 3, pool: 'pool', task: 0, op: 'started', worker: '102' });
@@ -238,17 +270,62 @@ describe('ProgramModel', () => {
     m.hello(hello(100, 'MainProcess', { role: 'main' }), 0);
     m.hello(hello(101, 'SyncManager-server', { role: 'manager', parent: '100' }), 0);
     m.hello(hello(102, 'Process-1', { parent: '100' }), 0);
-    const call = (id: string, method: string, ms: number, outcome: 'ok' | 'error' = 'ok') => ({ id, typeid: 'dict', method, start: 5, ms, outcome, ...(outcome === 'error' ? { error: "KeyError: 'x'" } : {}) });
+    const call = (id: string, method: string, ms: number, outcome: 'ok' | 'error' = 'ok') => ({
+      id,
+      typeid: 'dict',
+      method,
+      start: 5,
+      ms,
+      outcome,
+      ...(outcome === 'error' ? { error: "KeyError: 'x'" } : {}),
+    });
     m.apply('100', { t: 'manager', ts: 6, manager: '127.0.0.1:9', side: 'call', calls: [call('a', 'set', 2), call('b', 'pop', 4, 'error')] });
-    m.apply('102', { t: 'manager', ts: 7, manager: '127.0.0.1:9', side: 'call', calls: [call('c', 'set', 3)], counted: { 'dict.set': { calls: 10, errors: 0, ms: 10 }, 'Queue.put': { calls: 5, errors: 1, ms: 5 } } });
-    m.apply('101', { t: 'manager', ts: 8, manager: '127.0.0.1:9', side: 'serve', calls: [call('a', 'set', 1), call('b', 'pop', 1, 'error'), call('c', 'set', 1)], counted: { 'dict.set': { calls: 10, errors: 0, ms: 3 }, 'Queue.put': { calls: 5, errors: 1, ms: 1 } } });
+    m.apply('102', {
+      t: 'manager',
+      ts: 7,
+      manager: '127.0.0.1:9',
+      side: 'call',
+      calls: [call('c', 'set', 3)],
+      counted: { 'dict.set': { calls: 10, errors: 0, ms: 10 }, 'Queue.put': { calls: 5, errors: 1, ms: 5 } },
+    });
+    m.apply('101', {
+      t: 'manager',
+      ts: 8,
+      manager: '127.0.0.1:9',
+      side: 'serve',
+      calls: [call('a', 'set', 1), call('b', 'pop', 1, 'error'), call('c', 'set', 1)],
+      counted: { 'dict.set': { calls: 10, errors: 0, ms: 3 }, 'Queue.put': { calls: 5, errors: 1, ms: 1 } },
+    });
     const [node] = m.snapshot().managers!;
-    assert.deepEqual({ calls: node!.calls, errors: node!.errors, served: node!.served, server: node!.server, meanMs: node!.meanMs }, { calls: 18, errors: 2, served: 18, server: '101', meanMs: 24 / 18 });
-    assert.deepEqual(node!.methods.map((r) => [`${r.typeid}.${r.method}`, r.calls, r.errors, r.meanMs]), [['dict.set', 12, 0, 15 / 12], ['Queue.put', 5, 1, 1], ['dict.pop', 1, 1, 4]]);
-    assert.deepEqual(node!.callers, [{ key: '102', calls: 16 }, { key: '100', calls: 2 }]);
-    assert.deepEqual(node!.recent.map((c) => [c.caller, c.method, c.outcome]), [['100', 'set', 'ok'], ['100', 'pop', 'error'], ['102', 'set', 'ok']]);
+    assert.deepEqual(
+      { calls: node!.calls, errors: node!.errors, served: node!.served, server: node!.server, meanMs: node!.meanMs },
+      { calls: 18, errors: 2, served: 18, server: '101', meanMs: 24 / 18 },
+    );
+    assert.deepEqual(
+      node!.methods.map((r) => [`${r.typeid}.${r.method}`, r.calls, r.errors, r.meanMs]),
+      [
+        ['dict.set', 12, 0, 15 / 12],
+        ['Queue.put', 5, 1, 1],
+        ['dict.pop', 1, 1, 4],
+      ],
+    );
+    assert.deepEqual(node!.callers, [
+      { key: '102', calls: 16 },
+      { key: '100', calls: 2 },
+    ]);
+    assert.deepEqual(
+      node!.recent.map((c) => [c.caller, c.method, c.outcome]),
+      [
+        ['100', 'set', 'ok'],
+        ['100', 'pop', 'error'],
+        ['102', 'set', 'ok'],
+      ],
+    );
     assert.equal(node!.recent[1]!.error, "KeyError: 'x'");
     // The terminal's tree says it on one line.
-    assert.ok(renderTree(m.snapshot()).includes('managers: Manager 127.0.0.1:9 18 calls, 2 failed, mean 1.3 ms (dict.set 12, Queue.put 5, dict.pop 1)'), renderTree(m.snapshot()).join('\n'));
+    assert.ok(
+      renderTree(m.snapshot()).includes('managers: Manager 127.0.0.1:9 18 calls, 2 failed, mean 1.3 ms (dict.set 12, Queue.put 5, dict.pop 1)'),
+      renderTree(m.snapshot()).join('\n'),
+    );
   });
 });

@@ -28,7 +28,14 @@ describe('ProgramModel on recorded runs', () => {
     const main = s.processes.find((p) => p.parent === undefined)!;
     assert.deepEqual([main.name, main.role, main.exitCode], ['MainProcess', 'main', 0]);
     const children = s.processes.filter((p) => p.parent === main.key).map((p) => [p.name, p.role, p.external, p.exitCode]);
-    assert.deepEqual(children.sort(), [['Process-1', 'process', undefined, 0], ['Process-2', 'process', undefined, 0]], 'the runtime names its children over the preload\'s guess');
+    assert.deepEqual(
+      children.sort(),
+      [
+        ['Process-1', 'process', undefined, 0],
+        ['Process-2', 'process', undefined, 0],
+      ],
+      "the runtime names its children over the preload's guess",
+    );
     const [q] = s.queues;
     assert.equal(q!.kind, 'Queue');
     assert.ok(q!.puts > 0 && q!.puts >= q!.gets);

@@ -7,7 +7,16 @@ import { ProgramModel } from '../../hub/programModel';
 import { TraceRecorder } from '../../hub/traceRecorder';
 
 const hello = (pid: number, name: string, extra: Partial<Hello> = {}): Hello => ({
-  t: 'hello', v: 1, token: 'x', pid, ppid: 1, threadId: 0, name, startMethod: 'spawn', role: 'process', ...extra,
+  t: 'hello',
+  v: 1,
+  token: 'x',
+  pid,
+  ppid: 1,
+  threadId: 0,
+  name,
+  startMethod: 'spawn',
+  role: 'process',
+  ...extra,
 });
 
 describe('ProgramModel: states that follow the truth', () => {
@@ -58,7 +67,10 @@ describe('TraceRecorder: one start and one exit', () => {
       { t: 'child.exit', ts: 6, key: '101', exitCode: 0, signal: null },
     ]);
     const events = r.toJSON().traceEvents.filter((e) => e.cat === 'Process' && e.ph === 'i');
-    assert.deepEqual(events.map((e) => e.name), ['MainProcess started', 'start child.cjs', 'exit 0']);
+    assert.deepEqual(
+      events.map((e) => e.name),
+      ['MainProcess started', 'start child.cjs', 'exit 0'],
+    );
   });
 });
 

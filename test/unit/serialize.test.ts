@@ -2,7 +2,17 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { serialize, deserialize } from 'node:v8';
-import { encode, decode, decodeAsync, decodeThrown, decodeThrownAsync, encodeThrown, holdsReducible, serializeReducing, deserializeReduced } from '../../runtime/src/serialize';
+import {
+  encode,
+  decode,
+  decodeAsync,
+  decodeThrown,
+  decodeThrownAsync,
+  encodeThrown,
+  holdsReducible,
+  serializeReducing,
+  deserializeReduced,
+} from '../../runtime/src/serialize';
 import { reduceSymbol, registerReviver } from '../../runtime/src/reduction';
 import { Empty, RemoteError, PicklingError } from '../../runtime/src/errors';
 import { decodeWith, managerRef, type ObjectToken } from '../../runtime/src/managers/codec';
@@ -25,7 +35,7 @@ describe('serialize', () => {
     const thing = { [reduceSymbol]: () => ({ kind: 'TestThing', state: 7 }) };
     assert.deepEqual(roundTrip({ a: [thing] }), { a: [{ revived: 7 }] });
   });
-  it('keeps an error\'s name, message, stack and fields, and Python-named classes', () => {
+  it("keeps an error's name, message, stack and fields, and Python-named classes", () => {
     class MyError extends Error {
       code = 'E_X';
       constructor() {
@@ -55,7 +65,10 @@ describe('serialize', () => {
     const viaImport = (await decodeAsync(deserialize(serialize(encode([esm.cube], ctx(), 'args'))))) as unknown[];
     assert.equal(viaImport[0], esm.cube);
     const k = 2;
-    assert.throws(() => encode({ cb: (x: number) => x * k }, ctx(), 'item'), (e: Error) => e instanceof PicklingError && /^item\.cb is a function .*export/.test(e.message));
+    assert.throws(
+      () => encode({ cb: (x: number) => x * k }, ctx(), 'item'),
+      (e: Error) => e instanceof PicklingError && /^item\.cb is a function .*export/.test(e.message),
+    );
     assert.equal(holdsReducible(cjs.square), true);
     assert.equal(holdsReducible({ a: [1, { f: cjs.square }] }), true);
     assert.equal(deserializeReduced(serializeReducing({ f: cjs.square }, 'obj')) instanceof Object, true);
@@ -71,7 +84,12 @@ describe('serialize', () => {
   });
   it('survives an error whose getter throws', () => {
     const err = new Error('x');
-    Object.defineProperty(err, 'bad', { enumerable: true, get() { throw new Error('no'); } });
+    Object.defineProperty(err, 'bad', {
+      enumerable: true,
+      get() {
+        throw new Error('no');
+      },
+    });
     assert.equal((decodeThrown(encodeThrown(err)) as Error).message, 'x');
   });
   it('holdsReducible finds a runtime object at any depth, in arrays, maps and sets, and ends on cycles and shared parts', () => {
@@ -108,6 +126,9 @@ describe('serialize', () => {
     const outer = { revive: (t: ObjectToken) => `outer:${t.oid}+${(decodeWith(wire([ref('x')]), inner) as string[])[0]}` };
     assert.deepEqual(decodeWith(wire([ref('a'), { b: ref('b') }]), outer), ['outer:a+inner:x', { b: 'outer:b+inner:x' }]);
     assert.throws(() => decode(wire([ref('c')])), { name: 'TypeError', message: 'a reference to dict object c can only be read from its manager' });
-    assert.throws(() => decodeWith(wire([{ [reduceSymbol]: () => ({ kind: managerRef(token('d')).kind, state: 5 }) }]), inner), { name: 'TypeError', message: 'a malformed manager reference' });
+    assert.throws(() => decodeWith(wire([{ [reduceSymbol]: () => ({ kind: managerRef(token('d')).kind, state: 5 }) }]), inner), {
+      name: 'TypeError',
+      message: 'a malformed manager reference',
+    });
   });
 });

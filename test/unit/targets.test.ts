@@ -22,7 +22,12 @@ describe('findTarget', () => {
   });
   it('finds ES module exports: named, aliased, default and classes', async () => {
     const esm = await import('../fixtures/runtime-targets-esm.mjs');
-    for (const [fn, name] of [[esm.cube, 'cube'], [esm.alias, 'alias'], [esm.default, 'default'], [esm.Shape, 'Shape']] as const) {
+    for (const [fn, name] of [
+      [esm.cube, 'cube'],
+      [esm.alias, 'alias'],
+      [esm.default, 'default'],
+      [esm.Shape, 'Shape'],
+    ] as const) {
       const ref = findTarget(fn);
       assert.equal(ref.name, name);
       assert.equal(await loadTarget(ref), fn);
@@ -31,7 +36,10 @@ describe('findTarget', () => {
   it('refuses ES module closures, private functions and class methods', async () => {
     const esm = await import('../fixtures/runtime-targets-esm.mjs');
     assert.throws(() => findTarget(esm.makeClosure()), { name: 'PicklingError', message: /closure or a nested function/ });
-    assert.throws(() => findTarget(esm.privateOne()), { name: 'PicklingError', message: /function priv is not exported from .*runtime-targets-esm\.mts; export it/ });
+    assert.throws(() => findTarget(esm.privateOne()), {
+      name: 'PicklingError',
+      message: /function priv is not exported from .*runtime-targets-esm\.mts; export it/,
+    });
     assert.throws(() => findTarget(esm.Shape.prototype.area), { name: 'PicklingError', message: /class method/ });
   });
   it('refuses an anonymous inline arrow in a module with a default export, instead of taking the default', async () => {

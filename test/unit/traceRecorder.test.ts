@@ -4,7 +4,17 @@ import assert from 'node:assert/strict';
 import type { Hello } from '../../runtime/src/protocol';
 import { TraceRecorder } from '../../hub/traceRecorder';
 
-const hello = (pid: number, threadId: number, name: string): Hello => ({ t: 'hello', v: 1, token: 'x', pid, ppid: 1, threadId, name, startMethod: threadId ? 'thread' : 'spawn', role: threadId ? 'worker' : 'main' });
+const hello = (pid: number, threadId: number, name: string): Hello => ({
+  t: 'hello',
+  v: 1,
+  token: 'x',
+  pid,
+  ppid: 1,
+  threadId,
+  name,
+  startMethod: threadId ? 'thread' : 'spawn',
+  role: threadId ? 'worker' : 'main',
+});
 
 describe('TraceRecorder', () => {
   it('names processes and threads, draws task spans, depth counters, message arrows and lock waits', () => {
@@ -32,12 +42,22 @@ describe('TraceRecorder', () => {
     const task = traceEvents.find((e) => e.ph === 'X' && e.cat === 'Pool')!;
     assert.deepEqual([task.name, task.pid, task.tid, task.ts, task.dur], ['square', 100, 1, 10_000, 15_000]);
     const counters = traceEvents.filter((e) => e.ph === 'C');
-    assert.deepEqual(counters.map((c) => [c.pid, c.args?.depth]), [[100, 2], [200, 0]]);
+    assert.deepEqual(
+      counters.map((c) => [c.pid, c.args?.depth]),
+      [
+        [100, 2],
+        [200, 0],
+      ],
+    );
     assert.ok(counters.every((c) => c.name === 'Queue jobs depth' && c.cat === 'Queue'));
     const starts = traceEvents.filter((e) => e.ph === 's');
     const ends = traceEvents.filter((e) => e.ph === 'f');
     assert.equal(starts.length, 2);
-    assert.deepEqual(starts.map((e) => e.id), ends.map((e) => e.id), 'the n-th get ends the n-th put');
+    assert.deepEqual(
+      starts.map((e) => e.id),
+      ends.map((e) => e.id),
+      'the n-th get ends the n-th put',
+    );
     assert.ok(starts.every((e) => e.pid === 100) && ends.every((e) => e.pid === 200 && e.bp === 'e'));
     const wait = traceEvents.find((e) => e.name === 'Lock wait ledger')!;
     assert.deepEqual([wait.ph, wait.pid, wait.ts, wait.dur, wait.cat, wait.args?.site], ['X', 200, 50_000, 30_000, 'Lock', '/app/a.ts:3:9']);
@@ -59,6 +79,12 @@ describe('TraceRecorder', () => {
     const { traceEvents } = r.toJSON();
     const row = traceEvents.find((e) => e.ph === 'M' && e.name === 'thread_name' && e.args?.name === 'Holder (inline)');
     assert.ok(row, 'the inline process has a row of its own');
-    assert.deepEqual(traceEvents.filter((e) => e.cat === 'Lock').map((e) => [e.name, e.pid, e.tid]), [['Lock acquire ledger', 100, row.tid], ['Lock release ledger', 100, 0]]);
+    assert.deepEqual(
+      traceEvents.filter((e) => e.cat === 'Lock').map((e) => [e.name, e.pid, e.tid]),
+      [
+        ['Lock acquire ledger', 100, row.tid],
+        ['Lock release ledger', 100, 0],
+      ],
+    );
   });
 });

@@ -20,7 +20,8 @@ describe('isWebviewToHost', () => {
       { type: 'processAction', key: '4711', action: 'stop' },
       { type: 'openSource', file: '/work/examples/pool.ts', line: 3, column: 1 },
       { type: 'debugRemoteWorker', cluster: '10.0.0.5:6379/forkscope:tasks', worker: 'hostA-4711' },
-    ]) assert.equal(isWebviewToHost(message), true, JSON.stringify(message));
+    ])
+      assert.equal(isWebviewToHost(message), true, JSON.stringify(message));
   });
 
   it('rejects unknown types, extra or missing fields, wrong types and odd prototypes', () => {
@@ -53,7 +54,8 @@ describe('isWebviewToHost', () => {
       { type: 'openSource', file: 'a.ts', line: '1', column: 1 },
       Object.assign(Object.create({ inherited: true }), { type: 'ready' }),
       new Map([['type', 'ready']]),
-    ]) assert.equal(isWebviewToHost(message), false, String(JSON.stringify(message)));
+    ])
+      assert.equal(isWebviewToHost(message), false, String(JSON.stringify(message)));
   });
 });
 
@@ -64,7 +66,8 @@ describe('findReportedSite', () => {
       { file: '/work/examples/consumer.ts', line: 20, column: 5 },
       { file: '/work/examples/producer.ts', line: 8, column: 15 },
       { file: '/work/examples/producer.ts', line: 12, column: 11 },
-    ]) assert.deepEqual(findReportedSite(busy, site), site);
+    ])
+      assert.deepEqual(findReportedSite(busy, site), site);
     assert.deepEqual(findReportedSite(deadlockedProgram(), { file: '/work/examples/deadlock.ts', line: 24, column: 9 })?.line, 24);
     assert.equal(findReportedSite(busy, { file: '/etc/passwd', line: 1, column: 1 }), undefined);
     assert.equal(findReportedSite(busy, { file: '/work/examples/producer.ts', line: 13, column: 11 }), undefined);

@@ -13,7 +13,11 @@ describe('withPausedProcesses', () => {
     const byKey = new Map(paused.processes.map((p) => [p.key, p]));
     assert.equal(byKey.get('4101')?.state, 'paused');
     assert.equal(byKey.get('4104')?.state, 'exited', 'a dead process stays dead');
-    assert.equal(byKey.get('4102'), snapshot.processes.find((p) => p.key === '4102'), 'others keep their identity');
+    assert.equal(
+      byKey.get('4102'),
+      snapshot.processes.find((p) => p.key === '4102'),
+      'others keep their identity',
+    );
     assert.equal(snapshot.processes.find((p) => p.key === '4101')?.state, 'running', 'the hub snapshot is not mutated');
   });
 });

@@ -14,7 +14,17 @@ function load(snapshot: ProgramSnapshot | null, sessionName = 'demo'): ViewState
 /** The view state as plain data, to compare a state reached by deltas with one loaded whole. */
 function plain(state: ViewState) {
   const sorted = (m: ReadonlyMap<string, unknown>) => [...m.entries()].sort(([a], [b]) => a.localeCompare(b));
-  return { ...state, processes: sorted(state.processes), queues: sorted(state.queues), pipes: sorted(state.pipes), syncs: sorted(state.syncs), pools: sorted(state.pools), managers: sorted(state.managers), now: 0, sessionName: undefined };
+  return {
+    ...state,
+    processes: sorted(state.processes),
+    queues: sorted(state.queues),
+    pipes: sorted(state.pipes),
+    syncs: sorted(state.syncs),
+    pools: sorted(state.pools),
+    managers: sorted(state.managers),
+    now: 0,
+    sessionName: undefined,
+  };
 }
 
 describe('reduceView', () => {
@@ -73,10 +83,33 @@ describe('reduceView', () => {
     const after = busyProgram();
     after.version = 50;
     after.processes = after.processes.filter((p) => p.key !== '4108').map((p) => (p.key === '4101' ? { ...p, cpu: 10 } : p));
-    after.processes.push({ key: '4200', pid: 4200, threadId: 0, name: 'Late', role: 'process', startMethod: 'spawn', state: 'starting', startedAt: NOW, parent: '4105' });
+    after.processes.push({
+      key: '4200',
+      pid: 4200,
+      threadId: 0,
+      name: 'Late',
+      role: 'process',
+      startMethod: 'spawn',
+      state: 'starting',
+      startedAt: NOW,
+      parent: '4105',
+    });
     after.queues[0] = { ...after.queues[0], depth: 1, history: [...after.queues[0].history, [NOW, 1]] };
     after.pools = [];
-    after.managers = [{ id: '127.0.0.1:9', label: 'Manager 127.0.0.1:9', server: '4101', calls: 3, errors: 1, served: 3, meanMs: 0.5, methods: [{ typeid: 'dict', method: 'set', calls: 3, errors: 1, meanMs: 0.5 }], callers: [{ key: '4105', calls: 3 }], recent: [] }];
+    after.managers = [
+      {
+        id: '127.0.0.1:9',
+        label: 'Manager 127.0.0.1:9',
+        server: '4101',
+        calls: 3,
+        errors: 1,
+        served: 3,
+        meanMs: 0.5,
+        methods: [{ typeid: 'dict', method: 'set', calls: 3, errors: 1, meanMs: 0.5 }],
+        callers: [{ key: '4105', calls: 3 }],
+        recent: [],
+      },
+    ];
     after.deadlocks = deadlockedProgram().deadlocks;
     after.droppedEvents = 3;
     const delta = snapshotDiff(before, after);

@@ -95,7 +95,10 @@ describe('ViewUpdater', () => {
     const { updater, sent, setSnapshot, advance } = rig();
     updater.setVisible(true);
     updater.resync();
-    assert.deepEqual(sent.map((m) => m.type), ['snapshot', 'snapshot']);
+    assert.deepEqual(
+      sent.map((m) => m.type),
+      ['snapshot', 'snapshot'],
+    );
     setSnapshot(null);
     updater.notify();
     advance(1000);

@@ -42,10 +42,18 @@ function copyInto(target: Buffer, offset: number, payload: Uint8Array): void {
   target.set(payload, offset);
 }
 
-interface Outgoing { data: Buffer[]; written?: (error?: Error | null) => void }
+interface Outgoing {
+  data: Buffer[];
+  written?: (error?: Error | null) => void;
+}
 
 /** What waits for room in the ring: a put (`put` writes it, false while there is no room) or a frame behind one. */
-interface Behind { put?: () => boolean; out?: Outgoing; resolve?: () => void; reject?: (error: Error) => void }
+interface Behind {
+  put?: () => boolean;
+  out?: Outgoing;
+  resolve?: () => void;
+  reject?: (error: Error) => void;
+}
 
 /** A connection to another context, usable in both directions. */
 export class Peer {
@@ -206,9 +214,10 @@ export class Peer {
       written?.(new BrokenPipeError(`the other side (${this.label}) has gone`));
       return;
     }
-    const data = payload.byteLength < COPY_LIMIT
-      ? [encodeFrame(op, object, request, payload)]
-      : [encodeHeader(op, object, request, payload.byteLength), Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength)];
+    const data =
+      payload.byteLength < COPY_LIMIT
+        ? [encodeFrame(op, object, request, payload)]
+        : [encodeHeader(op, object, request, payload.byteLength), Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength)];
     this.#send({ data, written });
   }
 
@@ -276,14 +285,17 @@ export class Peer {
       return;
     }
     this.#ringState = RING_OFFERED;
-    this.request(0, OP_RING, Buffer.from(JSON.stringify(descriptor))).then(() => {
-      if (this.#closed) return;
-      this.#ring = ring;
-      this.#rung = ring.tail;
-      this.#ringState = RING_READY;
-    }, () => {
-      this.#ringState = RING_OFF;
-    });
+    this.request(0, OP_RING, Buffer.from(JSON.stringify(descriptor))).then(
+      () => {
+        if (this.#closed) return;
+        this.#ring = ring;
+        this.#rung = ring.tail;
+        this.#ringState = RING_READY;
+      },
+      () => {
+        this.#ringState = RING_OFF;
+      },
+    );
   }
 
   #ringPut<V>(op: number, object: number, bytes: number, value: V, write: (target: Buffer, offset: number, value: V) => void): Promise<void> {

@@ -170,7 +170,11 @@ export function release(held: Held): unknown {
 export function decodeIfItem(bytes: Buffer): { value: unknown } | undefined {
   const tag = bytes[0];
   const looksEncoded =
-    (tag === TAG_NUMBER && bytes.length === 9) || (tag === TAG_STRING && !bytes.subarray(1).toString('utf8').includes('\uFFFD')) || (tag === TAG_CONSTANT && bytes.length === 2 && bytes[1]! < constants.length) || tag === TAG_JSON || tag === 0xff;
+    (tag === TAG_NUMBER && bytes.length === 9) ||
+    (tag === TAG_STRING && !bytes.subarray(1).toString('utf8').includes('\uFFFD')) ||
+    (tag === TAG_CONSTANT && bytes.length === 2 && bytes[1]! < constants.length) ||
+    tag === TAG_JSON ||
+    tag === 0xff;
   if (!looksEncoded) return undefined;
   try {
     return { value: decodeItem(bytes) };

@@ -83,7 +83,10 @@ export class QueueTraffic {
   count(puts: number, gets: number, id?: string): void {
     if (!isReporting()) return;
     // Every report says which items it names (none, when none was traced): the trace never pairs them by order.
-    const ids = (): Pick<QueueActivity, 'putIds' | 'getIds'> => ({ putIds: id !== undefined && puts > 0 ? [id] : [], getIds: id !== undefined && gets > 0 ? [id] : [] });
+    const ids = (): Pick<QueueActivity, 'putIds' | 'getIds'> => ({
+      putIds: id !== undefined && puts > 0 ? [id] : [],
+      getIds: id !== undefined && gets > 0 ? [id] : [],
+    });
     // Single-process mode: each count goes as it happens, so telemetry sums it for the inline process that made it.
     if (isInline()) return emit({ t: 'queue', ts: Date.now(), id: this.#id, puts, gets, depth: this.#depth(), ...ids() });
     if (this.#unhook === undefined) {
@@ -168,7 +171,17 @@ export class PipeTraffic {
   #emit(): void {
     if (this.#sent === 0 && this.#received === 0) return;
     // Every report says which messages it names (none, when none was traced): the trace never pairs them by order.
-    const event: PipeActivity = { t: 'pipe', ts: Date.now(), id: this.#id, sent: this.#sent, received: this.#received, bytesSent: this.#bytesSent, bytesReceived: this.#bytesReceived, sendIds: this.#sendIds, recvIds: this.#recvIds };
+    const event: PipeActivity = {
+      t: 'pipe',
+      ts: Date.now(),
+      id: this.#id,
+      sent: this.#sent,
+      received: this.#received,
+      bytesSent: this.#bytesSent,
+      bytesReceived: this.#bytesReceived,
+      sendIds: this.#sendIds,
+      recvIds: this.#recvIds,
+    };
     if (this.#previews.length > 0) event.previews = this.#previews;
     emit(event);
     this.#sent = this.#received = this.#bytesSent = this.#bytesReceived = 0;

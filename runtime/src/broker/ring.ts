@@ -96,7 +96,12 @@ export class Ring {
     for (const segment of segments) {
       for (let i = 0; i < segment.length; ) {
         const next = i + 4 + segment.readUInt32BE(i);
-        onFrame({ op: segment[i + 4]!, object: segment.readUInt32BE(i + 5), request: segment.readUInt32BE(i + 9), payload: segment.subarray(i + HEADER_BYTES, next) });
+        onFrame({
+          op: segment[i + 4]!,
+          object: segment.readUInt32BE(i + 5),
+          request: segment.readUInt32BE(i + 9),
+          payload: segment.subarray(i + HEADER_BYTES, next),
+        });
         i = next;
       }
     }

@@ -78,7 +78,11 @@ export class Backend {
     const { Queue, QueueEvents } = loadBullmq();
     await probe(this.config);
     const { redis, prefix, queue: name } = this.config;
-    const queue = new Queue(name, { connection: redis, prefix, defaultJobOptions: { attempts: 1, removeOnComplete: KEEP_COMPLETED, removeOnFail: KEEP_FAILED } });
+    const queue = new Queue(name, {
+      connection: redis,
+      prefix,
+      defaultJobOptions: { attempts: 1, removeOnComplete: KEEP_COMPLETED, removeOnFail: KEEP_FAILED },
+    });
     this.#queue = queue;
     queue.on('error', (error) => this.#onError(error));
     const client = await this.#untilReady(queue.client as unknown as Promise<Redis>);
@@ -119,7 +123,9 @@ export class Backend {
         }
       };
       const unreachable = setTimeout(() => {
-        const error = new ConnectionError(`Redis at ${this.config.address} could not be reached in ${this.config.unreachableTimeout} ms; start it, or check the address in the redis:// URL`);
+        const error = new ConnectionError(
+          `Redis at ${this.config.address} could not be reached in ${this.config.unreachableTimeout} ms; start it, or check the address in the redis:// URL`,
+        );
         this.#fail(error);
         reject(error);
       }, this.config.unreachableTimeout);
@@ -271,7 +277,9 @@ export class Backend {
     }
     const now = Date.now();
     if (this.#downSince !== undefined && now - this.#downSince >= this.config.unreachableTimeout) {
-      const error = new ConnectionError(`Redis at ${this.config.address} has been unreachable for ${Math.round((now - this.#downSince) / 1000)} s; ${this.#pending.size} pending task(s) failed (start Redis again, or raise unreachableTimeout)`);
+      const error = new ConnectionError(
+        `Redis at ${this.config.address} has been unreachable for ${Math.round((now - this.#downSince) / 1000)} s; ${this.#pending.size} pending task(s) failed (start Redis again, or raise unreachableTimeout)`,
+      );
       for (const id of [...this.#pending.keys()]) this.#settle(id, false, error);
       return;
     }
@@ -290,7 +298,13 @@ export class Backend {
       if (state === 'completed' && job) void this.#completed(id, job.returnvalue);
       else if (state === 'failed' && job) void this.#failed(id, job.failedReason);
       else if (state === 'unknown') {
-        this.#settle(id, false, new ConnectionError(`task ${id} (${p.label}) was lost: Redis at ${this.config.address} no longer holds its job (was it restarted without persistence?)`));
+        this.#settle(
+          id,
+          false,
+          new ConnectionError(
+            `task ${id} (${p.label}) was lost: Redis at ${this.config.address} no longer holds its job (was it restarted without persistence?)`,
+          ),
+        );
       }
     }
   }

@@ -119,7 +119,10 @@ export class ClusterReport {
     if (!telemetry.isReporting()) return this.stop();
     try {
       const prefix = this.#config.prefix;
-      const [counts, roll] = await Promise.all([queue.getJobCounts('waiting', 'prioritized', 'active', 'delayed', 'completed', 'failed'), client.hgetall(`${prefix}:workers`)]);
+      const [counts, roll] = await Promise.all([
+        queue.getJobCounts('waiting', 'prioritized', 'active', 'delayed', 'completed', 'failed'),
+        client.hgetall(`${prefix}:workers`),
+      ]);
       const workers: WorkerAnnouncement[] = [];
       for (const text of Object.values(roll)) {
         try {
@@ -181,7 +184,19 @@ export class ClusterReport {
     for (const [key, mine] of this.#perWorker) {
       if (listed.has(key)) continue;
       const at = key.lastIndexOf('@');
-      workers.push({ name: key.slice(0, at), host: key.slice(at + 1), pid: mine.pid ?? 0, capacity: 0, program: '', version: '', queue: `${this.#config.prefix}:${this.#config.queue}`, startedAt: 0, alive: false, jobsDone: mine.done, jobsFailed: mine.failed });
+      workers.push({
+        name: key.slice(0, at),
+        host: key.slice(at + 1),
+        pid: mine.pid ?? 0,
+        capacity: 0,
+        program: '',
+        version: '',
+        queue: `${this.#config.prefix}:${this.#config.queue}`,
+        startedAt: 0,
+        alive: false,
+        jobsDone: mine.done,
+        jobsFailed: mine.failed,
+      });
     }
     const event: ClusterActivity = {
       t: 'cluster',

@@ -39,7 +39,9 @@ export function loadBullmq(): typeof BullMQ {
     // A plain require, so the runtime bundle leaves it external and a program without the backend never loads it.
     bullmq = require('bullmq') as typeof BullMQ;
   } catch (error) {
-    throw new ValueError(`the bullmq backend needs the npm packages bullmq and ioredis beside forkscope: run \`npm install bullmq ioredis\` (${(error as Error).message.split('\n')[0]})`);
+    throw new ValueError(
+      `the bullmq backend needs the npm packages bullmq and ioredis beside forkscope: run \`npm install bullmq ioredis\` (${(error as Error).message.split('\n')[0]})`,
+    );
   }
   return bullmq;
 }
@@ -70,7 +72,9 @@ export function parseRedisUrl(url: string): RedisOptions {
 export function resolveBackend(options: BullmqOptions = {}): ResolvedBackend {
   const connection = options.connection ?? process.env.FORKSCOPE_BACKEND;
   if (connection === undefined || connection === '') {
-    throw new ValueError('the bullmq context needs a connection: getContext("bullmq", { connection: "redis://host:6379" }) or FORKSCOPE_BACKEND=redis://host:6379');
+    throw new ValueError(
+      'the bullmq context needs a connection: getContext("bullmq", { connection: "redis://host:6379" }) or FORKSCOPE_BACKEND=redis://host:6379',
+    );
   }
   const base = typeof connection === 'string' ? parseRedisUrl(connection) : { ...connection };
   const prefix = options.prefix ?? 'forkscope';
@@ -109,7 +113,9 @@ export async function probe(config: ResolvedBackend): Promise<void> {
         const refused = credentialsError(error, config.address) ?? credentialsError(last, config.address);
         if (refused) throw refused;
         if (Date.now() >= deadline) {
-          throw new ConnectionError(`Redis at ${config.address} could not be reached in ${config.unreachableTimeout} ms (${(error as Error).message}); start it, or check the address in the redis:// URL`);
+          throw new ConnectionError(
+            `Redis at ${config.address} could not be reached in ${config.unreachableTimeout} ms (${(error as Error).message}); start it, or check the address in the redis:// URL`,
+          );
         }
         client.disconnect();
         await new Promise((r) => setTimeout(r, 250));
@@ -125,7 +131,9 @@ export function credentialsError(error: unknown, address: string): Authenticatio
   if (error instanceof AuthenticationError) return error;
   const message = error instanceof Error ? error.message : String(error);
   if (!/WRONGPASS|NOAUTH|invalid password|invalid username|AUTH.*without any password/i.test(message)) return undefined;
-  return new AuthenticationError(`Redis at ${address} refused the credentials (${message.split('\n')[0]}); check the user and password in the redis:// URL (or the connection options)`);
+  return new AuthenticationError(
+    `Redis at ${address} refused the credentials (${message.split('\n')[0]}); check the user and password in the redis:// URL (or the connection options)`,
+  );
 }
 
 /** The host a worker or caller reports: FORKSCOPE_HOST when set (tests stand processes in for hosts), else the machine's name. */

@@ -34,7 +34,8 @@ export function remoteBackendOf(context: unknown): Backend | undefined {
 /** Where a bullmq queue revived in this process connects: the worker's backend, else FORKSCOPE_BACKEND's. */
 setReviveBackend(() => {
   const backend = remoteBackendOf(undefined);
-  if (!backend) throw new Error('a bullmq Queue arrived in a process with no bullmq backend (set FORKSCOPE_BACKEND, or pass it only to tasks of a bullmq Pool)');
+  if (!backend)
+    throw new Error('a bullmq Queue arrived in a process with no bullmq backend (set FORKSCOPE_BACKEND, or pass it only to tasks of a bullmq Pool)');
   return backend;
 });
 

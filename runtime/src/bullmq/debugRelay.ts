@@ -33,7 +33,10 @@ type Frame =
   | { op: 'end' };
 
 export function checkDebugKey(key: string | undefined, who: string): string {
-  if (!key || key.length < MIN_KEY_CHARS) throw new ValueError(`${who} needs a debug key of at least ${MIN_KEY_CHARS} characters (--debug-key or FORKSCOPE_DEBUG_KEY), the same on the worker and on the debugger's side`);
+  if (!key || key.length < MIN_KEY_CHARS)
+    throw new ValueError(
+      `${who} needs a debug key of at least ${MIN_KEY_CHARS} characters (--debug-key or FORKSCOPE_DEBUG_KEY), the same on the worker and on the debugger's side`,
+    );
   return key;
 }
 
@@ -96,7 +99,12 @@ class Pump {
 
   send(frame: Frame): void {
     // Sealed in call order, so sequence numbers leave in order; ioredis keeps one connection's commands in order.
-    void this.#push.multi().rpush(this.#list, this.#out.seal(frame)).expire(this.#list, LIST_TTL_S).exec().catch(() => {});
+    void this.#push
+      .multi()
+      .rpush(this.#list, this.#out.seal(frame))
+      .expire(this.#list, LIST_TTL_S)
+      .exec()
+      .catch(() => {});
   }
 
   attach(c: number, socket: Socket): void {
@@ -289,16 +297,25 @@ export async function openDebugRelay(options: BullmqOptions & { worker: string; 
   let server: Server | undefined;
   try {
     const roll = await push.hget(`${config.prefix}:workers`, options.worker);
-    if (!roll) throw new ValueError(`no worker named ${options.worker} in the roll of ${config.prefix} on redis ${config.address}; see the names with \`forkscope worker\`'s announcements or the view`);
+    if (!roll)
+      throw new ValueError(
+        `no worker named ${options.worker} in the roll of ${config.prefix} on redis ${config.address}; see the names with \`forkscope worker\`'s announcements or the view`,
+      );
     const request = new Seal(options.secret, id, 'request').seal({ op: 'attach', at: Date.now() });
-    await push.multi().rpush(requests(config.prefix, options.worker), JSON.stringify({ s: id, r: request })).expire(requests(config.prefix, options.worker), LIST_TTL_S).exec();
+    await push
+      .multi()
+      .rpush(requests(config.prefix, options.worker), JSON.stringify({ s: id, r: request }))
+      .expire(requests(config.prefix, options.worker), LIST_TTL_S)
+      .exec();
     const inbound = new Seal(options.secret, id, 'down');
     const outbound = new Seal(options.secret, id, 'up');
     const timeoutMs = options.timeoutMs ?? 15_000;
     const got = await read.blpop(down, Math.ceil(timeoutMs / 1000));
     if (!got) {
       await push.del(requests(config.prefix, options.worker));
-      throw new Error(`worker ${options.worker} did not answer the debug request in ${Math.round(timeoutMs / 1000)} s: start it with --debug-key (or FORKSCOPE_DEBUG_KEY) set to the same key as here`);
+      throw new Error(
+        `worker ${options.worker} did not answer the debug request in ${Math.round(timeoutMs / 1000)} s: start it with --debug-key (or FORKSCOPE_DEBUG_KEY) set to the same key as here`,
+      );
     }
     const ready = inbound.open(got[1]);
     if (ready.op !== 'ready') throw new Error(`worker ${options.worker} refused to be debugged${ready.op === 'refused' ? `: ${ready.why}` : ''}`);

@@ -232,7 +232,8 @@ export class RedisJoinableQueue<T = unknown> extends RedisQueue<T> {
 
 registerReviver('BullmqQueue', (raw) => {
   const state = raw as QueueState;
-  if (!reviveBackend) throw new ValueError('a bullmq Queue arrived in a process that has no bullmq backend: pass it only to tasks of a bullmq Pool or executor');
+  if (!reviveBackend)
+    throw new ValueError('a bullmq Queue arrived in a process that has no bullmq backend: pass it only to tasks of a bullmq Pool or executor');
   const backend = reviveBackend();
   return state.joinable ? new RedisJoinableQueue(backend, { maxsize: state.maxsize }, state) : new RedisQueue(backend, { maxsize: state.maxsize }, state);
 });

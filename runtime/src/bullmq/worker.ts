@@ -84,7 +84,9 @@ export async function serveWorker(options: WorkerOptions): Promise<ServingWorker
 
   const targets = new Map<string, Promise<Function>>();
   const missing = (ref: TargetRef, why: string) =>
-    new TargetNotExportedError(`${ref.label}: module ${ref.module} (export ${ref.name}) is not in the deployment of worker ${name} on host ${host} (${why}); deploy the same program there`);
+    new TargetNotExportedError(
+      `${ref.label}: module ${ref.module} (export ${ref.name}) is not in the deployment of worker ${name} on host ${host} (${why}); deploy the same program there`,
+    );
   const target = (data: JobData): Promise<Function> => {
     const key = `${data.t.module}\u0000${data.r}\u0000${data.t.name}`;
     let found = targets.get(key);
@@ -119,7 +121,10 @@ export async function serveWorker(options: WorkerOptions): Promise<ServingWorker
     counted ??= setTimeout(() => {
       counted = undefined;
       // A job can end before the first registration below is written: `register` may not exist yet.
-      if (!stopped) void Promise.resolve().then(() => register()).catch(() => {});
+      if (!stopped)
+        void Promise.resolve()
+          .then(() => register())
+          .catch(() => {});
     }, COUNTS_REFRESH_MS);
   };
   const processor = async (job: Job<JobData>): Promise<JobResult> => {
@@ -178,22 +183,41 @@ export async function serveWorker(options: WorkerOptions): Promise<ServingWorker
           reject(refused);
         }
       }, 50);
-      void worker.client.then(() => clearInterval(check), () => clearInterval(check));
+      void worker.client.then(
+        () => clearInterval(check),
+        () => clearInterval(check),
+      );
     }),
   ])) as unknown as Redis;
   void worker.run().catch((error: unknown) => log(`forkscope worker ${name}: ${(error as Error).message}`));
   await worker.waitUntilReady();
 
-  const announcement: Announcement = { name, host, pid: process.pid, capacity: concurrency, program, version, queue: `${config.prefix}:${config.queue}`, startedAt: Date.now() };
+  const announcement: Announcement = {
+    name,
+    host,
+    pid: process.pid,
+    capacity: concurrency,
+    program,
+    version,
+    queue: `${config.prefix}:${config.queue}`,
+    startedAt: Date.now(),
+  };
   // The cluster's roll of workers, for the hub and the view: a hash entry per worker and a key that expires with its heartbeat.
   const registry = `${config.prefix}:workers`;
   const alive = `${config.prefix}:worker:${name}`;
   // The object form: BullMQ's clients replace a transaction's hset with hset(key, fields) (hset(key, name, value) wrote the name's letters).
-  const register = () => client.multi().hset(registry, { [name]: JSON.stringify({ ...announcement, ...counts }) }).set(alive, '1', 'EX', REGISTRATION_TTL_S).exec();
+  const register = () =>
+    client
+      .multi()
+      .hset(registry, { [name]: JSON.stringify({ ...announcement, ...counts }) })
+      .set(alive, '1', 'EX', REGISTRATION_TTL_S)
+      .exec();
   await register();
   const heartbeat = setInterval(() => void register().catch(() => {}), HEARTBEAT_MS);
   const stopDebug = debugKey ? serveDebugRequests({ ...options, worker: name, secret: debugKey, log }) : undefined;
-  log(`forkscope worker ${name}: host ${host}, pid ${process.pid}, capacity ${concurrency}, serving ${program}@${version} from ${root}, queue ${announcement.queue} on redis ${config.address}`);
+  log(
+    `forkscope worker ${name}: host ${host}, pid ${process.pid}, capacity ${concurrency}, serving ${program}@${version} from ${root}, queue ${announcement.queue} on redis ${config.address}`,
+  );
 
   let closing: Promise<void> | undefined;
   return {
@@ -205,7 +229,12 @@ export async function serveWorker(options: WorkerOptions): Promise<ServingWorker
         await worker.close(force);
         stopped = true;
         clearTimeout(counted);
-        await client.multi().hdel(registry, name).del(alive).exec().catch(() => {});
+        await client
+          .multi()
+          .hdel(registry, name)
+          .del(alive)
+          .exec()
+          .catch(() => {});
         await backend.close();
       })();
       return closing;

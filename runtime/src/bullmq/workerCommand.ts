@@ -51,18 +51,27 @@ function parse(argv: string[]): WorkerOptions | string {
     '--stalled-interval': 'stalledInterval',
     '--max-stalled': 'maxStalledCount',
   };
-  const strings: Record<string, keyof WorkerOptions> = { '--backend': 'connection', '--name': 'name', '--prefix': 'prefix', '--queue': 'queue', '--root': 'root', '--debug-key': 'debugKey' };
+  const strings: Record<string, keyof WorkerOptions> = {
+    '--backend': 'connection',
+    '--name': 'name',
+    '--prefix': 'prefix',
+    '--queue': 'queue',
+    '--root': 'root',
+    '--debug-key': 'debugKey',
+  };
   const given = readOptions(argv, [...Object.keys(numbers), ...Object.keys(strings)], 'forkscope worker', WORKER_USAGE);
   if (typeof given === 'string') return given;
   for (const [arg, value] of given) {
     const key = (numbers[arg] ?? strings[arg])!;
     if (numbers[arg]) {
       const n = Number(value);
-      if (!Number.isInteger(n) || n < (arg === '--max-stalled' ? 0 : 1)) return `forkscope worker: ${arg} must be a whole number${arg === '--max-stalled' ? '' : ' ≥ 1'}, not ${JSON.stringify(value)}`;
+      if (!Number.isInteger(n) || n < (arg === '--max-stalled' ? 0 : 1))
+        return `forkscope worker: ${arg} must be a whole number${arg === '--max-stalled' ? '' : ' ≥ 1'}, not ${JSON.stringify(value)}`;
       (options as Record<string, unknown>)[key] = n;
     } else (options as Record<string, unknown>)[key] = value;
   }
-  if (!options.connection && !process.env.FORKSCOPE_BACKEND) return `forkscope worker: say which Redis to serve: --backend redis://host:6379 (or FORKSCOPE_BACKEND)`;
+  if (!options.connection && !process.env.FORKSCOPE_BACKEND)
+    return `forkscope worker: say which Redis to serve: --backend redis://host:6379 (or FORKSCOPE_BACKEND)`;
   return options;
 }
 
@@ -86,7 +95,9 @@ export async function workerCommand(argv: string[]): Promise<number> {
     const stop = (signal: NodeJS.Signals) => {
       signals++;
       const force = signals > 1;
-      process.stdout.write(`forkscope worker ${worker.announcement.name}: ${signal}, ${force ? 'handing back the tasks in hand' : 'finishing the tasks in hand'}\n`);
+      process.stdout.write(
+        `forkscope worker ${worker.announcement.name}: ${signal}, ${force ? 'handing back the tasks in hand' : 'finishing the tasks in hand'}\n`,
+      );
       void worker.close(force).then(
         () => resolve(0),
         () => resolve(1),
@@ -124,7 +135,14 @@ export async function debugWorkerCommand(argv: string[]): Promise<number> {
   }
   try {
     const secret = checkDebugKey(values['debug-key'] ?? process.env[ENV.debugKey], 'forkscope debug-worker');
-    const options = { worker: values.name, secret, port, ...(values.backend ? { connection: values.backend } : {}), ...(values.prefix ? { prefix: values.prefix } : {}), ...(values.queue ? { queue: values.queue } : {}) };
+    const options = {
+      worker: values.name,
+      secret,
+      port,
+      ...(values.backend ? { connection: values.backend } : {}),
+      ...(values.prefix ? { prefix: values.prefix } : {}),
+      ...(values.queue ? { queue: values.queue } : {}),
+    };
     const relay = await openDebugRelay(options);
     process.stdout.write(`forkscope debug-worker: worker ${values.name} (pid ${relay.pid}) is at ${relay.url}\n`);
     return await new Promise<number>((resolve) => {

@@ -9,4 +9,5 @@ import { quietTransformTypesWarning } from '../loader/quietTransformTypes';
 // In a worker thread the program's module is the one the runtime's bootstrap names; elsewhere, argv[1].
 const main = isMainThread ? process.argv[1] : (workerData as { main?: string } | undefined)?.main;
 useTypeScriptFor(main ? resolve(main) : undefined);
-if (nodeStripsTypes() && process.execArgv.concat(process.env.NODE_OPTIONS ?? '').some((a) => a.includes('--experimental-transform-types'))) quietTransformTypesWarning();
+if (nodeStripsTypes() && process.execArgv.concat(process.env.NODE_OPTIONS ?? '').some((a) => a.includes('--experimental-transform-types')))
+  quietTransformTypesWarning();

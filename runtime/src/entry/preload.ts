@@ -183,7 +183,16 @@ function patchWorkers(): void {
         const id = `port-${process.pid}-${this.threadId}`;
         const channel: PortChannel = { id, peer: key };
         if (countingPorts) workerChannels.set(this, channel);
-        telemetry.emitNow({ t: 'child.start', ts: Date.now(), key, pid: process.pid, threadId: this.threadId, name: `Thread-${this.threadId}`, startMethod: 'thread', role: 'external' });
+        telemetry.emitNow({
+          t: 'child.start',
+          ts: Date.now(),
+          key,
+          pid: process.pid,
+          threadId: this.threadId,
+          name: `Thread-${this.threadId}`,
+          startMethod: 'thread',
+          role: 'external',
+        });
         telemetry.emitNow({ t: 'object', ts: Date.now(), id, kind: 'Channel', label: `worker ${this.threadId} of ${parent}` });
         linkTransferred(args[1]?.transferList, channel);
         const read = threadSends(counters, channel, this);
@@ -202,7 +211,17 @@ function patchWorkers(): void {
       try {
         const channel = workerChannels.get(this);
         if (channel) {
-          telemetry.emit({ t: 'pipe', ts: Date.now(), id: channel.id, sent: 1, received: 0, bytesSent: measure(value), bytesReceived: 0, peer: channel.peer, previews: [telemetry.preview(value)] });
+          telemetry.emit({
+            t: 'pipe',
+            ts: Date.now(),
+            id: channel.id,
+            sent: 1,
+            received: 0,
+            bytesSent: measure(value),
+            bytesReceived: 0,
+            peer: channel.peer,
+            previews: [telemetry.preview(value)],
+          });
           linkTransferred(transferList, channel);
         }
       } catch {
@@ -248,7 +267,17 @@ function threadSends(counters: SharedArrayBuffer, channel: PortChannel, worker: 
     if (m === seenMessages && last === undefined) return;
     const preview = last ? [telemetry.preview(last.message)] : undefined;
     last = undefined;
-    telemetry.emit({ t: 'pipe', ts: Date.now(), id: channel.id, sent: 0, received: m - seenMessages, bytesSent: 0, bytesReceived: b - seenBytes, peer: channel.peer, ...(preview ? { previews: preview } : {}) });
+    telemetry.emit({
+      t: 'pipe',
+      ts: Date.now(),
+      id: channel.id,
+      sent: 0,
+      received: m - seenMessages,
+      bytesSent: 0,
+      bytesReceived: b - seenBytes,
+      peer: channel.peer,
+      ...(preview ? { previews: preview } : {}),
+    });
     seenMessages = m;
     seenBytes = b;
   };
@@ -318,7 +347,8 @@ function countPortSends(parent: ProcessKey): void {
   let own: PortChannel | undefined;
   if (!workerThreads.isMainThread) {
     const shared = workerThreads.getEnvironmentData(COUNTERS_KEY);
-    if (shared instanceof SharedArrayBuffer && shared.byteLength >= COUNTER_BYTES) counters = { messages: new Int32Array(shared, 0, 1), bytes: new Float64Array(shared, 8, 1) };
+    if (shared instanceof SharedArrayBuffer && shared.byteLength >= COUNTER_BYTES)
+      counters = { messages: new Int32Array(shared, 0, 1), bytes: new Float64Array(shared, 8, 1) };
     // A thread whose parent has no counters for it (started where the preload was not) reports itself.
     else own = { id: `port-${process.pid}-${workerThreads.threadId}`, peer: parent };
     // Node's internal port (stdio, errors) is held by the stdio streams.
@@ -340,11 +370,33 @@ function countPortSends(parent: ProcessKey): void {
           telemetry.emitNow({ t: 'object', ts: Date.now(), id: channel.id, kind: 'Channel', label: channel.label });
           delete channel.label;
         }
-        if (channel) telemetry.emit({ t: 'pipe', ts: Date.now(), id: channel.id, sent: 1, received: 0, bytesSent: measure(message), bytesReceived: 0, peer: channel.peer, previews: [telemetry.preview(message)] });
+        if (channel)
+          telemetry.emit({
+            t: 'pipe',
+            ts: Date.now(),
+            id: channel.id,
+            sent: 1,
+            received: 0,
+            bytesSent: measure(message),
+            bytesReceived: 0,
+            peer: channel.peer,
+            previews: [telemetry.preview(message)],
+          });
         else if (counters) {
           Atomics.add(counters.messages, 0, 1);
           counters.bytes[0] = counters.bytes[0]! + measure(message);
-        } else if (own) telemetry.emit({ t: 'pipe', ts: Date.now(), id: own.id, sent: 1, received: 0, bytesSent: measure(message), bytesReceived: 0, peer: own.peer, previews: [telemetry.preview(message)] });
+        } else if (own)
+          telemetry.emit({
+            t: 'pipe',
+            ts: Date.now(),
+            id: own.id,
+            sent: 1,
+            received: 0,
+            bytesSent: measure(message),
+            bytesReceived: 0,
+            peer: own.peer,
+            previews: [telemetry.preview(message)],
+          });
       }
     } catch {
       // counting never breaks sending
@@ -402,7 +454,18 @@ function countSends(target: object, id: string, peer: ProcessKey, method: 'send'
   if (typeof original !== 'function') return;
   holder[method] = function (this: unknown, message: unknown, ...rest: unknown[]) {
     try {
-      if (!isNodeInternalMessage(message)) telemetry.emit({ t: 'pipe', ts: Date.now(), id, sent: 1, received: 0, bytesSent: measure(message), bytesReceived: 0, peer, previews: [telemetry.preview(message)] });
+      if (!isNodeInternalMessage(message))
+        telemetry.emit({
+          t: 'pipe',
+          ts: Date.now(),
+          id,
+          sent: 1,
+          received: 0,
+          bytesSent: measure(message),
+          bytesReceived: 0,
+          peer,
+          previews: [telemetry.preview(message)],
+        });
     } catch {
       // counting never breaks sending
     }
@@ -454,7 +517,16 @@ function measure(message: unknown): number {
  * the helper, a `node -e` script with no module of ours, only writes its bytes.
  */
 function announceSync(who: Pick<Hello, 'name' | 'role' | 'startMethod' | 'inspectorUrl'> & { parent?: ProcessKey }): void {
-  const hello: Hello = { t: 'hello', v: PROTOCOL_VERSION, token: process.env[ENV.token]!, pid: process.pid, ppid: process.ppid, threadId: workerThreads.threadId, ...who, announceOnly: true };
+  const hello: Hello = {
+    t: 'hello',
+    v: PROTOCOL_VERSION,
+    token: process.env[ENV.token]!,
+    pid: process.pid,
+    ppid: process.ppid,
+    threadId: workerThreads.threadId,
+    ...who,
+    announceOnly: true,
+  };
   const source = `
 const net = require('node:net');
 const { address, frame } = JSON.parse(require('node:fs').readFileSync(0, 'utf8'));
@@ -464,7 +536,12 @@ socket.on('data', () => { socket.end(); process.exit(0); });
 socket.write(Buffer.from(frame, 'base64'));
 setTimeout(() => process.exit(0), 2000);`;
   // No preload, loader or inspector flags in the helper: it must not announce itself or wait for a debugger.
-  childProcess.spawnSync(process.execPath, ['-e', source], { input: JSON.stringify({ address: process.env[ENV.hub], frame: jsonFrame(hello).toString('base64') }), env: {}, stdio: ['pipe', 'ignore', 'ignore'], timeout: 3_000 });
+  childProcess.spawnSync(process.execPath, ['-e', source], {
+    input: JSON.stringify({ address: process.env[ENV.hub], frame: jsonFrame(hello).toString('base64') }),
+    env: {},
+    stdio: ['pipe', 'ignore', 'ignore'],
+    timeout: 3_000,
+  });
 }
 
 install();

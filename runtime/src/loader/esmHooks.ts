@@ -30,7 +30,11 @@ export async function resolve(specifier: string, context: ResolveContext, next: 
 }
 
 /** ES module TypeScript comes from the cache; CommonJS TypeScript goes to `require`, whose hook compiles it. */
-export async function load(url: string, context: object, next: NextLoad): Promise<{ format: string; source?: string; shortCircuit: true } | { format: string; source?: string | Buffer }> {
+export async function load(
+  url: string,
+  context: object,
+  next: NextLoad,
+): Promise<{ format: string; source?: string; shortCircuit: true } | { format: string; source?: string | Buffer }> {
   if (!url.startsWith('file:')) return next(url, context);
   const file = fileURLToPath(url);
   const kind = moduleKindOf(file);

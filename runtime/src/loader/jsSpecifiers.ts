@@ -26,7 +26,11 @@ export function resolveJsSpecifiersToTs(): void {
         if (!specifier.startsWith('.') || !context.parentURL || !/\.[cm]?tsx?$/.test(context.parentURL)) throw error;
         const ext = /\.[cm]?jsx?$/.exec(specifier)?.[0];
         // `./x.js` → x.ts; an extensionless `./x` → x.ts or x/index.ts, as under tsx.
-        const candidates = ext ? [specifier.slice(0, -ext.length) + JS_TO_TS[ext]] : /\.\w+$/.test(specifier) ? [] : [`${specifier}.ts`, `${specifier}/index.ts`];
+        const candidates = ext
+          ? [specifier.slice(0, -ext.length) + JS_TO_TS[ext]]
+          : /\.\w+$/.test(specifier)
+            ? []
+            : [`${specifier}.ts`, `${specifier}/index.ts`];
         for (const candidate of candidates) {
           try {
             return next(candidate, context);

@@ -49,7 +49,11 @@ export function registerEsmHooks(): void {
   const state = globalThis as { [ESM_HOOKS]?: boolean };
   if (state[ESM_HOOKS] || nodeStripsTypes()) return;
   state[ESM_HOOKS] = true;
-  const hooks = [join(__dirname, 'loaderHooks.cjs'), join(__dirname, '..', 'dist', 'loaderHooks.cjs'), join(__dirname, '..', '..', 'dist', 'loaderHooks.cjs')].find((p) => existsSync(p));
+  const hooks = [
+    join(__dirname, 'loaderHooks.cjs'),
+    join(__dirname, '..', 'dist', 'loaderHooks.cjs'),
+    join(__dirname, '..', '..', 'dist', 'loaderHooks.cjs'),
+  ].find((p) => existsSync(p));
   if (!hooks) throw new Error('forkscope: runtime/dist/loaderHooks.cjs is missing; rebuild the runtime (npm run build)');
   (Module as unknown as { register(url: string): void }).register(pathToFileURL(hooks).href);
 }

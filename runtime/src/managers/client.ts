@@ -63,9 +63,13 @@ export class Client implements ReferenceReviver {
         socket.destroy();
         this.#connecting = undefined;
         const code = (error as NodeJS.ErrnoException).code;
-        const gone = code === 'ECONNREFUSED' || code === 'ECONNRESET' || code === 'EPIPE'
-          ? errnoError(error, code === 'ECONNREFUSED' ? `no manager is listening at ${host}:${port}` : `the manager at ${host}:${port} dropped the connection`)
-          : undefined;
+        const gone =
+          code === 'ECONNREFUSED' || code === 'ECONNRESET' || code === 'EPIPE'
+            ? errnoError(
+                error,
+                code === 'ECONNREFUSED' ? `no manager is listening at ${host}:${port}` : `the manager at ${host}:${port} dropped the connection`,
+              )
+            : undefined;
         reject(gone ?? error);
       };
       socket.once('error', fail);

@@ -166,7 +166,8 @@ export class DictObject implements Served {
     this.#update(other);
   }
   #update(other: unknown): void {
-    const entries = Array.isArray(other) || other instanceof Map ? [...(other as Iterable<[unknown, unknown]>)] : Object.entries((other ?? {}) as Record<string, unknown>);
+    const entries =
+      Array.isArray(other) || other instanceof Map ? [...(other as Iterable<[unknown, unknown]>)] : Object.entries((other ?? {}) as Record<string, unknown>);
     for (const [k, v] of entries) this.#map.set(keyOf(k), [k, v]);
   }
   clear(_caller: Caller): void {
@@ -184,7 +185,24 @@ export class DictObject implements Served {
 }
 
 export class ListObject implements Served {
-  readonly exposed = exposed('get', 'set', 'delete', 'append', 'extend', 'insert', 'pop', 'remove', 'index', 'count', 'reverse', 'sort', 'clear', 'copy', 'len', 'slice');
+  readonly exposed = exposed(
+    'get',
+    'set',
+    'delete',
+    'append',
+    'extend',
+    'insert',
+    'pop',
+    'remove',
+    'index',
+    'count',
+    'reverse',
+    'sort',
+    'clear',
+    'copy',
+    'len',
+    'slice',
+  );
   #items: unknown[];
 
   constructor(init?: unknown) {

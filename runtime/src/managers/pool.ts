@@ -5,7 +5,19 @@
 import type { TypeSpec } from './server';
 
 /** The methods a Pool proxy calls. Python: PoolProxy._exposed_ */
-export const POOL_EXPOSED = ['apply', 'applyAsync', 'close', 'imap', 'imapUnordered', 'join', 'map', 'mapAsync', 'starmap', 'starmapAsync', 'terminate'] as const;
+export const POOL_EXPOSED = [
+  'apply',
+  'applyAsync',
+  'close',
+  'imap',
+  'imapUnordered',
+  'join',
+  'map',
+  'mapAsync',
+  'starmap',
+  'starmapAsync',
+  'terminate',
+] as const;
 
 /** The typeids a SyncManager serves for its Pool; live values (functions cross by reference), as a user's typeid. */
 export const poolTypes: Record<string, TypeSpec> = {

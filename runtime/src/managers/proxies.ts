@@ -70,7 +70,11 @@ export class BaseProxy {
   /** A copy of the object in the manager. Python: BaseProxy._getvalue */
   _getValue(): Promise<any> {
     const report = beginCall(this.#client.address, this.#token.typeid, 'getvalue');
-    return this.#client.send(serialize({ op: 'getvalue', oid: this.#token.oid, ...(report?.id ? { trace: report.id } : {}) }), `${this.#token.typeid} _getValue()`, report);
+    return this.#client.send(
+      serialize({ op: 'getvalue', oid: this.#token.oid, ...(report?.id ? { trace: report.id } : {}) }),
+      `${this.#token.typeid} _getValue()`,
+      report,
+    );
   }
 
   /** Sends without waiting (attribute assignment); throws at once if the value cannot cross. */

@@ -53,7 +53,16 @@ export function endCall(report: CallReport, error?: unknown, failed = error !== 
 }
 
 /** The server handled a call (`id`: the caller's, when it detailed the call). */
-export function served(manager: string, typeid: string, method: string, id: string | undefined, start: number, ms: number, failed: boolean, error?: unknown): void {
+export function served(
+  manager: string,
+  typeid: string,
+  method: string,
+  id: string | undefined,
+  start: number,
+  ms: number,
+  failed: boolean,
+  error?: unknown,
+): void {
   add('serve', manager, typeid, method, id, start, ms, failed, error);
 }
 
@@ -72,7 +81,17 @@ export function reported<T>(report: CallReport | undefined, promise: Promise<T>)
   );
 }
 
-function add(side: 'call' | 'serve', manager: string, typeid: string, method: string, id: string | undefined, start: number, ms: number, failed: boolean, error: unknown): void {
+function add(
+  side: 'call' | 'serve',
+  manager: string,
+  typeid: string,
+  method: string,
+  id: string | undefined,
+  start: number,
+  ms: number,
+  failed: boolean,
+  error: unknown,
+): void {
   if (!isReporting()) return;
   const rounded = Math.round(ms * 1000) / 1000;
   // Single-process mode: each call goes as it happens, so telemetry gives it to the inline process that made it.

@@ -49,14 +49,15 @@ export interface TypeSpec {
 
 function queueSize(options: unknown, where: string): number {
   if (options === undefined || options === null) return 0;
-  const maxsize = typeof options === 'number' ? options : typeof options === 'object' ? (options as { maxsize?: unknown }).maxsize ?? 0 : options;
+  const maxsize = typeof options === 'number' ? options : typeof options === 'object' ? ((options as { maxsize?: unknown }).maxsize ?? 0) : options;
   if (typeof maxsize !== 'number' || !Number.isInteger(maxsize)) throw new TypeError(`${where}: maxsize must be an integer, as in { maxsize: 2 }`);
   return maxsize;
 }
 
 function count(value: unknown, where: string, fallback: number): number {
   if (value === undefined || value === null) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value)) throw new TypeError(`${where}: expected an integer, got ${typeof value === 'string' ? JSON.stringify(value) : typeof value}`);
+  if (typeof value !== 'number' || !Number.isInteger(value))
+    throw new TypeError(`${where}: expected an integer, got ${typeof value === 'string' ? JSON.stringify(value) : typeof value}`);
   return value;
 }
 
@@ -70,12 +71,14 @@ export const builtinTypes: Record<string, Factory> = {
   Semaphore: (value) => new SemaphoreObject(count(value, 'Semaphore()', 1)),
   BoundedSemaphore: (value) => new SemaphoreObject(count(value, 'BoundedSemaphore()', 1), true),
   Condition: (lock) => {
-    if (lock !== undefined && lock !== null && !(lock instanceof LockObject)) throw new TypeError('Condition(lock): lock must be a Lock or RLock of the same manager');
+    if (lock !== undefined && lock !== null && !(lock instanceof LockObject))
+      throw new TypeError('Condition(lock): lock must be a Lock or RLock of the same manager');
     return new ConditionObject(lock ?? undefined);
   },
   Event: () => new EventObject(),
   Barrier: (parties, options) => {
-    if ((options as { action?: unknown } | undefined)?.action !== undefined) throw new TypeError("Barrier(): a manager's Barrier cannot run an action in the manager process; run it in the waiter that gets index 0");
+    if ((options as { action?: unknown } | undefined)?.action !== undefined)
+      throw new TypeError("Barrier(): a manager's Barrier cannot run an action in the manager process; run it in the waiter that gets index 0");
     return new BarrierObject(count(parties, 'Barrier()', 0), readTimeout(options, 'Barrier()'));
   },
   Queue: (options) => new QueueObject(queueSize(options, 'Queue()')),
@@ -285,7 +288,8 @@ export class ManagerServer implements ReferenceReviver {
     } catch {
       // closed meanwhile
     }
-    const typeid = request.op === 'create' ? String(request.typeid) : (typeof request.oid === 'string' ? this.#objects.get(request.oid)?.typeid : undefined) ?? '?';
+    const typeid =
+      request.op === 'create' ? String(request.typeid) : ((typeof request.oid === 'string' ? this.#objects.get(request.oid)?.typeid : undefined) ?? '?');
     const method = request.op === 'call' ? String(request.method) : request.op;
     const trace = typeof request.trace === 'string' && request.trace.length <= 64 ? request.trace : undefined;
     return { manager, typeid, method, ...(trace !== undefined ? { id: trace } : {}), start: Date.now(), t0: performance.now() };
@@ -329,7 +333,9 @@ export class ManagerServer implements ReferenceReviver {
       }
       case 'getvalue': {
         const { object } = this.#entry(request.oid);
-        return isServed(object) && typeof (object as { copy?: unknown }).copy === 'function' ? (object as unknown as { copy(c: Caller): unknown }).copy(caller) : object;
+        return isServed(object) && typeof (object as { copy?: unknown }).copy === 'function'
+          ? (object as unknown as { copy(c: Caller): unknown }).copy(caller)
+          : object;
       }
       case 'release':
         if (typeof request.oid === 'string') this.#objects.delete(request.oid);

@@ -52,7 +52,12 @@ export function runManagerServer(): void {
           onShutdown: () => void server.close().then(() => process.exit(0)),
         });
         // Said once it listens: the hub shows a manager that says hello as serving.
-        void telemetry.connect({ name: message.name ?? 'Manager-server', role: 'manager', startMethod: 'spawn', ...(message.parent ? { parent: message.parent } : {}) });
+        void telemetry.connect({
+          name: message.name ?? 'Manager-server',
+          role: 'manager',
+          startMethod: 'spawn',
+          ...(message.parent ? { parent: message.parent } : {}),
+        });
         process.send?.({ t: 'ready', address: server.address });
       } catch (error) {
         process.send?.({ t: 'failed', error: (error as Error).message });

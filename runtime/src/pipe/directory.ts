@@ -3,7 +3,17 @@
 // last holder is dead (an exact EOF: how many messages to expect). Messages do not pass through it, except
 // for a copy not yet attached. Depends on the broker only.
 import { getBroker, type Peer, type Served } from '../broker/broker';
-import { OP_PIPE_ATTACH, OP_PIPE_BACKLOG, OP_PIPE_CLOSE, OP_PIPE_DATA, OP_PIPE_DUP, OP_PIPE_RELEASE, OP_PIPE_RETURN, PUSH_PIPE_EOF, PUSH_PIPE_ROUTE } from '../broker/ops';
+import {
+  OP_PIPE_ATTACH,
+  OP_PIPE_BACKLOG,
+  OP_PIPE_CLOSE,
+  OP_PIPE_DATA,
+  OP_PIPE_DUP,
+  OP_PIPE_RELEASE,
+  OP_PIPE_RETURN,
+  PUSH_PIPE_EOF,
+  PUSH_PIPE_ROUTE,
+} from '../broker/ops';
 import type { Frame } from '../broker/frame';
 import type { Message } from '../broker/mailbox';
 import type { PipeEnd } from './end';
@@ -157,7 +167,9 @@ export class PipeDirectory implements Served {
   returned(from: number, message: Message): void {
     const end = this.#copies.get(from)?.end;
     if (end === undefined) return;
-    const heir = this.#open(end).filter((c) => c.id !== from).at(-1);
+    const heir = this.#open(end)
+      .filter((c) => c.id !== from)
+      .at(-1);
     if (!heir) return;
     if (heir.state === 'local') heir.local!.receiveBacklog(message);
     else if (heir.state === 'pending') (heir.backlog ??= []).push(message);
@@ -236,4 +248,3 @@ export class PipeDirectory implements Served {
     }
   }
 }
-

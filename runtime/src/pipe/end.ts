@@ -3,7 +3,17 @@
 // directory. Depends on the broker and the directory.
 import { randomInt } from 'node:crypto';
 import { getBroker, held, type Peer, type Served } from '../broker/broker';
-import { OP_PIPE_ATTACH, OP_PIPE_BACKLOG, OP_PIPE_CLOSE, OP_PIPE_DATA, OP_PIPE_DUP, OP_PIPE_RELEASE, OP_PIPE_RETURN, PUSH_PIPE_EOF, PUSH_PIPE_ROUTE } from '../broker/ops';
+import {
+  OP_PIPE_ATTACH,
+  OP_PIPE_BACKLOG,
+  OP_PIPE_CLOSE,
+  OP_PIPE_DATA,
+  OP_PIPE_DUP,
+  OP_PIPE_RELEASE,
+  OP_PIPE_RETURN,
+  PUSH_PIPE_EOF,
+  PUSH_PIPE_ROUTE,
+} from '../broker/ops';
 import type { Frame } from '../broker/frame';
 import type { Remote } from '../broker/remote';
 import { Mailbox, type Message } from '../broker/mailbox';

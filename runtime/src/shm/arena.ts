@@ -115,7 +115,9 @@ export function reduceBlock(block: Block, startMethod: StartMethod, what: string
   if (startMethod === 'thread' || startMethod === 'inline') return { via: 'sab', buffer, offset, length };
   const arena = arenaOf.get(buffer);
   if (!arena || arena.fd === undefined) {
-    throw new Error(`forkscope cannot share this ${what} with a "${startMethod}" process: ${bindingFailure() ?? 'its memory is not a shared segment'}. Worker threads ("thread") still share it.`);
+    throw new Error(
+      `forkscope cannot share this ${what} with a "${startMethod}" process: ${bindingFailure() ?? 'its memory is not a shared segment'}. Worker threads ("thread") still share it.`,
+    );
   }
   // A child opens the fd some time after this; the arena must not be collected (and its fd closed) first.
   handedOut.add(arena);
@@ -146,7 +148,15 @@ export function reviveBlock(descriptor: BlockDescriptor): Block {
     throw new Error(`forkscope cannot open shared memory: pid ${descriptor.pid}'s fd ${descriptor.fd} no longer names it`);
   }
   const buffer = binding.map(fd, descriptor.size);
-  const arena = track({ buffer, size: descriptor.size, used: descriptor.size, fd, dev: stat.dev, ino: stat.ino, path: descriptor.via === 'path' ? descriptor.path : undefined });
+  const arena = track({
+    buffer,
+    size: descriptor.size,
+    used: descriptor.size,
+    fd,
+    dev: stat.dev,
+    ino: stat.ino,
+    path: descriptor.via === 'path' ? descriptor.path : undefined,
+  });
   reopened.set(key, new WeakRef(arena));
   return { buffer, offset, length };
 }

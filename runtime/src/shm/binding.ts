@@ -30,7 +30,9 @@ export const MAX_MAPPING = 65536 * WASM_PAGE;
 const FALLBACK = 'Value/Array/SharedMemory are shared with worker threads only ("thread" and "inline" start methods), and queues take the socket path';
 
 /** The one WebAssembly API used here; the runtime's lib (ES + @types/node) does not declare it. */
-const { Memory } = (globalThis as unknown as { WebAssembly: { Memory: new (descriptor: { initial: number; maximum: number; shared: boolean }) => { buffer: SharedArrayBuffer } } }).WebAssembly;
+const { Memory } = (
+  globalThis as unknown as { WebAssembly: { Memory: new (descriptor: { initial: number; maximum: number; shared: boolean }) => { buffer: SharedArrayBuffer } } }
+).WebAssembly;
 
 let loaded: ShmBinding | undefined;
 let loadedFrom: string | undefined;
@@ -110,7 +112,10 @@ export function shmBinding(): ShmBinding | undefined {
     }
     reasons.push(result);
   }
-  failure = reasons.length > 0 ? reasons.join('; ') : `no prebuild for ${process.platform}-${process.arch} and none built from source (run \`npm rebuild forkscope\` with a C toolchain)`;
+  failure =
+    reasons.length > 0
+      ? reasons.join('; ')
+      : `no prebuild for ${process.platform}-${process.arch} and none built from source (run \`npm rebuild forkscope\` with a C toolchain)`;
   warnOnce();
   return undefined;
 }

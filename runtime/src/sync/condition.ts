@@ -138,7 +138,11 @@ export class Condition {
   /** Wakes up to `n` waiters; throws RuntimeError unless the caller holds the lock. Python: Condition.notify */
   notify(n = 1): void {
     if (this.#lock.levelsHeld === 0) throw new RuntimeError('cannot notify on un-acquired lock');
-    this.#backend.tell((core) => core.notify(n), OP_NOTIFY, () => u32(n));
+    this.#backend.tell(
+      (core) => core.notify(n),
+      OP_NOTIFY,
+      () => u32(n),
+    );
   }
 
   /** Wakes every waiter. Python: Condition.notify_all */

@@ -123,7 +123,6 @@ class LockCore extends Core {
   }
 }
 
-
 /**
  * Shared by Lock and RLock. With the native binding the lock is a word of shared memory that every
  * process and thread takes and releases itself, no message (shm/lock.ts); without it, the creating

@@ -217,4 +217,7 @@ function revivedSemaphore(kind: 'Semaphore' | 'BoundedSemaphore', state: Semapho
 }
 
 registerReviver('Semaphore', (state) => new Semaphore(0, revivedSemaphore('Semaphore', state as SemaphoreState)));
-registerReviver('BoundedSemaphore', (state) => new BoundedSemaphore((state as SemaphoreState).bound, revivedSemaphore('BoundedSemaphore', state as SemaphoreState)));
+registerReviver(
+  'BoundedSemaphore',
+  (state) => new BoundedSemaphore((state as SemaphoreState).bound, revivedSemaphore('BoundedSemaphore', state as SemaphoreState)),
+);

@@ -66,7 +66,10 @@ function suppress(findings: Finding[], sf: ts.SourceFile): Finding[] {
   const re = /\/\/\s*forkscope-disable-next-line\b([^\n]*)/g;
   for (let m = re.exec(sf.text); m; m = re.exec(sf.text)) {
     const line = sf.getLineAndCharacterOfPosition(m.index).line + 1;
-    const codes = m[1]!.trim().split(/[\s,]+/).filter((c) => /^[a-z-]+$/.test(c));
+    const codes = m[1]!
+      .trim()
+      .split(/[\s,]+/)
+      .filter((c) => /^[a-z-]+$/.test(c));
     byLine.set(line, codes.length === 0 ? 'all' : codes);
   }
   return findings.filter((f) => {

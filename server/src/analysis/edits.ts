@@ -12,7 +12,10 @@ export function indentAt(text: string, offset: number): string {
 
 /** Adds `extra` to every non-empty line of a block of text after the first. */
 export function reindent(block: string, extra: string): string {
-  return block.split('\n').map((line, i) => (i === 0 || line.trim() === '' ? line : extra + line)).join('\n');
+  return block
+    .split('\n')
+    .map((line, i) => (i === 0 || line.trim() === '' ? line : extra + line))
+    .join('\n');
 }
 
 /**

@@ -88,7 +88,12 @@ function holderOf(creation: ts.Node): string | undefined {
   for (let depth = 0; depth < 8 && node.parent; depth++, node = node.parent) {
     const parent = node.parent;
     if (ts.isVariableDeclaration(parent)) return ts.isIdentifier(parent.name) ? parent.name.text : undefined;
-    if (ts.isCallExpression(parent) && parent.arguments.includes(node as ts.Expression) && ts.isPropertyAccessExpression(parent.expression) && parent.expression.name.text === 'push') {
+    if (
+      ts.isCallExpression(parent) &&
+      parent.arguments.includes(node as ts.Expression) &&
+      ts.isPropertyAccessExpression(parent.expression) &&
+      parent.expression.name.text === 'push'
+    ) {
       return parent.expression.expression.getText();
     }
     if (ts.isBinaryExpression(parent) && parent.operatorToken.kind === ts.SyntaxKind.EqualsToken && parent.right === node) return parent.left.getText();
@@ -125,7 +130,12 @@ function isProcessReceiver(model: FileModel, receiver: ts.Expression): boolean {
 function arrayHoldsProcesses(model: FileModel, name: string): boolean {
   const isProcess = (a: ts.Expression) => model.creates(a) === 'process' || model.kindOf(a) === 'process';
   for (const node of model.nodes.calls) {
-    if (ts.isCallExpression(node) && ts.isPropertyAccessExpression(node.expression) && node.expression.name.text === 'push' && node.expression.expression.getText() === name) {
+    if (
+      ts.isCallExpression(node) &&
+      ts.isPropertyAccessExpression(node.expression) &&
+      node.expression.name.text === 'push' &&
+      node.expression.expression.getText() === name
+    ) {
       if (node.arguments.some(isProcess)) return true;
     }
   }
@@ -133,7 +143,13 @@ function arrayHoldsProcesses(model: FileModel, name: string): boolean {
     if (!ts.isIdentifier(node.name) || node.name.text !== name || !node.initializer) continue;
     const init = peel(node.initializer);
     if (ts.isArrayLiteralExpression(init) && init.elements.some(isProcess)) return true;
-    if (ts.isCallExpression(init) && ts.isPropertyAccessExpression(init.expression) && /^(map|from)$/.test(init.expression.name.text) && containsProcessCreation(model, init)) return true;
+    if (
+      ts.isCallExpression(init) &&
+      ts.isPropertyAccessExpression(init.expression) &&
+      /^(map|from)$/.test(init.expression.name.text) &&
+      containsProcessCreation(model, init)
+    )
+      return true;
   }
   return false;
 }

@@ -87,6 +87,10 @@ function isTinyBody(body: ts.ConciseBody): boolean {
   }
   if (!expression) return false;
   const heavy = (n: ts.Node): boolean =>
-    ts.isCallExpression(n) || ts.isNewExpression(n) || ts.isAwaitExpression(n) || ts.isIterationStatement(n, false) || (ts.forEachChild(n, (c) => heavy(c) || undefined) ?? false);
+    ts.isCallExpression(n) ||
+    ts.isNewExpression(n) ||
+    ts.isAwaitExpression(n) ||
+    ts.isIterationStatement(n, false) ||
+    (ts.forEachChild(n, (c) => heavy(c) || undefined) ?? false);
   return !heavy(expression);
 }

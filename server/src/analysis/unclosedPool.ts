@@ -39,7 +39,8 @@ function isHandedOn(model: FileModel, name: ts.Identifier): boolean {
       const parent = node.parent;
       if (ts.isPropertyAccessExpression(parent) && parent.expression === node && CLOSERS.has(parent.name.text)) handed = true;
       else if (ts.isElementAccessExpression(parent) && parent.expression === node && /dispose/i.test(parent.argumentExpression.getText(sf))) handed = true;
-      else if (ts.isReturnStatement(parent) || ts.isCallExpression(parent) || ts.isNewExpression(parent) || ts.isArrayLiteralExpression(parent)) handed = !isCalleeOf(node);
+      else if (ts.isReturnStatement(parent) || ts.isCallExpression(parent) || ts.isNewExpression(parent) || ts.isArrayLiteralExpression(parent))
+        handed = !isCalleeOf(node);
       else if (ts.isShorthandPropertyAssignment(parent) || ts.isPropertyAssignment(parent) || ts.isExportSpecifier(parent)) handed = true;
       else if (ts.isBinaryExpression(parent) && parent.right === node) handed = true;
       else if (ts.isVariableDeclaration(parent) && parent.initializer === node) handed = true;

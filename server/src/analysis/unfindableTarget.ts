@@ -29,15 +29,22 @@ export function unfindableTarget(model: FileModel, sites: TargetSite[]): Finding
     if (ts.isPropertyAccessExpression(target)) {
       const owner = peel(target.expression);
       if (owner.kind === ts.SyntaxKind.ThisKeyword) {
-        report(`The method \`${target.name.text}\` given to ${site.api} cannot be found in a child: a child imports functions by module and name, not through an object. Move it to an exported top-level function.`);
+        report(
+          `The method \`${target.name.text}\` given to ${site.api} cannot be found in a child: a child imports functions by module and name, not through an object. Move it to an exported top-level function.`,
+        );
         continue;
       }
       if (ts.isIdentifier(owner)) {
         const decl = model.declarationOf(owner);
         const isClassOrInstance =
-          decl?.kind === 'class' || (decl?.kind === 'variable' && decl.initializer !== undefined && (ts.isNewExpression(decl.initializer) || ts.isObjectLiteralExpression(decl.initializer)));
+          decl?.kind === 'class' ||
+          (decl?.kind === 'variable' &&
+            decl.initializer !== undefined &&
+            (ts.isNewExpression(decl.initializer) || ts.isObjectLiteralExpression(decl.initializer)));
         if (isClassOrInstance) {
-          report(`\`${owner.text}.${target.name.text}\` is a method: a child cannot find it, because it imports functions by module and name. Move it to an exported top-level function.`);
+          report(
+            `\`${owner.text}.${target.name.text}\` is a method: a child cannot find it, because it imports functions by module and name. Move it to an exported top-level function.`,
+          );
         }
       }
       continue;
@@ -90,7 +97,12 @@ function isSelfContained(model: FileModel, fn: ts.Node): boolean {
 
 function isNameOnly(node: ts.Identifier): boolean {
   const p = node.parent;
-  return (ts.isPropertyAccessExpression(p) && p.name === node) || (ts.isPropertyAssignment(p) && p.name === node) || (ts.isQualifiedName(p) && p.right === node) || ts.isTypeReferenceNode(p);
+  return (
+    (ts.isPropertyAccessExpression(p) && p.name === node) ||
+    (ts.isPropertyAssignment(p) && p.name === node) ||
+    (ts.isQualifiedName(p) && p.right === node) ||
+    ts.isTypeReferenceNode(p)
+  );
 }
 
 function isWithin(node: ts.Node, container: ts.Node): boolean {
@@ -128,7 +140,10 @@ function extractFix(model: FileModel, fn: ts.ArrowFunction | ts.FunctionExpressi
 function moveFix(model: FileModel, declaration: ts.Node, name: string): Finding['fixes'] {
   const sf = model.sourceFile;
   const statement = ts.isVariableDeclaration(declaration) ? declaration.parent.parent : declaration;
-  if (ts.isVariableDeclaration(declaration) && (!ts.isVariableDeclarationList(declaration.parent) || declaration.parent.declarations.length !== 1 || !ts.isVariableStatement(statement))) {
+  if (
+    ts.isVariableDeclaration(declaration) &&
+    (!ts.isVariableDeclarationList(declaration.parent) || declaration.parent.declarations.length !== 1 || !ts.isVariableStatement(statement))
+  ) {
     return [];
   }
   const fn = ts.isVariableDeclaration(declaration) ? declaration.initializer : declaration;
@@ -149,5 +164,8 @@ function moveFix(model: FileModel, declaration: ts.Node, name: string): Finding[
 }
 
 function dedent(block: string, indent: string): string {
-  return block.split('\n').map((line) => (line.startsWith(indent) ? line.slice(indent.length) : line)).join('\n');
+  return block
+    .split('\n')
+    .map((line) => (line.startsWith(indent) ? line.slice(indent.length) : line))
+    .join('\n');
 }

@@ -123,7 +123,15 @@ function wrapFix(model: FileModel, node: ts.Node): Fix[] {
 /** Statements that can move into a block without changing what the module exports or declares for others. */
 function isPlainStatement(s: ts.Statement): boolean {
   if (ts.isImportDeclaration(s) || ts.isImportEqualsDeclaration(s) || ts.isExportDeclaration(s) || ts.isExportAssignment(s)) return false;
-  if (ts.isFunctionDeclaration(s) || ts.isClassDeclaration(s) || ts.isInterfaceDeclaration(s) || ts.isTypeAliasDeclaration(s) || ts.isEnumDeclaration(s) || ts.isModuleDeclaration(s)) return false;
+  if (
+    ts.isFunctionDeclaration(s) ||
+    ts.isClassDeclaration(s) ||
+    ts.isInterfaceDeclaration(s) ||
+    ts.isTypeAliasDeclaration(s) ||
+    ts.isEnumDeclaration(s) ||
+    ts.isModuleDeclaration(s)
+  )
+    return false;
   if (ts.isVariableStatement(s) && hasModifier(s, ts.SyntaxKind.ExportKeyword)) return false;
   return true;
 }

@@ -28,7 +28,12 @@ function acquireReceiver(model: FileModel, expression: ts.Expression): string | 
 
 function isReleaseOf(node: ts.Node, receiver: string): boolean {
   const e = ts.isExpressionStatement(node) ? peel(node.expression) : node;
-  return ts.isCallExpression(e) && ts.isPropertyAccessExpression(e.expression) && e.expression.name.text === 'release' && e.expression.expression.getText() === receiver;
+  return (
+    ts.isCallExpression(e) &&
+    ts.isPropertyAccessExpression(e.expression) &&
+    e.expression.name.text === 'release' &&
+    e.expression.expression.getText() === receiver
+  );
 }
 
 function containsRelease(node: ts.Node, receiver: string): boolean {
@@ -44,8 +49,15 @@ function isUsingOf(statement: ts.Statement, receiver: string): boolean {
 /** Statements that cannot leave the block early: no call, await, throw, return, break or continue. */
 function cannotThrow(statement: ts.Statement): boolean {
   const risky = (n: ts.Node): boolean =>
-    ts.isCallExpression(n) || ts.isNewExpression(n) || ts.isAwaitExpression(n) || ts.isThrowStatement(n) || ts.isReturnStatement(n) ||
-    ts.isBreakOrContinueStatement(n) || ts.isYieldExpression(n) || ts.isDeleteExpression(n) || ts.isTaggedTemplateExpression(n) ||
+    ts.isCallExpression(n) ||
+    ts.isNewExpression(n) ||
+    ts.isAwaitExpression(n) ||
+    ts.isThrowStatement(n) ||
+    ts.isReturnStatement(n) ||
+    ts.isBreakOrContinueStatement(n) ||
+    ts.isYieldExpression(n) ||
+    ts.isDeleteExpression(n) ||
+    ts.isTaggedTemplateExpression(n) ||
     (ts.forEachChild(n, (c) => risky(c) || undefined) ?? false);
   return !risky(statement);
 }
@@ -66,7 +78,11 @@ function check(model: FileModel, statement: ts.ExpressionStatement, receiver: st
   if (releaseAt === -1) {
     const releasedElsewhere = containsRelease(enclosingFunction(statement), receiver);
     if (releasedElsewhere) {
-      return { ...base, message: `\`${receiver}\` is acquired here but released only on some paths: an exception or an early return leaves it held and every other process waiting on it. Release it in a \`finally\` block or with \`using\`.`, fixes: [] };
+      return {
+        ...base,
+        message: `\`${receiver}\` is acquired here but released only on some paths: an exception or an early return leaves it held and every other process waiting on it. Release it in a \`finally\` block or with \`using\`.`,
+        fixes: [],
+      };
     }
     return {
       ...base,

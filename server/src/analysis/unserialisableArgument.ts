@@ -5,7 +5,8 @@ import { peel, type FileModel } from './fileModel';
 import type { TargetSite } from './sites';
 import type { Finding } from './types';
 
-const SOCKET_FACTORIES = /^(net|tls|dgram|http|https|http2)\.(connect|createConnection|createServer|createSocket|request|get|Socket|Server)$|^(createConnection|createServer|createSocket)$/;
+const SOCKET_FACTORIES =
+  /^(net|tls|dgram|http|https|http2)\.(connect|createConnection|createServer|createSocket|request|get|Socket|Server)$|^(createConnection|createServer|createSocket)$/;
 const SOCKET_CLASSES = new Set(['Socket', 'Server', 'TLSSocket', 'WebSocket', 'ServerResponse', 'IncomingMessage', 'ClientRequest']);
 const DOM_ROOTS = new Set(['document', 'window', 'navigator', 'localStorage']);
 
@@ -38,7 +39,11 @@ interface Problem {
 
 function whyNot(model: FileModel, e: ts.Expression, depth = 0): Problem | undefined {
   const text = e.getText();
-  const functionProblem = { what: `\`${short(text)}\``, why: 'a function is not data (structured clone rejects it). Pass data, or have the child import the function it needs.', severity: 'error' } as const;
+  const functionProblem = {
+    what: `\`${short(text)}\``,
+    why: 'a function is not data (structured clone rejects it). Pass data, or have the child import the function it needs.',
+    severity: 'error',
+  } as const;
   if (ts.isArrowFunction(e) || ts.isFunctionExpression(e)) return functionProblem;
   if (ts.isNewExpression(e) || ts.isCallExpression(e)) return creationProblem(model, e);
   if (ts.isIdentifier(e) || ts.isPropertyAccessExpression(e)) {
