@@ -316,8 +316,12 @@ export class WorkerSet {
   #settle(c: Chunk, ok: boolean, value: unknown, now?: number): void {
     if (c.settled) return;
     if (c.committed) this.#committed--;
-    if (c.report === 'detailed') this.#task(c, ok ? 'done' : 'failed', ok ? undefined : value);
-    else if (c.report === 'counted') {
+    if (c.report === 'detailed') {
+      this.#task(c, ok ? 'done' : 'failed', ok ? undefined : value);
+      // A counted interval sent earlier may have listed this worker busy, and the hub keeps that list until the next
+      // one: with no counted task left to send it, the worker stayed busy after its last task (seen once in CI).
+      if (c.worker && c.worker.outstanding.size === 0) this.#count();
+    } else if (c.report === 'counted') {
       const e = this.#count();
       if (c.worker) {
         e.finished++;
