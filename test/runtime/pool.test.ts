@@ -307,8 +307,8 @@ if (isMainProcess()) {
         );
         assert.equal(await pool.apply(giveDouble, []), double);
         const k = 3;
-        // forkscope-disable-next-line unserialisable-argument
         await assert.rejects(
+          // forkscope-disable-next-line unserialisable-argument
           pool.apply(callIt, [(x: number) => x * k, 1]),
           (e: Error) => e instanceof PicklingError && /args\[0\]\[0\] is a function .*export/.test(e.message),
         );
