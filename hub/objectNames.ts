@@ -3,28 +3,19 @@
 // short number ("Lock 3"). The hub reads the source line at the reported site, so the runtime's hot path
 // pays nothing; files are read once each, bounded, and a file that cannot be read just gives no name.
 import { readFileSync, statSync } from 'node:fs';
-import type { ObjectCreated, ObjectKind } from '../runtime/src/protocol';
+import { OBJECT_KINDS, type ObjectCreated, type ObjectKind } from '../runtime/src/protocol';
 
 const MAX_FILES = 64;
 const MAX_FILE_BYTES = 4 * 1024 * 1024;
 const MAX_LINE_CHARS = 2_000;
 
+/**
+ * Kinds never named from a binding here: a Manager and a Channel arrive labelled (by the runtime, by the preload
+ * that saw the IPC), and a Pool keeps its kind and number.
+ */
+const UNNAMED: readonly ObjectKind[] = ['Pool', 'Manager', 'Channel'];
 /** Constructors whose call a binding can name: the object's kind, optionally behind a member chain (`ctx.Queue`, `mp.Lock`). */
-const NAMEABLE: ReadonlySet<ObjectKind> = new Set<ObjectKind>([
-  'Queue',
-  'SimpleQueue',
-  'JoinableQueue',
-  'Pipe',
-  'Lock',
-  'RLock',
-  'Semaphore',
-  'BoundedSemaphore',
-  'Event',
-  'Condition',
-  'Barrier',
-  'Value',
-  'Array',
-]);
+const NAMEABLE: ReadonlySet<ObjectKind> = new Set(OBJECT_KINDS.filter((kind) => !UNNAMED.includes(kind)));
 
 const IDENT = '[A-Za-z_$][\\w$]*';
 /** `const x`, `let x`, `var x`, `this.x`, `this.#x`, `x` (a class field or an assignment), `x:` (an object literal's property). */

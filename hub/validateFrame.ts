@@ -1,29 +1,12 @@
 // Checks the shape of frames from the control channel before the model sees them: whatever a
 // process sends, the model only ever gets well-typed, bounded data. Pure: no Node or vscode imports.
-import type { Hello, ProcessRole, RuntimeEvent, SourceLocation, StartMethod } from '../runtime/src/protocol';
+import { OBJECT_KINDS, type Hello, type ProcessRole, type RuntimeEvent, type SourceLocation, type StartMethod } from '../runtime/src/protocol';
 
 const MAX_TEXT = 4096;
 const MAX_LIST = 1024;
 const START_METHODS = new Set<StartMethod>(['spawn', 'thread', 'forkserver', 'inline']);
 const ROLES = new Set<ProcessRole>(['main', 'process', 'worker', 'manager', 'forkserver', 'external']);
-const KINDS = new Set([
-  'Queue',
-  'SimpleQueue',
-  'JoinableQueue',
-  'Pipe',
-  'Lock',
-  'RLock',
-  'Semaphore',
-  'BoundedSemaphore',
-  'Event',
-  'Condition',
-  'Barrier',
-  'Value',
-  'Array',
-  'Pool',
-  'Manager',
-  'Channel',
-]);
+const KINDS = new Set<string>(OBJECT_KINDS);
 const STATES = new Set(['starting', 'running', 'waiting', 'idle', 'paused', 'exited', 'serving']);
 const SYNC_OPS = new Set(['acquire', 'wait', 'release', 'timeout', 'set', 'clear', 'notify', 'broken', 'ownerDied']);
 const TASK_OPS = new Set(['queued', 'started', 'done', 'failed', 'cancelled']);

@@ -83,23 +83,25 @@ export type ProcessRole =
   | 'external'; // seen through the preload: not started by the runtime
 
 /** Kinds of object the runtime reports; trace events and the view name them so. */
-export type ObjectKind =
-  | 'Queue'
-  | 'SimpleQueue'
-  | 'JoinableQueue'
-  | 'Pipe'
-  | 'Lock'
-  | 'RLock'
-  | 'Semaphore'
-  | 'BoundedSemaphore'
-  | 'Event'
-  | 'Condition'
-  | 'Barrier'
-  | 'Value'
-  | 'Array'
-  | 'Pool'
-  | 'Manager'
-  | 'Channel'; // IPC seen by the preload: process.send, worker.postMessage, MessagePort
+export const OBJECT_KINDS = [
+  'Queue',
+  'SimpleQueue',
+  'JoinableQueue',
+  'Pipe',
+  'Lock',
+  'RLock',
+  'Semaphore',
+  'BoundedSemaphore',
+  'Event',
+  'Condition',
+  'Barrier',
+  'Value',
+  'Array',
+  'Pool',
+  'Manager',
+  'Channel', // IPC seen by the preload: process.send, worker.postMessage, MessagePort
+] as const;
+export type ObjectKind = (typeof OBJECT_KINDS)[number];
 
 /** A place in the user's source, for "click to open" and deadlock reports. Lines and columns are 1-based. */
 export interface SourceLocation {

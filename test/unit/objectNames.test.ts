@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ObjectNamer, bindingName } from '../../hub/objectNames';
-import type { ObjectCreated } from '../../runtime/src/protocol';
+import { OBJECT_KINDS, type ObjectCreated } from '../../runtime/src/protocol';
 
 describe('bindingName', () => {
   it('reads the binding a construction declares', () => {
@@ -35,6 +35,13 @@ describe('bindingName', () => {
     assert.equal(bindingName('const f = () => new Lock();', 'Lock'), undefined);
     assert.equal(bindingName('const q = new Queue();', 'Lock'), undefined, 'a Lock a Queue makes inside is not the queue');
     assert.equal(bindingName('const c = new MessageChannel();', 'Channel'), undefined);
+  });
+
+  it('names every kind made by a constructor call, and leaves Pool, Manager and Channel to their labels or numbers', () => {
+    for (const kind of OBJECT_KINDS) {
+      const named = bindingName(`const x = new ${kind}();`, kind);
+      assert.equal(named, ['Pool', 'Manager', 'Channel'].includes(kind) ? undefined : 'x', kind);
+    }
   });
 });
 
