@@ -1,22 +1,11 @@
 // The program model's reducer on recorded event streams: no processes, no sockets.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Hello, RuntimeEvent } from '../../runtime/src/protocol';
+import type { RuntimeEvent } from '../../runtime/src/protocol';
 import { ProgramModel } from '../../hub/programModel';
 import { renderTree } from '../../hub/treeView';
+import { hello } from './hello';
 
-const hello = (pid: number, name: string, extra: Partial<Hello> = {}): Hello => ({
-  t: 'hello',
-  v: 1,
-  token: 'x',
-  pid,
-  ppid: 1,
-  threadId: 0,
-  name,
-  startMethod: 'spawn',
-  role: 'process',
-  ...extra,
-});
 const site = (line: number) => ({ file: '/app/deadlock.ts', line, column: 5 });
 
 function twoProcessDeadlock(): ProgramModel {

@@ -2,22 +2,9 @@
 // process or thread, whoever reports them. Pure: recorded event streams, no processes.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Hello } from '../../runtime/src/protocol';
 import { ProgramModel } from '../../hub/programModel';
 import { TraceRecorder } from '../../hub/traceRecorder';
-
-const hello = (pid: number, name: string, extra: Partial<Hello> = {}): Hello => ({
-  t: 'hello',
-  v: 1,
-  token: 'x',
-  pid,
-  ppid: 1,
-  threadId: 0,
-  name,
-  startMethod: 'spawn',
-  role: 'process',
-  ...extra,
-});
+import { hello } from './hello';
 
 describe('ProgramModel: states that follow the truth', () => {
   it('ends a thread with its process', () => {
