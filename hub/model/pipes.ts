@@ -39,6 +39,14 @@ export function pipeCreated(m: ModelState, event: ObjectCreated, label: string):
   touch(m);
 }
 
+/**
+ * What `added` more counted at one end (which had counted `mine`) adds to a direction's total, when the other end
+ * counted `theirs` of the same messages: only what goes past the larger count is new.
+ */
+function beyondOtherEnd(mine: number, theirs: number, added: number): number {
+  return Math.max(0, mine + added - theirs) - Math.max(0, mine - theirs);
+}
+
 export function reducePipe(m: ModelState, key: ProcessKey, event: Extract<RuntimeEvent, { t: 'pipe' }>): void {
   const p = pipeNode(m, event.id);
   const messagesBefore = p.messages;
@@ -46,15 +54,15 @@ export function reducePipe(m: ModelState, key: ProcessKey, event: Extract<Runtim
   const peer = event.peer ?? '?';
   if (event.sent || event.bytesSent) {
     const d = direction(p, key, peer);
-    p.messages += Math.max(0, d.sent + event.sent - d.received) - Math.max(0, d.sent - d.received);
-    p.bytes += Math.max(0, d.bytesSent + event.bytesSent - d.bytesReceived) - Math.max(0, d.bytesSent - d.bytesReceived);
+    p.messages += beyondOtherEnd(d.sent, d.received, event.sent);
+    p.bytes += beyondOtherEnd(d.bytesSent, d.bytesReceived, event.bytesSent);
     d.sent += event.sent;
     d.bytesSent += event.bytesSent;
   }
   if (event.received || event.bytesReceived) {
     const d = direction(p, peer, key);
-    p.messages += Math.max(0, d.received + event.received - d.sent) - Math.max(0, d.received - d.sent);
-    p.bytes += Math.max(0, d.bytesReceived + event.bytesReceived - d.bytesSent) - Math.max(0, d.bytesReceived - d.bytesSent);
+    p.messages += beyondOtherEnd(d.received, d.sent, event.received);
+    p.bytes += beyondOtherEnd(d.bytesReceived, d.bytesSent, event.bytesReceived);
     d.received += event.received;
     d.bytesReceived += event.bytesReceived;
   }
