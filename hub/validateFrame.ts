@@ -31,7 +31,8 @@ const isManagerCall = (c: unknown): boolean =>
   isTs(c.ms) &&
   (c.outcome === 'ok' || c.outcome === 'error') &&
   opt(c.error, (x) => isText(x, 1024));
-const isTextList = (v: unknown): boolean => Array.isArray(v) && v.length <= MAX_LIST && v.every((x) => isText(x, 512));
+const isList = (v: unknown, each: (x: unknown) => boolean): boolean => Array.isArray(v) && v.length <= MAX_LIST && v.every(each);
+const isTextList = (v: unknown): boolean => isList(v, (x) => isText(x, 512));
 const isSite = (v: unknown): v is SourceLocation => isObj(v) && isText(v.file) && isCount(v.line) && isCount(v.column);
 
 const isClusterWorker = (w: unknown): boolean =>
@@ -145,9 +146,7 @@ export function isEvent(e: unknown): e is RuntimeEvent {
         isTs(e.runMs) &&
         isCount(e.done) &&
         isCount(e.failed) &&
-        Array.isArray(e.busy) &&
-        e.busy.length <= MAX_LIST &&
-        e.busy.every(isKey)
+        isList(e.busy, isKey)
       );
     case 'cluster':
       return (
@@ -162,9 +161,7 @@ export function isEvent(e: unknown): e is RuntimeEvent {
         isCount(e.retried) &&
         isCount(e.submitted) &&
         isCount(e.ended) &&
-        Array.isArray(e.workers) &&
-        e.workers.length <= MAX_LIST &&
-        e.workers.every(isClusterWorker)
+        isList(e.workers, isClusterWorker)
       );
     case 'job':
       return (
@@ -187,9 +184,7 @@ export function isEvent(e: unknown): e is RuntimeEvent {
       return (
         isText(e.manager, 300) &&
         (e.side === 'call' || e.side === 'serve') &&
-        Array.isArray(e.calls) &&
-        e.calls.length <= MAX_LIST &&
-        e.calls.every(isManagerCall) &&
+        isList(e.calls, isManagerCall) &&
         opt(
           e.counted,
           (x) =>

@@ -15,4 +15,32 @@ describe('isEvent', () => {
       assert.equal(isEvent({ t: 'state', ts: 1, state: 'waiting', on: { id: 'o1', kind } }), false, String(kind));
     }
   });
+
+  it('takes a list of at most 1024 well-formed items and refuses a longer one or one bad item', () => {
+    const pool = (busy: unknown) => ({
+      t: 'pool',
+      ts: 1,
+      pool: 'p',
+      queued: 0,
+      started: 0,
+      returned: 0,
+      dropped: 0,
+      finished: 0,
+      runMs: 0,
+      done: 0,
+      failed: 0,
+      busy,
+    });
+    assert.equal(isEvent(pool([])), true);
+    assert.equal(isEvent(pool(['100', '100/2'])), true);
+    assert.equal(isEvent(pool(Array.from({ length: 1024 }, (_, i) => String(i)))), true);
+    assert.equal(isEvent(pool(Array.from({ length: 1025 }, (_, i) => String(i)))), false);
+    assert.equal(isEvent(pool(['100', 'x'])), false);
+    assert.equal(isEvent(pool('100')), false);
+    const manager = (calls: unknown) => ({ t: 'manager', ts: 1, manager: 'm', side: 'call', calls });
+    const call = { id: 'c1', typeid: 'dict', method: 'get', start: 1, ms: 2, outcome: 'ok' };
+    assert.equal(isEvent(manager([call])), true);
+    assert.equal(isEvent(manager([call, { ...call, outcome: 'maybe' }])), false);
+    assert.equal(isEvent(manager({ 0: call, length: 1 })), false);
+  });
 });
