@@ -172,7 +172,6 @@ describe('Queue failures', () => {
     await consumer.signalled('ready');
     await sleep(300); // its get() has reached the owner
     await consumer.kill();
-    await sleep(100);
     await q.put('survivor');
     assert.equal(await q.get({ timeout: 5000 }), 'survivor');
   });
