@@ -29,7 +29,6 @@ function selected(method: StartMethod | 'manager'): boolean {
  */
 export function forEachMethod(cpythonClass: string, methods: readonly StartMethod[], body: (ctx: Context, method: StartMethod) => void): void {
   if (!isMainProcess()) return;
-  keepAlive();
   for (const method of methods.filter(selected)) describe(`${cpythonClass} (${method})`, () => body(getContext(method), method));
 }
 
@@ -41,18 +40,6 @@ type CaseBody = (t: TestContext) => unknown;
 export function it(name: string, optionsOrBody?: TestOptions | CaseBody, body?: CaseBody): void {
   if (typeof optionsOrBody === 'function') void nodeIt(name, { timeout: CASE_TIMEOUT_MS }, optionsOrBody as never);
   else void nodeIt(name, { timeout: CASE_TIMEOUT_MS, ...optionsOrBody }, body as never);
-}
-
-let keeping = false;
-/**
- * Holds the test process's event loop open: `await p.join()` of a daemon child does not (a defect this
- * layer reports in processes.test.ts), and an empty loop would end the whole file mid-test, hiding every
- * later result. --test-force-exit ends the process once the tests are done.
- */
-function keepAlive(): void {
-  if (keeping) return;
-  keeping = true;
-  setInterval(() => {}, 1 << 30);
 }
 
 /** Calls `fn` and returns its result with the time it took in ms: CPython's TimingWrapper. */
@@ -92,7 +79,6 @@ export const EARLY = 20;
 /** A CPython class whose cases start no process: one describe, titled `<Class>`. */
 export function once(cpythonClass: string, body: () => void): void {
   if (!isMainProcess()) return;
-  keepAlive();
   describe(cpythonClass, body);
 }
 
@@ -207,7 +193,6 @@ function managerKit(): Kit {
  */
 export function forEachType(cpythonClass: string, types: readonly MixinType[], body: (kit: Kit) => void): void {
   if (!isMainProcess()) return;
-  keepAlive();
   const runs: Array<[StartMethod | 'manager', MixinType]> = [];
   if (types.includes('processes')) runs.push(['spawn', 'processes'], ['forkserver', 'processes']);
   if (types.includes('threads')) runs.push(['thread', 'threads']);
