@@ -211,17 +211,7 @@ function patchWorkers(): void {
       try {
         const channel = workerChannels.get(this);
         if (channel) {
-          telemetry.emit({
-            t: 'pipe',
-            ts: Date.now(),
-            id: channel.id,
-            sent: 1,
-            received: 0,
-            bytesSent: measure(value),
-            bytesReceived: 0,
-            peer: channel.peer,
-            previews: [telemetry.preview(value)],
-          });
+          reportSent(channel.id, channel.peer, value);
           linkTransferred(transferList, channel);
         }
       } catch {
@@ -370,33 +360,11 @@ function countPortSends(parent: ProcessKey): void {
           telemetry.emitNow({ t: 'object', ts: Date.now(), id: channel.id, kind: 'Channel', label: channel.label });
           delete channel.label;
         }
-        if (channel)
-          telemetry.emit({
-            t: 'pipe',
-            ts: Date.now(),
-            id: channel.id,
-            sent: 1,
-            received: 0,
-            bytesSent: measure(message),
-            bytesReceived: 0,
-            peer: channel.peer,
-            previews: [telemetry.preview(message)],
-          });
+        if (channel) reportSent(channel.id, channel.peer, message);
         else if (counters) {
           Atomics.add(counters.messages, 0, 1);
           counters.bytes[0] = counters.bytes[0]! + measure(message);
-        } else if (own)
-          telemetry.emit({
-            t: 'pipe',
-            ts: Date.now(),
-            id: own.id,
-            sent: 1,
-            received: 0,
-            bytesSent: measure(message),
-            bytesReceived: 0,
-            peer: own.peer,
-            previews: [telemetry.preview(message)],
-          });
+        } else if (own) reportSent(own.id, own.peer, message);
       }
     } catch {
       // counting never breaks sending
@@ -448,24 +416,28 @@ function isToolSite(stack: string | undefined): boolean {
   return /[\\/]node_modules[\\/](tsx|esbuild|forkscope)[\\/]|\(node:internal|at node:internal/.test(caller);
 }
 
+/** One message this thread sent on channel `id` to `peer`. */
+function reportSent(id: string, peer: ProcessKey, message: unknown): void {
+  telemetry.emit({
+    t: 'pipe',
+    ts: Date.now(),
+    id,
+    sent: 1,
+    received: 0,
+    bytesSent: measure(message),
+    bytesReceived: 0,
+    peer,
+    previews: [telemetry.preview(message)],
+  });
+}
+
 function countSends(target: object, id: string, peer: ProcessKey, method: 'send' | 'postMessage' = 'send'): void {
   const holder = target as Record<string, unknown>;
   const original = holder[method];
   if (typeof original !== 'function') return;
   holder[method] = function (this: unknown, message: unknown, ...rest: unknown[]) {
     try {
-      if (!isNodeInternalMessage(message))
-        telemetry.emit({
-          t: 'pipe',
-          ts: Date.now(),
-          id,
-          sent: 1,
-          received: 0,
-          bytesSent: measure(message),
-          bytesReceived: 0,
-          peer,
-          previews: [telemetry.preview(message)],
-        });
+      if (!isNodeInternalMessage(message)) reportSent(id, peer, message);
     } catch {
       // counting never breaks sending
     }
