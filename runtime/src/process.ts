@@ -9,7 +9,7 @@ import { AssertionError, RuntimeError, ValueError } from './errors';
 import { encode } from './serialize';
 import { deadlineOf, readTimeout } from './timeouts';
 import { findTarget, type TargetRef } from './targets';
-import { ENV, processKey, type StartMethod } from './protocol';
+import { ENV, processKey, type ChildStarted, type StartMethod } from './protocol';
 import { spawnChild, startThread, type ChildHandle, type StartPayload } from './popen';
 import { startFromForkserver } from './forkserver';
 import * as telemetry from './telemetry';
@@ -64,6 +64,16 @@ const adoptedIdentity = Symbol('forkscope.adoptedIdentity');
  */
 export function listWorker(handle: ChildHandle, name: string, identity: number[], method: StartMethod): Process {
   return Process._adopt(handle, name, identity, method);
+}
+
+/** Tells the hub that a child this process started is running (the parent reports it, since a killed child cannot). */
+export function reportChildStart(handle: ChildHandle, about: Pick<ChildStarted, 'name' | 'startMethod' | 'role' | 'daemon' | 'pool'>): void {
+  telemetry.emitNow({ t: 'child.start', ts: Date.now(), key: processKey(handle.pid, handle.threadId), pid: handle.pid, threadId: handle.threadId, ...about });
+}
+
+/** Tells the hub that a child this process started has exited. */
+export function reportChildExit(handle: ChildHandle, exitCode: number | null, signal: NodeJS.Signals | null): void {
+  telemetry.emitNow({ t: 'child.exit', ts: Date.now(), key: processKey(handle.pid, handle.threadId), exitCode, signal });
 }
 
 /** Live children of this process, for activeChildren() and exit handling. */
@@ -230,20 +240,10 @@ export class Process {
       this.#exitCode = exitCode;
       children.delete(this);
       letGo();
-      telemetry.emitNow({ t: 'child.exit', ts: Date.now(), key: processKey(handle.pid, handle.threadId), exitCode, signal });
+      reportChildExit(handle, exitCode, signal);
       this.#markExited?.();
     });
-    telemetry.emitNow({
-      t: 'child.start',
-      ts: Date.now(),
-      key: processKey(handle.pid, handle.threadId),
-      pid: handle.pid,
-      threadId: handle.threadId,
-      name: this.#name,
-      startMethod: method,
-      role: 'process',
-      daemon: this.#daemon,
-    });
+    reportChildStart(handle, { name: this.#name, startMethod: method, role: 'process', daemon: this.#daemon });
   }
 
   #payload(method: 'spawn' | 'thread' | 'forkserver', context: TransferContext): StartPayload {

@@ -6,7 +6,7 @@ import { encode, decodeAsync, decodeThrownAsync, isPlainData, packedNumbers } fr
 import { findTarget, type TargetRef } from './targets';
 import { spawnChild, startThread, type ChildHandle, type StartPayload } from './popen';
 import { startFromForkserver } from './forkserver';
-import { self, selfKey, nextIdentity, currentProcess, checkNotBootstrapping, listWorker } from './process';
+import { self, selfKey, nextIdentity, currentProcess, checkNotBootstrapping, listWorker, reportChildExit, reportChildStart } from './process';
 import { processKey, type PoolActivity, type StartMethod } from './protocol';
 import * as telemetry from './telemetry';
 import { getLogger } from './logging';
@@ -396,18 +396,7 @@ export class WorkerSet {
     if (!this.#refed) handle.unref();
     handle.onMessage((m) => this.#onMessage(slot, m as FromWorker));
     handle.onExit((code, signal) => this.#onExit(slot, code, signal));
-    telemetry.emitNow({
-      t: 'child.start',
-      ts: Date.now(),
-      key: processKey(handle.pid, handle.threadId),
-      pid: handle.pid,
-      threadId: handle.threadId,
-      name,
-      startMethod: method,
-      role: 'worker',
-      daemon: true,
-      pool: this.#options.poolId,
-    });
+    reportChildStart(handle, { name, startMethod: method, role: 'worker', daemon: true, pool: this.#options.poolId });
   }
 
   #onMessage(slot: Slot, message: FromWorker): void {
@@ -466,7 +455,7 @@ export class WorkerSet {
 
   #onExit(slot: Slot, exitCode: number, signal: NodeJS.Signals | null): void {
     this.#slots.delete(slot);
-    telemetry.emitNow({ t: 'child.exit', ts: Date.now(), key: processKey(slot.handle.pid, slot.handle.threadId), exitCode, signal });
+    reportChildExit(slot.handle, exitCode, signal);
     const unexpected = !slot.expectedExit && !this.#terminated && !(this.#closing && slot.outstanding.size === 0);
     if (unexpected) {
       const how = signal ? `was killed by ${signal}` : `exited with code ${exitCode}`;
