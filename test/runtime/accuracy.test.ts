@@ -16,6 +16,16 @@ function missing(name: string): string | false {
   }
 }
 
+/** A pool program's line `<runtime> <sum> <worker>:<tasks> …` (what each worker ran, by its pid or thread id) as a map. */
+function ranOn(line: string): Map<number, number> {
+  return new Map(
+    line
+      .split(' ')
+      .slice(2)
+      .map((pair) => pair.split(':').map(Number) as [number, number]),
+  );
+}
+
 describe('accuracy: worker_threads', () => {
   it('counts worker.postMessage, parentPort and MessagePort traffic exactly, and nothing of Node’s own', async () => {
     const N = 5_000;
@@ -128,13 +138,6 @@ describe('accuracy: tinypool', () => {
     assert.equal(code, 0);
     const lines = stdout.trim().split('\n');
     assert.equal(lines.length, 2, stdout);
-    const ranOn = (line: string) =>
-      new Map(
-        line
-          .split(' ')
-          .slice(2)
-          .map((pair) => pair.split(':').map(Number) as [number, number]),
-      );
     const threadsRan = ranOn(lines[0]!);
     const processesRan = ranOn(lines[1]!);
     const main = snapshot.processes.find((p) => p.parent === undefined)!;
@@ -263,13 +266,6 @@ describe('accuracy: jest-worker', () => {
     assert.equal(code, 0);
     const lines = stdout.trim().split('\n');
     assert.equal(lines.length, 2, stdout);
-    const ranOn = (line: string) =>
-      new Map(
-        line
-          .split(' ')
-          .slice(2)
-          .map((pair) => pair.split(':').map(Number) as [number, number]),
-      );
     const processesRan = ranOn(lines[0]!);
     const threadsRan = ranOn(lines[1]!);
     const main = snapshot.processes.find((p) => p.parent === undefined)!;
