@@ -29,6 +29,7 @@
 //     pair every e2e file needs: the workspace made and the workbench started before, and after: the workbench
 //     closed, the program's processes killed (and asserted gone when `leftovers: 'fail'`), the folder removed.
 //   e2eEnvironmentReady(): whether the e2e environment is installed (without installing it).
+//   CHROMIUM_FLAGS: how every e2e Chromium is launched (the workbench's, and view-render's page without one).
 //   showCallStack(wb), callStackSessions(wb), callStackBox(wb): Run and Debug made roomy; its session rows by name
 //     with state and top frame (scrolling the virtualised list).
 //   packRuntime(dir), npmEnv(): the runtime as `npm pack -w runtime` makes it; an npm environment without the caller's npm_*.
@@ -65,7 +66,7 @@ export { ensureE2EEnvironment, processesOf, type E2EEnvironment, type ProcessInf
 export const REPO_ROOT = resolve(__dirname, '..', '..');
 export const RESULTS_DIR = join(REPO_ROOT, 'test-results');
 
-const CHROMIUM_FLAGS = [
+export const CHROMIUM_FLAGS = [
   '--no-sandbox',
   '--disable-gpu',
   '--disable-background-networking',

@@ -5,16 +5,15 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { extname, join, resolve } from 'node:path';
+import { extname, join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { CHROMIUM, ensureE2EEnvironment } from '../../scripts/e2e-env.mjs';
 import { webviewHtml } from '../../src/view/webviewHtml';
 import type { ProgramSnapshot } from '../../hub/snapshot';
 import type { HostToWebview, WebviewToHost } from '../../src/view/messages';
+import { CHROMIUM_FLAGS, REPO_ROOT as ROOT, RESULTS_DIR as RESULTS } from './harness';
 import { HOSTILE_NAME, HOSTILE_PREVIEW, NOW, busyProgram, deadlockedProgram, largeProgram } from '../fixtures/view-snapshots';
 
-const ROOT = resolve(__dirname, '..', '..');
-const RESULTS = join(ROOT, 'test-results');
 const DEADLINE_MS = 180_000;
 
 /** A few of the variables VS Code defines in a webview, per theme, so the screenshots look like the product. */
@@ -192,15 +191,7 @@ describe('Program view in Chromium', { timeout: DEADLINE_MS }, () => {
       executablePath: CHROMIUM,
       headless: true,
       timeout: 60_000,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-        '--disable-dev-shm-usage',
-      ],
+      args: CHROMIUM_FLAGS,
     });
   });
 
