@@ -327,10 +327,6 @@ describe('forkscope debug type in code-server', { timeout: 600_000 }, () => {
     }
   });
 
-  /** The Debug Console's rows as text (the REPL is a short list here: no scrolling needed). */
-  const consoleRows = (): Promise<string[]> =>
-    wb().page.evaluate(() => Array.from(document.querySelectorAll('.repl .monaco-list-row')).map((r) => r.textContent ?? ''));
-
   it("a child's console.log line shows exactly once in the Debug Console", async () => {
     try {
       await wb().runCommand('Debug: Select and Start Debugging');
@@ -340,10 +336,10 @@ describe('forkscope debug type in code-server', { timeout: 600_000 }, () => {
         .catch(() => undefined);
       await waitFor('the Debug Console', () => wb().page.evaluate(() => !!document.querySelector('.repl')?.getBoundingClientRect().height), 30_000);
       const count = (rows: string[], marker: string) => rows.filter((r) => r.includes(marker)).length;
-      await waitFor("the child's line in the Debug Console", async () => count(await consoleRows(), 'E2E_CHILD_LINE from pid') > 0, 120_000);
+      await waitFor("the child's line in the Debug Console", async () => count(await wb().debugConsoleRows(), 'E2E_CHILD_LINE from pid') > 0, 120_000);
       // A second copy (js-debug's console API event beside the forwarded stdout) comes within milliseconds of the first.
       await delay(3_000);
-      const rows = await consoleRows();
+      const rows = await wb().debugConsoleRows();
       await wb().screenshot('debug-console-child-line');
       assert.equal(count(rows, 'E2E_CHILD_LINE from pid'), 1, `the child's line once:\n${rows.join('\n')}`);
       assert.equal(count(rows, 'E2E_MAIN_LINE'), 1, `the main process's line once:\n${rows.join('\n')}`);

@@ -16,6 +16,7 @@
 //     goToLine(n)              Control+G, `:n`, Enter; waits for `Ln n` in the status bar
 //     toggleBreakpoint()       F9 on the cursor's line; waits for the glyph
 //     callStackRows()          the Call Stack's rows as text (sessions and frames)
+//     debugConsoleRows()       the Debug Console's rows as text
 //     frameWith(selector)      the (nested) iframe holding `selector`, e.g. a webview's DOM
 //     screenshot(name, clip?)  test-results/<name>.png
 //     notifications()          texts of toasts and dialogs showing now
@@ -176,6 +177,8 @@ export interface Workbench {
   goToLine(line: number): Promise<void>;
   toggleBreakpoint(): Promise<void>;
   callStackRows(): Promise<CallStackRow[]>;
+  /** The Debug Console's rows as text (its list is short in these tests: no scrolling needed). */
+  debugConsoleRows(): Promise<string[]>;
   frameWith(selector: string, timeoutMs?: number): Promise<Frame>;
   /** Saves test-results/<name>.png; `clip` keeps a region (CSS pixels) of the 1600×2000 page. */
   screenshot(name: string, clip?: { x: number; y: number; width: number; height: number }): Promise<string>;
@@ -492,6 +495,10 @@ function makeWorkbench(w: { page: Page; url: string; port: number; workspace: st
           } as const;
         }),
       );
+    },
+
+    async debugConsoleRows() {
+      return page.evaluate(() => Array.from(document.querySelectorAll('.repl .monaco-list-row')).map((r) => r.textContent ?? ''));
     },
 
     async frameWith(selector, timeoutMs = 30_000) {

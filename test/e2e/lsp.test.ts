@@ -152,17 +152,12 @@ describe('language server in code-server', { timeout: 600_000 }, () => {
     try {
       line = await waitFor(
         "the program's output in the Debug Console",
-        () =>
-          wb().page.evaluate(() =>
-            Array.from(document.querySelectorAll('.repl .monaco-list-row'))
-              .map((r) => r.textContent ?? '')
-              .find((t) => t.includes('[ 1, 4, 9 ]')),
-          ),
+        async () => (await wb().debugConsoleRows()).find((t) => t.includes('[ 1, 4, 9 ]')),
         120_000,
       );
     } catch (error) {
       console.log(await wb().notifications());
-      console.log(await wb().page.evaluate(() => Array.from(document.querySelectorAll('.repl .monaco-list-row')).map((r) => r.textContent ?? '')));
+      console.log(await wb().debugConsoleRows());
       await wb().screenshot('lsp-single-process-failure');
       throw error;
     }
@@ -174,12 +169,7 @@ describe('language server in code-server', { timeout: 600_000 }, () => {
     await clickLens('Debug all processes');
     const line = await waitFor(
       "the multi-process run's output in the Debug Console",
-      () =>
-        wb().page.evaluate(() =>
-          Array.from(document.querySelectorAll('.repl .monaco-list-row'))
-            .map((r) => r.textContent ?? '')
-            .find((t) => t.includes('[ 1, 4, 9 ] multi')),
-        ),
+      async () => (await wb().debugConsoleRows()).find((t) => t.includes('[ 1, 4, 9 ] multi')),
       120_000,
     );
     assert.match(line, /\[ 1, 4, 9 \] multi/);
