@@ -217,7 +217,7 @@ function runTests(files: string[], env: NodeJS.ProcessEnv, deadlineMs: number): 
   const { NODE_TEST_CONTEXT: _outer, ...inherited } = process.env;
   return new Promise((resolve) => {
     // TAP explicitly: it is the default off a TTY only up to Node 22; Node 24 defaults to spec.
-    const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-force-exit', '--test-concurrency=1', '--test-reporter=tap', ...files], {
+    const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-reporter=tap', ...files], {
       cwd: REPO_ROOT,
       env: { ...inherited, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
