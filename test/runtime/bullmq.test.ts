@@ -182,6 +182,25 @@ describe('bullmq backend', { timeout: 110_000 }, () => {
     }
   });
 
+  it('without a hub, a job carries only its target and items, and its result only the results (as small as a raw BullMQ job)', async () => {
+    const { prefix, ctx } = context(redis);
+    const workers = [await startWorker(redis.url, 'hostA', ['--prefix', prefix])];
+    try {
+      await using pool = new ctx.Pool({ processes: 2 });
+      assert.deepEqual(await pool.map(square, [2, 3], { chunksize: 1 }), [4, 9]);
+      const jobs = await (await backendFor({ connection: redis.url, prefix }).queue()).getCompleted();
+      assert.equal(jobs.length, 2);
+      for (const job of jobs) {
+        // No caller, worker, pid or start time: only a hub shows them.
+        assert.deepEqual(Object.keys(job.data).sort(), ['m', 'n', 'p', 'r']);
+        assert.deepEqual(job.data.n, 'square');
+        assert.deepEqual(job.returnvalue, { p: [job.data.p[0] ** 2] });
+      }
+    } finally {
+      await stopAll(workers);
+    }
+  });
+
   it('forkscope worker finishes the task in hand on SIGTERM and exits 0', async () => {
     const { prefix, ctx } = context(redis);
     const worker = await startWorker(redis.url, 'hostA', ['--prefix', prefix]);
