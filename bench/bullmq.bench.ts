@@ -180,6 +180,8 @@ async function commandStats(admin: IORedis): Promise<Map<string, number>> {
 interface Measured {
   seconds: number;
   stats?: string;
+  /** µs of CPU per job, the caller's, the workers' and Redis's together (with FORKSCOPE_BENCH_BULLMQ_STATS=1). */
+  cpuPerJob?: number;
 }
 
 export async function measure(side: Side, count: number, admin: IORedis | undefined): Promise<Measured> {
@@ -203,6 +205,7 @@ export async function measure(side: Side, count: number, admin: IORedis | undefi
     .join(', ');
   return {
     seconds,
+    cpuPerJob: ((cpu.user + cpu.system) / 1000 + workers.reduce((a, b) => a + b, 0) + redisMs) * (1000 / count),
     stats:
       `    ${side.name}: µs CPU per job: caller ${perJob((cpu.user + cpu.system) / 1000)}, workers ${workers.map(perJob).join('+')}, redis ${perJob(redisMs)}; ` +
       `wall ${perJob(seconds * 1000)} µs/job\n      Redis commands per job ${(total / count).toFixed(2)}: ${top}`,
@@ -229,6 +232,7 @@ export default async function bullmqBench(): Promise<void> {
         for (const side of sides) await side.round(WARMUP);
         const best = sides.map(() => Infinity);
         const rates: number[][] = sides.map(() => []);
+        const cpu: number[][] = sides.map(() => []);
         const stats: string[] = [];
         for (let round = 0; round < ROUNDS; round++) {
           // The side going first rotates, so none always runs right after another's load.
@@ -237,13 +241,14 @@ export default async function bullmqBench(): Promise<void> {
             const m = await measure(sides[i], COUNT, admin);
             best[i] = Math.min(best[i], m.seconds);
             rates[i].push(COUNT / m.seconds);
+            if (m.cpuPerJob !== undefined) cpu[i].push(m.cpuPerJob);
             if (m.stats) stats[i] = m.stats;
           }
         }
         const fmt = (n: number): string => `${Math.round(n).toLocaleString('en-US')}/s`;
         /** Median and range of the per-round ratios of side a over side b. */
-        const paired = (a: number, b: number): string => {
-          const r = rates[a].map((x, k) => x / rates[b][k]).sort((x, y) => x - y);
+        const paired = (a: number, b: number, of = rates): string => {
+          const r = of[a].map((x, k) => x / of[b][k]).sort((x, y) => x - y);
           const mid = r.length % 2 ? r[(r.length - 1) / 2] : (r[r.length / 2 - 1] + r[r.length / 2]) / 2;
           return `median ${mid.toFixed(2)}x (${r[0].toFixed(2)}-${r[r.length - 1].toFixed(2)})`;
         };
@@ -263,6 +268,14 @@ export default async function bullmqBench(): Promise<void> {
         console.log(
           `    rounds (/s): ${sides.map((side, i) => `${side.name} ${rates[i].map((r) => Math.round(r).toLocaleString('en-US')).join(', ')}`).join('; ')}`,
         );
+        if (cpu[0].length > 0) {
+          // CPU time a job costs everyone (caller, workers, Redis): a load that stretches wall time stretches it far less.
+          const per = (i: number) => `${sides[i].name} ${cpu[i].map((x) => Math.round(x)).join(', ')}`;
+          console.log(
+            `    CPU µs per job, all processes, per round: ${sides.map((_, i) => per(i)).join('; ')}; forkscope/BullMQ ${paired(1, 0, cpu)}` +
+              (BASELINE ? `, baseline/BullMQ ${paired(2, 0, cpu)}, this checkout/baseline ${paired(1, 2, cpu)}` : ''),
+          );
+        }
         for (const s of stats) if (s) console.log(s);
       } finally {
         for (const side of sides) await side.close();
