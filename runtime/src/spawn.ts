@@ -123,6 +123,20 @@ async function preloadModules(main: string | undefined, names: string[]): Promis
   }
 }
 
+/**
+ * A spare's head start on the main module's `require('forkscope')`: the first resolution through a package's
+ * "exports" in a process starts Node's URL parser and ES module resolver (most of a spare's start → run() in a
+ * profile), and the answer is cached for the main module's folder. Nothing of the program runs.
+ */
+function resolveRuntimeFrom(main: string | undefined): void {
+  if (!main) return;
+  try {
+    createRequire(main).resolve('forkscope');
+  } catch {
+    // The program reaches the runtime some other way: it resolves it when it loads.
+  }
+}
+
 function adopt(payload: StartPayload): void {
   self.isMain = false;
   self.identity = payload.identity;
@@ -150,6 +164,7 @@ export function runChild(): void {
         // A "spawn" spare (popen.ts): booted, waiting for its payload; its program's TypeScript looked up ahead.
         useTypeScript(m.main);
         precompileMain(m.main);
+        resolveRuntimeFrom(m.main);
         process.send?.({ t: SPARE_READY });
         return;
       }
@@ -171,6 +186,7 @@ export function runChild(): void {
     // A warm thread (popen.ts): the runtime and the loader are ready; the program's module loads with the payload.
     useTypeScript((workerData as { main?: string }).main);
     precompileMain((workerData as { main?: string }).main);
+    resolveRuntimeFrom((workerData as { main?: string }).main);
     parentPort!.once('message', (payload: StartPayload) => void main(payload, threadChannel()));
     parentPort!.postMessage({ t: SPARE_READY });
   } else {
