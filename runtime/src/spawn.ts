@@ -151,6 +151,14 @@ function adopt(payload: StartPayload): void {
   self.parent = { pid: Number(pid), name: String(payload.parentName ?? 'MainProcess'), key: payload.parentKey };
 }
 
+/**
+ * A spare or standby tells its parent it is ready. A parent that died meanwhile is no error here (the callback takes
+ * the EPIPE, which would otherwise be an uncaught 'error' printed after the program ended): 'disconnect' ends the child.
+ */
+function sayReady(): void {
+  process.send?.({ t: SPARE_READY }, undefined, undefined, () => {});
+}
+
 /** Entry of runtime/dist/child.cjs: waits for the payload (IPC) or reads it (workerData), then runs. */
 export function runChild(): void {
   if (isMainThread) {
@@ -165,7 +173,7 @@ export function runChild(): void {
         useTypeScript(m.main);
         precompileMain(m.main);
         resolveRuntimeFrom(m.main);
-        process.send?.({ t: SPARE_READY });
+        sayReady();
         return;
       }
       if (m?.t === 'standby') {
@@ -174,8 +182,7 @@ export function runChild(): void {
         useTypeScript(m.main);
         preloaded = preloadModules(m.main, m.preload ?? []).then(() => importMain(m.main, []));
         // Its failure is reported when the payload comes, as the bootstrap's own failure. Ready either way.
-        const ready = (): void => void process.send?.({ t: SPARE_READY });
-        preloaded.then(ready, ready);
+        preloaded.then(sayReady, sayReady);
         return;
       }
       process.off('message', onMessage);
