@@ -6,6 +6,9 @@
 //
 // Steadiness on a shared machine: for each worker count both sides' workers are started once and warmed up, then
 // the sides take turns (the one going first alternates) for ROUNDS rounds, and each side's best round counts.
+// Each round's sides ran back to back under much the same load, so the median of the per-round ratios (with their
+// range) is printed beside the best-of ratio. FORKSCOPE_BENCH_BULLMQ_BASELINE=<another checkout, built> adds that
+// checkout's caller and workers as a third side, for an A/B of a change in the same run.
 // FORKSCOPE_BENCH_BULLMQ_STATS=1 also prints, per side, CPU time per job of the caller, the workers and Redis,
 // and the Redis commands per job (INFO commandstats), for the last round of each.
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -23,6 +26,7 @@ const WINDOW = 64;
 const CONCURRENCY = 8;
 const GOAL = 1 / 1.1;
 const STATS = process.env.FORKSCOPE_BENCH_BULLMQ_STATS === '1';
+const BASELINE = process.env.FORKSCOPE_BENCH_BULLMQ_BASELINE;
 
 interface Side {
   name: string;
@@ -39,17 +43,22 @@ function check(results: ArrayLike<number>, count: number, who: string): void {
   for (let i = 0; i < count; i++) if (results[i] !== i * i) throw new Error(`${who}: wrong result for ${i}: ${results[i]}`);
 }
 
-/** The built runtime, as a program that installed forkscope runs it (the source through tsx pays for its keepNames). */
-const { getContext } = require(join(ROOT, 'runtime', 'dist', 'index.cjs')) as typeof import('../runtime/src/index');
-
-export async function ours(redis: Redis, workers: number, prefix: string): Promise<Side> {
+/**
+ * The built runtime of a checkout (this one, or a baseline's), as a program that installed forkscope runs it (the
+ * source through tsx pays for its keepNames). A baseline's workers serve this checkout's fixture (--root here).
+ */
+export async function ours(redis: Redis, workers: number, prefix: string, root = ROOT, name = 'forkscope Pool.map'): Promise<Side> {
+  const { getContext } = require(join(root, 'runtime', 'dist', 'index.cjs')) as typeof import('../runtime/src/index');
+  const cli = join(root, 'runtime', 'bin', 'forkscope.js');
   const started = await Promise.all(
-    Array.from({ length: workers }, (_, i) => startWorker(redis.url, `${prefix}w${i}`, ['--prefix', prefix, '--concurrency', String(CONCURRENCY)])),
+    Array.from({ length: workers }, (_, i) =>
+      startWorker(redis.url, `${prefix}w${i}`, ['--prefix', prefix, '--concurrency', String(CONCURRENCY), '--root', ROOT], { cli }),
+    ),
   );
   const ctx = getContext('bullmq', { connection: redis.url, prefix });
   const pool = new ctx.Pool({ processes: WINDOW });
   return {
-    name: 'forkscope Pool.map',
+    name,
     pids: started.map((w) => w.child.pid!),
     async round(count) {
       const t0 = performance.now();
@@ -171,6 +180,8 @@ async function commandStats(admin: IORedis): Promise<Map<string, number>> {
 interface Measured {
   seconds: number;
   stats?: string;
+  /** µs of CPU per job, the caller's, the workers' and Redis's together (with FORKSCOPE_BENCH_BULLMQ_STATS=1). */
+  cpuPerJob?: number;
 }
 
 export async function measure(side: Side, count: number, admin: IORedis | undefined): Promise<Measured> {
@@ -194,6 +205,7 @@ export async function measure(side: Side, count: number, admin: IORedis | undefi
     .join(', ');
   return {
     seconds,
+    cpuPerJob: ((cpu.user + cpu.system) / 1000 + workers.reduce((a, b) => a + b, 0) + redisMs) * (1000 / count),
     stats:
       `    ${side.name}: µs CPU per job: caller ${perJob((cpu.user + cpu.system) / 1000)}, workers ${workers.map(perJob).join('+')}, redis ${perJob(redisMs)}; ` +
       `wall ${perJob(seconds * 1000)} µs/job\n      Redis commands per job ${(total / count).toFixed(2)}: ${top}`,
@@ -215,32 +227,55 @@ export default async function bullmqBench(): Promise<void> {
     );
     for (const workers of [1, 2, 4]) {
       const sides = [await raw(redis, workers, `raw${workers}`), await ours(redis, workers, `ours${workers}`)];
+      if (BASELINE) sides.push(await ours(redis, workers, `base${workers}`, BASELINE, 'forkscope baseline'));
       try {
         for (const side of sides) await side.round(WARMUP);
-        const best = [Infinity, Infinity];
-        const rates: number[][] = [[], []];
+        const best = sides.map(() => Infinity);
+        const rates: number[][] = sides.map(() => []);
+        const cpu: number[][] = sides.map(() => []);
         const stats: string[] = [];
         for (let round = 0; round < ROUNDS; round++) {
-          // The side going first alternates, so neither always runs right after the other's load.
-          const order = round % 2 === 0 ? [0, 1] : [1, 0];
-          for (const i of order) {
+          // The side going first rotates, so none always runs right after another's load.
+          for (let k = 0; k < sides.length; k++) {
+            const i = (round + k) % sides.length;
             const m = await measure(sides[i], COUNT, admin);
             best[i] = Math.min(best[i], m.seconds);
             rates[i].push(COUNT / m.seconds);
+            if (m.cpuPerJob !== undefined) cpu[i].push(m.cpuPerJob);
             if (m.stats) stats[i] = m.stats;
           }
         }
-        const [peer, mine] = best.map((s) => COUNT / s);
-        const ratio = mine / peer;
         const fmt = (n: number): string => `${Math.round(n).toLocaleString('en-US')}/s`;
+        /** Median and range of the per-round ratios of side a over side b. */
+        const paired = (a: number, b: number, of = rates): string => {
+          const r = of[a].map((x, k) => x / of[b][k]).sort((x, y) => x - y);
+          const mid = r.length % 2 ? r[(r.length - 1) / 2] : (r[r.length / 2 - 1] + r[r.length / 2]) / 2;
+          return `median ${mid.toFixed(2)}x (${r[0].toFixed(2)}-${r[r.length - 1].toFixed(2)})`;
+        };
+        const peer = COUNT / best[0];
+        const mine = COUNT / best[1];
+        const ratio = mine / peer;
         console.log(
-          `${workers} worker(s): forkscope Pool.map ${fmt(mine)} vs BullMQ directly ${fmt(peer)} = ${ratio.toFixed(2)}x (goal >= ${GOAL.toFixed(2)}x, overhead <= 10%) ${ratio >= GOAL ? 'ok' : 'BELOW GOAL'}`,
+          `${workers} worker(s): forkscope Pool.map ${fmt(mine)} vs BullMQ directly ${fmt(peer)} = ${ratio.toFixed(2)}x best of ${ROUNDS}, ` +
+            `per round ${paired(1, 0)} (goal >= ${GOAL.toFixed(2)}x, overhead <= 10%) ${ratio >= GOAL ? 'ok' : 'BELOW GOAL'}`,
         );
-        // Each round's two sides ran back to back, under much the same load: their ratios show the spread.
-        const paired = rates[1].map((r, k) => (r / rates[0][k]).toFixed(2)).join(', ');
+        if (BASELINE) {
+          console.log(
+            `    baseline ${fmt(COUNT / best[2])} = ${(COUNT / best[2] / peer).toFixed(2)}x of BullMQ best of ${ROUNDS}, per round ${paired(2, 0)}; ` +
+              `this checkout over baseline per round ${paired(1, 2)}`,
+          );
+        }
         console.log(
-          `    rounds: ${sides.map((side, i) => `${side.name} ${rates[i].map((r) => Math.round(r).toLocaleString('en-US')).join(', ')}`).join('; ')} (/s); ratio per round ${paired}`,
+          `    rounds (/s): ${sides.map((side, i) => `${side.name} ${rates[i].map((r) => Math.round(r).toLocaleString('en-US')).join(', ')}`).join('; ')}`,
         );
+        if (cpu[0].length > 0) {
+          // CPU time a job costs everyone (caller, workers, Redis): a load that stretches wall time stretches it far less.
+          const per = (i: number) => `${sides[i].name} ${cpu[i].map((x) => Math.round(x)).join(', ')}`;
+          console.log(
+            `    CPU µs per job, all processes, per round: ${sides.map((_, i) => per(i)).join('; ')}; forkscope/BullMQ ${paired(1, 0, cpu)}` +
+              (BASELINE ? `, baseline/BullMQ ${paired(2, 0, cpu)}, this checkout/baseline ${paired(1, 2, cpu)}` : ''),
+          );
+        }
         for (const s of stats) if (s) console.log(s);
       } finally {
         for (const side of sides) await side.close();

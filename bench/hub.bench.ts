@@ -146,13 +146,25 @@ function telemetryIdleCost(): { emitNs: number; noopNs: number } {
 }
 
 /** Runs the workload in a child; asynchronously, since the hub in this process must keep serving it. */
-async function workload(env: NodeJS.ProcessEnv): Promise<{ queueMs: number; poolMs: number }> {
-  const { stdout } = await run(process.execPath, ['--import', 'tsx', join(__dirname, 'hubWorkload.ts'), '20000', '2000'], {
+interface Timings {
+  queueMs: number;
+  poolMs: number;
+  queueCpuMs: number;
+  poolCpuMs: number;
+  poolWorkersCpuMs: number;
+  programCpuMs: number;
+  /** The whole program, from spawn to exit (measured here). */
+  programMs: number;
+}
+
+async function workload(env: NodeJS.ProcessEnv): Promise<Timings> {
+  const t = performance.now();
+  const { stdout } = await run(process.execPath, ['--import', 'tsx', join(__dirname, 'hubWorkload.ts'), String(QUEUE_ITEMS), String(POOL_TASKS)], {
     env,
     encoding: 'utf8',
     timeout: 120_000,
   });
-  return JSON.parse(stdout.trim().split('\n').pop()!) as { queueMs: number; poolMs: number };
+  return { ...(JSON.parse(stdout.trim().split('\n').pop()!) as Timings), programMs: performance.now() - t };
 }
 
 export default async function bench(): Promise<void> {
@@ -177,28 +189,65 @@ export default async function bench(): Promise<void> {
     `telemetry with no hub: emit() ${idle.emitNs.toFixed(2)} ns/call beside an empty call ${idle.noopNs.toFixed(2)} ns (${(idle.emitNs / idle.noopNs).toFixed(2)}x)`,
   );
 
+  await watchedWorkload(ROUNDS);
+}
+
+const ROUNDS = Number(process.env.FORKSCOPE_BENCH_RUNS ?? 8);
+const QUEUE_ITEMS = 20_000;
+const POOL_TASKS = 5_000;
+
+/** Median and range of xs. */
+function spread(xs: number[]): { median: number; min: number; max: number } {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return { median: sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2, min: sorted[0]!, max: sorted[sorted.length - 1]! };
+}
+
+/**
+ * The workload with a hub attached beside the same without, in `rounds` pairs: within a pair the two run back to
+ * back (the one going first alternates), so each pair's ratio is taken under much the same load; the median of
+ * the pairs' ratios, with their range, is the figure (a best-of of each side mixes runs from different moments).
+ */
+export async function watchedWorkload(rounds: number): Promise<void> {
   const hub = new Hub({ sampleIntervalMs: false });
   const session = await hub.start();
   const base = { ...process.env };
   delete base.FORKSCOPE_HUB;
   delete base.FORKSCOPE_TOKEN;
   const withHub = { ...base, ...session.env };
-  const runs = { without: [] as Array<{ queueMs: number; poolMs: number }>, with: [] as Array<{ queueMs: number; poolMs: number }> };
+  const runs = { without: [] as Timings[], with: [] as Timings[] };
   try {
-    for (let round = 0; round < 5; round++) {
-      runs.without.push(await workload(base));
-      runs.with.push(await workload(withHub));
+    await workload(base); // warm the disk cache and tsx's
+    for (let round = 0; round < rounds; round++) {
+      if (round % 2 === 0) {
+        runs.without.push(await workload(base));
+        runs.with.push(await workload(withHub));
+      } else {
+        runs.with.push(await workload(withHub));
+        runs.without.push(await workload(base));
+      }
     }
   } finally {
     await hub.close();
   }
-  const best = (xs: Array<{ queueMs: number; poolMs: number }>, k: 'queueMs' | 'poolMs') => Math.min(...xs.map((x) => x[k]));
-  for (const k of ['queueMs', 'poolMs'] as const) {
-    const a = best(runs.without, k);
-    const b = best(runs.with, k);
+  const names: Record<keyof Timings, string> = {
+    queueMs: `Queue ${QUEUE_ITEMS / 1000}k put+get, wall`,
+    queueCpuMs: `Queue ${QUEUE_ITEMS / 1000}k put+get, CPU`,
+    poolMs: `Pool.map ${POOL_TASKS / 1000}k tasks (chunksize 1, 2 workers), wall`,
+    poolCpuMs: `Pool.map ${POOL_TASKS / 1000}k tasks, CPU of the caller`,
+    poolWorkersCpuMs: `Pool.map ${POOL_TASKS / 1000}k tasks, CPU of the workers`,
+    programMs: 'the whole program (tsx start-up included), wall',
+    programCpuMs: 'the whole program, CPU of its main process',
+  };
+  for (const k of ['queueMs', 'queueCpuMs', 'poolMs', 'poolCpuMs', 'poolWorkersCpuMs', 'programMs', 'programCpuMs'] as const) {
+    const ratios = spread(runs.with.map((w, i) => w[k] / runs.without[i]![k]));
+    const a = spread(runs.without.map((x) => x[k]));
+    const b = spread(runs.with.map((x) => x[k]));
     console.log(
-      `${k === 'queueMs' ? 'Queue 20k put+get' : 'Pool.map 2k tasks, 2 workers'}: with a hub ${b.toFixed(0)} ms beside without ${a.toFixed(0)} ms (${((b / a - 1) * 100).toFixed(1)}%, interleaved, best of 5; goal ≤ 10%)`,
+      `${names[k]}: with a hub ${b.median.toFixed(0)} ms beside without ${a.median.toFixed(0)} ms (medians); ` +
+        `per pair with/without median ${ratios.median.toFixed(2)}x (${ratios.min.toFixed(2)}-${ratios.max.toFixed(2)}), ${rounds} alternating pairs; goal <= 1.10x`,
     );
+    console.log(`    without: ${runs.without.map((x) => x[k].toFixed(0)).join(', ')}; with: ${runs.with.map((x) => x[k].toFixed(0)).join(', ')}`);
   }
   const s = hub.model.snapshot();
   console.log(`  (the hub saw ${s.processes.length} processes, ${s.queues.reduce((n, q) => n + q.puts, 0)} queue puts, ${s.droppedEvents} dropped)`);

@@ -6,12 +6,12 @@ import { createWriteStream, existsSync, readFileSync, writeFileSync } from 'node
 import { dirname, join, resolve } from 'node:path';
 import { constants } from 'node:os';
 import { appendNodeOption, Hub } from './hub';
-import { currentNodeTypeScript, typeScriptNodeOptions } from './typeScriptOptions';
+import { typeScriptNodeOptions } from './typeScriptOptions';
 import { ObserverServer } from './observer';
 import { TraceRecorder } from './traceRecorder';
 import { describeProcess, renderTree } from './treeView';
 import type { Deadlock, ProgramSnapshot } from './snapshot';
-import { ENV } from '../runtime/src/protocol';
+import { ENV, probeNodeTypeScript } from '../runtime/src/protocol';
 import { _debugWorkerCommand, _workerCommand } from '../runtime/src/bundle';
 
 const USAGE = `Usage: forkscope run <program.ts|js> [args…] [--trace out.json] [--single-process] [--inspect] [--quiet]
@@ -219,7 +219,7 @@ async function main(): Promise<number> {
   const env: NodeJS.ProcessEnv = { ...process.env, ...session.env };
   // A TypeScript program runs on Node's own type stripping, else on the runtime's loader (the program's
   // own forkscope, else the one beside this CLI): in NODE_OPTIONS, so every child inherits it.
-  const typeScript = typeScriptNodeOptions(program, currentNodeTypeScript(), [dirname(program), process.cwd()], __dirname);
+  const typeScript = typeScriptNodeOptions(program, probeNodeTypeScript(), [dirname(program), process.cwd()], __dirname);
   if (typeof typeScript === 'string') {
     process.stderr.write(`forkscope: ${typeScript}\n`);
     await hub.close();

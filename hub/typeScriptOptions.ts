@@ -5,24 +5,9 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import type { NodeTypeScript } from '../runtime/src/protocol';
 
 export const TYPESCRIPT_PROGRAM = /\.(?:[cm]?ts|tsx)$/;
-
-/** What the Node that runs the program can do by itself. */
-export interface NodeTypeScript {
-  /** `process.features.typescript` is on (Node ≥ 22.18, 23.6, 24). */
-  stripsTypes: boolean;
-  /** `--experimental-transform-types` is a flag this Node knows (enums, parameter properties, namespaces). */
-  transformTypes: boolean;
-}
-
-/** This process's own Node (the CLI runs the program on it). */
-export function currentNodeTypeScript(): NodeTypeScript {
-  return {
-    stripsTypes: Boolean((process.features as { typescript?: unknown }).typescript),
-    transformTypes: process.allowedNodeEnvironmentFlags.has('--experimental-transform-types'),
-  };
-}
 
 /**
  * NODE_OPTIONS entries (each `flag`, `value` or just `flag`) for `program`, or a one-line error. Children

@@ -56,6 +56,31 @@ export const DEBUG_HANDSHAKE = {
   dismissWatchdog: 'forkscope.dismissWatchdog',
 } as const;
 
+/** What a Node can do with a program's TypeScript by itself: who compiles it is agreed on by the runtime's loader, `forkscope run` and the debug adapter. */
+export interface NodeTypeScript {
+  /**
+   * Node runs TypeScript as written: it strips types (Node ≥ 22.18, 23.6, 24) and its V8 parses `using`
+   * declarations. Node 22 strips types but cannot parse the `await using` our docs write, and stripping leaves it
+   * as it is ("Unexpected identifier"), so there the runtime's loader (esbuild, which lowers it) compiles.
+   */
+  stripsTypes: boolean;
+  /** `--experimental-transform-types` is a flag this Node knows (enums, parameter properties, namespaces). */
+  transformTypes: boolean;
+}
+
+/** Asks the Node this runs in. Self-contained (globals only): the adapter runs its source in the program's Node. */
+export function probeNodeTypeScript(): NodeTypeScript {
+  let parsesUsing = false;
+  try {
+    new Function('async function f() { await using x = null; }');
+    parsesUsing = true;
+  } catch {}
+  return {
+    stripsTypes: Boolean((process.features as { typescript?: unknown }).typescript) && parsesUsing,
+    transformTypes: process.allowedNodeEnvironmentFlags.has('--experimental-transform-types'),
+  };
+}
+
 /** Frames are a 4-byte big-endian length, then that many bytes of UTF-8 JSON. */
 export const FRAME_HEADER_BYTES = 4;
 /** Largest frame the hub reads before the hello is accepted. */

@@ -123,6 +123,20 @@ async function preloadModules(main: string | undefined, names: string[]): Promis
   }
 }
 
+/**
+ * A spare's head start on the main module's `require('forkscope')`: the first resolution through a package's
+ * "exports" in a process starts Node's URL parser and ES module resolver (most of a spare's start → run() in a
+ * profile), and the answer is cached for the main module's folder. Nothing of the program runs.
+ */
+function resolveRuntimeFrom(main: string | undefined): void {
+  if (!main) return;
+  try {
+    createRequire(main).resolve('forkscope');
+  } catch {
+    // The program reaches the runtime some other way: it resolves it when it loads.
+  }
+}
+
 function adopt(payload: StartPayload): void {
   self.isMain = false;
   self.identity = payload.identity;
@@ -135,6 +149,14 @@ function adopt(payload: StartPayload): void {
   if (typeof payload.logLevel === 'number') getLogger().setLevel(payload.logLevel);
   const [pid] = String(payload.parentKey).split('/');
   self.parent = { pid: Number(pid), name: String(payload.parentName ?? 'MainProcess'), key: payload.parentKey };
+}
+
+/**
+ * A spare or standby tells its parent it is ready. A parent that died meanwhile is no error here (the callback takes
+ * the EPIPE, which would otherwise be an uncaught 'error' printed after the program ended): 'disconnect' ends the child.
+ */
+function sayReady(): void {
+  process.send?.({ t: SPARE_READY }, undefined, undefined, () => {});
 }
 
 /** Entry of runtime/dist/child.cjs: waits for the payload (IPC) or reads it (workerData), then runs. */
@@ -150,7 +172,8 @@ export function runChild(): void {
         // A "spawn" spare (popen.ts): booted, waiting for its payload; its program's TypeScript looked up ahead.
         useTypeScript(m.main);
         precompileMain(m.main);
-        process.send?.({ t: SPARE_READY });
+        resolveRuntimeFrom(m.main);
+        sayReady();
         return;
       }
       if (m?.t === 'standby') {
@@ -159,8 +182,7 @@ export function runChild(): void {
         useTypeScript(m.main);
         preloaded = preloadModules(m.main, m.preload ?? []).then(() => importMain(m.main, []));
         // Its failure is reported when the payload comes, as the bootstrap's own failure. Ready either way.
-        const ready = (): void => void process.send?.({ t: SPARE_READY });
-        preloaded.then(ready, ready);
+        preloaded.then(sayReady, sayReady);
         return;
       }
       process.off('message', onMessage);
@@ -171,6 +193,7 @@ export function runChild(): void {
     // A warm thread (popen.ts): the runtime and the loader are ready; the program's module loads with the payload.
     useTypeScript((workerData as { main?: string }).main);
     precompileMain((workerData as { main?: string }).main);
+    resolveRuntimeFrom((workerData as { main?: string }).main);
     parentPort!.once('message', (payload: StartPayload) => void main(payload, threadChannel()));
     parentPort!.postMessage({ t: SPARE_READY });
   } else {

@@ -8,6 +8,7 @@ import { createConnection, type Socket } from 'node:net';
 import { isMainThread, threadId as currentThreadId } from 'node:worker_threads';
 import { dirname, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { findSourceMap } from 'node:module';
 import {
   ENV,
   FRAME_HEADER_BYTES,
@@ -223,21 +224,22 @@ const FRAME = /^\s*at (?:.*? \()?(.+?):(\d+):(\d+)\)?$/;
 /**
  * Where user code called into the runtime: the first stack frame outside forkscope (undefined when
  * not reporting, to cost nothing). Frames are read raw (cheap); each raw position is source-mapped
- * through a formatted stack once and remembered, since mapping (tsx, --enable-source-maps) is slow.
+ * once and remembered.
  */
 export function callSite(options: { always?: boolean } = {}): SourceLocation | undefined {
   if (!S.reporting && !options.always) return undefined;
   const raw = rawUserFrame();
   if (raw === undefined) return mappedCallSite();
-  let site = S.sites.get(raw);
+  const key = `${raw.file}:${raw.line}:${raw.column}`;
+  let site = S.sites.get(key);
   if (site === undefined) {
-    site = mappedCallSite() ?? null;
-    if (S.sites.size < 10_000) S.sites.set(raw, site);
+    site = mapFrame(raw.file, raw.line, raw.column) ?? null;
+    if (S.sites.size < 10_000) S.sites.set(key, site);
   }
   return site ?? undefined;
 }
 
-function rawUserFrame(): string | undefined {
+function rawUserFrame(): { file: string; line: number; column: number } | undefined {
   const prepare = Error.prepareStackTrace;
   const limit = Error.stackTraceLimit;
   let frames: NodeJS.CallSite[] | undefined;
@@ -259,9 +261,37 @@ function rawUserFrame(): string | undefined {
     if (!file || file.startsWith('node:') || file.startsWith('internal/')) continue;
     const path = file.startsWith('file://') ? safePath(file) : file;
     if (path === undefined || path.startsWith(ownDir) || isRuntimeSource(path)) continue;
-    return `${file}:${frame.getLineNumber()}:${frame.getColumnNumber()}`;
+    return { file, line: frame.getLineNumber() ?? 0, column: frame.getColumnNumber() ?? 0 };
   }
   return undefined;
+}
+
+/** Node's own formatter shows as ErrorPrepareStackTrace (Node 20+) or not at all; any other was set by the program or a library. */
+function hasOwnStackFormatter(): boolean {
+  const format = Error.prepareStackTrace;
+  return typeof format === 'function' && format.name !== 'ErrorPrepareStackTrace';
+}
+
+/**
+ * A raw position in the user's file as the user wrote it. Node's own source maps (tsx, --enable-source-maps) are
+ * read for that one file: formatting a whole stack instead would parse the map of every file in it, the
+ * runtime's own bundle first (a 360 kB map, ~150 ms of CPU in each process that creates a Queue, Pool or Lock
+ * under a hub). A stack formatter of the program's own (Error.prepareStackTrace) is asked through a stack.
+ */
+function mapFrame(file: string, line: number, column: number): SourceLocation | undefined {
+  if (hasOwnStackFormatter()) return mappedCallSite();
+  let entry: { originalSource?: string; originalLine?: number; originalColumn?: number } | undefined;
+  try {
+    entry = findSourceMap(file)?.findEntry(line - 1, column - 1) as typeof entry;
+  } catch {
+    entry = undefined;
+  }
+  if (entry?.originalSource && entry.originalLine !== undefined && entry.originalColumn !== undefined) {
+    const original = entry.originalSource.startsWith('file://') ? safePath(entry.originalSource) : entry.originalSource;
+    if (original !== undefined) return { file: original, line: entry.originalLine + 1, column: entry.originalColumn + 1 };
+  }
+  const path = file.startsWith('file://') ? safePath(file) : file;
+  return path === undefined ? undefined : { file: path, line, column };
 }
 
 function safePath(url: string): string | undefined {

@@ -192,11 +192,9 @@ export class WorkerSet {
       for (const c of chunks) this.#settle(c, false, this.#broken);
       return;
     }
-    // Under a hub, one clock read for the whole batch (a chunksize-1 map submits 200,000 at once).
-    const now = telemetry.isReporting() ? Date.now() : 0;
+    if (telemetry.isReporting()) this.#queued(chunks);
     for (const c of chunks) {
       this.#queue.push(c);
-      if (now) this.#queued(c, now);
       if (c.timeout !== undefined && c.timeout !== null) this.#armTimeout(c, Date.now(), c.timeout);
       if (c.signal) {
         if (c.signal.aborted) {
@@ -259,20 +257,25 @@ export class WorkerSet {
     }
   }
 
-  /** Reports a chunk entering the queue, one by one while this interval's budget lasts, else in the counts. */
-  #queued(c: Chunk, now: number): void {
+  /**
+   * Reports chunks entering the queue: one by one while this interval's budget lasts, the rest in the counts with one
+   * addition for the whole batch (a chunksize-1 map submits 200,000 at once; one clock read for them all).
+   */
+  #queued(chunks: Chunk[]): void {
+    const now = Date.now();
     if (now - this.#detailWindow >= DETAIL_INTERVAL_MS) {
       this.#detailWindow = now;
       this.#detailLeft = DETAILED_TASKS_PER_INTERVAL;
     }
-    if (this.#detailLeft > 0) {
-      this.#detailLeft--;
-      c.report = 'detailed';
-      this.#task(c, 'queued');
-    } else {
-      c.report = 'counted';
-      this.#count().queued++;
+    const detailed = Math.min(this.#detailLeft, chunks.length);
+    this.#detailLeft -= detailed;
+    for (let i = 0; i < detailed; i++) {
+      chunks[i]!.report = 'detailed';
+      this.#task(chunks[i]!, 'queued');
     }
+    if (detailed === chunks.length) return;
+    for (let i = detailed; i < chunks.length; i++) chunks[i]!.report = 'counted';
+    this.#count().queued += chunks.length - detailed;
   }
 
   #count(): PoolActivity {

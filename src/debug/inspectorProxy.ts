@@ -19,6 +19,8 @@ interface WorkerInfo {
 
 /** How long a pause may wait for JavaScript to run by itself before the proxy runs some. */
 export const IDLE_PAUSE_MS = 300;
+/** How long the inspector may take to answer the requests that quiet it before the proxy closes its connection anyway. */
+const LEAVE_TIMEOUT_MS = 2_000;
 /** What runs to let a pause land in an idle process; the frame it stops in is named for what happened. */
 const IDLE_PAUSE_EXPRESSION = 'void 0; // paused while the program ran no JavaScript (all-stop, or Pause)\n//# sourceURL=forkscope-idle-pause.js';
 
@@ -82,6 +84,7 @@ export class WorkerFilter {
   readonly #ownIds = new Set<number>();
   #nextId = 2_000_000_000;
   #paused = false;
+  #leaveIds: number[] | undefined;
 
   /** js-debug asked for a pause (main thread). */
   pauseRequested(): void {
@@ -121,6 +124,30 @@ export class WorkerFilter {
     return { forward: true, requests: [] };
   }
 
+  /**
+   * What to send the inspector once js-debug has gone, before the proxy closes the inspector connection: every domain
+   * js-debug may have turned on, off. A connection that closes while its domains are on gets the next events (a
+   * script parsed, a console call) written through a freed socket by Node's inspector, which dies of SIGSEGV
+   * (https://github.com/nodejs/node/pull/64209; a program reloaded scripts while a debugger detached 40 times died in
+   * 2 runs of 2 here). An answer comes after every event queued before it, so once all are answered nothing more is
+   * on its way. A domain the inspector does not know still gets an (error) answer.
+   */
+  leave(): string[] {
+    const requests = [
+      this.#request('Debugger.disable', {}),
+      this.#request('Runtime.disable', {}),
+      this.#request('NodeWorker.disable', {}),
+      this.#request('NodeRuntime.notifyWhenWaitingForDisconnect', { enabled: false }),
+    ];
+    this.#leaveIds = requests.map((r) => (JSON.parse(r) as { id: number }).id);
+    return requests;
+  }
+
+  /** Whether every request of `leave()` has its answer. */
+  get left(): boolean {
+    return this.#leaveIds?.every((id) => !this.#ownIds.has(id)) ?? false;
+  }
+
   #request(method: string, params: object): string {
     const id = this.#nextId++;
     this.#ownIds.add(id);
@@ -133,7 +160,8 @@ export class InspectorProxy {
   readonly url: string;
   readonly port: number;
   readonly #server: http.Server;
-  readonly #sockets = new Set<Socket>();
+  /** js-debug's connections (one at most). */
+  readonly #clients = new Set<Socket>();
 
   private constructor(server: http.Server, path: string) {
     this.#server = server;
@@ -155,8 +183,8 @@ export class InspectorProxy {
   }
 
   async #connect(target: URL, req: http.IncomingMessage, client: Socket, head: Buffer, timeoutMs: number): Promise<void> {
-    this.#sockets.add(client);
-    client.on('close', () => this.#sockets.delete(client));
+    this.#clients.add(client);
+    client.on('close', () => this.#clients.delete(client));
     client.on('error', () => client.destroy());
     let inspector: Socket;
     try {
@@ -165,27 +193,28 @@ export class InspectorProxy {
       client.destroy();
       return;
     }
-    this.#sockets.add(inspector);
-    inspector.on('close', () => {
-      this.#sockets.delete(inspector);
-      client.destroy();
-    });
+    // A debugger that left while the connection was being made turned nothing on: nothing to quiet.
+    if (client.destroyed) return void inspector.destroy();
+    inspector.on('close', () => client.destroy());
     inspector.on('error', () => inspector.destroy());
     // An upgraded server socket is half-open on the client's end(): without this the inspector keeps a debugger
     // connected, and Node keeps a finished process alive while one is.
     client.on('end', () => client.destroy());
     inspector.on('end', () => inspector.destroy());
+    const filter = new WorkerFilter();
     client.on('close', () => {
-      inspector.destroy();
       // One debugger per proxy: once it has gone, nobody else may come in.
       this.#server.close();
+      if (inspector.destroyed) return;
+      for (const request of filter.leave()) inspector.write(maskedTextFrame(request));
+      // A program that no longer answers (killed, or stopped by the OS) must not keep the socket open.
+      setTimeout(() => inspector.destroy(), LEAVE_TIMEOUT_MS).unref();
     });
     const accept = createHash('sha1')
       .update(`${String(req.headers['sec-websocket-key'])}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`)
       .digest('base64');
     client.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`);
 
-    const filter = new WorkerFilter();
     // js-debug to the inspector: whole frames as they are, so the proxy's own requests never split one.
     let fromClient = Buffer.alloc(0);
     const onClient = (chunk: Buffer) => {
@@ -209,19 +238,20 @@ export class InspectorProxy {
       fromInspector = Buffer.from(rest);
       for (const frame of frames) {
         if (frame.text === undefined) {
-          client.write(frame.raw);
+          if (!client.destroyed) client.write(frame.raw);
           continue;
         }
         const { forward, requests } = filter.fromInspector(frame.text);
-        if (forward) client.write(frame.raw);
+        if (forward && !client.destroyed) client.write(frame.raw);
         for (const request of requests) inspector.write(maskedTextFrame(request));
+        if (filter.left) return void inspector.destroy();
       }
     });
   }
 
+  /** Ends the debugger's side; the inspector's side ends once the program has quieted (see `WorkerFilter.leave`). */
   close(): void {
     this.#server.close();
-    for (const socket of this.#sockets) socket.destroy();
-    this.#sockets.clear();
+    for (const socket of this.#clients) socket.destroy();
   }
 }

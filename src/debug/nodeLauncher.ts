@@ -5,13 +5,13 @@ import { randomUUID } from 'node:crypto';
 import * as path from 'node:path';
 import type { ProgramSnapshot } from '../../hub/snapshot';
 import { TraceRecorder } from '../../hub/traceRecorder';
-import type { Hello, ProcessKey, RuntimeEvent } from '../../runtime/src/protocol';
+import { probeNodeTypeScript, type Hello, type NodeTypeScript, type ProcessKey, type RuntimeEvent } from '../../runtime/src/protocol';
 import type { AnnouncedProcess, LaunchHost, LaunchSpec, OutputCategory, ProgramLauncher, RunningProgram } from './programHost';
 import { LaunchedProgram } from './launchedProgram';
 import { TerminalProgram } from './terminalProgram';
 import { SESSION_MARKER_ENV } from './processTree';
 import { appendNodeOption } from '../../hub/hub';
-import { findInPackage, typeScriptNodeOptions, TYPESCRIPT_PROGRAM, type NodeTypeScript } from '../../hub/typeScriptOptions';
+import { findInPackage, typeScriptNodeOptions, TYPESCRIPT_PROGRAM } from '../../hub/typeScriptOptions';
 
 /** What the launcher needs of the hub (hub/hub.ts's Hub has it); a test can hand in a fake. */
 export interface ProgramHub {
@@ -157,8 +157,7 @@ function nodeTypeScriptOf(executable: string, cwd: string): Promise<NodeTypeScri
   const key = `${executable}\0${cwd}`;
   let known = probed.get(key);
   if (!known) {
-    const script =
-      "process.stdout.write(JSON.stringify({stripsTypes:!!process.features.typescript,transformTypes:process.allowedNodeEnvironmentFlags.has('--experimental-transform-types')}))";
+    const script = `process.stdout.write(JSON.stringify((${probeNodeTypeScript.toString()})()))`;
     known = new Promise((resolve) => {
       // NODE_OPTIONS of the adapter's own environment must not change the answer (or fail the probe).
       execFile(executable, ['-e', script], { cwd, timeout: 20_000, env: { ...process.env, NODE_OPTIONS: '' }, windowsHide: true }, (error, stdout) => {

@@ -254,35 +254,53 @@ describe('forkscope debug type in code-server', { timeout: 600_000 }, () => {
         60_000,
       );
       await showForkscope();
-      await page.evaluate((sel) => {
-        const w = window as unknown as { __forkscopeHidden: number; __forkscopeWatch: ReturnType<typeof setInterval> };
-        w.__forkscopeHidden = 0;
-        let shown = true;
-        w.__forkscopeWatch = setInterval(() => {
-          const now = document.querySelector(sel)?.classList.contains('checked') ?? false;
-          if (shown && !now) w.__forkscopeHidden++;
-          shown = now;
-        }, 25);
-      }, forkscopeItem);
+      // Every change of the side bar's container is logged (which one, when), so a failure says what took the side bar.
+      const watchedAt = Date.now();
+      await page.evaluate(
+        ({ sel, t0 }) => {
+          const w = window as unknown as { __forkscopeHidden: number; __forkscopeLog: string[]; __forkscopeWatch: ReturnType<typeof setInterval> };
+          const checkedLabel = (): string =>
+            document.querySelector('.activitybar .action-item.checked a')?.getAttribute('aria-label')?.split(/\s\(/)[0] ?? 'none';
+          w.__forkscopeHidden = 0;
+          w.__forkscopeLog = [];
+          let shown = true;
+          let last = checkedLabel();
+          w.__forkscopeWatch = setInterval(() => {
+            const now = document.querySelector(sel)?.classList.contains('checked') ?? false;
+            if (shown && !now) w.__forkscopeHidden++;
+            shown = now;
+            const label = checkedLabel();
+            if (label !== last) w.__forkscopeLog.push(`+${Date.now() - t0} ms ${label}`);
+            last = label;
+          }, 25);
+        },
+        { sel: forkscopeItem, t0: watchedAt },
+      );
       // Every worker's session starts and stops at the breakpoint meanwhile (js-debug's nested sessions included).
       const stops = await waitFor(
         'three sessions stopped on the breakpoint',
         () => dapEvents(suite.workspace).filter((e) => e.ev === 'stopped' && e.t >= since && e.reason === 'breakpoint').length >= 3,
         180_000,
       ).catch((error: unknown) => error as Error);
-      const hidden = await page.evaluate(() => {
-        const w = window as unknown as { __forkscopeHidden: number; __forkscopeWatch: ReturnType<typeof setInterval> };
+      const { hidden, log } = await page.evaluate(() => {
+        const w = window as unknown as { __forkscopeHidden: number; __forkscopeLog: string[]; __forkscopeWatch: ReturnType<typeof setInterval> };
         clearInterval(w.__forkscopeWatch);
-        return w.__forkscopeHidden;
+        return { hidden: w.__forkscopeHidden, log: w.__forkscopeLog };
       });
-      const started = dapEvents(suite.workspace).filter((e) => e.ev === 'session' && e.t >= since).length;
+      const sessionsSeen = dapEvents(suite.workspace).filter((e) => e.ev === 'session' && e.t >= since);
+      const started = sessionsSeen.length;
+      // The side bar's changes beside the sessions' starts, on one clock (ms since the watch began).
+      const timeline = [...log, ...sessionsSeen.map((e) => `+${e.t - watchedAt} ms session ${JSON.stringify(e).slice(0, 160)}`)].sort(
+        (a, b) => Number(a.slice(1).split(' ')[0]) - Number(b.slice(1).split(' ')[0]),
+      );
+      console.log(`side bar while sessions started:\n${timeline.join('\n')}`);
       await wb().screenshot('debug-forkscope-view-kept');
       // Breakpoints and sessions back as the cases after this one expect, before judging what was seen.
       await roomForCallStack();
       await stopAndExpectNoProcess();
       await setBreakpoints(wb(), theFirstCasesBreakpoints);
       assert.ok(started >= 4, `only ${started} sessions started`);
-      assert.equal(hidden, 0, `the Forkscope view was replaced ${hidden} times while ${started} sessions started`);
+      assert.equal(hidden, 0, `the Forkscope view was replaced ${hidden} times while ${started} sessions started: ${log.join(', ')}`);
       if (stops instanceof Error) throw stops;
     } catch (error) {
       await setBreakpoints(wb(), theFirstCasesBreakpoints).catch(() => undefined);

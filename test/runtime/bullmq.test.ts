@@ -89,12 +89,13 @@ describe('bullmq backend', { timeout: 110_000 }, () => {
       assert.deepEqual(await pool.apply(roundTrip, [value]), value);
       // Importing a program's module for its target does not start the program on the worker.
       assert.deepEqual(await pool.apply(guardSeen, []), { isMain: false, mainRan: false });
-      // Both "hosts" take work.
+      // Both "hosts" take work: 4 in flight, 2 per host, and each task lasts 100 ms, so one host cannot take them all
+      // (an instant task let hostA finish all 24 before hostB's blocking read woke, at load 25).
       const hosts = new Set(
         (
-          await pool.map(
-            whereAmI,
-            Array.from({ length: 24 }, (_, i) => String(i)),
+          await pool.starmap(
+            slowSquare,
+            Array.from({ length: 24 }, (_, i) => [i, 100] as [number, number]),
             { chunksize: 1 },
           )
         ).map((w) => w.host),

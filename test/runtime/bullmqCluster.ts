@@ -112,14 +112,14 @@ export interface Worker {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** `forkscope worker` as a process group of its own, FORKSCOPE_HOST=name; resolves once it announced itself. */
+/** `forkscope worker` (this checkout's CLI, or `cli`) as a process group of its own, FORKSCOPE_HOST=name; resolves once it announced itself. */
 export async function startWorker(
   url: string,
   name: string,
   extra: string[] = [],
-  options: { env?: NodeJS.ProcessEnv; announce?: boolean } = {},
+  options: { env?: NodeJS.ProcessEnv; announce?: boolean; cli?: string } = {},
 ): Promise<Worker> {
-  const child = spawn(process.execPath, [CLI, 'worker', '--backend', url, '--name', name, ...extra], {
+  const child = spawn(process.execPath, [options.cli ?? CLI, 'worker', '--backend', url, '--name', name, ...extra], {
     cwd: ROOT,
     detached: true,
     env: { ...process.env, FORKSCOPE_HOST: name, ...options.env },

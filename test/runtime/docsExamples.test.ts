@@ -7,6 +7,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT, runProgram } from './runProgram';
+import { probeNodeTypeScript } from '../../runtime/src/protocol';
 
 interface Block {
   /** `README.md:52`: the file and the line of its opening fence. */
@@ -102,7 +103,7 @@ describe('docs examples', { timeout: 600_000 }, () => {
 
   it('top-level await in a package without "type": runs where Node strips types (it detects module syntax), else one line says what to change', async () => {
     const { code, stdout, stderr } = await runIn(project('commonjs', topLevelAwait));
-    if ((process.features as { typescript?: unknown }).typescript) {
+    if (probeNodeTypeScript().stripsTypes) {
       assert.equal(code, 0, stderr);
       assert.match(stdout, /^1 4 9$/m);
     } else {

@@ -144,7 +144,7 @@ describe('examples (Process, Pool, executor)', { timeout: 300_000 }, () => {
 
   it('a root killed with SIGKILL leaves no forkscope socket directory in TMPDIR', async () => {
     const tmp = mkdtempSync(join(tmpdir(), 'fs-leftover-'));
-    // The loader's compile cache (forkscope-ts-<uid>) is meant to outlive the program; socket directories are not.
+    // The compile caches (forkscope-ts-<uid>, forkscope-v8-<uid>) are meant to outlive the program; socket directories are not.
     const forkscopeDirs = () => leftBehindIn(tmp);
     const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'test/fixtures/leftover-socket-dir.ts')], {
       cwd: root,

@@ -243,14 +243,23 @@ async function waitFor(check: () => boolean, ms = 10_000): Promise<void> {
 }
 
 /** The orphan guards alive on this machine, by the pid of the process each one watches. */
+/**
+ * The guard shells running now. A shell forks before it runs `sleep`, and for that moment its child has the same
+ * command line: such a copy (a guard whose parent is a guard) is not a second guard.
+ */
 function orphanGuards(): Array<{ pid: number; parkedPid: number }> {
-  const out: Array<{ pid: number; parkedPid: number }> = [];
+  const all: Array<{ pid: number; ppid: number; parkedPid: number }> = [];
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
     try {
       const args = readFileSync(`/proc/${name}/cmdline`, 'latin1').split('\0');
-      if (args[3] === 'forkscope-orphan-guard') out.push({ pid: Number(name), parkedPid: Number(args[4]) });
+      if (args[3] !== 'forkscope-orphan-guard') continue;
+      // /proc/<pid>/stat: "pid (comm) state ppid …"; comm may hold spaces, so read after its closing parenthesis.
+      const stat = readFileSync(`/proc/${name}/stat`, 'latin1');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      all.push({ pid: Number(name), ppid, parkedPid: Number(args[4]) });
     } catch {}
   }
-  return out;
+  const guardPids = new Set(all.map((g) => g.pid));
+  return all.filter((g) => !guardPids.has(g.ppid)).map(({ pid, parkedPid }) => ({ pid, parkedPid }));
 }

@@ -65,8 +65,9 @@ export async function quietly<T>(fn: () => Promise<T>): Promise<T> {
 
 /**
  * What a program left in `dir` (its TMPDIR) that it should have removed: socket and other per-run directories.
- * The TypeScript compile cache (`forkscope-ts-<uid>`) is meant to stay, so later runs and children skip esbuild.
+ * The TypeScript compile cache (`forkscope-ts-<uid>`) and the runtime's V8 code cache (`forkscope-v8-<uid>`) are meant
+ * to stay, so later runs and children skip esbuild and V8's compiler.
  */
 export function leftBehindIn(dir: string): string[] {
-  return readdirSync(dir).filter((d) => d.startsWith('forkscope-') && !d.startsWith('forkscope-ts-'));
+  return readdirSync(dir).filter((d) => d.startsWith('forkscope-') && !d.startsWith('forkscope-ts-') && !d.startsWith('forkscope-v8-'));
 }

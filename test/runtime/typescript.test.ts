@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { probeNodeTypeScript } from '../../runtime/src/protocol';
 
 const ROOT = join(__dirname, '..', '..');
 const CLI = join(ROOT, 'runtime', 'bin', 'forkscope.js');
@@ -16,7 +17,8 @@ const THROW_LINE =
     .split('\n')
     .findIndex((l) => l.includes('THROW-LINE')) + 1;
 
-const NODE_STRIPS_TYPES = Boolean((process.features as { typescript?: unknown }).typescript);
+// Node runs the program's TypeScript itself (Node 24; Node 22 strips types but cannot parse `await using`).
+const NODE_STRIPS_TYPES = probeNodeTypeScript().stripsTypes;
 
 interface Run {
   code: number | null;

@@ -60,6 +60,25 @@ describe('InspectorProxy', () => {
     assert.equal(filter.idlePause(), undefined, 'the pause landed by itself');
   });
 
+  it("WorkerFilter's leave turns every domain off and says when all its answers are in, even error answers", () => {
+    const filter = new WorkerFilter();
+    assert.equal(filter.left, false, 'nothing asked yet');
+    const requests = filter.leave().map((r) => JSON.parse(r) as { id: number; method: string; params: object });
+    assert.deepEqual(
+      requests.map((r) => r.method),
+      ['Debugger.disable', 'Runtime.disable', 'NodeWorker.disable', 'NodeRuntime.notifyWhenWaitingForDisconnect'],
+    );
+    assert.deepEqual(requests[3]!.params, { enabled: false });
+    // An event queued before the answers still passes; the answers are the proxy's own.
+    assert.equal(filter.fromInspector(JSON.stringify({ method: 'Debugger.scriptParsed', params: {} })).forward, true);
+    for (const [i, r] of requests.entries()) {
+      assert.equal(filter.left, false, `${requests.length - i} answers missing`);
+      const answer = i === 2 ? { id: r.id, error: { code: -32601, message: "'NodeWorker.disable' wasn't found" } } : { id: r.id, result: {} };
+      assert.equal(filter.fromInspector(JSON.stringify(answer)).forward, false);
+    }
+    assert.equal(filter.left, true);
+  });
+
   it('readFrames splits whole frames, unmasks text, and leaves a partial frame for later', () => {
     const big = 'x'.repeat(300);
     const bytes = Buffer.concat([maskedTextFrame('{"id":1}'), maskedTextFrame(big)]);

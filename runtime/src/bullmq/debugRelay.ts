@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import type Redis from 'ioredis';
 import { AuthenticationError, ValueError } from '../errors';
 import { resolveBackend, type BullmqOptions } from './connection';
+import { dynamicImport } from '../loader/importModule';
 
 /** The secret both sides hold (`--debug-key` or FORKSCOPE_DEBUG_KEY); at least this long. */
 const MIN_KEY_CHARS = 16;
@@ -159,7 +160,7 @@ export function serveDebugRequests(options: BullmqOptions & { worker: string; se
       return;
     }
     seen.add(id);
-    const inspector = await import('node:inspector');
+    const inspector = (await dynamicImport('node:inspector')) as typeof import('node:inspector');
     if (!inspector.url()) {
       inspector.open(0, '127.0.0.1', false);
       openedHere = true;

@@ -95,7 +95,13 @@ export class RemoteTaskSet implements TaskSet {
       let data: JobData;
       try {
         const ref = findTarget(c.fn);
-        data = { t: ref, r: this.#relativeModule(ref.module), s: c.star ? 1 : 0, c: this.#caller };
+        data = { m: ref.module, n: ref.name };
+        if (ref.label !== ref.name) data.l = ref.label;
+        const rel = this.#relativeModule(ref.module);
+        if (rel) data.r = rel;
+        if (c.star) data.s = 1;
+        // Only a caller that reports to a hub names itself; the worker then says who ran the task.
+        if (telemetry.isReporting()) data.c = this.#caller;
         // Plain items (the common case) go as JSON, which BullMQ writes anyway; anything else through serialize.ts.
         // (A Pool packs numbers only for local workers; an Array here either way.)
         const items = c.items instanceof Float64Array ? Array.from(c.items) : c.items;

@@ -5,20 +5,24 @@ import { serialize, deserialize } from 'node:v8';
 import { encode, decodeAsync, encodeThrown, decodeThrownAsync } from '../serialize';
 import type { TargetRef } from '../targets';
 
-/** A job's data. Short keys: every task carries them through Redis. */
+/** A job's data. Short keys, and only what the task needs: every task carries them through Redis, as small as a raw BullMQ job's. */
 export interface JobData {
-  /** The target: module path, export name, label. */
-  t: TargetRef;
-  /** The target's module relative to the caller's working directory ('' when outside it). */
-  r: string;
-  /** 1: fn(...item), 0: fn(item). */
-  s: 0 | 1;
+  /** The target's module: absolute file path (or a URL for non-file modules). */
+  m: string;
+  /** The target's export name. */
+  n: string;
+  /** The function's own name, when it is not the export name. */
+  l?: string;
+  /** The target's module relative to the caller's working directory (absent when outside it). */
+  r?: string;
+  /** 1: fn(...item); absent: fn(item). */
+  s?: 1;
   /** The items, encoded (base64 of v8 bytes); absent when they travel as `p`. */
   a?: string;
   /** The items as they are, when JSON keeps them exactly (strings, finite numbers, booleans, null). */
   p?: unknown[];
-  /** The caller: host and pid, for the view and for errors. */
-  c: string;
+  /** The caller (host and pid), set only while it reports to a hub: the worker then says who ran the task in its result. */
+  c?: string;
   /** Set by the worker when the task threw: the encoded error (base64), the worker (`name@host`), its pid and when it started the task. */
   e?: string;
   w?: string;
@@ -32,10 +36,15 @@ export interface JobResult {
   r?: string;
   /** The results as they are, when JSON keeps them exactly. */
   p?: unknown[];
-  /** The worker that ran it: `name@host`, its pid, and when it started the task (ms since the epoch, its clock). */
-  w: string;
+  /** Only when the job had a caller (`c`): the worker that ran it (`name@host`), its pid, and when it started the task (ms since the epoch, its clock). */
+  w?: string;
   wp?: number;
   st?: number;
+}
+
+/** The target a job names. */
+export function targetOf(data: JobData): TargetRef {
+  return { module: data.m, name: data.n, label: data.l ?? data.n };
 }
 
 /** True when JSON gives back exactly these values: no -0, NaN, Infinity, undefined, BigInt or objects. */

@@ -13,7 +13,7 @@ import { self } from '../process';
 import { loadTarget, type TargetRef } from '../targets';
 import { useTypeScriptFor } from '../loader/typescript';
 import { loadBullmq, probe, resolveBackend, credentialsError, hostName, type BullmqOptions } from './connection';
-import { packValue, packThrown, unpackValue, isJsonExact, type JobData, type JobResult } from './wire';
+import { packValue, packThrown, unpackValue, isJsonExact, targetOf, type JobData, type JobResult } from './wire';
 import { backendFor, useWorkerBackend } from './context';
 
 export interface WorkerOptions extends BullmqOptions {
@@ -88,21 +88,22 @@ export async function serveWorker(options: WorkerOptions): Promise<ServingWorker
       `${ref.label}: module ${ref.module} (export ${ref.name}) is not in the deployment of worker ${name} on host ${host} (${why}); deploy the same program there`,
     );
   const target = (data: JobData): Promise<Function> => {
-    const key = `${data.t.module}\u0000${data.r}\u0000${data.t.name}`;
+    const key = `${data.m}\u0000${data.r ?? ''}\u0000${data.n}`;
     let found = targets.get(key);
     if (!found) {
+      const ref = targetOf(data);
       found = (async () => {
-        const candidates = [data.t.module, data.r ? resolve(root, data.r) : ''].filter((f) => f && isAbsolute(f));
+        const candidates = [ref.module, data.r ? resolve(root, data.r) : ''].filter((f) => f && isAbsolute(f));
         const file = candidates.find((f) => existsSync(f));
-        if (!file) throw missing(data.t, `no such file under ${root}`);
+        if (!file) throw missing(ref, `no such file under ${root}`);
         const rel = relative(root, file);
         // Jobs name modules; only the deployment's own are imported.
-        if (rel.startsWith('..') || isAbsolute(rel)) throw missing(data.t, `it lies outside the worker's root ${root}`);
+        if (rel.startsWith('..') || isAbsolute(rel)) throw missing(ref, `it lies outside the worker's root ${root}`);
         useTypeScriptFor(file);
         try {
-          return await loadTarget({ ...data.t, module: file });
+          return await loadTarget({ ...ref, module: file });
         } catch (error) {
-          if (error instanceof TargetNotExportedError) throw missing(data.t, 'the module has no such export');
+          if (error instanceof TargetNotExportedError) throw missing(ref, 'the module has no such export');
           throw error;
         }
       })();
@@ -112,6 +113,7 @@ export async function serveWorker(options: WorkerOptions): Promise<ServingWorker
     return found;
   };
 
+  const ranBy = `${name}@${host}`;
   const counts = { running: 0, done: 0, failed: 0 };
   let counted: NodeJS.Timeout | undefined;
   let stopped = false;
@@ -129,7 +131,7 @@ export async function serveWorker(options: WorkerOptions): Promise<ServingWorker
   };
   const processor = async (job: Job<JobData>): Promise<JobResult> => {
     const data = job.data;
-    const st = Date.now();
+    const st = data.c === undefined ? undefined : Date.now();
     counts.running++;
     try {
       const fn = await target(data);
@@ -137,12 +139,18 @@ export async function serveWorker(options: WorkerOptions): Promise<ServingWorker
       const results: unknown[] = new Array(items.length);
       for (let i = 0; i < items.length; i++) results[i] = await (data.s ? fn(...(items[i] as unknown[])) : fn(items[i]));
       counts.done++;
-      const who = { w: `${name}@${host}`, wp: process.pid, st };
-      return isJsonExact(results) ? { p: results, ...who } : { r: packValue(results, 'result'), ...who };
+      const result: JobResult = isJsonExact(results) ? { p: results } : { r: packValue(results, 'result') };
+      // Who ran it matters only to a caller that reports to a hub; anyone else gets a result as small as a raw BullMQ job's.
+      if (data.c !== undefined) {
+        result.w = ranBy;
+        result.wp = process.pid;
+        result.st = st;
+      }
+      return result;
     } catch (error) {
       counts.failed++;
       // The caller reads the error back from the job: its class, name, message, remote stack, and where it ran.
-      await job.updateData({ ...data, e: packThrown(error, { host, worker: name, pid: process.pid }), w: `${name}@${host}`, wp: process.pid, st });
+      await job.updateData({ ...data, e: packThrown(error, { host, worker: name, pid: process.pid }), w: ranBy, wp: process.pid, st });
       const { UnrecoverableError } = loadBullmq();
       throw new UnrecoverableError(error instanceof Error ? `${error.name}: ${error.message}` : String(error));
     } finally {
@@ -157,7 +165,7 @@ export async function serveWorker(options: WorkerOptions): Promise<ServingWorker
     connection: config.redis,
     prefix: config.prefix,
     concurrency,
-    name: `${name}@${host}`,
+    name: ranBy,
     autorun: false,
     lockDuration: options.lockDuration ?? 5_000,
     stalledInterval: options.stalledInterval ?? 5_000,

@@ -24,7 +24,19 @@ export async function importModule(file: string): Promise<Record<string, unknown
   }
   // ES module TypeScript needs the module hooks (their own thread on Node 20): started on first such import only.
   if (kind === 'esm' && hasRequireHook()) registerEsmHooks();
-  return (await import(isAbsolute(file) ? pathToFileURL(file).href : file)) as Record<string, unknown>;
+  return (await dynamicImport(isAbsolute(file) ? pathToFileURL(file).href : file)) as Record<string, unknown>;
+}
+
+/** Given by loader/codeCache.ts to the bundle it compiles: child.cjs's own import(). */
+declare const __forkscopeImport: ((specifier: string) => Promise<unknown>) | undefined;
+
+/**
+ * The runtime's every import(). A child compiles the bundle from V8's code cache (loader/codeCache.ts), and on
+ * Node 20 a script compiled from cached data cannot import() (ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING): there the
+ * import is child.cjs's, which sits beside index.cjs, so a specifier resolves as it would from the bundle.
+ */
+export function dynamicImport(specifier: string): Promise<unknown> {
+  return typeof __forkscopeImport === 'function' ? __forkscopeImport(specifier) : import(specifier);
 }
 
 function requireModule(file: string): Record<string, unknown> {

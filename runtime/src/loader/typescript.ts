@@ -9,12 +9,15 @@ import { hasRequireHook, installRequireHook } from './requireHook';
 import { moduleKindOf, type ModuleKind } from './moduleKind';
 import { resolveJsSpecifiersToTs } from './jsSpecifiers';
 import { precompile } from './compileCache';
+import { probeNodeTypeScript } from '../protocol';
 
 const ESM_HOOKS = Symbol.for('forkscope.loader.esmHooks');
 
-/** Whether the Node in use strips types itself (Node ≥ 22.18, 23.6, 24; 22.6+ with --experimental-strip-types). */
+let stripsTypes: boolean | undefined;
+/** Whether the Node in use runs TypeScript as written by itself (see `NodeTypeScript.stripsTypes`); asked once. */
 export function nodeStripsTypes(): boolean {
-  return Boolean((process.features as { typescript?: unknown }).typescript);
+  stripsTypes ??= probeNodeTypeScript().stripsTypes;
+  return stripsTypes;
 }
 
 /**
@@ -58,6 +61,8 @@ export function registerEsmHooks(): void {
   (Module as unknown as { register(url: string): void }).register(pathToFileURL(hooks).href);
 }
 
+/** tsx's or ts-node's hook; where Node strips types (Node 22 too, whose stripping we do not use), the hook found is Node's own. */
 function hasOtherRequireHook(): boolean {
-  return !hasRequireHook() && typeof (Module as unknown as { _extensions: Record<string, unknown> })._extensions['.ts'] === 'function';
+  if (hasRequireHook() || (process.features as { typescript?: unknown }).typescript) return false;
+  return typeof (Module as unknown as { _extensions: Record<string, unknown> })._extensions['.ts'] === 'function';
 }
