@@ -11,23 +11,27 @@ import { trackDirectory } from './lifeline';
 import { ENV } from '../protocol';
 import { atExit } from '../atExit';
 
-/** Control words (Int32): who holds each lock, the counts, where reading and writing are, who sleeps. */
+/**
+ * Control words (Int32), one cache line (16 words) per side, so producers and consumers on two cores do not
+ * pull one line back and forth: the tail's (producers': its lock, where writing is, items put), the head's
+ * (consumers': its lock, where reading is, items taken), and what both touch rarely (sleepers, unfinished).
+ */
 const LOCK = 0;
-const COUNT = 1;
-const UNFINISHED = 2;
-const HEAD_SEG = 3;
-const HEAD_OFF = 4;
-const TAIL_SEG = 5;
-const TAIL_OFF = 6;
-/** Sleepers and bells, one pair per kind of wait (get, put, join): see `Sleep`. */
-const SLEEPERS = 7;
-const BELL = 10;
 /** Counts acquisitions, so a waiter tells a holder stuck in place from one that keeps coming back. */
-const LOCK_GEN = 13;
-/** The head's lock and its count: consumers take this one, producers `LOCK`. */
-const HEAD_LOCK = 14;
-const HEAD_GEN = 15;
-const CONTROL_WORDS = 16;
+const LOCK_GEN = 1;
+const TAIL_SEG = 2;
+const TAIL_OFF = 3;
+const PUTS = 4;
+const HEAD_LOCK = 16;
+const HEAD_GEN = 17;
+const HEAD_SEG = 18;
+const HEAD_OFF = 19;
+const TAKES = 20;
+/** Sleepers and bells, one pair per kind of wait (get, put, join): see `Sleep`. */
+const SLEEPERS = 32;
+const BELL = 35;
+const UNFINISHED = 38;
+const CONTROL_WORDS = 48;
 /** @internal Where each lock word is, for tests that hold one as a holder stalled inside it would. */
 export const LOCK_WORDS = { tail: LOCK, head: HEAD_LOCK } as const;
 
@@ -136,8 +140,10 @@ export class QueueMemory {
     return new QueueMemory(files, new Int32Array(mapFile(`${files.base}.ctl`, CONTROL_WORDS * 4, false)));
   }
 
+  /** Items put and not yet taken (differences wrap with the counts). */
   get count(): number {
-    return Atomics.load(this.#words, COUNT);
+    const words = this.#words;
+    return (Atomics.load(words, PUTS) - Atomics.load(words, TAKES)) | 0;
   }
 
   get unfinished(): number {
@@ -207,10 +213,10 @@ export class QueueMemory {
     }
     const words = this.#words;
     // Visibly full: no lock taken (a sleeper counts itself before it looks, so no wake-up is missed).
-    if (maxsize > 0 && Atomics.load(words, COUNT) >= maxsize && !spilled) return false;
+    if (maxsize > 0 && this.count >= maxsize && !spilled) return false;
     this.#lock(LOCK);
     try {
-      if (maxsize > 0 && Atomics.load(words, COUNT) >= maxsize) {
+      if (maxsize > 0 && this.count >= maxsize) {
         if (spilled) unlinkSync(`${this.files.base}.x${spilled}`);
         return false;
       }
@@ -243,7 +249,7 @@ export class QueueMemory {
       else write(bytesOf, at + RECORD_HEADER, value);
       // Counted before it is published: a holder killed between leaves the counts high (harmless), never low.
       Atomics.add(words, UNFINISHED, 1);
-      Atomics.add(words, COUNT, 1);
+      Atomics.add(words, PUTS, 1);
       Atomics.store(segment.words, at >> 2, payload + 1);
       Atomics.store(words, TAIL_OFF, at + record);
       Atomics.store(words, TAIL_SEG, seg);
@@ -256,9 +262,9 @@ export class QueueMemory {
   /** Takes the oldest item, or undefined when there is none. Its bytes are read before it leaves the queue. */
   take(): Taken {
     const words = this.#words;
-    // Visibly empty: no lock taken, so idle consumers do not hold each other up. COUNT rises before the
+    // Visibly empty: no lock taken, so idle consumers do not hold each other up. The count rises before the
     // producer looks for sleepers, and a sleeper counts itself before it looks here.
-    if (Atomics.load(words, COUNT) <= 0) return undefined;
+    if (this.count <= 0) return undefined;
     this.#lock(HEAD_LOCK);
     let passed = -1;
     try {
@@ -288,7 +294,7 @@ export class QueueMemory {
         } else item = bytes.subarray(start, end);
         // Head first, count second: a holder killed between leaves the count high (harmless), never low.
         Atomics.store(words, HEAD_OFF, align4(end));
-        Atomics.sub(words, COUNT, 1);
+        Atomics.add(words, TAKES, 1);
         return item;
       }
     } finally {
