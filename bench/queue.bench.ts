@@ -42,11 +42,15 @@ for (const kind of ['SimpleQueue', 'JoinableQueue']) {
   for (const [shape, what] of [
     ['main-child', 'main → child'],
     ['child-main', 'child → main'],
+    ['child-child', 'child → child'],
+    ['1-4', 'main → 4 children'],
+    ['4-1', '4 children → main'],
   ])
     rows.push({ label: `${kind} ${what}, objects`, shape, kind, item: 'object' });
 }
 rows.push({ label: 'Queue main → worker thread, objects', shape: 'main-thread', kind: 'Queue', item: 'object', peer: 'main-child' });
 rows.push({ label: 'Queue worker thread → main, objects', shape: 'thread-main', kind: 'Queue', item: 'object', peer: 'child-main' });
+rows.push({ label: 'Queue thread → thread, objects', shape: 'thread-thread', kind: 'Queue', item: 'object', peer: 'child-child' });
 rows.push({ label: 'Queue main → child, objects, no binding', shape: 'main-child', kind: 'Queue', item: 'object', env: 'nobinding' });
 rows.push({ label: 'Queue child → main, objects, no binding', shape: 'child-main', kind: 'Queue', item: 'object', env: 'nobinding' });
 rows.push({

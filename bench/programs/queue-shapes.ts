@@ -1,6 +1,6 @@
 // The forkscope side of bench/queue.bench.ts: one queue shape per run, timed from "every party is up" to
 // "every item arrived", as bench/programs/queue-shapes.py times Python's. Prints messages per second.
-// argv: shape (main-child, child-main, child-child, 1-4, 4-1, main-thread, thread-main) kind (Queue,
+// argv: shape (main-child, child-main, child-child, 1-4, 4-1, main-thread, thread-main, thread-thread) kind (Queue,
 // SimpleQueue, JoinableQueue) item (object, number) n.
 import { Event, JoinableQueue, Queue, SimpleQueue, getContext, isMainProcess } from 'forkscope';
 

@@ -1,6 +1,6 @@
 // A queue's items in shared memory that every holder maps (process or thread): a control block plus a
-// chain of append-only segment files, written and read under a spin lock, so any holder puts and gets
-// without a message. Pure memory and file handling over the native binding; no sockets, no runtime objects.
+// chain of append-only segment files, written under a tail lock and read under a head lock (so a producer
+// and a consumer never wait for each other), and any holder puts and gets without a message. Pure memory and file handling over the native binding; no sockets, no runtime objects.
 import { closeSync, existsSync, ftruncateSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,20 +11,29 @@ import { trackDirectory } from './lifeline';
 import { ENV } from '../protocol';
 import { atExit } from '../atExit';
 
-/** Control words (Int32): who holds the lock, the counts, where reading and writing are, who sleeps. */
+/**
+ * Control words (Int32), one cache line (16 words) per side, so producers and consumers on two cores do not
+ * pull one line back and forth: the tail's (producers': its lock, where writing is, items put), the head's
+ * (consumers': its lock, where reading is, items taken), and what both touch rarely (sleepers, unfinished).
+ */
 const LOCK = 0;
-const COUNT = 1;
-const UNFINISHED = 2;
-const HEAD_SEG = 3;
-const HEAD_OFF = 4;
-const TAIL_SEG = 5;
-const TAIL_OFF = 6;
-/** Sleepers and bells, one pair per kind of wait (get, put, join): see `Sleep`. */
-const SLEEPERS = 7;
-const BELL = 10;
 /** Counts acquisitions, so a waiter tells a holder stuck in place from one that keeps coming back. */
-const LOCK_GEN = 13;
-const CONTROL_WORDS = 16;
+const LOCK_GEN = 1;
+const TAIL_SEG = 2;
+const TAIL_OFF = 3;
+const PUTS = 4;
+const HEAD_LOCK = 16;
+const HEAD_GEN = 17;
+const HEAD_SEG = 18;
+const HEAD_OFF = 19;
+const TAKES = 20;
+/** Sleepers and bells, one pair per kind of wait (get, put, join): see `Sleep`. */
+const SLEEPERS = 32;
+const BELL = 35;
+const UNFINISHED = 38;
+const CONTROL_WORDS = 48;
+/** @internal Where each lock word is, for tests that hold one as a holder stalled inside it would. */
+export const LOCK_WORDS = { tail: LOCK, head: HEAD_LOCK } as const;
 
 export const enum Sleep {
   Get = 0,
@@ -34,8 +43,13 @@ export const enum Sleep {
 
 /** Bytes of one segment: items are appended and never overwritten, so a reader may decode in place. */
 const SEGMENT_BYTES = 1 << 20;
-/** A record: u32 length of what follows, u8 kind, payload. */
+/**
+ * A record: u32 length of what follows (never 0), u8 kind, payload; records start at multiples of 4. The
+ * length word is stored last, atomically: a segment is zero-filled, so a reader at a zero word has reached
+ * the end of what was published, without reading where writing is.
+ */
 const RECORD_HEADER = 5;
+const align4 = (n: number) => (n + 3) & ~3;
 const KIND_ITEM = 0;
 const KIND_SPILLED = 1;
 const KIND_NEXT = 2;
@@ -94,11 +108,17 @@ export function canShareQueues(): boolean {
 /** What a take found: the item's bytes (a view that stays valid), or nothing. */
 export type Taken = Buffer | undefined;
 
+/** One mapped segment: its bytes, and the same memory as words for the atomic record lengths. */
+interface Segment {
+  bytes: Buffer;
+  words: Int32Array;
+}
+
 export class QueueMemory {
   readonly files: QueueFiles;
   readonly #words: Int32Array;
   /** Segments mapped here, by number; dropped once reading passed them. */
-  readonly #segments = new Map<number, Buffer>();
+  readonly #segments = new Map<number, Segment>();
 
   private constructor(files: QueueFiles, words: Int32Array) {
     this.files = files;
@@ -120,41 +140,46 @@ export class QueueMemory {
     return new QueueMemory(files, new Int32Array(mapFile(`${files.base}.ctl`, CONTROL_WORDS * 4, false)));
   }
 
+  /** Items put and not yet taken (differences wrap with the counts). */
   get count(): number {
-    return Atomics.load(this.#words, COUNT);
+    const words = this.#words;
+    return (Atomics.load(words, PUTS) - Atomics.load(words, TAKES)) | 0;
   }
 
   get unfinished(): number {
     return Atomics.load(this.#words, UNFINISHED);
   }
 
-  #segment(n: number, create = false): Buffer {
+  #segment(n: number, create = false): Segment {
     let segment = this.#segments.get(n);
     if (!segment) {
-      segment = Buffer.from(mapFile(`${this.files.base}.${n}`, SEGMENT_BYTES, create));
+      const memory = mapFile(`${this.files.base}.${n}`, SEGMENT_BYTES, create);
+      segment = { bytes: Buffer.from(memory), words: new Int32Array(memory) };
       this.#segments.set(n, segment);
     }
     return segment;
   }
 
-  #lock(): void {
+  /** Takes lock word `LOCK` (the tail's, producers') or `HEAD_LOCK` (the head's, consumers'). */
+  #lock(lock: number): void {
     const words = this.#words;
-    if (Atomics.compareExchange(words, LOCK, 0, lockId) !== 0) this.#contend();
-    Atomics.add(words, LOCK_GEN, 1);
+    if (Atomics.compareExchange(words, lock, 0, lockId) !== 0) this.#contend(lock);
+    Atomics.add(words, lock === LOCK ? LOCK_GEN : HEAD_GEN, 1);
   }
 
-  #contend(): void {
+  #contend(lock: number): void {
     const words = this.#words;
+    const generation = lock === LOCK ? LOCK_GEN : HEAD_GEN;
     let seen = -1;
     let seenGen = -1;
     let since = 0;
     for (let round = 0; ; round++) {
-      for (let i = 0; i < SPINS; i++) if (Atomics.load(words, LOCK) === 0 && Atomics.compareExchange(words, LOCK, 0, lockId) === 0) return;
+      for (let i = 0; i < SPINS; i++) if (Atomics.load(words, lock) === 0 && Atomics.compareExchange(words, lock, 0, lockId) === 0) return;
       // Give the holder the CPU (two cores, many processes): a short timed wait yields to the scheduler.
       Atomics.wait(nap, 0, 0, round < 16 ? 0.02 : 1);
       if (round < 16) continue;
-      const holder = Atomics.load(words, LOCK);
-      const gen = Atomics.load(words, LOCK_GEN);
+      const holder = Atomics.load(words, lock);
+      const gen = Atomics.load(words, generation);
       if (holder !== seen || gen !== seenGen) {
         seen = holder;
         seenGen = gen;
@@ -165,12 +190,12 @@ export class QueueMemory {
       // published last, so take over.
       const still = Date.now() - since;
       const dead = still > SUSPECT_AFTER_MS && !isAlive(holder >>> 8);
-      if (holder !== 0 && (dead || still > STUCK_AFTER_MS) && Atomics.compareExchange(words, LOCK, holder, lockId) === holder) return;
+      if (holder !== 0 && (dead || still > STUCK_AFTER_MS) && Atomics.compareExchange(words, lock, holder, lockId) === holder) return;
     }
   }
 
-  #unlock(): void {
-    Atomics.store(this.#words, LOCK, 0);
+  #unlock(lock: number): void {
+    Atomics.store(this.#words, lock, 0);
   }
 
   /**
@@ -188,39 +213,48 @@ export class QueueMemory {
     }
     const words = this.#words;
     // Visibly full: no lock taken (a sleeper counts itself before it looks, so no wake-up is missed).
-    if (maxsize > 0 && Atomics.load(words, COUNT) >= maxsize && !spilled) return false;
-    this.#lock();
+    if (maxsize > 0 && this.count >= maxsize && !spilled) return false;
+    this.#lock(LOCK);
     try {
-      if (maxsize > 0 && Atomics.load(words, COUNT) >= maxsize) {
+      if (maxsize > 0 && this.count >= maxsize) {
         if (spilled) unlinkSync(`${this.files.base}.x${spilled}`);
         return false;
       }
       const payload = spilled ? 8 : bytes;
-      const record = RECORD_HEADER + payload;
+      const record = align4(RECORD_HEADER + payload);
       let seg = Atomics.load(words, TAIL_SEG);
       let at = Atomics.load(words, TAIL_OFF);
       let segment = this.#segment(seg);
-      if (at + record + RECORD_HEADER > SEGMENT_BYTES) {
+      // A producer killed after publishing, before moving the tail, left its record (or its NEXT) here: pass it.
+      for (let length = Atomics.load(segment.words, at >> 2); length !== 0; length = Atomics.load(segment.words, at >> 2)) {
+        if (segment.bytes[at + 4] === KIND_NEXT) {
+          seg++;
+          at = 0;
+          segment = this.#segment(seg);
+        } else at = align4(at + 4 + length);
+      }
+      if (at + record + 8 > SEGMENT_BYTES) {
         // This segment is full: the next one is created first, then named by a NEXT record.
         const next = this.#segment(seg + 1, true);
-        segment.writeUInt32LE(1, at);
-        segment[at + 4] = KIND_NEXT;
+        segment.bytes[at + 4] = KIND_NEXT;
+        Atomics.store(segment.words, at >> 2, 1);
         this.#segments.delete(seg);
         seg++;
         at = 0;
         segment = next;
-        Atomics.store(words, TAIL_OFF, 0);
-        Atomics.store(words, TAIL_SEG, seg);
       }
-      segment.writeUInt32LE(payload + 1, at);
-      segment[at + 4] = spilled ? KIND_SPILLED : KIND_ITEM;
-      if (spilled) segment.write(spilled, at + RECORD_HEADER, 'hex');
-      else write(segment, at + RECORD_HEADER, value);
+      const bytesOf = segment.bytes;
+      bytesOf[at + 4] = spilled ? KIND_SPILLED : KIND_ITEM;
+      if (spilled) bytesOf.write(spilled, at + RECORD_HEADER, 'hex');
+      else write(bytesOf, at + RECORD_HEADER, value);
+      // Counted before it is published: a holder killed between leaves the counts high (harmless), never low.
       Atomics.add(words, UNFINISHED, 1);
-      Atomics.add(words, COUNT, 1);
+      Atomics.add(words, PUTS, 1);
+      Atomics.store(segment.words, at >> 2, payload + 1);
       Atomics.store(words, TAIL_OFF, at + record);
+      Atomics.store(words, TAIL_SEG, seg);
     } finally {
-      this.#unlock();
+      this.#unlock(LOCK);
     }
     return true;
   }
@@ -228,19 +262,20 @@ export class QueueMemory {
   /** Takes the oldest item, or undefined when there is none. Its bytes are read before it leaves the queue. */
   take(): Taken {
     const words = this.#words;
-    // Visibly empty: no lock taken, so idle consumers do not hold producers up. COUNT rises inside the
-    // lock before the producer looks for sleepers, and a sleeper counts itself before it looks here.
-    if (Atomics.load(words, COUNT) <= 0) return undefined;
-    this.#lock();
+    // Visibly empty: no lock taken, so idle consumers do not hold each other up. The count rises before the
+    // producer looks for sleepers, and a sleeper counts itself before it looks here.
+    if (this.count <= 0) return undefined;
+    this.#lock(HEAD_LOCK);
     let passed = -1;
     try {
       let seg = Atomics.load(words, HEAD_SEG);
       let at = Atomics.load(words, HEAD_OFF);
       for (;;) {
-        if (seg === Atomics.load(words, TAIL_SEG) && at === Atomics.load(words, TAIL_OFF)) return undefined;
         const segment = this.#segment(seg);
-        const length = segment.readUInt32LE(at);
-        const kind = segment[at + 4];
+        const length = Atomics.load(segment.words, at >> 2);
+        if (length === 0) return undefined;
+        const bytes = segment.bytes;
+        const kind = bytes[at + 4];
         if (kind === KIND_NEXT) {
           passed = seg;
           seg++;
@@ -253,17 +288,17 @@ export class QueueMemory {
         const end = at + 4 + length;
         let item: Buffer;
         if (kind === KIND_SPILLED) {
-          const side = `${this.files.base}.x${segment.toString('hex', start, end)}`;
+          const side = `${this.files.base}.x${bytes.toString('hex', start, end)}`;
           item = readFileSync(side);
           unlinkSync(side);
-        } else item = segment.subarray(start, end);
+        } else item = bytes.subarray(start, end);
         // Head first, count second: a holder killed between leaves the count high (harmless), never low.
-        Atomics.store(words, HEAD_OFF, end);
-        Atomics.sub(words, COUNT, 1);
+        Atomics.store(words, HEAD_OFF, align4(end));
+        Atomics.add(words, TAKES, 1);
         return item;
       }
     } finally {
-      this.#unlock();
+      this.#unlock(HEAD_LOCK);
       if (passed >= 0) this.#drop(passed);
     }
   }
