@@ -287,10 +287,10 @@ describe('forkscope debug type in code-server', { timeout: 600_000 }, () => {
         clearInterval(w.__forkscopeWatch);
         return { hidden: w.__forkscopeHidden, log: w.__forkscopeLog };
       });
-      const sessionsSeen = dapEvents(suite.workspace).filter((e) => e.ev === 'session' && e.t >= since);
-      const started = sessionsSeen.length;
-      // The side bar's changes beside the sessions' starts, on one clock (ms since the watch began).
-      const timeline = [...log, ...sessionsSeen.map((e) => `+${e.t - watchedAt} ms session ${JSON.stringify(e).slice(0, 160)}`)].sort(
+      const seen = dapEvents(suite.workspace).filter((e) => e.t >= since && e.ev !== 'output');
+      const started = seen.filter((e) => e.ev === 'session').length;
+      // The side bar's changes beside the debug sessions' events (starts, stops, stacks), on one clock (ms since the watch began).
+      const timeline = [...log, ...seen.map((e) => `+${e.t - watchedAt} ms ${e.ev} ${JSON.stringify(e).slice(0, 160)}`)].sort(
         (a, b) => Number(a.slice(1).split(' ')[0]) - Number(b.slice(1).split(' ')[0]),
       );
       console.log(`side bar while sessions started:\n${timeline.join('\n')}`);
