@@ -91,13 +91,13 @@ describe('ForkscopeSession attach "onDemand"', { timeout: 90_000 }, () => {
     assert.equal(stop.line, debuggerLine, 'stopped on the debugger statement');
   });
 
-  // Not yet understood: with the TypeScript compile cache this machine had built
-  // up over a day of runs (/tmp/forkscope-ts-<uid>, 636 entries), the released worker's uncaught exception passed
-  // unpaused in every run, on Node 20 and 24 alike, and the program finished ("after": null) with no pause reaching
-  // the adapter's watch; with that folder moved away the case passed at once, and it failed again with it back. The
-  // fixture is plain CommonJS, so how the cache reaches it is the open question. V8 itself pauses on such a throw.
+  // Not yet understood, and flaky: on a quiet machine the released worker's uncaught exception often passes unpaused
+  // (on Node 20 and 24 alike: the program finishes, "after": null, and no pause reaches the adapter's watch); under
+  // load it is mostly caught. It failed a CI rehearsal on Node 24 and 7 of 10 runs here at load 1-2. Moving the
+  // TypeScript compile cache away seemed to fix it once; with the same cache it then passed and failed by turns, so
+  // the cache is not the cause. V8 itself pauses on such a throw (a timer's callback) in a plain program.
   it('a released worker throwing an uncaught exception gets its session there, stopped on the throw', {
-    todo: 'fails with a long-used TypeScript compile cache (see above): a defect under investigation',
+    todo: "flaky on a quiet machine: the on-demand watch misses the worker's uncaught exception (see above)",
   }, async () => {
     await adapter?.close();
     const { stop, outputs } = await stopOnDemand('throws');
